@@ -1,0 +1,101 @@
+//! The dialect-neutral actions that steps are made of. Operations decide *what* happens
+//! in each phase; a dialect renderer decides *how* each action is written in its SQL.
+
+use serde::Serialize;
+
+use crate::model::{Column, Index, Table};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    CreateTable {
+        table: Table,
+    },
+    DropTable {
+        table: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    /// Let inserts omit the column: drop its NOT NULL.
+    DropNotNull {
+        table: String,
+        column: Column,
+    },
+    /// Require a value, without a long exclusive lock where the dialect allows.
+    SetNotNull {
+        table: String,
+        column: Column,
+    },
+    SetDefault {
+        table: String,
+        column: Column,
+    },
+    /// Fill `column` from `source` for existing rows where it is NULL, in batches.
+    Backfill {
+        table: String,
+        column: String,
+        source: Source,
+        primary_key: Vec<String>,
+    },
+    /// On insert, fill `column` from `expr` (over the new row's columns) when it is NULL:
+    /// serves rows written by code that does not know the column.
+    FillTrigger {
+        table: String,
+        column: String,
+        expr: String,
+        trigger: String,
+        primary_key: Vec<String>,
+    },
+    /// Keep `old` and `new` equal on every write, whichever of them the writer knows.
+    SyncTrigger {
+        table: String,
+        old: String,
+        new: String,
+        trigger: String,
+        primary_key: Vec<String>,
+    },
+    DropTrigger {
+        table: String,
+        trigger: String,
+    },
+    CreateIndex {
+        index: Index,
+    },
+    DropIndex {
+        index: Index,
+    },
+    /// SQL from a `sql` op, passed through verbatim.
+    Raw {
+        sql: String,
+    },
+}
+
+/// Where a backfill takes its values from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// An SQL expression over the row's columns, as the user wrote it.
+    Sql(String),
+    /// Another column of the same row (quoted by the dialect).
+    Column(String),
+}
+
+/// A trigger name that is stable for a (purpose, table, column) triple and fits the
+/// 63-byte identifier limit.
+pub fn trigger_name(purpose: &str, table: &str, column: &str) -> String {
+    let name = format!("tandem_{purpose}_{table}_{column}");
+    if name.len() <= 63 {
+        name
+    } else {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(name.as_bytes());
+        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        format!("{}_{hex}", &name[..54])
+    }
+}

@@ -1,0 +1,311 @@
+//! The command line: parse arguments, run one command, map the outcome to an exit code
+//! (0 success, 1 refused or found a problem, 2 bad input or an I/O or database error).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, Dialect};
+use crate::diag::{Diag, Error, Result};
+use crate::generate::{self, Drift};
+use crate::layout::sha256_hex;
+use crate::lock::{CutRelease, Lock, LockedFile};
+use crate::plan::{self, Plan};
+use crate::project::Project;
+use crate::report;
+use crate::scaffold::{self, NewChange};
+use crate::templates::Templates;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tandem",
+    version,
+    about = "Two-phase (expand / contract) schema migrations, placed release by release"
+)]
+pub struct Cli {
+    /// The project directory (holding tandem.toml).
+    #[arg(long, global = true, default_value = ".")]
+    pub project: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold tandem.toml, schema.toml, changes/ and migrations/.
+    Init {
+        #[arg(long, value_enum, default_value = "postgres")]
+        dialect: Dialect,
+    },
+    /// Scaffold a change file, e.g. `tandem new drop-column users.legacy_email --release 1.4.0`.
+    New {
+        /// Op type: create-table, drop-table, add-column, drop-column, rename-column,
+        /// create-index, drop-index, sql.
+        op: String,
+        /// TABLE, TABLE.COLUMN, or the index name for drop-index.
+        target: String,
+        /// The release whose code adopts the change.
+        #[arg(long)]
+        release: String,
+        /// New name, for rename-column.
+        #[arg(long)]
+        to: Option<String>,
+        /// Column type, for add-column (default text).
+        #[arg(long = "type")]
+        column_type: Option<String>,
+        /// Columns, for create-index (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// Show the releases in order with their expand and contract steps.
+    Plan {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Write the migration files.
+    Generate {
+        /// Write nothing; exit 1 when files are missing, stale or edited by hand.
+        #[arg(long)]
+        check: bool,
+        /// Overwrite or remove files edited by hand.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate changes, the rule and the lock; write nothing.
+    Check,
+    /// Manage releases.
+    Release {
+        #[command(subcommand)]
+        action: ReleaseAction,
+    },
+    /// The ordered deploy steps of a release, as Markdown.
+    Runbook { release: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseAction {
+    /// Freeze a release: record its files and checksums in tandem.lock.
+    Cut { release: String },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprint!("{}", e.render());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs one command; `Ok` carries the exit code of a command that reports findings.
+pub fn run(cli: &Cli) -> Result<u8> {
+    let root = &cli.project;
+    match &cli.command {
+        Command::Init { dialect } => {
+            let created = scaffold::init(root, *dialect)?;
+            for c in created {
+                println!("created {c}");
+            }
+            Ok(0)
+        }
+        Command::New {
+            op,
+            target,
+            release,
+            to,
+            column_type,
+            columns,
+            summary,
+        } => {
+            let config = Config::load(root)?;
+            let templates = Templates::load(config.templates_dir.as_deref())?;
+            let path = scaffold::new_change(
+                &config,
+                &templates,
+                &NewChange {
+                    op: op.clone(),
+                    target: target.clone(),
+                    release: release.clone(),
+                    to: to.clone(),
+                    column_type: column_type.clone(),
+                    columns: columns.clone(),
+                    summary: summary.clone(),
+                },
+            )?;
+            println!("created {path}");
+            Ok(0)
+        }
+        Command::Plan { format } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            match format {
+                Format::Text => print!("{}", report::text(&project, &plan)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::json(&project, &plan)).expect("json")
+                ),
+            }
+            Ok(if plan.problems.is_empty() { 0 } else { 1 })
+        }
+        Command::Generate { check, force } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            if *check {
+                if !plan.problems.is_empty() {
+                    return Err(plan.problems.into());
+                }
+                let drift = generate::drift(&plan, &project.config)?;
+                for d in &drift {
+                    println!("{}", d.describe());
+                }
+                if drift.is_empty() {
+                    println!("migrations are up to date ({} files)", plan.files.len());
+                    return Ok(0);
+                }
+                println!("run `tandem generate` to bring them in line");
+                return Ok(1);
+            }
+            let outcome = generate::write(&plan, &project.config, *force)?;
+            for d in &outcome.changes {
+                let verb = match d {
+                    Drift::Missing(_) => "wrote",
+                    Drift::Stale(_) => "updated",
+                    Drift::HandEdited(_) => "overwrote (--force)",
+                    Drift::Obsolete(_) => "removed",
+                };
+                println!("{verb} {}", d.path());
+            }
+            println!(
+                "{} files in {}, {} changed",
+                outcome.files,
+                project.config.display(&project.config.migrations_dir),
+                outcome.changes.len()
+            );
+            Ok(0)
+        }
+        Command::Check => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            let mut problems = plan.problems.clone();
+            problems.extend(cut_files_on_disk(&project));
+            if problems.is_empty() {
+                println!(
+                    "ok: {} changes, {} releases, {} files, {} pending",
+                    project.changes.len(),
+                    plan.releases.len(),
+                    plan.files.len(),
+                    plan.pending.len()
+                );
+                Ok(0)
+            } else {
+                Err(problems.into())
+            }
+        }
+        Command::Release {
+            action: ReleaseAction::Cut { release },
+        } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            cut(&project, &plan, release)?;
+            println!("cut {release}: recorded in tandem.lock");
+            Ok(0)
+        }
+        Command::Runbook { release } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            print!("{}", report::runbook(&project, &plan, release)?);
+            Ok(if plan.problems.is_empty() { 0 } else { 1 })
+        }
+    }
+}
+
+/// The files of cut releases must still hold what the lock recorded.
+fn cut_files_on_disk(project: &Project) -> Vec<Diag> {
+    let dir = &project.config.migrations_dir;
+    let mut out = Vec::new();
+    for cut in &project.lock.releases {
+        for f in &cut.files {
+            let path = dir.join(&f.path);
+            match std::fs::read(&path) {
+                Ok(bytes) if sha256_hex(&bytes) == f.sha256 => {}
+                Ok(_) => out.push(
+                    Diag::refused(format!(
+                        "{} of cut release {} differs from tandem.lock",
+                        project.config.display(&path),
+                        cut.name
+                    ))
+                    .help("restore it (git checkout); a cut release is frozen"),
+                ),
+                Err(_) => out.push(
+                    Diag::refused(format!(
+                        "{} of cut release {} is missing",
+                        project.config.display(&path),
+                        cut.name
+                    ))
+                    .help("run `tandem generate` to write it back, or restore it"),
+                ),
+            }
+        }
+    }
+    out
+}
+
+fn cut(project: &Project, plan: &Plan, release: &str) -> Result<()> {
+    let Some(r) = plan.releases.index(release) else {
+        let names: Vec<&str> = plan.releases.names().iter().map(String::as_str).collect();
+        return Err(Diag::input(format!("unknown release `{release}`"))
+            .help(crate::diag::suggestion(release, &names))
+            .into());
+    };
+    if project.lock.is_cut(release) {
+        return Err(Diag::input(format!("release {release} is already cut")).into());
+    }
+    if !plan.problems.is_empty() {
+        return Err(plan.problems.clone().into());
+    }
+    let drift = generate::drift(plan, &project.config)?;
+    if !drift.is_empty() {
+        let mut diag = Diag::refused(format!(
+            "refused: the migration files are not in line with the plan; cannot cut {release}"
+        ));
+        for d in drift.iter().take(10) {
+            diag = diag.note(d.describe());
+        }
+        return Err(Error::from(diag.help("run `tandem generate` first")));
+    }
+    let files: Vec<LockedFile> = plan
+        .files
+        .iter()
+        .filter(|f| f.slot.release() == Some(r))
+        .map(|f| LockedFile {
+            path: f.path.clone(),
+            sha256: sha256_hex(f.content.as_bytes()),
+        })
+        .collect();
+    let mut lock: Lock = project.lock.clone();
+    lock.releases.push(CutRelease {
+        name: release.to_string(),
+        files,
+    });
+    let path = Lock::path(&project.config);
+    std::fs::write(&path, lock.to_toml()).map_err(|e| Error::io(&path, e))?;
+    Ok(())
+}

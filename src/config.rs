@@ -1,0 +1,219 @@
+//! `tandem.toml`: the project settings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::diag::{Diag, Location, Result, SourceFile};
+use crate::parse::serde_error;
+use crate::release::ReleaseOrder;
+
+pub const CONFIG_FILE: &str = "tandem.toml";
+
+/// The SQL dialect the project targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    Postgres,
+    /// MySQL and MariaDB.
+    Mysql,
+    Sqlite,
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Mysql => "mysql",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+}
+
+fn default_dialect() -> Dialect {
+    Dialect::Postgres
+}
+fn default_schema() -> String {
+    "schema.toml".into()
+}
+fn default_changes() -> String {
+    "changes".into()
+}
+fn default_migrations() -> String {
+    "migrations".into()
+}
+fn default_gap() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
+}
+fn default_lock_timeout() -> String {
+    "5s".into()
+}
+fn default_batch() -> u64 {
+    1000
+}
+fn default_lock_wait() -> u32 {
+    5
+}
+
+/// Settings for generated PostgreSQL files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// Set at the top of every generated file, so a blocked DDL fails fast instead of
+    /// queueing every query behind it.
+    #[serde(default = "default_lock_timeout")]
+    pub lock_timeout: String,
+    /// Rows per batch when backfilling.
+    #[serde(default = "default_batch")]
+    pub backfill_batch_size: u64,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        PostgresSettings {
+            lock_timeout: default_lock_timeout(),
+            backfill_batch_size: default_batch(),
+        }
+    }
+}
+
+/// Settings for generated MySQL/MariaDB files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MysqlSettings {
+    /// Seconds a DDL waits for its metadata lock (`lock_wait_timeout`).
+    #[serde(default = "default_lock_wait")]
+    pub lock_wait_timeout: u32,
+    #[serde(default = "default_batch")]
+    pub backfill_batch_size: u64,
+}
+
+impl Default for MysqlSettings {
+    fn default() -> Self {
+        MysqlSettings {
+            lock_wait_timeout: default_lock_wait(),
+            backfill_batch_size: default_batch(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default = "default_dialect")]
+    dialect: Dialect,
+    #[serde(default = "default_schema")]
+    schema: String,
+    #[serde(default = "default_changes")]
+    changes_dir: String,
+    #[serde(default = "default_migrations")]
+    migrations_dir: String,
+    #[serde(default = "default_gap")]
+    min_release_gap: Spanned<i64>,
+    #[serde(default)]
+    releases: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    templates_dir: Option<String>,
+    #[serde(default)]
+    database_url: Option<String>,
+    #[serde(default)]
+    postgres: PostgresSettings,
+    #[serde(default)]
+    mysql: MysqlSettings,
+}
+
+/// The loaded settings, with paths resolved against the project directory.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub root: PathBuf,
+    pub file: Arc<SourceFile>,
+    pub dialect: Dialect,
+    pub schema: PathBuf,
+    pub changes_dir: PathBuf,
+    pub migrations_dir: PathBuf,
+    pub min_release_gap: usize,
+    pub order: ReleaseOrder,
+    /// Release names of the explicit list, with where each is written.
+    pub listed_releases: Vec<(String, Location)>,
+    pub templates_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub postgres: PostgresSettings,
+    pub mysql: MysqlSettings,
+}
+
+impl Config {
+    /// Reads `tandem.toml` from the project directory.
+    pub fn load(root: &Path) -> Result<Config> {
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Diag::input(format!("cannot read {}: {e}", path.display())).help(
+                "run `tandem init` to create a project, or pass --project DIR to point at one",
+            )
+        })?;
+        let file = SourceFile::new(CONFIG_FILE, text);
+        Config::from_source(root, file)
+    }
+
+    pub fn from_source(root: &Path, file: Arc<SourceFile>) -> Result<Config> {
+        let raw: RawConfig =
+            toml::from_str(&file.text).map_err(|e| serde_error(&file, &e, "tandem.toml"))?;
+        let gap = *raw.min_release_gap.get_ref();
+        if gap < 1 {
+            return Err(Diag::input("min_release_gap must be at least 1")
+                .at(Location::new(&file, raw.min_release_gap.span()))
+                .label(format!("found {gap}"))
+                .note("a destructive step can never share a release with the code that stops using what it removes")
+                .into());
+        }
+        let mut listed = Vec::new();
+        if let Some(list) = &raw.releases {
+            for entry in list {
+                let name = entry.get_ref().clone();
+                if let Some((_, first)) = listed
+                    .iter()
+                    .find(|(n, _): &&(String, Location)| *n == name)
+                {
+                    return Err(Diag::input(format!("release `{name}` is listed twice"))
+                        .at(Location::new(&file, entry.span()))
+                        .label("second entry")
+                        .note(format!("first listed at {}", Location::display(first)))
+                        .into());
+                }
+                listed.push((name, Location::new(&file, entry.span())));
+            }
+        }
+        let order = match &raw.releases {
+            Some(_) => ReleaseOrder::List(listed.iter().map(|(n, _)| n.clone()).collect()),
+            None => ReleaseOrder::Semver,
+        };
+        let mut postgres = raw.postgres;
+        if postgres.backfill_batch_size == 0 {
+            postgres.backfill_batch_size = default_batch();
+        }
+        Ok(Config {
+            root: root.to_path_buf(),
+            file,
+            dialect: raw.dialect,
+            schema: root.join(&raw.schema),
+            changes_dir: root.join(&raw.changes_dir),
+            migrations_dir: root.join(&raw.migrations_dir),
+            min_release_gap: gap as usize,
+            order,
+            listed_releases: listed,
+            templates_dir: raw.templates_dir.map(|d| root.join(d)),
+            database_url: raw.database_url,
+            postgres,
+            mysql: raw.mysql,
+        })
+    }
+
+    /// A path inside the project as shown in messages: relative to the project.
+    pub fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+}

@@ -1,0 +1,219 @@
+//! Rendering actions as SQL, one module per dialect. sea-query builds the DDL it can
+//! express; templates write the rest (triggers, batched backfills, lock settings).
+
+pub mod postgres;
+
+use sea_query::{
+    Alias, ColumnDef, Expr, Index as SqIndex, IndexCreateStatement, MysqlQueryBuilder,
+    PostgresQueryBuilder, SqliteQueryBuilder, Table as SqTable, TableCreateStatement,
+};
+
+use crate::action::Action;
+use crate::config::{Config, Dialect};
+use crate::diag::Result;
+use crate::model::{Column, ColumnType, Default, Index, Literal, Table};
+use crate::templates::Templates;
+
+/// SQL for one migration file's body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    /// Statements (or small groups of them), each ending with `;`, in order.
+    pub chunks: Vec<String>,
+    /// Whether the file must run outside a transaction (concurrent index builds, batched
+    /// backfills that commit as they go).
+    pub no_transaction: bool,
+}
+
+/// Why a dialect cannot do an action safely.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsupported(pub String);
+
+/// A dialect's way of writing actions.
+pub trait Renderer {
+    fn dialect(&self) -> Dialect;
+
+    /// Statements at the top of every file of this dialect.
+    fn preamble(&self) -> Result<Vec<String>>;
+
+    /// Appends the SQL of one action. `Ok(Err(_))` when the dialect cannot do it safely.
+    fn render(&self, action: &Action, out: &mut Rendered) -> Result<Result<(), Unsupported>>;
+}
+
+/// The renderer of the project's dialect.
+pub fn renderer<'a>(config: &'a Config, templates: &'a Templates) -> Box<dyn Renderer + 'a> {
+    match config.dialect {
+        Dialect::Postgres | Dialect::Mysql | Dialect::Sqlite => {
+            Box::new(postgres::Postgres::new(config, templates))
+        }
+    }
+}
+
+/// Renders a whole list of actions with the preamble; the first unsupported action stops it.
+pub fn render_actions(
+    renderer: &dyn Renderer,
+    actions: &[&Action],
+) -> Result<Result<Rendered, Unsupported>> {
+    let mut out = Rendered {
+        chunks: renderer.preamble()?,
+        no_transaction: false,
+    };
+    for action in actions {
+        if let Err(u) = renderer.render(action, &mut out)? {
+            return Ok(Err(u));
+        }
+    }
+    Ok(Ok(out))
+}
+
+pub(crate) fn iden(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// Quotes an identifier the dialect's way (names are validated to `[A-Za-z0-9_]`).
+pub fn quote(dialect: Dialect, name: &str) -> String {
+    match dialect {
+        Dialect::Mysql => format!("`{name}`"),
+        Dialect::Postgres | Dialect::Sqlite => format!("\"{name}\""),
+    }
+}
+
+/// The dialect's nearest type for a portable one.
+pub fn type_name(dialect: Dialect, ty: &ColumnType) -> String {
+    use ColumnType::*;
+    match (dialect, ty) {
+        (_, SmallInt) => "smallint".into(),
+        (_, Integer) => "integer".into(),
+        (_, BigInt) => "bigint".into(),
+        (Dialect::Mysql, Boolean) => "tinyint(1)".into(),
+        (_, Boolean) => "boolean".into(),
+        (Dialect::Mysql, Real) => "float".into(),
+        (_, Real) => "real".into(),
+        (Dialect::Postgres, Double) => "double precision".into(),
+        (_, Double) => "double".into(),
+        (Dialect::Postgres, Decimal(p, s)) => format!("numeric({p},{s})"),
+        (_, Decimal(p, s)) => format!("decimal({p},{s})"),
+        (Dialect::Mysql, Text) => "longtext".into(),
+        (_, Text) => "text".into(),
+        (_, Varchar(n)) => format!("varchar({n})"),
+        (_, Char(n)) => format!("char({n})"),
+        (_, Date) => "date".into(),
+        (Dialect::Mysql, Time) => "time(6)".into(),
+        (_, Time) => "time".into(),
+        (Dialect::Mysql, Timestamp) => "datetime(6)".into(),
+        (_, Timestamp) => "timestamp".into(),
+        (Dialect::Postgres, TimestampTz) => "timestamptz".into(),
+        (Dialect::Mysql, TimestampTz) => "timestamp(6)".into(),
+        (Dialect::Sqlite, TimestampTz) => "timestamp".into(),
+        (Dialect::Postgres, Uuid) => "uuid".into(),
+        (Dialect::Mysql, Uuid) => "char(36)".into(),
+        (Dialect::Sqlite, Uuid) => "text".into(),
+        (Dialect::Postgres, Json) => "jsonb".into(),
+        (Dialect::Mysql, Json) => "json".into(),
+        (Dialect::Sqlite, Json) => "text".into(),
+        (Dialect::Postgres, Binary) => "bytea".into(),
+        (Dialect::Mysql, Binary) => "longblob".into(),
+        (Dialect::Sqlite, Binary) => "blob".into(),
+    }
+}
+
+/// A literal as SQL text.
+pub fn literal_sql(dialect: Dialect, lit: &Literal) -> String {
+    match lit {
+        Literal::Str(s) => format!("'{}'", s.replace('\'', "''")),
+        Literal::Int(i) => i.to_string(),
+        Literal::Float(f) => {
+            let text = f.to_string();
+            if text.contains(['.', 'e', 'E']) {
+                text
+            } else {
+                format!("{text}.0")
+            }
+        }
+        Literal::Bool(b) => match dialect {
+            Dialect::Postgres => if *b { "TRUE" } else { "FALSE" }.into(),
+            Dialect::Mysql | Dialect::Sqlite => if *b { "1" } else { "0" }.into(),
+        },
+    }
+}
+
+/// A default as SQL text.
+pub fn default_sql(dialect: Dialect, default: &Default) -> String {
+    match default {
+        Default::Literal(l) => literal_sql(dialect, l),
+        Default::Sql(s) => s.clone(),
+    }
+}
+
+/// A sea-query column definition.
+pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
+    let mut def = ColumnDef::new(iden(&column.name));
+    def.custom(iden(&type_name(dialect, &column.ty)));
+    if column.nullable {
+        def.null();
+    } else {
+        def.not_null();
+    }
+    if let Some(d) = &column.default {
+        def.default(Expr::cust(default_sql(dialect, d)));
+    }
+    def
+}
+
+/// `CREATE TABLE IF NOT EXISTS` through sea-query.
+pub fn create_table(dialect: Dialect, table: &Table) -> String {
+    let mut stmt: TableCreateStatement = SqTable::create();
+    stmt.table(iden(&table.name)).if_not_exists();
+    for column in &table.columns {
+        stmt.col(column_def(dialect, column));
+    }
+    if !table.primary_key.is_empty() {
+        let mut pk = SqIndex::create();
+        for c in &table.primary_key {
+            pk.col(iden(c));
+        }
+        stmt.primary_key(&mut pk);
+    }
+    build_schema(dialect, |b| match b {
+        Builder::Pg => stmt.to_string(PostgresQueryBuilder),
+        Builder::My => stmt.to_string(MysqlQueryBuilder),
+        Builder::Lite => stmt.to_string(SqliteQueryBuilder),
+    })
+}
+
+/// An index statement through sea-query.
+pub fn index_statement(index: &Index) -> IndexCreateStatement {
+    let mut stmt = SqIndex::create();
+    stmt.name(index.name.as_str()).table(iden(&index.table));
+    for c in &index.columns {
+        stmt.col(iden(c));
+    }
+    if index.unique {
+        stmt.unique();
+    }
+    stmt
+}
+
+pub(crate) enum Builder {
+    Pg,
+    My,
+    Lite,
+}
+
+/// sea-query's builders are generic; a run-time dialect choice goes through here.
+pub(crate) fn build_schema(dialect: Dialect, f: impl FnOnce(Builder) -> String) -> String {
+    f(match dialect {
+        Dialect::Postgres => Builder::Pg,
+        Dialect::Mysql => Builder::My,
+        Dialect::Sqlite => Builder::Lite,
+    })
+}
+
+/// Ends a statement with exactly one `;`.
+pub fn terminate(sql: &str) -> String {
+    let trimmed = sql.trim_end();
+    if trimmed.ends_with(';') {
+        trimmed.to_string()
+    } else {
+        format!("{trimmed};")
+    }
+}

@@ -1,0 +1,183 @@
+//! PostgreSQL: idempotent statements throughout (a file that runs outside a transaction may
+//! be re-run after a failure), concurrent index builds, batched backfills that commit as
+//! they go, NOT NULL through a validated check.
+
+use sea_query::{Index as SqIndex, PostgresQueryBuilder, Table as SqTable};
+use tera::Context;
+
+use super::{
+    column_def, create_table, iden, index_statement, quote, terminate, Rendered, Renderer,
+    Unsupported,
+};
+use crate::action::{Action, Source};
+use crate::config::{Config, Dialect};
+use crate::diag::Result;
+use crate::templates::Templates;
+
+pub struct Postgres<'a> {
+    config: &'a Config,
+    templates: &'a Templates,
+}
+
+impl<'a> Postgres<'a> {
+    pub fn new(config: &'a Config, templates: &'a Templates) -> Self {
+        Postgres { config, templates }
+    }
+
+    fn template(&self, name: &str, context: &Context) -> Result<String> {
+        let text = self
+            .templates
+            .render(&format!("postgres/{name}.sql.tera"), context)?;
+        Ok(text.trim().to_string())
+    }
+}
+
+fn q(name: &str) -> String {
+    quote(Dialect::Postgres, name)
+}
+
+fn constraint_name(table: &str, column: &str) -> String {
+    let name = format!("{table}_{column}_not_null");
+    name.chars().take(63).collect()
+}
+
+impl Renderer for Postgres<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn preamble(&self) -> Result<Vec<String>> {
+        let mut context = Context::new();
+        context.insert(
+            "lock_timeout",
+            &self.config.postgres.lock_timeout.replace('\'', "''"),
+        );
+        Ok(vec![self.template("preamble", &context)?])
+    }
+
+    fn render(&self, action: &Action, out: &mut Rendered) -> Result<Result<(), Unsupported>> {
+        let mut context = Context::new();
+        let chunk = match action {
+            Action::CreateTable { table } => terminate(&create_table(Dialect::Postgres, table)),
+            Action::DropTable { table } => terminate(
+                &SqTable::drop()
+                    .table(iden(table))
+                    .if_exists()
+                    .to_string(PostgresQueryBuilder),
+            ),
+            Action::AddColumn { table, column } => terminate(
+                &SqTable::alter()
+                    .table(iden(table))
+                    .add_column_if_not_exists(column_def(Dialect::Postgres, column))
+                    .to_string(PostgresQueryBuilder),
+            ),
+            Action::DropColumn { table, column } => terminate(
+                &SqTable::alter()
+                    .table(iden(table))
+                    .drop_column_if_exists(iden(column))
+                    .to_string(PostgresQueryBuilder),
+            ),
+            Action::DropNotNull { table, column } => {
+                context.insert("table", &q(table));
+                context.insert("column", &q(&column.name));
+                self.template("drop_not_null", &context)?
+            }
+            Action::SetNotNull { table, column } => {
+                context.insert("table", &q(table));
+                context.insert("column", &q(&column.name));
+                context.insert("constraint", &q(&constraint_name(table, &column.name)));
+                self.template("set_not_null", &context)?
+            }
+            Action::SetDefault { table, column } => {
+                let default = column
+                    .default
+                    .as_ref()
+                    .map(|d| super::default_sql(Dialect::Postgres, d))
+                    .unwrap_or_else(|| "NULL".into());
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
+                    q(table),
+                    q(&column.name)
+                )
+            }
+            Action::Backfill {
+                table,
+                column,
+                source,
+                ..
+            } => {
+                out.no_transaction = true;
+                context.insert("table", &q(table));
+                context.insert("column", &q(column));
+                context.insert("expr", &source_sql(source));
+                context.insert("batch_size", &self.config.postgres.backfill_batch_size);
+                self.template("backfill", &context)?
+            }
+            Action::FillTrigger {
+                table,
+                column,
+                expr,
+                trigger,
+                ..
+            } => {
+                context.insert("table", &q(table));
+                context.insert("column", &q(column));
+                context.insert("expr", expr);
+                context.insert("trigger", &q(trigger));
+                context.insert("function", &q(trigger));
+                self.template("fill_trigger", &context)?
+            }
+            Action::SyncTrigger {
+                table,
+                old,
+                new,
+                trigger,
+                ..
+            } => {
+                context.insert("table", &q(table));
+                context.insert("old", &q(old));
+                context.insert("new", &q(new));
+                context.insert("trigger", &q(trigger));
+                context.insert("function", &q(trigger));
+                self.template("sync_trigger", &context)?
+            }
+            Action::DropTrigger { table, trigger } => {
+                context.insert("table", &q(table));
+                context.insert("trigger", &q(trigger));
+                context.insert("function", &q(trigger));
+                self.template("drop_trigger", &context)?
+            }
+            Action::CreateIndex { index } => {
+                out.no_transaction = true;
+                let create = index_statement(index)
+                    .concurrently()
+                    .if_not_exists()
+                    .to_string(PostgresQueryBuilder);
+                context.insert("index_name", &index.name);
+                context.insert("index", &q(&index.name));
+                context.insert("create", &create);
+                self.template("create_index", &context)?
+            }
+            Action::DropIndex { index } => {
+                out.no_transaction = true;
+                terminate(
+                    &SqIndex::drop()
+                        .name(index.name.as_str())
+                        .concurrently()
+                        .if_exists()
+                        .to_string(PostgresQueryBuilder),
+                )
+            }
+            Action::Raw { sql } => terminate(sql),
+        };
+        out.chunks.push(chunk);
+        Ok(Ok(()))
+    }
+}
+
+fn source_sql(source: &Source) -> String {
+    match source {
+        Source::Sql(sql) => sql.clone(),
+        Source::Column(c) => q(c),
+    }
+}

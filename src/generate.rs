@@ -1,0 +1,187 @@
+//! Writing the planned tree: compare with what is on disk, refuse to overwrite a hand
+//! edit, and swap the whole tree in only once every file is written.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::diag::{Diag, Error, Result};
+use crate::layout::{is_pristine, list_sql_files};
+use crate::plan::Plan;
+
+/// How a file on disk differs from the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "path", rename_all = "snake_case")]
+pub enum Drift {
+    /// Planned, not on disk.
+    Missing(String),
+    /// On disk as tandem wrote it, but the plan now says something else.
+    Stale(String),
+    /// On disk and edited by hand (or not written by tandem): never overwritten silently.
+    HandEdited(String),
+    /// On disk, written by tandem, no longer planned.
+    Obsolete(String),
+}
+
+impl Drift {
+    pub fn path(&self) -> &str {
+        match self {
+            Drift::Missing(p) | Drift::Stale(p) | Drift::HandEdited(p) | Drift::Obsolete(p) => p,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Drift::Missing(p) => format!("missing: {p}"),
+            Drift::Stale(p) => format!("stale: {p}"),
+            Drift::HandEdited(p) => format!("edited by hand: {p}"),
+            Drift::Obsolete(p) => format!("no longer planned: {p}"),
+        }
+    }
+}
+
+/// The differences between the plan and the migrations directory.
+pub fn drift(plan: &Plan, config: &Config) -> Result<Vec<Drift>> {
+    let dir = &config.migrations_dir;
+    let on_disk = list_sql_files(dir)?;
+    let planned: BTreeMap<&str, &str> = plan
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.content.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for (path, content) in &planned {
+        let full = dir.join(path);
+        match std::fs::read_to_string(&full) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.push(Drift::Missing(path.to_string()))
+            }
+            Err(e) => return Err(Error::io(&full, e)),
+            Ok(existing) if existing == *content => {}
+            Ok(existing) => match is_pristine(&existing) {
+                Some(true) => out.push(Drift::Stale(path.to_string())),
+                _ => out.push(Drift::HandEdited(path.to_string())),
+            },
+        }
+    }
+    for path in on_disk {
+        if planned.contains_key(path.as_str()) {
+            continue;
+        }
+        let full = dir.join(&path);
+        let existing = std::fs::read_to_string(&full).map_err(|e| Error::io(&full, e))?;
+        match is_pristine(&existing) {
+            Some(true) => out.push(Drift::Obsolete(path)),
+            _ => out.push(Drift::HandEdited(path)),
+        }
+    }
+    Ok(out)
+}
+
+/// What `generate` did.
+#[derive(Debug, Default, Serialize)]
+pub struct Outcome {
+    pub changes: Vec<Drift>,
+    pub files: usize,
+}
+
+/// Writes the plan's files. Refuses while the plan has problems, and refuses to replace
+/// or remove a hand-edited file unless `force`.
+pub fn write(plan: &Plan, config: &Config, force: bool) -> Result<Outcome> {
+    if !plan.problems.is_empty() {
+        return Err(plan.problems.clone().into());
+    }
+    let changes = drift(plan, config)?;
+    let edited: Vec<&Drift> = changes
+        .iter()
+        .filter(|d| matches!(d, Drift::HandEdited(_)))
+        .collect();
+    if !edited.is_empty() && !force {
+        let diags: Vec<Diag> = edited
+            .iter()
+            .map(|d| {
+                Diag::refused(format!(
+                    "refused: {} was edited by hand; generate would overwrite or remove it",
+                    config.display(&config.migrations_dir.join(d.path()))
+                ))
+                .note("edit the change file instead, so the plan and the files agree")
+                .help("move the edit into the change file (a `sql` op), or run `tandem generate --force` to discard it")
+            })
+            .collect();
+        return Err(diags.into());
+    }
+    if changes.is_empty() {
+        return Ok(Outcome {
+            changes,
+            files: plan.files.len(),
+        });
+    }
+    replace_tree(&config.migrations_dir, plan)?;
+    Ok(Outcome {
+        changes,
+        files: plan.files.len(),
+    })
+}
+
+/// Writes the whole tree into a temporary directory beside the target, then swaps it in.
+fn replace_tree(dir: &Path, plan: &Plan) -> Result<()> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".tandem-staging-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    for file in &plan.files {
+        let path = staging.path().join(&file.path);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+        }
+        std::fs::write(&path, &file.content).map_err(|e| Error::io(&path, e))?;
+    }
+    // Keep whatever else lives in the directory (a README, .gitkeep).
+    if dir.exists() {
+        copy_non_sql(dir, staging.path())?;
+    }
+    let staged = staging.keep();
+    let backup = parent.join(format!(
+        ".tandem-previous-{}",
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    if backup.exists() {
+        std::fs::remove_dir_all(&backup).map_err(|e| Error::io(&backup, e))?;
+    }
+    let had_tree = dir.exists();
+    if had_tree {
+        std::fs::rename(dir, &backup).map_err(|e| Error::io(dir, e))?;
+    }
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        if had_tree {
+            let _ = std::fs::rename(&backup, dir);
+        }
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(Error::io(dir, e));
+    }
+    if had_tree {
+        std::fs::remove_dir_all(&backup).map_err(|e| Error::io(&backup, e))?;
+    }
+    Ok(())
+}
+
+fn copy_non_sql(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+            copy_non_sql(&path, &target)?;
+        } else if path.extension().is_none_or(|e| e != "sql") {
+            std::fs::copy(&path, &target).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,445 @@
+//! Where each planned file goes and what it holds: refinery-compatible names, versions
+//! that strictly increase in apply order and never change once written, headers, and a
+//! checksum trailer that tells a generated file from a hand-edited one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use tera::Context;
+
+use crate::diag::{Diag, Error, Result};
+use crate::plan::Plan;
+use crate::project::Project;
+
+/// Stands for the version while the path of a file is not numbered yet.
+const VERSION_SENTINEL: &str = "{version}";
+/// The trailer line holding the checksum of everything above it.
+pub const CHECKSUM_PREFIX: &str = "-- tandem:sha256 ";
+/// The header line of a file that must run outside a transaction.
+pub const NO_TRANSACTION_MARK: &str = "-- tandem:no-transaction";
+/// Spacing of versions: each release starts at a multiple of this, files step by `STEP`.
+const RELEASE_BLOCK: i64 = 1000;
+const STEP: i64 = 10;
+
+/// Numbers, names and fills every file of the plan.
+pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
+    let config = &project.config;
+    let templates = &project.templates;
+    // Unnumbered paths first: they key the versions already on disk or in the lock.
+    let mut keys = Vec::with_capacity(plan.files.len());
+    for file in &plan.files {
+        let release = file
+            .slot
+            .release()
+            .map(|r| plan.releases.name(r))
+            .unwrap_or("");
+        let slug = file
+            .change
+            .map(|ci| project.changes[ci].slug())
+            .unwrap_or_else(|| "baseline".into());
+        let mut context = Context::new();
+        context.insert("release", release);
+        context.insert("phase", file.slot.phase());
+        context.insert("slug", &slug);
+        context.insert("version", VERSION_SENTINEL);
+        let path = templates
+            .render("file_name.tera", &context)?
+            .trim()
+            .to_string();
+        keys.push(path);
+    }
+    let mut anchors = existing_versions(&config.migrations_dir)?;
+    for cut in &project.lock.releases {
+        for f in &cut.files {
+            if let Some((key, version)) = key_of(&f.path) {
+                anchors.entry(key).or_insert(version);
+            }
+        }
+    }
+    let releases: Vec<Option<usize>> = plan.files.iter().map(|f| f.slot.release()).collect();
+    let versions = number(&keys, &releases, &anchors)?;
+
+    let mut by_change: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, file) in plan.files.iter().enumerate() {
+        if let Some(ci) = file.change {
+            by_change.entry(ci).or_default().push(i);
+        }
+    }
+    let paths: Vec<String> = keys
+        .iter()
+        .zip(&versions)
+        .map(|(k, v)| k.replace(VERSION_SENTINEL, &v.to_string()))
+        .collect();
+    for path in &paths {
+        validate_path(path)?;
+    }
+    for i in 0..plan.files.len() {
+        let file = &plan.files[i];
+        let mut context = Context::new();
+        let (release, previous) = match file.slot.release() {
+            Some(r) => (
+                plan.releases.name(r).to_string(),
+                plan.releases.previous_name(r),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let (change, summary) = match file.change {
+            Some(ci) => {
+                let c = &project.changes[ci];
+                (c.file.path.clone(), c.summary.clone().unwrap_or_default())
+            }
+            None => (project.schema_file.path.clone(), String::new()),
+        };
+        let pairs: Vec<&String> = file
+            .change
+            .and_then(|ci| by_change.get(&ci))
+            .map(|ids| {
+                ids.iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| &paths[j])
+                    .collect()
+            })
+            .unwrap_or_default();
+        context.insert("release", &release);
+        context.insert("previous_release", &previous);
+        context.insert("phase", file.slot.phase());
+        context.insert("change", &change);
+        context.insert("summary", &summary);
+        context.insert("pairs", &pairs);
+        context.insert("version", &versions[i]);
+        context.insert("path", &paths[i]);
+        context.insert("dialect", config.dialect.name());
+        let steps: Vec<&str> = file.steps.iter().map(|s| s.description.as_str()).collect();
+        context.insert("steps", &steps);
+        context.insert("no_transaction", &file.rendered.no_transaction);
+        context.insert("body", &file.rendered.chunks.join("\n\n"));
+        let mut text = templates.render("migration.sql.tera", &context)?;
+        if file.rendered.no_transaction
+            && !text.lines().any(|l| {
+                l.trim() == NO_TRANSACTION_MARK || l.starts_with(&format!("{NO_TRANSACTION_MARK} "))
+            })
+        {
+            text = format!("{NO_TRANSACTION_MARK}\n{text}");
+        }
+        let content = seal(&text);
+        let file = &mut plan.files[i];
+        file.version = versions[i];
+        file.path = paths[i].clone();
+        file.content = content;
+    }
+    check_lock(project, plan);
+    Ok(())
+}
+
+/// Appends the checksum trailer.
+pub fn seal(text: &str) -> String {
+    let mut body = text.trim_end().to_string();
+    body.push('\n');
+    let sum = sha256_hex(body.as_bytes());
+    format!("{body}{CHECKSUM_PREFIX}{sum}\n")
+}
+
+/// Whether a file still holds exactly what tandem wrote: its trailer matches the rest.
+/// `None` when it has no trailer (not written by tandem).
+pub fn is_pristine(content: &str) -> Option<bool> {
+    let idx = content.rfind(CHECKSUM_PREFIX)?;
+    if idx > 0 && !content[..idx].ends_with('\n') {
+        return Some(false);
+    }
+    let (body, trailer) = content.split_at(idx);
+    let recorded = trailer[CHECKSUM_PREFIX.len()..].trim();
+    Some(sha256_hex(body.as_bytes()) == recorded)
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `1.4.0/V1010__expand_x.sql` -> (`1.4.0/V{version}__expand_x.sql`, 1010).
+fn key_of(path: &str) -> Option<(String, i64)> {
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((d, n)) => (Some(d), n),
+        None => (None, path),
+    };
+    let rest = name.strip_prefix('V')?;
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let tail = rest[digits.len()..].strip_prefix("__")?;
+    let version: i64 = digits.parse().ok()?;
+    let key_name = format!("V{VERSION_SENTINEL}__{tail}");
+    Some((
+        match dir {
+            Some(d) => format!("{d}/{key_name}"),
+            None => key_name,
+        },
+        version,
+    ))
+}
+
+/// The versions of the migration files on disk, by unnumbered path.
+pub fn existing_versions(dir: &Path) -> Result<HashMap<String, i64>> {
+    let mut out = HashMap::new();
+    for rel in list_sql_files(dir)? {
+        if let Some((key, version)) = key_of(&rel) {
+            out.insert(key, version);
+        }
+    }
+    Ok(out)
+}
+
+/// Every `.sql` file under `dir`, as `/`-separated paths relative to it, sorted.
+pub fn list_sql_files(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "sql") {
+                let rel = path.strip_prefix(dir).unwrap_or(&path);
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Versions for files in apply order: kept where a file already has one (as long as they
+/// still increase), new ones spread into the gaps or appended in release blocks.
+fn number(
+    keys: &[String],
+    releases: &[Option<usize>],
+    anchors: &HashMap<String, i64>,
+) -> Result<Vec<i64>> {
+    let n = keys.len();
+    let mut fixed: Vec<Option<i64>> = vec![None; n];
+    let mut last = 0;
+    for i in 0..n {
+        if let Some(&v) = anchors.get(&keys[i]) {
+            if v > last {
+                fixed[i] = Some(v);
+                last = v;
+            }
+        }
+    }
+    let mut out = vec![0i64; n];
+    let mut i = 0;
+    let mut prev: i64 = 0;
+    let mut prev_release: Option<Option<usize>> = None;
+    while i < n {
+        if let Some(v) = fixed[i] {
+            out[i] = v;
+            prev = v;
+            prev_release = Some(releases[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && fixed[i].is_none() {
+            i += 1;
+        }
+        match fixed.get(i).copied().flatten() {
+            Some(hi) => {
+                let count = (i - start) as i64;
+                let room = hi - prev - 1;
+                if room < count {
+                    return Err(Diag::input(format!(
+                        "no room for {count} new migration file(s) between version {prev} and {hi}"
+                    ))
+                    .note(format!("the first one would be {}", keys[start]))
+                    .help("tag the change with a later release, or renumber: delete the generated files of releases not applied anywhere yet and run `tandem generate` again")
+                    .into());
+                }
+                let step = ((hi - prev) / (count + 1)).clamp(1, STEP);
+                for (k, slot) in out[start..i].iter_mut().enumerate() {
+                    *slot = prev + step * (k as i64 + 1);
+                }
+                prev = out[i - 1];
+            }
+            None => {
+                for j in start..i {
+                    let v = if j == 0 && prev == 0 && releases[j].is_none() {
+                        1
+                    } else if prev_release != Some(releases[j]) {
+                        (prev / RELEASE_BLOCK + 1) * RELEASE_BLOCK
+                    } else {
+                        prev + STEP
+                    };
+                    out[j] = v;
+                    prev = v;
+                    prev_release = Some(releases[j]);
+                }
+            }
+        }
+        if i < n {
+            prev_release = Some(releases[i.saturating_sub(1)]);
+        }
+    }
+    if let Some(&max) = out.iter().max() {
+        if max > i64::from(i32::MAX) {
+            return Err(Diag::input(format!(
+                "migration version {max} exceeds refinery's 32-bit versions"
+            ))
+            .into());
+        }
+    }
+    Ok(out)
+}
+
+/// A rendered path must be a refinery migration: `V<int>__<letters, digits, _>.sql`,
+/// in plain directories.
+fn validate_path(path: &str) -> Result<()> {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let name = parts.pop().unwrap_or_default();
+    let dirs_ok = parts
+        .iter()
+        .all(|p| !p.is_empty() && *p != "." && *p != ".." && !p.contains('\\'));
+    let name_ok = name
+        .strip_prefix('V')
+        .and_then(|r| r.strip_suffix(".sql"))
+        .and_then(|r| r.split_once("__"))
+        .is_some_and(|(v, rest)| {
+            !v.is_empty()
+                && v.chars().all(|c| c.is_ascii_digit())
+                && !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if dirs_ok && name_ok {
+        Ok(())
+    } else {
+        Err(Diag::input(format!(
+            "generated file name `{path}` is not a refinery migration name"
+        ))
+        .note("expected V<version>__<letters, digits and _>.sql, in plain directories")
+        .help("check file_name.tera in templates_dir")
+        .into())
+    }
+}
+
+/// Cut releases are frozen: every difference from the lock is a refusal.
+fn check_lock(project: &Project, plan: &mut Plan) {
+    for cut in &project.lock.releases {
+        let Some(r) = plan.releases.index(&cut.name) else {
+            continue;
+        };
+        let locked: BTreeMap<&str, &str> = cut
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.sha256.as_str()))
+            .collect();
+        let mut planned: BTreeMap<&str, (String, Option<usize>)> = BTreeMap::new();
+        for f in plan.files.iter().filter(|f| f.slot.release() == Some(r)) {
+            planned.insert(
+                f.path.as_str(),
+                (sha256_hex(f.content.as_bytes()), f.change),
+            );
+        }
+        let mut problems = Vec::new();
+        for (path, (sum, change)) in &planned {
+            let what = match locked.get(path) {
+                Some(l) if *l == sum => continue,
+                Some(_) => "change",
+                None => "add",
+            };
+            let mut diag = Diag::refused(format!(
+                "refused: release {} is cut; this would {what} its file {path}",
+                cut.name
+            ));
+            if let Some(ci) = change {
+                let c = &project.changes[*ci];
+                diag = diag.at(c.release.location.clone()).label(format!(
+                    "{} changes the cut release {}",
+                    c.file.path, cut.name
+                ));
+                if c.release.value == cut.name {
+                    diag = diag.help(format!("tag this change with a release after {}", cut.name));
+                } else {
+                    diag = diag.help(format!(
+                        "keep the cut release's files as they are: restore this change, or pin its contract step with contract_release to a release after {}",
+                        cut.name
+                    ));
+                }
+            }
+            problems.push(diag);
+        }
+        for path in locked.keys() {
+            if !planned.contains_key(path) {
+                problems.push(
+                    Diag::refused(format!(
+                        "refused: release {} is cut; this would remove its file {path}",
+                        cut.name
+                    ))
+                    .help("restore the change that produced it; a cut release cannot lose a migration"),
+                );
+            }
+        }
+        plan.problems.extend(problems);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("k{i}")).collect()
+    }
+
+    #[test]
+    fn fresh_numbering_uses_release_blocks() {
+        let rel = vec![None, Some(0), Some(0), Some(1)];
+        let v = number(&keys(4), &rel, &HashMap::new()).unwrap();
+        assert_eq!(v, vec![1, 1000, 1010, 2000]);
+    }
+
+    #[test]
+    fn inserted_files_fit_between_existing_versions() {
+        let rel = vec![None, Some(0), Some(1), Some(2)];
+        let mut anchors = HashMap::new();
+        anchors.insert("k0".to_string(), 1);
+        anchors.insert("k1".to_string(), 1000);
+        anchors.insert("k3".to_string(), 2000);
+        let v = number(&keys(4), &rel, &anchors).unwrap();
+        assert_eq!(v[0..2], [1, 1000]);
+        assert_eq!(v[3], 2000);
+        assert!(v[2] > 1000 && v[2] < 2000);
+    }
+
+    #[test]
+    fn no_room_is_an_error_not_a_renumbering() {
+        let rel = vec![Some(0), Some(0), Some(0)];
+        let mut anchors = HashMap::new();
+        anchors.insert("k0".to_string(), 5);
+        anchors.insert("k2".to_string(), 6);
+        assert!(number(&keys(3), &rel, &anchors).is_err());
+    }
+
+    #[test]
+    fn checksum_trailer_detects_edits() {
+        let sealed = seal("-- header\nSELECT 1;\n");
+        assert_eq!(is_pristine(&sealed), Some(true));
+        let edited = sealed.replace("SELECT 1", "SELECT 2");
+        assert_eq!(is_pristine(&edited), Some(false));
+        assert_eq!(is_pristine("SELECT 1;"), None);
+    }
+
+    #[test]
+    fn keys_strip_the_version() {
+        assert_eq!(
+            key_of("1.4.0/V1010__expand_x.sql"),
+            Some(("1.4.0/V{version}__expand_x.sql".to_string(), 1010))
+        );
+        assert_eq!(key_of("V1__baseline.sql").map(|k| k.1), Some(1));
+    }
+}

@@ -1,0 +1,64 @@
+//! `tandem.lock`: the cut releases, with every migration file of each and its checksum.
+//! A cut release is frozen: no edit may change, add or remove one of its files.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::diag::{Error, Result, SourceFile};
+use crate::parse::serde_error;
+
+pub const LOCK_FILE: &str = "tandem.lock";
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    #[serde(default, rename = "release")]
+    pub releases: Vec<CutRelease>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CutRelease {
+    pub name: String,
+    #[serde(default)]
+    pub files: Vec<LockedFile>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LockedFile {
+    /// Path relative to the migrations directory.
+    pub path: String,
+    pub sha256: String,
+}
+
+impl Lock {
+    pub fn path(config: &Config) -> PathBuf {
+        config.root.join(LOCK_FILE)
+    }
+
+    pub fn load(config: &Config) -> Result<Lock> {
+        let path = Lock::path(config);
+        if !path.exists() {
+            return Ok(Lock::default());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let file = SourceFile::new(LOCK_FILE, text);
+        toml::from_str(&file.text).map_err(|e| serde_error(&file, &e, "tandem.lock").into())
+    }
+
+    pub fn release(&self, name: &str) -> Option<&CutRelease> {
+        self.releases.iter().find(|r| r.name == name)
+    }
+
+    pub fn is_cut(&self, name: &str) -> bool {
+        self.release(name).is_some()
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string_pretty(self).unwrap_or_default();
+        format!("# tandem.lock: releases frozen by `tandem release cut`. Do not edit by hand.\n\n{body}")
+    }
+}

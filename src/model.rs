@@ -1,0 +1,268 @@
+//! The logical schema: tables, their columns in written order, primary keys and indexes.
+//! The planner folds every change into it, release by release, to get the schema that
+//! each release's code sees.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// The portable column types of schema and change files; each dialect maps them to its
+/// nearest type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub enum ColumnType {
+    SmallInt,
+    Integer,
+    BigInt,
+    Boolean,
+    Real,
+    Double,
+    Decimal(u32, u32),
+    Text,
+    Varchar(u32),
+    Char(u32),
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Uuid,
+    Json,
+    Binary,
+}
+
+/// The names accepted in `type = "..."`, for messages and suggestions.
+pub const TYPE_NAMES: &[&str] = &[
+    "smallint",
+    "integer",
+    "bigint",
+    "boolean",
+    "real",
+    "double",
+    "decimal(p,s)",
+    "text",
+    "varchar(n)",
+    "char(n)",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "uuid",
+    "json",
+    "binary",
+];
+
+impl ColumnType {
+    /// Parses a portable type name such as `varchar(255)` or `decimal(10,2)`.
+    pub fn parse(text: &str) -> Result<ColumnType, String> {
+        let compact: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let (name, args) = match compact.split_once('(') {
+            Some((name, rest)) => {
+                let Some(inner) = rest.strip_suffix(')') else {
+                    return Err(format!("unbalanced parenthesis in type `{text}`"));
+                };
+                let args: Result<Vec<u32>, _> = inner.split(',').map(str::parse::<u32>).collect();
+                match args {
+                    Ok(a) => (name.to_string(), Some(a)),
+                    Err(_) => {
+                        return Err(format!(
+                            "type arguments of `{text}` must be positive integers"
+                        ))
+                    }
+                }
+            }
+            None => (compact.clone(), None),
+        };
+        let no_args = |t: ColumnType| match &args {
+            None => Ok(t),
+            Some(_) => Err(format!("type `{name}` takes no arguments")),
+        };
+        let one_arg = |f: fn(u32) -> ColumnType| match args.as_deref() {
+            Some([n]) if *n > 0 => Ok(f(*n)),
+            _ => Err(format!("type `{name}` needs a length, e.g. `{name}(255)`")),
+        };
+        match name.as_str() {
+            "smallint" => no_args(ColumnType::SmallInt),
+            "integer" | "int" => no_args(ColumnType::Integer),
+            "bigint" => no_args(ColumnType::BigInt),
+            "boolean" | "bool" => no_args(ColumnType::Boolean),
+            "real" => no_args(ColumnType::Real),
+            "double" => no_args(ColumnType::Double),
+            "text" => no_args(ColumnType::Text),
+            "date" => no_args(ColumnType::Date),
+            "time" => no_args(ColumnType::Time),
+            "timestamp" => no_args(ColumnType::Timestamp),
+            "timestamptz" => no_args(ColumnType::TimestampTz),
+            "uuid" => no_args(ColumnType::Uuid),
+            "json" => no_args(ColumnType::Json),
+            "binary" => no_args(ColumnType::Binary),
+            "varchar" => one_arg(ColumnType::Varchar),
+            "char" => one_arg(ColumnType::Char),
+            "decimal" | "numeric" => match args.as_deref() {
+                Some([p, s]) if *p > 0 && s <= p => Ok(ColumnType::Decimal(*p, *s)),
+                Some([p]) if *p > 0 => Ok(ColumnType::Decimal(*p, 0)),
+                _ => Err(format!(
+                    "type `{name}` needs a precision and scale, e.g. `decimal(10,2)`"
+                )),
+            },
+            other => Err(
+                match crate::diag::nearest(other, TYPE_NAMES.iter().copied()) {
+                    Some(best) => format!("unknown type `{other}`; did you mean `{best}`?"),
+                    None => format!(
+                        "unknown type `{other}`; expected one of {}",
+                        TYPE_NAMES.join(", ")
+                    ),
+                },
+            ),
+        }
+    }
+
+    pub fn is_textual(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::Text | ColumnType::Varchar(_) | ColumnType::Char(_)
+        )
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnType::SmallInt => f.write_str("smallint"),
+            ColumnType::Integer => f.write_str("integer"),
+            ColumnType::BigInt => f.write_str("bigint"),
+            ColumnType::Boolean => f.write_str("boolean"),
+            ColumnType::Real => f.write_str("real"),
+            ColumnType::Double => f.write_str("double"),
+            ColumnType::Decimal(p, s) => write!(f, "decimal({p},{s})"),
+            ColumnType::Text => f.write_str("text"),
+            ColumnType::Varchar(n) => write!(f, "varchar({n})"),
+            ColumnType::Char(n) => write!(f, "char({n})"),
+            ColumnType::Date => f.write_str("date"),
+            ColumnType::Time => f.write_str("time"),
+            ColumnType::Timestamp => f.write_str("timestamp"),
+            ColumnType::TimestampTz => f.write_str("timestamptz"),
+            ColumnType::Uuid => f.write_str("uuid"),
+            ColumnType::Json => f.write_str("json"),
+            ColumnType::Binary => f.write_str("binary"),
+        }
+    }
+}
+
+impl From<ColumnType> for String {
+    fn from(t: ColumnType) -> String {
+        t.to_string()
+    }
+}
+
+/// A TOML literal given as a column default.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Literal {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+/// A column default: a literal value, or an SQL expression passed through as written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Default {
+    Literal(Literal),
+    Sql(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    pub nullable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Default>,
+}
+
+impl Column {
+    /// Whether an INSERT that omits this column still succeeds.
+    pub fn may_be_omitted(&self) -> bool {
+        self.nullable || self.default.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+}
+
+/// A column that the code no longer sees but that still exists in the database until
+/// the contract step that drops it has run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retired {
+    pub table: String,
+    /// `None` when the whole table is retired.
+    pub column: Option<String>,
+    /// Index (in release order) of the release whose contract drops it; `None` while pending.
+    pub dropped_in: Option<usize>,
+}
+
+/// The schema as one release's code sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schema {
+    pub tables: IndexMap<String, Table>,
+    pub indexes: IndexMap<String, Index>,
+    pub retired: Vec<Retired>,
+}
+
+impl Schema {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    pub fn table_names(&self) -> Vec<&str> {
+        self.tables.keys().map(String::as_str).collect()
+    }
+
+    /// Whether a column of this name still physically exists (retired but not dropped
+    /// before `release`'s expand step).
+    pub fn is_physically_present(&self, table: &str, column: Option<&str>, release: usize) -> bool {
+        self.retired.iter().any(|r| {
+            r.table == table
+                && (r.column.is_none() || r.column.as_deref() == column)
+                && r.dropped_in.is_none_or(|d| d >= release)
+        })
+    }
+
+    /// Indexes of a table, in creation order.
+    pub fn indexes_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
+        self.indexes.values().filter(move |i| i.table == table)
+    }
+}

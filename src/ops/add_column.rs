@@ -1,0 +1,260 @@
+//! `add_column`: added in expand so that R's code finds it, in a form R-1's inserts (which
+//! omit it) still satisfy; NOT NULL without a default is tightened only once R-1 is gone.
+
+use super::{OpContext, Operation, Removal, Step, Timing};
+use crate::action::{trigger_name, Action, Source};
+use crate::diag::{Diag, Result};
+use crate::model::Column;
+use crate::parse::schema::{check_identifier, column_fields};
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct AddColumn {
+    table: Located<String>,
+    name: Located<String>,
+    column: Column,
+    backfill_sql: Option<Located<String>>,
+}
+
+/// Reads either form: `column = { name = "bio", type = "text", ... }`, or flat
+/// `column = "bio"` with `column_type = "text"` and the other column fields beside it.
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let table = fields.str(&["table"], "the table to add the column to")?;
+    let mut backfill_sql = None;
+    let nested = fields
+        .table
+        .get("column")
+        .is_some_and(|v| v.get_ref().is_table());
+    let (name, column) = match if nested {
+        fields.opt_table(&["column"])?
+    } else {
+        None
+    } {
+        Some((body, span)) => {
+            let mut inner = Fields::new(
+                fields.file,
+                body,
+                span,
+                format!("column of {}", fields.what),
+            );
+            let name = inner.str(&["name"], "the new column's name")?;
+            check_identifier(
+                fields.file,
+                &name.value,
+                name.location.span.clone(),
+                "column",
+            )?;
+            let column = column_fields(&mut inner, name.value.clone(), &["type"])?;
+            backfill_sql = inner.opt_str(&["backfill_sql"])?;
+            inner.finish()?;
+            (name, column)
+        }
+        None => {
+            let name = fields.str(&["column", "name"], "the new column's name")?;
+            check_identifier(
+                fields.file,
+                &name.value,
+                name.location.span.clone(),
+                "column",
+            )?;
+            let column = column_fields(fields, name.value.clone(), &["column_type"])?;
+            (name, column)
+        }
+    };
+    if let Some(b) = fields.opt_str(&["backfill_sql", "backfill"])? {
+        backfill_sql = Some(b);
+    }
+    if !column.nullable && column.default.is_none() && backfill_sql.is_none() {
+        return Err(Diag::input(format!(
+            "NOT NULL column `{}.{}` needs a value for existing rows and for rows the previous release inserts",
+            table.value, name.value
+        ))
+        .at(name.location.clone())
+        .label("no `default`, no `backfill_sql`")
+        .help("add `backfill_sql = \"<SQL expression>\"` (then it is tightened to NOT NULL one release later), a `default`, or `nullable = true`")
+        .into());
+    }
+    Ok(Box::new(AddColumn {
+        table,
+        name,
+        column,
+        backfill_sql,
+    }))
+}
+
+impl Operation for AddColumn {
+    fn kind(&self) -> &'static str {
+        "add_column"
+    }
+
+    fn describe(&self) -> String {
+        format!("add column {}.{}", self.table.value, self.name.value)
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        cx.ensure_new_column(&self.table, &self.name)?;
+        let table = self.table.value.clone();
+        let primary_key = cx.table(&self.table)?.primary_key.clone();
+        let subject = format!("{table}.{}", self.name.value);
+        cx.schema
+            .tables
+            .get_mut(&table)
+            .expect("checked above")
+            .columns
+            .push(self.column.clone());
+
+        let Some(backfill) = &self.backfill_sql else {
+            return Ok(vec![Step::new(
+                Timing::Expand,
+                self.describe(),
+                vec![Action::AddColumn {
+                    table,
+                    column: self.column.clone(),
+                }],
+            )]);
+        };
+
+        // Backfilled: added nullable without default, so the backfill decides every
+        // existing row; R-1's inserts are filled by the default or by a trigger.
+        let mut loose = self.column.clone();
+        loose.nullable = true;
+        loose.default = None;
+        let trigger = trigger_name("fill", &table, &self.name.value);
+        let mut expand = vec![Action::AddColumn {
+            table: table.clone(),
+            column: loose,
+        }];
+        if self.column.default.is_none() {
+            expand.push(Action::FillTrigger {
+                table: table.clone(),
+                column: self.name.value.clone(),
+                expr: backfill.value.clone(),
+                trigger: trigger.clone(),
+                primary_key: primary_key.clone(),
+            });
+        }
+        expand.push(Action::Backfill {
+            table: table.clone(),
+            column: self.name.value.clone(),
+            source: Source::Sql(backfill.value.clone()),
+            primary_key,
+        });
+        if self.column.default.is_some() {
+            expand.push(Action::SetDefault {
+                table: table.clone(),
+                column: self.column.clone(),
+            });
+        }
+        let mut steps = vec![Step::new(
+            Timing::Expand,
+            format!("{} and backfill it", self.describe()),
+            expand,
+        )];
+
+        let mut later = Vec::new();
+        if self.column.default.is_none() {
+            later.push(Action::DropTrigger {
+                table: table.clone(),
+                trigger,
+            });
+        }
+        if !self.column.nullable {
+            later.push(Action::SetNotNull {
+                table: table.clone(),
+                column: self.column.clone(),
+            });
+        }
+        if !later.is_empty() {
+            let description = if self.column.nullable {
+                format!("stop filling {subject} for the previous release")
+            } else {
+                format!("tighten {subject} to NOT NULL")
+            };
+            steps.push(Step::new(
+                Timing::Later(Removal::new("tightening", "tighten it", subject)),
+                description,
+                later,
+            ));
+        }
+        Ok(steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::action::Action;
+
+    #[test]
+    fn nullable_column_is_one_expand_step_in_either_form() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        let steps = apply(
+            &mut s,
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = \"bio2\"\ncolumn_type = \"text\"\nnullable = true",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert_eq!(
+            s.table("users").unwrap().column_names().last(),
+            Some(&"bio2")
+        );
+    }
+
+    #[test]
+    fn flat_form_without_a_type_says_which_field() {
+        let err = op("type = \"add_column\"\ntable = \"users\"\ncolumn = \"bio\"\nnullable = true")
+            .unwrap_err();
+        assert!(
+            err.render().contains("missing `column_type`"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
+    fn not_null_with_backfill_fills_then_tightens_later() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = \"email_lower\"\ncolumn_type = \"text\"\nbackfill_sql = \"lower(email)\"",
+        );
+        // `type` is the op type; the column's type is given as `column_type`.
+        let steps = steps.unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:tightening"]);
+        assert!(matches!(steps[0].actions[1], Action::FillTrigger { .. }));
+        assert!(matches!(steps[1].actions[1], Action::SetNotNull { .. }));
+        assert!(
+            !s.table("users")
+                .unwrap()
+                .column("email_lower")
+                .unwrap()
+                .nullable
+        );
+    }
+
+    #[test]
+    fn not_null_without_default_or_backfill_is_refused_as_input() {
+        let err =
+            op("type = \"add_column\"\ntable = \"users\"\ncolumn = \"x\"\ncolumn_type = \"text\"")
+                .unwrap_err();
+        assert!(
+            err.render().contains("needs a value for existing rows"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
+    fn existing_column_is_an_input_error() {
+        let mut s = schema(USERS);
+        let err = apply(&mut s, "type = \"add_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"text\"\nnullable = true")
+            .unwrap_err();
+        assert!(err.render().contains("already exists"));
+    }
+}

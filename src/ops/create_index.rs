@@ -1,0 +1,145 @@
+//! `create_index`: built in expand without blocking writes where the dialect can.
+
+use super::{OpContext, Operation, Step, Timing};
+use crate::action::Action;
+use crate::diag::{suggestion, Diag, Result};
+use crate::model::Index;
+use crate::parse::schema::check_identifier;
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct CreateIndex {
+    table: Located<String>,
+    columns: Located<Vec<String>>,
+    name: Option<Located<String>>,
+    unique: bool,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let table = fields.str(&["table"], "the table to index")?;
+    let columns = match fields.opt_str_list(&["columns"])? {
+        Some(c) if !c.value.is_empty() => c,
+        Some(c) => {
+            return Err(Diag::input("`columns` is empty")
+                .at(c.location)
+                .label("list at least one column")
+                .into())
+        }
+        None => match fields.opt_str(&["column"])? {
+            Some(c) => Located {
+                value: vec![c.value],
+                location: c.location,
+            },
+            None => return Err(fields.missing("columns", "a list of column names").into()),
+        },
+    };
+    let name = fields.opt_str(&["name", "index"])?;
+    if let Some(n) = &name {
+        check_identifier(fields.file, &n.value, n.location.span.clone(), "index")?;
+    }
+    let unique = fields.opt_bool(&["unique"])?.is_some_and(|u| u.value);
+    Ok(Box::new(CreateIndex {
+        table,
+        columns,
+        name,
+        unique,
+    }))
+}
+
+impl CreateIndex {
+    fn index_name(&self) -> String {
+        match &self.name {
+            Some(n) => n.value.clone(),
+            None => {
+                let name = format!("{}_{}_idx", self.table.value, self.columns.value.join("_"));
+                name.chars().take(63).collect()
+            }
+        }
+    }
+}
+
+impl Operation for CreateIndex {
+    fn kind(&self) -> &'static str {
+        "create_index"
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "create {}index {} on {}({})",
+            if self.unique { "unique " } else { "" },
+            self.index_name(),
+            self.table.value,
+            self.columns.value.join(", ")
+        )
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let t = cx.table(&self.table)?;
+        for col in &self.columns.value {
+            if t.column(col).is_none() {
+                return Err(
+                    Diag::input(format!("unknown column `{}.{col}`", self.table.value))
+                        .at(self.columns.location.clone())
+                        .label("no such column in the schema this release's code sees")
+                        .help(suggestion(col, &t.column_names()))
+                        .into(),
+                );
+            }
+        }
+        let name = self.index_name();
+        if cx.schema.indexes.contains_key(&name) {
+            return Err(Diag::input(format!("index `{name}` already exists"))
+                .at(self
+                    .name
+                    .as_ref()
+                    .map_or(self.table.location.clone(), |n| n.location.clone()))
+                .label("index names are unique across the schema")
+                .help("give this index another `name`")
+                .into());
+        }
+        let index = Index {
+            name: name.clone(),
+            table: self.table.value.clone(),
+            columns: self.columns.value.clone(),
+            unique: self.unique,
+        };
+        cx.schema.indexes.insert(name, index.clone());
+        Ok(vec![Step::new(
+            Timing::Expand,
+            self.describe(),
+            vec![Action::CreateIndex { index }],
+        )])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn index_gets_a_default_name_and_is_an_expand_step() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\", \"id\"]",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert!(s.indexes.contains_key("users_email_id_idx"));
+    }
+
+    #[test]
+    fn unknown_column_suggests() {
+        let mut s = schema(USERS);
+        let err = apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"emial\"]",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("did you mean `email`?"),
+            "{}",
+            err.render()
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! `create_table`: a new table, created in expand. Nothing older uses it, so nothing to
+//! contract.
+
+use super::{OpContext, Operation, Step, Timing};
+use crate::action::Action;
+use crate::diag::{Diag, Result};
+use crate::model::Table;
+use crate::parse::schema::{check_identifier, parse_table};
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct CreateTable {
+    name: Located<String>,
+    table: Table,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let name = fields.str(&["table", "name"], "the new table's name")?;
+    check_identifier(
+        fields.file,
+        &name.value,
+        name.location.span.clone(),
+        "table",
+    )?;
+    let mut body = Fields::new(
+        fields.file,
+        fields.table,
+        fields.span.clone(),
+        fields.what.clone(),
+    );
+    body.allow(&["type", "table", "name", "contract_release"]);
+    let table = parse_table(name.value.clone(), body)?;
+    fields.allow(&["columns", "primary_key"]);
+    Ok(Box::new(CreateTable { name, table }))
+}
+
+impl Operation for CreateTable {
+    fn kind(&self) -> &'static str {
+        "create_table"
+    }
+
+    fn describe(&self) -> String {
+        format!("create table {}", self.name.value)
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let name = &self.name.value;
+        if cx.schema.table(name).is_some() {
+            return Err(Diag::input(format!("table `{name}` already exists"))
+                .at(self.name.location.clone())
+                .label("already in the schema")
+                .into());
+        }
+        if cx.schema.is_physically_present(name, None, cx.release) {
+            return Err(Diag::input(format!(
+                "table `{name}` still exists in the database until an earlier change's contract step drops it"
+            ))
+            .at(self.name.location.clone())
+            .label("name still taken")
+            .into());
+        }
+        cx.schema.tables.insert(name.clone(), self.table.clone());
+        Ok(vec![Step::new(
+            Timing::Expand,
+            self.describe(),
+            vec![Action::CreateTable {
+                table: self.table.clone(),
+            }],
+        )])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn creates_in_expand_and_joins_the_schema() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"create_table\"\ntable = \"teams\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, name = { type = \"text\" } }",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert_eq!(s.table("teams").unwrap().column_names(), ["id", "name"]);
+    }
+
+    #[test]
+    fn existing_table_is_an_input_error() {
+        let mut s = schema(USERS);
+        let err = apply(
+            &mut s,
+            "type = \"create_table\"\ntable = \"users\"\ncolumns = { id = { type = \"bigint\" } }",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("table `users` already exists"));
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,195 @@
+//! `drop_column`: release R's code stops reading and writing the column. Expand relaxes it
+//! so R's inserts that omit it succeed (and, with `down_sql`, fills it for R-1's readers);
+//! contract(R + gap) drops it with whatever served it.
+
+use super::{OpContext, Operation, Removal, Step, Timing};
+use crate::action::{trigger_name, Action};
+use crate::diag::{Diag, Result};
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct DropColumn {
+    table: Located<String>,
+    column: Located<String>,
+    down_sql: Option<Located<String>>,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    Ok(Box::new(DropColumn {
+        table: fields.str(&["table"], "the table holding the column")?,
+        column: fields.str(&["column"], "the column to drop")?,
+        down_sql: fields.opt_str(&["down_sql", "down"])?,
+    }))
+}
+
+impl Operation for DropColumn {
+    fn kind(&self) -> &'static str {
+        "drop_column"
+    }
+
+    fn describe(&self) -> String {
+        format!("drop column {}.{}", self.table.value, self.column.value)
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let column = cx.column(&self.table, &self.column)?.clone();
+        let table = self.table.value.clone();
+        let t = cx.table(&self.table)?;
+        let primary_key = t.primary_key.clone();
+        if primary_key.contains(&column.name) {
+            return Err(Diag::input(format!(
+                "column `{table}.{}` is part of the primary key and cannot be dropped",
+                column.name
+            ))
+            .at(self.column.location.clone())
+            .label("primary key column")
+            .into());
+        }
+        if t.columns.len() == 1 {
+            return Err(Diag::input(format!(
+                "`{table}.{}` is the table's only column",
+                column.name
+            ))
+            .at(self.column.location.clone())
+            .label("a table needs at least one column")
+            .help("drop the table instead")
+            .into());
+        }
+        let subject = format!("{table}.{}", column.name);
+        let indexes: Vec<_> = cx
+            .schema
+            .indexes_of(&table)
+            .filter(|i| i.columns.contains(&column.name))
+            .cloned()
+            .collect();
+        cx.schema
+            .indexes
+            .retain(|_, i| !(i.table == table && i.columns.contains(&column.name)));
+        cx.schema
+            .tables
+            .get_mut(&table)
+            .expect("checked above")
+            .columns
+            .retain(|c| c.name != column.name);
+        cx.retire(&table, Some(&column.name));
+
+        let mut steps = Vec::new();
+        let mut expand = Vec::new();
+        if !column.may_be_omitted() {
+            expand.push(Action::DropNotNull {
+                table: table.clone(),
+                column: column.clone(),
+            });
+        }
+        let trigger = trigger_name("fill", &table, &column.name);
+        if let Some(down) = &self.down_sql {
+            expand.push(Action::FillTrigger {
+                table: table.clone(),
+                column: column.name.clone(),
+                expr: down.value.clone(),
+                trigger: trigger.clone(),
+                primary_key,
+            });
+        }
+        if !expand.is_empty() {
+            steps.push(Step::new(
+                Timing::Expand,
+                format!("relax {subject} so inserts that omit it succeed"),
+                expand,
+            ));
+        }
+        let mut later = Vec::new();
+        if self.down_sql.is_some() {
+            later.push(Action::DropTrigger {
+                table: table.clone(),
+                trigger,
+            });
+        }
+        later.extend(indexes.into_iter().map(|index| Action::DropIndex { index }));
+        later.push(Action::DropColumn {
+            table,
+            column: column.name.clone(),
+        });
+        steps.push(Step::new(
+            Timing::Later(Removal::new("drop", "drop it", subject)),
+            self.describe(),
+            later,
+        ));
+        Ok(steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::action::Action;
+
+    #[test]
+    fn not_null_column_is_relaxed_in_expand_and_dropped_later() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:drop"]);
+        assert!(matches!(steps[0].actions[0], Action::DropNotNull { .. }));
+        assert!(s.table("users").unwrap().column("legacy_email").is_none());
+    }
+
+    #[test]
+    fn nullable_column_needs_no_expand_step() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"nickname\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:drop"]);
+    }
+
+    #[test]
+    fn down_sql_fills_for_the_previous_release_until_the_drop() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\ndown_sql = \"email\"",
+        )
+        .unwrap();
+        assert!(matches!(steps[0].actions[1], Action::FillTrigger { .. }));
+        assert!(matches!(steps[1].actions[0], Action::DropTrigger { .. }));
+    }
+
+    #[test]
+    fn dropped_column_cannot_be_used_by_a_later_op() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"",
+        )
+        .unwrap();
+        let err = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render()
+                .contains("dropped or renamed by an earlier change"),
+            "{}",
+            err.render()
+        );
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn primary_key_column_is_refused() {
+        let mut s = schema(USERS);
+        let err = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"id\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("part of the primary key"));
+    }
+}

@@ -1,0 +1,270 @@
+//! The operations of a change file. Each lives in its own module and implements
+//! [`Operation`]: it validates itself against the schema the code sees, folds itself into
+//! that schema, and yields its steps, each with the phase it belongs to.
+//!
+//! Adding an operation: write its module (struct, `parse`, `Operation` impl, tests) and
+//! register its parser in [`REGISTRY`].
+
+mod add_column;
+mod create_index;
+mod create_table;
+mod drop_column;
+mod drop_index;
+mod drop_table;
+mod rename_column;
+mod sql;
+
+use std::fmt::Debug;
+
+use crate::action::Action;
+use crate::diag::{suggestion, Diag, Location, Result};
+use crate::model::{Column, Retired, Schema, Table};
+use crate::parse::{Fields, Located};
+
+/// When a step runs, relative to the release R of the change it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Timing {
+    /// expand(R): before R's code rolls out; R-1's code must keep working.
+    Expand,
+    /// contract(R): once every deployment runs R; R-1 (the rollback target) must keep working.
+    Contract,
+    /// contract(R + gap) or later: breaks code that still uses the old shape, so it waits
+    /// until neither the running release nor its rollback target uses it.
+    Later(Removal),
+}
+
+/// What a step placed later removes or tightens, for refusal messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// "drop", "tightening", "destructive SQL".
+    pub noun: String,
+    /// "drop it", "tighten it", "run it".
+    pub verb: String,
+    /// "users.legacy_email".
+    pub subject: String,
+}
+
+impl Removal {
+    pub fn new(noun: &str, verb: &str, subject: impl Into<String>) -> Self {
+        Removal {
+            noun: noun.into(),
+            verb: verb.into(),
+            subject: subject.into(),
+        }
+    }
+}
+
+/// One step of an operation: a timing, a description and the actions it runs.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub timing: Timing,
+    pub description: String,
+    pub actions: Vec<Action>,
+}
+
+impl Step {
+    pub fn new(timing: Timing, description: impl Into<String>, actions: Vec<Action>) -> Self {
+        Step {
+            timing,
+            description: description.into(),
+            actions,
+        }
+    }
+}
+
+/// What an operation sees while it is applied.
+pub struct OpContext<'a> {
+    /// The schema the code sees, before this op; the op folds itself into it.
+    pub schema: &'a mut Schema,
+    /// Index of the change's release in the release order.
+    pub release: usize,
+    /// Index of the release whose contract receives this op's later steps; `None` while
+    /// that release is not known yet (pending).
+    pub later_release: Option<usize>,
+    /// Where the op is written.
+    pub location: Location,
+}
+
+impl OpContext<'_> {
+    /// The table named by `name`, or an error pointing at it with the nearest name.
+    pub fn table(&self, name: &Located<String>) -> Result<&Table> {
+        self.schema.table(&name.value).ok_or_else(|| {
+            let mut diag = Diag::input(format!("unknown table `{}`", name.value))
+                .at(name.location.clone())
+                .label("no such table in the schema this release's code sees");
+            if self
+                .schema
+                .is_physically_present(&name.value, None, self.release)
+            {
+                diag = diag.note(format!(
+                    "`{}` was dropped by an earlier change; its removal is still pending",
+                    name.value
+                ));
+            } else if !self.schema.tables.is_empty() {
+                diag = diag.help(suggestion(&name.value, &self.schema.table_names()));
+            }
+            diag.into()
+        })
+    }
+
+    /// The column `table.column`, or an error pointing at it with the nearest name.
+    pub fn column(&self, table: &Located<String>, column: &Located<String>) -> Result<&Column> {
+        let t = self.table(table)?;
+        t.column(&column.value).ok_or_else(|| {
+            let mut diag = Diag::input(format!("unknown column `{}.{}`", table.value, column.value))
+                .at(column.location.clone())
+                .label("no such column in the schema this release's code sees");
+            if self
+                .schema
+                .is_physically_present(&table.value, Some(&column.value), self.release)
+            {
+                diag = diag.note(format!(
+                    "`{}.{}` was dropped or renamed by an earlier change; later changes cannot use it",
+                    table.value, column.value
+                ));
+            } else {
+                diag = diag.help(suggestion(&column.value, &t.column_names()));
+            }
+            diag.into()
+        })
+    }
+
+    /// Fails when `table.column` exists, or still exists physically, awaiting its drop.
+    pub fn ensure_new_column(
+        &self,
+        table: &Located<String>,
+        column: &Located<String>,
+    ) -> Result<()> {
+        let t = self.table(table)?;
+        if t.column(&column.value).is_some() {
+            return Err(Diag::input(format!(
+                "column `{}.{}` already exists",
+                table.value, column.value
+            ))
+            .at(column.location.clone())
+            .label("already a column of this table")
+            .into());
+        }
+        if self
+            .schema
+            .is_physically_present(&table.value, Some(&column.value), self.release)
+        {
+            return Err(Diag::input(format!(
+                "column `{}.{}` still exists in the database until an earlier change's contract step drops it",
+                table.value, column.value
+            ))
+            .at(column.location.clone())
+            .label("name still taken")
+            .help("choose another name, or tag this change with a release after that drop")
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Records that a column or table stays in the database until this op's later steps.
+    pub fn retire(&mut self, table: &str, column: Option<&str>) {
+        self.schema.retired.push(Retired {
+            table: table.to_string(),
+            column: column.map(str::to_string),
+            dropped_in: self.later_release,
+        });
+    }
+}
+
+/// An operation of a change file.
+pub trait Operation: Debug + Send + Sync {
+    /// The `type` name as written in change files.
+    fn kind(&self) -> &'static str;
+
+    /// One line for plans and headers: "drop column users.legacy_email".
+    fn describe(&self) -> String;
+
+    /// Validates the op against the schema the code sees, folds it in, and returns the
+    /// steps, in the order they run within each phase.
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>>;
+}
+
+type ParseFn = fn(&mut Fields<'_, '_>) -> Result<Box<dyn Operation>>;
+
+/// Every operation type, by the name change files use.
+pub const REGISTRY: &[(&str, ParseFn)] = &[
+    ("create_table", create_table::parse),
+    ("drop_table", drop_table::parse),
+    ("add_column", add_column::parse),
+    ("drop_column", drop_column::parse),
+    ("rename_column", rename_column::parse),
+    ("create_index", create_index::parse),
+    ("drop_index", drop_index::parse),
+    ("sql", sql::parse),
+];
+
+/// The op type names, for suggestions.
+pub fn type_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|(n, _)| *n).collect()
+}
+
+/// Parses an op of the given type, or fails with the nearest valid type.
+pub fn parse_op(kind: &Located<String>, fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let Some((_, parse)) = REGISTRY.iter().find(|(n, _)| *n == kind.value) else {
+        return Err(Diag::input(format!("unknown op type `{}`", kind.value))
+            .at(kind.location.clone())
+            .label("unknown op type")
+            .help(suggestion(&kind.value, &type_names()))
+            .into());
+    };
+    parse(fields)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Helpers for op unit tests: a schema from TOML, an op from TOML, apply.
+    use super::*;
+    use crate::diag::SourceFile;
+
+    pub fn schema(toml: &str) -> Schema {
+        crate::parse::schema::parse_schema(&SourceFile::new("schema.toml", toml)).expect("schema")
+    }
+
+    pub fn op(toml: &str) -> Result<Box<dyn Operation>> {
+        let file = SourceFile::new(
+            "changes/0001_test.toml",
+            format!("release = \"1.0.0\"\n[[op]]\n{toml}"),
+        );
+        let change = crate::parse::change::parse_change(&file)?;
+        Ok(change.ops.into_iter().next().expect("one op").op)
+    }
+
+    /// Applies `op` in release 1 with later steps landing in release 2.
+    pub fn apply(schema: &mut Schema, op_toml: &str) -> Result<Vec<Step>> {
+        let op = op(op_toml)?;
+        let file = SourceFile::new("changes/0001_test.toml", "");
+        let mut cx = OpContext {
+            schema,
+            release: 1,
+            later_release: Some(2),
+            location: Location::new(&file, 0..0),
+        };
+        op.apply(&mut cx)
+    }
+
+    pub fn timings(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| match &s.timing {
+                Timing::Expand => "expand".to_string(),
+                Timing::Contract => "contract".to_string(),
+                Timing::Later(r) => format!("later:{}", r.noun),
+            })
+            .collect()
+    }
+
+    pub const USERS: &str = r#"
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+legacy_email = { type = "varchar(255)" }
+nickname = { type = "text", nullable = true }
+"#;
+}

@@ -1,0 +1,268 @@
+//! `rename_column`: R's code uses the new name, R-1's the old one, and both run during the
+//! rollout. Expand adds the new column, keeps both in sync with a trigger and backfills;
+//! contract(R) tightens the new column; contract(R + gap) drops the sync and the old column.
+
+use super::{OpContext, Operation, Removal, Step, Timing};
+use crate::action::{trigger_name, Action, Source};
+use crate::diag::{Diag, Result};
+use crate::parse::schema::check_identifier;
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct RenameColumn {
+    table: Located<String>,
+    from: Located<String>,
+    to: Located<String>,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let table = fields.str(&["table"], "the table holding the column")?;
+    let from = fields.str(&["column", "from", "old_name"], "the column's current name")?;
+    let to = fields.str(&["to", "new_name", "new_column"], "the column's new name")?;
+    check_identifier(fields.file, &to.value, to.location.span.clone(), "column")?;
+    Ok(Box::new(RenameColumn { table, from, to }))
+}
+
+impl Operation for RenameColumn {
+    fn kind(&self) -> &'static str {
+        "rename_column"
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "rename column {}.{} to {}",
+            self.table.value, self.from.value, self.to.value
+        )
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let old = cx.column(&self.table, &self.from)?.clone();
+        cx.ensure_new_column(&self.table, &self.to)?;
+        let table = self.table.value.clone();
+        let t = cx.table(&self.table)?;
+        let primary_key = t.primary_key.clone();
+        if primary_key.contains(&old.name) {
+            return Err(Diag::input(format!(
+                "column `{table}.{}` is part of the primary key; tandem cannot rename it online",
+                old.name
+            ))
+            .at(self.from.location.clone())
+            .label("primary key column")
+            .help("use a `sql` op with a plan of your own")
+            .into());
+        }
+        let new_name = self.to.value.clone();
+        let mut new = old.clone();
+        new.name = new_name.clone();
+
+        // The code of R sees the column under its new name, in the same position.
+        let t = cx.schema.tables.get_mut(&table).expect("checked above");
+        if let Some(c) = t.column_mut(&old.name) {
+            c.name = new_name.clone();
+        }
+        // Indexes on the old column are rebuilt on the new one before the old one goes.
+        let mut copies = Vec::new();
+        let mut originals = Vec::new();
+        for index in cx
+            .schema
+            .indexes_of(&table)
+            .filter(|i| i.columns.contains(&old.name))
+        {
+            let mut copy = index.clone();
+            copy.columns = index
+                .columns
+                .iter()
+                .map(|c| {
+                    if *c == old.name {
+                        new_name.clone()
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect();
+            copy.name = renamed_index(&index.name, &old.name, &new_name);
+            originals.push(index.clone());
+            copies.push(copy);
+        }
+        for (original, copy) in originals.iter().zip(&copies) {
+            if cx.schema.indexes.contains_key(&copy.name) {
+                return Err(Diag::input(format!(
+                    "index `{}` would be copied as `{}`, which exists",
+                    original.name, copy.name
+                ))
+                .at(self.to.location.clone())
+                .into());
+            }
+            cx.schema.indexes.shift_remove(&original.name);
+            cx.schema.indexes.insert(copy.name.clone(), copy.clone());
+        }
+        cx.retire(&table, Some(&old.name));
+
+        let subject = format!("{table}.{}", old.name);
+        let trigger = trigger_name("sync", &table, &format!("{}_{}", old.name, new_name));
+        // No default on the new column while the sync runs: the trigger tells who wrote a
+        // row by whether the new column is NULL (R-1 never writes it).
+        let mut loose = new.clone();
+        loose.nullable = true;
+        loose.default = None;
+        let mut expand = vec![
+            Action::AddColumn {
+                table: table.clone(),
+                column: loose,
+            },
+            Action::SyncTrigger {
+                table: table.clone(),
+                old: old.name.clone(),
+                new: new_name.clone(),
+                trigger: trigger.clone(),
+                primary_key: primary_key.clone(),
+            },
+            Action::Backfill {
+                table: table.clone(),
+                column: new_name.clone(),
+                source: Source::Column(old.name.clone()),
+                primary_key,
+            },
+        ];
+        if !old.nullable {
+            // The old column is retired: once R's successor stops writing the new one too,
+            // nothing may be left requiring a value in it.
+            expand.push(Action::DropNotNull {
+                table: table.clone(),
+                column: old.clone(),
+            });
+        }
+        expand.extend(
+            copies
+                .into_iter()
+                .map(|index| Action::CreateIndex { index }),
+        );
+        let mut steps = vec![Step::new(
+            Timing::Expand,
+            format!(
+                "{}: add {table}.{new_name}, sync both, backfill",
+                self.describe()
+            ),
+            expand,
+        )];
+        if !new.nullable {
+            steps.push(Step::new(
+                Timing::Contract,
+                format!("tighten {table}.{new_name} to NOT NULL"),
+                vec![Action::SetNotNull {
+                    table: table.clone(),
+                    column: new.clone(),
+                }],
+            ));
+        }
+        let mut later = vec![Action::DropTrigger {
+            table: table.clone(),
+            trigger,
+        }];
+        if new.default.is_some() {
+            later.push(Action::SetDefault {
+                table: table.clone(),
+                column: new.clone(),
+            });
+        }
+        later.extend(
+            originals
+                .into_iter()
+                .map(|index| Action::DropIndex { index }),
+        );
+        later.push(Action::DropColumn {
+            table: table.clone(),
+            column: old.name.clone(),
+        });
+        steps.push(Step::new(
+            Timing::Later(Removal::new("drop", "drop it", subject.clone())),
+            format!("drop the sync and the old column {subject}"),
+            later,
+        ));
+        Ok(steps)
+    }
+}
+
+/// The name of an index copied onto the renamed column.
+fn renamed_index(index: &str, old: &str, new: &str) -> String {
+    let name = if index.contains(old) {
+        index.replacen(old, new, 1)
+    } else {
+        format!("{index}_{new}")
+    };
+    if name.len() <= 63 {
+        name
+    } else {
+        name[..63].to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::action::Action;
+
+    #[test]
+    fn rename_expands_contracts_then_drops_later() {
+        let mut s = schema(USERS);
+        let steps = apply(&mut s, "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"primary_email\"").unwrap();
+        assert_eq!(timings(&steps), ["expand", "contract", "later:drop"]);
+        assert!(matches!(steps[0].actions[1], Action::SyncTrigger { .. }));
+        assert_eq!(
+            s.table("users").unwrap().column_names(),
+            ["id", "primary_email", "legacy_email", "nickname"]
+        );
+        assert!(s.is_physically_present("users", Some("email"), 2));
+    }
+
+    #[test]
+    fn renamed_column_can_be_dropped_by_the_next_release() {
+        let mut s = schema(USERS);
+        apply(&mut s, "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"primary_email\"").unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"primary_email\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:drop"]);
+    }
+
+    #[test]
+    fn indexes_follow_the_rename() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nunique = true",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\"",
+        )
+        .unwrap();
+        assert!(
+            s.indexes.contains_key("users_mail_idx"),
+            "{:?}",
+            s.indexes.keys()
+        );
+        assert!(steps[0]
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateIndex { .. })));
+        assert!(steps[2]
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::DropIndex { .. })));
+    }
+
+    #[test]
+    fn new_name_must_be_free() {
+        let mut s = schema(USERS);
+        let err = apply(
+            &mut s,
+            "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"nickname\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("already exists"));
+    }
+}

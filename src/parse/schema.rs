@@ -1,0 +1,251 @@
+//! `schema.toml`, the baseline, and the column tables shared with `create_table`.
+
+use std::sync::Arc;
+
+use toml::de::DeValue;
+use toml::Spanned;
+
+use super::{integer_value, parse_document, Fields};
+use crate::diag::{Diag, Location, Result, SourceFile};
+use crate::model::{Column, ColumnType, Default, Literal, Schema, Table};
+
+/// Reads the baseline schema.
+pub fn parse_schema(file: &Arc<SourceFile>) -> Result<Schema> {
+    let doc = parse_document(file)?;
+    let mut root = Fields::new(file, doc.get_ref(), doc.span(), "schema.toml");
+    let mut schema = Schema::default();
+    if let Some((tables, _)) = root.opt_table(&["tables"])? {
+        for (name, value) in tables.iter() {
+            let table_name = name.get_ref().to_string();
+            check_identifier(file, &table_name, name.span(), "table")?;
+            let Some(body) = value.get_ref().as_table() else {
+                return Err(
+                    Diag::input(format!("table `{table_name}` must be a TOML table"))
+                        .at(Location::new(file, value.span()))
+                        .label("expected a table such as [tables.users]")
+                        .into(),
+                );
+            };
+            let fields = Fields::new(file, body, value.span(), format!("table `{table_name}`"));
+            let table = parse_table(table_name.clone(), fields)?;
+            schema.tables.insert(table_name, table);
+        }
+    }
+    root.finish()?;
+    Ok(schema)
+}
+
+/// Reads a table body: `columns` and `primary_key`, plus any extra field names the
+/// caller handles itself (`allow`).
+pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<Table> {
+    let file = fields.file.clone();
+    let Some((columns, columns_span)) = fields.opt_table(&["columns"])? else {
+        return Err(fields
+            .missing("columns", "a table of column definitions")
+            .into());
+    };
+    let mut table = Table {
+        name: name.clone(),
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+    };
+    for (col_name, def) in columns.iter() {
+        let col = col_name.get_ref().to_string();
+        check_identifier(&file, &col, col_name.span(), "column")?;
+        table.columns.push(parse_column(&file, &name, col, def)?);
+    }
+    if table.columns.is_empty() {
+        return Err(Diag::input(format!("table `{name}` has no columns"))
+            .at(Location::new(&file, columns_span))
+            .label("add at least one column")
+            .into());
+    }
+    if let Some(pk) = fields.opt_str_list(&["primary_key"])? {
+        for col in &pk.value {
+            if table.column(col).is_none() {
+                return Err(Diag::input(format!(
+                    "primary key column `{col}` is not a column of `{name}`"
+                ))
+                .at(pk.location.clone())
+                .label("unknown column")
+                .help(crate::diag::suggestion(col, &table.column_names()))
+                .into());
+            }
+        }
+        for col in &pk.value {
+            if let Some(c) = table.column_mut(col) {
+                c.nullable = false;
+            }
+        }
+        table.primary_key = pk.value;
+    }
+    fields.finish()?;
+    Ok(table)
+}
+
+/// Reads one column definition: `{ type = "...", nullable, default | default_sql }`.
+pub fn parse_column(
+    file: &Arc<SourceFile>,
+    table: &str,
+    name: String,
+    def: &Spanned<DeValue<'_>>,
+) -> Result<Column> {
+    let Some(body) = def.get_ref().as_table() else {
+        return Err(
+            Diag::input(format!("column `{table}.{name}` must be a table"))
+                .at(Location::new(file, def.span()))
+                .label("expected { type = \"...\" }")
+                .into(),
+        );
+    };
+    let mut fields = Fields::new(file, body, def.span(), format!("column `{table}.{name}`"));
+    let column = column_fields(&mut fields, name, &["type"])?;
+    fields.finish()?;
+    Ok(column)
+}
+
+/// The column fields (`type`, `nullable`, `default`, `default_sql`) of a table being read;
+/// shared by schema columns and `add_column`, which names the type field `column_type`
+/// when the column is written flat in the op (there `type` is the op's type).
+pub fn column_fields(
+    fields: &mut Fields<'_, '_>,
+    name: String,
+    type_keys: &[&'static str],
+) -> Result<Column> {
+    let ty = fields.str(
+        type_keys,
+        "a portable type such as \"text\" or \"varchar(255)\"",
+    )?;
+    let parsed = ColumnType::parse(&ty.value).map_err(|msg| {
+        Diag::input(format!("invalid type for column `{name}`"))
+            .at(ty.location.clone())
+            .label(msg)
+            .note(format!(
+                "portable types: {}",
+                crate::model::TYPE_NAMES.join(", ")
+            ))
+    })?;
+    let nullable = fields.opt_bool(&["nullable"])?.is_some_and(|b| b.value);
+    let literal = match fields.opt_value(&["default"]) {
+        None => None,
+        Some(v) => Some((literal_value(fields.file, v)?, v.span())),
+    };
+    let sql = fields.opt_str(&["default_sql"])?;
+    let default = match (literal, sql) {
+        (Some(_), Some(sql)) => {
+            return Err(Diag::input(format!(
+                "column `{name}` has both `default` and `default_sql`"
+            ))
+            .at(sql.location)
+            .label("keep one")
+            .help("`default` takes a TOML literal, `default_sql` an SQL expression")
+            .into())
+        }
+        (Some((lit, span)), None) => {
+            check_literal_type(fields.file, &name, &parsed, &lit, span)?;
+            Some(Default::Literal(lit))
+        }
+        (None, Some(sql)) => {
+            if sql.value.trim().is_empty() {
+                return Err(Diag::input("`default_sql` is empty")
+                    .at(sql.location)
+                    .label("expected an SQL expression")
+                    .into());
+            }
+            Some(Default::Sql(sql.value))
+        }
+        (None, None) => None,
+    };
+    Ok(Column {
+        name,
+        ty: parsed,
+        nullable,
+        default,
+    })
+}
+
+fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Literal> {
+    let value = v.get_ref();
+    if let Some(s) = value.as_str() {
+        return Ok(Literal::Str(s.to_string()));
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Literal::Bool(b));
+    }
+    if let Some(i) = integer_value(value) {
+        return Ok(Literal::Int(i));
+    }
+    if let Some(f) = value
+        .as_float()
+        .and_then(|f| f.as_str().replace('_', "").parse::<f64>().ok())
+    {
+        if f.is_finite() {
+            return Ok(Literal::Float(f));
+        }
+    }
+    Err(
+        Diag::input("`default` must be a string, integer, float or boolean")
+            .at(Location::new(file, v.span()))
+            .label(format!("found {}", value.type_str()))
+            .help("for an SQL expression such as CURRENT_TIMESTAMP, use `default_sql`")
+            .into(),
+    )
+}
+
+fn check_literal_type(
+    file: &Arc<SourceFile>,
+    name: &str,
+    ty: &ColumnType,
+    lit: &Literal,
+    span: std::ops::Range<usize>,
+) -> Result<()> {
+    let ok = match lit {
+        Literal::Bool(_) => matches!(ty, ColumnType::Boolean),
+        Literal::Int(_) => matches!(
+            ty,
+            ColumnType::SmallInt
+                | ColumnType::Integer
+                | ColumnType::BigInt
+                | ColumnType::Real
+                | ColumnType::Double
+                | ColumnType::Decimal(..)
+        ),
+        Literal::Float(_) => matches!(
+            ty,
+            ColumnType::Real | ColumnType::Double | ColumnType::Decimal(..)
+        ),
+        Literal::Str(_) => !matches!(ty, ColumnType::Boolean),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Diag::input(format!(
+            "default of column `{name}` does not fit its type {ty}"
+        ))
+        .at(Location::new(file, span))
+        .label("literal of the wrong type")
+        .into())
+    }
+}
+
+/// Table, column and index names become identifiers in three dialects and in file
+/// names: keep them to letters, digits and `_`.
+pub fn check_identifier(
+    file: &Arc<SourceFile>,
+    name: &str,
+    span: std::ops::Range<usize>,
+    what: &str,
+) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.chars().next().is_some_and(|c| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(Diag::input(format!("invalid {what} name `{name}`"))
+            .at(Location::new(file, span))
+            .label("expected letters, digits and `_`, not starting with a digit, at most 63 characters")
+            .into())
+    }
+}

@@ -1,0 +1,429 @@
+//! The planner: orders the releases, folds every change into the schema release by
+//! release, places each step in its phase under the rule, and renders the files.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::action::Action;
+use crate::diag::{Diag, Location, Result};
+use crate::dialect::{render_actions, renderer, Rendered};
+use crate::layout;
+use crate::model::Schema;
+use crate::ops::{OpContext, Removal, Timing};
+use crate::project::Project;
+use crate::release::{parse_semver, ReleaseOrder, Releases};
+
+/// A point in the apply order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "phase", content = "release", rename_all = "snake_case")]
+pub enum Slot {
+    Baseline,
+    Expand(usize),
+    Contract(usize),
+}
+
+impl Slot {
+    /// Position in the apply order: baseline < expand(R1) < contract(R1) < expand(R2) ...
+    pub fn order(self) -> usize {
+        match self {
+            Slot::Baseline => 0,
+            Slot::Expand(r) => 1 + 2 * r,
+            Slot::Contract(r) => 2 + 2 * r,
+        }
+    }
+
+    pub fn phase(self) -> &'static str {
+        match self {
+            Slot::Baseline => "baseline",
+            Slot::Expand(_) => "expand",
+            Slot::Contract(_) => "contract",
+        }
+    }
+
+    pub fn release(self) -> Option<usize> {
+        match self {
+            Slot::Baseline => None,
+            Slot::Expand(r) | Slot::Contract(r) => Some(r),
+        }
+    }
+}
+
+/// One step of an op, placed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedStep {
+    pub description: String,
+    /// Waits for the rule (contract of R + gap or later).
+    pub destructive: bool,
+    pub op_kind: &'static str,
+    /// 1-based index of the op in its change file.
+    pub op_index: usize,
+    pub actions: Vec<Action>,
+}
+
+/// One migration file: the steps of one change in one slot.
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    pub slot: Slot,
+    /// Index into `Project::changes`; `None` for the baseline.
+    pub change: Option<usize>,
+    pub steps: Vec<PlannedStep>,
+    pub rendered: Rendered,
+    /// Filled by the layout: version, path relative to the migrations dir, full text.
+    pub version: i64,
+    pub path: String,
+    pub content: String,
+}
+
+/// A step whose target release does not exist yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingStep {
+    pub change: String,
+    pub release: String,
+    pub description: String,
+    /// "contract of the release after 1.5.0".
+    pub waits_for: String,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    pub releases: Releases,
+    /// The schema the code of each release sees: `views[0]` is the baseline (the code
+    /// before the first release), `views[i + 1]` release `i`.
+    pub views: Vec<Schema>,
+    pub files: Vec<PlannedFile>,
+    pub pending: Vec<PendingStep>,
+    /// Refusals and dialect limits: the plan must not be applied while any is present.
+    pub problems: Vec<Diag>,
+}
+
+impl Plan {
+    /// The files of a slot, in apply order.
+    pub fn files_in(&self, slot: Slot) -> impl Iterator<Item = &PlannedFile> {
+        self.files.iter().filter(move |f| f.slot == slot)
+    }
+
+    /// The code view of release `index`.
+    pub fn view(&self, index: usize) -> &Schema {
+        &self.views[index + 1]
+    }
+}
+
+/// Builds the plan of a project. Input errors fail; refusals are collected in `problems`.
+pub fn build(project: &Project) -> Result<Plan> {
+    let config = &project.config;
+    let releases = collect_releases(project)?;
+    let gap = config.min_release_gap;
+    let mut problems = Vec::new();
+
+    // Changes grouped by release, each group in file-name order.
+    let mut by_release: Vec<Vec<usize>> = vec![Vec::new(); releases.len()];
+    for (ci, change) in project.changes.iter().enumerate() {
+        let r = releases.index(&change.release.value).expect("collected");
+        by_release[r].push(ci);
+    }
+
+    let mut schema = project.baseline.clone();
+    let mut views = vec![schema.clone()];
+    let mut placed: BTreeMap<(Slot, usize), Vec<PlannedStep>> = BTreeMap::new();
+    let mut pending = Vec::new();
+
+    for (r, change_ids) in by_release.iter().enumerate() {
+        for &ci in change_ids {
+            let change = &project.changes[ci];
+            for (oi, entry) in change.ops.iter().enumerate() {
+                let mut target = releases.after(r, gap);
+                let mut too_early = None;
+                if let Some(cr) = &entry.contract_release {
+                    let asked = releases.index(&cr.value).expect("collected");
+                    if asked < r + gap {
+                        too_early = Some((asked, cr.location.clone()));
+                    } else {
+                        target = Some(asked);
+                    }
+                }
+                let mut cx = OpContext {
+                    schema: &mut schema,
+                    release: r,
+                    later_release: target,
+                    location: entry.location.clone(),
+                };
+                let steps = entry.op.apply(&mut cx)?;
+                let removal = steps.iter().find_map(|s| match &s.timing {
+                    Timing::Later(removal) => Some(removal.clone()),
+                    _ => None,
+                });
+                match (&entry.contract_release, &removal) {
+                    (Some(cr), None) => {
+                        return Err(Diag::input(format!(
+                            "{} has no step that waits for a later release",
+                            entry.op.describe()
+                        ))
+                        .at(cr.location.clone())
+                        .label("contract_release has nothing to place")
+                        .help("remove contract_release")
+                        .into());
+                    }
+                    (Some(_), Some(removal)) => {
+                        if let Some((asked, location)) = too_early {
+                            problems.push(refusal(&releases, r, gap, asked, location, removal));
+                        }
+                    }
+                    _ => {}
+                }
+                for step in steps {
+                    let destructive = matches!(step.timing, Timing::Later(_));
+                    let slot = match step.timing {
+                        Timing::Expand => Some(Slot::Expand(r)),
+                        Timing::Contract => Some(Slot::Contract(r)),
+                        Timing::Later(_) => target.map(Slot::Contract),
+                    };
+                    let planned = PlannedStep {
+                        description: step.description,
+                        destructive,
+                        op_kind: entry.op.kind(),
+                        op_index: oi + 1,
+                        actions: step.actions,
+                    };
+                    match slot {
+                        Some(slot) => placed.entry((slot, ci)).or_default().push(planned),
+                        None => pending.push(PendingStep {
+                            change: change.file.path.clone(),
+                            release: change.release.value.clone(),
+                            description: planned.description,
+                            waits_for: if gap == 1 {
+                                format!("contract of the release after {}", releases.name(r))
+                            } else {
+                                format!(
+                                    "contract of the release {gap} releases after {}",
+                                    releases.name(r)
+                                )
+                            },
+                        }),
+                    }
+                }
+            }
+        }
+        views.push(schema.clone());
+    }
+
+    // Render: baseline first, then each slot in apply order, changes in release then
+    // file-name order within it.
+    let render = renderer(config, &project.templates);
+    let mut files = Vec::new();
+    let baseline_actions: Vec<Action> = baseline_actions(&project.baseline);
+    let refs: Vec<&Action> = baseline_actions.iter().collect();
+    let rendered = match render_actions(render.as_ref(), &refs)? {
+        Ok(r) => r,
+        Err(u) => {
+            return Err(Diag::input(format!(
+                "the baseline schema cannot be created in {}: {}",
+                config.dialect.name(),
+                u.0
+            ))
+            .into())
+        }
+    };
+    files.push(PlannedFile {
+        slot: Slot::Baseline,
+        change: None,
+        steps: vec![PlannedStep {
+            description: "create the baseline schema".into(),
+            destructive: false,
+            op_kind: "baseline",
+            op_index: 0,
+            actions: baseline_actions.clone(),
+        }],
+        rendered,
+        version: 0,
+        path: String::new(),
+        content: String::new(),
+    });
+    let mut ordered: Vec<((Slot, usize), Vec<PlannedStep>)> = placed.into_iter().collect();
+    ordered.sort_by_key(|((slot, ci), _)| {
+        let change = &project.changes[*ci];
+        (slot.order(), releases.index(&change.release.value), *ci)
+    });
+    for ((slot, ci), steps) in ordered {
+        let actions: Vec<&Action> = steps.iter().flat_map(|s| s.actions.iter()).collect();
+        match render_actions(render.as_ref(), &actions)? {
+            Ok(rendered) => files.push(PlannedFile {
+                slot,
+                change: Some(ci),
+                steps,
+                rendered,
+                version: 0,
+                path: String::new(),
+                content: String::new(),
+            }),
+            Err(unsupported) => {
+                let change = &project.changes[ci];
+                let step = &steps[0];
+                let location = change
+                    .ops
+                    .get(step.op_index - 1)
+                    .map(|o| o.location.clone());
+                problems.push(
+                    Diag::refused(format!(
+                        "{} cannot do this safely: {}",
+                        config.dialect.name(),
+                        unsupported.0
+                    ))
+                    .at_opt(location)
+                    .label(format!("{} op of {}", step.op_kind, change.file.path))
+                    .note(format!("dialect: {}", config.dialect.name()))
+                    .help("use a `sql` op with SQL of your own for this dialect"),
+                );
+            }
+        }
+    }
+
+    let mut plan = Plan {
+        releases,
+        views,
+        files,
+        pending,
+        problems,
+    };
+    layout::assign(project, &mut plan)?;
+    Ok(plan)
+}
+
+/// The actions that create the baseline schema.
+pub fn baseline_actions(schema: &Schema) -> Vec<Action> {
+    let mut actions: Vec<Action> = schema
+        .tables
+        .values()
+        .map(|t| Action::CreateTable { table: t.clone() })
+        .collect();
+    actions.extend(
+        schema
+            .indexes
+            .values()
+            .map(|i| Action::CreateIndex { index: i.clone() }),
+    );
+    actions
+}
+
+/// The refusal of a `contract_release` that asks for a release too early.
+fn refusal(
+    releases: &Releases,
+    r: usize,
+    gap: usize,
+    asked_index: usize,
+    location: Location,
+    removal: &Removal,
+) -> Diag {
+    let release = releases.name(r);
+    let asked = releases.name(asked_index);
+    let previous = releases.previous_name(r);
+    let Removal {
+        noun,
+        verb,
+        subject,
+    } = removal;
+    let diag = Diag::refused(format!(
+        "refused: {noun} of {subject} placed in release {asked}"
+    ))
+    .at(location)
+    .label(format!("contract_release = \"{asked}\""));
+    let diag = if asked_index == r {
+        diag.note(format!(
+            "release {release} is the release whose code stops using {subject};\n\
+             deployments of {previous} still read it while {release} rolls out, and {previous} is\n\
+             the rollback target of {release}"
+        ))
+    } else if asked_index < r {
+        diag.note(format!(
+            "release {asked} comes before {release}, the release whose code stops using {subject}"
+        ))
+    } else {
+        diag.note(format!(
+            "release {asked} is only {} release(s) after {release}, the release whose code stops using {subject}; min_release_gap is {gap}",
+            asked_index - r
+        ))
+    };
+    match releases.after(r, gap) {
+        Some(e) => {
+            let e = releases.name(e);
+            diag.help(format!(
+                "{verb} in contract({e}) or later (remove contract_release, or set it to \"{e}\")"
+            ))
+        }
+        None => diag.help(format!(
+            "{verb} in the contract of a release at least {gap} after {release} (remove contract_release: the step stays pending until that release exists)"
+        )),
+    }
+}
+
+/// Every release name the project mentions, validated and ordered.
+fn collect_releases(project: &Project) -> Result<Releases> {
+    let config = &project.config;
+    let order = &config.order;
+    let mut names: Vec<String> = config
+        .listed_releases
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    let mut mentioned: Vec<(String, Location)> = Vec::new();
+    for change in &project.changes {
+        mentioned.push((
+            change.release.value.clone(),
+            change.release.location.clone(),
+        ));
+        for entry in &change.ops {
+            if let Some(cr) = &entry.contract_release {
+                mentioned.push((cr.value.clone(), cr.location.clone()));
+            }
+        }
+    }
+    for (name, location) in &mentioned {
+        if let Err((message, help)) = order.validate(name) {
+            return Err(Diag::input(message)
+                .at(location.clone())
+                .label("cannot be ordered")
+                .help(help)
+                .into());
+        }
+        names.push(name.clone());
+    }
+    for cut in &project.lock.releases {
+        if order.validate(&cut.name).is_ok() {
+            names.push(cut.name.clone());
+        } else {
+            return Err(Diag::input(format!(
+                "tandem.lock names release `{}`, which cannot be ordered",
+                cut.name
+            ))
+            .into());
+        }
+    }
+    // `v1.4.0` and `1.4.0` are the same version: one name per version.
+    if matches!(order, ReleaseOrder::Semver) {
+        let mut seen: BTreeMap<semver::Version, (String, Option<Location>)> = BTreeMap::new();
+        let located = |n: &str| {
+            mentioned
+                .iter()
+                .find(|(m, _)| m == n)
+                .map(|(_, l)| l.clone())
+        };
+        for name in &names {
+            let version = parse_semver(name).expect("validated");
+            match seen.get(&version) {
+                Some((other, _)) if other != name => {
+                    return Err(Diag::input(format!(
+                        "releases `{other}` and `{name}` name the same version"
+                    ))
+                    .at_opt(located(name))
+                    .label("same version, different spelling")
+                    .help(format!("write it as \"{other}\" everywhere"))
+                    .into());
+                }
+                _ => {
+                    seen.insert(version, (name.clone(), located(name)));
+                }
+            }
+        }
+    }
+    Ok(Releases::new(order, names))
+}

@@ -1,0 +1,76 @@
+//! A project on disk: settings, baseline, change files and the lock, loaded and checked.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::diag::{Diag, Error, Location, Result, SourceFile};
+use crate::lock::Lock;
+use crate::model::Schema;
+use crate::parse::change::{parse_change, Change};
+use crate::parse::schema::parse_schema;
+use crate::templates::Templates;
+
+#[derive(Debug)]
+pub struct Project {
+    pub config: Config,
+    pub templates: Templates,
+    pub baseline: Schema,
+    pub schema_file: Arc<SourceFile>,
+    /// Change files, in file-name order.
+    pub changes: Vec<Change>,
+    pub lock: Lock,
+}
+
+impl Project {
+    pub fn load(root: &Path) -> Result<Project> {
+        let config = Config::load(root)?;
+        let templates = Templates::load(config.templates_dir.as_deref())?;
+        let schema_file = read_source(&config, &config.schema)?;
+        let baseline = parse_schema(&schema_file)?;
+        let mut changes = Vec::new();
+        for path in change_files(&config.changes_dir)? {
+            let file = read_source(&config, &path)?;
+            changes.push(parse_change(&file)?);
+        }
+        let lock = Lock::load(&config)?;
+        Ok(Project {
+            config,
+            templates,
+            baseline,
+            schema_file,
+            changes,
+            lock,
+        })
+    }
+}
+
+/// Reads a project file, naming it relative to the project in messages.
+pub fn read_source(config: &Config, path: &Path) -> Result<Arc<SourceFile>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diag::input(format!("cannot read {}: {e}", config.display(path))))?;
+    Ok(SourceFile::new(config.display(path), text))
+}
+
+/// The `*.toml` files of the changes directory, sorted by name.
+pub fn change_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A located diagnostic helper for callers that only have a location.
+pub fn located(message: String, location: &Location) -> Diag {
+    Diag::input(message).at(location.clone())
+}

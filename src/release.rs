@@ -1,0 +1,149 @@
+//! Release names and their order: semantic versions by default (a leading `v` allowed,
+//! pre-releases ordered by semver rules), or the explicit `releases` list of tandem.toml.
+
+use std::cmp::Ordering;
+
+use crate::diag::suggestion;
+
+/// How release names are ordered.
+#[derive(Debug, Clone)]
+pub enum ReleaseOrder {
+    Semver,
+    /// The project's explicit list, earliest first.
+    List(Vec<String>),
+}
+
+impl ReleaseOrder {
+    /// Checks that `name` can be ordered, explaining why not.
+    pub fn validate(&self, name: &str) -> Result<(), (String, String)> {
+        match self {
+            ReleaseOrder::Semver => parse_semver(name).map(|_| ()).map_err(|e| {
+                (
+                    format!("release `{name}` is not a semantic version ({e})"),
+                    "use a version like \"1.4.0\" or \"v2.0.0-rc.1\", or list the project's release names in order in tandem.toml: releases = [...]".to_string(),
+                )
+            }),
+            ReleaseOrder::List(list) => {
+                if list.iter().any(|r| r == name) {
+                    Ok(())
+                } else {
+                    let names: Vec<&str> = list.iter().map(String::as_str).collect();
+                    Err((
+                        format!("release `{name}` is not in the `releases` list of tandem.toml"),
+                        format!("add it to `releases` in its place, or {}", suggestion(name, &names)),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Compares two names already validated.
+    pub fn compare(&self, a: &str, b: &str) -> Ordering {
+        match self {
+            ReleaseOrder::Semver => match (parse_semver(a), parse_semver(b)) {
+                (Ok(x), Ok(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
+                _ => a.cmp(b),
+            },
+            ReleaseOrder::List(list) => {
+                let pos = |n: &str| list.iter().position(|r| r == n).unwrap_or(usize::MAX);
+                pos(a).cmp(&pos(b))
+            }
+        }
+    }
+}
+
+/// Parses `1.4.0` or `v1.4.0` as a semantic version.
+pub fn parse_semver(name: &str) -> Result<semver::Version, String> {
+    let bare = name.strip_prefix('v').unwrap_or(name);
+    semver::Version::parse(bare).map_err(|e| e.to_string())
+}
+
+/// The known releases of a project, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Releases {
+    names: Vec<String>,
+}
+
+impl Releases {
+    /// Sorts and deduplicates the given names (all validated first).
+    pub fn new(order: &ReleaseOrder, mut names: Vec<String>) -> Self {
+        names.sort_by(|a, b| order.compare(a, b));
+        names.dedup();
+        Releases { names }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    pub fn name(&self, index: usize) -> &str {
+        &self.names[index]
+    }
+
+    /// The release `gap` places after `index`, if it is known yet.
+    pub fn after(&self, index: usize, gap: usize) -> Option<usize> {
+        let target = index + gap;
+        (target < self.names.len()).then_some(target)
+    }
+
+    /// The name of the release before `index`, for messages.
+    pub fn previous_name(&self, index: usize) -> String {
+        if index == 0 {
+            "the previous release".to_string()
+        } else {
+            self.names[index - 1].clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semver_orders_numerically_with_v_prefix_and_prereleases() {
+        let order = ReleaseOrder::Semver;
+        let r = Releases::new(
+            &order,
+            ["1.10.0", "v1.9.0", "2.0.0", "2.0.0-rc.1", "2.0.0-alpha"]
+                .map(String::from)
+                .to_vec(),
+        );
+        assert_eq!(
+            r.names(),
+            ["v1.9.0", "1.10.0", "2.0.0-alpha", "2.0.0-rc.1", "2.0.0"]
+        );
+    }
+
+    #[test]
+    fn calendar_names_need_the_list() {
+        assert!(ReleaseOrder::Semver.validate("2026.07").is_err());
+        let list = ReleaseOrder::List(vec!["2026.06".into(), "2026.07".into()]);
+        assert!(list.validate("2026.07").is_ok());
+        let (msg, help) = list.validate("2026.7").unwrap_err();
+        assert!(msg.contains("not in the `releases` list"));
+        assert!(help.contains("2026.07"), "{help}");
+        let r = Releases::new(&list, vec!["2026.07".into(), "2026.06".into()]);
+        assert_eq!(r.names(), ["2026.06", "2026.07"]);
+    }
+
+    #[test]
+    fn after_is_none_past_the_last_known_release() {
+        let r = Releases::new(&ReleaseOrder::Semver, vec!["1.0.0".into(), "1.1.0".into()]);
+        assert_eq!(r.after(0, 1), Some(1));
+        assert_eq!(r.after(0, 2), None);
+        assert_eq!(r.after(1, 1), None);
+    }
+}

@@ -1,0 +1,153 @@
+//! `tandem init` and `tandem new`: a new project, and a new change file from a template.
+
+use std::path::Path;
+
+use tera::Context;
+
+use crate::config::{Config, Dialect, CONFIG_FILE};
+use crate::diag::{suggestion, Diag, Error, Result, SourceFile};
+use crate::parse::change::parse_change;
+use crate::project::change_files;
+use crate::templates::Templates;
+
+/// Creates tandem.toml, schema.toml, changes/ and migrations/ in `root`.
+pub fn init(root: &Path, dialect: Dialect) -> Result<Vec<String>> {
+    let config_path = root.join(CONFIG_FILE);
+    if config_path.exists() {
+        return Err(
+            Diag::input(format!("{} already exists", config_path.display()))
+                .help("this directory is already a tandem project")
+                .into(),
+        );
+    }
+    std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+    let config = format!(
+        r#"dialect = "{}"          # postgres | mysql | sqlite (mysql covers MariaDB)
+schema = "schema.toml"
+changes_dir = "changes"
+migrations_dir = "migrations"
+min_release_gap = 1
+# releases = ["2026.06", "2026.07"]   # explicit order; default: semantic versions
+# templates_dir = "templates"         # overrides of the built-in templates
+database_url = "sqlite://tandem.db"   # default for migrate / status / verify
+
+[postgres]
+lock_timeout = "5s"
+backfill_batch_size = 1000
+"#,
+        dialect.name()
+    );
+    let schema = r#"# The schema before the first change. Example:
+#
+# [tables.users]
+# primary_key = ["id"]
+#
+# [tables.users.columns]
+# id    = { type = "bigint" }
+# email = { type = "varchar(255)" }
+"#;
+    let mut created = Vec::new();
+    for (name, text) in [(CONFIG_FILE, config.as_str()), ("schema.toml", schema)] {
+        let path = root.join(name);
+        if !path.exists() {
+            std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+            created.push(name.to_string());
+        }
+    }
+    for dir in ["changes", "migrations"] {
+        let path = root.join(dir);
+        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        created.push(format!("{dir}/"));
+    }
+    Ok(created)
+}
+
+/// Arguments of `tandem new`.
+#[derive(Debug, Clone, Default)]
+pub struct NewChange {
+    pub op: String,
+    pub target: String,
+    pub release: String,
+    pub to: Option<String>,
+    pub column_type: Option<String>,
+    pub columns: Vec<String>,
+    pub summary: Option<String>,
+}
+
+/// Writes a new change file named after the next free number; returns its path.
+pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> Result<String> {
+    let op = args.op.replace('-', "_");
+    let types = crate::ops::type_names();
+    if !types.contains(&op.as_str()) {
+        let kebab: Vec<String> = types.iter().map(|t| t.replace('_', "-")).collect();
+        let names: Vec<&str> = kebab.iter().map(String::as_str).collect();
+        return Err(Diag::input(format!("unknown op type `{}`", args.op))
+            .help(suggestion(&args.op, &names))
+            .into());
+    }
+    let (table, column) = match args.target.split_once('.') {
+        Some((t, c)) => (t.to_string(), Some(c.to_string())),
+        None => (args.target.clone(), None),
+    };
+    let needs_column = matches!(op.as_str(), "add_column" | "drop_column" | "rename_column");
+    if needs_column && column.is_none() {
+        return Err(
+            Diag::input(format!("`tandem new {}` needs TABLE.COLUMN", args.op))
+                .help(format!(
+                    "e.g. tandem new {} users.email --release {}",
+                    args.op, args.release
+                ))
+                .into(),
+        );
+    }
+    if op == "rename_column" && args.to.is_none() {
+        return Err(Diag::input("`tandem new rename-column` needs --to NEW_NAME").into());
+    }
+    let mut number = 1;
+    for path in change_files(&config.changes_dir)? {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if let Ok(n) = digits.parse::<u32>() {
+            number = number.max(n + 1);
+        }
+    }
+    let subject = args.target.replace(['.', '-'], "_");
+    let name = format!("{number:04}_{op}_{subject}.toml");
+    let path = config.changes_dir.join(&name);
+    let display = config.display(&path);
+    let columns = if args.columns.is_empty() {
+        column.iter().cloned().collect::<Vec<_>>()
+    } else {
+        args.columns.clone()
+    };
+    let mut context = Context::new();
+    context.insert("path", &display);
+    context.insert("release", &args.release);
+    context.insert(
+        "summary",
+        &args
+            .summary
+            .clone()
+            .unwrap_or_else(|| format!("{} {}", op.replace('_', " "), args.target))
+            .replace('"', "\\\""),
+    );
+    context.insert("op", &op);
+    context.insert("table", &table);
+    context.insert("column", &column.clone().unwrap_or_default());
+    context.insert("column_type", args.column_type.as_deref().unwrap_or("text"));
+    context.insert("to", &args.to.clone().unwrap_or_default());
+    context.insert("columns", &columns);
+    context.insert("name", &args.target);
+    let text = templates.render("change.toml.tera", &context)?;
+    // The scaffold must itself be a valid change file.
+    parse_change(&SourceFile::new(display.clone(), text.clone()))?;
+    if path.exists() {
+        return Err(Diag::input(format!("{display} already exists")).into());
+    }
+    std::fs::create_dir_all(&config.changes_dir).map_err(|e| Error::io(&config.changes_dir, e))?;
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    Ok(display)
+}

@@ -1,0 +1,127 @@
+//! The tera templates that shape file names, file headers, change scaffolds, the runbook
+//! and the dialect SQL that sea-query cannot express. Built-ins are embedded in the binary;
+//! a project's `templates_dir` overrides any of them by file name.
+
+use std::path::Path;
+
+use tera::{Context, Tera};
+
+use crate::diag::{Diag, Result};
+
+/// The built-in templates, by name.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "file_name.tera",
+        include_str!("../templates/file_name.tera"),
+    ),
+    (
+        "migration.sql.tera",
+        include_str!("../templates/migration.sql.tera"),
+    ),
+    (
+        "change.toml.tera",
+        include_str!("../templates/change.toml.tera"),
+    ),
+    (
+        "runbook.md.tera",
+        include_str!("../templates/runbook.md.tera"),
+    ),
+    (
+        "postgres/preamble.sql.tera",
+        include_str!("../templates/postgres/preamble.sql.tera"),
+    ),
+    (
+        "postgres/backfill.sql.tera",
+        include_str!("../templates/postgres/backfill.sql.tera"),
+    ),
+    (
+        "postgres/fill_trigger.sql.tera",
+        include_str!("../templates/postgres/fill_trigger.sql.tera"),
+    ),
+    (
+        "postgres/sync_trigger.sql.tera",
+        include_str!("../templates/postgres/sync_trigger.sql.tera"),
+    ),
+    (
+        "postgres/drop_trigger.sql.tera",
+        include_str!("../templates/postgres/drop_trigger.sql.tera"),
+    ),
+    (
+        "postgres/set_not_null.sql.tera",
+        include_str!("../templates/postgres/set_not_null.sql.tera"),
+    ),
+    (
+        "postgres/drop_not_null.sql.tera",
+        include_str!("../templates/postgres/drop_not_null.sql.tera"),
+    ),
+    (
+        "postgres/create_index.sql.tera",
+        include_str!("../templates/postgres/create_index.sql.tera"),
+    ),
+];
+
+/// The template set of a project.
+#[derive(Debug)]
+pub struct Templates {
+    tera: Tera,
+}
+
+impl Templates {
+    /// The built-ins only.
+    pub fn builtin() -> Templates {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![]);
+        tera.add_raw_templates(BUILTIN.iter().copied())
+            .expect("built-in templates parse");
+        Templates { tera }
+    }
+
+    /// The built-ins, with every same-named file under `dir` taking precedence.
+    pub fn load(dir: Option<&Path>) -> Result<Templates> {
+        let mut templates = Templates::builtin();
+        let Some(dir) = dir else {
+            return Ok(templates);
+        };
+        if !dir.is_dir() {
+            return Err(Diag::input(format!(
+                "templates_dir {} is not a directory",
+                dir.display()
+            ))
+            .help("create it, or remove `templates_dir` from tandem.toml")
+            .into());
+        }
+        for (name, _) in BUILTIN {
+            let path = dir.join(name);
+            if !path.is_file() {
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| crate::diag::Error::io(&path, e))?;
+            templates.tera.add_raw_template(name, &text).map_err(|e| {
+                Diag::input(format!("template {} does not parse", path.display()))
+                    .note(error_chain(&e))
+            })?;
+        }
+        Ok(templates)
+    }
+
+    pub fn render(&self, name: &str, context: &Context) -> Result<String> {
+        self.tera.render(name, context).map_err(|e| {
+            Diag::input(format!("template `{name}` failed to render"))
+                .note(error_chain(&e))
+                .help("check the override in templates_dir against the built-in one")
+                .into()
+        })
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
