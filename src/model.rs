@@ -2,6 +2,7 @@
 //! The planner folds every change into it, release by release, to get the schema that
 //! each release's code sees.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -223,23 +224,17 @@ impl Table {
     }
 }
 
-/// A column that the code no longer sees but that still exists in the database until
-/// the contract step that drops it has run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Retired {
-    pub table: String,
-    /// `None` when the whole table is retired.
-    pub column: Option<String>,
-    /// Index (in release order) of the release whose contract drops it; `None` while pending.
-    pub dropped_in: Option<usize>,
-}
+/// A table or column (`None` for the whole table) that the code no longer sees.
+pub type RetiredName = (String, Option<String>);
 
 /// The schema as one release's code sees it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schema {
     pub tables: IndexMap<String, Table>,
     pub indexes: IndexMap<String, Index>,
-    pub retired: Vec<Retired>,
+    /// Names the code no longer sees but that still exist in the database until a
+    /// contract step drops them: the index of that release, `None` while pending.
+    pub retired: HashMap<RetiredName, Option<usize>>,
 }
 
 impl Schema {
@@ -254,11 +249,13 @@ impl Schema {
     /// Whether a column of this name still physically exists (retired but not dropped
     /// before `release`'s expand step).
     pub fn is_physically_present(&self, table: &str, column: Option<&str>, release: usize) -> bool {
-        self.retired.iter().any(|r| {
-            r.table == table
-                && (r.column.is_none() || r.column.as_deref() == column)
-                && r.dropped_in.is_none_or(|d| d >= release)
-        })
+        let until = |key: RetiredName| {
+            self.retired
+                .get(&key)
+                .is_some_and(|d| d.is_none_or(|d| d >= release))
+        };
+        until((table.to_string(), None))
+            || column.is_some_and(|c| until((table.to_string(), Some(c.to_string()))))
     }
 
     /// Indexes of a table, in creation order.

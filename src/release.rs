@@ -62,6 +62,7 @@ pub fn parse_semver(name: &str) -> Result<semver::Version, String> {
 #[derive(Debug, Clone, Default)]
 pub struct Releases {
     names: Vec<String>,
+    positions: std::collections::HashMap<String, usize>,
 }
 
 impl Releases {
@@ -69,7 +70,12 @@ impl Releases {
     pub fn new(order: &ReleaseOrder, mut names: Vec<String>) -> Self {
         names.sort_by(|a, b| order.compare(a, b));
         names.dedup();
-        Releases { names }
+        let positions = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        Releases { names, positions }
     }
 
     pub fn names(&self) -> &[String] {
@@ -85,7 +91,7 @@ impl Releases {
     }
 
     pub fn index(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
+        self.positions.get(name).copied()
     }
 
     pub fn name(&self, index: usize) -> &str {

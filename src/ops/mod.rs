@@ -18,7 +18,7 @@ use std::fmt::Debug;
 
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Location, Result};
-use crate::model::{Column, Retired, Schema, Table};
+use crate::model::{Column, Schema, Table};
 use crate::parse::{Fields, Located};
 
 /// When a step runs, relative to the release R of the change it serves.
@@ -163,11 +163,10 @@ impl OpContext<'_> {
 
     /// Records that a column or table stays in the database until this op's later steps.
     pub fn retire(&mut self, table: &str, column: Option<&str>) {
-        self.schema.retired.push(Retired {
-            table: table.to_string(),
-            column: column.map(str::to_string),
-            dropped_in: self.later_release,
-        });
+        self.schema.retired.insert(
+            (table.to_string(), column.map(str::to_string)),
+            self.later_release,
+        );
     }
 }
 
