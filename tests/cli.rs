@@ -22,7 +22,11 @@ nickname     = { type = "text", nullable = true }
 /// A temporary project: tandem.toml with `settings`, the users schema, and changes.
 fn project(settings: &str, changes: &[(&str, &str)]) -> TempDir {
     let dir = TempDir::new().unwrap();
-    fs::write(dir.path().join("tandem.toml"), format!("dialect = \"postgres\"\n{settings}")).unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        format!("dialect = \"postgres\"\n{settings}"),
+    )
+    .unwrap();
     fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
     fs::create_dir_all(dir.path().join("changes")).unwrap();
     for (name, text) in changes {
@@ -48,7 +52,10 @@ fn add_bio(release: &str) -> String {
 }
 
 fn plan_json(dir: &Path) -> serde_json::Value {
-    let out = tandem(dir).args(["plan", "--format", "json"]).output().unwrap();
+    let out = tandem(dir)
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -56,7 +63,11 @@ fn plan_json(dir: &Path) -> serde_json::Value {
 fn drop_release(plan: &serde_json::Value) -> Option<String> {
     plan["releases"].as_array().unwrap().iter().find_map(|r| {
         r["contract"].as_array().unwrap().iter().find_map(|f| {
-            f["steps"].as_array().unwrap().iter().any(|s| s["description"] == "drop column users.legacy_email")
+            f["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["description"] == "drop column users.legacy_email")
                 .then(|| r["name"].as_str().unwrap().to_string())
         })
     })
@@ -64,7 +75,13 @@ fn drop_release(plan: &serde_json::Value) -> Option<String> {
 
 #[test]
 fn incident_drop_lands_in_the_next_release_contract() {
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_bio.toml", &add_bio("1.5.0"))]);
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    );
     let plan = plan_json(dir.path());
     assert_eq!(drop_release(&plan).as_deref(), Some("1.5.0"));
     let expand = &plan["releases"][0]["expand"][0];
@@ -76,7 +93,13 @@ fn incident_drop_lands_in_the_next_release_contract() {
 fn same_release_drop_is_refused_with_the_spec_message() {
     let dir = project(
         "",
-        &[("0007_users_stop_legacy_email.toml", &drop_legacy("1.4.0", "contract_release = \"1.4.0\"\n")), ("0008_bio.toml", &add_bio("1.5.0"))],
+        &[
+            (
+                "0007_users_stop_legacy_email.toml",
+                &drop_legacy("1.4.0", "contract_release = \"1.4.0\"\n"),
+            ),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
     );
     tandem(dir.path())
         .arg("plan")
@@ -88,7 +111,10 @@ fn same_release_drop_is_refused_with_the_spec_message() {
         .stdout(contains("help: drop it in contract(1.5.0) or later (remove contract_release, or set it to \"1.5.0\")"));
     tandem(dir.path()).arg("check").assert().code(1);
     tandem(dir.path()).arg("generate").assert().code(1);
-    assert!(!dir.path().join("migrations").exists(), "a refused plan writes nothing");
+    assert!(
+        !dir.path().join("migrations").exists(),
+        "a refused plan writes nothing"
+    );
 }
 
 #[test]
@@ -100,9 +126,16 @@ fn gap_of_two_places_the_drop_two_releases_later_and_refuses_one() {
     ];
     let refs: Vec<(&str, &str)> = changes.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let dir = project("min_release_gap = 2\n", &refs);
-    assert_eq!(drop_release(&plan_json(dir.path())).as_deref(), Some("1.6.0"));
+    assert_eq!(
+        drop_release(&plan_json(dir.path())).as_deref(),
+        Some("1.6.0")
+    );
 
-    fs::write(dir.path().join("changes/0007_drop.toml"), drop_legacy("1.4.0", "contract_release = \"1.5.0\"\n")).unwrap();
+    fs::write(
+        dir.path().join("changes/0007_drop.toml"),
+        drop_legacy("1.4.0", "contract_release = \"1.5.0\"\n"),
+    )
+    .unwrap();
     tandem(dir.path())
         .arg("plan")
         .assert()
@@ -114,20 +147,34 @@ fn gap_of_two_places_the_drop_two_releases_later_and_refuses_one() {
 
 #[test]
 fn gap_below_one_is_an_input_error() {
-    let dir = project("min_release_gap = 0\n", &[("0007_drop.toml", &drop_legacy("1.4.0", ""))]);
-    tandem(dir.path()).arg("plan").assert().code(2).stderr(contains("min_release_gap must be at least 1")).stderr(contains("tandem.toml:"));
+    let dir = project(
+        "min_release_gap = 0\n",
+        &[("0007_drop.toml", &drop_legacy("1.4.0", ""))],
+    );
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("min_release_gap must be at least 1"))
+        .stderr(contains("tandem.toml:"));
 }
 
 #[test]
 fn a_later_contract_release_is_honoured() {
     let changes = [
-        ("0007_drop.toml", drop_legacy("1.4.0", "contract_release = \"1.6.0\"\n")),
+        (
+            "0007_drop.toml",
+            drop_legacy("1.4.0", "contract_release = \"1.6.0\"\n"),
+        ),
         ("0008_bio.toml", add_bio("1.5.0")),
     ];
     let refs: Vec<(&str, &str)> = changes.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let dir = project("", &refs);
     // 1.6.0 is known because contract_release names it.
-    assert_eq!(drop_release(&plan_json(dir.path())).as_deref(), Some("1.6.0"));
+    assert_eq!(
+        drop_release(&plan_json(dir.path())).as_deref(),
+        Some("1.6.0")
+    );
 }
 
 #[test]
@@ -135,8 +182,15 @@ fn drop_in_the_last_release_is_pending_not_an_error() {
     let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", ""))]);
     let plan = plan_json(dir.path());
     assert_eq!(drop_release(&plan), None);
-    assert_eq!(plan["pending"][0]["description"], "drop column users.legacy_email");
-    tandem(dir.path()).arg("plan").assert().code(0).stdout(contains("pending"));
+    assert_eq!(
+        plan["pending"][0]["description"],
+        "drop column users.legacy_email"
+    );
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(0)
+        .stdout(contains("pending"));
     tandem(dir.path()).arg("generate").assert().code(0);
     let files = walk(&dir.path().join("migrations"));
     assert!(files.iter().all(|f| !f.contains("contract")), "{files:?}");
@@ -146,9 +200,15 @@ fn drop_in_the_last_release_is_pending_not_an_error() {
 fn explicit_release_list_orders_calendar_names() {
     let dir = project(
         "releases = [\"2026.06\", \"2026.07\"]\n",
-        &[("0007_drop.toml", &drop_legacy("2026.06", "")), ("0008_bio.toml", &add_bio("2026.07"))],
+        &[
+            ("0007_drop.toml", &drop_legacy("2026.06", "")),
+            ("0008_bio.toml", &add_bio("2026.07")),
+        ],
     );
-    assert_eq!(drop_release(&plan_json(dir.path())).as_deref(), Some("2026.07"));
+    assert_eq!(
+        drop_release(&plan_json(dir.path())).as_deref(),
+        Some("2026.07")
+    );
     fs::write(dir.path().join("changes/0008_bio.toml"), add_bio("2026.7")).unwrap();
     tandem(dir.path())
         .arg("plan")
@@ -172,12 +232,22 @@ fn unorderable_release_name_is_an_input_error() {
 
 #[test]
 fn semver_orders_1_10_after_1_9_and_versions_follow() {
-    let dir = project("", &[("0001.toml", &add_bio("1.10.0")), ("0002.toml", &add_bio("1.9.0"))]);
+    let dir = project(
+        "",
+        &[
+            ("0001.toml", &add_bio("1.10.0")),
+            ("0002.toml", &add_bio("1.9.0")),
+        ],
+    );
     let plan = plan_json(dir.path());
     assert_eq!(plan["releases"][0]["name"], "1.9.0");
     assert_eq!(plan["releases"][1]["name"], "1.10.0");
-    let v0 = plan["releases"][0]["expand"][0]["version"].as_i64().unwrap();
-    let v1 = plan["releases"][1]["expand"][0]["version"].as_i64().unwrap();
+    let v0 = plan["releases"][0]["expand"][0]["version"]
+        .as_i64()
+        .unwrap();
+    let v1 = plan["releases"][1]["expand"][0]["version"]
+        .as_i64()
+        .unwrap();
     assert!(v0 < v1);
 }
 
@@ -192,7 +262,11 @@ fn unknown_field_and_op_type_point_at_the_fault() {
         .stderr(contains("--> changes/0007_drop.toml:3:8"))
         .stderr(contains("^"))
         .stderr(contains("did you mean `drop_column`?"));
-    fs::write(dir.path().join("changes/0007_drop.toml"), drop_legacy("1.4.0", "dwn_sql = \"email\"\n")).unwrap();
+    fs::write(
+        dir.path().join("changes/0007_drop.toml"),
+        drop_legacy("1.4.0", "dwn_sql = \"email\"\n"),
+    )
+    .unwrap();
     tandem(dir.path())
         .arg("plan")
         .assert()
@@ -217,31 +291,64 @@ fn unknown_column_names_the_change_file() {
 #[test]
 fn a_later_change_using_a_dropped_column_is_an_input_error() {
     let later = "release = \"1.5.0\"\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"legacy_email\"]\n";
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_index.toml", later)]);
-    tandem(dir.path()).arg("check").assert().code(2).stderr(contains("changes/0008_index.toml"));
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_index.toml", later),
+        ],
+    );
+    tandem(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(contains("changes/0008_index.toml"));
 }
 
 #[test]
 fn malformed_toml_is_located_and_never_panics() {
-    for text in ["release = ", "[[op]\n", "release = 1\n[[op]]\ntype = \"sql\"\nexpand = \"x\"", "\u{0}\u{1}", "op = 3\nrelease=\"1.0.0\""] {
+    for text in [
+        "release = ",
+        "[[op]\n",
+        "release = 1\n[[op]]\ntype = \"sql\"\nexpand = \"x\"",
+        "\u{0}\u{1}",
+        "op = 3\nrelease=\"1.0.0\"",
+    ] {
         let dir = project("", &[("0001_bad.toml", text)]);
         let out = tandem(dir.path()).arg("plan").output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{text:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{text:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("changes/0001_bad.toml:"), "{text:?}: {stderr}");
+        assert!(
+            stderr.contains("changes/0001_bad.toml:"),
+            "{text:?}: {stderr}"
+        );
     }
 }
 
 #[test]
 fn missing_project_is_exit_2_with_a_hint() {
     let dir = TempDir::new().unwrap();
-    tandem(dir.path()).arg("plan").assert().code(2).stderr(contains("tandem init"));
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("tandem init"));
 }
 
 #[test]
 fn bad_usage_is_exit_2() {
     let dir = TempDir::new().unwrap();
-    tandem(dir.path()).arg("plan").arg("--format").arg("yaml").assert().code(2);
+    tandem(dir.path())
+        .arg("plan")
+        .arg("--format")
+        .arg("yaml")
+        .assert()
+        .code(2);
     tandem(dir.path()).arg("frobnicate").assert().code(2);
 }
 
@@ -251,25 +358,74 @@ fn init_then_new_drop_column_as_written_in_the_spec() {
     tandem(dir.path()).arg("init").assert().code(0);
     fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
     tandem(dir.path())
-        .args(["new", "drop-column", "users.legacy_email", "--release", "1.4.0"])
+        .args([
+            "new",
+            "drop-column",
+            "users.legacy_email",
+            "--release",
+            "1.4.0",
+        ])
         .assert()
         .code(0)
         .stdout(contains("changes/0001_drop_column_users_legacy_email.toml"));
-    tandem(dir.path()).args(["new", "add-column", "users.bio", "--release", "1.5.0", "--type", "text"]).assert().code(0);
-    tandem(dir.path()).args(["new", "rename-column", "users.email", "--to", "primary_email", "--release", "1.5.0"]).assert().code(0);
-    tandem(dir.path()).args(["new", "create-index", "users", "--columns", "email,id", "--release", "1.4.0"]).assert().code(0);
+    tandem(dir.path())
+        .args([
+            "new",
+            "add-column",
+            "users.bio",
+            "--release",
+            "1.5.0",
+            "--type",
+            "text",
+        ])
+        .assert()
+        .code(0);
+    tandem(dir.path())
+        .args([
+            "new",
+            "rename-column",
+            "users.email",
+            "--to",
+            "primary_email",
+            "--release",
+            "1.5.0",
+        ])
+        .assert()
+        .code(0);
+    tandem(dir.path())
+        .args([
+            "new",
+            "create-index",
+            "users",
+            "--columns",
+            "email,id",
+            "--release",
+            "1.4.0",
+        ])
+        .assert()
+        .code(0);
     tandem(dir.path()).arg("check").assert().code(0);
     let plan = plan_json(dir.path());
     assert_eq!(drop_release(&plan).as_deref(), Some("1.5.0"));
-    tandem(dir.path()).arg("init").assert().code(2).stderr(contains("already exists"));
-    tandem(dir.path()).args(["new", "drop-colum", "users.x", "--release", "1.4.0"]).assert().code(2).stderr(contains("did you mean `drop-column`?"));
+    tandem(dir.path())
+        .arg("init")
+        .assert()
+        .code(2)
+        .stderr(contains("already exists"));
+    tandem(dir.path())
+        .args(["new", "drop-colum", "users.x", "--release", "1.4.0"])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean `drop-column`?"));
 }
 
 fn walk(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else { continue };
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries {
             let p = e.unwrap().path();
             if p.is_dir() {
@@ -284,84 +440,199 @@ fn walk(dir: &Path) -> Vec<String> {
 }
 
 fn find(dir: &Path, needle: &str) -> PathBuf {
-    let rel = walk(dir).into_iter().find(|f| f.contains(needle)).unwrap_or_else(|| panic!("no {needle}"));
+    let rel = walk(dir)
+        .into_iter()
+        .find(|f| f.contains(needle))
+        .unwrap_or_else(|| panic!("no {needle}"));
     dir.join(rel)
 }
 
 #[test]
 fn hand_edits_are_never_overwritten_without_force() {
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_bio.toml", &add_bio("1.5.0"))]);
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    );
     tandem(dir.path()).arg("generate").assert().code(0);
-    tandem(dir.path()).args(["generate", "--check"]).assert().code(0);
+    tandem(dir.path())
+        .args(["generate", "--check"])
+        .assert()
+        .code(0);
     let migrations = dir.path().join("migrations");
     let expand = find(&migrations, "expand_0007");
-    let edited = fs::read_to_string(&expand).unwrap().replace("DROP NOT NULL", "DROP NOT NULL /* reviewed */");
+    let edited = fs::read_to_string(&expand)
+        .unwrap()
+        .replace("DROP NOT NULL", "DROP NOT NULL /* reviewed */");
     fs::write(&expand, &edited).unwrap();
-    tandem(dir.path()).args(["generate", "--check"]).assert().code(1).stdout(contains("edited by hand"));
+    tandem(dir.path())
+        .args(["generate", "--check"])
+        .assert()
+        .code(1)
+        .stdout(contains("edited by hand"));
     tandem(dir.path())
         .arg("generate")
         .assert()
         .code(1)
         .stderr(contains("was edited by hand"))
         .stderr(contains("expand_0007_drop.sql"));
-    assert_eq!(fs::read_to_string(&expand).unwrap(), edited, "the edit survives");
-    tandem(dir.path()).args(["generate", "--force"]).assert().code(0);
+    assert_eq!(
+        fs::read_to_string(&expand).unwrap(),
+        edited,
+        "the edit survives"
+    );
+    tandem(dir.path())
+        .args(["generate", "--force"])
+        .assert()
+        .code(0);
     assert_ne!(fs::read_to_string(&expand).unwrap(), edited);
-    tandem(dir.path()).args(["generate", "--check"]).assert().code(0);
+    tandem(dir.path())
+        .args(["generate", "--check"])
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn stale_and_obsolete_files_are_reported_then_replaced() {
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_bio.toml", &add_bio("1.5.0"))]);
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    );
     tandem(dir.path()).arg("generate").assert().code(0);
     fs::remove_file(dir.path().join("changes/0008_bio.toml")).unwrap();
-    tandem(dir.path()).args(["generate", "--check"]).assert().code(1).stdout(contains("no longer planned"));
-    tandem(dir.path()).arg("generate").assert().code(0).stdout(contains("removed"));
-    tandem(dir.path()).args(["generate", "--check"]).assert().code(0);
+    tandem(dir.path())
+        .args(["generate", "--check"])
+        .assert()
+        .code(1)
+        .stdout(contains("no longer planned"));
+    tandem(dir.path())
+        .arg("generate")
+        .assert()
+        .code(0)
+        .stdout(contains("removed"));
+    tandem(dir.path())
+        .args(["generate", "--check"])
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn an_input_error_leaves_the_tree_untouched() {
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_bio.toml", &add_bio("1.5.0"))]);
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    );
     tandem(dir.path()).arg("generate").assert().code(0);
     let before = walk(&dir.path().join("migrations"));
-    fs::write(dir.path().join("changes/0009_bad.toml"), "release = \"1.6.0\"\n[[op]]\ntype = \"drop_table\"\ntable = \"nope\"\n").unwrap();
+    fs::write(
+        dir.path().join("changes/0009_bad.toml"),
+        "release = \"1.6.0\"\n[[op]]\ntype = \"drop_table\"\ntable = \"nope\"\n",
+    )
+    .unwrap();
     tandem(dir.path()).arg("generate").assert().code(2);
     assert_eq!(walk(&dir.path().join("migrations")), before);
 }
 
 #[test]
 fn a_hotfix_release_never_renumbers_existing_files() {
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_bio.toml", &add_bio("1.5.0"))]);
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    );
     tandem(dir.path()).arg("generate").assert().code(0);
     let before = walk(&dir.path().join("migrations"));
-    fs::write(dir.path().join("changes/0009_hotfix.toml"), add_bio("1.4.1")).unwrap();
+    fs::write(
+        dir.path().join("changes/0009_hotfix.toml"),
+        add_bio("1.4.1"),
+    )
+    .unwrap();
     let plan = plan_json(dir.path());
     // The drop now lands in contract(1.4.1), the release after 1.4.0; pin it to keep it in 1.5.0.
     assert_eq!(drop_release(&plan).as_deref(), Some("1.4.1"));
-    fs::write(dir.path().join("changes/0007_drop.toml"), drop_legacy("1.4.0", "contract_release = \"1.5.0\"\n")).unwrap();
+    fs::write(
+        dir.path().join("changes/0007_drop.toml"),
+        drop_legacy("1.4.0", "contract_release = \"1.5.0\"\n"),
+    )
+    .unwrap();
     tandem(dir.path()).arg("generate").assert().code(0);
     let after = walk(&dir.path().join("migrations"));
     for f in &before {
-        assert!(after.contains(f), "{f} was renumbered or removed: {after:?}");
+        assert!(
+            after.contains(f),
+            "{f} was renumbered or removed: {after:?}"
+        );
     }
-    let hotfix = after.iter().find(|f| f.starts_with("1.4.1/")).expect("hotfix file");
-    let version = |f: &str| -> i64 { f.rsplit('/').next().unwrap()[1..].split("__").next().unwrap().parse().unwrap() };
-    let v14 = before.iter().filter(|f| f.starts_with("1.4.0/")).map(|f| version(f)).max().unwrap();
-    let v15 = before.iter().filter(|f| f.starts_with("1.5.0/")).map(|f| version(f)).min().unwrap();
-    assert!(version(hotfix) > v14 && version(hotfix) < v15, "{hotfix} between {v14} and {v15}");
+    let hotfix = after
+        .iter()
+        .find(|f| f.starts_with("1.4.1/"))
+        .expect("hotfix file");
+    let version = |f: &str| -> i64 {
+        f.rsplit('/').next().unwrap()[1..]
+            .split("__")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let v14 = before
+        .iter()
+        .filter(|f| f.starts_with("1.4.0/"))
+        .map(|f| version(f))
+        .max()
+        .unwrap();
+    let v15 = before
+        .iter()
+        .filter(|f| f.starts_with("1.5.0/"))
+        .map(|f| version(f))
+        .min()
+        .unwrap();
+    assert!(
+        version(hotfix) > v14 && version(hotfix) < v15,
+        "{hotfix} between {v14} and {v15}"
+    );
 }
 
 #[test]
 fn a_cut_release_is_frozen() {
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_bio.toml", &add_bio("1.5.0"))]);
-    tandem(dir.path()).args(["release", "cut", "1.4.0"]).assert().code(1).stderr(contains("run `tandem generate` first"));
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    );
+    tandem(dir.path())
+        .args(["release", "cut", "1.4.0"])
+        .assert()
+        .code(1)
+        .stderr(contains("run `tandem generate` first"));
     tandem(dir.path()).arg("generate").assert().code(0);
-    tandem(dir.path()).args(["release", "cut", "1.4.0"]).assert().code(0);
+    tandem(dir.path())
+        .args(["release", "cut", "1.4.0"])
+        .assert()
+        .code(0);
     let lock = fs::read_to_string(dir.path().join("tandem.lock")).unwrap();
-    assert!(lock.contains("name = \"1.4.0\"") && lock.contains("sha256"), "{lock}");
+    assert!(
+        lock.contains("name = \"1.4.0\"") && lock.contains("sha256"),
+        "{lock}"
+    );
     tandem(dir.path()).arg("check").assert().code(0);
-    fs::write(dir.path().join("changes/0009_late.toml"), add_bio("1.4.0").replace("bio_1_4_0", "late")).unwrap();
+    fs::write(
+        dir.path().join("changes/0009_late.toml"),
+        add_bio("1.4.0").replace("bio_1_4_0", "late"),
+    )
+    .unwrap();
     tandem(dir.path())
         .arg("check")
         .assert()
@@ -373,13 +644,26 @@ fn a_cut_release_is_frozen() {
     fs::remove_file(dir.path().join("changes/0009_late.toml")).unwrap();
     let expand = find(&dir.path().join("migrations"), "expand_0007");
     fs::write(&expand, "-- tampered\n").unwrap();
-    tandem(dir.path()).arg("check").assert().code(1).stderr(contains("differs from tandem.lock"));
+    tandem(dir.path())
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(contains("differs from tandem.lock"));
 }
 
 #[test]
 fn runbook_lists_the_deploy_steps_in_order() {
-    let dir = project("", &[("0007_drop.toml", &drop_legacy("1.4.0", "")), ("0008_bio.toml", &add_bio("1.5.0"))]);
-    let out = tandem(dir.path()).args(["runbook", "1.5.0"]).output().unwrap();
+    let dir = project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    );
+    let out = tandem(dir.path())
+        .args(["runbook", "1.5.0"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     let expand = text.find("--phase expand").unwrap();
@@ -392,12 +676,29 @@ fn runbook_lists_the_deploy_steps_in_order() {
 
 #[test]
 fn templates_dir_overrides_a_built_in_template() {
-    let dir = project("templates_dir = \"tpl\"\n", &[("0007_drop.toml", &drop_legacy("1.4.0", ""))]);
+    let dir = project(
+        "templates_dir = \"tpl\"\n",
+        &[("0007_drop.toml", &drop_legacy("1.4.0", ""))],
+    );
     fs::create_dir_all(dir.path().join("tpl")).unwrap();
-    fs::write(dir.path().join("tpl/migration.sql.tera"), "-- ACME header {{ release }} {{ phase }} {{ change }}\n{{ body }}\n").unwrap();
+    fs::write(
+        dir.path().join("tpl/migration.sql.tera"),
+        "-- ACME header {{ release }} {{ phase }} {{ change }}\n{{ body }}\n",
+    )
+    .unwrap();
     tandem(dir.path()).arg("generate").assert().code(0);
     let expand = find(&dir.path().join("migrations"), "expand_0007");
-    assert!(fs::read_to_string(expand).unwrap().starts_with("-- ACME header 1.4.0 expand changes/0007_drop.toml"));
-    fs::write(dir.path().join("tpl/file_name.tera"), "{{ release }}/bad name.sql").unwrap();
-    tandem(dir.path()).arg("generate").assert().code(2).stderr(contains("not a refinery migration name"));
+    assert!(fs::read_to_string(expand)
+        .unwrap()
+        .starts_with("-- ACME header 1.4.0 expand changes/0007_drop.toml"));
+    fs::write(
+        dir.path().join("tpl/file_name.tera"),
+        "{{ release }}/bad name.sql",
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("generate")
+        .assert()
+        .code(2)
+        .stderr(contains("not a refinery migration name"));
 }
