@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::diag::{Diag, Error, Location, Result, SourceFile};
+use crate::diag::{Diag, Error, Result, SourceFile};
 use crate::lock::Lock;
 use crate::model::Schema;
 use crate::parse::change::{parse_change, Change};
@@ -70,7 +70,3 @@ pub fn change_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A located diagnostic helper for callers that only have a location.
-pub fn located(message: String, location: &Location) -> Diag {
-    Diag::input(message).at(location.clone())
-}
