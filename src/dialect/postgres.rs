@@ -83,6 +83,9 @@ impl Renderer for Postgres<'_> {
                 self.template("drop_not_null", &context)?
             }
             Action::SetNotNull { table, column } => {
+                // Each statement in its own transaction, or VALIDATE would scan under the
+                // exclusive lock that ADD CONSTRAINT took.
+                out.no_transaction = true;
                 context.insert("table", &q(table));
                 context.insert("column", &q(&column.name));
                 context.insert("constraint", &q(&constraint_name(table, &column.name)));

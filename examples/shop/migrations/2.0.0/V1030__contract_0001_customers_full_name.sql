@@ -4,11 +4,12 @@
 -- change:  changes/0001_customers_full_name.toml (Call it full_name: the code of 2.0.0 reads and writes customers.full_name)
 -- pair:    2.0.0/V1000__expand_0001_customers_full_name.sql, 2.1.0/V2020__contract_0001_customers_full_name.sql
 -- step:    tighten customers.full_name to NOT NULL
+-- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
 
 SET lock_timeout = '5s';
 
--- NOT NULL without a long exclusive lock: a NOT VALID check, validated under a weaker lock,
--- lets SET NOT NULL skip its full-table scan.
+-- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
+-- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
 ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
 
 ALTER TABLE "customers" ADD CONSTRAINT "customers_full_name_not_null" CHECK ("full_name" IS NOT NULL) NOT VALID;
@@ -17,5 +18,5 @@ ALTER TABLE "customers" VALIDATE CONSTRAINT "customers_full_name_not_null";
 
 ALTER TABLE "customers" ALTER COLUMN "full_name" SET NOT NULL;
 
-ALTER TABLE "customers" DROP CONSTRAINT "customers_full_name_not_null";
--- tandem:sha256 a2cc37554ea4381b5138bb2640d75ec1a060b176c280b1b4c8bfcb840a54f22a
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
+-- tandem:sha256 c1f6d33ef9c81e321e0343ceed0b26d00f370bc81ad8fd48dfe63bff276b3afe

@@ -4,11 +4,12 @@
 -- change:  changes/0003_orders_customer_note.toml (orders.note becomes orders.customer_note)
 -- pair:    2.0.0/V1020__expand_0003_orders_customer_note.sql, 2.1.0/V2040__contract_0003_orders_customer_note.sql
 -- step:    tighten orders.customer_note to NOT NULL
+-- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
 
 SET lock_timeout = '5s';
 
--- NOT NULL without a long exclusive lock: a NOT VALID check, validated under a weaker lock,
--- lets SET NOT NULL skip its full-table scan.
+-- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
+-- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
 ALTER TABLE "orders" DROP CONSTRAINT IF EXISTS "orders_customer_note_not_null";
 
 ALTER TABLE "orders" ADD CONSTRAINT "orders_customer_note_not_null" CHECK ("customer_note" IS NOT NULL) NOT VALID;
@@ -17,5 +18,5 @@ ALTER TABLE "orders" VALIDATE CONSTRAINT "orders_customer_note_not_null";
 
 ALTER TABLE "orders" ALTER COLUMN "customer_note" SET NOT NULL;
 
-ALTER TABLE "orders" DROP CONSTRAINT "orders_customer_note_not_null";
--- tandem:sha256 4c24ea54f98611cffd8fffc99cff9ac6a082875d26f975cedf504133c593ca48
+ALTER TABLE "orders" DROP CONSTRAINT IF EXISTS "orders_customer_note_not_null";
+-- tandem:sha256 580b70fef05ed376cba9746298341f483f4d2503482a0d014c782392d584d585

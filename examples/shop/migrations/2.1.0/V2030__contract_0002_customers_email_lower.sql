@@ -4,6 +4,7 @@
 -- change:  changes/0002_customers_email_lower.toml (Look customers up by lower-cased email, unique)
 -- pair:    2.0.0/V1010__expand_0002_customers_email_lower.sql
 -- step:    tighten customers.email_lower to NOT NULL
+-- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
 
 SET lock_timeout = '5s';
 
@@ -11,8 +12,8 @@ DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
 
 DROP FUNCTION IF EXISTS "tandem_fill_customers_email_lower"();
 
--- NOT NULL without a long exclusive lock: a NOT VALID check, validated under a weaker lock,
--- lets SET NOT NULL skip its full-table scan.
+-- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
+-- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
 ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_email_lower_not_null";
 
 ALTER TABLE "customers" ADD CONSTRAINT "customers_email_lower_not_null" CHECK ("email_lower" IS NOT NULL) NOT VALID;
@@ -21,5 +22,5 @@ ALTER TABLE "customers" VALIDATE CONSTRAINT "customers_email_lower_not_null";
 
 ALTER TABLE "customers" ALTER COLUMN "email_lower" SET NOT NULL;
 
-ALTER TABLE "customers" DROP CONSTRAINT "customers_email_lower_not_null";
--- tandem:sha256 6cdaf93e0b65b4baae3a961de55132ae444474093fab57f54a926a205c07161b
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_email_lower_not_null";
+-- tandem:sha256 f168d101e45feee4e9f3daa2c500d09b53b626c540f1d01422472e2d5195b487
