@@ -69,4 +69,3 @@ pub fn change_files(dir: &Path) -> Result<Vec<PathBuf>> {
     files.sort();
     Ok(files)
 }
-

@@ -36,7 +36,11 @@ fn generate(changes: &[(&str, &str)]) -> String {
         .arg("generate")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let root = dir.path().join("migrations");
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
@@ -60,7 +64,11 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         if path.is_dir() {
             collect(root, &path, out);
         } else {
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, fs::read_to_string(&path).unwrap()));
         }
     }
@@ -71,8 +79,14 @@ fn with_later_releases(op: &str) -> String {
     let main = format!("release = \"1.0.0\"\n\n[[op]]\n{op}\n");
     let text = generate(&[
         ("0001_main.toml", &main),
-        ("0002_next.toml", "release = \"1.1.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n"),
-        ("0003_after.toml", "release = \"1.2.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 2\"\n"),
+        (
+            "0002_next.toml",
+            "release = \"1.1.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+        ),
+        (
+            "0003_after.toml",
+            "release = \"1.2.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 2\"\n",
+        ),
     ]);
     text
 }
@@ -86,7 +100,9 @@ fn create_table() {
 
 #[test]
 fn drop_table() {
-    insta::assert_snapshot!(with_later_releases("type = \"drop_table\"\ntable = \"users\""));
+    insta::assert_snapshot!(with_later_releases(
+        "type = \"drop_table\"\ntable = \"users\""
+    ));
 }
 
 #[test]
