@@ -269,12 +269,7 @@ fn cut_files_on_disk(project: &Project) -> Vec<Diag> {
 }
 
 fn cut(project: &Project, plan: &Plan, release: &str) -> Result<()> {
-    let Some(r) = plan.releases.index(release) else {
-        let names: Vec<&str> = plan.releases.names().iter().map(String::as_str).collect();
-        return Err(Diag::input(format!("unknown release `{release}`"))
-            .help(crate::diag::suggestion(release, &names))
-            .into());
-    };
+    let r = plan.release_index(release)?;
     if project.lock.is_cut(release) {
         return Err(Diag::input(format!("release {release} is already cut")).into());
     }

@@ -103,6 +103,17 @@ impl Plan {
         self.files.iter().filter(move |f| f.slot == slot)
     }
 
+    /// The index of a release named on the command line, or an input error suggesting
+    /// the nearest known name.
+    pub fn release_index(&self, name: &str) -> Result<usize> {
+        self.releases.index(name).ok_or_else(|| {
+            let names: Vec<&str> = self.releases.names().iter().map(String::as_str).collect();
+            Diag::input(format!("unknown release `{name}`"))
+                .help(crate::diag::suggestion(name, &names))
+                .into()
+        })
+    }
+
     /// The code view of release `index`.
     pub fn view(&self, index: usize) -> &Schema {
         &self.views[index + 1]

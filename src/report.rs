@@ -123,12 +123,7 @@ pub fn json(project: &Project, plan: &Plan) -> Value {
 
 /// The Markdown runbook of one release.
 pub fn runbook(project: &Project, plan: &Plan, release: &str) -> Result<String> {
-    let Some(r) = plan.releases.index(release) else {
-        let names: Vec<&str> = plan.releases.names().iter().map(String::as_str).collect();
-        return Err(Diag::input(format!("unknown release `{release}`"))
-            .help(crate::diag::suggestion(release, &names))
-            .into());
-    };
+    let r = plan.release_index(release)?;
     let files = |slot: Slot| -> Vec<Value> {
         plan.files_in(slot)
             .map(|f| {

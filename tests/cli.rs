@@ -41,6 +41,17 @@ fn tandem(dir: &Path) -> Command {
     cmd
 }
 
+/// The incident: 1.4.0 stops using users.legacy_email, and 1.5.0 exists.
+fn incident() -> TempDir {
+    project(
+        "",
+        &[
+            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
+            ("0008_bio.toml", &add_bio("1.5.0")),
+        ],
+    )
+}
+
 fn drop_legacy(release: &str, extra: &str) -> String {
     format!(
         "# the incident\nrelease = \"{release}\"\nsummary = \"retire legacy_email\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n{extra}"
@@ -75,13 +86,7 @@ fn drop_release(plan: &serde_json::Value) -> Option<String> {
 
 #[test]
 fn incident_drop_lands_in_the_next_release_contract() {
-    let dir = project(
-        "",
-        &[
-            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
-            ("0008_bio.toml", &add_bio("1.5.0")),
-        ],
-    );
+    let dir = incident();
     let plan = plan_json(dir.path());
     assert_eq!(drop_release(&plan).as_deref(), Some("1.5.0"));
     let expand = &plan["releases"][0]["expand"][0];
@@ -449,13 +454,7 @@ fn find(dir: &Path, needle: &str) -> PathBuf {
 
 #[test]
 fn hand_edits_are_never_overwritten_without_force() {
-    let dir = project(
-        "",
-        &[
-            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
-            ("0008_bio.toml", &add_bio("1.5.0")),
-        ],
-    );
+    let dir = incident();
     tandem(dir.path()).arg("generate").assert().code(0);
     tandem(dir.path())
         .args(["generate", "--check"])
@@ -496,13 +495,7 @@ fn hand_edits_are_never_overwritten_without_force() {
 
 #[test]
 fn stale_and_obsolete_files_are_reported_then_replaced() {
-    let dir = project(
-        "",
-        &[
-            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
-            ("0008_bio.toml", &add_bio("1.5.0")),
-        ],
-    );
+    let dir = incident();
     tandem(dir.path()).arg("generate").assert().code(0);
     fs::remove_file(dir.path().join("changes/0008_bio.toml")).unwrap();
     tandem(dir.path())
@@ -523,13 +516,7 @@ fn stale_and_obsolete_files_are_reported_then_replaced() {
 
 #[test]
 fn an_input_error_leaves_the_tree_untouched() {
-    let dir = project(
-        "",
-        &[
-            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
-            ("0008_bio.toml", &add_bio("1.5.0")),
-        ],
-    );
+    let dir = incident();
     tandem(dir.path()).arg("generate").assert().code(0);
     let before = walk(&dir.path().join("migrations"));
     fs::write(
@@ -543,13 +530,7 @@ fn an_input_error_leaves_the_tree_untouched() {
 
 #[test]
 fn a_hotfix_release_never_renumbers_existing_files() {
-    let dir = project(
-        "",
-        &[
-            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
-            ("0008_bio.toml", &add_bio("1.5.0")),
-        ],
-    );
+    let dir = incident();
     tandem(dir.path()).arg("generate").assert().code(0);
     let before = walk(&dir.path().join("migrations"));
     fs::write(
@@ -605,13 +586,7 @@ fn a_hotfix_release_never_renumbers_existing_files() {
 
 #[test]
 fn a_cut_release_is_frozen() {
-    let dir = project(
-        "",
-        &[
-            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
-            ("0008_bio.toml", &add_bio("1.5.0")),
-        ],
-    );
+    let dir = incident();
     tandem(dir.path())
         .args(["release", "cut", "1.4.0"])
         .assert()
@@ -653,13 +628,7 @@ fn a_cut_release_is_frozen() {
 
 #[test]
 fn runbook_lists_the_deploy_steps_in_order() {
-    let dir = project(
-        "",
-        &[
-            ("0007_drop.toml", &drop_legacy("1.4.0", "")),
-            ("0008_bio.toml", &add_bio("1.5.0")),
-        ],
-    );
+    let dir = incident();
     let out = tandem(dir.path())
         .args(["runbook", "1.5.0"])
         .output()

@@ -77,7 +77,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
 /// A change in 1.0.0 plus an empty-ish change in 1.1.0 and 1.2.0 so later steps land.
 fn with_later_releases(op: &str) -> String {
     let main = format!("release = \"1.0.0\"\n\n[[op]]\n{op}\n");
-    let text = generate(&[
+    generate(&[
         ("0001_main.toml", &main),
         (
             "0002_next.toml",
@@ -87,8 +87,7 @@ fn with_later_releases(op: &str) -> String {
             "0003_after.toml",
             "release = \"1.2.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 2\"\n",
         ),
-    ]);
-    text
+    ])
 }
 
 #[test]
