@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::action::Action;
 use crate::diag::{Diag, Location, Result};
-use crate::dialect::{render_actions, renderer, Rendered};
+use crate::dialect::{render_actions, renderer, Physical, Rendered};
 use crate::layout;
 use crate::model::Schema;
 use crate::ops::{OpContext, Removal, Timing};
@@ -221,10 +221,11 @@ pub fn build(project: &Project) -> Result<Plan> {
     // Render: baseline first, then each slot in apply order, changes in release then
     // file-name order within it.
     let render = renderer(config, &project.templates);
+    let mut physical = Physical::default();
     let mut files = Vec::new();
     let baseline_actions: Vec<Action> = baseline_actions(&project.baseline);
     let refs: Vec<&Action> = baseline_actions.iter().collect();
-    let rendered = match render_actions(render.as_ref(), &refs)? {
+    let rendered = match render_actions(render.as_ref(), &mut physical, &refs)? {
         Ok(r) => r,
         Err(u) => {
             return Err(Diag::input(format!(
@@ -257,7 +258,7 @@ pub fn build(project: &Project) -> Result<Plan> {
     });
     for ((slot, ci), steps) in ordered {
         let actions: Vec<&Action> = steps.iter().flat_map(|s| s.actions.iter()).collect();
-        match render_actions(render.as_ref(), &actions)? {
+        match render_actions(render.as_ref(), &mut physical, &actions)? {
             Ok(rendered) => files.push(PlannedFile {
                 slot,
                 change: Some(ci),

@@ -1,7 +1,10 @@
 //! Rendering actions as SQL, one module per dialect. sea-query builds the DDL it can
 //! express; templates write the rest (triggers, batched backfills, lock settings).
 
+pub mod physical;
 pub mod postgres;
+
+pub use physical::Physical;
 
 use sea_query::{
     Alias, ColumnDef, Expr, Index as SqIndex, IndexCreateStatement, MysqlQueryBuilder,
@@ -35,8 +38,14 @@ pub trait Renderer {
     /// Statements at the top of every file of this dialect.
     fn preamble(&self) -> Result<Vec<String>>;
 
-    /// Appends the SQL of one action. `Ok(Err(_))` when the dialect cannot do it safely.
-    fn render(&self, action: &Action, out: &mut Rendered) -> Result<Result<(), Unsupported>>;
+    /// Appends the SQL of one action, given what exists in the database just before it.
+    /// `Ok(Err(_))` when the dialect cannot do it safely.
+    fn render(
+        &self,
+        action: &Action,
+        physical: &Physical,
+        out: &mut Rendered,
+    ) -> Result<Result<(), Unsupported>>;
 }
 
 /// The renderer of the project's dialect.
@@ -48,9 +57,11 @@ pub fn renderer<'a>(config: &'a Config, templates: &'a Templates) -> Box<dyn Ren
     }
 }
 
-/// Renders a whole list of actions with the preamble; the first unsupported action stops it.
+/// Renders a whole file's actions with the preamble, folding each into `physical` so the
+/// next file sees what this one leaves. The first unsupported action stops it.
 pub fn render_actions(
     renderer: &dyn Renderer,
+    physical: &mut Physical,
     actions: &[&Action],
 ) -> Result<Result<Rendered, Unsupported>> {
     let mut out = Rendered {
@@ -58,9 +69,10 @@ pub fn render_actions(
         no_transaction: false,
     };
     for action in actions {
-        if let Err(u) = renderer.render(action, &mut out)? {
+        if let Err(u) = renderer.render(action, physical, &mut out)? {
             return Ok(Err(u));
         }
+        physical.apply(action);
     }
     Ok(Ok(out))
 }

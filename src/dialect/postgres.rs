@@ -6,8 +6,8 @@ use sea_query::{Index as SqIndex, PostgresQueryBuilder, Table as SqTable};
 use tera::Context;
 
 use super::{
-    column_def, create_table, iden, index_statement, quote, terminate, Rendered, Renderer,
-    Unsupported,
+    column_def, create_table, iden, index_statement, quote, terminate, Physical, Rendered,
+    Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
@@ -55,7 +55,12 @@ impl Renderer for Postgres<'_> {
         Ok(vec![self.template("preamble", &context)?])
     }
 
-    fn render(&self, action: &Action, out: &mut Rendered) -> Result<Result<(), Unsupported>> {
+    fn render(
+        &self,
+        action: &Action,
+        _physical: &Physical,
+        out: &mut Rendered,
+    ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
         let chunk = match action {
             Action::CreateTable { table } => terminate(&create_table(Dialect::Postgres, table)),
