@@ -11,7 +11,8 @@ use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
 use crate::layout::sha256_hex;
 use crate::lock::{CutRelease, Lock, LockedFile};
-use crate::plan::{self, Plan};
+use crate::apply::{migrate, status};
+use crate::plan::{self, Plan, Slot};
 use crate::project::Project;
 use crate::report;
 use crate::scaffold::{self, NewChange};
@@ -35,6 +36,21 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Phase {
+    Expand,
+    Contract,
+}
+
+impl Phase {
+    pub fn slot(self, release: usize) -> Slot {
+        match self {
+            Phase::Expand => Slot::Expand(release),
+            Phase::Contract => Slot::Contract(release),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +81,28 @@ pub enum Command {
         columns: Vec<String>,
         #[arg(long)]
         summary: Option<String>,
+    },
+    /// Apply the generated files through refinery, up to a release's expand or contract.
+    Migrate {
+        #[arg(long)]
+        release: String,
+        #[arg(long, value_enum)]
+        phase: Phase,
+        /// sqlite://PATH, postgres://... or mysql://...; default: tandem.toml's
+        /// database_url, else sqlite://tandem.db.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Record the baseline as applied without running it, after checking that the
+        /// live tables match schema.toml.
+        #[arg(long)]
+        adopt: bool,
+    },
+    /// Show which releases and phases a database has applied.
+    Status {
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Show the releases in order with their expand and contract steps.
     Plan {
@@ -218,6 +256,62 @@ pub fn run(cli: &Cli) -> Result<u8> {
             } else {
                 Err(problems.into())
             }
+        }
+        Command::Migrate {
+            release,
+            phase,
+            database_url,
+            adopt,
+        } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            let slot = phase.slot(plan.release_index(release)?);
+            let outcome = migrate::migrate(
+                &project.config,
+                &plan,
+                slot,
+                database_url.as_deref(),
+                *adopt,
+            )?;
+            for p in &outcome.hand_edited {
+                eprintln!("warning: {p} was edited by hand; applying it as it is");
+            }
+            if outcome.adopted {
+                println!("adopted {}: baseline recorded as applied", outcome.database);
+            }
+            for p in &outcome.applied {
+                println!("applied {p}");
+            }
+            if outcome.applied.is_empty() {
+                println!(
+                    "{} is at {} already: nothing to apply",
+                    outcome.database, outcome.target
+                );
+            } else {
+                println!(
+                    "{} is at {}: {} files applied",
+                    outcome.database,
+                    outcome.target,
+                    outcome.applied.len()
+                );
+            }
+            Ok(0)
+        }
+        Command::Status {
+            database_url,
+            format,
+        } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            let status = status::status(&project.config, &plan, database_url.as_deref())?;
+            match format {
+                Format::Text => print!("{}", status.text()),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&status).expect("json")
+                ),
+            }
+            Ok(0)
         }
         Command::Release {
             action: ReleaseAction::Cut { release },

@@ -7,6 +7,7 @@
 //! a destructive step placed in the release that stops using what it removes.
 
 pub mod action;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diag;

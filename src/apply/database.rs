@@ -1,0 +1,412 @@
+//! One connection to a live database, whichever of the three dialects it speaks, with the
+//! few operations tandem needs: run a script, read rows as text, look at the catalogue.
+//! It also implements refinery's sync traits, so refinery keeps the history table and
+//! its divergence checks while tandem decides how each file is executed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use refinery_core::mysql::{self, prelude::Queryable};
+use refinery_core::postgres::{self, NoTls};
+use refinery_core::rusqlite;
+use refinery_core::traits::sync::{Migrate, Query, Transaction};
+use refinery_core::Migration;
+
+use super::split::split_statements;
+use crate::config::Dialect;
+use crate::layout::NO_TRANSACTION_MARK;
+
+/// A database error with the driver's whole chain of causes in one line: the top-level
+/// Display of some drivers is only "db error", and the server's message is the cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbError(pub String);
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl DbError {
+    pub fn from_chain(err: &dyn std::error::Error) -> DbError {
+        let mut parts = vec![err.to_string()];
+        let mut source = err.source();
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !parts.iter().any(|p| p.contains(&text)) {
+                parts.push(text);
+            }
+            source = s.source();
+        }
+        // "db error: ERROR: x" reads better as just the server's words.
+        if parts.len() > 1 && (parts[0] == "db error" || parts[0].starts_with("db error")) {
+            parts.remove(0);
+        }
+        DbError(parts.join(": "))
+    }
+}
+
+macro_rules! db {
+    ($e:expr) => {
+        $e.map_err(|e| DbError::from_chain(&e))
+    };
+}
+
+/// Where a database is, parsed from a URL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    SqliteFile(PathBuf),
+    SqliteMemory,
+    Postgres(String),
+    Mysql(String),
+}
+
+impl Target {
+    /// `sqlite://PATH` (relative to `root`), `sqlite::memory:`, `postgres://...`,
+    /// `postgresql://...`, `mysql://...` or `mariadb://...`.
+    pub fn parse(url: &str, root: &Path) -> Result<Target, String> {
+        let url = url.trim();
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+            return Ok(Target::SqliteMemory);
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() {
+                return Err("a sqlite URL needs a file: sqlite://PATH".into());
+            }
+            let path = Path::new(path);
+            return Ok(Target::SqliteFile(if path.is_absolute() {
+                path.to_path_buf()
+            } else {
+                root.join(path)
+            }));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.to_string()));
+        }
+        if let Some(rest) = url.strip_prefix("mariadb://") {
+            return Ok(Target::Mysql(format!("mysql://{rest}")));
+        }
+        if url.starts_with("mysql://") {
+            return Ok(Target::Mysql(url.to_string()));
+        }
+        Err(format!(
+            "`{url}` is not a database URL tandem knows: expected sqlite://PATH, \
+             sqlite::memory:, postgres://... or mysql://..."
+        ))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Target::SqliteFile(_) | Target::SqliteMemory => Dialect::Sqlite,
+            Target::Postgres(_) => Dialect::Postgres,
+            Target::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// The URL with any password hidden, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            Target::SqliteFile(p) => format!("sqlite://{}", p.display()),
+            Target::SqliteMemory => "sqlite::memory:".into(),
+            Target::Postgres(u) | Target::Mysql(u) => redact(u),
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub enum Database {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::Client>),
+    Mysql(Box<mysql::Conn>),
+}
+
+impl Database {
+    pub fn connect(target: &Target) -> Result<Database, DbError> {
+        Ok(match target {
+            Target::SqliteFile(path) => Database::Sqlite(db!(rusqlite::Connection::open(path))?),
+            Target::SqliteMemory => Database::Sqlite(db!(rusqlite::Connection::open_in_memory())?),
+            Target::Postgres(url) => {
+                let mut config: postgres::Config = db!(url.parse())?;
+                config.connect_timeout(std::time::Duration::from_secs(10));
+                Database::Postgres(Box::new(db!(config.connect(NoTls))?))
+            }
+            Target::Mysql(url) => {
+                let opts = db!(mysql::Opts::from_url(url))?;
+                let opts = mysql::OptsBuilder::from_opts(opts)
+                    .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)));
+                Database::Mysql(Box::new(db!(mysql::Conn::new(opts))?))
+            }
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Database::Sqlite(_) => Dialect::Sqlite,
+            Database::Postgres(_) => Dialect::Postgres,
+            Database::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// Runs a script of one or more statements with no transaction around it, in
+    /// autocommit: each statement commits on its own.
+    pub fn run_script(&mut self, sql: &str) -> Result<(), DbError> {
+        match self {
+            Database::Sqlite(c) => db!(c.execute_batch(sql)),
+            Database::Postgres(c) => {
+                // A multi-statement simple query is one implicit transaction in Postgres,
+                // which CREATE INDEX CONCURRENTLY refuses: send statements one by one.
+                for statement in split_statements(sql) {
+                    db!(c.batch_execute(&statement))?;
+                }
+                Ok(())
+            }
+            Database::Mysql(c) => mysql_script(c.as_mut(), sql),
+        }
+    }
+
+    /// Runs a script inside one transaction (where the dialect has transactional DDL).
+    pub fn run_in_transaction(&mut self, sql: &str) -> Result<(), DbError> {
+        match self {
+            Database::Sqlite(c) => {
+                let tx = db!(c.transaction())?;
+                db!(tx.execute_batch(sql))?;
+                db!(tx.commit())
+            }
+            Database::Postgres(c) => {
+                let mut tx = db!(c.transaction())?;
+                db!(tx.batch_execute(sql))?;
+                db!(tx.commit())
+            }
+            Database::Mysql(c) => {
+                db!(c.query_drop("START TRANSACTION"))?;
+                match mysql_script(c.as_mut(), sql) {
+                    Ok(()) => db!(c.query_drop("COMMIT")),
+                    Err(e) => {
+                        let _ = c.query_drop("ROLLBACK");
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows of a query, every value read as text (NULL as `None`).
+    pub fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        match self {
+            Database::Sqlite(c) => {
+                let mut stmt = db!(c.prepare(sql))?;
+                let n = stmt.column_count();
+                let rows = db!(stmt.query_map([], |row| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match row.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Real(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                                rusqlite::types::ValueRef::Blob(b) => {
+                                    Some(String::from_utf8_lossy(b).into_owned())
+                                }
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                }))?;
+                db!(rows.collect::<Result<Vec<_>, _>>())
+            }
+            Database::Postgres(c) => {
+                // The simple protocol returns every value as text.
+                let messages = db!(c.simple_query(sql))?;
+                Ok(messages
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(row) => Some(
+                            (0..row.len())
+                                .map(|i| row.get(i).map(str::to_string))
+                                .collect(),
+                        ),
+                        _ => None,
+                    })
+                    .collect())
+            }
+            Database::Mysql(c) => {
+                let rows: Vec<mysql::Row> = db!(Queryable::query(c.as_mut(), sql))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| match row.as_ref(i) {
+                                None | Some(mysql::Value::NULL) => None,
+                                Some(mysql::Value::Bytes(b)) => {
+                                    Some(String::from_utf8_lossy(b.as_slice()).into_owned())
+                                }
+                                Some(v) => Some(v.as_sql(true).trim_matches('\'').to_string()),
+                            })
+                            .collect()
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Tables of the current database or schema, tandem's history table included.
+    pub fn table_names(&mut self) -> Result<Vec<String>, DbError> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            Dialect::Postgres => {
+                "SELECT table_name FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+                 ORDER BY table_name"
+            }
+            Dialect::Mysql => {
+                "SELECT table_name FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' \
+                 ORDER BY table_name"
+            }
+        };
+        Ok(self
+            .query_text(sql)?
+            .into_iter()
+            .filter_map(|mut r| r.pop().flatten())
+            .collect())
+    }
+
+    /// Columns of a table in order, with whether each is nullable.
+    pub fn columns(&mut self, table: &str) -> Result<Vec<(String, bool)>, DbError> {
+        let escaped = table.replace('\'', "''");
+        let sql = match self.dialect() {
+            Dialect::Sqlite => format!(
+                "SELECT name, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END \
+                 FROM pragma_table_info('{escaped}') ORDER BY cid"
+            ),
+            Dialect::Postgres => format!(
+                "SELECT column_name, is_nullable FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = '{escaped}' \
+                 ORDER BY ordinal_position"
+            ),
+            Dialect::Mysql => format!(
+                "SELECT column_name, is_nullable FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = '{escaped}' \
+                 ORDER BY ordinal_position"
+            ),
+        };
+        Ok(self
+            .query_text(&sql)?
+            .into_iter()
+            .filter_map(|r| match (r.first(), r.get(1)) {
+                (Some(Some(name)), Some(Some(nullable))) => {
+                    Some((name.clone(), nullable.eq_ignore_ascii_case("yes")))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+/// Sends a multi-statement script and reads every result set: the driver only reports
+/// an error in the second or later statement to a caller that asks for that set.
+fn mysql_script(conn: &mut mysql::Conn, sql: &str) -> Result<(), DbError> {
+    let mut result = db!(conn.query_iter(sql))?;
+    while let Some(set) = result.iter() {
+        for row in set {
+            db!(row)?;
+        }
+    }
+    Ok(())
+}
+
+/// refinery hands each migration's SQL, then its history insert, to `execute` one at a
+/// time. A file marked no-transaction runs statement by statement in autocommit; every
+/// other file runs in a transaction, as refinery's own drivers do.
+impl Transaction for Database {
+    type Error = DbError;
+
+    fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> Result<usize, DbError> {
+        let mut count = 0;
+        for query in queries {
+            if query.contains(NO_TRANSACTION_MARK) {
+                self.run_script(query)?;
+            } else {
+                self.run_in_transaction(query)?;
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+impl Query<Vec<Migration>> for Database {
+    fn query(&mut self, query: &str) -> Result<Vec<Migration>, DbError> {
+        match self {
+            Database::Sqlite(c) => db!(Query::<Vec<Migration>>::query(c, query)),
+            Database::Postgres(c) => db!(Query::<Vec<Migration>>::query(c.as_mut(), query)),
+            Database::Mysql(c) => db!(Query::<Vec<Migration>>::query(c.as_mut(), query)),
+        }
+    }
+}
+
+impl Migrate for Database {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_resolve_against_the_project() {
+        let root = Path::new("/p");
+        assert_eq!(
+            Target::parse("sqlite://dev.db", root).unwrap(),
+            Target::SqliteFile("/p/dev.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite:///tmp/x.db", root).unwrap(),
+            Target::SqliteFile("/tmp/x.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite::memory:", root).unwrap(),
+            Target::SqliteMemory
+        );
+        assert!(Target::parse("redis://x", root).is_err());
+        assert_eq!(
+            Target::parse("mariadb://root@h/db", root).unwrap().dialect(),
+            Dialect::Mysql
+        );
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        let t = Target::Postgres("postgres://u:secret@h:5432/db".into());
+        assert_eq!(t.display(), "postgres://u:***@h:5432/db");
+    }
+
+    #[test]
+    fn a_transaction_rolls_back_on_sqlite() {
+        let mut db = Database::connect(&Target::SqliteMemory).unwrap();
+        db.run_script("CREATE TABLE t (a integer)").unwrap();
+        let err = db
+            .run_in_transaction("INSERT INTO t VALUES (1); INSERT INTO nope VALUES (2);")
+            .unwrap_err();
+        assert!(err.0.contains("no such table"), "{err}");
+        assert_eq!(db.query_text("SELECT count(*) FROM t").unwrap()[0][0].as_deref(), Some("0"));
+    }
+}

@@ -1,0 +1,274 @@
+//! `tandem migrate`: apply the generated files, read from the migrations directory at run
+//! time, through refinery up to one point of the apply order. refinery keeps the history
+//! table and refuses a history that differs from the files; tandem picks the target
+//! version from the plan, checks the files are current, and reports file by file.
+
+use std::collections::BTreeMap;
+
+use refinery_core::error::Kind as RefineryKind;
+use refinery_core::{Migrate, Migration, Runner, Target as RunTarget};
+use serde::Serialize;
+
+use super::database::{Database, DbError};
+use super::{connect, history, MigrationFile, HISTORY_TABLE};
+use crate::config::Config;
+use crate::diag::{Diag, Error, Result};
+use crate::generate::{drift, Drift};
+use crate::model::Schema;
+use crate::plan::{Plan, Slot};
+
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    pub database: String,
+    /// "expand(1.4.0)"
+    pub target: String,
+    /// Whether the baseline was recorded as applied without running it.
+    pub adopted: bool,
+    /// Files applied by this run, in order, relative to the migrations directory.
+    pub applied: Vec<String>,
+    /// Files that differ from what tandem would generate but were applied as they are.
+    pub hand_edited: Vec<String>,
+}
+
+/// Applies every file up to and including `slot`.
+pub fn migrate(
+    config: &Config,
+    plan: &Plan,
+    slot: Slot,
+    url: Option<&str>,
+    adopt: bool,
+) -> Result<Outcome> {
+    if !plan.problems.is_empty() {
+        return Err(Error {
+            diags: plan.problems.clone(),
+        });
+    }
+    let target_version = plan
+        .files
+        .iter()
+        .filter(|f| f.slot.order() <= slot.order())
+        .map(|f| f.version)
+        .max()
+        .unwrap_or(0);
+    let hand_edited = check_files_current(config, plan, target_version)?;
+    let files = MigrationFile::load_all(config)?;
+    let migrations = files
+        .iter()
+        .map(MigrationFile::to_migration)
+        .collect::<Result<Vec<_>>>()?;
+
+    let (target, mut db) = connect(config, url, true)?;
+    let display = target.display();
+    let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
+
+    let applied_before = history(&mut db).map_err(db_error)?;
+    let baseline = files.iter().find(|f| f.version == plan.files[0].version);
+    if adopt {
+        if !applied_before.is_empty() {
+            return Err(Diag::input(format!(
+                "{display} already has a migration history ({} applied); --adopt is for a \
+                 database that has the baseline schema but no history",
+                applied_before.len()
+            ))
+            .into());
+        }
+        check_matches_baseline(&mut db, &plan.views[0]).map_err(|problems| {
+            let mut diag = Diag::input(format!(
+                "refused to adopt {display}: its tables do not match the baseline schema"
+            ));
+            for p in problems {
+                diag = diag.note(p);
+            }
+            diag.help("make schema.toml describe the live database, then run --adopt again")
+        })?;
+        let baseline = baseline.ok_or_else(|| missing_baseline(plan))?;
+        Runner::new(&[baseline.to_migration()?])
+            .set_target(RunTarget::FakeVersion(baseline.version as i32))
+            .run(&mut db)
+            .map_err(|e| refinery_error(e, &files, &display, None))?;
+    } else if applied_before.is_empty() {
+        let existing: Vec<String> = db
+            .table_names()
+            .map_err(db_error)?
+            .into_iter()
+            .filter(|t| plan.views[0].tables.contains_key(t))
+            .collect();
+        if !existing.is_empty() {
+            return Err(Diag::input(format!(
+                "{display} has no migration history but already has tables of the baseline ({})",
+                existing.join(", ")
+            ))
+            .help(
+                "run `tandem migrate --adopt ...` to check it against schema.toml and record \
+                 the baseline as applied without running it",
+            )
+            .into());
+        }
+    }
+
+    // Let refinery verify the history against every file, then apply one file per run so
+    // that a failure names its file and the files before it stay recorded.
+    let pending = db
+        .get_unapplied_migrations(&migrations, true, true, HISTORY_TABLE)
+        .map_err(|e| refinery_error(e, &files, &display, None))?;
+    let mut applied = Vec::new();
+    for migration in pending
+        .iter()
+        .filter(|m| i64::from(m.version()) <= target_version)
+    {
+        let file = files
+            .iter()
+            .find(|f| f.version == i64::from(migration.version()))
+            .expect("loaded from these files");
+        Runner::new(&migrations)
+            .set_target(RunTarget::Version(migration.version()))
+            .run(&mut db)
+            .map_err(|e| refinery_error(e, &files, &display, Some(&file.path)))?;
+        applied.push(file.path.clone());
+    }
+    Ok(Outcome {
+        database: display,
+        target: slot_label(plan, slot),
+        adopted: adopt,
+        applied,
+        hand_edited,
+    })
+}
+
+pub fn slot_label(plan: &Plan, slot: Slot) -> String {
+    match slot.release() {
+        Some(r) => format!("{}({})", slot.phase(), plan.releases.name(r)),
+        None => "baseline".into(),
+    }
+}
+
+/// Refuses to apply files that are missing or older than the change files, up to the
+/// target; returns the hand-edited ones, which are applied as the user left them.
+fn check_files_current(config: &Config, plan: &Plan, target_version: i64) -> Result<Vec<String>> {
+    let versions: BTreeMap<&str, i64> = plan
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.version))
+        .collect();
+    let mut out_of_date = Vec::new();
+    let mut hand_edited = Vec::new();
+    for d in drift(plan, config)? {
+        match d {
+            Drift::Missing(p) | Drift::Stale(p) | Drift::Obsolete(p) => {
+                let version = versions
+                    .get(p.as_str())
+                    .copied()
+                    .or_else(|| MigrationFile::version_of(&p));
+                if version.is_none_or(|v| v <= target_version) {
+                    out_of_date.push(p);
+                }
+            }
+            Drift::HandEdited(p) => hand_edited.push(p),
+        }
+    }
+    if out_of_date.is_empty() {
+        return Ok(hand_edited);
+    }
+    let mut diag = Diag::input(format!(
+        "{} is out of date with the change files",
+        config.display(&config.migrations_dir)
+    ));
+    for p in out_of_date {
+        diag = diag.note(format!("{p} is missing, stale or no longer planned"));
+    }
+    Err(diag.help("run `tandem generate` first").into())
+}
+
+fn missing_baseline(plan: &Plan) -> Error {
+    Diag::input(format!("the baseline file {} is missing", plan.files[0].path))
+        .help("run `tandem generate` first")
+        .into()
+}
+
+/// Every baseline table with exactly its columns and nullability; extra tables are
+/// the database's own business.
+fn check_matches_baseline(
+    db: &mut Database,
+    baseline: &Schema,
+) -> std::result::Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let live = db.table_names().map_err(|e| vec![e.0])?;
+    for table in baseline.tables.values() {
+        if !live.contains(&table.name) {
+            problems.push(format!("table {} is missing", table.name));
+            continue;
+        }
+        let columns = db.columns(&table.name).map_err(|e| vec![e.0])?;
+        for column in &table.columns {
+            match columns.iter().find(|(n, _)| n == &column.name) {
+                None => problems.push(format!("column {}.{} is missing", table.name, column.name)),
+                Some((_, nullable)) if *nullable != column.nullable => problems.push(format!(
+                    "column {}.{} is {} in the database but {} in schema.toml",
+                    table.name,
+                    column.name,
+                    if *nullable { "nullable" } else { "NOT NULL" },
+                    if column.nullable { "nullable" } else { "NOT NULL" },
+                )),
+                Some(_) => {}
+            }
+        }
+        for (name, _) in &columns {
+            if table.column(name).is_none() {
+                problems.push(format!(
+                    "column {}.{name} exists in the database but not in schema.toml",
+                    table.name
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// refinery's errors, with the file named and the database's own message.
+pub(crate) fn refinery_error(
+    err: refinery_core::Error,
+    files: &[MigrationFile],
+    display: &str,
+    applying: Option<&str>,
+) -> Error {
+    let path_of = |m: &Migration| {
+        files
+            .iter()
+            .find(|f| f.version == i64::from(m.version()))
+            .map(|f| f.path.clone())
+    };
+    let diag = match err.kind() {
+        RefineryKind::DivergentVersion(applied, _) => Diag::input(format!(
+            "the history of {display} differs from the files: {} was applied with other contents",
+            path_of(applied).unwrap_or_else(|| applied.to_string())
+        ))
+        .help("an applied migration must not change; restore the file, and put new SQL in a new change"),
+        RefineryKind::MissingVersion(m) => match path_of(m) {
+            Some(path) => Diag::input(format!(
+                "the history of {display} differs from the files: {path} comes before the \
+                 last applied migration but was never applied"
+            ))
+            .help("a migration may not be inserted before one already applied; tag the change with a later release"),
+            None => Diag::input(format!(
+                "the history of {display} differs from the files: {m} was applied but no file has \
+                 version {}",
+                m.version()
+            ))
+            .help("restore the file, or point --database-url at the right database"),
+        },
+        RefineryKind::Connection(message, source) => {
+            let detail = DbError::from_chain(source.as_ref());
+            match applying {
+                Some(path) => Diag::input(format!("applying {path} to {display} failed: {detail}"))
+                    .note("the files before it are applied and recorded; fix the cause and run migrate again"),
+                None => Diag::input(format!("{display}: {message}: {detail}")),
+            }
+        }
+        other => Diag::input(format!("{display}: {other}")),
+    };
+    diag.into()
+}

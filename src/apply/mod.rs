@@ -1,0 +1,179 @@
+//! Applying migrations to a live database: connections, refinery's runner, the status
+//! report, and throw-away databases for rehearsals and tests.
+
+pub mod database;
+pub mod migrate;
+pub mod scratch;
+pub mod split;
+pub mod status;
+
+use refinery_core::Migration;
+
+use crate::config::Config;
+use crate::diag::{Diag, Error, Result};
+use crate::layout::list_sql_files;
+pub use database::{Database, DbError, Target};
+
+/// refinery's default history table, kept so that tools reading it find it.
+pub const HISTORY_TABLE: &str = "refinery_schema_history";
+
+/// The database used when no URL is given: a SQLite file in the project.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://tandem.db";
+
+/// The database a command talks to: `--database-url`, else tandem.toml's
+/// `database_url`, else the SQLite default.
+pub fn resolve(config: &Config, url: Option<&str>) -> Result<Target> {
+    let url = url
+        .or(config.database_url.as_deref())
+        .unwrap_or(DEFAULT_DATABASE_URL);
+    Target::parse(url, &config.root).map_err(|e| {
+        Diag::input(e)
+            .help("pass --database-url, or set database_url in tandem.toml")
+            .into()
+    })
+}
+
+/// Connects to the command's database, which must speak the project's dialect. With
+/// `create` false a missing SQLite file is reported as `None` instead of created.
+pub fn connect(config: &Config, url: Option<&str>, create: bool) -> Result<(Target, Database)> {
+    let target = resolve(config, url)?;
+    if target.dialect() != config.dialect {
+        return Err(Diag::input(format!(
+            "{} is a {} database, but this project's migrations are written for {}",
+            target.display(),
+            target.dialect().name(),
+            config.dialect.name()
+        ))
+        .help(format!(
+            "pass --database-url with a {} URL, or set database_url in tandem.toml",
+            config.dialect.name()
+        ))
+        .into());
+    }
+    if let (Target::SqliteFile(path), false) = (&target, create) {
+        if !path.exists() {
+            return Err(Diag::input(format!("{} does not exist", target.display())).into());
+        }
+    }
+    let db = Database::connect(&target).map_err(|e| connect_error(&target, e))?;
+    Ok((target, db))
+}
+
+pub fn connect_error(target: &Target, e: DbError) -> Error {
+    Diag::input(format!("cannot connect to {}: {e}", target.display()))
+        .help("check the URL and that the server is running")
+        .into()
+}
+
+/// The versions and names the history table records, oldest first; empty when the
+/// table does not exist yet.
+pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbError> {
+    if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
+        return Ok(Vec::new());
+    }
+    let rows = db.query_text(&format!(
+        "SELECT version, name FROM {HISTORY_TABLE} ORDER BY version"
+    ))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| match (r.first(), r.get(1)) {
+            (Some(Some(v)), Some(name)) => Some((v.parse().ok()?, name.clone().unwrap_or_default())),
+            _ => None,
+        })
+        .collect())
+}
+
+/// A migration file read from the migrations directory at run time.
+#[derive(Debug, Clone)]
+pub struct MigrationFile {
+    /// Relative to the migrations directory, `/`-separated.
+    pub path: String,
+    pub version: i64,
+    /// `V<version>__<name>`, what refinery parses.
+    pub stem: String,
+    pub sql: String,
+}
+
+impl MigrationFile {
+    /// The version of a refinery file name `V<digits>__<word chars>.sql`, if it is one.
+    pub fn version_of(path: &str) -> Option<i64> {
+        let file = path.rsplit('/').next()?;
+        let stem = file.strip_suffix(".sql")?;
+        let rest = stem.strip_prefix('V')?;
+        let (digits, name) = rest.split_once("__")?;
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || name.is_empty()
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return None;
+        }
+        digits.parse().ok()
+    }
+
+    /// Every `.sql` file of the migrations directory, in version order. A name refinery
+    /// would skip or choke on, or a version used twice, is an input error.
+    pub fn load_all(config: &Config) -> Result<Vec<MigrationFile>> {
+        let dir = &config.migrations_dir;
+        let mut out: Vec<MigrationFile> = Vec::new();
+        for path in list_sql_files(dir)? {
+            let version = Self::version_of(&path)
+                .filter(|v| *v >= 0 && *v <= i64::from(i32::MAX))
+                .ok_or_else(|| {
+                    Error::from(
+                        Diag::input(format!(
+                            "{}/{path} is not a migration file name",
+                            config.display(dir)
+                        ))
+                        .note("expected V<version>__<name>.sql, the name in letters, digits and _")
+                        .help("rename or remove the file"),
+                    )
+                })?;
+            if let Some(other) = out.iter().find(|f| f.version == version) {
+                return Err(Diag::input(format!(
+                    "{path} and {} both have version {version}",
+                    other.path
+                ))
+                .help("versions must be unique; remove one of the files")
+                .into());
+            }
+            let full = dir.join(&path);
+            let sql = std::fs::read_to_string(&full).map_err(|e| Error::io(&full, e))?;
+            let stem = path
+                .rsplit('/')
+                .next()
+                .and_then(|f| f.strip_suffix(".sql"))
+                .unwrap_or_default()
+                .to_string();
+            out.push(MigrationFile {
+                path,
+                version,
+                stem,
+                sql,
+            });
+        }
+        out.sort_by_key(|f| f.version);
+        Ok(out)
+    }
+
+    pub fn to_migration(&self) -> Result<Migration> {
+        Migration::unapplied(&self.stem, &self.sql).map_err(|e| {
+            Diag::input(format!("{}: {e}", self.path)).into()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MigrationFile;
+
+    #[test]
+    fn only_refinery_names_have_versions() {
+        assert_eq!(MigrationFile::version_of("1.4.0/V1010__expand_x.sql"), Some(1010));
+        assert_eq!(MigrationFile::version_of("V1__baseline.sql"), Some(1));
+        assert_eq!(MigrationFile::version_of("V3__bad-name.sql"), None);
+        assert_eq!(MigrationFile::version_of("|1__x.sql"), None);
+        assert_eq!(MigrationFile::version_of("V__x.sql"), None);
+        assert_eq!(MigrationFile::version_of("V2__.sql"), None);
+    }
+}
