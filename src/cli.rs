@@ -11,12 +11,13 @@ use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
 use crate::layout::sha256_hex;
 use crate::lock::{CutRelease, Lock, LockedFile};
-use crate::apply::{migrate, status};
+use crate::apply::{self, migrate, status};
 use crate::plan::{self, Plan, Slot};
 use crate::project::Project;
 use crate::report;
 use crate::scaffold::{self, NewChange};
 use crate::templates::Templates;
+use crate::verify;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -99,6 +100,16 @@ pub enum Command {
     },
     /// Show which releases and phases a database has applied.
     Status {
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Rehearse the rollout on a scratch database: every release's expand and contract,
+    /// with the probes of the code before it and its own.
+    Verify {
+        /// The server to rehearse on (a fresh database is created and dropped there);
+        /// default: tandem.toml's database_url, else SQLite in memory.
         #[arg(long)]
         database_url: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
@@ -312,6 +323,32 @@ pub fn run(cli: &Cli) -> Result<u8> {
                 ),
             }
             Ok(0)
+        }
+        Command::Verify {
+            database_url,
+            format,
+        } => {
+            let mut project = Project::load(root)?;
+            let server = match database_url.as_deref().or(project.config.database_url.as_deref()) {
+                Some(url) => apply::resolve(&project.config, Some(url))?,
+                None => apply::Target::SqliteMemory,
+            };
+            // The rehearsal speaks the server's dialect, whatever the project's files are
+            // written in.
+            project.config.dialect = server.dialect();
+            let plan = plan::build(&project)?;
+            if !plan.problems.is_empty() {
+                return Err(plan.problems.into());
+            }
+            let report = verify::verify(&plan, &server)?;
+            match format {
+                Format::Text => print!("{}", report.text()),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("json")
+                ),
+            }
+            Ok(if report.ok { 0 } else { 1 })
         }
         Command::Release {
             action: ReleaseAction::Cut { release },

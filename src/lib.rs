@@ -24,3 +24,4 @@ pub mod release;
 pub mod report;
 pub mod scaffold;
 pub mod templates;
+pub mod verify;

@@ -54,6 +54,18 @@ macro_rules! db {
     };
 }
 
+/// SQLite's syntax errors carry the whole script; keep the message and where it failed.
+fn lite<T>(r: Result<T, rusqlite::Error>) -> Result<T, DbError> {
+    r.map_err(|e| match &e {
+        rusqlite::Error::SqlInputError { msg, sql, offset, .. } => {
+            let at = usize::try_from(*offset).unwrap_or(0).min(sql.len());
+            let line = sql[..at].lines().count().max(1);
+            DbError(format!("{msg} (line {line} of the script)"))
+        }
+        _ => DbError::from_chain(&e),
+    })
+}
+
 /// Where a database is, parsed from a URL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
@@ -167,7 +179,7 @@ impl Database {
     /// autocommit: each statement commits on its own.
     pub fn run_script(&mut self, sql: &str) -> Result<(), DbError> {
         match self {
-            Database::Sqlite(c) => db!(c.execute_batch(sql)),
+            Database::Sqlite(c) => lite(c.execute_batch(sql)),
             Database::Postgres(c) => {
                 // A multi-statement simple query is one implicit transaction in Postgres,
                 // which CREATE INDEX CONCURRENTLY refuses: send statements one by one.
@@ -185,7 +197,7 @@ impl Database {
         match self {
             Database::Sqlite(c) => {
                 let tx = db!(c.transaction())?;
-                db!(tx.execute_batch(sql))?;
+                lite(tx.execute_batch(sql))?;
                 db!(tx.commit())
             }
             Database::Postgres(c) => {
@@ -210,7 +222,7 @@ impl Database {
     pub fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
         match self {
             Database::Sqlite(c) => {
-                let mut stmt = db!(c.prepare(sql))?;
+                let mut stmt = lite(c.prepare(sql))?;
                 let n = stmt.column_count();
                 let rows = db!(stmt.query_map([], |row| {
                     (0..n)

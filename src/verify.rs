@@ -1,0 +1,354 @@
+//! `tandem verify`: the rollout rehearsal. On a scratch database, for each release R in
+//! order: apply expand(R), run the probes of R-1's and R's code, apply contract(R), run
+//! them again. A probe writes and reads exactly the columns one release's code knows, as
+//! the plan's model of that release says (not the SQL text), so a raw `sql` op that
+//! breaks running code fails here too.
+
+use refinery_core::{Migration, Runner, Target as RunTarget};
+use serde::Serialize;
+
+use crate::action::Action;
+use crate::apply::database::{Database, DbError, Target};
+use crate::apply::scratch::Scratch;
+use crate::apply::{connect_error, MigrationFile};
+use crate::config::Dialect;
+use crate::diag::Result;
+use crate::dialect::{literal_sql, quote};
+use crate::model::{ColumnType, Literal, Schema, Table};
+use crate::plan::{Plan, Slot};
+
+/// One cell of the matrix: a release, a step of it, a code version, and how its probes
+/// fared.
+#[derive(Debug, Serialize)]
+pub struct Cell {
+    pub release: String,
+    /// "expand" or "contract".
+    pub step: &'static str,
+    /// The release whose code the probes play.
+    pub code: String,
+    /// "ok", or the first failure: the probe and the database's own error.
+    pub result: String,
+    pub ok: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub database: String,
+    pub dialect: &'static str,
+    pub cells: Vec<Cell>,
+    /// A migration file that failed to apply, which ends the rehearsal.
+    pub apply_failure: Option<String>,
+    pub ok: bool,
+}
+
+/// Rehearses the plan on a scratch database made next to `server` (an in-memory SQLite
+/// database for a SQLite target). The plan must have been rendered for that dialect.
+pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
+    let scratch = Scratch::create(server).map_err(|e| connect_error(server, e))?;
+    let mut db = Database::connect(&scratch.target).map_err(|e| connect_error(server, e))?;
+    let dialect = db.dialect();
+    let mut rehearsal = Rehearsal {
+        plan,
+        db: &mut db,
+        dialect,
+        counter: 0,
+        migrations: Vec::new(),
+    };
+    rehearsal.migrations = plan
+        .files
+        .iter()
+        .map(|f| {
+            MigrationFile {
+                path: f.path.clone(),
+                version: f.version,
+                stem: f
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| n.strip_suffix(".sql"))
+                    .unwrap_or_default()
+                    .to_string(),
+                sql: f.content.clone(),
+            }
+            .to_migration()
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut cells = Vec::new();
+    let mut apply_failure = rehearsal.apply(Slot::Baseline).err();
+    for r in 0..plan.releases.len() {
+        if apply_failure.is_some() {
+            break;
+        }
+        for slot in [Slot::Expand(r), Slot::Contract(r)] {
+            if let Err(e) = rehearsal.apply(slot) {
+                apply_failure = Some(e);
+                break;
+            }
+            for (code, view) in [
+                (previous_code(plan, r), &plan.views[r]),
+                (plan.releases.name(r).to_string(), &plan.views[r + 1]),
+            ] {
+                let result = rehearsal.probe(view);
+                let result = match result {
+                    Ok(()) => rehearsal.renames(r),
+                    Err(e) => Err(e),
+                };
+                cells.push(Cell {
+                    release: plan.releases.name(r).to_string(),
+                    step: slot.phase(),
+                    code,
+                    ok: result.is_ok(),
+                    result: result.err().unwrap_or_else(|| "ok".into()),
+                });
+            }
+        }
+    }
+    let ok = apply_failure.is_none() && cells.iter().all(|c| c.ok);
+    Ok(Report {
+        database: match server {
+            Target::SqliteFile(_) | Target::SqliteMemory => "sqlite::memory:".into(),
+            other => format!("a scratch database on {}", other.display()),
+        },
+        dialect: dialect.name(),
+        cells,
+        apply_failure,
+        ok,
+    })
+}
+
+struct Rehearsal<'a> {
+    plan: &'a Plan,
+    db: &'a mut Database,
+    dialect: Dialect,
+    /// Makes every probe row's values distinct (primary keys, unique indexes).
+    counter: u64,
+    migrations: Vec<Migration>,
+}
+
+impl Rehearsal<'_> {
+    /// Applies the files of one slot through refinery, as `migrate` would.
+    fn apply(&mut self, slot: Slot) -> std::result::Result<(), String> {
+        for file in self.plan.files_in(slot) {
+            Runner::new(&self.migrations)
+                .set_target(RunTarget::Version(file.version as i32))
+                .run(self.db)
+                .map_err(|e| {
+                    let detail = match e.kind() {
+                        refinery_core::error::Kind::Connection(_, source) => {
+                            DbError::from_chain(source.as_ref()).0
+                        }
+                        other => other.to_string(),
+                    };
+                    format!("applying {} failed: {detail}", file.path)
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The probes of one release's code: for every table it knows, an INSERT of exactly
+    /// the columns it knows and a SELECT of them.
+    fn probe(&mut self, view: &Schema) -> std::result::Result<(), String> {
+        for table in view.tables.values() {
+            let (insert, _) = self.insert_sql(table);
+            self.db
+                .run_script(&insert)
+                .map_err(|e| failure(&format!("insert into {}", describe(table)), e))?;
+            let select = format!(
+                "SELECT {} FROM {} LIMIT 1",
+                self.column_list(table),
+                quote(self.dialect, &table.name)
+            );
+            self.db
+                .query_text(&select)
+                .map_err(|e| failure(&format!("select from {}", describe(table)), e))?;
+        }
+        Ok(())
+    }
+
+    /// For each column renamed in release `r`: a row written by R-1's code through the
+    /// old name reads back through the new name in R's code, and the other way round.
+    fn renames(&mut self, r: usize) -> std::result::Result<(), String> {
+        let renames: Vec<(String, String, String)> = self
+            .plan
+            .files_in(Slot::Expand(r))
+            .flat_map(|f| f.steps.iter().flat_map(|s| s.actions.iter()))
+            .filter_map(|a| match a {
+                Action::SyncTrigger {
+                    table, old, new, ..
+                } => Some((table.clone(), old.clone(), new.clone())),
+                _ => None,
+            })
+            .collect();
+        for (table, old, new) in renames {
+            let (Some(before), Some(after)) = (
+                self.plan.views[r].table(&table).cloned(),
+                self.plan.views[r + 1].table(&table).cloned(),
+            ) else {
+                continue;
+            };
+            if before.primary_key.is_empty() {
+                continue;
+            }
+            for (writer, write_col, reader_col) in [(&before, &old, &new), (&after, &new, &old)] {
+                let (insert, values) = self.insert_sql(writer);
+                self.db.run_script(&insert).map_err(|e| {
+                    failure(&format!("insert into {} for read-back", describe(writer)), e)
+                })?;
+                let Some(written) = values.iter().find(|(c, _)| c == write_col) else {
+                    continue;
+                };
+                let mut conditions: Vec<String> = writer
+                    .primary_key
+                    .iter()
+                    .filter_map(|pk| values.iter().find(|(c, _)| c == pk))
+                    .map(|(c, v)| format!("{} = {v}", quote(self.dialect, c)))
+                    .collect();
+                conditions.push(format!("{} = {}", quote(self.dialect, reader_col), written.1));
+                let sql = format!(
+                    "SELECT COUNT(*) FROM {} WHERE {}",
+                    quote(self.dialect, &table),
+                    conditions.join(" AND ")
+                );
+                let rows = self.db.query_text(&sql).map_err(|e| {
+                    failure(&format!("read-back of {table}.{write_col} as {reader_col}"), e)
+                })?;
+                let count = rows.first().and_then(|r| r.first().cloned().flatten());
+                if count.as_deref() != Some("1") {
+                    return Err(format!(
+                        "read-back of {table}.{write_col} as {table}.{reader_col}: a row written \
+                         through {write_col} does not show the value through {reader_col}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An INSERT of every column of `table` with made-up values; returns the values too.
+    fn insert_sql(&mut self, table: &Table) -> (String, Vec<(String, String)>) {
+        self.counter += 1;
+        let n = self.counter;
+        let values: Vec<(String, String)> = table
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), made_up(self.dialect, &c.ty, n)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote(self.dialect, &table.name),
+            self.column_list(table),
+            values
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        (sql, values)
+    }
+
+    fn column_list(&self, table: &Table) -> String {
+        table
+            .columns
+            .iter()
+            .map(|c| quote(self.dialect, &c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn describe(table: &Table) -> String {
+    format!("{}({})", table.name, table.column_names().join(", "))
+}
+
+fn failure(probe: &str, e: DbError) -> String {
+    format!("{probe}: {e}")
+}
+
+/// A value of a portable type, distinct for each `n`, as an SQL literal.
+pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
+    let text = |s: String| literal_sql(dialect, &Literal::Str(s));
+    match ty {
+        ColumnType::SmallInt => (n % 32_000).to_string(),
+        ColumnType::Integer | ColumnType::BigInt => n.to_string(),
+        ColumnType::Boolean => literal_sql(dialect, &Literal::Bool(n % 2 == 0)),
+        ColumnType::Real | ColumnType::Double => format!("{n}.5"),
+        ColumnType::Decimal(p, s) => {
+            let whole_digits = p.saturating_sub(*s);
+            if whole_digits == 0 {
+                "0".into()
+            } else {
+                (n % 10u64.pow(whole_digits.min(18))).to_string()
+            }
+        }
+        ColumnType::Text => text(format!("probe {n}")),
+        ColumnType::Varchar(len) | ColumnType::Char(len) => {
+            let mut s = format!("p{n}");
+            s.truncate(*len as usize);
+            text(s)
+        }
+        ColumnType::Date => text("2026-01-02".into()),
+        ColumnType::Time => text("12:34:56".into()),
+        ColumnType::Timestamp | ColumnType::TimestampTz => text("2026-01-02 03:04:05".into()),
+        ColumnType::Uuid => text(format!("00000000-0000-4000-8000-{:012}", n % 1_000_000_000_000)),
+        ColumnType::Json => text(format!("{{\"probe\": {n}}}")),
+        ColumnType::Binary => match dialect {
+            Dialect::Postgres => "'\\x01'::bytea".into(),
+            Dialect::Mysql | Dialect::Sqlite => "X'01'".into(),
+        },
+    }
+}
+
+impl Report {
+    pub fn text(&self) -> String {
+        let mut out = format!("rehearsal on {} ({})\n\n", self.database, self.dialect);
+        let width = self
+            .cells
+            .iter()
+            .map(|c| c.code.len().max(c.release.len()))
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        out.push_str(&format!(
+            "{:<width$}  {:<8}  {:<width$}  result\n",
+            "release", "step", "code"
+        ));
+        for c in &self.cells {
+            out.push_str(&format!(
+                "{:<width$}  {:<8}  {:<width$}  {}\n",
+                c.release,
+                c.step,
+                c.code,
+                if c.ok { "ok".to_string() } else { format!("FAILED: {}", c.result) }
+            ));
+        }
+        if let Some(f) = &self.apply_failure {
+            out.push_str(&format!("\nFAILED: {f}\n"));
+        }
+        let failed = self.cells.iter().filter(|c| !c.ok).count();
+        out.push('\n');
+        if self.ok {
+            out.push_str(&format!(
+                "ok: all {} cells passed; no step breaks the code that runs beside it\n",
+                self.cells.len()
+            ));
+        } else {
+            out.push_str(&format!(
+                "failed: {failed} of {} cells{}\n",
+                self.cells.len(),
+                if self.apply_failure.is_some() { ", and a file failed to apply" } else { "" }
+            ));
+        }
+        out
+    }
+}
+
+/// The code that runs before release `r` rolls out: R-1, or for the first release the
+/// code of the baseline.
+fn previous_code(plan: &Plan, r: usize) -> String {
+    if r == 0 {
+        format!("before {}", plan.releases.name(0))
+    } else {
+        plan.releases.name(r - 1).to_string()
+    }
+}
