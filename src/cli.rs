@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::apply::{self, migrate, status};
 use crate::config::{Config, Dialect};
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
 use crate::layout::sha256_hex;
 use crate::lock::{CutRelease, Lock, LockedFile};
-use crate::apply::{self, migrate, status};
 use crate::plan::{self, Plan, Slot};
 use crate::project::Project;
 use crate::report;
@@ -317,10 +317,9 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let status = status::status(&project.config, &plan, database_url.as_deref())?;
             match format {
                 Format::Text => print!("{}", status.text()),
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&status).expect("json")
-                ),
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&status).expect("json"))
+                }
             }
             Ok(0)
         }
@@ -329,7 +328,10 @@ pub fn run(cli: &Cli) -> Result<u8> {
             format,
         } => {
             let mut project = Project::load(root)?;
-            let server = match database_url.as_deref().or(project.config.database_url.as_deref()) {
+            let server = match database_url
+                .as_deref()
+                .or(project.config.database_url.as_deref())
+            {
                 Some(url) => apply::resolve(&project.config, Some(url))?,
                 None => apply::Target::SqliteMemory,
             };
@@ -343,10 +345,9 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let report = verify::verify(&plan, &server)?;
             match format {
                 Format::Text => print!("{}", report.text()),
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("json")
-                ),
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("json"))
+                }
             }
             Ok(if report.ok { 0 } else { 1 })
         }

@@ -85,15 +85,7 @@ pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
                 apply_failure = Some(e);
                 break;
             }
-            for (code, view) in [
-                (previous_code(plan, r), &plan.views[r]),
-                (plan.releases.name(r).to_string(), &plan.views[r + 1]),
-            ] {
-                let result = rehearsal.probe(view);
-                let result = match result {
-                    Ok(()) => rehearsal.renames(r),
-                    Err(e) => Err(e),
-                };
+            for (code, result) in probe_release(&mut rehearsal, r) {
                 cells.push(Cell {
                     release: plan.releases.name(r).to_string(),
                     step: slot.phase(),
@@ -115,6 +107,47 @@ pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
         apply_failure,
         ok,
     })
+}
+
+/// Runs the probes of the code on both sides of release `r` (R-1's, then R's), each
+/// with its result: on a database that is at expand(r) or contract(r).
+fn probe_release(
+    rehearsal: &mut Rehearsal<'_>,
+    r: usize,
+) -> Vec<(String, std::result::Result<(), String>)> {
+    let plan = rehearsal.plan;
+    [
+        (previous_code(plan, r), &plan.views[r]),
+        (plan.releases.name(r).to_string(), &plan.views[r + 1]),
+    ]
+    .into_iter()
+    .map(|(code, view)| {
+        let result = rehearsal.probe(view).and_then(|()| rehearsal.renames(r));
+        (code, result)
+    })
+    .collect()
+}
+
+static NEXT_PROBE_BLOCK: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(1_000_000);
+
+/// The probes of release `r` on a database that `migrate` brought to expand(r) or
+/// contract(r): what `verify` runs between its steps, for checking a real database.
+pub fn probe_database(
+    db: &mut Database,
+    plan: &Plan,
+    r: usize,
+) -> Vec<(String, std::result::Result<(), String>)> {
+    let dialect = db.dialect();
+    let mut rehearsal = Rehearsal {
+        plan,
+        db,
+        dialect,
+        // Rows of earlier calls stay in the database: start past their values.
+        counter: NEXT_PROBE_BLOCK.fetch_add(1000, std::sync::atomic::Ordering::Relaxed),
+        migrations: Vec::new(),
+    };
+    probe_release(&mut rehearsal, r)
 }
 
 struct Rehearsal<'a> {
@@ -193,7 +226,10 @@ impl Rehearsal<'_> {
             for (writer, write_col, reader_col) in [(&before, &old, &new), (&after, &new, &old)] {
                 let (insert, values) = self.insert_sql(writer);
                 self.db.run_script(&insert).map_err(|e| {
-                    failure(&format!("insert into {} for read-back", describe(writer)), e)
+                    failure(
+                        &format!("insert into {} for read-back", describe(writer)),
+                        e,
+                    )
                 })?;
                 let Some(written) = values.iter().find(|(c, _)| c == write_col) else {
                     continue;
@@ -204,14 +240,21 @@ impl Rehearsal<'_> {
                     .filter_map(|pk| values.iter().find(|(c, _)| c == pk))
                     .map(|(c, v)| format!("{} = {v}", quote(self.dialect, c)))
                     .collect();
-                conditions.push(format!("{} = {}", quote(self.dialect, reader_col), written.1));
+                conditions.push(format!(
+                    "{} = {}",
+                    quote(self.dialect, reader_col),
+                    written.1
+                ));
                 let sql = format!(
                     "SELECT COUNT(*) FROM {} WHERE {}",
                     quote(self.dialect, &table),
                     conditions.join(" AND ")
                 );
                 let rows = self.db.query_text(&sql).map_err(|e| {
-                    failure(&format!("read-back of {table}.{write_col} as {reader_col}"), e)
+                    failure(
+                        &format!("read-back of {table}.{write_col} as {reader_col}"),
+                        e,
+                    )
                 })?;
                 let count = rows.first().and_then(|r| r.first().cloned().flatten());
                 if count.as_deref() != Some("1") {
@@ -290,7 +333,10 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
         ColumnType::Date => text("2026-01-02".into()),
         ColumnType::Time => text("12:34:56".into()),
         ColumnType::Timestamp | ColumnType::TimestampTz => text("2026-01-02 03:04:05".into()),
-        ColumnType::Uuid => text(format!("00000000-0000-4000-8000-{:012}", n % 1_000_000_000_000)),
+        ColumnType::Uuid => text(format!(
+            "00000000-0000-4000-8000-{:012}",
+            n % 1_000_000_000_000
+        )),
         ColumnType::Json => text(format!("{{\"probe\": {n}}}")),
         ColumnType::Binary => match dialect {
             Dialect::Postgres => "'\\x01'::bytea".into(),
@@ -319,7 +365,11 @@ impl Report {
                 c.release,
                 c.step,
                 c.code,
-                if c.ok { "ok".to_string() } else { format!("FAILED: {}", c.result) }
+                if c.ok {
+                    "ok".to_string()
+                } else {
+                    format!("FAILED: {}", c.result)
+                }
             ));
         }
         if let Some(f) = &self.apply_failure {
@@ -336,7 +386,11 @@ impl Report {
             out.push_str(&format!(
                 "failed: {failed} of {} cells{}\n",
                 self.cells.len(),
-                if self.apply_failure.is_some() { ", and a file failed to apply" } else { "" }
+                if self.apply_failure.is_some() {
+                    ", and a file failed to apply"
+                } else {
+                    ""
+                }
             ));
         }
         out

@@ -57,9 +57,11 @@ macro_rules! db {
 /// SQLite's syntax errors carry the whole script; keep the message and where it failed.
 fn lite<T>(r: Result<T, rusqlite::Error>) -> Result<T, DbError> {
     r.map_err(|e| match &e {
-        rusqlite::Error::SqlInputError { msg, sql, offset, .. } => {
+        rusqlite::Error::SqlInputError {
+            msg, sql, offset, ..
+        } => {
             let at = usize::try_from(*offset).unwrap_or(0).min(sql.len());
-            let line = sql[..at].lines().count().max(1);
+            let line = sql[..at].matches('\n').count() + 1;
             DbError(format!("{msg} (line {line} of the script)"))
         }
         _ => DbError::from_chain(&e),
@@ -400,7 +402,9 @@ mod tests {
         );
         assert!(Target::parse("redis://x", root).is_err());
         assert_eq!(
-            Target::parse("mariadb://root@h/db", root).unwrap().dialect(),
+            Target::parse("mariadb://root@h/db", root)
+                .unwrap()
+                .dialect(),
             Dialect::Mysql
         );
     }
@@ -419,6 +423,9 @@ mod tests {
             .run_in_transaction("INSERT INTO t VALUES (1); INSERT INTO nope VALUES (2);")
             .unwrap_err();
         assert!(err.0.contains("no such table"), "{err}");
-        assert_eq!(db.query_text("SELECT count(*) FROM t").unwrap()[0][0].as_deref(), Some("0"));
+        assert_eq!(
+            db.query_text("SELECT count(*) FROM t").unwrap()[0][0].as_deref(),
+            Some("0")
+        );
     }
 }

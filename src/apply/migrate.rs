@@ -180,9 +180,12 @@ fn check_files_current(config: &Config, plan: &Plan, target_version: i64) -> Res
 }
 
 fn missing_baseline(plan: &Plan) -> Error {
-    Diag::input(format!("the baseline file {} is missing", plan.files[0].path))
-        .help("run `tandem generate` first")
-        .into()
+    Diag::input(format!(
+        "the baseline file {} is missing",
+        plan.files[0].path
+    ))
+    .help("run `tandem generate` first")
+    .into()
 }
 
 /// Every baseline table with exactly its columns and nullability; extra tables are
@@ -207,7 +210,11 @@ fn check_matches_baseline(
                     table.name,
                     column.name,
                     if *nullable { "nullable" } else { "NOT NULL" },
-                    if column.nullable { "nullable" } else { "NOT NULL" },
+                    if column.nullable {
+                        "nullable"
+                    } else {
+                        "NOT NULL"
+                    },
                 )),
                 Some(_) => {}
             }

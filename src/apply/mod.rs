@@ -77,7 +77,9 @@ pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbE
     Ok(rows
         .into_iter()
         .filter_map(|r| match (r.first(), r.get(1)) {
-            (Some(Some(v)), Some(name)) => Some((v.parse().ok()?, name.clone().unwrap_or_default())),
+            (Some(Some(v)), Some(name)) => {
+                Some((v.parse().ok()?, name.clone().unwrap_or_default()))
+            }
             _ => None,
         })
         .collect())
@@ -157,9 +159,8 @@ impl MigrationFile {
     }
 
     pub fn to_migration(&self) -> Result<Migration> {
-        Migration::unapplied(&self.stem, &self.sql).map_err(|e| {
-            Diag::input(format!("{}: {e}", self.path)).into()
-        })
+        Migration::unapplied(&self.stem, &self.sql)
+            .map_err(|e| Diag::input(format!("{}: {e}", self.path)).into())
     }
 }
 
@@ -169,7 +170,10 @@ mod tests {
 
     #[test]
     fn only_refinery_names_have_versions() {
-        assert_eq!(MigrationFile::version_of("1.4.0/V1010__expand_x.sql"), Some(1010));
+        assert_eq!(
+            MigrationFile::version_of("1.4.0/V1010__expand_x.sql"),
+            Some(1010)
+        );
         assert_eq!(MigrationFile::version_of("V1__baseline.sql"), Some(1));
         assert_eq!(MigrationFile::version_of("V3__bad-name.sql"), None);
         assert_eq!(MigrationFile::version_of("|1__x.sql"), None);

@@ -52,7 +52,9 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         if let Some(server) = &self.server {
             let sql = match server {
-                Target::Postgres(_) => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+                Target::Postgres(_) => {
+                    format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
+                }
                 _ => format!("DROP DATABASE IF EXISTS {}", self.name),
             };
             if let Ok(mut admin) = Database::connect(server) {

@@ -93,9 +93,7 @@ fn dollar_quote_end(sql: &str, i: usize) -> Option<usize> {
     let rest = &sql[i + 1..];
     let tag_len = rest.find('$')?;
     let tag = &rest[..tag_len];
-    if !tag
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    if !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         || tag.starts_with(|c: char| c.is_ascii_digit())
     {
         return None;

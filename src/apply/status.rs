@@ -53,8 +53,7 @@ pub fn status(config: &Config, plan: &Plan, url: Option<&str>) -> Result<Status>
         Target::SqliteFile(path) if !path.exists() => Vec::new(),
         _ => {
             let (_, mut db) = connect(config, url, false)?;
-            history(&mut db)
-                .map_err(|e| Diag::input(format!("{}: {e}", target.display())))?
+            history(&mut db).map_err(|e| Diag::input(format!("{}: {e}", target.display())))?
         }
     };
     let is_applied = |v: i64| applied.iter().any(|(a, _)| *a == v);

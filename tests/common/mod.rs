@@ -1,0 +1,187 @@
+//! Shared by the tests that talk to real databases: the servers (from
+//! `TANDEM_TEST_PG_URL` / `TANDEM_TEST_MYSQL_URL`), a fresh database per test, and
+//! copies of the examples rendered for a chosen dialect.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tandem::apply::database::{Database, Target};
+use tandem::apply::scratch::Scratch;
+use tempfile::TempDir;
+
+pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const MYSQL_DEFAULT: &str = "mysql://root@127.0.0.1:3306/test";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Server {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Server {
+    pub const ALL: [Server; 3] = [Server::Sqlite, Server::Postgres, Server::Mysql];
+
+    pub fn dialect(self) -> &'static str {
+        match self {
+            Server::Sqlite => "sqlite",
+            Server::Postgres => "postgres",
+            Server::Mysql => "mysql",
+        }
+    }
+
+    /// The server's URL, or `None` (with a loud message) when it is unreachable outside
+    /// CI. Under `CI` an unreachable server fails the test.
+    pub fn url(self) -> Option<String> {
+        let (var, default) = match self {
+            Server::Sqlite => return Some("sqlite::memory:".into()),
+            Server::Postgres => ("TANDEM_TEST_PG_URL", PG_DEFAULT),
+            Server::Mysql => ("TANDEM_TEST_MYSQL_URL", MYSQL_DEFAULT),
+        };
+        let url = std::env::var(var).unwrap_or_else(|_| default.to_string());
+        let target = Target::parse(&url, Path::new(".")).expect("a database URL");
+        match Database::connect(&target) {
+            Ok(_) => Some(url),
+            Err(e) if std::env::var_os("CI").is_some() => {
+                panic!(
+                    "{} is unreachable at {url} and CI is set: {e}",
+                    self.dialect()
+                )
+            }
+            Err(e) => {
+                eprintln!(
+                    "\n!!!!!!!! SKIPPED: {} is unreachable at {url} ({e}); set {var} or start \
+                     the server. Under CI this fails. !!!!!!!!\n",
+                    self.dialect()
+                );
+                None
+            }
+        }
+    }
+
+    /// A fresh database of its own for one test (in-memory for SQLite: use a file in the
+    /// project instead, see `database_url`).
+    pub fn fresh(self) -> Option<Scratch> {
+        let url = self.url()?;
+        let target = Target::parse(&url, Path::new(".")).unwrap();
+        Some(Scratch::create(&target).expect("create a scratch database"))
+    }
+}
+
+/// The URL `migrate` should use for a fresh database of `server` inside `project`.
+pub fn database_url(server: Server, scratch: &Scratch, project: &Path) -> String {
+    match &scratch.target {
+        Target::Postgres(u) | Target::Mysql(u) => u.clone(),
+        _ => {
+            let _ = server;
+            format!("sqlite://{}", project.join("test.db").display())
+        }
+    }
+}
+
+pub fn tandem(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("tandem").unwrap();
+    cmd.arg("--project").arg(dir);
+    cmd
+}
+
+/// A copy of `examples/<name>` whose files are regenerated for `dialect`.
+pub fn example_for(name: &str, dialect: &str) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
+    copy_dir(&src, dir.path());
+    let _ = fs::remove_dir_all(dir.path().join("migrations"));
+    let _ = fs::remove_file(dir.path().join("tandem.db"));
+    set_dialect(dir.path(), dialect);
+    let out = tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "generate {name} for {dialect}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// Rewrites the `dialect = ...` line of a project's tandem.toml.
+pub fn set_dialect(project: &Path, dialect: &str) {
+    let path = project.join("tandem.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let text: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("dialect") {
+                format!("dialect = \"{dialect}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    fs::write(&path, text.join("\n") + "\n").unwrap();
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target: PathBuf = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub const USERS: &str = r#"
+[tables.users]
+primary_key = ["id"]
+
+[tables.users.columns]
+id           = { type = "bigint" }
+email        = { type = "varchar(255)" }
+legacy_email = { type = "varchar(255)" }
+nickname     = { type = "text", nullable = true }
+"#;
+
+/// A project of `dialect` over the users table, with `changes` (file name, TOML) and
+/// its files generated.
+pub fn users_project(dialect: &str, changes: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        format!("dialect = \"{dialect}\"\ndatabase_url = \"sqlite://app.db\"\n"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("schema.toml"), USERS).unwrap();
+    fs::create_dir_all(dir.path().join("changes")).unwrap();
+    for (name, text) in changes {
+        fs::write(dir.path().join("changes").join(name), text).unwrap();
+    }
+    let out = tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(out.status.success(), "generate: {}", stderr(&out));
+    dir
+}
+
+/// 1.4.0 stops using users.legacy_email; 1.5.0 adds users.bio.
+pub const INCIDENT: &[(&str, &str)] = &[
+    (
+        "0007_drop_legacy.toml",
+        "release = \"1.4.0\"\nsummary = \"retire legacy_email\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n",
+    ),
+    (
+        "0008_bio.toml",
+        "release = \"1.5.0\"\nsummary = \"add bio\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }\n",
+    ),
+];

@@ -1,0 +1,240 @@
+//! `migrate` and `status` beyond the happy path: the embedded SQLite default, histories
+//! that differ from the files, adopting a live database, files that are out of date, a
+//! failing file, and the recovery of an INVALID index after a failed concurrent build.
+
+mod common;
+
+use std::fs;
+
+use common::{stderr, stdout, tandem, users_project, Server, INCIDENT};
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+use tandem::apply::database::{Database, Target};
+
+fn migrate(dir: &std::path::Path, release: &str, phase: &str) -> assert_cmd::Command {
+    let mut cmd = tandem(dir);
+    cmd.args(["migrate", "--release", release, "--phase", phase]);
+    cmd
+}
+
+#[test]
+fn the_default_database_is_the_sqlite_file_of_tandem_toml() {
+    let dir = users_project("sqlite", INCIDENT);
+    assert!(!dir.path().join("app.db").exists());
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .success()
+        .stdout(contains("applied V1__baseline.sql"))
+        .stdout(contains("at expand(1.4.0)"));
+    assert!(dir.path().join("app.db").exists(), "the file is created");
+
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .success()
+        .stdout(contains("nothing to apply"));
+
+    let out = tandem(dir.path()).arg("status").output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("1.4.0"), "{text}");
+    assert!(text.contains("not applied:\n  1.5.0/"), "{text}");
+}
+
+#[test]
+fn status_of_a_database_that_does_not_exist_yet_applies_nothing_and_creates_nothing() {
+    let dir = users_project("sqlite", INCIDENT);
+    tandem(dir.path())
+        .args(["status", "--format", "json"])
+        .assert()
+        .success()
+        .stdout(contains("\"baseline\": \"not_applied\""));
+    assert!(!dir.path().join("app.db").exists());
+}
+
+#[test]
+fn a_history_that_differs_from_the_files_is_refused_naming_the_file() {
+    let dir = users_project("sqlite", INCIDENT);
+    migrate(dir.path(), "1.4.0", "expand").assert().success();
+    let edited = dir.path().join("migrations/1.4.0");
+    let file = fs::read_dir(&edited)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, text.replace("-- step:", "-- a hand edit\n-- step:")).unwrap();
+    migrate(dir.path(), "1.5.0", "contract")
+        .assert()
+        .code(2)
+        .stderr(contains("differs from the files"))
+        .stderr(contains(
+            file.file_name().unwrap().to_string_lossy().as_ref(),
+        ));
+}
+
+#[test]
+fn a_database_of_another_dialect_is_refused() {
+    let dir = users_project("postgres", INCIDENT);
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "is a sqlite database, but this project's migrations are written for postgres",
+        ));
+}
+
+#[test]
+fn an_unknown_release_or_url_is_bad_input() {
+    let dir = users_project("sqlite", INCIDENT);
+    migrate(dir.path(), "1.4.1", "expand")
+        .assert()
+        .code(2)
+        .stderr(contains("unknown release `1.4.1`"));
+    migrate(dir.path(), "1.4.0", "expand")
+        .args(["--database-url", "redis://localhost"])
+        .assert()
+        .code(2)
+        .stderr(contains("not a database URL"));
+}
+
+#[test]
+fn files_out_of_date_with_the_changes_are_not_applied() {
+    let dir = users_project("sqlite", INCIDENT);
+    fs::remove_dir_all(dir.path().join("migrations/1.4.0")).unwrap();
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .code(2)
+        .stderr(contains("run `tandem generate` first"));
+    assert!(!dir.path().join("app.db").exists(), "nothing was touched");
+}
+
+#[test]
+fn a_file_name_refinery_cannot_read_is_bad_input() {
+    let dir = users_project("sqlite", INCIDENT);
+    fs::write(dir.path().join("migrations/V3__bad-name.sql"), "SELECT 1;").unwrap();
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .code(2)
+        .stderr(contains("V3__bad-name.sql"));
+}
+
+#[test]
+fn tables_without_a_history_need_adopt_and_adopt_checks_them() {
+    let dir = users_project("sqlite", INCIDENT);
+    let db_path = dir.path().join("app.db");
+    let mut db = Database::connect(&Target::SqliteFile(db_path.clone())).unwrap();
+    // Production as it is: the baseline's table, minus one column.
+    db.run_script("CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL, nickname text)")
+        .unwrap();
+
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "no migration history but already has tables of the baseline (users)",
+        ))
+        .stderr(contains("--adopt"));
+
+    migrate(dir.path(), "1.4.0", "expand")
+        .arg("--adopt")
+        .assert()
+        .code(2)
+        .stderr(contains("do not match the baseline schema"))
+        .stderr(contains("column users.legacy_email is missing"));
+
+    db.run_script("ALTER TABLE users ADD COLUMN legacy_email varchar(255) NOT NULL DEFAULT ''")
+        .unwrap();
+    db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'old@x')")
+        .unwrap();
+    migrate(dir.path(), "1.4.0", "expand")
+        .arg("--adopt")
+        .assert()
+        .success()
+        .stdout(contains("baseline recorded as applied"))
+        .stdout(contains("applied 1.4.0/"))
+        .stdout(contains("applied V1__baseline.sql").not());
+    let rows = db
+        .query_text("SELECT email FROM users WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![vec![Some("a@x".to_string())]],
+        "the live row is untouched"
+    );
+
+    migrate(dir.path(), "1.4.0", "expand")
+        .arg("--adopt")
+        .assert()
+        .code(2)
+        .stderr(contains("already has a migration history"));
+}
+
+#[test]
+fn a_failing_file_is_named_and_the_next_run_resumes_after_the_fix() {
+    let broken = "release = \"1.4.0\"\nsummary = \"raw\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE no_such_table ADD COLUMN x integer\"\n";
+    let dir = users_project("sqlite", &[("0001_raw.toml", broken)]);
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .code(2)
+        .stderr(contains("applying 1.4.0/V"))
+        .stderr(contains("no such table"));
+    // The baseline before it stays applied and recorded.
+    tandem(dir.path())
+        .args(["status", "--format", "json"])
+        .assert()
+        .success()
+        .stdout(contains("\"baseline\": \"applied\""));
+
+    let fixed = broken.replace("no_such_table", "users");
+    fs::write(dir.path().join("changes/0001_raw.toml"), fixed).unwrap();
+    tandem(dir.path()).arg("generate").assert().success();
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .success()
+        .stdout(contains("applied 1.4.0/"))
+        .stdout(contains("V1__baseline").not());
+}
+
+/// A concurrent unique index build that fails on duplicates leaves an INVALID index; once
+/// the data is fixed, the next run drops it and builds it again instead of wedging.
+#[test]
+fn an_invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let Target::Postgres(url) = scratch.target.clone() else {
+        unreachable!()
+    };
+    let index = "release = \"1.5.0\"\nsummary = \"unique email\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_key\"\ncolumns = [\"email\"]\nunique = true\n";
+    let dir = users_project("postgres", &[INCIDENT[0], ("0009_index.toml", index)]);
+    migrate(dir.path(), "1.4.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let mut db = Database::connect(&scratch.target).unwrap();
+    db.run_script("INSERT INTO users (id, email) VALUES (1, 'a@x'), (2, 'a@x')")
+        .unwrap();
+
+    migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .code(2)
+        .stderr(contains("could not create unique index"));
+    let valid = "SELECT i.indisvalid::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'users_email_key'";
+    assert_eq!(
+        db.query_text(valid).unwrap(),
+        vec![vec![Some("false".into())]]
+    );
+
+    db.run_script("DELETE FROM users WHERE id = 2").unwrap();
+    migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success()
+        .stdout(contains("applied 1.5.0/"));
+    assert_eq!(
+        db.query_text(valid).unwrap(),
+        vec![vec![Some("true".into())]]
+    );
+}
