@@ -29,13 +29,22 @@ migrations_dir = "migrations"
 min_release_gap = 1
 # releases = ["2026.06", "2026.07"]   # explicit order; default: semantic versions
 # templates_dir = "templates"         # overrides of the built-in templates
-database_url = "sqlite://tandem.db"   # default for migrate / status / verify
+{}   # default for migrate / status / verify
 
 [postgres]
 lock_timeout = "5s"
 backfill_batch_size = 1000
+
+[mysql]
+lock_wait_timeout = 5
+backfill_batch_size = 1000
 "#,
-        dialect.name()
+        dialect.name(),
+        match dialect {
+            Dialect::Sqlite => "database_url = \"sqlite://tandem.db\"",
+            Dialect::Postgres => "# database_url = \"postgres://postgres@127.0.0.1:5432/app\"",
+            Dialect::Mysql => "# database_url = \"mysql://root@127.0.0.1:3306/app\"",
+        }
     );
     let schema = r#"# The schema before the first change. Example:
 #

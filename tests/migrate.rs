@@ -238,3 +238,43 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
         vec![vec![Some("true".into())]]
     );
 }
+
+/// MariaDB reports an error in the second statement of a script only to a caller that
+/// reads that result set; a failure there must not pass silently.
+#[test]
+fn an_error_late_in_a_mariadb_script_is_reported() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let mut db = Database::connect(&scratch.target).unwrap();
+    let err = db
+        .run_script("CREATE TABLE t (a integer); INSERT INTO t (nope) VALUES (1); CREATE TABLE u (b integer);")
+        .unwrap_err();
+    assert!(err.0.contains("nope"), "{err}");
+    let tables = db.table_names().unwrap();
+    assert!(
+        tables.contains(&"t".to_string()) && !tables.contains(&"u".to_string()),
+        "{tables:?}"
+    );
+}
+
+/// Postgres runs a no-transaction script statement by statement, so a concurrent index
+/// build inside it works.
+#[test]
+fn a_concurrent_index_build_runs_outside_a_transaction_on_postgres() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let mut db = Database::connect(&scratch.target).unwrap();
+    db.run_script(
+        "CREATE TABLE t (a integer);\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nDO $x$ BEGIN PERFORM 1; END $x$;",
+    )
+    .unwrap();
+    let err = db
+        .run_in_transaction("CREATE INDEX CONCURRENTLY t_a2 ON t (a);")
+        .unwrap_err();
+    assert!(
+        err.0.contains("cannot run inside a transaction block"),
+        "{err}"
+    );
+}
