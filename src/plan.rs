@@ -120,6 +120,45 @@ impl Plan {
     }
 }
 
+/// A NOT NULL placed in contract(t) for a column that release t's code no longer knows
+/// (a later change retired it meanwhile) would break t's inserts, which omit it: the
+/// column is on its way out, so it stays nullable.
+fn drop_tightening_of_retired_columns(
+    placed: &mut BTreeMap<(Slot, usize), Vec<PlannedStep>>,
+    views: &[Schema],
+    releases: &Releases,
+) {
+    for ((slot, _), steps) in placed.iter_mut() {
+        let Slot::Contract(t) = *slot else { continue };
+        let code = &views[t + 1];
+        for step in steps.iter_mut() {
+            let mut kept_nullable = Vec::new();
+            step.actions.retain(|a| match a {
+                Action::SetNotNull { table, column } => {
+                    let known = code
+                        .table(table)
+                        .is_some_and(|tb| tb.column(&column.name).is_some());
+                    if !known {
+                        kept_nullable.push(format!("{table}.{}", column.name));
+                    }
+                    known
+                }
+                _ => true,
+            });
+            if !kept_nullable.is_empty() {
+                step.description = format!(
+                    "{} (skipped: {} stays nullable, as {}'s code retires it)",
+                    step.description,
+                    kept_nullable.join(", "),
+                    releases.name(t)
+                );
+            }
+        }
+        steps.retain(|s| !s.actions.is_empty());
+    }
+    placed.retain(|_, steps| !steps.is_empty());
+}
+
 /// Builds the plan of a project. Input errors fail; refusals are collected in `problems`.
 pub fn build(project: &Project) -> Result<Plan> {
     let config = &project.config;
@@ -217,6 +256,8 @@ pub fn build(project: &Project) -> Result<Plan> {
         }
         views.push(schema.clone());
     }
+
+    drop_tightening_of_retired_columns(&mut placed, &views, &releases);
 
     // Render: baseline first, then each slot in apply order, changes in release then
     // file-name order within it.

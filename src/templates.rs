@@ -27,6 +27,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/runbook.md.tera"),
     ),
     (
+        "sqlite/fill_trigger.sql.tera",
+        include_str!("../templates/sqlite/fill_trigger.sql.tera"),
+    ),
+    (
+        "sqlite/sync_trigger.sql.tera",
+        include_str!("../templates/sqlite/sync_trigger.sql.tera"),
+    ),
+    (
+        "sqlite/rebuild.sql.tera",
+        include_str!("../templates/sqlite/rebuild.sql.tera"),
+    ),
+    (
         "postgres/preamble.sql.tera",
         include_str!("../templates/postgres/preamble.sql.tera"),
     ),

@@ -3,6 +3,7 @@
 
 pub mod physical;
 pub mod postgres;
+pub mod sqlite;
 
 pub use physical::Physical;
 
@@ -51,9 +52,8 @@ pub trait Renderer {
 /// The renderer of the project's dialect.
 pub fn renderer<'a>(config: &'a Config, templates: &'a Templates) -> Box<dyn Renderer + 'a> {
     match config.dialect {
-        Dialect::Postgres | Dialect::Mysql | Dialect::Sqlite => {
-            Box::new(postgres::Postgres::new(config, templates))
-        }
+        Dialect::Postgres | Dialect::Mysql => Box::new(postgres::Postgres::new(config, templates)),
+        Dialect::Sqlite => Box::new(sqlite::Sqlite::new(templates)),
     }
 }
 

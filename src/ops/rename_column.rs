@@ -1,6 +1,6 @@
 //! `rename_column`: R's code uses the new name, R-1's the old one, and both run during the
 //! rollout. Expand adds the new column, keeps both in sync with a trigger and backfills;
-//! contract(R) tightens the new column; contract(R + gap) drops the sync and the old column.
+//! contract(R + gap) drops the sync, tightens the new column and drops the old one.
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
@@ -145,22 +145,21 @@ impl Operation for RenameColumn {
             ),
             expand,
         )];
-        if !new.nullable {
-            steps.push(Step::new(
-                Timing::Contract,
-                format!("tighten {table}.{new_name} to NOT NULL"),
-                vec![Action::SetNotNull {
-                    table: table.clone(),
-                    column: new.clone(),
-                }],
-            ));
-        }
         let mut later = vec![Action::DropTrigger {
             table: table.clone(),
             trigger,
         }];
         if new.default.is_some() {
             later.push(Action::SetDefault {
+                table: table.clone(),
+                column: new.clone(),
+            });
+        }
+        // Tightened only once the sync is gone: until then R-1's inserts leave the new
+        // column to the trigger, and a dialect whose triggers run after the NOT NULL
+        // check (SQLite) would reject them.
+        if !new.nullable {
+            later.push(Action::SetNotNull {
                 table: table.clone(),
                 column: new.clone(),
             });
@@ -176,7 +175,11 @@ impl Operation for RenameColumn {
         });
         steps.push(Step::new(
             Timing::Later(Removal::new("drop", "drop it", subject.clone())),
-            format!("drop the sync and the old column {subject}"),
+            if new.nullable {
+                format!("drop the sync and the old column {subject}")
+            } else {
+                format!("drop the sync, tighten {table}.{new_name} to NOT NULL, drop the old column {subject}")
+            },
             later,
         ));
         Ok(steps)
@@ -206,8 +209,17 @@ mod tests {
     fn rename_expands_contracts_then_drops_later() {
         let mut s = schema(USERS);
         let steps = apply(&mut s, "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"primary_email\"").unwrap();
-        assert_eq!(timings(&steps), ["expand", "contract", "later:drop"]);
+        assert_eq!(timings(&steps), ["expand", "later:drop"]);
         assert!(matches!(steps[0].actions[1], Action::SyncTrigger { .. }));
+        // NOT NULL on the new column waits until the sync trigger is gone.
+        let later = &steps[1].actions;
+        let trigger_dropped = later
+            .iter()
+            .position(|a| matches!(a, Action::DropTrigger { .. }));
+        let tightened = later
+            .iter()
+            .position(|a| matches!(a, Action::SetNotNull { .. }));
+        assert!(trigger_dropped.unwrap() < tightened.unwrap(), "{later:?}");
         assert_eq!(
             s.table("users").unwrap().column_names(),
             ["id", "primary_email", "legacy_email", "nickname"]
@@ -249,7 +261,7 @@ mod tests {
             .actions
             .iter()
             .any(|a| matches!(a, Action::CreateIndex { .. })));
-        assert!(steps[2]
+        assert!(steps[1]
             .actions
             .iter()
             .any(|a| matches!(a, Action::DropIndex { .. })));

@@ -3,7 +3,5 @@
 -- phase:   baseline: creates the schema of schema.toml on an empty database
 -- step:    create the baseline schema
 
-SET lock_timeout = '5s';
-
-CREATE TABLE IF NOT EXISTS "users" ( "id" bigint NOT NULL, "email" varchar(255) NOT NULL, "legacy_email" varchar(255) NOT NULL, "nickname" text NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
--- tandem:sha256 2948429defe1779a6b8c2bc3da90a3e02127cc28a307da82003d8382eaedf2c8
+CREATE TABLE IF NOT EXISTS "users" ( "id" bigint NOT NULL, "email" varchar(255) NOT NULL, "legacy_email" varchar(255) NOT NULL, "nickname" text NULL, "created_at" timestamp NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
+-- tandem:sha256 9d0894f2e21fdbc91faea48c974e22af4e1d29c323c43a7afe55bde97996170e

@@ -5,7 +5,14 @@
 -- pair:    1.5.0/V2010__contract_0007_users_stop_legacy_email.sql
 -- step:    relax users.legacy_email so inserts that omit it succeed
 
-SET lock_timeout = '5s';
+-- SQLite cannot drop NOT NULL from legacy_email in place: rebuild "users" (its documented procedure), copying
+-- every row, then restore its indexes and triggers.
+CREATE TABLE "tandem_new_users" ( "id" bigint NOT NULL, "email" varchar(255) NOT NULL, "legacy_email" varchar(255) NULL, "nickname" text NULL, "created_at" timestamp NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
 
-ALTER TABLE "users" ALTER COLUMN "legacy_email" DROP NOT NULL;
--- tandem:sha256 e4f9cd4b2afae75425a3edbdc5de69685d9e547a203c4a25f2fbbb0dc054e3be
+INSERT INTO "tandem_new_users" ("id", "email", "legacy_email", "nickname", "created_at")
+  SELECT "id", "email", "legacy_email", "nickname", "created_at" FROM "users";
+
+DROP TABLE "users";
+
+ALTER TABLE "tandem_new_users" RENAME TO "users";
+-- tandem:sha256 04542fc5998b9cdff9d9c3343ed70281652091fcd8156e82c8032454b4d1bc21

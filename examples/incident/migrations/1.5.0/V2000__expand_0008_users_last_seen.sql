@@ -5,7 +5,5 @@
 -- pair:    none
 -- step:    add column users.last_seen_at
 
-SET lock_timeout = '5s';
-
-ALTER TABLE "users" ADD COLUMN IF NOT EXISTS "last_seen_at" timestamptz NULL;
--- tandem:sha256 47be5bb0cdc5712cc12795e2aa9f837dfaa2f963397882a5e7285db0cf9bd1bc
+ALTER TABLE "users" ADD COLUMN "last_seen_at" timestamp NULL;
+-- tandem:sha256 d6a8a3d4b1d0ee84fd96dbd383511ee95303d6a7164a8c33c08da23e8ffdc5a8

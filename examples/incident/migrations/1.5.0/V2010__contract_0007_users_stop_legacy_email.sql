@@ -5,7 +5,5 @@
 -- pair:    1.4.0/V1000__expand_0007_users_stop_legacy_email.sql
 -- step:    drop column users.legacy_email
 
-SET lock_timeout = '5s';
-
-ALTER TABLE "users" DROP COLUMN IF EXISTS "legacy_email";
--- tandem:sha256 b857fdf64c99a190665e88d972473f1ca34464cec34b3b76525efec1cfe84f3a
+ALTER TABLE "users" DROP COLUMN "legacy_email";
+-- tandem:sha256 613a35f3994f6b54f3a2fc818ea9ea690f07b7a87b3a39de1bdbf70407739d17

@@ -2,7 +2,7 @@
 -- release: 2.0.0
 -- phase:   expand: before 2.0.0's code rolls out; the previous release keeps working
 -- change:  changes/0001_customers_full_name.toml (Call it full_name: the code of 2.0.0 reads and writes customers.full_name)
--- pair:    2.0.0/V1030__contract_0001_customers_full_name.sql, 2.1.0/V2020__contract_0001_customers_full_name.sql
+-- pair:    2.1.0/V2020__contract_0001_customers_full_name.sql
 -- step:    rename column customers.name to full_name: add customers.full_name, sync both, backfill
 -- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
 
@@ -54,4 +54,4 @@ END
 $tandem$;
 
 ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
--- tandem:sha256 ef51b90903964c476c1db217d38e7dbeb36336c583ffc5c2c6e9225d7a0b0025
+-- tandem:sha256 fa60670f4e4bd10e335ba455d89fd96fb6124604686d47b10f835b8b3f7cd5bc

@@ -2,7 +2,7 @@
 -- release: 2.0.0
 -- phase:   expand: before 2.0.0's code rolls out; the previous release keeps working
 -- change:  changes/0003_orders_customer_note.toml (orders.note becomes orders.customer_note)
--- pair:    2.0.0/V1040__contract_0003_orders_customer_note.sql, 2.1.0/V2040__contract_0003_orders_customer_note.sql
+-- pair:    2.1.0/V2040__contract_0003_orders_customer_note.sql
 -- step:    rename column orders.note to customer_note: add orders.customer_note, sync both, backfill
 -- step:    create index orders_customer_id_idx on orders(customer_id)
 -- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
@@ -69,4 +69,4 @@ END
 $tandem$;
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 82df0da747db9d1935920fd61541720be8cdb1d1644324274a55da47d91159e0
+-- tandem:sha256 fb9fe2fec7b9e1b539697a1909fca647262e1d285e96222f1532a819e3e837a7

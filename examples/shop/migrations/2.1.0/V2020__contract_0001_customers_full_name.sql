@@ -2,8 +2,9 @@
 -- release: 2.1.0
 -- phase:   contract: once every deployment runs 2.1.0; 2.0.0 (the rollback target) keeps working
 -- change:  changes/0001_customers_full_name.toml (Call it full_name: the code of 2.0.0 reads and writes customers.full_name)
--- pair:    2.0.0/V1000__expand_0001_customers_full_name.sql, 2.0.0/V1030__contract_0001_customers_full_name.sql
--- step:    drop the sync and the old column customers.name
+-- pair:    2.0.0/V1000__expand_0001_customers_full_name.sql
+-- step:    drop the sync, tighten customers.full_name to NOT NULL, drop the old column customers.name
+-- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
 
 SET lock_timeout = '5s';
 
@@ -11,5 +12,17 @@ DROP TRIGGER IF EXISTS "tandem_sync_customers_name_full_name" ON "customers";
 
 DROP FUNCTION IF EXISTS "tandem_sync_customers_name_full_name"();
 
+-- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
+-- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
+
+ALTER TABLE "customers" ADD CONSTRAINT "customers_full_name_not_null" CHECK ("full_name" IS NOT NULL) NOT VALID;
+
+ALTER TABLE "customers" VALIDATE CONSTRAINT "customers_full_name_not_null";
+
+ALTER TABLE "customers" ALTER COLUMN "full_name" SET NOT NULL;
+
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
+
 ALTER TABLE "customers" DROP COLUMN IF EXISTS "name";
--- tandem:sha256 3071f15d41218883a3d6b4fc2da4d8383372b1b5697785934d30ced2c882b1ff
+-- tandem:sha256 4bb514e8d067079c627443279e9cf2063c76e73a87482d894a314f9433db6359

@@ -2,8 +2,8 @@
 -- release: 2.1.0
 -- phase:   contract: once every deployment runs 2.1.0; 2.0.0 (the rollback target) keeps working
 -- change:  changes/0003_orders_customer_note.toml (orders.note becomes orders.customer_note)
--- pair:    2.0.0/V1020__expand_0003_orders_customer_note.sql, 2.0.0/V1040__contract_0003_orders_customer_note.sql
--- step:    drop the sync and the old column orders.note
+-- pair:    2.0.0/V1020__expand_0003_orders_customer_note.sql
+-- step:    drop the sync, tighten orders.customer_note to NOT NULL, drop the old column orders.note (skipped: orders.customer_note stays nullable, as 2.1.0's code retires it)
 
 SET lock_timeout = '5s';
 
@@ -12,4 +12,4 @@ DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
 DROP FUNCTION IF EXISTS "tandem_sync_orders_note_customer_note"();
 
 ALTER TABLE "orders" DROP COLUMN IF EXISTS "note";
--- tandem:sha256 8e1b19e31c98fd3f95c0af5cf14a1bb063fa1005a4106b5d324140786652ce54
+-- tandem:sha256 cf3cccaee06c59704f21ffa37ab0156844b2235ada22f6f265b08bdec9803c6d
