@@ -27,6 +27,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/runbook.md.tera"),
     ),
     (
+        "mysql/preamble.sql.tera",
+        include_str!("../templates/mysql/preamble.sql.tera"),
+    ),
+    (
+        "mysql/backfill.sql.tera",
+        include_str!("../templates/mysql/backfill.sql.tera"),
+    ),
+    (
+        "mysql/fill_trigger.sql.tera",
+        include_str!("../templates/mysql/fill_trigger.sql.tera"),
+    ),
+    (
+        "mysql/sync_trigger.sql.tera",
+        include_str!("../templates/mysql/sync_trigger.sql.tera"),
+    ),
+    (
         "sqlite/fill_trigger.sql.tera",
         include_str!("../templates/sqlite/fill_trigger.sql.tera"),
     ),

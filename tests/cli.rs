@@ -671,3 +671,30 @@ fn templates_dir_overrides_a_built_in_template() {
         .code(2)
         .stderr(contains("not a refinery migration name"));
 }
+
+#[test]
+fn a_step_the_dialect_cannot_do_safely_is_refused_at_plan_time() {
+    let dir = project(
+        "",
+        &[(
+            "0001_index.toml",
+            "release = \"1.0.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"nickname\"]\n",
+        )],
+    );
+    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stdout(contains("mysql cannot do this safely"))
+        .stdout(contains("changes/0001_index.toml:3:1"))
+        .stdout(contains("create_index op"))
+        .stdout(contains("dialect: mysql"));
+    tandem(dir.path()).arg("generate").assert().code(1);
+    assert!(!dir.path().join("migrations").exists(), "nothing written");
+}

@@ -150,8 +150,8 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             next("0003_next.toml", "1.2.0"),
         ]),
         ("index_create_and_drop", vec![
-            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_nick_idx\"\ncolumns = [\"nickname\"]"),
-            change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_nick_idx\""),
+            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_idx\"\ncolumns = [\"score\"]"),
+            change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_score_idx\""),
             next("0003_next.toml", "1.2.0"),
         ]),
         ("sql_destructive", with_later_releases(

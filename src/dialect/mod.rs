@@ -1,6 +1,7 @@
 //! Rendering actions as SQL, one module per dialect. sea-query builds the DDL it can
 //! express; templates write the rest (triggers, batched backfills, lock settings).
 
+pub mod mysql;
 pub mod physical;
 pub mod postgres;
 pub mod sqlite;
@@ -52,7 +53,8 @@ pub trait Renderer {
 /// The renderer of the project's dialect.
 pub fn renderer<'a>(config: &'a Config, templates: &'a Templates) -> Box<dyn Renderer + 'a> {
     match config.dialect {
-        Dialect::Postgres | Dialect::Mysql => Box::new(postgres::Postgres::new(config, templates)),
+        Dialect::Postgres => Box::new(postgres::Postgres::new(config, templates)),
+        Dialect::Mysql => Box::new(mysql::Mysql::new(config, templates)),
         Dialect::Sqlite => Box::new(sqlite::Sqlite::new(templates)),
     }
 }

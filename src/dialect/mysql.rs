@@ -1,0 +1,395 @@
+//! MySQL and MariaDB: online DDL where the server does it (`ALGORITHM=INSTANT` to add or
+//! drop a column, `INPLACE, LOCK=NONE` to build or drop an index or change nullability),
+//! BEFORE triggers for fill and sync, batched backfills through a short-lived procedure.
+//! DDL commits on its own in this dialect, so a failed file is not rolled back: every
+//! statement is written to be re-run (`IF [NOT] EXISTS`, MariaDB's syntax for columns and
+//! indexes; MySQL 8 lacks it there).
+
+use sea_query::{MysqlQueryBuilder, Table as SqTable};
+use tera::Context;
+
+use super::{
+    create_table, default_sql, iden, quote, terminate, type_name, Physical, Rendered, Renderer,
+    Unsupported,
+};
+use crate::action::{Action, Source};
+use crate::config::{Config, Dialect};
+use crate::diag::Result;
+use crate::model::{Column, ColumnType, Default};
+use crate::templates::Templates;
+
+/// MySQL's limit on identifier length.
+const MAX_NAME: usize = 64;
+
+pub struct Mysql<'a> {
+    config: &'a Config,
+    templates: &'a Templates,
+}
+
+impl<'a> Mysql<'a> {
+    pub fn new(config: &'a Config, templates: &'a Templates) -> Self {
+        Mysql { config, templates }
+    }
+
+    fn template(&self, name: &str, context: &Context) -> Result<String> {
+        let text = self
+            .templates
+            .render(&format!("mysql/{name}.sql.tera"), context)?;
+        Ok(text.trim().to_string())
+    }
+}
+
+fn q(name: &str) -> String {
+    quote(Dialect::Mysql, name)
+}
+
+/// A column definition as `MODIFY COLUMN` needs it: the whole of it, or the server
+/// resets what is left out.
+fn column_sql(column: &Column) -> String {
+    let mut sql = format!(
+        "{} {} {}",
+        q(&column.name),
+        type_name(Dialect::Mysql, &column.ty),
+        if column.nullable { "NULL" } else { "NOT NULL" }
+    );
+    if let Some(d) = &column.default {
+        sql.push_str(&format!(" DEFAULT {}", default_value(d)));
+    }
+    sql
+}
+
+/// Literals as they are; expressions in parentheses (MariaDB 10.2+, MySQL 8.0.13+).
+fn default_value(default: &Default) -> String {
+    match default {
+        Default::Literal(_) => default_sql(Dialect::Mysql, default),
+        Default::Sql(sql) => format!("({sql})"),
+    }
+}
+
+/// A name of at most 64 characters: long ones keep a readable prefix and a hash.
+fn fit(name: String) -> String {
+    if name.len() <= MAX_NAME {
+        return name;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{}_{hex}", &name[..MAX_NAME - 9])
+}
+
+fn sync_trigger_names(trigger: &str) -> [String; 2] {
+    [fit(format!("{trigger}_ins")), fit(format!("{trigger}_upd"))]
+}
+
+/// Types MySQL indexes only with a prefix length, which tandem does not choose for you.
+fn needs_prefix(ty: &ColumnType) -> bool {
+    matches!(ty, ColumnType::Text | ColumnType::Json | ColumnType::Binary)
+}
+
+/// Rewrites the bare column references of an expression over a row into `NEW.col`, as
+/// a MySQL trigger must write them. String literals, comments, qualified names and
+/// function names are left alone.
+pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
+    let is_column = |word: &str| columns.iter().find(|c| c.eq_ignore_ascii_case(word));
+    let chars: Vec<char> = expr.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let previous_significant = |out: &str| out.trim_end().chars().last();
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' | '"' => {
+                let start = i;
+                i += 1;
+                while i < chars.len() {
+                    if chars[i] == '\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if chars[i] == c {
+                        if chars.get(i + 1) == Some(&c) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i = (i + 1).min(chars.len());
+                out.extend(&chars[start..i]);
+            }
+            '`' => {
+                let start = i;
+                i += 1;
+                while i < chars.len() && chars[i] != '`' {
+                    i += 1;
+                }
+                i = (i + 1).min(chars.len());
+                let quoted: String = chars[start..i].iter().collect();
+                let inner = quoted.trim_matches('`');
+                match is_column(inner) {
+                    Some(col) if previous_significant(&out) != Some('.') => {
+                        out.push_str(&format!("NEW.{}", q(col)))
+                    }
+                    _ => out.push_str(&quoted),
+                }
+            }
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                let start = i;
+                i += 2;
+                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                    i += 1;
+                }
+                i = (i + 2).min(chars.len());
+                out.extend(&chars[start..i]);
+            }
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                let start = i;
+                while i < chars.len()
+                    && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+                {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                let next = chars[i..].iter().find(|c| !c.is_whitespace());
+                let qualified = previous_significant(&out) == Some('.') || next == Some(&'.');
+                let call = next == Some(&'(');
+                match is_column(&word) {
+                    Some(col) if !qualified && !call && !c.is_ascii_digit() => {
+                        out.push_str(&format!("NEW.{}", q(col)))
+                    }
+                    _ => out.push_str(&word),
+                }
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+impl Renderer for Mysql<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn preamble(&self) -> Result<Vec<String>> {
+        let mut context = Context::new();
+        context.insert("lock_wait_timeout", &self.config.mysql.lock_wait_timeout);
+        Ok(vec![self.template("preamble", &context)?])
+    }
+
+    fn render(
+        &self,
+        action: &Action,
+        physical: &Physical,
+        out: &mut Rendered,
+    ) -> Result<Result<(), Unsupported>> {
+        let mut context = Context::new();
+        let chunk = match action {
+            Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
+            Action::DropTable { table } => terminate(
+                &SqTable::drop()
+                    .table(iden(table))
+                    .if_exists()
+                    .to_string(MysqlQueryBuilder),
+            ),
+            Action::AddColumn { table, column } => format!(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}, ALGORITHM=INSTANT;",
+                q(table),
+                column_sql(column)
+            ),
+            Action::DropColumn { table, column } => format!(
+                "ALTER TABLE {} DROP COLUMN IF EXISTS {}, ALGORITHM=INSTANT;",
+                q(table),
+                q(column)
+            ),
+            Action::DropNotNull { table, column } => {
+                let mut relaxed = column.clone();
+                relaxed.nullable = true;
+                format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    column_sql(&relaxed)
+                )
+            }
+            Action::SetNotNull { table, column } => {
+                // Rebuilt in place while writes go on; fails if a NULL is left, which is
+                // the check the tightening needs.
+                let mut tight = column.clone();
+                tight.nullable = false;
+                format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    column_sql(&tight)
+                )
+            }
+            Action::SetDefault { table, column } => match &column.default {
+                Some(d) => format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
+                    q(table),
+                    q(&column.name),
+                    default_value(d)
+                ),
+                None => format!(
+                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
+                    q(table),
+                    q(&column.name)
+                ),
+            },
+            Action::Backfill {
+                table,
+                column,
+                source,
+                ..
+            } => {
+                // The batches commit one by one, not in a transaction around the file.
+                out.no_transaction = true;
+                let expr = match source {
+                    Source::Sql(sql) => sql.clone(),
+                    Source::Column(c) => q(c),
+                };
+                context.insert("table", &q(table));
+                context.insert("column", &q(column));
+                context.insert("expr", &expr);
+                context.insert("batch_size", &self.config.mysql.backfill_batch_size);
+                context.insert(
+                    "procedure",
+                    &q(&fit(format!("tandem_backfill_{table}_{column}"))),
+                );
+                self.template("backfill", &context)?
+            }
+            Action::FillTrigger {
+                table,
+                column,
+                expr,
+                trigger,
+                ..
+            } => {
+                let Some(current) = physical.table(table) else {
+                    return Ok(Err(Unsupported(format!("table {table} is not known here"))));
+                };
+                let columns = current.column_names();
+                context.insert("table", &q(table));
+                context.insert("column", &q(column));
+                context.insert("expr", expr);
+                context.insert("new_expr", &qualify_with_new(expr, &columns));
+                context.insert("trigger", &q(&fit(trigger.clone())));
+                self.template("fill_trigger", &context)?
+            }
+            Action::SyncTrigger {
+                table,
+                old,
+                new,
+                trigger,
+                ..
+            } => {
+                let [insert, update] = sync_trigger_names(trigger);
+                context.insert("table", &q(table));
+                context.insert("old", &q(old));
+                context.insert("new", &q(new));
+                context.insert("insert_trigger", &q(&insert));
+                context.insert("update_trigger", &q(&update));
+                self.template("sync_trigger", &context)?
+            }
+            Action::DropTrigger { trigger, .. } => {
+                // A sync is two triggers; what created this one tells which to drop.
+                let names: Vec<String> = match physical.triggers.get(trigger) {
+                    Some(Action::FillTrigger { .. }) => vec![fit(trigger.clone())],
+                    Some(Action::SyncTrigger { .. }) => sync_trigger_names(trigger).to_vec(),
+                    _ => std::iter::once(fit(trigger.clone()))
+                        .chain(sync_trigger_names(trigger))
+                        .collect(),
+                };
+                names
+                    .iter()
+                    .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            Action::CreateIndex { index } => {
+                if let Some(t) = physical.table(&index.table) {
+                    if let Some(c) = index
+                        .columns
+                        .iter()
+                        .filter_map(|c| t.column(c))
+                        .find(|c| needs_prefix(&c.ty))
+                    {
+                        return Ok(Err(Unsupported(format!(
+                            "MySQL indexes a {} column ({}.{}) only with a prefix length; \
+                             make it varchar(n), or create the index in a `sql` op",
+                            c.ty, index.table, c.name
+                        ))));
+                    }
+                }
+                format!(
+                    "CREATE {}INDEX IF NOT EXISTS {} ON {} ({}) ALGORITHM=INPLACE LOCK=NONE;",
+                    if index.unique { "UNIQUE " } else { "" },
+                    q(&index.name),
+                    q(&index.table),
+                    index
+                        .columns
+                        .iter()
+                        .map(|c| q(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            Action::DropIndex { index } => format!(
+                "ALTER TABLE {} DROP INDEX IF EXISTS {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                q(&index.table),
+                q(&index.name)
+            ),
+            Action::Raw { sql } => terminate(sql),
+        };
+        out.chunks.push(chunk);
+        Ok(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit, qualify_with_new};
+
+    #[test]
+    fn bare_column_references_become_new_columns() {
+        let cols = ["email", "first", "last"];
+        assert_eq!(
+            qualify_with_new("lower(email)", &cols),
+            "lower(NEW.`email`)"
+        );
+        assert_eq!(
+            qualify_with_new("concat(first, ' ', `last`)", &cols),
+            "concat(NEW.`first`, ' ', NEW.`last`)"
+        );
+    }
+
+    #[test]
+    fn strings_functions_and_qualified_names_are_left_alone() {
+        let cols = ["email", "lower"];
+        assert_eq!(
+            qualify_with_new("lower('email') || u.email || 'it''s email'", &cols),
+            "lower('email') || u.email || 'it''s email'"
+        );
+        assert_eq!(
+            qualify_with_new("EMAIL -- email\n", &cols),
+            "NEW.`email` -- email\n"
+        );
+    }
+
+    #[test]
+    fn long_names_fit_in_64_characters() {
+        let long = "t".repeat(80);
+        let fitted = fit(long.clone());
+        assert_eq!(fitted.len(), 64);
+        assert_ne!(fit(format!("{long}a")), fit(format!("{long}b")));
+    }
+}
