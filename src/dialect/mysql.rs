@@ -300,9 +300,9 @@ impl Renderer for Mysql<'_> {
                 context.insert("update_trigger", &q(&update));
                 self.template("sync_trigger", &context)?
             }
-            Action::DropTrigger { trigger, .. } => {
+            Action::DropTrigger { table, trigger } => {
                 // A sync is two triggers; what created this one tells which to drop.
-                let names: Vec<String> = match physical.triggers.get(trigger) {
+                let names: Vec<String> = match physical.trigger(table, trigger) {
                     Some(Action::FillTrigger { .. }) => vec![fit(trigger.clone())],
                     Some(Action::SyncTrigger { .. }) => sync_trigger_names(trigger).to_vec(),
                     _ => std::iter::once(fit(trigger.clone()))

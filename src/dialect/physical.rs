@@ -1,60 +1,85 @@
 //! What actually exists in the database at a point of the apply order, as the renderer
 //! walks the actions in that order. The logical schema of a release's code hides retired
 //! columns; a dialect that must rebuild a table (SQLite) needs every column, index and
-//! trigger that is still there.
+//! trigger that is still there. Kept per table, so that each action costs the size of
+//! its own table, not of the whole schema.
 
 use indexmap::IndexMap;
 
 use crate::action::Action;
-use crate::model::{Index, Table};
+use crate::model::{Column, Index, Table};
 
 #[derive(Debug, Clone, Default)]
 pub struct Physical {
-    pub tables: IndexMap<String, Table>,
-    pub indexes: IndexMap<String, Index>,
-    /// Triggers by name: the `FillTrigger` or `SyncTrigger` action that created each.
-    pub triggers: IndexMap<String, Action>,
+    tables: IndexMap<String, PhysicalTable>,
+}
+
+#[derive(Debug, Clone)]
+struct PhysicalTable {
+    table: Table,
+    indexes: Vec<Index>,
+    /// The `FillTrigger` or `SyncTrigger` action that created each trigger.
+    triggers: Vec<Action>,
+}
+
+fn trigger_name(action: &Action) -> Option<&str> {
+    match action {
+        Action::FillTrigger { trigger, .. } | Action::SyncTrigger { trigger, .. } => Some(trigger),
+        _ => None,
+    }
 }
 
 impl Physical {
     pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.get(name)
+        self.tables.get(name).map(|t| &t.table)
     }
 
-    pub fn indexes_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
-        self.indexes.values().filter(move |i| i.table == table)
+    pub fn indexes_of<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a Index> + 'a {
+        self.tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.indexes.iter())
     }
 
-    pub fn triggers_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Action> + 'a {
-        self.triggers.values().filter(move |a| match a {
-            Action::FillTrigger { table: t, .. } | Action::SyncTrigger { table: t, .. } => {
-                t == table
-            }
-            _ => false,
-        })
+    pub fn triggers_of<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a Action> + 'a {
+        self.tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.triggers.iter())
+    }
+
+    /// The action that created trigger `name` on `table`, if it still exists.
+    pub fn trigger(&self, table: &str, name: &str) -> Option<&Action> {
+        self.triggers_of(table)
+            .find(|a| trigger_name(a) == Some(name))
     }
 
     /// Folds one action in. Raw SQL is opaque and changes nothing here.
     pub fn apply(&mut self, action: &Action) {
         match action {
             Action::CreateTable { table } => {
-                self.tables.insert(table.name.clone(), table.clone());
+                self.tables.insert(
+                    table.name.clone(),
+                    PhysicalTable {
+                        table: table.clone(),
+                        indexes: Vec::new(),
+                        triggers: Vec::new(),
+                    },
+                );
             }
             Action::DropTable { table } => {
-                self.tables.shift_remove(table);
-                self.indexes.retain(|_, i| &i.table != table);
-                self.triggers.retain(|_, a| !trigger_on(a, table));
+                self.tables.swap_remove(table);
             }
             Action::AddColumn { table, column } => {
                 if let Some(t) = self.tables.get_mut(table) {
-                    if t.column(&column.name).is_none() {
-                        t.columns.push(column.clone());
+                    if t.table.column(&column.name).is_none() {
+                        t.table.columns.push(column.clone());
                     }
                 }
             }
             Action::DropColumn { table, column } => {
                 if let Some(t) = self.tables.get_mut(table) {
-                    t.columns.retain(|c| &c.name != column);
+                    t.table.columns.retain(|c| &c.name != column);
                 }
             }
             Action::DropNotNull { table, column } => self.update(table, &column.name, |c| {
@@ -66,34 +91,42 @@ impl Physical {
             Action::SetDefault { table, column } => self.update(table, &column.name, |c| {
                 c.default = column.default.clone();
             }),
-            Action::FillTrigger { trigger, .. } | Action::SyncTrigger { trigger, .. } => {
-                self.triggers.insert(trigger.clone(), action.clone());
+            Action::FillTrigger { table, trigger, .. }
+            | Action::SyncTrigger { table, trigger, .. } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.triggers
+                        .retain(|a| trigger_name(a) != Some(trigger.as_str()));
+                    t.triggers.push(action.clone());
+                }
             }
-            Action::DropTrigger { trigger, .. } => {
-                self.triggers.shift_remove(trigger);
+            Action::DropTrigger { table, trigger } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.triggers
+                        .retain(|a| trigger_name(a) != Some(trigger.as_str()));
+                }
             }
             Action::CreateIndex { index } => {
-                self.indexes.insert(index.name.clone(), index.clone());
+                if let Some(t) = self.tables.get_mut(&index.table) {
+                    t.indexes.retain(|i| i.name != index.name);
+                    t.indexes.push(index.clone());
+                }
             }
             Action::DropIndex { index } => {
-                self.indexes.shift_remove(&index.name);
+                if let Some(t) = self.tables.get_mut(&index.table) {
+                    t.indexes.retain(|i| i.name != index.name);
+                }
             }
             Action::Backfill { .. } | Action::Raw { .. } => {}
         }
     }
 
-    fn update(&mut self, table: &str, column: &str, f: impl FnOnce(&mut crate::model::Column)) {
+    fn update(&mut self, table: &str, column: &str, f: impl FnOnce(&mut Column)) {
         if let Some(c) = self
             .tables
             .get_mut(table)
-            .and_then(|t| t.column_mut(column))
+            .and_then(|t| t.table.column_mut(column))
         {
             f(c);
         }
     }
-}
-
-fn trigger_on(action: &Action, table: &str) -> bool {
-    matches!(action,
-        Action::FillTrigger { table: t, .. } | Action::SyncTrigger { table: t, .. } if t == table)
 }

@@ -306,9 +306,9 @@ impl Renderer for Sqlite<'_> {
                 context.insert("new_update_trigger", &q(&new_update));
                 self.template("sync_trigger", &context)?
             }
-            Action::DropTrigger { trigger, .. } => {
+            Action::DropTrigger { table, trigger } => {
                 // A sync is three triggers; what created this one tells which to drop.
-                let names: Vec<String> = match physical.triggers.get(trigger) {
+                let names: Vec<String> = match physical.trigger(table, trigger) {
                     Some(Action::FillTrigger { .. }) => vec![trigger.clone()],
                     Some(Action::SyncTrigger { .. }) => sync_trigger_names(trigger).to_vec(),
                     _ => std::iter::once(trigger.clone())
