@@ -293,7 +293,12 @@ pub fn run(cli: &Cli) -> Result<u8> {
             for p in &outcome.applied {
                 println!("applied {p}");
             }
-            if outcome.applied.is_empty() {
+            if outcome.applied.is_empty() && outcome.past_target {
+                println!(
+                    "{} is past {} already: nothing to apply (migrate never goes back)",
+                    outcome.database, outcome.target
+                );
+            } else if outcome.applied.is_empty() {
                 println!(
                     "{} is at {} already: nothing to apply",
                     outcome.database, outcome.target

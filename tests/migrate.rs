@@ -278,3 +278,13 @@ fn a_concurrent_index_build_runs_outside_a_transaction_on_postgres() {
         "{err}"
     );
 }
+
+#[test]
+fn an_earlier_target_applies_nothing_and_says_the_database_is_past_it() {
+    let dir = users_project("sqlite", INCIDENT);
+    migrate(dir.path(), "1.5.0", "contract").assert().success();
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .success()
+        .stdout(contains("is past expand(1.4.0) already: nothing to apply"));
+}

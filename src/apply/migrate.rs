@@ -28,6 +28,8 @@ pub struct Outcome {
     pub applied: Vec<String>,
     /// Files that differ from what tandem would generate but were applied as they are.
     pub hand_edited: Vec<String>,
+    /// The database had applied files beyond the target before this run.
+    pub past_target: bool,
 }
 
 /// Applies every file up to and including `slot`.
@@ -132,6 +134,7 @@ pub fn migrate(
         adopted: adopt,
         applied,
         hand_edited,
+        past_target: applied_before.iter().any(|(v, _)| *v > target_version),
     })
 }
 
