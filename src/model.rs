@@ -224,6 +224,19 @@ impl Table {
     }
 }
 
+/// The tables one release's code knows, with the columns it reads and writes: what its
+/// probes use. Only the tables: cheap to keep one per release.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct View {
+    pub tables: IndexMap<String, Table>,
+}
+
+impl View {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+}
+
 /// A table or column (`None` for the whole table) that the code no longer sees.
 pub type RetiredName = (String, Option<String>);
 
@@ -240,6 +253,13 @@ pub struct Schema {
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name)
+    }
+
+    /// What the code of this point knows, without the bookkeeping of the planner.
+    pub fn view(&self) -> View {
+        View {
+            tables: self.tables.clone(),
+        }
     }
 
     pub fn table_names(&self) -> Vec<&str> {

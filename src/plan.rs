@@ -9,7 +9,7 @@ use crate::action::Action;
 use crate::diag::{Diag, Location, Result};
 use crate::dialect::{render_actions, renderer, Physical, Rendered};
 use crate::layout;
-use crate::model::Schema;
+use crate::model::{Schema, View};
 use crate::ops::{OpContext, Removal, Timing};
 use crate::project::Project;
 use crate::release::{parse_semver, ReleaseOrder, Releases};
@@ -90,7 +90,7 @@ pub struct Plan {
     pub releases: Releases,
     /// The schema the code of each release sees: `views[0]` is the baseline (the code
     /// before the first release), `views[i + 1]` release `i`.
-    pub views: Vec<Schema>,
+    pub views: Vec<View>,
     pub files: Vec<PlannedFile>,
     pub pending: Vec<PendingStep>,
     /// Refusals and dialect limits: the plan must not be applied while any is present.
@@ -115,7 +115,7 @@ impl Plan {
     }
 
     /// The code view of release `index`.
-    pub fn view(&self, index: usize) -> &Schema {
+    pub fn view(&self, index: usize) -> &View {
         &self.views[index + 1]
     }
 }
@@ -125,7 +125,7 @@ impl Plan {
 /// column is on its way out, so it stays nullable.
 fn drop_tightening_of_retired_columns(
     placed: &mut BTreeMap<(Slot, usize), Vec<PlannedStep>>,
-    views: &[Schema],
+    views: &[View],
     releases: &Releases,
 ) {
     for ((slot, _), steps) in placed.iter_mut() {
@@ -174,7 +174,7 @@ pub fn build(project: &Project) -> Result<Plan> {
     }
 
     let mut schema = project.baseline.clone();
-    let mut views = vec![schema.clone()];
+    let mut views = vec![schema.view()];
     let mut placed: BTreeMap<(Slot, usize), Vec<PlannedStep>> = BTreeMap::new();
     let mut pending = Vec::new();
 
@@ -254,7 +254,7 @@ pub fn build(project: &Project) -> Result<Plan> {
                 }
             }
         }
-        views.push(schema.clone());
+        views.push(schema.view());
     }
 
     drop_tightening_of_retired_columns(&mut placed, &views, &releases);
@@ -453,17 +453,19 @@ fn collect_releases(project: &Project) -> Result<Releases> {
     }
     // `v1.4.0` and `1.4.0` are the same version: one name per version.
     if matches!(order, ReleaseOrder::Semver) {
-        let mut seen: BTreeMap<semver::Version, (String, Option<Location>)> = BTreeMap::new();
+        // Where a name was written is looked up only for the error: a scan per name
+        // would make this quadratic in the number of changes.
         let located = |n: &str| {
             mentioned
                 .iter()
                 .find(|(m, _)| m == n)
                 .map(|(_, l)| l.clone())
         };
+        let mut seen: BTreeMap<semver::Version, &str> = BTreeMap::new();
         for name in &names {
             let version = parse_semver(name).expect("validated");
             match seen.get(&version) {
-                Some((other, _)) if other != name => {
+                Some(other) if *other != name.as_str() => {
                     return Err(Diag::input(format!(
                         "releases `{other}` and `{name}` name the same version"
                     ))
@@ -472,8 +474,9 @@ fn collect_releases(project: &Project) -> Result<Releases> {
                     .help(format!("write it as \"{other}\" everywhere"))
                     .into());
                 }
-                _ => {
-                    seen.insert(version, (name.clone(), located(name)));
+                Some(_) => {}
+                None => {
+                    seen.insert(version, name);
                 }
             }
         }

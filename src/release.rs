@@ -68,6 +68,10 @@ pub struct Releases {
 impl Releases {
     /// Sorts and deduplicates the given names (all validated first).
     pub fn new(order: &ReleaseOrder, mut names: Vec<String>) -> Self {
+        // Exact duplicates go first (cheap), so the ordering compares each name once per
+        // release, not once per change naming it.
+        names.sort_unstable();
+        names.dedup();
         names.sort_by(|a, b| order.compare(a, b));
         names.dedup();
         let positions = names

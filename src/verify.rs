@@ -14,7 +14,7 @@ use crate::apply::{connect_error, MigrationFile};
 use crate::config::Dialect;
 use crate::diag::Result;
 use crate::dialect::{literal_sql, quote};
-use crate::model::{ColumnType, Literal, Schema, Table};
+use crate::model::{ColumnType, Literal, Table, View};
 use crate::plan::{Plan, Slot};
 
 /// One cell of the matrix: a release, a step of it, a code version, and how its probes
@@ -181,7 +181,7 @@ impl Rehearsal<'_> {
 
     /// The probes of one release's code: for every table it knows, an INSERT of exactly
     /// the columns it knows and a SELECT of them.
-    fn probe(&mut self, view: &Schema) -> std::result::Result<(), String> {
+    fn probe(&mut self, view: &View) -> std::result::Result<(), String> {
         for table in view.tables.values() {
             let (insert, _) = self.insert_sql(table);
             self.db

@@ -14,7 +14,7 @@ use super::{connect, history, MigrationFile, HISTORY_TABLE};
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{drift, Drift};
-use crate::model::Schema;
+use crate::model::View;
 use crate::plan::{Plan, Slot};
 
 #[derive(Debug, Serialize)]
@@ -195,7 +195,7 @@ fn missing_baseline(plan: &Plan) -> Error {
 /// the database's own business.
 fn check_matches_baseline(
     db: &mut Database,
-    baseline: &Schema,
+    baseline: &View,
 ) -> std::result::Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let live = db.table_names().map_err(|e| vec![e.0])?;
