@@ -10,7 +10,6 @@ use common::Server;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
 const SCHEMA: &str = r#"
@@ -40,32 +39,8 @@ fn generate(dialect: &str, changes: &[(&str, &str)]) -> String {
         .join("\n")
 }
 
-/// A project of `dialect` made of `changes` (name, TOML), its files generated.
 fn project(dialect: &str, changes: &[(&str, &str)]) -> TempDir {
-    let dir = TempDir::new().unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        format!("dialect = \"{dialect}\"\n"),
-    )
-    .unwrap();
-    fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
-    fs::create_dir_all(dir.path().join("changes")).unwrap();
-    for (name, text) in changes {
-        fs::write(dir.path().join("changes").join(name), text).unwrap();
-    }
-    let out = Command::cargo_bin("tandem")
-        .unwrap()
-        .arg("--project")
-        .arg(dir.path())
-        .arg("generate")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    common::project_with(dialect, SCHEMA, changes)
 }
 
 fn version(path: &str) -> i64 {

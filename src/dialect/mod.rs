@@ -79,6 +79,33 @@ pub fn render_actions(
     Ok(Ok(out))
 }
 
+/// Renders the dialect's template `<dialect>/<name>.sql.tera`, trimmed.
+pub(crate) fn template(
+    templates: &Templates,
+    dialect: Dialect,
+    name: &str,
+    context: &tera::Context,
+) -> Result<String> {
+    let text = templates.render(&format!("{}/{name}.sql.tera", dialect.name()), context)?;
+    Ok(text.trim().to_string())
+}
+
+/// The triggers that make up `trigger` on `table`: the fill trigger itself, or the
+/// several of a sync (`sync_names`); all of them when what created it is unknown.
+pub(crate) fn triggers_to_drop(
+    physical: &Physical,
+    table: &str,
+    trigger: &str,
+    fill_name: String,
+    sync_names: Vec<String>,
+) -> Vec<String> {
+    match physical.trigger(table, trigger) {
+        Some(Action::FillTrigger { .. }) => vec![fill_name],
+        Some(Action::SyncTrigger { .. }) => sync_names,
+        _ => std::iter::once(fill_name).chain(sync_names).collect(),
+    }
+}
+
 pub(crate) fn iden(name: &str) -> Alias {
     Alias::new(name)
 }

@@ -32,10 +32,7 @@ impl<'a> Mysql<'a> {
     }
 
     fn template(&self, name: &str, context: &Context) -> Result<String> {
-        let text = self
-            .templates
-            .render(&format!("mysql/{name}.sql.tera"), context)?;
-        Ok(text.trim().to_string())
+        super::template(self.templates, Dialect::Mysql, name, context)
     }
 }
 
@@ -275,7 +272,9 @@ impl Renderer for Mysql<'_> {
                 ..
             } => {
                 let Some(current) = physical.table(table) else {
-                    return Ok(Err(Unsupported(format!("table {table} is not known here"))));
+                    return Ok(Err(Unsupported(format!(
+                        "table {table} is not known at this point of the apply order"
+                    ))));
                 };
                 let columns = current.column_names();
                 context.insert("table", &q(table));
@@ -301,14 +300,13 @@ impl Renderer for Mysql<'_> {
                 self.template("sync_trigger", &context)?
             }
             Action::DropTrigger { table, trigger } => {
-                // A sync is two triggers; what created this one tells which to drop.
-                let names: Vec<String> = match physical.trigger(table, trigger) {
-                    Some(Action::FillTrigger { .. }) => vec![fit(trigger.clone())],
-                    Some(Action::SyncTrigger { .. }) => sync_trigger_names(trigger).to_vec(),
-                    _ => std::iter::once(fit(trigger.clone()))
-                        .chain(sync_trigger_names(trigger))
-                        .collect(),
-                };
+                let names = super::triggers_to_drop(
+                    physical,
+                    table,
+                    trigger,
+                    fit(trigger.clone()),
+                    sync_trigger_names(trigger).to_vec(),
+                );
                 names
                     .iter()
                     .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))

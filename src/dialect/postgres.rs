@@ -25,10 +25,7 @@ impl<'a> Postgres<'a> {
     }
 
     fn template(&self, name: &str, context: &Context) -> Result<String> {
-        let text = self
-            .templates
-            .render(&format!("postgres/{name}.sql.tera"), context)?;
-        Ok(text.trim().to_string())
+        super::template(self.templates, Dialect::Postgres, name, context)
     }
 }
 

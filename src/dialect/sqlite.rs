@@ -29,10 +29,7 @@ impl<'a> Sqlite<'a> {
     }
 
     fn template(&self, name: &str, context: &Context) -> Result<String> {
-        let text = self
-            .templates
-            .render(&format!("sqlite/{name}.sql.tera"), context)?;
-        Ok(text.trim().to_string())
+        super::template(self.templates, Dialect::Sqlite, name, context)
     }
 
     /// Rebuilds `table` as `after` (same name), copying the columns both share, then
@@ -45,10 +42,7 @@ impl<'a> Sqlite<'a> {
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>> {
         let Some(before) = physical.table(&after.name) else {
-            return Ok(Err(Unsupported(format!(
-                "table {} is not known at this point, so it cannot be rebuilt",
-                after.name
-            ))));
+            return Ok(Err(unknown(&after.name, None)));
         };
         let new_name = format!("tandem_new_{}", after.name);
         let mut staging = after.clone();
@@ -89,17 +83,34 @@ impl<'a> Sqlite<'a> {
         Ok(Ok(()))
     }
 
-    /// The table as it is, with one column changed.
-    fn with_column(
+    /// Rebuilds `table` with one column changed by `change`.
+    fn rebuild_column(
+        &self,
         physical: &Physical,
         table: &str,
-        column: &str,
+        column: &Column,
+        verb: &str,
         change: impl FnOnce(&mut Column),
-    ) -> Option<Table> {
-        let mut t = physical.table(table)?.clone();
-        change(t.column_mut(column)?);
-        Some(t)
+        out: &mut Rendered,
+    ) -> Result<Result<(), Unsupported>> {
+        let mut after = match physical.table(table) {
+            Some(t) if t.column(&column.name).is_some() => t.clone(),
+            _ => return Ok(Err(unknown(table, Some(&column.name)))),
+        };
+        if let Some(c) = after.column_mut(&column.name) {
+            change(c);
+        }
+        self.rebuild(&format!("{verb} {}", column.name), physical, &after, out)
     }
+}
+
+/// The renderer walks the same actions as the planner, so this means a `sql` op changed
+/// the table behind tandem's back.
+fn unknown(table: &str, column: Option<&str>) -> Unsupported {
+    Unsupported(match column {
+        Some(c) => format!("{table}.{c} is not known at this point of the apply order"),
+        None => format!("table {table} is not known at this point of the apply order"),
+    })
 }
 
 fn q(name: &str) -> String {
@@ -167,7 +178,7 @@ impl Renderer for Sqlite<'_> {
                     )
                 } else {
                     let Some(mut after) = physical.table(table).cloned() else {
-                        return Ok(Err(Unsupported(format!("table {table} is not known here"))));
+                        return Ok(Err(unknown(table, None)));
                     };
                     after.columns.push(column.clone());
                     return self.rebuild(
@@ -180,7 +191,7 @@ impl Renderer for Sqlite<'_> {
             }
             Action::DropColumn { table, column } => {
                 let Some(current) = physical.table(table) else {
-                    return Ok(Err(Unsupported(format!("table {table} is not known here"))));
+                    return Ok(Err(unknown(table, None)));
                 };
                 // DROP COLUMN refuses a column that a key, an index or a trigger uses.
                 let used = current.primary_key.contains(column)
@@ -209,53 +220,38 @@ impl Renderer for Sqlite<'_> {
                 }
                 format!("ALTER TABLE {} DROP COLUMN {};", q(table), q(column))
             }
+            // Copying a row whose value is still NULL fails a new NOT NULL: the check the
+            // tightening needs, inside the file's transaction.
             Action::DropNotNull { table, column } => {
-                let Some(after) =
-                    Self::with_column(physical, table, &column.name, |c| c.nullable = true)
-                else {
-                    return Ok(Err(Unsupported(format!(
-                        "{table}.{} is not known here",
-                        column.name
-                    ))));
-                };
-                return self.rebuild(
-                    &format!("drop NOT NULL from {}", column.name),
+                let relax = |c: &mut Column| c.nullable = true;
+                return self.rebuild_column(
                     physical,
-                    &after,
+                    table,
+                    column,
+                    "drop NOT NULL from",
+                    relax,
                     out,
                 );
             }
             Action::SetNotNull { table, column } => {
-                let Some(after) =
-                    Self::with_column(physical, table, &column.name, |c| c.nullable = false)
-                else {
-                    return Ok(Err(Unsupported(format!(
-                        "{table}.{} is not known here",
-                        column.name
-                    ))));
-                };
-                // Copying a row whose value is still NULL fails the NOT NULL: the check
-                // the tightening needs, inside the file's transaction.
-                return self.rebuild(
-                    &format!("set NOT NULL on {}", column.name),
+                let tighten = |c: &mut Column| c.nullable = false;
+                return self.rebuild_column(
                     physical,
-                    &after,
+                    table,
+                    column,
+                    "set NOT NULL on",
+                    tighten,
                     out,
                 );
             }
             Action::SetDefault { table, column } => {
-                let Some(after) = Self::with_column(physical, table, &column.name, |c| {
-                    c.default = column.default.clone()
-                }) else {
-                    return Ok(Err(Unsupported(format!(
-                        "{table}.{} is not known here",
-                        column.name
-                    ))));
-                };
-                return self.rebuild(
-                    &format!("change the default of {}", column.name),
+                let set = |c: &mut Column| c.default = column.default.clone();
+                return self.rebuild_column(
                     physical,
-                    &after,
+                    table,
+                    column,
+                    "change the default of",
+                    set,
                     out,
                 );
             }
@@ -307,14 +303,13 @@ impl Renderer for Sqlite<'_> {
                 self.template("sync_trigger", &context)?
             }
             Action::DropTrigger { table, trigger } => {
-                // A sync is three triggers; what created this one tells which to drop.
-                let names: Vec<String> = match physical.trigger(table, trigger) {
-                    Some(Action::FillTrigger { .. }) => vec![trigger.clone()],
-                    Some(Action::SyncTrigger { .. }) => sync_trigger_names(trigger).to_vec(),
-                    _ => std::iter::once(trigger.clone())
-                        .chain(sync_trigger_names(trigger))
-                        .collect(),
-                };
+                let names = super::triggers_to_drop(
+                    physical,
+                    table,
+                    trigger,
+                    trigger.clone(),
+                    sync_trigger_names(trigger).to_vec(),
+                );
                 names
                     .iter()
                     .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))

@@ -158,13 +158,19 @@ nickname     = { type = "text", nullable = true }
 /// A project of `dialect` over the users table, with `changes` (file name, TOML) and
 /// its files generated.
 pub fn users_project(dialect: &str, changes: &[(&str, &str)]) -> TempDir {
+    project_with(dialect, USERS, changes)
+}
+
+/// A project of `dialect` over `schema`, with `changes` (file name, TOML) and its files
+/// generated; its default database is `app.db` in the project.
+pub fn project_with(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> TempDir {
     let dir = TempDir::new().unwrap();
     fs::write(
         dir.path().join("tandem.toml"),
         format!("dialect = \"{dialect}\"\ndatabase_url = \"sqlite://app.db\"\n"),
     )
     .unwrap();
-    fs::write(dir.path().join("schema.toml"), USERS).unwrap();
+    fs::write(dir.path().join("schema.toml"), schema).unwrap();
     fs::create_dir_all(dir.path().join("changes")).unwrap();
     for (name, text) in changes {
         fs::write(dir.path().join("changes").join(name), text).unwrap();
