@@ -274,16 +274,22 @@ pub fn run(cli: &Cli) -> Result<u8> {
             database_url,
             adopt,
         } => {
-            let project = Project::load(root)?;
+            let mut project = Project::load(root)?;
+            let target = apply::resolve(&project.config, database_url.as_deref())?;
+            let source = apply::source_for(&project.config, &target)?;
+            if source == apply::Source::Rendered {
+                project.config.dialect = target.dialect();
+            }
             let plan = plan::build(&project)?;
             let slot = phase.slot(plan.release_index(release)?);
-            let outcome = migrate::migrate(
-                &project.config,
-                &plan,
-                slot,
-                database_url.as_deref(),
-                *adopt,
-            )?;
+            let outcome = migrate::migrate(&project.config, &plan, slot, &target, source, *adopt)?;
+            if let Some(dialect) = outcome.rendered_for {
+                eprintln!(
+                    "note: the files of {} are written for another dialect; applying the same \
+                     plan rendered for {dialect}",
+                    project.config.display(&project.config.migrations_dir)
+                );
+            }
             for p in &outcome.hand_edited {
                 eprintln!("warning: {p} was edited by hand; applying it as it is");
             }

@@ -54,24 +54,9 @@ pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
         counter: 0,
         migrations: Vec::new(),
     };
-    rehearsal.migrations = plan
-        .files
+    rehearsal.migrations = MigrationFile::from_plan(plan)?
         .iter()
-        .map(|f| {
-            MigrationFile {
-                path: f.path.clone(),
-                version: f.version,
-                stem: f
-                    .path
-                    .rsplit('/')
-                    .next()
-                    .and_then(|n| n.strip_suffix(".sql"))
-                    .unwrap_or_default()
-                    .to_string(),
-                sql: f.content.clone(),
-            }
-            .to_migration()
-        })
+        .map(MigrationFile::to_migration)
         .collect::<Result<Vec<_>>>()?;
 
     let mut cells = Vec::new();

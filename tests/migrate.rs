@@ -74,14 +74,47 @@ fn a_history_that_differs_from_the_files_is_refused_naming_the_file() {
 }
 
 #[test]
-fn a_database_of_another_dialect_is_refused() {
+fn a_server_of_another_dialect_is_refused() {
+    let Some(url) = Server::Mysql.url() else {
+        return;
+    };
     let dir = users_project("postgres", INCIDENT);
     migrate(dir.path(), "1.4.0", "expand")
+        .args(["--database-url", &url])
         .assert()
         .code(2)
         .stderr(contains(
-            "is a sqlite database, but this project's migrations are written for postgres",
+            "is a mysql database, but this project's migrations are written for postgres",
         ));
+}
+
+/// The built-in SQLite default works for a project written for a server: the same plan,
+/// with the same versions, rendered for SQLite.
+#[test]
+fn the_sqlite_default_serves_a_postgres_project_with_the_plan_rendered_for_sqlite() {
+    let dir = users_project("postgres", INCIDENT);
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .success()
+        .stderr(contains("applying the same plan rendered for sqlite"))
+        .stdout(contains("applied 1.4.0/V1000__expand_0007_drop_legacy.sql"));
+    migrate(dir.path(), "1.5.0", "contract")
+        .assert()
+        .success()
+        .stdout(contains("applied 1.5.0/"));
+    tandem(dir.path())
+        .args(["status", "--format", "json"])
+        .assert()
+        .success()
+        .stdout(contains("\"not_applied\": []"));
+    let mut db = Database::connect(&Target::SqliteFile(dir.path().join("app.db"))).unwrap();
+    let columns: Vec<String> = db
+        .columns("users")
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(columns, ["id", "email", "nickname", "bio"]);
 }
 
 #[test]

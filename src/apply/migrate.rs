@@ -10,7 +10,7 @@ use refinery_core::{Migrate, Migration, Runner, Target as RunTarget};
 use serde::Serialize;
 
 use super::database::{Database, DbError};
-use super::{connect, history, MigrationFile, HISTORY_TABLE};
+use super::{connect, history, MigrationFile, Source, Target, HISTORY_TABLE};
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{drift, Drift};
@@ -30,14 +30,19 @@ pub struct Outcome {
     pub hand_edited: Vec<String>,
     /// The database had applied files beyond the target before this run.
     pub past_target: bool,
+    /// Set when the plan was rendered in memory for this database's dialect.
+    pub rendered_for: Option<&'static str>,
 }
 
-/// Applies every file up to and including `slot`.
+/// Applies every file up to and including `slot` to `target`. With `Source::Files` the
+/// plan must have been built for the project's dialect, with `Source::Rendered` for the
+/// target's.
 pub fn migrate(
     config: &Config,
     plan: &Plan,
     slot: Slot,
-    url: Option<&str>,
+    target: &Target,
+    source: Source,
     adopt: bool,
 ) -> Result<Outcome> {
     if !plan.problems.is_empty() {
@@ -52,14 +57,19 @@ pub fn migrate(
         .map(|f| f.version)
         .max()
         .unwrap_or(0);
-    let hand_edited = check_files_current(config, plan, target_version)?;
-    let files = MigrationFile::load_all(config)?;
+    let (files, hand_edited) = match source {
+        Source::Files => {
+            let hand_edited = check_files_current(config, plan, target_version)?;
+            (MigrationFile::load_all(config)?, hand_edited)
+        }
+        Source::Rendered => (MigrationFile::from_plan(plan)?, Vec::new()),
+    };
     let migrations = files
         .iter()
         .map(MigrationFile::to_migration)
         .collect::<Result<Vec<_>>>()?;
 
-    let (target, mut db) = connect(config, url, true)?;
+    let mut db = connect(target, true)?;
     let display = target.display();
     let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
 
@@ -135,6 +145,7 @@ pub fn migrate(
         applied,
         hand_edited,
         past_target: applied_before.iter().any(|(v, _)| *v > target_version),
+        rendered_for: (source == Source::Rendered).then(|| target.dialect().name()),
     })
 }
 

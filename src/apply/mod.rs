@@ -9,7 +9,7 @@ pub mod status;
 
 use refinery_core::Migration;
 
-use crate::config::Config;
+use crate::config::{Config, Dialect};
 use crate::diag::{Diag, Error, Result};
 use crate::layout::list_sql_files;
 pub use database::{Database, DbError, Target};
@@ -33,30 +33,48 @@ pub fn resolve(config: &Config, url: Option<&str>) -> Result<Target> {
     })
 }
 
-/// Connects to the command's database, which must speak the project's dialect. With
-/// `create` false a missing SQLite file is reported as `None` instead of created.
-pub fn connect(config: &Config, url: Option<&str>, create: bool) -> Result<(Target, Database)> {
-    let target = resolve(config, url)?;
-    if target.dialect() != config.dialect {
-        return Err(Diag::input(format!(
-            "{} is a {} database, but this project's migrations are written for {}",
-            target.display(),
-            target.dialect().name(),
-            config.dialect.name()
-        ))
-        .help(format!(
-            "pass --database-url with a {} URL, or set database_url in tandem.toml",
-            config.dialect.name()
-        ))
-        .into());
+/// Where the SQL that `migrate` applies comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The files of the migrations directory, read at run time.
+    Files,
+    /// The same plan rendered in memory for the database's dialect: a SQLite database (the
+    /// built-in default, for development) under a project written for a server dialect.
+    Rendered,
+}
+
+/// The files speak the project's dialect. A SQLite database of a server-dialect project
+/// gets the same plan, versions and names rendered for SQLite; a server of another
+/// dialect is refused.
+pub fn source_for(config: &Config, target: &Target) -> Result<Source> {
+    if target.dialect() == config.dialect {
+        return Ok(Source::Files);
     }
-    if let (Target::SqliteFile(path), false) = (&target, create) {
+    if target.dialect() == Dialect::Sqlite {
+        return Ok(Source::Rendered);
+    }
+    Err(Diag::input(format!(
+        "{} is a {} database, but this project's migrations are written for {}",
+        target.display(),
+        target.dialect().name(),
+        config.dialect.name()
+    ))
+    .help(format!(
+        "pass --database-url with a {} URL, or set database_url in tandem.toml",
+        config.dialect.name()
+    ))
+    .into())
+}
+
+/// Connects to a resolved database. With `create` false a missing SQLite file is an
+/// error instead of being created.
+pub fn connect(target: &Target, create: bool) -> Result<Database> {
+    if let (Target::SqliteFile(path), false) = (target, create) {
         if !path.exists() {
             return Err(Diag::input(format!("{} does not exist", target.display())).into());
         }
     }
-    let db = Database::connect(&target).map_err(|e| connect_error(&target, e))?;
-    Ok((target, db))
+    Database::connect(target).map_err(|e| connect_error(target, e))
 }
 
 pub fn connect_error(target: &Target, e: DbError) -> Error {
@@ -156,6 +174,26 @@ impl MigrationFile {
         }
         out.sort_by_key(|f| f.version);
         Ok(out)
+    }
+
+    /// The files of a plan as rendered in memory, not read from disk.
+    pub fn from_plan(plan: &crate::plan::Plan) -> Result<Vec<MigrationFile>> {
+        Ok(plan
+            .files
+            .iter()
+            .map(|f| MigrationFile {
+                path: f.path.clone(),
+                version: f.version,
+                stem: f
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| n.strip_suffix(".sql"))
+                    .unwrap_or_default()
+                    .to_string(),
+                sql: f.content.clone(),
+            })
+            .collect())
     }
 
     pub fn to_migration(&self) -> Result<Migration> {

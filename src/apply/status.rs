@@ -52,7 +52,7 @@ pub fn status(config: &Config, plan: &Plan, url: Option<&str>) -> Result<Status>
     let applied = match &target {
         Target::SqliteFile(path) if !path.exists() => Vec::new(),
         _ => {
-            let (_, mut db) = connect(config, url, false)?;
+            let mut db = connect(&target, false)?;
             history(&mut db).map_err(|e| Diag::input(format!("{}: {e}", target.display())))?
         }
     };
