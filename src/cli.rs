@@ -277,6 +277,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let mut project = Project::load(root)?;
             let target = apply::resolve(&project.config, database_url.as_deref())?;
             let source = apply::source_for(&project.config, &target)?;
+            let written_for = project.config.dialect;
             if source == apply::Source::Rendered {
                 project.config.dialect = target.dialect();
             }
@@ -285,9 +286,10 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let outcome = migrate::migrate(&project.config, &plan, slot, &target, source, *adopt)?;
             if let Some(dialect) = outcome.rendered_for {
                 eprintln!(
-                    "note: the files of {} are written for another dialect; applying the same \
-                     plan rendered for {dialect}",
-                    project.config.display(&project.config.migrations_dir)
+                    "note: the files in {}/ are written for {}; applying the same plan \
+                     rendered for {dialect}",
+                    project.config.display(&project.config.migrations_dir),
+                    written_for.name()
                 );
             }
             for p in &outcome.hand_edited {

@@ -178,6 +178,13 @@ impl MigrationFile {
 
     /// The files of a plan as rendered in memory, not read from disk.
     pub fn from_plan(plan: &crate::plan::Plan) -> Result<Vec<MigrationFile>> {
+        if let Some(f) = plan.files.iter().find(|f| f.version > i64::from(i32::MAX)) {
+            return Err(Diag::input(format!(
+                "{} has version {}, beyond the 32-bit versions of refinery's history table",
+                f.path, f.version
+            ))
+            .into());
+        }
         Ok(plan
             .files
             .iter()
