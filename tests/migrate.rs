@@ -321,3 +321,49 @@ fn an_earlier_target_applies_nothing_and_says_the_database_is_past_it() {
         .success()
         .stdout(contains("is past expand(1.4.0) already: nothing to apply"));
 }
+
+/// Two runs at once would both apply the same file: the second waits for the first's lock.
+fn a_second_run_waits_for_the_lock_of_the_first(server: Server, lock_sql: &str) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let url = common::database_url(server, &scratch, std::path::Path::new("."));
+    let dir = users_project(server.dialect(), INCIDENT);
+    let mut holder = Database::connect(&scratch.target).unwrap();
+    holder.query_text(lock_sql).unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        drop(holder);
+    });
+    let start = std::time::Instant::now();
+    migrate(dir.path(), "1.4.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success()
+        .stdout(contains("applied V1__baseline.sql"));
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(1200),
+        "migrate did not wait for the lock: {:?}",
+        start.elapsed()
+    );
+    release.join().unwrap();
+}
+
+#[test]
+fn a_second_run_waits_for_the_lock_on_postgres() {
+    a_second_run_waits_for_the_lock_of_the_first(
+        Server::Postgres,
+        &format!(
+            "SELECT pg_advisory_lock({})::text",
+            tandem::apply::database::MIGRATE_LOCK_KEY
+        ),
+    );
+}
+
+#[test]
+fn a_second_run_waits_for_the_lock_on_mariadb() {
+    a_second_run_waits_for_the_lock_of_the_first(
+        Server::Mysql,
+        "SELECT GET_LOCK(CONCAT('tandem_migrate_', DATABASE()), 10)",
+    );
+}

@@ -144,6 +144,9 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// The advisory lock key of `migrate` on Postgres (per database, as advisory locks are).
+pub const MIGRATE_LOCK_KEY: i64 = 0x7461_6e64_656d; // "tandem"
+
 pub enum Database {
     Sqlite(rusqlite::Connection),
     Postgres(Box<postgres::Client>),
@@ -276,6 +279,37 @@ impl Database {
                             .collect()
                     })
                     .collect())
+            }
+        }
+    }
+
+    /// Takes the database-wide lock that serialises `migrate` runs, waiting up to
+    /// `wait`: two runs at once would both see a file as unapplied. Held until the
+    /// connection closes. SQLite needs none: its writers are serialised already.
+    pub fn lock_migrations(&mut self, wait: std::time::Duration) -> Result<bool, DbError> {
+        match self {
+            Database::Sqlite(_) => Ok(true),
+            Database::Postgres(c) => {
+                let deadline = std::time::Instant::now() + wait;
+                loop {
+                    let row =
+                        db!(c.query_one("SELECT pg_try_advisory_lock($1)", &[&MIGRATE_LOCK_KEY]))?;
+                    if row.get::<_, bool>(0) {
+                        return Ok(true);
+                    }
+                    if std::time::Instant::now() >= deadline {
+                        return Ok(false);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+            Database::Mysql(c) => {
+                let got: Option<Option<i64>> = db!(Queryable::exec_first(
+                    c.as_mut(),
+                    "SELECT GET_LOCK(CONCAT('tandem_migrate_', DATABASE()), ?)",
+                    (wait.as_secs(),)
+                ))?;
+                Ok(got.flatten() == Some(1))
             }
         }
     }

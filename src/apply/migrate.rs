@@ -17,6 +17,9 @@ use crate::generate::{drift, Drift};
 use crate::model::View;
 use crate::plan::{Plan, Slot};
 
+/// How long `migrate` waits for another run on the same database to finish.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Debug, Serialize)]
 pub struct Outcome {
     pub database: String,
@@ -72,6 +75,14 @@ pub fn migrate(
     let mut db = connect(target, true)?;
     let display = target.display();
     let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
+    if !db.lock_migrations(LOCK_WAIT).map_err(db_error)? {
+        return Err(Diag::input(format!(
+            "another migrate holds the lock of {display}; gave up after {} s",
+            LOCK_WAIT.as_secs()
+        ))
+        .help("wait for it to finish, then run migrate again")
+        .into());
+    }
 
     let applied_before = history(&mut db).map_err(db_error)?;
     let baseline = files.iter().find(|f| f.version == plan.files[0].version);
