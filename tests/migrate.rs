@@ -367,3 +367,38 @@ fn a_second_run_waits_for_the_lock_on_mariadb() {
         "SELECT GET_LOCK(CONCAT('tandem_migrate_', DATABASE()), 10)",
     );
 }
+
+#[test]
+fn a_hand_edited_file_is_applied_as_it_is_with_a_warning() {
+    let dir = users_project("sqlite", INCIDENT);
+    let file = dir
+        .path()
+        .join("migrations/1.5.0/V2000__expand_0008_bio.sql");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(
+        &file,
+        text.replace("-- step:", "-- reviewed by hand\n-- step:"),
+    )
+    .unwrap();
+    migrate(dir.path(), "1.5.0", "expand")
+        .assert()
+        .success()
+        .stderr(contains(
+            "1.5.0/V2000__expand_0008_bio.sql was edited by hand",
+        ))
+        .stdout(contains("applied 1.5.0/V2000__expand_0008_bio.sql"));
+}
+
+#[test]
+fn a_refused_plan_is_not_applied() {
+    let dir = users_project("sqlite", INCIDENT);
+    let too_early = format!("{}contract_release = \"1.4.0\"\n", INCIDENT[0].1);
+    fs::write(dir.path().join("changes/0007_drop_legacy.toml"), too_early).unwrap();
+    migrate(dir.path(), "1.4.0", "expand")
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "refused: drop of users.legacy_email placed in release 1.4.0",
+        ));
+    assert!(!dir.path().join("app.db").exists());
+}
