@@ -70,6 +70,21 @@ pub enum Action {
     DropIndex {
         index: Index,
     },
+    /// Give a table its new name.
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    /// Keep the old name of a renamed table usable by the code that still writes it: a
+    /// view of `table` (its new name, with the columns that code knows) named `view`.
+    CreateCompatView {
+        view: String,
+        table: Table,
+    },
+    DropCompatView {
+        view: String,
+        table: String,
+    },
     /// SQL from a `sql` op, passed through verbatim.
     Raw {
         sql: String,

@@ -63,15 +63,15 @@ pub enum Command {
     },
     /// Scaffold a change file, e.g. `tandem new drop-column users.legacy_email --release 1.4.0`.
     New {
-        /// Op type: create-table, drop-table, add-column, drop-column, rename-column,
-        /// create-index, drop-index, sql.
+        /// Op type: create-table, drop-table, rename-table, add-column, drop-column,
+        /// rename-column, create-index, drop-index, sql.
         op: String,
         /// TABLE, TABLE.COLUMN, or the index name for drop-index.
         target: String,
         /// The release whose code adopts the change.
         #[arg(long)]
         release: String,
-        /// New name, for rename-column.
+        /// New name, for rename-column and rename-table.
         #[arg(long)]
         to: Option<String>,
         /// Column type, for add-column (default text).

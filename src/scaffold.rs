@@ -109,8 +109,8 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
                 .into(),
         );
     }
-    if op == "rename_column" && args.to.is_none() {
-        return Err(Diag::input("`tandem new rename-column` needs --to NEW_NAME").into());
+    if (op == "rename_column" || op == "rename_table") && args.to.is_none() {
+        return Err(Diag::input(format!("`tandem new {}` needs --to NEW_NAME", args.op)).into());
     }
     let mut number = 1;
     for path in change_files(&config.changes_dir)? {

@@ -43,6 +43,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/mysql/sync_trigger.sql.tera"),
     ),
     (
+        "postgres/rename_table.sql.tera",
+        include_str!("../templates/postgres/rename_table.sql.tera"),
+    ),
+    (
+        "sqlite/compat_view.sql.tera",
+        include_str!("../templates/sqlite/compat_view.sql.tera"),
+    ),
+    (
         "sqlite/fill_trigger.sql.tera",
         include_str!("../templates/sqlite/fill_trigger.sql.tera"),
     ),

@@ -698,3 +698,55 @@ fn a_step_the_dialect_cannot_do_safely_is_refused_at_plan_time() {
     tandem(dir.path()).arg("generate").assert().code(1);
     assert!(!dir.path().join("migrations").exists(), "nothing written");
 }
+
+/// Every op type that change files accept can be scaffolded by `tandem new`, and the
+/// scaffold plans as it is.
+#[test]
+fn every_op_type_scaffolds_a_change_that_plans() {
+    for op in tandem::ops::type_names() {
+        let kebab = op.replace('_', "-");
+        let dir = TempDir::new().unwrap();
+        tandem(dir.path()).arg("init").assert().code(0);
+        fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
+        let mut args: Vec<&str> = match op {
+            "create_table" => vec!["teams"],
+            "drop_table" => vec!["users"],
+            "rename_table" => vec!["users", "--to", "accounts"],
+            "add_column" => vec!["users.bio"],
+            "drop_column" => vec!["users.legacy_email"],
+            "rename_column" => vec!["users.email", "--to", "mail"],
+            "create_index" => vec!["users", "--columns", "email"],
+            "drop_index" => {
+                tandem(dir.path())
+                    .args([
+                        "new",
+                        "create-index",
+                        "users",
+                        "--columns",
+                        "email",
+                        "--release",
+                        "1.0.0",
+                    ])
+                    .assert()
+                    .code(0);
+                vec!["users_email_idx"]
+            }
+            "sql" => vec!["users"],
+            other => panic!("no scaffold arguments for op type {other}: add them here"),
+        };
+        args.extend(["--release", "1.1.0"]);
+        tandem(dir.path())
+            .arg("new")
+            .arg(&kebab)
+            .args(&args)
+            .assert()
+            .code(0);
+        let out = tandem(dir.path()).arg("check").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{op}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -124,6 +124,15 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0002_drop.toml", "1.1.0", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"email_lower\""),
             next("0003_next.toml", "1.2.0"),
         ]),
+        ("rename_table", with_later_releases(
+            "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"",
+        )),
+        ("rename_table_then_add_a_column_and_index", vec![
+            change("0001_rename.toml", "1.0.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"accounts\"\ncolumn = { name = \"plan\", type = \"varchar(16)\", default = \"free\" }\n\n[[op]]\ntype = \"create_index\"\ntable = \"accounts\"\ncolumns = [\"plan\"]"),
+            change("0002_next.toml", "1.1.0", "type = \"drop_column\"\ntable = \"accounts\"\ncolumn = \"legacy_email\""),
+            next("0003_after.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
         ("index_create_and_drop", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_idx\"\ncolumns = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_score_idx\""),

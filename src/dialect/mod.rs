@@ -106,6 +106,21 @@ pub(crate) fn triggers_to_drop(
     }
 }
 
+/// `SELECT` of the columns of `table` (its current name), for a view that keeps an old
+/// table name usable.
+pub(crate) fn view_query(dialect: Dialect, table: &Table) -> String {
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| quote(dialect, &c.name))
+        .collect();
+    format!(
+        "SELECT {} FROM {}",
+        columns.join(", "),
+        quote(dialect, &table.name)
+    )
+}
+
 pub(crate) fn iden(name: &str) -> Alias {
     Alias::new(name)
 }

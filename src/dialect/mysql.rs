@@ -346,6 +346,16 @@ impl Renderer for Mysql<'_> {
                 q(&index.table),
                 q(&index.name)
             ),
+            // RENAME TABLE also renames views: never re-run it blindly. It fails on a
+            // re-run (the new name exists), which is safe.
+            Action::RenameTable { from, to } => format!("RENAME TABLE {} TO {};", q(from), q(to)),
+            // MERGE keeps the view updatable and insertable for the previous release.
+            Action::CreateCompatView { view, table } => format!(
+                "CREATE OR REPLACE ALGORITHM=MERGE VIEW {} AS {};",
+                q(view),
+                super::view_query(Dialect::Mysql, table)
+            ),
+            Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
             Action::Raw { sql } => terminate(sql),
         };
         out.chunks.push(chunk);

@@ -20,6 +20,12 @@ struct PhysicalTable {
     indexes: Vec<Index>,
     /// The `FillTrigger` or `SyncTrigger` action that created each trigger.
     triggers: Vec<Action>,
+    /// The `CreateCompatView` actions of views that read this table.
+    views: Vec<Action>,
+}
+
+fn is_view(action: &Action, name: &str) -> bool {
+    matches!(action, Action::CreateCompatView { view, .. } if view == name)
 }
 
 fn trigger_name(action: &Action) -> Option<&str> {
@@ -48,6 +54,14 @@ impl Physical {
             .flat_map(|t| t.triggers.iter())
     }
 
+    /// The views over `table` that keep an old name of it usable.
+    pub fn views_of<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a Action> + 'a {
+        self.tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.views.iter())
+    }
+
     /// The action that created trigger `name` on `table`, if it still exists.
     pub fn trigger(&self, table: &str, name: &str) -> Option<&Action> {
         self.triggers_of(table)
@@ -64,6 +78,7 @@ impl Physical {
                         table: table.clone(),
                         indexes: Vec::new(),
                         triggers: Vec::new(),
+                        views: Vec::new(),
                     },
                 );
             }
@@ -114,6 +129,34 @@ impl Physical {
             Action::DropIndex { index } => {
                 if let Some(t) = self.tables.get_mut(&index.table) {
                     t.indexes.retain(|i| i.name != index.name);
+                }
+            }
+            Action::RenameTable { from, to } => {
+                if let Some(mut t) = self.tables.swap_remove(from) {
+                    t.table.name = to.clone();
+                    for index in &mut t.indexes {
+                        index.table = to.clone();
+                    }
+                    // The database rewrites the triggers' table; so does this record.
+                    for trigger in &mut t.triggers {
+                        if let Action::FillTrigger { table, .. }
+                        | Action::SyncTrigger { table, .. } = trigger
+                        {
+                            *table = to.clone();
+                        }
+                    }
+                    self.tables.insert(to.clone(), t);
+                }
+            }
+            Action::CreateCompatView { view, table } => {
+                if let Some(t) = self.tables.get_mut(&table.name) {
+                    t.views.retain(|a| !is_view(a, view));
+                    t.views.push(action.clone());
+                }
+            }
+            Action::DropCompatView { view, table } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.views.retain(|a| !is_view(a, view));
                 }
             }
             Action::Backfill { .. } | Action::Raw { .. } => {}

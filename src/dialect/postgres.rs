@@ -173,6 +173,18 @@ impl Renderer for Postgres<'_> {
                         .to_string(PostgresQueryBuilder),
                 )
             }
+            Action::RenameTable { from, to } => {
+                context.insert("from", &q(from));
+                context.insert("to", &q(to));
+                context.insert("to_literal", &q(to).replace('\'', "''"));
+                self.template("rename_table", &context)?
+            }
+            Action::CreateCompatView { view, table } => format!(
+                "CREATE OR REPLACE VIEW {} AS {};",
+                q(view),
+                super::view_query(Dialect::Postgres, table)
+            ),
+            Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
             Action::Raw { sql } => terminate(sql),
         };
         out.chunks.push(chunk);

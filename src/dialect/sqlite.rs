@@ -9,6 +9,7 @@
 use sea_query::{Index as SqIndex, SqliteQueryBuilder, Table as SqTable};
 use tera::Context;
 
+use super::default_sql;
 use super::{
     column_def, create_table, iden, index_statement, quote, terminate, Physical, Rendered,
     Renderer, Unsupported,
@@ -54,6 +55,14 @@ impl<'a> Sqlite<'a> {
             .filter(|c| before.column(&c.name).is_some())
             .map(|c| q(&c.name))
             .collect();
+        // SQLite refuses to drop or rename a table that a view reads: the views that keep
+        // an old name go first and come back after the swap.
+        let views: Vec<&Action> = physical.views_of(&after.name).collect();
+        for view in &views {
+            if let Action::CreateCompatView { view, .. } = view {
+                out.chunks.push(format!("DROP VIEW IF EXISTS {};", q(view)));
+            }
+        }
         let mut context = Context::new();
         context.insert("why", why);
         context.insert("table", &q(&after.name));
@@ -66,6 +75,11 @@ impl<'a> Sqlite<'a> {
         for index in physical.indexes_of(&after.name) {
             if index.columns.iter().all(present) {
                 out.chunks.push(index_sql(index));
+            }
+        }
+        for view in views {
+            if let Err(u) = self.render(view, physical, out)? {
+                return Ok(Err(u));
             }
         }
         for trigger in physical.triggers_of(&after.name) {
@@ -323,6 +337,60 @@ impl Renderer for Sqlite<'_> {
                     .if_exists()
                     .to_string(SqliteQueryBuilder),
             ),
+            Action::RenameTable { from, to } => {
+                format!("ALTER TABLE {} RENAME TO {};", q(from), q(to))
+            }
+            Action::CreateCompatView { view, table } => {
+                if table.primary_key.is_empty() {
+                    return Ok(Err(Unsupported(format!(
+                        "the view that keeps the old name {view} writable needs a primary key \
+                         on {}",
+                        table.name
+                    ))));
+                }
+                let (columns, values): (Vec<String>, Vec<String>) = table
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        // A view passes NULL for a column the writer left out: put the
+                        // table's default back in its place.
+                        let value = match &c.default {
+                            Some(d) => format!(
+                                "COALESCE(NEW.{}, {})",
+                                q(&c.name),
+                                match d {
+                                    Default::Literal(_) => default_sql(Dialect::Sqlite, d),
+                                    Default::Sql(sql) => format!("({sql})"),
+                                }
+                            ),
+                            None => format!("NEW.{}", q(&c.name)),
+                        };
+                        (q(&c.name), value)
+                    })
+                    .unzip();
+                let assignments: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| format!("{0} = NEW.{0}", q(&c.name)))
+                    .collect();
+                let key: Vec<String> = table
+                    .primary_key
+                    .iter()
+                    .map(|c| format!("{0} = OLD.{0}", q(c)))
+                    .collect();
+                context.insert("view", &q(view));
+                context.insert("table", &q(&table.name));
+                context.insert("query", &super::view_query(Dialect::Sqlite, table));
+                context.insert("columns", &columns.join(", "));
+                context.insert("values", &values.join(", "));
+                context.insert("assignments", &assignments.join(", "));
+                context.insert("key", &key.join(" AND "));
+                context.insert("insert_trigger", &q(&format!("tandem_view_{view}_ins")));
+                context.insert("update_trigger", &q(&format!("tandem_view_{view}_upd")));
+                context.insert("delete_trigger", &q(&format!("tandem_view_{view}_del")));
+                self.template("compat_view", &context)?
+            }
+            Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
             Action::Raw { sql } => terminate(sql),
         };
         out.chunks.push(chunk);

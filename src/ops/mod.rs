@@ -12,6 +12,7 @@ mod drop_column;
 mod drop_index;
 mod drop_table;
 mod rename_column;
+mod rename_table;
 mod sql;
 
 use std::fmt::Debug;
@@ -192,6 +193,7 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("add_column", add_column::parse),
     ("drop_column", drop_column::parse),
     ("rename_column", rename_column::parse),
+    ("rename_table", rename_table::parse),
     ("create_index", create_index::parse),
     ("drop_index", drop_index::parse),
     ("sql", sql::parse),

@@ -1,0 +1,131 @@
+//! `rename_table`: R's code uses the new name, R-1's the old one. Expand renames the
+//! table and leaves a view under the old name, through which R-1 reads and writes as
+//! before; contract(R + gap) drops the view once no running code uses the old name.
+
+use super::{OpContext, Operation, Removal, Step, Timing};
+use crate::action::Action;
+use crate::diag::{Diag, Result};
+use crate::parse::schema::check_identifier;
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct RenameTable {
+    from: Located<String>,
+    to: Located<String>,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let from = fields.str(&["table", "from", "old_name"], "the table's current name")?;
+    let to = fields.str(&["to", "new_name"], "the table's new name")?;
+    check_identifier(fields.file, &to.value, to.location.span.clone(), "table")?;
+    Ok(Box::new(RenameTable { from, to }))
+}
+
+impl Operation for RenameTable {
+    fn kind(&self) -> &'static str {
+        "rename_table"
+    }
+
+    fn describe(&self) -> String {
+        format!("rename table {} to {}", self.from.value, self.to.value)
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let before = cx.table(&self.from)?.clone();
+        let (from, to) = (self.from.value.clone(), self.to.value.clone());
+        if cx.schema.table(&to).is_some() || cx.schema.is_physically_present(&to, None, cx.release)
+        {
+            return Err(Diag::input(format!("table `{to}` already exists"))
+                .at(self.to.location.clone())
+                .label("name taken")
+                .help("choose another name")
+                .into());
+        }
+
+        let mut renamed = before.clone();
+        renamed.name = to.clone();
+        cx.schema.tables.shift_remove(&from);
+        cx.schema.tables.insert(to.clone(), renamed.clone());
+        for index in cx.schema.indexes.values_mut() {
+            if index.table == from {
+                index.table = to.clone();
+            }
+        }
+        cx.retire(&from, None);
+
+        Ok(vec![
+            Step::new(
+                Timing::Expand,
+                format!(
+                    "{}, keeping {from} as a view for the previous release",
+                    self.describe()
+                ),
+                vec![
+                    Action::RenameTable {
+                        from: from.clone(),
+                        to: to.clone(),
+                    },
+                    Action::CreateCompatView {
+                        view: from.clone(),
+                        table: renamed,
+                    },
+                ],
+            ),
+            Step::new(
+                Timing::Later(Removal::new(
+                    "removal",
+                    "remove it",
+                    format!("the old table name {from}"),
+                )),
+                format!("drop the view {from} that kept the old name of {to}"),
+                vec![Action::DropCompatView {
+                    view: from,
+                    table: to,
+                }],
+            ),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::action::Action;
+
+    #[test]
+    fn renames_in_expand_and_drops_the_old_name_later() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:removal"]);
+        assert!(matches!(
+            steps[0].actions[1],
+            Action::CreateCompatView { .. }
+        ));
+        assert!(s.table("users").is_none());
+        assert_eq!(s.table("accounts").unwrap().column_names()[0], "id");
+        assert!(s.indexes.values().all(|i| i.table == "accounts"));
+        assert!(s.is_physically_present("users", None, 2));
+    }
+
+    #[test]
+    fn the_new_name_must_be_free() {
+        let mut s = schema(USERS);
+        apply(&mut s, "type = \"drop_table\"\ntable = \"users\"").ok();
+        let mut s2 = schema(USERS);
+        let err = apply(
+            &mut s2,
+            "type = \"rename_table\"\ntable = \"users\"\nto = \"users\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("already exists"), "{}", err.render());
+    }
+}
