@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Column, Index, Table};
+use crate::model::{Column, Constraint, Index, Table};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -69,6 +69,16 @@ pub enum Action {
     },
     DropIndex {
         index: Index,
+    },
+    /// Add a constraint without a long lock where the dialect can: existing rows are
+    /// checked after it is in place, while writes go on.
+    AddConstraint {
+        table: String,
+        constraint: Constraint,
+    },
+    DropConstraint {
+        table: String,
+        constraint: Constraint,
     },
     /// Give a table its new name.
     RenameTable {

@@ -64,9 +64,10 @@ pub enum Command {
     /// Scaffold a change file, e.g. `tandem new drop-column users.legacy_email --release 1.4.0`.
     New {
         /// Op type: create-table, drop-table, rename-table, add-column, drop-column,
-        /// rename-column, create-index, drop-index, sql.
+        /// rename-column, alter-column, create-index, drop-index, add-foreign-key,
+        /// add-unique, add-check, drop-constraint, sql.
         op: String,
-        /// TABLE, TABLE.COLUMN, or the index name for drop-index.
+        /// TABLE, TABLE.COLUMN, or the name for drop-index and drop-constraint.
         target: String,
         /// The release whose code adopts the change.
         #[arg(long)]
@@ -77,9 +78,15 @@ pub enum Command {
         /// Column type, for add-column (default text).
         #[arg(long = "type")]
         column_type: Option<String>,
-        /// Columns, for create-index (comma-separated).
+        /// Columns, for create-index and add-unique (comma-separated).
         #[arg(long, value_delimiter = ',')]
         columns: Vec<String>,
+        /// The referenced table, for add-foreign-key: TABLE or TABLE(COLUMN, ...).
+        #[arg(long)]
+        references: Option<String>,
+        /// The boolean SQL expression, for add-check.
+        #[arg(long)]
+        check: Option<String>,
         #[arg(long)]
         summary: Option<String>,
     },
@@ -182,6 +189,8 @@ pub fn run(cli: &Cli) -> Result<u8> {
             to,
             column_type,
             columns,
+            references,
+            check,
             summary,
         } => {
             let config = Config::load(root)?;
@@ -196,6 +205,8 @@ pub fn run(cli: &Cli) -> Result<u8> {
                     to: to.clone(),
                     column_type: column_type.clone(),
                     columns: columns.clone(),
+                    references: references.clone(),
+                    check: check.clone(),
                     summary: summary.clone(),
                 },
             )?;

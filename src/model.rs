@@ -208,6 +208,62 @@ pub struct Table {
     pub name: String,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
+    /// Named constraints, in the order they were added.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<Constraint>,
+}
+
+/// A named table constraint. Part of the table, so that a dialect which rebuilds the
+/// table (SQLite) writes it again, and probes know which values a foreign key accepts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Constraint {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: ConstraintKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConstraintKind {
+    /// A boolean SQL expression over the row, as the user wrote it.
+    Check {
+        expr: String,
+    },
+    Unique {
+        columns: Vec<String>,
+    },
+    ForeignKey {
+        columns: Vec<String>,
+        references: String,
+        referenced_columns: Vec<String>,
+        /// `cascade`, `set null`, `restrict` or `no action`, as SQL words.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        on_delete: Option<String>,
+    },
+}
+
+impl Constraint {
+    /// Whether the constraint uses the table's column `column`: names it, or, for a
+    /// check, mentions it as a word of its expression.
+    pub fn uses(&self, column: &str) -> bool {
+        match &self.kind {
+            ConstraintKind::Check { expr } => expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|word| word.eq_ignore_ascii_case(column)),
+            ConstraintKind::Unique { columns } | ConstraintKind::ForeignKey { columns, .. } => {
+                columns.iter().any(|c| c == column)
+            }
+        }
+    }
+
+    /// "check", "unique constraint", "foreign key".
+    pub fn noun(&self) -> &'static str {
+        match &self.kind {
+            ConstraintKind::Check { .. } => "check",
+            ConstraintKind::Unique { .. } => "unique constraint",
+            ConstraintKind::ForeignKey { .. } => "foreign key",
+        }
+    }
 }
 
 impl Table {
@@ -221,6 +277,10 @@ impl Table {
 
     pub fn column_names(&self) -> Vec<&str> {
         self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    pub fn constraint(&self, name: &str) -> Option<&Constraint> {
+        self.constraints.iter().find(|c| c.name == name)
     }
 }
 
@@ -276,6 +336,41 @@ impl Schema {
         };
         until((table.to_string(), None))
             || column.is_some_and(|c| until((table.to_string(), Some(c.to_string()))))
+    }
+
+    /// The constraint named `name` on any table, with its table.
+    pub fn constraint(&self, name: &str) -> Option<(&Table, &Constraint)> {
+        self.tables
+            .values()
+            .find_map(|t| t.constraint(name).map(|c| (t, c)))
+    }
+
+    /// Constraints of any table whose columns include `table.column`, or whose foreign
+    /// key points at it (`column` None: at any column of `table`).
+    pub fn constraints_using<'a>(
+        &'a self,
+        table: &'a str,
+        column: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a Table, &'a Constraint)> + 'a {
+        let names = move |cols: &[String]| column.is_none_or(|c| cols.iter().any(|x| x == c));
+        self.tables.values().flat_map(move |t| {
+            t.constraints
+                .iter()
+                .filter(move |k| {
+                    let own = t.name == table && column.is_some_and(|c| k.uses(c));
+                    let referenced = match &k.kind {
+                        ConstraintKind::ForeignKey {
+                            references,
+                            referenced_columns,
+                            ..
+                        } => references == table && names(referenced_columns),
+                        _ => false,
+                    };
+                    // A table's own foreign key to itself goes with it.
+                    own || (referenced && (column.is_some() || t.name != table))
+                })
+                .map(move |k| (t, k))
+        })
     }
 
     /// Indexes of a table, in creation order.

@@ -80,6 +80,8 @@ pub struct NewChange {
     pub to: Option<String>,
     pub column_type: Option<String>,
     pub columns: Vec<String>,
+    pub references: Option<String>,
+    pub check: Option<String>,
     pub summary: Option<String>,
 }
 
@@ -111,6 +113,27 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
     }
     if (op == "rename_column" || op == "rename_table") && args.to.is_none() {
         return Err(Diag::input(format!("`tandem new {}` needs --to NEW_NAME", args.op)).into());
+    }
+    if op == "add_foreign_key" && args.references.is_none() {
+        return Err(Diag::input(format!(
+            "`tandem new {}` needs --references TABLE (or TABLE(COLUMN))",
+            args.op
+        ))
+        .help(format!(
+            "e.g. tandem new {} orders.user_id --references users --release {}",
+            args.op, args.release
+        ))
+        .into());
+    }
+    if op == "add_check" && args.check.is_none() {
+        return Err(
+            Diag::input(format!("`tandem new {}` needs --check EXPRESSION", args.op))
+                .help(format!(
+                    "e.g. tandem new {} orders --check \"quantity > 0\" --release {}",
+                    args.op, args.release
+                ))
+                .into(),
+        );
     }
     let mut number = 1;
     for path in change_files(&config.changes_dir)? {
@@ -149,7 +172,13 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
     context.insert("column_type", args.column_type.as_deref().unwrap_or("text"));
     context.insert("to", &args.to.clone().unwrap_or_default());
     context.insert("columns", &columns);
-    context.insert("name", &args.target);
+    context.insert("name", &column.clone().unwrap_or(args.target.clone()));
+    context.insert("references", &args.references.clone().unwrap_or_default());
+    // A TOML string, quoted and escaped by the TOML writer.
+    context.insert(
+        "check",
+        &toml::Value::String(args.check.clone().unwrap_or_default()).to_string(),
+    );
     let text = templates.render("change.toml.tera", &context)?;
     // The scaffold must itself be a valid change file.
     parse_change(&SourceFile::new(display.clone(), text.clone()))?;

@@ -43,8 +43,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/mysql/sync_trigger.sql.tera"),
     ),
     (
+        "mysql/add_foreign_key.sql.tera",
+        include_str!("../templates/mysql/add_foreign_key.sql.tera"),
+    ),
+    (
+        "postgres/add_constraint.sql.tera",
+        include_str!("../templates/postgres/add_constraint.sql.tera"),
+    ),
+    (
         "postgres/rename_table.sql.tera",
         include_str!("../templates/postgres/rename_table.sql.tera"),
+    ),
+    (
+        "sqlite/check_foreign_key.sql.tera",
+        include_str!("../templates/sqlite/check_foreign_key.sql.tera"),
     ),
     (
         "sqlite/compat_view.sql.tera",

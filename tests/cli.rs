@@ -731,6 +731,22 @@ fn every_op_type_scaffolds_a_change_that_plans() {
                     .code(0);
                 vec!["users_email_idx"]
             }
+            "add_unique" => vec!["users", "--columns", "email"],
+            "add_foreign_key" => {
+                tandem(dir.path())
+                    .args(["new", "add-unique", "users.email", "--release", "1.0.0"])
+                    .assert()
+                    .code(0);
+                vec!["users.legacy_email", "--references", "users(email)"]
+            }
+            "add_check" => vec!["users", "--check", r#"email LIKE '%@%' AND email <> "\""#],
+            "drop_constraint" => {
+                tandem(dir.path())
+                    .args(["new", "add-unique", "users.email", "--release", "1.0.0"])
+                    .assert()
+                    .code(0);
+                vec!["users.users_email_key"]
+            }
             "sql" => vec!["users"],
             other => panic!("no scaffold arguments for op type {other}: add them here"),
         };

@@ -90,6 +90,18 @@ fn change(file: &str, release: &str, op: &str) -> (String, String) {
     )
 }
 
+const ORDERS: &str = "type = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" }, quantity = { type = \"integer\", default = 1 }, code = { type = \"varchar(32)\", nullable = true } }";
+
+/// Cases MySQL refuses at plan time (no online recipe): Postgres and SQLite only.
+fn check_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
+    vec![("check_added_then_dropped", vec![
+        change("0001_orders.toml", "1.0.0", ORDERS),
+        change("0002_check.toml", "1.1.0", "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_quantity_positive\"\ncheck = \"quantity > 0\""),
+        change("0003_relax.toml", "1.2.0", "type = \"drop_constraint\"\ntable = \"orders\"\nname = \"orders_quantity_positive\""),
+        next("0004_next.toml", "1.3.0"),
+    ])]
+}
+
 /// Every case: a name and its change files.
 fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     vec![
@@ -138,6 +150,12 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_score_idx\""),
             next("0003_next.toml", "1.2.0"),
         ]),
+        ("foreign_key_and_unique_added_then_dropped", vec![
+            change("0001_orders.toml", "1.0.0", ORDERS),
+            change("0002_keys.toml", "1.1.0", "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"cascade\"\n\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"code\"]"),
+            change("0003_relax.toml", "1.2.0", "type = \"drop_constraint\"\nname = \"orders_user_id_fkey\"\n\n[[op]]\ntype = \"drop_constraint\"\ntable = \"orders\"\nname = \"orders_code_key\""),
+            next("0004_next.toml", "1.3.0"),
+        ]),
         ("sql_destructive", with_later_releases(
             "type = \"sql\"\nexpand = \"CREATE TABLE audit (id bigint)\"\ncontract = \"DROP TABLE audit\"\ndestructive = true",
         )),
@@ -153,7 +171,11 @@ fn as_refs(files: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// The snapshots of every case in `dialect`.
 fn snapshots(dialect: &str) {
-    for (name, files) in cases() {
+    let mut all = cases();
+    if dialect != "mysql" {
+        all.extend(check_cases());
+    }
+    for (name, files) in all {
         let text = generate(dialect, &as_refs(&files));
         insta::assert_snapshot!(format!("{dialect}__{name}"), text);
     }
@@ -164,7 +186,11 @@ fn rehearsed(server: Server) {
     let Some(url) = server.url() else {
         return;
     };
-    for (name, files) in cases() {
+    let mut all = cases();
+    if server.dialect() != "mysql" {
+        all.extend(check_cases());
+    }
+    for (name, files) in all {
         let dir = project(server.dialect(), &as_refs(&files));
         let out = common::tandem(dir.path())
             .args(["verify", "--database-url", &url])
@@ -207,4 +233,21 @@ fn every_case_passes_verify_on_sqlite() {
 #[test]
 fn every_case_passes_verify_on_mariadb() {
     rehearsed(Server::Mysql);
+}
+
+#[test]
+fn mysql_refuses_a_check_at_plan_time_naming_the_change_op_and_dialect() {
+    let (_, files) = check_cases().remove(0);
+    let dir = common::project_files("mysql", SCHEMA, &as_refs(&files));
+    let out = common::tandem(dir.path()).arg("plan").output().unwrap();
+    let err = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for needle in [
+        "changes/0002_check.toml",
+        "add_check op",
+        "dialect: mysql",
+        "copying the table",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
 }

@@ -402,3 +402,93 @@ fn a_refused_plan_is_not_applied() {
         ));
     assert!(!dir.path().join("app.db").exists());
 }
+
+/// A foreign key added over a row that points nowhere fails its file with the key named;
+/// once the row is fixed the same file runs again from the top and succeeds.
+fn an_orphan_row_fails_the_foreign_key_until_it_is_fixed(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let orders = "release = \"1.4.0\"\n[[op]]\ntype = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" } }\n";
+    let key = "release = \"1.5.0\"\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\n";
+    let dir = users_project(
+        server.dialect(),
+        &[("0001_orders.toml", orders), ("0002_key.toml", key)],
+    );
+    let url = common::database_url(server, &scratch, dir.path());
+    migrate(dir.path(), "1.4.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script("INSERT INTO orders (id, user_id) VALUES (1, 42)")
+        .unwrap();
+
+    migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .code(2)
+        .stderr(contains("orders_user_id_fkey"));
+
+    db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (42, 'a@x', 'a@x')")
+        .unwrap();
+    migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success()
+        .stdout(contains("applied 1.5.0/"));
+    // In force from now on: a row that points nowhere is refused (SQLite enforces keys
+    // only on connections that ask for it).
+    if server != Server::Sqlite {
+        let err = db
+            .run_script("INSERT INTO orders (id, user_id) VALUES (2, 7)")
+            .unwrap_err();
+        assert!(err.0.to_lowercase().contains("foreign key"), "{err}");
+    }
+}
+
+#[test]
+fn an_orphan_row_fails_the_foreign_key_on_postgres() {
+    an_orphan_row_fails_the_foreign_key_until_it_is_fixed(Server::Postgres);
+}
+
+#[test]
+fn an_orphan_row_fails_the_foreign_key_on_mariadb() {
+    an_orphan_row_fails_the_foreign_key_until_it_is_fixed(Server::Mysql);
+}
+
+#[test]
+fn an_orphan_row_fails_the_foreign_key_on_sqlite() {
+    an_orphan_row_fails_the_foreign_key_until_it_is_fixed(Server::Sqlite);
+}
+
+/// SQLite rebuilds a table to relax a column; the rows of a table whose foreign key
+/// cascades from it must survive the rebuild's DROP TABLE.
+#[test]
+fn a_sqlite_rebuild_of_a_referenced_table_keeps_the_rows_that_point_at_it() {
+    let orders = "release = \"1.4.0\"\n[[op]]\ntype = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" } }\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_delete = \"cascade\"\n";
+    let relax = "release = \"1.5.0\"\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n";
+    let dir = users_project(
+        "sqlite",
+        &[("0001_orders.toml", orders), ("0002_relax.toml", relax)],
+    );
+    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    let target = Target::parse("sqlite://app.db", dir.path()).unwrap();
+    let mut db = Database::connect(&target).unwrap();
+    db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'a@x'); INSERT INTO orders (id, user_id) VALUES (10, 1);")
+        .unwrap();
+    let expand = fs::read_dir(dir.path().join("migrations/1.5.0"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(
+        expand.contains("DROP TABLE \"users\""),
+        "a rebuild: {expand}"
+    );
+
+    migrate(dir.path(), "1.5.0", "expand").assert().success();
+    assert_eq!(
+        db.query_text("SELECT COUNT(*) FROM orders").unwrap(),
+        vec![vec![Some("1".into())]]
+    );
+}

@@ -153,11 +153,20 @@ pub enum Database {
     Mysql(Box<mysql::Conn>),
 }
 
+/// A SQLite connection for schema changes. Foreign keys off, as SQLite's table-rebuild
+/// procedure requires: with them on (the bundled library's default), dropping a
+/// referenced table deletes its rows first and cascades into the tables that point at
+/// it. The pragma does nothing inside a transaction, so it is set before any.
+fn sqlite(conn: rusqlite::Connection) -> Result<Database, DbError> {
+    db!(conn.execute_batch("PRAGMA foreign_keys = OFF;"))?;
+    Ok(Database::Sqlite(conn))
+}
+
 impl Database {
     pub fn connect(target: &Target) -> Result<Database, DbError> {
         Ok(match target {
-            Target::SqliteFile(path) => Database::Sqlite(db!(rusqlite::Connection::open(path))?),
-            Target::SqliteMemory => Database::Sqlite(db!(rusqlite::Connection::open_in_memory())?),
+            Target::SqliteFile(path) => sqlite(db!(rusqlite::Connection::open(path))?)?,
+            Target::SqliteMemory => sqlite(db!(rusqlite::Connection::open_in_memory())?)?,
             Target::Postgres(url) => {
                 let mut config: postgres::Config = db!(url.parse())?;
                 config.connect_timeout(std::time::Duration::from_secs(10));

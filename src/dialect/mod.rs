@@ -9,14 +9,17 @@ pub mod sqlite;
 pub use physical::Physical;
 
 use sea_query::{
-    Alias, ColumnDef, Expr, Index as SqIndex, IndexCreateStatement, MysqlQueryBuilder,
-    PostgresQueryBuilder, SqliteQueryBuilder, Table as SqTable, TableCreateStatement,
+    Alias, ColumnDef, Expr, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement,
+    Index as SqIndex, IndexCreateStatement, MysqlQueryBuilder, PostgresQueryBuilder,
+    SqliteQueryBuilder, Table as SqTable, TableCreateStatement,
 };
 
 use crate::action::Action;
 use crate::config::{Config, Dialect};
 use crate::diag::Result;
-use crate::model::{Column, ColumnType, Default, Index, Literal, Table};
+use crate::model::{
+    Column, ColumnType, Constraint, ConstraintKind, Default, Index, Literal, Table,
+};
 use crate::templates::Templates;
 
 /// SQL for one migration file's body.
@@ -215,7 +218,9 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     def
 }
 
-/// `CREATE TABLE IF NOT EXISTS` through sea-query.
+/// `CREATE TABLE IF NOT EXISTS` through sea-query, with the table's checks and foreign
+/// keys. Unique constraints are written inline in Postgres and MySQL; SQLite keeps them
+/// as unique indexes (see [`unique_indexes`]), which it can drop without a rebuild.
 pub fn create_table(dialect: Dialect, table: &Table) -> String {
     let mut stmt: TableCreateStatement = SqTable::create();
     stmt.table(iden(&table.name)).if_not_exists();
@@ -229,11 +234,112 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         }
         stmt.primary_key(&mut pk);
     }
-    build_schema(dialect, |b| match b {
+    let mut uniques = Vec::new();
+    for constraint in &table.constraints {
+        match &constraint.kind {
+            ConstraintKind::Check { expr } => {
+                stmt.check((iden(&constraint.name), Expr::cust(format!("({expr})"))));
+            }
+            ConstraintKind::ForeignKey { .. } => {
+                stmt.foreign_key(&mut foreign_key(&table.name, constraint));
+            }
+            ConstraintKind::Unique { columns } => uniques.push((&constraint.name, columns)),
+        }
+    }
+    let sql = build_schema(dialect, |b| match b {
         Builder::Pg => stmt.to_string(PostgresQueryBuilder),
         Builder::My => stmt.to_string(MysqlQueryBuilder),
         Builder::Lite => stmt.to_string(SqliteQueryBuilder),
+    });
+    if uniques.is_empty() || dialect == Dialect::Sqlite {
+        return sql;
+    }
+    // sea-query writes table-level UNIQUE only for MySQL: spliced in before the closing
+    // parenthesis of the column list, the same way for both servers.
+    let inline: Vec<String> = uniques
+        .iter()
+        .map(|(name, columns)| {
+            format!(
+                ", CONSTRAINT {} UNIQUE ({})",
+                quote(dialect, name),
+                quoted_list(dialect, columns)
+            )
+        })
+        .collect();
+    match sql.rfind(')') {
+        Some(end) => format!(
+            "{}{} {}",
+            sql[..end].trim_end(),
+            inline.concat(),
+            &sql[end..]
+        ),
+        None => sql,
+    }
+}
+
+/// The unique constraints of `table` as the indexes SQLite keeps them as.
+pub fn unique_indexes(table: &Table) -> impl Iterator<Item = Index> + '_ {
+    table.constraints.iter().filter_map(|c| match &c.kind {
+        ConstraintKind::Unique { columns } => Some(unique_index(&table.name, c, columns)),
+        _ => None,
     })
+}
+
+/// The index that backs a unique constraint.
+pub fn unique_index(table: &str, constraint: &Constraint, columns: &[String]) -> Index {
+    Index {
+        name: constraint.name.clone(),
+        table: table.to_string(),
+        columns: columns.to_vec(),
+        unique: true,
+    }
+}
+
+/// A foreign key of `table` through sea-query (not for SQLite outside CREATE TABLE:
+/// sea-query refuses that).
+pub fn foreign_key(table: &str, constraint: &Constraint) -> ForeignKeyCreateStatement {
+    let mut fk = ForeignKey::create();
+    fk.name(constraint.name.as_str()).from_tbl(iden(table));
+    if let ConstraintKind::ForeignKey {
+        columns,
+        references,
+        referenced_columns,
+        on_delete,
+    } = &constraint.kind
+    {
+        fk.to_tbl(iden(references));
+        for c in columns {
+            fk.from_col(iden(c));
+        }
+        for c in referenced_columns {
+            fk.to_col(iden(c));
+        }
+        match on_delete.as_deref() {
+            Some("cascade") => {
+                fk.on_delete(ForeignKeyAction::Cascade);
+            }
+            Some("set null") => {
+                fk.on_delete(ForeignKeyAction::SetNull);
+            }
+            Some("restrict") => {
+                fk.on_delete(ForeignKeyAction::Restrict);
+            }
+            Some("no action") => {
+                fk.on_delete(ForeignKeyAction::NoAction);
+            }
+            _ => {}
+        }
+    }
+    fk
+}
+
+/// `"a", "b"` in the dialect's quotes.
+pub fn quoted_list(dialect: Dialect, names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| quote(dialect, n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An index statement through sea-query.

@@ -9,13 +9,13 @@ use sea_query::{MysqlQueryBuilder, Table as SqTable};
 use tera::Context;
 
 use super::{
-    create_table, default_sql, iden, quote, terminate, type_name, Physical, Rendered, Renderer,
-    Unsupported,
+    create_table, default_sql, iden, quote, quoted_list, terminate, type_name, unique_index,
+    Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
 use crate::diag::Result;
-use crate::model::{Column, ColumnType, Default};
+use crate::model::{Column, ColumnType, ConstraintKind, Default, Index};
 use crate::templates::Templates;
 
 /// MySQL's limit on identifier length.
@@ -173,6 +173,32 @@ pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
     out
 }
 
+/// An index built in place while writes go on; refused on a column MySQL indexes only
+/// with a prefix.
+fn create_index(index: &Index, physical: &Physical) -> std::result::Result<String, Unsupported> {
+    if let Some(t) = physical.table(&index.table) {
+        if let Some(c) = index
+            .columns
+            .iter()
+            .filter_map(|c| t.column(c))
+            .find(|c| needs_prefix(&c.ty))
+        {
+            return Err(Unsupported(format!(
+                "MySQL indexes a {} column ({}.{}) only with a prefix length; \
+                 make it varchar(n), or create the index in a `sql` op",
+                c.ty, index.table, c.name
+            )));
+        }
+    }
+    Ok(format!(
+        "CREATE {}INDEX IF NOT EXISTS {} ON {} ({}) ALGORITHM=INPLACE LOCK=NONE;",
+        if index.unique { "UNIQUE " } else { "" },
+        q(&index.name),
+        q(&index.table),
+        quoted_list(Dialect::Mysql, &index.columns)
+    ))
+}
+
 impl Renderer for Mysql<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
@@ -313,34 +339,10 @@ impl Renderer for Mysql<'_> {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
-            Action::CreateIndex { index } => {
-                if let Some(t) = physical.table(&index.table) {
-                    if let Some(c) = index
-                        .columns
-                        .iter()
-                        .filter_map(|c| t.column(c))
-                        .find(|c| needs_prefix(&c.ty))
-                    {
-                        return Ok(Err(Unsupported(format!(
-                            "MySQL indexes a {} column ({}.{}) only with a prefix length; \
-                             make it varchar(n), or create the index in a `sql` op",
-                            c.ty, index.table, c.name
-                        ))));
-                    }
-                }
-                format!(
-                    "CREATE {}INDEX IF NOT EXISTS {} ON {} ({}) ALGORITHM=INPLACE LOCK=NONE;",
-                    if index.unique { "UNIQUE " } else { "" },
-                    q(&index.name),
-                    q(&index.table),
-                    index
-                        .columns
-                        .iter()
-                        .map(|c| q(c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }
+            Action::CreateIndex { index } => match create_index(index, physical) {
+                Ok(sql) => sql,
+                Err(u) => return Ok(Err(u)),
+            },
             Action::DropIndex { index } => format!(
                 "ALTER TABLE {} DROP INDEX IF EXISTS {}, ALGORITHM=INPLACE, LOCK=NONE;",
                 q(&index.table),
@@ -356,6 +358,90 @@ impl Renderer for Mysql<'_> {
                 super::view_query(Dialect::Mysql, table)
             ),
             Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
+            Action::AddConstraint { table, constraint } => match &constraint.kind {
+                ConstraintKind::Unique { columns } => {
+                    match create_index(&unique_index(table, constraint, columns), physical) {
+                        Ok(sql) => sql,
+                        Err(u) => return Ok(Err(u)),
+                    }
+                }
+                ConstraintKind::Check { .. } => {
+                    return Ok(Err(Unsupported(
+                        "MySQL and MariaDB add a check only by copying the table, which blocks \
+                         writes for the whole copy; add it with a `sql` op in a quiet window"
+                            .into(),
+                    )))
+                }
+                ConstraintKind::ForeignKey {
+                    columns,
+                    references,
+                    referenced_columns,
+                    on_delete,
+                } => {
+                    let pairs = || columns.iter().zip(referenced_columns);
+                    let join: Vec<String> = pairs()
+                        .map(|(c, r)| format!("parent.{} = child.{}", q(r), q(c)))
+                        .collect();
+                    let present: Vec<String> = columns
+                        .iter()
+                        .map(|c| format!("child.{} IS NOT NULL", q(c)))
+                        .collect();
+                    let first = &referenced_columns[0];
+                    context.insert("table", &q(table));
+                    context.insert("constraint", &q(&constraint.name));
+                    context.insert("columns", &quoted_list(Dialect::Mysql, columns));
+                    context.insert("references", &q(references));
+                    context.insert(
+                        "referenced_columns",
+                        &quoted_list(Dialect::Mysql, referenced_columns),
+                    );
+                    context.insert(
+                        "on_delete",
+                        &on_delete
+                            .as_ref()
+                            .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
+                            .unwrap_or_default(),
+                    );
+                    context.insert("join", &join.join(" AND "));
+                    context.insert("present", &present.join(" AND "));
+                    context.insert("missing", &format!("parent.{} IS NULL", q(first)));
+                    context.insert(
+                        "message",
+                        &format!(
+                            "{}: rows of {table} reference missing rows of {references}",
+                            constraint.name
+                        )
+                        .chars()
+                        .take(120)
+                        .collect::<String>(),
+                    );
+                    context.insert(
+                        "procedure",
+                        &q(&fit(format!("tandem_check_{}", constraint.name))),
+                    );
+                    self.template("add_foreign_key", &context)?
+                }
+            },
+            Action::DropConstraint { table, constraint } => match &constraint.kind {
+                // The index MySQL made for the key goes with it (a no-op when the key
+                // used an index of its own).
+                ConstraintKind::ForeignKey { .. } => format!(
+                    "ALTER TABLE {t} DROP FOREIGN KEY IF EXISTS {c}, ALGORITHM=INPLACE, LOCK=NONE;\n\n\
+                     ALTER TABLE {t} DROP INDEX IF EXISTS {c}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    t = q(table),
+                    c = q(&constraint.name)
+                ),
+                ConstraintKind::Unique { .. } => format!(
+                    "ALTER TABLE {} DROP INDEX IF EXISTS {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    q(&constraint.name)
+                ),
+                ConstraintKind::Check { .. } => format!(
+                    "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}, ALGORITHM=INSTANT;",
+                    q(table),
+                    q(&constraint.name)
+                ),
+            },
             Action::Raw { sql } => terminate(sql),
         };
         out.chunks.push(chunk);

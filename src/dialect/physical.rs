@@ -7,7 +7,7 @@
 use indexmap::IndexMap;
 
 use crate::action::Action;
-use crate::model::{Column, Index, Table};
+use crate::model::{Column, ConstraintKind, Index, Table};
 
 #[derive(Debug, Clone, Default)]
 pub struct Physical {
@@ -32,6 +32,17 @@ fn trigger_name(action: &Action) -> Option<&str> {
     match action {
         Action::FillTrigger { trigger, .. } | Action::SyncTrigger { trigger, .. } => Some(trigger),
         _ => None,
+    }
+}
+
+/// Points the foreign keys of `table` that reference `from` at `to`.
+pub fn rename_references(table: &mut Table, from: &str, to: &str) {
+    for constraint in &mut table.constraints {
+        if let ConstraintKind::ForeignKey { references, .. } = &mut constraint.kind {
+            if references == from {
+                *references = to.to_string();
+            }
+        }
     }
 }
 
@@ -146,6 +157,10 @@ impl Physical {
                         }
                     }
                     self.tables.insert(to.clone(), t);
+                    // Foreign keys follow the table they reference.
+                    for other in self.tables.values_mut() {
+                        rename_references(&mut other.table, from, to);
+                    }
                 }
             }
             Action::CreateCompatView { view, table } => {
@@ -157,6 +172,17 @@ impl Physical {
             Action::DropCompatView { view, table } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.views.retain(|a| !is_view(a, view));
+                }
+            }
+            Action::AddConstraint { table, constraint } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.table.constraints.retain(|c| c.name != constraint.name);
+                    t.table.constraints.push(constraint.clone());
+                }
+            }
+            Action::DropConstraint { table, constraint } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.table.constraints.retain(|c| c.name != constraint.name);
                 }
             }
             Action::Backfill { .. } | Action::Raw { .. } => {}

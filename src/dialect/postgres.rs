@@ -6,12 +6,13 @@ use sea_query::{Index as SqIndex, PostgresQueryBuilder, Table as SqTable};
 use tera::Context;
 
 use super::{
-    column_def, create_table, iden, index_statement, quote, terminate, Physical, Rendered,
-    Renderer, Unsupported,
+    column_def, create_table, foreign_key, iden, index_statement, quote, terminate, unique_index,
+    Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
 use crate::diag::Result;
+use crate::model::{ConstraintKind, Index};
 use crate::templates::Templates;
 
 pub struct Postgres<'a> {
@@ -26,6 +27,19 @@ impl<'a> Postgres<'a> {
 
     fn template(&self, name: &str, context: &Context) -> Result<String> {
         super::template(self.templates, Dialect::Postgres, name, context)
+    }
+
+    /// A concurrent build (outside a transaction), recovering from a failed earlier one.
+    fn create_index(&self, index: &Index) -> Result<String> {
+        let create = index_statement(index)
+            .concurrently()
+            .if_not_exists()
+            .to_string(PostgresQueryBuilder);
+        let mut context = Context::new();
+        context.insert("index_name", &index.name);
+        context.insert("index", &q(&index.name));
+        context.insert("create", &create);
+        self.template("create_index", &context)
     }
 }
 
@@ -154,14 +168,7 @@ impl Renderer for Postgres<'_> {
             }
             Action::CreateIndex { index } => {
                 out.no_transaction = true;
-                let create = index_statement(index)
-                    .concurrently()
-                    .if_not_exists()
-                    .to_string(PostgresQueryBuilder);
-                context.insert("index_name", &index.name);
-                context.insert("index", &q(&index.name));
-                context.insert("create", &create);
-                self.template("create_index", &context)?
+                self.create_index(index)?
             }
             Action::DropIndex { index } => {
                 out.no_transaction = true;
@@ -185,6 +192,54 @@ impl Renderer for Postgres<'_> {
                 super::view_query(Dialect::Postgres, table)
             ),
             Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
+            Action::AddConstraint { table, constraint } => {
+                // Each statement in its own transaction: VALIDATE must not hold the lock
+                // that ADD took, and a concurrent index build cannot run inside one.
+                out.no_transaction = true;
+                let (add, validate) = match &constraint.kind {
+                    ConstraintKind::Check { expr } => (
+                        format!(
+                            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({expr}) NOT VALID",
+                            q(table),
+                            q(&constraint.name)
+                        ),
+                        true,
+                    ),
+                    ConstraintKind::ForeignKey { .. } => (
+                        format!(
+                            "{} NOT VALID",
+                            foreign_key(table, constraint).to_string(PostgresQueryBuilder)
+                        ),
+                        true,
+                    ),
+                    ConstraintKind::Unique { columns } => {
+                        // Built concurrently, then attached: the constraint takes the index.
+                        let index = unique_index(table, constraint, columns);
+                        out.chunks.push(self.create_index(&index)?);
+                        (
+                            format!(
+                                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                                q(table),
+                                q(&constraint.name),
+                                q(&constraint.name)
+                            ),
+                            false,
+                        )
+                    }
+                };
+                context.insert("table", &q(table));
+                context.insert("table_literal", &q(table).replace('\'', "''"));
+                context.insert("constraint", &q(&constraint.name));
+                context.insert("name_literal", &constraint.name);
+                context.insert("add", &add);
+                context.insert("validate", &validate);
+                self.template("add_constraint", &context)?
+            }
+            Action::DropConstraint { table, constraint } => format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                q(table),
+                q(&constraint.name)
+            ),
             Action::Raw { sql } => terminate(sql),
         };
         out.chunks.push(chunk);

@@ -17,7 +17,7 @@ use super::{
 use crate::action::{Action, Source};
 use crate::config::Dialect;
 use crate::diag::Result;
-use crate::model::{Column, Default, Table};
+use crate::model::{Column, ConstraintKind, Default, Table};
 use crate::templates::Templates;
 
 pub struct Sqlite<'a> {
@@ -76,6 +76,9 @@ impl<'a> Sqlite<'a> {
             if index.columns.iter().all(present) {
                 out.chunks.push(index_sql(index));
             }
+        }
+        for index in super::unique_indexes(after) {
+            out.chunks.push(index_sql(&index));
         }
         for view in views {
             if let Err(u) = self.render(view, physical, out)? {
@@ -175,7 +178,14 @@ impl Renderer for Sqlite<'_> {
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
         let chunk = match action {
-            Action::CreateTable { table } => terminate(&create_table(Dialect::Sqlite, table)),
+            Action::CreateTable { table } => {
+                let mut sql = terminate(&create_table(Dialect::Sqlite, table));
+                for index in super::unique_indexes(table) {
+                    sql.push_str("\n\n");
+                    sql.push_str(&index_sql(&index));
+                }
+                sql
+            }
             Action::DropTable { table } => terminate(
                 &SqTable::drop()
                     .table(iden(table))
@@ -391,6 +401,67 @@ impl Renderer for Sqlite<'_> {
                 self.template("compat_view", &context)?
             }
             Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
+            Action::AddConstraint { table, constraint } => {
+                if let ConstraintKind::Unique { columns } = &constraint.kind {
+                    index_sql(&super::unique_index(table, constraint, columns))
+                } else {
+                    // Copying the rows into the new table checks them against it; a
+                    // violation fails the file, whose transaction undoes the rebuild.
+                    let Some(mut after) = physical.table(table).cloned() else {
+                        return Ok(Err(unknown(table, None)));
+                    };
+                    after.constraints.retain(|c| c.name != constraint.name);
+                    after.constraints.push(constraint.clone());
+                    let why = format!("add {} {}", constraint.noun(), constraint.name);
+                    if let Err(u) = self.rebuild(&why, physical, &after, out)? {
+                        return Ok(Err(u));
+                    }
+                    if let ConstraintKind::ForeignKey {
+                        columns,
+                        references,
+                        referenced_columns,
+                        ..
+                    } = &constraint.kind
+                    {
+                        let join: Vec<String> = columns
+                            .iter()
+                            .zip(referenced_columns)
+                            .map(|(c, r)| format!("parent.{} = child.{}", q(r), q(c)))
+                            .collect();
+                        let present: Vec<String> = columns
+                            .iter()
+                            .map(|c| format!("child.{} IS NOT NULL", q(c)))
+                            .collect();
+                        context.insert("table", &q(table));
+                        context.insert("references", &q(references));
+                        context.insert("join", &join.join(" AND "));
+                        context.insert("present", &present.join(" AND "));
+                        context.insert(
+                            "missing",
+                            &format!("parent.{} IS NULL", q(&referenced_columns[0])),
+                        );
+                        context.insert(
+                            "check",
+                            &q(&format!("{}_has_no_orphan_rows", constraint.name)),
+                        );
+                        out.chunks
+                            .push(self.template("check_foreign_key", &context)?);
+                    }
+                    return Ok(Ok(()));
+                }
+            }
+            Action::DropConstraint { table, constraint } => {
+                if let ConstraintKind::Unique { .. } = &constraint.kind {
+                    format!("DROP INDEX IF EXISTS {};", q(&constraint.name))
+                } else {
+                    let Some(mut after) = physical.table(table).cloned() else {
+                        return Ok(Err(unknown(table, None)));
+                    };
+                    after.constraints.retain(|c| c.name != constraint.name);
+                    let why = format!("drop {} {}", constraint.noun(), constraint.name);
+                    return self.rebuild(&why, physical, &after, out);
+                }
+            }
             Action::Raw { sql } => terminate(sql),
         };
         out.chunks.push(chunk);

@@ -33,6 +33,12 @@ impl Operation for DropColumn {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let column = cx.column(&self.table, &self.column)?.clone();
+        cx.ensure_no_constraint_uses(
+            &self.table.value,
+            Some(&column.name),
+            &self.column.location,
+            "drop",
+        )?;
         let table = self.table.value.clone();
         let t = cx.table(&self.table)?;
         let primary_key = t.primary_key.clone();

@@ -27,6 +27,7 @@ impl Operation for DropTable {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         cx.table(&self.table)?;
+        cx.ensure_no_constraint_uses(&self.table.value, None, &self.table.location, "drop")?;
         let name = self.table.value.clone();
         cx.schema.tables.shift_remove(&name);
         cx.schema.indexes.retain(|_, i| i.table != name);

@@ -5,10 +5,14 @@
 //! Adding an operation: write its module (struct, `parse`, `Operation` impl, tests) and
 //! register its parser in [`REGISTRY`].
 
+mod add_check;
 mod add_column;
+mod add_foreign_key;
+mod add_unique;
 mod create_index;
 mod create_table;
 mod drop_column;
+mod drop_constraint;
 mod drop_index;
 mod drop_table;
 mod rename_column;
@@ -19,7 +23,7 @@ use std::fmt::Debug;
 
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Location, Result};
-use crate::model::{Column, Schema, Table};
+use crate::model::{Column, Constraint, Schema, Table};
 use crate::parse::{Fields, Located};
 
 /// When a step runs, relative to the release R of the change it serves.
@@ -162,6 +166,81 @@ impl OpContext<'_> {
         Ok(())
     }
 
+    /// Fails unless every name of `columns` is a column of `table`.
+    pub fn columns(&self, table: &Located<String>, columns: &Located<Vec<String>>) -> Result<()> {
+        let t = self.table(table)?;
+        for col in &columns.value {
+            if t.column(col).is_none() {
+                return Err(
+                    Diag::input(format!("unknown column `{}.{col}`", table.value))
+                        .at(columns.location.clone())
+                        .label("no such column in the schema this release's code sees")
+                        .help(suggestion(col, &t.column_names()))
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails when a constraint or index already has `name`: both share one namespace in
+    /// the databases that back a unique constraint with an index.
+    pub fn ensure_new_constraint_name(&self, name: &str, at: &Location) -> Result<()> {
+        let taken = if let Some((t, c)) = self.schema.constraint(name) {
+            Some(format!("{} of `{}`", c.noun(), t.name))
+        } else if self.schema.indexes.contains_key(name) {
+            Some("an index".to_string())
+        } else {
+            None
+        };
+        match taken {
+            None => Ok(()),
+            Some(what) => Err(Diag::input(format!("`{name}` is taken: it names {what}"))
+                .at(at.clone())
+                .label("constraint and index names are unique across the schema")
+                .help("give this constraint another `name`")
+                .into()),
+        }
+    }
+
+    /// Fails when a constraint uses `table.column` (or, with no column, points at
+    /// `table` from another table): the database refuses to drop what it relies on.
+    pub fn ensure_no_constraint_uses(
+        &self,
+        table: &str,
+        column: Option<&str>,
+        at: &Location,
+        doing: &str,
+    ) -> Result<()> {
+        let Some((owner, constraint)) = self.schema.constraints_using(table, column).next() else {
+            return Ok(());
+        };
+        let subject = match column {
+            Some(c) => format!("{table}.{c}"),
+            None => table.to_string(),
+        };
+        Err(Diag::input(format!(
+            "cannot {doing} {subject}: {} `{}` of `{}` uses it",
+            constraint.noun(),
+            constraint.name,
+            owner.name
+        ))
+        .at(at.clone())
+        .label("still used by a constraint")
+        .help(format!(
+            "drop the constraint first: a `drop_constraint` op with name = \"{}\", in this change before this op or in an earlier one",
+            constraint.name
+        ))
+        .into())
+    }
+
+    /// Adds `constraint` to `table` in the schema.
+    pub fn add_constraint(&mut self, table: &str, constraint: Constraint) {
+        if let Some(t) = self.schema.tables.get_mut(table) {
+            t.constraints.push(constraint);
+        }
+    }
+
     /// Records that a column or table stays in the database until this op's later steps.
     pub fn retire(&mut self, table: &str, column: Option<&str>) {
         self.schema.retired.insert(
@@ -195,9 +274,50 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("rename_column", rename_column::parse),
     ("rename_table", rename_table::parse),
     ("create_index", create_index::parse),
+    ("add_foreign_key", add_foreign_key::parse),
+    ("add_unique", add_unique::parse),
+    ("add_check", add_check::parse),
+    ("drop_constraint", drop_constraint::parse),
     ("drop_index", drop_index::parse),
     ("sql", sql::parse),
 ];
+
+/// Reads a column list written `columns = ["a", "b"]` or `column = "a"`.
+pub fn column_list(
+    fields: &mut Fields<'_, '_>,
+    list: &'static str,
+    single: &'static str,
+    expected: &str,
+) -> Result<Located<Vec<String>>> {
+    match fields.opt_str_list(&[list])? {
+        Some(c) if !c.value.is_empty() => Ok(c),
+        Some(c) => Err(Diag::input(format!("`{list}` is empty"))
+            .at(c.location)
+            .label("list at least one column")
+            .into()),
+        None => match fields.opt_str(&[single])? {
+            Some(c) => Ok(Located {
+                value: vec![c.value],
+                location: c.location,
+            }),
+            None => Err(fields.missing(list, expected).into()),
+        },
+    }
+}
+
+/// A default name for an object of `table` over `columns`, `{table}_{columns}_{suffix}`,
+/// kept within the 63-character limit of identifiers.
+pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
+    let name = format!("{table}_{}_{suffix}", columns.join("_"));
+    if name.len() <= 63 {
+        name
+    } else {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(name.as_bytes());
+        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        format!("{}_{hex}", &name[..54])
+    }
+}
 
 /// The op type names, for suggestions.
 pub fn type_names() -> Vec<&'static str> {

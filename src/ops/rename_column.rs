@@ -38,6 +38,13 @@ impl Operation for RenameColumn {
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let old = cx.column(&self.table, &self.from)?.clone();
         cx.ensure_new_column(&self.table, &self.to)?;
+        // The old column is dropped later, and a constraint does not move to the new one.
+        cx.ensure_no_constraint_uses(
+            &self.table.value,
+            Some(&old.name),
+            &self.from.location,
+            "rename",
+        )?;
         let table = self.table.value.clone();
         let t = cx.table(&self.table)?;
         let primary_key = t.primary_key.clone();

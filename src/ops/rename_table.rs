@@ -46,6 +46,9 @@ impl Operation for RenameTable {
         renamed.name = to.clone();
         cx.schema.tables.shift_remove(&from);
         cx.schema.tables.insert(to.clone(), renamed.clone());
+        for table in cx.schema.tables.values_mut() {
+            crate::dialect::physical::rename_references(table, &from, &to);
+        }
         for index in cx.schema.indexes.values_mut() {
             if index.table == from {
                 index.table = to.clone();

@@ -48,6 +48,7 @@ pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<Table> {
         name: name.clone(),
         columns: Vec::new(),
         primary_key: Vec::new(),
+        constraints: Vec::new(),
     };
     for (col_name, def) in columns.iter() {
         let col = col_name.get_ref().to_string();

@@ -164,6 +164,14 @@ pub fn users_project(dialect: &str, changes: &[(&str, &str)]) -> TempDir {
 /// A project of `dialect` over `schema`, with `changes` (file name, TOML) and its files
 /// generated; its default database is `app.db` in the project.
 pub fn project_with(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> TempDir {
+    let dir = project_files(dialect, schema, changes);
+    let out = tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(out.status.success(), "generate: {}", stderr(&out));
+    dir
+}
+
+/// As [`project_with`], without generating the files.
+pub fn project_files(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> TempDir {
     let dir = TempDir::new().unwrap();
     fs::write(
         dir.path().join("tandem.toml"),
@@ -175,8 +183,6 @@ pub fn project_with(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> Te
     for (name, text) in changes {
         fs::write(dir.path().join("changes").join(name), text).unwrap();
     }
-    let out = tandem(dir.path()).arg("generate").output().unwrap();
-    assert!(out.status.success(), "generate: {}", stderr(&out));
     dir
 }
 

@@ -6,7 +6,8 @@
 -- step:    relax users.legacy_email so inserts that omit it succeed
 
 -- SQLite cannot drop NOT NULL from legacy_email in place: rebuild "users" (its documented procedure), copying
--- every row, then restore its indexes and triggers.
+-- every row, then restore its indexes and triggers. Needs foreign keys off, as `tandem migrate`
+-- runs it: with them on, DROP TABLE deletes the rows first and cascades.
 CREATE TABLE "tandem_new_users" ( "id" bigint NOT NULL, "email" varchar(255) NOT NULL, "legacy_email" varchar(255) NULL, "nickname" text NULL, "created_at" timestamp NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
 
 INSERT INTO "tandem_new_users" ("id", "email", "legacy_email", "nickname", "created_at")
@@ -15,4 +16,4 @@ INSERT INTO "tandem_new_users" ("id", "email", "legacy_email", "nickname", "crea
 DROP TABLE "users";
 
 ALTER TABLE "tandem_new_users" RENAME TO "users";
--- tandem:sha256 04542fc5998b9cdff9d9c3343ed70281652091fcd8156e82c8032454b4d1bc21
+-- tandem:sha256 506b49994a2a3d793aaa665b46e99029568a9a7b0ad558893f269fddf20143df

@@ -1,0 +1,356 @@
+//! `add_foreign_key`: added in expand without a long lock on either table. Postgres adds
+//! it NOT VALID, so new rows are checked at once, then validates existing rows under a
+//! lock that lets writes go on; MySQL builds it in place and checks existing rows after.
+
+use super::{column_list, default_name, OpContext, Operation, Step, Timing};
+use crate::action::Action;
+use crate::diag::{suggestion, Diag, Result};
+use crate::model::{ColumnType, Constraint, ConstraintKind, Table};
+use crate::parse::schema::check_identifier;
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct AddForeignKey {
+    table: Located<String>,
+    columns: Located<Vec<String>>,
+    references: Located<String>,
+    /// Empty: the referenced table's primary key.
+    referenced_columns: Located<Vec<String>>,
+    on_delete: Option<String>,
+    name: Option<Located<String>>,
+}
+
+const ON_DELETE: &[&str] = &["cascade", "set null", "restrict", "no action"];
+
+/// `references` is `"users"`, `"users.id"` or `"users(id)"`; the columns may also be
+/// given apart, as `references_columns` or `references_column`.
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let table = fields.str(&["table"], "the table that holds the reference")?;
+    let columns = column_list(fields, "columns", "column", "the referencing column(s)")?;
+    let target = fields.str(
+        &[
+            "references",
+            "references_table",
+            "referenced_table",
+            "to_table",
+        ],
+        "the referenced table, as \"users\", \"users.id\" or \"users(id)\"",
+    )?;
+    let (ref_table, inline) = split_reference(&target.value);
+    check_identifier(
+        fields.file,
+        &ref_table,
+        target.location.span.clone(),
+        "table",
+    )?;
+    let listed = match fields.opt_str_list(&["references_columns", "referenced_columns"])? {
+        Some(c) => Some(c),
+        None => fields
+            .opt_str(&["references_column", "referenced_column"])?
+            .map(|c| Located {
+                value: vec![c.value],
+                location: c.location,
+            }),
+    };
+    let referenced_columns = match (listed, inline) {
+        (Some(l), _) => l,
+        (None, cols) => Located {
+            value: cols,
+            location: target.location.clone(),
+        },
+    };
+    let on_delete = match fields.opt_str(&["on_delete"])? {
+        None => None,
+        Some(v) => {
+            let words = v.value.replace('_', " ").to_ascii_lowercase();
+            if !ON_DELETE.contains(&words.as_str()) {
+                return Err(
+                    Diag::input(format!("unknown `on_delete` action `{}`", v.value))
+                        .at(v.location)
+                        .label(format!("expected one of: {}", ON_DELETE.join(", ")))
+                        .help(suggestion(&words, ON_DELETE))
+                        .into(),
+                );
+            }
+            Some(words)
+        }
+    };
+    let name = fields.opt_str(&["name", "constraint"])?;
+    if let Some(n) = &name {
+        check_identifier(fields.file, &n.value, n.location.span.clone(), "constraint")?;
+    }
+    Ok(Box::new(AddForeignKey {
+        table,
+        columns,
+        references: Located {
+            value: ref_table,
+            location: target.location,
+        },
+        referenced_columns,
+        on_delete,
+        name,
+    }))
+}
+
+/// `users` -> (users, []); `users.id` -> (users, [id]); `users(id, org)` -> (users, [id, org]).
+fn split_reference(text: &str) -> (String, Vec<String>) {
+    let text = text.trim();
+    if let Some((table, rest)) = text.split_once('(') {
+        let cols = rest
+            .trim_end_matches(')')
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        return (table.trim().to_string(), cols);
+    }
+    match text.split_once('.') {
+        Some((table, col)) => (table.to_string(), vec![col.to_string()]),
+        None => (text.to_string(), Vec::new()),
+    }
+}
+
+/// Whether a key of type `a` may reference one of type `b`: the same type, where
+/// strings may differ in length (MySQL refuses integers of different sizes).
+fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
+    a == b || (a.is_textual() && b.is_textual())
+}
+
+impl AddForeignKey {
+    fn name(&self) -> String {
+        match &self.name {
+            Some(n) => n.value.clone(),
+            None => default_name(&self.table.value, &self.columns.value, "fkey"),
+        }
+    }
+
+    fn referenced(&self, target: &Table) -> Vec<String> {
+        if self.referenced_columns.value.is_empty() {
+            target.primary_key.clone()
+        } else {
+            self.referenced_columns.value.clone()
+        }
+    }
+}
+
+impl Operation for AddForeignKey {
+    fn kind(&self) -> &'static str {
+        "add_foreign_key"
+    }
+
+    fn describe(&self) -> String {
+        let referenced = if self.referenced_columns.value.is_empty() {
+            String::new()
+        } else {
+            format!("({})", self.referenced_columns.value.join(", "))
+        };
+        format!(
+            "add foreign key {} on {}({}) referencing {}{referenced}",
+            self.name(),
+            self.table.value,
+            self.columns.value.join(", "),
+            self.references.value,
+        )
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        cx.columns(&self.table, &self.columns)?;
+        let target = cx.table(&self.references)?.clone();
+        let referenced = self.referenced(&target);
+        let at_ref = self.referenced_columns.location.clone();
+        if referenced.is_empty() {
+            return Err(
+                Diag::input(format!("`{}` has no primary key to reference", target.name))
+                    .at(at_ref)
+                    .label("name the referenced columns")
+                    .help("write `references = \"table(column)\"`")
+                    .into(),
+            );
+        }
+        let referenced_loc = Located {
+            value: referenced.clone(),
+            location: at_ref.clone(),
+        };
+        cx.columns(&self.references, &referenced_loc)?;
+        if referenced.len() != self.columns.value.len() {
+            return Err(Diag::input(format!(
+                "{} column(s) reference {} column(s) of `{}`",
+                self.columns.value.len(),
+                referenced.len(),
+                target.name
+            ))
+            .at(self.columns.location.clone())
+            .label("one referencing column per referenced column")
+            .into());
+        }
+        // The database accepts only a key it can look up: the primary key or a unique one.
+        let mut sorted = referenced.clone();
+        sorted.sort();
+        let same = |cols: &[String]| {
+            let mut c = cols.to_vec();
+            c.sort();
+            c == sorted
+        };
+        let unique = same(&target.primary_key)
+            || target.constraints.iter().any(|c| match &c.kind {
+                ConstraintKind::Unique { columns } => same(columns),
+                _ => false,
+            })
+            || cx
+                .schema
+                .indexes_of(&target.name)
+                .any(|i| i.unique && same(&i.columns));
+        if !unique {
+            return Err(Diag::input(format!(
+                "`{}({})` is neither the primary key nor unique",
+                target.name,
+                referenced.join(", ")
+            ))
+            .at(at_ref)
+            .label("a foreign key must reference a primary or unique key")
+            .help("add an `add_unique` op on those columns first, or reference the primary key")
+            .into());
+        }
+        let own = cx.table(&self.table)?.clone();
+        for (col, ref_col) in self.columns.value.iter().zip(&referenced) {
+            let (Some(a), Some(b)) = (own.column(col), target.column(ref_col)) else {
+                continue;
+            };
+            if !compatible(&a.ty, &b.ty) {
+                return Err(Diag::input(format!(
+                    "`{}.{col}` is {} but `{}.{ref_col}` is {}",
+                    own.name, a.ty, target.name, b.ty
+                ))
+                .at(self.columns.location.clone())
+                .label("types of a foreign key must match")
+                .help("change the column's type first (alter_column), or reference another key")
+                .into());
+            }
+            if self.on_delete.as_deref() == Some("set null") && !a.nullable {
+                return Err(Diag::input(format!(
+                    "`on_delete = \"set null\"` on NOT NULL column `{}.{col}`",
+                    own.name
+                ))
+                .at(self.columns.location.clone())
+                .label("this column cannot be set to NULL")
+                .into());
+            }
+        }
+        let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
+        cx.ensure_new_constraint_name(&self.name(), &at)?;
+        let constraint = Constraint {
+            name: self.name(),
+            kind: ConstraintKind::ForeignKey {
+                columns: self.columns.value.clone(),
+                references: target.name.clone(),
+                referenced_columns: referenced,
+                on_delete: self.on_delete.clone(),
+            },
+        };
+        cx.add_constraint(&self.table.value, constraint.clone());
+        Ok(vec![Step::new(
+            Timing::Expand,
+            self.describe(),
+            vec![Action::AddConstraint {
+                table: self.table.value.clone(),
+                constraint,
+            }],
+        )])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::split_reference;
+
+    const ORDERS: &str = r#"
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id = { type = "bigint" }
+user_id = { type = "bigint" }
+email = { type = "varchar(100)" }
+note = { type = "integer", nullable = true }
+"#;
+
+    fn schema_with_orders() -> crate::model::Schema {
+        schema(&format!("{USERS}{ORDERS}"))
+    }
+
+    #[test]
+    fn references_are_read_in_three_forms() {
+        assert_eq!(split_reference("users"), ("users".into(), vec![]));
+        assert_eq!(
+            split_reference("users.id"),
+            ("users".into(), vec!["id".into()])
+        );
+        assert_eq!(
+            split_reference("users(id, email)"),
+            ("users".into(), vec!["id".into(), "email".into()])
+        );
+    }
+
+    #[test]
+    fn defaults_to_the_primary_key_and_is_an_expand_step() {
+        let mut s = schema_with_orders();
+        let steps = apply(
+            &mut s,
+            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        let orders = s.table("orders").unwrap();
+        assert!(orders.constraint("orders_user_id_fkey").is_some());
+        // The referenced table cannot be dropped while the key points at it.
+        let err = apply(&mut s, "type = \"drop_table\"\ntable = \"users\"").unwrap_err();
+        assert!(
+            err.render().contains("orders_user_id_fkey"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
+    fn a_key_that_is_not_unique_is_refused() {
+        let mut s = schema_with_orders();
+        let err = apply(
+            &mut s,
+            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"email\"\nreferences = \"users.email\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("neither the primary key nor unique"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
+    fn mismatched_types_are_refused() {
+        let mut s = schema_with_orders();
+        let err = apply(
+            &mut s,
+            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"note\"\nreferences = \"users(id)\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("types of a foreign key must match"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
+    fn an_unknown_on_delete_suggests() {
+        let err = op(
+            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_delete = \"cascad\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("did you mean `cascade`?"),
+            "{}",
+            err.render()
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! `add_unique`: a unique constraint, added in expand without blocking writes where the
+//! dialect can (Postgres builds its index concurrently, then attaches it).
+
+use super::{column_list, default_name, OpContext, Operation, Step, Timing};
+use crate::action::Action;
+use crate::diag::Result;
+use crate::model::{Constraint, ConstraintKind};
+use crate::parse::schema::check_identifier;
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct AddUnique {
+    table: Located<String>,
+    columns: Located<Vec<String>>,
+    name: Option<Located<String>>,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let table = fields.str(&["table"], "the table to constrain")?;
+    let columns = column_list(fields, "columns", "column", "a list of column names")?;
+    let name = fields.opt_str(&["name", "constraint"])?;
+    if let Some(n) = &name {
+        check_identifier(fields.file, &n.value, n.location.span.clone(), "constraint")?;
+    }
+    Ok(Box::new(AddUnique {
+        table,
+        columns,
+        name,
+    }))
+}
+
+impl AddUnique {
+    fn name(&self) -> String {
+        match &self.name {
+            Some(n) => n.value.clone(),
+            None => default_name(&self.table.value, &self.columns.value, "key"),
+        }
+    }
+}
+
+impl Operation for AddUnique {
+    fn kind(&self) -> &'static str {
+        "add_unique"
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "add unique constraint {} on {}({})",
+            self.name(),
+            self.table.value,
+            self.columns.value.join(", ")
+        )
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        cx.columns(&self.table, &self.columns)?;
+        let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
+        cx.ensure_new_constraint_name(&self.name(), &at)?;
+        let constraint = Constraint {
+            name: self.name(),
+            kind: ConstraintKind::Unique {
+                columns: self.columns.value.clone(),
+            },
+        };
+        cx.add_constraint(&self.table.value, constraint.clone());
+        Ok(vec![Step::new(
+            Timing::Expand,
+            self.describe(),
+            vec![Action::AddConstraint {
+                table: self.table.value.clone(),
+                constraint,
+            }],
+        )])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn is_an_expand_step_with_a_default_name() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert!(s
+            .table("users")
+            .unwrap()
+            .constraint("users_email_key")
+            .is_some());
+    }
+
+    #[test]
+    fn a_taken_name_is_refused() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nname = \"u_email\"",
+        )
+        .unwrap();
+        let err = apply(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"\nname = \"u_email\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("is taken"), "{}", err.render());
+    }
+}

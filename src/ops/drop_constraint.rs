@@ -1,0 +1,155 @@
+//! `drop_constraint`: dropping a constraint only relaxes what writers must satisfy, so it
+//! runs in expand: the code of R-1 and of R both keep working.
+
+use super::{OpContext, Operation, Step, Timing};
+use crate::action::Action;
+use crate::diag::{suggestion, Diag, Result};
+use crate::model::ConstraintKind;
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct DropConstraint {
+    table: Option<Located<String>>,
+    name: Located<String>,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    Ok(Box::new(DropConstraint {
+        table: fields.opt_str(&["table"])?,
+        name: fields.str(&["name", "constraint"], "the constraint's name")?,
+    }))
+}
+
+impl Operation for DropConstraint {
+    fn kind(&self) -> &'static str {
+        "drop_constraint"
+    }
+
+    fn describe(&self) -> String {
+        match &self.table {
+            Some(t) => format!("drop constraint {} of {}", self.name.value, t.value),
+            None => format!("drop constraint {}", self.name.value),
+        }
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let name = &self.name.value;
+        if let Some(t) = &self.table {
+            cx.table(t)?;
+        }
+        let Some((owner, constraint)) = cx.schema.constraint(name) else {
+            let known: Vec<&str> = cx
+                .schema
+                .tables
+                .values()
+                .filter(|t| self.table.as_ref().is_none_or(|s| s.value == t.name))
+                .flat_map(|t| t.constraints.iter().map(|c| c.name.as_str()))
+                .collect();
+            let mut diag = Diag::input(format!("unknown constraint `{name}`"))
+                .at(self.name.location.clone())
+                .label("no constraint of this name in the schema this release's code sees");
+            diag = if known.is_empty() {
+                diag.help("constraints come from `add_foreign_key`, `add_unique` and `add_check` ops, or a table's `constraints` in schema.toml")
+            } else {
+                diag.help(suggestion(name, &known))
+            };
+            return Err(diag.into());
+        };
+        let (owner, constraint) = (owner.name.clone(), constraint.clone());
+        if let Some(t) = &self.table {
+            if t.value != owner {
+                return Err(Diag::input(format!(
+                    "constraint `{name}` belongs to `{owner}`, not `{}`",
+                    t.value
+                ))
+                .at(t.location.clone())
+                .label("wrong table")
+                .help(format!("write table = \"{owner}\""))
+                .into());
+            }
+        }
+        // A foreign key elsewhere may rely on this unique key.
+        if let ConstraintKind::Unique { columns } = &constraint.kind {
+            let is_pk = {
+                let t = cx.schema.table(&owner).expect("owner exists");
+                let (mut a, mut b) = (t.primary_key.clone(), columns.clone());
+                a.sort();
+                b.sort();
+                a == b
+            };
+            let dependent = cx.schema.tables.values().find_map(|t| {
+                t.constraints.iter().find(|c| match &c.kind {
+                    ConstraintKind::ForeignKey {
+                        references,
+                        referenced_columns,
+                        ..
+                    } => references == &owner && referenced_columns == columns,
+                    _ => false,
+                })
+            });
+            if let (false, Some(fk)) = (is_pk, dependent) {
+                return Err(Diag::input(format!(
+                    "cannot drop `{name}`: foreign key `{}` references its columns",
+                    fk.name
+                ))
+                .at(self.name.location.clone())
+                .label("still needed by a foreign key")
+                .help(format!("drop `{}` first", fk.name))
+                .into());
+            }
+        }
+        if let Some(t) = cx.schema.tables.get_mut(&owner) {
+            t.constraints.retain(|c| &c.name != name);
+        }
+        Ok(vec![Step::new(
+            Timing::Expand,
+            format!("drop {} {name} of {owner}", constraint.noun()),
+            vec![Action::DropConstraint {
+                table: owner,
+                constraint,
+            }],
+        )])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn drops_a_known_constraint_in_expand() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"drop_constraint\"\ntable = \"users\"\nname = \"users_email_key\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert!(s.table("users").unwrap().constraints.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_name_suggests_the_nearest() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        let err = apply(
+            &mut s,
+            "type = \"drop_constraint\"\nname = \"users_emial_key\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("did you mean `users_email_key`?"),
+            "{}",
+            err.render()
+        );
+    }
+}
