@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Column, Constraint, Index, Table};
+use crate::model::{Column, ColumnType, Constraint, Index, Table};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -21,6 +21,12 @@ pub enum Action {
     DropColumn {
         table: String,
         column: String,
+    },
+    /// Give a column a wider type, in place (`from` is its type before).
+    AlterColumnType {
+        table: String,
+        from: ColumnType,
+        column: Column,
     },
     /// Let inserts omit the column: drop its NOT NULL.
     DropNotNull {

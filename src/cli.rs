@@ -75,7 +75,7 @@ pub enum Command {
         /// New name, for rename-column and rename-table.
         #[arg(long)]
         to: Option<String>,
-        /// Column type, for add-column (default text).
+        /// Column type, for add-column (default text) and alter-column.
         #[arg(long = "type")]
         column_type: Option<String>,
         /// Columns, for create-index and add-unique (comma-separated).

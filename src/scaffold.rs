@@ -100,7 +100,10 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
         Some((t, c)) => (t.to_string(), Some(c.to_string())),
         None => (args.target.clone(), None),
     };
-    let needs_column = matches!(op.as_str(), "add_column" | "drop_column" | "rename_column");
+    let needs_column = matches!(
+        op.as_str(),
+        "add_column" | "drop_column" | "rename_column" | "alter_column"
+    );
     if needs_column && column.is_none() {
         return Err(
             Diag::input(format!("`tandem new {}` needs TABLE.COLUMN", args.op))
@@ -170,6 +173,7 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
     context.insert("table", &table);
     context.insert("column", &column.clone().unwrap_or_default());
     context.insert("column_type", args.column_type.as_deref().unwrap_or("text"));
+    context.insert("column_type_given", &args.column_type.is_some());
     context.insert("to", &args.to.clone().unwrap_or_default());
     context.insert("columns", &columns);
     context.insert("name", &column.clone().unwrap_or(args.target.clone()));

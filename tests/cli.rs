@@ -715,6 +715,7 @@ fn every_op_type_scaffolds_a_change_that_plans() {
             "add_column" => vec!["users.bio"],
             "drop_column" => vec!["users.legacy_email"],
             "rename_column" => vec!["users.email", "--to", "mail"],
+            "alter_column" => vec!["users.email", "--type", "varchar(300)"],
             "create_index" => vec!["users", "--columns", "email"],
             "drop_index" => {
                 tandem(dir.path())

@@ -156,6 +156,15 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0003_relax.toml", "1.2.0", "type = \"drop_constraint\"\nname = \"orders_user_id_fkey\"\n\n[[op]]\ntype = \"drop_constraint\"\ntable = \"orders\"\nname = \"orders_code_key\""),
             next("0004_next.toml", "1.3.0"),
         ]),
+        ("alter_column_widen_relax_and_default", with_later_releases(
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"varchar(500)\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nnullable = true\n\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ndefault = 5",
+        )),
+        ("alter_column_tighten_with_using_and_drop_a_default", with_later_releases(
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnullable = false\nusing = \"'anonymous'\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ndrop_default = true",
+        )),
+        ("alter_column_through_a_new_column", with_later_releases(
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ncolumn_type = \"bigint\"\nnew_name = \"points\"",
+        )),
         ("sql_destructive", with_later_releases(
             "type = \"sql\"\nexpand = \"CREATE TABLE audit (id bigint)\"\ncontract = \"DROP TABLE audit\"\ndestructive = true",
         )),
@@ -249,5 +258,25 @@ fn mysql_refuses_a_check_at_plan_time_naming_the_change_op_and_dialect() {
         "copying the table",
     ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn postgres_refuses_a_type_change_that_rewrites_the_table_and_points_at_new_name() {
+    let files = with_later_releases(
+        "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ncolumn_type = \"bigint\"",
+    );
+    let dir = common::project_files("postgres", SCHEMA, &as_refs(&files));
+    let out = common::tandem(dir.path()).arg("plan").output().unwrap();
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for needle in [
+        "changes/0001_main.toml",
+        "alter_column op",
+        "dialect: postgres",
+        "rewrites",
+        "new_name",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }

@@ -235,6 +235,32 @@ impl Renderer for Mysql<'_> {
                 q(table),
                 q(column)
             ),
+            Action::AlterColumnType {
+                table,
+                from,
+                column,
+            } => {
+                // In place only while the length prefix keeps its size: up to 255 bytes,
+                // 63 characters in utf8mb4.
+                let in_place = match (from, &column.ty) {
+                    (ColumnType::Varchar(n), ColumnType::Varchar(m)) => {
+                        m >= n && (*m <= 63 || *n > 63)
+                    }
+                    (a, b) => a == b,
+                };
+                if !in_place {
+                    return Ok(Err(Unsupported(format!(
+                        "MySQL copies {table} under a write lock to change {table}.{} from {from} \
+                         to {}; set `new_name` to change it through a new column",
+                        column.name, column.ty
+                    ))));
+                }
+                format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    column_sql(column)
+                )
+            }
             Action::DropNotNull { table, column } => {
                 let mut relaxed = column.clone();
                 relaxed.nullable = true;

@@ -108,6 +108,9 @@ impl Physical {
                     t.table.columns.retain(|c| &c.name != column);
                 }
             }
+            Action::AlterColumnType { table, column, .. } => {
+                self.update(table, &column.name, |c| c.ty = column.ty.clone())
+            }
             Action::DropNotNull { table, column } => self.update(table, &column.name, |c| {
                 c.nullable = true;
             }),

@@ -12,7 +12,7 @@ use super::{
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
 use crate::diag::Result;
-use crate::model::{ConstraintKind, Index};
+use crate::model::{ColumnType, ConstraintKind, Index};
 use crate::templates::Templates;
 
 pub struct Postgres<'a> {
@@ -93,6 +93,26 @@ impl Renderer for Postgres<'_> {
                     .drop_column_if_exists(iden(column))
                     .to_string(PostgresQueryBuilder),
             ),
+            Action::AlterColumnType {
+                table,
+                from,
+                column,
+            } => {
+                if !in_place(from, &column.ty) {
+                    return Ok(Err(Unsupported(format!(
+                        "Postgres rewrites {table} and its indexes under an exclusive lock to \
+                         change {table}.{} from {from} to {}; set `new_name` to change it through \
+                         a new column",
+                        column.name, column.ty
+                    ))));
+                }
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {} TYPE {};",
+                    q(table),
+                    q(&column.name),
+                    super::type_name(Dialect::Postgres, &column.ty)
+                )
+            }
             Action::DropNotNull { table, column } => {
                 context.insert("table", &q(table));
                 context.insert("column", &q(&column.name));
@@ -107,18 +127,19 @@ impl Renderer for Postgres<'_> {
                 context.insert("constraint", &q(&constraint_name(table, &column.name)));
                 self.template("set_not_null", &context)?
             }
-            Action::SetDefault { table, column } => {
-                let default = column
-                    .default
-                    .as_ref()
-                    .map(|d| super::default_sql(Dialect::Postgres, d))
-                    .unwrap_or_else(|| "NULL".into());
-                format!(
-                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
+            Action::SetDefault { table, column } => match &column.default {
+                Some(d) => format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
+                    q(table),
+                    q(&column.name),
+                    super::default_sql(Dialect::Postgres, d)
+                ),
+                None => format!(
+                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
                     q(table),
                     q(&column.name)
-                )
-            }
+                ),
+            },
             Action::Backfill {
                 table,
                 column,
@@ -244,6 +265,18 @@ impl Renderer for Postgres<'_> {
         };
         out.chunks.push(chunk);
         Ok(Ok(()))
+    }
+}
+
+/// Type changes Postgres makes without rewriting the table: a longer varchar, varchar to
+/// text, more precision at the same scale.
+fn in_place(from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType::*;
+    match (from, to) {
+        (Varchar(n), Varchar(m)) => m >= n,
+        (Varchar(_), Text) => true,
+        (Decimal(p, s), Decimal(p2, s2)) => s2 == s && p2 >= p,
+        _ => from == to,
     }
 }
 

@@ -257,6 +257,17 @@ impl Renderer for Sqlite<'_> {
                     out,
                 );
             }
+            Action::AlterColumnType { table, column, .. } => {
+                let retype = |c: &mut Column| c.ty = column.ty.clone();
+                return self.rebuild_column(
+                    physical,
+                    table,
+                    column,
+                    "change the type of",
+                    retype,
+                    out,
+                );
+            }
             Action::SetNotNull { table, column } => {
                 let tighten = |c: &mut Column| c.nullable = false;
                 return self.rebuild_column(

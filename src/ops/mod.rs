@@ -9,6 +9,7 @@ mod add_check;
 mod add_column;
 mod add_foreign_key;
 mod add_unique;
+mod alter_column;
 mod create_index;
 mod create_table;
 mod drop_column;
@@ -272,6 +273,7 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("add_column", add_column::parse),
     ("drop_column", drop_column::parse),
     ("rename_column", rename_column::parse),
+    ("alter_column", alter_column::parse),
     ("rename_table", rename_table::parse),
     ("create_index", create_index::parse),
     ("add_foreign_key", add_foreign_key::parse),

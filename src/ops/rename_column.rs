@@ -5,6 +5,7 @@
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::{Diag, Result};
+use crate::model::Column;
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
 
@@ -36,161 +37,190 @@ impl Operation for RenameColumn {
     }
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
-        let old = cx.column(&self.table, &self.from)?.clone();
-        cx.ensure_new_column(&self.table, &self.to)?;
-        // The old column is dropped later, and a constraint does not move to the new one.
-        cx.ensure_no_constraint_uses(
-            &self.table.value,
-            Some(&old.name),
-            &self.from.location,
-            "rename",
-        )?;
-        let table = self.table.value.clone();
-        let t = cx.table(&self.table)?;
-        let primary_key = t.primary_key.clone();
-        if primary_key.contains(&old.name) {
+        move_column(
+            cx,
+            Move {
+                table: &self.table,
+                from: &self.from,
+                to: &self.to,
+                new: None,
+                using: None,
+                describe: self.describe(),
+                doing: "rename",
+            },
+        )
+    }
+}
+
+/// A column's values moving to a new column that R's code uses while R-1's code keeps
+/// the old one: a rename, or a type change that cannot be made in place.
+pub(super) struct Move<'a> {
+    pub table: &'a Located<String>,
+    pub from: &'a Located<String>,
+    pub to: &'a Located<String>,
+    /// The new column's definition (its name is taken from `to`); `None`: the old one's.
+    pub new: Option<Column>,
+    /// The SQL that fills the new column of existing rows; `None`: the old column.
+    pub using: Option<String>,
+    pub describe: String,
+    /// "rename", "change": for messages.
+    pub doing: &'static str,
+}
+
+/// Expand adds the new column, keeps both in sync with a trigger and backfills;
+/// contract(R + gap) drops the sync, tightens the new column and drops the old one.
+pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Step>> {
+    let old = cx.column(m.table, m.from)?.clone();
+    cx.ensure_new_column(m.table, m.to)?;
+    // The old column is dropped later, and a constraint does not move to the new one.
+    cx.ensure_no_constraint_uses(&m.table.value, Some(&old.name), &m.from.location, m.doing)?;
+    let table = m.table.value.clone();
+    let t = cx.table(m.table)?;
+    let primary_key = t.primary_key.clone();
+    if primary_key.contains(&old.name) {
+        return Err(Diag::input(format!(
+            "column `{table}.{}` is part of the primary key; tandem cannot {} it online",
+            old.name, m.doing
+        ))
+        .at(m.from.location.clone())
+        .label("primary key column")
+        .help("use a `sql` op with a plan of your own")
+        .into());
+    }
+    let new_name = m.to.value.clone();
+    let mut new = m.new.unwrap_or_else(|| old.clone());
+    new.name = new_name.clone();
+
+    // The code of R sees the column under its new name, in the same position.
+    let t = cx.schema.tables.get_mut(&table).expect("checked above");
+    if let Some(c) = t.column_mut(&old.name) {
+        *c = new.clone();
+    }
+    // Indexes on the old column are rebuilt on the new one before the old one goes.
+    let mut copies = Vec::new();
+    let mut originals = Vec::new();
+    for index in cx
+        .schema
+        .indexes_of(&table)
+        .filter(|i| i.columns.contains(&old.name))
+    {
+        let mut copy = index.clone();
+        copy.columns = index
+            .columns
+            .iter()
+            .map(|c| {
+                if *c == old.name {
+                    new_name.clone()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        copy.name = renamed_index(&index.name, &old.name, &new_name);
+        originals.push(index.clone());
+        copies.push(copy);
+    }
+    for (original, copy) in originals.iter().zip(&copies) {
+        if cx.schema.indexes.contains_key(&copy.name) {
             return Err(Diag::input(format!(
-                "column `{table}.{}` is part of the primary key; tandem cannot rename it online",
-                old.name
+                "index `{}` would be copied as `{}`, which exists",
+                original.name, copy.name
             ))
-            .at(self.from.location.clone())
-            .label("primary key column")
-            .help("use a `sql` op with a plan of your own")
+            .at(m.to.location.clone())
             .into());
         }
-        let new_name = self.to.value.clone();
-        let mut new = old.clone();
-        new.name = new_name.clone();
-
-        // The code of R sees the column under its new name, in the same position.
-        let t = cx.schema.tables.get_mut(&table).expect("checked above");
-        if let Some(c) = t.column_mut(&old.name) {
-            c.name = new_name.clone();
-        }
-        // Indexes on the old column are rebuilt on the new one before the old one goes.
-        let mut copies = Vec::new();
-        let mut originals = Vec::new();
-        for index in cx
-            .schema
-            .indexes_of(&table)
-            .filter(|i| i.columns.contains(&old.name))
-        {
-            let mut copy = index.clone();
-            copy.columns = index
-                .columns
-                .iter()
-                .map(|c| {
-                    if *c == old.name {
-                        new_name.clone()
-                    } else {
-                        c.clone()
-                    }
-                })
-                .collect();
-            copy.name = renamed_index(&index.name, &old.name, &new_name);
-            originals.push(index.clone());
-            copies.push(copy);
-        }
-        for (original, copy) in originals.iter().zip(&copies) {
-            if cx.schema.indexes.contains_key(&copy.name) {
-                return Err(Diag::input(format!(
-                    "index `{}` would be copied as `{}`, which exists",
-                    original.name, copy.name
-                ))
-                .at(self.to.location.clone())
-                .into());
-            }
-            cx.schema.indexes.shift_remove(&original.name);
-            cx.schema.indexes.insert(copy.name.clone(), copy.clone());
-        }
-        cx.retire(&table, Some(&old.name));
-
-        let subject = format!("{table}.{}", old.name);
-        let trigger = trigger_name("sync", &table, &format!("{}_{}", old.name, new_name));
-        // No default on the new column while the sync runs: the trigger tells who wrote a
-        // row by whether the new column is NULL (R-1 never writes it).
-        let mut loose = new.clone();
-        loose.nullable = true;
-        loose.default = None;
-        let mut expand = vec![
-            Action::AddColumn {
-                table: table.clone(),
-                column: loose,
-            },
-            Action::SyncTrigger {
-                table: table.clone(),
-                old: old.name.clone(),
-                new: new_name.clone(),
-                trigger: trigger.clone(),
-                primary_key: primary_key.clone(),
-            },
-            Action::Backfill {
-                table: table.clone(),
-                column: new_name.clone(),
-                source: Source::Column(old.name.clone()),
-                primary_key,
-            },
-        ];
-        if !old.nullable {
-            // The old column is retired: once R's successor stops writing the new one too,
-            // nothing may be left requiring a value in it.
-            expand.push(Action::DropNotNull {
-                table: table.clone(),
-                column: old.clone(),
-            });
-        }
-        expand.extend(
-            copies
-                .into_iter()
-                .map(|index| Action::CreateIndex { index }),
-        );
-        let mut steps = vec![Step::new(
-            Timing::Expand,
-            format!(
-                "{}: add {table}.{new_name}, sync both, backfill",
-                self.describe()
-            ),
-            expand,
-        )];
-        let mut later = vec![Action::DropTrigger {
-            table: table.clone(),
-            trigger,
-        }];
-        if new.default.is_some() {
-            later.push(Action::SetDefault {
-                table: table.clone(),
-                column: new.clone(),
-            });
-        }
-        // Tightened only once the sync is gone: until then R-1's inserts leave the new
-        // column to the trigger, and a dialect whose triggers run after the NOT NULL
-        // check (SQLite) would reject them.
-        if !new.nullable {
-            later.push(Action::SetNotNull {
-                table: table.clone(),
-                column: new.clone(),
-            });
-        }
-        later.extend(
-            originals
-                .into_iter()
-                .map(|index| Action::DropIndex { index }),
-        );
-        later.push(Action::DropColumn {
-            table: table.clone(),
-            column: old.name.clone(),
-        });
-        steps.push(Step::new(
-            Timing::Later(Removal::new("drop", "drop it", subject.clone())),
-            if new.nullable {
-                format!("drop the sync and the old column {subject}")
-            } else {
-                format!("drop the sync, tighten {table}.{new_name} to NOT NULL, drop the old column {subject}")
-            },
-            later,
-        ));
-        Ok(steps)
+        cx.schema.indexes.shift_remove(&original.name);
+        cx.schema.indexes.insert(copy.name.clone(), copy.clone());
     }
+    cx.retire(&table, Some(&old.name));
+
+    let subject = format!("{table}.{}", old.name);
+    let trigger = trigger_name("sync", &table, &format!("{}_{}", old.name, new_name));
+    // No default on the new column while the sync runs: the trigger tells who wrote a
+    // row by whether the new column is NULL (R-1 never writes it).
+    let mut loose = new.clone();
+    loose.nullable = true;
+    loose.default = None;
+    let mut expand = vec![
+        Action::AddColumn {
+            table: table.clone(),
+            column: loose,
+        },
+        Action::SyncTrigger {
+            table: table.clone(),
+            old: old.name.clone(),
+            new: new_name.clone(),
+            trigger: trigger.clone(),
+            primary_key: primary_key.clone(),
+        },
+        Action::Backfill {
+            table: table.clone(),
+            column: new_name.clone(),
+            source: m
+                .using
+                .map_or_else(|| Source::Column(old.name.clone()), Source::Sql),
+            primary_key,
+        },
+    ];
+    if !old.nullable {
+        // The old column is retired: once R's successor stops writing the new one too,
+        // nothing may be left requiring a value in it.
+        expand.push(Action::DropNotNull {
+            table: table.clone(),
+            column: old.clone(),
+        });
+    }
+    expand.extend(
+        copies
+            .into_iter()
+            .map(|index| Action::CreateIndex { index }),
+    );
+    let mut steps = vec![Step::new(
+        Timing::Expand,
+        format!(
+            "{}: add {table}.{new_name}, sync both, backfill",
+            m.describe
+        ),
+        expand,
+    )];
+    let mut later = vec![Action::DropTrigger {
+        table: table.clone(),
+        trigger,
+    }];
+    if new.default.is_some() {
+        later.push(Action::SetDefault {
+            table: table.clone(),
+            column: new.clone(),
+        });
+    }
+    // Tightened only once the sync is gone: until then R-1's inserts leave the new
+    // column to the trigger, and a dialect whose triggers run after the NOT NULL
+    // check (SQLite) would reject them.
+    if !new.nullable {
+        later.push(Action::SetNotNull {
+            table: table.clone(),
+            column: new.clone(),
+        });
+    }
+    later.extend(
+        originals
+            .into_iter()
+            .map(|index| Action::DropIndex { index }),
+    );
+    later.push(Action::DropColumn {
+        table: table.clone(),
+        column: old.name.clone(),
+    });
+    steps.push(Step::new(
+        Timing::Later(Removal::new("drop", "drop it", subject.clone())),
+        if new.nullable {
+            format!("drop the sync and the old column {subject}")
+        } else {
+            format!("drop the sync, tighten {table}.{new_name} to NOT NULL, drop the old column {subject}")
+        },
+        later,
+    ));
+    Ok(steps)
 }
 
 /// The name of an index copied onto the renamed column.

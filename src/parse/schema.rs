@@ -165,7 +165,7 @@ pub fn column_fields(
     })
 }
 
-fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Literal> {
+pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Literal> {
     let value = v.get_ref();
     if let Some(s) = value.as_str() {
         return Ok(Literal::Str(s.to_string()));
@@ -193,7 +193,7 @@ fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Lit
     )
 }
 
-fn check_literal_type(
+pub(crate) fn check_literal_type(
     file: &Arc<SourceFile>,
     name: &str,
     ty: &ColumnType,

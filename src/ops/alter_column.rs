@@ -1,0 +1,441 @@
+//! `alter_column`: a change of type, nullability or default. What every value of the old
+//! shape still fits (a wider type, dropping NOT NULL, a new default) is done in place in
+//! expand, where the dialect can do it without a long lock. Tightening (NOT NULL,
+//! dropping a default that R-1's inserts rely on) waits for contract(R + gap). A type
+//! change that is not a widening moves the values to a new column (`new_name`), as a
+//! rename does: R's code uses the new column while R-1's keeps the old one.
+
+use super::rename_column::{move_column, Move};
+use super::{OpContext, Operation, Removal, Step, Timing};
+use crate::action::{trigger_name, Action, Source};
+use crate::diag::{Diag, Location, Result};
+use crate::model::{Column, ColumnType, Default};
+use crate::parse::schema::{check_identifier, check_literal_type, literal_value};
+use crate::parse::{Fields, Located};
+
+#[derive(Debug)]
+pub struct AlterColumn {
+    table: Located<String>,
+    column: Located<String>,
+    ty: Option<Located<ColumnType>>,
+    nullable: Option<bool>,
+    /// `Some(None)`: drop the default.
+    default: Option<Option<Default>>,
+    new_name: Option<Located<String>>,
+    /// Fills existing rows: NULLs before a NOT NULL, or the new column of `new_name`.
+    using: Option<Located<String>>,
+    at: Location,
+}
+
+pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
+    let at = fields.location();
+    let table = fields.str(&["table"], "the table holding the column")?;
+    let column = fields.str(&["column", "name"], "the column to change")?;
+    let ty = match fields.opt_str(&["column_type", "new_type", "set_type", "to_type"])? {
+        None => None,
+        Some(t) => Some(Located {
+            value: ColumnType::parse(&t.value).map_err(|msg| {
+                Diag::input(format!("invalid type for column `{}`", column.value))
+                    .at(t.location.clone())
+                    .label(msg)
+                    .note(format!(
+                        "portable types: {}",
+                        crate::model::TYPE_NAMES.join(", ")
+                    ))
+            })?,
+            location: t.location,
+        }),
+    };
+    let nullable = fields.opt_bool(&["nullable"])?.map(|b| b.value);
+    let literal = fields.opt_value(&["default"]);
+    let sql = fields.opt_str(&["default_sql"])?;
+    let drop_default = fields.opt_bool(&["drop_default"])?;
+    let default = match (literal, sql, drop_default) {
+        (Some(v), None, None) => {
+            let lit = literal_value(fields.file, v)?;
+            if let Some(t) = &ty {
+                check_literal_type(fields.file, &column.value, &t.value, &lit, v.span())?;
+            }
+            Some(Some(Default::Literal(lit)))
+        }
+        (None, Some(sql), None) => Some(Some(Default::Sql(sql.value))),
+        (None, None, Some(d)) if d.value => Some(None),
+        (None, None, _) => None,
+        _ => {
+            return Err(Diag::input(
+                "`default`, `default_sql` and `drop_default` exclude each other",
+            )
+            .at(at)
+            .label("keep one of them")
+            .into())
+        }
+    };
+    let new_name = fields.opt_str(&["new_name", "to"])?;
+    if let Some(n) = &new_name {
+        check_identifier(fields.file, &n.value, n.location.span.clone(), "column")?;
+    }
+    let using = fields.opt_str(&["using", "backfill_sql"])?;
+    if ty.is_none() && nullable.is_none() && default.is_none() && new_name.is_none() {
+        return Err(Diag::input("`alter_column` changes nothing")
+            .at(at)
+            .label("no change given")
+            .help(
+                "set `column_type`, `nullable`, `default`, `default_sql` or `drop_default = true`",
+            )
+            .into());
+    }
+    Ok(Box::new(AlterColumn {
+        table,
+        column,
+        ty,
+        nullable,
+        default,
+        new_name,
+        using,
+        at,
+    }))
+}
+
+/// Whether every value of type `from` is a value of type `to`, so that code writing the
+/// old type keeps working against the new one.
+pub fn widens(from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType::*;
+    match (from, to) {
+        (Varchar(n), Varchar(m)) => m >= n,
+        (Varchar(_) | Char(_), Text) => true,
+        (SmallInt, Integer | BigInt) | (Integer, BigInt) | (Real, Double) => true,
+        (Decimal(p, s), Decimal(p2, s2)) => s2 >= s && p2 - s2 >= p - s,
+        _ => from == to,
+    }
+}
+
+impl AlterColumn {
+    fn changes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.ty {
+            out.push(format!("type {}", t.value));
+        }
+        match self.nullable {
+            Some(true) => out.push("nullable".into()),
+            Some(false) => out.push("NOT NULL".into()),
+            None => {}
+        }
+        match &self.default {
+            Some(Some(_)) => out.push("new default".into()),
+            Some(None) => out.push("no default".into()),
+            None => {}
+        }
+        out
+    }
+
+    /// The column as R's code sees it.
+    fn target(&self, old: &Column) -> Column {
+        let mut new = old.clone();
+        if let Some(t) = &self.ty {
+            new.ty = t.value.clone();
+        }
+        if let Some(n) = self.nullable {
+            new.nullable = n;
+        }
+        if let Some(d) = &self.default {
+            new.default = d.clone();
+        }
+        new
+    }
+}
+
+impl Operation for AlterColumn {
+    fn kind(&self) -> &'static str {
+        "alter_column"
+    }
+
+    fn describe(&self) -> String {
+        let mut text = format!(
+            "alter column {}.{}: {}",
+            self.table.value,
+            self.column.value,
+            self.changes().join(", ")
+        );
+        if let Some(n) = &self.new_name {
+            text.push_str(&format!(" (as {})", n.value));
+        }
+        text
+    }
+
+    fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let old = cx.column(&self.table, &self.column)?.clone();
+        let target = self.target(&old);
+        let table = self.table.value.clone();
+        let subject = format!("{table}.{}", old.name);
+
+        if let Some(new_name) = &self.new_name {
+            if !target.nullable && target.default.is_none() && old.nullable && self.using.is_none()
+            {
+                return Err(Diag::input(format!(
+                    "NOT NULL `{table}.{}` needs a value for the rows where `{subject}` is NULL",
+                    new_name.value
+                ))
+                .at(self.at.clone())
+                .label("no `default`, no `using`")
+                .help("add `using = \"<SQL expression>\"` or a `default`")
+                .into());
+            }
+            return move_column(
+                cx,
+                Move {
+                    table: &self.table,
+                    from: &self.column,
+                    to: new_name,
+                    new: Some(target),
+                    using: self.using.as_ref().map(|u| u.value.clone()),
+                    describe: self.describe(),
+                    doing: "change",
+                },
+            );
+        }
+
+        if target == old {
+            return Err(Diag::input(format!("`{subject}` is already like that"))
+                .at(self.at.clone())
+                .label("this alter_column changes nothing")
+                .into());
+        }
+        let retyped = target.ty != old.ty;
+        if retyped {
+            let at = self
+                .ty
+                .as_ref()
+                .map_or(self.at.clone(), |t| t.location.clone());
+            if !widens(&old.ty, &target.ty) {
+                return Err(Diag::input(format!(
+                    "changing `{subject}` from {} to {} is not a widening",
+                    old.ty, target.ty
+                ))
+                .at(at)
+                .label("values the previous release writes may not fit")
+                .help("in place only a wider type (varchar(n) to a longer varchar or text, smallint to integer to bigint, real to double, more decimal digits); otherwise set `new_name`: R's code uses a new column filled from this one (with `using` to convert)")
+                .into());
+            }
+            cx.ensure_no_constraint_uses(&table, Some(&old.name), &at, "change the type of")?;
+        }
+        let tighten = old.nullable && !target.nullable;
+        if let (Some(u), false) = (&self.using, tighten) {
+            return Err(Diag::input(
+                "`using` fills rows only for `nullable = false` or with `new_name`",
+            )
+            .at(u.location.clone())
+            .label("nothing to fill")
+            .into());
+        }
+        if let Some(c) = cx
+            .schema
+            .tables
+            .get_mut(&table)
+            .and_then(|t| t.column_mut(&old.name))
+        {
+            *c = target.clone();
+        }
+
+        // Expand: what the old shape still fits, one action per change, each with the
+        // column as it is at that point (MySQL restates the whole definition).
+        let mut current = old.clone();
+        let mut expand = Vec::new();
+        if retyped {
+            current.ty = target.ty.clone();
+            expand.push(Action::AlterColumnType {
+                table: table.clone(),
+                from: old.ty.clone(),
+                column: current.clone(),
+            });
+        }
+        if target.nullable && !old.nullable {
+            current.nullable = true;
+            expand.push(Action::DropNotNull {
+                table: table.clone(),
+                column: current.clone(),
+            });
+        }
+        if target.default.is_some() && target.default != old.default {
+            current.default = target.default.clone();
+            expand.push(Action::SetDefault {
+                table: table.clone(),
+                column: current.clone(),
+            });
+        }
+        let primary_key = cx.table(&self.table)?.primary_key.clone();
+        let trigger = trigger_name("fill", &table, &old.name);
+        if let (true, Some(using)) = (tighten, &self.using) {
+            // R-1 may still write NULL: a trigger fills those rows, the backfill the rest.
+            expand.push(Action::FillTrigger {
+                table: table.clone(),
+                column: old.name.clone(),
+                expr: using.value.clone(),
+                trigger: trigger.clone(),
+                primary_key: primary_key.clone(),
+            });
+            expand.push(Action::Backfill {
+                table: table.clone(),
+                column: old.name.clone(),
+                source: Source::Sql(using.value.clone()),
+                primary_key,
+            });
+        }
+
+        // Later: what R-1's writes may not satisfy.
+        let mut later = Vec::new();
+        if tighten {
+            if self.using.is_some() {
+                later.push(Action::DropTrigger {
+                    table: table.clone(),
+                    trigger,
+                });
+            }
+            current.nullable = false;
+            later.push(Action::SetNotNull {
+                table: table.clone(),
+                column: current.clone(),
+            });
+        }
+        if target.default.is_none() && old.default.is_some() {
+            current.default = None;
+            later.push(Action::SetDefault {
+                table: table.clone(),
+                column: current.clone(),
+            });
+        }
+
+        let mut steps = Vec::new();
+        if !expand.is_empty() {
+            let mut done = Vec::new();
+            if retyped {
+                done.push(format!("widen to {}", target.ty));
+            }
+            if target.nullable && !old.nullable {
+                done.push("drop NOT NULL".to_string());
+            }
+            if target.default.is_some() && target.default != old.default {
+                done.push("set the new default".to_string());
+            }
+            if tighten && self.using.is_some() {
+                done.push("fill NULLs ahead of NOT NULL".to_string());
+            }
+            steps.push(Step::new(
+                Timing::Expand,
+                format!("alter column {subject}: {}", done.join(", ")),
+                expand,
+            ));
+        }
+        if !later.is_empty() {
+            let what = match (tighten, target.default.is_none() && old.default.is_some()) {
+                (true, true) => format!("tighten {subject} to NOT NULL and drop its default"),
+                (true, false) => format!("tighten {subject} to NOT NULL"),
+                _ => format!("drop the default of {subject}"),
+            };
+            steps.push(Step::new(
+                Timing::Later(Removal::new("tightening", "tighten it", subject)),
+                what,
+                later,
+            ));
+        }
+        Ok(steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::widens;
+    use crate::action::Action;
+    use crate::model::ColumnType::*;
+
+    #[test]
+    fn widenings() {
+        assert!(widens(&Varchar(10), &Varchar(20)));
+        assert!(widens(&Varchar(10), &Text));
+        assert!(widens(&Integer, &BigInt));
+        assert!(widens(&Decimal(10, 2), &Decimal(12, 2)));
+        assert!(!widens(&Varchar(20), &Varchar(10)));
+        assert!(!widens(&BigInt, &Integer));
+        assert!(!widens(&Decimal(10, 2), &Decimal(10, 3)));
+        assert!(!widens(&Text, &Integer));
+    }
+
+    #[test]
+    fn widening_is_an_expand_step() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"varchar(500)\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert!(matches!(
+            steps[0].actions[0],
+            Action::AlterColumnType { .. }
+        ));
+        let email = s.table("users").unwrap().column("email").unwrap().clone();
+        assert_eq!(email.ty, Varchar(500));
+    }
+
+    #[test]
+    fn tightening_waits_and_fills_with_using() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnullable = false\nusing = \"email\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:tightening"]);
+        assert!(matches!(steps[0].actions[0], Action::FillTrigger { .. }));
+        assert!(matches!(steps[1].actions[1], Action::SetNotNull { .. }));
+    }
+
+    #[test]
+    fn relaxing_and_dropping_a_default() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\nnullable = true",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        let mut s = schema(&USERS.replace(
+            "nickname = { type = \"text\", nullable = true }",
+            "nickname = { type = \"text\", default = \"x\" }",
+        ));
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\ndrop_default = true",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:tightening"]);
+    }
+
+    #[test]
+    fn a_narrowing_needs_a_new_column() {
+        let mut s = schema(USERS);
+        let err = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"varchar(10)\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("not a widening"), "{}", err.render());
+        assert!(err.render().contains("new_name"), "{}", err.render());
+
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_email\"\nusing = \"substr(email, 1, 10)\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:drop"]);
+        let users = s.table("users").unwrap();
+        assert_eq!(users.column("short_email").unwrap().ty, Varchar(10));
+        assert!(users.column("email").is_none());
+    }
+
+    #[test]
+    fn a_change_is_required() {
+        let err = op("type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"").unwrap_err();
+        assert!(err.render().contains("changes nothing"), "{}", err.render());
+    }
+}
