@@ -378,3 +378,38 @@ impl Schema {
         self.indexes.values().filter(move |i| i.table == table)
     }
 }
+
+/// `tables` ordered so that each comes after the tables its foreign keys reference, for
+/// creating them and for writing rows; a cycle keeps the given order.
+pub fn parents_first<'a>(tables: impl Iterator<Item = &'a Table>) -> Vec<&'a Table> {
+    let mut rest: Vec<&Table> = tables.collect();
+    let names: std::collections::HashSet<&str> = rest.iter().map(|t| t.name.as_str()).collect();
+    let mut placed_names = std::collections::HashSet::new();
+    let mut placed: Vec<&Table> = Vec::with_capacity(rest.len());
+    // Each pass places every table whose parents are placed; a pass that places nothing
+    // means a cycle, whose first table goes next.
+    while !rest.is_empty() {
+        let before = placed.len();
+        rest.retain(|t| {
+            let ready = t.constraints.iter().all(|c| match &c.kind {
+                ConstraintKind::ForeignKey { references, .. } => {
+                    references == &t.name
+                        || !names.contains(references.as_str())
+                        || placed_names.contains(references.as_str())
+                }
+                _ => true,
+            });
+            if ready {
+                placed.push(*t);
+                placed_names.insert(t.name.as_str());
+            }
+            !ready
+        });
+        if placed.len() == before {
+            let first = rest.remove(0);
+            placed_names.insert(first.name.as_str());
+            placed.push(first);
+        }
+    }
+    placed
+}

@@ -344,9 +344,8 @@ pub fn build(project: &Project) -> Result<Plan> {
 
 /// The actions that create the baseline schema.
 pub fn baseline_actions(schema: &Schema) -> Vec<Action> {
-    let mut actions: Vec<Action> = schema
-        .tables
-        .values()
+    let mut actions: Vec<Action> = crate::model::parents_first(schema.tables.values())
+        .into_iter()
         .map(|t| Action::CreateTable { table: t.clone() })
         .collect();
     actions.extend(

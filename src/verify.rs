@@ -168,7 +168,7 @@ impl Rehearsal<'_> {
     /// the columns it knows and a SELECT of them. Referenced tables go first, so that a
     /// foreign key finds the row it points at.
     fn probe(&mut self, view: &View) -> std::result::Result<(), String> {
-        for table in parents_first(view) {
+        for table in crate::model::parents_first(view.tables.values()) {
             let (insert, _) = self.insert_sql_in(table, Some(view));
             if let Err(e) = self.db.run_script(&insert) {
                 // Made-up values need not satisfy a check that tandem added: the code
@@ -345,30 +345,6 @@ impl Rehearsal<'_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-/// The tables of `view`, each after the tables its foreign keys reference (a cycle keeps
-/// the written order).
-fn parents_first(view: &View) -> Vec<&Table> {
-    let mut placed: Vec<&Table> = Vec::with_capacity(view.tables.len());
-    let mut rest: Vec<&Table> = view.tables.values().collect();
-    while !rest.is_empty() {
-        let ready = |t: &&Table| {
-            t.constraints.iter().all(|c| match &c.kind {
-                ConstraintKind::ForeignKey { references, .. } => {
-                    references == &t.name
-                        || view.table(references).is_none()
-                        || placed.iter().any(|p| &p.name == references)
-                }
-                _ => true,
-            })
-        };
-        match rest.iter().position(ready) {
-            Some(i) => placed.push(rest.remove(i)),
-            None => placed.push(rest.remove(0)),
-        }
-    }
-    placed
 }
 
 fn describe(table: &Table) -> String {

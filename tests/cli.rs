@@ -767,3 +767,31 @@ fn every_op_type_scaffolds_a_change_that_plans() {
         );
     }
 }
+
+/// Constraints in schema.toml are checked like the ops that add them: an unknown
+/// constraint type suggests the nearest, and a key to a column that is not unique is
+/// refused, both pointing into schema.toml; exit 2.
+#[test]
+fn bad_constraints_in_the_baseline_point_into_schema_toml() {
+    let dir = project("", &[]);
+    let bad_type = format!(
+        "{SCHEMA}\n[[tables.users.constraints]]\ntype = \"uniqe\"\ncolumns = [\"email\"]\n"
+    );
+    fs::write(dir.path().join("schema.toml"), bad_type).unwrap();
+    tandem(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(contains("unknown constraint type `uniqe`"))
+        .stderr(contains("schema.toml:12:8"))
+        .stderr(contains("did you mean `unique`?"));
+
+    let bad_key = format!("{SCHEMA}\n[[tables.users.constraints]]\ntype = \"foreign_key\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\n");
+    fs::write(dir.path().join("schema.toml"), bad_key).unwrap();
+    tandem(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(contains("neither the primary key nor unique"))
+        .stderr(contains("schema.toml:14:14"));
+}

@@ -119,3 +119,87 @@ fn a_safe_plan_passes_on_the_sqlite_default() {
         .stdout(contains("rehearsal on sqlite::memory:"))
         .stdout(contains("ok: all 8 cells passed"));
 }
+
+/// A baseline that declares a table before the table its foreign key references, with
+/// a unique key, a check and an index; 1.1.0 drops the key. The baseline file creates
+/// the parent first, and the rehearsal passes.
+fn a_baseline_with_constraints_verifies(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let schema = r#"
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id = { type = "bigint" }
+user_id = { type = "bigint" }
+quantity = { type = "integer", default = 1 }
+
+[[tables.orders.constraints]]
+type = "foreign_key"
+name = "orders_user_fk"
+column = "user_id"
+references = "users(id)"
+
+[[tables.orders.constraints]]
+type = "check"
+name = "orders_quantity_positive"
+check = "quantity > 0"
+
+[[tables.orders.indexes]]
+columns = ["user_id"]
+
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+
+[[tables.users.constraints]]
+type = "unique"
+column = "email"
+"#;
+    let relax =
+        "release = \"1.1.0\"\n[[op]]\ntype = \"drop_constraint\"\nname = \"orders_user_fk\"\n";
+    let start = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = common::project_with(
+        server.dialect(),
+        schema,
+        &[("0001_start.toml", start), ("0002_relax.toml", relax)],
+    );
+    let baseline = std::fs::read_to_string(dir.path().join("migrations/V1__baseline.sql")).unwrap();
+    let users = baseline
+        .find("\"users\"")
+        .or(baseline.find("`users`"))
+        .unwrap();
+    let orders = baseline
+        .find("\"orders\"")
+        .or(baseline.find("`orders`"))
+        .unwrap();
+    assert!(users < orders, "the referenced table first:\n{baseline}");
+    let out = tandem(dir.path())
+        .args(["verify", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        common::stderr(&out)
+    );
+}
+
+#[test]
+fn a_baseline_with_constraints_verifies_on_sqlite() {
+    a_baseline_with_constraints_verifies(Server::Sqlite);
+}
+
+#[test]
+fn a_baseline_with_constraints_verifies_on_postgres() {
+    a_baseline_with_constraints_verifies(Server::Postgres);
+}
+
+#[test]
+fn a_baseline_with_constraints_verifies_on_mariadb() {
+    a_baseline_with_constraints_verifies(Server::Mysql);
+}

@@ -5,13 +5,15 @@ use super::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::model::Table;
-use crate::parse::schema::{check_identifier, parse_table};
+use crate::parse::schema::{check_identifier, parse_table, Declared};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
 pub struct CreateTable {
     name: Located<String>,
     table: Table,
+    /// Its `constraints` and `indexes`, created with it.
+    declared: Vec<Declared>,
 }
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
@@ -29,9 +31,13 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         fields.what.clone(),
     );
     body.allow(&["type", "table", "name", "contract_release"]);
-    let table = parse_table(name.value.clone(), body)?;
-    fields.allow(&["columns", "primary_key"]);
-    Ok(Box::new(CreateTable { name, table }))
+    let (table, declared) = parse_table(name.value.clone(), body)?;
+    fields.allow(&["columns", "primary_key", "constraints", "indexes"]);
+    Ok(Box::new(CreateTable {
+        name,
+        table,
+        declared,
+    }))
 }
 
 impl Operation for CreateTable {
@@ -60,13 +66,18 @@ impl Operation for CreateTable {
             .into());
         }
         cx.schema.tables.insert(name.clone(), self.table.clone());
-        Ok(vec![Step::new(
-            Timing::Expand,
-            self.describe(),
-            vec![Action::CreateTable {
-                table: self.table.clone(),
-            }],
-        )])
+        // Constraints are written into CREATE TABLE; indexes follow it.
+        let declared = Declared::apply_all(&self.declared, cx.schema)?;
+        let mut actions = vec![Action::CreateTable {
+            table: cx.schema.tables[name].clone(),
+        }];
+        actions.extend(
+            declared
+                .into_iter()
+                .flat_map(|s| s.actions)
+                .filter(|a| matches!(a, Action::CreateIndex { .. })),
+        );
+        Ok(vec![Step::new(Timing::Expand, self.describe(), actions)])
     }
 }
 

@@ -5,15 +5,44 @@ use std::sync::Arc;
 use toml::de::DeValue;
 use toml::Spanned;
 
-use super::{integer_value, parse_document, Fields};
+use super::{integer_value, parse_document, Fields, Located};
 use crate::diag::{Diag, Location, Result, SourceFile};
 use crate::model::{Column, ColumnType, Default, Literal, Schema, Table};
+use crate::ops::{parse_op, OpContext, Operation};
+
+/// A constraint or index written inside a table body (`[[tables.X.constraints]]`,
+/// `[[tables.X.indexes]]`), read as the op that would add it (`add_foreign_key`,
+/// `add_unique`, `add_check`, `create_index`), so that it is checked the same way. It is
+/// applied once every table of the file exists.
+#[derive(Debug)]
+pub struct Declared {
+    pub op: Box<dyn Operation>,
+    pub location: Location,
+}
+
+impl Declared {
+    /// Applies the declarations to `schema`, which holds their tables.
+    pub fn apply_all(declared: &[Declared], schema: &mut Schema) -> Result<Vec<crate::ops::Step>> {
+        let mut steps = Vec::new();
+        for d in declared {
+            let mut cx = OpContext {
+                schema,
+                release: 0,
+                later_release: None,
+                location: d.location.clone(),
+            };
+            steps.extend(d.op.apply(&mut cx)?);
+        }
+        Ok(steps)
+    }
+}
 
 /// Reads the baseline schema.
 pub fn parse_schema(file: &Arc<SourceFile>) -> Result<Schema> {
     let doc = parse_document(file)?;
     let mut root = Fields::new(file, doc.get_ref(), doc.span(), "schema.toml");
     let mut schema = Schema::default();
+    let mut declared = Vec::new();
     if let Some((tables, _)) = root.opt_table(&["tables"])? {
         for (name, value) in tables.iter() {
             let table_name = name.get_ref().to_string();
@@ -27,17 +56,20 @@ pub fn parse_schema(file: &Arc<SourceFile>) -> Result<Schema> {
                 );
             };
             let fields = Fields::new(file, body, value.span(), format!("table `{table_name}`"));
-            let table = parse_table(table_name.clone(), fields)?;
+            let (table, ops) = parse_table(table_name.clone(), fields)?;
             schema.tables.insert(table_name, table);
+            declared.extend(ops);
         }
     }
     root.finish()?;
+    Declared::apply_all(&declared, &mut schema)?;
     Ok(schema)
 }
 
 /// Reads a table body: `columns` and `primary_key`, plus any extra field names the
-/// caller handles itself (`allow`).
-pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<Table> {
+/// caller handles itself (`allow`); the `constraints` and `indexes` it declares come
+/// back as ops to apply once the table exists.
+pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<(Table, Vec<Declared>)> {
     let file = fields.file.clone();
     let Some((columns, columns_span)) = fields.opt_table(&["columns"])? else {
         return Err(fields
@@ -80,8 +112,101 @@ pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<Table> {
         }
         table.primary_key = pk.value;
     }
+    let mut declared = Vec::new();
+    for (key, kinds) in [
+        (
+            "constraints",
+            &[
+                ("foreign_key", "add_foreign_key"),
+                ("unique", "add_unique"),
+                ("check", "add_check"),
+            ][..],
+        ),
+        ("indexes", &[][..]),
+    ] {
+        declared.extend(declarations(&mut fields, &name, key, kinds)?);
+    }
     fields.finish()?;
-    Ok(table)
+    Ok((table, declared))
+}
+
+/// The `[[<key>]]` items of a table body as ops: constraints by their `type`
+/// (`foreign_key`, `unique`, `check`), indexes as `create_index`.
+fn declarations(
+    fields: &mut Fields<'_, '_>,
+    table: &str,
+    key: &'static str,
+    kinds: &[(&'static str, &'static str)],
+) -> Result<Vec<Declared>> {
+    let file = fields.file.clone();
+    let Some(value) = fields.get(&[key]) else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = value.get_ref().as_array() else {
+        return Err(Diag::input(format!(
+            "`{key}` must be a list of [[tables.{table}.{key}]] tables"
+        ))
+        .at(Location::new(&file, value.span()))
+        .label("expected an array of tables")
+        .into());
+    };
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let Some(body) = item.get_ref().as_table() else {
+            return Err(Diag::input(format!("each of `{key}` must be a table"))
+                .at(Location::new(&file, item.span()))
+                .label("expected a table")
+                .into());
+        };
+        // The op's `table` is the table the item is written in.
+        let mut body = body.clone();
+        let table_key = Spanned::new(item.span(), std::borrow::Cow::Borrowed("table"));
+        if body.contains_key("table") {
+            return Err(Diag::input(format!("`table` is implied inside `{key}`"))
+                .at(Location::new(&file, item.span()))
+                .label(format!("this belongs to `{table}`"))
+                .help("remove the `table` field")
+                .into());
+        }
+        body.insert(
+            table_key,
+            Spanned::new(
+                item.span(),
+                DeValue::String(std::borrow::Cow::Owned(table.to_string())),
+            ),
+        );
+        let what = format!("{key} of `{table}`");
+        let mut inner = Fields::new(&file, &body, item.span(), what);
+        let op_type = if kinds.is_empty() {
+            "create_index"
+        } else {
+            let kind = inner.str(&["type"], "foreign_key, unique or check")?;
+            match kinds.iter().find(|(k, _)| *k == kind.value) {
+                Some((_, op)) => op,
+                None => {
+                    let names: Vec<&str> = kinds.iter().map(|(k, _)| *k).collect();
+                    return Err(
+                        Diag::input(format!("unknown constraint type `{}`", kind.value))
+                            .at(kind.location)
+                            .label("expected foreign_key, unique or check")
+                            .help(crate::diag::suggestion(&kind.value, &names))
+                            .into(),
+                    );
+                }
+            }
+        };
+        let kind = Located {
+            value: op_type.to_string(),
+            location: Location::new(&file, item.span()),
+        };
+        let op = parse_op(&kind, &mut inner)?;
+        inner.finish()?;
+        out.push(Declared {
+            op,
+            location: Location::new(&file, item.span()),
+        });
+    }
+    Ok(out)
 }
 
 /// Reads one column definition: `{ type = "...", nullable, default | default_sql }`.
