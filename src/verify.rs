@@ -169,7 +169,7 @@ impl Rehearsal<'_> {
     /// foreign key finds the row it points at.
     fn probe(&mut self, view: &View) -> std::result::Result<(), String> {
         for table in crate::model::parents_first(view.tables.values()) {
-            let (insert, _) = self.insert_sql_in(table, Some(view));
+            let (insert, _) = self.insert_sql(table, view);
             if let Err(e) = self.db.run_script(&insert) {
                 // Made-up values need not satisfy a check that tandem added: the code
                 // writes real ones. A check tandem does not know fails the probe.
@@ -213,8 +213,12 @@ impl Rehearsal<'_> {
             if before.primary_key.is_empty() {
                 continue;
             }
-            for (writer, write_col, reader_col) in [(&before, &old, &new), (&after, &new, &old)] {
-                let (insert, values) = self.insert_sql(writer);
+            let plan = self.plan;
+            for (writer, code, write_col, reader_col) in [
+                (&before, &plan.views[r], &old, &new),
+                (&after, &plan.views[r + 1], &new, &old),
+            ] {
+                let (insert, values) = self.insert_sql(writer, code);
                 self.db.run_script(&insert).map_err(|e| {
                     failure(
                         &format!("insert into {} for read-back", describe(writer)),
@@ -258,11 +262,6 @@ impl Rehearsal<'_> {
         Ok(())
     }
 
-    /// An INSERT of every column of `table` with made-up values; returns the values too.
-    fn insert_sql(&mut self, table: &Table) -> (String, Vec<(String, String)>) {
-        self.insert_sql_in(table, None)
-    }
-
     /// The names of the checks of any release's schema.
     fn known_checks(&self) -> impl Iterator<Item = &str> + '_ {
         self.plan
@@ -296,23 +295,19 @@ impl Rehearsal<'_> {
         })
     }
 
-    /// As [`Self::insert_sql`]; with the view of the code that writes, a foreign key
-    /// column takes its value from a row of the referenced table that code knows.
-    fn insert_sql_in(
-        &mut self,
-        table: &Table,
-        view: Option<&View>,
-    ) -> (String, Vec<(String, String)>) {
+    /// An INSERT of every column of `table` with made-up values, as the code of `view`
+    /// writes it; returns the values too. A foreign key column takes its value from a
+    /// row of the referenced table, when that code knows the table.
+    fn insert_sql(&mut self, table: &Table, view: &View) -> (String, Vec<(String, String)>) {
         self.counter += 1;
         let n = self.counter;
         let values: Vec<(String, String)> = table
             .columns
             .iter()
             .map(|c| {
-                let referenced = view.and_then(|v| {
-                    let (parent, key) = self.reference(&table.name, &c.name)?;
-                    (parent != table.name && v.table(&parent).is_some()).then_some((parent, key))
-                });
+                let referenced = self
+                    .reference(&table.name, &c.name)
+                    .filter(|(parent, _)| parent != &table.name && view.table(parent).is_some());
                 let value = match referenced {
                     Some((parent, key)) => format!(
                         "(SELECT {k} FROM {p} ORDER BY {k} LIMIT 1)",

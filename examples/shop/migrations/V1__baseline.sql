@@ -7,5 +7,5 @@ SET lock_timeout = '5s';
 
 CREATE TABLE IF NOT EXISTS "customers" ( "id" bigint NOT NULL, "name" varchar(200) NOT NULL, "email" varchar(255) NOT NULL, "phone" varchar(32) NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
 
-CREATE TABLE IF NOT EXISTS "orders" ( "id" bigint NOT NULL, "customer_id" bigint NOT NULL, "total_cents" bigint NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('new'), "note" text NOT NULL, PRIMARY KEY ("id") );
--- tandem:sha256 82320f4eb9fe556bd86f2af44516688105ec13d74f2926122609c2deae5b16f7
+CREATE TABLE IF NOT EXISTS "orders" ( "id" bigint NOT NULL, "customer_id" bigint NOT NULL, "total_cents" bigint NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('new'), "note" text NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "orders_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") );
+-- tandem:sha256 3d667cfb3afefcb6d4a5229be78982877baf8404be553254d36cf8523a15bde3

@@ -10,7 +10,7 @@
 
 SET lock_timeout = '5s';
 
-CREATE TABLE IF NOT EXISTS "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
+CREATE TABLE IF NOT EXISTS "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id"), CONSTRAINT "order_notes_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders" ("id") ON DELETE CASCADE );
 
 -- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
 DO $tandem$
@@ -27,4 +27,4 @@ $tandem$;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "order_notes_order_id_idx" ON "order_notes" ("order_id");
 
 ALTER TABLE "orders" ALTER COLUMN "customer_note" DROP NOT NULL;
--- tandem:sha256 189b53d59a60d0986c018d128700604c7f943704954d98a7093cbb7b03ee18c7
+-- tandem:sha256 06569ef23558009e53eb35e0c6249e5bae98c77808280cf7420124b87e2862e6
