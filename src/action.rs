@@ -120,13 +120,5 @@ pub enum Source {
 /// A trigger name that is stable for a (purpose, table, column) triple and fits the
 /// 63-byte identifier limit.
 pub fn trigger_name(purpose: &str, table: &str, column: &str) -> String {
-    let name = format!("tandem_{purpose}_{table}_{column}");
-    if name.len() <= 63 {
-        name
-    } else {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(name.as_bytes());
-        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        format!("{}_{hex}", &name[..54])
-    }
+    crate::model::fit_identifier(format!("tandem_{purpose}_{table}_{column}"), 63)
 }

@@ -413,3 +413,15 @@ pub fn parents_first<'a>(tables: impl Iterator<Item = &'a Table>) -> Vec<&'a Tab
     }
     placed
 }
+
+/// `name` when it has at most `max` bytes; else a readable prefix and a short hash of
+/// the whole, so that long names stay distinct (names are ASCII).
+pub fn fit_identifier(name: String, max: usize) -> String {
+    if name.len() <= max {
+        return name;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{}_{hex}", &name[..max - 9])
+}

@@ -333,6 +333,33 @@ pub fn foreign_key(table: &str, constraint: &Constraint) -> ForeignKeyCreateStat
     fk
 }
 
+/// The conditions of a query for the rows whose foreign key points at no row, with the
+/// table aliased `child` and the referenced one `parent`, into `context`: `join`,
+/// `present` (every key column set) and `missing` (no parent row).
+pub(crate) fn orphan_conditions(
+    dialect: Dialect,
+    columns: &[String],
+    referenced_columns: &[String],
+    context: &mut tera::Context,
+) {
+    let q = |n: &String| quote(dialect, n);
+    let join: Vec<String> = columns
+        .iter()
+        .zip(referenced_columns)
+        .map(|(c, r)| format!("parent.{} = child.{}", q(r), q(c)))
+        .collect();
+    let present: Vec<String> = columns
+        .iter()
+        .map(|c| format!("child.{} IS NOT NULL", q(c)))
+        .collect();
+    context.insert("join", &join.join(" AND "));
+    context.insert("present", &present.join(" AND "));
+    context.insert(
+        "missing",
+        &format!("parent.{} IS NULL", q(&referenced_columns[0])),
+    );
+}
+
 /// `"a", "b"` in the dialect's quotes.
 pub fn quoted_list(dialect: Dialect, names: &[String]) -> String {
     names

@@ -65,13 +65,7 @@ fn default_value(default: &Default) -> String {
 
 /// A name of at most 64 characters: long ones keep a readable prefix and a hash.
 fn fit(name: String) -> String {
-    if name.len() <= MAX_NAME {
-        return name;
-    }
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(name.as_bytes());
-    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("{}_{hex}", &name[..MAX_NAME - 9])
+    crate::model::fit_identifier(name, MAX_NAME)
 }
 
 fn sync_trigger_names(trigger: &str) -> [String; 2] {
@@ -404,15 +398,12 @@ impl Renderer for Mysql<'_> {
                     referenced_columns,
                     on_delete,
                 } => {
-                    let pairs = || columns.iter().zip(referenced_columns);
-                    let join: Vec<String> = pairs()
-                        .map(|(c, r)| format!("parent.{} = child.{}", q(r), q(c)))
-                        .collect();
-                    let present: Vec<String> = columns
-                        .iter()
-                        .map(|c| format!("child.{} IS NOT NULL", q(c)))
-                        .collect();
-                    let first = &referenced_columns[0];
+                    super::orphan_conditions(
+                        Dialect::Mysql,
+                        columns,
+                        referenced_columns,
+                        &mut context,
+                    );
                     context.insert("table", &q(table));
                     context.insert("constraint", &q(&constraint.name));
                     context.insert("columns", &quoted_list(Dialect::Mysql, columns));
@@ -428,9 +419,6 @@ impl Renderer for Mysql<'_> {
                             .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
                             .unwrap_or_default(),
                     );
-                    context.insert("join", &join.join(" AND "));
-                    context.insert("present", &present.join(" AND "));
-                    context.insert("missing", &format!("parent.{} IS NULL", q(first)));
                     context.insert(
                         "message",
                         &format!(

@@ -434,23 +434,14 @@ impl Renderer for Sqlite<'_> {
                         ..
                     } = &constraint.kind
                     {
-                        let join: Vec<String> = columns
-                            .iter()
-                            .zip(referenced_columns)
-                            .map(|(c, r)| format!("parent.{} = child.{}", q(r), q(c)))
-                            .collect();
-                        let present: Vec<String> = columns
-                            .iter()
-                            .map(|c| format!("child.{} IS NOT NULL", q(c)))
-                            .collect();
+                        super::orphan_conditions(
+                            Dialect::Sqlite,
+                            columns,
+                            referenced_columns,
+                            &mut context,
+                        );
                         context.insert("table", &q(table));
                         context.insert("references", &q(references));
-                        context.insert("join", &join.join(" AND "));
-                        context.insert("present", &present.join(" AND "));
-                        context.insert(
-                            "missing",
-                            &format!("parent.{} IS NULL", q(&referenced_columns[0])),
-                        );
                         context.insert(
                             "check",
                             &q(&format!("{}_has_no_orphan_rows", constraint.name)),

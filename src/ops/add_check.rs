@@ -1,8 +1,7 @@
 //! `add_check`: a check constraint, added in expand. Postgres adds it NOT VALID (new rows
 //! are checked at once, without a scan under lock) and validates existing rows after.
 
-use super::{OpContext, Operation, Step, Timing};
-use crate::action::Action;
+use super::{OpContext, Operation, Step};
 use crate::diag::{Diag, Result};
 use crate::model::{Constraint, ConstraintKind};
 use crate::parse::schema::check_identifier;
@@ -67,22 +66,13 @@ impl Operation for AddCheck {
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         cx.table(&self.table)?;
         let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
-        cx.ensure_new_constraint_name(&self.name(), &at)?;
         let constraint = Constraint {
             name: self.name(),
             kind: ConstraintKind::Check {
                 expr: self.expr.value.trim().to_string(),
             },
         };
-        cx.add_constraint(&self.table.value, constraint.clone());
-        Ok(vec![Step::new(
-            Timing::Expand,
-            self.describe(),
-            vec![Action::AddConstraint {
-                table: self.table.value.clone(),
-                constraint,
-            }],
-        )])
+        cx.add_constraint(&self.table.value, constraint, &at, self.describe())
     }
 }
 

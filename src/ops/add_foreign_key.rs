@@ -2,8 +2,7 @@
 //! it NOT VALID, so new rows are checked at once, then validates existing rows under a
 //! lock that lets writes go on; MySQL builds it in place and checks existing rows after.
 
-use super::{column_list, default_name, OpContext, Operation, Step, Timing};
-use crate::action::Action;
+use super::{column_list, default_name, OpContext, Operation, Step};
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{ColumnType, Constraint, ConstraintKind, Table};
 use crate::parse::schema::check_identifier;
@@ -237,7 +236,6 @@ impl Operation for AddForeignKey {
             }
         }
         let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
-        cx.ensure_new_constraint_name(&self.name(), &at)?;
         let constraint = Constraint {
             name: self.name(),
             kind: ConstraintKind::ForeignKey {
@@ -247,15 +245,7 @@ impl Operation for AddForeignKey {
                 on_delete: self.on_delete.clone(),
             },
         };
-        cx.add_constraint(&self.table.value, constraint.clone());
-        Ok(vec![Step::new(
-            Timing::Expand,
-            self.describe(),
-            vec![Action::AddConstraint {
-                table: self.table.value.clone(),
-                constraint,
-            }],
-        )])
+        cx.add_constraint(&self.table.value, constraint, &at, self.describe())
     }
 }
 

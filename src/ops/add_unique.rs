@@ -1,8 +1,7 @@
 //! `add_unique`: a unique constraint, added in expand without blocking writes where the
 //! dialect can (Postgres builds its index concurrently, then attaches it).
 
-use super::{column_list, default_name, OpContext, Operation, Step, Timing};
-use crate::action::Action;
+use super::{column_list, default_name, OpContext, Operation, Step};
 use crate::diag::Result;
 use crate::model::{Constraint, ConstraintKind};
 use crate::parse::schema::check_identifier;
@@ -55,22 +54,13 @@ impl Operation for AddUnique {
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         cx.columns(&self.table, &self.columns)?;
         let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
-        cx.ensure_new_constraint_name(&self.name(), &at)?;
         let constraint = Constraint {
             name: self.name(),
             kind: ConstraintKind::Unique {
                 columns: self.columns.value.clone(),
             },
         };
-        cx.add_constraint(&self.table.value, constraint.clone());
-        Ok(vec![Step::new(
-            Timing::Expand,
-            self.describe(),
-            vec![Action::AddConstraint {
-                table: self.table.value.clone(),
-                constraint,
-            }],
-        )])
+        cx.add_constraint(&self.table.value, constraint, &at, self.describe())
     }
 }
 

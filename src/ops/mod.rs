@@ -235,11 +235,27 @@ impl OpContext<'_> {
         .into())
     }
 
-    /// Adds `constraint` to `table` in the schema.
-    pub fn add_constraint(&mut self, table: &str, constraint: Constraint) {
+    /// Adds `constraint` to `table`, once its name is known to be free (`at` points at the
+    /// name, or the op): the expand step of every op that adds a constraint.
+    pub fn add_constraint(
+        &mut self,
+        table: &str,
+        constraint: Constraint,
+        at: &Location,
+        description: String,
+    ) -> Result<Vec<Step>> {
+        self.ensure_new_constraint_name(&constraint.name, at)?;
         if let Some(t) = self.schema.tables.get_mut(table) {
-            t.constraints.push(constraint);
+            t.constraints.push(constraint.clone());
         }
+        Ok(vec![Step::new(
+            Timing::Expand,
+            description,
+            vec![Action::AddConstraint {
+                table: table.to_string(),
+                constraint,
+            }],
+        )])
     }
 
     /// Records that a column or table stays in the database until this op's later steps.
@@ -310,15 +326,7 @@ pub fn column_list(
 /// A default name for an object of `table` over `columns`, `{table}_{columns}_{suffix}`,
 /// kept within the 63-character limit of identifiers.
 pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
-    let name = format!("{table}_{}_{suffix}", columns.join("_"));
-    if name.len() <= 63 {
-        name
-    } else {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(name.as_bytes());
-        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        format!("{}_{hex}", &name[..54])
-    }
+    crate::model::fit_identifier(format!("{table}_{}_{suffix}", columns.join("_")), 63)
 }
 
 /// The op type names, for suggestions.
