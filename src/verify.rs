@@ -273,10 +273,11 @@ impl Rehearsal<'_> {
             .map(|c| c.name.as_str())
     }
 
-    /// The table and column that `table.column` references in any release's schema (the
-    /// key exists in the database from the release that adds it, whatever the code knows).
-    fn reference(&self, table: &str, column: &str) -> Option<(String, String)> {
-        self.plan.views.iter().rev().find_map(|v| {
+    /// The table and column that `table.column` references, as the code of `view` names
+    /// them: its own schema first, then any release's (a key exists in the database from
+    /// the release that adds it, whatever the code knows), where `view` knows the table.
+    fn reference(&self, view: &View, table: &str, column: &str) -> Option<(String, String)> {
+        let key_in = |v: &View| {
             v.table(table)?
                 .constraints
                 .iter()
@@ -292,7 +293,9 @@ impl Rehearsal<'_> {
                         .map(|i| (references.clone(), referenced_columns[i].clone())),
                     _ => None,
                 })
-        })
+                .filter(|(parent, _)| parent != table && view.table(parent).is_some())
+        };
+        key_in(view).or_else(|| self.plan.views.iter().rev().find_map(key_in))
     }
 
     /// An INSERT of every column of `table` with made-up values, as the code of `view`
@@ -305,9 +308,7 @@ impl Rehearsal<'_> {
             .columns
             .iter()
             .map(|c| {
-                let referenced = self
-                    .reference(&table.name, &c.name)
-                    .filter(|(parent, _)| parent != &table.name && view.table(parent).is_some());
+                let referenced = self.reference(view, &table.name, &c.name);
                 let value = match referenced {
                     Some((parent, key)) => format!(
                         "(SELECT {k} FROM {p} ORDER BY {k} LIMIT 1)",

@@ -153,6 +153,13 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         ("create_table_with_constraints_and_indexes", with_later_releases(
             "type = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" }, quantity = { type = \"integer\", default = 1 }, code = { type = \"varchar(32)\", nullable = true } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\n\n[[op.constraints]]\ntype = \"unique\"\ncolumns = [\"code\"]\n\n[[op.constraints]]\ntype = \"check\"\nname = \"orders_quantity_positive\"\ncheck = \"quantity > 0\"\n\n[[op.indexes]]\ncolumns = [\"user_id\", \"quantity\"]",
         )),
+        ("rename_table_referenced_by_a_foreign_key", vec![
+            change("0001_orders.toml", "1.0.0", "type = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\""),
+            change("0002_rename.toml", "1.1.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\""),
+            change("0003_relax.toml", "1.2.0", "type = \"drop_column\"\ntable = \"accounts\"\ncolumn = \"legacy_email\""),
+            next("0004_next.toml", "1.3.0"),
+            next("0005_last.toml", "1.4.0"),
+        ]),
         ("foreign_key_and_unique_added_then_dropped", vec![
             change("0001_orders.toml", "1.0.0", ORDERS),
             change("0002_keys.toml", "1.1.0", "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"cascade\"\n\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"code\"]"),
