@@ -203,3 +203,49 @@ fn a_baseline_with_constraints_verifies_on_postgres() {
 fn a_baseline_with_constraints_verifies_on_mariadb() {
     a_baseline_with_constraints_verifies(Server::Mysql);
 }
+
+/// Made-up probe values need not satisfy a check tandem added (the code writes real
+/// values), so the rehearsal passes; the same check added by raw SQL, which the model
+/// does not know, fails it.
+fn a_known_check_excuses_made_up_values_an_unknown_one_does_not(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let known = "release = \"1.4.0\"\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_email_has_at\"\ncheck = \"email LIKE '%@%'\"\n";
+    let dir = users_project(server.dialect(), &[("0001_check.toml", known)]);
+    let out = tandem(dir.path())
+        .args(["verify", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        common::stderr(&out)
+    );
+
+    if server == Server::Postgres {
+        let raw = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%')\"\n";
+        let dir = users_project(server.dialect(), &[("0001_check.toml", raw)]);
+        let out = tandem(dir.path())
+            .args(["verify", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains("users_email_has_at"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn a_known_check_excuses_made_up_values_on_postgres() {
+    a_known_check_excuses_made_up_values_an_unknown_one_does_not(Server::Postgres);
+}
+
+#[test]
+fn a_known_check_excuses_made_up_values_on_sqlite() {
+    a_known_check_excuses_made_up_values_an_unknown_one_does_not(Server::Sqlite);
+}
