@@ -107,6 +107,48 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// Points the action at table `to` where it names table `from`: a step placed to run
+    /// after a rename was written with the name the table had when its op was applied.
+    pub fn rename_table(&mut self, from: &str, to: &str) {
+        let fix = |name: &mut String| {
+            if name == from {
+                *name = to.to_string();
+            }
+        };
+        match self {
+            Action::CreateTable { table } => {
+                crate::dialect::physical::rename_references(table, from, to)
+            }
+            Action::DropTable { table }
+            | Action::AddColumn { table, .. }
+            | Action::DropColumn { table, .. }
+            | Action::AlterColumnType { table, .. }
+            | Action::DropNotNull { table, .. }
+            | Action::SetNotNull { table, .. }
+            | Action::SetDefault { table, .. }
+            | Action::Backfill { table, .. }
+            | Action::FillTrigger { table, .. }
+            | Action::SyncTrigger { table, .. }
+            | Action::DropTrigger { table, .. }
+            | Action::DropConstraint { table, .. } => fix(table),
+            Action::AddConstraint { table, constraint } => {
+                fix(table);
+                if let crate::model::ConstraintKind::ForeignKey { references, .. } =
+                    &mut constraint.kind
+                {
+                    fix(references);
+                }
+            }
+            Action::CreateIndex { index } | Action::DropIndex { index } => fix(&mut index.table),
+            // The view keeps its name (the old table name); what it reads follows.
+            Action::CreateCompatView { table, .. } => fix(&mut table.name),
+            Action::DropCompatView { table, .. } => fix(table),
+            Action::RenameTable { .. } | Action::Raw { .. } => {}
+        }
+    }
+}
+
 /// Where a backfill takes its values from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -197,6 +197,7 @@ pub fn build(project: &Project) -> Result<Plan> {
                     release: r,
                     later_release: target,
                     location: entry.location.clone(),
+                    previous: views.last(),
                 };
                 let steps = entry.op.apply(&mut cx)?;
                 let removal = steps.iter().find_map(|s| match &s.timing {
@@ -220,6 +221,23 @@ pub fn build(project: &Project) -> Result<Plan> {
                         }
                     }
                     _ => {}
+                }
+                // Steps already placed after this rename still name the table as it was.
+                for (from, to) in steps
+                    .iter()
+                    .flat_map(|s| &s.actions)
+                    .filter_map(|a| match a {
+                        Action::RenameTable { from, to } => Some((from.clone(), to.clone())),
+                        _ => None,
+                    })
+                {
+                    for ((slot, _), planned) in placed.iter_mut() {
+                        if slot.order() > Slot::Expand(r).order() {
+                            for action in planned.iter_mut().flat_map(|p| p.actions.iter_mut()) {
+                                action.rename_table(&from, &to);
+                            }
+                        }
+                    }
                 }
                 for step in steps {
                     let destructive = matches!(step.timing, Timing::Later(_));

@@ -145,6 +145,25 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             next("0003_after.toml", "1.2.0"),
             next("0004_last.toml", "1.3.0"),
         ]),
+        ("rename_column_twice_in_a_row", vec![
+            change("0001_rename.toml", "1.0.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nto = \"handle\""),
+            change("0002_rename.toml", "1.1.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"handle\"\nto = \"nick\""),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
+        ("retired_column_then_rename_table_in_one_release", vec![
+            change("0001_drop.toml", "1.0.0", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\""),
+            change("0002_retype.toml", "1.0.0", "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_nick\"\nusing = \"substr(nickname, 1, 10)\""),
+            change("0003_rename.toml", "1.0.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\""),
+            next("0004_next.toml", "1.1.0"),
+            next("0005_last.toml", "1.2.0"),
+        ]),
+        ("sync_trigger_then_rename_table", vec![
+            change("0001_rename.toml", "1.0.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nto = \"handle\""),
+            change("0002_rename.toml", "1.1.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\""),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
         ("index_create_and_drop", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_idx\"\ncolumns = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_score_idx\""),

@@ -60,6 +60,7 @@ fn plan_and_render(text: String) -> Result<(), TestCaseError> {
             release: 1,
             later_release: Some(2),
             location: entry.location.clone(),
+            previous: None,
         };
         match entry.op.apply(&mut cx) {
             Ok(steps) => actions.extend(steps.into_iter().flat_map(|s| s.actions)),

@@ -8,6 +8,7 @@
 use sea_query::{MysqlQueryBuilder, Table as SqTable};
 use tera::Context;
 
+use super::physical::without_columns;
 use super::{
     create_table, default_sql, iden, quote, quoted_list, terminate, type_name, unique_index,
     Physical, Rendered, Renderer, Unsupported,
@@ -167,6 +168,15 @@ pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
     out
 }
 
+/// MERGE keeps the view updatable and insertable for the previous release.
+fn compat_view(view: &str, table: &crate::model::Table) -> String {
+    format!(
+        "CREATE OR REPLACE ALGORITHM=MERGE VIEW {} AS {};",
+        q(view),
+        super::view_query(Dialect::Mysql, table)
+    )
+}
+
 /// An index built in place while writes go on; refused on a column MySQL indexes only
 /// with a prefix.
 fn create_index(index: &Index, physical: &Physical) -> std::result::Result<String, Unsupported> {
@@ -213,22 +223,42 @@ impl Renderer for Mysql<'_> {
         let mut context = Context::new();
         let chunk = match action {
             Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
-            Action::DropTable { table } => terminate(
-                &SqTable::drop()
-                    .table(iden(table))
-                    .if_exists()
-                    .to_string(MysqlQueryBuilder),
-            ),
+            Action::DropTable { table } => {
+                let mut sql = String::new();
+                for view in physical.views_of(table) {
+                    if let Action::CreateCompatView { view, .. } = view {
+                        sql.push_str(&format!("DROP VIEW IF EXISTS {};\n\n", q(view)));
+                    }
+                }
+                sql.push_str(&terminate(
+                    &SqTable::drop()
+                        .table(iden(table))
+                        .if_exists()
+                        .to_string(MysqlQueryBuilder),
+                ));
+                sql
+            }
             Action::AddColumn { table, column } => format!(
                 "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}, ALGORITHM=INSTANT;",
                 q(table),
                 column_sql(column)
             ),
-            Action::DropColumn { table, column } => format!(
-                "ALTER TABLE {} DROP COLUMN IF EXISTS {}, ALGORITHM=INSTANT;",
-                q(table),
-                q(column)
-            ),
+            Action::DropColumn { table, column } => {
+                let mut sql = format!(
+                    "ALTER TABLE {} DROP COLUMN IF EXISTS {}, ALGORITHM=INSTANT;",
+                    q(table),
+                    q(column)
+                );
+                // A view that read the column would be left invalid: made again without it.
+                for view in physical.views_selecting(table, column) {
+                    if let Action::CreateCompatView { view, table } =
+                        &without_columns(view, |c| c != column)
+                    {
+                        sql.push_str(&format!("\n\n{}", compat_view(view, table)));
+                    }
+                }
+                sql
+            }
             Action::AlterColumnType {
                 table,
                 from,
@@ -371,12 +401,7 @@ impl Renderer for Mysql<'_> {
             // RENAME TABLE also renames views: never re-run it blindly. It fails on a
             // re-run (the new name exists), which is safe.
             Action::RenameTable { from, to } => format!("RENAME TABLE {} TO {};", q(from), q(to)),
-            // MERGE keeps the view updatable and insertable for the previous release.
-            Action::CreateCompatView { view, table } => format!(
-                "CREATE OR REPLACE ALGORITHM=MERGE VIEW {} AS {};",
-                q(view),
-                super::view_query(Dialect::Mysql, table)
-            ),
+            Action::CreateCompatView { view, table } => compat_view(view, table),
             Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
             Action::AddConstraint { table, constraint } => match &constraint.kind {
                 ConstraintKind::Unique { columns } => {

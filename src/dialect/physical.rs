@@ -35,6 +35,21 @@ fn trigger_name(action: &Action) -> Option<&str> {
     }
 }
 
+/// A `CreateCompatView` that selects only the columns `keep` accepts.
+pub fn without_columns(view: &Action, keep: impl Fn(&str) -> bool) -> Action {
+    match view {
+        Action::CreateCompatView { view, table } => {
+            let mut table = table.clone();
+            table.columns.retain(|c| keep(&c.name));
+            Action::CreateCompatView {
+                view: view.clone(),
+                table,
+            }
+        }
+        other => other.clone(),
+    }
+}
+
 /// Points the foreign keys of `table` that reference `from` at `to`.
 pub fn rename_references(table: &mut Table, from: &str, to: &str) {
     for constraint in &mut table.constraints {
@@ -73,6 +88,17 @@ impl Physical {
             .flat_map(|t| t.views.iter())
     }
 
+    /// The views over `table` that select `column`.
+    pub fn views_selecting<'a>(
+        &'a self,
+        table: &str,
+        column: &'a str,
+    ) -> impl Iterator<Item = &'a Action> + 'a {
+        self.views_of(table).filter(move |a| {
+            matches!(a, Action::CreateCompatView { table, .. } if table.column(column).is_some())
+        })
+    }
+
     /// The action that created trigger `name` on `table`, if it still exists.
     pub fn trigger(&self, table: &str, name: &str) -> Option<&Action> {
         self.triggers_of(table)
@@ -106,6 +132,10 @@ impl Physical {
             Action::DropColumn { table, column } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.columns.retain(|c| &c.name != column);
+                    // Renderers recreate the views that selected it, without it.
+                    for view in &mut t.views {
+                        *view = without_columns(view, |c| c != column);
+                    }
                 }
             }
             Action::AlterColumnType { table, column, .. } => {

@@ -5,6 +5,7 @@
 use sea_query::{Index as SqIndex, PostgresQueryBuilder, Table as SqTable};
 use tera::Context;
 
+use super::physical::without_columns;
 use super::{
     column_def, create_table, foreign_key, iden, index_statement, quote, terminate, unique_index,
     Physical, Rendered, Renderer, Unsupported,
@@ -69,30 +70,46 @@ impl Renderer for Postgres<'_> {
     fn render(
         &self,
         action: &Action,
-        _physical: &Physical,
+        physical: &Physical,
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
         let chunk = match action {
             Action::CreateTable { table } => terminate(&create_table(Dialect::Postgres, table)),
-            Action::DropTable { table } => terminate(
-                &SqTable::drop()
-                    .table(iden(table))
-                    .if_exists()
-                    .to_string(PostgresQueryBuilder),
-            ),
+            Action::DropTable { table } => {
+                let mut sql = String::new();
+                for view in physical.views_of(table) {
+                    if let Action::CreateCompatView { view, .. } = view {
+                        sql.push_str(&format!("DROP VIEW IF EXISTS {};\n\n", q(view)));
+                    }
+                }
+                sql.push_str(&terminate(
+                    &SqTable::drop()
+                        .table(iden(table))
+                        .if_exists()
+                        .to_string(PostgresQueryBuilder),
+                ));
+                sql
+            }
             Action::AddColumn { table, column } => terminate(
                 &SqTable::alter()
                     .table(iden(table))
                     .add_column_if_not_exists(column_def(Dialect::Postgres, column))
                     .to_string(PostgresQueryBuilder),
             ),
-            Action::DropColumn { table, column } => terminate(
-                &SqTable::alter()
-                    .table(iden(table))
-                    .drop_column_if_exists(iden(column))
-                    .to_string(PostgresQueryBuilder),
-            ),
+            Action::DropColumn { table, column } => {
+                let drop = terminate(
+                    &SqTable::alter()
+                        .table(iden(table))
+                        .drop_column_if_exists(iden(column))
+                        .to_string(PostgresQueryBuilder),
+                );
+                let views: Vec<Action> = physical
+                    .views_selecting(table, column)
+                    .map(|v| without_columns(v, |c| c != column))
+                    .collect();
+                around_views(&views, drop)
+            }
             Action::AlterColumnType {
                 table,
                 from,
@@ -106,12 +123,17 @@ impl Renderer for Postgres<'_> {
                         column.name, column.ty
                     ))));
                 }
-                format!(
+                let alter = format!(
                     "ALTER TABLE {} ALTER COLUMN {} TYPE {};",
                     q(table),
                     q(&column.name),
                     super::type_name(Dialect::Postgres, &column.ty)
-                )
+                );
+                let views: Vec<Action> = physical
+                    .views_selecting(table, &column.name)
+                    .cloned()
+                    .collect();
+                around_views(&views, alter)
             }
             Action::DropNotNull { table, column } => {
                 context.insert("table", &q(table));
@@ -278,6 +300,37 @@ fn in_place(from: &ColumnType, to: &ColumnType) -> bool {
         (Decimal(p, s), Decimal(p2, s2)) => s2 == s && p2 >= p,
         _ => from == to,
     }
+}
+
+/// `statement`, run with the views that read the column it changes dropped before and
+/// created again after (Postgres refuses to drop or retype a column a view reads), in
+/// one DO block: atomic even in a file that runs outside a transaction, so the code
+/// reading through a view never finds it missing.
+fn around_views(views: &[Action], statement: String) -> String {
+    if views.is_empty() {
+        return statement;
+    }
+    let mut body = Vec::new();
+    for view in views {
+        if let Action::CreateCompatView { view, .. } = view {
+            body.push(format!("DROP VIEW IF EXISTS {};", q(view)));
+        }
+    }
+    body.push(statement);
+    for view in views {
+        if let Action::CreateCompatView { view, table } = view {
+            body.push(format!(
+                "CREATE VIEW {} AS {};",
+                q(view),
+                super::view_query(Dialect::Postgres, table)
+            ));
+        }
+    }
+    format!(
+        "-- Views kept for the previous release read this column: dropped and made again around it.\n\
+         DO $tandem$\nBEGIN\n  {}\nEND\n$tandem$;",
+        body.join("\n  ")
+    )
 }
 
 fn source_sql(source: &Source) -> String {

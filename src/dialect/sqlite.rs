@@ -10,6 +10,7 @@ use sea_query::{Index as SqIndex, SqliteQueryBuilder, Table as SqTable};
 use tera::Context;
 
 use super::default_sql;
+use super::physical::without_columns;
 use super::{
     column_def, create_table, iden, index_statement, quote, terminate, Physical, Rendered,
     Renderer, Unsupported,
@@ -58,6 +59,7 @@ impl<'a> Sqlite<'a> {
         // SQLite refuses to drop or rename a table that a view reads: the views that keep
         // an old name go first and come back after the swap.
         let views: Vec<&Action> = physical.views_of(&after.name).collect();
+        // (Made again below with the columns the new table keeps.)
         for view in &views {
             if let Action::CreateCompatView { view, .. } = view {
                 out.chunks.push(format!("DROP VIEW IF EXISTS {};", q(view)));
@@ -81,7 +83,8 @@ impl<'a> Sqlite<'a> {
             out.chunks.push(index_sql(&index));
         }
         for view in views {
-            if let Err(u) = self.render(view, physical, out)? {
+            let view = without_columns(view, |c| after.column(c).is_some());
+            if let Err(u) = self.render(&view, physical, out)? {
                 return Ok(Err(u));
             }
         }
@@ -186,12 +189,21 @@ impl Renderer for Sqlite<'_> {
                 }
                 sql
             }
-            Action::DropTable { table } => terminate(
-                &SqTable::drop()
-                    .table(iden(table))
-                    .if_exists()
-                    .to_string(SqliteQueryBuilder),
-            ),
+            Action::DropTable { table } => {
+                let mut sql = String::new();
+                for view in physical.views_of(table) {
+                    if let Action::CreateCompatView { view, .. } = view {
+                        sql.push_str(&format!("DROP VIEW IF EXISTS {};\n\n", q(view)));
+                    }
+                }
+                sql.push_str(&terminate(
+                    &SqTable::drop()
+                        .table(iden(table))
+                        .if_exists()
+                        .to_string(SqliteQueryBuilder),
+                ));
+                sql
+            }
             Action::AddColumn { table, column } => {
                 if addable_in_place(column) {
                     terminate(
@@ -217,7 +229,7 @@ impl Renderer for Sqlite<'_> {
                 let Some(current) = physical.table(table) else {
                     return Ok(Err(unknown(table, None)));
                 };
-                // DROP COLUMN refuses a column that a key, an index or a trigger uses.
+                // DROP COLUMN refuses a column that a key, an index, a trigger or a view uses.
                 let used = current.primary_key.contains(column)
                     || physical
                         .indexes_of(table)
@@ -226,7 +238,8 @@ impl Renderer for Sqlite<'_> {
                         Action::FillTrigger { column: c, .. } => c == column,
                         Action::SyncTrigger { old, new, .. } => old == column || new == column,
                         _ => false,
-                    });
+                    })
+                    || physical.views_selecting(table, column).next().is_some();
                 if current.primary_key.contains(column) {
                     return Ok(Err(Unsupported(format!(
                         "{table}.{column} is part of the primary key"
@@ -236,7 +249,7 @@ impl Renderer for Sqlite<'_> {
                     let mut after = current.clone();
                     after.columns.retain(|c| &c.name != column);
                     return self.rebuild(
-                        &format!("drop {column} while an index or trigger uses it"),
+                        &format!("drop {column} while an index, trigger or view uses it"),
                         physical,
                         &after,
                         out,

@@ -64,7 +64,33 @@ impl Operation for AddCheck {
     }
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
-        cx.table(&self.table)?;
+        let table = cx.table(&self.table)?;
+        // A column that R's code no longer sees is dropped later: a check on it would
+        // make that drop fail (or, in Postgres, silently take the check with it).
+        let retired = self
+            .expr
+            .value
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .find(|word| {
+                !word.is_empty()
+                    && table.column(word).is_none()
+                    && cx
+                        .schema
+                        .is_physically_present(&self.table.value, Some(word), cx.release)
+            });
+        if let Some(word) = retired {
+            return Err(Diag::input(format!(
+                "the check uses `{}.{word}`, which an earlier change dropped or renamed",
+                self.table.value
+            ))
+            .at(self.expr.location.clone())
+            .label("not a column of the schema this release's code sees")
+            .help(format!(
+                "write the check over the columns of `{}` that remain",
+                self.table.value
+            ))
+            .into());
+        }
         let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
         let constraint = Constraint {
             name: self.name(),

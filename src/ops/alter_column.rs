@@ -9,7 +9,7 @@ use super::rename_column::{move_column, Move};
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::{Diag, Location, Result};
-use crate::model::{Column, ColumnType, Default};
+use crate::model::{Column, ColumnType, ConstraintKind, Default};
 use crate::parse::schema::{check_identifier, check_literal_type, literal_value};
 use crate::parse::{Fields, Located};
 
@@ -216,7 +216,25 @@ impl Operation for AlterColumn {
                 .help("in place only a wider type (varchar(n) to a longer varchar or text, smallint to integer to bigint, real to double, more decimal digits); otherwise set `new_name`: R's code uses a new column filled from this one (with `using` to convert)")
                 .into());
             }
-            cx.ensure_no_constraint_uses(&table, Some(&old.name), &at, "change the type of")?;
+            // A foreign key needs the same type on both sides; unique keys and checks
+            // hold over a wider type as they did.
+            let key = cx
+                .schema
+                .constraints_using(&table, Some(&old.name))
+                .find(|(_, c)| matches!(c.kind, ConstraintKind::ForeignKey { .. }));
+            if let Some((owner, fk)) = key {
+                return Err(Diag::input(format!(
+                    "cannot change the type of `{subject}`: foreign key `{}` of `{}` uses it",
+                    fk.name, owner.name
+                ))
+                .at(at)
+                .label("both sides of a foreign key must keep one type")
+                .help(format!(
+                    "drop `{}` first (drop_constraint), change both columns, then add it again",
+                    fk.name
+                ))
+                .into());
+            }
         }
         let tighten = old.nullable && !target.nullable;
         if let (Some(u), false) = (&self.using, tighten) {

@@ -24,7 +24,7 @@ use std::fmt::Debug;
 
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Location, Result};
-use crate::model::{Column, Constraint, Schema, Table};
+use crate::model::{Column, Constraint, Schema, Table, View};
 use crate::parse::{Fields, Located};
 
 /// When a step runs, relative to the release R of the change it serves.
@@ -89,6 +89,9 @@ pub struct OpContext<'a> {
     pub later_release: Option<usize>,
     /// Where the op is written.
     pub location: Location,
+    /// What the code of the release before sees (R-1, still running during expand), when
+    /// there is one: a view kept for it must show what it uses.
+    pub previous: Option<&'a View>,
 }
 
 impl OpContext<'_> {
@@ -374,6 +377,7 @@ pub(crate) mod testing {
             release: 1,
             later_release: Some(2),
             location: Location::new(&file, 0..0),
+            previous: None,
         };
         op.apply(&mut cx)
     }

@@ -44,6 +44,15 @@ impl Operation for RenameTable {
 
         let mut renamed = before.clone();
         renamed.name = to.clone();
+        // The view serves R-1's code: it shows the columns that code knows, which an
+        // earlier op of this release may have renamed or retired in the model (they stay
+        // in the database until a later contract).
+        let mut served = cx
+            .previous
+            .and_then(|v| v.table(&from))
+            .cloned()
+            .unwrap_or_else(|| before.clone());
+        served.name = to.clone();
         cx.schema.tables.shift_remove(&from);
         cx.schema.tables.insert(to.clone(), renamed.clone());
         for table in cx.schema.tables.values_mut() {
@@ -70,7 +79,7 @@ impl Operation for RenameTable {
                     },
                     Action::CreateCompatView {
                         view: from.clone(),
-                        table: renamed,
+                        table: served,
                     },
                 ],
             ),

@@ -30,6 +30,7 @@ impl Declared {
                 release: 0,
                 later_release: None,
                 location: d.location.clone(),
+                previous: None,
             };
             steps.extend(d.op.apply(&mut cx)?);
         }

@@ -1,0 +1,183 @@
+//! Ops compose: random sequences of valid ops over three releases, planned and then
+//! rehearsed by `verify` on in-memory SQLite (and, for a few, on the real servers).
+//! Whatever plans must keep the code of every release working at every step; a plan
+//! that is refused or an input error is fine.
+
+mod common;
+
+use std::fs;
+
+use proptest::prelude::*;
+use tandem::apply::database::Target;
+use tandem::project::Project;
+
+const SCHEMA: &str = r#"
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+legacy_email = { type = "varchar(255)" }
+nickname = { type = "text", nullable = true }
+score = { type = "integer", default = 0 }
+
+[[tables.users.constraints]]
+type = "unique"
+column = "email"
+
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id = { type = "bigint" }
+user_id = { type = "bigint" }
+quantity = { type = "integer", default = 1 }
+note = { type = "varchar(40)", nullable = true }
+
+[[tables.orders.constraints]]
+type = "foreign_key"
+name = "orders_user_fk"
+column = "user_id"
+references = "users"
+"#;
+
+/// Ops that are valid against some state of the schema above; applied to another
+/// state they may be input errors, which the property skips.
+const OPS: &[&str] = &[
+    "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }",
+    "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"plan\", type = \"varchar(16)\", default = \"free\" }",
+    "type = \"add_column\"\ntable = \"orders\"\ncolumn = { name = \"status\", type = \"varchar(16)\" }\nbackfill_sql = \"'new'\"",
+    "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"",
+    "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"nickname\"\ndown_sql = \"'n/a'\"",
+    "type = \"drop_column\"\ntable = \"orders\"\ncolumn = \"note\"",
+    "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"bio\"",
+    "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nto = \"handle\"",
+    "type = \"rename_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\nto = \"qty\"",
+    "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"handle\"\nto = \"nick\"",
+    "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"varchar(320)\"",
+    "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nnullable = true",
+    "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnullable = false\nusing = \"'anon'\"",
+    "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ndrop_default = true",
+    "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"note\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_note\"\nusing = \"substr(note, 1, 10)\"",
+    "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"score\"]",
+    "type = \"create_index\"\ntable = \"orders\"\ncolumns = [\"user_id\", \"quantity\"]",
+    "type = \"drop_index\"\nname = \"users_score_idx\"",
+    "type = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"note\"]",
+    "type = \"drop_constraint\"\nname = \"orders_user_fk\"",
+    "type = \"drop_constraint\"\nname = \"orders_note_key\"",
+    "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_id_positive\"\ncheck = \"id > 0\"",
+    "type = \"rename_table\"\ntable = \"orders\"\nto = \"purchases\"",
+    "type = \"create_table\"\ntable = \"teams\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, owner_id = { type = \"bigint\", nullable = true } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"owner_id\"\nreferences = \"users\"\non_delete = \"set null\"",
+    "type = \"drop_table\"\ntable = \"teams\"",
+];
+
+const RELEASES: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
+
+/// A project over SCHEMA with one change per pick: (release index, op index).
+fn project(dialect: &str, picks: &[(usize, usize)]) -> tempfile::TempDir {
+    let mut changes: Vec<(String, String)> = picks
+        .iter()
+        .enumerate()
+        .map(|(n, &(r, op))| {
+            (
+                format!("{:04}_c.toml", n + 1),
+                format!(
+                    "release = \"{}\"\n\n[[op]]\n{}\n",
+                    RELEASES[r % 3],
+                    OPS[op % OPS.len()]
+                ),
+            )
+        })
+        .collect();
+    // A last release so that later steps land.
+    changes.push((
+        "9999_last.toml".into(),
+        format!(
+            "release = \"{}\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            RELEASES[3]
+        ),
+    ));
+    let refs: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    common::project_files(dialect, SCHEMA, &refs)
+}
+
+/// Plans the project; when it plans, the rehearsal on `target` must pass.
+fn rehearse(dialect: &str, picks: &[(usize, usize)], target: &Target) -> Result<bool, String> {
+    let dir = project(dialect, picks);
+    let Ok(project) = Project::load(dir.path()) else {
+        return Ok(false);
+    };
+    let Ok(plan) = tandem::plan::build(&project) else {
+        return Ok(false);
+    };
+    let report = tandem::verify::verify(&plan, target).map_err(|e| e.render())?;
+    if report.ok {
+        return Ok(true);
+    }
+    let changes: String = fs::read_dir(dir.path().join("changes"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    Err(format!("{}\nchanges:\n{changes}", report.text()))
+}
+
+/// 150 cases in the suite; `TANDEM_COMPOSE_CASES=5000` for a longer hunt.
+fn cases() -> u32 {
+    std::env::var("TANDEM_COMPOSE_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(150)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn composed_ops_rehearse_on_sqlite(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+    ) {
+        if let Err(failure) = rehearse("sqlite", &picks, &Target::SqliteMemory) {
+            prop_assert!(false, "{}", failure);
+        }
+    }
+}
+
+/// Fewer cases on the servers: each rehearsal makes and drops a database there.
+fn server_cases() -> u32 {
+    std::env::var("TANDEM_COMPOSE_SERVER_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(12)
+}
+
+fn on_server(server: common::Server, picks: &[(usize, usize)]) -> Result<(), TestCaseError> {
+    let Some(url) = server.url() else {
+        return Ok(());
+    };
+    let target = Target::parse(&url, std::path::Path::new(".")).expect("server URL");
+    if let Err(failure) = rehearse(server.dialect(), picks, &target) {
+        prop_assert!(false, "{}", failure);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(server_cases()))]
+
+    #[test]
+    fn composed_ops_rehearse_on_postgres(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+    ) {
+        on_server(common::Server::Postgres, &picks)?;
+    }
+
+    #[test]
+    fn composed_ops_rehearse_on_mariadb(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+    ) {
+        on_server(common::Server::Mysql, &picks)?;
+    }
+}
