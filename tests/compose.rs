@@ -68,11 +68,22 @@ const OPS: &[&str] = &[
     "type = \"rename_table\"\ntable = \"orders\"\nto = \"purchases\"",
     "type = \"create_table\"\ntable = \"teams\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, owner_id = { type = \"bigint\", nullable = true } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"owner_id\"\nreferences = \"users\"\non_delete = \"set null\"",
     "type = \"drop_table\"\ntable = \"teams\"",
+    "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"",
+    "type = \"add_column\"\ntable = \"accounts\"\ncolumn = { name = \"region\", type = \"varchar(8)\" }\nbackfill_sql = \"'eu'\"",
+    "type = \"drop_column\"\ntable = \"accounts\"\ncolumn = \"legacy_email\"\ndown_sql = \"email\"",
+    "type = \"rename_column\"\ntable = \"accounts\"\ncolumn = \"email\"\nto = \"mail\"",
+    "type = \"create_index\"\ntable = \"purchases\"\ncolumns = [\"user_id\"]",
+    "type = \"drop_column\"\ntable = \"purchases\"\ncolumn = \"note\"\ncontract_release = \"1.3.0\"",
+    "type = \"drop_table\"\ntable = \"orders\"",
+    "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\nname = \"orders_user_fk2\"\non_delete = \"cascade\"",
+    "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\ncolumn_type = \"bigint\"\nnew_name = \"quantity_big\"",
+    "type = \"sql\"\nexpand = \"UPDATE users SET score = score\"\ncontract = \"SELECT 1\"",
 ];
 
 const RELEASES: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
 
-/// A project over SCHEMA with one change per pick: (release index, op index).
+/// A project over SCHEMA with one change per pick: (release index, op index); every
+/// other project keeps destructive steps two releases back (`min_release_gap = 2`).
 fn project(dialect: &str, picks: &[(usize, usize)]) -> tempfile::TempDir {
     let mut changes: Vec<(String, String)> = picks
         .iter()
@@ -100,7 +111,13 @@ fn project(dialect: &str, picks: &[(usize, usize)]) -> tempfile::TempDir {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    common::project_files(dialect, SCHEMA, &refs)
+    let dir = common::project_files(dialect, SCHEMA, &refs);
+    if picks.len() % 2 == 0 {
+        let config = dir.path().join("tandem.toml");
+        let text = fs::read_to_string(&config).unwrap();
+        fs::write(config, format!("{text}min_release_gap = 2\n")).unwrap();
+    }
+    dir
 }
 
 /// Plans the project; when it plans, the rehearsal on `target` must pass.
