@@ -43,6 +43,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/mysql/sync_trigger.sql.tera"),
     ),
     (
+        "mysql/rename_table.sql.tera",
+        include_str!("../templates/mysql/rename_table.sql.tera"),
+    ),
+    (
         "mysql/add_foreign_key.sql.tera",
         include_str!("../templates/mysql/add_foreign_key.sql.tera"),
     ),

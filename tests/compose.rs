@@ -198,3 +198,51 @@ proptest! {
         on_server(common::Server::Mysql, &picks)?;
     }
 }
+
+/// Applies every file of the plan in order, straight through the connection, running
+/// each file that may be retried after a partial failure twice: on Postgres the files
+/// that run outside a transaction, on MariaDB (whose DDL commits on its own) all of
+/// them. The second run must succeed and change nothing that breaks the next file.
+fn rerun(server: common::Server, picks: &[(usize, usize)]) -> Result<(), TestCaseError> {
+    let Some(scratch) = server.fresh() else {
+        return Ok(());
+    };
+    let dir = project(server.dialect(), picks);
+    let Ok(project) = Project::load(dir.path()) else {
+        return Ok(());
+    };
+    let Ok(plan) = tandem::plan::build(&project) else {
+        return Ok(());
+    };
+    let mut db = tandem::apply::database::Database::connect(&scratch.target).expect("connect");
+    for file in tandem::apply::MigrationFile::from_plan(&plan).expect("files") {
+        let twice = match server {
+            common::Server::Mysql => true,
+            _ => file.sql.contains("-- tandem:no-transaction"),
+        };
+        for run in 0..if twice { 2 } else { 1 } {
+            if let Err(e) = db.run_script(&file.sql) {
+                prop_assert!(false, "run {} of {}: {e}\n{}", run + 1, file.path, file.sql);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(server_cases()))]
+
+    #[test]
+    fn retried_files_run_again_on_postgres(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+    ) {
+        rerun(common::Server::Postgres, &picks)?;
+    }
+
+    #[test]
+    fn retried_files_run_again_on_mariadb(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+    ) {
+        rerun(common::Server::Mysql, &picks)?;
+    }
+}

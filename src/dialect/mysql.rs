@@ -398,9 +398,13 @@ impl Renderer for Mysql<'_> {
                 q(&index.table),
                 q(&index.name)
             ),
-            // RENAME TABLE also renames views: never re-run it blindly. It fails on a
-            // re-run (the new name exists), which is safe.
-            Action::RenameTable { from, to } => format!("RENAME TABLE {} TO {};", q(from), q(to)),
+            Action::RenameTable { from, to } => {
+                context.insert("from", &q(from));
+                context.insert("to", &q(to));
+                context.insert("from_literal", from);
+                context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
+                self.template("rename_table", &context)?
+            }
             Action::CreateCompatView { view, table } => compat_view(view, table),
             Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
             Action::AddConstraint { table, constraint } => match &constraint.kind {
