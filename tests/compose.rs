@@ -154,7 +154,7 @@ proptest! {
 
     #[test]
     fn composed_ops_rehearse_on_sqlite(
-        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
     ) {
         if let Err(failure) = rehearse("sqlite", &picks, &Target::SqliteMemory) {
             prop_assert!(false, "{}", failure);
@@ -186,14 +186,14 @@ proptest! {
 
     #[test]
     fn composed_ops_rehearse_on_postgres(
-        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
     ) {
         on_server(common::Server::Postgres, &picks)?;
     }
 
     #[test]
     fn composed_ops_rehearse_on_mariadb(
-        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
     ) {
         on_server(common::Server::Mysql, &picks)?;
     }
@@ -234,14 +234,14 @@ proptest! {
 
     #[test]
     fn retried_files_run_again_on_postgres(
-        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
     ) {
         rerun(common::Server::Postgres, &picks)?;
     }
 
     #[test]
     fn retried_files_run_again_on_mariadb(
-        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..6)
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
     ) {
         rerun(common::Server::Mysql, &picks)?;
     }
