@@ -17,7 +17,7 @@ pub struct AddCheck {
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let table = fields.str(&["table"], "the table to constrain")?;
     let expr = fields.str(
-        &["check", "expression", "expr", "sql"],
+        &["check", "expression", "expr", "condition", "sql"],
         "a boolean SQL expression over the row, e.g. \"quantity > 0\"",
     )?;
     if expr.value.trim().is_empty() {

@@ -42,15 +42,16 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         target.location.span.clone(),
         "table",
     )?;
-    let listed = match fields.opt_str_list(&["references_columns", "referenced_columns"])? {
-        Some(c) => Some(c),
-        None => fields
-            .opt_str(&["references_column", "referenced_column"])?
-            .map(|c| Located {
-                value: vec![c.value],
-                location: c.location,
-            }),
-    };
+    let listed =
+        match fields.opt_str_list(&["references_columns", "referenced_columns", "ref_columns"])? {
+            Some(c) => Some(c),
+            None => fields
+                .opt_str(&["references_column", "referenced_column", "ref_column"])?
+                .map(|c| Located {
+                    value: vec![c.value],
+                    location: c.location,
+                }),
+        };
     let referenced_columns = match (listed, inline) {
         (Some(l), _) => l,
         (None, cols) => Located {

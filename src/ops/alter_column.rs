@@ -31,7 +31,13 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let at = fields.location();
     let table = fields.str(&["table"], "the table holding the column")?;
     let column = fields.str(&["column", "name"], "the column to change")?;
-    let ty = match fields.opt_str(&["column_type", "new_type", "set_type", "to_type"])? {
+    let ty = match fields.opt_str(&[
+        "column_type",
+        "new_type",
+        "set_type",
+        "to_type",
+        "data_type",
+    ])? {
         None => None,
         Some(t) => Some(Located {
             value: ColumnType::parse(&t.value).map_err(|msg| {
@@ -46,7 +52,22 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
             location: t.location,
         }),
     };
-    let nullable = fields.opt_bool(&["nullable"])?.map(|b| b.value);
+    let nullable = match (
+        fields.opt_bool(&["nullable"])?,
+        fields.opt_bool(&["not_null"])?,
+    ) {
+        (Some(n), None) => Some(n.value),
+        (None, Some(nn)) => Some(!nn.value),
+        (None, None) => None,
+        (Some(_), Some(nn)) => {
+            return Err(
+                Diag::input("`nullable` and `not_null` say the same thing twice")
+                    .at(nn.location)
+                    .label("keep one of them")
+                    .into(),
+            )
+        }
+    };
     let literal = fields.opt_value(&["default"]);
     let sql = fields.opt_str(&["default_sql"])?;
     let drop_default = fields.opt_bool(&["drop_default"])?;
@@ -449,6 +470,19 @@ mod tests {
         let users = s.table("users").unwrap();
         assert_eq!(users.column("short_email").unwrap().ty, Varchar(10));
         assert!(users.column("email").is_none());
+    }
+
+    #[test]
+    fn not_null_reads_as_nullable_false() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnot_null = true",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:tightening"]);
+        let err = op("type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnot_null = true\nnullable = false").unwrap_err();
+        assert!(err.render().contains("twice"), "{}", err.render());
     }
 
     #[test]
