@@ -365,11 +365,14 @@ impl Operation for AlterColumn {
             ));
         }
         if !later.is_empty() {
-            let what = match (tighten, target.default.is_none() && old.default.is_some()) {
+            let mut what = match (tighten, target.default.is_none() && old.default.is_some()) {
                 (true, true) => format!("tighten {subject} to NOT NULL and drop its default"),
                 (true, false) => format!("tighten {subject} to NOT NULL"),
                 _ => format!("drop the default of {subject}"),
             };
+            if tighten && self.using.is_none() {
+                what.push_str(" (fails while a row holds NULL there; `using` fills them first)");
+            }
             steps.push(Step::new(
                 Timing::Later(Removal::new("tightening", "tighten it", subject)),
                 what,
