@@ -99,6 +99,10 @@ fn check_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         change("0002_check.toml", "1.1.0", "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_quantity_positive\"\ncheck = \"quantity > 0\""),
         change("0003_relax.toml", "1.2.0", "type = \"drop_constraint\"\ntable = \"orders\"\nname = \"orders_quantity_positive\""),
         next("0004_next.toml", "1.3.0"),
+    ]), ("drop_column_with_its_check", vec![
+        change("0001_check.toml", "1.0.0", "type = \"add_check\"\ntable = \"users\"\nname = \"users_legacy_has_at\"\ncheck = \"legacy_email LIKE '%@%'\""),
+        change("0002_drop.toml", "1.1.0", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\""),
+        next("0003_next.toml", "1.2.0"),
     ])]
 }
 
@@ -163,6 +167,11 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0002_rename.toml", "1.1.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\""),
             next("0003_next.toml", "1.2.0"),
             next("0004_last.toml", "1.3.0"),
+        ]),
+        ("drop_column_with_its_unique_key", vec![
+            change("0001_key.toml", "1.0.0", "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"legacy_email\"]"),
+            change("0002_drop.toml", "1.1.0", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\""),
+            next("0003_next.toml", "1.2.0"),
         ]),
         ("index_create_and_drop", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_idx\"\ncolumns = [\"score\"]"),

@@ -5,6 +5,7 @@
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action};
 use crate::diag::{Diag, Result};
+use crate::model::{Constraint, Table};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
@@ -33,12 +34,24 @@ impl Operation for DropColumn {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let column = cx.column(&self.table, &self.column)?.clone();
-        cx.ensure_no_constraint_uses(
+        // The table's own constraints on the column go with it (after R's writes leave
+        // it NULL, which they all accept); a foreign key from elsewhere must go first.
+        let own =
+            |owner: &Table, c: &Constraint| owner.name == self.table.value && c.uses(&column.name);
+        cx.ensure_no_other_constraint_uses(
             &self.table.value,
             Some(&column.name),
             &self.column.location,
             "drop",
+            own,
         )?;
+        let constraints: Vec<Constraint> = cx
+            .table(&self.table)?
+            .constraints
+            .iter()
+            .filter(|c| c.uses(&column.name))
+            .cloned()
+            .collect();
         let table = self.table.value.clone();
         let t = cx.table(&self.table)?;
         let primary_key = t.primary_key.clone();
@@ -71,12 +84,9 @@ impl Operation for DropColumn {
         cx.schema
             .indexes
             .retain(|_, i| !(i.table == table && i.columns.contains(&column.name)));
-        cx.schema
-            .tables
-            .get_mut(&table)
-            .expect("checked above")
-            .columns
-            .retain(|c| c.name != column.name);
+        let t = cx.schema.tables.get_mut(&table).expect("checked above");
+        t.columns.retain(|c| c.name != column.name);
+        t.constraints.retain(|c| !c.uses(&column.name));
         cx.retire(&table, Some(&column.name));
 
         let mut steps = Vec::new();
@@ -111,6 +121,14 @@ impl Operation for DropColumn {
                 trigger,
             });
         }
+        later.extend(
+            constraints
+                .into_iter()
+                .map(|constraint| Action::DropConstraint {
+                    table: table.clone(),
+                    constraint,
+                }),
+        );
         later.extend(indexes.into_iter().map(|index| Action::DropIndex { index }));
         later.push(Action::DropColumn {
             table,
@@ -129,6 +147,28 @@ impl Operation for DropColumn {
 mod tests {
     use super::super::testing::*;
     use crate::action::Action;
+
+    #[test]
+    fn the_tables_own_constraints_on_it_go_with_it() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"legacy_email\"]",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"",
+        )
+        .unwrap();
+        let later = &steps.last().unwrap().actions;
+        assert!(
+            matches!(later[0], Action::DropConstraint { .. }),
+            "{later:?}"
+        );
+        assert!(matches!(later.last(), Some(Action::DropColumn { .. })));
+        assert!(s.table("users").unwrap().constraints.is_empty());
+    }
 
     #[test]
     fn not_null_column_is_relaxed_in_expand_and_dropped_later() {

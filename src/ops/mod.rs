@@ -216,7 +216,24 @@ impl OpContext<'_> {
         at: &Location,
         doing: &str,
     ) -> Result<()> {
-        let Some((owner, constraint)) = self.schema.constraints_using(table, column).next() else {
+        self.ensure_no_other_constraint_uses(table, column, at, doing, |_, _| false)
+    }
+
+    /// As [`Self::ensure_no_constraint_uses`], except for the constraints that `goes_along`
+    /// says the op removes itself.
+    pub fn ensure_no_other_constraint_uses(
+        &self,
+        table: &str,
+        column: Option<&str>,
+        at: &Location,
+        doing: &str,
+        goes_along: impl Fn(&Table, &Constraint) -> bool,
+    ) -> Result<()> {
+        let Some((owner, constraint)) = self
+            .schema
+            .constraints_using(table, column)
+            .find(|(owner, c)| !goes_along(owner, c))
+        else {
             return Ok(());
         };
         let subject = match column {
