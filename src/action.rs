@@ -65,6 +65,11 @@ pub enum Action {
         new: String,
         trigger: String,
         primary_key: Vec<String>,
+        /// How `new` follows from a row written through `old`, an SQL expression over
+        /// the row (a type change's `using`); `None`: a plain copy. The other way is
+        /// always a copy, converted by the database.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        forward: Option<String>,
     },
     DropTrigger {
         table: String,

@@ -492,3 +492,63 @@ fn a_sqlite_rebuild_of_a_referenced_table_keeps_the_rows_that_point_at_it() {
         vec![vec![Some("1".into())]]
     );
 }
+
+/// A type change through a new column converts what R-1 writes with `using`: a value
+/// too long for the new column is cut to fit, on insert and on update, where a plain
+/// copy would fail R-1's write.
+fn a_narrowing_through_a_new_column_converts_what_the_previous_release_writes(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let schema = "[tables.notes]\nprimary_key = [\"id\"]\n[tables.notes.columns]\nid = { type = \"bigint\" }\nbody = { type = \"varchar(40)\" }\n";
+    let change = "release = \"1.1.0\"\n[[op]]\ntype = \"alter_column\"\ntable = \"notes\"\ncolumn = \"body\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_body\"\nusing = \"substr(body, 1, 10)\"\n";
+    let dir = common::project_with(server.dialect(), schema, &[("0001_short.toml", change)]);
+    let url = common::database_url(server, &scratch, dir.path());
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    migrate(dir.path(), "1.1.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    // 1.0.0's code writes body only.
+    db.run_script("INSERT INTO notes (id, body) VALUES (1, 'abcdefghijklmnopqrstuvwxyz')")
+        .unwrap();
+    let read = |db: &mut Database| {
+        db.query_text("SELECT short_body FROM notes WHERE id = 1")
+            .unwrap()
+    };
+    assert_eq!(read(&mut db), vec![vec![Some("abcdefghij".to_string())]]);
+    db.run_script("UPDATE notes SET body = 'zyxwvutsrqponm' WHERE id = 1")
+        .unwrap();
+    assert_eq!(read(&mut db), vec![vec![Some("zyxwvutsrq".to_string())]]);
+    // 1.1.0's code writes short_body; 1.0.0's still reads body.
+    db.run_script("INSERT INTO notes (id, short_body) VALUES (2, 'short')")
+        .unwrap();
+    assert_eq!(
+        db.query_text("SELECT body FROM notes WHERE id = 2")
+            .unwrap(),
+        vec![vec![Some("short".to_string())]]
+    );
+    let body = db
+        .query_text("SELECT body FROM notes WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        body,
+        vec![vec![Some("zyxwvutsrqponm".to_string())]],
+        "R-1's value kept"
+    );
+}
+
+#[test]
+fn a_narrowing_converts_the_previous_releases_writes_on_postgres() {
+    a_narrowing_through_a_new_column_converts_what_the_previous_release_writes(Server::Postgres);
+}
+
+#[test]
+fn a_narrowing_converts_the_previous_releases_writes_on_mariadb() {
+    a_narrowing_through_a_new_column_converts_what_the_previous_release_writes(Server::Mysql);
+}
+
+#[test]
+fn a_narrowing_converts_the_previous_releases_writes_on_sqlite() {
+    a_narrowing_through_a_new_column_converts_what_the_previous_release_writes(Server::Sqlite);
+}

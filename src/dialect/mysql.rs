@@ -365,12 +365,20 @@ impl Renderer for Mysql<'_> {
                 old,
                 new,
                 trigger,
+                forward,
                 ..
             } => {
                 let [insert, update] = sync_trigger_names(trigger);
+                let forward = match (forward, physical.table(table)) {
+                    (Some(expr), Some(current)) => {
+                        format!("({})", qualify_with_new(expr, &current.column_names()))
+                    }
+                    _ => format!("NEW.{}", q(old)),
+                };
                 context.insert("table", &q(table));
                 context.insert("old", &q(old));
                 context.insert("new", &q(new));
+                context.insert("forward", &forward);
                 context.insert("insert_trigger", &q(&insert));
                 context.insert("update_trigger", &q(&update));
                 self.template("sync_trigger", &context)?

@@ -194,11 +194,13 @@ impl Renderer for Postgres<'_> {
                 old,
                 new,
                 trigger,
+                forward,
                 ..
             } => {
                 context.insert("table", &q(table));
                 context.insert("old", &q(old));
                 context.insert("new", &q(new));
+                context.insert("forward", forward);
                 context.insert("trigger", &q(trigger));
                 context.insert("function", &q(trigger));
                 self.template("sync_trigger", &context)?

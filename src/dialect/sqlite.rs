@@ -339,9 +339,16 @@ impl Renderer for Sqlite<'_> {
                 old,
                 new,
                 trigger,
+                forward,
                 ..
             } => {
                 let [insert, old_update, new_update] = sync_trigger_names(trigger);
+                context.insert(
+                    "forward",
+                    &forward
+                        .as_ref()
+                        .map_or_else(|| q(old), |expr| format!("({expr})")),
+                );
                 context.insert("table", &q(table));
                 context.insert("old", &q(old));
                 context.insert("new", &q(new));

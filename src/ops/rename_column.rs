@@ -152,6 +152,7 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
             new: new_name.clone(),
             trigger: trigger.clone(),
             primary_key: primary_key.clone(),
+            forward: m.using.clone(),
         },
         Action::Backfill {
             table: table.clone(),
