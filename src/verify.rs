@@ -192,18 +192,22 @@ impl Rehearsal<'_> {
     /// For each column renamed in release `r`: a row written by R-1's code through the
     /// old name reads back through the new name in R's code, and the other way round.
     fn renames(&mut self, r: usize) -> std::result::Result<(), String> {
-        let renames: Vec<(String, String, String)> = self
+        let renames: Vec<(String, String, String, bool)> = self
             .plan
             .files_in(Slot::Expand(r))
             .flat_map(|f| f.steps.iter().flat_map(|s| s.actions.iter()))
             .filter_map(|a| match a {
                 Action::SyncTrigger {
-                    table, old, new, ..
-                } => Some((table.clone(), old.clone(), new.clone())),
+                    table,
+                    old,
+                    new,
+                    forward,
+                    ..
+                } => Some((table.clone(), old.clone(), new.clone(), forward.is_some())),
                 _ => None,
             })
             .collect();
-        for (table, old, new) in renames {
+        for (table, old, new, converted) in renames {
             let (Some(before), Some(after)) = (
                 self.plan.views[r].table(&table).cloned(),
                 self.plan.views[r + 1].table(&table).cloned(),
@@ -234,11 +238,13 @@ impl Rehearsal<'_> {
                     .filter_map(|pk| values.iter().find(|(c, _)| c == pk))
                     .map(|(c, v)| format!("{} = {v}", quote(self.dialect, c)))
                     .collect();
-                conditions.push(format!(
-                    "{} = {}",
-                    quote(self.dialect, reader_col),
-                    written.1
-                ));
+                // A type change converts on the way to the new column: there the value
+                // must arrive, not stay equal.
+                conditions.push(if converted && reader_col == &new {
+                    format!("{} IS NOT NULL", quote(self.dialect, reader_col))
+                } else {
+                    format!("{} = {}", quote(self.dialect, reader_col), written.1)
+                });
                 let sql = format!(
                     "SELECT COUNT(*) FROM {} WHERE {}",
                     quote(self.dialect, &table),
@@ -368,9 +374,15 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
             }
         }
         ColumnType::Text => text(format!("probe {n}")),
+        // As long as the type allows: what the code may write, so that a narrower
+        // column it is copied to fails here and not in production.
         ColumnType::Varchar(len) | ColumnType::Char(len) => {
+            let len = (*len as usize).min(1000);
             let mut s = format!("p{n}");
-            s.truncate(*len as usize);
+            s.truncate(len);
+            while s.len() < len {
+                s.push('x');
+            }
             text(s)
         }
         // Distinct per `n` too, for unique keys over dates and times.

@@ -249,3 +249,51 @@ fn a_known_check_excuses_made_up_values_on_postgres() {
 fn a_known_check_excuses_made_up_values_on_sqlite() {
     a_known_check_excuses_made_up_values_an_unknown_one_does_not(Server::Sqlite);
 }
+
+/// Probes write strings as long as their column allows, as real code may: a narrowing
+/// through a new column without a `using` that cuts values fails R-1's probe; with one,
+/// the rehearsal passes.
+fn a_narrowing_needs_its_using(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let plain = "release = \"1.4.0\"\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_email\"\n";
+    let dir = users_project(server.dialect(), &[("0001_short.toml", plain)]);
+    let out = tandem(dir.path())
+        .args(["verify", "--database-url", &url])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", common::stderr(&out));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("1.4.0") && l.contains("expand") && l.contains("FAILED")),
+        "{text}"
+    );
+
+    let cut = plain.replace(
+        "new_name = \"short_email\"\n",
+        "new_name = \"short_email\"\nusing = \"substr(legacy_email, 1, 10)\"\n",
+    );
+    let dir = users_project(server.dialect(), &[("0001_short.toml", &cut)]);
+    let out = tandem(dir.path())
+        .args(["verify", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        common::stderr(&out)
+    );
+}
+
+#[test]
+fn a_narrowing_needs_its_using_on_postgres() {
+    a_narrowing_needs_its_using(Server::Postgres);
+}
+
+#[test]
+fn a_narrowing_needs_its_using_on_mariadb() {
+    a_narrowing_needs_its_using(Server::Mysql);
+}
