@@ -82,10 +82,7 @@ fn verify_passes(example: &str, server: Server) {
         return;
     };
     let dir = example_for(example, server.dialect());
-    let out = tandem(dir.path())
-        .args(["verify", "--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::verify(dir.path(), &url);
     assert!(
         out.status.success(),
         "verify {example} on {server:?}:\n{}{}",

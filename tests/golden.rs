@@ -239,10 +239,7 @@ fn rehearsed(server: Server) {
     }
     for (name, files) in all {
         let dir = project(server.dialect(), &as_refs(&files));
-        let out = common::tandem(dir.path())
-            .args(["verify", "--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::verify(dir.path(), &url);
         assert!(
             out.status.success(),
             "{name} on {server:?}:\n{}{}",

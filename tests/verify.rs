@@ -21,10 +21,7 @@ fn unsafe_plan_fails(server: Server) {
         server.dialect(),
         &[INCIDENT[0], INCIDENT[1], UNSAFE_RAW_DROP],
     );
-    let out = tandem(dir.path())
-        .args(["verify", "--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::verify(dir.path(), &url);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     let failed: Vec<&str> = text.lines().filter(|l| l.contains("FAILED")).collect();
@@ -177,10 +174,7 @@ column = "email"
         .or(baseline.find("`orders`"))
         .unwrap();
     assert!(users < orders, "the referenced table first:\n{baseline}");
-    let out = tandem(dir.path())
-        .args(["verify", "--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::verify(dir.path(), &url);
     assert!(
         out.status.success(),
         "{}{}",
@@ -213,10 +207,7 @@ fn a_known_check_excuses_made_up_values_an_unknown_one_does_not(server: Server) 
     };
     let known = "release = \"1.4.0\"\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_email_has_at\"\ncheck = \"email LIKE '%@%'\"\n";
     let dir = users_project(server.dialect(), &[("0001_check.toml", known)]);
-    let out = tandem(dir.path())
-        .args(["verify", "--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::verify(dir.path(), &url);
     assert!(
         out.status.success(),
         "{}{}",
@@ -227,10 +218,7 @@ fn a_known_check_excuses_made_up_values_an_unknown_one_does_not(server: Server) 
     if server == Server::Postgres {
         let raw = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%')\"\n";
         let dir = users_project(server.dialect(), &[("0001_check.toml", raw)]);
-        let out = tandem(dir.path())
-            .args(["verify", "--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::verify(dir.path(), &url);
         assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
         assert!(
             stdout(&out).contains("users_email_has_at"),
@@ -259,10 +247,7 @@ fn a_narrowing_needs_its_using(server: Server) {
     };
     let plain = "release = \"1.4.0\"\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_email\"\n";
     let dir = users_project(server.dialect(), &[("0001_short.toml", plain)]);
-    let out = tandem(dir.path())
-        .args(["verify", "--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::verify(dir.path(), &url);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", common::stderr(&out));
     assert!(
@@ -276,10 +261,7 @@ fn a_narrowing_needs_its_using(server: Server) {
         "new_name = \"short_email\"\nusing = \"substr(legacy_email, 1, 10)\"\n",
     );
     let dir = users_project(server.dialect(), &[("0001_short.toml", &cut)]);
-    let out = tandem(dir.path())
-        .args(["verify", "--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::verify(dir.path(), &url);
     assert!(
         out.status.success(),
         "{}{}",

@@ -109,6 +109,28 @@ pub(crate) fn triggers_to_drop(
     }
 }
 
+/// `DROP TABLE IF EXISTS`, after the views that keep an old name of the table (they
+/// would block the drop, or be left reading nothing).
+pub(crate) fn drop_table(dialect: Dialect, physical: &Physical, table: &str) -> String {
+    let mut sql = String::new();
+    for view in physical.views_of(table) {
+        if let Action::CreateCompatView { view, .. } = view {
+            sql.push_str(&format!(
+                "DROP VIEW IF EXISTS {};\n\n",
+                quote(dialect, view)
+            ));
+        }
+    }
+    let mut stmt = SqTable::drop();
+    stmt.table(iden(table)).if_exists();
+    sql.push_str(&terminate(&build_schema(dialect, |b| match b {
+        Builder::Pg => stmt.to_string(PostgresQueryBuilder),
+        Builder::My => stmt.to_string(MysqlQueryBuilder),
+        Builder::Lite => stmt.to_string(SqliteQueryBuilder),
+    })));
+    sql
+}
+
 /// `SELECT` of the columns of `table` (its current name), for a view that keeps an old
 /// table name usable.
 pub(crate) fn view_query(dialect: Dialect, table: &Table) -> String {

@@ -5,13 +5,12 @@
 //! statement is written to be re-run (`IF [NOT] EXISTS`, MariaDB's syntax for columns and
 //! indexes; MySQL 8 lacks it there).
 
-use sea_query::{MysqlQueryBuilder, Table as SqTable};
 use tera::Context;
 
 use super::physical::without_columns;
 use super::{
-    create_table, default_sql, iden, quote, quoted_list, terminate, type_name, unique_index,
-    Physical, Rendered, Renderer, Unsupported,
+    create_table, default_sql, quote, quoted_list, terminate, type_name, unique_index, Physical,
+    Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
@@ -223,21 +222,7 @@ impl Renderer for Mysql<'_> {
         let mut context = Context::new();
         let chunk = match action {
             Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
-            Action::DropTable { table } => {
-                let mut sql = String::new();
-                for view in physical.views_of(table) {
-                    if let Action::CreateCompatView { view, .. } = view {
-                        sql.push_str(&format!("DROP VIEW IF EXISTS {};\n\n", q(view)));
-                    }
-                }
-                sql.push_str(&terminate(
-                    &SqTable::drop()
-                        .table(iden(table))
-                        .if_exists()
-                        .to_string(MysqlQueryBuilder),
-                ));
-                sql
-            }
+            Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
             Action::AddColumn { table, column } => format!(
                 "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}, ALGORITHM=INSTANT;",
                 q(table),

@@ -76,21 +76,7 @@ impl Renderer for Postgres<'_> {
         let mut context = Context::new();
         let chunk = match action {
             Action::CreateTable { table } => terminate(&create_table(Dialect::Postgres, table)),
-            Action::DropTable { table } => {
-                let mut sql = String::new();
-                for view in physical.views_of(table) {
-                    if let Action::CreateCompatView { view, .. } = view {
-                        sql.push_str(&format!("DROP VIEW IF EXISTS {};\n\n", q(view)));
-                    }
-                }
-                sql.push_str(&terminate(
-                    &SqTable::drop()
-                        .table(iden(table))
-                        .if_exists()
-                        .to_string(PostgresQueryBuilder),
-                ));
-                sql
-            }
+            Action::DropTable { table } => super::drop_table(Dialect::Postgres, physical, table),
             Action::AddColumn { table, column } => terminate(
                 &SqTable::alter()
                     .table(iden(table))

@@ -189,21 +189,7 @@ impl Renderer for Sqlite<'_> {
                 }
                 sql
             }
-            Action::DropTable { table } => {
-                let mut sql = String::new();
-                for view in physical.views_of(table) {
-                    if let Action::CreateCompatView { view, .. } = view {
-                        sql.push_str(&format!("DROP VIEW IF EXISTS {};\n\n", q(view)));
-                    }
-                }
-                sql.push_str(&terminate(
-                    &SqTable::drop()
-                        .table(iden(table))
-                        .if_exists()
-                        .to_string(SqliteQueryBuilder),
-                ));
-                sql
-            }
+            Action::DropTable { table } => super::drop_table(Dialect::Sqlite, physical, table),
             Action::AddColumn { table, column } => {
                 if addable_in_place(column) {
                     terminate(

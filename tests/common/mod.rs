@@ -81,6 +81,14 @@ pub fn database_url(server: Server, scratch: &Scratch, project: &Path) -> String
     }
 }
 
+/// `tandem verify --database-url URL` on the project in `dir`.
+pub fn verify(dir: &Path, url: &str) -> std::process::Output {
+    tandem(dir)
+        .args(["verify", "--database-url", url])
+        .output()
+        .unwrap()
+}
+
 pub fn tandem(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("tandem").unwrap();
     cmd.arg("--project").arg(dir);
