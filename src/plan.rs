@@ -386,7 +386,7 @@ fn refusal(
 ) -> Diag {
     let release = releases.name(r);
     let asked = releases.name(asked_index);
-    let previous = releases.previous_name(r);
+    let previous = releases.previous_line(r);
     let Removal {
         noun,
         verb,
@@ -420,9 +420,18 @@ fn refusal(
                 "{verb} in contract({e}) or later (remove contract_release, or set it to \"{e}\")"
             ))
         }
-        None => diag.help(format!(
-            "{verb} in the contract of a release at least {gap} after {release} (remove contract_release: the step stays pending until that release exists)"
-        )),
+        None => match crate::release::parse_semver(release) {
+            // Not known yet: a later version names one, and naming it makes it known.
+            Ok(v) if releases.is_semver() => {
+                let later = format!("{}.{}.0", v.major, v.minor + gap as u64);
+                diag.help(format!(
+                    "{verb} in contract({later}) or later (remove contract_release to keep it pending until the next release exists, or set it to \"{later}\")"
+                ))
+            }
+            _ => diag.help(format!(
+                "{verb} in the contract of a release at least {gap} after {release} (remove contract_release: the step stays pending until that release exists)"
+            )),
+        },
     }
 }
 

@@ -62,6 +62,7 @@ pub fn parse_semver(name: &str) -> Result<semver::Version, String> {
 #[derive(Debug, Clone, Default)]
 pub struct Releases {
     names: Vec<String>,
+    semver: bool,
     positions: std::collections::HashMap<String, usize>,
 }
 
@@ -79,7 +80,17 @@ impl Releases {
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
-        Releases { names, positions }
+        let semver = matches!(order, ReleaseOrder::Semver);
+        Releases {
+            names,
+            positions,
+            semver,
+        }
+    }
+
+    /// Whether the names are ordered as semantic versions (no explicit list).
+    pub fn is_semver(&self) -> bool {
+        self.semver
     }
 
     pub fn names(&self) -> &[String] {
@@ -116,11 +127,46 @@ impl Releases {
             self.names[index - 1].clone()
         }
     }
+
+    /// As [`Self::previous_name`], but where no earlier release is known, the line
+    /// before a semantic version as a team would say it (1.4.0 follows 1.3.x): for
+    /// refusals, which speak of the deployments that run it.
+    pub fn previous_line(&self, index: usize) -> String {
+        if index > 0 {
+            return self.names[index - 1].clone();
+        }
+        match self
+            .names
+            .first()
+            .filter(|_| self.semver)
+            .map(|n| parse_semver(n))
+        {
+            Some(Ok(v)) if v.patch > 0 => format!("{}.{}.{}", v.major, v.minor, v.patch - 1),
+            Some(Ok(v)) if v.minor > 0 => format!("{}.{}.x", v.major, v.minor - 1),
+            Some(Ok(v)) if v.major > 0 => format!("{}.x", v.major - 1),
+            _ => "the previous release".to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_release_before_the_first_is_named_by_its_line() {
+        let name =
+            |n: &str| Releases::new(&ReleaseOrder::Semver, vec![n.to_string()]).previous_line(0);
+        assert_eq!(name("1.4.0"), "1.3.x");
+        assert_eq!(name("v2.0.0"), "1.x");
+        assert_eq!(name("1.4.2"), "1.4.1");
+        assert_eq!(name("0.0.0"), "the previous release");
+        let listed = ReleaseOrder::List(vec!["2026.06".into()]);
+        assert_eq!(
+            Releases::new(&listed, vec!["2026.06".into()]).previous_line(0),
+            "the previous release"
+        );
+    }
 
     #[test]
     fn semver_orders_numerically_with_v_prefix_and_prereleases() {

@@ -122,6 +122,28 @@ fn same_release_drop_is_refused_with_the_spec_message() {
     );
 }
 
+/// With no release known before or after 1.4.0, the refusal still speaks as SPEC
+/// section 5 does: the 1.3.x deployments, and contract(1.5.0) as the earliest place.
+#[test]
+fn a_refusal_names_the_release_lines_around_a_lone_release() {
+    let dir = project(
+        "",
+        &[(
+            "0007_users_stop_legacy_email.toml",
+            &drop_legacy("1.4.0", "contract_release = \"1.4.0\"\n"),
+        )],
+    );
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "deployments of 1.3.x still read it while 1.4.0 rolls out, and 1.3.x is",
+        ))
+        .stdout(contains("the rollback target of 1.4.0"))
+        .stdout(contains("help: drop it in contract(1.5.0) or later"));
+}
+
 #[test]
 fn gap_of_two_places_the_drop_two_releases_later_and_refuses_one() {
     let changes = [
