@@ -256,6 +256,36 @@ impl Constraint {
         }
     }
 
+    /// The same constraint named `name` over column `new` where it used `old`; a check's
+    /// expression is rewritten word by word, outside string literals.
+    pub fn with_column_renamed(&self, old: &str, new: &str, name: String) -> Constraint {
+        let rename = |cols: &[String]| -> Vec<String> {
+            cols.iter()
+                .map(|c| if c == old { new.to_string() } else { c.clone() })
+                .collect()
+        };
+        let kind = match &self.kind {
+            ConstraintKind::Check { expr } => ConstraintKind::Check {
+                expr: rename_word(expr, old, new),
+            },
+            ConstraintKind::Unique { columns } => ConstraintKind::Unique {
+                columns: rename(columns),
+            },
+            ConstraintKind::ForeignKey {
+                columns,
+                references,
+                referenced_columns,
+                on_delete,
+            } => ConstraintKind::ForeignKey {
+                columns: rename(columns),
+                references: references.clone(),
+                referenced_columns: referenced_columns.clone(),
+                on_delete: on_delete.clone(),
+            },
+        };
+        Constraint { name, kind }
+    }
+
     /// "check", "unique constraint", "foreign key".
     pub fn noun(&self) -> &'static str {
         match &self.kind {
@@ -424,4 +454,34 @@ pub fn fit_identifier(name: String, max: usize) -> String {
     let digest = Sha256::digest(name.as_bytes());
     let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("{}_{hex}", &name[..max - 9])
+}
+
+/// `expr` with every word equal to `old` (ignoring case, outside '...' literals)
+/// replaced by `new`.
+fn rename_word(expr: &str, old: &str, new: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut word = String::new();
+    let mut in_literal = false;
+    let flush = |word: &mut String, out: &mut String| {
+        if word.eq_ignore_ascii_case(old) {
+            out.push_str(new);
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in expr.chars() {
+        if in_literal {
+            out.push(c);
+            in_literal = c != '\'';
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+            in_literal = c == '\'';
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }

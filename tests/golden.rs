@@ -173,6 +173,12 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0002_drop.toml", "1.1.0", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\""),
             next("0003_next.toml", "1.2.0"),
         ]),
+        ("rename_columns_that_carry_a_unique_key_and_a_foreign_key", vec![
+            change("0001_orders.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\n\n[[op.constraints]]\ntype = \"unique\"\ncolumn = \"code\"")),
+            change("0002_rename.toml", "1.1.0", "type = \"rename_column\"\ntable = \"orders\"\ncolumn = \"user_id\"\nto = \"account_id\"\n\n[[op]]\ntype = \"rename_column\"\ntable = \"orders\"\ncolumn = \"code\"\nto = \"reference\""),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
         ("index_create_and_drop", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_idx\"\ncolumns = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_score_idx\""),

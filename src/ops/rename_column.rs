@@ -5,7 +5,7 @@
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::{Diag, Result};
-use crate::model::Column;
+use crate::model::{Column, Constraint, Table};
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
 
@@ -72,8 +72,19 @@ pub(super) struct Move<'a> {
 pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Step>> {
     let old = cx.column(m.table, m.from)?.clone();
     cx.ensure_new_column(m.table, m.to)?;
-    // The old column is dropped later, and a constraint does not move to the new one.
-    cx.ensure_no_constraint_uses(&m.table.value, Some(&old.name), &m.from.location, m.doing)?;
+    // The old column is dropped later. A rename carries the table's own constraints to
+    // the new column, as it does indexes; a type change cannot (a key's types must
+    // match, a check may not hold), and nothing carries a foreign key of another table.
+    let carried = |owner: &Table, c: &Constraint| {
+        m.doing == "rename" && owner.name == m.table.value && c.uses(&old.name)
+    };
+    cx.ensure_no_other_constraint_uses(
+        &m.table.value,
+        Some(&old.name),
+        &m.from.location,
+        m.doing,
+        carried,
+    )?;
     let table = m.table.value.clone();
     let t = cx.table(m.table)?;
     let primary_key = t.primary_key.clone();
@@ -132,6 +143,22 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         cx.schema.indexes.shift_remove(&original.name);
         cx.schema.indexes.insert(copy.name.clone(), copy.clone());
     }
+    let constraint_originals: Vec<Constraint> = cx.schema.tables[&table]
+        .constraints
+        .iter()
+        .filter(|c| c.uses(&old.name))
+        .cloned()
+        .collect();
+    let mut constraint_copies = Vec::new();
+    for original in &constraint_originals {
+        let name = renamed_index(&original.name, &old.name, &new_name);
+        cx.ensure_new_constraint_name(&name, &m.to.location)?;
+        constraint_copies.push(original.with_column_renamed(&old.name, &new_name, name));
+    }
+    if let Some(t) = cx.schema.tables.get_mut(&table) {
+        t.constraints.retain(|c| !c.uses(&old.name));
+        t.constraints.extend(constraint_copies.iter().cloned());
+    }
     cx.retire(&table, Some(&old.name));
 
     let subject = format!("{table}.{}", old.name);
@@ -176,6 +203,15 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
             .into_iter()
             .map(|index| Action::CreateIndex { index }),
     );
+    // Once backfilled, the new column holds what the old one held: its constraints hold.
+    expand.extend(
+        constraint_copies
+            .into_iter()
+            .map(|constraint| Action::AddConstraint {
+                table: table.clone(),
+                constraint,
+            }),
+    );
     let mut steps = vec![Step::new(
         Timing::Expand,
         format!(
@@ -203,6 +239,14 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
             column: new.clone(),
         });
     }
+    later.extend(
+        constraint_originals
+            .into_iter()
+            .map(|constraint| Action::DropConstraint {
+                table: table.clone(),
+                constraint,
+            }),
+    );
     later.extend(
         originals
             .into_iter()
@@ -303,6 +347,39 @@ mod tests {
             .actions
             .iter()
             .any(|a| matches!(a, Action::DropIndex { .. })));
+    }
+
+    #[test]
+    fn the_tables_own_constraints_follow_the_rename() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"add_check\"\ntable = \"users\"\nname = \"users_email_at\"\ncheck = \"email LIKE '%email@%'\"",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\"",
+        )
+        .unwrap();
+        let users = s.table("users").unwrap();
+        let copy = users.constraint("users_mail_at").expect("copied");
+        // The column is renamed in the expression; the literal is left alone.
+        assert_eq!(
+            copy.kind,
+            crate::model::ConstraintKind::Check {
+                expr: "mail LIKE '%email@%'".into()
+            }
+        );
+        assert!(users.constraint("users_email_at").is_none());
+        assert!(steps[0]
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::AddConstraint { .. })));
+        assert!(steps[1]
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::DropConstraint { .. })));
     }
 
     #[test]
