@@ -65,6 +65,7 @@ const OPS: &[&str] = &[
     "type = \"drop_constraint\"\nname = \"orders_user_fk\"",
     "type = \"drop_constraint\"\nname = \"orders_note_key\"",
     "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_id_positive\"\ncheck = \"id > 0\"",
+    "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_quantity_positive\"\ncheck = \"quantity > 0\"",
     "type = \"rename_table\"\ntable = \"orders\"\nto = \"purchases\"",
     "type = \"create_table\"\ntable = \"teams\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, owner_id = { type = \"bigint\", nullable = true } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"owner_id\"\nreferences = \"users\"\non_delete = \"set null\"",
     "type = \"drop_table\"\ntable = \"teams\"",

@@ -65,8 +65,8 @@ impl Operation for AddCheck {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let table = cx.table(&self.table)?;
-        // A column that R's code no longer sees is dropped later: a check on it would
-        // make that drop fail (or, in Postgres, silently take the check with it).
+        // A column that R's code no longer sees is dropped, now or later: a check on it
+        // fails to apply, or makes that drop fail.
         let retired = self
             .expr
             .value
@@ -76,7 +76,8 @@ impl Operation for AddCheck {
                     && table.column(word).is_none()
                     && cx
                         .schema
-                        .is_physically_present(&self.table.value, Some(word), cx.release)
+                        .retired
+                        .contains_key(&(self.table.value.clone(), Some(word.to_string())))
             });
         if let Some(word) = retired {
             return Err(Diag::input(format!(
