@@ -34,7 +34,14 @@ impl Operation for DropIndex {
             let mut diag = Diag::input(format!("unknown index `{}`", self.name.value))
                 .at(self.name.location.clone())
                 .label("no such index in the schema this release's code sees");
-            if !names.is_empty() {
+            if let Some((t, c)) = cx.schema.constraint(&self.name.value) {
+                diag = diag.help(format!(
+                    "`{}` is a {} of `{}`: drop it with a `drop_constraint` op",
+                    c.name,
+                    c.noun(),
+                    t.name
+                ));
+            } else if !names.is_empty() {
                 diag = diag.help(suggestion(&self.name.value, &names));
             }
             return Err(diag.into());
@@ -65,6 +72,18 @@ impl Operation for DropIndex {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
+
+    #[test]
+    fn a_unique_constraint_points_at_drop_constraint() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"",
+        )
+        .unwrap();
+        let err = apply(&mut s, "type = \"drop_index\"\nname = \"users_email_key\"").unwrap_err();
+        assert!(err.render().contains("drop_constraint"), "{}", err.render());
+    }
 
     #[test]
     fn drop_is_later() {
