@@ -179,6 +179,12 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             next("0003_next.toml", "1.2.0"),
             next("0004_last.toml", "1.3.0"),
         ]),
+        ("rename_table_twice", vec![
+            change("0001_rename.toml", "1.0.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\""),
+            change("0002_rename.toml", "1.1.0", "type = \"rename_table\"\ntable = \"accounts\"\nto = \"members\""),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
         ("index_create_and_drop", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_idx\"\ncolumns = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_score_idx\""),

@@ -552,3 +552,46 @@ fn a_narrowing_converts_the_previous_releases_writes_on_mariadb() {
 fn a_narrowing_converts_the_previous_releases_writes_on_sqlite() {
     a_narrowing_through_a_new_column_converts_what_the_previous_release_writes(Server::Sqlite);
 }
+
+/// A table renamed twice: while both views exist, each still reads the table under its
+/// newest name (in MySQL, as a view of the view made under the name it read).
+fn a_table_renamed_twice_keeps_both_old_names_readable(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let first = "release = \"1.4.0\"\n[[op]]\ntype = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"\n";
+    let second = "release = \"1.5.0\"\n[[op]]\ntype = \"rename_table\"\ntable = \"accounts\"\nto = \"members\"\n";
+    let dir = users_project(
+        server.dialect(),
+        &[("0001_first.toml", first), ("0002_second.toml", second)],
+    );
+    let url = common::database_url(server, &scratch, dir.path());
+    migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script("INSERT INTO members (id, email, legacy_email) VALUES (1, 'a@x', 'a@x')")
+        .unwrap();
+    for name in ["users", "accounts", "members"] {
+        let rows = db
+            .query_text(&format!("SELECT email FROM {name} WHERE id = 1"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(rows, vec![vec![Some("a@x".to_string())]], "{name}");
+    }
+}
+
+#[test]
+fn a_table_renamed_twice_keeps_both_old_names_readable_on_mariadb() {
+    a_table_renamed_twice_keeps_both_old_names_readable(Server::Mysql);
+}
+
+#[test]
+fn a_table_renamed_twice_keeps_both_old_names_readable_on_postgres() {
+    a_table_renamed_twice_keeps_both_old_names_readable(Server::Postgres);
+}
+
+#[test]
+fn a_table_renamed_twice_keeps_both_old_names_readable_on_sqlite() {
+    a_table_renamed_twice_keeps_both_old_names_readable(Server::Sqlite);
+}

@@ -396,6 +396,8 @@ impl Renderer for Mysql<'_> {
                 context.insert("to", &q(to));
                 context.insert("from_literal", from);
                 context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
+                // A view that kept an older name of this table now reads the view made
+                // under the name it read: still correct, as a view of a view.
                 self.template("rename_table", &context)?
             }
             Action::CreateCompatView { view, table } => compat_view(view, table),
