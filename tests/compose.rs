@@ -79,6 +79,11 @@ const OPS: &[&str] = &[
     "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\nname = \"orders_user_fk2\"\non_delete = \"cascade\"",
     "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\ncolumn_type = \"bigint\"\nnew_name = \"quantity_big\"",
     "type = \"sql\"\nexpand = \"UPDATE users SET score = score\"\ncontract = \"SELECT 1\"",
+    "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ndefault_sql = \"1 + 1\"",
+    "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\ncolumn_type = \"bigint\"\nnew_name = \"quantity_big\"\nusing = \"quantity * 1\"",
+    "type = \"add_unique\"\ntable = \"accounts\"\ncolumns = [\"legacy_email\"]",
+    "type = \"drop_constraint\"\nname = \"users_email_key\"",
+    "type = \"add_foreign_key\"\ntable = \"purchases\"\ncolumn = \"user_id\"\nreferences = \"accounts\"\nname = \"purchases_account_fk\"",
 ];
 
 const RELEASES: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
