@@ -817,3 +817,33 @@ fn bad_constraints_in_the_baseline_point_into_schema_toml() {
         .stderr(contains("neither the primary key nor unique"))
         .stderr(contains("schema.toml:14:14"));
 }
+
+/// A foreign key in schema.toml may reference a unique key declared further down.
+#[test]
+fn a_baseline_key_may_reference_a_unique_key_declared_later() {
+    let dir = project("", &[]);
+    let schema = r#"
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+
+[[tables.orders.constraints]]
+type = "foreign_key"
+column = "email"
+references = "users(email)"
+
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+
+[[tables.users.constraints]]
+type = "unique"
+column = "email"
+"#;
+    fs::write(dir.path().join("schema.toml"), schema).unwrap();
+    tandem(dir.path()).arg("check").assert().code(0);
+}

@@ -24,7 +24,11 @@ impl Declared {
     /// Applies the declarations to `schema`, which holds their tables.
     pub fn apply_all(declared: &[Declared], schema: &mut Schema) -> Result<Vec<crate::ops::Step>> {
         let mut steps = Vec::new();
-        for d in declared {
+        // Foreign keys last: the unique key one references may be declared further down.
+        let (keys, others): (Vec<&Declared>, Vec<&Declared>) = declared
+            .iter()
+            .partition(|d| d.op.kind() == "add_foreign_key");
+        for d in others.into_iter().chain(keys) {
             let mut cx = OpContext {
                 schema,
                 release: 0,
