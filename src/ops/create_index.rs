@@ -1,8 +1,8 @@
 //! `create_index`: built in expand without blocking writes where the dialect can.
 
-use super::{OpContext, Operation, Step, Timing};
+use super::{column_list, OpContext, Operation, Step, Timing};
 use crate::action::Action;
-use crate::diag::{suggestion, Diag, Result};
+use crate::diag::{Diag, Result};
 use crate::model::Index;
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
@@ -17,22 +17,7 @@ pub struct CreateIndex {
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let table = fields.str(&["table"], "the table to index")?;
-    let columns = match fields.opt_str_list(&["columns"])? {
-        Some(c) if !c.value.is_empty() => c,
-        Some(c) => {
-            return Err(Diag::input("`columns` is empty")
-                .at(c.location)
-                .label("list at least one column")
-                .into())
-        }
-        None => match fields.opt_str(&["column"])? {
-            Some(c) => Located {
-                value: vec![c.value],
-                location: c.location,
-            },
-            None => return Err(fields.missing("columns", "a list of column names").into()),
-        },
-    };
+    let columns = column_list(fields, "columns", "column", "a list of column names")?;
     let name = fields.opt_str(&["name", "index"])?;
     if let Some(n) = &name {
         check_identifier(fields.file, &n.value, n.location.span.clone(), "index")?;
@@ -74,18 +59,7 @@ impl Operation for CreateIndex {
     }
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
-        let t = cx.table(&self.table)?;
-        for col in &self.columns.value {
-            if t.column(col).is_none() {
-                return Err(
-                    Diag::input(format!("unknown column `{}.{col}`", self.table.value))
-                        .at(self.columns.location.clone())
-                        .label("no such column in the schema this release's code sees")
-                        .help(suggestion(col, &t.column_names()))
-                        .into(),
-                );
-            }
-        }
+        cx.columns(&self.table, &self.columns)?;
         let name = self.index_name();
         if cx.schema.indexes.contains_key(&name) {
             return Err(Diag::input(format!("index `{name}` already exists"))
