@@ -11,36 +11,7 @@ use proptest::prelude::*;
 use tandem::apply::database::Target;
 use tandem::project::Project;
 
-const SCHEMA: &str = r#"
-[tables.users]
-primary_key = ["id"]
-[tables.users.columns]
-id = { type = "bigint" }
-email = { type = "varchar(255)" }
-legacy_email = { type = "varchar(255)" }
-nickname = { type = "text", nullable = true }
-score = { type = "integer", default = 0 }
-
-[[tables.users.constraints]]
-type = "unique"
-column = "email"
-
-[tables.orders]
-primary_key = ["id"]
-[tables.orders.columns]
-id = { type = "bigint" }
-user_id = { type = "bigint" }
-quantity = { type = "integer", default = 1 }
-note = { type = "varchar(40)", nullable = true }
-
-[[tables.orders.constraints]]
-type = "foreign_key"
-name = "orders_user_fk"
-column = "user_id"
-references = "users"
-"#;
-
-/// Ops that are valid against some state of the schema above; applied to another
+/// Ops that are valid against some state of `common::USERS_AND_ORDERS`; applied to another
 /// state they may be input errors, which the property skips.
 const OPS: &[&str] = &[
     "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }",
@@ -88,7 +59,7 @@ const OPS: &[&str] = &[
 
 const RELEASES: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
 
-/// A project over SCHEMA with one change per pick: (release index, op index); every
+/// A project over `common::USERS_AND_ORDERS` with one change per pick: (release index, op index); every
 /// other project keeps destructive steps two releases back (`min_release_gap = 2`).
 fn project(dialect: &str, picks: &[(usize, usize)]) -> tempfile::TempDir {
     let mut changes: Vec<(String, String)> = picks
@@ -117,7 +88,7 @@ fn project(dialect: &str, picks: &[(usize, usize)]) -> tempfile::TempDir {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let dir = common::project_files(dialect, SCHEMA, &refs);
+    let dir = common::project_files(dialect, common::USERS_AND_ORDERS, &refs);
     if picks.len() % 2 == 0 {
         let config = dir.path().join("tandem.toml");
         let text = fs::read_to_string(&config).unwrap();

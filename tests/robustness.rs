@@ -2,6 +2,8 @@
 //! valid ones, in any order, either plan or fail with a located input error; what plans
 //! renders in every dialect or is refused as unsupported.
 
+mod common;
+
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -12,33 +14,6 @@ use tandem::ops::OpContext;
 use tandem::parse::change::parse_change;
 use tandem::parse::schema::parse_schema;
 use tandem::templates::Templates;
-
-const SCHEMA: &str = r#"
-[tables.users]
-primary_key = ["id"]
-[tables.users.columns]
-id = { type = "bigint" }
-email = { type = "varchar(255)" }
-legacy_email = { type = "varchar(255)" }
-nickname = { type = "text", nullable = true }
-
-[[tables.users.constraints]]
-type = "unique"
-column = "email"
-
-[tables.orders]
-primary_key = ["id"]
-[tables.orders.columns]
-id = { type = "bigint" }
-user_id = { type = "bigint" }
-quantity = { type = "integer", default = 1 }
-
-[[tables.orders.constraints]]
-type = "foreign_key"
-name = "orders_user_fk"
-column = "user_id"
-references = "users"
-"#;
 
 /// Parses `text` as a change of release 1, applies its ops to the schema and renders
 /// every action in each dialect. Input errors are fine; panics are not.
@@ -51,7 +26,8 @@ fn plan_and_render(text: String) -> Result<(), TestCaseError> {
             return Ok(());
         }
     };
-    let mut schema = parse_schema(&SourceFile::new("schema.toml", SCHEMA)).expect("schema");
+    let mut schema =
+        parse_schema(&SourceFile::new("schema.toml", common::USERS_AND_ORDERS)).expect("schema");
     let baseline = tandem::plan::baseline_actions(&schema);
     let mut actions = Vec::new();
     for entry in &change.ops {

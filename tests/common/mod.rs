@@ -194,6 +194,37 @@ pub fn project_files(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> T
     dir
 }
 
+/// Users and orders, with a unique key, a foreign key and a nullable column on each:
+/// the ground for tests of composed ops and keys.
+pub const USERS_AND_ORDERS: &str = r#"
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+legacy_email = { type = "varchar(255)" }
+nickname = { type = "text", nullable = true }
+score = { type = "integer", default = 0 }
+
+[[tables.users.constraints]]
+type = "unique"
+column = "email"
+
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id = { type = "bigint" }
+user_id = { type = "bigint" }
+quantity = { type = "integer", default = 1 }
+note = { type = "varchar(40)", nullable = true }
+
+[[tables.orders.constraints]]
+type = "foreign_key"
+name = "orders_user_fk"
+column = "user_id"
+references = "users"
+"#;
+
 /// 1.4.0 stops using users.legacy_email; 1.5.0 adds users.bio.
 pub const INCIDENT: &[(&str, &str)] = &[
     (
