@@ -595,3 +595,54 @@ fn a_table_renamed_twice_keeps_both_old_names_readable_on_postgres() {
 fn a_table_renamed_twice_keeps_both_old_names_readable_on_sqlite() {
     a_table_renamed_twice_keeps_both_old_names_readable(Server::Sqlite);
 }
+
+/// `--adopt` also checks the indexes and constraints schema.toml declares: a live
+/// database without them is refused, naming each; once they exist it is adopted.
+fn adopt_checks_declared_indexes_and_constraints(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\" }\nnickname = { type = \"varchar(40)\", nullable = true }\n\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.indexes]]\ncolumns = [\"nickname\"]\n";
+    let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
+    let url = common::database_url(server, &scratch, dir.path());
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script("CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL, nickname varchar(40) NULL)")
+        .unwrap();
+    migrate(dir.path(), "1.0.0", "expand")
+        .args(["--database-url", &url, "--adopt"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "unique constraint users_email_key of users is missing",
+        ))
+        .stderr(contains("index users_nickname_idx of users is missing"));
+
+    let unique = match server {
+        Server::Sqlite => "CREATE UNIQUE INDEX users_email_key ON users (email)",
+        _ => "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)",
+    };
+    db.run_script(unique).unwrap();
+    db.run_script("CREATE INDEX users_nickname_idx ON users (nickname)")
+        .unwrap();
+    migrate(dir.path(), "1.0.0", "expand")
+        .args(["--database-url", &url, "--adopt"])
+        .assert()
+        .success()
+        .stdout(contains("baseline recorded as applied"));
+}
+
+#[test]
+fn adopt_checks_declared_indexes_and_constraints_on_sqlite() {
+    adopt_checks_declared_indexes_and_constraints(Server::Sqlite);
+}
+
+#[test]
+fn adopt_checks_declared_indexes_and_constraints_on_postgres() {
+    adopt_checks_declared_indexes_and_constraints(Server::Postgres);
+}
+
+#[test]
+fn adopt_checks_declared_indexes_and_constraints_on_mariadb() {
+    adopt_checks_declared_indexes_and_constraints(Server::Mysql);
+}

@@ -349,6 +349,33 @@ impl Database {
     }
 
     /// Columns of a table in order, with whether each is nullable.
+    /// The names of the indexes and constraints of `table` that the database lets one
+    /// list: all of them in Postgres and MySQL, the indexes in SQLite (whose foreign
+    /// keys and checks keep no name).
+    pub fn object_names(&mut self, table: &str) -> Result<Vec<String>, DbError> {
+        let escaped = table.replace('\'', "''");
+        let sql = match self.dialect() {
+            Dialect::Sqlite => format!("SELECT name FROM pragma_index_list('{escaped}')"),
+            Dialect::Postgres => format!(
+                "SELECT indexname FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename = '{escaped}' \
+                 UNION SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+                 WHERE t.relname = '{escaped}' AND t.relnamespace = current_schema()::regnamespace"
+            ),
+            Dialect::Mysql => format!(
+                "SELECT index_name FROM information_schema.statistics \
+                 WHERE table_schema = DATABASE() AND table_name = '{escaped}' \
+                 UNION SELECT constraint_name FROM information_schema.table_constraints \
+                 WHERE table_schema = DATABASE() AND table_name = '{escaped}'"
+            ),
+        };
+        Ok(self
+            .query_text(&sql)?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
+    }
+
     pub fn columns(&mut self, table: &str) -> Result<Vec<(String, bool)>, DbError> {
         let escaped = table.replace('\'', "''");
         let sql = match self.dialect() {

@@ -11,10 +11,12 @@ use serde::Serialize;
 
 use super::database::{Database, DbError};
 use super::{connect, history, MigrationFile, Source, Target, HISTORY_TABLE};
+use crate::action::Action;
 use crate::config::Config;
+use crate::config::Dialect;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{drift, Drift};
-use crate::model::View;
+use crate::model::ConstraintKind;
 use crate::plan::{Plan, Slot};
 
 /// How long `migrate` waits for another run on the same database to finish.
@@ -95,7 +97,7 @@ pub fn migrate(
             ))
             .into());
         }
-        check_matches_baseline(&mut db, &plan.views[0]).map_err(|problems| {
+        check_matches_baseline(&mut db, plan).map_err(|problems| {
             let mut diag = Diag::input(format!(
                 "refused to adopt {display}: its tables do not match the baseline schema"
             ));
@@ -213,12 +215,21 @@ fn missing_baseline(plan: &Plan) -> Error {
     .into()
 }
 
-/// Every baseline table with exactly its columns and nullability; extra tables are
-/// the database's own business.
-fn check_matches_baseline(
-    db: &mut Database,
-    baseline: &View,
-) -> std::result::Result<(), Vec<String>> {
+/// Every baseline table with exactly its columns and nullability, and the indexes and
+/// constraints schema.toml declares (those the database names); extra tables, indexes
+/// and constraints are the database's own business.
+fn check_matches_baseline(db: &mut Database, plan: &Plan) -> std::result::Result<(), Vec<String>> {
+    let baseline = &plan.views[0];
+    let dialect = db.dialect();
+    let indexes: Vec<&crate::model::Index> = plan.files[0]
+        .steps
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter_map(|a| match a {
+            Action::CreateIndex { index } => Some(index),
+            _ => None,
+        })
+        .collect();
     let mut problems = Vec::new();
     let live = db.table_names().map_err(|e| vec![e.0])?;
     for table in baseline.tables.values() {
@@ -250,6 +261,28 @@ fn check_matches_baseline(
                     "column {}.{name} exists in the database but not in schema.toml",
                     table.name
                 ));
+            }
+        }
+        let objects = db.object_names(&table.name).map_err(|e| vec![e.0])?;
+        // SQLite keeps no name for a foreign key or a check, only for a unique index.
+        let named = |kind: &ConstraintKind| {
+            dialect != Dialect::Sqlite || matches!(kind, ConstraintKind::Unique { .. })
+        };
+        let mut expected: Vec<(&str, &str)> = indexes
+            .iter()
+            .filter(|i| i.table == table.name)
+            .map(|i| ("index", i.name.as_str()))
+            .collect();
+        expected.extend(
+            table
+                .constraints
+                .iter()
+                .filter(|c| named(&c.kind))
+                .map(|c| (c.noun(), c.name.as_str())),
+        );
+        for (what, name) in expected {
+            if !objects.iter().any(|o| o == name) {
+                problems.push(format!("{what} {name} of {} is missing", table.name));
             }
         }
     }
