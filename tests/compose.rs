@@ -54,6 +54,7 @@ const OPS: &[&str] = &[
     "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\ncolumn_type = \"bigint\"\nnew_name = \"quantity_big\"\nusing = \"quantity * 1\"",
     "type = \"add_unique\"\ntable = \"accounts\"\ncolumns = [\"legacy_email\"]",
     "type = \"drop_constraint\"\nname = \"users_email_key\"",
+    "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\nname = \"users_legacy_fk\"",
     "type = \"add_foreign_key\"\ntable = \"purchases\"\ncolumn = \"user_id\"\nreferences = \"accounts\"\nname = \"purchases_account_fk\"",
 ];
 

@@ -185,6 +185,12 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             next("0003_next.toml", "1.2.0"),
             next("0004_last.toml", "1.3.0"),
         ]),
+        ("rename_a_column_that_a_foreign_key_references", vec![
+            change("0001_key.toml", "1.0.0", "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"\n\n[[op]]\ntype = \"create_table\"\ntable = \"invites\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, sender_email = { type = \"varchar(255)\" } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"sender_email\"\nreferences = \"users(email)\""),
+            change("0002_rename.toml", "1.1.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\""),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
         ("index_create_and_drop", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_idx\"\ncolumns = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_score_idx\""),

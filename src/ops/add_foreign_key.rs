@@ -110,10 +110,22 @@ fn split_reference(text: &str) -> (String, Vec<String>) {
     }
 }
 
-/// Whether a key of type `a` may reference one of type `b`: the same type, where
-/// strings may differ in length (MySQL refuses integers of different sizes).
+/// Whether a key of type `a` may reference one of type `b`: the same type (MySQL
+/// refuses integers of different sizes), or a string at least as long as the key it
+/// references, so that every value it may point at fits.
 fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
-    a == b || (a.is_textual() && b.is_textual())
+    let capacity = |t: &ColumnType| match t {
+        ColumnType::Varchar(n) | ColumnType::Char(n) => Some(*n),
+        _ => None,
+    };
+    a == b
+        || (a.is_textual()
+            && b.is_textual()
+            && match (capacity(a), capacity(b)) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(x), Some(y)) => x >= y,
+            })
 }
 
 impl AddForeignKey {
@@ -222,7 +234,7 @@ impl Operation for AddForeignKey {
                     own.name, a.ty, target.name, b.ty
                 ))
                 .at(self.columns.location.clone())
-                .label("types of a foreign key must match")
+                .label("types of a foreign key must match, and a string key must hold every value it references")
                 .help("change the column's type first (alter_column), or reference another key")
                 .into());
             }
@@ -327,6 +339,27 @@ note = { type = "integer", nullable = true }
         .unwrap_err();
         assert!(
             err.render().contains("types of a foreign key must match"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
+    fn a_string_key_must_hold_what_it_references() {
+        let mut s = schema_with_orders();
+        apply(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"",
+        )
+        .unwrap();
+        // orders.email is varchar(100); users.email varchar(255).
+        let err = apply(
+            &mut s,
+            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"email\"\nreferences = \"users(email)\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("hold every value"),
             "{}",
             err.render()
         );

@@ -5,7 +5,7 @@
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::{Diag, Result};
-use crate::model::{Column, Constraint, Table};
+use crate::model::{Column, Constraint, ConstraintKind, Table};
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
 
@@ -72,11 +72,13 @@ pub(super) struct Move<'a> {
 pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Step>> {
     let old = cx.column(m.table, m.from)?.clone();
     cx.ensure_new_column(m.table, m.to)?;
-    // The old column is dropped later. A rename carries the table's own constraints to
-    // the new column, as it does indexes; a type change cannot (a key's types must
-    // match, a check may not hold), and nothing carries a foreign key of another table.
+    // The old column is dropped later. A rename carries the constraints on it to the new
+    // column, as it does indexes: the table's own, and the foreign keys that reference
+    // it. A type change cannot (a key's types must match, a check may not hold).
     let carried = |owner: &Table, c: &Constraint| {
-        m.doing == "rename" && owner.name == m.table.value && c.uses(&old.name)
+        m.doing == "rename"
+            && ((owner.name == m.table.value && c.uses(&old.name))
+                || references_column(c, &m.table.value, &old.name))
     };
     cx.ensure_no_other_constraint_uses(
         &m.table.value,
@@ -159,6 +161,38 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         t.constraints.retain(|c| !c.uses(&old.name));
         t.constraints.extend(constraint_copies.iter().cloned());
     }
+    // Foreign keys that reference the old column: (their table, original, copy).
+    let mut repointed: Vec<(String, Constraint, Constraint)> = Vec::new();
+    for owner in cx.schema.tables.values() {
+        for c in owner
+            .constraints
+            .iter()
+            .filter(|c| references_column(c, &table, &old.name))
+        {
+            let mut copy = c.clone();
+            // Its own columns keep their names: the new name says what it now points at.
+            copy.name = crate::model::fit_identifier(format!("{}_{new_name}", c.name), 63);
+            if let ConstraintKind::ForeignKey {
+                referenced_columns, ..
+            } = &mut copy.kind
+            {
+                for col in referenced_columns
+                    .iter_mut()
+                    .filter(|col| **col == old.name)
+                {
+                    *col = new_name.clone();
+                }
+            }
+            repointed.push((owner.name.clone(), c.clone(), copy));
+        }
+    }
+    for (owner, original, copy) in &repointed {
+        cx.ensure_new_constraint_name(&copy.name, &m.to.location)?;
+        if let Some(t) = cx.schema.tables.get_mut(owner) {
+            t.constraints.retain(|c| c.name != original.name);
+            t.constraints.push(copy.clone());
+        }
+    }
     cx.retire(&table, Some(&old.name));
 
     let subject = format!("{table}.{}", old.name);
@@ -203,13 +237,23 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
             .into_iter()
             .map(|index| Action::CreateIndex { index }),
     );
-    // Once backfilled, the new column holds what the old one held: its constraints hold.
+    // Once backfilled, the new column holds what the old one held: its constraints hold,
+    // and the keys that pointed at the old column can point at the new one (its unique
+    // key is in place by then).
     expand.extend(
         constraint_copies
             .into_iter()
             .map(|constraint| Action::AddConstraint {
                 table: table.clone(),
                 constraint,
+            }),
+    );
+    expand.extend(
+        repointed
+            .iter()
+            .map(|(owner, _, copy)| Action::AddConstraint {
+                table: owner.clone(),
+                constraint: copy.clone(),
             }),
     );
     let mut steps = vec![Step::new(
@@ -239,6 +283,15 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
             column: new.clone(),
         });
     }
+    // The keys that reference the old column first: they depend on its unique key.
+    later.extend(
+        repointed
+            .into_iter()
+            .map(|(owner, original, _)| Action::DropConstraint {
+                table: owner,
+                constraint: original,
+            }),
+    );
     later.extend(
         constraint_originals
             .into_iter()
@@ -266,6 +319,12 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         later,
     ));
     Ok(steps)
+}
+
+/// Whether `c` is a foreign key that references `table.column`.
+fn references_column(c: &Constraint, table: &str, column: &str) -> bool {
+    matches!(&c.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
+        if references == table && referenced_columns.iter().any(|r| r == column))
 }
 
 /// The name of an index copied onto the renamed column.
