@@ -104,7 +104,11 @@ fn rehearse(dialect: &str, picks: &[(usize, usize)], target: &Target) -> Result<
     let Ok(project) = Project::load(dir.path()) else {
         return Ok(false);
     };
-    let Ok(plan) = tandem::plan::build(&project) else {
+    // A refused plan (or one a dialect cannot do) is not rehearsed, as `verify` does.
+    let Some(plan) = tandem::plan::build(&project)
+        .ok()
+        .filter(|p| p.problems.is_empty())
+    else {
         return Ok(false);
     };
     let report = tandem::verify::verify(&plan, target).map_err(|e| e.render())?;
@@ -189,7 +193,10 @@ fn rerun(server: common::Server, picks: &[(usize, usize)]) -> Result<(), TestCas
     let Ok(project) = Project::load(dir.path()) else {
         return Ok(());
     };
-    let Ok(plan) = tandem::plan::build(&project) else {
+    let Some(plan) = tandem::plan::build(&project)
+        .ok()
+        .filter(|p| p.problems.is_empty())
+    else {
         return Ok(());
     };
     let mut db = tandem::apply::database::Database::connect(&scratch.target).expect("connect");
