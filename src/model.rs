@@ -338,6 +338,10 @@ pub struct Schema {
     /// Names the code no longer sees but that still exist in the database until a
     /// contract step drops them: the index of that release, `None` while pending.
     pub retired: HashMap<RetiredName, Option<usize>>,
+    /// Constraints the code no longer sees that a later contract step drops (with their
+    /// table and that release, `None` while pending): until then the database still
+    /// enforces them, and MySQL refuses to retype a column a foreign key names.
+    pub retired_constraints: Vec<(String, Constraint, Option<usize>)>,
 }
 
 impl Schema {

@@ -243,6 +243,23 @@ impl Operation for AlterColumn {
                 .schema
                 .constraints_using(&table, Some(&old.name))
                 .find(|(_, c)| matches!(c.kind, ConstraintKind::ForeignKey { .. }));
+            // A key an earlier change retired still holds until its contract drops it.
+            let retired = cx.schema.retired_constraints.iter().find(|(owner, c, until)| {
+                until.is_none_or(|d| d >= cx.release)
+                    && matches!(&c.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
+                        if (references == &table && referenced_columns.contains(&old.name))
+                            || (owner == &table && c.uses(&old.name)))
+            });
+            if let Some((owner, fk, _)) = retired {
+                return Err(Diag::input(format!(
+                    "cannot change the type of `{subject}` yet: foreign key `{}` of `{owner}` names it until a contract step drops it",
+                    fk.name
+                ))
+                .at(at)
+                .label("the database still enforces the key")
+                .help("tag this change with a release after the one whose contract drops the key")
+                .into());
+            }
             if let Some((owner, fk)) = key {
                 return Err(Diag::input(format!(
                     "cannot change the type of `{subject}`: foreign key `{}` of `{}` uses it",
@@ -486,6 +503,24 @@ mod tests {
         assert_eq!(timings(&steps), ["later:tightening"]);
         let err = op("type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnot_null = true\nnullable = false").unwrap_err();
         assert!(err.render().contains("twice"), "{}", err.render());
+    }
+
+    #[test]
+    fn a_key_retired_with_its_column_still_pins_the_type_until_its_contract() {
+        let mut s = schema(USERS);
+        for op in [
+            "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"",
+            "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"",
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"",
+        ] {
+            apply(&mut s, op).unwrap();
+        }
+        let err = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"varchar(320)\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("yet"), "{}", err.render());
     }
 
     #[test]

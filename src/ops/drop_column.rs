@@ -88,6 +88,9 @@ impl Operation for DropColumn {
         t.columns.retain(|c| c.name != column.name);
         t.constraints.retain(|c| !c.uses(&column.name));
         cx.retire(&table, Some(&column.name));
+        for constraint in &constraints {
+            cx.retire_constraint(&table, constraint);
+        }
 
         let mut steps = Vec::new();
         let mut expand = Vec::new();

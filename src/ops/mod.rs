@@ -278,6 +278,16 @@ impl OpContext<'_> {
         )])
     }
 
+    /// Records that `constraint` of `table` stays in the database until this op's later
+    /// steps drop it.
+    pub fn retire_constraint(&mut self, table: &str, constraint: &Constraint) {
+        self.schema.retired_constraints.push((
+            table.to_string(),
+            constraint.clone(),
+            self.later_release,
+        ));
+    }
+
     /// Records that a column or table stays in the database until this op's later steps.
     pub fn retire(&mut self, table: &str, column: Option<&str>) {
         self.schema.retired.insert(

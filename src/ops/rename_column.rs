@@ -194,6 +194,12 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         }
     }
     cx.retire(&table, Some(&old.name));
+    for original in &constraint_originals {
+        cx.retire_constraint(&table, original);
+    }
+    for (owner, original, _) in &repointed {
+        cx.retire_constraint(owner, original);
+    }
 
     let subject = format!("{table}.{}", old.name);
     let trigger = trigger_name("sync", &table, &format!("{}_{}", old.name, new_name));
