@@ -122,9 +122,7 @@ impl Action {
             }
         };
         match self {
-            Action::CreateTable { table } => {
-                crate::dialect::physical::rename_references(table, from, to)
-            }
+            Action::CreateTable { table } => table.rename_references(from, to),
             Action::DropTable { table }
             | Action::AddColumn { table, .. }
             | Action::DropColumn { table, .. }

@@ -256,6 +256,21 @@ impl Constraint {
         }
     }
 
+    /// Whether this is a foreign key that references `table` (at `column`, when given).
+    pub fn references(&self, table: &str, column: Option<&str>) -> bool {
+        matches!(&self.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
+            if references == table
+                && column.is_none_or(|c| referenced_columns.iter().any(|r| r == c)))
+    }
+
+    /// Whether this constraint of table `owner` stands in the way of dropping `table`
+    /// (`column` None) or its `column`: it uses the column, or a foreign key points at
+    /// it. A table's own foreign key to itself goes with the table.
+    pub fn involves(&self, owner: &str, table: &str, column: Option<&str>) -> bool {
+        let own = owner == table && column.is_some_and(|c| self.uses(c));
+        own || (self.references(table, column) && (column.is_some() || owner != table))
+    }
+
     /// The same constraint named `name` over column `new` where it used `old`; a check's
     /// expression is rewritten word by word, outside string literals.
     pub fn with_column_renamed(&self, old: &str, new: &str, name: String) -> Constraint {
@@ -311,6 +326,17 @@ impl Table {
 
     pub fn constraint(&self, name: &str) -> Option<&Constraint> {
         self.constraints.iter().find(|c| c.name == name)
+    }
+
+    /// Points the foreign keys of this table that reference table `from` at `to`.
+    pub fn rename_references(&mut self, from: &str, to: &str) {
+        for constraint in &mut self.constraints {
+            if let ConstraintKind::ForeignKey { references, .. } = &mut constraint.kind {
+                if references == from {
+                    *references = to.to_string();
+                }
+            }
+        }
     }
 }
 
@@ -386,23 +412,10 @@ impl Schema {
         table: &'a str,
         column: Option<&'a str>,
     ) -> impl Iterator<Item = (&'a Table, &'a Constraint)> + 'a {
-        let names = move |cols: &[String]| column.is_none_or(|c| cols.iter().any(|x| x == c));
         self.tables.values().flat_map(move |t| {
             t.constraints
                 .iter()
-                .filter(move |k| {
-                    let own = t.name == table && column.is_some_and(|c| k.uses(c));
-                    let referenced = match &k.kind {
-                        ConstraintKind::ForeignKey {
-                            references,
-                            referenced_columns,
-                            ..
-                        } => references == table && names(referenced_columns),
-                        _ => false,
-                    };
-                    // A table's own foreign key to itself goes with it.
-                    own || (referenced && (column.is_some() || t.name != table))
-                })
+                .filter(move |k| k.involves(&t.name, table, column))
                 .map(move |k| (t, k))
         })
     }

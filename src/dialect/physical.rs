@@ -7,7 +7,7 @@
 use indexmap::IndexMap;
 
 use crate::action::Action;
-use crate::model::{Column, ConstraintKind, Index, Table};
+use crate::model::{Column, Index, Table};
 
 #[derive(Debug, Clone, Default)]
 pub struct Physical {
@@ -47,17 +47,6 @@ pub fn without_columns(view: &Action, keep: impl Fn(&str) -> bool) -> Action {
             }
         }
         other => other.clone(),
-    }
-}
-
-/// Points the foreign keys of `table` that reference `from` at `to`.
-pub fn rename_references(table: &mut Table, from: &str, to: &str) {
-    for constraint in &mut table.constraints {
-        if let ConstraintKind::ForeignKey { references, .. } = &mut constraint.kind {
-            if references == from {
-                *references = to.to_string();
-            }
-        }
     }
 }
 
@@ -192,7 +181,7 @@ impl Physical {
                     self.tables.insert(to.clone(), t);
                     // Foreign keys follow the table they reference.
                     for other in self.tables.values_mut() {
-                        rename_references(&mut other.table, from, to);
+                        other.table.rename_references(from, to);
                     }
                 }
             }

@@ -244,12 +244,15 @@ impl Operation for AlterColumn {
                 .constraints_using(&table, Some(&old.name))
                 .find(|(_, c)| matches!(c.kind, ConstraintKind::ForeignKey { .. }));
             // A key an earlier change retired still holds until its contract drops it.
-            let retired = cx.schema.retired_constraints.iter().find(|(owner, c, until)| {
-                until.is_none_or(|d| d >= cx.release)
-                    && matches!(&c.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
-                        if (references == &table && referenced_columns.contains(&old.name))
-                            || (owner == &table && c.uses(&old.name)))
-            });
+            let retired = cx
+                .schema
+                .retired_constraints
+                .iter()
+                .find(|(owner, c, until)| {
+                    until.is_none_or(|d| d >= cx.release)
+                        && matches!(c.kind, ConstraintKind::ForeignKey { .. })
+                        && c.involves(owner, &table, Some(&old.name))
+                });
             if let Some((owner, fk, _)) = retired {
                 return Err(Diag::input(format!(
                     "cannot change the type of `{subject}` yet: foreign key `{}` of `{owner}` names it until a contract step drops it",

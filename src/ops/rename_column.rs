@@ -78,7 +78,7 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     let carried = |owner: &Table, c: &Constraint| {
         m.doing == "rename"
             && ((owner.name == m.table.value && c.uses(&old.name))
-                || references_column(c, &m.table.value, &old.name))
+                || c.references(&m.table.value, Some(&old.name)))
     };
     cx.ensure_no_other_constraint_uses(
         &m.table.value,
@@ -167,7 +167,7 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         for c in owner
             .constraints
             .iter()
-            .filter(|c| references_column(c, &table, &old.name))
+            .filter(|c| c.references(&table, Some(&old.name)))
         {
             let mut copy = c.clone();
             // Its own columns keep their names: the new name says what it now points at.
@@ -325,12 +325,6 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         later,
     ));
     Ok(steps)
-}
-
-/// Whether `c` is a foreign key that references `table.column`.
-fn references_column(c: &Constraint, table: &str, column: &str) -> bool {
-    matches!(&c.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
-        if references == table && referenced_columns.iter().any(|r| r == column))
 }
 
 /// The name of an index copied onto the renamed column.

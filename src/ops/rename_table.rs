@@ -56,7 +56,7 @@ impl Operation for RenameTable {
         cx.schema.tables.shift_remove(&from);
         cx.schema.tables.insert(to.clone(), renamed.clone());
         for table in cx.schema.tables.values_mut() {
-            crate::dialect::physical::rename_references(table, &from, &to);
+            table.rename_references(&from, &to);
         }
         for index in cx.schema.indexes.values_mut() {
             if index.table == from {
