@@ -113,13 +113,9 @@ pub(crate) fn triggers_to_drop(
 /// would block the drop, or be left reading nothing).
 pub(crate) fn drop_table(dialect: Dialect, physical: &Physical, table: &str) -> String {
     let mut sql = String::new();
-    for view in physical.views_of(table) {
-        if let Action::CreateCompatView { view, .. } = view {
-            sql.push_str(&format!(
-                "DROP VIEW IF EXISTS {};\n\n",
-                quote(dialect, view)
-            ));
-        }
+    for view in physical.view_names_of(table) {
+        sql.push_str(&drop_view(dialect, view));
+        sql.push_str("\n\n");
     }
     let mut stmt = SqTable::drop();
     stmt.table(iden(table)).if_exists();
@@ -131,17 +127,18 @@ pub(crate) fn drop_table(dialect: Dialect, physical: &Physical, table: &str) -> 
     sql
 }
 
+/// `DROP VIEW IF EXISTS`, for a view that kept an old table name.
+pub(crate) fn drop_view(dialect: Dialect, view: &str) -> String {
+    format!("DROP VIEW IF EXISTS {};", quote(dialect, view))
+}
+
 /// `SELECT` of the columns of `table` (its current name), for a view that keeps an old
 /// table name usable.
 pub(crate) fn view_query(dialect: Dialect, table: &Table) -> String {
-    let columns: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| quote(dialect, &c.name))
-        .collect();
+    let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
     format!(
         "SELECT {} FROM {}",
-        columns.join(", "),
+        quoted_list(dialect, &columns),
         quote(dialect, &table.name)
     )
 }

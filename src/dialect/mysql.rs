@@ -401,7 +401,7 @@ impl Renderer for Mysql<'_> {
                 self.template("rename_table", &context)?
             }
             Action::CreateCompatView { view, table } => compat_view(view, table),
-            Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
+            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Mysql, view),
             Action::AddConstraint { table, constraint } => match &constraint.kind {
                 ConstraintKind::Unique { columns } => {
                     match create_index(&unique_index(table, constraint, columns), physical) {

@@ -77,6 +77,14 @@ impl Physical {
             .flat_map(|t| t.views.iter())
     }
 
+    /// The names of the views over `table` that keep an old name of it usable.
+    pub fn view_names_of<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.views_of(table).filter_map(|a| match a {
+            Action::CreateCompatView { view, .. } => Some(view.as_str()),
+            _ => None,
+        })
+    }
+
     /// The views over `table` that select `column`.
     pub fn views_selecting<'a>(
         &'a self,

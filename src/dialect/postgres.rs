@@ -222,7 +222,7 @@ impl Renderer for Postgres<'_> {
                 q(view),
                 super::view_query(Dialect::Postgres, table)
             ),
-            Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
+            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Postgres, view),
             Action::AddConstraint { table, constraint } => {
                 // Each statement in its own transaction: VALIDATE must not hold the lock
                 // that ADD took, and a concurrent index build cannot run inside one.
@@ -301,7 +301,7 @@ fn around_views(views: &[Action], statement: String) -> String {
     let mut body = Vec::new();
     for view in views {
         if let Action::CreateCompatView { view, .. } = view {
-            body.push(format!("DROP VIEW IF EXISTS {};", q(view)));
+            body.push(super::drop_view(Dialect::Postgres, view));
         }
     }
     body.push(statement);

@@ -58,12 +58,10 @@ impl<'a> Sqlite<'a> {
             .collect();
         // SQLite refuses to drop or rename a table that a view reads: the views that keep
         // an old name go first and come back after the swap.
-        let views: Vec<&Action> = physical.views_of(&after.name).collect();
         // (Made again below with the columns the new table keeps.)
-        for view in &views {
-            if let Action::CreateCompatView { view, .. } = view {
-                out.chunks.push(format!("DROP VIEW IF EXISTS {};", q(view)));
-            }
+        let views: Vec<&Action> = physical.views_of(&after.name).collect();
+        for view in physical.view_names_of(&after.name) {
+            out.chunks.push(super::drop_view(Dialect::Sqlite, view));
         }
         let mut context = Context::new();
         context.insert("why", why);
@@ -417,7 +415,7 @@ impl Renderer for Sqlite<'_> {
                 context.insert("delete_trigger", &q(&format!("tandem_view_{view}_del")));
                 self.template("compat_view", &context)?
             }
-            Action::DropCompatView { view, .. } => format!("DROP VIEW IF EXISTS {};", q(view)),
+            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Sqlite, view),
             Action::AddConstraint { table, constraint } => {
                 if let ConstraintKind::Unique { columns } = &constraint.kind {
                     index_sql(&super::unique_index(table, constraint, columns))
