@@ -4,6 +4,8 @@
 //! the plan's model of that release says (not the SQL text), so a raw `sql` op that
 //! breaks running code fails here too.
 
+use std::collections::HashMap;
+
 use refinery_core::{Migration, Runner, Target as RunTarget};
 use serde::Serialize;
 
@@ -53,6 +55,7 @@ pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
         dialect,
         counter: 0,
         migrations: Vec::new(),
+        keys: Keys::of(plan),
     };
     rehearsal.migrations = MigrationFile::from_plan(plan)?
         .iter()
@@ -131,6 +134,7 @@ pub fn probe_database(
         // Rows of earlier calls stay in the database: start past their values.
         counter: NEXT_PROBE_BLOCK.fetch_add(1000, std::sync::atomic::Ordering::Relaxed),
         migrations: Vec::new(),
+        keys: Keys::of(plan),
     };
     probe_release(&mut rehearsal, r)
 }
@@ -142,6 +146,54 @@ struct Rehearsal<'a> {
     /// Makes every probe row's values distinct (primary keys, unique indexes).
     counter: u64,
     migrations: Vec<Migration>,
+    /// What the plan's releases know of keys, gathered once: see [`Keys`].
+    keys: Keys,
+}
+
+/// The checks and foreign keys of every release's schema. A key exists in the database
+/// from the release that adds it, whatever the code of a release knows; looked up per
+/// probe column, so gathered once rather than scanned across all releases each time.
+#[derive(Default)]
+struct Keys {
+    checks: Vec<String>,
+    /// (table, column) -> the (table, column) it references, newest release first.
+    references: HashMap<(String, String), Vec<(String, String)>>,
+}
+
+impl Keys {
+    fn of(plan: &Plan) -> Keys {
+        let mut keys = Keys::default();
+        for table in plan.views.iter().rev().flat_map(|v| v.tables.values()) {
+            for c in &table.constraints {
+                match &c.kind {
+                    ConstraintKind::Check { .. } => {
+                        if !keys.checks.contains(&c.name) {
+                            keys.checks.push(c.name.clone());
+                        }
+                    }
+                    ConstraintKind::ForeignKey {
+                        columns,
+                        references,
+                        referenced_columns,
+                        ..
+                    } => {
+                        for (col, key) in columns.iter().zip(referenced_columns) {
+                            let target = (references.clone(), key.clone());
+                            let known = keys
+                                .references
+                                .entry((table.name.clone(), col.clone()))
+                                .or_default();
+                            if !known.contains(&target) {
+                                known.push(target);
+                            }
+                        }
+                    }
+                    ConstraintKind::Unique { .. } => {}
+                }
+            }
+        }
+        keys
+    }
 }
 
 impl Rehearsal<'_> {
@@ -173,7 +225,12 @@ impl Rehearsal<'_> {
             if let Err(e) = self.db.run_script(&insert) {
                 // Made-up values need not satisfy a check that tandem added: the code
                 // writes real ones. A check tandem does not know fails the probe.
-                if !self.known_checks().any(|name| e.0.contains(name)) {
+                if !self
+                    .keys
+                    .checks
+                    .iter()
+                    .any(|name| e.0.contains(name.as_str()))
+                {
                     return Err(failure(&format!("insert into {}", describe(table)), e));
                 }
             }
@@ -268,40 +325,33 @@ impl Rehearsal<'_> {
         Ok(())
     }
 
-    /// The names of the checks of any release's schema.
-    fn known_checks(&self) -> impl Iterator<Item = &str> + '_ {
-        self.plan
-            .views
-            .iter()
-            .flat_map(|v| v.tables.values())
-            .flat_map(|t| t.constraints.iter())
-            .filter(|c| matches!(c.kind, ConstraintKind::Check { .. }))
-            .map(|c| c.name.as_str())
-    }
-
     /// The table and column that `table.column` references, as the code of `view` names
-    /// them: its own schema first, then any release's (a key exists in the database from
-    /// the release that adds it, whatever the code knows), where `view` knows the table.
+    /// them: its own schema first, then any release's, where `view` knows the table.
     fn reference(&self, view: &View, table: &str, column: &str) -> Option<(String, String)> {
-        let key_in = |v: &View| {
-            v.table(table)?
-                .constraints
+        let usable =
+            |(parent, _): &(String, String)| parent != table && view.table(parent).is_some();
+        let own = view.table(table).and_then(|t| {
+            t.constraints.iter().find_map(|c| match &c.kind {
+                ConstraintKind::ForeignKey {
+                    columns,
+                    references,
+                    referenced_columns,
+                    ..
+                } => columns
+                    .iter()
+                    .position(|x| x == column)
+                    .map(|i| (references.clone(), referenced_columns[i].clone())),
+                _ => None,
+            })
+        });
+        own.filter(usable).or_else(|| {
+            self.keys
+                .references
+                .get(&(table.to_string(), column.to_string()))?
                 .iter()
-                .find_map(|c| match &c.kind {
-                    ConstraintKind::ForeignKey {
-                        columns,
-                        references,
-                        referenced_columns,
-                        ..
-                    } => columns
-                        .iter()
-                        .position(|x| x == column)
-                        .map(|i| (references.clone(), referenced_columns[i].clone())),
-                    _ => None,
-                })
-                .filter(|(parent, _)| parent != table && view.table(parent).is_some())
-        };
-        key_in(view).or_else(|| self.plan.views.iter().rev().find_map(key_in))
+                .find(|k| usable(k))
+                .cloned()
+        })
     }
 
     /// An INSERT of every column of `table` with made-up values, as the code of `view`
