@@ -49,7 +49,8 @@ const OPS: &[&str] = &[
     "type = \"drop_table\"\ntable = \"orders\"",
     "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\nname = \"orders_user_fk2\"\non_delete = \"cascade\"",
     "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\ncolumn_type = \"bigint\"\nnew_name = \"quantity_big\"",
-    "type = \"sql\"\nexpand = \"UPDATE users SET score = score\"\ncontract = \"SELECT 1\"",
+    // Raw SQL naming no table: a later rename_table would make it wrong, rightly.
+    "type = \"sql\"\nexpand = \"SELECT 2\"\ncontract = \"SELECT 1\"",
     "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ndefault_sql = \"1 + 1\"",
     "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\ncolumn_type = \"bigint\"\nnew_name = \"quantity_big\"\nusing = \"quantity * 1\"",
     "type = \"add_unique\"\ntable = \"accounts\"\ncolumns = [\"legacy_email\"]",
