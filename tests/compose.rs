@@ -47,6 +47,7 @@ const OPS: &[&str] = &[
     "type = \"create_index\"\ntable = \"purchases\"\ncolumns = [\"user_id\"]",
     "type = \"drop_column\"\ntable = \"purchases\"\ncolumn = \"note\"\ncontract_release = \"1.3.0\"",
     "type = \"drop_table\"\ntable = \"orders\"",
+    "type = \"drop_table\"\ntable = \"purchases\"",
     "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\nname = \"orders_user_fk2\"\non_delete = \"cascade\"",
     "type = \"alter_column\"\ntable = \"orders\"\ncolumn = \"quantity\"\ncolumn_type = \"bigint\"\nnew_name = \"quantity_big\"",
     // Raw SQL naming no table: a later rename_table would make it wrong, rightly.

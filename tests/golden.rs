@@ -179,6 +179,13 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             next("0003_next.toml", "1.2.0"),
             next("0004_last.toml", "1.3.0"),
         ]),
+        // The view under the old name is kept a release longer than the table.
+        ("rename_table_then_drop_it", vec![
+            change("0001_rename.toml", "1.0.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"\ncontract_release = \"1.2.0\""),
+            change("0002_drop.toml", "1.0.0", "type = \"drop_table\"\ntable = \"accounts\""),
+            next("0003_next.toml", "1.1.0"),
+            next("0004_last.toml", "1.2.0"),
+        ]),
         ("rename_table_twice", vec![
             change("0001_rename.toml", "1.0.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\""),
             change("0002_rename.toml", "1.1.0", "type = \"rename_table\"\ntable = \"accounts\"\nto = \"members\""),
