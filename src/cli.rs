@@ -336,16 +336,21 @@ pub fn run(cli: &Cli) -> Result<u8> {
             database_url,
             format,
         } => {
-            let project = Project::load(root)?;
+            let mut project = Project::load(root)?;
+            let target = apply::resolve(&project.config, database_url.as_deref())?;
+            let source = apply::source_for(&project.config, &target)?;
+            if source == apply::Source::Rendered {
+                project.config.dialect = target.dialect();
+            }
             let plan = plan::build(&project)?;
-            let status = status::status(&project.config, &plan, database_url.as_deref())?;
+            let status = status::status(&project.config, &plan, &target, source)?;
             match format {
                 Format::Text => print!("{}", status.text()),
                 Format::Json => {
                     println!("{}", serde_json::to_string_pretty(&status).expect("json"))
                 }
             }
-            Ok(0)
+            Ok(if status.ok { 0 } else { 1 })
         }
         Command::Verify {
             database_url,
@@ -380,8 +385,16 @@ pub fn run(cli: &Cli) -> Result<u8> {
         } => {
             let project = Project::load(root)?;
             let plan = plan::build(&project)?;
-            cut(&project, &plan, release)?;
-            println!("cut {release}: recorded in tandem.lock");
+            let frozen = cut(&project, &plan, release)?;
+            let earlier: Vec<&String> = frozen.iter().filter(|n| *n != release).collect();
+            if earlier.is_empty() {
+                println!("cut {release}: recorded in tandem.lock");
+            } else {
+                println!(
+                    "cut {release}: recorded in tandem.lock, with the releases before it that were not cut: {}",
+                    earlier.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                );
+            }
             Ok(0)
         }
         Command::Runbook { release } => {
@@ -397,34 +410,42 @@ pub fn run(cli: &Cli) -> Result<u8> {
 fn cut_files_on_disk(project: &Project) -> Vec<Diag> {
     let dir = &project.config.migrations_dir;
     let mut out = Vec::new();
-    for cut in &project.lock.releases {
-        for f in &cut.files {
-            let path = dir.join(&f.path);
-            match std::fs::read(&path) {
-                Ok(bytes) if sha256_hex(&bytes) == f.sha256 => {}
-                Ok(_) => out.push(
-                    Diag::refused(format!(
-                        "{} of cut release {} differs from tandem.lock",
-                        project.config.display(&path),
-                        cut.name
-                    ))
-                    .help("restore it (git checkout); a cut release is frozen"),
-                ),
-                Err(_) => out.push(
-                    Diag::refused(format!(
-                        "{} of cut release {} is missing",
-                        project.config.display(&path),
-                        cut.name
-                    ))
-                    .help("run `tandem generate` to write it back, or restore it"),
-                ),
-            }
+    let baseline = project
+        .lock
+        .baseline
+        .iter()
+        .map(|f| (f, "the baseline".to_string()));
+    let cut_files = project.lock.releases.iter().flat_map(|cut| {
+        cut.files
+            .iter()
+            .map(|f| (f, format!("cut release {}", cut.name)))
+    });
+    for (f, owner) in baseline.chain(cut_files) {
+        let path = dir.join(&f.path);
+        match std::fs::read(&path) {
+            Ok(bytes) if sha256_hex(&bytes) == f.sha256 => {}
+            Ok(_) => out.push(
+                Diag::refused(format!(
+                    "{} of {owner} differs from tandem.lock",
+                    project.config.display(&path),
+                ))
+                .help("restore it (git checkout); a cut release is frozen"),
+            ),
+            Err(_) => out.push(
+                Diag::refused(format!(
+                    "{} of {owner} is missing",
+                    project.config.display(&path),
+                ))
+                .help("run `tandem generate` to write it back, or restore it"),
+            ),
         }
     }
     out
 }
 
-fn cut(project: &Project, plan: &Plan, release: &str) -> Result<()> {
+/// Freezes `release`, the baseline and every earlier release not cut yet; returns the
+/// releases it froze, in order.
+fn cut(project: &Project, plan: &Plan, release: &str) -> Result<Vec<String>> {
     let r = plan.release_index(release)?;
     if project.lock.is_cut(release) {
         return Err(Diag::input(format!("release {release} is already cut")).into());
@@ -442,21 +463,34 @@ fn cut(project: &Project, plan: &Plan, release: &str) -> Result<()> {
         }
         return Err(Error::from(diag.help("run `tandem generate` first")));
     }
-    let files: Vec<LockedFile> = plan
-        .files
-        .iter()
-        .filter(|f| f.slot.release() == Some(r))
-        .map(|f| LockedFile {
-            path: f.path.clone(),
-            sha256: sha256_hex(f.content.as_bytes()),
-        })
-        .collect();
+    let locked = |f: &plan::PlannedFile| LockedFile {
+        path: f.path.clone(),
+        sha256: sha256_hex(f.content.as_bytes()),
+    };
+    // Every database that applies R has applied the baseline and every release before R
+    // first: a cut freezes them too.
     let mut lock: Lock = project.lock.clone();
-    lock.releases.push(CutRelease {
-        name: release.to_string(),
-        files,
-    });
+    if lock.baseline.is_none() {
+        lock.baseline = plan.files.first().map(locked);
+    }
+    let mut frozen = Vec::new();
+    for earlier in 0..=r {
+        let name = plan.releases.name(earlier);
+        if lock.is_cut(name) {
+            continue;
+        }
+        lock.releases.push(CutRelease {
+            name: name.to_string(),
+            files: plan
+                .files
+                .iter()
+                .filter(|f| f.slot.release() == Some(earlier))
+                .map(locked)
+                .collect(),
+        });
+        frozen.push(name.to_string());
+    }
     let path = Lock::path(&project.config);
     std::fs::write(&path, lock.to_toml()).map_err(|e| Error::io(&path, e))?;
-    Ok(())
+    Ok(frozen)
 }

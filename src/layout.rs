@@ -11,6 +11,7 @@ use tera::Context;
 use crate::diag::{Diag, Error, Result};
 use crate::plan::Plan;
 use crate::project::Project;
+use crate::release::Releases;
 
 /// Stands for the version while the path of a file is not numbered yet.
 const VERSION_SENTINEL: &str = "{version}";
@@ -21,6 +22,9 @@ pub const NO_TRANSACTION_MARK: &str = "-- tandem:no-transaction";
 /// Spacing of versions: each release starts at a multiple of this, files step by `STEP`.
 const RELEASE_BLOCK: i64 = 1000;
 const STEP: i64 = 10;
+/// Stands for the SQL body while the header template renders, so that everything the
+/// template writes around it can be checked to be comments.
+const BODY_SENTINEL: &str = "@@tandem:body@@";
 
 /// Numbers, names and fills every file of the plan.
 pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
@@ -49,6 +53,7 @@ pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
             .to_string();
         keys.push(path);
     }
+    check_distinct_names(project, plan, &keys)?;
     let mut anchors = existing_versions(&config.migrations_dir)?;
     for cut in &project.lock.releases {
         for f in &cut.files {
@@ -60,12 +65,6 @@ pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
     let releases: Vec<Option<usize>> = plan.files.iter().map(|f| f.slot.release()).collect();
     let versions = number(&keys, &releases, &anchors)?;
 
-    let mut by_change: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, file) in plan.files.iter().enumerate() {
-        if let Some(ci) = file.change {
-            by_change.entry(ci).or_default().push(i);
-        }
-    }
     let paths: Vec<String> = keys
         .iter()
         .zip(&versions)
@@ -76,45 +75,32 @@ pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
     }
     for i in 0..plan.files.len() {
         let file = &plan.files[i];
-        let mut context = Context::new();
-        let (release, previous) = match file.slot.release() {
-            Some(r) => (
-                plan.releases.name(r).to_string(),
-                plan.releases.previous_name(r),
-            ),
-            None => (String::new(), String::new()),
-        };
-        let (change, summary) = match file.change {
-            Some(ci) => {
-                let c = &project.changes[ci];
-                (c.file.path.clone(), c.summary.clone().unwrap_or_default())
-            }
-            None => (project.schema_file.path.clone(), String::new()),
-        };
-        let pairs: Vec<&String> = file
-            .change
-            .and_then(|ci| by_change.get(&ci))
-            .map(|ids| {
-                ids.iter()
-                    .filter(|&&j| j != i)
-                    .map(|&j| &paths[j])
-                    .collect()
-            })
+        // Only what the file's own steps are goes into it: nothing about its pair, the
+        // release before it or the change's summary, so that adding a release or editing
+        // a summary never changes a file a database may have applied.
+        let release = file
+            .slot
+            .release()
+            .map(|r| plan.releases.name(r).to_string())
             .unwrap_or_default();
-        context.insert("release", &release);
-        context.insert("previous_release", &previous);
+        let change = match file.change {
+            Some(ci) => project.changes[ci].file.path.clone(),
+            None => project.schema_file.path.clone(),
+        };
+        let mut context = Context::new();
+        context.insert("release", &inert(&release));
         context.insert("phase", file.slot.phase());
-        context.insert("change", &change);
-        context.insert("summary", &summary);
-        context.insert("pairs", &pairs);
+        context.insert("change", &inert(&change));
         context.insert("version", &versions[i]);
         context.insert("path", &paths[i]);
         context.insert("dialect", config.dialect.name());
-        let steps: Vec<&str> = file.steps.iter().map(|s| s.description.as_str()).collect();
+        let steps: Vec<String> = file.steps.iter().map(|s| inert(&s.description)).collect();
         context.insert("steps", &steps);
         context.insert("no_transaction", &file.rendered.no_transaction);
-        context.insert("body", &file.rendered.chunks.join("\n\n"));
-        let mut text = templates.render("migration.sql.tera", &context)?;
+        context.insert("body", BODY_SENTINEL);
+        let frame = templates.render("migration.sql.tera", &context)?;
+        check_frame_is_comment(&frame)?;
+        let mut text = frame.replacen(BODY_SENTINEL, &file.rendered.chunks.join("\n\n"), 1);
         if file.rendered.no_transaction
             && !text.lines().any(|l| {
                 l.trim() == NO_TRANSACTION_MARK || l.starts_with(&format!("{NO_TRANSACTION_MARK} "))
@@ -124,12 +110,157 @@ pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
         }
         let content = seal(&text);
         let file = &mut plan.files[i];
+        file.change_path = file.change.map(|_| change.clone());
         file.version = versions[i];
         file.path = paths[i].clone();
         file.content = content;
     }
     check_lock(project, plan);
     Ok(())
+}
+
+/// Stands for the release while a file name is matched against the files on disk.
+const RELEASE_SENTINEL: &str = "{release}";
+
+/// The releases in which each change already has a contract file, on disk or in the
+/// lock, in release order: where its later steps were placed when that file was written.
+/// Recognised where the file name template puts the release in the directory part.
+pub fn written_contracts(
+    project: &Project,
+    releases: &Releases,
+) -> Result<HashMap<usize, Vec<usize>>> {
+    let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+    let on_disk = existing_versions(&project.config.migrations_dir)?.into_keys();
+    let locked = project
+        .lock
+        .releases
+        .iter()
+        .flat_map(|c| &c.files)
+        .filter_map(|f| key_of(&f.path).map(|(k, _)| k));
+    for key in on_disk.chain(locked) {
+        if let Some((dir, name)) = key.rsplit_once('/') {
+            by_name
+                .entry(name.to_string())
+                .or_default()
+                .push(dir.to_string());
+        }
+    }
+    let mut out = HashMap::new();
+    if by_name.is_empty() {
+        return Ok(out);
+    }
+    for (ci, change) in project.changes.iter().enumerate() {
+        let mut context = Context::new();
+        context.insert("release", RELEASE_SENTINEL);
+        context.insert("phase", "contract");
+        context.insert("slug", &change.slug());
+        context.insert("version", VERSION_SENTINEL);
+        let pattern = project.templates.render("file_name.tera", &context)?;
+        let Some((dir, name)) = pattern.trim().rsplit_once('/') else {
+            continue;
+        };
+        let Some((pre, post)) = dir.split_once(RELEASE_SENTINEL) else {
+            continue;
+        };
+        if name.contains(RELEASE_SENTINEL) {
+            continue;
+        }
+        let Some(dirs) = by_name.get(name) else {
+            continue;
+        };
+        let mut found: Vec<usize> = dirs
+            .iter()
+            .filter_map(|d| d.strip_prefix(pre)?.strip_suffix(post))
+            .filter_map(|r| releases.index(r))
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        if !found.is_empty() {
+            out.insert(ci, found);
+        }
+    }
+    Ok(out)
+}
+
+/// A value as it may stand in a header comment: on one line, with line breaks and
+/// other control characters written as escapes, so no byte of it can end the comment.
+pub fn inert(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Everything the file template writes around the body must be inert: blank lines or
+/// `-- ` comments (MySQL needs the space after `--`). The body must appear exactly once.
+fn check_frame_is_comment(frame: &str) -> Result<()> {
+    let mut bodies = 0;
+    for line in frame.lines() {
+        let trimmed = line.trim();
+        if trimmed.contains(BODY_SENTINEL) {
+            bodies += 1;
+            if trimmed == BODY_SENTINEL {
+                continue;
+            }
+        } else if trimmed.is_empty() || trimmed == "--" || trimmed.starts_with("-- ") {
+            continue;
+        }
+        return Err(Diag::input(
+            "migration.sql.tera writes something other than comments around the SQL",
+        )
+        .note(format!("this line would run as SQL: {}", inert(line)))
+        .help("write headers as `-- ` comment lines, and `{{ body }}` alone on its line")
+        .into());
+    }
+    if bodies != 1 {
+        return Err(Diag::input(format!(
+            "migration.sql.tera writes `{{{{ body }}}}` {bodies} times; it must write it exactly once"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Two files under one name would take turns at the same version on every `generate`:
+/// the change files behind them must be told apart.
+fn check_distinct_names(project: &Project, plan: &Plan, keys: &[String]) -> Result<()> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let Some(&first) = seen.get(key.as_str()) else {
+            seen.insert(key, i);
+            continue;
+        };
+        let source = |j: usize| match plan.files[j].change {
+            Some(ci) => project.changes[ci].file.path.clone(),
+            None => project.schema_file.path.clone(),
+        };
+        let (a, b) = (source(first), source(i));
+        let shown = key.replace(VERSION_SENTINEL, "<version>");
+        return Err(Diag::input(format!(
+            "{a} and {b} would both be written as {shown}"
+        ))
+        .note("file names keep only letters, digits and `_` of a change file's name, in lower case")
+        .help(format!("rename one of them so that the names differ in more than punctuation or case, e.g. {}", suggest_rename(&b)))
+        .into());
+    }
+    Ok(())
+}
+
+/// `changes/0004-a.toml` -> `changes/0004-a_2.toml`.
+fn suggest_rename(path: &str) -> String {
+    match path.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}_2.{ext}"),
+        None => format!("{path}_2"),
+    }
 }
 
 /// Appends the checksum trailer.
@@ -329,6 +460,22 @@ fn validate_path(path: &str) -> Result<()> {
 
 /// Cut releases are frozen: every difference from the lock is a refusal.
 fn check_lock(project: &Project, plan: &mut Plan) {
+    if let (Some(locked), Some(baseline)) = (&project.lock.baseline, plan.files.first()) {
+        if locked.path != baseline.path || locked.sha256 != sha256_hex(baseline.content.as_bytes())
+        {
+            plan.problems.push(
+                Diag::refused(format!(
+                    "refused: the baseline is frozen by a cut release; this would change {}",
+                    locked.path
+                ))
+                .note(format!(
+                    "{} differs from the baseline the cut releases were built on; every database that applied them created its tables from that baseline",
+                    project.schema_file.path
+                ))
+                .help("restore schema.toml (git checkout), and make the schema change in a change file tagged a release after the cut ones"),
+            );
+        }
+    }
     for cut in &project.lock.releases {
         let Some(r) = plan.releases.index(&cut.name) else {
             continue;

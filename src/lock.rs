@@ -14,6 +14,10 @@ pub const LOCK_FILE: &str = "tandem.lock";
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Lock {
+    /// The baseline file, frozen by the first cut: every database that applied a cut
+    /// release applied it first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<LockedFile>,
     #[serde(default, rename = "release")]
     pub releases: Vec<CutRelease>,
 }

@@ -67,6 +67,8 @@ pub struct PlannedFile {
     pub slot: Slot,
     /// Index into `Project::changes`; `None` for the baseline.
     pub change: Option<usize>,
+    /// The change file it serves, as the project names it; filled by the layout.
+    pub change_path: Option<String>,
     pub steps: Vec<PlannedStep>,
     pub rendered: Rendered,
     /// Filled by the layout: version, path relative to the migrations dir, full text.
@@ -178,11 +180,19 @@ pub fn build(project: &Project) -> Result<Plan> {
     let mut placed: BTreeMap<(Slot, usize), Vec<PlannedStep>> = BTreeMap::new();
     let mut pending = Vec::new();
 
+    let written = layout::written_contracts(project, &releases)?;
     for (r, change_ids) in by_release.iter().enumerate() {
         for &ci in change_ids {
             let change = &project.changes[ci];
             for (oi, entry) in change.ops.iter().enumerate() {
-                let mut target = releases.after(r, gap);
+                // A later step stays in the release whose contract file it was written
+                // into, when a release (a hotfix) is inserted before that one since.
+                let mut target = releases.after(r, gap).map(|default| {
+                    written
+                        .get(&ci)
+                        .and_then(|found| found.iter().copied().find(|&x| x >= default))
+                        .unwrap_or(default)
+                });
                 let mut too_early = None;
                 if let Some(cr) = &entry.contract_release {
                     let asked = releases.index(&cr.value).expect("collected");
@@ -298,6 +308,7 @@ pub fn build(project: &Project) -> Result<Plan> {
     files.push(PlannedFile {
         slot: Slot::Baseline,
         change: None,
+        change_path: None,
         steps: vec![PlannedStep {
             description: "create the baseline schema".into(),
             destructive: false,
@@ -321,6 +332,7 @@ pub fn build(project: &Project) -> Result<Plan> {
             Ok(rendered) => files.push(PlannedFile {
                 slot,
                 change: Some(ci),
+                change_path: None,
                 steps,
                 rendered,
                 version: 0,

@@ -10,7 +10,7 @@ use refinery_core::{Migrate, Migration, Runner, Target as RunTarget};
 use serde::Serialize;
 
 use super::database::{Database, DbError};
-use super::{connect, history, MigrationFile, Source, Target, HISTORY_TABLE};
+use super::{connect, history, history_rows, MigrationFile, Source, Target, HISTORY_TABLE};
 use crate::action::Action;
 use crate::config::Config;
 use crate::config::Dialect;
@@ -131,6 +131,7 @@ pub fn migrate(
         }
     }
 
+    refuse_divergent(&mut db, plan, &files, &display)?;
     // Let refinery verify the history against every file, then apply one file per run so
     // that a failure names its file and the files before it stay recorded.
     let pending = db
@@ -291,6 +292,40 @@ fn check_matches_baseline(db: &mut Database, plan: &Plan) -> std::result::Result
     } else {
         Err(problems)
     }
+}
+
+/// An applied file never changes: every file whose contents differ from what the
+/// database applied is named, with the change file it serves, before anything runs.
+fn refuse_divergent(
+    db: &mut Database,
+    plan: &Plan,
+    files: &[MigrationFile],
+    display: &str,
+) -> Result<()> {
+    let rows = history_rows(db).map_err(|e| Diag::input(format!("{display}: {e}")))?;
+    let (divergent, _) = super::status::compare_history(&rows, files, plan)?;
+    if divergent.is_empty() {
+        return Ok(());
+    }
+    let mut diag = Diag::input(format!(
+        "the history of {display} differs from the files: {} applied file(s) now hold other contents",
+        divergent.len()
+    ));
+    for d in &divergent {
+        let cause = match &d.change {
+            Some(change) => {
+                format!("its steps come from {change}, edited since, or the file itself was edited")
+            }
+            None => "schema.toml or the file was edited since".to_string(),
+        };
+        diag = diag.note(format!(
+            "{} was applied on {}; {cause}",
+            d.path, d.applied_on
+        ));
+    }
+    Err(diag
+        .help("an applied file never changes: undo the edit (e.g. `git checkout` the change file's steps as they were), then run `tandem generate`; put new steps in a new change tagged a later release")
+        .into())
 }
 
 /// refinery's errors, with the file named and the database's own message.

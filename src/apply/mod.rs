@@ -103,6 +103,51 @@ pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbE
         .collect())
 }
 
+/// One row of the history table.
+#[derive(Debug, Clone)]
+pub struct AppliedRow {
+    pub version: i64,
+    pub name: String,
+    pub applied_on: String,
+    /// refinery's checksum of the file's name, version and SQL, as it was applied.
+    pub checksum: String,
+}
+
+/// The rows of the history table, oldest first; empty when the table does not exist yet.
+pub fn history_rows(db: &mut Database) -> std::result::Result<Vec<AppliedRow>, DbError> {
+    if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
+        return Ok(Vec::new());
+    }
+    let rows = db.query_text(&format!(
+        "SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"
+    ))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            Some(AppliedRow {
+                version: text(0).parse().ok()?,
+                name: text(1),
+                applied_on: text(2),
+                checksum: text(3),
+            })
+        })
+        .collect())
+}
+
+/// The files `migrate` would apply to `target`: the migrations directory, or the plan
+/// rendered in memory for a SQLite database under a server-dialect project.
+pub fn files_for(
+    config: &Config,
+    plan: &crate::plan::Plan,
+    source: Source,
+) -> Result<Vec<MigrationFile>> {
+    match source {
+        Source::Files => MigrationFile::load_all(config),
+        Source::Rendered => MigrationFile::from_plan(plan),
+    }
+}
+
 /// A migration file read from the migrations directory at run time.
 #[derive(Debug, Clone)]
 pub struct MigrationFile {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{connect, history, Target};
+use super::{connect, files_for, history_rows, AppliedRow, MigrationFile, Source, Target};
 use crate::config::Config;
 use crate::diag::{Diag, Result};
 use crate::plan::{Plan, Slot};
@@ -45,18 +45,36 @@ pub struct Status {
     pub not_applied: Vec<String>,
     /// Versions in the history that no generated file has.
     pub unknown_applied: Vec<String>,
+    /// Applied files whose contents differ from what the database applied.
+    pub divergent: Vec<Divergent>,
+    /// Files not applied whose version is below the last applied one: refinery refuses
+    /// them as missing from the history.
+    pub skipped: Vec<String>,
+    /// No history problem: `migrate` would not refuse this database for its history.
+    pub ok: bool,
 }
 
-pub fn status(config: &Config, plan: &Plan, url: Option<&str>) -> Result<Status> {
-    let target = super::resolve(config, url)?;
-    let applied = match &target {
+/// An applied file that changed since.
+#[derive(Debug, Serialize)]
+pub struct Divergent {
+    pub path: String,
+    pub version: i64,
+    pub applied_on: String,
+    /// The change file the file serves, when it is one.
+    pub change: Option<String>,
+}
+
+/// What `status` reads the history of, and the files to hold it against.
+pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> Result<Status> {
+    let applied = match target {
         Target::SqliteFile(path) if !path.exists() => Vec::new(),
         _ => {
-            let mut db = connect(&target, false)?;
-            history(&mut db).map_err(|e| Diag::input(format!("{}: {e}", target.display())))?
+            let mut db = connect(target, false)?;
+            history_rows(&mut db).map_err(|e| Diag::input(format!("{}: {e}", target.display())))?
         }
     };
-    let is_applied = |v: i64| applied.iter().any(|(a, _)| *a == v);
+    let files = files_for(config, plan, source)?;
+    let is_applied = |v: i64| applied.iter().any(|a| a.version == v);
     let state = |slot: Slot| {
         let versions: Vec<i64> = plan.files_in(slot).map(|f| f.version).collect();
         let done = versions.iter().filter(|v| is_applied(**v)).count();
@@ -74,22 +92,58 @@ pub fn status(config: &Config, plan: &Plan, url: Option<&str>) -> Result<Status>
             contract: state(Slot::Contract(r)),
         })
         .collect();
+    let (divergent, unknown_applied) = compare_history(&applied, &files, plan)?;
+    let last_applied = applied.iter().map(|a| a.version).max().unwrap_or(0);
+    let not_applied: Vec<&MigrationFile> =
+        files.iter().filter(|f| !is_applied(f.version)).collect();
+    let skipped: Vec<String> = not_applied
+        .iter()
+        .filter(|f| f.version < last_applied)
+        .map(|f| f.path.clone())
+        .collect();
     Ok(Status {
         database: target.display(),
         baseline: state(Slot::Baseline),
         releases,
-        not_applied: plan
-            .files
-            .iter()
-            .filter(|f| !is_applied(f.version))
-            .map(|f| f.path.clone())
-            .collect(),
-        unknown_applied: applied
-            .iter()
-            .filter(|(v, _)| !plan.files.iter().any(|f| f.version == *v))
-            .map(|(v, name)| format!("V{v}__{name}"))
-            .collect(),
+        not_applied: not_applied.iter().map(|f| f.path.clone()).collect(),
+        ok: divergent.is_empty() && unknown_applied.is_empty() && skipped.is_empty(),
+        unknown_applied,
+        divergent,
+        skipped,
     })
+}
+
+/// The applied files that changed since (with the change each serves), and the applied
+/// versions no file has.
+pub fn compare_history(
+    applied: &[AppliedRow],
+    files: &[MigrationFile],
+    plan: &Plan,
+) -> Result<(Vec<Divergent>, Vec<String>)> {
+    let change_of = |path: &str| {
+        plan.files
+            .iter()
+            .find(|f| f.path == path)
+            .and_then(|f| f.change_path.clone())
+    };
+    let mut divergent = Vec::new();
+    let mut unknown = Vec::new();
+    for row in applied {
+        let Some(file) = files.iter().find(|f| f.version == row.version) else {
+            unknown.push(format!("V{}__{}", row.version, row.name));
+            continue;
+        };
+        let checksum = file.to_migration()?.checksum().to_string();
+        if checksum != row.checksum.trim() {
+            divergent.push(Divergent {
+                path: file.path.clone(),
+                version: row.version,
+                applied_on: row.applied_on.clone(),
+                change: change_of(&file.path),
+            });
+        }
+    }
+    Ok((divergent, unknown))
 }
 
 impl Status {
@@ -113,8 +167,28 @@ impl Status {
             }
         }
         if !self.unknown_applied.is_empty() {
-            out.push_str("applied but not among the generated files:\n");
+            out.push_str("problem: applied, but no file has this version (migrate refuses):\n");
             for p in &self.unknown_applied {
+                out.push_str(&format!("  {p}\n"));
+            }
+        }
+        if !self.divergent.is_empty() {
+            out.push_str(
+                "problem: applied with other contents than the file has now (migrate refuses):\n",
+            );
+            for d in &self.divergent {
+                out.push_str(&format!("  {} (applied {})", d.path, d.applied_on));
+                if let Some(change) = &d.change {
+                    out.push_str(&format!("; its steps come from {change}"));
+                }
+                out.push('\n');
+            }
+        }
+        if !self.skipped.is_empty() {
+            out.push_str(
+                "problem: not applied, but older than the last applied file (migrate refuses):\n",
+            );
+            for p in &self.skipped {
                 out.push_str(&format!("  {p}\n"));
             }
         }
