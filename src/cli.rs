@@ -357,13 +357,26 @@ pub fn run(cli: &Cli) -> Result<u8> {
             format,
         } => {
             let mut project = Project::load(root)?;
-            let server = match database_url
-                .as_deref()
-                .or(project.config.database_url.as_deref())
-            {
-                Some(url) => apply::resolve(&project.config, Some(url))?,
-                None => apply::Target::SqliteMemory,
-            };
+            // The project's own plan first: a plan refused in its dialect fails the
+            // rehearsal whatever database rehearses it.
+            let own = plan::build(&project)?;
+            if !own.problems.is_empty() {
+                return Err(own.problems.into());
+            }
+            let written_for = project.config.dialect;
+            let server = rehearsal_target(&project.config, database_url.as_deref())?;
+            if server.dialect() != written_for {
+                eprintln!(
+                    "note: rehearsing on {} although the project is written for {}: {} only \
+                     approximates {}'s locks, types and errors; pass --database-url with a {} \
+                     URL (or set database_url in tandem.toml) to rehearse on the real server",
+                    server.display(),
+                    written_for.name(),
+                    server.dialect().name(),
+                    written_for.name(),
+                    written_for.name(),
+                );
+            }
             // The rehearsal speaks the server's dialect, whatever the project's files are
             // written in.
             project.config.dialect = server.dialect();
@@ -404,6 +417,21 @@ pub fn run(cli: &Cli) -> Result<u8> {
             Ok(if plan.problems.is_empty() { 0 } else { 1 })
         }
     }
+}
+
+/// Where `verify` rehearses: `--database-url`; else tandem.toml's `database_url` when it
+/// names a server (never a file the project migrates for real); else SQLite in memory.
+fn rehearsal_target(config: &Config, url: Option<&str>) -> Result<apply::Target> {
+    if let Some(url) = url {
+        return apply::resolve(config, Some(url));
+    }
+    if let Some(url) = config.database_url.as_deref() {
+        let target = apply::resolve(config, Some(url))?;
+        if matches!(target, apply::Target::Postgres(_) | apply::Target::Mysql(_)) {
+            return Ok(target);
+        }
+    }
+    Ok(apply::Target::SqliteMemory)
 }
 
 /// The files of cut releases must still hold what the lock recorded.
