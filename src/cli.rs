@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::apply::{self, migrate, status};
+use crate::code_contract;
 use crate::config::{Config, Dialect};
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
@@ -145,6 +146,23 @@ pub enum Command {
     },
     /// The ordered deploy steps of a release, as Markdown.
     Runbook { release: String },
+    /// What a release's code may use and must stop using, for people, scripts or an
+    /// ORM's ignore list.
+    CodeContract {
+        release: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ContractFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ContractFormat {
+    Text,
+    Json,
+    /// `self.ignored_columns` per model (templates: orm/activerecord.rb.tera).
+    Activerecord,
+    /// Excluded properties per mapped class (templates: orm/sqlalchemy.py.tera).
+    Sqlalchemy,
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +284,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let plan = plan::build(&project)?;
             let mut problems = plan.problems.clone();
             problems.extend(cut_files_on_disk(&project));
+            problems.extend(stale_queries(&project, &plan)?);
             if problems.is_empty() {
                 println!(
                     "ok: {} changes, {} releases, {} files, {} pending",
@@ -416,6 +435,26 @@ pub fn run(cli: &Cli) -> Result<u8> {
             print!("{}", report::runbook(&project, &plan, release)?);
             Ok(if plan.problems.is_empty() { 0 } else { 1 })
         }
+        Command::CodeContract { release, format } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            let contract = code_contract::of_release(&plan, plan.release_index(release)?);
+            match format {
+                ContractFormat::Text => print!("{}", contract.text()),
+                ContractFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&contract).expect("json"))
+                }
+                ContractFormat::Activerecord => print!(
+                    "{}",
+                    contract.render(&project.templates, "orm/activerecord.rb.tera")?
+                ),
+                ContractFormat::Sqlalchemy => print!(
+                    "{}",
+                    contract.render(&project.templates, "orm/sqlalchemy.py.tera")?
+                ),
+            }
+            Ok(0)
+        }
     }
 }
 
@@ -432,6 +471,23 @@ fn rehearsal_target(config: &Config, url: Option<&str>) -> Result<apply::Target>
         }
     }
     Ok(apply::Target::SqliteMemory)
+}
+
+/// Each release's own recorded queries must not name what the release stops using.
+fn stale_queries(project: &Project, plan: &Plan) -> Result<Vec<Diag>> {
+    let dir = project.config.root.join("queries");
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for r in 0..plan.releases.len() {
+        let contract = code_contract::of_release(plan, r);
+        let shown = |p: &std::path::Path| project.config.display(p);
+        for q in code_contract::stale_queries(&dir, shown, &contract)? {
+            out.push(code_contract::stale_query_diag(&q, &contract.release));
+        }
+    }
+    Ok(out)
 }
 
 /// The files of cut releases must still hold what the lock recorded.

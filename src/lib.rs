@@ -9,6 +9,7 @@
 pub mod action;
 pub mod apply;
 pub mod cli;
+pub mod code_contract;
 pub mod config;
 pub mod diag;
 pub mod dialect;

@@ -107,6 +107,7 @@ pub fn json(project: &Project, plan: &Plan) -> Value {
                 "name": name,
                 "expand": plan.files_in(Slot::Expand(r)).map(|f| file_json(project, f)).collect::<Vec<_>>(),
                 "contract": plan.files_in(Slot::Contract(r)).map(|f| file_json(project, f)).collect::<Vec<_>>(),
+                "stops_using": crate::code_contract::of_release(plan, r).stops_using,
             })
         })
         .collect();

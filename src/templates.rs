@@ -27,6 +27,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/runbook.md.tera"),
     ),
     (
+        "orm/activerecord.rb.tera",
+        include_str!("../templates/orm/activerecord.rb.tera"),
+    ),
+    (
+        "orm/sqlalchemy.py.tera",
+        include_str!("../templates/orm/sqlalchemy.py.tera"),
+    ),
+    (
         "mysql/preamble.sql.tera",
         include_str!("../templates/mysql/preamble.sql.tera"),
     ),
