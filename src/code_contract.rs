@@ -319,8 +319,8 @@ fn statements(sql: &str) -> Vec<Statement> {
                 });
             }
             ';' => {
-                for k in i..j {
-                    advance(chars[k], &mut line, &mut col);
+                for &c in &chars[i..j] {
+                    advance(c, &mut line, &mut col);
                 }
                 i = j;
                 let done = std::mem::replace(
@@ -355,9 +355,9 @@ fn statements(sql: &str) -> Vec<Statement> {
             }
             _ => {}
         }
-        for k in i..j {
-            current.text.push(chars[k]);
-            advance(chars[k], &mut line, &mut col);
+        for &c in &chars[i..j] {
+            current.text.push(c);
+            advance(c, &mut line, &mut col);
         }
         i = j;
     }
