@@ -395,6 +395,6 @@ mod tests {
         assert!(second.contains(&"text"), "{second:?}");
         assert!(!second.contains(&"legacy_email"), "{second:?}");
         let users = stmts[0].idents.iter().find(|i| i.text == "users").unwrap();
-        assert_eq!((users.line, users.column), (2, 31));
+        assert_eq!((users.line, users.column), (2, 26));
     }
 }
