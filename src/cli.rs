@@ -93,8 +93,12 @@ pub enum Command {
     },
     /// Apply the generated files through refinery, up to a release's expand or contract.
     Migrate {
-        #[arg(long)]
-        release: String,
+        #[arg(long, required_unless_present = "bundle")]
+        release: Option<String>,
+        /// Apply a bundle written by `tandem release bundle` (no project needed): its
+        /// pre-deploy files for --phase expand, and post-deploy too for contract.
+        #[arg(long, conflicts_with_all = ["release", "adopt"])]
+        bundle: Option<PathBuf>,
         #[arg(long, value_enum)]
         phase: Phase,
         /// sqlite://PATH, postgres://... or mysql://...; default: tandem.toml's
@@ -169,6 +173,13 @@ pub enum ContractFormat {
 pub enum ReleaseAction {
     /// Freeze a release: record its files and checksums in tandem.lock.
     Cut { release: String },
+    /// Pack a cut release for a deploy pipeline: pre-deploy/, post-deploy/, runbook.md,
+    /// manifest.json.
+    Bundle {
+        release: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Entry point of the binary.
@@ -299,11 +310,41 @@ pub fn run(cli: &Cli) -> Result<u8> {
             }
         }
         Command::Migrate {
+            bundle: Some(bundle),
+            phase,
+            database_url,
+            ..
+        } => {
+            let url = database_url
+                .as_deref()
+                .unwrap_or(apply::DEFAULT_DATABASE_URL);
+            let target = apply::Target::parse(url, &std::env::current_dir().unwrap_or_default())
+                .map_err(Diag::input)?;
+            let phase = match phase {
+                Phase::Expand => "expand",
+                Phase::Contract => "contract",
+            };
+            let outcome = apply::bundled::migrate(bundle, phase, &target)?;
+            for p in &outcome.applied {
+                println!("applied {p}");
+            }
+            println!(
+                "{} is at {phase}({}) of bundle {}: {} files applied",
+                outcome.database,
+                outcome.manifest.release,
+                bundle.display(),
+                outcome.applied.len()
+            );
+            Ok(0)
+        }
+        Command::Migrate {
             release,
             phase,
             database_url,
             adopt,
+            ..
         } => {
+            let release = release.as_deref().unwrap_or_default();
             let mut project = Project::load(root)?;
             let target = apply::resolve(&project.config, database_url.as_deref())?;
             let source = apply::source_for(&project.config, &target)?;
@@ -427,6 +468,28 @@ pub fn run(cli: &Cli) -> Result<u8> {
                     earlier.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                 );
             }
+            Ok(0)
+        }
+        Command::Release {
+            action: ReleaseAction::Bundle { release, out },
+        } => {
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            let manifest = crate::bundle::write(&project, &plan, release, out)?;
+            println!(
+                "bundled {release} into {}: {} pre-deploy, {} post-deploy files",
+                out.display(),
+                manifest
+                    .files
+                    .iter()
+                    .filter(|f| f.phase == "expand")
+                    .count(),
+                manifest
+                    .files
+                    .iter()
+                    .filter(|f| f.phase == "contract")
+                    .count()
+            );
             Ok(0)
         }
         Command::Runbook { release } => {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diag, Error, Result};
 use crate::model::View;
@@ -14,7 +14,7 @@ use crate::plan::Plan;
 use crate::templates::Templates;
 
 /// A table or one of its columns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retired {
     pub table: String,
     /// `None`: the whole table (dropped, or renamed away from this name).
@@ -31,7 +31,7 @@ impl Retired {
 }
 
 /// A table R's code may use, with its columns.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableUse {
     pub table: String,
     pub columns: Vec<String>,

@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod apply;
+pub mod bundle;
 pub mod cli;
 pub mod code_contract;
 pub mod config;

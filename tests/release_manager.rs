@@ -118,3 +118,226 @@ fn check_refuses_a_release_whose_queries_still_use_what_it_retires() {
     let out = tandem(p).arg("check").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+const INDEX_150: &str = "release = \"1.5.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\n";
+
+fn run(p: &std::path::Path, args: &[&str]) -> std::process::Output {
+    tandem(p).args(args).output().unwrap()
+}
+
+#[test]
+fn a_bundle_applies_with_migrate_on_every_database() {
+    for server in common::Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = users_project(
+            server.dialect(),
+            &[INCIDENT[0], INCIDENT[1], ("0009_index.toml", INDEX_150)],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out_dir = p.join("bundle-1.5.0");
+        let bundle = out_dir.to_str().unwrap();
+
+        // Only a cut release is bundled.
+        let refused = run(p, &["release", "bundle", "1.5.0", "--out", bundle]);
+        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+        assert!(stderr(&refused).contains("not cut"), "{}", stderr(&refused));
+        assert!(!out_dir.exists());
+
+        let cut = run(p, &["release", "cut", "1.5.0"]);
+        assert!(cut.status.success(), "{}", stderr(&cut));
+        let made = run(p, &["release", "bundle", "1.5.0", "--out", bundle]);
+        assert!(made.status.success(), "{}", stderr(&made));
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out_dir.join("manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(manifest["release"], "1.5.0");
+        let files = manifest["files"].as_array().unwrap();
+        assert!(files.iter().any(|f| f["phase"] == "expand"), "{manifest}");
+        assert!(files.iter().any(|f| f["phase"] == "contract"), "{manifest}");
+        for f in files {
+            let bytes = fs::read(out_dir.join(f["file"].as_str().unwrap())).unwrap();
+            assert_eq!(
+                tandem::layout::sha256_hex(&bytes),
+                f["sha256"].as_str().unwrap()
+            );
+            let conf = out_dir.join(format!("{}.conf", f["file"].as_str().unwrap()));
+            assert_eq!(conf.exists(), f["no_transaction"] == true, "{}", f["file"]);
+        }
+        if server == common::Server::Postgres {
+            assert!(
+                files.iter().any(|f| f["no_transaction"] == true),
+                "{manifest}"
+            );
+        }
+        assert!(fs::read_to_string(out_dir.join("runbook.md"))
+            .unwrap()
+            .contains("1.5.0"));
+
+        // The database is at contract(1.4.0); the bundle takes it through 1.5.0.
+        let base = run(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.4.0",
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(base.status.success(), "{}", stderr(&base));
+        let expand = run(
+            p,
+            &[
+                "migrate",
+                "--bundle",
+                bundle,
+                "--phase",
+                "expand",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(
+            expand.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&expand)
+        );
+        assert!(
+            stdout(&expand).contains("pre-deploy/"),
+            "{}",
+            stdout(&expand)
+        );
+        assert!(
+            !stdout(&expand).contains("post-deploy/"),
+            "{}",
+            stdout(&expand)
+        );
+        let contract = run(
+            p,
+            &[
+                "migrate",
+                "--bundle",
+                bundle,
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(
+            contract.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&contract)
+        );
+        assert!(
+            stdout(&contract).contains("post-deploy/"),
+            "{}",
+            stdout(&contract)
+        );
+        let again = run(
+            p,
+            &[
+                "migrate",
+                "--bundle",
+                bundle,
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(
+            stdout(&again).contains("0 files applied"),
+            "{}",
+            stdout(&again)
+        );
+
+        let status = run(p, &["status", "--database-url", &url]);
+        assert!(status.status.success(), "{}", stdout(&status));
+        assert!(
+            stdout(&status).contains("every generated file is applied"),
+            "{}",
+            stdout(&status)
+        );
+    }
+}
+
+#[test]
+fn a_bundle_refuses_tampered_files_and_an_edited_cut_release() {
+    let dir = users_project("sqlite", &[INCIDENT[0], INCIDENT[1]]);
+    let p = dir.path();
+    assert!(run(p, &["release", "cut", "1.5.0"]).status.success());
+    let out_dir = p.join("b");
+    let bundle = out_dir.to_str().unwrap();
+    assert!(run(p, &["release", "bundle", "1.5.0", "--out", bundle])
+        .status
+        .success());
+
+    // A second bundle into the same, non-empty directory is refused.
+    let again = run(p, &["release", "bundle", "1.5.0", "--out", bundle]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+
+    // A file changed inside the bundle is refused before anything runs.
+    let pre = fs::read_dir(out_dir.join("pre-deploy"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = fs::read_to_string(&pre).unwrap();
+    fs::write(&pre, format!("{text}\nDROP TABLE users;\n")).unwrap();
+    assert!(
+        run(p, &["migrate", "--release", "1.4.0", "--phase", "contract"])
+            .status
+            .success()
+    );
+    let url = format!("sqlite://{}", p.join("tandem.db").display());
+    let tampered = run(
+        p,
+        &[
+            "migrate",
+            "--bundle",
+            bundle,
+            "--phase",
+            "expand",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(tampered.status.code(), Some(2), "{}", stderr(&tampered));
+    assert!(
+        stderr(&tampered).contains("SHA-256"),
+        "{}",
+        stderr(&tampered)
+    );
+
+    // A cut file edited in the project is refused by the next bundle.
+    let migration = p.join("migrations").join(
+        tandem::layout::list_sql_files(&p.join("migrations"))
+            .unwrap()
+            .into_iter()
+            .find(|f| f.starts_with("1.5.0/"))
+            .unwrap(),
+    );
+    let text = fs::read_to_string(&migration).unwrap();
+    fs::write(&migration, text.replace("-- step:", "-- edited step:")).unwrap();
+    let edited = run(
+        p,
+        &[
+            "release",
+            "bundle",
+            "1.5.0",
+            "--out",
+            p.join("c").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(edited.status.code(), Some(1), "{}", stderr(&edited));
+    assert!(!p.join("c").exists());
+}

@@ -20,7 +20,7 @@ use crate::model::ConstraintKind;
 use crate::plan::{Plan, Slot};
 
 /// How long `migrate` waits for another run on the same database to finish.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+pub(crate) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Serialize)]
 pub struct Outcome {

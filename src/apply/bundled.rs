@@ -1,0 +1,134 @@
+//! `tandem migrate --bundle DIR`: apply a release bundle without the project, as a deploy
+//! pipeline does. The bundle holds only its release's files, so refinery's own check for
+//! applied files missing from the directory is off; tandem checks instead that every
+//! bundled file the database applied is unchanged, and that the files it would apply come
+//! after everything the database applied (an earlier one would be applied out of order).
+
+use refinery_core::{Runner, Target as RunTarget};
+
+use super::database::DbError;
+use super::{connect, history_rows, MigrationFile, Target};
+use crate::bundle::{self, Manifest};
+use crate::config::Dialect;
+use crate::diag::{Diag, Result};
+
+/// What a bundle run did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub database: String,
+    pub manifest: Manifest,
+    pub applied: Vec<String>,
+}
+
+/// Applies the bundle's files up to `phase` (`expand`: pre-deploy; `contract`: both).
+pub fn migrate(dir: &std::path::Path, phase: &str, target: &Target) -> Result<Outcome> {
+    let manifest = bundle::load(dir)?;
+    let dialect = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite]
+        .into_iter()
+        .find(|d| d.name() == manifest.dialect)
+        .ok_or_else(|| {
+            Diag::input(format!(
+                "the bundle names an unknown dialect `{}`",
+                manifest.dialect
+            ))
+        })?;
+    let display = target.display();
+    if target.dialect() != dialect {
+        return Err(Diag::input(format!(
+            "{display} is a {} database, but the bundle is written for {}",
+            target.dialect().name(),
+            dialect.name()
+        ))
+        .into());
+    }
+    let mut files = Vec::new();
+    for f in manifest
+        .files
+        .iter()
+        .filter(|f| phase == "contract" || f.phase == "expand")
+    {
+        let sql = std::fs::read_to_string(dir.join(&f.file))
+            .map_err(|e| Diag::input(format!("cannot read {}: {e}", f.file)))?;
+        let stem = f
+            .file
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.strip_suffix(".sql"))
+            .unwrap_or_default()
+            .to_string();
+        files.push(MigrationFile {
+            path: f.file.clone(),
+            version: f.version,
+            stem,
+            sql,
+        });
+    }
+    files.sort_by_key(|f| f.version);
+
+    let mut db = connect(target, true)?;
+    let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
+    if !db
+        .lock_migrations(super::migrate::LOCK_WAIT)
+        .map_err(db_error)?
+    {
+        return Err(Diag::input(format!("another migrate holds the lock of {display}")).into());
+    }
+    let applied = history_rows(&mut db).map_err(db_error)?;
+    if applied.is_empty() {
+        return Err(Diag::input(format!(
+            "{display} has no migration history: a bundle applies one release on top of the releases before it"
+        ))
+        .help("migrate the database with the project first (`tandem migrate --release ...`)")
+        .into());
+    }
+    let last = applied.iter().map(|a| a.version).max().unwrap_or(0);
+    let mut problems = Vec::new();
+    let mut pending = Vec::new();
+    for file in &files {
+        match applied.iter().find(|a| a.version == file.version) {
+            Some(row) => {
+                if file.to_migration()?.checksum().to_string() != row.checksum.trim() {
+                    problems.push(format!(
+                        "{} was applied on {} with other contents",
+                        file.path, row.applied_on
+                    ));
+                }
+            }
+            None if file.version < last => problems.push(format!(
+                "{} (version {}) comes before the last applied version {last}",
+                file.path, file.version
+            )),
+            None => pending.push(file),
+        }
+    }
+    if !problems.is_empty() {
+        let mut diag = Diag::input(format!(
+            "the history of {display} does not fit bundle {}",
+            manifest.release
+        ));
+        for p in problems {
+            diag = diag.note(p);
+        }
+        return Err(diag.into());
+    }
+    let migrations = files
+        .iter()
+        .map(MigrationFile::to_migration)
+        .collect::<Result<Vec<_>>>()?;
+    let mut done = Vec::new();
+    for file in pending {
+        // The bundle lacks the earlier releases' files: refinery must not count them as
+        // missing (tandem checked the history above).
+        Runner::new(&migrations)
+            .set_abort_missing(false)
+            .set_target(RunTarget::Version(file.version as i32))
+            .run(&mut db)
+            .map_err(|e| super::migrate::refinery_error(e, &files, &display, Some(&file.path)))?;
+        done.push(file.path.clone());
+    }
+    Ok(Outcome {
+        database: display,
+        manifest,
+        applied: done,
+    })
+}
