@@ -24,6 +24,9 @@ pub const POST_DEPLOY: &str = "post-deploy";
 pub struct Manifest {
     pub release: String,
     pub dialect: String,
+    /// Every release up to and including this one, in order: what the fleet gate holds
+    /// running clients against.
+    pub releases: Vec<String>,
     pub files: Vec<BundledFile>,
     /// What R's code must no longer read or write (retired in R).
     pub stops_using: Vec<code_contract::Retired>,
@@ -128,6 +131,7 @@ pub fn write(project: &Project, plan: &Plan, release: &str, out: &Path) -> Resul
     let manifest = Manifest {
         release: release.to_string(),
         dialect: project.config.dialect.name().to_string(),
+        releases: plan.releases.names()[..=r].to_vec(),
         files: files.iter().map(|(f, _)| f.clone()).collect(),
         stops_using: contract.stops_using,
         uses: contract.uses,

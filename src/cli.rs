@@ -109,6 +109,8 @@ pub enum Command {
         /// live tables match schema.toml.
         #[arg(long)]
         adopt: bool,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Show which releases and phases a database has applied.
     Status {
@@ -167,6 +169,65 @@ pub enum ContractFormat {
     Activerecord,
     /// Excluded properties per mapped class (templates: orm/sqlalchemy.py.tera).
     Sqlalchemy,
+}
+
+/// The fleet gate's sources and its override.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FleetArgs {
+    /// A file listing one running release per line (instead of the database's
+    /// connections).
+    #[arg(long)]
+    fleet_file: Option<PathBuf>,
+    /// A command printing one running release per line.
+    #[arg(long, conflicts_with = "fleet_file")]
+    fleet_cmd: Option<String>,
+    /// Run without the fleet gate; the reason is printed and recorded in the database.
+    #[arg(long, requires = "reason")]
+    skip_fleet_check: bool,
+    /// Why the fleet gate is skipped.
+    #[arg(long, requires = "skip_fleet_check")]
+    reason: Option<String>,
+}
+
+impl FleetArgs {
+    /// The options of the gate: flags first, then tandem.toml's `[fleet]`;
+    /// `TANDEM_SKIP_FLEET_CHECK=<reason>` skips it as the flag does.
+    fn options(&self, config: Option<&Config>) -> apply::fleet::FleetOptions {
+        let settings = config.map(|c| c.fleet.clone()).unwrap_or_default();
+        let env_reason = std::env::var("TANDEM_SKIP_FLEET_CHECK")
+            .ok()
+            .filter(|r| !r.trim().is_empty());
+        apply::fleet::FleetOptions {
+            file: self.fleet_file.clone().or_else(|| {
+                let file = settings.file.as_ref()?;
+                Some(
+                    config
+                        .map(|c| c.root.join(file))
+                        .unwrap_or_else(|| file.into()),
+                )
+            }),
+            command: self.fleet_cmd.clone().or(settings.command),
+            skip_reason: if self.skip_fleet_check {
+                self.reason.clone()
+            } else {
+                env_reason
+            },
+            pattern: settings.pattern,
+        }
+    }
+}
+
+/// Runs the fleet gate before a migrate and says what it did.
+fn fleet_gate(
+    target: &apply::Target,
+    options: &apply::fleet::FleetOptions,
+    releases: &crate::release::Releases,
+    r: usize,
+    contract: bool,
+) -> Result<()> {
+    let mut db = apply::connect(target, true)?;
+    apply::bundled::report_gate(apply::fleet::gate(&mut db, options, releases, r, contract)?);
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +374,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             bundle: Some(bundle),
             phase,
             database_url,
+            fleet,
             ..
         } => {
             let url = database_url
@@ -324,7 +386,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
                 Phase::Expand => "expand",
                 Phase::Contract => "contract",
             };
-            let outcome = apply::bundled::migrate(bundle, phase, &target)?;
+            let outcome = apply::bundled::migrate(bundle, phase, &target, &fleet.options(None))?;
             for p in &outcome.applied {
                 println!("applied {p}");
             }
@@ -342,6 +404,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             phase,
             database_url,
             adopt,
+            fleet,
             ..
         } => {
             let release = release.as_deref().unwrap_or_default();
@@ -353,7 +416,18 @@ pub fn run(cli: &Cli) -> Result<u8> {
                 project.config.dialect = target.dialect();
             }
             let plan = plan::build(&project)?;
-            let slot = phase.slot(plan.release_index(release)?);
+            let r = plan.release_index(release)?;
+            let slot = phase.slot(r);
+            if plan.problems.is_empty() {
+                let options = fleet.options(Some(&project.config));
+                fleet_gate(
+                    &target,
+                    &options,
+                    &plan.releases,
+                    r,
+                    *phase == Phase::Contract,
+                )?;
+            }
             let outcome = migrate::migrate(&project.config, &plan, slot, &target, source, *adopt)?;
             if let Some(dialect) = outcome.rendered_for {
                 eprintln!(

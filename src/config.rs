@@ -99,6 +99,36 @@ impl Default for MysqlSettings {
     }
 }
 
+/// How the fleet gate before a migrate learns which releases still run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSettings {
+    /// How a connection's application name carries its release: `*` for any text,
+    /// `{release}` once.
+    #[serde(default = "default_fleet_pattern")]
+    pub pattern: String,
+    /// A file listing one running release per line (relative to the project).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// A command printing one running release per line.
+    #[serde(default)]
+    pub command: Option<String>,
+}
+
+fn default_fleet_pattern() -> String {
+    crate::apply::fleet::DEFAULT_PATTERN.to_string()
+}
+
+impl Default for FleetSettings {
+    fn default() -> Self {
+        FleetSettings {
+            pattern: default_fleet_pattern(),
+            file: None,
+            command: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -122,6 +152,8 @@ struct RawConfig {
     postgres: PostgresSettings,
     #[serde(default)]
     mysql: MysqlSettings,
+    #[serde(default)]
+    fleet: FleetSettings,
 }
 
 /// The loaded settings, with paths resolved against the project directory.
@@ -141,6 +173,7 @@ pub struct Config {
     pub database_url: Option<String>,
     pub postgres: PostgresSettings,
     pub mysql: MysqlSettings,
+    pub fleet: FleetSettings,
 }
 
 impl Config {
@@ -206,6 +239,7 @@ impl Config {
             database_url: raw.database_url,
             postgres,
             mysql: raw.mysql,
+            fleet: raw.fleet,
         })
     }
 

@@ -298,7 +298,7 @@ fn a_bundle_refuses_tampered_files_and_an_edited_cut_release() {
             .status
             .success()
     );
-    let url = format!("sqlite://{}", p.join("tandem.db").display());
+    let url = format!("sqlite://{}", p.join("app.db").display());
     let tampered = run(
         p,
         &[
@@ -340,4 +340,300 @@ fn a_bundle_refuses_tampered_files_and_an_edited_cut_release() {
     );
     assert_eq!(edited.status.code(), Some(1), "{}", stderr(&edited));
     assert!(!p.join("c").exists());
+}
+
+/// The URL of `scratch` with a connection parameter appended.
+fn with_param(url: &str, param: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{param}")
+}
+
+fn gated(p: &std::path::Path, args: &[&str]) -> std::process::Output {
+    common::tandem_with_fleet_gate(p)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_fleet_gate_holds_contract_while_an_old_release_is_connected_on_postgres() {
+    let Some(scratch) = common::Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = users_project("postgres", INCIDENT);
+    let p = dir.path();
+    let url = common::database_url(common::Server::Postgres, &scratch, p);
+    let first = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.4.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("fleet gate: passed"),
+        "{}",
+        stderr(&first)
+    );
+
+    // A server of 1.4.0 is still connected: expand(1.5.0) may run (1.4.0 is its
+    // previous release), contract(1.5.0) may not.
+    let target = tandem::apply::database::Target::parse(
+        &with_param(&url, "application_name=shop-api%401.4.0"),
+        p,
+    )
+    .unwrap();
+    let old_server = tandem::apply::database::Database::connect(&target).unwrap();
+    let expand = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "expand",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(expand.status.success(), "{}", stderr(&expand));
+    let contract = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(contract.status.code(), Some(1), "{}", stderr(&contract));
+    let err = stderr(&contract);
+    assert!(
+        err.contains("release 1.4.0") && err.contains("shop-api@1.4.0"),
+        "{err}"
+    );
+
+    // The old server goes away: the contract runs.
+    drop(old_server);
+    let mut passed = false;
+    for _ in 0..50 {
+        let contract = gated(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.5.0",
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        if contract.status.success() {
+            passed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(passed, "contract stayed refused after the old client left");
+}
+
+#[test]
+fn the_fleet_gate_reads_a_file_or_a_command_and_records_a_skip_on_mariadb() {
+    let Some(scratch) = common::Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = users_project("mysql", INCIDENT);
+    let p = dir.path();
+    let url = common::database_url(common::Server::Mysql, &scratch, p);
+    assert!(gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.4.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--fleet-cmd",
+            "echo 1.4.0"
+        ]
+    )
+    .status
+    .success());
+
+    let fleet = p.join("fleet.txt");
+    fs::write(&fleet, "# what runs\n1.4.0\n1.5.0\n").unwrap();
+    let fleet = fleet.to_str().unwrap();
+    let held = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--fleet-file",
+            fleet,
+        ],
+    );
+    assert_eq!(held.status.code(), Some(1), "{}", stderr(&held));
+    assert!(stderr(&held).contains("fleet.txt:2"), "{}", stderr(&held));
+    let by_cmd = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--fleet-cmd",
+            "printf '1.4.0\\n'",
+        ],
+    );
+    assert_eq!(by_cmd.status.code(), Some(1), "{}", stderr(&by_cmd));
+
+    // MariaDB keeps connection attributes only with performance_schema on: without it
+    // the gate has no source and says so.
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    let ps_on = db.query_text("SELECT @@performance_schema").unwrap()[0][0].as_deref() == Some("1");
+    if !ps_on {
+        let bare = gated(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.5.0",
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert_eq!(bare.status.code(), Some(1), "{}", stderr(&bare));
+        assert!(
+            stderr(&bare).contains("performance_schema"),
+            "{}",
+            stderr(&bare)
+        );
+    }
+
+    let skipped = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--skip-fleet-check",
+            "--reason",
+            "fleet drained by hand",
+        ],
+    );
+    assert!(skipped.status.success(), "{}", stderr(&skipped));
+    assert!(
+        stderr(&skipped).contains("fleet drained by hand"),
+        "{}",
+        stderr(&skipped)
+    );
+    let rows = db
+        .query_text("SELECT release_name, phase, reason FROM tandem_fleet_skips")
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![vec![
+            Some("1.5.0".to_string()),
+            Some("contract".to_string()),
+            Some("fleet drained by hand".to_string())
+        ]]
+    );
+
+    // --reason is required with the skip.
+    let no_reason = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--skip-fleet-check",
+        ],
+    );
+    assert_eq!(no_reason.status.code(), Some(2));
+}
+
+#[test]
+fn a_bundle_run_passes_the_fleet_gate_too() {
+    let dir = users_project("sqlite", &[INCIDENT[0], INCIDENT[1]]);
+    let p = dir.path();
+    assert!(run(p, &["release", "cut", "1.5.0"]).status.success());
+    let bundle = p.join("b");
+    assert!(run(
+        p,
+        &[
+            "release",
+            "bundle",
+            "1.5.0",
+            "--out",
+            bundle.to_str().unwrap()
+        ]
+    )
+    .status
+    .success());
+    assert!(
+        run(p, &["migrate", "--release", "1.4.0", "--phase", "contract"])
+            .status
+            .success()
+    );
+    let url = format!("sqlite://{}", p.join("app.db").display());
+    let fleet = p.join("fleet.txt");
+    fs::write(&fleet, "1.4.0\n").unwrap();
+    let args = |phase: &'static str| {
+        vec![
+            "migrate".to_string(),
+            "--bundle".into(),
+            bundle.to_str().unwrap().into(),
+            "--phase".into(),
+            phase.into(),
+            "--database-url".into(),
+            url.clone(),
+            "--fleet-file".into(),
+            fleet.to_str().unwrap().into(),
+        ]
+    };
+    let expand = common::tandem_with_fleet_gate(p)
+        .args(args("expand"))
+        .output()
+        .unwrap();
+    assert!(expand.status.success(), "{}", stderr(&expand));
+    let contract = common::tandem_with_fleet_gate(p)
+        .args(args("contract"))
+        .output()
+        .unwrap();
+    assert_eq!(contract.status.code(), Some(1), "{}", stderr(&contract));
+    fs::write(&fleet, "1.5.0\n").unwrap();
+    let contract = common::tandem_with_fleet_gate(p)
+        .args(args("contract"))
+        .output()
+        .unwrap();
+    assert!(contract.status.success(), "{}", stderr(&contract));
 }

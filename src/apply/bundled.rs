@@ -21,7 +21,12 @@ pub struct Outcome {
 }
 
 /// Applies the bundle's files up to `phase` (`expand`: pre-deploy; `contract`: both).
-pub fn migrate(dir: &std::path::Path, phase: &str, target: &Target) -> Result<Outcome> {
+pub fn migrate(
+    dir: &std::path::Path,
+    phase: &str,
+    target: &Target,
+    fleet: &super::fleet::FleetOptions,
+) -> Result<Outcome> {
     let manifest = bundle::load(dir)?;
     let dialect = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite]
         .into_iter()
@@ -73,6 +78,20 @@ pub fn migrate(dir: &std::path::Path, phase: &str, target: &Target) -> Result<Ou
     {
         return Err(Diag::input(format!("another migrate holds the lock of {display}")).into());
     }
+    let releases = crate::release::Releases::new(
+        &crate::release::ReleaseOrder::List(manifest.releases.clone()),
+        manifest.releases.clone(),
+    );
+    let r = manifest.releases.len().saturating_sub(1);
+    let mut gate_db = connect(target, true)?;
+    report_gate(super::fleet::gate(
+        &mut gate_db,
+        fleet,
+        &releases,
+        r,
+        phase == "contract",
+    )?);
+    drop(gate_db);
     let applied = history_rows(&mut db).map_err(db_error)?;
     if applied.is_empty() {
         return Err(Diag::input(format!(
@@ -131,4 +150,19 @@ pub fn migrate(dir: &std::path::Path, phase: &str, target: &Target) -> Result<Ou
         manifest,
         applied: done,
     })
+}
+
+/// Says on stderr what the fleet gate did.
+pub fn report_gate(verdict: super::fleet::Verdict) {
+    use super::fleet::Verdict;
+    match verdict {
+        Verdict::Passed { source, clients } => {
+            eprintln!("fleet gate: passed ({clients} tagged client(s) read from {source})")
+        }
+        Verdict::Skipped { reason } => eprintln!(
+            "fleet gate: SKIPPED, reason recorded in {}: {reason}",
+            super::fleet::SKIP_LOG_TABLE
+        ),
+        Verdict::NoSource { note } => eprintln!("fleet gate: {note}"),
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod bundled;
 pub mod database;
+pub mod fleet;
 pub mod migrate;
 pub mod scratch;
 pub mod split;

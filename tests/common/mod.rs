@@ -89,9 +89,19 @@ pub fn verify(dir: &Path, url: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// `tandem --project DIR`, with the fleet gate skipped: a test database has no fleet
+/// (MariaDB's default `performance_schema=OFF` gives the gate no source at all). The
+/// tests of the gate itself use [`tandem_with_fleet_gate`].
 pub fn tandem(dir: &Path) -> Command {
+    let mut cmd = tandem_with_fleet_gate(dir);
+    cmd.env("TANDEM_SKIP_FLEET_CHECK", "test database: no fleet");
+    cmd
+}
+
+pub fn tandem_with_fleet_gate(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("tandem").unwrap();
     cmd.arg("--project").arg(dir);
+    cmd.env_remove("TANDEM_SKIP_FLEET_CHECK");
     cmd
 }
 

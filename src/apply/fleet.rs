@@ -1,0 +1,346 @@
+//! The fleet gate: a contract runs only once no deployment of an older release is still
+//! running, and an expand only while nothing older than the release before it runs.
+//! What runs is read from the database's own list of connections (Postgres
+//! `pg_stat_activity.application_name`, MariaDB/MySQL connection attributes, which MariaDB
+//! exposes only with `performance_schema=ON`), or from a file or a command that prints
+//! one running release per line. Each connection names its release through a pattern,
+//! `*@{release}` by default (`shop-api@1.4.0`).
+
+use std::path::PathBuf;
+
+use super::database::{Database, DbError};
+use crate::config::Dialect;
+use crate::diag::{Diag, Result};
+use crate::layout::inert;
+use crate::release::Releases;
+
+/// The table that keeps every skipped gate with its reason, beside the history.
+pub const SKIP_LOG_TABLE: &str = "tandem_fleet_skips";
+
+/// Where the gate learns what runs, and whether it was told to stand aside.
+#[derive(Debug, Clone, Default)]
+pub struct FleetOptions {
+    pub file: Option<PathBuf>,
+    pub command: Option<String>,
+    /// `--skip-fleet-check --reason TEXT`.
+    pub skip_reason: Option<String>,
+    /// How a connection's name carries its release: `*` for anything, `{release}` once.
+    pub pattern: String,
+}
+
+pub const DEFAULT_PATTERN: &str = "*@{release}";
+
+/// One running client and the release it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    pub release: String,
+    /// Where it was seen: `pid 4711 (shop-api@1.3.0)`, `fleet.txt:3`.
+    pub seen: String,
+}
+
+/// What the gate decided.
+#[derive(Debug)]
+pub enum Verdict {
+    Passed { source: String, clients: usize },
+    Skipped { reason: String },
+    NoSource { note: String },
+}
+
+/// Checks the fleet before `phase` of release `r`: refuses (exit 1) while a client of a
+/// release that must no longer run is connected.
+pub fn gate(
+    db: &mut Database,
+    options: &FleetOptions,
+    releases: &Releases,
+    r: usize,
+    contract: bool,
+) -> Result<Verdict> {
+    let release = releases.name(r);
+    let phase = if contract { "contract" } else { "expand" };
+    let told = options.file.is_some() || options.command.is_some();
+    if db.dialect() == Dialect::Sqlite && !told {
+        return Ok(Verdict::NoSource {
+            note: "a SQLite database has no fleet to check".into(),
+        });
+    }
+    if let Some(reason) = &options.skip_reason {
+        record_skip(db, release, phase, reason)
+            .map_err(|e| Diag::input(format!("cannot record the skipped fleet check: {e}")))?;
+        return Ok(Verdict::Skipped {
+            reason: reason.clone(),
+        });
+    }
+    let (source, clients) = match (&options.file, &options.command) {
+        (Some(file), _) => (format!("{}", file.display()), from_file(file)?),
+        (None, Some(cmd)) => (format!("`{cmd}`"), from_command(cmd)?),
+        (None, None) => match from_database(db)? {
+            Some((source, names)) => (
+                source,
+                names
+                    .into_iter()
+                    .filter_map(|(name, seen)| {
+                        Some(Client {
+                            release: release_of(&options.pattern, &name)?.to_string(),
+                            seen,
+                        })
+                    })
+                    .collect(),
+            ),
+            None => return Err(no_source(release, phase)),
+        },
+    };
+    // Contract(R) waits for every release before R to be gone; expand(R) tolerates R-1.
+    let oldest_allowed = if contract { r } else { r.saturating_sub(1) };
+    let clients: Vec<Client> = clients
+        .into_iter()
+        .filter(|c| releases.index(&c.release).is_some())
+        .collect();
+    let blocking: Vec<&Client> = clients
+        .iter()
+        .filter(|c| {
+            releases
+                .index(&c.release)
+                .is_some_and(|i| i < oldest_allowed)
+        })
+        .collect();
+    if blocking.is_empty() {
+        return Ok(Verdict::Passed {
+            source,
+            clients: clients.len(),
+        });
+    }
+    let mut diag = Diag::refused(format!(
+        "refused: {phase}({release}) while {} client(s) of an older release still run",
+        blocking.len()
+    ));
+    for c in &blocking {
+        diag = diag.note(format!("release {} ({})", c.release, inert(&c.seen)));
+    }
+    let why = if contract {
+        format!("contract({release}) removes what releases before {release} still use")
+    } else {
+        format!(
+            "expand({release}) keeps only {} working, not the releases before it",
+            releases.previous_name(r)
+        )
+    };
+    Err(diag
+        .note(format!("{why}; the fleet was read from {source}"))
+        .help("finish the rollout first, then run migrate again; or pass --skip-fleet-check --reason \"...\" (recorded with the history)")
+        .into())
+}
+
+/// The gate's refusal where the database cannot say what runs.
+fn no_source(release: &str, phase: &str) -> crate::diag::Error {
+    Diag::refused(format!(
+        "refused: the fleet gate before {phase}({release}) has no source on this database"
+    ))
+    .note("MariaDB shows connection attributes only with performance_schema=ON, which is off by default")
+    .help("turn performance_schema on, or pass --fleet-file FILE or --fleet-cmd CMD (one running release per line), or --skip-fleet-check --reason \"...\"")
+    .into()
+}
+
+/// `shop-api@1.4.0` under `*@{release}` -> `1.4.0`. A `*` before the release takes as
+/// much as it can, so `a@b@2.0.0` runs `2.0.0`.
+pub fn release_of<'a>(pattern: &str, name: &'a str) -> Option<&'a str> {
+    let (pre, post) = pattern.split_once("{release}")?;
+    (0..=name.len())
+        .rev()
+        .filter(|&i| name.is_char_boundary(i) && glob(pre, &name[..i]))
+        .find_map(|i| {
+            let release = name[i..].strip_suffix(post)?;
+            (!release.is_empty() && !glob_has_wildcard(post)).then_some(release)
+        })
+}
+
+fn glob_has_wildcard(p: &str) -> bool {
+    p.contains('*')
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((literal, rest)) => match text.strip_prefix(literal) {
+            None => false,
+            Some(after) => (0..=after.len())
+                .filter(|&i| after.is_char_boundary(i))
+                .any(|i| glob(rest, &after[i..])),
+        },
+    }
+}
+
+fn from_file(path: &std::path::Path) -> Result<Vec<Client>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diag::input(format!("cannot read --fleet-file {}: {e}", path.display())))?;
+    Ok(lines(&text, &path.display().to_string()))
+}
+
+fn from_command(cmd: &str) -> Result<Vec<Client>> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Diag::input(format!("cannot run --fleet-cmd `{cmd}`: {e}")))?;
+    if !out.status.success() {
+        return Err(Diag::input(format!(
+            "--fleet-cmd `{cmd}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .into());
+    }
+    Ok(lines(
+        &String::from_utf8_lossy(&out.stdout),
+        &format!("`{cmd}`"),
+    ))
+}
+
+/// One running release per line; blank lines and `#` comments skipped.
+fn lines(text: &str, source: &str) -> Vec<Client> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (l.trim(), i + 1))
+        .filter(|(l, _)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(l, n)| Client {
+            release: l.to_string(),
+            seen: format!("{source}:{n}"),
+        })
+        .collect()
+}
+
+/// An application name as a connection gave it, and where it was seen.
+type Named = (String, String);
+
+/// The application names of the other connections to this database; `None` where the
+/// database does not expose them.
+fn from_database(db: &mut Database) -> Result<Option<(String, Vec<Named>)>> {
+    let err = |e: DbError| Diag::input(format!("cannot read the connections: {e}"));
+    let rows = match db.dialect() {
+        Dialect::Sqlite => return Ok(None),
+        Dialect::Postgres => db
+            .query_text(
+                "SELECT application_name, pid::text FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                 AND application_name <> ''",
+            )
+            .map_err(err)?,
+        Dialect::Mysql => {
+            let on = db
+                .query_text("SELECT @@performance_schema")
+                .map_err(err)?
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .is_some_and(|v| v == "1");
+            if !on {
+                return Ok(None);
+            }
+            db.query_text(
+                "SELECT a.ATTR_VALUE, CAST(a.PROCESSLIST_ID AS CHAR) \
+                 FROM performance_schema.session_connect_attrs a \
+                 JOIN information_schema.PROCESSLIST p ON p.ID = a.PROCESSLIST_ID \
+                 WHERE a.ATTR_NAME IN ('program_name', 'application_name') \
+                 AND p.DB = DATABASE() AND a.PROCESSLIST_ID <> CONNECTION_ID()",
+            )
+            .map_err(err)?
+        }
+    };
+    let source = match db.dialect() {
+        Dialect::Postgres => "pg_stat_activity",
+        _ => "performance_schema.session_connect_attrs",
+    };
+    Ok(Some((
+        source.to_string(),
+        rows.into_iter()
+            .filter_map(|r| {
+                let name = r.first().cloned().flatten()?;
+                let id = r.get(1).cloned().flatten().unwrap_or_default();
+                Some((name.clone(), format!("connection {id}: {name}")))
+            })
+            .collect(),
+    )))
+}
+
+/// Keeps the skip and its reason in the database, beside the history.
+fn record_skip(
+    db: &mut Database,
+    release: &str,
+    phase: &str,
+    reason: &str,
+) -> std::result::Result<(), DbError> {
+    let quote = |s: &str| {
+        crate::dialect::literal_sql(db.dialect(), &crate::model::Literal::Str(s.to_string()))
+    };
+    let at = time_now();
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {SKIP_LOG_TABLE} (skipped_at VARCHAR(64), release_name VARCHAR(255), phase VARCHAR(16), reason TEXT)"
+    );
+    let insert = format!(
+        "INSERT INTO {SKIP_LOG_TABLE} (skipped_at, release_name, phase, reason) VALUES ({}, {}, {}, {})",
+        quote(&at),
+        quote(release),
+        quote(phase),
+        quote(reason)
+    );
+    db.run_script(&create)?;
+    db.run_script(&insert)
+}
+
+/// Now, as RFC 3339 in UTC, the way refinery writes `applied_on`.
+fn time_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 -> (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_names_carry_their_release() {
+        assert_eq!(release_of(DEFAULT_PATTERN, "shop-api@1.4.0"), Some("1.4.0"));
+        assert_eq!(release_of(DEFAULT_PATTERN, "a@b@2.0.0"), Some("2.0.0"));
+        assert_eq!(release_of(DEFAULT_PATTERN, "psql"), None);
+        assert_eq!(
+            release_of("shop-api/{release}", "shop-api/1.4.0"),
+            Some("1.4.0")
+        );
+        assert_eq!(release_of("shop-api/{release}", "other/1.4.0"), None);
+        assert_eq!(
+            release_of("*-{release}-web", "shop-1.4.0-web"),
+            Some("1.4.0")
+        );
+    }
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+    }
+}
