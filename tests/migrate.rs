@@ -646,3 +646,94 @@ fn adopt_checks_declared_indexes_and_constraints_on_postgres() {
 fn adopt_checks_declared_indexes_and_constraints_on_mariadb() {
     adopt_checks_declared_indexes_and_constraints(Server::Mysql);
 }
+
+/// A listener on 127.0.0.1 that accepts connections and never says a word, as a hung
+/// server or a wrong port behind a proxy does. Returns its port.
+fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// Connecting to a server that accepts TCP but never answers gives up after the
+/// timeout, with exit 2 naming the URL (without its password) and the timeout, for
+/// `status`, `migrate` and `verify`, on both server schemes.
+fn a_silent_server_times_out(dialect: &str, scheme: &str) {
+    let port = silent_server();
+    let dir = users_project(dialect, INCIDENT);
+    let url = format!("{scheme}://app:secret@127.0.0.1:{port}/db?connect_timeout=0.5");
+    for args in [
+        vec!["status"],
+        vec!["migrate", "--release", "1.4.0", "--phase", "expand"],
+        vec!["verify"],
+    ] {
+        let started = std::time::Instant::now();
+        let out = tandem(dir.path())
+            .args(&args)
+            .args(["--database-url", &url])
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+        assert!(err.contains("within 0.5 s (connect_timeout)"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    // The same bound from tandem.toml, for a URL that names none.
+    let toml = dir.path().join("tandem.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(
+        &toml,
+        format!(
+            "connect_timeout = 1\n{}",
+            text.replace(
+                "sqlite://app.db",
+                &format!("{scheme}://app@127.0.0.1:{port}/db")
+            )
+        ),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("status")
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(contains("within 1 s (connect_timeout)"));
+}
+
+#[test]
+fn a_postgres_server_that_never_answers_times_out() {
+    a_silent_server_times_out("postgres", "postgres");
+}
+
+#[test]
+fn a_mysql_server_that_never_answers_times_out() {
+    a_silent_server_times_out("mysql", "mysql");
+}
+
+#[test]
+fn a_connect_timeout_that_is_not_a_number_is_bad_input() {
+    let dir = users_project("postgres", INCIDENT);
+    tandem(dir.path())
+        .args([
+            "status",
+            "--database-url",
+            "postgres://app@127.0.0.1:1/db?connect_timeout=soon",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("connect_timeout=soon is not a number"));
+}
