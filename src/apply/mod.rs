@@ -3,6 +3,7 @@
 
 pub mod database;
 pub mod migrate;
+pub mod progress;
 pub mod scratch;
 pub mod split;
 pub mod status;
