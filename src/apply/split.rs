@@ -100,11 +100,7 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
                 words.push(word);
                 continue;
             }
-            c if !c.is_ascii_whitespace() => {
-                if words.is_empty() {
-                    words.push(String::new());
-                }
-            }
+            c if !c.is_ascii_whitespace() && words.is_empty() => words.push(String::new()),
             _ => {}
         }
         i += 1;
