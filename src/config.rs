@@ -149,6 +149,8 @@ struct RawConfig {
     #[serde(default)]
     database_url: Option<String>,
     #[serde(default)]
+    connect_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
     postgres: PostgresSettings,
     #[serde(default)]
     mysql: MysqlSettings,
@@ -171,6 +173,9 @@ pub struct Config {
     pub listed_releases: Vec<(String, Location)>,
     pub templates_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// Seconds that connecting to a server may take, handshake included; a URL's own
+    /// `connect_timeout` parameter wins.
+    pub connect_timeout: Option<f64>,
     pub postgres: PostgresSettings,
     pub mysql: MysqlSettings,
     pub fleet: FleetSettings,
@@ -221,6 +226,17 @@ impl Config {
             Some(_) => ReleaseOrder::List(listed.iter().map(|(n, _)| n.clone()).collect()),
             None => ReleaseOrder::Semver,
         };
+        if let Some(t) = &raw.connect_timeout {
+            let seconds = *t.get_ref();
+            if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
+                return Err(Diag::input(
+                    "connect_timeout must be a number of seconds greater than 0",
+                )
+                .at(Location::new(&file, t.span()))
+                .label(format!("found {seconds}"))
+                .into());
+            }
+        }
         let mut postgres = raw.postgres;
         if postgres.backfill_batch_size == 0 {
             postgres.backfill_batch_size = default_batch();
@@ -237,6 +253,7 @@ impl Config {
             listed_releases: listed,
             templates_dir: raw.templates_dir.map(|d| root.join(d)),
             database_url: raw.database_url,
+            connect_timeout: raw.connect_timeout.map(|t| *t.get_ref()),
             postgres,
             mysql: raw.mysql,
             fleet: raw.fleet,

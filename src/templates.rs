@@ -59,6 +59,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/mysql/add_foreign_key.sql.tera"),
     ),
     (
+        "mysql/drop_foreign_key.sql.tera",
+        include_str!("../templates/mysql/drop_foreign_key.sql.tera"),
+    ),
+    (
         "postgres/add_constraint.sql.tera",
         include_str!("../templates/postgres/add_constraint.sql.tera"),
     ),

@@ -8,7 +8,8 @@ mod common;
 use std::fs;
 
 use proptest::prelude::*;
-use tandem::apply::database::Target;
+use tandem::apply::database::{Database, Target};
+use tandem::apply::progress;
 use tandem::project::Project;
 
 /// Ops that are valid against some state of `common::USERS_AND_ORDERS`; applied to another
@@ -146,6 +147,38 @@ proptest! {
     }
 }
 
+/// Every file of a random plan rendered for MySQL uses only what MySQL 8.0.29+ and
+/// MariaDB 10.5+ both accept: no construct of `common::mysql8::CONSTRUCTS`, and each
+/// statement read by sqlparser's MySQL mode (MariaDB applies them in the tests below).
+fn mysql8_problems(picks: &[(usize, usize)]) -> Vec<String> {
+    let dir = project("mysql", picks);
+    let Ok(project) = Project::load(dir.path()) else {
+        return Vec::new();
+    };
+    let Some(plan) = tandem::plan::build(&project)
+        .ok()
+        .filter(|p| p.problems.is_empty())
+    else {
+        return Vec::new();
+    };
+    plan.files
+        .iter()
+        .flat_map(|f| common::mysql8::problems(&f.path, &f.content))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn composed_mysql_files_are_valid_on_mysql_8(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
+    ) {
+        let found = mysql8_problems(&picks);
+        prop_assert!(found.is_empty(), "{}", found.join("\n\n"));
+    }
+}
+
 /// Fewer cases on the servers: each rehearsal makes and drops a database there.
 fn server_cases() -> u32 {
     std::env::var("TANDEM_COMPOSE_SERVER_CASES")
@@ -183,12 +216,82 @@ proptest! {
     }
 }
 
-/// Applies every file of the plan in order, straight through the connection, running
-/// each file that may be retried after a partial failure twice: on Postgres the files
-/// that run outside a transaction, on MariaDB (whose DDL commits on its own) all of
-/// them. The second run must succeed and change nothing that breaks the next file.
-fn rerun(server: common::Server, picks: &[(usize, usize)]) -> Result<(), TestCaseError> {
-    let Some(scratch) = server.fresh() else {
+/// The live schema of a database as rows of text: tables and columns with their types,
+/// nullability and defaults, indexes, constraints, triggers, views and leftover
+/// procedures; the database's own name replaced, so two databases compare equal.
+fn live_schema(db: &mut Database, server: common::Server) -> Vec<Vec<Option<String>>> {
+    let queries: &[&str] = match server {
+        common::Server::Postgres => &[
+            "SELECT current_database()",
+            "SELECT table_name, column_name, data_type, character_maximum_length::text, \
+             is_nullable, column_default FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> 'tandem_progress' \
+             ORDER BY table_name, ordinal_position",
+            "SELECT tablename, indexname, indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename <> 'tandem_progress' ORDER BY 1, 2",
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), \
+             convalidated::text FROM pg_constraint \
+             WHERE connamespace = current_schema()::regnamespace \
+             AND conrelid::regclass::text <> 'tandem_progress' ORDER BY 1, 2",
+            "SELECT event_object_table, trigger_name, event_manipulation, action_statement \
+             FROM information_schema.triggers WHERE trigger_schema = current_schema() \
+             ORDER BY 1, 2, 3",
+            "SELECT table_name, view_definition FROM information_schema.views \
+             WHERE table_schema = current_schema() ORDER BY 1",
+            "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p \
+             WHERE p.pronamespace = current_schema()::regnamespace ORDER BY 1",
+        ],
+        _ => &[
+            "SELECT DATABASE()",
+            "SELECT table_name, column_name, column_type, is_nullable, column_default \
+             FROM information_schema.columns WHERE table_schema = DATABASE() \
+             AND table_name <> 'tandem_progress' ORDER BY table_name, ordinal_position",
+            "SELECT table_name, index_name, seq_in_index, column_name, non_unique \
+             FROM information_schema.statistics WHERE table_schema = DATABASE() \
+             AND table_name <> 'tandem_progress' ORDER BY 1, 2, 3",
+            "SELECT table_name, constraint_name, constraint_type \
+             FROM information_schema.table_constraints WHERE table_schema = DATABASE() \
+             AND table_name <> 'tandem_progress' ORDER BY 1, 2",
+            "SELECT constraint_name, referenced_table_name, delete_rule \
+             FROM information_schema.referential_constraints \
+             WHERE constraint_schema = DATABASE() ORDER BY 1",
+            "SELECT event_object_table, trigger_name, action_timing, event_manipulation, \
+             action_statement FROM information_schema.triggers \
+             WHERE trigger_schema = DATABASE() ORDER BY 1, 2",
+            "SELECT table_name, view_definition FROM information_schema.views \
+             WHERE table_schema = DATABASE() ORDER BY 1",
+            "SELECT routine_name FROM information_schema.routines \
+             WHERE routine_schema = DATABASE() ORDER BY 1",
+        ],
+    };
+    let name = db.query_text(queries[0]).expect("database name")[0][0]
+        .clone()
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for query in &queries[1..] {
+        for row in db.query_text(query).expect("catalog query") {
+            rows.push(
+                row.into_iter()
+                    .map(|v| v.map(|v| v.replace(&name, "db")))
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+/// Applies every file of the plan in order as `migrate` does: a file that cannot run in
+/// one transaction (on Postgres the no-transaction files, on MariaDB, whose DDL commits
+/// on its own, all of them) is first made to stop after its statement k, for a k drawn
+/// per file, with those k statements recorded as `migrate` records them, as a failure
+/// or a killed run leaves it; then it is resumed from that record. The final live schema
+/// must equal the one of a clean run of the same files on another fresh database.
+fn resume(
+    server: common::Server,
+    picks: &[(usize, usize)],
+    cuts: &[usize],
+) -> Result<(), TestCaseError> {
+    let (Some(interrupted), Some(clean)) = (server.fresh(), server.fresh()) else {
         return Ok(());
     };
     let dir = project(server.dialect(), picks);
@@ -201,35 +304,88 @@ fn rerun(server: common::Server, picks: &[(usize, usize)]) -> Result<(), TestCas
     else {
         return Ok(());
     };
-    let mut db = tandem::apply::database::Database::connect(&scratch.target).expect("connect");
-    for file in tandem::apply::MigrationFile::from_plan(&plan).expect("files") {
-        let twice = match server {
-            common::Server::Mysql => true,
-            _ => file.sql.contains("-- tandem:no-transaction"),
-        };
-        for run in 0..if twice { 2 } else { 1 } {
-            if let Err(e) = db.run_script(&file.sql) {
-                prop_assert!(false, "run {} of {}: {e}\n{}", run + 1, file.path, file.sql);
-            }
+    let dialect = match server {
+        common::Server::Postgres => tandem::config::Dialect::Postgres,
+        common::Server::Mysql => tandem::config::Dialect::Mysql,
+        common::Server::Sqlite => tandem::config::Dialect::Sqlite,
+    };
+    let mut db = Database::connect(&interrupted.target).expect("connect");
+    let mut reference = Database::connect(&clean.target).expect("connect");
+    let files = tandem::apply::MigrationFile::from_plan(&plan).expect("files");
+    for (n, file) in files.iter().enumerate() {
+        if let Err(e) = apply_file(&mut reference, dialect, file) {
+            prop_assert!(false, "clean run of {}: {e}\n{}", file.path, file.sql);
         }
+        if !progress::is_resumable(dialect, &file.sql) {
+            if let Err(e) = apply_file(&mut db, dialect, file) {
+                prop_assert!(false, "{}: {e}\n{}", file.path, file.sql);
+            }
+            continue;
+        }
+        let statements = tandem::apply::split::statements(dialect, &file.sql);
+        let k = cuts[n % cuts.len()] % (statements.len() + 1);
+        let sum = progress::checksum(&file.sql);
+        for (i, statement) in statements.iter().take(k).enumerate() {
+            if let Err(e) = db.run_script(statement) {
+                prop_assert!(
+                    false,
+                    "statement {} of {}: {e}\n{statement}",
+                    i + 1,
+                    file.path
+                );
+            }
+            progress::record(&mut db, file.version, i, &sum).expect("record");
+        }
+        if let Err(e) = progress::run(&mut db, file.version, &file.sql) {
+            prop_assert!(
+                false,
+                "resuming {} after statement {k} of {}: {e}\n{}",
+                file.path,
+                statements.len(),
+                file.sql
+            );
+        }
+        progress::forget(&mut db, file.version).expect("forget");
     }
+    let (resumed, planned) = (
+        live_schema(&mut db, server),
+        live_schema(&mut reference, server),
+    );
+    prop_assert!(!planned.is_empty(), "the catalog queries read nothing");
+    prop_assert_eq!(resumed, planned);
     Ok(())
+}
+
+/// One file applied as `migrate` applies it, without a break.
+fn apply_file(
+    db: &mut Database,
+    dialect: tandem::config::Dialect,
+    file: &tandem::apply::MigrationFile,
+) -> Result<(), tandem::apply::DbError> {
+    if progress::is_resumable(dialect, &file.sql) {
+        progress::run(db, file.version, &file.sql)?;
+        progress::forget(db, file.version)
+    } else {
+        db.run_in_transaction(&file.sql)
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(server_cases()))]
 
     #[test]
-    fn retried_files_run_again_on_postgres(
-        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
+    fn interrupted_files_resume_to_the_planned_schema_on_postgres(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10),
+        cuts in proptest::collection::vec(0..40usize, 1..8)
     ) {
-        rerun(common::Server::Postgres, &picks)?;
+        resume(common::Server::Postgres, &picks, &cuts)?;
     }
 
     #[test]
-    fn retried_files_run_again_on_mariadb(
-        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10)
+    fn interrupted_files_resume_to_the_planned_schema_on_mariadb(
+        picks in proptest::collection::vec((0..3usize, 0..OPS.len()), 1..10),
+        cuts in proptest::collection::vec(0..40usize, 1..8)
     ) {
-        rerun(common::Server::Mysql, &picks)?;
+        resume(common::Server::Mysql, &picks, &cuts)?;
     }
 }

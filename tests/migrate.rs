@@ -404,7 +404,8 @@ fn a_refused_plan_is_not_applied() {
 }
 
 /// A foreign key added over a row that points nowhere fails its file with the key named;
-/// once the row is fixed the same file runs again from the top and succeeds.
+/// once the row is fixed the next run succeeds (from the top in a transaction, from the
+/// failed check where the file cannot run in one).
 fn an_orphan_row_fails_the_foreign_key_until_it_is_fixed(server: Server) {
     let Some(scratch) = server.fresh() else {
         return;
@@ -645,4 +646,249 @@ fn adopt_checks_declared_indexes_and_constraints_on_postgres() {
 #[test]
 fn adopt_checks_declared_indexes_and_constraints_on_mariadb() {
     adopt_checks_declared_indexes_and_constraints(Server::Mysql);
+}
+
+/// A listener on 127.0.0.1 that accepts connections and never says a word, as a hung
+/// server or a wrong port behind a proxy does. Returns its port.
+fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// Connecting to a server that accepts TCP but never answers gives up after the
+/// timeout, with exit 2 naming the URL (without its password) and the timeout, for
+/// `status`, `migrate` and `verify`, on both server schemes.
+fn a_silent_server_times_out(dialect: &str, scheme: &str) {
+    let port = silent_server();
+    let dir = users_project(dialect, INCIDENT);
+    let url = format!("{scheme}://app:secret@127.0.0.1:{port}/db?connect_timeout=0.5");
+    for args in [
+        vec!["status"],
+        vec!["migrate", "--release", "1.4.0", "--phase", "expand"],
+        vec!["verify"],
+    ] {
+        let started = std::time::Instant::now();
+        let out = tandem(dir.path())
+            .args(&args)
+            .args(["--database-url", &url])
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+        assert!(err.contains("within 0.5 s (connect_timeout)"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    // The same bound from tandem.toml, for a URL that names none.
+    let toml = dir.path().join("tandem.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(
+        &toml,
+        format!(
+            "connect_timeout = 1\n{}",
+            text.replace(
+                "sqlite://app.db",
+                &format!("{scheme}://app@127.0.0.1:{port}/db")
+            )
+        ),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("status")
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(contains("within 1 s (connect_timeout)"));
+}
+
+#[test]
+fn a_postgres_server_that_never_answers_times_out() {
+    a_silent_server_times_out("postgres", "postgres");
+}
+
+#[test]
+fn a_mysql_server_that_never_answers_times_out() {
+    a_silent_server_times_out("mysql", "mysql");
+}
+
+#[test]
+fn a_connect_timeout_that_is_not_a_number_is_bad_input() {
+    let dir = users_project("postgres", INCIDENT);
+    tandem(dir.path())
+        .args([
+            "status",
+            "--database-url",
+            "postgres://app@127.0.0.1:1/db?connect_timeout=soon",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("connect_timeout=soon is not a number"));
+}
+
+/// A column that someone added by hand under the name a change adds, with another type,
+/// fails the file with the server's own error naming it: no `IF NOT EXISTS` hides it and
+/// leaves the live column differing from the plan. The same for an index of the name
+/// a change creates.
+fn an_object_added_by_hand_fails_the_file_naming_it(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let index = "release = \"1.6.0\"\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_idx\"\ncolumns = [\"email\"]\n";
+    let dir = users_project(
+        server.dialect(),
+        &[INCIDENT[0], INCIDENT[1], ("0009_index.toml", index)],
+    );
+    let url = common::database_url(server, &scratch, dir.path());
+    migrate(dir.path(), "1.4.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script("ALTER TABLE users ADD COLUMN bio integer")
+        .unwrap();
+    let out = migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bio"), "{err}");
+    assert!(
+        err.to_lowercase().contains("already exists")
+            || err.to_lowercase().contains("duplicate column"),
+        "{err}"
+    );
+
+    db.run_script("ALTER TABLE users DROP COLUMN bio").unwrap();
+    migrate(dir.path(), "1.5.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    db.run_script("CREATE INDEX users_email_idx ON users (id)")
+        .unwrap();
+    let out = migrate(dir.path(), "1.6.0", "expand")
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("users_email_idx"), "{err}");
+}
+
+#[test]
+fn a_column_added_by_hand_fails_the_file_on_postgres() {
+    an_object_added_by_hand_fails_the_file_naming_it(Server::Postgres);
+}
+
+#[test]
+fn a_column_added_by_hand_fails_the_file_on_mariadb() {
+    an_object_added_by_hand_fails_the_file_naming_it(Server::Mysql);
+}
+
+#[test]
+fn a_column_added_by_hand_fails_the_file_on_sqlite() {
+    an_object_added_by_hand_fails_the_file_naming_it(Server::Sqlite);
+}
+
+/// A file that cannot run in one transaction fails half-way (another connection holds a
+/// lock on the table its third statement alters, longer than the file's lock timeout):
+/// the statements before are recorded, and once the lock is released the next migrate
+/// resumes at the failed statement. Running the file's first statements again would fail
+/// (`audit` exists), so success proves the resume; the end is the planned shape.
+fn a_file_failed_half_way_resumes_at_its_failing_statement(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let change = "release = \"1.5.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"CREATE TABLE audit (id integer)\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"varchar(40)\", nullable = true }\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"bio\"]\n";
+    let dir = common::project_files(
+        server.dialect(),
+        common::USERS,
+        &[INCIDENT[0], ("0009_audit.toml", change)],
+    );
+    let toml = dir.path().join("tandem.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(
+        &toml,
+        format!("{text}\n[postgres]\nlock_timeout = \"1s\"\n\n[mysql]\nlock_wait_timeout = 1\n"),
+    )
+    .unwrap();
+    tandem(dir.path()).arg("generate").assert().success();
+    let url = common::database_url(server, &scratch, dir.path());
+    migrate(dir.path(), "1.4.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+
+    let target = Target::parse(&url, dir.path()).unwrap();
+    let mut holder = Database::connect(&target).unwrap();
+    match server {
+        Server::Postgres => holder
+            .run_script("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            .unwrap(),
+        _ => holder
+            .run_script("START TRANSACTION; SELECT * FROM users")
+            .unwrap(),
+    }
+    let out = migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("statement 3 of"), "{err}");
+    assert!(err.contains("resumes at the failing statement"), "{err}");
+    let mut db = Database::connect(&target).unwrap();
+    let recorded = db
+        .query_text("SELECT statement FROM tandem_progress ORDER BY statement")
+        .unwrap();
+    assert_eq!(
+        recorded,
+        vec![vec![Some("0".to_string())], vec![Some("1".to_string())]]
+    );
+
+    holder.run_script("ROLLBACK").unwrap();
+    migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success()
+        .stdout(contains("applied 1.5.0/"));
+    let columns = db.columns("users").unwrap();
+    assert!(columns.iter().any(|(c, _)| c == "bio"), "{columns:?}");
+    let objects = db.object_names("users").unwrap();
+    assert!(objects.iter().any(|o| o == "users_bio_idx"), "{objects:?}");
+    assert!(
+        db.query_text("SELECT * FROM tandem_progress")
+            .unwrap()
+            .is_empty(),
+        "a finished file's progress is forgotten"
+    );
+    migrate(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success()
+        .stdout(contains("nothing to apply"));
+}
+
+#[test]
+fn a_no_transaction_file_failed_half_way_resumes_on_postgres() {
+    a_file_failed_half_way_resumes_at_its_failing_statement(Server::Postgres);
+}
+
+#[test]
+fn a_file_failed_half_way_resumes_on_mariadb() {
+    a_file_failed_half_way_resumes_at_its_failing_statement(Server::Mysql);
 }

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use refinery_core::mysql::{self, prelude::Queryable};
 use refinery_core::postgres::{self, NoTls};
@@ -144,6 +145,74 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// How long connecting may take, the TCP connection and the server's handshake
+/// together, unless the URL's `connect_timeout` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The URL parameter that bounds connecting, in seconds, on both server schemes.
+pub const CONNECT_TIMEOUT_PARAM: &str = "connect_timeout";
+
+/// The URL without its `connect_timeout` parameter, and the timeout it names (the
+/// default without one). tandem reads the parameter itself: the MySQL driver refuses
+/// parameters it does not know, and the Postgres one bounds only the TCP connection.
+pub fn split_connect_timeout(url: &str) -> Result<(String, Duration), DbError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), DEFAULT_CONNECT_TIMEOUT));
+    };
+    let mut timeout = DEFAULT_CONNECT_TIMEOUT;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((CONNECT_TIMEOUT_PARAM, value)) => {
+                timeout = parse_seconds(value).ok_or_else(|| {
+                    DbError(format!(
+                        "{CONNECT_TIMEOUT_PARAM}={value} is not a number of seconds greater than 0"
+                    ))
+                })?;
+            }
+            _ => kept.push(pair),
+        }
+    }
+    Ok(if kept.is_empty() {
+        (base.to_string(), timeout)
+    } else {
+        (format!("{base}?{}", kept.join("&")), timeout)
+    })
+}
+
+/// Seconds, whole or decimal, greater than zero.
+pub fn parse_seconds(text: &str) -> Option<Duration> {
+    let seconds: f64 = text.trim().parse().ok()?;
+    (seconds.is_finite() && seconds > 0.0 && seconds < 1e9)
+        .then(|| Duration::from_secs_f64(seconds))
+}
+
+/// Runs `connect` on a thread of its own and gives up after `timeout`: a server that
+/// accepts the TCP connection but never answers would otherwise hang the handshake,
+/// which neither driver bounds. The abandoned thread ends when the socket does.
+fn within<T: Send + 'static>(
+    timeout: Duration,
+    connect: impl FnOnce() -> Result<T, DbError> + Send + 'static,
+) -> Result<T, DbError> {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(connect());
+    });
+    match receive.recv_timeout(timeout) {
+        Ok(result) => result,
+        Err(_) => Err(DbError(format!(
+            "no answer from the server within {} ({CONNECT_TIMEOUT_PARAM}); set \
+             {CONNECT_TIMEOUT_PARAM} in tandem.toml or as a URL parameter to wait longer",
+            seconds_text(timeout)
+        ))),
+    }
+}
+
+/// `10 s`, `0.5 s`.
+pub fn seconds_text(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
 /// The advisory lock key of `migrate` on Postgres (per database, as advisory locks are).
 pub const MIGRATE_LOCK_KEY: i64 = 0x7461_6e64_656d; // "tandem"
 
@@ -168,15 +237,18 @@ impl Database {
             Target::SqliteFile(path) => sqlite(db!(rusqlite::Connection::open(path))?)?,
             Target::SqliteMemory => sqlite(db!(rusqlite::Connection::open_in_memory())?)?,
             Target::Postgres(url) => {
+                let (url, timeout) = split_connect_timeout(url)?;
                 let mut config: postgres::Config = db!(url.parse())?;
-                config.connect_timeout(std::time::Duration::from_secs(10));
-                Database::Postgres(Box::new(db!(config.connect(NoTls))?))
+                config.connect_timeout(timeout);
+                let conn = within(timeout, move || db!(config.connect(NoTls)))?;
+                Database::Postgres(Box::new(conn))
             }
             Target::Mysql(url) => {
-                let opts = db!(mysql::Opts::from_url(url))?;
-                let opts = mysql::OptsBuilder::from_opts(opts)
-                    .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)));
-                Database::Mysql(Box::new(db!(mysql::Conn::new(opts))?))
+                let (url, timeout) = split_connect_timeout(url)?;
+                let opts = db!(mysql::Opts::from_url(&url))?;
+                let opts = mysql::OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(timeout));
+                let conn = within(timeout, move || db!(mysql::Conn::new(opts)))?;
+                Database::Mysql(Box::new(conn))
             }
         })
     }

@@ -10,6 +10,7 @@ use refinery_core::{Migrate, Migration, Runner, Target as RunTarget};
 use serde::Serialize;
 
 use super::database::{Database, DbError};
+use super::progress::{Resumable, PROGRESS_TABLE};
 use super::{connect, history, history_rows, MigrationFile, Source, Target, HISTORY_TABLE};
 use crate::action::Action;
 use crate::config::Config;
@@ -146,9 +147,16 @@ pub fn migrate(
             .iter()
             .find(|f| f.version == i64::from(migration.version()))
             .expect("loaded from these files");
+        // A file that cannot run in one transaction resumes, after a failure, at the
+        // first statement its progress record does not have.
+        let mut session = Resumable {
+            db: &mut db,
+            version: file.version,
+            sql: &file.sql,
+        };
         Runner::new(&migrations)
             .set_target(RunTarget::Version(migration.version()))
-            .run(&mut db)
+            .run(&mut session)
             .map_err(|e| refinery_error(e, &files, &display, Some(&file.path)))?;
         applied.push(file.path.clone());
     }
@@ -363,6 +371,14 @@ pub(crate) fn refinery_error(
         RefineryKind::Connection(message, source) => {
             let detail = DbError::from_chain(source.as_ref());
             match applying {
+                Some(path) if detail.0.starts_with("statement ") => {
+                    Diag::input(format!("applying {path} to {display} failed: {detail}"))
+                        .note(format!(
+                            "the files before it are applied, and the statements of this file \
+                             before the failing one are recorded in {PROGRESS_TABLE}"
+                        ))
+                        .help("fix the cause and run migrate again: it resumes at the failing statement")
+                }
                 Some(path) => Diag::input(format!("applying {path} to {display} failed: {detail}"))
                     .note("the files before it are applied and recorded; fix the cause and run migrate again"),
                 None => Diag::input(format!("{display}: {message}: {detail}")),

@@ -5,6 +5,7 @@ pub mod bundled;
 pub mod database;
 pub mod fleet;
 pub mod migrate;
+pub mod progress;
 pub mod scratch;
 pub mod split;
 pub mod status;
@@ -28,11 +29,27 @@ pub fn resolve(config: &Config, url: Option<&str>) -> Result<Target> {
     let url = url
         .or(config.database_url.as_deref())
         .unwrap_or(DEFAULT_DATABASE_URL);
-    Target::parse(url, &config.root).map_err(|e| {
-        Diag::input(e)
-            .help("pass --database-url, or set database_url in tandem.toml")
-            .into()
-    })
+    let target = Target::parse(url, &config.root).map_err(|e| {
+        Error::from(Diag::input(e).help("pass --database-url, or set database_url in tandem.toml"))
+    })?;
+    Ok(with_connect_timeout(target, config.connect_timeout))
+}
+
+/// A server URL with tandem.toml's `connect_timeout` added, unless the URL names one.
+fn with_connect_timeout(target: Target, seconds: Option<f64>) -> Target {
+    let add = |url: String| match seconds {
+        Some(s) if !url.contains(&format!("{}=", database::CONNECT_TIMEOUT_PARAM)) => format!(
+            "{url}{}{}={s}",
+            if url.contains('?') { '&' } else { '?' },
+            database::CONNECT_TIMEOUT_PARAM
+        ),
+        _ => url,
+    };
+    match target {
+        Target::Postgres(u) => Target::Postgres(add(u)),
+        Target::Mysql(u) => Target::Mysql(add(u)),
+        other => other,
+    }
 }
 
 /// Where the SQL that `migrate` applies comes from.

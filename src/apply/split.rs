@@ -1,5 +1,146 @@
-//! Splits an SQL script into statements at top-level semicolons, the way Postgres reads
-//! it: not inside quotes, quoted identifiers, comments or dollar-quoted bodies.
+//! Splits an SQL script into statements at top-level semicolons, the way each server
+//! reads it: Postgres not inside quotes, quoted identifiers, comments or dollar-quoted
+//! bodies; MySQL not inside quotes, backquoted names, comments or the `BEGIN ... END`
+//! body of a trigger, procedure, function or event.
+
+use crate::config::Dialect;
+
+/// The statements of `sql` as `dialect` reads them (SQLite as Postgres does).
+pub fn statements(dialect: Dialect, sql: &str) -> Vec<String> {
+    match dialect {
+        Dialect::Mysql => split_mysql_statements(sql),
+        Dialect::Postgres | Dialect::Sqlite => split_statements(sql),
+    }
+}
+
+/// The statements of a MySQL script, each without its trailing `;`. Inside a stored
+/// program (`CREATE ... TRIGGER|PROCEDURE|FUNCTION|EVENT`) a `;` ends the statement only
+/// once every `BEGIN` and `CASE` is closed by its `END`: what the `DELIMITER` command of
+/// the mysql client does by hand.
+pub fn split_mysql_statements(sql: &str) -> Vec<String> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let mut words: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    let mut stored_program = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'\'' | b'"' => {
+                i = skip_mysql_quoted(bytes, i, c);
+                words.push(String::new());
+                continue;
+            }
+            b'`' => {
+                i = skip_quoted(bytes, i, b'`');
+                words.push(String::new());
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-')
+                && bytes.get(i + 2).is_none_or(|b| b.is_ascii_whitespace()) =>
+            {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |e| i + 2 + e + 2);
+                continue;
+            }
+            b';' if depth == 0 => {
+                if !words.is_empty() {
+                    out.push(sql[start..i].trim().to_string());
+                }
+                start = i + 1;
+                words.clear();
+                stored_program = false;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' => {
+                let begin = i;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$')
+                {
+                    i += 1;
+                }
+                let word = sql[begin..i].to_ascii_uppercase();
+                if words.len() < 8
+                    && words.first().is_some_and(|w| w == "CREATE")
+                    && matches!(
+                        word.as_str(),
+                        "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT"
+                    )
+                {
+                    stored_program = true;
+                }
+                if stored_program {
+                    match word.as_str() {
+                        "BEGIN" | "CASE" => depth += 1,
+                        "END" => {
+                            // END IF, END LOOP, END REPEAT and END WHILE close blocks
+                            // that were not counted; END and END CASE close counted ones.
+                            let next = next_word(sql, i);
+                            if !matches!(next.as_str(), "IF" | "LOOP" | "REPEAT" | "WHILE") {
+                                depth = depth.saturating_sub(1);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                words.push(word);
+                continue;
+            }
+            c if !c.is_ascii_whitespace() && words.is_empty() => words.push(String::new()),
+            _ => {}
+        }
+        i += 1;
+    }
+    if !words.is_empty() {
+        out.push(sql[start..].trim().to_string());
+    }
+    out
+}
+
+/// The next word after `i`, upper-cased (empty when a symbol comes first).
+fn next_word(sql: &str, i: usize) -> String {
+    sql[i..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Index just past a MySQL string: a backslash escapes the next character, and a doubled
+/// quote is a quote.
+fn skip_mysql_quoted(bytes: &[u8], mut i: usize, quote: u8) -> usize {
+    i += 1;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    i.min(bytes.len())
+}
 
 /// The statements of `sql`, each without its trailing `;`; empty and comment-only pieces
 /// are dropped.
@@ -106,7 +247,27 @@ fn dollar_quote_end(sql: &str, i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_statements;
+    use super::{split_mysql_statements, split_statements};
+
+    #[test]
+    fn mysql_stored_programs_are_one_statement_each() {
+        let sql = "-- header; with a semicolon\nSET SESSION lock_wait_timeout = 5;\n\
+                   DROP PROCEDURE IF EXISTS `p`;\n\
+                   CREATE PROCEDURE `p`()\nBEGIN\n  REPEAT\n    UPDATE `t` SET `a` = 'x;y' LIMIT 10;\n  \
+                   UNTIL ROW_COUNT() = 0 END REPEAT;\n  IF 1 THEN SELECT CASE WHEN 1 THEN 2 END; END IF;\nEND;\n\
+                   CALL `p`();\n# hash comment;\n\
+                   CREATE TRIGGER `t_ins` BEFORE INSERT ON `t` FOR EACH ROW BEGIN SET NEW.`a` = 'it\\'s;'; END;\n\
+                   ALTER TABLE `t` ADD COLUMN `end` int, ALGORITHM=INSTANT;\n/* trailing; */";
+        let parts = split_mysql_statements(sql);
+        assert_eq!(parts.len(), 6, "{parts:#?}");
+        assert!(parts[0].ends_with("lock_wait_timeout = 5"), "{}", parts[0]);
+        assert!(parts[2].starts_with("CREATE PROCEDURE") && parts[2].ends_with("END"));
+        assert_eq!(parts[3], "CALL `p`()");
+        assert!(
+            parts[4].starts_with("# hash comment;\nCREATE TRIGGER") && parts[4].ends_with("END")
+        );
+        assert!(parts[5].starts_with("ALTER TABLE"));
+    }
 
     #[test]
     fn splits_at_top_level_semicolons_only() {

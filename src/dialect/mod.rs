@@ -109,7 +109,7 @@ pub(crate) fn triggers_to_drop(
     }
 }
 
-/// `DROP TABLE IF EXISTS`, after the views that keep an old name of the table (they
+/// `DROP TABLE`, after the views that keep an old name of the table (they
 /// would block the drop, or be left reading nothing).
 pub(crate) fn drop_table(dialect: Dialect, physical: &Physical, table: &str) -> String {
     let mut sql = String::new();
@@ -118,7 +118,7 @@ pub(crate) fn drop_table(dialect: Dialect, physical: &Physical, table: &str) -> 
         sql.push_str("\n\n");
     }
     let mut stmt = SqTable::drop();
-    stmt.table(iden(table)).if_exists();
+    stmt.table(iden(table));
     sql.push_str(&terminate(&build_schema(dialect, |b| match b {
         Builder::Pg => stmt.to_string(PostgresQueryBuilder),
         Builder::My => stmt.to_string(MysqlQueryBuilder),
@@ -237,12 +237,12 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     def
 }
 
-/// `CREATE TABLE IF NOT EXISTS` through sea-query, with the table's checks and foreign
+/// `CREATE TABLE` through sea-query, with the table's checks and foreign
 /// keys. Unique constraints are written inline in Postgres and MySQL; SQLite keeps them
 /// as unique indexes (see [`unique_indexes`]), which it can drop without a rebuild.
 pub fn create_table(dialect: Dialect, table: &Table) -> String {
     let mut stmt: TableCreateStatement = SqTable::create();
-    stmt.table(iden(&table.name)).if_not_exists();
+    stmt.table(iden(&table.name));
     for column in &table.columns {
         stmt.col(column_def(dialect, column));
     }

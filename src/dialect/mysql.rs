@@ -1,9 +1,21 @@
 //! MySQL and MariaDB: online DDL where the server does it (`ALGORITHM=INSTANT` to add or
 //! drop a column, `INPLACE, LOCK=NONE` to build or drop an index or change nullability),
 //! BEFORE triggers for fill and sync, batched backfills through a short-lived procedure.
-//! DDL commits on its own in this dialect, so a failed file is not rolled back: every
-//! statement is written to be re-run (`IF [NOT] EXISTS`, MariaDB's syntax for columns and
-//! indexes; MySQL 8 lacks it there).
+//! DDL commits on its own in this dialect, so a failed file is not rolled back: `migrate`
+//! records each statement as it completes and a re-run resumes after the last one (see
+//! `apply::progress`), so no statement skips what it finds (`IF [NOT] EXISTS`).
+//!
+//! One output for MySQL 8.0.29+ and MariaDB 10.5+: every statement is written in the
+//! syntax both accept. MariaDB-only forms (`ADD COLUMN IF NOT EXISTS`, `CREATE INDEX IF
+//! NOT EXISTS`, `DROP ... IF EXISTS` inside `ALTER TABLE`, `CREATE OR REPLACE TRIGGER`...)
+//! are listed with their sources in `tests/mysql8_constructs.rs`, which checks every
+//! generated file against them. Where the two servers differ, the choice is made here:
+//! - a literal default of a `longtext`, `json` or `longblob` column is written as an
+//!   expression, `DEFAULT ('x')`: MySQL 8 refuses a plain literal there, MariaDB takes both;
+//! - a check is dropped with `DROP CONSTRAINT` (MySQL 8.0.19+, MariaDB), not MySQL's
+//!   `DROP CHECK`, which MariaDB lacks, and with no `ALGORITHM`: each server picks its
+//!   cheapest;
+//! - dropping a column with `ALGORITHM=INSTANT` needs MySQL 8.0.29 (MariaDB 10.4).
 
 use tera::Context;
 
@@ -50,14 +62,20 @@ fn column_sql(column: &Column) -> String {
         if column.nullable { "NULL" } else { "NOT NULL" }
     );
     if let Some(d) = &column.default {
-        sql.push_str(&format!(" DEFAULT {}", default_value(d)));
+        sql.push_str(&format!(" DEFAULT {}", default_value(d, &column.ty)));
     }
     sql
 }
 
-/// Literals as they are; expressions in parentheses (MariaDB 10.2+, MySQL 8.0.13+).
-fn default_value(default: &Default) -> String {
+/// Literals as they are; expressions in parentheses (MariaDB 10.2+, MySQL 8.0.13+). A
+/// literal for a `longtext`, `json` or `longblob` column is written as an expression
+/// too: MySQL 8 refuses a literal default on those types ("BLOB, TEXT, GEOMETRY or JSON
+/// column can't have a default value"), and takes the same value in parentheses.
+fn default_value(default: &Default, ty: &ColumnType) -> String {
     match default {
+        Default::Literal(_) if needs_prefix(ty) => {
+            format!("({})", default_sql(Dialect::Mysql, default))
+        }
         Default::Literal(_) => default_sql(Dialect::Mysql, default),
         Default::Sql(sql) => format!("({sql})"),
     }
@@ -194,7 +212,7 @@ fn create_index(index: &Index, physical: &Physical) -> std::result::Result<Strin
         }
     }
     Ok(format!(
-        "CREATE {}INDEX IF NOT EXISTS {} ON {} ({}) ALGORITHM=INPLACE LOCK=NONE;",
+        "CREATE {}INDEX {} ON {} ({}) ALGORITHM=INPLACE LOCK=NONE;",
         if index.unique { "UNIQUE " } else { "" },
         q(&index.name),
         q(&index.table),
@@ -220,268 +238,272 @@ impl Renderer for Mysql<'_> {
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
-        let chunk = match action {
-            Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
-            Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
-            Action::AddColumn { table, column } => format!(
-                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}, ALGORITHM=INSTANT;",
-                q(table),
-                column_sql(column)
-            ),
-            Action::DropColumn { table, column } => {
-                let mut sql = format!(
-                    "ALTER TABLE {} DROP COLUMN IF EXISTS {}, ALGORITHM=INSTANT;",
+        let chunk =
+            match action {
+                Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
+                Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
+                Action::AddColumn { table, column } => format!(
+                    "ALTER TABLE {} ADD COLUMN {}, ALGORITHM=INSTANT;",
                     q(table),
-                    q(column)
-                );
-                // A view that read the column would be left invalid: made again without it.
-                for view in physical.views_selecting(table, column) {
-                    if let Action::CreateCompatView { view, table } =
-                        &without_columns(view, |c| c != column)
-                    {
-                        sql.push_str(&format!("\n\n{}", compat_view(view, table)));
+                    column_sql(column)
+                ),
+                Action::DropColumn { table, column } => {
+                    let mut sql = format!(
+                        "ALTER TABLE {} DROP COLUMN {}, ALGORITHM=INSTANT;",
+                        q(table),
+                        q(column)
+                    );
+                    // A view that read the column would be left invalid: made again without it.
+                    for view in physical.views_selecting(table, column) {
+                        if let Action::CreateCompatView { view, table } =
+                            &without_columns(view, |c| c != column)
+                        {
+                            sql.push_str(&format!("\n\n{}", compat_view(view, table)));
+                        }
                     }
+                    sql
                 }
-                sql
-            }
-            Action::AlterColumnType {
-                table,
-                from,
-                column,
-            } => {
-                // In place only while the length prefix keeps its size: up to 255 bytes,
-                // 63 characters in utf8mb4.
-                let in_place = match (from, &column.ty) {
-                    (ColumnType::Varchar(n), ColumnType::Varchar(m)) => {
-                        m >= n && (*m <= 63 || *n > 63)
-                    }
-                    (a, b) => a == b,
-                };
-                if !in_place {
-                    return Ok(Err(Unsupported(format!(
+                Action::AlterColumnType {
+                    table,
+                    from,
+                    column,
+                } => {
+                    // In place only while the length prefix keeps its size: up to 255 bytes,
+                    // 63 characters in utf8mb4.
+                    let in_place = match (from, &column.ty) {
+                        (ColumnType::Varchar(n), ColumnType::Varchar(m)) => {
+                            m >= n && (*m <= 63 || *n > 63)
+                        }
+                        (a, b) => a == b,
+                    };
+                    if !in_place {
+                        return Ok(Err(Unsupported(format!(
                         "MySQL copies {table} under a write lock to change {table}.{} from {from} \
                          to {}; set `new_name` to change it through a new column",
                         column.name, column.ty
                     ))));
-                }
-                format!(
-                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                    q(table),
-                    column_sql(column)
-                )
-            }
-            Action::DropNotNull { table, column } => {
-                let mut relaxed = column.clone();
-                relaxed.nullable = true;
-                format!(
-                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                    q(table),
-                    column_sql(&relaxed)
-                )
-            }
-            Action::SetNotNull { table, column } => {
-                // Rebuilt in place while writes go on; fails if a NULL is left, which is
-                // the check the tightening needs.
-                let mut tight = column.clone();
-                tight.nullable = false;
-                format!(
-                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                    q(table),
-                    column_sql(&tight)
-                )
-            }
-            Action::SetDefault { table, column } => match &column.default {
-                Some(d) => format!(
-                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
-                    q(table),
-                    q(&column.name),
-                    default_value(d)
-                ),
-                None => format!(
-                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
-                    q(table),
-                    q(&column.name)
-                ),
-            },
-            Action::Backfill {
-                table,
-                column,
-                source,
-                ..
-            } => {
-                // The batches commit one by one, not in a transaction around the file.
-                out.no_transaction = true;
-                let expr = match source {
-                    Source::Sql(sql) => sql.clone(),
-                    Source::Column(c) => q(c),
-                };
-                context.insert("table", &q(table));
-                context.insert("column", &q(column));
-                context.insert("expr", &expr);
-                context.insert("batch_size", &self.config.mysql.backfill_batch_size);
-                context.insert(
-                    "procedure",
-                    &q(&fit(format!("tandem_backfill_{table}_{column}"))),
-                );
-                self.template("backfill", &context)?
-            }
-            Action::FillTrigger {
-                table,
-                column,
-                expr,
-                trigger,
-                ..
-            } => {
-                let Some(current) = physical.table(table) else {
-                    return Ok(Err(Unsupported(format!(
-                        "table {table} is not known at this point of the apply order"
-                    ))));
-                };
-                let columns = current.column_names();
-                context.insert("table", &q(table));
-                context.insert("column", &q(column));
-                context.insert("expr", expr);
-                context.insert("new_expr", &qualify_with_new(expr, &columns));
-                context.insert("trigger", &q(&fit(trigger.clone())));
-                self.template("fill_trigger", &context)?
-            }
-            Action::SyncTrigger {
-                table,
-                old,
-                new,
-                trigger,
-                forward,
-                ..
-            } => {
-                let [insert, update] = sync_trigger_names(trigger);
-                let forward = match (forward, physical.table(table)) {
-                    (Some(expr), Some(current)) => {
-                        format!("({})", qualify_with_new(expr, &current.column_names()))
                     }
-                    _ => format!("NEW.{}", q(old)),
-                };
-                context.insert("table", &q(table));
-                context.insert("old", &q(old));
-                context.insert("new", &q(new));
-                context.insert("forward", &forward);
-                context.insert("insert_trigger", &q(&insert));
-                context.insert("update_trigger", &q(&update));
-                self.template("sync_trigger", &context)?
-            }
-            Action::DropTrigger { table, trigger } => {
-                let names = super::triggers_to_drop(
-                    physical,
+                    format!(
+                        "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                        q(table),
+                        column_sql(column)
+                    )
+                }
+                Action::DropNotNull { table, column } => {
+                    let mut relaxed = column.clone();
+                    relaxed.nullable = true;
+                    format!(
+                        "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                        q(table),
+                        column_sql(&relaxed)
+                    )
+                }
+                Action::SetNotNull { table, column } => {
+                    // Rebuilt in place while writes go on; fails if a NULL is left, which is
+                    // the check the tightening needs.
+                    let mut tight = column.clone();
+                    tight.nullable = false;
+                    format!(
+                        "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                        q(table),
+                        column_sql(&tight)
+                    )
+                }
+                Action::SetDefault { table, column } => match &column.default {
+                    Some(d) => format!(
+                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
+                        q(table),
+                        q(&column.name),
+                        default_value(d, &column.ty)
+                    ),
+                    None => format!(
+                        "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
+                        q(table),
+                        q(&column.name)
+                    ),
+                },
+                Action::Backfill {
                     table,
-                    trigger,
-                    fit(trigger.clone()),
-                    sync_trigger_names(trigger).to_vec(),
-                );
-                names
-                    .iter()
-                    .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            }
-            Action::CreateIndex { index } => match create_index(index, physical) {
-                Ok(sql) => sql,
-                Err(u) => return Ok(Err(u)),
-            },
-            Action::DropIndex { index } => format!(
-                "ALTER TABLE {} DROP INDEX IF EXISTS {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                q(&index.table),
-                q(&index.name)
-            ),
-            Action::RenameTable { from, to } => {
-                context.insert("from", &q(from));
-                context.insert("to", &q(to));
-                context.insert("from_literal", from);
-                context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
-                // A view that kept an older name of this table now reads the view made
-                // under the name it read: still correct, as a view of a view.
-                self.template("rename_table", &context)?
-            }
-            Action::CreateCompatView { view, table } => compat_view(view, table),
-            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Mysql, view),
-            Action::AddConstraint { table, constraint } => match &constraint.kind {
-                ConstraintKind::Unique { columns } => {
-                    match create_index(&unique_index(table, constraint, columns), physical) {
-                        Ok(sql) => sql,
-                        Err(u) => return Ok(Err(u)),
-                    }
+                    column,
+                    source,
+                    ..
+                } => {
+                    // The batches commit one by one, not in a transaction around the file.
+                    out.no_transaction = true;
+                    let expr = match source {
+                        Source::Sql(sql) => sql.clone(),
+                        Source::Column(c) => q(c),
+                    };
+                    context.insert("table", &q(table));
+                    context.insert("column", &q(column));
+                    context.insert("expr", &expr);
+                    context.insert("batch_size", &self.config.mysql.backfill_batch_size);
+                    context.insert(
+                        "procedure",
+                        &q(&fit(format!("tandem_backfill_{table}_{column}"))),
+                    );
+                    self.template("backfill", &context)?
                 }
-                ConstraintKind::Check { .. } => {
-                    return Ok(Err(Unsupported(
+                Action::FillTrigger {
+                    table,
+                    column,
+                    expr,
+                    trigger,
+                    ..
+                } => {
+                    let Some(current) = physical.table(table) else {
+                        return Ok(Err(Unsupported(format!(
+                            "table {table} is not known at this point of the apply order"
+                        ))));
+                    };
+                    let columns = current.column_names();
+                    context.insert("table", &q(table));
+                    context.insert("column", &q(column));
+                    context.insert("expr", expr);
+                    context.insert("new_expr", &qualify_with_new(expr, &columns));
+                    context.insert("trigger", &q(&fit(trigger.clone())));
+                    self.template("fill_trigger", &context)?
+                }
+                Action::SyncTrigger {
+                    table,
+                    old,
+                    new,
+                    trigger,
+                    forward,
+                    ..
+                } => {
+                    let [insert, update] = sync_trigger_names(trigger);
+                    let forward = match (forward, physical.table(table)) {
+                        (Some(expr), Some(current)) => {
+                            format!("({})", qualify_with_new(expr, &current.column_names()))
+                        }
+                        _ => format!("NEW.{}", q(old)),
+                    };
+                    context.insert("table", &q(table));
+                    context.insert("old", &q(old));
+                    context.insert("new", &q(new));
+                    context.insert("forward", &forward);
+                    context.insert("insert_trigger", &q(&insert));
+                    context.insert("update_trigger", &q(&update));
+                    self.template("sync_trigger", &context)?
+                }
+                Action::DropTrigger { table, trigger } => {
+                    let names = super::triggers_to_drop(
+                        physical,
+                        table,
+                        trigger,
+                        fit(trigger.clone()),
+                        sync_trigger_names(trigger).to_vec(),
+                    );
+                    names
+                        .iter()
+                        .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+                Action::CreateIndex { index } => match create_index(index, physical) {
+                    Ok(sql) => sql,
+                    Err(u) => return Ok(Err(u)),
+                },
+                Action::DropIndex { index } => format!(
+                    "ALTER TABLE {} DROP INDEX {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(&index.table),
+                    q(&index.name)
+                ),
+                Action::RenameTable { from, to } => {
+                    context.insert("from", &q(from));
+                    context.insert("to", &q(to));
+                    context.insert("from_literal", from);
+                    context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
+                    // A view that kept an older name of this table now reads the view made
+                    // under the name it read: still correct, as a view of a view.
+                    self.template("rename_table", &context)?
+                }
+                Action::CreateCompatView { view, table } => compat_view(view, table),
+                Action::DropCompatView { view, .. } => super::drop_view(Dialect::Mysql, view),
+                Action::AddConstraint { table, constraint } => match &constraint.kind {
+                    ConstraintKind::Unique { columns } => {
+                        match create_index(&unique_index(table, constraint, columns), physical) {
+                            Ok(sql) => sql,
+                            Err(u) => return Ok(Err(u)),
+                        }
+                    }
+                    ConstraintKind::Check { .. } => return Ok(Err(Unsupported(
                         "MySQL and MariaDB add a check only by copying the table, which blocks \
                          writes for the whole copy; add it with a `sql` op in a quiet window"
                             .into(),
-                    )))
-                }
-                ConstraintKind::ForeignKey {
-                    columns,
-                    references,
-                    referenced_columns,
-                    on_delete,
-                } => {
-                    super::orphan_conditions(
-                        Dialect::Mysql,
+                    ))),
+                    ConstraintKind::ForeignKey {
                         columns,
+                        references,
                         referenced_columns,
-                        &mut context,
-                    );
-                    context.insert("table", &q(table));
-                    context.insert("constraint", &q(&constraint.name));
-                    context.insert("columns", &quoted_list(Dialect::Mysql, columns));
-                    context.insert("references", &q(references));
-                    context.insert(
-                        "referenced_columns",
-                        &quoted_list(Dialect::Mysql, referenced_columns),
-                    );
-                    context.insert(
-                        "on_delete",
-                        &on_delete
-                            .as_ref()
-                            .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
-                            .unwrap_or_default(),
-                    );
-                    context.insert(
-                        "message",
-                        &format!(
-                            "{}: rows of {table} reference missing rows of {references}",
-                            constraint.name
-                        )
-                        .chars()
-                        .take(120)
-                        .collect::<String>(),
-                    );
-                    context.insert(
-                        "procedure",
-                        &q(&fit(format!("tandem_check_{}", constraint.name))),
-                    );
-                    self.template("add_foreign_key", &context)?
-                }
-            },
-            Action::DropConstraint { table, constraint } => match &constraint.kind {
-                // The index MySQL made for the key goes with it (a no-op when the key
-                // used an index of its own).
-                ConstraintKind::ForeignKey { .. } => format!(
-                    "ALTER TABLE {t} DROP FOREIGN KEY IF EXISTS {c}, ALGORITHM=INPLACE, LOCK=NONE;\n\n\
-                     ALTER TABLE {t} DROP INDEX IF EXISTS {c}, ALGORITHM=INPLACE, LOCK=NONE;",
-                    t = q(table),
-                    c = q(&constraint.name)
-                ),
-                ConstraintKind::Unique { .. } => format!(
-                    "ALTER TABLE {} DROP INDEX IF EXISTS {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                    q(table),
-                    q(&constraint.name)
-                ),
-                ConstraintKind::Check { .. } => format!(
-                    "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}, ALGORITHM=INSTANT;",
-                    q(table),
-                    q(&constraint.name)
-                ),
-            },
-            Action::Raw { sql } => terminate(sql),
-        };
+                        on_delete,
+                    } => {
+                        super::orphan_conditions(
+                            Dialect::Mysql,
+                            columns,
+                            referenced_columns,
+                            &mut context,
+                        );
+                        context.insert("table", &q(table));
+                        context.insert("constraint", &q(&constraint.name));
+                        context.insert("columns", &quoted_list(Dialect::Mysql, columns));
+                        context.insert("references", &q(references));
+                        context.insert(
+                            "referenced_columns",
+                            &quoted_list(Dialect::Mysql, referenced_columns),
+                        );
+                        context.insert(
+                            "on_delete",
+                            &on_delete
+                                .as_ref()
+                                .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
+                                .unwrap_or_default(),
+                        );
+                        context.insert(
+                            "message",
+                            &format!(
+                                "{}: rows of {table} reference missing rows of {references}",
+                                constraint.name
+                            )
+                            .chars()
+                            .take(120)
+                            .collect::<String>(),
+                        );
+                        context.insert(
+                            "procedure",
+                            &q(&fit(format!("tandem_check_{}", constraint.name))),
+                        );
+                        self.template("add_foreign_key", &context)?
+                    }
+                },
+                Action::DropConstraint { table, constraint } => match &constraint.kind {
+                    // The index the server made for the key goes with it, when it made one
+                    // (it does not when an index of the table already served the key).
+                    ConstraintKind::ForeignKey { .. } => {
+                        context.insert("table", &q(table));
+                        context.insert("table_literal", table);
+                        context.insert("constraint", &q(&constraint.name));
+                        context.insert("constraint_literal", &constraint.name);
+                        context.insert(
+                            "procedure",
+                            &q(&fit(format!("tandem_drop_{}", constraint.name))),
+                        );
+                        self.template("drop_foreign_key", &context)?
+                    }
+                    ConstraintKind::Unique { .. } => format!(
+                        "ALTER TABLE {} DROP INDEX {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                        q(table),
+                        q(&constraint.name)
+                    ),
+                    ConstraintKind::Check { .. } => format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {};",
+                        q(table),
+                        q(&constraint.name)
+                    ),
+                },
+                Action::Raw { sql } => terminate(sql),
+            };
         out.chunks.push(chunk);
         Ok(Ok(()))
     }

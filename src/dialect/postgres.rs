@@ -1,6 +1,8 @@
-//! PostgreSQL: idempotent statements throughout (a file that runs outside a transaction may
-//! be re-run after a failure), concurrent index builds, batched backfills that commit as
-//! they go, NOT NULL through a validated check.
+//! PostgreSQL: concurrent index builds, batched backfills that commit as they go, NOT
+//! NULL through a validated check. No statement skips what it finds (`IF [NOT] EXISTS`):
+//! a file in a transaction rolls back whole on a failure, and one that runs outside a
+//! transaction is resumed by `migrate` after its last completed statement (see
+//! `apply::progress`), so an object the file meets unexpectedly fails it, named.
 
 use sea_query::{Index as SqIndex, PostgresQueryBuilder, Table as SqTable};
 use tera::Context;
@@ -34,7 +36,6 @@ impl<'a> Postgres<'a> {
     fn create_index(&self, index: &Index) -> Result<String> {
         let create = index_statement(index)
             .concurrently()
-            .if_not_exists()
             .to_string(PostgresQueryBuilder);
         let mut context = Context::new();
         context.insert("index_name", &index.name);
@@ -80,14 +81,14 @@ impl Renderer for Postgres<'_> {
             Action::AddColumn { table, column } => terminate(
                 &SqTable::alter()
                     .table(iden(table))
-                    .add_column_if_not_exists(column_def(Dialect::Postgres, column))
+                    .add_column(column_def(Dialect::Postgres, column))
                     .to_string(PostgresQueryBuilder),
             ),
             Action::DropColumn { table, column } => {
                 let drop = terminate(
                     &SqTable::alter()
                         .table(iden(table))
-                        .drop_column_if_exists(iden(column))
+                        .drop_column(iden(column))
                         .to_string(PostgresQueryBuilder),
                 );
                 let views: Vec<Action> = physical
@@ -207,14 +208,12 @@ impl Renderer for Postgres<'_> {
                     &SqIndex::drop()
                         .name(index.name.as_str())
                         .concurrently()
-                        .if_exists()
                         .to_string(PostgresQueryBuilder),
                 )
             }
             Action::RenameTable { from, to } => {
                 context.insert("from", &q(from));
                 context.insert("to", &q(to));
-                context.insert("to_literal", &q(to).replace('\'', "''"));
                 self.template("rename_table", &context)?
             }
             Action::CreateCompatView { view, table } => format!(
@@ -259,15 +258,13 @@ impl Renderer for Postgres<'_> {
                     }
                 };
                 context.insert("table", &q(table));
-                context.insert("table_literal", &q(table).replace('\'', "''"));
                 context.insert("constraint", &q(&constraint.name));
-                context.insert("name_literal", &constraint.name);
                 context.insert("add", &add);
                 context.insert("validate", &validate);
                 self.template("add_constraint", &context)?
             }
             Action::DropConstraint { table, constraint } => format!(
-                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                "ALTER TABLE {} DROP CONSTRAINT {};",
                 q(table),
                 q(&constraint.name)
             ),

@@ -136,11 +136,7 @@ fn q(name: &str) -> String {
 }
 
 fn index_sql(index: &crate::model::Index) -> String {
-    terminate(
-        &index_statement(index)
-            .if_not_exists()
-            .to_string(SqliteQueryBuilder),
-    )
+    terminate(&index_statement(index).to_string(SqliteQueryBuilder))
 }
 
 /// SQLite adds a column in place only when its default is a constant: a NOT NULL column
@@ -359,7 +355,6 @@ impl Renderer for Sqlite<'_> {
             Action::DropIndex { index } => terminate(
                 &SqIndex::drop()
                     .name(index.name.as_str())
-                    .if_exists()
                     .to_string(SqliteQueryBuilder),
             ),
             Action::RenameTable { from, to } => {
@@ -458,7 +453,7 @@ impl Renderer for Sqlite<'_> {
             }
             Action::DropConstraint { table, constraint } => {
                 if let ConstraintKind::Unique { .. } = &constraint.kind {
-                    format!("DROP INDEX IF EXISTS {};", q(&constraint.name))
+                    format!("DROP INDEX {};", q(&constraint.name))
                 } else {
                     let Some(mut after) = physical.table(table).cloned() else {
                         return Ok(Err(unknown(table, None)));

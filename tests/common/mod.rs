@@ -3,6 +3,8 @@
 //! copies of the examples rendered for a chosen dialect.
 #![allow(dead_code)]
 
+pub mod mysql8;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "customers" ADD COLUMN IF NOT EXISTS "full_name" varchar(200) NULL;
+ALTER TABLE "customers" ADD COLUMN "full_name" varchar(200) NULL;
 
 -- Keep "name" (written by the previous release) and "full_name" (written by this one) equal.
 CREATE OR REPLACE FUNCTION "tandem_sync_customers_name_full_name"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
@@ -53,4 +53,4 @@ END
 $tandem$;
 
 ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
--- tandem:sha256 85d41ec8cd6e4d5af58cfb9133ee2db682e0adaf79c312fb4168c991ae560781
+-- tandem:sha256 aa9411c107fad8fc6d702d84a366c21bfc67d7dd8e164a3e32d5ad83aeafe664

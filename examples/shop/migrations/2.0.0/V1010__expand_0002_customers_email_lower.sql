@@ -8,7 +8,7 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "customers" ADD COLUMN IF NOT EXISTS "email_lower" varchar(255) NULL;
+ALTER TABLE "customers" ADD COLUMN "email_lower" varchar(255) NULL;
 
 -- Rows inserted without "email_lower" (by code that does not know it) get it from:
 --   lower(email)
@@ -46,7 +46,8 @@ BEGIN
 END
 $tandem$;
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -58,5 +59,5 @@ BEGIN
 END
 $tandem$;
 
-CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 4ffb3e934a8879718d1c740b79dcfe2bee68325b292eeea07a6a27b4b6a30da5
+CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
+-- tandem:sha256 f243cc9bf6ee3c55adfb4d3d7d40ffcd48dae40952f02eb030f7c97f0289d6da

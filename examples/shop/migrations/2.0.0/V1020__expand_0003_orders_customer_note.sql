@@ -8,7 +8,7 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "orders" ADD COLUMN IF NOT EXISTS "customer_note" text NULL;
+ALTER TABLE "orders" ADD COLUMN "customer_note" text NULL;
 
 -- Keep "note" (written by the previous release) and "customer_note" (written by this one) equal.
 CREATE OR REPLACE FUNCTION "tandem_sync_orders_note_customer_note"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
@@ -55,7 +55,8 @@ $tandem$;
 
 ALTER TABLE "orders" ALTER COLUMN "note" DROP NOT NULL;
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -67,5 +68,5 @@ BEGIN
 END
 $tandem$;
 
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 0314dcec821810003873ab0005cca4f75ce20f2c27267eb6e806d1350779bec1
+CREATE INDEX CONCURRENTLY "orders_customer_id_idx" ON "orders" ("customer_id");
+-- tandem:sha256 62663a7a35c996ab37fcbb20c3166be8635e3e4c07de84abc0b3b258c3fd8282

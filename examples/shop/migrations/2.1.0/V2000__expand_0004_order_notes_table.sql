@@ -9,9 +9,10 @@
 
 SET lock_timeout = '5s';
 
-CREATE TABLE IF NOT EXISTS "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id"), CONSTRAINT "order_notes_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders" ("id") ON DELETE CASCADE );
+CREATE TABLE "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id"), CONSTRAINT "order_notes_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders" ("id") ON DELETE CASCADE );
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -23,7 +24,7 @@ BEGIN
 END
 $tandem$;
 
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "order_notes_order_id_idx" ON "order_notes" ("order_id");
+CREATE INDEX CONCURRENTLY "order_notes_order_id_idx" ON "order_notes" ("order_id");
 
 ALTER TABLE "orders" ALTER COLUMN "customer_note" DROP NOT NULL;
--- tandem:sha256 c142ebe26657e89a3326aaf70baae131c64e04cd1090e0d74c7899c1c8f00533
+-- tandem:sha256 9e5a0e4d8997482a8146cc5e006e6d31f4c8f3c89b198c2365950b6ea6072f11

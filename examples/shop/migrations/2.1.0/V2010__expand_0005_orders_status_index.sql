@@ -8,7 +8,8 @@
 
 SET lock_timeout = '5s';
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -20,7 +21,7 @@ BEGIN
 END
 $tandem$;
 
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders_customer_status_idx" ON "orders" ("customer_id", "status");
+CREATE INDEX CONCURRENTLY "orders_customer_status_idx" ON "orders" ("customer_id", "status");
 
 UPDATE orders SET status = 'new' WHERE status = '';
--- tandem:sha256 ccea767067e113842e64ade27a886d732e083d0ef6ef3ace18b7e3d379d5f89c
+-- tandem:sha256 3b14296a3152786021c4831001459ee2c1803101485ad08596918b1c34799cae

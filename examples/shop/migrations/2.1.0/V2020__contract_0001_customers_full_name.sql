@@ -23,5 +23,5 @@ ALTER TABLE "customers" ALTER COLUMN "full_name" SET NOT NULL;
 
 ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
 
-ALTER TABLE "customers" DROP COLUMN IF EXISTS "name";
--- tandem:sha256 65bdacdbc43808e812e678c5ccbb4628e9645db46dc25945a386ca284614031f
+ALTER TABLE "customers" DROP COLUMN "name";
+-- tandem:sha256 2a10d32e1671fe6bdc527ad17ba5ea876c34af743cf7765f7431a7b4f8523ced

@@ -10,5 +10,5 @@ DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
 
 DROP FUNCTION IF EXISTS "tandem_sync_orders_note_customer_note"();
 
-ALTER TABLE "orders" DROP COLUMN IF EXISTS "note";
--- tandem:sha256 e8e0af225055850253a328646b661c3251c77d77487619a5be0d76226a1ac625
+ALTER TABLE "orders" DROP COLUMN "note";
+-- tandem:sha256 ade867d96707544d6c32d90278366c26d976b35a0641474e342dd6466297ed71

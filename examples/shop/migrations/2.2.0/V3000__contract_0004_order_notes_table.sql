@@ -6,5 +6,5 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "orders" DROP COLUMN IF EXISTS "customer_note";
--- tandem:sha256 db1a18e2f8321f831089cf6d2de94c98af9afe2b7c3b4988473a45628e12ee4d
+ALTER TABLE "orders" DROP COLUMN "customer_note";
+-- tandem:sha256 1cd225c7067a98727d8363243ee011a7f1cb32466dde7c77514c0ac6813739dc

@@ -7,5 +7,5 @@
 
 SET lock_timeout = '5s';
 
-DROP INDEX CONCURRENTLY IF EXISTS "orders_customer_id_idx";
--- tandem:sha256 2732c1b1e1e2be0135793c68d0d22f364e51daf77750512fd61edca8bf73a147
+DROP INDEX CONCURRENTLY "orders_customer_id_idx";
+-- tandem:sha256 27f338d355c9a322f34670731f217fd5f9cd208f8a0ed0e4a764c403d6b1e1eb

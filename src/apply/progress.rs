@@ -1,0 +1,236 @@
+//! Files that cannot run in one transaction (Postgres files marked no-transaction, and
+//! every MySQL/MariaDB file, whose DDL commits on its own) are run statement by
+//! statement, and each completed statement is recorded in a table of tandem's own next
+//! to refinery's history. A run after a failure (or a killed process) resumes at the
+//! first statement not recorded, so no statement needs `IF [NOT] EXISTS` to be run
+//! twice, and an object that the file meets unexpectedly (a column added by hand) makes
+//! it fail with the server's own error naming that object.
+//!
+//! On a resume, statements that set session state (`SET ...`) and statements marked
+//! [`RERUN_MARK`] (the clean-up of an INVALID index a failed concurrent build left) run
+//! again even when recorded: the new connection has lost the first, and the second is
+//! what makes the failed statement able to run again.
+
+use refinery_core::traits::sync::{Migrate, Query, Transaction};
+use refinery_core::Migration;
+use sha2::{Digest, Sha256};
+
+use super::database::{Database, DbError};
+use super::split::statements;
+use crate::config::Dialect;
+use crate::layout::NO_TRANSACTION_MARK;
+
+/// The table of completed statements: one row per statement of a file that has not
+/// finished yet; a file's rows are removed once refinery records the file as applied.
+pub const PROGRESS_TABLE: &str = "tandem_progress";
+
+/// A comment that makes a statement run again on a resume even when it completed.
+pub const RERUN_MARK: &str = "tandem:rerun";
+
+/// Whether a file runs statement by statement with its progress recorded.
+pub fn is_resumable(dialect: Dialect, sql: &str) -> bool {
+    match dialect {
+        Dialect::Mysql => true,
+        Dialect::Postgres => sql.contains(NO_TRANSACTION_MARK),
+        Dialect::Sqlite => false,
+    }
+}
+
+/// The checksum a file's progress rows carry: a resume of other contents is refused.
+pub fn checksum(sql: &str) -> String {
+    Sha256::digest(sql.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether a completed statement runs again on a resume.
+pub fn reruns(statement: &str) -> bool {
+    if statement.contains(RERUN_MARK) {
+        return true;
+    }
+    let code = statement
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("--") && !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    code.get(..4)
+        .is_some_and(|w| w.eq_ignore_ascii_case("SET "))
+}
+
+fn ensure_table(db: &mut Database) -> Result<(), DbError> {
+    db.run_script(&format!(
+        "CREATE TABLE IF NOT EXISTS {PROGRESS_TABLE} (\
+         version bigint NOT NULL, \
+         statement integer NOT NULL, \
+         checksum varchar(64) NOT NULL, \
+         PRIMARY KEY (version, statement))"
+    ))
+}
+
+/// The statements of a file recorded as completed, refused when they were recorded for
+/// other contents.
+pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize>, DbError> {
+    ensure_table(db)?;
+    let rows = db.query_text(&format!(
+        "SELECT statement, checksum FROM {PROGRESS_TABLE} WHERE version = {version} \
+         ORDER BY statement"
+    ))?;
+    let mut done = Vec::new();
+    for row in rows {
+        if row.get(1).cloned().flatten().as_deref() != Some(sum) {
+            return Err(DbError(format!(
+                "this file was partly applied from other contents ({} of its statements are \
+                 recorded in {PROGRESS_TABLE} under version {version}); restore the file that \
+                 ran, or finish or undo its statements by hand and delete those rows",
+                db.query_text(&format!(
+                    "SELECT count(*) FROM {PROGRESS_TABLE} WHERE version = {version}"
+                ))?
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .unwrap_or_default()
+            )));
+        }
+        if let Some(Some(n)) = row.first() {
+            done.push(
+                n.parse()
+                    .map_err(|_| DbError(format!("bad statement {n}")))?,
+            );
+        }
+    }
+    Ok(done)
+}
+
+/// Records statement `index` of file `version` as completed.
+pub fn record(db: &mut Database, version: i64, index: usize, sum: &str) -> Result<(), DbError> {
+    ensure_table(db)?;
+    db.run_script(&format!(
+        "INSERT INTO {PROGRESS_TABLE} (version, statement, checksum) \
+         VALUES ({version}, {index}, '{sum}')"
+    ))
+}
+
+/// Forgets the progress of a file refinery has recorded as applied.
+pub fn forget(db: &mut Database, version: i64) -> Result<(), DbError> {
+    ensure_table(db)?;
+    db.run_script(&format!(
+        "DELETE FROM {PROGRESS_TABLE} WHERE version = {version}"
+    ))
+}
+
+/// Runs file `version` statement by statement from the first one not recorded,
+/// recording each as it completes. A failure names the statement.
+pub fn run(db: &mut Database, version: i64, sql: &str) -> Result<(), DbError> {
+    let sum = checksum(sql);
+    let done = completed(db, version, &sum)?;
+    let parts = statements(db.dialect(), sql);
+    let total = parts.len();
+    for (index, statement) in parts.iter().enumerate() {
+        let recorded = done.contains(&index);
+        if recorded && !reruns(statement) {
+            continue;
+        }
+        db.run_script(statement).map_err(|e| {
+            DbError(format!(
+                "statement {} of {total} ({}): {e}",
+                index + 1,
+                first_line(statement)
+            ))
+        })?;
+        if !recorded {
+            record(db, version, index, &sum)?;
+        }
+    }
+    Ok(())
+}
+
+/// The first line of code of a statement, shortened, to name it in a message.
+fn first_line(statement: &str) -> String {
+    let line = statement
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--") && !l.starts_with('#'))
+        .unwrap_or_default();
+    if line.chars().count() > 80 {
+        format!("{}...", line.chars().take(80).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// The connection as refinery's runner sees it while one file is applied: that file's
+/// SQL runs through [`run`] when it is resumable, and its progress is forgotten once
+/// refinery's history records it.
+pub struct Resumable<'a> {
+    pub db: &'a mut Database,
+    pub version: i64,
+    pub sql: &'a str,
+}
+
+impl Transaction for Resumable<'_> {
+    type Error = DbError;
+
+    fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> Result<usize, DbError> {
+        let mut count = 0;
+        for query in queries {
+            if query == self.sql && is_resumable(self.db.dialect(), query) {
+                run(self.db, self.version, query)?;
+            } else {
+                let history_insert = query.trim_start().starts_with("INSERT INTO");
+                self.db.execute(std::iter::once(query))?;
+                if history_insert && is_resumable(self.db.dialect(), self.sql) {
+                    forget(self.db, self.version)?;
+                }
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+impl Query<Vec<Migration>> for Resumable<'_> {
+    fn query(&mut self, query: &str) -> Result<Vec<Migration>, DbError> {
+        Query::<Vec<Migration>>::query(self.db, query)
+    }
+}
+
+impl Migrate for Resumable<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::database::Target;
+
+    #[test]
+    fn session_settings_and_marked_statements_run_again() {
+        assert!(reruns("-- header\nSET lock_timeout = '5s'"));
+        assert!(reruns("set foreign_key_checks = 1"));
+        assert!(reruns("-- tandem:rerun\nDO $$ BEGIN END $$"));
+        assert!(!reruns(
+            "-- SET in a comment\nALTER TABLE t ADD COLUMN settings int"
+        ));
+        assert!(!reruns("SETTLE"));
+    }
+
+    #[test]
+    fn a_resume_skips_what_completed_and_refuses_other_contents() {
+        let mut db = Database::connect(&Target::SqliteMemory).unwrap();
+        let sql =
+            "CREATE TABLE a (x integer); CREATE TABLE b (x integer); INSERT INTO a VALUES (1)";
+        db.run_script("CREATE TABLE a (x integer)").unwrap();
+        record(&mut db, 7, 0, &checksum(sql)).unwrap();
+        run(&mut db, 7, sql).unwrap();
+        assert_eq!(
+            completed(&mut db, 7, &checksum(sql)).unwrap(),
+            vec![0, 1, 2]
+        );
+        let err = run(&mut db, 7, "CREATE TABLE c (x integer)").unwrap_err();
+        assert!(
+            err.0.contains("partly applied from other contents"),
+            "{err}"
+        );
+        forget(&mut db, 7).unwrap();
+        assert!(completed(&mut db, 7, "x").unwrap().is_empty());
+    }
+}
