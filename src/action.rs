@@ -152,6 +152,122 @@ impl Action {
     }
 }
 
+/// What an action reads or changes, to tell whether two files commute: a hotfix file
+/// applied after files of a later release that touch none of the same things.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touch {
+    /// The whole table: its shape, triggers, views or constraints.
+    Table(String),
+    Column(String, String),
+    Index(String),
+    /// Raw SQL: anything.
+    Anything,
+}
+
+impl Touch {
+    /// Whether two touches may interfere.
+    pub fn overlaps(&self, other: &Touch) -> bool {
+        use Touch::*;
+        match (self, other) {
+            (Anything, _) | (_, Anything) => true,
+            (Table(a), Table(b)) | (Table(a), Column(b, _)) | (Column(b, _), Table(a)) => a == b,
+            (Column(t, c), Column(u, d)) => t == u && c == d,
+            (Index(a), Index(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Action {
+    /// Whether the action only adds or relaxes, so that running it after later files
+    /// that touch other things changes nothing they rely on.
+    pub fn is_additive(&self) -> bool {
+        matches!(
+            self,
+            Action::CreateTable { .. }
+                | Action::AddColumn { .. }
+                | Action::CreateIndex { .. }
+                | Action::DropNotNull { .. }
+                | Action::SetDefault { .. }
+                | Action::Backfill { .. }
+                | Action::FillTrigger { .. }
+        )
+    }
+
+    /// What the action touches. SQLite changes most column properties by rebuilding the
+    /// whole table from the columns it knew when the file was written: those touch the
+    /// table.
+    pub fn touches(&self, dialect: crate::config::Dialect) -> Vec<Touch> {
+        use Touch::*;
+        let rebuilds = dialect == crate::config::Dialect::Sqlite;
+        let column = |t: &str, c: &str| {
+            if rebuilds {
+                Table(t.to_string())
+            } else {
+                Column(t.to_string(), c.to_string())
+            }
+        };
+        let referenced = |constraint: &Constraint| match &constraint.kind {
+            crate::model::ConstraintKind::ForeignKey { references, .. } => {
+                Some(Table(references.clone()))
+            }
+            _ => None,
+        };
+        match self {
+            Action::CreateTable { table } => std::iter::once(Table(table.name.clone()))
+                .chain(table.constraints.iter().filter_map(referenced))
+                .collect(),
+            Action::DropTable { table } => vec![Table(table.clone())],
+            Action::AddColumn { table, column: c } => match (&c.default, rebuilds) {
+                (Some(crate::model::Default::Sql(_)), true) => vec![Table(table.clone())],
+                _ => vec![Column(table.clone(), c.name.clone())],
+            },
+            Action::DropColumn { table, column: c } => vec![column(table, c)],
+            Action::DropNotNull { table, column: c }
+            | Action::SetNotNull { table, column: c }
+            | Action::SetDefault { table, column: c } => vec![column(table, &c.name)],
+            Action::Backfill {
+                table,
+                column: c,
+                source,
+                ..
+            } => match source {
+                Source::Column(from) => vec![
+                    Column(table.clone(), c.clone()),
+                    Column(table.clone(), from.clone()),
+                ],
+                Source::Sql(_) => vec![Table(table.clone())],
+            },
+            Action::AlterColumnType { table, .. }
+            | Action::FillTrigger { table, .. }
+            | Action::SyncTrigger { table, .. }
+            | Action::DropTrigger { table, .. } => vec![Table(table.clone())],
+            Action::CreateIndex { index } | Action::DropIndex { index } => {
+                std::iter::once(Index(index.name.clone()))
+                    .chain(
+                        index
+                            .columns
+                            .iter()
+                            .map(|c| Column(index.table.clone(), c.clone())),
+                    )
+                    .collect()
+            }
+            Action::AddConstraint { table, constraint }
+            | Action::DropConstraint { table, constraint } => std::iter::once(Table(table.clone()))
+                .chain(referenced(constraint))
+                .collect(),
+            Action::RenameTable { from, to } => vec![Table(from.clone()), Table(to.clone())],
+            Action::CreateCompatView { view, table } => {
+                vec![Table(view.clone()), Table(table.name.clone())]
+            }
+            Action::DropCompatView { view, table } => {
+                vec![Table(view.clone()), Table(table.clone())]
+            }
+            Action::Raw { .. } => vec![Anything],
+        }
+    }
+}
+
 /// Where a backfill takes its values from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]

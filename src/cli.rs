@@ -225,6 +225,11 @@ fn fleet_gate(
     r: usize,
     contract: bool,
 ) -> Result<()> {
+    if target.dialect() == Dialect::Sqlite && options.file.is_none() && options.command.is_none() {
+        // Nothing to ask a SQLite file, and no reason to create it before migrate's checks.
+        eprintln!("fleet gate: a SQLite database has no fleet to check");
+        return Ok(());
+    }
     let mut db = apply::connect(target, true)?;
     apply::bundled::report_gate(apply::fleet::gate(&mut db, options, releases, r, contract)?);
     Ok(())
@@ -442,6 +447,11 @@ pub fn run(cli: &Cli) -> Result<u8> {
             }
             if outcome.adopted {
                 println!("adopted {}: baseline recorded as applied", outcome.database);
+            }
+            for p in &outcome.out_of_order {
+                println!(
+                    "applied {p} out of order (it commutes with the later files applied before it)"
+                );
             }
             for p in &outcome.applied {
                 println!("applied {p}");

@@ -272,7 +272,7 @@ fn record_skip(
     let quote = |s: &str| {
         crate::dialect::literal_sql(db.dialect(), &crate::model::Literal::Str(s.to_string()))
     };
-    let at = time_now();
+    let at = now_rfc3339();
     let create = format!(
         "CREATE TABLE IF NOT EXISTS {SKIP_LOG_TABLE} (skipped_at VARCHAR(64), release_name VARCHAR(255), phase VARCHAR(16), reason TEXT)"
     );
@@ -288,7 +288,7 @@ fn record_skip(
 }
 
 /// Now, as RFC 3339 in UTC, the way refinery writes `applied_on`.
-fn time_now() -> String {
+pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -32,6 +32,8 @@ pub struct Outcome {
     pub adopted: bool,
     /// Files applied by this run, in order, relative to the migrations directory.
     pub applied: Vec<String>,
+    /// Files of an earlier release this run applied after later ones (a hotfix).
+    pub out_of_order: Vec<String>,
     /// Files that differ from what tandem would generate but were applied as they are.
     pub hand_edited: Vec<String>,
     /// The database had applied files beyond the target before this run.
@@ -133,6 +135,10 @@ pub fn migrate(
     }
 
     refuse_divergent(&mut db, plan, &files, &display)?;
+    // Files of a release inserted before ones already applied (a hotfix) run late where
+    // they commute with what came after them; refinery would refuse them as missing.
+    let rows = history_rows(&mut db).map_err(db_error)?;
+    let out_of_order = super::late::apply_late(&mut db, plan, &files, &rows, &display)?;
     // Let refinery verify the history against every file, then apply one file per run so
     // that a failure names its file and the files before it stay recorded.
     let pending = db
@@ -164,6 +170,7 @@ pub fn migrate(
         database: display,
         target: slot_label(plan, slot),
         adopted: adopt,
+        out_of_order,
         applied,
         hand_edited,
         past_target: applied_before.iter().any(|(v, _)| *v > target_version),

@@ -4,6 +4,7 @@
 pub mod bundled;
 pub mod database;
 pub mod fleet;
+pub mod late;
 pub mod migrate;
 pub mod progress;
 pub mod scratch;

@@ -47,9 +47,11 @@ pub struct Status {
     pub unknown_applied: Vec<String>,
     /// Applied files whose contents differ from what the database applied.
     pub divergent: Vec<Divergent>,
-    /// Files not applied whose version is below the last applied one: refinery refuses
-    /// them as missing from the history.
-    pub skipped: Vec<String>,
+    /// Files not applied whose version is below the last applied one (a hotfix release)
+    /// that commute with what came after them: `migrate` applies them out of order.
+    pub out_of_order: Vec<String>,
+    /// Such files that do not commute: `migrate` refuses them, with the reasons.
+    pub skipped: Vec<super::late::Late>,
     /// No history problem: `migrate` would not refuse this database for its history.
     pub ok: bool,
 }
@@ -93,13 +95,17 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         })
         .collect();
     let (divergent, unknown_applied) = compare_history(&applied, &files, plan)?;
-    let last_applied = applied.iter().map(|a| a.version).max().unwrap_or(0);
     let not_applied: Vec<&MigrationFile> =
         files.iter().filter(|f| !is_applied(f.version)).collect();
-    let skipped: Vec<String> = not_applied
+    let late = super::late::late_files(plan, &files, &applied, target.dialect());
+    let out_of_order: Vec<String> = late
         .iter()
-        .filter(|f| f.version < last_applied)
-        .map(|f| f.path.clone())
+        .filter(|l| l.blocked_by.is_empty())
+        .map(|l| l.path.clone())
+        .collect();
+    let skipped: Vec<super::late::Late> = late
+        .into_iter()
+        .filter(|l| !l.blocked_by.is_empty())
         .collect();
     Ok(Status {
         database: target.display(),
@@ -109,6 +115,7 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         ok: divergent.is_empty() && unknown_applied.is_empty() && skipped.is_empty(),
         unknown_applied,
         divergent,
+        out_of_order,
         skipped,
     })
 }
@@ -184,12 +191,18 @@ impl Status {
                 out.push('\n');
             }
         }
+        if !self.out_of_order.is_empty() {
+            out.push_str("out of order: older than the last applied file; migrate applies them next, as they commute with what came after:\n");
+            for p in &self.out_of_order {
+                out.push_str(&format!("  {p}\n"));
+            }
+        }
         if !self.skipped.is_empty() {
             out.push_str(
-                "problem: not applied, but older than the last applied file (migrate refuses):\n",
+                "problem: not applied, older than the last applied file, and cannot run out of order (migrate refuses):\n",
             );
-            for p in &self.skipped {
-                out.push_str(&format!("  {p}\n"));
+            for l in &self.skipped {
+                out.push_str(&format!("  {}: {}\n", l.path, l.blocked_by.join("; ")));
             }
         }
         out
