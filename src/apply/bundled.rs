@@ -138,10 +138,17 @@ pub fn migrate(
     for file in pending {
         // The bundle lacks the earlier releases' files: refinery must not count them as
         // missing (tandem checked the history above).
+        // As in `migrate`: a file that cannot run in one transaction resumes after a
+        // failure at the first statement its progress record does not have.
+        let mut session = super::progress::Resumable {
+            db: &mut db,
+            version: file.version,
+            sql: &file.sql,
+        };
         Runner::new(&migrations)
             .set_abort_missing(false)
             .set_target(RunTarget::Version(file.version as i32))
-            .run(&mut db)
+            .run(&mut session)
             .map_err(|e| super::migrate::refinery_error(e, &files, &display, Some(&file.path)))?;
         done.push(file.path.clone());
     }
