@@ -15,7 +15,12 @@ fn migrations(project: &std::path::Path) -> Vec<(Migration, bool)> {
         .into_iter()
         .map(|p| {
             let sql = std::fs::read_to_string(dir.join(&p)).unwrap();
-            let stem = p.rsplit('/').next().unwrap().trim_end_matches(".sql").to_string();
+            let stem = p
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .trim_end_matches(".sql")
+                .to_string();
             let no_tx = sql.contains(tandem::layout::NO_TRANSACTION_MARK);
             (Migration::unapplied(&stem, &sql).unwrap(), no_tx)
         })
@@ -38,29 +43,42 @@ impl TapSort for Vec<(Migration, bool)> {
 #[test]
 fn plain_refinery_applies_the_whole_tree_on_mariadb_and_sqlite() {
     let sqlite = example_for("shop", "sqlite");
-    let all: Vec<Migration> = migrations(sqlite.path()).into_iter().map(|(m, _)| m).collect();
+    let all: Vec<Migration> = migrations(sqlite.path())
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
     let mut conn = refinery_core::rusqlite::Connection::open_in_memory().unwrap();
     let report = Runner::new(&all).run(&mut conn).unwrap();
     assert_eq!(report.applied_migrations().len(), all.len());
 
-    let Some(scratch) = Server::Mysql.fresh() else { return };
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
     let dir = example_for("shop", "mysql");
     let all: Vec<Migration> = migrations(dir.path()).into_iter().map(|(m, _)| m).collect();
     let url = common::database_url(Server::Mysql, &scratch, dir.path());
-    let mut conn = refinery_core::mysql::Conn::new(refinery_core::mysql::Opts::from_url(&url).unwrap()).unwrap();
+    let mut conn =
+        refinery_core::mysql::Conn::new(refinery_core::mysql::Opts::from_url(&url).unwrap())
+            .unwrap();
     let report = Runner::new(&all).run(&mut conn).unwrap();
     assert_eq!(report.applied_migrations().len(), all.len());
 }
 
 #[test]
 fn plain_refinery_cannot_run_a_postgres_no_transaction_file() {
-    let Some(scratch) = Server::Postgres.fresh() else { return };
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
     let dir = example_for("shop", "postgres");
     let files = migrations(dir.path());
-    let first_no_tx = files.iter().position(|(_, no_tx)| *no_tx).expect("the shop has one");
+    let first_no_tx = files
+        .iter()
+        .position(|(_, no_tx)| *no_tx)
+        .expect("the shop has one");
     let all: Vec<Migration> = files.iter().map(|(m, _)| m.clone()).collect();
     let url = common::database_url(Server::Postgres, &scratch, dir.path());
-    let mut client = refinery_core::postgres::Client::connect(&url, refinery_core::postgres::NoTls).unwrap();
+    let mut client =
+        refinery_core::postgres::Client::connect(&url, refinery_core::postgres::NoTls).unwrap();
     let err = Runner::new(&all).run(&mut client).unwrap_err();
     let report = err.report().expect("a partial report");
     // Every file before the first no-transaction one applied; that one failed.
@@ -69,7 +87,10 @@ fn plain_refinery_cannot_run_a_postgres_no_transaction_file() {
     // commits a batch).
     let stopped_at = report.applied_migrations().len();
     assert!(stopped_at >= first_no_tx, "{stopped_at} < {first_no_tx}");
-    assert!(files[stopped_at].1, "refinery stopped at a file that runs in a transaction: {err}");
+    assert!(
+        files[stopped_at].1,
+        "refinery stopped at a file that runs in a transaction: {err}"
+    );
     let chain = format!("{err:?}");
     assert!(chain.contains("transaction block"), "{chain}");
 }
