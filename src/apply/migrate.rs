@@ -15,6 +15,7 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::config::Dialect;
 use crate::diag::{Diag, Error, Result};
+use crate::dialect::sqlite::GUARD_MARK;
 use crate::generate::{drift, Drift};
 use crate::model::ConstraintKind;
 use crate::plan::{Plan, Slot};
@@ -145,6 +146,7 @@ pub fn migrate(
             .iter()
             .find(|f| f.version == i64::from(migration.version()))
             .expect("loaded from these files");
+        check_rebuilds(&mut db, file, &display)?;
         Runner::new(&migrations)
             .set_target(RunTarget::Version(migration.version()))
             .run(&mut db)
@@ -291,6 +293,91 @@ fn check_matches_baseline(db: &mut Database, plan: &Plan) -> std::result::Result
     } else {
         Err(problems)
     }
+}
+
+/// A SQLite file that rebuilds a table fails (on any runner) when the table has an index
+/// or trigger tandem did not make. Before running such a file, find those objects and
+/// name them: the file runs in a transaction up to each of its rebuild guards, the
+/// guard's own query lists what it would refuse, and the transaction is rolled back.
+fn check_rebuilds(db: &mut Database, file: &MigrationFile, display: &str) -> Result<()> {
+    if db.dialect() != Dialect::Sqlite || !file.sql.contains(GUARD_MARK) {
+        return Ok(());
+    }
+    let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
+    db.run_script("BEGIN").map_err(db_error)?;
+    let found = lost_in_rebuilds(db, &file.sql);
+    db.run_script("ROLLBACK").map_err(db_error)?;
+    let found = match found {
+        Ok(found) => found,
+        // The file fails before its guards: the real run reports that error.
+        Err(_) => return Ok(()),
+    };
+    let Some((table, objects)) = found else {
+        return Ok(());
+    };
+    let mut diag = Diag::input(format!(
+        "refused to apply {} to {display}: it rebuilds table {table}, which would lose {} \
+         that tandem did not create",
+        file.path,
+        if objects.len() == 1 {
+            "an object"
+        } else {
+            "objects"
+        }
+    ));
+    for (kind, name) in &objects {
+        diag = diag.note(format!(
+            "{kind} {name} on {table} (made by a `sql` op or by hand)"
+        ));
+    }
+    Err(diag
+        .help(
+            "drop it in a `sql` op before the rebuilding op and create it again in a `sql` op \
+             after it (in the same change, or in an earlier and a later one), or drop it for good",
+        )
+        .into())
+}
+
+/// Runs `sql` up to each guard, the open transaction's work, and returns the first
+/// table whose guard finds objects, with them.
+#[allow(clippy::type_complexity)]
+fn lost_in_rebuilds(
+    db: &mut Database,
+    sql: &str,
+) -> std::result::Result<Option<(String, Vec<(String, String)>)>, DbError> {
+    let mut done = 0;
+    while let Some(at) = sql[done..].find(GUARD_MARK).map(|i| done + i) {
+        db.run_script(&sql[done..at])?;
+        let rest = &sql[at + GUARD_MARK.len()..];
+        let query = rest.lines().next().unwrap_or_default();
+        let query = query.trim_end().strip_suffix(");").unwrap_or(query);
+        let rows = db.query_text(query)?;
+        if !rows.is_empty() {
+            let table = query
+                .split("tbl_name = '")
+                .nth(1)
+                .and_then(|t| t.split('\'').next())
+                .unwrap_or_default()
+                .to_string();
+            let objects = rows
+                .into_iter()
+                .map(|r| {
+                    let mut r = r.into_iter().map(Option::unwrap_or_default);
+                    (r.next().unwrap_or_default(), r.next().unwrap_or_default())
+                })
+                .collect();
+            return Ok(Some((table, objects)));
+        }
+        done = at;
+        // Past the guard statement itself (it passes: its query found nothing).
+        if let Some(end) = sql[done..].find(";\n").or_else(|| sql[done..].find(';')) {
+            db.run_script(&sql[done..done + end + 1])?;
+            done += end + 1;
+        } else {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 /// refinery's errors, with the file named and the database's own message.

@@ -46,6 +46,7 @@ impl<'a> Sqlite<'a> {
         let Some(before) = physical.table(&after.name) else {
             return Ok(Err(unknown(&after.name, None)));
         };
+        out.chunks.push(self.guard(physical, before)?);
         let new_name = format!("tandem_new_{}", after.name);
         let mut staging = after.clone();
         staging.name = new_name.clone();
@@ -101,6 +102,22 @@ impl<'a> Sqlite<'a> {
         Ok(Ok(()))
     }
 
+    /// A statement that fails the file when `table` has an index or trigger tandem did
+    /// not make (a `sql` op's, or one made by hand): the rebuild would silently lose it.
+    fn guard(&self, physical: &Physical, table: &Table) -> Result<String> {
+        let mut context = Context::new();
+        context.insert(
+            "message",
+            &q(&format!(
+                "refused: rebuilding {} would lose an index or trigger that tandem did not \
+                 create; run tandem migrate to see which",
+                table.name
+            )),
+        );
+        context.insert("query", &guard_query(physical, table));
+        self.template("rebuild_guard", &context)
+    }
+
     /// Rebuilds `table` with one column changed by `change`.
     fn rebuild_column(
         &self,
@@ -129,6 +146,35 @@ fn unknown(table: &str, column: Option<&str>) -> Unsupported {
         Some(c) => format!("{table}.{c} is not known at this point of the apply order"),
         None => format!("table {table} is not known at this point of the apply order"),
     })
+}
+
+/// Marks, in a generated file, the statement that checks a rebuild loses nothing;
+/// `tandem migrate` finds the query after it to name what would be lost.
+pub const GUARD_MARK: &str = "INSERT INTO tandem_guard SELECT NOT EXISTS (";
+
+/// The `type` and `name` of every index and trigger on `table` that tandem did not make,
+/// as a query over `sqlite_master` (automatic indexes have no SQL and come back with
+/// the table).
+fn guard_query(physical: &Physical, table: &Table) -> String {
+    let mut known: Vec<String> = physical
+        .indexes_of(&table.name)
+        .map(|i| i.name.clone())
+        .chain(super::unique_indexes(table).map(|i| i.name))
+        .collect();
+    for trigger in physical.triggers_of(&table.name) {
+        match trigger {
+            Action::FillTrigger { trigger, .. } => known.push(trigger.clone()),
+            Action::SyncTrigger { trigger, .. } => known.extend(sync_trigger_names(trigger)),
+            _ => {}
+        }
+    }
+    let known: Vec<String> = known.iter().map(|n| format!("'{n}'")).collect();
+    format!(
+        "SELECT type, name FROM sqlite_master WHERE tbl_name = '{}' \
+         AND type IN ('index', 'trigger') AND sql IS NOT NULL AND name NOT IN ({})",
+        table.name,
+        known.join(", ")
+    )
 }
 
 fn q(name: &str) -> String {

