@@ -238,3 +238,94 @@ backfill_sql = "'example.org'"
     assert!(objects.len() >= 6, "{objects:?}");
     let _ = Server::ALL;
 }
+
+/// A derived column follows its source when code that does not know it updates the
+/// source; an update that writes the derived column itself keeps what it wrote. Both for
+/// `add_column` with `backfill_sql` (R-1 writes the source) and `drop_column` with
+/// `down_sql` (R writes the source of the column R-1 still reads).
+fn a_filled_column_follows_updates_of_its_source(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let change = r#"release = "1.1.0"
+[[op]]
+type = "add_column"
+table = "users"
+column = { name = "email_lower", type = "varchar(255)", nullable = true }
+backfill_sql = "lower(email)"
+
+[[op]]
+type = "drop_column"
+table = "users"
+column = "legacy_email"
+down_sql = "upper(email)"
+"#;
+    let dir = users_project(server.dialect(), &[("0001_derived.toml", change)]);
+    let url = common::database_url(server, &scratch, dir.path());
+    migrate(dir.path(), "1.1.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let read = |db: &mut Database| {
+        let rows = db
+            .query_text("SELECT email_lower, legacy_email FROM users WHERE id = 1")
+            .unwrap();
+        let row = rows.into_iter().next().expect("the row");
+        (
+            row[0].clone().unwrap_or_default(),
+            row[1].clone().unwrap_or_default(),
+        )
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    // 1.0.0's code: writes email and legacy_email, knows nothing of email_lower.
+    db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (1, 'Ann@X', 'ann-legacy')")
+        .unwrap();
+    assert_eq!(read(&mut db), pair("ann@x", "ann-legacy"));
+    db.run_script("UPDATE users SET email = 'Bob@Y' WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        read(&mut db).0,
+        "bob@y",
+        "R-1's update of the source is followed"
+    );
+    db.run_script("UPDATE users SET nickname = 'b' WHERE id = 1")
+        .unwrap();
+    // 1.1.0's code: writes email and email_lower, knows nothing of legacy_email.
+    db.run_script("UPDATE users SET email = 'Cat@Z' WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        read(&mut db),
+        pair("cat@z", "CAT@Z"),
+        "R's update of the source is followed by the column R-1 reads"
+    );
+    db.run_script("UPDATE users SET email = 'Dan@W', email_lower = 'custom' WHERE id = 1")
+        .unwrap();
+    assert_eq!(read(&mut db).0, "custom", "a value written explicitly wins");
+    db.run_script("UPDATE users SET nickname = 'd' WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        read(&mut db).0,
+        "custom",
+        "an update that leaves the source alone leaves it alone"
+    );
+    // 1.0.0's code writes legacy_email itself: kept.
+    db.run_script("UPDATE users SET email = 'Eve@V', legacy_email = 'eve-legacy' WHERE id = 1")
+        .unwrap();
+    assert_eq!(read(&mut db), pair("eve@v", "eve-legacy"));
+}
+
+#[test]
+fn a_filled_column_follows_updates_of_its_source_on_postgres() {
+    a_filled_column_follows_updates_of_its_source(Server::Postgres);
+}
+
+#[test]
+fn a_filled_column_follows_updates_of_its_source_on_mariadb() {
+    a_filled_column_follows_updates_of_its_source(Server::Mysql);
+}
+
+#[test]
+fn a_filled_column_follows_updates_of_its_source_on_sqlite() {
+    a_filled_column_follows_updates_of_its_source(Server::Sqlite);
+}

@@ -68,6 +68,11 @@ fn fit(name: String) -> String {
     crate::model::fit_identifier(name, MAX_NAME)
 }
 
+/// A fill's triggers: on insert, and on update.
+fn fill_trigger_names(trigger: &str) -> [String; 2] {
+    [fit(trigger.to_string()), fit(format!("{trigger}_upd"))]
+}
+
 fn sync_trigger_names(trigger: &str) -> [String; 2] {
     [fit(format!("{trigger}_ins")), fit(format!("{trigger}_upd"))]
 }
@@ -81,6 +86,11 @@ fn needs_prefix(ty: &ColumnType) -> bool {
 /// a MySQL trigger must write them. String literals, comments, qualified names and
 /// function names are left alone.
 pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
+    qualify_with(expr, columns, "NEW")
+}
+
+/// As [`qualify_with_new`], for the row `row` (`NEW` or `OLD`).
+pub fn qualify_with(expr: &str, columns: &[&str], row: &str) -> String {
     let is_column = |word: &str| columns.iter().find(|c| c.eq_ignore_ascii_case(word));
     let chars: Vec<char> = expr.chars().collect();
     let mut out = String::new();
@@ -120,7 +130,7 @@ pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
                 let inner = quoted.trim_matches('`');
                 match is_column(inner) {
                     Some(col) if previous_significant(&out) != Some('.') => {
-                        out.push_str(&format!("NEW.{}", q(col)))
+                        out.push_str(&format!("{row}.{}", q(col)))
                     }
                     _ => out.push_str(&quoted),
                 }
@@ -153,7 +163,7 @@ pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
                 let call = next == Some(&'(');
                 match is_column(&word) {
                     Some(col) if !qualified && !call && !c.is_ascii_digit() => {
-                        out.push_str(&format!("NEW.{}", q(col)))
+                        out.push_str(&format!("{row}.{}", q(col)))
                     }
                     _ => out.push_str(&word),
                 }
@@ -341,8 +351,11 @@ impl Renderer for Mysql<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
-                context.insert("new_expr", &qualify_with_new(expr, &columns));
-                context.insert("trigger", &q(&fit(trigger.clone())));
+                let [insert, update] = fill_trigger_names(trigger);
+                context.insert("new_expr", &qualify_with(expr, &columns, "NEW"));
+                context.insert("old_expr", &qualify_with(expr, &columns, "OLD"));
+                context.insert("trigger", &q(&insert));
+                context.insert("update_trigger", &q(&update));
                 self.template("fill_trigger", &context)?
             }
             Action::SyncTrigger {
@@ -373,7 +386,7 @@ impl Renderer for Mysql<'_> {
                     physical,
                     table,
                     trigger,
-                    fit(trigger.clone()),
+                    fill_trigger_names(trigger).to_vec(),
                     sync_trigger_names(trigger).to_vec(),
                 );
                 names

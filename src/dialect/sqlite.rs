@@ -93,10 +93,21 @@ impl<'a> Sqlite<'a> {
                 Action::SyncTrigger { old, new, .. } => vec![old, new],
                 _ => Vec::new(),
             };
-            if columns.into_iter().all(present) {
-                if let Err(u) = self.render(trigger, physical, out)? {
-                    return Ok(Err(u));
-                }
+            if !columns.into_iter().all(present) {
+                continue;
+            }
+            // A fill reads the whole row: made over the table as rebuilt.
+            if let Action::FillTrigger {
+                column,
+                expr,
+                trigger,
+                ..
+            } = trigger
+            {
+                out.chunks
+                    .push(self.fill_trigger(after, column, expr, trigger)?);
+            } else if let Err(u) = self.render(trigger, physical, out)? {
+                return Ok(Err(u));
             }
         }
         Ok(Ok(()))
@@ -116,6 +127,40 @@ impl<'a> Sqlite<'a> {
         );
         context.insert("query", &guard_query(physical, table));
         self.template("rebuild_guard", &context)
+    }
+
+    /// The triggers that fill `column` of `table` (as it is when they are made) from
+    /// `expr`, on insert and on update.
+    fn fill_trigger(
+        &self,
+        table: &Table,
+        column: &str,
+        expr: &str,
+        trigger: &str,
+    ) -> Result<String> {
+        // Only the columns `expr` reads: a trigger that names a column keeps SQLite from
+        // dropping it in place.
+        let read: Vec<&Column> = table
+            .columns
+            .iter()
+            .filter(|c| mentions(expr, &c.name))
+            .collect();
+        let row = |r: &str| {
+            read.iter()
+                .map(|c| format!("{r}.{0} AS {0}", q(&c.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let [insert, update] = fill_trigger_names(trigger);
+        let mut context = Context::new();
+        context.insert("table", &q(&table.name));
+        context.insert("column", &q(column));
+        context.insert("expr", expr);
+        context.insert("trigger", &q(&insert));
+        context.insert("update_trigger", &q(&update));
+        context.insert("new_row", &row("NEW"));
+        context.insert("old_row", &row("OLD"));
+        self.template("fill_trigger", &context)
     }
 
     /// Rebuilds `table` with one column changed by `change`.
@@ -163,7 +208,7 @@ fn guard_query(physical: &Physical, table: &Table) -> String {
         .collect();
     for trigger in physical.triggers_of(&table.name) {
         match trigger {
-            Action::FillTrigger { trigger, .. } => known.push(trigger.clone()),
+            Action::FillTrigger { trigger, .. } => known.extend(fill_trigger_names(trigger)),
             Action::SyncTrigger { trigger, .. } => known.extend(sync_trigger_names(trigger)),
             _ => {}
         }
@@ -198,6 +243,31 @@ fn addable_in_place(column: &Column) -> bool {
         Some(Default::Literal(_)) => true,
         Some(Default::Sql(_)) => false,
     }
+}
+
+/// Whether `expr` names `column` (as a word, in any case, outside string literals).
+fn mentions(expr: &str, column: &str) -> bool {
+    let mut in_literal = false;
+    let mut word = String::new();
+    for c in expr.chars().chain(std::iter::once(' ')) {
+        if in_literal {
+            in_literal = c != '\'';
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            if word.eq_ignore_ascii_case(column) {
+                return true;
+            }
+            word.clear();
+            in_literal = c == '\'';
+        }
+    }
+    false
+}
+
+/// A fill's triggers: on insert, and on update.
+fn fill_trigger_names(trigger: &str) -> [String; 2] {
+    [trigger.to_string(), format!("{trigger}_upd")]
 }
 
 fn sync_trigger_names(trigger: &str) -> [String; 3] {
@@ -358,11 +428,10 @@ impl Renderer for Sqlite<'_> {
                 trigger,
                 ..
             } => {
-                context.insert("table", &q(table));
-                context.insert("column", &q(column));
-                context.insert("expr", expr);
-                context.insert("trigger", &q(trigger));
-                self.template("fill_trigger", &context)?
+                let Some(current) = physical.table(table) else {
+                    return Ok(Err(unknown(table, None)));
+                };
+                self.fill_trigger(current, column, expr, trigger)?
             }
             Action::SyncTrigger {
                 table,
@@ -392,7 +461,7 @@ impl Renderer for Sqlite<'_> {
                     physical,
                     table,
                     trigger,
-                    trigger.clone(),
+                    fill_trigger_names(trigger).to_vec(),
                     sync_trigger_names(trigger).to_vec(),
                 );
                 names

@@ -11,11 +11,21 @@ SET lock_timeout = '5s';
 
 ALTER TABLE "customers" ADD COLUMN IF NOT EXISTS "email_lower" varchar(255) NULL;
 
--- Rows inserted without "email_lower" (by code that does not know it) get it from:
+-- Rows written without "email_lower" (by code that does not know it) get it from:
 --   lower(email)
+-- on insert, and again on an update that changes what it follows from, unless the
+-- update writes "email_lower" itself (the code that knows it wins).
 CREATE OR REPLACE FUNCTION "tandem_fill_customers_email_lower"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
+DECLARE
+  follow boolean;
 BEGIN
-  IF NEW."email_lower" IS NULL THEN
+  follow := NEW."email_lower" IS NULL;
+  IF NOT follow AND TG_OP = 'UPDATE' AND NEW."email_lower" IS NOT DISTINCT FROM OLD."email_lower" THEN
+    SELECT after_write.v IS DISTINCT FROM before_write.v INTO follow
+      FROM (SELECT (lower(email)) FROM (SELECT NEW.*) AS "customers") AS after_write(v),
+           (SELECT (lower(email)) FROM (SELECT OLD.*) AS "customers") AS before_write(v);
+  END IF;
+  IF follow THEN
     SELECT (lower(email)) INTO NEW."email_lower" FROM (SELECT NEW.*) AS "customers";
   END IF;
   RETURN NEW;
@@ -24,7 +34,7 @@ $tandem$;
 
 DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
 
-CREATE TRIGGER "tandem_fill_customers_email_lower" BEFORE INSERT ON "customers"
+CREATE TRIGGER "tandem_fill_customers_email_lower" BEFORE INSERT OR UPDATE ON "customers"
   FOR EACH ROW EXECUTE FUNCTION "tandem_fill_customers_email_lower"();
 
 -- Backfill "customers"."email_lower" in batches of 500, committing each batch so that
@@ -60,4 +70,4 @@ END
 $tandem$;
 
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 f772d57e718ddab7462dc6dc2af3e6a6505dcec383457bbaa02d8d8588de2f7a
+-- tandem:sha256 7ec55443f874ea86991a32c72ff7b7bf97a02e32101223436be8ca02768863f3
