@@ -329,3 +329,138 @@ fn a_filled_column_follows_updates_of_its_source_on_mariadb() {
 fn a_filled_column_follows_updates_of_its_source_on_sqlite() {
     a_filled_column_follows_updates_of_its_source(Server::Sqlite);
 }
+
+/// The name a helper statement creates, for the statements that make helpers: triggers,
+/// functions, procedures, temporary tables, a rebuild's new table, and the scratch check
+/// of a NOT NULL tightening.
+fn helper_name(line: &str) -> Option<String> {
+    let line = line.trim();
+    let rest = [
+        "CREATE TRIGGER ",
+        "CREATE OR REPLACE FUNCTION ",
+        "CREATE PROCEDURE ",
+        "CREATE TEMP TABLE ",
+    ]
+    .iter()
+    .find_map(|p| line.strip_prefix(p))
+    .or_else(|| {
+        let at = line.find("ADD CONSTRAINT ")?;
+        line.contains(" IS NOT NULL) NOT VALID")
+            .then(|| &line[at + "ADD CONSTRAINT ".len()..])
+    })?;
+    let rest = rest.strip_prefix("IF NOT EXISTS ").unwrap_or(rest);
+    let name: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '(')
+        .filter(|c| !matches!(c, '"' | '`'))
+        .collect();
+    Some(name)
+}
+
+/// Every helper object in the SQL of every golden case, in every dialect, takes a name
+/// with the reserved prefix; a rebuild's new table too.
+#[test]
+fn every_helper_object_takes_a_reserved_name() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut seen = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        for line in text.lines() {
+            if let Some(name) = helper_name(line) {
+                seen += 1;
+                assert!(
+                    name.starts_with("tandem_"),
+                    "{}: helper `{name}` in: {line}",
+                    path.display()
+                );
+            }
+            if let Some(rest) = line.trim().strip_prefix("CREATE TABLE ") {
+                if rest.contains("tandem_") {
+                    assert!(rest.starts_with("\"tandem_new_"), "{line}");
+                }
+            }
+        }
+    }
+    assert!(seen > 100, "only {seen} helper statements found");
+}
+
+/// A table, column, index or constraint of the model may not take the reserved prefix,
+/// in schema.toml or in an op (any case): an input error at the name.
+#[test]
+fn a_user_name_with_the_reserved_prefix_is_refused_at_its_place() {
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nTandem_x = { type = \"text\" }\n";
+    let dir = common::project_files("sqlite", schema, &[]);
+    let out = tandem(dir.path()).arg("plan").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("schema.toml:5:1"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is reserved"), "{}", stderr(&out));
+
+    let cases = [
+        ("table", "type = \"create_table\"\ntable = \"tandem_t\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" } }\n"),
+        ("table", "type = \"rename_table\"\ntable = \"users\"\nto = \"tandem_users\"\n"),
+        ("column", "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"tandem_c\", type = \"text\", nullable = true }\n"),
+        ("column", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nto = \"TANDEM_nick\"\n"),
+        ("index", "type = \"create_index\"\ntable = \"users\"\ncolumn = \"email\"\nname = \"tandem_fill_users_email\"\n"),
+        ("constraint", "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"\nname = \"tandem_u\"\n"),
+        ("constraint", "type = \"add_check\"\ntable = \"users\"\ncheck = \"id > 0\"\nname = \"tandem_not_null_users_email\"\n"),
+        ("constraint", "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"id\"\nreferences = \"users\"\nname = \"tandem_fk\"\n"),
+    ];
+    for (what, op) in cases {
+        let change = format!("release = \"1.1.0\"\n[[op]]\n{op}");
+        let dir = common::project_files("postgres", common::USERS, &[("0001_x.toml", &change)]);
+        let out = tandem(dir.path()).arg("plan").output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{op}: {err}");
+        assert!(err.contains(&format!("the {what} name")), "{op}: {err}");
+        assert!(err.contains("changes/0001_x.toml:"), "{op}: {err}");
+    }
+}
+
+/// Postgres tightens NOT NULL through a scratch check it drops by name: a user's check
+/// named as that scratch check once was (`<table>_<column>_not_null`) survives.
+#[test]
+fn a_users_check_named_like_the_old_not_null_helper_survives_a_tightening_on_postgres() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let user_check = "release = \"1.1.0\"\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_nickname_not_null\"\ncheck = \"length(nickname) < 100\"\n";
+    let tighten = "release = \"1.2.0\"\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"nickname\"\nnullable = false\nusing = \"'none'\"\n";
+    let later = "release = \"1.3.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = users_project(
+        "postgres",
+        &[
+            ("0001_check.toml", user_check),
+            ("0002_tighten.toml", tighten),
+            ("0003_later.toml", later),
+        ],
+    );
+    let url = common::database_url(Server::Postgres, &scratch, dir.path());
+    migrate(dir.path(), "1.3.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let checks = db
+        .query_text(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass \
+             AND contype = 'c' ORDER BY conname",
+        )
+        .unwrap();
+    assert_eq!(
+        checks,
+        vec![vec![Some("users_nickname_not_null".to_string())]],
+        "the user's check is there, the scratch check is gone"
+    );
+    let nullable = db
+        .query_text(
+            "SELECT is_nullable FROM information_schema.columns \
+             WHERE table_name = 'users' AND column_name = 'nickname'",
+        )
+        .unwrap();
+    assert_eq!(nullable, vec![vec![Some("NO".to_string())]]);
+    let err = db
+        .run_script("INSERT INTO users (id, email, legacy_email, nickname) VALUES (9, 'a', 'b', repeat('x', 200))")
+        .unwrap_err();
+    assert!(err.0.contains("users_nickname_not_null"), "{err}");
+}

@@ -14,15 +14,15 @@ DROP FUNCTION IF EXISTS "tandem_sync_customers_name_full_name"();
 
 -- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
 -- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_full_name";
 
-ALTER TABLE "customers" ADD CONSTRAINT "customers_full_name_not_null" CHECK ("full_name" IS NOT NULL) NOT VALID;
+ALTER TABLE "customers" ADD CONSTRAINT "tandem_not_null_customers_full_name" CHECK ("full_name" IS NOT NULL) NOT VALID;
 
-ALTER TABLE "customers" VALIDATE CONSTRAINT "customers_full_name_not_null";
+ALTER TABLE "customers" VALIDATE CONSTRAINT "tandem_not_null_customers_full_name";
 
 ALTER TABLE "customers" ALTER COLUMN "full_name" SET NOT NULL;
 
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_full_name";
 
 ALTER TABLE "customers" DROP COLUMN IF EXISTS "name";
--- tandem:sha256 4bb514e8d067079c627443279e9cf2063c76e73a87482d894a314f9433db6359
+-- tandem:sha256 5881e4b50986878a5bd438754c0163efe72504a44788f4a901e23dc6f9cc81a4

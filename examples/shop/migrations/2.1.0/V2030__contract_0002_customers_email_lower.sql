@@ -14,13 +14,13 @@ DROP FUNCTION IF EXISTS "tandem_fill_customers_email_lower"();
 
 -- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
 -- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_email_lower_not_null";
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
 
-ALTER TABLE "customers" ADD CONSTRAINT "customers_email_lower_not_null" CHECK ("email_lower" IS NOT NULL) NOT VALID;
+ALTER TABLE "customers" ADD CONSTRAINT "tandem_not_null_customers_email_lower" CHECK ("email_lower" IS NOT NULL) NOT VALID;
 
-ALTER TABLE "customers" VALIDATE CONSTRAINT "customers_email_lower_not_null";
+ALTER TABLE "customers" VALIDATE CONSTRAINT "tandem_not_null_customers_email_lower";
 
 ALTER TABLE "customers" ALTER COLUMN "email_lower" SET NOT NULL;
 
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_email_lower_not_null";
--- tandem:sha256 f168d101e45feee4e9f3daa2c500d09b53b626c540f1d01422472e2d5195b487
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
+-- tandem:sha256 5e953cd6012439169d19e0dada3554fe7f6641cff486e44927831eb25a07b09f
