@@ -464,3 +464,130 @@ fn a_users_check_named_like_the_old_not_null_helper_survives_a_tightening_on_pos
         .unwrap_err();
     assert!(err.0.contains("users_nickname_not_null"), "{err}");
 }
+
+/// Every portable type, nullable or not, with a default, a composite primary key, a
+/// unique key and an index: made by the baseline file itself, the live tables match
+/// schema.toml on every server (no false difference from the catalogue's spelling).
+fn adopt_accepts_the_baselines_own_tables(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let schema = r#"
+[tables.everything]
+primary_key = ["a", "b"]
+[tables.everything.columns]
+a = { type = "bigint" }
+b = { type = "integer" }
+c = { type = "smallint", nullable = true }
+d = { type = "boolean", default = false }
+e = { type = "real", nullable = true }
+f = { type = "double", nullable = true }
+g = { type = "decimal(10,2)", nullable = true }
+h = { type = "text", nullable = true }
+i = { type = "varchar(40)" }
+j = { type = "char(3)", nullable = true }
+k = { type = "date", nullable = true }
+l = { type = "time", nullable = true }
+m = { type = "timestamp", nullable = true }
+n = { type = "timestamptz", default_sql = "CURRENT_TIMESTAMP" }
+o = { type = "uuid", nullable = true }
+p = { type = "json", nullable = true }
+q = { type = "binary", nullable = true }
+
+[[tables.everything.constraints]]
+type = "unique"
+columns = ["i", "b"]
+
+[[tables.everything.indexes]]
+columns = ["k", "c"]
+"#;
+    let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
+    let url = common::database_url(server, &scratch, dir.path());
+    migrate(dir.path(), "1.0.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script("DROP TABLE refinery_schema_history").unwrap();
+    let out = migrate(dir.path(), "1.0.0", "expand")
+        .args(["--database-url", &url, "--adopt"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn adopt_accepts_the_baselines_own_tables_on_postgres() {
+    adopt_accepts_the_baselines_own_tables(Server::Postgres);
+}
+
+#[test]
+fn adopt_accepts_the_baselines_own_tables_on_mariadb() {
+    adopt_accepts_the_baselines_own_tables(Server::Mysql);
+}
+
+#[test]
+fn adopt_accepts_the_baselines_own_tables_on_sqlite() {
+    adopt_accepts_the_baselines_own_tables(Server::Sqlite);
+}
+
+/// A live table that differs from schema.toml in a column's type, the primary key, an
+/// index's uniqueness and another index's columns: `--adopt` refuses and names every
+/// difference in one error.
+fn adopt_reports_every_difference_at_once(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\" }\nnickname = { type = \"varchar(40)\", nullable = true }\nscore = { type = \"integer\", default = 0 }\n\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.indexes]]\ncolumns = [\"nickname\"]\n";
+    let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
+    let url = common::database_url(server, &scratch, dir.path());
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script(
+        "CREATE TABLE users (id integer NOT NULL, email varchar(100) NOT NULL, \
+         nickname varchar(40) NULL, score integer NOT NULL, PRIMARY KEY (email, id))",
+    )
+    .unwrap();
+    db.run_script("CREATE INDEX users_email_key ON users (email)")
+        .unwrap();
+    db.run_script("CREATE INDEX users_nickname_idx ON users (nickname, id)")
+        .unwrap();
+    let out = migrate(dir.path(), "1.0.0", "expand")
+        .args(["--database-url", &url, "--adopt"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for expected in [
+        "column users.id is ",
+        "but bigint in schema.toml",
+        "column users.email is ",
+        "but varchar(255) in schema.toml",
+        "column users.score has no default in the database but one in schema.toml",
+        "the primary key of users is (email, id) in the database but (id) in schema.toml",
+        "unique constraint users_email_key of users is not unique in the database but unique in schema.toml",
+        "index users_nickname_idx of users is on (nickname, id) in the database but on (nickname) in schema.toml",
+    ] {
+        assert!(err.contains(expected), "`{expected}` not in:\n{err}");
+    }
+    assert!(
+        !err.contains("column users.nickname"),
+        "no false difference:\n{err}"
+    );
+}
+
+#[test]
+fn adopt_reports_every_difference_at_once_on_postgres() {
+    adopt_reports_every_difference_at_once(Server::Postgres);
+}
+
+#[test]
+fn adopt_reports_every_difference_at_once_on_mariadb() {
+    adopt_reports_every_difference_at_once(Server::Mysql);
+}
+
+#[test]
+fn adopt_reports_every_difference_at_once_on_sqlite() {
+    adopt_reports_every_difference_at_once(Server::Sqlite);
+}

@@ -11,13 +11,11 @@ use serde::Serialize;
 
 use super::database::{Database, DbError};
 use super::{connect, history, MigrationFile, Source, Target, HISTORY_TABLE};
-use crate::action::Action;
 use crate::config::Config;
 use crate::config::Dialect;
 use crate::diag::{Diag, Error, Result};
 use crate::dialect::sqlite::GUARD_MARK;
 use crate::generate::{drift, Drift};
-use crate::model::ConstraintKind;
 use crate::plan::{Plan, Slot};
 
 /// How long `migrate` waits for another run on the same database to finish.
@@ -217,81 +215,12 @@ fn missing_baseline(plan: &Plan) -> Error {
     .into()
 }
 
-/// Every baseline table with exactly its columns and nullability, and the indexes and
-/// constraints schema.toml declares (those the database names); extra tables, indexes
-/// and constraints are the database's own business.
+/// Every difference between the live tables and the baseline schema, all at once.
 fn check_matches_baseline(db: &mut Database, plan: &Plan) -> std::result::Result<(), Vec<String>> {
-    let baseline = &plan.views[0];
-    let dialect = db.dialect();
-    let indexes: Vec<&crate::model::Index> = plan.files[0]
-        .steps
-        .iter()
-        .flat_map(|s| &s.actions)
-        .filter_map(|a| match a {
-            Action::CreateIndex { index } => Some(index),
-            _ => None,
-        })
-        .collect();
-    let mut problems = Vec::new();
-    let live = db.table_names().map_err(|e| vec![e.0])?;
-    for table in baseline.tables.values() {
-        if !live.contains(&table.name) {
-            problems.push(format!("table {} is missing", table.name));
-            continue;
-        }
-        let columns = db.columns(&table.name).map_err(|e| vec![e.0])?;
-        for column in &table.columns {
-            match columns.iter().find(|(n, _)| n == &column.name) {
-                None => problems.push(format!("column {}.{} is missing", table.name, column.name)),
-                Some((_, nullable)) if *nullable != column.nullable => problems.push(format!(
-                    "column {}.{} is {} in the database but {} in schema.toml",
-                    table.name,
-                    column.name,
-                    if *nullable { "nullable" } else { "NOT NULL" },
-                    if column.nullable {
-                        "nullable"
-                    } else {
-                        "NOT NULL"
-                    },
-                )),
-                Some(_) => {}
-            }
-        }
-        for (name, _) in &columns {
-            if table.column(name).is_none() {
-                problems.push(format!(
-                    "column {}.{name} exists in the database but not in schema.toml",
-                    table.name
-                ));
-            }
-        }
-        let objects = db.object_names(&table.name).map_err(|e| vec![e.0])?;
-        // SQLite keeps no name for a foreign key or a check, only for a unique index.
-        let named = |kind: &ConstraintKind| {
-            dialect != Dialect::Sqlite || matches!(kind, ConstraintKind::Unique { .. })
-        };
-        let mut expected: Vec<(&str, &str)> = indexes
-            .iter()
-            .filter(|i| i.table == table.name)
-            .map(|i| ("index", i.name.as_str()))
-            .collect();
-        expected.extend(
-            table
-                .constraints
-                .iter()
-                .filter(|c| named(&c.kind))
-                .map(|c| (c.noun(), c.name.as_str())),
-        );
-        for (what, name) in expected {
-            if !objects.iter().any(|o| o == name) {
-                problems.push(format!("{what} {name} of {} is missing", table.name));
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
+    match super::adopt::differences(db, plan) {
+        Ok(problems) if problems.is_empty() => Ok(()),
+        Ok(problems) => Err(problems),
+        Err(e) => Err(vec![e.0]),
     }
 }
 
