@@ -591,3 +591,82 @@ fn adopt_reports_every_difference_at_once_on_mariadb() {
 fn adopt_reports_every_difference_at_once_on_sqlite() {
     adopt_reports_every_difference_at_once(Server::Sqlite);
 }
+
+/// Readers of the old name never see it missing while `rename_table`'s expand runs: a
+/// reader loop on its own connection counts the errors of `SELECT ... FROM users`.
+fn a_renamed_table_is_never_missing_for_readers(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let rename = "release = \"1.4.0\"\n[[op]]\ntype = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"\n";
+    let before = "release = \"1.3.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = users_project(
+        server.dialect(),
+        &[("0000_before.toml", before), ("0001_rename.toml", rename)],
+    );
+    let url = common::database_url(server, &scratch, dir.path());
+    migrate(dir.path(), "1.3.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let target = Target::parse(&url, dir.path()).unwrap();
+    let mut db = Database::connect(&target).unwrap();
+    db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'a@x')")
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        let target = target.clone();
+        std::thread::spawn(move || {
+            let mut db = Database::connect(&target).unwrap();
+            let (mut reads, mut errors) = (0u32, Vec::new());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && std::time::Instant::now() < deadline
+            {
+                match db.query_text("SELECT email FROM users WHERE id = 1") {
+                    Ok(rows) if rows.len() == 1 => reads += 1,
+                    Ok(rows) => errors.push(format!("{} rows", rows.len())),
+                    Err(e) => errors.push(e.0),
+                }
+            }
+            (reads, errors)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    migrate(dir.path(), "1.4.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (reads, errors) = reader.join().unwrap();
+    assert!(reads > 10, "only {reads} reads");
+    assert!(
+        errors.is_empty(),
+        "{} errors: {:?}",
+        errors.len(),
+        &errors[..errors.len().min(3)]
+    );
+    // A re-run of the file changes nothing and keeps both names.
+    let file = release_sql(dir.path(), "1.4.0");
+    db.run_script(&file).unwrap();
+    for name in ["users", "accounts"] {
+        assert_eq!(
+            db.query_text(&format!("SELECT email FROM {name} WHERE id = 1"))
+                .unwrap(),
+            vec![vec![Some("a@x".to_string())]],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_renamed_table_is_never_missing_for_readers_on_mariadb() {
+    a_renamed_table_is_never_missing_for_readers(Server::Mysql);
+}
+
+#[test]
+fn a_renamed_table_is_never_missing_for_readers_on_postgres() {
+    a_renamed_table_is_never_missing_for_readers(Server::Postgres);
+}

@@ -407,7 +407,16 @@ impl Renderer for Mysql<'_> {
             Action::RenameTable { from, to } => {
                 context.insert("from", &q(from));
                 context.insert("to", &q(to));
+                let Some(table) = physical.table(from) else {
+                    return Ok(Err(Unsupported(format!(
+                        "table {from} is not known at this point of the apply order"
+                    ))));
+                };
                 context.insert("from_literal", from);
+                let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+                context.insert("columns", &quoted_list(Dialect::Mysql, &columns));
+                context.insert("next", &q(&fit(format!("tandem_next_{from}"))));
+                context.insert("prev", &q(&fit(format!("tandem_prev_{to}"))));
                 context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
                 // A view that kept an older name of this table now reads the view made
                 // under the name it read: still correct, as a view of a view.
