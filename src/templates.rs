@@ -91,6 +91,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/sqlite/rebuild.sql.tera"),
     ),
     (
+        "sqlite/rebuild_guard.sql.tera",
+        include_str!("../templates/sqlite/rebuild_guard.sql.tera"),
+    ),
+    (
         "postgres/preamble.sql.tera",
         include_str!("../templates/postgres/preamble.sql.tera"),
     ),

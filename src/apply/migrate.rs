@@ -12,12 +12,11 @@ use serde::Serialize;
 use super::database::{Database, DbError};
 use super::progress::{Resumable, PROGRESS_TABLE};
 use super::{connect, history, history_rows, MigrationFile, Source, Target, HISTORY_TABLE};
-use crate::action::Action;
 use crate::config::Config;
 use crate::config::Dialect;
 use crate::diag::{Diag, Error, Result};
+use crate::dialect::sqlite::GUARD_MARK;
 use crate::generate::{drift, Drift};
-use crate::model::ConstraintKind;
 use crate::plan::{Plan, Slot};
 
 /// How long `migrate` waits for another run on the same database to finish.
@@ -153,6 +152,7 @@ pub fn migrate(
             .iter()
             .find(|f| f.version == i64::from(migration.version()))
             .expect("loaded from these files");
+        check_rebuilds(&mut db, file, &display)?;
         // A file that cannot run in one transaction resumes, after a failure, at the
         // first statement its progress record does not have.
         let mut session = Resumable {
@@ -231,82 +231,98 @@ fn missing_baseline(plan: &Plan) -> Error {
     .into()
 }
 
-/// Every baseline table with exactly its columns and nullability, and the indexes and
-/// constraints schema.toml declares (those the database names); extra tables, indexes
-/// and constraints are the database's own business.
+/// Every difference between the live tables and the baseline schema, all at once.
 fn check_matches_baseline(db: &mut Database, plan: &Plan) -> std::result::Result<(), Vec<String>> {
-    let baseline = &plan.views[0];
-    let dialect = db.dialect();
-    let indexes: Vec<&crate::model::Index> = plan.files[0]
-        .steps
-        .iter()
-        .flat_map(|s| &s.actions)
-        .filter_map(|a| match a {
-            Action::CreateIndex { index } => Some(index),
-            _ => None,
-        })
-        .collect();
-    let mut problems = Vec::new();
-    let live = db.table_names().map_err(|e| vec![e.0])?;
-    for table in baseline.tables.values() {
-        if !live.contains(&table.name) {
-            problems.push(format!("table {} is missing", table.name));
-            continue;
+    match super::adopt::differences(db, plan) {
+        Ok(problems) if problems.is_empty() => Ok(()),
+        Ok(problems) => Err(problems),
+        Err(e) => Err(vec![e.0]),
+    }
+}
+
+/// A SQLite file that rebuilds a table fails (on any runner) when the table has an index
+/// or trigger tandem did not make. Before running such a file, find those objects and
+/// name them: the file runs in a transaction up to each of its rebuild guards, the
+/// guard's own query lists what it would refuse, and the transaction is rolled back.
+fn check_rebuilds(db: &mut Database, file: &MigrationFile, display: &str) -> Result<()> {
+    if db.dialect() != Dialect::Sqlite || !file.sql.contains(GUARD_MARK) {
+        return Ok(());
+    }
+    let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
+    db.run_script("BEGIN").map_err(db_error)?;
+    let found = lost_in_rebuilds(db, &file.sql);
+    db.run_script("ROLLBACK").map_err(db_error)?;
+    let found = match found {
+        Ok(found) => found,
+        // The file fails before its guards: the real run reports that error.
+        Err(_) => return Ok(()),
+    };
+    let Some((table, objects)) = found else {
+        return Ok(());
+    };
+    let mut diag = Diag::input(format!(
+        "refused to apply {} to {display}: it rebuilds table {table}, which would lose {} \
+         that tandem did not create",
+        file.path,
+        if objects.len() == 1 {
+            "an object"
+        } else {
+            "objects"
         }
-        let columns = db.columns(&table.name).map_err(|e| vec![e.0])?;
-        for column in &table.columns {
-            match columns.iter().find(|(n, _)| n == &column.name) {
-                None => problems.push(format!("column {}.{} is missing", table.name, column.name)),
-                Some((_, nullable)) if *nullable != column.nullable => problems.push(format!(
-                    "column {}.{} is {} in the database but {} in schema.toml",
-                    table.name,
-                    column.name,
-                    if *nullable { "nullable" } else { "NOT NULL" },
-                    if column.nullable {
-                        "nullable"
-                    } else {
-                        "NOT NULL"
-                    },
-                )),
-                Some(_) => {}
-            }
+    ));
+    for (kind, name) in &objects {
+        diag = diag.note(format!(
+            "{kind} {name} on {table} (made by a `sql` op or by hand)"
+        ));
+    }
+    Err(diag
+        .help(
+            "drop it in a `sql` op before the rebuilding op and create it again in a `sql` op \
+             after it (in the same change, or in an earlier and a later one), or drop it for good",
+        )
+        .into())
+}
+
+/// Runs `sql` up to each guard, the open transaction's work, and returns the first
+/// table whose guard finds objects, with them.
+#[allow(clippy::type_complexity)]
+fn lost_in_rebuilds(
+    db: &mut Database,
+    sql: &str,
+) -> std::result::Result<Option<(String, Vec<(String, String)>)>, DbError> {
+    let mut done = 0;
+    while let Some(at) = sql[done..].find(GUARD_MARK).map(|i| done + i) {
+        db.run_script(&sql[done..at])?;
+        let rest = &sql[at + GUARD_MARK.len()..];
+        let query = rest.lines().next().unwrap_or_default();
+        let query = query.trim_end().strip_suffix(");").unwrap_or(query);
+        let rows = db.query_text(query)?;
+        if !rows.is_empty() {
+            let table = query
+                .split("tbl_name = '")
+                .nth(1)
+                .and_then(|t| t.split('\'').next())
+                .unwrap_or_default()
+                .to_string();
+            let objects = rows
+                .into_iter()
+                .map(|r| {
+                    let mut r = r.into_iter().map(Option::unwrap_or_default);
+                    (r.next().unwrap_or_default(), r.next().unwrap_or_default())
+                })
+                .collect();
+            return Ok(Some((table, objects)));
         }
-        for (name, _) in &columns {
-            if table.column(name).is_none() {
-                problems.push(format!(
-                    "column {}.{name} exists in the database but not in schema.toml",
-                    table.name
-                ));
-            }
-        }
-        let objects = db.object_names(&table.name).map_err(|e| vec![e.0])?;
-        // SQLite keeps no name for a foreign key or a check, only for a unique index.
-        let named = |kind: &ConstraintKind| {
-            dialect != Dialect::Sqlite || matches!(kind, ConstraintKind::Unique { .. })
-        };
-        let mut expected: Vec<(&str, &str)> = indexes
-            .iter()
-            .filter(|i| i.table == table.name)
-            .map(|i| ("index", i.name.as_str()))
-            .collect();
-        expected.extend(
-            table
-                .constraints
-                .iter()
-                .filter(|c| named(&c.kind))
-                .map(|c| (c.noun(), c.name.as_str())),
-        );
-        for (what, name) in expected {
-            if !objects.iter().any(|o| o == name) {
-                problems.push(format!("{what} {name} of {} is missing", table.name));
-            }
+        done = at;
+        // Past the guard statement itself (it passes: its query found nothing).
+        if let Some(end) = sql[done..].find(";\n").or_else(|| sql[done..].find(';')) {
+            db.run_script(&sql[done..done + end + 1])?;
+            done += end + 1;
+        } else {
+            break;
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
+    Ok(None)
 }
 
 /// An applied file never changes: every file whose contents differ from what the

@@ -1,6 +1,7 @@
 //! Applying migrations to a live database: connections, refinery's runner, the status
 //! report, and throw-away databases for rehearsals and tests.
 
+pub mod adopt;
 pub mod bundled;
 pub mod database;
 pub mod fleet;

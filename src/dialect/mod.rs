@@ -93,19 +93,27 @@ pub(crate) fn template(
     Ok(text.trim().to_string())
 }
 
-/// The triggers that make up `trigger` on `table`: the fill trigger itself, or the
-/// several of a sync (`sync_names`); all of them when what created it is unknown.
+/// The triggers that make up `trigger` on `table`: the several of a fill (`fill_names`)
+/// or of a sync (`sync_names`); all of them when what created it is unknown.
 pub(crate) fn triggers_to_drop(
     physical: &Physical,
     table: &str,
     trigger: &str,
-    fill_name: String,
+    fill_names: Vec<String>,
     sync_names: Vec<String>,
 ) -> Vec<String> {
     match physical.trigger(table, trigger) {
-        Some(Action::FillTrigger { .. }) => vec![fill_name],
+        Some(Action::FillTrigger { .. }) => fill_names,
         Some(Action::SyncTrigger { .. }) => sync_names,
-        _ => std::iter::once(fill_name).chain(sync_names).collect(),
+        _ => {
+            let mut all = fill_names;
+            for name in sync_names {
+                if !all.contains(&name) {
+                    all.push(name);
+                }
+            }
+            all
+        }
     }
 }
 

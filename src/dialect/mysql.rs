@@ -86,6 +86,11 @@ fn fit(name: String) -> String {
     crate::model::fit_identifier(name, MAX_NAME)
 }
 
+/// A fill's triggers: on insert, and on update.
+fn fill_trigger_names(trigger: &str) -> [String; 2] {
+    [fit(trigger.to_string()), fit(format!("{trigger}_upd"))]
+}
+
 fn sync_trigger_names(trigger: &str) -> [String; 2] {
     [fit(format!("{trigger}_ins")), fit(format!("{trigger}_upd"))]
 }
@@ -99,6 +104,11 @@ fn needs_prefix(ty: &ColumnType) -> bool {
 /// a MySQL trigger must write them. String literals, comments, qualified names and
 /// function names are left alone.
 pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
+    qualify_with(expr, columns, "NEW")
+}
+
+/// As [`qualify_with_new`], for the row `row` (`NEW` or `OLD`).
+pub fn qualify_with(expr: &str, columns: &[&str], row: &str) -> String {
     let is_column = |word: &str| columns.iter().find(|c| c.eq_ignore_ascii_case(word));
     let chars: Vec<char> = expr.chars().collect();
     let mut out = String::new();
@@ -138,7 +148,7 @@ pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
                 let inner = quoted.trim_matches('`');
                 match is_column(inner) {
                     Some(col) if previous_significant(&out) != Some('.') => {
-                        out.push_str(&format!("NEW.{}", q(col)))
+                        out.push_str(&format!("{row}.{}", q(col)))
                     }
                     _ => out.push_str(&quoted),
                 }
@@ -171,7 +181,7 @@ pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
                 let call = next == Some(&'(');
                 match is_column(&word) {
                     Some(col) if !qualified && !call && !c.is_ascii_digit() => {
-                        out.push_str(&format!("NEW.{}", q(col)))
+                        out.push_str(&format!("{row}.{}", q(col)))
                     }
                     _ => out.push_str(&word),
                 }
@@ -238,190 +248,202 @@ impl Renderer for Mysql<'_> {
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
-        let chunk =
-            match action {
-                Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
-                Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
-                Action::AddColumn { table, column } => format!(
-                    "ALTER TABLE {} ADD COLUMN {}, ALGORITHM=INSTANT;",
+        let chunk = match action {
+            Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
+            Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
+            Action::AddColumn { table, column } => format!(
+                "ALTER TABLE {} ADD COLUMN {}, ALGORITHM=INSTANT;",
+                q(table),
+                column_sql(column)
+            ),
+            Action::DropColumn { table, column } => {
+                let mut sql = format!(
+                    "ALTER TABLE {} DROP COLUMN {}, ALGORITHM=INSTANT;",
                     q(table),
-                    column_sql(column)
-                ),
-                Action::DropColumn { table, column } => {
-                    let mut sql = format!(
-                        "ALTER TABLE {} DROP COLUMN {}, ALGORITHM=INSTANT;",
-                        q(table),
-                        q(column)
-                    );
-                    // A view that read the column would be left invalid: made again without it.
-                    for view in physical.views_selecting(table, column) {
-                        if let Action::CreateCompatView { view, table } =
-                            &without_columns(view, |c| c != column)
-                        {
-                            sql.push_str(&format!("\n\n{}", compat_view(view, table)));
-                        }
+                    q(column)
+                );
+                // A view that read the column would be left invalid: made again without it.
+                for view in physical.views_selecting(table, column) {
+                    if let Action::CreateCompatView { view, table } =
+                        &without_columns(view, |c| c != column)
+                    {
+                        sql.push_str(&format!("\n\n{}", compat_view(view, table)));
                     }
-                    sql
                 }
-                Action::AlterColumnType {
-                    table,
-                    from,
-                    column,
-                } => {
-                    // In place only while the length prefix keeps its size: up to 255 bytes,
-                    // 63 characters in utf8mb4.
-                    let in_place = match (from, &column.ty) {
-                        (ColumnType::Varchar(n), ColumnType::Varchar(m)) => {
-                            m >= n && (*m <= 63 || *n > 63)
-                        }
-                        (a, b) => a == b,
-                    };
-                    if !in_place {
-                        return Ok(Err(Unsupported(format!(
+                sql
+            }
+            Action::AlterColumnType {
+                table,
+                from,
+                column,
+            } => {
+                // In place only while the length prefix keeps its size: up to 255 bytes,
+                // 63 characters in utf8mb4.
+                let in_place = match (from, &column.ty) {
+                    (ColumnType::Varchar(n), ColumnType::Varchar(m)) => {
+                        m >= n && (*m <= 63 || *n > 63)
+                    }
+                    (a, b) => a == b,
+                };
+                if !in_place {
+                    return Ok(Err(Unsupported(format!(
                         "MySQL copies {table} under a write lock to change {table}.{} from {from} \
                          to {}; set `new_name` to change it through a new column",
                         column.name, column.ty
                     ))));
-                    }
-                    format!(
-                        "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                        q(table),
-                        column_sql(column)
-                    )
                 }
-                Action::DropNotNull { table, column } => {
-                    let mut relaxed = column.clone();
-                    relaxed.nullable = true;
-                    format!(
-                        "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                        q(table),
-                        column_sql(&relaxed)
-                    )
-                }
-                Action::SetNotNull { table, column } => {
-                    // Rebuilt in place while writes go on; fails if a NULL is left, which is
-                    // the check the tightening needs.
-                    let mut tight = column.clone();
-                    tight.nullable = false;
-                    format!(
-                        "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                        q(table),
-                        column_sql(&tight)
-                    )
-                }
-                Action::SetDefault { table, column } => match &column.default {
-                    Some(d) => format!(
-                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
-                        q(table),
-                        q(&column.name),
-                        default_value(d, &column.ty)
-                    ),
-                    None => format!(
-                        "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
-                        q(table),
-                        q(&column.name)
-                    ),
-                },
-                Action::Backfill {
-                    table,
-                    column,
-                    source,
-                    ..
-                } => {
-                    // The batches commit one by one, not in a transaction around the file.
-                    out.no_transaction = true;
-                    let expr = match source {
-                        Source::Sql(sql) => sql.clone(),
-                        Source::Column(c) => q(c),
-                    };
-                    context.insert("table", &q(table));
-                    context.insert("column", &q(column));
-                    context.insert("expr", &expr);
-                    context.insert("batch_size", &self.config.mysql.backfill_batch_size);
-                    context.insert(
-                        "procedure",
-                        &q(&fit(format!("tandem_backfill_{table}_{column}"))),
-                    );
-                    self.template("backfill", &context)?
-                }
-                Action::FillTrigger {
-                    table,
-                    column,
-                    expr,
-                    trigger,
-                    ..
-                } => {
-                    let Some(current) = physical.table(table) else {
-                        return Ok(Err(Unsupported(format!(
-                            "table {table} is not known at this point of the apply order"
-                        ))));
-                    };
-                    let columns = current.column_names();
-                    context.insert("table", &q(table));
-                    context.insert("column", &q(column));
-                    context.insert("expr", expr);
-                    context.insert("new_expr", &qualify_with_new(expr, &columns));
-                    context.insert("trigger", &q(&fit(trigger.clone())));
-                    self.template("fill_trigger", &context)?
-                }
-                Action::SyncTrigger {
-                    table,
-                    old,
-                    new,
-                    trigger,
-                    forward,
-                    ..
-                } => {
-                    let [insert, update] = sync_trigger_names(trigger);
-                    let forward = match (forward, physical.table(table)) {
-                        (Some(expr), Some(current)) => {
-                            format!("({})", qualify_with_new(expr, &current.column_names()))
-                        }
-                        _ => format!("NEW.{}", q(old)),
-                    };
-                    context.insert("table", &q(table));
-                    context.insert("old", &q(old));
-                    context.insert("new", &q(new));
-                    context.insert("forward", &forward);
-                    context.insert("insert_trigger", &q(&insert));
-                    context.insert("update_trigger", &q(&update));
-                    self.template("sync_trigger", &context)?
-                }
-                Action::DropTrigger { table, trigger } => {
-                    let names = super::triggers_to_drop(
-                        physical,
-                        table,
-                        trigger,
-                        fit(trigger.clone()),
-                        sync_trigger_names(trigger).to_vec(),
-                    );
-                    names
-                        .iter()
-                        .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                }
-                Action::CreateIndex { index } => match create_index(index, physical) {
-                    Ok(sql) => sql,
-                    Err(u) => return Ok(Err(u)),
-                },
-                Action::DropIndex { index } => format!(
-                    "ALTER TABLE {} DROP INDEX {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                    q(&index.table),
-                    q(&index.name)
+                format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    column_sql(column)
+                )
+            }
+            Action::DropNotNull { table, column } => {
+                let mut relaxed = column.clone();
+                relaxed.nullable = true;
+                format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    column_sql(&relaxed)
+                )
+            }
+            Action::SetNotNull { table, column } => {
+                // Rebuilt in place while writes go on; fails if a NULL is left, which is
+                // the check the tightening needs.
+                let mut tight = column.clone();
+                tight.nullable = false;
+                format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    column_sql(&tight)
+                )
+            }
+            Action::SetDefault { table, column } => match &column.default {
+                Some(d) => format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
+                    q(table),
+                    q(&column.name),
+                    default_value(d, &column.ty)
                 ),
-                Action::RenameTable { from, to } => {
-                    context.insert("from", &q(from));
-                    context.insert("to", &q(to));
-                    context.insert("from_literal", from);
-                    context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
-                    // A view that kept an older name of this table now reads the view made
-                    // under the name it read: still correct, as a view of a view.
-                    self.template("rename_table", &context)?
-                }
-                Action::CreateCompatView { view, table } => compat_view(view, table),
-                Action::DropCompatView { view, .. } => super::drop_view(Dialect::Mysql, view),
-                Action::AddConstraint { table, constraint } => match &constraint.kind {
+                None => format!(
+                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
+                    q(table),
+                    q(&column.name)
+                ),
+            },
+            Action::Backfill {
+                table,
+                column,
+                source,
+                ..
+            } => {
+                // The batches commit one by one, not in a transaction around the file.
+                out.no_transaction = true;
+                let expr = match source {
+                    Source::Sql(sql) => sql.clone(),
+                    Source::Column(c) => q(c),
+                };
+                context.insert("table", &q(table));
+                context.insert("column", &q(column));
+                context.insert("expr", &expr);
+                context.insert("batch_size", &self.config.mysql.backfill_batch_size);
+                context.insert(
+                    "procedure",
+                    &q(&fit(format!("tandem_backfill_{table}_{column}"))),
+                );
+                self.template("backfill", &context)?
+            }
+            Action::FillTrigger {
+                table,
+                column,
+                expr,
+                trigger,
+                ..
+            } => {
+                let Some(current) = physical.table(table) else {
+                    return Ok(Err(Unsupported(format!(
+                        "table {table} is not known at this point of the apply order"
+                    ))));
+                };
+                let columns = current.column_names();
+                context.insert("table", &q(table));
+                context.insert("column", &q(column));
+                context.insert("expr", expr);
+                let [insert, update] = fill_trigger_names(trigger);
+                context.insert("new_expr", &qualify_with(expr, &columns, "NEW"));
+                context.insert("old_expr", &qualify_with(expr, &columns, "OLD"));
+                context.insert("trigger", &q(&insert));
+                context.insert("update_trigger", &q(&update));
+                self.template("fill_trigger", &context)?
+            }
+            Action::SyncTrigger {
+                table,
+                old,
+                new,
+                trigger,
+                forward,
+                ..
+            } => {
+                let [insert, update] = sync_trigger_names(trigger);
+                let forward = match (forward, physical.table(table)) {
+                    (Some(expr), Some(current)) => {
+                        format!("({})", qualify_with_new(expr, &current.column_names()))
+                    }
+                    _ => format!("NEW.{}", q(old)),
+                };
+                context.insert("table", &q(table));
+                context.insert("old", &q(old));
+                context.insert("new", &q(new));
+                context.insert("forward", &forward);
+                context.insert("insert_trigger", &q(&insert));
+                context.insert("update_trigger", &q(&update));
+                self.template("sync_trigger", &context)?
+            }
+            Action::DropTrigger { table, trigger } => {
+                let names = super::triggers_to_drop(
+                    physical,
+                    table,
+                    trigger,
+                    fill_trigger_names(trigger).to_vec(),
+                    sync_trigger_names(trigger).to_vec(),
+                );
+                names
+                    .iter()
+                    .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            Action::CreateIndex { index } => match create_index(index, physical) {
+                Ok(sql) => sql,
+                Err(u) => return Ok(Err(u)),
+            },
+            Action::DropIndex { index } => format!(
+                "ALTER TABLE {} DROP INDEX {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                q(&index.table),
+                q(&index.name)
+            ),
+            Action::RenameTable { from, to } => {
+                context.insert("from", &q(from));
+                context.insert("to", &q(to));
+                let Some(table) = physical.table(from) else {
+                    return Ok(Err(Unsupported(format!(
+                        "table {from} is not known at this point of the apply order"
+                    ))));
+                };
+                context.insert("from_literal", from);
+                let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+                context.insert("columns", &quoted_list(Dialect::Mysql, &columns));
+                context.insert("next", &q(&fit(format!("tandem_next_{from}"))));
+                context.insert("prev", &q(&fit(format!("tandem_prev_{to}"))));
+                context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
+                // A view that kept an older name of this table now reads the view made
+                // under the name it read: still correct, as a view of a view.
+                self.template("rename_table", &context)?
+            }
+            Action::CreateCompatView { view, table } => compat_view(view, table),
+            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Mysql, view),
+            Action::AddConstraint { table, constraint } => {
+                match &constraint.kind {
                     ConstraintKind::Unique { columns } => {
                         match create_index(&unique_index(table, constraint, columns), physical) {
                             Ok(sql) => sql,
@@ -476,34 +498,35 @@ impl Renderer for Mysql<'_> {
                         );
                         self.template("add_foreign_key", &context)?
                     }
-                },
-                Action::DropConstraint { table, constraint } => match &constraint.kind {
-                    // The index the server made for the key goes with it, when it made one
-                    // (it does not when an index of the table already served the key).
-                    ConstraintKind::ForeignKey { .. } => {
-                        context.insert("table", &q(table));
-                        context.insert("table_literal", table);
-                        context.insert("constraint", &q(&constraint.name));
-                        context.insert("constraint_literal", &constraint.name);
-                        context.insert(
-                            "procedure",
-                            &q(&fit(format!("tandem_drop_{}", constraint.name))),
-                        );
-                        self.template("drop_foreign_key", &context)?
-                    }
-                    ConstraintKind::Unique { .. } => format!(
-                        "ALTER TABLE {} DROP INDEX {}, ALGORITHM=INPLACE, LOCK=NONE;",
-                        q(table),
-                        q(&constraint.name)
-                    ),
-                    ConstraintKind::Check { .. } => format!(
-                        "ALTER TABLE {} DROP CONSTRAINT {};",
-                        q(table),
-                        q(&constraint.name)
-                    ),
-                },
-                Action::Raw { sql } => terminate(sql),
-            };
+                }
+            }
+            Action::DropConstraint { table, constraint } => match &constraint.kind {
+                // The index the server made for the key goes with it, when it made one
+                // (it does not when an index of the table already served the key).
+                ConstraintKind::ForeignKey { .. } => {
+                    context.insert("table", &q(table));
+                    context.insert("table_literal", table);
+                    context.insert("constraint", &q(&constraint.name));
+                    context.insert("constraint_literal", &constraint.name);
+                    context.insert(
+                        "procedure",
+                        &q(&fit(format!("tandem_drop_{}", constraint.name))),
+                    );
+                    self.template("drop_foreign_key", &context)?
+                }
+                ConstraintKind::Unique { .. } => format!(
+                    "ALTER TABLE {} DROP INDEX {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    q(&constraint.name)
+                ),
+                ConstraintKind::Check { .. } => format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {};",
+                    q(table),
+                    q(&constraint.name)
+                ),
+            },
+            Action::Raw { sql } => terminate(sql),
+        };
         out.chunks.push(chunk);
         Ok(Ok(()))
     }

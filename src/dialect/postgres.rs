@@ -49,9 +49,10 @@ fn q(name: &str) -> String {
     quote(Dialect::Postgres, name)
 }
 
+/// The scratch check that lets SET NOT NULL skip its scan: a helper name, which no
+/// constraint of the model can take.
 fn constraint_name(table: &str, column: &str) -> String {
-    let name = format!("{table}_{column}_not_null");
-    name.chars().take(63).collect()
+    crate::model::fit_identifier(format!("tandem_not_null_{table}_{column}"), 63)
 }
 
 impl Renderer for Postgres<'_> {

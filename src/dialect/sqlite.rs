@@ -46,6 +46,7 @@ impl<'a> Sqlite<'a> {
         let Some(before) = physical.table(&after.name) else {
             return Ok(Err(unknown(&after.name, None)));
         };
+        out.chunks.push(self.guard(physical, before)?);
         let new_name = format!("tandem_new_{}", after.name);
         let mut staging = after.clone();
         staging.name = new_name.clone();
@@ -92,13 +93,74 @@ impl<'a> Sqlite<'a> {
                 Action::SyncTrigger { old, new, .. } => vec![old, new],
                 _ => Vec::new(),
             };
-            if columns.into_iter().all(present) {
-                if let Err(u) = self.render(trigger, physical, out)? {
-                    return Ok(Err(u));
-                }
+            if !columns.into_iter().all(present) {
+                continue;
+            }
+            // A fill reads the whole row: made over the table as rebuilt.
+            if let Action::FillTrigger {
+                column,
+                expr,
+                trigger,
+                ..
+            } = trigger
+            {
+                out.chunks
+                    .push(self.fill_trigger(after, column, expr, trigger)?);
+            } else if let Err(u) = self.render(trigger, physical, out)? {
+                return Ok(Err(u));
             }
         }
         Ok(Ok(()))
+    }
+
+    /// A statement that fails the file when `table` has an index or trigger tandem did
+    /// not make (a `sql` op's, or one made by hand): the rebuild would silently lose it.
+    fn guard(&self, physical: &Physical, table: &Table) -> Result<String> {
+        let mut context = Context::new();
+        context.insert(
+            "message",
+            &q(&format!(
+                "refused: rebuilding {} would lose an index or trigger that tandem did not \
+                 create; run tandem migrate to see which",
+                table.name
+            )),
+        );
+        context.insert("query", &guard_query(physical, table));
+        self.template("rebuild_guard", &context)
+    }
+
+    /// The triggers that fill `column` of `table` (as it is when they are made) from
+    /// `expr`, on insert and on update.
+    fn fill_trigger(
+        &self,
+        table: &Table,
+        column: &str,
+        expr: &str,
+        trigger: &str,
+    ) -> Result<String> {
+        // Only the columns `expr` reads: a trigger that names a column keeps SQLite from
+        // dropping it in place.
+        let read: Vec<&Column> = table
+            .columns
+            .iter()
+            .filter(|c| mentions(expr, &c.name))
+            .collect();
+        let row = |r: &str| {
+            read.iter()
+                .map(|c| format!("{r}.{0} AS {0}", q(&c.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let [insert, update] = fill_trigger_names(trigger);
+        let mut context = Context::new();
+        context.insert("table", &q(&table.name));
+        context.insert("column", &q(column));
+        context.insert("expr", expr);
+        context.insert("trigger", &q(&insert));
+        context.insert("update_trigger", &q(&update));
+        context.insert("new_row", &row("NEW"));
+        context.insert("old_row", &row("OLD"));
+        self.template("fill_trigger", &context)
     }
 
     /// Rebuilds `table` with one column changed by `change`.
@@ -131,6 +193,35 @@ fn unknown(table: &str, column: Option<&str>) -> Unsupported {
     })
 }
 
+/// Marks, in a generated file, the statement that checks a rebuild loses nothing;
+/// `tandem migrate` finds the query after it to name what would be lost.
+pub const GUARD_MARK: &str = "INSERT INTO tandem_guard SELECT NOT EXISTS (";
+
+/// The `type` and `name` of every index and trigger on `table` that tandem did not make,
+/// as a query over `sqlite_master` (automatic indexes have no SQL and come back with
+/// the table).
+fn guard_query(physical: &Physical, table: &Table) -> String {
+    let mut known: Vec<String> = physical
+        .indexes_of(&table.name)
+        .map(|i| i.name.clone())
+        .chain(super::unique_indexes(table).map(|i| i.name))
+        .collect();
+    for trigger in physical.triggers_of(&table.name) {
+        match trigger {
+            Action::FillTrigger { trigger, .. } => known.extend(fill_trigger_names(trigger)),
+            Action::SyncTrigger { trigger, .. } => known.extend(sync_trigger_names(trigger)),
+            _ => {}
+        }
+    }
+    let known: Vec<String> = known.iter().map(|n| format!("'{n}'")).collect();
+    format!(
+        "SELECT type, name FROM sqlite_master WHERE tbl_name = '{}' \
+         AND type IN ('index', 'trigger') AND sql IS NOT NULL AND name NOT IN ({})",
+        table.name,
+        known.join(", ")
+    )
+}
+
 fn q(name: &str) -> String {
     quote(Dialect::Sqlite, name)
 }
@@ -148,6 +239,31 @@ fn addable_in_place(column: &Column) -> bool {
         Some(Default::Literal(_)) => true,
         Some(Default::Sql(_)) => false,
     }
+}
+
+/// Whether `expr` names `column` (as a word, in any case, outside string literals).
+fn mentions(expr: &str, column: &str) -> bool {
+    let mut in_literal = false;
+    let mut word = String::new();
+    for c in expr.chars().chain(std::iter::once(' ')) {
+        if in_literal {
+            in_literal = c != '\'';
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            if word.eq_ignore_ascii_case(column) {
+                return true;
+            }
+            word.clear();
+            in_literal = c == '\'';
+        }
+    }
+    false
+}
+
+/// A fill's triggers: on insert, and on update.
+fn fill_trigger_names(trigger: &str) -> [String; 2] {
+    [trigger.to_string(), format!("{trigger}_upd")]
 }
 
 fn sync_trigger_names(trigger: &str) -> [String; 3] {
@@ -308,11 +424,10 @@ impl Renderer for Sqlite<'_> {
                 trigger,
                 ..
             } => {
-                context.insert("table", &q(table));
-                context.insert("column", &q(column));
-                context.insert("expr", expr);
-                context.insert("trigger", &q(trigger));
-                self.template("fill_trigger", &context)?
+                let Some(current) = physical.table(table) else {
+                    return Ok(Err(unknown(table, None)));
+                };
+                self.fill_trigger(current, column, expr, trigger)?
             }
             Action::SyncTrigger {
                 table,
@@ -342,7 +457,7 @@ impl Renderer for Sqlite<'_> {
                     physical,
                     table,
                     trigger,
-                    trigger.clone(),
+                    fill_trigger_names(trigger).to_vec(),
                     sync_trigger_names(trigger).to_vec(),
                 );
                 names

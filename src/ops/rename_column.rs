@@ -270,16 +270,20 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         ),
         expand,
     )];
-    let mut later = vec![Action::DropTrigger {
-        table: table.clone(),
-        trigger,
-    }];
+    // The default first: until then the sync fills the new column of a row inserted
+    // without it, and a row inserted between the two would keep a NULL there (and fail
+    // the NOT NULL below).
+    let mut later = Vec::new();
     if new.default.is_some() {
         later.push(Action::SetDefault {
             table: table.clone(),
             column: new.clone(),
         });
     }
+    later.push(Action::DropTrigger {
+        table: table.clone(),
+        trigger,
+    });
     // Tightened only once the sync is gone: until then R-1's inserts leave the new
     // column to the trigger, and a dialect whose triggers run after the NOT NULL
     // check (SQLite) would reject them.
@@ -345,6 +349,25 @@ fn renamed_index(index: &str, old: &str, new: &str) -> String {
 mod tests {
     use super::super::testing::*;
     use crate::action::Action;
+
+    /// A row inserted without the new column between the drop of the sync and its
+    /// default would keep a NULL there and fail the NOT NULL after: the default comes
+    /// first (a load test met that row on Postgres).
+    #[test]
+    fn the_new_columns_default_is_set_before_the_sync_is_dropped() {
+        let mut s = schema("[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nscore = { type = \"integer\", default = 0 }\n");
+        let steps = apply(
+            &mut s,
+            "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"score\"\nto = \"points\"",
+        )
+        .unwrap();
+        let later = &steps[1].actions;
+        let position = |f: fn(&Action) -> bool| later.iter().position(f).unwrap();
+        let default = position(|a| matches!(a, Action::SetDefault { .. }));
+        let dropped = position(|a| matches!(a, Action::DropTrigger { .. }));
+        let tightened = position(|a| matches!(a, Action::SetNotNull { .. }));
+        assert!(default < dropped && dropped < tightened, "{later:?}");
+    }
 
     #[test]
     fn rename_expands_contracts_then_drops_later() {

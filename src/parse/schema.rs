@@ -361,6 +361,19 @@ pub(crate) fn check_literal_type(
 
 /// Table, column and index names become identifiers in three dialects and in file
 /// names: keep them to letters, digits and `_`.
+/// The prefix of every helper object tandem makes (triggers, functions, procedures,
+/// scratch constraints and tables): no table, column, index or constraint of the
+/// model may take it, so that tandem's `DROP ... IF EXISTS` of a helper never meets a
+/// user's object.
+pub const RESERVED_PREFIX: &str = "tandem_";
+
+/// Whether `name` has the shape of a helper object's name (any case: MySQL and SQLite
+/// compare names without it).
+pub fn is_reserved(name: &str) -> bool {
+    name.get(..RESERVED_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_PREFIX))
+}
+
 pub fn check_identifier(
     file: &Arc<SourceFile>,
     name: &str,
@@ -371,6 +384,21 @@ pub fn check_identifier(
         && name.len() <= 63
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.chars().next().is_some_and(|c| c.is_ascii_digit());
+    if valid && is_reserved(name) {
+        return Err(Diag::input(format!("the {what} name `{name}` is reserved"))
+            .at(Location::new(file, span))
+            .label(format!(
+                "names starting with `{RESERVED_PREFIX}` are tandem's own"
+            ))
+            .note(
+                "tandem names its helper objects (triggers, functions, procedures, scratch \
+                 checks and tables) with this prefix, and drops them by name",
+            )
+            .help(format!(
+                "choose a name that does not start with `{RESERVED_PREFIX}`"
+            ))
+            .into());
+    }
     if valid {
         Ok(())
     } else {

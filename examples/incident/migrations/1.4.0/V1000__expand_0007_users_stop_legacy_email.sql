@@ -4,6 +4,14 @@
 -- change:  changes/0007_users_stop_legacy_email.toml
 -- step:    relax users.legacy_email so inserts that omit it succeed
 
+-- The rebuild below restores only the indexes and triggers tandem made: one made by a `sql`
+-- op or by hand would be lost. Refuse instead (`tandem migrate` names each such object).
+CREATE TEMP TABLE IF NOT EXISTS tandem_guard (ok integer, CONSTRAINT "refused: rebuilding users would lose an index or trigger that tandem did not create; run tandem migrate to see which" CHECK (ok));
+
+INSERT INTO tandem_guard SELECT NOT EXISTS (SELECT type, name FROM sqlite_master WHERE tbl_name = 'users' AND type IN ('index', 'trigger') AND sql IS NOT NULL AND name NOT IN ());
+
+DROP TABLE tandem_guard;
+
 -- SQLite cannot drop NOT NULL from legacy_email in place: rebuild "users" (its documented procedure), copying
 -- every row, then restore its indexes and triggers. Needs foreign keys off, as `tandem migrate`
 -- runs it: with them on, DROP TABLE deletes the rows first and cascades.
@@ -15,4 +23,4 @@ INSERT INTO "tandem_new_users" ("id", "email", "legacy_email", "nickname", "crea
 DROP TABLE "users";
 
 ALTER TABLE "tandem_new_users" RENAME TO "users";
--- tandem:sha256 ad0dfce770004f8253c12d219a731a83fc8f5d8aaa8586c3bfa4f3d75d19a118
+-- tandem:sha256 7343b6d969351c8d0924df9f8dd8cb4840da205a5ebc690fc824df563b8cdf45

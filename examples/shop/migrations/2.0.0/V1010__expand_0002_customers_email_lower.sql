@@ -10,11 +10,21 @@ SET lock_timeout = '5s';
 
 ALTER TABLE "customers" ADD COLUMN "email_lower" varchar(255) NULL;
 
--- Rows inserted without "email_lower" (by code that does not know it) get it from:
+-- Rows written without "email_lower" (by code that does not know it) get it from:
 --   lower(email)
+-- on insert, and again on an update that changes what it follows from, unless the
+-- update writes "email_lower" itself (the code that knows it wins).
 CREATE OR REPLACE FUNCTION "tandem_fill_customers_email_lower"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
+DECLARE
+  follow boolean;
 BEGIN
-  IF NEW."email_lower" IS NULL THEN
+  follow := NEW."email_lower" IS NULL;
+  IF NOT follow AND TG_OP = 'UPDATE' AND NEW."email_lower" IS NOT DISTINCT FROM OLD."email_lower" THEN
+    SELECT after_write.v IS DISTINCT FROM before_write.v INTO follow
+      FROM (SELECT (lower(email)) FROM (SELECT NEW.*) AS "customers") AS after_write(v),
+           (SELECT (lower(email)) FROM (SELECT OLD.*) AS "customers") AS before_write(v);
+  END IF;
+  IF follow THEN
     SELECT (lower(email)) INTO NEW."email_lower" FROM (SELECT NEW.*) AS "customers";
   END IF;
   RETURN NEW;
@@ -23,7 +33,7 @@ $tandem$;
 
 DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
 
-CREATE TRIGGER "tandem_fill_customers_email_lower" BEFORE INSERT ON "customers"
+CREATE TRIGGER "tandem_fill_customers_email_lower" BEFORE INSERT OR UPDATE ON "customers"
   FOR EACH ROW EXECUTE FUNCTION "tandem_fill_customers_email_lower"();
 
 -- Backfill "customers"."email_lower" in batches of 500, committing each batch so that
@@ -60,4 +70,4 @@ END
 $tandem$;
 
 CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 f243cc9bf6ee3c55adfb4d3d7d40ffcd48dae40952f02eb030f7c97f0289d6da
+-- tandem:sha256 9b0905bab52c10c3e8f869767993665f58cd48dd6bfee80875abf6e65bd64769

@@ -13,15 +13,15 @@ DROP FUNCTION IF EXISTS "tandem_sync_customers_name_full_name"();
 
 -- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
 -- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_full_name";
 
-ALTER TABLE "customers" ADD CONSTRAINT "customers_full_name_not_null" CHECK ("full_name" IS NOT NULL) NOT VALID;
+ALTER TABLE "customers" ADD CONSTRAINT "tandem_not_null_customers_full_name" CHECK ("full_name" IS NOT NULL) NOT VALID;
 
-ALTER TABLE "customers" VALIDATE CONSTRAINT "customers_full_name_not_null";
+ALTER TABLE "customers" VALIDATE CONSTRAINT "tandem_not_null_customers_full_name";
 
 ALTER TABLE "customers" ALTER COLUMN "full_name" SET NOT NULL;
 
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_full_name";
 
 ALTER TABLE "customers" DROP COLUMN "name";
--- tandem:sha256 2a10d32e1671fe6bdc527ad17ba5ea876c34af743cf7765f7431a7b4f8523ced
+-- tandem:sha256 a4e747317f37516b52b9f9aa1f62977f5a4da681a77d3f58bc27e130bce7d163

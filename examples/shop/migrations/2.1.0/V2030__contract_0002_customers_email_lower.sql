@@ -13,13 +13,13 @@ DROP FUNCTION IF EXISTS "tandem_fill_customers_email_lower"();
 
 -- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
 -- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_email_lower_not_null";
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
 
-ALTER TABLE "customers" ADD CONSTRAINT "customers_email_lower_not_null" CHECK ("email_lower" IS NOT NULL) NOT VALID;
+ALTER TABLE "customers" ADD CONSTRAINT "tandem_not_null_customers_email_lower" CHECK ("email_lower" IS NOT NULL) NOT VALID;
 
-ALTER TABLE "customers" VALIDATE CONSTRAINT "customers_email_lower_not_null";
+ALTER TABLE "customers" VALIDATE CONSTRAINT "tandem_not_null_customers_email_lower";
 
 ALTER TABLE "customers" ALTER COLUMN "email_lower" SET NOT NULL;
 
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_email_lower_not_null";
--- tandem:sha256 cccbbb6d35b969406d580f87e24de22b5126b065d674c7a80a85fc50721375fe
+ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
+-- tandem:sha256 c47fb860536b994e512307794f7027c6bcabf9d1dc402fbcc37755fa69d2dbce

@@ -1,0 +1,348 @@
+//! `migrate --adopt`: a live database that already has the baseline schema is compared
+//! with schema.toml, through each dialect's own catalogue, before the baseline is
+//! recorded as applied without running it. Every difference is reported at once: the
+//! tables, the columns with their types (as tandem would write them for that dialect),
+//! nullability and the defaults schema.toml gives, the primary key in order, the declared
+//! indexes and unique keys with their columns in order and their uniqueness, and the
+//! declared checks and foreign keys by name. What the live database has beyond
+//! schema.toml (extra tables, indexes, constraints) is its own business.
+
+use super::database::{Database, DbError};
+use crate::action::Action;
+use crate::config::Dialect;
+use crate::dialect::type_name;
+use crate::model::{ConstraintKind, Index, Table};
+use crate::plan::Plan;
+
+/// A column as the database's catalogue describes it.
+#[derive(Debug, Clone, PartialEq)]
+struct LiveColumn {
+    name: String,
+    ty: String,
+    nullable: bool,
+    has_default: bool,
+}
+
+/// An index (or the index behind a unique constraint) as the catalogue describes it.
+#[derive(Debug, Clone, PartialEq)]
+struct LiveIndex {
+    name: String,
+    unique: bool,
+    columns: Vec<String>,
+}
+
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
+    Ok(db
+        .query_text(sql)?
+        .into_iter()
+        .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+        .collect())
+}
+
+fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbError> {
+    let t = literal(table);
+    let sql = match db.dialect() {
+        Dialect::Sqlite => format!(
+            "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
+             CASE WHEN dflt_value IS NULL THEN 'NO' ELSE 'YES' END \
+             FROM pragma_table_info({t}) ORDER BY cid"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
+             CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
+             CASE WHEN a.atthasdef THEN 'YES' ELSE 'NO' END \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+        ),
+        // MariaDB writes a nullable column's missing default as the text NULL.
+        Dialect::Mysql => format!(
+            "SELECT column_name, column_type, is_nullable, \
+             CASE WHEN column_default IS NULL OR UPPER(column_default) = 'NULL' \
+             THEN 'NO' ELSE 'YES' END \
+             FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = {t} ORDER BY ordinal_position"
+        ),
+    };
+    Ok(text_rows(db, &sql)?
+        .into_iter()
+        .filter(|r| r.len() == 4)
+        .map(|r| LiveColumn {
+            name: r[0].clone(),
+            ty: r[1].clone(),
+            nullable: r[2].eq_ignore_ascii_case("yes"),
+            has_default: r[3].eq_ignore_ascii_case("yes"),
+        })
+        .collect())
+}
+
+fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
+    let t = literal(table);
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            format!("SELECT name FROM pragma_table_info({t}) WHERE pk > 0 ORDER BY pk")
+        }
+        Dialect::Postgres => format!(
+            "SELECT k.column_name FROM information_schema.table_constraints c \
+             JOIN information_schema.key_column_usage k \
+             ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema \
+             AND k.table_name = c.table_name \
+             WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = current_schema() \
+             AND c.table_name = {t} ORDER BY k.ordinal_position"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT column_name FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = {t} AND index_name = 'PRIMARY' \
+             ORDER BY seq_in_index"
+        ),
+    };
+    Ok(text_rows(db, &sql)?
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect())
+}
+
+fn live_indexes(db: &mut Database, table: &str) -> Result<Vec<LiveIndex>, DbError> {
+    let t = literal(table);
+    let sql = match db.dialect() {
+        Dialect::Sqlite => format!(
+            "SELECT il.name, il.\"unique\", ii.name FROM pragma_index_list({t}) AS il, \
+             pragma_index_info(il.name) AS ii WHERE il.origin <> 'pk' \
+             ORDER BY il.name, ii.seqno"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT ic.relname, CASE WHEN i.indisunique THEN '1' ELSE '0' END, a.attname \
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+             JOIN pg_class tc ON tc.oid = i.indrelid \
+             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE tc.relname = {t} AND tc.relnamespace = current_schema()::regnamespace \
+             AND NOT i.indisprimary ORDER BY ic.relname, k.ord"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT index_name, CASE WHEN non_unique = 0 THEN '1' ELSE '0' END, column_name \
+             FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = {t} AND index_name <> 'PRIMARY' \
+             ORDER BY index_name, seq_in_index"
+        ),
+    };
+    let mut out: Vec<LiveIndex> = Vec::new();
+    for r in text_rows(db, &sql)? {
+        let [name, unique, column] = <[String; 3]>::try_from(r).unwrap_or_default();
+        match out.last_mut() {
+            Some(last) if last.name == name => last.columns.push(column),
+            _ => out.push(LiveIndex {
+                name,
+                unique: unique == "1",
+                columns: vec![column],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// A type as a dialect's catalogue or `type_name` writes it, in one spelling: lower
+/// case, no spaces around punctuation, the catalogue's long names and MariaDB's
+/// display widths folded into tandem's names.
+pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
+    let mut t = ty.trim().to_ascii_lowercase();
+    t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (from, to) in [
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (", ", ","),
+        (" ,", ","),
+    ] {
+        t = t.replace(from, to);
+    }
+    let (base, args) = match t.find('(') {
+        Some(i) => (t[..i].to_string(), t[i..].to_string()),
+        None => (t.clone(), String::new()),
+    };
+    let (base, args) = match (dialect, base.as_str(), args.as_str()) {
+        (_, "int" | "int4" | "integer", _) if !matches!(dialect, Dialect::Mysql) => {
+            ("integer".to_string(), args)
+        }
+        // MariaDB shows integer display widths: bigint(20), int(11), smallint(6).
+        (Dialect::Mysql, "int" | "integer", _) => ("integer".into(), String::new()),
+        (Dialect::Mysql, "bigint" | "smallint", _) => (base, String::new()),
+        (_, "int8", _) => ("bigint".into(), args),
+        (_, "int2", _) => ("smallint".into(), args),
+        (_, "character varying", _) => ("varchar".into(), args),
+        (_, "character", _) => ("char".into(), args),
+        (_, "timestamp with time zone", _) => ("timestamptz".into(), args),
+        (Dialect::Postgres, "timestamp without time zone", _) => ("timestamp".into(), args),
+        (Dialect::Postgres, "time without time zone", _) => ("time".into(), args),
+        (Dialect::Postgres, "float8", _) => ("double precision".into(), args),
+        (Dialect::Postgres, "float4", _) => ("real".into(), args),
+        (Dialect::Postgres, "bool", _) => ("boolean".into(), args),
+        (Dialect::Postgres, "decimal", _) => ("numeric".into(), args),
+        // MariaDB keeps json as longtext with a check.
+        (Dialect::Mysql, "json", _) => ("longtext".into(), args),
+        _ => (base, args),
+    };
+    format!("{base}{args}")
+}
+
+/// Every difference between the baseline of `plan` and the live database, as lines.
+pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbError> {
+    let baseline = &plan.views[0];
+    let dialect = db.dialect();
+    let indexes: Vec<&Index> = plan.files[0]
+        .steps
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter_map(|a| match a {
+            Action::CreateIndex { index } => Some(index),
+            _ => None,
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let live = db.table_names()?;
+    for table in baseline.tables.values() {
+        if !live.contains(&table.name) {
+            problems.push(format!("table {} is missing", table.name));
+            continue;
+        }
+        compare_columns(db, dialect, table, &mut problems)?;
+        let primary_key = live_primary_key(db, &table.name)?;
+        if primary_key != table.primary_key {
+            problems.push(format!(
+                "the primary key of {} is ({}) in the database but ({}) in schema.toml",
+                table.name,
+                primary_key.join(", "),
+                table.primary_key.join(", ")
+            ));
+        }
+        let live_indexes = live_indexes(db, &table.name)?;
+        let mut expected: Vec<(&str, Index)> = indexes
+            .iter()
+            .filter(|i| i.table == table.name)
+            .map(|i| ("index", (*i).clone()))
+            .collect();
+        expected.extend(crate::dialect::unique_indexes(table).map(|i| ("unique constraint", i)));
+        for (what, index) in &expected {
+            let Some(found) = live_indexes.iter().find(|l| l.name == index.name) else {
+                problems.push(format!(
+                    "{what} {} of {} is missing",
+                    index.name, table.name
+                ));
+                continue;
+            };
+            if found.columns != index.columns {
+                problems.push(format!(
+                    "{what} {} of {} is on ({}) in the database but on ({}) in schema.toml",
+                    index.name,
+                    table.name,
+                    found.columns.join(", "),
+                    index.columns.join(", ")
+                ));
+            }
+            if found.unique != index.unique {
+                let word = |u: bool| if u { "unique" } else { "not unique" };
+                problems.push(format!(
+                    "{what} {} of {} is {} in the database but {} in schema.toml",
+                    index.name,
+                    table.name,
+                    word(found.unique),
+                    word(index.unique)
+                ));
+            }
+        }
+        // SQLite keeps no name for a foreign key or a check.
+        if dialect != Dialect::Sqlite {
+            let objects = db.object_names(&table.name)?;
+            for c in table
+                .constraints
+                .iter()
+                .filter(|c| !matches!(c.kind, ConstraintKind::Unique { .. }))
+            {
+                if !objects.iter().any(|o| o == &c.name) {
+                    problems.push(format!(
+                        "{} {} of {} is missing",
+                        c.noun(),
+                        c.name,
+                        table.name
+                    ));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+fn compare_columns(
+    db: &mut Database,
+    dialect: Dialect,
+    table: &Table,
+    problems: &mut Vec<String>,
+) -> Result<(), DbError> {
+    let columns = live_columns(db, &table.name)?;
+    let null_word = |n: bool| if n { "nullable" } else { "NOT NULL" };
+    for column in &table.columns {
+        let subject = format!("column {}.{}", table.name, column.name);
+        let Some(live) = columns.iter().find(|c| c.name == column.name) else {
+            problems.push(format!("{subject} is missing"));
+            continue;
+        };
+        let want = type_name(dialect, &column.ty);
+        if canonical_type(dialect, &live.ty) != canonical_type(dialect, &want) {
+            problems.push(format!(
+                "{subject} is {} in the database but {want} in schema.toml",
+                live.ty
+            ));
+        }
+        if live.nullable != column.nullable {
+            problems.push(format!(
+                "{subject} is {} in the database but {} in schema.toml",
+                null_word(live.nullable),
+                null_word(column.nullable)
+            ));
+        }
+        // A default the database has beyond schema.toml only lets more inserts through;
+        // one it lacks fails the inserts that count on it.
+        if column.default.is_some() && !live.has_default {
+            problems.push(format!(
+                "{subject} has no default in the database but one in schema.toml"
+            ));
+        }
+    }
+    for live in &columns {
+        if table.column(&live.name).is_none() {
+            problems.push(format!(
+                "column {}.{} exists in the database but not in schema.toml",
+                table.name, live.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_type;
+    use crate::config::Dialect;
+
+    #[test]
+    fn catalogue_spellings_fold_into_tandems_type_names() {
+        let pg = |s| canonical_type(Dialect::Postgres, s);
+        assert_eq!(pg("character varying(255)"), pg("varchar(255)"));
+        assert_eq!(pg("timestamp with time zone"), pg("timestamptz"));
+        assert_eq!(pg("timestamp without time zone"), pg("timestamp"));
+        assert_ne!(pg("timestamp with time zone"), pg("timestamp"));
+        assert_ne!(pg("character varying(100)"), pg("varchar(255)"));
+        let my = |s| canonical_type(Dialect::Mysql, s);
+        assert_eq!(my("bigint(20)"), my("bigint"));
+        assert_eq!(my("int(11)"), my("integer"));
+        assert_ne!(my("int(11)"), my("bigint"));
+        assert_ne!(my("tinyint(4)"), my("tinyint(1)"));
+        let lite = |s| canonical_type(Dialect::Sqlite, s);
+        assert_eq!(lite("VARCHAR( 255 )"), lite("varchar(255)"));
+        assert_eq!(lite("INT"), lite("integer"));
+    }
+}
