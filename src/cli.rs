@@ -152,6 +152,13 @@ pub enum Command {
     },
     /// The ordered deploy steps of a release, as Markdown.
     Runbook { release: String },
+    /// Print a live database's schema as a schema.toml (no project needed).
+    Introspect {
+        /// sqlite://PATH, postgres://... or mysql://...; default: tandem.toml's
+        /// database_url.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// What a release's code may use and must stop using, for people, scripts or an
     /// ORM's ignore list.
     CodeContract {
@@ -581,6 +588,34 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let plan = plan::build(&project)?;
             print!("{}", report::runbook(&project, &plan, release)?);
             Ok(if plan.problems.is_empty() { 0 } else { 1 })
+        }
+        Command::Introspect { database_url } => {
+            let config = Config::load(root).ok();
+            let url = database_url
+                .clone()
+                .or_else(|| config.as_ref().and_then(|c| c.database_url.clone()))
+                .ok_or_else(|| {
+                    Diag::input("introspect needs a database")
+                        .help("pass --database-url postgres://..., mysql://... or sqlite://PATH")
+                })?;
+            let base = config
+                .as_ref()
+                .map(|c| c.root.clone())
+                .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+            let target = apply::Target::parse(&url, &base).map_err(Diag::input)?;
+            let mut db = apply::connect(&target, false)?;
+            let read = apply::introspect::introspect(&mut db)
+                .map_err(|e| Diag::input(format!("{}: {e}", target.display())))?;
+            print!("{}", read.toml);
+            eprintln!(
+                "introspect: {} table(s) read from {}",
+                read.tables,
+                target.display()
+            );
+            for l in &read.left_out {
+                eprintln!("  left out: {l}");
+            }
+            Ok(0)
         }
         Command::CodeContract { release, format } => {
             let project = Project::load(root)?;

@@ -16,26 +16,26 @@ use crate::plan::Plan;
 
 /// A column as the database's catalogue describes it.
 #[derive(Debug, Clone, PartialEq)]
-struct LiveColumn {
-    name: String,
-    ty: String,
-    nullable: bool,
-    has_default: bool,
+pub(super) struct LiveColumn {
+    pub name: String,
+    pub ty: String,
+    pub nullable: bool,
+    pub has_default: bool,
 }
 
 /// An index (or the index behind a unique constraint) as the catalogue describes it.
 #[derive(Debug, Clone, PartialEq)]
-struct LiveIndex {
-    name: String,
-    unique: bool,
-    columns: Vec<String>,
+pub(super) struct LiveIndex {
+    pub name: String,
+    pub unique: bool,
+    pub columns: Vec<String>,
 }
 
-fn literal(s: &str) -> String {
+pub(super) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
+pub(super) fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
     Ok(db
         .query_text(sql)?
         .into_iter()
@@ -43,7 +43,7 @@ fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>, DbError> 
         .collect())
 }
 
-fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbError> {
+pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbError> {
     let t = literal(table);
     let sql = match db.dialect() {
         Dialect::Sqlite => format!(
@@ -80,7 +80,7 @@ fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbErr
         .collect())
 }
 
-fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
+pub(super) fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
     let t = literal(table);
     let sql = match db.dialect() {
         Dialect::Sqlite => {
@@ -106,7 +106,7 @@ fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbErr
         .collect())
 }
 
-fn live_indexes(db: &mut Database, table: &str) -> Result<Vec<LiveIndex>, DbError> {
+pub(super) fn live_indexes(db: &mut Database, table: &str) -> Result<Vec<LiveIndex>, DbError> {
     let t = literal(table);
     let sql = match db.dialect() {
         Dialect::Sqlite => format!(

@@ -5,6 +5,7 @@ pub mod adopt;
 pub mod bundled;
 pub mod database;
 pub mod fleet;
+pub mod introspect;
 pub mod late;
 pub mod migrate;
 pub mod progress;

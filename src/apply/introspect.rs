@@ -1,0 +1,575 @@
+//! `tandem introspect`: a live database read back as a `schema.toml`, through each
+//! dialect's catalogue: tables, columns (tandem's portable type where one maps to the
+//! catalogue's, else the database's own type name), nullability, defaults, primary keys,
+//! indexes, unique keys, foreign keys with their actions, and checks. What the model does
+//! not cover (views, triggers, functions, sequences, identity, comments) is named in
+//! comments at the top of the output and in a summary, never silently dropped.
+
+use super::adopt::{literal, live_indexes, live_primary_key, text_rows};
+use super::database::{Database, DbError};
+use super::HISTORY_TABLE;
+use crate::config::Dialect;
+
+/// The schema.toml text, and what it leaves out.
+#[derive(Debug)]
+pub struct Introspection {
+    pub toml: String,
+    pub left_out: Vec<String>,
+    pub tables: usize,
+}
+
+/// A column as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadColumn {
+    pub name: String,
+    /// tandem's type name (portable where one maps, else the catalogue's).
+    pub ty: String,
+    pub nullable: bool,
+    pub default: Option<ReadDefault>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadDefault {
+    /// A TOML literal: a string, an integer, a float or a boolean, as TOML text.
+    Literal(String),
+    /// An SQL expression.
+    Sql(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub references: String,
+    pub referenced_columns: Vec<String>,
+    pub on_delete: Option<String>,
+}
+
+/// Whether a table is the database's, not tandem's or refinery's bookkeeping.
+pub fn is_user_table(name: &str) -> bool {
+    name != HISTORY_TABLE && !name.starts_with("tandem_") && !name.starts_with("sqlite_")
+}
+
+/// Reads every user table of the database.
+pub fn introspect(db: &mut Database) -> Result<Introspection, DbError> {
+    let dialect = db.dialect();
+    let tables: Vec<String> = db
+        .table_names()?
+        .into_iter()
+        .filter(|t| is_user_table(t))
+        .collect();
+    let mut out = String::new();
+    let left_out = left_out(db)?;
+    out.push_str(&format!(
+        "# Read back from a {} database by `tandem introspect`.\n",
+        dialect.name()
+    ));
+    if left_out.is_empty() {
+        out.push_str("# Nothing was left out.\n");
+    } else {
+        out.push_str("# Left out (not in tandem's model; keep them in `sql` ops):\n");
+        for l in &left_out {
+            out.push_str(&format!("#   {l}\n"));
+        }
+    }
+    for table in &tables {
+        out.push('\n');
+        write_table(db, dialect, table, &mut out)?;
+    }
+    Ok(Introspection {
+        toml: out,
+        left_out,
+        tables: tables.len(),
+    })
+}
+
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn key(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        s.to_string()
+    } else {
+        q(s)
+    }
+}
+
+fn list(items: &[String]) -> String {
+    format!(
+        "[{}]",
+        items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn write_table(
+    db: &mut Database,
+    dialect: Dialect,
+    table: &str,
+    out: &mut String,
+) -> Result<(), DbError> {
+    let t = key(table);
+    let columns = read_columns(db, table)?;
+    let primary_key = live_primary_key(db, table)?;
+    out.push_str(&format!("[tables.{t}]\n"));
+    if !primary_key.is_empty() {
+        out.push_str(&format!("primary_key = {}\n", list(&primary_key)));
+    }
+    out.push_str(&format!("\n[tables.{t}.columns]\n"));
+    for c in &columns {
+        let mut fields = vec![format!("type = {}", q(&c.ty))];
+        if c.nullable {
+            fields.push("nullable = true".into());
+        }
+        match &c.default {
+            Some(ReadDefault::Literal(l)) => fields.push(format!("default = {l}")),
+            Some(ReadDefault::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
+            None => {}
+        }
+        out.push_str(&format!("{} = {{ {} }}\n", key(&c.name), fields.join(", ")));
+    }
+    let uniques = unique_constraints(db, table)?;
+    for (name, cols) in &uniques {
+        out.push_str(&format!(
+            "\n[[tables.{t}.constraints]]\ntype = \"unique\"\nname = {}\ncolumns = {}\n",
+            q(name),
+            list(cols)
+        ));
+    }
+    for fk in foreign_keys(db, table)? {
+        out.push_str(&format!(
+            "\n[[tables.{t}.constraints]]\ntype = \"foreign_key\"\nname = {}\ncolumns = {}\nreferences = {}\n",
+            q(&fk.name),
+            list(&fk.columns),
+            q(&format!("{}({})", fk.references, fk.referenced_columns.join(", ")))
+        ));
+        if let Some(action) = &fk.on_delete {
+            out.push_str(&format!("on_delete = {}\n", q(action)));
+        }
+    }
+    for (name, expr) in checks(db, dialect, table)? {
+        out.push_str(&format!(
+            "\n[[tables.{t}.constraints]]\ntype = \"check\"\nname = {}\ncheck = {}\n",
+            q(&name),
+            q(&expr)
+        ));
+    }
+    let foreign_key_names: Vec<String> = foreign_keys(db, table)?
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    for index in live_indexes(db, table)? {
+        // MySQL keeps an index of its own, under the key's name, for every foreign key.
+        if uniques.iter().any(|(n, _)| *n == index.name)
+            || index.name.starts_with("tandem_")
+            || (dialect == Dialect::Mysql && foreign_key_names.contains(&index.name))
+        {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n[[tables.{t}.indexes]]\nname = {}\ncolumns = {}\n",
+            q(&index.name),
+            list(&index.columns)
+        ));
+        if index.unique {
+            out.push_str("unique = true\n");
+        }
+    }
+    Ok(())
+}
+
+/// The columns of `table`, with types folded into tandem's names.
+pub fn read_columns(db: &mut Database, table: &str) -> Result<Vec<ReadColumn>, DbError> {
+    let dialect = db.dialect();
+    let t = literal(table);
+    let sql = match dialect {
+        Dialect::Sqlite => format!(
+            "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
+             COALESCE(dflt_value, '') , CASE WHEN dflt_value IS NULL THEN 'NO' ELSE 'YES' END \
+             FROM pragma_table_info({t}) ORDER BY cid"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
+             CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
+             COALESCE(pg_get_expr(d.adbin, d.adrelid), ''), \
+             CASE WHEN d.adbin IS NULL THEN 'NO' ELSE 'YES' END \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT column_name, column_type, is_nullable, COALESCE(column_default, ''), \
+             CASE WHEN column_default IS NULL OR UPPER(column_default) = 'NULL' \
+             THEN 'NO' ELSE 'YES' END \
+             FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = {t} ORDER BY ordinal_position"
+        ),
+    };
+    Ok(text_rows(db, &sql)?
+        .into_iter()
+        .filter(|r| r.len() == 5)
+        .map(|r| {
+            let ty = portable_type(dialect, &r[1]);
+            let default = (r[4] == "YES").then(|| match read_default(dialect, &r[3]) {
+                // MySQL and SQLite keep a boolean as 0 or 1.
+                ReadDefault::Literal(l) if ty == "boolean" && (l == "1" || l == "0") => {
+                    ReadDefault::Literal(if l == "1" { "true" } else { "false" }.into())
+                }
+                other => other,
+            });
+            ReadColumn {
+                name: r[0].clone(),
+                ty,
+                nullable: r[2].eq_ignore_ascii_case("yes"),
+                default,
+            }
+        })
+        .collect())
+}
+
+/// The portable type a catalogue's type name stands for, where tandem writes that type
+/// so; else the catalogue's own name.
+pub fn portable_type(dialect: Dialect, live: &str) -> String {
+    let t = super::adopt::canonical_type(dialect, live);
+    let (base, args) = match t.find('(') {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t.as_str(), ""),
+    };
+    let decimal = |args: &str| format!("decimal{args}");
+    match (dialect, base) {
+        (_, "smallint" | "integer" | "bigint" | "date" | "text") if args.is_empty() => base.into(),
+        (Dialect::Postgres, "boolean" | "real" | "uuid" | "timestamp" | "timestamptz" | "time") => {
+            base.into()
+        }
+        (Dialect::Postgres, "double precision") => "double".into(),
+        (Dialect::Postgres, "numeric") if !args.is_empty() => decimal(args),
+        (Dialect::Postgres, "jsonb") => "json".into(),
+        (Dialect::Postgres, "bytea") => "binary".into(),
+        (_, "varchar" | "char") if !args.is_empty() => format!("{base}{args}"),
+        (Dialect::Mysql, "tinyint") if args == "(1)" => "boolean".into(),
+        (Dialect::Mysql, "float") if args.is_empty() => "real".into(),
+        (Dialect::Mysql, "double") if args.is_empty() => "double".into(),
+        (Dialect::Mysql, "decimal") if !args.is_empty() => decimal(args),
+        (Dialect::Mysql, "longtext") => "text".into(),
+        (Dialect::Mysql, "longblob") => "binary".into(),
+        (Dialect::Mysql, "time") if args == "(6)" => "time".into(),
+        (Dialect::Mysql, "datetime") if args == "(6)" => "timestamp".into(),
+        (Dialect::Mysql, "timestamp") if args == "(6)" => "timestamptz".into(),
+        // SQLite has no time zone type: tandem writes timestamptz as timestamp there, and
+        // it reads back as timestamp.
+        (Dialect::Sqlite, "boolean" | "real" | "double" | "time" | "timestamp")
+            if args.is_empty() =>
+        {
+            base.into()
+        }
+        (Dialect::Sqlite, "decimal") if !args.is_empty() => decimal(args),
+        (Dialect::Sqlite, "blob") => "binary".into(),
+        _ => t.clone(),
+    }
+}
+
+/// A catalogue's default text as a TOML literal where it is one, else as SQL.
+pub fn read_default(dialect: Dialect, text: &str) -> ReadDefault {
+    let text = text.trim();
+    // Postgres writes a typed literal: 'abc'::character varying.
+    let literal_part = match dialect {
+        Dialect::Postgres => match text.rfind("::") {
+            Some(i) if text[..i].ends_with('\'') => &text[..i],
+            _ => text,
+        },
+        _ => text,
+    };
+    if literal_part.len() >= 2
+        && literal_part.starts_with('\'')
+        && literal_part.ends_with('\'')
+        && !literal_part[1..literal_part.len() - 1]
+            .replace("''", "")
+            .contains('\'')
+        && !(dialect == Dialect::Mysql && literal_part.contains('\\'))
+    {
+        let inner = literal_part[1..literal_part.len() - 1].replace("''", "'");
+        return ReadDefault::Literal(q(&inner));
+    }
+    if literal_part.parse::<i64>().is_ok() {
+        return ReadDefault::Literal(literal_part.to_string());
+    }
+    if literal_part.parse::<f64>().is_ok() && literal_part.contains('.') {
+        return ReadDefault::Literal(literal_part.to_string());
+    }
+    match (dialect, literal_part) {
+        (Dialect::Postgres, "true" | "false") => ReadDefault::Literal(literal_part.into()),
+        _ => ReadDefault::Sql(text.to_string()),
+    }
+}
+
+/// Named unique constraints (Postgres keeps them apart from unique indexes; MySQL and
+/// SQLite do not, so their unique keys read back as unique indexes).
+fn unique_constraints(
+    db: &mut Database,
+    table: &str,
+) -> Result<Vec<(String, Vec<String>)>, DbError> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    let t = literal(table);
+    let rows = text_rows(
+        db,
+        &format!(
+            "SELECT c.conname, a.attname FROM pg_constraint c \
+             JOIN pg_class tc ON tc.oid = c.conrelid \
+             CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+             WHERE c.contype = 'u' AND tc.relname = {t} \
+             AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
+        ),
+    )?;
+    Ok(group(rows))
+}
+
+/// Rows of (name, column) into (name, columns) in order.
+fn group(rows: Vec<Vec<String>>) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for r in rows {
+        let [name, column] = <[String; 2]>::try_from(r).unwrap_or_default();
+        match out.last_mut() {
+            Some((n, cols)) if *n == name => cols.push(column),
+            _ => out.push((name, vec![column])),
+        }
+    }
+    out
+}
+
+/// A delete rule as tandem writes it; `None` for the default (no action). MySQL treats
+/// RESTRICT as the default and reports it for a key that named none.
+fn action_word(dialect: Dialect, code: &str) -> Option<String> {
+    let word = match code.trim().to_ascii_uppercase().as_str() {
+        "C" | "CASCADE" => "cascade",
+        "N" | "SET NULL" => "set null",
+        "RESTRICT" if dialect == Dialect::Mysql => return None,
+        "R" | "RESTRICT" => "restrict",
+        _ => return None,
+    };
+    Some(word.into())
+}
+
+/// The foreign keys of `table`, columns in order.
+pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey>, DbError> {
+    let t = literal(table);
+    let dialect = db.dialect();
+    let sql = match db.dialect() {
+        Dialect::Postgres => format!(
+            "SELECT c.conname, a.attname, rt.relname, ra.attname, c.confdeltype::text \
+             FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
+             JOIN pg_class rt ON rt.oid = c.confrelid \
+             CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+             JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum \
+             WHERE c.contype = 'f' AND tc.relname = {t} \
+             AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT k.constraint_name, k.column_name, k.referenced_table_name, \
+             k.referenced_column_name, r.delete_rule \
+             FROM information_schema.key_column_usage k \
+             JOIN information_schema.referential_constraints r \
+             ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name \
+             AND r.table_name = k.table_name \
+             WHERE k.table_schema = DATABASE() AND k.table_name = {t} \
+             AND k.referenced_table_name IS NOT NULL \
+             ORDER BY k.constraint_name, k.ordinal_position"
+        ),
+        Dialect::Sqlite => format!(
+            "SELECT CAST(id AS TEXT), \"from\", \"table\", \"to\", on_delete \
+             FROM pragma_foreign_key_list({t}) ORDER BY id, seq"
+        ),
+    };
+    let mut out: Vec<ReadForeignKey> = Vec::new();
+    for r in text_rows(db, &sql)? {
+        let [name, column, references, referenced, on_delete] =
+            <[String; 5]>::try_from(r).unwrap_or_default();
+        match out.last_mut() {
+            Some(fk) if fk.name == name => {
+                fk.columns.push(column);
+                fk.referenced_columns.push(referenced);
+            }
+            _ => out.push(ReadForeignKey {
+                name,
+                columns: vec![column],
+                references,
+                referenced_columns: vec![referenced],
+                on_delete: action_word(dialect, &on_delete),
+            }),
+        }
+    }
+    // SQLite keeps no name for a foreign key: give it tandem's default one.
+    if db.dialect() == Dialect::Sqlite {
+        for fk in &mut out {
+            fk.name = format!("{table}_{}_fkey", fk.columns.join("_"));
+        }
+    }
+    Ok(out)
+}
+
+/// The checks of `table` (SQLite keeps them only inside the table's SQL: none read).
+fn checks(
+    db: &mut Database,
+    dialect: Dialect,
+    table: &str,
+) -> Result<Vec<(String, String)>, DbError> {
+    let t = literal(table);
+    let sql = match dialect {
+        Dialect::Sqlite => return Ok(Vec::new()),
+        Dialect::Postgres => format!(
+            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+             JOIN pg_class tc ON tc.oid = c.conrelid \
+             WHERE c.contype = 'c' AND tc.relname = {t} \
+             AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT cc.constraint_name, cc.check_clause \
+             FROM information_schema.table_constraints tc \
+             JOIN information_schema.check_constraints cc \
+             ON cc.constraint_schema = tc.constraint_schema AND cc.constraint_name = tc.constraint_name \
+             WHERE tc.table_schema = DATABASE() AND tc.table_name = {t} \
+             AND tc.constraint_type = 'CHECK' ORDER BY cc.constraint_name"
+        ),
+    };
+    Ok(text_rows(db, &sql)?
+        .into_iter()
+        .filter_map(|r| {
+            let [name, def] = <[String; 2]>::try_from(r).ok()?;
+            if name.starts_with("tandem_") {
+                return None;
+            }
+            let expr = def
+                .trim()
+                .strip_prefix("CHECK ")
+                .map(|e| e.trim().to_string())
+                .unwrap_or(def.clone());
+            // MariaDB's own check on a json column.
+            if expr.to_ascii_lowercase().starts_with("json_valid(") {
+                return None;
+            }
+            Some((name, strip_parens(&expr)))
+        })
+        .collect())
+}
+
+/// `((a > 0))` -> `a > 0`, where the outer parentheses wrap the whole expression.
+fn strip_parens(expr: &str) -> String {
+    let mut e = expr.trim();
+    while e.starts_with('(') && e.ends_with(')') && wraps(e) {
+        e = e[1..e.len() - 1].trim();
+    }
+    e.to_string()
+}
+
+fn wraps(e: &str) -> bool {
+    let mut depth = 0i32;
+    for (i, c) in e.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 && i != e.len() - 1 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// What the database has that the model does not cover, counted by kind.
+fn left_out(db: &mut Database) -> Result<Vec<String>, DbError> {
+    let queries: &[(&str, &str)] = match db.dialect() {
+        Dialect::Postgres => &[
+            ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() ORDER BY 1"),
+            ("trigger", "SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE trigger_schema = current_schema() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
+            ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.proname NOT LIKE 'tandem%' ORDER BY 1"),
+            ("sequence", "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema() ORDER BY 1"),
+            ("enum type", "SELECT t.typname FROM pg_type t WHERE t.typtype = 'e' AND t.typnamespace = current_schema()::regnamespace ORDER BY 1"),
+        ],
+        Dialect::Mysql => &[
+            ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 1"),
+            ("trigger", "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
+            ("routine", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
+        ],
+        Dialect::Sqlite => &[
+            ("view", "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY 1"),
+            ("trigger", "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name NOT LIKE 'tandem%' ORDER BY 1"),
+        ],
+    };
+    let mut out = Vec::new();
+    for (kind, sql) in queries {
+        let names: Vec<String> = text_rows(db, sql)?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .collect();
+        if !names.is_empty() {
+            out.push(format!("{} {kind}(s): {}", names.len(), names.join(", ")));
+        }
+    }
+    if db.dialect() == Dialect::Sqlite {
+        out.push("checks: SQLite keeps them only in each table's CREATE statement".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_types_map_back_to_portable_ones() {
+        assert_eq!(
+            portable_type(Dialect::Postgres, "character varying(255)"),
+            "varchar(255)"
+        );
+        assert_eq!(
+            portable_type(Dialect::Postgres, "timestamp with time zone"),
+            "timestamptz"
+        );
+        assert_eq!(
+            portable_type(Dialect::Postgres, "numeric(10,2)"),
+            "decimal(10,2)"
+        );
+        assert_eq!(portable_type(Dialect::Postgres, "jsonb"), "json");
+        assert_eq!(portable_type(Dialect::Postgres, "inet"), "inet");
+        assert_eq!(portable_type(Dialect::Mysql, "bigint(20)"), "bigint");
+        assert_eq!(portable_type(Dialect::Mysql, "tinyint(1)"), "boolean");
+        assert_eq!(portable_type(Dialect::Mysql, "datetime(6)"), "timestamp");
+        assert_eq!(portable_type(Dialect::Sqlite, "varchar(40)"), "varchar(40)");
+    }
+
+    #[test]
+    fn defaults_read_back_as_literals_or_sql() {
+        assert_eq!(
+            read_default(Dialect::Postgres, "'it''s'::character varying"),
+            ReadDefault::Literal("\"it's\"".into())
+        );
+        assert_eq!(
+            read_default(Dialect::Postgres, "0"),
+            ReadDefault::Literal("0".into())
+        );
+        assert_eq!(
+            read_default(Dialect::Postgres, "true"),
+            ReadDefault::Literal("true".into())
+        );
+        assert_eq!(
+            read_default(Dialect::Postgres, "CURRENT_TIMESTAMP"),
+            ReadDefault::Sql("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(
+            read_default(Dialect::Mysql, "'free'"),
+            ReadDefault::Literal("\"free\"".into())
+        );
+        assert_eq!(strip_parens("((id > 0))"), "id > 0");
+        assert_eq!(strip_parens("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");
+    }
+}
