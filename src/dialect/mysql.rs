@@ -341,6 +341,7 @@ impl Renderer for Mysql<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
+                context.insert("expr_comment", &super::comment_text(expr));
                 context.insert("new_expr", &qualify_with_new(expr, &columns));
                 context.insert("trigger", &q(&fit(trigger.clone())));
                 self.template("fill_trigger", &context)?
@@ -394,7 +395,7 @@ impl Renderer for Mysql<'_> {
             Action::RenameTable { from, to } => {
                 context.insert("from", &q(from));
                 context.insert("to", &q(to));
-                context.insert("from_literal", from);
+                context.insert("from_literal", &super::string_literal(Dialect::Mysql, from));
                 context.insert("procedure", &q(&fit(format!("tandem_rename_{from}"))));
                 // A view that kept an older name of this table now reads the view made
                 // under the name it read: still correct, as a view of a view.
@@ -443,15 +444,16 @@ impl Renderer for Mysql<'_> {
                             .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
                             .unwrap_or_default(),
                     );
+                    let message: String = format!(
+                        "{}: rows of {table} reference missing rows of {references}",
+                        constraint.name
+                    )
+                    .chars()
+                    .take(120)
+                    .collect();
                     context.insert(
                         "message",
-                        &format!(
-                            "{}: rows of {table} reference missing rows of {references}",
-                            constraint.name
-                        )
-                        .chars()
-                        .take(120)
-                        .collect::<String>(),
+                        &super::string_literal(Dialect::Mysql, &message),
                     );
                     context.insert(
                         "procedure",

@@ -7,8 +7,8 @@ use tera::Context;
 
 use super::physical::without_columns;
 use super::{
-    column_def, create_table, foreign_key, iden, index_statement, quote, terminate, unique_index,
-    Physical, Rendered, Renderer, Unsupported,
+    column_def, comment_text, create_table, foreign_key, iden, index_statement, quote,
+    string_literal, terminate, unique_index, Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
@@ -26,8 +26,13 @@ impl<'a> Postgres<'a> {
         Postgres { config, templates }
     }
 
+    /// Renders a template with `tag`, a dollar-quote tag that none of the values
+    /// spliced into it contains (user SQL cannot close a `DO` or function body).
     fn template(&self, name: &str, context: &Context) -> Result<String> {
-        super::template(self.templates, Dialect::Postgres, name, context)
+        let mut context = context.clone();
+        let values = context.clone().into_json().to_string();
+        context.insert("tag", &super::dollar_tag(&values));
+        super::template(self.templates, Dialect::Postgres, name, &context)
     }
 
     /// A concurrent build (outside a transaction), recovering from a failed earlier one.
@@ -37,8 +42,14 @@ impl<'a> Postgres<'a> {
             .if_not_exists()
             .to_string(PostgresQueryBuilder);
         let mut context = Context::new();
-        context.insert("index_name", &index.name);
-        context.insert("index", &q(&index.name));
+        context.insert(
+            "index_name",
+            &string_literal(Dialect::Postgres, &index.name),
+        );
+        context.insert(
+            "drop_invalid",
+            &string_literal(Dialect::Postgres, &format!("DROP INDEX {}", q(&index.name))),
+        );
         context.insert("create", &create);
         self.template("create_index", &context)
     }
@@ -62,7 +73,7 @@ impl Renderer for Postgres<'_> {
         let mut context = Context::new();
         context.insert(
             "lock_timeout",
-            &self.config.postgres.lock_timeout.replace('\'', "''"),
+            &string_literal(Dialect::Postgres, &self.config.postgres.lock_timeout),
         );
         Ok(vec![self.template("preamble", &context)?])
     }
@@ -171,6 +182,7 @@ impl Renderer for Postgres<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
+                context.insert("expr_comment", &comment_text(expr));
                 context.insert("trigger", &q(trigger));
                 context.insert("function", &q(trigger));
                 self.template("fill_trigger", &context)?
@@ -187,6 +199,10 @@ impl Renderer for Postgres<'_> {
                 context.insert("old", &q(old));
                 context.insert("new", &q(new));
                 context.insert("forward", forward);
+                context.insert(
+                    "forward_comment",
+                    &forward.as_deref().map(comment_text).unwrap_or_default(),
+                );
                 context.insert("trigger", &q(trigger));
                 context.insert("function", &q(trigger));
                 self.template("sync_trigger", &context)?
@@ -214,7 +230,7 @@ impl Renderer for Postgres<'_> {
             Action::RenameTable { from, to } => {
                 context.insert("from", &q(from));
                 context.insert("to", &q(to));
-                context.insert("to_literal", &q(to).replace('\'', "''"));
+                context.insert("to_literal", &string_literal(Dialect::Postgres, &q(to)));
                 self.template("rename_table", &context)?
             }
             Action::CreateCompatView { view, table } => format!(
@@ -259,9 +275,15 @@ impl Renderer for Postgres<'_> {
                     }
                 };
                 context.insert("table", &q(table));
-                context.insert("table_literal", &q(table).replace('\'', "''"));
+                context.insert(
+                    "table_literal",
+                    &string_literal(Dialect::Postgres, &q(table)),
+                );
                 context.insert("constraint", &q(&constraint.name));
-                context.insert("name_literal", &constraint.name);
+                context.insert(
+                    "name_literal",
+                    &string_literal(Dialect::Postgres, &constraint.name),
+                );
                 context.insert("add", &add);
                 context.insert("validate", &validate);
                 self.template("add_constraint", &context)?
@@ -314,10 +336,11 @@ fn around_views(views: &[Action], statement: String) -> String {
             ));
         }
     }
+    let body = body.join("\n  ");
+    let tag = super::dollar_tag(&body);
     format!(
         "-- Views kept for the previous release read this column: dropped and made again around it.\n\
-         DO $tandem$\nBEGIN\n  {}\nEND\n$tandem$;",
-        body.join("\n  ")
+         DO {tag}\nBEGIN\n  {body}\nEND\n{tag};"
     )
 }
 

@@ -315,6 +315,7 @@ impl Renderer for Sqlite<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
+                context.insert("expr_comment", &super::comment_text(expr));
                 context.insert("trigger", &q(trigger));
                 self.template("fill_trigger", &context)?
             }

@@ -298,6 +298,13 @@ pub fn column_fields(
 pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Literal> {
     let value = v.get_ref();
     if let Some(s) = value.as_str() {
+        if s.contains('\0') {
+            return Err(Diag::input("a string `default` may not contain a NUL character")
+                .at(Location::new(file, v.span()))
+                .label("\\u0000 here")
+                .note("Postgres text cannot hold it, and SQLite and MySQL clients read a string up to it")
+                .into());
+        }
         return Ok(Literal::Str(s.to_string()));
     }
     if let Some(b) = value.as_bool() {
