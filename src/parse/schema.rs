@@ -330,6 +330,8 @@ pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) ->
     )
 }
 
+/// A literal `default` must be a value of the column's type on every dialect: checked
+/// where it is written, pointing at it.
 pub(crate) fn check_literal_type(
     file: &Arc<SourceFile>,
     name: &str,
@@ -337,33 +339,25 @@ pub(crate) fn check_literal_type(
     lit: &Literal,
     span: std::ops::Range<usize>,
 ) -> Result<()> {
-    let ok = match lit {
-        Literal::Bool(_) => matches!(ty, ColumnType::Boolean),
-        Literal::Int(_) => matches!(
-            ty,
-            ColumnType::SmallInt
-                | ColumnType::Integer
-                | ColumnType::BigInt
-                | ColumnType::Real
-                | ColumnType::Double
-                | ColumnType::Decimal(..)
-        ),
-        Literal::Float(_) => matches!(
-            ty,
-            ColumnType::Real | ColumnType::Double | ColumnType::Decimal(..)
-        ),
-        Literal::Str(_) => !matches!(ty, ColumnType::Boolean),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Diag::input(format!(
+    check_default(name, ty, lit, Location::new(file, span))
+}
+
+/// As [`check_literal_type`], at a location already made.
+pub(crate) fn check_default(
+    name: &str,
+    ty: &ColumnType,
+    lit: &Literal,
+    at: Location,
+) -> Result<()> {
+    ty.accepts(lit).map_err(|accepts| {
+        Diag::input(format!(
             "default of column `{name}` does not fit its type {ty}"
         ))
-        .at(Location::new(file, span))
-        .label("literal of the wrong type")
-        .into())
-    }
+        .at(at)
+        .label("not a value of this type")
+        .help(accepts)
+        .into()
+    })
 }
 
 /// Table, column and index names become identifiers in three dialects and in file
