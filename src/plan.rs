@@ -477,7 +477,8 @@ fn collect_releases(project: &Project) -> Result<Releases> {
             .into());
         }
     }
-    // `v1.4.0` and `1.4.0` are the same version: one name per version.
+    // `v1.4.0` and `1.4.0` are the same version, and so are `1.4.0+build.7` and
+    // `1.4.0` (build metadata has no precedence): one name per version.
     if matches!(order, ReleaseOrder::Semver) {
         // Where a name was written is looked up only for the error: a scan per name
         // would make this quadratic in the number of changes.
@@ -489,7 +490,8 @@ fn collect_releases(project: &Project) -> Result<Releases> {
         };
         let mut seen: BTreeMap<semver::Version, &str> = BTreeMap::new();
         for name in &names {
-            let version = parse_semver(name).expect("validated");
+            let mut version = parse_semver(name).expect("validated");
+            version.build = semver::BuildMetadata::EMPTY;
             match seen.get(&version) {
                 Some(other) if *other != name.as_str() => {
                     return Err(Diag::input(format!(
@@ -497,7 +499,15 @@ fn collect_releases(project: &Project) -> Result<Releases> {
                     ))
                     .at_opt(located(name))
                     .label("same version, different spelling")
-                    .help(format!("write it as \"{other}\" everywhere"))
+                    .help(if other.contains('+') || name.contains('+') {
+                        "build metadata (`+...`) does not order versions: semver gives \
+                         `1.0.0+build.7` the precedence of `1.0.0`, so these would be one \
+                         release; bump the version (`1.0.1`, or a pre-release `1.0.0-rc.2`) \
+                         or write one spelling everywhere"
+                            .to_string()
+                    } else {
+                        format!("write it as \"{other}\" everywhere")
+                    })
                     .into());
                 }
                 Some(_) => {}

@@ -1,0 +1,136 @@
+//! Input the project cannot use is refused where it is written (exit 2, file:line:col)
+//! and nothing is written: release names, `tandem new`, bytes that are not UTF-8, and
+//! the hints `init`, `plan` and `migrate` give.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use tempfile::TempDir;
+
+const SCHEMA: &str = r#"
+[tables.users]
+primary_key = ["id"]
+
+[tables.users.columns]
+id           = { type = "bigint" }
+email        = { type = "varchar(255)" }
+legacy_email = { type = "varchar(255)" }
+"#;
+
+fn project(settings: &str, changes: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        format!("dialect = \"sqlite\"\n{settings}"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
+    fs::create_dir_all(dir.path().join("changes")).unwrap();
+    for (name, text) in changes {
+        fs::write(dir.path().join("changes").join(name), text).unwrap();
+    }
+    dir
+}
+
+fn tandem(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("tandem").unwrap();
+    cmd.arg("--project").arg(dir);
+    cmd
+}
+
+fn add(release: &str, column: &str) -> String {
+    format!(
+        "release = \"{release}\"\nsummary = \"s\"\n\n[[op]]\ntype = \"add_column\"\n\
+         table = \"users\"\ncolumn = {{ name = \"{column}\", type = \"text\", nullable = true }}\n"
+    )
+}
+
+fn drop_legacy(release: &str) -> String {
+    format!(
+        "release = \"{release}\"\nsummary = \"s\"\n\n[[op]]\ntype = \"drop_column\"\n\
+         table = \"users\"\ncolumn = \"legacy_email\"\n"
+    )
+}
+
+/// The files under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn build_metadata_does_not_make_another_release() {
+    // 1.0.0+build.7 has the precedence of 1.0.0: one release, spelled two ways.
+    let dir = project(
+        "",
+        &[
+            ("0001_drop.toml", &drop_legacy("1.0.0")),
+            ("0002_bio.toml", &add("1.0.0+build.7", "bio")),
+        ],
+    );
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "`1.0.0` and `1.0.0+build.7` name the same version",
+        ))
+        .stderr(contains("changes/0002_bio.toml:1:11"))
+        .stderr(contains("build metadata"));
+    // Also through contract_release, and with a leading `v`.
+    let dir = project(
+        "",
+        &[
+            (
+                "0001_drop.toml",
+                &format!("{}contract_release = \"v1.1.0+x\"\n", drop_legacy("1.0.0")),
+            ),
+            ("0002_bio.toml", &add("1.1.0", "bio")),
+        ],
+    );
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("name the same version"));
+    // Alone, a release with build metadata is an ordinary release.
+    let dir = project(
+        "",
+        &[
+            ("0001_drop.toml", &drop_legacy("1.0.0+build.7")),
+            ("0002_bio.toml", &add("1.1.0", "bio")),
+        ],
+    );
+    tandem(dir.path()).arg("plan").assert().code(0);
+}
+
+#[test]
+fn two_spellings_of_one_version_are_refused() {
+    let dir = project(
+        "",
+        &[
+            ("0001_drop.toml", &drop_legacy("v1.0.0")),
+            ("0002_bio.toml", &add("1.0.0", "bio")),
+        ],
+    );
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("name the same version"))
+        .stderr(contains("write it as"));
+}
