@@ -147,12 +147,12 @@ impl Config {
     /// Reads `tandem.toml` from the project directory.
     pub fn load(root: &Path) -> Result<Config> {
         let path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let bytes = std::fs::read(&path).map_err(|e| {
             Diag::input(format!("cannot read {}: {e}", path.display())).help(
                 "run `tandem init` to create a project, or pass --project DIR to point at one",
             )
         })?;
-        let file = SourceFile::new(CONFIG_FILE, text);
+        let file = SourceFile::from_bytes(CONFIG_FILE, bytes)?;
         Config::from_source(root, file)
     }
 

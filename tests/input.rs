@@ -134,3 +134,42 @@ fn two_spellings_of_one_version_are_refused() {
         .stderr(contains("name the same version"))
         .stderr(contains("write it as"));
 }
+
+#[test]
+fn a_byte_that_is_not_utf8_is_located() {
+    // A change file: the byte 0xE9 (Latin-1 é) on line 2, column 14.
+    let dir = project("", &[]);
+    let mut bytes = b"release = \"1.1.0\"\nsummary = \"caf".to_vec();
+    bytes.push(0xE9);
+    bytes.extend_from_slice(b"\"\n\n[[op]]\ntype = \"drop_column\"\n");
+    fs::write(dir.path().join("changes/0001_cafe.toml"), &bytes).unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("changes/0001_cafe.toml is not valid UTF-8"))
+        .stderr(contains("changes/0001_cafe.toml:2:15"))
+        .stderr(contains("byte 0xE9 here"))
+        .stderr(contains("summary = \"caf\u{FFFD}\""));
+    // schema.toml and tandem.toml, the same way.
+    let dir = project("", &[]);
+    let mut schema = SCHEMA.as_bytes().to_vec();
+    schema.extend_from_slice(b"# \xFF\n");
+    fs::write(dir.path().join("schema.toml"), &schema).unwrap();
+    tandem(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(contains("schema.toml:9:3"));
+    let dir = project("", &[]);
+    fs::write(
+        dir.path().join("tandem.toml"),
+        b"dialect = \"sqlite\"\n# \xC3\x28\n",
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("tandem.toml:2:3"));
+}
