@@ -173,3 +173,93 @@ fn a_byte_that_is_not_utf8_is_located() {
         .code(2)
         .stderr(contains("tandem.toml:2:3"));
 }
+
+#[test]
+fn new_refuses_what_the_project_cannot_use_and_writes_nothing() {
+    let dir = project("", &[("0001_bio.toml", &add("1.1.0", "bio"))]);
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["drop-column", "users.legacy_email", "--release", "bad"],
+            "--release: release `bad` is not a semantic version",
+            "1.4.0",
+        ),
+        (
+            &["drop-column", "user.legacy_email", "--release", "1.2.0"],
+            "unknown table `user`",
+            "did you mean `users`?",
+        ),
+        (
+            &["drop-column", "users.legacy_emial", "--release", "1.2.0"],
+            "unknown column `users.legacy_emial`",
+            "did you mean `legacy_email`?",
+        ),
+        (
+            &["drop-column", "users.email.x", "--release", "1.2.0"],
+            "`users.email.x` is not TABLE or TABLE.COLUMN",
+            "one `.`",
+        ),
+        (
+            &["add-column", "users.bio", "--release", "1.2.0"],
+            "`users.bio` already exists",
+            "",
+        ),
+        (
+            &[
+                "rename-column",
+                "users.email",
+                "--to",
+                "bio",
+                "--release",
+                "1.2.0",
+            ],
+            "`users.bio` already exists",
+            "",
+        ),
+        (
+            &[
+                "create-index",
+                "users",
+                "--columns",
+                "emial",
+                "--release",
+                "1.2.0",
+            ],
+            "unknown column `users.emial`",
+            "did you mean `email`?",
+        ),
+        (
+            &["create-table", "users", "--release", "1.2.0"],
+            "table `users` already exists",
+            "",
+        ),
+        (
+            &[
+                "add-foreign-key",
+                "users.email",
+                "--references",
+                "acounts",
+                "--release",
+                "1.2.0",
+            ],
+            "unknown table `acounts`",
+            "",
+        ),
+    ];
+    let before = files(dir.path());
+    for (args, says, hint) in cases {
+        tandem(dir.path())
+            .arg("new")
+            .args(*args)
+            .assert()
+            .code(2)
+            .stderr(contains(*says))
+            .stderr(contains(*hint));
+        assert_eq!(files(dir.path()), before, "{args:?} wrote a file");
+    }
+    // What the project can use is written, and plans.
+    tandem(dir.path())
+        .args(["new", "drop-column", "users.bio", "--release", "1.2.0"])
+        .assert()
+        .code(0);
+    tandem(dir.path()).arg("check").assert().code(0);
+}
