@@ -171,6 +171,13 @@ impl Config {
         if let Some(list) = &raw.releases {
             for entry in list {
                 let name = entry.get_ref().clone();
+                if let Err((message, help)) = crate::release::check_directory_name(&name) {
+                    return Err(Diag::input(message)
+                        .at(Location::new(&file, entry.span()))
+                        .label("not a directory name")
+                        .help(help)
+                        .into());
+                }
                 if let Some((_, first)) = listed
                     .iter()
                     .find(|(n, _): &&(String, Location)| *n == name)

@@ -248,6 +248,9 @@ pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -
 
 /// `help: did you mean ...?` text, or a list of the valid names when nothing is close.
 pub fn suggestion(given: &str, candidates: &[&str]) -> String {
+    if candidates.is_empty() {
+        return format!("`{given}` matches nothing: there is none to choose from yet");
+    }
     match nearest(given, candidates.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
         None => format!(

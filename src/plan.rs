@@ -108,9 +108,23 @@ impl Plan {
     pub fn release_index(&self, name: &str) -> Result<usize> {
         self.releases.index(name).ok_or_else(|| {
             let names: Vec<&str> = self.releases.names().iter().map(String::as_str).collect();
-            Diag::input(format!("unknown release `{name}`"))
-                .help(crate::diag::suggestion(name, &names))
-                .into()
+            let diag = Diag::input(format!("unknown release `{name}`"));
+            if names.is_empty() {
+                return diag
+                    .note("the project knows no release yet")
+                    .help(format!(
+                        "a release is known once a change in the changes directory names it \
+                         (`release = \"{name}\"`, e.g. through `tandem new ... --release {name}`), \
+                         or tandem.toml lists it (`releases = [...]`)"
+                    ))
+                    .into();
+            }
+            let diag = diag.note(format!("known releases: {}", names.join(", ")));
+            match crate::diag::nearest(name, names.iter().copied()) {
+                Some(best) => diag.help(format!("did you mean `{best}`?")),
+                None => diag,
+            }
+            .into()
         })
     }
 

@@ -224,7 +224,7 @@ fn split_target(op: &str, target: &str) -> Result<(String, Option<String>)> {
 }
 
 /// The names the op needs exist, and those it creates do not, in the schema the code of
-/// the latest release sees. Skipped when the project does not plan today (its own
+/// the change's release sees. Skipped when the project does not plan today (its own
 /// error is what `check` reports).
 fn check_against_model(
     config: &Config,
@@ -239,13 +239,24 @@ fn check_against_model(
     let Ok(plan) = crate::plan::build(&project) else {
         return Ok(());
     };
-    let Some(view) = plan.views.last() else {
+    // The schema after every change of the releases up to this one (the new file is
+    // the last of its release).
+    let up_to = plan
+        .releases
+        .names()
+        .iter()
+        .filter(|r| config.order.compare(r, &args.release).is_le())
+        .count();
+    let Some(view) = plan.views.get(up_to) else {
         return Ok(());
     };
     let names: Vec<&str> = view.tables.keys().map(String::as_str).collect();
     let unknown_table = |name: &str| -> Error {
         Diag::input(format!("unknown table `{name}`"))
-            .note("no such table in the schema the code of the latest release sees")
+            .note(format!(
+                "no such table in the schema the code of release {} sees",
+                args.release
+            ))
             .help(suggestion(name, &names))
             .into()
     };

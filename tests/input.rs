@@ -6,6 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;
 
@@ -262,4 +263,135 @@ fn new_refuses_what_the_project_cannot_use_and_writes_nothing() {
         .assert()
         .code(0);
     tandem(dir.path()).arg("check").assert().code(0);
+}
+
+#[test]
+fn migrate_to_an_unknown_release_names_the_known_ones() {
+    let dir = project(
+        "",
+        &[
+            ("0001_bio.toml", &add("1.1.0", "bio")),
+            ("0002_x.toml", &add("1.2.0", "x")),
+        ],
+    );
+    tandem(dir.path()).arg("generate").assert().code(0);
+    tandem(dir.path())
+        .args(["migrate", "--release", "9.9.9", "--phase", "expand"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown release `9.9.9`"))
+        .stderr(contains("known releases: 1.1.0, 1.2.0"))
+        .stderr(contains("expected one of").not());
+    // No release at all: how to make one.
+    let dir = project("", &[]);
+    tandem(dir.path()).arg("generate").assert().code(0);
+    tandem(dir.path())
+        .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
+        .assert()
+        .code(2)
+        .stderr(contains("the project knows no release yet"))
+        .stderr(contains("release = \"1.0.0\""))
+        .stderr(contains("expected one of").not());
+}
+
+#[test]
+fn a_release_name_that_cannot_be_a_directory_is_refused_at_the_name() {
+    for name in ["1.0/evil", "..", "a\\\\b", "x..y", "a:b"] {
+        // In a change file (semver order refuses it there too, at the same place).
+        let dir = project("", &[("0001_bio.toml", &add(name, "bio"))]);
+        tandem(dir.path())
+            .arg("plan")
+            .assert()
+            .code(2)
+            .stderr(contains("changes/0001_bio.toml:1:11"))
+            .stderr(contains("file_name.tera").not());
+        // In the explicit list of tandem.toml.
+        let dir = project(
+            &format!("releases = [\"1.0\", \"{name}\"]\n"),
+            &[("0001_bio.toml", &add("1.0", "bio"))],
+        );
+        tandem(dir.path())
+            .arg("plan")
+            .assert()
+            .code(2)
+            .stderr(contains("tandem.toml:2:"))
+            .stderr(contains("a release names a directory"))
+            .stderr(contains("file_name.tera").not());
+    }
+}
+
+#[test]
+fn init_makes_a_sqlite_project_that_needs_no_server() {
+    let dir = TempDir::new().unwrap();
+    tandem(dir.path()).arg("init").assert().code(0);
+    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+    assert!(config.starts_with("dialect = \"sqlite\""), "{config}");
+    fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
+    tandem(dir.path())
+        .args(["new", "add-column", "users.bio", "--release", "1.0.0"])
+        .assert()
+        .code(0);
+    tandem(dir.path()).arg("generate").assert().code(0);
+    // Applied on the database the scaffold names, with nothing installed.
+    tandem(dir.path())
+        .args(["migrate", "--release", "1.0.0", "--phase", "contract"])
+        .assert()
+        .code(0);
+    assert!(dir.path().join("tandem.db").exists());
+}
+
+#[test]
+fn plan_says_how_to_make_the_next_release_known() {
+    let dir = project("", &[("0001_drop.toml", &drop_legacy("1.0.0"))]);
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(0)
+        .stdout(contains("pending"))
+        .stdout(contains(
+            "hint: a release becomes known when a change is tagged with it",
+        ))
+        .stdout(contains("releases = [...]"))
+        .stdout(contains("contract_release"));
+    // Nothing pending: no hint.
+    let dir = project("", &[("0001_bio.toml", &add("1.0.0", "bio"))]);
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(0)
+        .stdout(contains("hint").not());
+}
+
+/// `new` checks against the release it is for: a column a later release renames is
+/// still there for an earlier one.
+#[test]
+fn new_checks_the_schema_of_its_own_release() {
+    let rename = "release = \"1.5.0\"\nsummary = \"s\"\n\n[[op]]\ntype = \"rename_column\"\n\
+                  table = \"users\"\ncolumn = \"email\"\nto = \"mail\"\n";
+    let dir = project("", &[("0001_rename.toml", rename)]);
+    tandem(dir.path())
+        .args([
+            "new",
+            "create-index",
+            "users",
+            "--columns",
+            "email",
+            "--release",
+            "1.4.0",
+        ])
+        .assert()
+        .code(0);
+    tandem(dir.path())
+        .args([
+            "new",
+            "create-index",
+            "users",
+            "--columns",
+            "email",
+            "--release",
+            "1.6.0",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean `mail`?"));
 }
