@@ -162,6 +162,20 @@ fn a_byte_that_is_not_utf8_is_located() {
         .assert()
         .code(2)
         .stderr(contains("schema.toml:9:3"));
+    // An override in templates_dir.
+    let dir = project("templates_dir = \"templates\"\n", &[]);
+    fs::create_dir_all(dir.path().join("templates")).unwrap();
+    fs::write(
+        dir.path().join("templates/file_name.tera"),
+        b"V{{ version }}\n\xFE",
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("file_name.tera:2:1"))
+        .stderr(contains("byte 0xFE here"));
     let dir = project("", &[]);
     fs::write(
         dir.path().join("tandem.toml"),

@@ -251,6 +251,12 @@ type = "add_column"
 table = "users"
 column = { name = "tag", type = "text" }
 backfill_sql = "'a$tandem$b' || id"
+
+[[op]]
+type = "add_check"
+table = "users"
+name = "users_id_tagged"
+check = "id > 0 OR '$tandem$' <> '$tandem_1$'"
 "#;
     // A row already there when the backfill runs, and one inserted after it.
     let seed = "release = \"1.1.0\"\nsummary = \"s\"\n\n[[op]]\ntype = \"sql\"\n\
@@ -269,6 +275,12 @@ backfill_sql = "'a$tandem$b' || id"
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     db.run_script("INSERT INTO users (id) VALUES (8)").unwrap();
+    assert!(
+        db.object_names("users")
+            .unwrap()
+            .contains(&"users_id_tagged".to_string()),
+        "the check made inside a DO block is missing"
+    );
     let rows = db.query_text("SELECT tag FROM users ORDER BY id").unwrap();
     assert_eq!(
         rows,
