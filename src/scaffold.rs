@@ -164,13 +164,15 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
     let mut context = Context::new();
     context.insert("path", &display);
     context.insert("release", &args.release);
+    // A TOML string, quoted and escaped by the TOML writer.
     context.insert(
         "summary",
-        &args
-            .summary
-            .clone()
-            .unwrap_or_else(|| format!("{} {}", op.replace('_', " "), args.target))
-            .replace('"', "\\\""),
+        &toml::Value::String(
+            args.summary
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", op.replace('_', " "), args.target)),
+        )
+        .to_string(),
     );
     context.insert("op", &op);
     context.insert("table", &table);

@@ -409,3 +409,27 @@ fn new_checks_the_schema_of_its_own_release() {
         .code(2)
         .stderr(contains("did you mean `mail`?"));
 }
+
+/// A summary with quotes, backslashes or line breaks is written as a TOML string that
+/// reads back as given.
+#[test]
+fn new_writes_any_summary_as_toml() {
+    let dir = project("", &[]);
+    let summary = "say \"hi\" to C:\\new\\table\nsecond line";
+    tandem(dir.path())
+        .args([
+            "new",
+            "add-column",
+            "users.bio",
+            "--release",
+            "1.1.0",
+            "--summary",
+            summary,
+        ])
+        .assert()
+        .code(0);
+    let text =
+        fs::read_to_string(dir.path().join("changes/0001_add_column_users_bio.toml")).unwrap();
+    let parsed: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(parsed["summary"].as_str(), Some(summary));
+}

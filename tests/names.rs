@@ -120,3 +120,39 @@ fn long_default_index_names_stay_distinct_on_every_server() {
         assert_eq!(indexes, 2, "{server:?}: {names:?}");
     }
 }
+
+/// The same for alter_column's `new_name`, which copies indexes as rename_column does.
+#[test]
+fn long_index_names_are_copied_by_alter_column_new_name_on_every_server() {
+    let schema = format!(
+        "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = {{ type = \"bigint\" }}\n\
+         code = {{ type = \"integer\" }}\n\n[[tables.users.indexes]]\nname = \"{}\"\ncolumns = [\"code\"]\n",
+        "k".repeat(63)
+    );
+    let change = "release = \"1.1.0\"\nsummary = \"s\"\n\n[[op]]\ntype = \"alter_column\"\n\
+                  table = \"users\"\ncolumn = \"code\"\ncolumn_type = \"varchar(20)\"\n\
+                  new_name = \"code_text\"\nusing = \"CAST(code AS char(20))\"\n";
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = project_with(server.dialect(), &schema, &[("0001_alter.toml", change)]);
+        let url = database_url(server, &scratch, dir.path());
+        let out = tandem(dir.path())
+            .args(["migrate", "--release", "1.1.0", "--phase", "expand"])
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{server:?}: {}", stderr(&out));
+        let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+        let names = db.object_names("users").unwrap();
+        let copies = names
+            .iter()
+            .filter(|n| n.starts_with("kkk") && n.len() == 63)
+            .count();
+        assert_eq!(
+            copies, 2,
+            "{server:?}: the original and its copy: {names:?}"
+        );
+    }
+}
