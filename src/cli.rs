@@ -59,7 +59,8 @@ impl Phase {
 pub enum Command {
     /// Scaffold tandem.toml, schema.toml, changes/ and migrations/.
     Init {
-        #[arg(long, value_enum, default_value = "postgres")]
+        /// The database the project targets; SQLite needs no server.
+        #[arg(long, value_enum, default_value = "sqlite")]
         dialect: Dialect,
     },
     /// Scaffold a change file, e.g. `tandem new drop-column users.legacy_email --release 1.4.0`.

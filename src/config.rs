@@ -185,12 +185,12 @@ impl Config {
     /// Reads `tandem.toml` from the project directory.
     pub fn load(root: &Path) -> Result<Config> {
         let path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let bytes = std::fs::read(&path).map_err(|e| {
             Diag::input(format!("cannot read {}: {e}", path.display())).help(
                 "run `tandem init` to create a project, or pass --project DIR to point at one",
             )
         })?;
-        let file = SourceFile::new(CONFIG_FILE, text);
+        let file = SourceFile::from_bytes(CONFIG_FILE, bytes)?;
         Config::from_source(root, file)
     }
 
@@ -209,6 +209,13 @@ impl Config {
         if let Some(list) = &raw.releases {
             for entry in list {
                 let name = entry.get_ref().clone();
+                if let Err((message, help)) = crate::release::check_directory_name(&name) {
+                    return Err(Diag::input(message)
+                        .at(Location::new(&file, entry.span()))
+                        .label("not a directory name")
+                        .help(help)
+                        .into());
+                }
                 if let Some((_, first)) = listed
                     .iter()
                     .find(|(n, _): &&(String, Location)| *n == name)

@@ -25,6 +25,26 @@ impl SourceFile {
         })
     }
 
+    /// A file read as bytes: its text, or an input error at the first byte that is not
+    /// UTF-8, with the line it is on (the bad bytes shown as U+FFFD).
+    pub fn from_bytes(path: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<Self>> {
+        let path = path.into();
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile::new(path, text)),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let byte = e.as_bytes()[offset];
+                let file = SourceFile::new(path, String::from_utf8_lossy(e.as_bytes()));
+                let at = Location::new(&file, offset..offset + '\u{FFFD}'.len_utf8());
+                Err(Diag::input(format!("{} is not valid UTF-8", file.path))
+                    .at(at)
+                    .label(format!("byte 0x{byte:02X} here"))
+                    .help("save the file as UTF-8")
+                    .into())
+            }
+        }
+    }
+
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -228,6 +248,9 @@ pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -
 
 /// `help: did you mean ...?` text, or a list of the valid names when nothing is close.
 pub fn suggestion(given: &str, candidates: &[&str]) -> String {
+    if candidates.is_empty() {
+        return format!("`{given}` matches nothing: there is none to choose from yet");
+    }
     match nearest(given, candidates.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
         None => format!(

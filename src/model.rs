@@ -130,6 +130,175 @@ impl ColumnType {
     }
 }
 
+impl ColumnType {
+    /// Whether a literal `default` is a value of this type as every dialect reads it;
+    /// `Err` says what the type accepts.
+    pub fn accepts(&self, lit: &Literal) -> Result<(), String> {
+        use ColumnType::*;
+        let integer = |i: i64, min: i64, max: i64| {
+            if (min..=max).contains(&i) {
+                Ok(())
+            } else {
+                Err(format!("{self} holds whole numbers from {min} to {max}"))
+            }
+        };
+        match (self, lit) {
+            (SmallInt, Literal::Int(i)) => integer(*i, i16::MIN.into(), i16::MAX.into()),
+            (Integer, Literal::Int(i)) => integer(*i, i32::MIN.into(), i32::MAX.into()),
+            (BigInt, Literal::Int(i)) => integer(*i, i64::MIN, i64::MAX),
+            (SmallInt | Integer | BigInt, _) => Err(format!(
+                "{self} holds whole numbers: write one without quotes or a decimal point, e.g. `default = 0`"
+            )),
+            (Boolean, Literal::Bool(_)) => Ok(()),
+            (Boolean, _) => Err("boolean holds `true` or `false`, written without quotes".into()),
+            (Real, Literal::Int(_)) | (Double, Literal::Int(_) | Literal::Float(_)) => Ok(()),
+            (Real, Literal::Float(f)) if f.abs() <= f64::from(f32::MAX) => Ok(()),
+            (Real, Literal::Float(_)) => Err(format!(
+                "real holds numbers up to about {:e} in magnitude",
+                f32::MAX
+            )),
+            (Real | Double, _) => {
+                Err(format!("{self} holds numbers: write one without quotes, e.g. `default = 0.5`"))
+            }
+            (Decimal(p, s), Literal::Int(_) | Literal::Float(_)) => {
+                let text = match lit {
+                    Literal::Int(i) => i.to_string(),
+                    Literal::Float(f) => f.to_string(),
+                    _ => unreachable!(),
+                };
+                if text.contains(['e', 'E']) {
+                    return Err(format!("decimal({p},{s}) holds at most {} digits before the point", p - s));
+                }
+                let digits = text.trim_start_matches('-');
+                let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+                let whole = whole.trim_start_matches('0');
+                if whole.len() as u32 > p - s || fraction.len() as u32 > *s {
+                    Err(format!(
+                        "decimal({p},{s}) holds at most {} digits before the point and {s} after it",
+                        p - s
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            (Decimal(p, s), _) => Err(format!(
+                "decimal({p},{s}) holds numbers: write one without quotes, e.g. `default = 0`"
+            )),
+            (Text, Literal::Str(_)) => Ok(()),
+            (Varchar(n) | Char(n), Literal::Str(v)) => {
+                if v.chars().count() <= *n as usize {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{self} holds at most {n} characters; this string has {}",
+                        v.chars().count()
+                    ))
+                }
+            }
+            (Date, Literal::Str(v)) if parse_date(v) => Ok(()),
+            (Date, _) => Err("date holds a string `YYYY-MM-DD`, e.g. \"2024-01-31\"".into()),
+            (Time, Literal::Str(v)) if parse_time(v) => Ok(()),
+            (Time, _) => Err("time holds a string `HH:MM:SS[.ffffff]`, e.g. \"08:30:00\"".into()),
+            (TimestampTz, Literal::Str(v))
+                if v.len() > 10
+                    && v.is_char_boundary(10)
+                    && !("1970-01-02"..="2038-01-18").contains(&&v[..10]) =>
+            {
+                Err("timestamptz holds dates from 1970-01-02 to 2038-01-18 as a default \
+                     (MySQL's and MariaDB's timestamp range), as `YYYY-MM-DD HH:MM:SS[.ffffff]`"
+                    .into())
+            }
+            (Timestamp | TimestampTz, Literal::Str(v))
+                if v.len() > 10
+                    && v.is_char_boundary(10)
+                    && parse_date(&v[..10])
+                    && matches!(&v[10..11], " " | "T")
+                    && parse_time(&v[11..]) =>
+            {
+                Ok(())
+            }
+            (Timestamp | TimestampTz, _) => Err(format!(
+                "{self} holds a string `YYYY-MM-DD HH:MM:SS[.ffffff]` without a time zone offset \
+                 (MySQL and MariaDB read none), e.g. \"2024-01-31 08:30:00\""
+            )),
+            (Uuid, Literal::Str(v)) if is_uuid(v) => Ok(()),
+            (Uuid, _) => Err(
+                "uuid holds a string of 32 hex digits in groups of 8-4-4-4-12, e.g. \
+                 \"123e4567-e89b-12d3-a456-426614174000\""
+                    .into(),
+            ),
+            (Json, Literal::Str(v)) if serde_json::from_str::<serde_json::Value>(v).is_ok() => {
+                Ok(())
+            }
+            (Json, _) => Err("json holds a string of JSON text, e.g. \"{}\" or \"[]\"".into()),
+            (Binary, Literal::Str(v)) if !v.contains('\\') => Ok(()),
+            (Binary, _) => Err(
+                "binary holds a string without a backslash (Postgres reads one as an escape); \
+                 for other bytes use `default_sql`"
+                    .into(),
+            ),
+            (Text | Varchar(_) | Char(_), _) => Err(format!(
+                "{self} holds a string: write the default in quotes"
+            )),
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, a day of the Gregorian calendar between years 1000 and 9999 (the
+/// range MySQL and MariaDB promise).
+fn parse_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let s = &v[r];
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1000..=9999).contains(&y) && (1..=days).contains(&d)
+}
+
+/// `HH:MM:SS` with up to six digits of fraction, a time of day.
+fn parse_time(v: &str) -> bool {
+    let (clock, fraction) = v.split_once('.').unwrap_or((v, ""));
+    let b = clock.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' || fraction.len() > 6 {
+        return false;
+    }
+    if !fraction.bytes().all(|c| c.is_ascii_digit()) || v.ends_with('.') {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let s = &clock[r];
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    matches!((num(0..2), num(3..5), num(6..8)), (Some(h), Some(m), Some(s)) if h < 24 && m < 60 && s < 60)
+}
+
+/// A UUID as 8-4-4-4-12 hex digits.
+fn is_uuid(v: &str) -> bool {
+    let groups: Vec<&str> = v.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|c| c.is_ascii_hexdigit()))
+}
+
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

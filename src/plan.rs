@@ -110,9 +110,23 @@ impl Plan {
     pub fn release_index(&self, name: &str) -> Result<usize> {
         self.releases.index(name).ok_or_else(|| {
             let names: Vec<&str> = self.releases.names().iter().map(String::as_str).collect();
-            Diag::input(format!("unknown release `{name}`"))
-                .help(crate::diag::suggestion(name, &names))
-                .into()
+            let diag = Diag::input(format!("unknown release `{name}`"));
+            if names.is_empty() {
+                return diag
+                    .note("the project knows no release yet")
+                    .help(format!(
+                        "a release is known once a change in the changes directory names it \
+                         (`release = \"{name}\"`, e.g. through `tandem new ... --release {name}`), \
+                         or tandem.toml lists it (`releases = [...]`)"
+                    ))
+                    .into();
+            }
+            let diag = diag.note(format!("known releases: {}", names.join(", ")));
+            match crate::diag::nearest(name, names.iter().copied()) {
+                Some(best) => diag.help(format!("did you mean `{best}`?")),
+                None => diag,
+            }
+            .into()
         })
     }
 
@@ -489,7 +503,8 @@ fn collect_releases(project: &Project) -> Result<Releases> {
             .into());
         }
     }
-    // `v1.4.0` and `1.4.0` are the same version: one name per version.
+    // `v1.4.0` and `1.4.0` are the same version, and so are `1.4.0+build.7` and
+    // `1.4.0` (build metadata has no precedence): one name per version.
     if matches!(order, ReleaseOrder::Semver) {
         // Where a name was written is looked up only for the error: a scan per name
         // would make this quadratic in the number of changes.
@@ -501,7 +516,8 @@ fn collect_releases(project: &Project) -> Result<Releases> {
         };
         let mut seen: BTreeMap<semver::Version, &str> = BTreeMap::new();
         for name in &names {
-            let version = parse_semver(name).expect("validated");
+            let mut version = parse_semver(name).expect("validated");
+            version.build = semver::BuildMetadata::EMPTY;
             match seen.get(&version) {
                 Some(other) if *other != name.as_str() => {
                     return Err(Diag::input(format!(
@@ -509,7 +525,15 @@ fn collect_releases(project: &Project) -> Result<Releases> {
                     ))
                     .at_opt(located(name))
                     .label("same version, different spelling")
-                    .help(format!("write it as \"{other}\" everywhere"))
+                    .help(if other.contains('+') || name.contains('+') {
+                        "build metadata (`+...`) does not order versions: semver gives \
+                         `1.0.0+build.7` the precedence of `1.0.0`, so these would be one \
+                         release; bump the version (`1.0.1`, or a pre-release `1.0.0-rc.2`) \
+                         or write one spelling everywhere"
+                            .to_string()
+                    } else {
+                        format!("write it as \"{other}\" everywhere")
+                    })
                     .into());
                 }
                 Some(_) => {}

@@ -47,9 +47,9 @@ impl Project {
 
 /// Reads a project file, naming it relative to the project in messages.
 pub fn read_source(config: &Config, path: &Path) -> Result<Arc<SourceFile>> {
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| Diag::input(format!("cannot read {}: {e}", config.display(path))))?;
-    Ok(SourceFile::new(config.display(path), text))
+    SourceFile::from_bytes(config.display(path), bytes)
 }
 
 /// The `*.toml` files of the changes directory, sorted by name.

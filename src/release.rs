@@ -16,6 +16,7 @@ pub enum ReleaseOrder {
 impl ReleaseOrder {
     /// Checks that `name` can be ordered, explaining why not.
     pub fn validate(&self, name: &str) -> Result<(), (String, String)> {
+        check_directory_name(name)?;
         match self {
             ReleaseOrder::Semver => parse_semver(name).map(|_| ()).map_err(|e| {
                 (
@@ -49,6 +50,33 @@ impl ReleaseOrder {
                 pos(a).cmp(&pos(b))
             }
         }
+    }
+}
+
+/// A release names a directory of migration files: no path separators, no `..`, no
+/// characters some file systems refuse.
+pub fn check_directory_name(name: &str) -> Result<(), (String, String)> {
+    let bad = name.chars().find(|c| {
+        c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+    });
+    let why = if name.trim().is_empty() {
+        Some("is empty".to_string())
+    } else if let Some(c) = bad {
+        Some(format!("contains {c:?}"))
+    } else if name.contains("..") {
+        Some("contains `..`".to_string())
+    } else if name.starts_with('.') || name.trim() != name {
+        Some("starts with `.` or a space, or ends with one".to_string())
+    } else {
+        None
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err((
+            format!("release `{name}` {why}, and a release names a directory of migration files"),
+            "use letters, digits, `.`, `-`, `_` and `+`, as in \"1.4.0\" or \"2026.06\""
+                .to_string(),
+        )),
     }
 }
 

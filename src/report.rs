@@ -58,6 +58,11 @@ pub fn text(project: &Project, plan: &Plan) -> String {
                 p.description, p.change, p.release, p.waits_for
             ));
         }
+        out.push_str(
+            "  hint: a release becomes known when a change is tagged with it \
+             (`release = \"...\"`), when tandem.toml lists it (`releases = [...]`), or when \
+             an op names it as its `contract_release`\n",
+        );
     }
     if !plan.problems.is_empty() {
         out.push_str(&format!("\n{} problem(s):\n\n", plan.problems.len()));

@@ -96,10 +96,12 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
             .help(suggestion(&args.op, &names))
             .into());
     }
-    let (table, column) = match args.target.split_once('.') {
-        Some((t, c)) => (t.to_string(), Some(c.to_string())),
-        None => (args.target.clone(), None),
-    };
+    let (table, column) = split_target(&op, &args.target)?;
+    if let Err((message, help)) = config.order.validate(&args.release) {
+        return Err(Diag::input(format!("--release: {message}"))
+            .help(help)
+            .into());
+    }
     let needs_column = matches!(
         op.as_str(),
         "add_column" | "drop_column" | "rename_column" | "alter_column"
@@ -138,6 +140,7 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
                 .into(),
         );
     }
+    check_against_model(config, &op, &table, column.as_deref(), args)?;
     let mut number = 1;
     for path in change_files(&config.changes_dir)? {
         let stem = path
@@ -161,13 +164,15 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
     let mut context = Context::new();
     context.insert("path", &display);
     context.insert("release", &args.release);
+    // A TOML string, quoted and escaped by the TOML writer.
     context.insert(
         "summary",
-        &args
-            .summary
-            .clone()
-            .unwrap_or_else(|| format!("{} {}", op.replace('_', " "), args.target))
-            .replace('"', "\\\""),
+        &toml::Value::String(
+            args.summary
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", op.replace('_', " "), args.target)),
+        )
+        .to_string(),
     );
     context.insert("op", &op);
     context.insert("table", &table);
@@ -192,4 +197,124 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
     std::fs::create_dir_all(&config.changes_dir).map_err(|e| Error::io(&config.changes_dir, e))?;
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
     Ok(display)
+}
+
+/// `TABLE` or `TABLE.COLUMN`, each a valid name (`drop-index` and `drop-constraint`
+/// take a bare name, or `TABLE.NAME`).
+fn split_target(op: &str, target: &str) -> Result<(String, Option<String>)> {
+    let parts: Vec<&str> = target.split('.').collect();
+    let valid = |n: &str| {
+        !n.is_empty()
+            && n.len() <= 63
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !n.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let what = if op == "drop_index" || op == "drop_constraint" {
+        "NAME or TABLE.NAME"
+    } else {
+        "TABLE or TABLE.COLUMN"
+    };
+    if parts.len() > 2 || !parts.iter().all(|p| valid(p)) {
+        return Err(Diag::input(format!("`{target}` is not {what}"))
+            .help("names are letters, digits and `_`, not starting with a digit, at most 63 characters; one `.` between the table and the column")
+            .into());
+    }
+    Ok(match parts.as_slice() {
+        [t, c] => (t.to_string(), Some(c.to_string())),
+        _ => (target.to_string(), None),
+    })
+}
+
+/// The names the op needs exist, and those it creates do not, in the schema the code of
+/// the change's release sees. Skipped when the project does not plan today (its own
+/// error is what `check` reports).
+fn check_against_model(
+    config: &Config,
+    op: &str,
+    table: &str,
+    column: Option<&str>,
+    args: &NewChange,
+) -> Result<()> {
+    let Ok(project) = crate::project::Project::load(&config.root) else {
+        return Ok(());
+    };
+    let Ok(plan) = crate::plan::build(&project) else {
+        return Ok(());
+    };
+    // The schema after every change of the releases up to this one (the new file is
+    // the last of its release).
+    let up_to = plan
+        .releases
+        .names()
+        .iter()
+        .filter(|r| config.order.compare(r, &args.release).is_le())
+        .count();
+    let Some(view) = plan.views.get(up_to) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = view.tables.keys().map(String::as_str).collect();
+    let unknown_table = |name: &str| -> Error {
+        Diag::input(format!("unknown table `{name}`"))
+            .note(format!(
+                "no such table in the schema the code of release {} sees",
+                args.release
+            ))
+            .help(suggestion(name, &names))
+            .into()
+    };
+    let existing = |name: &str| view.table(name).ok_or_else(|| unknown_table(name));
+    let needs_column = |t: &crate::model::Table, c: &str| -> Result<()> {
+        if t.column(c).is_some() {
+            return Ok(());
+        }
+        Err(Diag::input(format!("unknown column `{}.{c}`", t.name))
+            .help(suggestion(c, &t.column_names()))
+            .into())
+    };
+    let free_column = |t: &crate::model::Table, c: &str| -> Result<()> {
+        match t.column(c) {
+            None => Ok(()),
+            Some(_) => Err(Diag::input(format!("`{}.{c}` already exists", t.name)).into()),
+        }
+    };
+    match op {
+        "create_table" if view.table(table).is_some() => {
+            return Err(Diag::input(format!("table `{table}` already exists")).into());
+        }
+        "drop_table" => {
+            existing(table)?;
+        }
+        "rename_table" => {
+            existing(table)?;
+            if let Some(to) = args.to.as_deref().filter(|to| view.table(to).is_some()) {
+                return Err(Diag::input(format!("table `{to}` already exists")).into());
+            }
+        }
+        "add_column" => free_column(existing(table)?, column.unwrap_or_default())?,
+        "drop_column" | "alter_column" => {
+            needs_column(existing(table)?, column.unwrap_or_default())?
+        }
+        "rename_column" => {
+            let t = existing(table)?;
+            needs_column(t, column.unwrap_or_default())?;
+            if let Some(to) = &args.to {
+                free_column(t, to)?;
+            }
+        }
+        "create_index" | "add_unique" | "add_foreign_key" | "add_check" => {
+            let t = existing(table)?;
+            for c in args.columns.iter().map(String::as_str).chain(column) {
+                needs_column(t, c)?;
+            }
+            if let Some(r) = &args.references {
+                let referenced = r.split(['(', '.']).next().unwrap_or(r).trim();
+                existing(referenced)?;
+            }
+        }
+        "drop_constraint" if column.is_some() => {
+            existing(table)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -163,12 +163,15 @@ impl Templates {
             if !path.is_file() {
                 continue;
             }
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| crate::diag::Error::io(&path, e))?;
-            templates.tera.add_raw_template(name, &text).map_err(|e| {
-                Diag::input(format!("template {} does not parse", path.display()))
-                    .note(error_chain(&e))
-            })?;
+            let bytes = std::fs::read(&path).map_err(|e| crate::diag::Error::io(&path, e))?;
+            let file = crate::diag::SourceFile::from_bytes(path.display().to_string(), bytes)?;
+            templates
+                .tera
+                .add_raw_template(name, &file.text)
+                .map_err(|e| {
+                    Diag::input(format!("template {} does not parse", path.display()))
+                        .note(error_chain(&e))
+                })?;
         }
         Ok(templates)
     }

@@ -425,20 +425,20 @@ impl Database {
     /// list: all of them in Postgres and MySQL, the indexes in SQLite (whose foreign
     /// keys and checks keep no name).
     pub fn object_names(&mut self, table: &str) -> Result<Vec<String>, DbError> {
-        let escaped = table.replace('\'', "''");
+        let literal = crate::dialect::string_literal(self.dialect(), table);
         let sql = match self.dialect() {
-            Dialect::Sqlite => format!("SELECT name FROM pragma_index_list('{escaped}')"),
+            Dialect::Sqlite => format!("SELECT name FROM pragma_index_list({literal})"),
             Dialect::Postgres => format!(
                 "SELECT indexname FROM pg_indexes \
-                 WHERE schemaname = current_schema() AND tablename = '{escaped}' \
+                 WHERE schemaname = current_schema() AND tablename = {literal} \
                  UNION SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
-                 WHERE t.relname = '{escaped}' AND t.relnamespace = current_schema()::regnamespace"
+                 WHERE t.relname = {literal} AND t.relnamespace = current_schema()::regnamespace"
             ),
             Dialect::Mysql => format!(
                 "SELECT index_name FROM information_schema.statistics \
-                 WHERE table_schema = DATABASE() AND table_name = '{escaped}' \
+                 WHERE table_schema = DATABASE() AND table_name = {literal} \
                  UNION SELECT constraint_name FROM information_schema.table_constraints \
-                 WHERE table_schema = DATABASE() AND table_name = '{escaped}'"
+                 WHERE table_schema = DATABASE() AND table_name = {literal}"
             ),
         };
         Ok(self
@@ -449,20 +449,20 @@ impl Database {
     }
 
     pub fn columns(&mut self, table: &str) -> Result<Vec<(String, bool)>, DbError> {
-        let escaped = table.replace('\'', "''");
+        let literal = crate::dialect::string_literal(self.dialect(), table);
         let sql = match self.dialect() {
             Dialect::Sqlite => format!(
                 "SELECT name, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END \
-                 FROM pragma_table_info('{escaped}') ORDER BY cid"
+                 FROM pragma_table_info({literal}) ORDER BY cid"
             ),
             Dialect::Postgres => format!(
                 "SELECT column_name, is_nullable FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = '{escaped}' \
+                 WHERE table_schema = current_schema() AND table_name = {literal} \
                  ORDER BY ordinal_position"
             ),
             Dialect::Mysql => format!(
                 "SELECT column_name, is_nullable FROM information_schema.columns \
-                 WHERE table_schema = DATABASE() AND table_name = '{escaped}' \
+                 WHERE table_schema = DATABASE() AND table_name = {literal} \
                  ORDER BY ordinal_position"
             ),
         };

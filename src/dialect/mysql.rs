@@ -369,6 +369,7 @@ impl Renderer for Mysql<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
+                context.insert("expr_comment", &super::comment_text(expr));
                 let [insert, update] = fill_trigger_names(trigger);
                 context.insert("new_expr", &qualify_with(expr, &columns, "NEW"));
                 context.insert("old_expr", &qualify_with(expr, &columns, "OLD"));
@@ -430,7 +431,7 @@ impl Renderer for Mysql<'_> {
                         "table {from} is not known at this point of the apply order"
                     ))));
                 };
-                context.insert("from_literal", from);
+                context.insert("from_literal", &super::string_literal(Dialect::Mysql, from));
                 let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
                 context.insert("columns", &quoted_list(Dialect::Mysql, &columns));
                 context.insert("next", &q(&fit(format!("tandem_next_{from}"))));
@@ -482,15 +483,16 @@ impl Renderer for Mysql<'_> {
                                 .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
                                 .unwrap_or_default(),
                         );
+                        let message: String = format!(
+                            "{}: rows of {table} reference missing rows of {references}",
+                            constraint.name
+                        )
+                        .chars()
+                        .take(120)
+                        .collect();
                         context.insert(
                             "message",
-                            &format!(
-                                "{}: rows of {table} reference missing rows of {references}",
-                                constraint.name
-                            )
-                            .chars()
-                            .take(120)
-                            .collect::<String>(),
+                            &super::string_literal(Dialect::Mysql, &message),
                         );
                         context.insert(
                             "procedure",

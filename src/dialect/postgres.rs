@@ -9,8 +9,8 @@ use tera::Context;
 
 use super::physical::without_columns;
 use super::{
-    column_def, create_table, foreign_key, iden, index_statement, quote, terminate, unique_index,
-    Physical, Rendered, Renderer, Unsupported,
+    column_def, comment_text, create_table, foreign_key, iden, index_statement, quote,
+    string_literal, terminate, unique_index, Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
@@ -28,8 +28,13 @@ impl<'a> Postgres<'a> {
         Postgres { config, templates }
     }
 
+    /// Renders a template with `tag`, a dollar-quote tag that none of the values
+    /// spliced into it contains (user SQL cannot close a `DO` or function body).
     fn template(&self, name: &str, context: &Context) -> Result<String> {
-        super::template(self.templates, Dialect::Postgres, name, context)
+        let mut context = context.clone();
+        let values = context.clone().into_json().to_string();
+        context.insert("tag", &super::dollar_tag(&values));
+        super::template(self.templates, Dialect::Postgres, name, &context)
     }
 
     /// A concurrent build (outside a transaction), recovering from a failed earlier one.
@@ -38,8 +43,14 @@ impl<'a> Postgres<'a> {
             .concurrently()
             .to_string(PostgresQueryBuilder);
         let mut context = Context::new();
-        context.insert("index_name", &index.name);
-        context.insert("index", &q(&index.name));
+        context.insert(
+            "index_name",
+            &string_literal(Dialect::Postgres, &index.name),
+        );
+        context.insert(
+            "drop_invalid",
+            &string_literal(Dialect::Postgres, &format!("DROP INDEX {}", q(&index.name))),
+        );
         context.insert("create", &create);
         self.template("create_index", &context)
     }
@@ -64,7 +75,7 @@ impl Renderer for Postgres<'_> {
         let mut context = Context::new();
         context.insert(
             "lock_timeout",
-            &self.config.postgres.lock_timeout.replace('\'', "''"),
+            &string_literal(Dialect::Postgres, &self.config.postgres.lock_timeout),
         );
         Ok(vec![self.template("preamble", &context)?])
     }
@@ -173,6 +184,7 @@ impl Renderer for Postgres<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
+                context.insert("expr_comment", &comment_text(expr));
                 context.insert("trigger", &q(trigger));
                 context.insert("function", &q(trigger));
                 self.template("fill_trigger", &context)?
@@ -189,6 +201,10 @@ impl Renderer for Postgres<'_> {
                 context.insert("old", &q(old));
                 context.insert("new", &q(new));
                 context.insert("forward", forward);
+                context.insert(
+                    "forward_comment",
+                    &forward.as_deref().map(comment_text).unwrap_or_default(),
+                );
                 context.insert("trigger", &q(trigger));
                 context.insert("function", &q(trigger));
                 self.template("sync_trigger", &context)?
@@ -312,10 +328,11 @@ fn around_views(views: &[Action], statement: String) -> String {
             ));
         }
     }
+    let body = body.join("\n  ");
+    let tag = super::dollar_tag(&body);
     format!(
         "-- Views kept for the previous release read this column: dropped and made again around it.\n\
-         DO $tandem$\nBEGIN\n  {}\nEND\n$tandem$;",
-        body.join("\n  ")
+         DO {tag}\nBEGIN\n  {body}\nEND\n{tag};"
     )
 }
 

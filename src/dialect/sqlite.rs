@@ -156,6 +156,7 @@ impl<'a> Sqlite<'a> {
         context.insert("table", &q(&table.name));
         context.insert("column", &q(column));
         context.insert("expr", expr);
+        context.insert("expr_comment", &super::comment_text(expr));
         context.insert("trigger", &q(&insert));
         context.insert("update_trigger", &q(&update));
         context.insert("new_row", &row("NEW"));

@@ -10,7 +10,7 @@ use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::{Diag, Location, Result};
 use crate::model::{Column, ColumnType, ConstraintKind, Default};
-use crate::parse::schema::{check_identifier, check_literal_type, literal_value};
+use crate::parse::schema::{check_default, check_identifier, check_literal_type, literal_value};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
@@ -21,6 +21,8 @@ pub struct AlterColumn {
     nullable: Option<bool>,
     /// `Some(None)`: drop the default.
     default: Option<Option<Default>>,
+    /// Where a literal `default` is written.
+    default_at: Option<Location>,
     new_name: Option<Located<String>>,
     /// Fills existing rows: NULLs before a NOT NULL, or the new column of `new_name`.
     using: Option<Located<String>>,
@@ -71,6 +73,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let literal = fields.opt_value(&["default"]);
     let sql = fields.opt_str(&["default_sql"])?;
     let drop_default = fields.opt_bool(&["drop_default"])?;
+    let default_at = literal.map(|v| Location::new(fields.file, v.span()));
     let default = match (literal, sql, drop_default) {
         (Some(v), None, None) => {
             let lit = literal_value(fields.file, v)?;
@@ -111,6 +114,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         ty,
         nullable,
         default,
+        default_at,
         new_name,
         using,
         at,
@@ -186,6 +190,17 @@ impl Operation for AlterColumn {
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let old = cx.column(&self.table, &self.column)?.clone();
         let target = self.target(&old);
+        // The default written here, or the one kept, must fit the type R's code sees.
+        if let Some(Default::Literal(lit)) = &target.default {
+            let at = match (&self.default_at, &self.ty) {
+                (Some(at), _) => Some(at.clone()),
+                (None, Some(t)) if t.value != old.ty => Some(t.location.clone()),
+                _ => None,
+            };
+            if let Some(at) = at {
+                check_default(&old.name, &target.ty, lit, at)?;
+            }
+        }
         let table = self.table.value.clone();
         let subject = format!("{table}.{}", old.name);
 

@@ -36,8 +36,9 @@ impl CreateIndex {
         match &self.name {
             Some(n) => n.value.clone(),
             None => {
-                let name = format!("{}_{}_idx", self.table.value, self.columns.value.join("_"));
-                name.chars().take(63).collect()
+                // Long names keep a prefix and a hash: two indexes whose names share
+                // their first 63 characters stay distinct.
+                super::default_name(&self.table.value, &self.columns.value, "idx")
             }
         }
     }

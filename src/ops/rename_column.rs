@@ -331,18 +331,17 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     Ok(steps)
 }
 
-/// The name of an index copied onto the renamed column.
+/// The name of an index or constraint copied onto the renamed column: the old column's
+/// name replaced by the new one, or the new one appended; a name longer than 63
+/// characters (the Postgres limit, under MySQL's 64) keeps a readable prefix and a hash
+/// of the whole, as trigger names do, so that it never comes out as the original's.
 fn renamed_index(index: &str, old: &str, new: &str) -> String {
     let name = if index.contains(old) {
         index.replacen(old, new, 1)
     } else {
         format!("{index}_{new}")
     };
-    if name.len() <= 63 {
-        name
-    } else {
-        name[..63].to_string()
-    }
+    crate::model::fit_identifier(name, 63)
 }
 
 #[cfg(test)]

@@ -298,6 +298,13 @@ pub fn column_fields(
 pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Literal> {
     let value = v.get_ref();
     if let Some(s) = value.as_str() {
+        if s.contains('\0') {
+            return Err(Diag::input("a string `default` may not contain a NUL character")
+                .at(Location::new(file, v.span()))
+                .label("\\u0000 here")
+                .note("Postgres text cannot hold it, and SQLite and MySQL clients read a string up to it")
+                .into());
+        }
         return Ok(Literal::Str(s.to_string()));
     }
     if let Some(b) = value.as_bool() {
@@ -323,6 +330,8 @@ pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) ->
     )
 }
 
+/// A literal `default` must be a value of the column's type on every dialect: checked
+/// where it is written, pointing at it.
 pub(crate) fn check_literal_type(
     file: &Arc<SourceFile>,
     name: &str,
@@ -330,33 +339,25 @@ pub(crate) fn check_literal_type(
     lit: &Literal,
     span: std::ops::Range<usize>,
 ) -> Result<()> {
-    let ok = match lit {
-        Literal::Bool(_) => matches!(ty, ColumnType::Boolean),
-        Literal::Int(_) => matches!(
-            ty,
-            ColumnType::SmallInt
-                | ColumnType::Integer
-                | ColumnType::BigInt
-                | ColumnType::Real
-                | ColumnType::Double
-                | ColumnType::Decimal(..)
-        ),
-        Literal::Float(_) => matches!(
-            ty,
-            ColumnType::Real | ColumnType::Double | ColumnType::Decimal(..)
-        ),
-        Literal::Str(_) => !matches!(ty, ColumnType::Boolean),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Diag::input(format!(
+    check_default(name, ty, lit, Location::new(file, span))
+}
+
+/// As [`check_literal_type`], at a location already made.
+pub(crate) fn check_default(
+    name: &str,
+    ty: &ColumnType,
+    lit: &Literal,
+    at: Location,
+) -> Result<()> {
+    ty.accepts(lit).map_err(|accepts| {
+        Diag::input(format!(
             "default of column `{name}` does not fit its type {ty}"
         ))
-        .at(Location::new(file, span))
-        .label("literal of the wrong type")
-        .into())
-    }
+        .at(at)
+        .label("not a value of this type")
+        .help(accepts)
+        .into()
+    })
 }
 
 /// Table, column and index names become identifiers in three dialects and in file
