@@ -3,5 +3,5 @@
 -- phase:   baseline: creates the schema of schema.toml on an empty database
 -- step:    create the baseline schema
 
-CREATE TABLE IF NOT EXISTS "users" ( "id" bigint NOT NULL, "email" varchar(255) NOT NULL, "legacy_email" varchar(255) NOT NULL, "nickname" text NULL, "created_at" timestamp NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
--- tandem:sha256 9d0894f2e21fdbc91faea48c974e22af4e1d29c323c43a7afe55bde97996170e
+CREATE TABLE "users" ( "id" bigint NOT NULL, "email" varchar(255) NOT NULL, "legacy_email" varchar(255) NOT NULL, "nickname" text NULL, "created_at" timestamp NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
+-- tandem:sha256 efdf5da4151c8673a7b76774547cdf2b1c4fa37aabd123743bbd3e6c40db45b9

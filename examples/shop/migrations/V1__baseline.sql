@@ -5,7 +5,7 @@
 
 SET lock_timeout = '5s';
 
-CREATE TABLE IF NOT EXISTS "customers" ( "id" bigint NOT NULL, "name" varchar(200) NOT NULL, "email" varchar(255) NOT NULL, "phone" varchar(32) NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
+CREATE TABLE "customers" ( "id" bigint NOT NULL, "name" varchar(200) NOT NULL, "email" varchar(255) NOT NULL, "phone" varchar(32) NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
 
-CREATE TABLE IF NOT EXISTS "orders" ( "id" bigint NOT NULL, "customer_id" bigint NOT NULL, "total_cents" bigint NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('new'), "note" text NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "orders_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") );
--- tandem:sha256 3d667cfb3afefcb6d4a5229be78982877baf8404be553254d36cf8523a15bde3
+CREATE TABLE "orders" ( "id" bigint NOT NULL, "customer_id" bigint NOT NULL, "total_cents" bigint NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('new'), "note" text NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "orders_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") );
+-- tandem:sha256 939169b0066cbe09cf2b3edf2c6458a41603b489ed32a318f090b11dc99f7b6b

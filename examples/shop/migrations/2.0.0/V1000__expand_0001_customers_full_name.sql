@@ -8,7 +8,7 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "customers" ADD COLUMN IF NOT EXISTS "full_name" varchar(200) NULL;
+ALTER TABLE "customers" ADD COLUMN "full_name" varchar(200) NULL;
 
 -- Keep "name" (written by the previous release) and "full_name" (written by this one) equal.
 CREATE OR REPLACE FUNCTION "tandem_sync_customers_name_full_name"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
@@ -54,4 +54,4 @@ END
 $tandem$;
 
 ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
--- tandem:sha256 fa60670f4e4bd10e335ba455d89fd96fb6124604686d47b10f835b8b3f7cd5bc
+-- tandem:sha256 c72ebba4580b1e885026a827046d513f7e9448b744eeab63ffdff9baee6da36c

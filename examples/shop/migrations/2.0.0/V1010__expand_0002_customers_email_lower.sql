@@ -9,7 +9,7 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "customers" ADD COLUMN IF NOT EXISTS "email_lower" varchar(255) NULL;
+ALTER TABLE "customers" ADD COLUMN "email_lower" varchar(255) NULL;
 
 -- Rows inserted without "email_lower" (by code that does not know it) get it from:
 --   lower(email)
@@ -47,7 +47,8 @@ BEGIN
 END
 $tandem$;
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -59,5 +60,5 @@ BEGIN
 END
 $tandem$;
 
-CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 f772d57e718ddab7462dc6dc2af3e6a6505dcec383457bbaa02d8d8588de2f7a
+CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
+-- tandem:sha256 f9802c87d7a0526eb172293936c9cdc5c1a2e29084ceb2087dc3bdfd0e8d520b

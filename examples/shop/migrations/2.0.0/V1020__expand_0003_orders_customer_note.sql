@@ -9,7 +9,7 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "orders" ADD COLUMN IF NOT EXISTS "customer_note" text NULL;
+ALTER TABLE "orders" ADD COLUMN "customer_note" text NULL;
 
 -- Keep "note" (written by the previous release) and "customer_note" (written by this one) equal.
 CREATE OR REPLACE FUNCTION "tandem_sync_orders_note_customer_note"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
@@ -56,7 +56,8 @@ $tandem$;
 
 ALTER TABLE "orders" ALTER COLUMN "note" DROP NOT NULL;
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -68,5 +69,5 @@ BEGIN
 END
 $tandem$;
 
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 fb9fe2fec7b9e1b539697a1909fca647262e1d285e96222f1532a819e3e837a7
+CREATE INDEX CONCURRENTLY "orders_customer_id_idx" ON "orders" ("customer_id");
+-- tandem:sha256 c98454f36c4041ea54376090e276f73798ca72ddd6ed66429a8eae85ec061028

@@ -10,9 +10,10 @@
 
 SET lock_timeout = '5s';
 
-CREATE TABLE IF NOT EXISTS "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id"), CONSTRAINT "order_notes_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders" ("id") ON DELETE CASCADE );
+CREATE TABLE "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id"), CONSTRAINT "order_notes_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders" ("id") ON DELETE CASCADE );
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -24,7 +25,7 @@ BEGIN
 END
 $tandem$;
 
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "order_notes_order_id_idx" ON "order_notes" ("order_id");
+CREATE INDEX CONCURRENTLY "order_notes_order_id_idx" ON "order_notes" ("order_id");
 
 ALTER TABLE "orders" ALTER COLUMN "customer_note" DROP NOT NULL;
--- tandem:sha256 06569ef23558009e53eb35e0c6249e5bae98c77808280cf7420124b87e2862e6
+-- tandem:sha256 3e71ec75bc9d945fc1484e5dd0d62be7775dc3ff7c213a0c00561118b1375df8

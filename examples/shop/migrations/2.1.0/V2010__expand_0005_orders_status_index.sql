@@ -9,7 +9,8 @@
 
 SET lock_timeout = '5s';
 
--- A concurrent build that failed leaves an INVALID index behind: drop it so the build can run again.
+-- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
+-- it so the build can run again (a resumed migrate runs this statement again).
 DO $tandem$
 BEGIN
   IF EXISTS (
@@ -21,7 +22,7 @@ BEGIN
 END
 $tandem$;
 
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders_customer_status_idx" ON "orders" ("customer_id", "status");
+CREATE INDEX CONCURRENTLY "orders_customer_status_idx" ON "orders" ("customer_id", "status");
 
 UPDATE orders SET status = 'new' WHERE status = '';
--- tandem:sha256 3716e2563bcade64c3aa6c80f19ab3dbaf5cb524256d0e37becef131e66baead
+-- tandem:sha256 764621e0ce1a965fa531ced07f792f1915c7fbcd73dc1ecdcc9d4d13faad3897

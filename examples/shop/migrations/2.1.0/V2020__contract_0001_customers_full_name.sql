@@ -24,5 +24,5 @@ ALTER TABLE "customers" ALTER COLUMN "full_name" SET NOT NULL;
 
 ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "customers_full_name_not_null";
 
-ALTER TABLE "customers" DROP COLUMN IF EXISTS "name";
--- tandem:sha256 4bb514e8d067079c627443279e9cf2063c76e73a87482d894a314f9433db6359
+ALTER TABLE "customers" DROP COLUMN "name";
+-- tandem:sha256 5e8b20a19794d063562dc6ff928f2ec3a3a16a1c07c09f026cd149b799f1b1f4

@@ -11,5 +11,5 @@ DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
 
 DROP FUNCTION IF EXISTS "tandem_sync_orders_note_customer_note"();
 
-ALTER TABLE "orders" DROP COLUMN IF EXISTS "note";
--- tandem:sha256 cf3cccaee06c59704f21ffa37ab0156844b2235ada22f6f265b08bdec9803c6d
+ALTER TABLE "orders" DROP COLUMN "note";
+-- tandem:sha256 b5379ff104f71547de7981f43015048361e33b993b09ed91a43811e8488691a6

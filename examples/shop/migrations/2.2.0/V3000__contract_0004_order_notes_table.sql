@@ -7,5 +7,5 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "orders" DROP COLUMN IF EXISTS "customer_note";
--- tandem:sha256 91a571f2b4f31c1a959396a0d29e56d3f46fcc48b7770ff3eaf83343fb5abc88
+ALTER TABLE "orders" DROP COLUMN "customer_note";
+-- tandem:sha256 d00412185b3ede4ecfccc660b186587d14d4420198dc42068c5eefc616bd1394

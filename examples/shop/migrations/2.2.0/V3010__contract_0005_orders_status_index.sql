@@ -8,5 +8,5 @@
 
 SET lock_timeout = '5s';
 
-DROP INDEX CONCURRENTLY IF EXISTS "orders_customer_id_idx";
--- tandem:sha256 b8c7add712602e6c01e19350ee4035bc5b8d455eeeac494623a6a47191473e4c
+DROP INDEX CONCURRENTLY "orders_customer_id_idx";
+-- tandem:sha256 8333453b6980a78436d4a3649852d4178e01f6699072c5ee9adf3bb7bf9d4904
