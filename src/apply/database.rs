@@ -552,6 +552,31 @@ mod tests {
     }
 
     #[test]
+    fn the_connect_timeout_parameter_is_read_and_removed() {
+        assert_eq!(
+            split_connect_timeout("mysql://u@h/db").unwrap(),
+            ("mysql://u@h/db".to_string(), DEFAULT_CONNECT_TIMEOUT)
+        );
+        assert_eq!(
+            split_connect_timeout("postgres://u@h/db?sslmode=disable&connect_timeout=2.5").unwrap(),
+            (
+                "postgres://u@h/db?sslmode=disable".to_string(),
+                Duration::from_millis(2500)
+            )
+        );
+        assert_eq!(
+            split_connect_timeout("mysql://u@h/db?connect_timeout=3").unwrap(),
+            ("mysql://u@h/db".to_string(), Duration::from_secs(3))
+        );
+        for bad in ["0", "-1", "soon", "NaN", "inf"] {
+            assert!(
+                split_connect_timeout(&format!("mysql://u@h/db?connect_timeout={bad}")).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn passwords_are_hidden_in_messages() {
         let t = Target::Postgres("postgres://u:secret@h:5432/db".into());
         assert_eq!(t.display(), "postgres://u:***@h:5432/db");

@@ -105,10 +105,35 @@ pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize
 /// Records statement `index` of file `version` as completed.
 pub fn record(db: &mut Database, version: i64, index: usize, sum: &str) -> Result<(), DbError> {
     ensure_table(db)?;
-    db.run_script(&format!(
+    db.run_script(&record_sql(version, index, sum))
+}
+
+fn record_sql(version: i64, index: usize, sum: &str) -> String {
+    format!(
         "INSERT INTO {PROGRESS_TABLE} (version, statement, checksum) \
          VALUES ({version}, {index}, '{sum}')"
-    ))
+    )
+}
+
+/// Whether a Postgres statement may run inside a transaction block, so that it commits
+/// together with its progress record: not a concurrent index build, a block that
+/// commits as it goes, VACUUM, or a statement on databases, tablespaces or the system.
+/// Conservative: a statement that merely mentions one of those words runs on its own.
+fn transactional(dialect: Dialect, statement: &str) -> bool {
+    let upper = statement.to_ascii_uppercase();
+    dialect == Dialect::Postgres
+        && ![
+            "CONCURRENTLY",
+            "COMMIT",
+            "ROLLBACK",
+            "VACUUM",
+            "DATABASE",
+            "TABLESPACE",
+            "SYSTEM",
+            "SUBSCRIPTION",
+        ]
+        .iter()
+        .any(|w| upper.contains(w))
 }
 
 /// Forgets the progress of a file refinery has recorded as applied.
@@ -131,13 +156,26 @@ pub fn run(db: &mut Database, version: i64, sql: &str) -> Result<(), DbError> {
         if recorded && !reruns(statement) {
             continue;
         }
-        db.run_script(statement).map_err(|e| {
+        let named = |e: DbError| {
             DbError(format!(
                 "statement {} of {total} ({}): {e}",
                 index + 1,
                 first_line(statement)
             ))
-        })?;
+        };
+        if !recorded && transactional(db.dialect(), statement) {
+            // The statement and its record commit together: a run killed between them
+            // cannot leave a change that the record does not know.
+            db.run_in_transaction(&format!(
+                "{statement}\n;\n{}",
+                record_sql(version, index, &sum)
+            ))
+            .map_err(named)?;
+            continue;
+        }
+        // On its own (DDL commits by itself in MySQL; some Postgres statements refuse a
+        // transaction block), then recorded.
+        db.run_script(statement).map_err(named)?;
         if !recorded {
             record(db, version, index, &sum)?;
         }
@@ -201,6 +239,26 @@ impl Migrate for Resumable<'_> {}
 mod tests {
     use super::*;
     use crate::apply::database::Target;
+
+    #[test]
+    fn only_postgres_statements_that_allow_a_transaction_commit_with_their_record() {
+        assert!(transactional(
+            Dialect::Postgres,
+            "ALTER TABLE t ADD COLUMN c int"
+        ));
+        assert!(!transactional(
+            Dialect::Postgres,
+            "CREATE INDEX CONCURRENTLY i ON t (c)"
+        ));
+        assert!(!transactional(
+            Dialect::Postgres,
+            "DO $$ BEGIN LOOP COMMIT; END LOOP; END $$"
+        ));
+        assert!(!transactional(
+            Dialect::Mysql,
+            "ALTER TABLE t ADD COLUMN c int"
+        ));
+    }
 
     #[test]
     fn session_settings_and_marked_statements_run_again() {

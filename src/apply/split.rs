@@ -25,6 +25,9 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut depth = 0usize;
     let mut stored_program = false;
+    // A keyword after the first `(` is a name (`CREATE TABLE t (event int)`), not the
+    // kind of object created.
+    let mut paren = false;
     while i < bytes.len() {
         let c = bytes[i];
         match c {
@@ -65,6 +68,7 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
                 start = i + 1;
                 words.clear();
                 stored_program = false;
+                paren = false;
             }
             c if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' => {
                 let begin = i;
@@ -75,6 +79,7 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
                 }
                 let word = sql[begin..i].to_ascii_uppercase();
                 if words.len() < 8
+                    && !paren
                     && words.first().is_some_and(|w| w == "CREATE")
                     && matches!(
                         word.as_str(),
@@ -100,7 +105,12 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
                 words.push(word);
                 continue;
             }
-            c if !c.is_ascii_whitespace() && words.is_empty() => words.push(String::new()),
+            c if !c.is_ascii_whitespace() => {
+                paren |= c == b'(';
+                if words.is_empty() {
+                    words.push(String::new());
+                }
+            }
             _ => {}
         }
         i += 1;
@@ -267,6 +277,10 @@ mod tests {
             parts[4].starts_with("# hash comment;\nCREATE TRIGGER") && parts[4].ends_with("END")
         );
         assert!(parts[5].starts_with("ALTER TABLE"));
+
+        // Words in a table's columns are names, not the start of a stored program.
+        let parts = split_mysql_statements("CREATE TABLE t (event int, begin int); SELECT 1;");
+        assert_eq!(parts.len(), 2, "{parts:#?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 -- phase:   expand: runs before 2.0.0's code rolls out, while the release before it still runs
 -- change:  changes/0001_customers_full_name.toml
 -- step:    rename column customers.name to full_name: add customers.full_name, sync both, backfill
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
@@ -53,4 +53,4 @@ END
 $tandem$;
 
 ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
--- tandem:sha256 aa9411c107fad8fc6d702d84a366c21bfc67d7dd8e164a3e32d5ad83aeafe664
+-- tandem:sha256 84eb318f8d4c740cc3f0eb62f9a2fa0631a8419299463782e7b9acdae6d510ef

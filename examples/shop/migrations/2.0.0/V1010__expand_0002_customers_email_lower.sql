@@ -4,7 +4,7 @@
 -- change:  changes/0002_customers_email_lower.toml
 -- step:    add column customers.email_lower and backfill it
 -- step:    create unique index customers_email_lower_idx on customers(email_lower)
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
@@ -70,4 +70,4 @@ END
 $tandem$;
 
 CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 9b0905bab52c10c3e8f869767993665f58cd48dd6bfee80875abf6e65bd64769
+-- tandem:sha256 a0fb642ef4e1e4881c5455056f501635b37eb48c7ff08dce0d6617dc4896c67b

@@ -4,7 +4,7 @@
 -- change:  changes/0003_orders_customer_note.toml
 -- step:    rename column orders.note to customer_note: add orders.customer_note, sync both, backfill
 -- step:    create index orders_customer_id_idx on orders(customer_id)
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
@@ -69,4 +69,4 @@ END
 $tandem$;
 
 CREATE INDEX CONCURRENTLY "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 62663a7a35c996ab37fcbb20c3166be8635e3e4c07de84abc0b3b258c3fd8282
+-- tandem:sha256 a09ed952c6924828f9b52dd40e4b2a4bd6eb0a6846a7974e75591538c1a3f1a7

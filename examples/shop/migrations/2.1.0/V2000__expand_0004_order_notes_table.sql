@@ -5,7 +5,7 @@
 -- step:    create table order_notes
 -- step:    create index order_notes_order_id_idx on order_notes(order_id)
 -- step:    relax orders.customer_note so inserts that omit it succeed
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
@@ -27,4 +27,4 @@ $tandem$;
 CREATE INDEX CONCURRENTLY "order_notes_order_id_idx" ON "order_notes" ("order_id");
 
 ALTER TABLE "orders" ALTER COLUMN "customer_note" DROP NOT NULL;
--- tandem:sha256 9e5a0e4d8997482a8146cc5e006e6d31f4c8f3c89b198c2365950b6ea6072f11
+-- tandem:sha256 17588103e47f7b6107b0ccc1f0a32e2cf26a702700a880030e619866cd108ca4

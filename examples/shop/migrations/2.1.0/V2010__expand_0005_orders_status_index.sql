@@ -4,7 +4,7 @@
 -- change:  changes/0005_orders_status_index.toml
 -- step:    create index orders_customer_status_idx on orders(customer_id, status)
 -- step:    custom SQL
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
@@ -24,4 +24,4 @@ $tandem$;
 CREATE INDEX CONCURRENTLY "orders_customer_status_idx" ON "orders" ("customer_id", "status");
 
 UPDATE orders SET status = 'new' WHERE status = '';
--- tandem:sha256 3b14296a3152786021c4831001459ee2c1803101485ad08596918b1c34799cae
+-- tandem:sha256 c48b74edea7d8506c7b25db3b0bbeb150c8cea08dbe36e9b25a92bf96d13145d

@@ -3,7 +3,7 @@
 -- phase:   contract: runs once every deployment runs 2.1.0; the release before it stays the rollback target
 -- change:  changes/0001_customers_full_name.toml
 -- step:    drop the sync, tighten customers.full_name to NOT NULL, drop the old column customers.name
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
@@ -24,4 +24,4 @@ ALTER TABLE "customers" ALTER COLUMN "full_name" SET NOT NULL;
 ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_full_name";
 
 ALTER TABLE "customers" DROP COLUMN "name";
--- tandem:sha256 a4e747317f37516b52b9f9aa1f62977f5a4da681a77d3f58bc27e130bce7d163
+-- tandem:sha256 1d013f892a7c45741f023758a37c1f360ac39f68f1adf371924e5e2ca475e44e

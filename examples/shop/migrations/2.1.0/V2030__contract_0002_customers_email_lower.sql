@@ -3,7 +3,7 @@
 -- phase:   contract: runs once every deployment runs 2.1.0; the release before it stays the rollback target
 -- change:  changes/0002_customers_email_lower.toml
 -- step:    tighten customers.email_lower to NOT NULL
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
@@ -22,4 +22,4 @@ ALTER TABLE "customers" VALIDATE CONSTRAINT "tandem_not_null_customers_email_low
 ALTER TABLE "customers" ALTER COLUMN "email_lower" SET NOT NULL;
 
 ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
--- tandem:sha256 c47fb860536b994e512307794f7027c6bcabf9d1dc402fbcc37755fa69d2dbce
+-- tandem:sha256 226fd043759752b97ca5a1cf1b2167afbfbb270d45c381481e76551d6814bdad

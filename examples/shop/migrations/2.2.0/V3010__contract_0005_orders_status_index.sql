@@ -3,9 +3,9 @@
 -- phase:   contract: runs once every deployment runs 2.2.0; the release before it stays the rollback target
 -- change:  changes/0005_orders_status_index.toml
 -- step:    drop index orders_customer_id_idx
--- tandem:no-transaction (each statement runs on its own; every statement is safe to re-run)
+-- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
 SET lock_timeout = '5s';
 
 DROP INDEX CONCURRENTLY "orders_customer_id_idx";
--- tandem:sha256 27f338d355c9a322f34670731f217fd5f9cd208f8a0ed0e4a764c403d6b1e1eb
+-- tandem:sha256 1f99a578e4dffdf50c7a4b608d1f4e63ce0bdc04afd28d6c6716abfc76804884
