@@ -153,6 +153,23 @@ pub enum Command {
     },
     /// The ordered deploy steps of a release, as Markdown.
     Runbook { release: String },
+    /// Drift: a live database against the plan at the point its history says it is
+    /// (--database-url); or the change file that takes the latest model to a desired
+    /// schema (--to FILE --release R).
+    Diff {
+        #[arg(long, conflicts_with = "to")]
+        database_url: Option<String>,
+        /// A desired schema, in schema.toml's format.
+        #[arg(long, requires = "release")]
+        to: Option<PathBuf>,
+        /// The release the proposed change is tagged with.
+        #[arg(long)]
+        release: Option<String>,
+        /// Renames to propose instead of a drop and an add: `table=new` or
+        /// `table.column=new` (never guessed).
+        #[arg(long = "rename")]
+        renames: Vec<String>,
+    },
     /// Print a live database's schema as a schema.toml (no project needed).
     Introspect {
         /// sqlite://PATH, postgres://... or mysql://...; default: tandem.toml's
@@ -589,6 +606,54 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let plan = plan::build(&project)?;
             print!("{}", report::runbook(&project, &plan, release)?);
             Ok(if plan.problems.is_empty() { 0 } else { 1 })
+        }
+        Command::Diff {
+            database_url,
+            to: Some(to),
+            release,
+            renames,
+        } => {
+            let _ = database_url;
+            let project = Project::load(root)?;
+            let plan = plan::build(&project)?;
+            let release = release.as_deref().unwrap_or_default();
+            let text = crate::diff::propose(&project, &plan, to, release, renames)?;
+            print!("{text}");
+            Ok(0)
+        }
+        Command::Diff { database_url, .. } => {
+            let mut project = Project::load(root)?;
+            let target = apply::resolve(&project.config, database_url.as_deref())?;
+            let source = apply::source_for(&project.config, &target)?;
+            if source == apply::Source::Rendered {
+                project.config.dialect = target.dialect();
+            }
+            let plan = plan::build(&project)?;
+            let mut db = apply::connect(&target, false)?;
+            let db_err = |e: apply::DbError| Diag::input(format!("{}: {e}", target.display()));
+            let applied = apply::history_rows(&mut db).map_err(db_err)?;
+            let lines = apply::drift::differences(&mut db, &plan, &applied).map_err(db_err)?;
+            let last = applied.iter().map(|a| a.version).max().unwrap_or(0);
+            let point = plan
+                .files
+                .iter()
+                .filter(|f| f.version <= last)
+                .next_back()
+                .map(|f| migrate::slot_label(&plan, f.slot))
+                .unwrap_or_else(|| "nothing applied".into());
+            if lines.is_empty() {
+                println!("no drift: {} matches the plan at {point}", target.display());
+                Ok(0)
+            } else {
+                println!(
+                    "drift: {} differs from the plan at {point}:",
+                    target.display()
+                );
+                for l in &lines {
+                    println!("  {l}");
+                }
+                Ok(1)
+            }
         }
         Command::Introspect { database_url } => {
             let config = Config::load(root).ok();

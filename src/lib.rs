@@ -14,6 +14,7 @@ pub mod code_contract;
 pub mod config;
 pub mod diag;
 pub mod dialect;
+pub mod diff;
 pub mod generate;
 pub mod layout;
 pub mod lock;

@@ -308,7 +308,7 @@ pub fn read_default(dialect: Dialect, text: &str) -> ReadDefault {
 
 /// Named unique constraints (Postgres keeps them apart from unique indexes; MySQL and
 /// SQLite do not, so their unique keys read back as unique indexes).
-fn unique_constraints(
+pub(super) fn unique_constraints(
     db: &mut Database,
     table: &str,
 ) -> Result<Vec<(String, Vec<String>)>, DbError> {
@@ -415,7 +415,7 @@ pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey
 }
 
 /// The checks of `table` (SQLite keeps them only inside the table's SQL: none read).
-fn checks(
+pub(super) fn checks(
     db: &mut Database,
     dialect: Dialect,
     table: &str,

@@ -4,6 +4,7 @@
 pub mod adopt;
 pub mod bundled;
 pub mod database;
+pub mod drift;
 pub mod fleet;
 pub mod introspect;
 pub mod late;

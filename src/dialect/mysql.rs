@@ -490,10 +490,7 @@ impl Renderer for Mysql<'_> {
                         .chars()
                         .take(120)
                         .collect();
-                        context.insert(
-                            "message",
-                            &super::string_literal(Dialect::Mysql, &message),
-                        );
+                        context.insert("message", &super::string_literal(Dialect::Mysql, &message));
                         context.insert(
                             "procedure",
                             &q(&fit(format!("tandem_check_{}", constraint.name))),

@@ -51,6 +51,11 @@ pub fn without_columns(view: &Action, keep: impl Fn(&str) -> bool) -> Action {
 }
 
 impl Physical {
+    /// Every table that exists at this point, in the order they were made.
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.tables.values().map(|t| &t.table)
+    }
+
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name).map(|t| &t.table)
     }

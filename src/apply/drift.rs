@@ -1,0 +1,177 @@
+//! `tandem diff --database-url URL`: drift. The database's history says which files it
+//! applied; replaying their actions gives what should exist (the physical schema at that
+//! point, retired columns included until their contract drops them). Every difference
+//! with what the catalogue shows is listed, so a hand-made change is found before the
+//! next `migrate` meets it.
+
+use super::adopt::{canonical_type, live_indexes, live_primary_key};
+use super::database::{Database, DbError};
+use super::introspect::{foreign_keys, is_user_table, read_columns, unique_constraints};
+use super::AppliedRow;
+use crate::dialect::{type_name, Physical};
+use crate::model::{ConstraintKind, Index};
+use crate::plan::Plan;
+
+/// The schema the plan says exists once the applied files ran, with its indexes.
+pub fn expected(plan: &Plan, applied: &[AppliedRow]) -> (Physical, Vec<Index>) {
+    let mut physical = Physical::default();
+    for file in plan
+        .files
+        .iter()
+        .filter(|f| applied.iter().any(|a| a.version == f.version))
+    {
+        for action in file.steps.iter().flat_map(|s| &s.actions) {
+            physical.apply(action);
+        }
+    }
+    let indexes = physical
+        .tables()
+        .flat_map(|t| physical.indexes_of(&t.name).cloned().collect::<Vec<_>>())
+        .collect();
+    (physical, indexes)
+}
+
+/// Every difference between what the plan says exists and what does, as lines.
+pub fn differences(
+    db: &mut Database,
+    plan: &Plan,
+    applied: &[AppliedRow],
+) -> Result<Vec<String>, DbError> {
+    let dialect = db.dialect();
+    let (physical, indexes) = expected(plan, applied);
+    let live_tables: Vec<String> = db
+        .table_names()?
+        .into_iter()
+        .filter(|t| is_user_table(t))
+        .collect();
+    let mut out = Vec::new();
+    for table in physical.tables() {
+        if !live_tables.contains(&table.name) {
+            out.push(format!("table {} is missing", table.name));
+            continue;
+        }
+        let live = read_columns(db, &table.name)?;
+        for column in &table.columns {
+            let subject = format!("column {}.{}", table.name, column.name);
+            match live.iter().find(|c| c.name == column.name) {
+                None => out.push(format!("{subject} is missing")),
+                Some(found) => {
+                    let want = type_name(dialect, &column.ty);
+                    let raw = super::adopt::canonical_type(dialect, &found.ty);
+                    if canonical_type(dialect, &want) != raw
+                        && super::introspect::portable_type(dialect, &want) != found.ty
+                    {
+                        out.push(format!(
+                            "{subject} is {} in the database but {want} in the plan",
+                            found.ty
+                        ));
+                    }
+                    if found.nullable != column.nullable {
+                        let word = |n: bool| if n { "nullable" } else { "NOT NULL" };
+                        out.push(format!(
+                            "{subject} is {} in the database but {} in the plan",
+                            word(found.nullable),
+                            word(column.nullable)
+                        ));
+                    }
+                }
+            }
+        }
+        for found in &live {
+            if table.column(&found.name).is_none() {
+                out.push(format!(
+                    "column {}.{} exists in the database but not in the plan",
+                    table.name, found.name
+                ));
+            }
+        }
+        let pk = live_primary_key(db, &table.name)?;
+        if pk != table.primary_key {
+            out.push(format!(
+                "the primary key of {} is ({}) in the database but ({}) in the plan",
+                table.name,
+                pk.join(", "),
+                table.primary_key.join(", ")
+            ));
+        }
+        let mut expected_keys: Vec<(String, Vec<String>, bool)> = indexes
+            .iter()
+            .filter(|i| i.table == table.name)
+            .map(|i| (i.name.clone(), i.columns.clone(), i.unique))
+            .collect();
+        expected_keys
+            .extend(crate::dialect::unique_indexes(table).map(|i| (i.name, i.columns, true)));
+        let foreign = foreign_keys(db, &table.name)?;
+        let uniques = unique_constraints(db, &table.name)?;
+        for index in live_indexes(db, &table.name)? {
+            let own_key = foreign.iter().any(|f| f.name == index.name)
+                || uniques.iter().any(|(n, _)| *n == index.name);
+            match expected_keys.iter().find(|(n, _, _)| *n == index.name) {
+                Some((_, cols, unique)) => {
+                    if *cols != index.columns || *unique != index.unique {
+                        out.push(format!(
+                            "index {} of {} is {}on ({}) in the database but {}on ({}) in the plan",
+                            index.name,
+                            table.name,
+                            if index.unique { "unique " } else { "" },
+                            index.columns.join(", "),
+                            if *unique { "unique " } else { "" },
+                            cols.join(", ")
+                        ));
+                    }
+                }
+                None if own_key || index.name.starts_with("tandem_") => {}
+                None => out.push(format!(
+                    "index {} of {} exists in the database but not in the plan",
+                    index.name, table.name
+                )),
+            }
+        }
+        let live_index_names: Vec<String> = live_indexes(db, &table.name)?
+            .into_iter()
+            .map(|i| i.name)
+            .collect();
+        for (name, _, _) in &expected_keys {
+            if !live_index_names.contains(name) && !uniques.iter().any(|(n, _)| n == name) {
+                out.push(format!("index {name} of {} is missing", table.name));
+            }
+        }
+        if dialect != crate::config::Dialect::Sqlite {
+            for c in &table.constraints {
+                if matches!(c.kind, ConstraintKind::ForeignKey { .. })
+                    && !foreign.iter().any(|f| f.name == c.name)
+                {
+                    out.push(format!(
+                        "foreign key {} of {} is missing",
+                        c.name, table.name
+                    ));
+                }
+            }
+            for f in &foreign {
+                if !table.constraints.iter().any(|c| c.name == f.name) {
+                    out.push(format!(
+                        "foreign key {} of {} exists in the database but not in the plan",
+                        f.name, table.name
+                    ));
+                }
+            }
+        }
+    }
+    let views: Vec<String> = physical
+        .tables()
+        .flat_map(|t| {
+            physical
+                .view_names_of(&t.name)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for name in live_tables {
+        if physical.table(&name).is_none() && !views.contains(&name) {
+            out.push(format!(
+                "table {name} exists in the database but not in the plan"
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,351 @@
+//! `tandem diff --to FILE --release R`: the declarative path. The latest model (what the
+//! code of the last release sees) is compared with a desired schema written in
+//! schema.toml's format, and the change file that gets there is printed, tagged R: its
+//! ops are split into expand and contract by `plan` like any other change. Renames are
+//! taken only from explicit hints, never guessed from a drop and an add.
+
+use std::path::Path;
+
+use crate::diag::{Diag, Result};
+use crate::model::{Column, ConstraintKind, Default, Literal, Schema, Table};
+use crate::plan::Plan;
+use crate::project::{read_source, Project};
+
+/// The change file, as TOML text.
+pub fn propose(
+    project: &Project,
+    plan: &Plan,
+    desired_path: &Path,
+    release: &str,
+    renames: &[String],
+) -> Result<String> {
+    let file = read_source(&project.config, desired_path)?;
+    let desired = crate::parse::schema::parse_schema(&file)?;
+    let current = latest(plan);
+    let mut ops: Vec<String> = Vec::new();
+    let (table_renames, column_renames) = parse_renames(renames, &current)?;
+    // Tables renamed first: everything after speaks of the new names.
+    for (from, to) in &table_renames {
+        ops.push(format!(
+            "type = \"rename_table\"\ntable = {}\nto = {}",
+            q(from),
+            q(to)
+        ));
+    }
+    let current_name = |desired_name: &str| -> String {
+        table_renames
+            .iter()
+            .find(|(_, to)| to == desired_name)
+            .map(|(from, _)| from.clone())
+            .unwrap_or_else(|| desired_name.to_string())
+    };
+    for table in desired.tables.values() {
+        let Some(now) = current.tables.get(&current_name(&table.name)) else {
+            ops.push(create_table(table));
+            continue;
+        };
+        diff_table(now, table, &column_renames, &mut ops);
+    }
+    for table in current.tables.values() {
+        let renamed = table_renames.iter().any(|(from, _)| *from == table.name);
+        if !renamed && !desired.tables.contains_key(&table.name) {
+            ops.push(format!("type = \"drop_table\"\ntable = {}", q(&table.name)));
+        }
+    }
+    // Indexes, by name.
+    for index in current.indexes.values() {
+        if !desired.indexes.contains_key(&index.name) {
+            ops.push(format!("type = \"drop_index\"\nname = {}", q(&index.name)));
+        }
+    }
+    for index in desired.indexes.values() {
+        match current.indexes.get(&index.name) {
+            Some(now) if now.columns == index.columns && now.unique == index.unique => {}
+            Some(_) => {
+                return Err(Diag::input(format!(
+                    "index {} changes its columns or uniqueness",
+                    index.name
+                ))
+                .help("give the new index another name: it is built beside the old one, which is dropped in the contract")
+                .into())
+            }
+            None => ops.push(format!(
+                "type = \"create_index\"\ntable = {}\nname = {}\ncolumns = {}{}",
+                q(&index.table),
+                q(&index.name),
+                list(&index.columns),
+                if index.unique { "\nunique = true" } else { "" }
+            )),
+        }
+    }
+    if ops.is_empty() {
+        return Err(Diag::input(format!(
+            "{} describes the latest model already: there is no change to propose",
+            project.config.display(desired_path)
+        ))
+        .into());
+    }
+    let mut out = format!(
+        "# Proposed by `tandem diff --to {}`: check it, then save it under changes/.\nrelease = {}\nsummary = {}\n",
+        project.config.display(desired_path),
+        q(release),
+        q(&format!("reach {}", project.config.display(desired_path)))
+    );
+    for op in ops {
+        out.push_str("\n[[op]]\n");
+        out.push_str(&op);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The schema the code of the last release sees, with the indexes that exist.
+fn latest(plan: &Plan) -> Schema {
+    let view = plan.views.last().cloned().unwrap_or_default();
+    let mut schema = Schema {
+        tables: view.tables,
+        ..Schema::default()
+    };
+    let mut physical = crate::dialect::Physical::default();
+    for action in plan
+        .files
+        .iter()
+        .flat_map(|f| f.steps.iter().flat_map(|s| &s.actions))
+    {
+        physical.apply(action);
+    }
+    for table in physical.tables() {
+        if schema.tables.contains_key(&table.name) {
+            for index in physical.indexes_of(&table.name) {
+                schema.indexes.insert(index.name.clone(), index.clone());
+            }
+        }
+    }
+    schema
+}
+
+type Renames = (Vec<(String, String)>, Vec<(String, String, String)>);
+
+fn parse_renames(hints: &[String], current: &Schema) -> Result<Renames> {
+    let mut tables = Vec::new();
+    let mut columns = Vec::new();
+    for hint in hints {
+        let Some((from, to)) = hint.split_once('=') else {
+            return Err(Diag::input(format!(
+                "--rename {hint}: expected table=new or table.column=new"
+            ))
+            .into());
+        };
+        match from.split_once('.') {
+            Some((table, column)) => {
+                let known = current
+                    .tables
+                    .get(table)
+                    .is_some_and(|t| t.column(column).is_some());
+                if !known {
+                    return Err(Diag::input(format!(
+                        "--rename {hint}: the latest model has no column {from}"
+                    ))
+                    .into());
+                }
+                columns.push((table.to_string(), column.to_string(), to.to_string()));
+            }
+            None => {
+                if !current.tables.contains_key(from) {
+                    return Err(Diag::input(format!(
+                        "--rename {hint}: the latest model has no table {from}"
+                    ))
+                    .into());
+                }
+                tables.push((from.to_string(), to.to_string()));
+            }
+        }
+    }
+    Ok((tables, columns))
+}
+
+fn diff_table(
+    now: &Table,
+    want: &Table,
+    renames: &[(String, String, String)],
+    ops: &mut Vec<String>,
+) {
+    let t = &want.name;
+    let renamed_from = |column: &str| {
+        renames
+            .iter()
+            .find(|(table, _, to)| (table == &now.name || table == t) && to == column)
+            .map(|(_, from, _)| from.clone())
+    };
+    for (table, from, to) in renames.iter().filter(|(table, _, _)| table == &now.name) {
+        let _ = table;
+        ops.push(format!(
+            "type = \"rename_column\"\ntable = {}\ncolumn = {}\nto = {}",
+            q(t),
+            q(from),
+            q(to)
+        ));
+    }
+    for column in &want.columns {
+        let source = renamed_from(&column.name).unwrap_or_else(|| column.name.clone());
+        match now.column(&source) {
+            None => ops.push(format!(
+                "type = \"add_column\"\ntable = {}\ncolumn = {}",
+                q(t),
+                column_inline(column)
+            )),
+            Some(old) => {
+                let mut fields = Vec::new();
+                if old.ty != column.ty {
+                    fields.push(format!("column_type = {}", q(&column.ty.to_string())));
+                }
+                if old.nullable != column.nullable {
+                    fields.push(format!("nullable = {}", column.nullable));
+                }
+                if old.default != column.default {
+                    match &column.default {
+                        None => fields.push("drop_default = true".into()),
+                        Some(Default::Literal(l)) => {
+                            fields.push(format!("default = {}", literal(l)))
+                        }
+                        Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
+                    }
+                }
+                if !fields.is_empty() {
+                    ops.push(format!(
+                        "type = \"alter_column\"\ntable = {}\ncolumn = {}\n{}",
+                        q(t),
+                        q(&column.name),
+                        fields.join("\n")
+                    ));
+                }
+            }
+        }
+    }
+    for old in &now.columns {
+        let renamed = renames
+            .iter()
+            .any(|(table, from, _)| table == &now.name && from == &old.name);
+        if !renamed && want.column(&old.name).is_none() {
+            ops.push(format!(
+                "type = \"drop_column\"\ntable = {}\ncolumn = {}",
+                q(t),
+                q(&old.name)
+            ));
+        }
+    }
+    for c in &now.constraints {
+        if !want.constraints.iter().any(|w| w.name == c.name) {
+            ops.push(format!(
+                "type = \"drop_constraint\"\ntable = {}\nname = {}",
+                q(t),
+                q(&c.name)
+            ));
+        }
+    }
+    for c in &want.constraints {
+        if now.constraints.iter().any(|n| n.name == c.name) {
+            continue;
+        }
+        ops.push(match &c.kind {
+            ConstraintKind::Unique { columns } => format!(
+                "type = \"add_unique\"\ntable = {}\nname = {}\ncolumns = {}",
+                q(t),
+                q(&c.name),
+                list(columns)
+            ),
+            ConstraintKind::Check { expr } => format!(
+                "type = \"add_check\"\ntable = {}\nname = {}\ncheck = {}",
+                q(t),
+                q(&c.name),
+                q(expr)
+            ),
+            ConstraintKind::ForeignKey {
+                columns,
+                references,
+                referenced_columns,
+                on_delete,
+            } => {
+                let mut op = format!(
+                    "type = \"add_foreign_key\"\ntable = {}\nname = {}\ncolumns = {}\nreferences = {}",
+                    q(t),
+                    q(&c.name),
+                    list(columns),
+                    q(&format!("{references}({})", referenced_columns.join(", ")))
+                );
+                if let Some(action) = on_delete {
+                    op.push_str(&format!("\non_delete = {}", q(action)));
+                }
+                op
+            }
+        });
+    }
+}
+
+fn create_table(table: &Table) -> String {
+    let mut out = format!(
+        "type = \"create_table\"\ntable = {}\nprimary_key = {}\n",
+        q(&table.name),
+        list(&table.primary_key)
+    );
+    out.push_str("columns = { ");
+    out.push_str(
+        &table
+            .columns
+            .iter()
+            .map(|c| format!("{} = {}", key(&c.name), column_fields(c)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    out.push_str(" }");
+    out
+}
+
+fn column_inline(c: &Column) -> String {
+    let fields = column_fields(c);
+    format!("{{ name = {}, {}", q(&c.name), &fields[2..])
+}
+
+fn column_fields(c: &Column) -> String {
+    let mut fields = vec![format!("type = {}", q(&c.ty.to_string()))];
+    if c.nullable {
+        fields.push("nullable = true".into());
+    }
+    match &c.default {
+        Some(Default::Literal(l)) => fields.push(format!("default = {}", literal(l))),
+        Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
+        None => {}
+    }
+    format!("{{ {} }}", fields.join(", "))
+}
+
+fn literal(l: &Literal) -> String {
+    match l {
+        Literal::Str(s) => q(s),
+        Literal::Int(i) => i.to_string(),
+        Literal::Float(f) => toml::Value::Float(*f).to_string(),
+        Literal::Bool(b) => b.to_string(),
+    }
+}
+
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn key(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        s.to_string()
+    } else {
+        q(s)
+    }
+}
+
+fn list(items: &[String]) -> String {
+    format!(
+        "[{}]",
+        items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", ")
+    )
+}
