@@ -637,8 +637,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let point = plan
                 .files
                 .iter()
-                .filter(|f| f.version <= last)
-                .next_back()
+                .rfind(|f| f.version <= last)
                 .map(|f| migrate::slot_label(&plan, f.slot))
                 .unwrap_or_else(|| "nothing applied".into());
             if lines.is_empty() {
