@@ -47,14 +47,19 @@ fn default_migrations() -> String {
 fn default_gap() -> Spanned<i64> {
     Spanned::new(0..0, 1)
 }
+/// Short: a DDL that waits for a lock queues every later query of the table behind it,
+/// so it gives up soon and `migrate` tries again (see `lock_retries`).
 fn default_lock_timeout() -> String {
-    "5s".into()
+    "500ms".into()
+}
+fn default_lock_retries() -> u32 {
+    30
 }
 fn default_batch() -> u64 {
     1000
 }
 fn default_lock_wait() -> u32 {
-    5
+    1
 }
 
 /// Settings for generated PostgreSQL files.
@@ -142,6 +147,8 @@ struct RawConfig {
     migrations_dir: String,
     #[serde(default = "default_gap")]
     min_release_gap: Spanned<i64>,
+    #[serde(default = "default_lock_retries")]
+    lock_retries: u32,
     #[serde(default)]
     releases: Option<Vec<Spanned<String>>>,
     #[serde(default)]
@@ -168,6 +175,9 @@ pub struct Config {
     pub changes_dir: PathBuf,
     pub migrations_dir: PathBuf,
     pub min_release_gap: usize,
+    /// How many times `migrate` runs a file again after it gave up waiting for a lock
+    /// (the short `lock_timeout` / `lock_wait_timeout`), with a growing, jittered pause.
+    pub lock_retries: u32,
     pub order: ReleaseOrder,
     /// Release names of the explicit list, with where each is written.
     pub listed_releases: Vec<(String, Location)>,
@@ -256,6 +266,7 @@ impl Config {
             changes_dir: root.join(&raw.changes_dir),
             migrations_dir: root.join(&raw.migrations_dir),
             min_release_gap: gap as usize,
+            lock_retries: raw.lock_retries,
             order,
             listed_releases: listed,
             templates_dir: raw.templates_dir.map(|d| root.join(d)),

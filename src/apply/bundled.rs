@@ -140,16 +140,19 @@ pub fn migrate(
         // missing (tandem checked the history above).
         // As in `migrate`: a file that cannot run in one transaction resumes after a
         // failure at the first statement its progress record does not have.
-        let mut session = super::progress::Resumable {
-            db: &mut db,
-            version: file.version,
-            sql: &file.sql,
-        };
-        Runner::new(&migrations)
-            .set_abort_missing(false)
-            .set_target(RunTarget::Version(file.version as i32))
-            .run(&mut session)
-            .map_err(|e| super::migrate::refinery_error(e, &files, &display, Some(&file.path)))?;
+        super::migrate::with_lock_retries(super::migrate::BUNDLE_LOCK_RETRIES, &file.path, || {
+            let mut session = super::progress::Resumable {
+                db: &mut db,
+                version: file.version,
+                sql: &file.sql,
+            };
+            Runner::new(&migrations)
+                .set_abort_missing(false)
+                .set_target(RunTarget::Version(file.version as i32))
+                .run(&mut session)
+                .map(|_| ())
+        })
+        .map_err(|e| super::migrate::refinery_error(e, &files, &display, Some(&file.path)))?;
         done.push(file.path.clone());
     }
     Ok(Outcome {

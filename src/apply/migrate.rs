@@ -155,15 +155,25 @@ pub fn migrate(
         check_rebuilds(&mut db, file, &display)?;
         // A file that cannot run in one transaction resumes, after a failure, at the
         // first statement its progress record does not have.
-        let mut session = Resumable {
-            db: &mut db,
-            version: file.version,
-            sql: &file.sql,
-        };
-        Runner::new(&migrations)
-            .set_target(RunTarget::Version(migration.version()))
-            .run(&mut session)
-            .map_err(|e| refinery_error(e, &files, &display, Some(&file.path)))?;
+        let started = std::time::Instant::now();
+        eprintln!("applying {} ...", file.path);
+        with_lock_retries(config.lock_retries, &file.path, || {
+            let mut session = Resumable {
+                db: &mut db,
+                version: file.version,
+                sql: &file.sql,
+            };
+            Runner::new(&migrations)
+                .set_target(RunTarget::Version(migration.version()))
+                .run(&mut session)
+                .map(|_| ())
+        })
+        .map_err(|e| refinery_error(e, &files, &display, Some(&file.path)))?;
+        eprintln!(
+            "applied {} in {:.1} s",
+            file.path,
+            started.elapsed().as_secs_f64()
+        );
         applied.push(file.path.clone());
     }
     Ok(Outcome {
@@ -176,6 +186,61 @@ pub fn migrate(
         past_target: applied_before.iter().any(|(v, _)| *v > target_version),
         rendered_for: (source == Source::Rendered).then(|| target.dialect().name()),
     })
+}
+
+/// Lock retries of a bundle run, which has no tandem.toml: the default of `lock_retries`.
+pub const BUNDLE_LOCK_RETRIES: u32 = 30;
+
+/// Whether a failure is a lock wait that gave up (Postgres `lock_not_available`, MySQL
+/// 1205) or a deadlock the server broke (1213, 40P01): the file may simply run again.
+pub fn is_lock_failure(err: &refinery_core::Error) -> bool {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    let text = text.to_ascii_lowercase();
+    [
+        "lock timeout",
+        "lock wait timeout",
+        "deadlock",
+        "55p03",
+        "40p01",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+}
+
+/// Runs `attempt` again while it fails on a lock, up to `retries` times, pausing a
+/// growing, jittered while between attempts (each retry said on stderr). A file that
+/// cannot run in one transaction resumes at its failed statement, so a retry repeats
+/// only that statement.
+pub fn with_lock_retries(
+    retries: u32,
+    path: &str,
+    mut attempt: impl FnMut() -> std::result::Result<(), refinery_core::Error>,
+) -> std::result::Result<(), refinery_core::Error> {
+    let mut tries = 0;
+    loop {
+        match attempt() {
+            Err(e) if tries < retries && is_lock_failure(&e) => {
+                tries += 1;
+                let base = 50u64 << tries.min(6);
+                let jitter = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| u64::from(d.subsec_nanos()) % (base + 1))
+                    .unwrap_or(0);
+                let pause = std::time::Duration::from_millis((base + jitter).min(5_000));
+                eprintln!(
+                    "retry {tries}/{retries}: {path} gave up waiting for a lock; trying again in {} ms",
+                    pause.as_millis()
+                );
+                std::thread::sleep(pause);
+            }
+            other => return other,
+        }
+    }
 }
 
 pub fn slot_label(plan: &Plan, slot: Slot) -> String {
