@@ -58,6 +58,9 @@ fn default_lock_retries() -> u32 {
 fn default_batch() -> u64 {
     1000
 }
+fn default_pause() -> u64 {
+    10
+}
 fn default_lock_wait() -> u32 {
     1
 }
@@ -73,6 +76,10 @@ pub struct PostgresSettings {
     /// Rows per batch when backfilling.
     #[serde(default = "default_batch")]
     pub backfill_batch_size: u64,
+    /// Pause between backfill batches, so that the writes of the application keep their
+    /// latency while a large table is filled.
+    #[serde(default = "default_pause")]
+    pub backfill_pause_ms: u64,
 }
 
 impl Default for PostgresSettings {
@@ -80,6 +87,7 @@ impl Default for PostgresSettings {
         PostgresSettings {
             lock_timeout: default_lock_timeout(),
             backfill_batch_size: default_batch(),
+            backfill_pause_ms: default_pause(),
         }
     }
 }
@@ -93,6 +101,9 @@ pub struct MysqlSettings {
     pub lock_wait_timeout: u32,
     #[serde(default = "default_batch")]
     pub backfill_batch_size: u64,
+    /// Pause between backfill batches.
+    #[serde(default = "default_pause")]
+    pub backfill_pause_ms: u64,
 }
 
 impl Default for MysqlSettings {
@@ -100,6 +111,7 @@ impl Default for MysqlSettings {
         MysqlSettings {
             lock_wait_timeout: default_lock_wait(),
             backfill_batch_size: default_batch(),
+            backfill_pause_ms: default_pause(),
         }
     }
 }

@@ -240,6 +240,12 @@ impl Database {
                 let (url, timeout) = split_connect_timeout(url)?;
                 let mut config: postgres::Config = db!(url.parse())?;
                 config.connect_timeout(timeout);
+                // Long steps (backfills) report progress as NOTICEs starting "tandem:".
+                config.notice_callback(|notice| {
+                    if notice.message().starts_with("tandem:") {
+                        eprintln!("{}", notice.message());
+                    }
+                });
                 let conn = within(timeout, move || db!(config.connect(NoTls)))?;
                 Database::Postgres(Box::new(conn))
             }

@@ -347,6 +347,7 @@ impl Renderer for Mysql<'_> {
                 context.insert("column", &q(column));
                 context.insert("expr", &expr);
                 context.insert("batch_size", &self.config.mysql.backfill_batch_size);
+                context.insert("pause_ms", &self.config.mysql.backfill_pause_ms);
                 context.insert(
                     "procedure",
                     &q(&fit(format!("tandem_backfill_{table}_{column}"))),

@@ -172,6 +172,12 @@ impl Renderer for Postgres<'_> {
                 context.insert("column", &q(column));
                 context.insert("expr", &source_sql(source));
                 context.insert("batch_size", &self.config.postgres.backfill_batch_size);
+                context.insert("pause_ms", &self.config.postgres.backfill_pause_ms);
+                context.insert(
+                    "table_literal",
+                    &string_literal(Dialect::Postgres, &q(table)),
+                );
+                context.insert("column_literal", &string_literal(Dialect::Postgres, column));
                 self.template("backfill", &context)?
             }
             Action::FillTrigger {

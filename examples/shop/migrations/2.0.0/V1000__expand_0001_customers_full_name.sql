@@ -32,12 +32,40 @@ DROP TRIGGER IF EXISTS "tandem_sync_customers_name_full_name" ON "customers";
 CREATE TRIGGER "tandem_sync_customers_name_full_name" BEFORE INSERT OR UPDATE ON "customers"
   FOR EACH ROW EXECUTE FUNCTION "tandem_sync_customers_name_full_name"();
 
--- Backfill "customers"."full_name" in batches of 500, committing each batch so that
--- no lock is held for long.
+-- Backfill "customers"."full_name" in batches of about 500 rows, committing each
+-- batch so that no lock is held for long. The first pass walks the table once by page
+-- (a TID range scan: each batch reads only its own pages); rows written meanwhile are
+-- filled by the trigger, and a last pass fills any row an update moved behind it.
+-- Progress is reported as NOTICEs every few seconds; 10 ms pause between batches.
 DO $tandem$
 DECLARE
+  total_pages bigint := pg_relation_size('"customers"') / current_setting('block_size')::bigint;
+  per_page numeric;
+  step bigint;
+  first_page bigint := 0;
   batch_rows bigint;
+  done_rows bigint := 0;
+  reported timestamptz := clock_timestamp();
 BEGIN
+  SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages ELSE 50 END
+    INTO per_page FROM pg_class WHERE oid = '"customers"'::regclass;
+  step := greatest(1, ceil(500 / per_page)::bigint);
+  WHILE first_page <= total_pages LOOP
+    UPDATE "customers" SET "full_name" = ("name")
+    WHERE ctid >= format('(%s,0)', first_page)::tid
+      AND ctid < format('(%s,0)', first_page + step)::tid
+      AND "full_name" IS NULL AND ("name") IS NOT NULL;
+    GET DIAGNOSTICS batch_rows = ROW_COUNT;
+    done_rows := done_rows + batch_rows;
+    COMMIT;
+    first_page := first_page + step;
+    IF clock_timestamp() - reported > interval '5 seconds' THEN
+      RAISE NOTICE 'tandem: backfill of %.%: page % of %, % rows filled',
+        '"customers"', 'full_name', least(first_page, total_pages), total_pages, done_rows;
+      reported := clock_timestamp();
+    END IF;
+    PERFORM pg_sleep(10 / 1000.0);
+  END LOOP;
   LOOP
     UPDATE "customers" SET "full_name" = ("name")
     WHERE ctid IN (
@@ -53,4 +81,4 @@ END
 $tandem$;
 
 ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
--- tandem:sha256 84eb318f8d4c740cc3f0eb62f9a2fa0631a8419299463782e7b9acdae6d510ef
+-- tandem:sha256 22633a67c7ae44c267fbf30a5cba06422e397ab52204c6325a509edd0dcc1518

@@ -36,12 +36,40 @@ DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
 CREATE TRIGGER "tandem_fill_customers_email_lower" BEFORE INSERT OR UPDATE ON "customers"
   FOR EACH ROW EXECUTE FUNCTION "tandem_fill_customers_email_lower"();
 
--- Backfill "customers"."email_lower" in batches of 500, committing each batch so that
--- no lock is held for long.
+-- Backfill "customers"."email_lower" in batches of about 500 rows, committing each
+-- batch so that no lock is held for long. The first pass walks the table once by page
+-- (a TID range scan: each batch reads only its own pages); rows written meanwhile are
+-- filled by the trigger, and a last pass fills any row an update moved behind it.
+-- Progress is reported as NOTICEs every few seconds; 10 ms pause between batches.
 DO $tandem$
 DECLARE
+  total_pages bigint := pg_relation_size('"customers"') / current_setting('block_size')::bigint;
+  per_page numeric;
+  step bigint;
+  first_page bigint := 0;
   batch_rows bigint;
+  done_rows bigint := 0;
+  reported timestamptz := clock_timestamp();
 BEGIN
+  SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages ELSE 50 END
+    INTO per_page FROM pg_class WHERE oid = '"customers"'::regclass;
+  step := greatest(1, ceil(500 / per_page)::bigint);
+  WHILE first_page <= total_pages LOOP
+    UPDATE "customers" SET "email_lower" = (lower(email))
+    WHERE ctid >= format('(%s,0)', first_page)::tid
+      AND ctid < format('(%s,0)', first_page + step)::tid
+      AND "email_lower" IS NULL AND (lower(email)) IS NOT NULL;
+    GET DIAGNOSTICS batch_rows = ROW_COUNT;
+    done_rows := done_rows + batch_rows;
+    COMMIT;
+    first_page := first_page + step;
+    IF clock_timestamp() - reported > interval '5 seconds' THEN
+      RAISE NOTICE 'tandem: backfill of %.%: page % of %, % rows filled',
+        '"customers"', 'email_lower', least(first_page, total_pages), total_pages, done_rows;
+      reported := clock_timestamp();
+    END IF;
+    PERFORM pg_sleep(10 / 1000.0);
+  END LOOP;
   LOOP
     UPDATE "customers" SET "email_lower" = (lower(email))
     WHERE ctid IN (
@@ -70,4 +98,4 @@ END
 $tandem$;
 
 CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 a0fb642ef4e1e4881c5455056f501635b37eb48c7ff08dce0d6617dc4896c67b
+-- tandem:sha256 fc62fcffe784bc8ea9da25cb64dca4e988a7b9aa4c7d615631b140edb8b49a89

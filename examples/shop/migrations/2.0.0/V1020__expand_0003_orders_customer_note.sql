@@ -33,12 +33,40 @@ DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
 CREATE TRIGGER "tandem_sync_orders_note_customer_note" BEFORE INSERT OR UPDATE ON "orders"
   FOR EACH ROW EXECUTE FUNCTION "tandem_sync_orders_note_customer_note"();
 
--- Backfill "orders"."customer_note" in batches of 500, committing each batch so that
--- no lock is held for long.
+-- Backfill "orders"."customer_note" in batches of about 500 rows, committing each
+-- batch so that no lock is held for long. The first pass walks the table once by page
+-- (a TID range scan: each batch reads only its own pages); rows written meanwhile are
+-- filled by the trigger, and a last pass fills any row an update moved behind it.
+-- Progress is reported as NOTICEs every few seconds; 10 ms pause between batches.
 DO $tandem$
 DECLARE
+  total_pages bigint := pg_relation_size('"orders"') / current_setting('block_size')::bigint;
+  per_page numeric;
+  step bigint;
+  first_page bigint := 0;
   batch_rows bigint;
+  done_rows bigint := 0;
+  reported timestamptz := clock_timestamp();
 BEGIN
+  SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages ELSE 50 END
+    INTO per_page FROM pg_class WHERE oid = '"orders"'::regclass;
+  step := greatest(1, ceil(500 / per_page)::bigint);
+  WHILE first_page <= total_pages LOOP
+    UPDATE "orders" SET "customer_note" = ("note")
+    WHERE ctid >= format('(%s,0)', first_page)::tid
+      AND ctid < format('(%s,0)', first_page + step)::tid
+      AND "customer_note" IS NULL AND ("note") IS NOT NULL;
+    GET DIAGNOSTICS batch_rows = ROW_COUNT;
+    done_rows := done_rows + batch_rows;
+    COMMIT;
+    first_page := first_page + step;
+    IF clock_timestamp() - reported > interval '5 seconds' THEN
+      RAISE NOTICE 'tandem: backfill of %.%: page % of %, % rows filled',
+        '"orders"', 'customer_note', least(first_page, total_pages), total_pages, done_rows;
+      reported := clock_timestamp();
+    END IF;
+    PERFORM pg_sleep(10 / 1000.0);
+  END LOOP;
   LOOP
     UPDATE "orders" SET "customer_note" = ("note")
     WHERE ctid IN (
@@ -69,4 +97,4 @@ END
 $tandem$;
 
 CREATE INDEX CONCURRENTLY "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 a09ed952c6924828f9b52dd40e4b2a4bd6eb0a6846a7974e75591538c1a3f1a7
+-- tandem:sha256 77f42039c916ca3c30f668f80547cf83eb591e0b3bb192f96dd0f9f2df19e3c1
