@@ -670,3 +670,49 @@ fn a_renamed_table_is_never_missing_for_readers_on_mariadb() {
 fn a_renamed_table_is_never_missing_for_readers_on_postgres() {
     a_renamed_table_is_never_missing_for_readers(Server::Postgres);
 }
+
+/// A MariaDB DDL statement that times out on a metadata lock held by an open transaction
+/// (1205) fails its file; `migrate` runs the file again until the lock is free.
+#[test]
+fn migrate_runs_a_mariadb_file_again_after_a_lock_wait_timeout() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let before = "release = \"1.3.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let add = "release = \"1.4.0\"\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }\n";
+    let dir = common::project_files(
+        "mysql",
+        common::USERS,
+        &[("0000_before.toml", before), ("0001_add.toml", add)],
+    );
+    let toml = dir.path().join("tandem.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(&toml, format!("{text}\n[mysql]\nlock_wait_timeout = 1\n")).unwrap();
+    tandem(dir.path()).arg("generate").assert().success();
+    let url = common::database_url(Server::Mysql, &scratch, dir.path());
+    migrate(dir.path(), "1.3.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let target = Target::parse(&url, dir.path()).unwrap();
+    let holder = std::thread::spawn(move || {
+        let mut db = Database::connect(&target).unwrap();
+        db.run_script("START TRANSACTION").unwrap();
+        db.query_text("SELECT COUNT(*) FROM users").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(3500));
+        db.run_script("COMMIT").unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = migrate(dir.path(), "1.4.0", "expand")
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    holder.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("running it again"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("1205"), "{}", stderr(&out));
+}

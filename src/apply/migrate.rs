@@ -18,6 +18,23 @@ use crate::dialect::sqlite::GUARD_MARK;
 use crate::generate::{drift, Drift};
 use crate::plan::{Plan, Slot};
 
+/// How long `migrate` keeps running a MySQL file again after a lock conflict.
+const LOCK_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The pause before running it again, times the attempt (up to ten).
+const LOCK_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// MySQL's "lock wait timeout" (1205) or "deadlock" (1213) in a failed file: a DDL
+/// statement met a metadata lock of an open transaction (or was chosen as the victim of
+/// a deadlock with one). Every MySQL file is written to be run again, so the run is
+/// retried; any other error stops it.
+fn lock_conflict(err: &refinery_core::Error) -> Option<&'static str> {
+    let text = DbError::from_chain(err).0;
+    ["1205", "1213"]
+        .into_iter()
+        .find(|code| text.contains(&format!("ERROR {code} ")))
+}
+
 /// How long `migrate` waits for another run on the same database to finish.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -145,10 +162,30 @@ pub fn migrate(
             .find(|f| f.version == i64::from(migration.version()))
             .expect("loaded from these files");
         check_rebuilds(&mut db, file, &display)?;
-        Runner::new(&migrations)
-            .set_target(RunTarget::Version(migration.version()))
-            .run(&mut db)
-            .map_err(|e| refinery_error(e, &files, &display, Some(&file.path)))?;
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            let run = Runner::new(&migrations)
+                .set_target(RunTarget::Version(migration.version()))
+                .run(&mut db);
+            match run {
+                Ok(_) => break,
+                Err(e) if db.dialect() == Dialect::Mysql && started.elapsed() < LOCK_RETRY_FOR => {
+                    let Some(code) = lock_conflict(&e) else {
+                        return Err(refinery_error(e, &files, &display, Some(&file.path)));
+                    };
+                    attempt += 1;
+                    eprintln!(
+                        "note: {} met a metadata lock held by open transactions ({code}); \
+                         running it again (attempt {})",
+                        file.path,
+                        attempt + 1
+                    );
+                    std::thread::sleep(LOCK_RETRY_PAUSE * attempt.min(10));
+                }
+                Err(e) => return Err(refinery_error(e, &files, &display, Some(&file.path))),
+            }
+        }
         applied.push(file.path.clone());
     }
     Ok(Outcome {
