@@ -26,8 +26,8 @@ const LOCK_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(5
 
 /// MySQL's "lock wait timeout" (1205) or "deadlock" (1213) in a failed file: a DDL
 /// statement met a metadata lock of an open transaction (or was chosen as the victim of
-/// a deadlock with one). Every MySQL file is written to be run again, so the run is
-/// retried; any other error stops it.
+/// a deadlock with one). Every statement tandem writes for MySQL may be run again, so
+/// such a file is run again; any other error stops it.
 fn lock_conflict(err: &refinery_core::Error) -> Option<&'static str> {
     let text = DbError::from_chain(err).0;
     ["1205", "1213"]
@@ -162,6 +162,20 @@ pub fn migrate(
             .find(|f| f.version == i64::from(migration.version()))
             .expect("loaded from these files");
         check_rebuilds(&mut db, file, &display)?;
+        // Only what tandem wrote is known to be safe to run again: not a `sql` op's own
+        // statements, nor a file edited by hand.
+        let may_retry = db.dialect() == Dialect::Mysql
+            && !hand_edited.contains(&file.path)
+            && plan
+                .files
+                .iter()
+                .find(|f| f.version == file.version)
+                .is_some_and(|f| {
+                    f.steps
+                        .iter()
+                        .flat_map(|s| &s.actions)
+                        .all(|a| !matches!(a, crate::action::Action::Raw { .. }))
+                });
         let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
@@ -170,7 +184,7 @@ pub fn migrate(
                 .run(&mut db);
             match run {
                 Ok(_) => break,
-                Err(e) if db.dialect() == Dialect::Mysql && started.elapsed() < LOCK_RETRY_FOR => {
+                Err(e) if may_retry && started.elapsed() < LOCK_RETRY_FOR => {
                     let Some(code) = lock_conflict(&e) else {
                         return Err(refinery_error(e, &files, &display, Some(&file.path)));
                     };
