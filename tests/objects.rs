@@ -500,6 +500,17 @@ columns = ["i", "b"]
 
 [[tables.everything.indexes]]
 columns = ["k", "c"]
+
+[[tables.everything.constraints]]
+type = "foreign_key"
+columns = ["b", "a"]
+references = "parents"
+
+[tables.parents]
+primary_key = ["id", "part"]
+[tables.parents.columns]
+id = { type = "integer" }
+part = { type = "bigint" }
 "#;
     let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
     let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
@@ -539,14 +550,23 @@ fn adopt_reports_every_difference_at_once(server: Server) {
     let Some(scratch) = server.fresh() else {
         return;
     };
-    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\" }\nnickname = { type = \"varchar(40)\", nullable = true }\nscore = { type = \"integer\", default = 0 }\n\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.indexes]]\ncolumns = [\"nickname\"]\n";
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\" }\nnickname = { type = \"varchar(40)\", nullable = true }\nscore = { type = \"integer\", default = 0 }\nteam = { type = \"bigint\" }\n\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.constraints]]\ntype = \"foreign_key\"\nname = \"users_team_fk\"\ncolumn = \"team\"\nreferences = \"teams(id)\"\n\n[[tables.users.indexes]]\ncolumns = [\"nickname\"]\n\n[tables.teams]\nprimary_key = [\"id\"]\n[tables.teams.columns]\nid = { type = \"bigint\" }\ncode = { type = \"bigint\" }\n\n[[tables.teams.constraints]]\ntype = \"unique\"\ncolumn = \"code\"\n";
     let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
     let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
     let url = common::database_url(server, &scratch, dir.path());
     let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script("CREATE TABLE teams (id bigint NOT NULL PRIMARY KEY, code bigint NOT NULL)")
+        .unwrap();
+    db.run_script(match server {
+        Server::Sqlite => "CREATE UNIQUE INDEX teams_code_key ON teams (code)",
+        _ => "ALTER TABLE teams ADD CONSTRAINT teams_code_key UNIQUE (code)",
+    })
+    .unwrap();
     db.run_script(
         "CREATE TABLE users (id integer NOT NULL, email varchar(100) NOT NULL, \
-         nickname varchar(40) NULL, score integer NOT NULL, PRIMARY KEY (email, id))",
+         nickname varchar(40) NULL, score integer NOT NULL, team bigint NOT NULL, \
+         PRIMARY KEY (email, id), \
+         CONSTRAINT users_team_fk FOREIGN KEY (team) REFERENCES teams (code))",
     )
     .unwrap();
     db.run_script("CREATE INDEX users_email_key ON users (email)")
@@ -568,11 +588,14 @@ fn adopt_reports_every_difference_at_once(server: Server) {
         "the primary key of users is (email, id) in the database but (id) in schema.toml",
         "unique constraint users_email_key of users is not unique in the database but unique in schema.toml",
         "index users_nickname_idx of users is on (nickname, id) in the database but on (nickname) in schema.toml",
+        "foreign key users_team_fk of users is (team) -> teams(code) in the database but (team) -> teams(id) in schema.toml",
     ] {
         assert!(err.contains(expected), "`{expected}` not in:\n{err}");
     }
     assert!(
-        !err.contains("column users.nickname"),
+        !err.contains("column users.nickname")
+            && !err.contains("of teams")
+            && !err.contains("column teams"),
         "no false difference:\n{err}"
     );
 }
@@ -677,4 +700,64 @@ fn a_renamed_table_is_never_missing_for_readers_on_mariadb() {
 #[test]
 fn a_renamed_table_is_never_missing_for_readers_on_postgres() {
     a_renamed_table_is_never_missing_for_readers(Server::Postgres);
+}
+
+/// A MariaDB DDL statement that times out on a metadata lock held by an open transaction
+/// (1205) fails its file; `migrate` runs the file again until the lock is free.
+#[test]
+fn migrate_runs_a_mariadb_file_again_after_a_lock_wait_timeout() {
+    let add = "release = \"1.4.0\"\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }\n";
+    let Some(out) = add_a_column_while_a_transaction_reads_the_table(add) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("retry 1/"), "{}", stderr(&out));
+}
+
+/// A `sql` op's file is retried too: the progress record resumes it at the statement that
+/// met the lock, so no statement that completed runs twice.
+#[test]
+fn migrate_resumes_a_sql_ops_file_at_the_statement_that_met_the_lock() {
+    let add = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD COLUMN bio text\"\n";
+    let Some(out) = add_a_column_while_a_transaction_reads_the_table(add) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("retry 1/"), "{}", stderr(&out));
+}
+
+/// Applies `add` (a change of release 1.4.0) with `lock_wait_timeout = 1` while a
+/// transaction that has read users stays open for 3.5 s.
+fn add_a_column_while_a_transaction_reads_the_table(add: &str) -> Option<std::process::Output> {
+    let scratch = Server::Mysql.fresh()?;
+    let before = "release = \"1.3.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = common::project_files(
+        "mysql",
+        common::USERS,
+        &[("0000_before.toml", before), ("0001_add.toml", add)],
+    );
+    let toml = dir.path().join("tandem.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(&toml, format!("{text}\n[mysql]\nlock_wait_timeout = 1\n")).unwrap();
+    tandem(dir.path()).arg("generate").assert().success();
+    let url = common::database_url(Server::Mysql, &scratch, dir.path());
+    migrate(dir.path(), "1.3.0", "contract")
+        .args(["--database-url", &url])
+        .assert()
+        .success();
+    let target = Target::parse(&url, dir.path()).unwrap();
+    let holder = std::thread::spawn(move || {
+        let mut db = Database::connect(&target).unwrap();
+        db.run_script("START TRANSACTION").unwrap();
+        db.query_text("SELECT COUNT(*) FROM users").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(3500));
+        db.run_script("COMMIT").unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = migrate(dir.path(), "1.4.0", "expand")
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    holder.join().unwrap();
+    Some(out)
 }

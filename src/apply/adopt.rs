@@ -4,7 +4,8 @@
 //! tables, the columns with their types (as tandem would write them for that dialect),
 //! nullability and the defaults schema.toml gives, the primary key in order, the declared
 //! indexes and unique keys with their columns in order and their uniqueness, and the
-//! declared checks and foreign keys by name. What the live database has beyond
+//! declared foreign keys with their columns and what they reference, and the declared
+//! checks by name. What the live database has beyond
 //! schema.toml (extra tables, indexes, constraints) is its own business.
 
 use super::database::{Database, DbError};
@@ -254,6 +255,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
                 ));
             }
         }
+        compare_foreign_keys(db, table, &mut problems)?;
         // SQLite keeps no name for a foreign key or a check.
         if dialect != Dialect::Sqlite {
             let objects = db.object_names(&table.name)?;
@@ -274,6 +276,109 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
         }
     }
     Ok(problems)
+}
+
+/// A foreign key as the catalogue describes it: its name (none in SQLite), its columns,
+/// the table it references and the columns there, in order.
+#[derive(Debug, Clone, PartialEq)]
+struct LiveForeignKey {
+    name: String,
+    columns: Vec<String>,
+    references: String,
+    referenced_columns: Vec<String>,
+}
+
+fn live_foreign_keys(db: &mut Database, table: &str) -> Result<Vec<LiveForeignKey>, DbError> {
+    let t = literal(table);
+    let sql = match db.dialect() {
+        Dialect::Sqlite => format!(
+            "SELECT CAST(id AS text), \"from\", \"table\", \"to\" \
+             FROM pragma_foreign_key_list({t}) ORDER BY id, seq"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT c.conname, a.attname, rt.relname, ra.attname FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class rt ON rt.oid = c.confrelid \
+             CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(col, refcol, ord) \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col \
+             JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refcol \
+             WHERE c.contype = 'f' AND t.relname = {t} \
+             AND t.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT constraint_name, column_name, referenced_table_name, referenced_column_name \
+             FROM information_schema.key_column_usage WHERE table_schema = DATABASE() \
+             AND table_name = {t} AND referenced_table_name IS NOT NULL \
+             ORDER BY constraint_name, ordinal_position"
+        ),
+    };
+    let mut out: Vec<LiveForeignKey> = Vec::new();
+    for r in text_rows(db, &sql)? {
+        let [name, column, references, referenced] = <[String; 4]>::try_from(r).unwrap_or_default();
+        match out.last_mut() {
+            Some(last) if last.name == name => {
+                last.columns.push(column);
+                last.referenced_columns.push(referenced);
+            }
+            _ => out.push(LiveForeignKey {
+                name,
+                columns: vec![column],
+                references,
+                referenced_columns: vec![referenced],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Each declared foreign key has a live one of its name (its columns in SQLite, which
+/// keeps no name) on the same columns, referencing the same table and columns.
+fn compare_foreign_keys(
+    db: &mut Database,
+    table: &Table,
+    problems: &mut Vec<String>,
+) -> Result<(), DbError> {
+    let dialect = db.dialect();
+    let live = live_foreign_keys(db, &table.name)?;
+    for c in &table.constraints {
+        let ConstraintKind::ForeignKey {
+            columns,
+            references,
+            referenced_columns,
+            ..
+        } = &c.kind
+        else {
+            continue;
+        };
+        let found = if dialect == Dialect::Sqlite {
+            live.iter().find(|l| &l.columns == columns)
+        } else {
+            live.iter().find(|l| l.name == c.name)
+        };
+        let Some(found) = found else {
+            if dialect == Dialect::Sqlite {
+                problems.push(format!(
+                    "foreign key {} of {} on ({}) is missing",
+                    c.name,
+                    table.name,
+                    columns.join(", ")
+                ));
+            }
+            // Elsewhere the name check reports it.
+            continue;
+        };
+        let describe = |cols: &[String], table: &str, refs: &[String]| {
+            format!("({}) -> {table}({})", cols.join(", "), refs.join(", "))
+        };
+        let live_shape = describe(&found.columns, &found.references, &found.referenced_columns);
+        let want = describe(columns, references, referenced_columns);
+        if live_shape != want {
+            problems.push(format!(
+                "foreign key {} of {} is {live_shape} in the database but {want} in schema.toml",
+                c.name, table.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn compare_columns(
