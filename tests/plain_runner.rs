@@ -92,5 +92,10 @@ fn plain_refinery_cannot_run_a_postgres_no_transaction_file() {
         "refinery stopped at a file that runs in a transaction: {err}"
     );
     let chain = format!("{err:?}");
-    assert!(chain.contains("transaction block"), "{chain}");
+    // CREATE INDEX CONCURRENTLY refuses a transaction block; a batch's COMMIT inside a
+    // DO block is an invalid transaction termination there.
+    assert!(
+        chain.contains("transaction block") || chain.contains("invalid transaction termination"),
+        "{chain}"
+    );
 }
