@@ -384,7 +384,10 @@ pub fn run(cli: &Cli) -> Result<u8> {
             if !plan.problems.is_empty() {
                 return Err(plan.problems.into());
             }
-            let report = verify::verify(&plan, &server)?;
+            let options = verify::Options {
+                values: project.config.verify.value_lists(),
+            };
+            let report = verify::verify_with(&plan, &server, &options)?;
             match format {
                 Format::Text => print!("{}", report.text()),
                 Format::Json => {

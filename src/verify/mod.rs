@@ -4,7 +4,9 @@
 //! the plan's model of that release says (not the SQL text), so a raw `sql` op that
 //! breaks running code fails here too.
 
-use std::collections::HashMap;
+mod probe;
+
+use std::collections::HashSet;
 
 use refinery_core::{Migration, Runner, Target as RunTarget};
 use serde::Serialize;
@@ -15,9 +17,19 @@ use crate::apply::scratch::Scratch;
 use crate::apply::{connect_error, MigrationFile};
 use crate::config::Dialect;
 use crate::diag::Result;
-use crate::dialect::{literal_sql, quote};
-use crate::model::{ColumnType, ConstraintKind, Literal, Table, View};
+use crate::dialect::{quote, type_name};
+use crate::model::{Table, View};
 use crate::plan::{Plan, Slot};
+
+pub use probe::made_up;
+use probe::Generator;
+
+/// What the project tells the rehearsal beyond its plan.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `[verify.values]`: real values per `"table.column"`, used before made-up ones.
+    pub values: Vec<(String, Vec<String>)>,
+}
 
 /// One cell of the matrix: a release, a step of it, a code version, and how its probes
 /// fared.
@@ -46,6 +58,11 @@ pub struct Report {
 /// Rehearses the plan on a scratch database made next to `server` (an in-memory SQLite
 /// database for a SQLite target). The plan must have been rendered for that dialect.
 pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
+    verify_with(plan, server, &Options::default())
+}
+
+/// [`verify`] with the project's [`Options`].
+pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Report> {
     let scratch = Scratch::create(server).map_err(|e| connect_error(server, e))?;
     let mut db = Database::connect(&scratch.target).map_err(|e| connect_error(server, e))?;
     let dialect = db.dialect();
@@ -55,7 +72,7 @@ pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
         dialect,
         counter: 0,
         migrations: Vec::new(),
-        keys: Keys::of(plan),
+        values: Generator::new(plan, dialect, &options.values),
     };
     rehearsal.migrations = MigrationFile::from_plan(plan)?
         .iter()
@@ -110,7 +127,13 @@ fn probe_release(
     ]
     .into_iter()
     .map(|(code, view)| {
-        let result = rehearsal.probe(view).and_then(|()| rehearsal.renames(r));
+        // SQLite enforces foreign keys while the code runs, as the application opens
+        // it; the files are applied with them off, as `migrate` applies them.
+        let result = rehearsal
+            .foreign_keys(true)
+            .and_then(|()| rehearsal.probe(view))
+            .and_then(|()| rehearsal.renames(r));
+        let _ = rehearsal.foreign_keys(false);
         (code, result)
     })
     .collect()
@@ -132,9 +155,9 @@ pub fn probe_database(
         db,
         dialect,
         // Rows of earlier calls stay in the database: start past their values.
-        counter: NEXT_PROBE_BLOCK.fetch_add(1000, std::sync::atomic::Ordering::Relaxed),
+        counter: NEXT_PROBE_BLOCK.fetch_add(100_000, std::sync::atomic::Ordering::Relaxed),
         migrations: Vec::new(),
-        keys: Keys::of(plan),
+        values: Generator::new(plan, dialect, &[]),
     };
     probe_release(&mut rehearsal, r)
 }
@@ -146,54 +169,8 @@ struct Rehearsal<'a> {
     /// Makes every probe row's values distinct (primary keys, unique indexes).
     counter: u64,
     migrations: Vec<Migration>,
-    /// What the plan's releases know of keys, gathered once: see [`Keys`].
-    keys: Keys,
-}
-
-/// The checks and foreign keys of every release's schema. A key exists in the database
-/// from the release that adds it, whatever the code of a release knows; looked up per
-/// probe column, so gathered once rather than scanned across all releases each time.
-#[derive(Default)]
-struct Keys {
-    checks: Vec<String>,
-    /// (table, column) -> the (table, column) it references, newest release first.
-    references: HashMap<(String, String), Vec<(String, String)>>,
-}
-
-impl Keys {
-    fn of(plan: &Plan) -> Keys {
-        let mut keys = Keys::default();
-        for table in plan.views.iter().rev().flat_map(|v| v.tables.values()) {
-            for c in &table.constraints {
-                match &c.kind {
-                    ConstraintKind::Check { .. } => {
-                        if !keys.checks.contains(&c.name) {
-                            keys.checks.push(c.name.clone());
-                        }
-                    }
-                    ConstraintKind::ForeignKey {
-                        columns,
-                        references,
-                        referenced_columns,
-                        ..
-                    } => {
-                        for (col, key) in columns.iter().zip(referenced_columns) {
-                            let target = (references.clone(), key.clone());
-                            let known = keys
-                                .references
-                                .entry((table.name.clone(), col.clone()))
-                                .or_default();
-                            if !known.contains(&target) {
-                                known.push(target);
-                            }
-                        }
-                    }
-                    ConstraintKind::Unique { .. } => {}
-                }
-            }
-        }
-        keys
-    }
+    /// Probe values made from the plan's keys, checks and types.
+    values: Generator,
 }
 
 impl Rehearsal<'_> {
@@ -221,19 +198,10 @@ impl Rehearsal<'_> {
     /// foreign key finds the row it points at.
     fn probe(&mut self, view: &View) -> std::result::Result<(), String> {
         for table in crate::model::parents_first(view.tables.values()) {
-            let (insert, _) = self.insert_sql(table, view);
-            if let Err(e) = self.db.run_script(&insert) {
-                // Made-up values need not satisfy a check that tandem added: the code
-                // writes real ones. A check tandem does not know fails the probe.
-                if !self
-                    .keys
-                    .checks
-                    .iter()
-                    .any(|name| e.0.contains(name.as_str()))
-                {
-                    return Err(failure(&format!("insert into {}", describe(table)), e));
-                }
-            }
+            let insert = self.insert_sql(table, view)?.0;
+            self.db
+                .run_script(&insert)
+                .map_err(|e| self.insert_failure(table, "", e))?;
             let select = format!(
                 "SELECT {} FROM {} LIMIT 1",
                 self.column_list(table),
@@ -279,13 +247,10 @@ impl Rehearsal<'_> {
                 (&before, &plan.views[r], &old, &new),
                 (&after, &plan.views[r + 1], &new, &old),
             ] {
-                let (insert, values) = self.insert_sql(writer, code);
-                self.db.run_script(&insert).map_err(|e| {
-                    failure(
-                        &format!("insert into {} for read-back", describe(writer)),
-                        e,
-                    )
-                })?;
+                let (insert, values) = self.insert_sql(writer, code)?;
+                self.db
+                    .run_script(&insert)
+                    .map_err(|e| self.insert_failure(writer, " for read-back", e))?;
                 let Some(written) = values.iter().find(|(c, _)| c == write_col) else {
                     continue;
                 };
@@ -297,10 +262,25 @@ impl Rehearsal<'_> {
                     .collect();
                 // A type change converts on the way to the new column: there the value
                 // must arrive, not stay equal.
+                let reader = quote(self.dialect, reader_col);
+                let written_type = writer.column(write_col).map(|c| &c.ty);
+                let reader_type = [&before, &after]
+                    .iter()
+                    .find_map(|t| t.column(reader_col))
+                    .map(|c| &c.ty);
                 conditions.push(if converted && reader_col == &new {
-                    format!("{} IS NOT NULL", quote(self.dialect, reader_col))
+                    format!("{reader} IS NOT NULL")
                 } else {
-                    format!("{} = {}", quote(self.dialect, reader_col), written.1)
+                    match (written_type, self.dialect) {
+                        // Postgres compares values of one type only: read the converted
+                        // column back as the type it was written as.
+                        (Some(ty), Dialect::Postgres) if Some(ty) != reader_type => format!(
+                            "CAST({reader} AS {}) = {}",
+                            type_name(self.dialect, ty),
+                            written.1
+                        ),
+                        _ => format!("{reader} = {}", written.1),
+                    }
                 });
                 let sql = format!(
                     "SELECT COUNT(*) FROM {} WHERE {}",
@@ -325,57 +305,151 @@ impl Rehearsal<'_> {
         Ok(())
     }
 
-    /// The table and column that `table.column` references, as the code of `view` names
-    /// them: its own schema first, then any release's, where `view` knows the table.
-    fn reference(&self, view: &View, table: &str, column: &str) -> Option<(String, String)> {
-        let usable =
-            |(parent, _): &(String, String)| parent != table && view.table(parent).is_some();
-        let own = view.table(table).and_then(|t| {
-            t.constraints.iter().find_map(|c| match &c.kind {
-                ConstraintKind::ForeignKey {
-                    columns,
-                    references,
-                    referenced_columns,
-                    ..
-                } => columns
-                    .iter()
-                    .position(|x| x == column)
-                    .map(|i| (references.clone(), referenced_columns[i].clone())),
-                _ => None,
-            })
-        });
-        own.filter(usable).or_else(|| {
-            self.keys
-                .references
-                .get(&(table.to_string(), column.to_string()))?
-                .iter()
-                .find(|k| usable(k))
-                .cloned()
-        })
+    /// Turns SQLite's enforcement of foreign keys on or off (outside any transaction);
+    /// the other databases always enforce them.
+    fn foreign_keys(&mut self, on: bool) -> std::result::Result<(), String> {
+        if self.dialect != Dialect::Sqlite {
+            return Ok(());
+        }
+        self.db
+            .run_script(&format!(
+                "PRAGMA foreign_keys = {};",
+                if on { "ON" } else { "OFF" }
+            ))
+            .map_err(|e| e.0)
     }
 
-    /// An INSERT of every column of `table` with made-up values, as the code of `view`
-    /// writes it; returns the values too. A foreign key column takes its value from a
-    /// row of the referenced table, when that code knows the table.
-    fn insert_sql(&mut self, table: &Table, view: &View) -> (String, Vec<(String, String)>) {
+    /// The failure of a probe's insert; where a check of the plan refused the made-up
+    /// values, how to give real ones.
+    fn insert_failure(&self, table: &Table, what: &str, e: DbError) -> String {
+        let mut message = failure(&format!("insert into {}{what}", describe(table)), e);
+        let checks: Vec<&str> = table
+            .columns
+            .iter()
+            .filter(|c| !self.values.has_user_values(&table.name, &c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if message.to_ascii_lowercase().contains("check") && !checks.is_empty() {
+            message.push_str(&format!(
+                " (the probe values are made up; where a check needs real ones, give them in \
+                 tandem.toml, e.g. [verify.values] \"{}.{}\" = [\"...\"])",
+                table.name, checks[0]
+            ));
+        }
+        message
+    }
+
+    /// An INSERT of every column of `table` that the code of `view` knows, with probe
+    /// values; returns the values too. A foreign key's columns take the key of a parent
+    /// row that no other row points at yet (a parent row is written first when there is
+    /// none), so that a one-to-one key holds, composite keys together.
+    fn insert_sql(
+        &mut self,
+        table: &Table,
+        view: &View,
+    ) -> std::result::Result<(String, Vec<(String, String)>), String> {
+        self.insert_at_depth(table, view, 0)
+    }
+
+    fn insert_at_depth(
+        &mut self,
+        table: &Table,
+        view: &View,
+        depth: usize,
+    ) -> std::result::Result<(String, Vec<(String, String)>), String> {
         self.counter += 1;
         let n = self.counter;
-        let values: Vec<(String, String)> = table
+        let mut values: Vec<(String, String)> = table
             .columns
             .iter()
             .map(|c| {
-                let referenced = self.reference(view, &table.name, &c.name);
-                let value = match referenced {
-                    Some((parent, key)) => format!(
-                        "(SELECT {k} FROM {p} ORDER BY {k} LIMIT 1)",
-                        k = quote(self.dialect, &key),
-                        p = quote(self.dialect, &parent)
-                    ),
-                    None => made_up(self.dialect, &c.ty, n),
-                };
-                (c.name.clone(), value)
+                (
+                    c.name.clone(),
+                    self.values.value(&table.name, &c.name, &c.ty, n),
+                )
             })
             .collect();
+        for fk in self.values.foreign_keys(view, table) {
+            let dialect = self.dialect;
+            let q = |s: &str| quote(dialect, s);
+            if self.values.same_table(&fk.parent, &table.name) {
+                // A row may point at itself.
+                for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
+                    if let Some(v) = values.iter().find(|(x, _)| x == p).map(|x| x.1.clone()) {
+                        if let Some(slot) = values.iter_mut().find(|(x, _)| x == c) {
+                            slot.1 = v;
+                        }
+                    }
+                }
+                continue;
+            }
+            let Some(parent) = view.table(&fk.parent).cloned() else {
+                continue;
+            };
+            let not_null = |cols: &[String]| {
+                cols.iter()
+                    .map(|c| format!("{} IS NOT NULL", q(c)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ")
+            };
+            let order = fk
+                .parent_columns
+                .iter()
+                .map(|c| q(c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let keys_sql = format!(
+                "SELECT {order} FROM {} WHERE {} ORDER BY {order}",
+                q(&parent.name),
+                not_null(&fk.parent_columns)
+            );
+            let taken_sql = format!(
+                "SELECT {} FROM {} WHERE {}",
+                fk.columns
+                    .iter()
+                    .map(|c| q(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                q(&table.name),
+                not_null(&fk.columns)
+            );
+            let mut offset = None;
+            for attempt in 0..2 {
+                let keys = self
+                    .db
+                    .query_text(&keys_sql)
+                    .map_err(|e| failure(&format!("read the keys of {}", parent.name), e))?;
+                let taken: HashSet<Vec<Option<String>>> = self
+                    .db
+                    .query_text(&taken_sql)
+                    .map_err(|e| failure(&format!("read the keys of {}", table.name), e))?
+                    .into_iter()
+                    .collect();
+                offset = keys.iter().position(|k| !taken.contains(k));
+                if offset.is_some() || attempt == 1 || depth > 4 {
+                    if offset.is_none() && !keys.is_empty() {
+                        offset = Some(0);
+                    }
+                    break;
+                }
+                // Every parent row is taken: write one more.
+                let (insert, _) = self.insert_at_depth(&parent, view, depth + 1)?;
+                self.db
+                    .run_script(&insert)
+                    .map_err(|e| self.insert_failure(&parent, " as a parent row", e))?;
+            }
+            let Some(offset) = offset else { continue };
+            for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
+                if let Some(slot) = values.iter_mut().find(|(x, _)| x == c) {
+                    slot.1 = format!(
+                        "(SELECT {} FROM {} WHERE {} ORDER BY {order} LIMIT 1 OFFSET {offset})",
+                        q(p),
+                        q(&parent.name),
+                        not_null(&fk.parent_columns)
+                    );
+                }
+            }
+        }
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({})",
             quote(self.dialect, &table.name),
@@ -386,7 +460,7 @@ impl Rehearsal<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        (sql, values)
+        Ok((sql, values))
     }
 
     fn column_list(&self, table: &Table) -> String {
@@ -405,66 +479,6 @@ fn describe(table: &Table) -> String {
 
 fn failure(probe: &str, e: DbError) -> String {
     format!("{probe}: {e}")
-}
-
-/// A value of a portable type, distinct for each `n`, as an SQL literal.
-pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
-    let text = |s: String| literal_sql(dialect, &Literal::Str(s));
-    match ty {
-        ColumnType::SmallInt => (n % 32_000).to_string(),
-        ColumnType::Integer | ColumnType::BigInt => n.to_string(),
-        ColumnType::Boolean => literal_sql(dialect, &Literal::Bool(n % 2 == 0)),
-        ColumnType::Real | ColumnType::Double => format!("{n}.5"),
-        ColumnType::Decimal(p, s) => {
-            let whole_digits = p.saturating_sub(*s);
-            if whole_digits == 0 {
-                "0".into()
-            } else {
-                (n % 10u64.pow(whole_digits.min(18))).to_string()
-            }
-        }
-        ColumnType::Text => text(format!("probe {n}")),
-        // As long as the type allows: what the code may write, so that a narrower
-        // column it is copied to fails here and not in production.
-        ColumnType::Varchar(len) | ColumnType::Char(len) => {
-            let len = (*len as usize).min(1000);
-            let mut s = format!("p{n}");
-            s.truncate(len);
-            while s.len() < len {
-                s.push('x');
-            }
-            text(s)
-        }
-        // Distinct per `n` too, for unique keys over dates and times.
-        ColumnType::Date => text(made_up_date(n)),
-        ColumnType::Time => text(made_up_time(n)),
-        ColumnType::Timestamp | ColumnType::TimestampTz => {
-            text(format!("{} {}", made_up_date(n), made_up_time(n)))
-        }
-        ColumnType::Uuid => text(format!(
-            "00000000-0000-4000-8000-{:012}",
-            n % 1_000_000_000_000
-        )),
-        ColumnType::Json => text(format!("{{\"probe\": {n}}}")),
-        ColumnType::Binary => match dialect {
-            Dialect::Postgres => "'\\x01'::bytea".into(),
-            Dialect::Mysql | Dialect::Sqlite => "X'01'".into(),
-        },
-    }
-}
-
-fn made_up_date(n: u64) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        // MySQL timestamps end in 2038.
-        2000 + (n / 336) % 30,
-        1 + (n / 28) % 12,
-        1 + n % 28
-    )
-}
-
-fn made_up_time(n: u64) -> String {
-    format!("{:02}:{:02}:{:02}", (n / 3600) % 24, (n / 60) % 60, n % 60)
 }
 
 impl Report {
