@@ -283,7 +283,7 @@ body = { type = "text" }
 /// A check the generator cannot read fails the rehearsal, naming the way out; the
 /// values of `[verify.values]` keep it.
 fn user_values_keep_a_check_the_generator_cannot_read(server: Server) {
-    let check = "release = \"1.1.0\"\n[[op]]\ntype = \"add_check\"\ntable = \"reviews\"\nname = \"reviews_rating_odd\"\ncheck = \"rating % 2 = 1\"\n";
+    let check = "release = \"1.1.0\"\n[[op]]\ntype = \"add_check\"\ntable = \"reviews\"\nname = \"reviews_rating_odd\"\ncheck = \"rating % 2 = 1\"\nold_code_complies = true\n";
     let changes = [("0001_odd.toml", check), NOTE_REVIEWS];
     let Some((ok, text)) = rehearse(server, REVIEWS, &changes, "") else {
         return;

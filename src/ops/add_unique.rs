@@ -1,7 +1,7 @@
 //! `add_unique`: a unique constraint, added in expand without blocking writes where the
 //! dialect can (Postgres builds its index concurrently, then attaches it).
 
-use super::{column_list, default_name, OpContext, Operation, Step};
+use super::{column_list, default_name, OpContext, Operation, Step, Tightening};
 use crate::diag::Result;
 use crate::model::{Constraint, ConstraintKind};
 use crate::parse::schema::check_identifier;
@@ -12,6 +12,7 @@ pub struct AddUnique {
     table: Located<String>,
     columns: Located<Vec<String>>,
     name: Option<Located<String>>,
+    tightening: Tightening,
 }
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
@@ -21,10 +22,12 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     if let Some(n) = &name {
         check_identifier(fields.file, &n.value, n.location.span.clone(), "constraint")?;
     }
+    let tightening = Tightening::parse(fields)?;
     Ok(Box::new(AddUnique {
         table,
         columns,
         name,
+        tightening,
     }))
 }
 
@@ -60,7 +63,14 @@ impl Operation for AddUnique {
                 columns: self.columns.value.clone(),
             },
         };
-        cx.add_constraint(&self.table.value, constraint, &at, self.describe())
+        cx.add_tightening(
+            &self.table.value,
+            constraint,
+            &self.columns.value,
+            &at,
+            self.describe(),
+            &self.tightening,
+        )
     }
 }
 
