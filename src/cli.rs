@@ -145,6 +145,24 @@ pub enum Command {
     },
     /// The ordered deploy steps of a release, as Markdown.
     Runbook { release: String },
+    /// The real statements each release's code runs, which `verify` runs beside its
+    /// probes.
+    Queries {
+        #[command(subcommand)]
+        action: QueriesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueriesAction {
+    /// Add the statements of FILE (a Postgres statement log, a pg_stat_statements CSV
+    /// export, or statements separated by `;`) to queries/RELEASE/, without duplicates.
+    Import {
+        file: PathBuf,
+        /// The release whose code ran them.
+        #[arg(long)]
+        release: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -386,6 +404,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             }
             let options = verify::Options {
                 values: project.config.verify.value_lists(),
+                queries: verify::queries::load(&project.config, &plan)?,
             };
             let report = verify::verify_with(&plan, &server, &options)?;
             match format {
@@ -419,7 +438,71 @@ pub fn run(cli: &Cli) -> Result<u8> {
             print!("{}", report::runbook(&project, &plan, release)?);
             Ok(if plan.problems.is_empty() { 0 } else { 1 })
         }
+        Command::Queries {
+            action: QueriesAction::Import { file, release },
+        } => {
+            let config = Config::load(root)?;
+            import_queries(&config, file, release)
+        }
     }
+}
+
+/// `tandem queries import`: appends the statements of `file` that
+/// `queries/<release>/` does not hold yet to `queries/<release>/<file stem>.sql`.
+fn import_queries(config: &Config, file: &std::path::Path, release: &str) -> Result<u8> {
+    if let Err((message, help)) = config.order.validate(release) {
+        return Err(Diag::input(message).help(help).into());
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let found = verify::queries::import(&text);
+    let dir = verify::queries::dir(config).join(release);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut known = std::collections::HashSet::new();
+    for entry in std::fs::read_dir(&dir)
+        .map_err(|e| Error::io(&dir, e))?
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "sql") {
+            let existing = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            for (_, sql) in verify::queries::split(&existing) {
+                known.insert(verify::queries::normalize(&sql));
+            }
+        }
+    }
+    let fresh: Vec<&String> = found
+        .iter()
+        .filter(|s| known.insert(verify::queries::normalize(s)))
+        .collect();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "imported".into());
+    let target = dir.join(format!("{stem}.sql"));
+    if !fresh.is_empty() {
+        let mut body = std::fs::read_to_string(&target).unwrap_or_default();
+        if body.is_empty() {
+            body.push_str(&format!(
+                "-- Statements of {release}'s code, imported from {}.\n",
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
+        }
+        for sql in &fresh {
+            body.push('\n');
+            body.push_str(sql);
+            body.push_str(";\n");
+        }
+        std::fs::write(&target, body).map_err(|e| Error::io(&target, e))?;
+    }
+    println!(
+        "imported {} statement(s) into {} ({} already there)",
+        fresh.len(),
+        config.display(&target),
+        found.len() - fresh.len()
+    );
+    Ok(0)
 }
 
 /// Where `verify` rehearses: `--database-url`; else tandem.toml's `database_url` when it

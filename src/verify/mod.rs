@@ -5,6 +5,7 @@
 //! breaks running code fails here too.
 
 mod probe;
+pub mod queries;
 
 use std::collections::HashSet;
 
@@ -29,6 +30,9 @@ use probe::Generator;
 pub struct Options {
     /// `[verify.values]`: real values per `"table.column"`, used before made-up ones.
     pub values: Vec<(String, Vec<String>)>,
+    /// The real statements of each code version, indexed as `Plan::views`: see
+    /// [`queries::load`].
+    pub queries: Vec<Vec<queries::Statement>>,
 }
 
 /// One cell of the matrix: a release, a step of it, a code version, and how its probes
@@ -73,6 +77,7 @@ pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Re
         counter: 0,
         migrations: Vec::new(),
         values: Generator::new(plan, dialect, &options.values),
+        queries: options.queries.clone(),
     };
     rehearsal.migrations = MigrationFile::from_plan(plan)?
         .iter()
@@ -122,18 +127,25 @@ fn probe_release(
 ) -> Vec<(String, std::result::Result<(), String>)> {
     let plan = rehearsal.plan;
     [
-        (previous_code(plan, r), &plan.views[r]),
-        (plan.releases.name(r).to_string(), &plan.views[r + 1]),
+        (previous_code(plan, r), r),
+        (plan.releases.name(r).to_string(), r + 1),
     ]
     .into_iter()
-    .map(|(code, view)| {
+    .map(|(code, v)| {
+        let view = &plan.views[v];
         // SQLite enforces foreign keys while the code runs, as the application opens
         // it; the files are applied with them off, as `migrate` applies them.
-        let result = rehearsal
+        let probes = rehearsal
             .foreign_keys(true)
             .and_then(|()| rehearsal.probe(view))
             .and_then(|()| rehearsal.renames(r));
+        let queries = rehearsal.run_queries(v);
         let _ = rehearsal.foreign_keys(false);
+        let result = match (probes, queries) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+            (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+        };
         (code, result)
     })
     .collect()
@@ -158,6 +170,7 @@ pub fn probe_database(
         counter: NEXT_PROBE_BLOCK.fetch_add(100_000, std::sync::atomic::Ordering::Relaxed),
         migrations: Vec::new(),
         values: Generator::new(plan, dialect, &[]),
+        queries: Vec::new(),
     };
     probe_release(&mut rehearsal, r)
 }
@@ -171,6 +184,8 @@ struct Rehearsal<'a> {
     migrations: Vec<Migration>,
     /// Probe values made from the plan's keys, checks and types.
     values: Generator,
+    /// The real statements of each code version, indexed as `Plan::views`.
+    queries: Vec<Vec<queries::Statement>>,
 }
 
 impl Rehearsal<'_> {
@@ -301,6 +316,50 @@ impl Rehearsal<'_> {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Runs the real statements of code version `v` (an index of `Plan::views`), each
+    /// with its placeholders bound to probe values; the first failure names the file
+    /// and line of the statement.
+    fn run_queries(&mut self, v: usize) -> std::result::Result<(), String> {
+        let Some(statements) = self.queries.get(v).cloned() else {
+            return Ok(());
+        };
+        let view = &self.plan.views[v];
+        for statement in statements {
+            self.counter += 1;
+            let n = self.counter;
+            let (values, dialect) = (&self.values, self.dialect);
+            let sql = queries::bind(&statement.sql, view, &mut |table, column| {
+                let Some(t) = view.table(table) else {
+                    return "'1'".into();
+                };
+                let fk = values
+                    .foreign_keys(view, t)
+                    .into_iter()
+                    .find_map(|fk| {
+                        let i = fk.columns.iter().position(|c| c == column)?;
+                        Some((fk.parent.clone(), fk.parent_columns[i].clone()))
+                    })
+                    .filter(|(parent, _)| parent != table);
+                match (fk, t.column(column)) {
+                    (Some((parent, key)), _) => format!(
+                        "(SELECT {k} FROM {p} WHERE {k} IS NOT NULL ORDER BY {k} LIMIT 1)",
+                        k = quote(dialect, &key),
+                        p = quote(dialect, &parent)
+                    ),
+                    (None, Some(c)) => values.value(table, column, &c.ty, n),
+                    (None, None) => "'1'".into(),
+                }
+            });
+            let run = if queries::returns_rows(&sql) {
+                self.db.query_text(&sql).map(|_| ())
+            } else {
+                self.db.run_script(&sql)
+            };
+            run.map_err(|e| format!("query {}: {e}", statement.at()))?;
         }
         Ok(())
     }
