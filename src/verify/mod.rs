@@ -382,9 +382,16 @@ impl Rehearsal<'_> {
     /// values, how to give real ones.
     fn insert_failure(&self, table: &Table, what: &str, e: DbError) -> String {
         let mut message = failure(&format!("insert into {}{what}", describe(table)), e);
+        // The columns of the check the error names, else of any check of the table.
+        let named = table
+            .constraints
+            .iter()
+            .filter(|c| matches!(c.kind, crate::model::ConstraintKind::Check { .. }))
+            .find(|c| message.contains(c.name.as_str()));
         let checks: Vec<&str> = table
             .columns
             .iter()
+            .filter(|c| named.is_none_or(|k| k.uses(&c.name)))
             .filter(|c| !self.values.has_user_values(&table.name, &c.name))
             .map(|c| c.name.as_str())
             .collect();

@@ -575,15 +575,37 @@ fn tokens(expr: &str) -> Option<Vec<Token>> {
     Some(out)
 }
 
+/// Whether the first token opens a parenthesis that the last one closes.
+fn wrapped(toks: &[Token]) -> bool {
+    if toks.len() < 2
+        || toks.first() != Some(&Token::Op("(".into()))
+        || toks.last() != Some(&Token::Op(")".into()))
+    {
+        return false;
+    }
+    let mut depth = 0;
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Token::Op(o) if o == "(" => depth += 1,
+            Token::Op(o) if o == ")" => {
+                depth -= 1;
+                if depth == 0 && i < toks.len() - 1 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 /// The rules a check says of single columns, where it is a conjunction of simple
 /// comparisons; parts it cannot read are left out (the user's values keep them).
 fn read_check(expr: &str) -> Vec<(String, Rule)> {
     let Some(mut toks) = tokens(expr) else {
         return Vec::new();
     };
-    while toks.first() == Some(&Token::Op("(".into()))
-        && toks.last() == Some(&Token::Op(")".into()))
-    {
+    while wrapped(&toks) {
         toks = toks[1..toks.len() - 1].to_vec();
     }
     let kw = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.eq_ignore_ascii_case(w));
@@ -648,10 +670,7 @@ fn read_check(expr: &str) -> Vec<(String, Rule)> {
     let mut out = Vec::new();
     for term in terms {
         let mut t = term.as_slice();
-        while t.len() > 2
-            && t.first() == Some(&Token::Op("(".into()))
-            && t.last() == Some(&Token::Op(")".into()))
-        {
+        while wrapped(t) {
             t = &t[1..t.len() - 1];
         }
         let rule = match t {
@@ -725,6 +744,13 @@ mod tests {
             )]
         );
         assert!(read_check("a > 0 OR b > 0").is_empty());
+        assert_eq!(
+            read_check("(n >= -50) AND (n <= -1)"),
+            vec![
+                ("n".into(), Rule::Compare(">=", Lit::Num(-50.0))),
+                ("n".into(), Rule::Compare("<=", Lit::Num(-1.0)))
+            ]
+        );
         assert_eq!(
             read_check("length(name) >= 3"),
             vec![("name".into(), Rule::Length(">=", 3))]
