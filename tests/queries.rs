@@ -236,3 +236,69 @@ fn real_writes_keep_the_keys_on_postgres() {
 fn real_writes_keep_the_keys_on_mariadb() {
     real_writes_keep_the_keys(Server::Mysql);
 }
+
+/// The shop's queries come from a pg_stat_statements export (1.9.0, the code before
+/// 2.0.0), a statement log (2.0.0) and a plain file (2.1.0); a 2.0.0 that renames
+/// customers.name in place breaks 1.9.0's query, named by file and line.
+fn shop_queries_catch_an_in_place_rename(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let dir = example_for("shop", server.dialect());
+    let committed = dir.path().join("queries");
+    let before: Vec<String> = ["1.9.0/top.sql", "2.0.0/orm.sql", "2.1.0/orm.sql"]
+        .iter()
+        .map(|f| fs::read_to_string(committed.join(f)).unwrap())
+        .collect();
+    fs::remove_dir_all(&committed).unwrap();
+    for (log, release) in [
+        ("1.9.0/top.csv", "1.9.0"),
+        ("2.0.0/orm.log", "2.0.0"),
+        ("2.1.0/orm.sql", "2.1.0"),
+    ] {
+        tandem(dir.path())
+            .args(["queries", "import"])
+            .arg(dir.path().join("logs").join(log))
+            .args(["--release", release])
+            .assert()
+            .success();
+    }
+    let after: Vec<String> = ["1.9.0/top.sql", "2.0.0/orm.sql", "2.1.0/orm.sql"]
+        .iter()
+        .map(|f| fs::read_to_string(committed.join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    let out = common::verify(dir.path(), &url);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    fs::write(
+        dir.path().join("changes/0001_customers_full_name.toml"),
+        "release = \"2.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE customers RENAME COLUMN name TO full_name\"\n",
+    )
+    .unwrap();
+    tandem(dir.path()).arg("generate").assert().success();
+    let out = common::verify(dir.path(), &url);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.lines().any(|l| l.starts_with("2.0.0")
+            && l.contains("before 2.0.0")
+            && l.contains("query queries/1.9.0/top.sql:3: ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn shop_queries_catch_an_in_place_rename_on_sqlite() {
+    shop_queries_catch_an_in_place_rename(Server::Sqlite);
+}
+
+#[test]
+fn shop_queries_catch_an_in_place_rename_on_postgres() {
+    shop_queries_catch_an_in_place_rename(Server::Postgres);
+}
+
+#[test]
+fn shop_queries_catch_an_in_place_rename_on_mariadb() {
+    shop_queries_catch_an_in_place_rename(Server::Mysql);
+}
