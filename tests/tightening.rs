@@ -266,3 +266,20 @@ fn a_false_assertion_is_caught_on_postgres() {
 fn a_false_assertion_is_caught_on_mariadb() {
     a_false_assertion_is_caught_and_the_default_needs_its_repair(Server::Mysql);
 }
+
+/// `repair_sql` may also be a whole UPDATE, run as written before the constraint.
+#[test]
+fn a_repair_statement_runs_as_written() {
+    let change = "release = \"1.4.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\", \"code\"]\nrepair_sql = \"UPDATE users SET code = NULL WHERE id > 1\"\n";
+    let dir = common::project_with("sqlite", SCHEMA, &[("0001_key.toml", change), NEXT]);
+    let contract = walk(&dir.path().join("migrations/1.5.0"))
+        .into_iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .find(|t| t.contains("0001_key"))
+        .unwrap();
+    let update = contract
+        .find("UPDATE users SET code = NULL WHERE id > 1;")
+        .unwrap();
+    let index = contract.find("CREATE UNIQUE INDEX").unwrap();
+    assert!(update < index, "{contract}");
+}

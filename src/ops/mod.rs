@@ -340,7 +340,18 @@ impl OpContext<'_> {
             .cloned()
             .expect("checked by the op");
         let mut actions = Vec::new();
-        if let Some(expr) = &tightening.repair {
+        let statement = tightening.repair.as_ref().filter(|r| {
+            r.value
+                .trim_start()
+                .get(..7)
+                .is_some_and(|w| w.eq_ignore_ascii_case("update "))
+        });
+        if let Some(update) = statement {
+            // A whole UPDATE of the user's: run as written, once.
+            actions.push(Action::Raw {
+                sql: update.value.trim().to_string(),
+            });
+        } else if let Some(expr) = &tightening.repair {
             let column = match (&tightening.repair_column, columns) {
                 (Some(c), _) => {
                     if t.column(&c.value).is_none() {
@@ -437,7 +448,8 @@ pub struct Tightening {
     /// `old_code_complies = true`: the user's assertion, shown in plans and runbooks.
     pub old_code_complies: bool,
     /// `repair_sql`: an SQL expression over the row, the new value of `repair_column`
-    /// for rows that break the constraint, run in batches before it is enforced.
+    /// for rows that break the constraint, run in batches before it is enforced; or a
+    /// whole `UPDATE` statement, run as written.
     pub repair: Option<Located<String>>,
     /// `repair_column`: which column the repair sets; default the constraint's only one.
     pub repair_column: Option<Located<String>>,
