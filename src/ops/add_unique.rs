@@ -95,6 +95,45 @@ mod tests {
     }
 
     #[test]
+    fn over_a_column_older_code_writes_it_waits_unless_asserted() {
+        let mut s = schema(USERS);
+        let steps = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]\nrepair_sql = \"NULL\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:tightening"]);
+        assert!(matches!(
+            steps[0].actions.as_slice(),
+            [
+                crate::action::Action::Repair { .. },
+                crate::action::Action::AddConstraint { .. }
+            ]
+        ));
+        assert_eq!(s.pending_constraints, [("users_email_key".into(), Some(2))]);
+
+        let mut s = schema(USERS);
+        let steps = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]\nold_code_complies = true",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert!(steps[0].description.contains("asserted by the change"));
+    }
+
+    #[test]
+    fn repair_of_several_columns_needs_its_column() {
+        let mut s = schema(USERS);
+        let err = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\", \"nickname\"]\nrepair_sql = \"NULL\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("repair_column"), "{}", err.render());
+    }
+
+    #[test]
     fn a_taken_name_is_refused() {
         let mut s = schema(USERS);
         apply(

@@ -591,6 +591,21 @@ pub(crate) mod testing {
         op.apply(&mut cx)
     }
 
+    /// As [`apply`], with the code of the release before seeing `schema` as it is.
+    pub fn apply_after(schema: &mut Schema, op_toml: &str) -> Result<Vec<Step>> {
+        let op = op(op_toml)?;
+        let previous = schema.view();
+        let file = SourceFile::new("changes/0001_test.toml", "");
+        let mut cx = OpContext {
+            schema,
+            release: 1,
+            later_release: Some(2),
+            location: Location::new(&file, 0..0),
+            previous: Some(&previous),
+        };
+        op.apply(&mut cx)
+    }
+
     pub fn timings(steps: &[Step]) -> Vec<String> {
         steps
             .iter()
