@@ -315,3 +315,35 @@ fn user_values_keep_a_check_on_sqlite() {
 fn user_values_keep_a_check_on_postgres() {
     user_values_keep_a_check_the_generator_cannot_read(Server::Postgres);
 }
+
+/// A column that is a key of its own takes each of the user's values once, then made-up
+/// ones: a unique key added later is built over the rows the probes wrote.
+fn user_values_of_a_unique_column_are_not_repeated(server: Server) {
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\" }\n";
+    let unique = "release = \"1.1.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"\n";
+    let next = "release = \"1.2.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let Some((ok, text)) = rehearse(
+        server,
+        schema,
+        &[("0001_unique.toml", unique), ("0002_next.toml", next)],
+        "\n[verify.values]\n\"users.email\" = [\"ada@example.com\", \"grace@example.com\"]\n",
+    ) else {
+        return;
+    };
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn user_values_of_a_unique_column_are_not_repeated_on_sqlite() {
+    user_values_of_a_unique_column_are_not_repeated(Server::Sqlite);
+}
+
+#[test]
+fn user_values_of_a_unique_column_are_not_repeated_on_postgres() {
+    user_values_of_a_unique_column_are_not_repeated(Server::Postgres);
+}
+
+#[test]
+fn user_values_of_a_unique_column_are_not_repeated_on_mariadb() {
+    user_values_of_a_unique_column_are_not_repeated(Server::Mysql);
+}

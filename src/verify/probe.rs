@@ -83,6 +83,11 @@ struct Facts {
     types: Vec<ColumnType>,
     rules: Vec<Rule>,
     user: Vec<String>,
+    /// A key of its own in some release (a one-column primary or unique key): the
+    /// user's values are used once each, then made-up ones, never a duplicate.
+    unique: bool,
+    /// How many of the user's values were used.
+    used: std::cell::Cell<usize>,
 }
 
 /// The probe-value generator of one plan.
@@ -126,6 +131,10 @@ impl Generator {
         }
         for view in &plan.views {
             for table in view.tables.values() {
+                if let [only] = table.primary_key.as_slice() {
+                    let id = g.id(&table.name, only);
+                    g.facts.entry(id).or_default().unique = true;
+                }
                 for c in &table.columns {
                     let id = g.id(&table.name, &c.name);
                     let facts = g.facts.entry(id).or_default();
@@ -166,7 +175,12 @@ impl Generator {
                                 g.references.push(r);
                             }
                         }
-                        ConstraintKind::Unique { .. } => {}
+                        ConstraintKind::Unique { columns } => {
+                            if let [only] = columns.as_slice() {
+                                let id = g.id(&table.name, only);
+                                g.facts.entry(id).or_default().unique = true;
+                            }
+                        }
                     }
                 }
             }
@@ -246,7 +260,14 @@ impl Generator {
         let facts = self.facts.get(&self.id(table, column)).unwrap_or(&empty);
         let text = |s: String| literal_sql(self.dialect, &Literal::Str(s));
         if !facts.user.is_empty() {
-            return text(facts.user[(n as usize) % facts.user.len()].clone());
+            let used = facts.used.get();
+            if !facts.unique {
+                return text(facts.user[(n as usize) % facts.user.len()].clone());
+            }
+            if used < facts.user.len() {
+                facts.used.set(used + 1);
+                return text(facts.user[used].clone());
+            }
         }
         // A textual column that some release holds as another type gets values that
         // convert: what real code writes before the change.
