@@ -395,7 +395,8 @@ impl Rehearsal<'_> {
             .filter(|c| !self.values.has_user_values(&table.name, &c.name))
             .map(|c| c.name.as_str())
             .collect();
-        if message.to_ascii_lowercase().contains("check") && !checks.is_empty() {
+        if (named.is_some() || message.to_ascii_lowercase().contains("check")) && !checks.is_empty()
+        {
             message.push_str(&format!(
                 " (the probe values are made up; where a check needs real ones, give them in \
                  tandem.toml, e.g. [verify.values] \"{}.{}\" = [\"...\"])",
