@@ -302,3 +302,75 @@ fn shop_queries_catch_an_in_place_rename_on_postgres() {
 fn shop_queries_catch_an_in_place_rename_on_mariadb() {
     shop_queries_catch_an_in_place_rename(Server::Mysql);
 }
+
+/// A real INSERT into a table whose foreign key is also unique (a profile per user), and
+/// one whose key is composite: each reference points at a parent row of its own.
+fn real_inserts_keep_one_to_one_and_composite_keys(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let schema = r#"
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+
+[tables.profiles]
+primary_key = ["id"]
+[tables.profiles.columns]
+id = { type = "bigint" }
+user_id = { type = "bigint" }
+
+[[tables.profiles.constraints]]
+type = "unique"
+column = "user_id"
+
+[[tables.profiles.constraints]]
+type = "foreign_key"
+column = "user_id"
+references = "users"
+
+[tables.members]
+primary_key = ["team", "user_id"]
+[tables.members.columns]
+team = { type = "varchar(8)" }
+user_id = { type = "bigint" }
+
+[tables.tasks]
+primary_key = ["id"]
+[tables.tasks.columns]
+id = { type = "bigint" }
+team = { type = "varchar(8)" }
+user_id = { type = "bigint" }
+
+[[tables.tasks.constraints]]
+type = "foreign_key"
+columns = ["team", "user_id"]
+references = "members(team, user_id)"
+"#;
+    let dir = common::project_with(server.dialect(), schema, common::INCIDENT[1..].as_ref());
+    fs::create_dir_all(dir.path().join("queries/1.5.0")).unwrap();
+    fs::write(
+        dir.path().join("queries/1.5.0/writes.sql"),
+        "INSERT INTO profiles (id, user_id) VALUES ($1, $2);\nINSERT INTO tasks (id, team, user_id) VALUES (?, ?, ?);\n",
+    )
+    .unwrap();
+    let out = common::verify(dir.path(), &url);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn real_inserts_keep_one_to_one_and_composite_keys_on_sqlite() {
+    real_inserts_keep_one_to_one_and_composite_keys(Server::Sqlite);
+}
+
+#[test]
+fn real_inserts_keep_one_to_one_and_composite_keys_on_postgres() {
+    real_inserts_keep_one_to_one_and_composite_keys(Server::Postgres);
+}
+
+#[test]
+fn real_inserts_keep_one_to_one_and_composite_keys_on_mariadb() {
+    real_inserts_keep_one_to_one_and_composite_keys(Server::Mysql);
+}

@@ -7,7 +7,7 @@
 mod probe;
 pub mod queries;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use refinery_core::{Migration, Runner, Target as RunTarget};
 use serde::Serialize;
@@ -167,7 +167,7 @@ pub fn probe_database(
         db,
         dialect,
         // Rows of earlier calls stay in the database: start past their values.
-        counter: NEXT_PROBE_BLOCK.fetch_add(100_000, std::sync::atomic::Ordering::Relaxed),
+        counter: NEXT_PROBE_BLOCK.fetch_add(1000, std::sync::atomic::Ordering::Relaxed),
         migrations: Vec::new(),
         values: Generator::new(plan, dialect, &[]),
         queries: Vec::new(),
@@ -327,31 +327,37 @@ impl Rehearsal<'_> {
         let Some(statements) = self.queries.get(v).cloned() else {
             return Ok(());
         };
-        let view = &self.plan.views[v];
+        let plan = self.plan;
+        let view = &plan.views[v];
         for statement in statements {
+            // The keys of free parent rows, for the foreign keys of the tables the
+            // statement names: a written reference points at a real row.
+            let mut references: HashMap<(String, String), String> = HashMap::new();
+            for table in view.tables.values() {
+                if !queries::names_table(&statement.sql, &table.name) {
+                    continue;
+                }
+                for fk in self.values.foreign_keys(view, table) {
+                    if self.values.same_table(&fk.parent, &table.name) {
+                        continue;
+                    }
+                    if let Some(row) = self.parent_row(table, view, &fk, 0)? {
+                        for (c, value) in fk.columns.iter().zip(row) {
+                            references.insert((table.name.clone(), c.clone()), value);
+                        }
+                    }
+                }
+            }
             self.counter += 1;
             let n = self.counter;
-            let (values, dialect) = (&self.values, self.dialect);
+            let values = &self.values;
             let sql = queries::bind(&statement.sql, view, &mut |table, column| {
-                let Some(t) = view.table(table) else {
-                    return "'1'".into();
-                };
-                let fk = values
-                    .foreign_keys(view, t)
-                    .into_iter()
-                    .find_map(|fk| {
-                        let i = fk.columns.iter().position(|c| c == column)?;
-                        Some((fk.parent.clone(), fk.parent_columns[i].clone()))
-                    })
-                    .filter(|(parent, _)| parent != table);
-                match (fk, t.column(column)) {
-                    (Some((parent, key)), _) => format!(
-                        "(SELECT {k} FROM {p} WHERE {k} IS NOT NULL ORDER BY {k} LIMIT 1)",
-                        k = quote(dialect, &key),
-                        p = quote(dialect, &parent)
-                    ),
-                    (None, Some(c)) => values.value(table, column, &c.ty, n),
-                    (None, None) => "'1'".into(),
+                if let Some(v) = references.get(&(table.to_string(), column.to_string())) {
+                    return v.clone();
+                }
+                match view.table(table).and_then(|t| t.column(column)) {
+                    Some(c) => values.value(table, column, &c.ty, n),
+                    None => "'1'".into(),
                 }
             });
             let run = if queries::returns_rows(&sql) {
@@ -406,6 +412,81 @@ impl Rehearsal<'_> {
         message
     }
 
+    /// For a row of `table` that `fk` binds: subqueries that read the key of a row of
+    /// the parent that no row of `table` points at yet (a parent row is written first
+    /// when every one is taken), one per column of the key, all of the same row. `None`
+    /// where the code of `view` does not know the parent, or it has no rows.
+    fn parent_row(
+        &mut self,
+        table: &Table,
+        view: &View,
+        fk: &probe::ForeignKey,
+        depth: usize,
+    ) -> std::result::Result<Option<Vec<String>>, String> {
+        let Some(parent) = view.table(&fk.parent).cloned() else {
+            return Ok(None);
+        };
+        let dialect = self.dialect;
+        let q = |s: &str| quote(dialect, s);
+        let list = |cols: &[String]| cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
+        let not_null = |cols: &[String]| {
+            cols.iter()
+                .map(|c| format!("{} IS NOT NULL", q(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let order = list(&fk.parent_columns);
+        let keys_sql = format!(
+            "SELECT {order} FROM {} WHERE {} ORDER BY {order}",
+            q(&parent.name),
+            not_null(&fk.parent_columns)
+        );
+        let taken_sql = format!(
+            "SELECT {} FROM {} WHERE {}",
+            list(&fk.columns),
+            q(&table.name),
+            not_null(&fk.columns)
+        );
+        let mut offset = None;
+        for attempt in 0..2 {
+            let keys = self
+                .db
+                .query_text(&keys_sql)
+                .map_err(|e| failure(&format!("read the keys of {}", parent.name), e))?;
+            let taken: HashSet<Vec<Option<String>>> = self
+                .db
+                .query_text(&taken_sql)
+                .map_err(|e| failure(&format!("read the keys of {}", table.name), e))?
+                .into_iter()
+                .collect();
+            offset = keys.iter().position(|k| !taken.contains(k));
+            if offset.is_some() || attempt == 1 || depth > 4 {
+                if offset.is_none() && !keys.is_empty() {
+                    offset = Some(0);
+                }
+                break;
+            }
+            // Every parent row is taken: write one more.
+            let (insert, _) = self.insert_at_depth(&parent, view, depth + 1)?;
+            self.db
+                .run_script(&insert)
+                .map_err(|e| self.insert_failure(&parent, " as a parent row", e))?;
+        }
+        Ok(offset.map(|offset| {
+            fk.parent_columns
+                .iter()
+                .map(|p| {
+                    format!(
+                        "(SELECT {} FROM {} WHERE {} ORDER BY {order} LIMIT 1 OFFSET {offset})",
+                        q(p),
+                        q(&parent.name),
+                        not_null(&fk.parent_columns)
+                    )
+                })
+                .collect()
+        }))
+    }
+
     /// An INSERT of every column of `table` that the code of `view` knows, with probe
     /// values; returns the values too. A foreign key's columns take the key of a parent
     /// row that no other row points at yet (a parent row is written first when there is
@@ -437,8 +518,6 @@ impl Rehearsal<'_> {
             })
             .collect();
         for fk in self.values.foreign_keys(view, table) {
-            let dialect = self.dialect;
-            let q = |s: &str| quote(dialect, s);
             if self.values.same_table(&fk.parent, &table.name) {
                 // A row may point at itself.
                 for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
@@ -450,70 +529,12 @@ impl Rehearsal<'_> {
                 }
                 continue;
             }
-            let Some(parent) = view.table(&fk.parent).cloned() else {
+            let Some(parent_values) = self.parent_row(table, view, &fk, depth)? else {
                 continue;
             };
-            let not_null = |cols: &[String]| {
-                cols.iter()
-                    .map(|c| format!("{} IS NOT NULL", q(c)))
-                    .collect::<Vec<_>>()
-                    .join(" AND ")
-            };
-            let order = fk
-                .parent_columns
-                .iter()
-                .map(|c| q(c))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let keys_sql = format!(
-                "SELECT {order} FROM {} WHERE {} ORDER BY {order}",
-                q(&parent.name),
-                not_null(&fk.parent_columns)
-            );
-            let taken_sql = format!(
-                "SELECT {} FROM {} WHERE {}",
-                fk.columns
-                    .iter()
-                    .map(|c| q(c))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                q(&table.name),
-                not_null(&fk.columns)
-            );
-            let mut offset = None;
-            for attempt in 0..2 {
-                let keys = self
-                    .db
-                    .query_text(&keys_sql)
-                    .map_err(|e| failure(&format!("read the keys of {}", parent.name), e))?;
-                let taken: HashSet<Vec<Option<String>>> = self
-                    .db
-                    .query_text(&taken_sql)
-                    .map_err(|e| failure(&format!("read the keys of {}", table.name), e))?
-                    .into_iter()
-                    .collect();
-                offset = keys.iter().position(|k| !taken.contains(k));
-                if offset.is_some() || attempt == 1 || depth > 4 {
-                    if offset.is_none() && !keys.is_empty() {
-                        offset = Some(0);
-                    }
-                    break;
-                }
-                // Every parent row is taken: write one more.
-                let (insert, _) = self.insert_at_depth(&parent, view, depth + 1)?;
-                self.db
-                    .run_script(&insert)
-                    .map_err(|e| self.insert_failure(&parent, " as a parent row", e))?;
-            }
-            let Some(offset) = offset else { continue };
-            for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
+            for (c, v) in fk.columns.iter().zip(parent_values) {
                 if let Some(slot) = values.iter_mut().find(|(x, _)| x == c) {
-                    slot.1 = format!(
-                        "(SELECT {} FROM {} WHERE {} ORDER BY {order} LIMIT 1 OFFSET {offset})",
-                        q(p),
-                        q(&parent.name),
-                        not_null(&fk.parent_columns)
-                    );
+                    slot.1 = v;
                 }
             }
         }

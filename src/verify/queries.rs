@@ -454,6 +454,13 @@ pub fn bind(sql: &str, view: &View, value: &mut dyn FnMut(&str, &str) -> String)
     out
 }
 
+/// Whether `sql` names `table` as a word (outside quotes and comments, roughly).
+pub fn names_table(sql: &str, table: &str) -> bool {
+    tokens(sql)
+        .iter()
+        .any(|(t, _)| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case(table)))
+}
+
 /// Whether a statement reads rows (and so is run as a query).
 pub fn returns_rows(sql: &str) -> bool {
     let first = sql
