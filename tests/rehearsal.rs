@@ -347,3 +347,89 @@ fn user_values_of_a_unique_column_are_not_repeated_on_postgres() {
 fn user_values_of_a_unique_column_are_not_repeated_on_mariadb() {
     user_values_of_a_unique_column_are_not_repeated(Server::Mysql);
 }
+
+/// Forty releases: each adds a column; unique keys are added over columns earlier
+/// releases wrote, tables with one-to-one keys and checks come and get tighter checks,
+/// columns are renamed and converted from text to integers. Every cell passes.
+fn forty_releases(server: Server) -> Vec<(String, String)> {
+    const N: usize = 40;
+    let int = if server == Server::Mysql {
+        "SIGNED"
+    } else {
+        "integer"
+    };
+    let renamed = |k: usize| k > 0 && k % 5 == 0;
+    let unique = |k: usize| k > 0 && k % 3 == 0 && k + 3 <= N;
+    let converted = |k: usize| k > 0 && k % 7 == 0 && !renamed(k) && !unique(k);
+    let mut changes = Vec::new();
+    for i in 1..=N {
+        let mut ops = vec![format!(
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = {{ name = \"c{i}\", type = \"varchar(8)\", nullable = true }}"
+        )];
+        if i % 3 == 0 && i > 3 && !renamed(i - 3) && !converted(i - 3) {
+            ops.push(format!(
+                "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"c{}\"",
+                i - 3
+            ));
+        }
+        if i % 4 == 0 {
+            let check = if server == Server::Mysql {
+                String::new()
+            } else {
+                format!("\n\n[[op.constraints]]\ntype = \"check\"\nname = \"t{i}_q\"\ncheck = \"q BETWEEN 1 AND 1000\"")
+            };
+            ops.push(format!(
+                "type = \"create_table\"\ntable = \"t{i}\"\nprimary_key = [\"id\"]\ncolumns = {{ id = {{ type = \"bigint\" }}, user_id = {{ type = \"bigint\" }}, q = {{ type = \"integer\" }} }}\n\n[[op.constraints]]\ntype = \"unique\"\ncolumn = \"user_id\"\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"{check}"
+            ));
+        }
+        if i > 5 && renamed(i - 5) && !unique(i - 5) {
+            ops.push(format!(
+                "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"c{k}\"\nto = \"r{k}\"",
+                k = i - 5
+            ));
+        }
+        if i > 7 && converted(i - 7) {
+            ops.push(format!(
+                "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"c{k}\"\ncolumn_type = \"bigint\"\nnew_name = \"n{k}\"\nusing = \"CAST(c{k} AS {int})\"",
+                k = i - 7
+            ));
+        }
+        if i > 8 && (i - 8) % 4 == 0 && server != Server::Mysql {
+            ops.push(format!(
+                "type = \"add_check\"\ntable = \"t{k}\"\nname = \"t{k}_q_small\"\ncheck = \"q < 500\"",
+                k = i - 8
+            ));
+        }
+        let body: String = ops.iter().map(|o| format!("\n[[op]]\n{o}\n")).collect();
+        changes.push((
+            format!("{i:04}_step.toml"),
+            format!("release = \"1.{i}.0\"\n{body}"),
+        ));
+    }
+    changes
+}
+
+fn forty_releases_pass(server: Server) {
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\" }\n";
+    let changes = forty_releases(server);
+    let refs: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    passes(server, schema, &refs);
+}
+
+#[test]
+fn forty_releases_pass_on_sqlite() {
+    forty_releases_pass(Server::Sqlite);
+}
+
+#[test]
+fn forty_releases_pass_on_postgres() {
+    forty_releases_pass(Server::Postgres);
+}
+
+#[test]
+fn forty_releases_pass_on_mariadb() {
+    forty_releases_pass(Server::Mysql);
+}
