@@ -91,6 +91,15 @@ pub enum Action {
         table: String,
         constraint: Constraint,
     },
+    /// Before `constraint` is enforced: set `column` to `expr` (over the row) on the rows
+    /// that break it, in batches by `primary_key`.
+    Repair {
+        table: String,
+        column: String,
+        expr: String,
+        constraint: Constraint,
+        primary_key: Vec<String>,
+    },
     /// Give a table its new name.
     RenameTable {
         from: String,
@@ -135,7 +144,10 @@ impl Action {
             | Action::SyncTrigger { table, .. }
             | Action::DropTrigger { table, .. }
             | Action::DropConstraint { table, .. } => fix(table),
-            Action::AddConstraint { table, constraint } => {
+            Action::AddConstraint { table, constraint }
+            | Action::Repair {
+                table, constraint, ..
+            } => {
                 fix(table);
                 if let crate::model::ConstraintKind::ForeignKey { references, .. } =
                     &mut constraint.kind
@@ -253,7 +265,10 @@ impl Action {
                     .collect()
             }
             Action::AddConstraint { table, constraint }
-            | Action::DropConstraint { table, constraint } => std::iter::once(Table(table.clone()))
+            | Action::DropConstraint { table, constraint }
+            | Action::Repair {
+                table, constraint, ..
+            } => std::iter::once(Table(table.clone()))
                 .chain(referenced(constraint))
                 .collect(),
             Action::RenameTable { from, to } => vec![Table(from.clone()), Table(to.clone())],

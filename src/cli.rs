@@ -184,6 +184,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: ContractFormat,
     },
+    /// The real statements each release's code runs, which `verify` runs beside its
+    /// probes.
+    Queries {
+        #[command(subcommand)]
+        action: QueriesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueriesAction {
+    /// Add the statements of FILE (a Postgres statement log, a pg_stat_statements CSV
+    /// export, or statements separated by `;`) to queries/RELEASE/, without duplicates.
+    Import {
+        file: PathBuf,
+        /// The release whose code ran them.
+        #[arg(long)]
+        release: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -553,7 +571,11 @@ pub fn run(cli: &Cli) -> Result<u8> {
             if !plan.problems.is_empty() {
                 return Err(plan.problems.into());
             }
-            let report = verify::verify(&plan, &server)?;
+            let options = verify::Options {
+                values: project.config.verify.value_lists(),
+                queries: verify::queries::load(&project.config, &plan)?,
+            };
+            let report = verify::verify_with(&plan, &server, &options)?;
             match format {
                 Format::Text => print!("{}", report.text()),
                 Format::Json => {
@@ -702,7 +724,71 @@ pub fn run(cli: &Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Queries {
+            action: QueriesAction::Import { file, release },
+        } => {
+            let config = Config::load(root)?;
+            import_queries(&config, file, release)
+        }
     }
+}
+
+/// `tandem queries import`: appends the statements of `file` that
+/// `queries/<release>/` does not hold yet to `queries/<release>/<file stem>.sql`.
+fn import_queries(config: &Config, file: &std::path::Path, release: &str) -> Result<u8> {
+    if let Err((message, help)) = config.order.validate(release) {
+        return Err(Diag::input(message).help(help).into());
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let found = verify::queries::import(&text);
+    let dir = verify::queries::dir(config).join(release);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut known = std::collections::HashSet::new();
+    for entry in std::fs::read_dir(&dir)
+        .map_err(|e| Error::io(&dir, e))?
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "sql") {
+            let existing = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            for (_, sql) in verify::queries::split(&existing) {
+                known.insert(verify::queries::normalize(&sql));
+            }
+        }
+    }
+    let fresh: Vec<&String> = found
+        .iter()
+        .filter(|s| known.insert(verify::queries::normalize(s)))
+        .collect();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "imported".into());
+    let target = dir.join(format!("{stem}.sql"));
+    if !fresh.is_empty() {
+        let mut body = std::fs::read_to_string(&target).unwrap_or_default();
+        if body.is_empty() {
+            body.push_str(&format!(
+                "-- Statements of {release}'s code, imported from {}.\n",
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
+        }
+        for sql in &fresh {
+            body.push('\n');
+            body.push_str(sql);
+            body.push_str(";\n");
+        }
+        std::fs::write(&target, body).map_err(|e| Error::io(&target, e))?;
+    }
+    println!(
+        "imported {} statement(s) into {} ({} already there)",
+        fresh.len(),
+        config.display(&target),
+        found.len() - fresh.len()
+    );
+    Ok(0)
 }
 
 /// Where `verify` rehearses: `--database-url`; else tandem.toml's `database_url` when it
@@ -722,7 +808,7 @@ fn rehearsal_target(config: &Config, url: Option<&str>) -> Result<apply::Target>
 
 /// Each release's own recorded queries must not name what the release stops using.
 fn stale_queries(project: &Project, plan: &Plan) -> Result<Vec<Diag>> {
-    let dir = project.config.root.join("queries");
+    let dir = verify::queries::dir(&project.config);
     let mut out = Vec::new();
     if !dir.is_dir() {
         return Ok(out);

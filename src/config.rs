@@ -146,6 +146,38 @@ impl Default for FleetSettings {
     }
 }
 
+/// Settings of the rehearsal (`[verify]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySettings {
+    /// Real values per `"table.column"`, used before made-up ones: strings, numbers or
+    /// booleans, written to the column as SQL string literals.
+    #[serde(default)]
+    pub values: indexmap::IndexMap<String, Vec<toml::Value>>,
+    /// Where each release's real statements live: `<queries>/<release>/*.sql`.
+    #[serde(default)]
+    pub queries: Option<String>,
+}
+
+impl VerifySettings {
+    /// The values of `[verify.values]` as text.
+    pub fn value_lists(&self) -> Vec<(String, Vec<String>)> {
+        self.values
+            .iter()
+            .map(|(k, vs)| {
+                let text = vs
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                (k.clone(), text)
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -175,6 +207,8 @@ struct RawConfig {
     mysql: MysqlSettings,
     #[serde(default)]
     fleet: FleetSettings,
+    #[serde(default)]
+    verify: VerifySettings,
 }
 
 /// The loaded settings, with paths resolved against the project directory.
@@ -201,6 +235,7 @@ pub struct Config {
     pub postgres: PostgresSettings,
     pub mysql: MysqlSettings,
     pub fleet: FleetSettings,
+    pub verify: VerifySettings,
 }
 
 impl Config {
@@ -287,6 +322,7 @@ impl Config {
             postgres,
             mysql: raw.mysql,
             fleet: raw.fleet,
+            verify: raw.verify,
         })
     }
 

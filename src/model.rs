@@ -537,6 +537,9 @@ pub struct Schema {
     /// table and that release, `None` while pending): until then the database still
     /// enforces them, and MySQL refuses to retype a column a foreign key names.
     pub retired_constraints: Vec<(String, Constraint, Option<usize>)>,
+    /// Constraints the code sees that a later contract step adds (a tightening), with
+    /// that release (`None` while pending): until then they are not in the database.
+    pub pending_constraints: Vec<(String, Option<usize>)>,
 }
 
 impl Schema {

@@ -59,6 +59,16 @@ const OPS: &[&str] = &[
     "type = \"drop_constraint\"\nname = \"users_email_key\"",
     "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\nname = \"users_legacy_fk\"",
     "type = \"add_foreign_key\"\ntable = \"purchases\"\ncolumn = \"user_id\"\nreferences = \"accounts\"\nname = \"purchases_account_fk\"",
+    // Keys and checks the probe rows must keep, now and in later releases.
+    "type = \"create_table\"\ntable = \"profiles\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" } }\n\n[[op.constraints]]\ntype = \"unique\"\ncolumn = \"user_id\"\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"",
+    "type = \"create_table\"\ntable = \"members\"\nprimary_key = [\"user_id\", \"order_id\"]\ncolumns = { user_id = { type = \"bigint\" }, order_id = { type = \"bigint\" } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"order_id\"\nreferences = \"orders\"",
+    "type = \"create_table\"\ntable = \"tasks\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" }, order_id = { type = \"bigint\" } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumns = [\"user_id\", \"order_id\"]\nreferences = \"members(user_id, order_id)\"",
+    "type = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"user_id\"]",
+    "type = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"user_id\", \"quantity\"]\nname = \"orders_user_quantity_key\"",
+    "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_quantity_small\"\ncheck = \"quantity BETWEEN 1 AND 100\"",
+    "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"code\", type = \"varchar(12)\", nullable = true }",
+    "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"code\"\ncolumn_type = \"bigint\"\nnew_name = \"code_num\"\nusing = \"CAST(code AS {int})\"",
+    "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"code_num\"]",
 ];
 
 const RELEASES: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
@@ -75,7 +85,14 @@ fn project(dialect: &str, picks: &[(usize, usize)]) -> tempfile::TempDir {
                 format!(
                     "release = \"{}\"\n\n[[op]]\n{}\n",
                     RELEASES[r % 3],
-                    OPS[op % OPS.len()]
+                    OPS[op % OPS.len()].replace(
+                        "{int}",
+                        if dialect == "mysql" {
+                            "SIGNED"
+                        } else {
+                            "integer"
+                        }
+                    )
                 ),
             )
         })

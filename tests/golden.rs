@@ -96,9 +96,13 @@ const ORDERS: &str = "type = \"create_table\"\ntable = \"orders\"\nprimary_key =
 fn check_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     vec![("check_added_then_dropped", vec![
         change("0001_orders.toml", "1.0.0", ORDERS),
-        change("0002_check.toml", "1.1.0", "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_quantity_positive\"\ncheck = \"quantity > 0\""),
+        change("0002_check.toml", "1.1.0", "type = \"add_check\"\ntable = \"orders\"\nname = \"orders_quantity_positive\"\ncheck = \"quantity > 0\"\nold_code_complies = true"),
         change("0003_relax.toml", "1.2.0", "type = \"drop_constraint\"\ntable = \"orders\"\nname = \"orders_quantity_positive\""),
         next("0004_next.toml", "1.3.0"),
+    ]), ("check_over_a_column_older_code_writes_is_enforced_later_after_its_repair", vec![
+        change("0001_check.toml", "1.0.0", "type = \"add_check\"\ntable = \"users\"\nname = \"users_score_not_negative\"\ncheck = \"score >= 0\"\nrepair_sql = \"0\""),
+        next("0002_next.toml", "1.1.0"),
+        next("0003_after.toml", "1.2.0"),
     ]), ("drop_column_with_its_check", vec![
         change("0001_check.toml", "1.0.0", "type = \"add_check\"\ntable = \"users\"\nname = \"users_legacy_has_at\"\ncheck = \"legacy_email LIKE '%@%'\""),
         change("0002_drop.toml", "1.1.0", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\""),
@@ -193,7 +197,7 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             next("0004_last.toml", "1.3.0"),
         ]),
         ("rename_a_column_that_a_foreign_key_references", vec![
-            change("0001_key.toml", "1.0.0", "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"\n\n[[op]]\ntype = \"create_table\"\ntable = \"invites\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, sender_email = { type = \"varchar(255)\" } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"sender_email\"\nreferences = \"users(email)\""),
+            change("0001_key.toml", "1.0.0", "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"\nold_code_complies = true\n\n[[op]]\ntype = \"create_table\"\ntable = \"invites\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, sender_email = { type = \"varchar(255)\" } }\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"sender_email\"\nreferences = \"users(email)\""),
             change("0002_rename.toml", "1.1.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\""),
             next("0003_next.toml", "1.2.0"),
             next("0004_last.toml", "1.3.0"),
@@ -215,9 +219,16 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         ]),
         ("foreign_key_and_unique_added_then_dropped", vec![
             change("0001_orders.toml", "1.0.0", ORDERS),
-            change("0002_keys.toml", "1.1.0", "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"cascade\"\n\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"code\"]"),
+            change("0002_keys.toml", "1.1.0", "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"cascade\"\nold_code_complies = true\n\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"code\"]\nold_code_complies = true"),
             change("0003_relax.toml", "1.2.0", "type = \"drop_constraint\"\nname = \"orders_user_id_fkey\"\n\n[[op]]\ntype = \"drop_constraint\"\ntable = \"orders\"\nname = \"orders_code_key\""),
             next("0004_next.toml", "1.3.0"),
+        ]),
+        // Over columns 1.0.0's code writes: enforced in contract(1.2.0), after repairs.
+        ("keys_over_columns_older_code_writes_are_enforced_later", vec![
+            change("0001_orders.toml", "1.0.0", ORDERS),
+            change("0002_keys.toml", "1.1.0", "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\n\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"code\"]\nrepair_sql = \"NULL\""),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
         ]),
         ("alter_column_widen_relax_and_default", with_later_releases(
             "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"email\"\ncolumn_type = \"varchar(500)\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nnullable = true\n\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ndefault = 5",

@@ -411,7 +411,8 @@ fn an_orphan_row_fails_the_foreign_key_until_it_is_fixed(server: Server) {
         return;
     };
     let orders = "release = \"1.4.0\"\n[[op]]\ntype = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" } }\n";
-    let key = "release = \"1.5.0\"\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\n";
+    // Added at once, on the change's word that 1.4.0's code writes only real users.
+    let key = "release = \"1.5.0\"\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users\"\nold_code_complies = true\n";
     let dir = users_project(
         server.dialect(),
         &[("0001_orders.toml", orders), ("0002_key.toml", key)],

@@ -5,7 +5,7 @@ mod common;
 
 use common::{stderr, tandem, users_project, Server, INCIDENT};
 
-const MYSQL_CHECK: &str = "release = \"1.4.0\"\n\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_id_positive\"\ncheck = \"id > 0\"\n";
+const MYSQL_CHECK: &str = "release = \"1.4.0\"\n\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_id_positive\"\ncheck = \"id > 0\"\nold_code_complies = true\n";
 
 #[test]
 fn a_plan_refused_in_its_own_dialect_fails_verify_on_sqlite_too() {

@@ -198,10 +198,10 @@ fn a_baseline_with_constraints_verifies_on_mariadb() {
     a_baseline_with_constraints_verifies(Server::Mysql);
 }
 
-/// Made-up probe values need not satisfy a check tandem added (the code writes real
-/// values), so the rehearsal passes; the same check added by raw SQL, which the model
-/// does not know, fails it.
-fn a_known_check_excuses_made_up_values_an_unknown_one_does_not(server: Server) {
+/// Probe values keep a check tandem added (the generator reads its LIKE pattern), so the
+/// rehearsal passes; the same check added by raw SQL, which the model does not know,
+/// fails it.
+fn a_known_check_is_kept_an_unknown_one_fails(server: Server) {
     let Some(url) = server.url() else {
         return;
     };
@@ -229,13 +229,13 @@ fn a_known_check_excuses_made_up_values_an_unknown_one_does_not(server: Server) 
 }
 
 #[test]
-fn a_known_check_excuses_made_up_values_on_postgres() {
-    a_known_check_excuses_made_up_values_an_unknown_one_does_not(Server::Postgres);
+fn a_known_check_is_kept_by_probe_values_on_postgres() {
+    a_known_check_is_kept_an_unknown_one_fails(Server::Postgres);
 }
 
 #[test]
-fn a_known_check_excuses_made_up_values_on_sqlite() {
-    a_known_check_excuses_made_up_values_an_unknown_one_does_not(Server::Sqlite);
+fn a_known_check_is_kept_by_probe_values_on_sqlite() {
+    a_known_check_is_kept_an_unknown_one_fails(Server::Sqlite);
 }
 
 /// Probes write strings as long as their column allows, as real code may: a narrowing

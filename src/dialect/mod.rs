@@ -502,6 +502,80 @@ pub fn terminate(sql: &str) -> String {
     }
 }
 
+/// The UPDATE of a repair: `column` set to `expr` on the rows of `table` that break
+/// `constraint` (and that the repair changes, so that a loop over batches ends); with
+/// `batch`, at most that many rows, picked by primary key.
+pub fn repair_update(
+    dialect: Dialect,
+    table: &str,
+    column: &str,
+    expr: &str,
+    constraint: &Constraint,
+    primary_key: &[String],
+    batch: Option<u64>,
+) -> String {
+    let q = |n: &str| quote(dialect, n);
+    let row = |c: &String| format!("tandem_row.{}", q(c));
+    let broken = match &constraint.kind {
+        ConstraintKind::Check { expr } => format!("NOT ({expr})"),
+        ConstraintKind::Unique { columns } => {
+            let same: Vec<String> = columns
+                .iter()
+                .map(|c| format!("tandem_other.{} = {}", q(c), row(c)))
+                .collect();
+            let other_key: Vec<String> = primary_key
+                .iter()
+                .map(|c| format!("tandem_other.{}", q(c)))
+                .collect();
+            let own_key: Vec<String> = primary_key.iter().map(row).collect();
+            format!(
+                "EXISTS (SELECT 1 FROM {} AS tandem_other WHERE {} AND ({}) < ({}))",
+                q(table),
+                same.join(" AND "),
+                other_key.join(", "),
+                own_key.join(", ")
+            )
+        }
+        ConstraintKind::ForeignKey {
+            columns,
+            references,
+            referenced_columns,
+            ..
+        } => {
+            let present: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{} IS NOT NULL", row(c)))
+                .collect();
+            let same: Vec<String> = columns
+                .iter()
+                .zip(referenced_columns)
+                .map(|(c, r)| format!("tandem_parent.{} = {}", q(r), row(c)))
+                .collect();
+            format!(
+                "{} AND NOT EXISTS (SELECT 1 FROM {} AS tandem_parent WHERE {})",
+                present.join(" AND "),
+                q(references),
+                same.join(" AND ")
+            )
+        }
+    };
+    let changes = match dialect {
+        Dialect::Postgres => format!("({expr}) IS DISTINCT FROM {}", row(&column.to_string())),
+        Dialect::Mysql => format!("NOT (({expr}) <=> {})", row(&column.to_string())),
+        Dialect::Sqlite => format!("({expr}) IS NOT {}", row(&column.to_string())),
+    };
+    let key = quoted_list(dialect, primary_key);
+    let row_key: Vec<String> = primary_key.iter().map(row).collect();
+    format!(
+        "UPDATE {} SET {} = ({expr}) WHERE ({key}) IN (SELECT {key} FROM (SELECT {} FROM {} AS tandem_row WHERE {broken} AND {changes}{}) AS tandem_batch)",
+        q(table),
+        q(column),
+        row_key.join(", "),
+        q(table),
+        batch.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::{comment_text, dollar_tag, string_literal};

@@ -354,6 +354,34 @@ impl Renderer for Mysql<'_> {
                 );
                 self.template("backfill", &context)?
             }
+            Action::Repair {
+                table,
+                column,
+                expr,
+                constraint,
+                primary_key,
+            } => {
+                out.no_transaction = true;
+                let procedure = q(&fit(format!("tandem_repair_{table}_{column}")));
+                format!(
+                    "-- Repair the rows of {table} that break {name} before it is enforced, each batch\n\
+                     -- committing on its own. A procedure only for the loop; dropped after.\n\
+                     DROP PROCEDURE IF EXISTS {procedure};\n\n\
+                     CREATE PROCEDURE {procedure}()\nBEGIN\n  REPEAT\n    {update};\n  \
+                     UNTIL ROW_COUNT() = 0 END REPEAT;\nEND;\n\n\
+                     CALL {procedure}();\n\nDROP PROCEDURE IF EXISTS {procedure};",
+                    name = constraint.name,
+                    update = super::repair_update(
+                        Dialect::Mysql,
+                        table,
+                        column,
+                        expr,
+                        constraint,
+                        primary_key,
+                        Some(self.config.mysql.backfill_batch_size)
+                    )
+                )
+            }
             Action::FillTrigger {
                 table,
                 column,

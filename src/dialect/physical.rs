@@ -220,7 +220,7 @@ impl Physical {
                     t.table.constraints.retain(|c| c.name != constraint.name);
                 }
             }
-            Action::Backfill { .. } | Action::Raw { .. } => {}
+            Action::Backfill { .. } | Action::Repair { .. } | Action::Raw { .. } => {}
         }
     }
 

@@ -180,6 +180,33 @@ impl Renderer for Postgres<'_> {
                 context.insert("column_literal", &string_literal(Dialect::Postgres, column));
                 self.template("backfill", &context)?
             }
+            Action::Repair {
+                table,
+                column,
+                expr,
+                constraint,
+                primary_key,
+            } => {
+                out.no_transaction = true;
+                let batch = self.config.postgres.backfill_batch_size;
+                format!(
+                    "-- Repair the rows of {table} that break {name} before it is enforced, in batches of\n\
+                     -- {batch}, committing each batch so that no lock is held for long.\n\
+                     DO $tandem$\nDECLARE\n  batch_rows bigint;\nBEGIN\n  LOOP\n    {update};\n    \
+                     GET DIAGNOSTICS batch_rows = ROW_COUNT;\n    EXIT WHEN batch_rows = 0;\n    COMMIT;\n  \
+                     END LOOP;\nEND\n$tandem$;",
+                    name = constraint.name,
+                    update = super::repair_update(
+                        Dialect::Postgres,
+                        table,
+                        column,
+                        expr,
+                        constraint,
+                        primary_key,
+                        Some(batch)
+                    )
+                )
+            }
             Action::FillTrigger {
                 table,
                 column,

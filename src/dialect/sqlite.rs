@@ -300,6 +300,21 @@ impl Renderer for Sqlite<'_> {
                 }
                 sql
             }
+            Action::Repair {
+                table,
+                column,
+                expr,
+                constraint,
+                primary_key,
+            } => terminate(&super::repair_update(
+                Dialect::Sqlite,
+                table,
+                column,
+                expr,
+                constraint,
+                primary_key,
+                None,
+            )),
             Action::DropTable { table } => super::drop_table(Dialect::Sqlite, physical, table),
             Action::AddColumn { table, column } => {
                 if addable_in_place(column) {

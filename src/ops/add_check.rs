@@ -1,7 +1,7 @@
 //! `add_check`: a check constraint, added in expand. Postgres adds it NOT VALID (new rows
 //! are checked at once, without a scan under lock) and validates existing rows after.
 
-use super::{OpContext, Operation, Step};
+use super::{OpContext, Operation, Step, Tightening};
 use crate::diag::{Diag, Result};
 use crate::model::{Constraint, ConstraintKind};
 use crate::parse::schema::check_identifier;
@@ -12,6 +12,7 @@ pub struct AddCheck {
     table: Located<String>,
     expr: Located<String>,
     name: Option<Located<String>>,
+    tightening: Tightening,
 }
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
@@ -30,7 +31,13 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     if let Some(n) = &name {
         check_identifier(fields.file, &n.value, n.location.span.clone(), "constraint")?;
     }
-    Ok(Box::new(AddCheck { table, expr, name }))
+    let tightening = Tightening::parse(fields)?;
+    Ok(Box::new(AddCheck {
+        table,
+        expr,
+        name,
+        tightening,
+    }))
 }
 
 impl AddCheck {
@@ -99,7 +106,20 @@ impl Operation for AddCheck {
                 expr: self.expr.value.trim().to_string(),
             },
         };
-        cx.add_constraint(&self.table.value, constraint, &at, self.describe())
+        let checked: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| constraint.uses(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        cx.add_tightening(
+            &self.table.value,
+            constraint,
+            &checked,
+            &at,
+            self.describe(),
+            &self.tightening,
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 //! it NOT VALID, so new rows are checked at once, then validates existing rows under a
 //! lock that lets writes go on; MySQL builds it in place and checks existing rows after.
 
-use super::{column_list, default_name, OpContext, Operation, Step};
+use super::{column_list, default_name, OpContext, Operation, Step, Tightening};
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{ColumnType, Constraint, ConstraintKind, Table};
 use crate::parse::schema::check_identifier;
@@ -17,6 +17,7 @@ pub struct AddForeignKey {
     referenced_columns: Located<Vec<String>>,
     on_delete: Option<String>,
     name: Option<Located<String>>,
+    tightening: Tightening,
 }
 
 const ON_DELETE: &[&str] = &["cascade", "set null", "restrict", "no action"];
@@ -89,6 +90,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         referenced_columns,
         on_delete,
         name,
+        tightening: Tightening::parse(fields)?,
     }))
 }
 
@@ -223,6 +225,43 @@ impl Operation for AddForeignKey {
             .help("add an `add_unique` op on those columns first, or reference the primary key")
             .into());
         }
+        // The referenced key must be in the database when this key is added.
+        let key = target.constraints.iter().find(|c| match &c.kind {
+            ConstraintKind::Unique { columns } => same(columns),
+            _ => false,
+        });
+        if let Some(key) = key {
+            if let Some(until) = cx.pending_constraint(&key.name) {
+                let later =
+                    cx.is_tightening(&self.table.value, &self.columns.value, &self.tightening);
+                let added_at = if later {
+                    cx.later_release
+                } else {
+                    Some(cx.release)
+                };
+                let late = match (until, added_at) {
+                    // A pending key lands with the first release after; so does this one,
+                    // after it, when it waits too.
+                    (_, None) => false,
+                    (None, Some(_)) => true,
+                    // In the same contract, the earlier change's key comes first; an
+                    // expand runs before its release's contract.
+                    (Some(u), Some(a)) => u > a || (u == a && !later),
+                };
+                if late {
+                    return Err(Diag::input(format!(
+                        "`{}({})` is not unique in the database yet: `{}` is enforced in a later contract",
+                        target.name,
+                        referenced.join(", "),
+                        key.name
+                    ))
+                    .at(at_ref)
+                    .label("the referenced key comes later")
+                    .help("tag this change with a release after the one whose contract adds that key")
+                    .into());
+                }
+            }
+        }
         let own = cx.table(&self.table)?.clone();
         for (col, ref_col) in self.columns.value.iter().zip(&referenced) {
             let (Some(a), Some(b)) = (own.column(col), target.column(ref_col)) else {
@@ -258,7 +297,14 @@ impl Operation for AddForeignKey {
                 on_delete: self.on_delete.clone(),
             },
         };
-        cx.add_constraint(&self.table.value, constraint, &at, self.describe())
+        cx.add_tightening(
+            &self.table.value,
+            constraint,
+            &self.columns.value,
+            &at,
+            self.describe(),
+            &self.tightening,
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! `add_unique`: a unique constraint, added in expand without blocking writes where the
 //! dialect can (Postgres builds its index concurrently, then attaches it).
 
-use super::{column_list, default_name, OpContext, Operation, Step};
+use super::{column_list, default_name, OpContext, Operation, Step, Tightening};
 use crate::diag::Result;
 use crate::model::{Constraint, ConstraintKind};
 use crate::parse::schema::check_identifier;
@@ -12,6 +12,7 @@ pub struct AddUnique {
     table: Located<String>,
     columns: Located<Vec<String>>,
     name: Option<Located<String>>,
+    tightening: Tightening,
 }
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
@@ -21,10 +22,12 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     if let Some(n) = &name {
         check_identifier(fields.file, &n.value, n.location.span.clone(), "constraint")?;
     }
+    let tightening = Tightening::parse(fields)?;
     Ok(Box::new(AddUnique {
         table,
         columns,
         name,
+        tightening,
     }))
 }
 
@@ -60,7 +63,14 @@ impl Operation for AddUnique {
                 columns: self.columns.value.clone(),
             },
         };
-        cx.add_constraint(&self.table.value, constraint, &at, self.describe())
+        cx.add_tightening(
+            &self.table.value,
+            constraint,
+            &self.columns.value,
+            &at,
+            self.describe(),
+            &self.tightening,
+        )
     }
 }
 
@@ -82,6 +92,45 @@ mod tests {
             .unwrap()
             .constraint("users_email_key")
             .is_some());
+    }
+
+    #[test]
+    fn over_a_column_older_code_writes_it_waits_unless_asserted() {
+        let mut s = schema(USERS);
+        let steps = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]\nrepair_sql = \"NULL\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:tightening"]);
+        assert!(matches!(
+            steps[0].actions.as_slice(),
+            [
+                crate::action::Action::Repair { .. },
+                crate::action::Action::AddConstraint { .. }
+            ]
+        ));
+        assert_eq!(s.pending_constraints, [("users_email_key".into(), Some(2))]);
+
+        let mut s = schema(USERS);
+        let steps = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]\nold_code_complies = true",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand"]);
+        assert!(steps[0].description.contains("asserted by the change"));
+    }
+
+    #[test]
+    fn repair_of_several_columns_needs_its_column() {
+        let mut s = schema(USERS);
+        let err = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\", \"nickname\"]\nrepair_sql = \"NULL\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("repair_column"), "{}", err.render());
     }
 
     #[test]

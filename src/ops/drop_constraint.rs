@@ -56,6 +56,25 @@ impl Operation for DropConstraint {
             return Err(diag.into());
         };
         let (owner, constraint) = (owner.name.clone(), constraint.clone());
+        // A tightening waits for a later contract: dropping it earlier would run before
+        // the database has it.
+        if let Some((_, until)) = cx
+            .schema
+            .pending_constraints
+            .iter()
+            .find(|(n, until)| n == name && until.is_none_or(|u| u >= cx.release))
+        {
+            return Err(Diag::input(format!(
+                "constraint `{name}` is not in the database yet: its change enforces it in a later contract"
+            ))
+            .at(self.name.location.clone())
+            .label("dropped before it is added")
+            .help(match until {
+                Some(_) => "tag this change with a release after the one whose contract adds it, or drop the op that adds it",
+                None => "drop the op that adds it instead",
+            })
+            .into());
+        }
         if let Some(t) = &self.table {
             if t.value != owner {
                 return Err(Diag::input(format!(

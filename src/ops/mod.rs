@@ -278,6 +278,149 @@ impl OpContext<'_> {
         )])
     }
 
+    /// Whether a constraint over `table.columns` waits for a later contract: the code of
+    /// the release before writes one of them, and the change does not assert it complies.
+    pub fn is_tightening(&self, table: &str, columns: &[String], tightening: &Tightening) -> bool {
+        !tightening.old_code_complies
+            && self
+                .previous
+                .and_then(|v| v.table(table))
+                .is_some_and(|t| columns.iter().any(|c| t.column(c).is_some()))
+    }
+
+    /// The release whose contract adds constraint `name`, when a tightening placed it
+    /// there (`Some(None)`: pending).
+    pub fn pending_constraint(&self, name: &str) -> Option<Option<usize>> {
+        self.schema
+            .pending_constraints
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, until)| *until)
+    }
+
+    /// Adds `constraint` to `table` over `columns`: where the code of the release before
+    /// writes any of them, a tightening placed under the rule (in contract(R + gap),
+    /// after its repair), unless the change asserts that that code keeps the rule.
+    pub fn add_tightening(
+        &mut self,
+        table: &str,
+        constraint: Constraint,
+        columns: &[String],
+        at: &Location,
+        description: String,
+        tightening: &Tightening,
+    ) -> Result<Vec<Step>> {
+        let written_before: Vec<&String> = match self.previous.and_then(|v| v.table(table)) {
+            Some(t) => columns.iter().filter(|c| t.column(c).is_some()).collect(),
+            None => Vec::new(),
+        };
+        if written_before.is_empty() || tightening.old_code_complies {
+            let description = if written_before.is_empty() {
+                description
+            } else {
+                format!(
+                    "{description} (asserted by the change: the code before this release already keeps this rule)"
+                )
+            };
+            if let Some(r) = &tightening.repair {
+                return Err(Diag::input(format!(
+                    "`repair_sql` on a constraint over columns only this release's code writes: {}",
+                    columns.join(", ")
+                ))
+                .at(r.location.clone())
+                .label("nothing to repair: the constraint is added at once, in expand")
+                .into());
+            }
+            return self.add_constraint(table, constraint, at, description);
+        }
+        self.ensure_new_constraint_name(&constraint.name, at)?;
+        let t = self
+            .schema
+            .table(table)
+            .cloned()
+            .expect("checked by the op");
+        let mut actions = Vec::new();
+        let statement = tightening.repair.as_ref().filter(|r| {
+            r.value
+                .trim_start()
+                .get(..7)
+                .is_some_and(|w| w.eq_ignore_ascii_case("update "))
+        });
+        if let Some(update) = statement {
+            // A whole UPDATE of the user's: run as written, once.
+            actions.push(Action::Raw {
+                sql: update.value.trim().to_string(),
+            });
+        } else if let Some(expr) = &tightening.repair {
+            let column = match (&tightening.repair_column, columns) {
+                (Some(c), _) => {
+                    if t.column(&c.value).is_none() {
+                        return Err(Diag::input(format!("unknown column `{table}.{}`", c.value))
+                            .at(c.location.clone())
+                            .label("no such column in the schema this release's code sees")
+                            .help(suggestion(&c.value, &t.column_names()))
+                            .into());
+                    }
+                    c.value.clone()
+                }
+                (None, [only]) => only.clone(),
+                (None, _) => {
+                    return Err(Diag::input(format!(
+                        "`repair_sql` over {} columns: which one does it set?",
+                        columns.len()
+                    ))
+                    .at(expr.location.clone())
+                    .label("the new value of one column")
+                    .help(format!(
+                        "add `repair_column`, one of: {}",
+                        columns.join(", ")
+                    ))
+                    .into())
+                }
+            };
+            if t.primary_key.is_empty() {
+                return Err(Diag::input(format!(
+                    "`repair_sql` on `{table}`, which has no primary key to batch by"
+                ))
+                .at(expr.location.clone())
+                .label("cannot repair in batches")
+                .into());
+            }
+            actions.push(Action::Repair {
+                table: table.to_string(),
+                column,
+                expr: expr.value.trim().to_string(),
+                constraint: constraint.clone(),
+                primary_key: t.primary_key.clone(),
+            });
+        }
+        actions.push(Action::AddConstraint {
+            table: table.to_string(),
+            constraint: constraint.clone(),
+        });
+        let subject = format!("{} on {table}", constraint.name);
+        if let Some(t) = self.schema.tables.get_mut(table) {
+            t.constraints.push(constraint.clone());
+        }
+        self.schema
+            .pending_constraints
+            .push((constraint.name.clone(), self.later_release));
+        let written: Vec<&str> = written_before.iter().map(|s| s.as_str()).collect();
+        Ok(vec![Step::new(
+            Timing::Later(Removal::new("tightening", "enforce it", subject)),
+            format!(
+                "{description}, enforced once no running code predates it (the code before this release writes {}){}",
+                written.join(", "),
+                if tightening.repair.is_some() {
+                    ", after repair_sql fixed existing rows"
+                } else {
+                    ""
+                }
+            ),
+            actions,
+        )])
+    }
+
     /// Records that `constraint` of `table` stays in the database until this op's later
     /// steps drop it.
     pub fn retire_constraint(&mut self, table: &str, constraint: &Constraint) {
@@ -294,6 +437,45 @@ impl OpContext<'_> {
             (table.to_string(), column.map(str::to_string)),
             self.later_release,
         );
+    }
+}
+
+/// How an op that adds a constraint over columns the code before R writes is placed:
+/// enforced in contract(R + gap) by default, after `repair_sql` fixed existing rows; in
+/// expand(R) when the change asserts that the code before R already keeps the rule.
+#[derive(Debug, Default)]
+pub struct Tightening {
+    /// `old_code_complies = true`: the user's assertion, shown in plans and runbooks.
+    pub old_code_complies: bool,
+    /// `repair_sql`: an SQL expression over the row, the new value of `repair_column`
+    /// for rows that break the constraint, run in batches before it is enforced; or a
+    /// whole `UPDATE` statement, run as written.
+    pub repair: Option<Located<String>>,
+    /// `repair_column`: which column the repair sets; default the constraint's only one.
+    pub repair_column: Option<Located<String>>,
+}
+
+impl Tightening {
+    pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Tightening> {
+        let old_code_complies = fields
+            .opt_bool(&["old_code_complies"])?
+            .is_some_and(|b| b.value);
+        let repair = fields.opt_str(&["repair_sql", "repair", "up"])?;
+        let repair_column = fields.opt_str(&["repair_column"])?;
+        if let (Some(r), true) = (&repair, old_code_complies) {
+            return Err(Diag::input(
+                "`repair_sql` with `old_code_complies = true`: the repair runs before a \
+                 constraint enforced later, not one added at once",
+            )
+            .at(r.location.clone())
+            .label("remove one of them")
+            .into());
+        }
+        Ok(Tightening {
+            old_code_complies,
+            repair,
+            repair_column,
+        })
     }
 }
 
@@ -405,6 +587,21 @@ pub(crate) mod testing {
             later_release: Some(2),
             location: Location::new(&file, 0..0),
             previous: None,
+        };
+        op.apply(&mut cx)
+    }
+
+    /// As [`apply`], with the code of the release before seeing `schema` as it is.
+    pub fn apply_after(schema: &mut Schema, op_toml: &str) -> Result<Vec<Step>> {
+        let op = op(op_toml)?;
+        let previous = schema.view();
+        let file = SourceFile::new("changes/0001_test.toml", "");
+        let mut cx = OpContext {
+            schema,
+            release: 1,
+            later_release: Some(2),
+            location: Location::new(&file, 0..0),
+            previous: Some(&previous),
         };
         op.apply(&mut cx)
     }

@@ -1,0 +1,632 @@
+//! `tandem verify`: the rollout rehearsal. On a scratch database, for each release R in
+//! order: apply expand(R), run the probes of R-1's and R's code, apply contract(R), run
+//! them again. A probe writes and reads exactly the columns one release's code knows, as
+//! the plan's model of that release says (not the SQL text), so a raw `sql` op that
+//! breaks running code fails here too.
+
+mod probe;
+pub mod queries;
+
+use std::collections::{HashMap, HashSet};
+
+use refinery_core::{Migration, Runner, Target as RunTarget};
+use serde::Serialize;
+
+use crate::action::Action;
+use crate::apply::database::{Database, DbError, Target};
+use crate::apply::scratch::Scratch;
+use crate::apply::{connect_error, MigrationFile};
+use crate::config::Dialect;
+use crate::diag::Result;
+use crate::dialect::{quote, type_name};
+use crate::model::{Table, View};
+use crate::plan::{Plan, Slot};
+
+pub use probe::made_up;
+use probe::Generator;
+
+/// What the project tells the rehearsal beyond its plan.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `[verify.values]`: real values per `"table.column"`, used before made-up ones.
+    pub values: Vec<(String, Vec<String>)>,
+    /// The real statements of each code version, indexed as `Plan::views`: see
+    /// [`queries::load`].
+    pub queries: Vec<Vec<queries::Statement>>,
+}
+
+/// One cell of the matrix: a release, a step of it, a code version, and how its probes
+/// fared.
+#[derive(Debug, Serialize)]
+pub struct Cell {
+    pub release: String,
+    /// "expand" or "contract".
+    pub step: &'static str,
+    /// The release whose code the probes play.
+    pub code: String,
+    /// "ok", or the first failure: the probe and the database's own error.
+    pub result: String,
+    pub ok: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub database: String,
+    pub dialect: &'static str,
+    pub cells: Vec<Cell>,
+    /// A migration file that failed to apply, which ends the rehearsal.
+    pub apply_failure: Option<String>,
+    pub ok: bool,
+}
+
+/// Rehearses the plan on a scratch database made next to `server` (an in-memory SQLite
+/// database for a SQLite target). The plan must have been rendered for that dialect.
+pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
+    verify_with(plan, server, &Options::default())
+}
+
+/// [`verify`] with the project's [`Options`].
+pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Report> {
+    let scratch = Scratch::create(server).map_err(|e| connect_error(server, e))?;
+    let mut db = Database::connect(&scratch.target).map_err(|e| connect_error(server, e))?;
+    let dialect = db.dialect();
+    let mut rehearsal = Rehearsal {
+        plan,
+        db: &mut db,
+        dialect,
+        counter: 0,
+        migrations: Vec::new(),
+        values: Generator::new(plan, dialect, &options.values),
+        queries: options.queries.clone(),
+    };
+    rehearsal.migrations = MigrationFile::from_plan(plan)?
+        .iter()
+        .map(MigrationFile::to_migration)
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut cells = Vec::new();
+    let mut apply_failure = rehearsal.apply(Slot::Baseline).err();
+    for r in 0..plan.releases.len() {
+        if apply_failure.is_some() {
+            break;
+        }
+        for slot in [Slot::Expand(r), Slot::Contract(r)] {
+            if let Err(e) = rehearsal.apply(slot) {
+                apply_failure = Some(e);
+                break;
+            }
+            for (code, result) in probe_release(&mut rehearsal, r) {
+                cells.push(Cell {
+                    release: plan.releases.name(r).to_string(),
+                    step: slot.phase(),
+                    code,
+                    ok: result.is_ok(),
+                    result: result.err().unwrap_or_else(|| "ok".into()),
+                });
+            }
+        }
+    }
+    let ok = apply_failure.is_none() && cells.iter().all(|c| c.ok);
+    Ok(Report {
+        database: match server {
+            Target::SqliteFile(_) | Target::SqliteMemory => "sqlite::memory:".into(),
+            other => format!("a scratch database on {}", other.display()),
+        },
+        dialect: dialect.name(),
+        cells,
+        apply_failure,
+        ok,
+    })
+}
+
+/// Runs the probes of the code on both sides of release `r` (R-1's, then R's), each
+/// with its result: on a database that is at expand(r) or contract(r).
+fn probe_release(
+    rehearsal: &mut Rehearsal<'_>,
+    r: usize,
+) -> Vec<(String, std::result::Result<(), String>)> {
+    let plan = rehearsal.plan;
+    [
+        (previous_code(plan, r), r),
+        (plan.releases.name(r).to_string(), r + 1),
+    ]
+    .into_iter()
+    .map(|(code, v)| {
+        let view = &plan.views[v];
+        // SQLite enforces foreign keys while the code runs, as the application opens
+        // it; the files are applied with them off, as `migrate` applies them.
+        let probes = rehearsal
+            .foreign_keys(true)
+            .and_then(|()| rehearsal.probe(view))
+            .and_then(|()| rehearsal.renames(r));
+        let queries = rehearsal.run_queries(v);
+        let _ = rehearsal.foreign_keys(false);
+        let result = match (probes, queries) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+            (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+        };
+        (code, result)
+    })
+    .collect()
+}
+
+static NEXT_PROBE_BLOCK: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(1_000_000);
+
+/// The probes of release `r` on a database that `migrate` brought to expand(r) or
+/// contract(r): what `verify` runs between its steps, for checking a real database.
+pub fn probe_database(
+    db: &mut Database,
+    plan: &Plan,
+    r: usize,
+) -> Vec<(String, std::result::Result<(), String>)> {
+    let dialect = db.dialect();
+    let mut rehearsal = Rehearsal {
+        plan,
+        db,
+        dialect,
+        // Rows of earlier calls stay in the database: start past their values.
+        counter: NEXT_PROBE_BLOCK.fetch_add(1000, std::sync::atomic::Ordering::Relaxed),
+        migrations: Vec::new(),
+        values: Generator::new(plan, dialect, &[]),
+        queries: Vec::new(),
+    };
+    probe_release(&mut rehearsal, r)
+}
+
+struct Rehearsal<'a> {
+    plan: &'a Plan,
+    db: &'a mut Database,
+    dialect: Dialect,
+    /// Makes every probe row's values distinct (primary keys, unique indexes).
+    counter: u64,
+    migrations: Vec<Migration>,
+    /// Probe values made from the plan's keys, checks and types.
+    values: Generator,
+    /// The real statements of each code version, indexed as `Plan::views`.
+    queries: Vec<Vec<queries::Statement>>,
+}
+
+impl Rehearsal<'_> {
+    /// Applies the files of one slot through refinery, as `migrate` would.
+    fn apply(&mut self, slot: Slot) -> std::result::Result<(), String> {
+        for file in self.plan.files_in(slot) {
+            Runner::new(&self.migrations)
+                .set_target(RunTarget::Version(file.version as i32))
+                .run(self.db)
+                .map_err(|e| {
+                    let detail = match e.kind() {
+                        refinery_core::error::Kind::Connection(_, source) => {
+                            DbError::from_chain(source.as_ref()).0
+                        }
+                        other => other.to_string(),
+                    };
+                    format!("applying {} failed: {detail}", file.path)
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The probes of one release's code: for every table it knows, an INSERT of exactly
+    /// the columns it knows and a SELECT of them. Referenced tables go first, so that a
+    /// foreign key finds the row it points at.
+    fn probe(&mut self, view: &View) -> std::result::Result<(), String> {
+        for table in crate::model::parents_first(view.tables.values()) {
+            let insert = self.insert_sql(table, view)?.0;
+            self.db
+                .run_script(&insert)
+                .map_err(|e| self.insert_failure(table, "", e))?;
+            let select = format!(
+                "SELECT {} FROM {} LIMIT 1",
+                self.column_list(table),
+                quote(self.dialect, &table.name)
+            );
+            self.db
+                .query_text(&select)
+                .map_err(|e| failure(&format!("select from {}", describe(table)), e))?;
+        }
+        Ok(())
+    }
+
+    /// For each column renamed in release `r`: a row written by R-1's code through the
+    /// old name reads back through the new name in R's code, and the other way round.
+    fn renames(&mut self, r: usize) -> std::result::Result<(), String> {
+        let renames: Vec<(String, String, String, bool)> = self
+            .plan
+            .files_in(Slot::Expand(r))
+            .flat_map(|f| f.steps.iter().flat_map(|s| s.actions.iter()))
+            .filter_map(|a| match a {
+                Action::SyncTrigger {
+                    table,
+                    old,
+                    new,
+                    forward,
+                    ..
+                } => Some((table.clone(), old.clone(), new.clone(), forward.is_some())),
+                _ => None,
+            })
+            .collect();
+        for (table, old, new, converted) in renames {
+            let (Some(before), Some(after)) = (
+                self.plan.views[r].table(&table).cloned(),
+                self.plan.views[r + 1].table(&table).cloned(),
+            ) else {
+                continue;
+            };
+            if before.primary_key.is_empty() {
+                continue;
+            }
+            let plan = self.plan;
+            for (writer, code, write_col, reader_col) in [
+                (&before, &plan.views[r], &old, &new),
+                (&after, &plan.views[r + 1], &new, &old),
+            ] {
+                let (insert, values) = self.insert_sql(writer, code)?;
+                self.db
+                    .run_script(&insert)
+                    .map_err(|e| self.insert_failure(writer, " for read-back", e))?;
+                let Some(written) = values.iter().find(|(c, _)| c == write_col) else {
+                    continue;
+                };
+                let mut conditions: Vec<String> = writer
+                    .primary_key
+                    .iter()
+                    .filter_map(|pk| values.iter().find(|(c, _)| c == pk))
+                    .map(|(c, v)| format!("{} = {v}", quote(self.dialect, c)))
+                    .collect();
+                // A type change converts on the way to the new column: there the value
+                // must arrive, not stay equal.
+                let reader = quote(self.dialect, reader_col);
+                let written_type = writer.column(write_col).map(|c| &c.ty);
+                let reader_type = [&before, &after]
+                    .iter()
+                    .find_map(|t| t.column(reader_col))
+                    .map(|c| &c.ty);
+                conditions.push(if converted && reader_col == &new {
+                    format!("{reader} IS NOT NULL")
+                } else {
+                    match (written_type, self.dialect) {
+                        // Postgres compares values of one type only: read the converted
+                        // column back as the type it was written as.
+                        (Some(ty), Dialect::Postgres) if Some(ty) != reader_type => format!(
+                            "CAST({reader} AS {}) = {}",
+                            type_name(self.dialect, ty),
+                            written.1
+                        ),
+                        _ => format!("{reader} = {}", written.1),
+                    }
+                });
+                let sql = format!(
+                    "SELECT COUNT(*) FROM {} WHERE {}",
+                    quote(self.dialect, &table),
+                    conditions.join(" AND ")
+                );
+                let rows = self.db.query_text(&sql).map_err(|e| {
+                    failure(
+                        &format!("read-back of {table}.{write_col} as {reader_col}"),
+                        e,
+                    )
+                })?;
+                let count = rows.first().and_then(|r| r.first().cloned().flatten());
+                if count.as_deref() != Some("1") {
+                    return Err(format!(
+                        "read-back of {table}.{write_col} as {table}.{reader_col}: a row written \
+                         through {write_col} does not show the value through {reader_col}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the real statements of code version `v` (an index of `Plan::views`), each
+    /// with its placeholders bound to probe values; the first failure names the file
+    /// and line of the statement.
+    fn run_queries(&mut self, v: usize) -> std::result::Result<(), String> {
+        let Some(statements) = self.queries.get(v).cloned() else {
+            return Ok(());
+        };
+        let plan = self.plan;
+        let view = &plan.views[v];
+        for statement in statements {
+            // The keys of free parent rows, for the foreign keys of the tables the
+            // statement names: a written reference points at a real row.
+            let mut references: HashMap<(String, String), String> = HashMap::new();
+            for table in view.tables.values() {
+                if !queries::names_table(&statement.sql, &table.name) {
+                    continue;
+                }
+                for fk in self.values.foreign_keys(view, table) {
+                    if self.values.same_table(&fk.parent, &table.name) {
+                        continue;
+                    }
+                    if let Some(row) = self.parent_row(table, view, &fk, 0)? {
+                        for (c, value) in fk.columns.iter().zip(row) {
+                            references.insert((table.name.clone(), c.clone()), value);
+                        }
+                    }
+                }
+            }
+            self.counter += 1;
+            let n = self.counter;
+            let values = &self.values;
+            let sql = queries::bind(&statement.sql, view, &mut |table, column| {
+                if let Some(v) = references.get(&(table.to_string(), column.to_string())) {
+                    return v.clone();
+                }
+                match view.table(table).and_then(|t| t.column(column)) {
+                    Some(c) => values.value(table, column, &c.ty, n),
+                    None => "'1'".into(),
+                }
+            });
+            let run = if queries::returns_rows(&sql) {
+                self.db.query_text(&sql).map(|_| ())
+            } else {
+                self.db.run_script(&sql)
+            };
+            run.map_err(|e| format!("query {}: {e}", statement.at()))?;
+        }
+        Ok(())
+    }
+
+    /// Turns SQLite's enforcement of foreign keys on or off (outside any transaction);
+    /// the other databases always enforce them.
+    fn foreign_keys(&mut self, on: bool) -> std::result::Result<(), String> {
+        if self.dialect != Dialect::Sqlite {
+            return Ok(());
+        }
+        self.db
+            .run_script(&format!(
+                "PRAGMA foreign_keys = {};",
+                if on { "ON" } else { "OFF" }
+            ))
+            .map_err(|e| e.0)
+    }
+
+    /// The failure of a probe's insert; where a check of the plan refused the made-up
+    /// values, how to give real ones.
+    fn insert_failure(&self, table: &Table, what: &str, e: DbError) -> String {
+        let mut message = failure(&format!("insert into {}{what}", describe(table)), e);
+        // The columns of the check the error names, else of any check of the table.
+        let named = table
+            .constraints
+            .iter()
+            .filter(|c| matches!(c.kind, crate::model::ConstraintKind::Check { .. }))
+            .find(|c| message.contains(c.name.as_str()));
+        let checks: Vec<&str> = table
+            .columns
+            .iter()
+            .filter(|c| named.is_none_or(|k| k.uses(&c.name)))
+            .filter(|c| !self.values.has_user_values(&table.name, &c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if (named.is_some() || message.to_ascii_lowercase().contains("check")) && !checks.is_empty()
+        {
+            message.push_str(&format!(
+                " (the probe values are made up; where a check needs real ones, give them in \
+                 tandem.toml, e.g. [verify.values] \"{}.{}\" = [\"...\"])",
+                table.name, checks[0]
+            ));
+        }
+        message
+    }
+
+    /// For a row of `table` that `fk` binds: subqueries that read the key of a row of
+    /// the parent that no row of `table` points at yet (a parent row is written first
+    /// when every one is taken), one per column of the key, all of the same row. `None`
+    /// where the code of `view` does not know the parent, or it has no rows.
+    fn parent_row(
+        &mut self,
+        table: &Table,
+        view: &View,
+        fk: &probe::ForeignKey,
+        depth: usize,
+    ) -> std::result::Result<Option<Vec<String>>, String> {
+        let Some(parent) = view.table(&fk.parent).cloned() else {
+            return Ok(None);
+        };
+        let dialect = self.dialect;
+        let q = |s: &str| quote(dialect, s);
+        let list = |cols: &[String]| cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
+        let not_null = |cols: &[String]| {
+            cols.iter()
+                .map(|c| format!("{} IS NOT NULL", q(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let order = list(&fk.parent_columns);
+        let keys_sql = format!(
+            "SELECT {order} FROM {} WHERE {} ORDER BY {order}",
+            q(&parent.name),
+            not_null(&fk.parent_columns)
+        );
+        let taken_sql = format!(
+            "SELECT {} FROM {} WHERE {}",
+            list(&fk.columns),
+            q(&table.name),
+            not_null(&fk.columns)
+        );
+        let mut offset = None;
+        for attempt in 0..2 {
+            let keys = self
+                .db
+                .query_text(&keys_sql)
+                .map_err(|e| failure(&format!("read the keys of {}", parent.name), e))?;
+            let taken: HashSet<Vec<Option<String>>> = self
+                .db
+                .query_text(&taken_sql)
+                .map_err(|e| failure(&format!("read the keys of {}", table.name), e))?
+                .into_iter()
+                .collect();
+            offset = keys.iter().position(|k| !taken.contains(k));
+            if offset.is_some() || attempt == 1 || depth > 4 {
+                if offset.is_none() && !keys.is_empty() {
+                    offset = Some(0);
+                }
+                break;
+            }
+            // Every parent row is taken: write one more.
+            let (insert, _) = self.insert_at_depth(&parent, view, depth + 1)?;
+            self.db
+                .run_script(&insert)
+                .map_err(|e| self.insert_failure(&parent, " as a parent row", e))?;
+        }
+        Ok(offset.map(|offset| {
+            fk.parent_columns
+                .iter()
+                .map(|p| {
+                    format!(
+                        "(SELECT {} FROM {} WHERE {} ORDER BY {order} LIMIT 1 OFFSET {offset})",
+                        q(p),
+                        q(&parent.name),
+                        not_null(&fk.parent_columns)
+                    )
+                })
+                .collect()
+        }))
+    }
+
+    /// An INSERT of every column of `table` that the code of `view` knows, with probe
+    /// values; returns the values too. A foreign key's columns take the key of a parent
+    /// row that no other row points at yet (a parent row is written first when there is
+    /// none), so that a one-to-one key holds, composite keys together.
+    fn insert_sql(
+        &mut self,
+        table: &Table,
+        view: &View,
+    ) -> std::result::Result<(String, Vec<(String, String)>), String> {
+        self.insert_at_depth(table, view, 0)
+    }
+
+    fn insert_at_depth(
+        &mut self,
+        table: &Table,
+        view: &View,
+        depth: usize,
+    ) -> std::result::Result<(String, Vec<(String, String)>), String> {
+        self.counter += 1;
+        let n = self.counter;
+        let mut values: Vec<(String, String)> = table
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    self.values.value(&table.name, &c.name, &c.ty, n),
+                )
+            })
+            .collect();
+        for fk in self.values.foreign_keys(view, table) {
+            if self.values.same_table(&fk.parent, &table.name) {
+                // A row may point at itself.
+                for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
+                    if let Some(v) = values.iter().find(|(x, _)| x == p).map(|x| x.1.clone()) {
+                        if let Some(slot) = values.iter_mut().find(|(x, _)| x == c) {
+                            slot.1 = v;
+                        }
+                    }
+                }
+                continue;
+            }
+            let Some(parent_values) = self.parent_row(table, view, &fk, depth)? else {
+                continue;
+            };
+            for (c, v) in fk.columns.iter().zip(parent_values) {
+                if let Some(slot) = values.iter_mut().find(|(x, _)| x == c) {
+                    slot.1 = v;
+                }
+            }
+        }
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote(self.dialect, &table.name),
+            self.column_list(table),
+            values
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok((sql, values))
+    }
+
+    fn column_list(&self, table: &Table) -> String {
+        table
+            .columns
+            .iter()
+            .map(|c| quote(self.dialect, &c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn describe(table: &Table) -> String {
+    format!("{}({})", table.name, table.column_names().join(", "))
+}
+
+fn failure(probe: &str, e: DbError) -> String {
+    format!("{probe}: {e}")
+}
+
+impl Report {
+    pub fn text(&self) -> String {
+        let mut out = format!("rehearsal on {} ({})\n\n", self.database, self.dialect);
+        let width = self
+            .cells
+            .iter()
+            .map(|c| c.code.len().max(c.release.len()))
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        out.push_str(&format!(
+            "{:<width$}  {:<8}  {:<width$}  result\n",
+            "release", "step", "code"
+        ));
+        for c in &self.cells {
+            out.push_str(&format!(
+                "{:<width$}  {:<8}  {:<width$}  {}\n",
+                c.release,
+                c.step,
+                c.code,
+                if c.ok {
+                    "ok".to_string()
+                } else {
+                    format!("FAILED: {}", c.result)
+                }
+            ));
+        }
+        if let Some(f) = &self.apply_failure {
+            out.push_str(&format!("\nFAILED: {f}\n"));
+        }
+        let failed = self.cells.iter().filter(|c| !c.ok).count();
+        out.push('\n');
+        if self.ok {
+            out.push_str(&format!(
+                "ok: all {} cells passed; no step breaks the code that runs beside it\n",
+                self.cells.len()
+            ));
+        } else {
+            out.push_str(&format!(
+                "failed: {failed} of {} cells{}\n",
+                self.cells.len(),
+                if self.apply_failure.is_some() {
+                    ", and a file failed to apply"
+                } else {
+                    ""
+                }
+            ));
+        }
+        out
+    }
+}
+
+/// The code that runs before release `r` rolls out: R-1, or for the first release the
+/// code of the baseline.
+fn previous_code(plan: &Plan, r: usize) -> String {
+    if r == 0 {
+        format!("before {}", plan.releases.name(0))
+    } else {
+        plan.releases.name(r - 1).to_string()
+    }
+}
