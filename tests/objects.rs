@@ -166,11 +166,11 @@ fn every_sqlite_rebuild_refuses_to_lose_a_user_index() {
         ),
         (
             "add_check",
-            "type = \"add_check\"\ntable = \"users\"\ncheck = \"length(email) > 0\"\n",
+            "type = \"add_check\"\ntable = \"users\"\ncheck = \"length(email) > 0\"\nold_code_complies = true\n",
         ),
         (
             "add_foreign_key",
-            "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"id\"\nreferences = \"users\"\n",
+            "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"id\"\nreferences = \"users\"\nold_code_complies = true\n",
         ),
     ];
     for (what, op) in ops {
