@@ -257,6 +257,7 @@ type = "add_check"
 table = "users"
 name = "users_id_tagged"
 check = "id > 0 OR '$tandem$' <> '$tandem_1$'"
+old_code_complies = true
 "#;
     // A row already there when the backfill runs, and one inserted after it.
     let seed = "release = \"1.1.0\"\nsummary = \"s\"\n\n[[op]]\ntype = \"sql\"\n\
