@@ -525,7 +525,7 @@ impl Renderer for Mysql<'_> {
                     q(&constraint.name)
                 ),
             },
-            Action::Raw { sql } => terminate(sql),
+            Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);
         Ok(Ok(()))
