@@ -140,11 +140,11 @@ impl Operation for Sql {
                                  what this statement removes or tightens",
                             )
                             .help(
-                                "move the statement to the `contract` of this op with \
-                                 `destructive = true` (it then runs in the contract of a \
-                                 later release, under the rule), or into a `sql` op of its \
-                                 own; if tandem misjudges it, write `destructive = false` to \
-                                 assert it is safe",
+                                "move the statement to a `contract` with `destructive = true` \
+                                 (this op's, or that of a `sql` op of its own, to keep the \
+                                 rest of this SQL in expand): it then runs in the contract of \
+                                 a later release, under the rule; if tandem misjudges it, \
+                                 write `destructive = false` to assert it is safe",
                             ),
                         );
                     }
