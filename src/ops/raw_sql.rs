@@ -1109,3 +1109,176 @@ impl Folder<'_, '_> {
         self.effect(Action::SetDefault { table: t, column });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::action::{Action, RawEffect};
+    use crate::model::{ColumnType, ConstraintKind, Default, Literal};
+
+    fn sql(expand: &str) -> String {
+        format!("type = \"sql\"\nexpand = \"\"\"{expand}\"\"\"")
+    }
+
+    fn effects(steps: &[super::super::Step]) -> Vec<RawEffect> {
+        steps
+            .iter()
+            .flat_map(|s| &s.actions)
+            .flat_map(|a| match a {
+                Action::Raw { effect, .. } => effect.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn types_map_to_the_nearest_portable_type() {
+        let read = |sql: &str| {
+            let statements = super::read(
+                &format!("CREATE TABLE t (c {sql})"),
+                Some(crate::config::Dialect::Postgres),
+            )
+            .unwrap();
+            match &statements[0] {
+                sqlparser::ast::Statement::CreateTable(ct) => {
+                    super::map_type(&ct.columns[0].data_type)
+                }
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(read("int"), (ColumnType::Integer, true));
+        assert_eq!(read("INT8"), (ColumnType::BigInt, true));
+        assert_eq!(
+            read("character varying(40)"),
+            (ColumnType::Varchar(40), true)
+        );
+        assert_eq!(read("numeric(10,2)"), (ColumnType::Decimal(10, 2), true));
+        assert_eq!(
+            read("timestamp with time zone"),
+            (ColumnType::TimestampTz, true)
+        );
+        assert_eq!(read("timestamptz"), (ColumnType::TimestampTz, true));
+        assert_eq!(read("double precision"), (ColumnType::Double, true));
+        assert_eq!(read("bytea"), (ColumnType::Binary, true));
+        assert_eq!(read("serial"), (ColumnType::Integer, false));
+        assert_eq!(read("jsonb"), (ColumnType::Json, false));
+        assert_eq!(read("inet"), (ColumnType::Text, false));
+    }
+
+    #[test]
+    fn create_table_is_folded_with_its_keys() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            &sql("CREATE TABLE teams (id bigint PRIMARY KEY, name varchar(80) NOT NULL UNIQUE, \
+                  owner_id bigint REFERENCES users (id) ON DELETE CASCADE, score integer DEFAULT -3, \
+                  tag jsonb, CHECK (score > -10))"),
+        )
+        .unwrap();
+        let t = s.table("teams").expect("folded");
+        assert_eq!(t.primary_key, ["id"]);
+        assert!(!t.column("id").unwrap().nullable);
+        assert!(!t.column("name").unwrap().nullable);
+        assert!(t.column("owner_id").unwrap().nullable);
+        assert_eq!(
+            t.column("score").unwrap().default,
+            Some(Default::Literal(Literal::Int(-3)))
+        );
+        let names: Vec<&str> = t.constraints.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["teams_name_key", "teams_owner_id_fkey", "teams_check"]
+        );
+        assert!(matches!(
+            &t.constraints[1].kind,
+            ConstraintKind::ForeignKey { references, on_delete: Some(d), .. }
+                if references == "users" && d == "cascade"
+        ));
+        assert!(matches!(
+            effects(&steps).as_slice(),
+            [RawEffect::Action(a)] if matches!(a.as_ref(), Action::CreateTable { .. })
+        ));
+    }
+
+    #[test]
+    fn alter_table_renames_drops_and_indexes_are_folded() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"\"\"ALTER TABLE users RENAME COLUMN nickname TO handle; \
+             CREATE UNIQUE INDEX users_handle_idx ON users (handle); \
+             ALTER TABLE users DROP COLUMN legacy_email; \
+             ALTER TABLE users RENAME TO members\"\"\"",
+        )
+        .unwrap();
+        assert!(s.table("users").is_none());
+        let t = s.table("members").unwrap();
+        assert_eq!(t.column_names(), ["id", "email", "handle"]);
+        let index = &s.indexes["users_handle_idx"];
+        assert_eq!((index.table.as_str(), index.unique), ("members", true));
+        // The drop ran under the rule: the column stays until then.
+        assert!(s.is_physically_present("users", Some("legacy_email"), 1));
+    }
+
+    #[test]
+    fn destructive_statements_are_classified_against_the_model() {
+        let destructive = |stmt: &str| {
+            let mut s = schema(USERS);
+            let file = crate::diag::SourceFile::new("x.toml", "");
+            let cx = super::super::OpContext::new(
+                &mut s,
+                1,
+                Some(2),
+                crate::diag::Location::new(&file, 0..0),
+                None,
+                Some(crate::config::Dialect::Postgres),
+            );
+            let statements = super::read(stmt, cx.dialect).unwrap();
+            super::destructive(&statements[0], &cx)
+        };
+        assert!(destructive("ALTER TABLE users ALTER COLUMN email TYPE text").is_none());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN email TYPE varchar(20)").is_some());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN id TYPE integer").is_some());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN nickname SET NOT NULL").is_some());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN nickname DROP DEFAULT").is_some());
+        assert!(destructive("ALTER TABLE users DROP CONSTRAINT users_key").is_some());
+        assert!(destructive("DROP INDEX users_email_idx").is_some());
+        assert!(destructive("DELETE FROM users").is_some());
+        assert!(destructive("DELETE FROM users WHERE id = 1").is_none());
+        assert!(destructive("TRUNCATE users").is_some());
+        assert!(destructive("ALTER TABLE users ADD COLUMN bio text").is_none());
+    }
+
+    #[test]
+    fn an_expand_drop_is_a_problem_and_a_contract_drop_waits() {
+        let mut s = schema(USERS);
+        let file = crate::diag::SourceFile::new("changes/0001_test.toml", "");
+        let op = op(&sql("ALTER TABLE users DROP COLUMN nickname")).unwrap();
+        let mut cx = super::super::OpContext::new(
+            &mut s,
+            1,
+            Some(2),
+            crate::diag::Location::new(&file, 0..0),
+            None,
+            Some(crate::config::Dialect::Sqlite),
+        );
+        op.apply(&mut cx).unwrap();
+        assert_eq!(cx.problems.len(), 1);
+        assert_eq!(cx.problems[0].kind, crate::diag::Kind::Refused);
+
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"ALTER TABLE users DROP COLUMN nickname\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:destructive SQL"]);
+        let steps = apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"DROP TABLE users\"\ndestructive = false",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["contract"]);
+        assert!(s.table("users").is_none());
+    }
+}
