@@ -85,7 +85,12 @@ impl Operation for Sql {
             };
             // Each statement is judged against the model as the statements before it
             // left it; the placement of the whole SQL follows from all of them.
-            let judged: Vec<Option<String>> = {
+            let judged: Vec<Option<String>> = if statements.len() <= 1 {
+                statements
+                    .iter()
+                    .map(|s| raw_sql::destructive(s, cx))
+                    .collect()
+            } else {
                 let mut judged = Vec::new();
                 let mut scratch = cx.schema.clone();
                 for statement in &statements {
