@@ -115,9 +115,25 @@ pub enum Action {
         view: String,
         table: String,
     },
-    /// SQL from a `sql` op, passed through verbatim.
+    /// SQL from a `sql` op, passed through verbatim. `effect` is what tandem read of it
+    /// (the DDL it understood): never rendered, only folded into what exists.
     Raw {
         sql: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        effect: Vec<RawEffect>,
+    },
+}
+
+/// One change that raw SQL makes to what exists, as tandem read it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawEffect {
+    /// What the equivalent action would change.
+    Action(Box<Action>),
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
     },
 }
 

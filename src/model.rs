@@ -497,6 +497,24 @@ impl Table {
         self.constraints.iter().find(|c| c.name == name)
     }
 
+    /// Renames column `from` to `to` in the columns, the primary key and the
+    /// constraints, which keep their names.
+    pub fn rename_column(&mut self, from: &str, to: &str) {
+        for c in &mut self.columns {
+            if c.name == from {
+                c.name = to.to_string();
+            }
+        }
+        for k in &mut self.primary_key {
+            if k == from {
+                *k = to.to_string();
+            }
+        }
+        for c in &mut self.constraints {
+            *c = c.with_column_renamed(from, to, c.name.clone());
+        }
+    }
+
     /// Points the foreign keys of this table that reference table `from` at `to`.
     pub fn rename_references(&mut self, from: &str, to: &str) {
         for constraint in &mut self.constraints {

@@ -95,8 +95,22 @@ pub struct Plan {
     pub views: Vec<View>,
     pub files: Vec<PlannedFile>,
     pub pending: Vec<PendingStep>,
+    /// Warnings and notes on ops, in plan order: they do not stop the plan.
+    pub notes: Vec<PlanNote>,
     /// Refusals and dialect limits: the plan must not be applied while any is present.
     pub problems: Vec<Diag>,
+}
+
+/// A warning or note on one op of a change.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanNote {
+    pub change: String,
+    pub release: String,
+    pub op: &'static str,
+    /// 1-based index of the op in its change file.
+    pub op_index: usize,
+    pub warning: bool,
+    pub message: String,
 }
 
 impl Plan {
@@ -193,6 +207,7 @@ pub fn build(project: &Project) -> Result<Plan> {
     let mut views = vec![schema.view()];
     let mut placed: BTreeMap<(Slot, usize), Vec<PlannedStep>> = BTreeMap::new();
     let mut pending = Vec::new();
+    let mut notes = Vec::new();
 
     let written = layout::written_contracts(project, &releases)?;
     for (r, change_ids) in by_release.iter().enumerate() {
@@ -216,14 +231,24 @@ pub fn build(project: &Project) -> Result<Plan> {
                         target = Some(asked);
                     }
                 }
-                let mut cx = OpContext {
-                    schema: &mut schema,
-                    release: r,
-                    later_release: target,
-                    location: entry.location.clone(),
-                    previous: views.last(),
-                };
+                let mut cx = OpContext::new(
+                    &mut schema,
+                    r,
+                    target,
+                    entry.location.clone(),
+                    views.last(),
+                    Some(config.dialect),
+                );
                 let steps = entry.op.apply(&mut cx)?;
+                problems.append(&mut cx.problems);
+                notes.extend(cx.notes.drain(..).map(|n| PlanNote {
+                    change: change.file.path.clone(),
+                    release: change.release.value.clone(),
+                    op: entry.op.kind(),
+                    op_index: oi + 1,
+                    warning: n.warning,
+                    message: n.message,
+                }));
                 let removal = steps.iter().find_map(|s| match &s.timing {
                     Timing::Later(removal) => Some(removal.clone()),
                     _ => None,
@@ -380,6 +405,7 @@ pub fn build(project: &Project) -> Result<Plan> {
         views,
         files,
         pending,
+        notes,
         problems,
     };
     layout::assign(project, &mut plan)?;

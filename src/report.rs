@@ -64,6 +64,19 @@ pub fn text(project: &Project, plan: &Plan) -> String {
              an op names it as its `contract_release`\n",
         );
     }
+    if !plan.notes.is_empty() {
+        out.push_str("\nnotes\n");
+        for n in &plan.notes {
+            out.push_str(&format!(
+                "  {}: {} (op {}, {}): {}\n",
+                if n.warning { "warning" } else { "note" },
+                n.change,
+                n.op_index,
+                n.op,
+                n.message
+            ));
+        }
+    }
     if !plan.problems.is_empty() {
         out.push_str(&format!("\n{} problem(s):\n\n", plan.problems.len()));
         for d in &plan.problems {
@@ -122,6 +135,7 @@ pub fn json(project: &Project, plan: &Plan) -> Value {
         "baseline": plan.files_in(Slot::Baseline).next().map(|f| file_json(project, f)),
         "releases": releases,
         "pending": plan.pending,
+        "notes": plan.notes,
         "problems": plan.problems.iter().map(diag_json).collect::<Vec<_>>(),
         "ok": plan.problems.is_empty(),
     })

@@ -242,6 +242,13 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         ("sql_destructive", with_later_releases(
             "type = \"sql\"\nexpand = \"CREATE TABLE audit (id bigint)\"\ncontract = \"DROP TABLE audit\"\ndestructive = true",
         )),
+        // A table raw SQL creates is in the model: later ops use it, and a SQLite
+        // rebuild (the new default) knows its columns.
+        ("sql_table_used_by_later_ops", vec![
+            change("0001_teams.toml", "1.0.0", "type = \"sql\"\nexpand = \"CREATE TABLE teams (id bigint NOT NULL PRIMARY KEY, name varchar(80) NOT NULL, score integer DEFAULT 0)\""),
+            change("0002_more.toml", "1.1.0", "type = \"add_column\"\ntable = \"teams\"\ncolumn = { name = \"motto\", type = \"text\", nullable = true }\n\n[[op]]\ntype = \"create_index\"\ntable = \"teams\"\ncolumns = [\"name\"]\n\n[[op]]\ntype = \"alter_column\"\ntable = \"teams\"\ncolumn = \"score\"\ndefault = 5"),
+            next("0003_next.toml", "1.2.0"),
+        ]),
     ]
 }
 

@@ -15,12 +15,13 @@ fn migrate(dir: &std::path::Path, release: &str, phase: &str) -> assert_cmd::Com
     cmd
 }
 
-/// A `sql` op of 1.4.0 that makes a unique index and a trigger on users.
+/// A `sql` op of 1.4.0 that makes a unique index and a trigger on users, neither of which
+/// tandem reads (the index is over an expression).
 const USER_OBJECTS: &str = r#"release = "1.4.0"
 [[op]]
 type = "sql"
 expand = '''
-CREATE UNIQUE INDEX users_nickname_uq ON users (nickname);
+CREATE UNIQUE INDEX users_nickname_uq ON users (lower(nickname));
 CREATE TABLE audit (id integer);
 CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES (NEW.id); END
 '''
@@ -108,13 +109,15 @@ fn a_sqlite_rebuild_refuses_to_lose_an_index_and_a_trigger_a_sql_op_made() {
 }
 
 /// The recipe the refusal suggests: drop the object before the rebuilding op and make it
-/// again after it, in `sql` ops of the same change.
+/// again after it, in `sql` ops of the same change; the drop of the index asserts
+/// `destructive = false`, since it comes back in the same phase.
 #[test]
 fn a_user_index_dropped_before_the_rebuild_and_made_again_after_it_survives() {
     let relax = r#"release = "1.5.0"
 [[op]]
 type = "sql"
 expand = "DROP INDEX users_nickname_uq; DROP TRIGGER users_audit"
+destructive = false
 
 [[op]]
 type = "drop_column"
@@ -124,7 +127,7 @@ column = "legacy_email"
 [[op]]
 type = "sql"
 expand = '''
-CREATE UNIQUE INDEX users_nickname_uq ON users (nickname);
+CREATE UNIQUE INDEX users_nickname_uq ON users (lower(nickname));
 CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES (NEW.id); END
 '''
 "#;
@@ -198,6 +201,33 @@ fn every_sqlite_rebuild_refuses_to_lose_a_user_index() {
             stderr(&out)
         );
     }
+}
+
+/// An index a `sql` op makes over plain columns is read into the model: a SQLite rebuild
+/// restores it instead of refusing, and it keeps working.
+#[test]
+fn a_sqlite_rebuild_restores_an_index_a_sql_op_made_over_columns() {
+    let objects = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"CREATE UNIQUE INDEX users_nickname_uq ON users (nickname)\"\n";
+    let relax = "release = \"1.5.0\"\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n";
+    let dir = users_project(
+        "sqlite",
+        &[("0001_objects.toml", objects), ("0002_relax.toml", relax)],
+    );
+    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    let mut db = sqlite_db(dir.path());
+    let before = objects_of_users(&mut db);
+    assert_eq!(before.len(), 1, "{before:?}");
+    let sql = release_sql(dir.path(), "1.5.0");
+    assert!(sql.contains("users_nickname_uq"), "{sql}");
+    migrate(dir.path(), "1.5.0", "expand").assert().success();
+    assert_eq!(objects_of_users(&mut db), before);
+    db.run_script("INSERT INTO users (id, email, nickname) VALUES (1, 'a@x', 'ann')")
+        .unwrap();
+    assert!(
+        db.run_script("INSERT INTO users (id, email, nickname) VALUES (2, 'b@x', 'ann')")
+            .is_err(),
+        "the restored index is still unique"
+    );
 }
 
 /// tandem's own objects never trip the guard: a table with a fill trigger, a sync, an

@@ -31,13 +31,7 @@ fn plan_and_render(text: String) -> Result<(), TestCaseError> {
     let baseline = tandem::plan::baseline_actions(&schema);
     let mut actions = Vec::new();
     for entry in &change.ops {
-        let mut cx = OpContext {
-            schema: &mut schema,
-            release: 1,
-            later_release: Some(2),
-            location: entry.location.clone(),
-            previous: None,
-        };
+        let mut cx = OpContext::new(&mut schema, 1, Some(2), entry.location.clone(), None, None);
         match entry.op.apply(&mut cx) {
             Ok(steps) => actions.extend(steps.into_iter().flat_map(|s| s.actions)),
             Err(e) => {

@@ -7,10 +7,11 @@ use common::{stdout, tandem, users_project, Server, INCIDENT};
 use predicates::str::contains;
 
 /// 1.5.0's contract drops users.nickname by hand, while 1.4.0 (the rollback target of
-/// 1.5.0) still reads and writes it.
+/// 1.5.0) still reads and writes it; `destructive = false` wrongly asserts it is safe,
+/// which keeps it in contract(1.5.0) instead of under the rule.
 const UNSAFE_RAW_DROP: (&str, &str) = (
     "0009_drop_nickname.toml",
-    "release = \"1.5.0\"\nsummary = \"stop using nickname\"\n\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users DROP COLUMN nickname\"\n",
+    "release = \"1.5.0\"\nsummary = \"stop using nickname\"\n\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users DROP COLUMN nickname\"\ndestructive = false\n",
 );
 
 fn unsafe_plan_fails(server: Server) {
@@ -198,9 +199,9 @@ fn a_baseline_with_constraints_verifies_on_mariadb() {
     a_baseline_with_constraints_verifies(Server::Mysql);
 }
 
-/// Probe values keep a check tandem added (the generator reads its LIKE pattern), so the
-/// rehearsal passes; the same check added by raw SQL, which the model does not know,
-/// fails it.
+/// Probe values keep a check tandem knows (the generator reads its LIKE pattern), so the
+/// rehearsal passes, also for one added by raw SQL that tandem reads; the same check
+/// added by SQL tandem cannot read, which the model does not know, fails it.
 fn a_known_check_is_kept_an_unknown_one_fails(server: Server) {
     let Some(url) = server.url() else {
         return;
@@ -216,7 +217,11 @@ fn a_known_check_is_kept_an_unknown_one_fails(server: Server) {
     );
 
     if server == Server::Postgres {
-        let raw = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%')\"\n";
+        let read = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%')\"\n";
+        let dir = users_project(server.dialect(), &[("0001_check.toml", read)]);
+        let out = common::verify(dir.path(), &url);
+        assert!(out.status.success(), "{}", stdout(&out));
+        let raw = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"\"\"DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE ''%@%'')'; END $$\"\"\"\n";
         let dir = users_project(server.dialect(), &[("0001_check.toml", raw)]);
         let out = common::verify(dir.path(), &url);
         assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));

@@ -553,7 +553,7 @@ impl Renderer for Mysql<'_> {
                     q(&constraint.name)
                 ),
             },
-            Action::Raw { sql } => terminate(sql),
+            Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);
         Ok(Ok(()))

@@ -6,7 +6,7 @@
 
 use indexmap::IndexMap;
 
-use crate::action::Action;
+use crate::action::{Action, RawEffect};
 use crate::model::{Column, Index, Table};
 
 #[derive(Debug, Clone, Default)]
@@ -107,7 +107,7 @@ impl Physical {
             .find(|a| trigger_name(a) == Some(name))
     }
 
-    /// Folds one action in. Raw SQL is opaque and changes nothing here.
+    /// Folds one action in. Raw SQL changes what tandem read of it.
     pub fn apply(&mut self, action: &Action) {
         match action {
             Action::CreateTable { table } => {
@@ -220,7 +220,26 @@ impl Physical {
                     t.table.constraints.retain(|c| c.name != constraint.name);
                 }
             }
-            Action::Backfill { .. } | Action::Repair { .. } | Action::Raw { .. } => {}
+            Action::Raw { effect, .. } => {
+                for e in effect {
+                    match e {
+                        RawEffect::Action(a) => self.apply(a),
+                        RawEffect::RenameColumn { table, from, to } => {
+                            if let Some(t) = self.tables.get_mut(table) {
+                                t.table.rename_column(from, to);
+                                for index in &mut t.indexes {
+                                    for c in &mut index.columns {
+                                        if c == from {
+                                            *c = to.clone();
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Action::Backfill { .. } | Action::Repair { .. } => {}
         }
     }
 

@@ -318,7 +318,7 @@ impl Renderer for Postgres<'_> {
                 q(table),
                 q(&constraint.name)
             ),
-            Action::Raw { sql } => terminate(sql),
+            Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);
         Ok(Ok(()))

@@ -594,7 +594,7 @@ impl Renderer for Sqlite<'_> {
                     return self.rebuild(&why, physical, &after, out);
                 }
             }
-            Action::Raw { sql } => terminate(sql),
+            Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);
         Ok(Ok(()))

@@ -16,6 +16,7 @@ mod drop_column;
 mod drop_constraint;
 mod drop_index;
 mod drop_table;
+mod raw_sql;
 mod rename_column;
 mod rename_table;
 mod sql;
@@ -23,6 +24,7 @@ mod sql;
 use std::fmt::Debug;
 
 use crate::action::Action;
+use crate::config::Dialect;
 use crate::diag::{suggestion, Diag, Location, Result};
 use crate::model::{Column, Constraint, Schema, Table, View};
 use crate::parse::{Fields, Located};
@@ -92,6 +94,43 @@ pub struct OpContext<'a> {
     /// What the code of the release before sees (R-1, still running during expand), when
     /// there is one: a view kept for it must show what it uses.
     pub previous: Option<&'a View>,
+    /// The project's dialect; `None` where no project is known (schema declarations).
+    pub dialect: Option<Dialect>,
+    /// What the plan should tell about this op, besides its steps.
+    pub notes: Vec<OpNote>,
+    /// Refusals of this op: the plan shows them all and must not be applied.
+    pub problems: Vec<Diag>,
+}
+
+/// A remark on an op that the plan shows: a warning (something tandem cannot see or
+/// check) or a note (something it assumed, or an assertion of the user).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OpNote {
+    pub warning: bool,
+    pub message: String,
+}
+
+impl OpContext<'_> {
+    /// A context for `schema` with no notes or problems yet.
+    pub fn new<'a>(
+        schema: &'a mut Schema,
+        release: usize,
+        later_release: Option<usize>,
+        location: Location,
+        previous: Option<&'a View>,
+        dialect: Option<Dialect>,
+    ) -> OpContext<'a> {
+        OpContext {
+            schema,
+            release,
+            later_release,
+            location,
+            previous,
+            dialect,
+            notes: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
 }
 
 impl OpContext<'_> {
@@ -350,6 +389,7 @@ impl OpContext<'_> {
             // A whole UPDATE of the user's: run as written, once.
             actions.push(Action::Raw {
                 sql: update.value.trim().to_string(),
+                effect: Vec::new(),
             });
         } else if let Some(expr) = &tightening.repair {
             let column = match (&tightening.repair_column, columns) {
@@ -581,13 +621,14 @@ pub(crate) mod testing {
     pub fn apply(schema: &mut Schema, op_toml: &str) -> Result<Vec<Step>> {
         let op = op(op_toml)?;
         let file = SourceFile::new("changes/0001_test.toml", "");
-        let mut cx = OpContext {
+        let mut cx = OpContext::new(
             schema,
-            release: 1,
-            later_release: Some(2),
-            location: Location::new(&file, 0..0),
-            previous: None,
-        };
+            1,
+            Some(2),
+            Location::new(&file, 0..0),
+            None,
+            Some(Dialect::Postgres),
+        );
         op.apply(&mut cx)
     }
 

@@ -29,13 +29,7 @@ impl Declared {
             .iter()
             .partition(|d| d.op.kind() == "add_foreign_key");
         for d in others.into_iter().chain(keys) {
-            let mut cx = OpContext {
-                schema,
-                release: 0,
-                later_release: None,
-                location: d.location.clone(),
-                previous: None,
-            };
+            let mut cx = OpContext::new(schema, 0, None, d.location.clone(), None, None);
             steps.extend(d.op.apply(&mut cx)?);
         }
         Ok(steps)

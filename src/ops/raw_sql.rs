@@ -1,0 +1,1284 @@
+//! What tandem reads of raw SQL: the statements of a `sql` op, parsed with the project's
+//! dialect, folded into the model where they are DDL it understands (so that later ops
+//! and the probes see their tables and columns), and classified as destructive where
+//! they drop, narrow, tighten or erase what the code of the release before may use.
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, Expr, Ident, IndexColumn,
+    ObjectName, ObjectType, RenameTableNameKind, Statement, TableConstraint, UnaryOperator, Value,
+};
+use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::parser::Parser;
+
+use super::{default_name, OpContext, OpNote};
+use crate::action::{Action, RawEffect};
+use crate::config::Dialect;
+use crate::model::{
+    Column, ColumnType, Constraint, ConstraintKind, Default, Index, Literal, Table,
+};
+
+/// The statements of `sql`, or why the parser of `dialect` cannot read them.
+pub fn read(sql: &str, dialect: Option<Dialect>) -> Result<Vec<Statement>, String> {
+    let parsed = match dialect {
+        Some(Dialect::Postgres) => Parser::parse_sql(&PostgreSqlDialect {}, sql),
+        Some(Dialect::Mysql) => Parser::parse_sql(&MySqlDialect {}, sql),
+        Some(Dialect::Sqlite) => Parser::parse_sql(&SQLiteDialect {}, sql),
+        None => Parser::parse_sql(&GenericDialect {}, sql),
+    };
+    parsed.map_err(|e| e.to_string())
+}
+
+/// A statement as messages show it: on one line, cut at 100 characters.
+pub fn short(statement: &Statement) -> String {
+    let text = statement
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.chars().count() > 100 {
+        format!("{}...", text.chars().take(97).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn name_of(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_else(|| name.to_string())
+}
+
+fn idents(list: &[Ident]) -> Vec<String> {
+    list.iter().map(|i| i.value.clone()).collect()
+}
+
+/// The plain column names of an index's columns; `None` when one is an expression.
+fn index_columns(columns: &[IndexColumn]) -> Option<Vec<String>> {
+    columns
+        .iter()
+        .map(|c| match &c.column.expr {
+            Expr::Identifier(i) => Some(i.value.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Why `statement` is destructive, read against the model before it runs: it drops,
+/// narrows, tightens or erases what the code of the release before may use.
+pub fn destructive(statement: &Statement, cx: &OpContext<'_>) -> Option<String> {
+    match statement {
+        Statement::Drop {
+            object_type, names, ..
+        } => {
+            let names: Vec<String> = names.iter().map(name_of).collect();
+            let what = match object_type {
+                ObjectType::Table => "table",
+                ObjectType::Index => "index",
+                ObjectType::View | ObjectType::MaterializedView => "view",
+                ObjectType::Schema => "schema",
+                ObjectType::Database => "database",
+                ObjectType::Sequence => "sequence",
+                ObjectType::Type => "type",
+                _ => return None,
+            };
+            Some(format!("drops {what} {}", names.join(", ")))
+        }
+        Statement::Truncate(t) => Some(format!(
+            "empties {}",
+            t.table_names
+                .iter()
+                .map(|t| name_of(&t.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Statement::Delete(d) if d.selection.is_none() => {
+            Some("deletes every row (no WHERE)".to_string())
+        }
+        Statement::Update(u) if u.selection.is_none() => {
+            Some("updates every row (no WHERE)".to_string())
+        }
+        Statement::AlterTable(a) => {
+            let table = name_of(&a.name);
+            a.operations
+                .iter()
+                .find_map(|op| destructive_alter(&table, op, cx))
+        }
+        _ => None,
+    }
+}
+
+fn destructive_alter(table: &str, op: &AlterTableOperation, cx: &OpContext<'_>) -> Option<String> {
+    let column = |c: &str| cx.schema.table(table).and_then(|t| t.column(c)).cloned();
+    // A re-declared column (MySQL MODIFY / CHANGE) narrows or tightens it unless its
+    // type stays or widens, it stays nullable where it was, and it keeps a default.
+    let redeclared = |old: &str, def_type: &sqlparser::ast::DataType, options: &[ColumnOption]| {
+        let Some(before) = column(old) else {
+            return Some(format!(
+                "redeclares {table}.{old}, which the model does not know"
+            ));
+        };
+        let (ty, _) = map_type(def_type);
+        if ty != before.ty && !super::alter_column::widens(&before.ty, &ty) {
+            return Some(format!(
+                "changes {table}.{old} from {} to {}, not a widening",
+                before.ty, def_type
+            ));
+        }
+        let not_null = options
+            .iter()
+            .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+        if before.nullable && not_null {
+            return Some(format!("makes {table}.{old} NOT NULL"));
+        }
+        let default = options
+            .iter()
+            .any(|o| matches!(o, ColumnOption::Default(_)));
+        if before.default.is_some() && !default {
+            return Some(format!("drops the default of {table}.{old}"));
+        }
+        None
+    };
+    match op {
+        AlterTableOperation::DropColumn { column_names, .. } => Some(format!(
+            "drops column {}",
+            column_names
+                .iter()
+                .map(|c| format!("{table}.{}", c.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        AlterTableOperation::DropConstraint { name, .. }
+        | AlterTableOperation::DropForeignKey { name, .. } => {
+            Some(format!("drops constraint {} of {table}", name.value))
+        }
+        AlterTableOperation::DropIndex { name } => {
+            Some(format!("drops index {} of {table}", name.value))
+        }
+        AlterTableOperation::DropPrimaryKey { .. } => {
+            Some(format!("drops the primary key of {table}"))
+        }
+        AlterTableOperation::AlterColumn { column_name, op } => {
+            let c = &column_name.value;
+            match op {
+                AlterColumnOperation::SetNotNull => Some(format!("makes {table}.{c} NOT NULL")),
+                AlterColumnOperation::DropDefault => {
+                    Some(format!("drops the default of {table}.{c}"))
+                }
+                AlterColumnOperation::SetDataType { data_type, .. } => {
+                    let (ty, _) = map_type(data_type);
+                    match column(c) {
+                        Some(before)
+                            if before.ty == ty || super::alter_column::widens(&before.ty, &ty) =>
+                        {
+                            None
+                        }
+                        Some(before) => Some(format!(
+                            "changes {table}.{c} from {} to {data_type}, not a widening",
+                            before.ty
+                        )),
+                        None => Some(format!(
+                            "changes the type of {table}.{c}, which the model does not know"
+                        )),
+                    }
+                }
+                _ => None,
+            }
+        }
+        AlterTableOperation::ModifyColumn {
+            col_name,
+            data_type,
+            options,
+            ..
+        } => redeclared(&col_name.value, data_type, options),
+        AlterTableOperation::ChangeColumn {
+            old_name,
+            data_type,
+            options,
+            ..
+        } => redeclared(&old_name.value, data_type, options),
+        _ => None,
+    }
+}
+
+/// The portable type nearest to an SQL type, and whether it is that type exactly
+/// (a spelling of it) rather than an approximation.
+pub fn map_type(data_type: &sqlparser::ast::DataType) -> (ColumnType, bool) {
+    let text = data_type.to_string().to_ascii_lowercase();
+    if let Ok(t) = ColumnType::parse(&text) {
+        return (t, true);
+    }
+    let (base, args) = match text.split_once('(') {
+        Some((b, rest)) => (
+            b.trim().to_string(),
+            rest.split(')')
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|a| a.trim().parse::<u32>().ok())
+                .collect::<Vec<u32>>(),
+        ),
+        None => (text.clone(), Vec::new()),
+    };
+    let after = text.rsplit(')').next().unwrap_or("").trim().to_string();
+    let base = if after.is_empty() {
+        base
+    } else if text.contains('(') {
+        format!("{base} {after}")
+    } else {
+        base
+    };
+    let base = base.trim_end_matches(" unsigned").trim().to_string();
+    use ColumnType::*;
+    let exact = |t: ColumnType| (t, true);
+    let near = |t: ColumnType| (t, false);
+    match (base.as_str(), args.as_slice()) {
+        ("int" | "int4" | "integer", _) => exact(Integer),
+        ("int8" | "bigint", _) => exact(BigInt),
+        ("int2" | "smallint", _) => exact(SmallInt),
+        ("tinyint", [1]) => near(Boolean),
+        ("tinyint", _) => near(SmallInt),
+        ("mediumint" | "serial" | "serial4", _) => near(Integer),
+        ("bigserial" | "serial8", _) => near(BigInt),
+        ("smallserial" | "serial2", _) => near(SmallInt),
+        ("bool" | "boolean", _) => exact(Boolean),
+        ("float4", _) => exact(Real),
+        ("float8" | "double precision" | "double", _) => exact(Double),
+        ("float", _) => near(Double),
+        ("numeric" | "decimal" | "dec", [p, s]) if *p > 0 && s <= p => exact(Decimal(*p, *s)),
+        ("numeric" | "decimal" | "dec", [p]) if *p > 0 => exact(Decimal(*p, 0)),
+        ("numeric" | "decimal" | "dec", _) => near(Double),
+        ("character varying" | "varchar" | "nvarchar", [n]) if *n > 0 => exact(Varchar(*n)),
+        ("character varying" | "varchar" | "nvarchar", _) => near(Text),
+        ("character" | "char" | "nchar", [n]) if *n > 0 => exact(Char(*n)),
+        ("character" | "char" | "nchar", _) => exact(Char(1)),
+        ("tinytext" | "mediumtext" | "longtext" | "citext" | "clob" | "string", _) => near(Text),
+        ("time without time zone", _) => exact(Time),
+        ("time with time zone" | "timetz", _) => near(Time),
+        ("timestamp without time zone" | "datetime", _) => exact(Timestamp),
+        ("timestamp with time zone", _) => exact(TimestampTz),
+        ("timestamp" | "time", _) if base == "timestamp" => exact(Timestamp),
+        ("time", _) => exact(Time),
+        ("jsonb", _) => near(Json),
+        ("bytea" | "blob" | "varbinary" | "longblob" | "mediumblob" | "tinyblob", _) => {
+            exact(Binary)
+        }
+        _ => near(Text),
+    }
+}
+
+/// A default as the model keeps it: a literal the type accepts, or the SQL as written.
+fn default_of(expr: &Expr, ty: &ColumnType) -> Option<Default> {
+    let literal = match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Null => return None,
+            Value::Number(n, _) => n
+                .parse::<i64>()
+                .map(Literal::Int)
+                .ok()
+                .or_else(|| n.parse::<f64>().ok().map(Literal::Float)),
+            Value::SingleQuotedString(s) => Some(Literal::Str(s.clone())),
+            Value::Boolean(b) => Some(Literal::Bool(*b)),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => n
+                    .parse::<i64>()
+                    .map(|i| Literal::Int(-i))
+                    .ok()
+                    .or_else(|| n.parse::<f64>().ok().map(|f| Literal::Float(-f))),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    Some(match literal {
+        Some(l) if ty.accepts(&l).is_ok() => Default::Literal(l),
+        _ => Default::Sql(expr.to_string()),
+    })
+}
+
+/// Folds what tandem understands of `statement` into the model of `cx` and returns it
+/// as effects on what exists. `later`: the statement runs under the rule, so what it
+/// drops stays in the database until then.
+pub fn fold(statement: &Statement, cx: &mut OpContext<'_>, later: bool) -> Vec<RawEffect> {
+    let mut folder = Folder {
+        cx,
+        later,
+        effects: Vec::new(),
+    };
+    folder.statement(statement);
+    folder.effects
+}
+
+struct Folder<'c, 'a> {
+    cx: &'c mut OpContext<'a>,
+    later: bool,
+    effects: Vec<RawEffect>,
+}
+
+impl Folder<'_, '_> {
+    fn note(&mut self, warning: bool, message: String) {
+        self.cx.notes.push(OpNote { warning, message });
+    }
+
+    fn effect(&mut self, action: Action) {
+        self.effects.push(RawEffect::Action(Box::new(action)));
+    }
+
+    fn unread(&mut self, statement: &Statement) {
+        self.note(
+            true,
+            format!(
+                "the model does not see what `{}` changes: tandem does not read this statement",
+                short(statement)
+            ),
+        );
+    }
+
+    fn statement(&mut self, statement: &Statement) {
+        match statement {
+            Statement::CreateTable(ct) => {
+                let name = name_of(&ct.name);
+                if self.cx.schema.table(&name).is_some() {
+                    if !ct.if_not_exists {
+                        self.note(
+                            true,
+                            format!("table `{name}` is already in the model; its CREATE TABLE is not read"),
+                        );
+                    }
+                    return;
+                }
+                if ct.query.is_some() || ct.columns.is_empty() {
+                    self.unread(statement);
+                    return;
+                }
+                let mut table = Table {
+                    name: name.clone(),
+                    columns: Vec::new(),
+                    primary_key: Vec::new(),
+                    constraints: Vec::new(),
+                };
+                let mut indexes = Vec::new();
+                for def in &ct.columns {
+                    let column = self.column(&mut table, def);
+                    table.columns.push(column);
+                }
+                for constraint in &ct.constraints {
+                    self.table_constraint(&mut table, &mut indexes, constraint);
+                }
+                for key in &table.primary_key.clone() {
+                    if let Some(c) = table.column_mut(key) {
+                        c.nullable = false;
+                    }
+                }
+                self.cx.schema.tables.insert(name, table.clone());
+                self.effect(Action::CreateTable { table });
+                for index in indexes {
+                    self.add_index(index);
+                }
+            }
+            Statement::Drop {
+                object_type: ObjectType::Table,
+                names,
+                ..
+            } => {
+                for name in names.iter().map(name_of) {
+                    if self.cx.schema.tables.shift_remove(&name).is_none() {
+                        self.unknown_table(&name);
+                        continue;
+                    }
+                    self.cx.schema.indexes.retain(|_, i| i.table != name);
+                    if self.later {
+                        self.cx.retire(&name, None);
+                    }
+                    self.effect(Action::DropTable { table: name });
+                }
+            }
+            Statement::Drop {
+                object_type: ObjectType::Index,
+                names,
+                ..
+            } => {
+                for name in names.iter().map(name_of) {
+                    self.drop_index(&name);
+                }
+            }
+            Statement::CreateIndex(ci) => {
+                let table = name_of(&ci.table_name);
+                if self.cx.schema.table(&table).is_none() {
+                    self.unknown_table(&table);
+                    return;
+                }
+                let Some(columns) = index_columns(&ci.columns) else {
+                    self.note(
+                        true,
+                        format!(
+                            "the model does not see the index of `{}`: it indexes an expression",
+                            short(statement)
+                        ),
+                    );
+                    return;
+                };
+                if ci.predicate.is_some() || !ci.include.is_empty() {
+                    self.note(
+                        true,
+                        format!(
+                            "the model does not see the index of `{}`: it has a WHERE or INCLUDE",
+                            short(statement)
+                        ),
+                    );
+                    return;
+                }
+                let name = match &ci.name {
+                    Some(n) => name_of(n),
+                    None => default_name(&table, &columns, "idx"),
+                };
+                if self.cx.schema.indexes.contains_key(&name) {
+                    if !ci.if_not_exists {
+                        self.note(true, format!("index `{name}` is already in the model; its CREATE INDEX is not read"));
+                    }
+                    return;
+                }
+                self.add_index(Index {
+                    name,
+                    table,
+                    columns,
+                    unique: ci.unique,
+                });
+            }
+            Statement::RenameTable(renames) => {
+                for r in renames {
+                    self.rename_table(&name_of(&r.old_name), &name_of(&r.new_name));
+                }
+            }
+            Statement::AlterTable(a) => {
+                let table = name_of(&a.name);
+                if self.cx.schema.table(&table).is_none() {
+                    self.unknown_table(&table);
+                    return;
+                }
+                let mut table = table;
+                for op in &a.operations {
+                    if let Some(renamed) = self.alter(&table, op, statement) {
+                        table = renamed;
+                    }
+                }
+            }
+            Statement::Query(_)
+            | Statement::Insert(_)
+            | Statement::Update(_)
+            | Statement::Delete(_)
+            | Statement::Merge(_)
+            | Statement::Truncate(_)
+            | Statement::Set(_)
+            | Statement::Analyze(_)
+            | Statement::Comment { .. }
+            | Statement::Grant(_)
+            | Statement::Revoke(_) => {}
+            _ => self.unread(statement),
+        }
+    }
+
+    fn unknown_table(&mut self, name: &str) {
+        self.note(
+            true,
+            format!("table `{name}` is not in the model: what the SQL does to it is not read"),
+        );
+    }
+
+    /// A column of a CREATE TABLE or ADD COLUMN, with its inline keys added to `table`.
+    fn column(&mut self, table: &mut Table, def: &ColumnDef) -> Column {
+        let name = def.name.value.clone();
+        let (ty, exact) = map_type(&def.data_type);
+        if !exact {
+            self.note(
+                false,
+                format!(
+                    "`{}.{name}` is `{}` in the SQL; the model reads it as {ty}",
+                    table.name, def.data_type
+                ),
+            );
+        }
+        let mut column = Column {
+            name: name.clone(),
+            ty,
+            nullable: true,
+            default: None,
+        };
+        for option in &def.options {
+            let constraint_name = option.name.as_ref().map(|n| n.value.clone());
+            match &option.option {
+                ColumnOption::Null => column.nullable = true,
+                ColumnOption::NotNull => column.nullable = false,
+                ColumnOption::Default(expr) => column.default = default_of(expr, &column.ty),
+                ColumnOption::PrimaryKey(_) => {
+                    column.nullable = false;
+                    table.primary_key = vec![name.clone()];
+                }
+                ColumnOption::Unique(_) => {
+                    let kind = ConstraintKind::Unique {
+                        columns: vec![name.clone()],
+                    };
+                    self.push_constraint(table, constraint_name, kind);
+                }
+                ColumnOption::ForeignKey(fk) => {
+                    let kind = ConstraintKind::ForeignKey {
+                        columns: vec![name.clone()],
+                        references: name_of(&fk.foreign_table),
+                        referenced_columns: idents(&fk.referred_columns),
+                        on_delete: fk.on_delete.map(|a| a.to_string().to_ascii_lowercase()),
+                    };
+                    self.push_constraint(table, constraint_name, kind);
+                }
+                ColumnOption::Check(c) => {
+                    let kind = ConstraintKind::Check {
+                        expr: c.expr.to_string(),
+                    };
+                    self.push_constraint(table, constraint_name, kind);
+                }
+                ColumnOption::Generated { .. } => column.nullable = false,
+                _ => {}
+            }
+        }
+        column
+    }
+
+    /// A name for an unnamed constraint, as the dialect names it.
+    fn constraint_name(&self, table: &Table, kind: &ConstraintKind) -> String {
+        let count = |f: fn(&ConstraintKind) -> bool| {
+            table.constraints.iter().filter(|c| f(&c.kind)).count() + 1
+        };
+        let columns: Vec<String> = match kind {
+            ConstraintKind::Unique { columns } | ConstraintKind::ForeignKey { columns, .. } => {
+                columns.clone()
+            }
+            ConstraintKind::Check { .. } => Vec::new(),
+        };
+        match (self.cx.dialect, kind) {
+            (Some(Dialect::Mysql), ConstraintKind::Unique { columns }) => columns[0].clone(),
+            (Some(Dialect::Mysql), ConstraintKind::ForeignKey { .. }) => format!(
+                "{}_ibfk_{}",
+                table.name,
+                count(|k| matches!(k, ConstraintKind::ForeignKey { .. }))
+            ),
+            (Some(Dialect::Mysql), ConstraintKind::Check { .. }) => format!(
+                "{}_chk_{}",
+                table.name,
+                count(|k| matches!(k, ConstraintKind::Check { .. }))
+            ),
+            (_, ConstraintKind::Unique { .. }) => default_name(&table.name, &columns, "key"),
+            (_, ConstraintKind::ForeignKey { .. }) => default_name(&table.name, &columns, "fkey"),
+            (_, ConstraintKind::Check { .. }) => {
+                crate::model::fit_identifier(format!("{}_check", table.name), 63)
+            }
+        }
+    }
+
+    /// Adds a constraint to `table` (not yet in the model, or the model's copy) when its
+    /// name is free; returns it.
+    fn push_constraint(
+        &mut self,
+        table: &mut Table,
+        name: Option<String>,
+        kind: ConstraintKind,
+    ) -> Option<Constraint> {
+        let name = name.unwrap_or_else(|| self.constraint_name(table, &kind));
+        let taken = table.constraint(&name).is_some()
+            || self.cx.schema.constraint(&name).is_some()
+            || self.cx.schema.indexes.contains_key(&name);
+        if taken {
+            self.note(
+                true,
+                format!(
+                    "constraint `{name}` of `{}` is not read: the model already has that name",
+                    table.name
+                ),
+            );
+            return None;
+        }
+        let constraint = Constraint { name, kind };
+        table.constraints.push(constraint.clone());
+        Some(constraint)
+    }
+
+    fn table_constraint(
+        &mut self,
+        table: &mut Table,
+        indexes: &mut Vec<Index>,
+        constraint: &TableConstraint,
+    ) -> Option<Constraint> {
+        let columns_or_note = |this: &mut Self, columns: &[IndexColumn]| {
+            let found = index_columns(columns);
+            if found.is_none() {
+                this.note(
+                    true,
+                    format!("a key of `{}` over an expression is not read", table.name),
+                );
+            }
+            found
+        };
+        match constraint {
+            TableConstraint::PrimaryKey(pk) => {
+                table.primary_key = columns_or_note(self, &pk.columns)?;
+                None
+            }
+            TableConstraint::Unique(u) => {
+                let columns = columns_or_note(self, &u.columns)?;
+                let name = u
+                    .name
+                    .as_ref()
+                    .or(u.index_name.as_ref())
+                    .map(|n| n.value.clone());
+                self.push_constraint(table, name, ConstraintKind::Unique { columns })
+            }
+            TableConstraint::ForeignKey(fk) => {
+                let kind = ConstraintKind::ForeignKey {
+                    columns: idents(&fk.columns),
+                    references: name_of(&fk.foreign_table),
+                    referenced_columns: idents(&fk.referred_columns),
+                    on_delete: fk.on_delete.map(|a| a.to_string().to_ascii_lowercase()),
+                };
+                let name = fk.name.as_ref().map(|n| n.value.clone());
+                self.push_constraint(table, name, kind)
+            }
+            TableConstraint::Check(c) => {
+                let kind = ConstraintKind::Check {
+                    expr: c.expr.to_string(),
+                };
+                let name = c.name.as_ref().map(|n| n.value.clone());
+                self.push_constraint(table, name, kind)
+            }
+            TableConstraint::Index(i) => {
+                let columns = columns_or_note(self, &i.columns)?;
+                let name = match &i.name {
+                    Some(n) => n.value.clone(),
+                    None => columns[0].clone(),
+                };
+                indexes.push(Index {
+                    name,
+                    table: table.name.clone(),
+                    columns,
+                    unique: false,
+                });
+                None
+            }
+            _ => {
+                self.note(
+                    true,
+                    format!(
+                        "the model does not see the constraint `{constraint}` of `{}`",
+                        table.name
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn add_index(&mut self, index: Index) {
+        if self.cx.schema.indexes.contains_key(&index.name) {
+            self.note(
+                true,
+                format!(
+                    "index `{}` is not read: the model already has that name",
+                    index.name
+                ),
+            );
+            return;
+        }
+        self.cx
+            .schema
+            .indexes
+            .insert(index.name.clone(), index.clone());
+        self.effect(Action::CreateIndex { index });
+    }
+
+    fn drop_index(&mut self, name: &str) {
+        match self.cx.schema.indexes.shift_remove(name) {
+            Some(index) => self.effect(Action::DropIndex { index }),
+            None => self.note(
+                true,
+                format!("index `{name}` is not in the model: its drop is not read"),
+            ),
+        }
+    }
+
+    fn drop_constraint(&mut self, table: &str, name: &str) {
+        let found = self
+            .cx
+            .schema
+            .table(table)
+            .and_then(|t| t.constraint(name))
+            .cloned();
+        match found {
+            Some(constraint) => {
+                if let Some(t) = self.cx.schema.tables.get_mut(table) {
+                    t.constraints.retain(|c| c.name != name);
+                }
+                if self.later {
+                    self.cx.retire_constraint(table, &constraint);
+                }
+                self.effect(Action::DropConstraint {
+                    table: table.to_string(),
+                    constraint,
+                });
+            }
+            // MySQL keeps unique keys as indexes, dropped by their name.
+            None if self.cx.schema.indexes.contains_key(name) => self.drop_index(name),
+            None => self.note(
+                true,
+                format!(
+                    "constraint `{name}` of `{table}` is not in the model: its drop is not read"
+                ),
+            ),
+        }
+    }
+
+    fn rename_table(&mut self, from: &str, to: &str) {
+        let Some(mut t) = self.cx.schema.tables.shift_remove(from) else {
+            self.unknown_table(from);
+            return;
+        };
+        t.name = to.to_string();
+        self.cx.schema.tables.insert(to.to_string(), t);
+        for table in self.cx.schema.tables.values_mut() {
+            table.rename_references(from, to);
+        }
+        for index in self.cx.schema.indexes.values_mut() {
+            if index.table == from {
+                index.table = to.to_string();
+            }
+        }
+        self.effect(Action::RenameTable {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+
+    fn rename_column(&mut self, table: &str, from: &str, to: &str) {
+        let schema = &mut *self.cx.schema;
+        let Some(t) = schema.tables.get_mut(table) else {
+            return;
+        };
+        if t.column(from).is_none() {
+            self.note(
+                true,
+                format!("column `{table}.{from}` is not in the model: its rename is not read"),
+            );
+            return;
+        }
+        t.rename_column(from, to);
+        for index in schema.indexes.values_mut() {
+            if index.table == table {
+                for c in &mut index.columns {
+                    if c == from {
+                        *c = to.to_string();
+                    }
+                }
+            }
+        }
+        for other in schema.tables.values_mut() {
+            for constraint in &mut other.constraints {
+                if let ConstraintKind::ForeignKey {
+                    references,
+                    referenced_columns,
+                    ..
+                } = &mut constraint.kind
+                {
+                    if references == table {
+                        for c in referenced_columns.iter_mut() {
+                            if c == from {
+                                *c = to.to_string();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.effects.push(RawEffect::RenameColumn {
+            table: table.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+
+    /// Folds one operation of an ALTER TABLE; returns the table's new name when it
+    /// renames it.
+    fn alter(
+        &mut self,
+        table: &str,
+        op: &AlterTableOperation,
+        statement: &Statement,
+    ) -> Option<String> {
+        let column_of = |this: &Self, c: &str| {
+            this.cx
+                .schema
+                .table(table)
+                .and_then(|t| t.column(c))
+                .cloned()
+        };
+        match op {
+            AlterTableOperation::AddColumn {
+                column_def,
+                if_not_exists,
+                ..
+            } => {
+                let mut t = self.cx.schema.table(table)?.clone();
+                if t.column(&column_def.name.value).is_some() {
+                    if !if_not_exists {
+                        self.note(true, format!("column `{table}.{}` is already in the model; its ADD COLUMN is not read", column_def.name.value));
+                    }
+                    return None;
+                }
+                let before = t.constraints.len();
+                let column = self.column(&mut t, column_def);
+                let added: Vec<Constraint> = t.constraints[before..].to_vec();
+                t.columns.push(column.clone());
+                if t.primary_key != self.cx.schema.table(table)?.primary_key {
+                    self.note(
+                        true,
+                        format!(
+                            "the primary key added with `{table}.{}` is not read",
+                            column.name
+                        ),
+                    );
+                    t.primary_key = self.cx.schema.table(table)?.primary_key.clone();
+                }
+                self.cx.schema.tables.insert(table.to_string(), t);
+                self.effect(Action::AddColumn {
+                    table: table.to_string(),
+                    column,
+                });
+                for constraint in added {
+                    self.effect(Action::AddConstraint {
+                        table: table.to_string(),
+                        constraint,
+                    });
+                }
+            }
+            AlterTableOperation::DropColumn { column_names, .. } => {
+                for name in column_names.iter().map(|c| c.value.clone()) {
+                    if column_of(self, &name).is_none() {
+                        self.note(
+                            true,
+                            format!(
+                                "column `{table}.{name}` is not in the model: its drop is not read"
+                            ),
+                        );
+                        continue;
+                    }
+                    let indexes: Vec<Index> = self
+                        .cx
+                        .schema
+                        .indexes_of(table)
+                        .filter(|i| i.columns.contains(&name))
+                        .cloned()
+                        .collect();
+                    for index in indexes {
+                        self.cx.schema.indexes.shift_remove(&index.name);
+                        self.effect(Action::DropIndex { index });
+                    }
+                    let t = self.cx.schema.tables.get_mut(table)?;
+                    let constraints: Vec<Constraint> = t
+                        .constraints
+                        .iter()
+                        .filter(|c| c.uses(&name))
+                        .cloned()
+                        .collect();
+                    t.constraints.retain(|c| !c.uses(&name));
+                    t.columns.retain(|c| c.name != name);
+                    t.primary_key.retain(|c| c != &name);
+                    for constraint in constraints {
+                        if self.later {
+                            self.cx.retire_constraint(table, &constraint);
+                        }
+                        self.effect(Action::DropConstraint {
+                            table: table.to_string(),
+                            constraint,
+                        });
+                    }
+                    if self.later {
+                        self.cx.retire(table, Some(&name));
+                    }
+                    self.effect(Action::DropColumn {
+                        table: table.to_string(),
+                        column: name,
+                    });
+                }
+            }
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => self.rename_column(table, &old_column_name.value, &new_column_name.value),
+            AlterTableOperation::RenameTable { table_name } => {
+                let to = match table_name {
+                    RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => name_of(n),
+                };
+                self.rename_table(table, &to);
+                return Some(to);
+            }
+            AlterTableOperation::AddConstraint { constraint, .. } => {
+                let mut t = self.cx.schema.table(table)?.clone();
+                let mut indexes = Vec::new();
+                let pk = t.primary_key.clone();
+                let added = self.table_constraint(&mut t, &mut indexes, constraint);
+                if t.primary_key != pk {
+                    self.note(
+                        true,
+                        format!("the primary key added to `{table}` is not read"),
+                    );
+                    t.primary_key = pk;
+                }
+                if let Some(constraint) = added {
+                    self.cx.schema.tables.insert(table.to_string(), t);
+                    self.effect(Action::AddConstraint {
+                        table: table.to_string(),
+                        constraint,
+                    });
+                }
+                for index in indexes {
+                    self.add_index(index);
+                }
+            }
+            AlterTableOperation::DropConstraint { name, .. }
+            | AlterTableOperation::DropForeignKey { name, .. } => {
+                self.drop_constraint(table, &name.value)
+            }
+            AlterTableOperation::DropIndex { name } => self.drop_constraint(table, &name.value),
+            AlterTableOperation::AlterColumn { column_name, op } => {
+                let name = &column_name.value;
+                let Some(mut column) = column_of(self, name) else {
+                    self.note(
+                        true,
+                        format!(
+                            "column `{table}.{name}` is not in the model: `{}` is not read",
+                            short(statement)
+                        ),
+                    );
+                    return None;
+                };
+                let from = column.ty.clone();
+                let action = match op {
+                    AlterColumnOperation::SetNotNull => {
+                        column.nullable = false;
+                        Action::SetNotNull {
+                            table: table.to_string(),
+                            column: column.clone(),
+                        }
+                    }
+                    AlterColumnOperation::DropNotNull => {
+                        column.nullable = true;
+                        Action::DropNotNull {
+                            table: table.to_string(),
+                            column: column.clone(),
+                        }
+                    }
+                    AlterColumnOperation::SetDefault { value } => {
+                        column.default = default_of(value, &column.ty);
+                        Action::SetDefault {
+                            table: table.to_string(),
+                            column: column.clone(),
+                        }
+                    }
+                    AlterColumnOperation::DropDefault => {
+                        column.default = None;
+                        Action::SetDefault {
+                            table: table.to_string(),
+                            column: column.clone(),
+                        }
+                    }
+                    AlterColumnOperation::SetDataType { data_type, .. } => {
+                        let (ty, exact) = map_type(data_type);
+                        if !exact {
+                            self.note(false, format!("`{table}.{name}` is `{data_type}` in the SQL; the model reads it as {ty}"));
+                        }
+                        column.ty = ty;
+                        Action::AlterColumnType {
+                            table: table.to_string(),
+                            from,
+                            column: column.clone(),
+                        }
+                    }
+                    _ => {
+                        self.unread(statement);
+                        return None;
+                    }
+                };
+                self.replace_column(table, name, column);
+                self.effect(action);
+            }
+            AlterTableOperation::ModifyColumn {
+                col_name,
+                data_type,
+                options,
+                ..
+            } => self.redeclare(table, &col_name.value, &col_name.value, data_type, options),
+            AlterTableOperation::ChangeColumn {
+                old_name,
+                new_name,
+                data_type,
+                options,
+                ..
+            } => {
+                if old_name.value != new_name.value {
+                    self.rename_column(table, &old_name.value, &new_name.value);
+                }
+                self.redeclare(table, &new_name.value, &new_name.value, data_type, options)
+            }
+            _ => self.unread(statement),
+        }
+        None
+    }
+
+    fn replace_column(&mut self, table: &str, name: &str, column: Column) {
+        if let Some(c) = self
+            .cx
+            .schema
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.column_mut(name))
+        {
+            *c = column;
+        }
+    }
+
+    /// A column declared again (MySQL MODIFY / CHANGE): its type, nullability, default.
+    fn redeclare(
+        &mut self,
+        table: &str,
+        name: &str,
+        new: &str,
+        data_type: &sqlparser::ast::DataType,
+        options: &[ColumnOption],
+    ) {
+        let Some(before) = self
+            .cx
+            .schema
+            .table(table)
+            .and_then(|t| t.column(name))
+            .cloned()
+        else {
+            self.note(
+                true,
+                format!(
+                    "column `{table}.{name}` is not in the model: its redeclaration is not read"
+                ),
+            );
+            return;
+        };
+        let def = ColumnDef {
+            name: Ident::new(new),
+            data_type: data_type.clone(),
+            options: options
+                .iter()
+                .map(|o| sqlparser::ast::ColumnOptionDef {
+                    name: None,
+                    option: o.clone(),
+                })
+                .collect(),
+        };
+        let Some(mut scratch) = self.cx.schema.table(table).cloned() else {
+            return;
+        };
+        let column = self.column(&mut scratch, &def);
+        let t = table.to_string();
+        self.replace_column(table, name, column.clone());
+        self.effect(Action::AlterColumnType {
+            table: t.clone(),
+            from: before.ty,
+            column: column.clone(),
+        });
+        self.effect(if column.nullable {
+            Action::DropNotNull {
+                table: t.clone(),
+                column: column.clone(),
+            }
+        } else {
+            Action::SetNotNull {
+                table: t.clone(),
+                column: column.clone(),
+            }
+        });
+        self.effect(Action::SetDefault { table: t, column });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::action::{Action, RawEffect};
+    use crate::model::{ColumnType, ConstraintKind, Default, Literal};
+
+    fn sql(expand: &str) -> String {
+        format!("type = \"sql\"\nexpand = \"\"\"{expand}\"\"\"")
+    }
+
+    fn effects(steps: &[super::super::Step]) -> Vec<RawEffect> {
+        steps
+            .iter()
+            .flat_map(|s| &s.actions)
+            .flat_map(|a| match a {
+                Action::Raw { effect, .. } => effect.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn types_map_to_the_nearest_portable_type() {
+        let read = |sql: &str| {
+            let statements = super::read(
+                &format!("CREATE TABLE t (c {sql})"),
+                Some(crate::config::Dialect::Postgres),
+            )
+            .unwrap();
+            match &statements[0] {
+                sqlparser::ast::Statement::CreateTable(ct) => {
+                    super::map_type(&ct.columns[0].data_type)
+                }
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(read("int"), (ColumnType::Integer, true));
+        assert_eq!(read("INT8"), (ColumnType::BigInt, true));
+        assert_eq!(
+            read("character varying(40)"),
+            (ColumnType::Varchar(40), true)
+        );
+        assert_eq!(read("numeric(10,2)"), (ColumnType::Decimal(10, 2), true));
+        assert_eq!(
+            read("timestamp with time zone"),
+            (ColumnType::TimestampTz, true)
+        );
+        assert_eq!(read("timestamptz"), (ColumnType::TimestampTz, true));
+        assert_eq!(read("double precision"), (ColumnType::Double, true));
+        assert_eq!(read("bytea"), (ColumnType::Binary, true));
+        assert_eq!(read("serial"), (ColumnType::Integer, false));
+        assert_eq!(read("jsonb"), (ColumnType::Json, false));
+        assert_eq!(read("inet"), (ColumnType::Text, false));
+    }
+
+    #[test]
+    fn create_table_is_folded_with_its_keys() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            &sql("CREATE TABLE teams (id bigint PRIMARY KEY, name varchar(80) NOT NULL UNIQUE, \
+                  owner_id bigint REFERENCES users (id) ON DELETE CASCADE, score integer DEFAULT -3, \
+                  tag jsonb, CHECK (score > -10))"),
+        )
+        .unwrap();
+        let t = s.table("teams").expect("folded");
+        assert_eq!(t.primary_key, ["id"]);
+        assert!(!t.column("id").unwrap().nullable);
+        assert!(!t.column("name").unwrap().nullable);
+        assert!(t.column("owner_id").unwrap().nullable);
+        assert_eq!(
+            t.column("score").unwrap().default,
+            Some(Default::Literal(Literal::Int(-3)))
+        );
+        let names: Vec<&str> = t.constraints.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["teams_name_key", "teams_owner_id_fkey", "teams_check"]
+        );
+        assert!(matches!(
+            &t.constraints[1].kind,
+            ConstraintKind::ForeignKey { references, on_delete: Some(d), .. }
+                if references == "users" && d == "cascade"
+        ));
+        assert!(matches!(
+            effects(&steps).as_slice(),
+            [RawEffect::Action(a)] if matches!(a.as_ref(), Action::CreateTable { .. })
+        ));
+    }
+
+    #[test]
+    fn alter_table_renames_drops_and_indexes_are_folded() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"\"\"ALTER TABLE users RENAME COLUMN nickname TO handle; \
+             CREATE UNIQUE INDEX users_handle_idx ON users (handle); \
+             ALTER TABLE users DROP COLUMN legacy_email; \
+             ALTER TABLE users RENAME TO members\"\"\"",
+        )
+        .unwrap();
+        assert!(s.table("users").is_none());
+        let t = s.table("members").unwrap();
+        assert_eq!(t.column_names(), ["id", "email", "handle"]);
+        let index = &s.indexes["users_handle_idx"];
+        assert_eq!((index.table.as_str(), index.unique), ("members", true));
+        // The drop ran under the rule: the column stays until then.
+        assert!(s.is_physically_present("users", Some("legacy_email"), 1));
+    }
+
+    #[test]
+    fn destructive_statements_are_classified_against_the_model() {
+        let destructive = |stmt: &str| {
+            let mut s = schema(USERS);
+            let file = crate::diag::SourceFile::new("x.toml", "");
+            let cx = super::super::OpContext::new(
+                &mut s,
+                1,
+                Some(2),
+                crate::diag::Location::new(&file, 0..0),
+                None,
+                Some(crate::config::Dialect::Postgres),
+            );
+            let statements = super::read(stmt, cx.dialect).unwrap();
+            super::destructive(&statements[0], &cx)
+        };
+        assert!(destructive("ALTER TABLE users ALTER COLUMN email TYPE text").is_none());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN email TYPE varchar(20)").is_some());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN id TYPE integer").is_some());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN nickname SET NOT NULL").is_some());
+        assert!(destructive("ALTER TABLE users ALTER COLUMN nickname DROP DEFAULT").is_some());
+        assert!(destructive("ALTER TABLE users DROP CONSTRAINT users_key").is_some());
+        assert!(destructive("DROP INDEX users_email_idx").is_some());
+        assert!(destructive("DELETE FROM users").is_some());
+        assert!(destructive("DELETE FROM users WHERE id = 1").is_none());
+        assert!(destructive("TRUNCATE users").is_some());
+        assert!(destructive("ALTER TABLE users ADD COLUMN bio text").is_none());
+    }
+
+    #[test]
+    fn an_expand_drop_is_a_problem_and_a_contract_drop_waits() {
+        let mut s = schema(USERS);
+        let file = crate::diag::SourceFile::new("changes/0001_test.toml", "");
+        let op = op(&sql("ALTER TABLE users DROP COLUMN nickname")).unwrap();
+        let mut cx = super::super::OpContext::new(
+            &mut s,
+            1,
+            Some(2),
+            crate::diag::Location::new(&file, 0..0),
+            None,
+            Some(crate::config::Dialect::Sqlite),
+        );
+        op.apply(&mut cx).unwrap();
+        assert_eq!(cx.problems.len(), 1);
+        assert_eq!(cx.problems[0].kind, crate::diag::Kind::Refused);
+
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"ALTER TABLE users DROP COLUMN nickname\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:destructive SQL"]);
+        let steps = apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"DROP TABLE users\"\ndestructive = false",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["contract"]);
+        assert!(s.table("users").is_none());
+    }
+}
