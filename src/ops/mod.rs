@@ -637,13 +637,14 @@ pub(crate) mod testing {
         let op = op(op_toml)?;
         let previous = schema.view();
         let file = SourceFile::new("changes/0001_test.toml", "");
-        let mut cx = OpContext {
+        let mut cx = OpContext::new(
             schema,
-            release: 1,
-            later_release: Some(2),
-            location: Location::new(&file, 0..0),
-            previous: Some(&previous),
-        };
+            1,
+            Some(2),
+            Location::new(&file, 0..0),
+            Some(&previous),
+            Some(Dialect::Postgres),
+        );
         op.apply(&mut cx)
     }
 
