@@ -106,6 +106,30 @@ fn check_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     ])]
 }
 
+/// Index options each dialect builds in its own way: the cases of `dialect` only.
+fn index_option_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
+    // Partial, on an expression and sorted: Postgres and SQLite.
+    let partial = ("index_partial_on_an_expression_and_sorted", vec![
+        change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nexpressions = [\"lower(email)\"]\nunique = true\nwhere = \"score >= 0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_score_desc_idx\"\ncolumns = [\"score DESC\", \"id\"]"),
+        change("0002_rename.toml", "1.1.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\""),
+        next("0003_next.toml", "1.2.0"),
+        next("0004_last.toml", "1.3.0"),
+    ]);
+    match dialect {
+        "postgres" => vec![partial, ("index_method_include_and_opclass", vec![
+            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_prefix_search\"\ncolumns = [\"email\"]\nopclass = { email = \"varchar_pattern_ops\" }\ninclude = [\"score\"]"),
+            change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_email_hash\""),
+            next("0003_next.toml", "1.2.0"),
+        ])],
+        "sqlite" => vec![partial],
+        _ => vec![("index_prefix_method_and_fulltext", vec![
+            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_prefix\"\ncolumns = [\"nickname(20)\", \"score DESC\"]\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_text\"\ncolumns = [\"nickname\"]\nfulltext = true"),
+            change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_nickname_text\""),
+            next("0003_next.toml", "1.2.0"),
+        ])],
+    }
+}
+
 /// Every case: a name and its change files.
 fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     vec![
@@ -247,6 +271,7 @@ fn snapshots(dialect: &str) {
     if dialect != "mysql" {
         all.extend(check_cases());
     }
+    all.extend(index_option_cases(dialect));
     for (name, files) in all {
         let text = generate(dialect, &as_refs(&files));
         insta::assert_snapshot!(format!("{dialect}__{name}"), text);
@@ -262,6 +287,7 @@ fn rehearsed(server: Server) {
     if server.dialect() != "mysql" {
         all.extend(check_cases());
     }
+    all.extend(index_option_cases(server.dialect()));
     for (name, files) in all {
         let dir = project(server.dialect(), &as_refs(&files));
         let out = common::verify(dir.path(), &url);

@@ -387,6 +387,7 @@ pub fn unique_index(table: &str, constraint: &Constraint, columns: &[String]) ->
         table: table.to_string(),
         columns: columns.to_vec(),
         unique: true,
+        options: crate::model::IndexOptions::default(),
     }
 }
 
@@ -475,6 +476,152 @@ pub fn index_statement(index: &Index) -> IndexCreateStatement {
         stmt.unique();
     }
     stmt
+}
+
+/// The index methods each dialect builds, by name.
+const METHODS: &[&str] = &["btree", "hash", "gin", "gist", "brin"];
+
+/// Why `dialect` cannot build `index` as written, checked when the plan is made.
+pub fn index_refusal(dialect: Dialect, index: &Index) -> Option<Unsupported> {
+    let o = &index.options;
+    let name = dialect.name();
+    let refuse = |what: String| Some(Unsupported(format!("{what} (index `{}`)", index.name)));
+    if let Some(m) = &o.method {
+        let ok: &[&str] = match dialect {
+            Dialect::Postgres => METHODS,
+            Dialect::Mysql => &["btree", "hash"],
+            Dialect::Sqlite => &["btree"],
+        };
+        if !ok.contains(&m.as_str()) {
+            return refuse(format!(
+                "{name} has no `{m}` index method; it builds {}",
+                ok.join(", ")
+            ));
+        }
+    }
+    if !o.include.is_empty() && dialect != Dialect::Postgres {
+        return refuse(format!(
+            "{name} has no INCLUDE columns; make them key columns instead"
+        ));
+    }
+    if !o.opclass.is_empty() && dialect != Dialect::Postgres {
+        return refuse(format!("{name} has no operator classes"));
+    }
+    if !o.prefix.is_empty() && dialect != Dialect::Mysql {
+        return refuse(format!(
+            "{name} has no prefix lengths; it indexes whole values"
+        ));
+    }
+    if o.fulltext && dialect != Dialect::Mysql {
+        return refuse(format!(
+            "{name} has no FULLTEXT index; Postgres searches text with a `gin` index over \
+             an expression such as `to_tsvector('english', body)`"
+        ));
+    }
+    if dialect == Dialect::Mysql {
+        if o.predicate.is_some() {
+            return refuse(
+                "MySQL and MariaDB have no partial index (`where`); index the whole table"
+                    .to_string(),
+            );
+        }
+        if !o.expressions.is_empty() {
+            return refuse(
+                "MariaDB has no functional key parts (MySQL 8.0.13+ has); index a generated \
+                 column holding the expression instead"
+                    .to_string(),
+            );
+        }
+        if o.fulltext && (index.unique || o.method.is_some() || !o.desc.is_empty()) {
+            return refuse(
+                "a FULLTEXT index is neither unique, nor sorted, nor of another method".to_string(),
+            );
+        }
+    }
+    None
+}
+
+/// `CREATE INDEX` for `index` in `dialect` (Postgres: concurrently; MySQL: in place),
+/// without the final `;`. Options the dialect refuses ([`index_refusal`]) are left out.
+pub fn index_sql(dialect: Dialect, index: &Index) -> String {
+    let q = |n: &str| quote(dialect, n);
+    let o = &index.options;
+    let mut parts: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| {
+            let mut part = q(c);
+            match dialect {
+                Dialect::Mysql => {
+                    if let Some(n) = o.prefix.get(c) {
+                        part.push_str(&format!("({n})"));
+                    }
+                }
+                Dialect::Postgres => {
+                    if let Some(class) = o.opclass.get(c) {
+                        part.push(' ');
+                        part.push_str(class);
+                    }
+                }
+                Dialect::Sqlite => {}
+            }
+            if o.desc.contains(c) {
+                part.push_str(" DESC");
+            }
+            part
+        })
+        .collect();
+    // An expression in its own parentheses: `ON t ((lower(email)))`.
+    parts.extend(o.expressions.iter().map(|e| format!("({e})")));
+    let kind = if o.fulltext && dialect == Dialect::Mysql {
+        "FULLTEXT "
+    } else if index.unique {
+        "UNIQUE "
+    } else {
+        ""
+    };
+    let concurrently = if dialect == Dialect::Postgres {
+        "CONCURRENTLY "
+    } else {
+        ""
+    };
+    let mut sql = format!(
+        "CREATE {kind}INDEX {concurrently}{} ON {}",
+        q(&index.name),
+        q(&index.table)
+    );
+    if let (Some(m), Dialect::Postgres) = (&o.method, dialect) {
+        sql.push_str(&format!(" USING {m}"));
+    }
+    sql.push_str(&format!(" ({})", parts.join(", ")));
+    match dialect {
+        Dialect::Postgres => {
+            if !o.include.is_empty() {
+                sql.push_str(&format!(" INCLUDE ({})", quoted_list(dialect, &o.include)));
+            }
+            if let Some(p) = &o.predicate {
+                sql.push_str(&format!(" WHERE {p}"));
+            }
+        }
+        Dialect::Sqlite => {
+            if let Some(p) = &o.predicate {
+                sql.push_str(&format!(" WHERE {p}"));
+            }
+        }
+        Dialect::Mysql => {
+            if let Some(m) = &o.method {
+                sql.push_str(&format!(" USING {}", m.to_ascii_uppercase()));
+            }
+            // A FULLTEXT build cannot let writes go on: MySQL and MariaDB take a
+            // shared lock for it.
+            sql.push_str(if o.fulltext {
+                " ALGORITHM=INPLACE LOCK=SHARED"
+            } else {
+                " ALGORITHM=INPLACE LOCK=NONE"
+            });
+        }
+    }
+    sql
 }
 
 pub(crate) enum Builder {

@@ -207,27 +207,25 @@ fn compat_view(view: &str, table: &crate::model::Table) -> String {
 /// An index built in place while writes go on; refused on a column MySQL indexes only
 /// with a prefix.
 fn create_index(index: &Index, physical: &Physical) -> std::result::Result<String, Unsupported> {
+    if let Some(u) = super::index_refusal(Dialect::Mysql, index) {
+        return Err(u);
+    }
     if let Some(t) = physical.table(&index.table) {
         if let Some(c) = index
             .columns
             .iter()
+            .filter(|c| !index.options.fulltext && !index.options.prefix.contains_key(*c))
             .filter_map(|c| t.column(c))
             .find(|c| needs_prefix(&c.ty))
         {
             return Err(Unsupported(format!(
                 "MySQL indexes a {} column ({}.{}) only with a prefix length; \
-                 make it varchar(n), or create the index in a `sql` op",
-                c.ty, index.table, c.name
+                 write it as `columns = [\"{}(N)\"]`, or make it varchar(n)",
+                c.ty, index.table, c.name, c.name
             )));
         }
     }
-    Ok(format!(
-        "CREATE {}INDEX {} ON {} ({}) ALGORITHM=INPLACE LOCK=NONE;",
-        if index.unique { "UNIQUE " } else { "" },
-        q(&index.name),
-        q(&index.table),
-        quoted_list(Dialect::Mysql, &index.columns)
-    ))
+    Ok(format!("{};", super::index_sql(Dialect::Mysql, index)))
 }
 
 impl Renderer for Mysql<'_> {

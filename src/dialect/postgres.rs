@@ -9,8 +9,8 @@ use tera::Context;
 
 use super::physical::without_columns;
 use super::{
-    column_def, comment_text, create_table, foreign_key, iden, index_statement, quote,
-    string_literal, terminate, unique_index, Physical, Rendered, Renderer, Unsupported,
+    column_def, comment_text, create_table, foreign_key, iden, quote, string_literal, terminate,
+    unique_index, Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
@@ -39,9 +39,7 @@ impl<'a> Postgres<'a> {
 
     /// A concurrent build (outside a transaction), recovering from a failed earlier one.
     fn create_index(&self, index: &Index) -> Result<String> {
-        let create = index_statement(index)
-            .concurrently()
-            .to_string(PostgresQueryBuilder);
+        let create = super::index_sql(Dialect::Postgres, index);
         let mut context = Context::new();
         context.insert(
             "index_name",
@@ -222,6 +220,9 @@ impl Renderer for Postgres<'_> {
                 self.template("drop_trigger", &context)?
             }
             Action::CreateIndex { index } => {
+                if let Some(u) = super::index_refusal(Dialect::Postgres, index) {
+                    return Ok(Err(u));
+                }
                 out.no_transaction = true;
                 self.create_index(index)?
             }

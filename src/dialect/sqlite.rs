@@ -12,8 +12,7 @@ use tera::Context;
 use super::default_sql;
 use super::physical::without_columns;
 use super::{
-    column_def, create_table, iden, index_statement, quote, terminate, Physical, Rendered,
-    Renderer, Unsupported,
+    column_def, create_table, iden, quote, terminate, Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::Dialect;
@@ -228,7 +227,7 @@ fn q(name: &str) -> String {
 }
 
 fn index_sql(index: &crate::model::Index) -> String {
-    terminate(&index_statement(index).to_string(SqliteQueryBuilder))
+    terminate(&super::index_sql(Dialect::Sqlite, index))
 }
 
 /// SQLite adds a column in place only when its default is a constant: a NOT NULL column
@@ -328,9 +327,7 @@ impl Renderer for Sqlite<'_> {
                 };
                 // DROP COLUMN refuses a column that a key, an index, a trigger or a view uses.
                 let used = current.primary_key.contains(column)
-                    || physical
-                        .indexes_of(table)
-                        .any(|i| i.columns.contains(column))
+                    || physical.indexes_of(table).any(|i| i.uses(column))
                     || physical.triggers_of(table).any(|t| match t {
                         Action::FillTrigger { column: c, .. } => c == column,
                         Action::SyncTrigger { old, new, .. } => old == column || new == column,
@@ -467,7 +464,12 @@ impl Renderer for Sqlite<'_> {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
-            Action::CreateIndex { index } => index_sql(index),
+            Action::CreateIndex { index } => {
+                if let Some(u) = super::index_refusal(Dialect::Sqlite, index) {
+                    return Ok(Err(u));
+                }
+                index_sql(index)
+            }
             Action::DropIndex { index } => terminate(
                 &SqIndex::drop()
                     .name(index.name.as_str())
