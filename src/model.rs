@@ -482,6 +482,14 @@ pub enum ConstraintKind {
         /// `cascade`, `set null`, `restrict` or `no action`, as SQL words.
         #[serde(skip_serializing_if = "Option::is_none")]
         on_delete: Option<String>,
+        /// As `on_delete`, when the referenced key changes.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        on_update: Option<String>,
+        /// Checked at commit when deferred (Postgres only).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        deferrable: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        initially_deferred: bool,
     },
 }
 
@@ -534,11 +542,17 @@ impl Constraint {
                 references,
                 referenced_columns,
                 on_delete,
+                on_update,
+                deferrable,
+                initially_deferred,
             } => ConstraintKind::ForeignKey {
                 columns: rename(columns),
                 references: references.clone(),
                 referenced_columns: referenced_columns.clone(),
                 on_delete: on_delete.clone(),
+                on_update: on_update.clone(),
+                deferrable: *deferrable,
+                initially_deferred: *initially_deferred,
             },
         };
         Constraint { name, kind }
@@ -611,6 +625,10 @@ pub struct Schema {
     /// table and that release, `None` while pending): until then the database still
     /// enforces them, and MySQL refuses to retype a column a foreign key names.
     pub retired_constraints: Vec<(String, Constraint, Option<usize>)>,
+    /// Whether a foreign key or check may share its name with a constraint of another
+    /// table (Postgres and SQLite name them per table; MySQL's foreign key names are
+    /// schema-wide). Unique constraints are indexes, whose names stay schema-wide.
+    pub constraint_names_per_table: bool,
 }
 
 impl Schema {
@@ -639,6 +657,16 @@ impl Schema {
         };
         until((table.to_string(), None))
             || column.is_some_and(|c| until((table.to_string(), Some(c.to_string()))))
+    }
+
+    /// The constraints named `name`, with their tables.
+    pub fn constraints_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a Table, &'a Constraint)> + 'a {
+        self.tables
+            .values()
+            .filter_map(move |t| t.constraint(name).map(|c| (t, c)))
     }
 
     /// The constraint named `name` on any table, with its table.

@@ -106,8 +106,9 @@ fn check_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     ])]
 }
 
-/// Index options each dialect builds in its own way: the cases of `dialect` only.
-fn index_option_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
+/// Index and foreign key options each dialect writes in its own way: the cases of
+/// `dialect` only.
+fn dialect_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
     // Partial, on an expression and sorted: Postgres and SQLite.
     let partial = ("index_partial_on_an_expression_and_sorted", vec![
         change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nexpressions = [\"lower(email)\"]\nunique = true\nwhere = \"score >= 0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_score_desc_idx\"\ncolumns = [\"score DESC\", \"id\"]"),
@@ -115,14 +116,35 @@ fn index_option_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>
         next("0003_next.toml", "1.2.0"),
         next("0004_last.toml", "1.3.0"),
     ]);
+    // The same foreign key name on two tables: Postgres and SQLite name them per table.
+    let deferrable = if dialect == "postgres" {
+        "\ndeferrable = true"
+    } else {
+        ""
+    };
+    let initially = if dialect == "postgres" {
+        "\ninitially_deferred = true"
+    } else {
+        ""
+    };
+    let shared = ("foreign_keys_sharing_a_name_on_two_tables", vec![
+        change("0001_orders.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"{deferrable}\n\n[[op]]\ntype = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = {{ id = {{ type = \"bigint\" }}, user_id = {{ type = \"bigint\", nullable = true }} }}")),
+        change("0002_key.toml", "1.1.0", &format!("type = \"add_foreign_key\"\ntable = \"invoices\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"cascade\"{initially}")),
+        change("0003_drop.toml", "1.2.0", "type = \"drop_constraint\"\ntable = \"invoices\"\nname = \"fk_users_id\""),
+        next("0004_next.toml", "1.3.0"),
+    ]);
     match dialect {
-        "postgres" => vec![partial, ("index_method_include_and_opclass", vec![
+        "postgres" => vec![partial, shared, ("index_method_include_and_opclass", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_prefix_search\"\ncolumns = [\"email\"]\nopclass = { email = \"varchar_pattern_ops\" }\ninclude = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_email_hash\""),
             next("0003_next.toml", "1.2.0"),
         ])],
-        "sqlite" => vec![partial],
-        _ => vec![("index_prefix_method_and_fulltext", vec![
+        "sqlite" => vec![partial, shared],
+        _ => vec![("foreign_key_on_update", vec![
+            change("0001_orders.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"")),
+            change("0002_key.toml", "1.1.0", "type = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\", nullable = true } }\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"invoices\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"restrict\""),
+            next("0003_next.toml", "1.2.0"),
+        ]), ("index_prefix_method_and_fulltext", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_prefix\"\ncolumns = [\"nickname(20)\", \"score DESC\"]\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_text\"\ncolumns = [\"nickname\"]\nfulltext = true"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_nickname_text\""),
             next("0003_next.toml", "1.2.0"),
@@ -271,7 +293,7 @@ fn snapshots(dialect: &str) {
     if dialect != "mysql" {
         all.extend(check_cases());
     }
-    all.extend(index_option_cases(dialect));
+    all.extend(dialect_cases(dialect));
     for (name, files) in all {
         let text = generate(dialect, &as_refs(&files));
         insta::assert_snapshot!(format!("{dialect}__{name}"), text);
@@ -287,7 +309,7 @@ fn rehearsed(server: Server) {
     if server.dialect() != "mysql" {
         all.extend(check_cases());
     }
-    all.extend(index_option_cases(server.dialect()));
+    all.extend(dialect_cases(server.dialect()));
     for (name, files) in all {
         let dir = project(server.dialect(), &as_refs(&files));
         let out = common::verify(dir.path(), &url);

@@ -460,6 +460,8 @@ impl Renderer for Mysql<'_> {
                         references,
                         referenced_columns,
                         on_delete,
+                        on_update,
+                        ..
                     } => {
                         super::orphan_conditions(
                             Dialect::Mysql,
@@ -477,10 +479,17 @@ impl Renderer for Mysql<'_> {
                         );
                         context.insert(
                             "on_delete",
-                            &on_delete
-                                .as_ref()
-                                .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
-                                .unwrap_or_default(),
+                            &format!(
+                                "{}{}",
+                                on_delete
+                                    .as_ref()
+                                    .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
+                                    .unwrap_or_default(),
+                                on_update
+                                    .as_ref()
+                                    .map(|a| format!(" ON UPDATE {}", a.to_uppercase()))
+                                    .unwrap_or_default()
+                            ),
                         );
                         let message: String = format!(
                             "{}: rows of {table} reference missing rows of {references}",

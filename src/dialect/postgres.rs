@@ -260,10 +260,15 @@ impl Renderer for Postgres<'_> {
                         true,
                     ),
                     ConstraintKind::ForeignKey { .. } => (
-                        format!(
-                            "{} NOT VALID",
-                            foreign_key(table, constraint).to_string(PostgresQueryBuilder)
-                        ),
+                        match super::deferrable_foreign_key_clause(constraint) {
+                            Some(clause) => {
+                                format!("ALTER TABLE {} ADD {clause} NOT VALID", q(table))
+                            }
+                            None => format!(
+                                "{} NOT VALID",
+                                foreign_key(table, constraint).to_string(PostgresQueryBuilder)
+                            ),
+                        },
                         true,
                     ),
                     ConstraintKind::Unique { columns } => {
