@@ -388,3 +388,42 @@ fn postgres_refuses_a_type_change_that_rewrites_the_table_and_points_at_new_name
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }
+
+/// schema.toml's indexes and constraints take the options of the ops they are read as:
+/// the baseline writes them and `verify` applies it on Postgres.
+#[test]
+fn schema_toml_takes_index_and_key_options_and_postgres_applies_them() {
+    let schema = format!(
+        "{SCHEMA}\n[[tables.users.indexes]]\nname = \"users_active_email\"\nexpressions = [\"lower(email)\"]\nwhere = \"score >= 0\"\nunique = true\n\n[[tables.users.indexes]]\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[tables.orders]\nprimary_key = [\"id\"]\n[tables.orders.columns]\nid = {{ type = \"bigint\" }}\nuser_id = {{ type = \"bigint\" }}\n\n[[tables.orders.constraints]]\ntype = \"foreign_key\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"\ninitially_deferred = true\n"
+    );
+    let files = with_later_releases("type = \"sql\"\nexpand = \"SELECT 1\"");
+    let dir = common::project_with("postgres", &schema, &as_refs(&files));
+    let mut found = Vec::new();
+    let root = dir.path().join("migrations");
+    collect(&root, &root, &mut found);
+    let baseline = found
+        .iter()
+        .find(|(p, _)| p.ends_with("baseline.sql"))
+        .map(|(_, t)| t.clone())
+        .expect("a baseline");
+    for needle in [
+        "ON \"users\" ((lower(email))) WHERE score >= 0",
+        "USING brin (\"score\")",
+        "ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED",
+    ] {
+        assert!(
+            baseline.contains(needle),
+            "missing {needle:?} in:\n{baseline}"
+        );
+    }
+    let Some(url) = Server::Postgres.url() else {
+        return;
+    };
+    let out = common::verify(dir.path(), &url);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
+}

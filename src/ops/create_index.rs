@@ -290,6 +290,73 @@ mod tests {
     }
 
     #[test]
+    fn column_entries_carry_a_prefix_length_and_an_order() {
+        use super::column_part;
+        assert_eq!(column_part("email"), Ok(("email".into(), None, false)));
+        assert_eq!(column_part("bio(20)"), Ok(("bio".into(), Some(20), false)));
+        assert_eq!(column_part("score DESC"), Ok(("score".into(), None, true)));
+        assert_eq!(
+            column_part("bio(8) asc"),
+            Ok(("bio".into(), Some(8), false))
+        );
+        assert!(column_part("lower(email)").is_err());
+        assert!(column_part("bio(0)").is_err());
+        assert!(column_part("a b").is_err());
+    }
+
+    #[test]
+    fn options_are_kept_and_an_expression_lends_its_words_to_the_name() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\nexpressions = [\"lower(email)\"]\nwhere = \"nickname IS NOT NULL\"\nmethod = \"HASH\"\ninclude = [\"id\"]",
+        )
+        .unwrap();
+        let index = &s.indexes["users_lower_email_idx"];
+        assert_eq!(index.options.method.as_deref(), Some("hash"));
+        assert_eq!(index.options.include, ["id"]);
+        assert!(index.uses("email") && index.uses("nickname") && index.uses("id"));
+        assert!(!index.uses("legacy_email"));
+        // Dropping a column an expression or the predicate reads drops the index with it.
+        apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"nickname\"",
+        )
+        .unwrap();
+        assert!(s.indexes.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_method_suggests_and_an_opclass_needs_a_key_column() {
+        let err = op(
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nmethod = \"gist2\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("did you mean `gist`?"),
+            "{}",
+            err.render()
+        );
+        let mut s = schema(USERS);
+        let err = apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nopclass = { emial = \"text_pattern_ops\" }",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("did you mean `email`?"),
+            "{}",
+            err.render()
+        );
+        let err = op("type = \"create_index\"\ntable = \"users\"").unwrap_err();
+        assert!(
+            err.render().contains("missing `columns`"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
     fn unknown_column_suggests() {
         let mut s = schema(USERS);
         let err = apply(
