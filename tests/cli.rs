@@ -956,3 +956,34 @@ fn postgres_takes_one_foreign_key_name_on_two_tables_but_not_twice_on_one() {
         .code(2)
         .stderr(contains("`email_key` is taken: it names an index"));
 }
+
+/// MariaDB adds or drops a column of a table with a FULLTEXT index only by a rebuild that
+/// blocks writes: the plan refuses the column change, naming the index.
+#[test]
+fn mysql_refuses_a_column_change_on_a_table_with_a_fulltext_index() {
+    let dir = project(
+        "",
+        &[
+            (
+                "0001_index.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_text\"\ncolumns = [\"nickname\"]\nfulltext = true\n",
+            ),
+            (
+                "0002_bio.toml",
+                "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }\n",
+            ),
+        ],
+    );
+    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stdout(contains("changes/0002_bio.toml:3:1"))
+        .stdout(contains("FULLTEXT index users_nickname_text"));
+}

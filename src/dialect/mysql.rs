@@ -246,6 +246,19 @@ impl Renderer for Mysql<'_> {
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
+        // A table with a FULLTEXT index adds and drops columns only by a rebuild that
+        // blocks writes (MariaDB refuses INSTANT and LOCK=NONE for it).
+        if let Action::AddColumn { table, .. } | Action::DropColumn { table, .. } = action {
+            if let Some(index) = physical.indexes_of(table).find(|i| i.options.fulltext) {
+                return Ok(Err(Unsupported(format!(
+                    "{table} has the FULLTEXT index {}, and MySQL and MariaDB add or drop a \
+                     column of such a table only by a rebuild that blocks writes; drop the \
+                     index in an earlier release, or change the table in a quiet window with \
+                     a `sql` op",
+                    index.name
+                ))));
+            }
+        }
         let chunk = match action {
             Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
             Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
