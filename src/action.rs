@@ -91,6 +91,12 @@ pub enum Action {
         table: String,
         constraint: Constraint,
     },
+    /// Give a constraint (`from`, as it was) the name `to`.
+    RenameConstraint {
+        table: String,
+        from: Constraint,
+        to: String,
+    },
     /// Give a table its new name.
     RenameTable {
         from: String,
@@ -134,7 +140,8 @@ impl Action {
             | Action::FillTrigger { table, .. }
             | Action::SyncTrigger { table, .. }
             | Action::DropTrigger { table, .. }
-            | Action::DropConstraint { table, .. } => fix(table),
+            | Action::DropConstraint { table, .. }
+            | Action::RenameConstraint { table, .. } => fix(table),
             Action::AddConstraint { table, constraint } => {
                 fix(table);
                 if let crate::model::ConstraintKind::ForeignKey { references, .. } =
@@ -253,7 +260,12 @@ impl Action {
                     .collect()
             }
             Action::AddConstraint { table, constraint }
-            | Action::DropConstraint { table, constraint } => std::iter::once(Table(table.clone()))
+            | Action::DropConstraint { table, constraint }
+            | Action::RenameConstraint {
+                table,
+                from: constraint,
+                ..
+            } => std::iter::once(Table(table.clone()))
                 .chain(referenced(constraint))
                 .collect(),
             Action::RenameTable { from, to } => vec![Table(from.clone()), Table(to.clone())],

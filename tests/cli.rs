@@ -766,6 +766,13 @@ fn every_op_type_scaffolds_a_change_that_plans() {
                     .code(0);
                 vec!["users.users_email_key"]
             }
+            "rename_constraint" => {
+                tandem(dir.path())
+                    .args(["new", "add-unique", "users.email", "--release", "1.0.0"])
+                    .assert()
+                    .code(0);
+                vec!["users.users_email_key", "--to", "users_email_unique"]
+            }
             "sql" => vec!["users"],
             other => panic!("no scaffold arguments for op type {other}: add them here"),
         };
@@ -863,7 +870,7 @@ fn index_and_key_options_a_dialect_cannot_build_are_refused_at_plan_time() {
         ("sqlite", "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\ninitially_deferred = true", "no deferrable ones"),
     ];
     for (dialect, op, reason) in cases {
-        let first = if op.contains("add_foreign_key") {
+        let first = if op.contains("add_foreign_key") || op.contains("rename_constraint") {
             "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\""
         } else {
             "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\", \"id\"]"
@@ -986,4 +993,35 @@ fn mysql_refuses_a_column_change_on_a_table_with_a_fulltext_index() {
         .code(1)
         .stdout(contains("changes/0002_bio.toml:3:1"))
         .stdout(contains("FULLTEXT index users_nickname_text"));
+}
+
+/// MySQL renames a unique constraint (an index) in place, but not a foreign key: the plan
+/// refuses that, pointing at the op.
+#[test]
+fn mysql_refuses_to_rename_a_foreign_key() {
+    let dir = project(
+        "",
+        &[(
+            "0001_rename.toml",
+            "release = \"1.0.0\"\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"users\"\nname = \"users_email_key\"\nto = \"users_email_unique\"\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"users\"\nname = \"users_self\"\nto = \"users_legacy_fk\"\n",
+        )],
+    );
+    fs::write(
+        dir.path().join("schema.toml"),
+        format!("{SCHEMA}\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.constraints]]\ntype = \"foreign_key\"\nname = \"users_self\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\n"),
+    )
+    .unwrap();
+    tandem(dir.path()).arg("plan").assert().success();
+    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stdout(contains("changes/0001_rename.toml:9:1"))
+        .stdout(contains("cannot rename a foreign key (users_self)"));
 }

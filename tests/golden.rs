@@ -133,14 +133,23 @@ fn dialect_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
         change("0003_drop.toml", "1.2.0", "type = \"drop_constraint\"\ntable = \"invoices\"\nname = \"fk_users_id\""),
         next("0004_next.toml", "1.3.0"),
     ]);
+    let renamed = |kinds: &str| {
+        ("rename_constraint", vec![
+        change("0001_keys.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\n\n[[op.constraints]]\ntype = \"unique\"\ncolumn = \"code\"")),
+        change("0002_rename.toml", "1.1.0", kinds),
+        next("0003_next.toml", "1.2.0"),
+    ])
+    };
+    let rename_unique = "type = \"rename_constraint\"\ntable = \"orders\"\nname = \"orders_code_key\"\nto = \"orders_code_unique\"";
+    let rename_both = format!("{rename_unique}\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"orders\"\nname = \"orders_user_id_fkey\"\nto = \"orders_user_fk\"");
     match dialect {
-        "postgres" => vec![partial, shared, ("index_method_include_and_opclass", vec![
+        "postgres" => vec![partial, shared, renamed(&rename_both), ("index_method_include_and_opclass", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_prefix_search\"\ncolumns = [\"email\"]\nopclass = { email = \"varchar_pattern_ops\" }\ninclude = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_email_hash\""),
             next("0003_next.toml", "1.2.0"),
         ])],
-        "sqlite" => vec![partial, shared],
-        _ => vec![("foreign_key_on_update", vec![
+        "sqlite" => vec![partial, shared, renamed(&rename_both)],
+        _ => vec![renamed(rename_unique), ("foreign_key_on_update", vec![
             change("0001_orders.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"")),
             change("0002_key.toml", "1.1.0", "type = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\", nullable = true } }\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"invoices\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"restrict\""),
             next("0003_next.toml", "1.2.0"),

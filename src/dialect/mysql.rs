@@ -260,6 +260,24 @@ impl Renderer for Mysql<'_> {
             }
         }
         let chunk = match action {
+            Action::RenameConstraint { table, from, to } => match &from.kind {
+                // A unique constraint is an index there.
+                ConstraintKind::Unique { .. } => format!(
+                    "ALTER TABLE {} RENAME INDEX {} TO {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    q(&from.name),
+                    q(to)
+                ),
+                _ => {
+                    return Ok(Err(Unsupported(format!(
+                        "MySQL and MariaDB cannot rename a {} ({}) in place: it is dropped \
+                         and added again, with a new check of every row; drop it and add it \
+                         under the new name",
+                        from.noun(),
+                        from.name
+                    ))))
+                }
+            },
             Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
             Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
             Action::AddColumn { table, column } => format!(

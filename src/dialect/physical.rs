@@ -220,6 +220,15 @@ impl Physical {
                     t.table.constraints.retain(|c| c.name != constraint.name);
                 }
             }
+            Action::RenameConstraint { table, from, to } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    for c in &mut t.table.constraints {
+                        if c.name == from.name {
+                            c.name = to.clone();
+                        }
+                    }
+                }
+            }
             Action::Backfill { .. } | Action::Raw { .. } => {}
         }
     }

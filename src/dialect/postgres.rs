@@ -86,6 +86,12 @@ impl Renderer for Postgres<'_> {
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
         let chunk = match action {
+            Action::RenameConstraint { table, from, to } => format!(
+                "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
+                q(table),
+                q(&from.name),
+                q(to)
+            ),
             Action::CreateTable { table } => terminate(&create_table(Dialect::Postgres, table)),
             Action::DropTable { table } => super::drop_table(Dialect::Postgres, physical, table),
             Action::AddColumn { table, column } => terminate(

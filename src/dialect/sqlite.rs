@@ -291,6 +291,36 @@ impl Renderer for Sqlite<'_> {
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
         let chunk = match action {
+            Action::RenameConstraint { table, from, to } => match &from.kind {
+                // A unique constraint is a unique index there: built again under the new
+                // name, then the old one dropped.
+                ConstraintKind::Unique { columns } => {
+                    let renamed = crate::model::Constraint {
+                        name: to.clone(),
+                        kind: from.kind.clone(),
+                    };
+                    format!(
+                        "{}\n{}",
+                        index_sql(&super::unique_index(table, &renamed, columns)),
+                        terminate(
+                            &SqIndex::drop()
+                                .name(from.name.as_str())
+                                .to_string(SqliteQueryBuilder)
+                        )
+                    )
+                }
+                // SQLite keeps no name for a foreign key: only the model changes.
+                ConstraintKind::ForeignKey { .. } => {
+                    "-- SQLite keeps no name for a foreign key: nothing to change.".to_string()
+                }
+                ConstraintKind::Check { .. } => {
+                    return Ok(Err(Unsupported(format!(
+                        "SQLite cannot rename a check ({}) without rebuilding the table; \
+                         drop it and add it under the new name",
+                        from.name
+                    ))))
+                }
+            },
             Action::CreateTable { table } => {
                 let mut sql = terminate(&create_table(Dialect::Sqlite, table));
                 for index in super::unique_indexes(table) {

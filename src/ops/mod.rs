@@ -17,6 +17,7 @@ mod drop_constraint;
 mod drop_index;
 mod drop_table;
 mod rename_column;
+mod rename_constraint;
 mod rename_table;
 mod sql;
 
@@ -366,6 +367,7 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("add_unique", add_unique::parse),
     ("add_check", add_check::parse),
     ("drop_constraint", drop_constraint::parse),
+    ("rename_constraint", rename_constraint::parse),
     ("drop_index", drop_index::parse),
     ("sql", sql::parse),
 ];
