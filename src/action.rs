@@ -100,6 +100,12 @@ pub enum Action {
         constraint: Constraint,
         primary_key: Vec<String>,
     },
+    /// Give a constraint (`from`, as it was) the name `to`.
+    RenameConstraint {
+        table: String,
+        from: Constraint,
+        to: String,
+    },
     /// Give a table its new name.
     RenameTable {
         from: String,
@@ -159,7 +165,8 @@ impl Action {
             | Action::FillTrigger { table, .. }
             | Action::SyncTrigger { table, .. }
             | Action::DropTrigger { table, .. }
-            | Action::DropConstraint { table, .. } => fix(table),
+            | Action::DropConstraint { table, .. }
+            | Action::RenameConstraint { table, .. } => fix(table),
             Action::AddConstraint { table, constraint }
             | Action::Repair {
                 table, constraint, ..
@@ -284,6 +291,11 @@ impl Action {
             | Action::DropConstraint { table, constraint }
             | Action::Repair {
                 table, constraint, ..
+            }
+            | Action::RenameConstraint {
+                table,
+                from: constraint,
+                ..
             } => std::iter::once(Table(table.clone()))
                 .chain(referenced(constraint))
                 .collect(),

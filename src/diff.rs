@@ -265,6 +265,9 @@ fn diff_table(
                 references,
                 referenced_columns,
                 on_delete,
+                on_update,
+                deferrable,
+                initially_deferred,
             } => {
                 let mut op = format!(
                     "type = \"add_foreign_key\"\ntable = {}\nname = {}\ncolumns = {}\nreferences = {}",
@@ -275,6 +278,15 @@ fn diff_table(
                 );
                 if let Some(action) = on_delete {
                     op.push_str(&format!("\non_delete = {}", q(action)));
+                }
+                if let Some(action) = on_update {
+                    op.push_str(&format!("\non_update = {}", q(action)));
+                }
+                if *deferrable {
+                    op.push_str("\ndeferrable = true");
+                }
+                if *initially_deferred {
+                    op.push_str("\ninitially_deferred = true");
                 }
                 op
             }

@@ -2,7 +2,7 @@
 //! The planner folds every change into it, release by release, to get the schema that
 //! each release's code sees.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -364,12 +364,86 @@ impl Column {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Index {
     pub name: String,
     pub table: String,
+    /// The indexed columns, in key order, before any `expressions`.
     pub columns: Vec<String>,
     pub unique: bool,
+    #[serde(flatten)]
+    pub options: IndexOptions,
+}
+
+/// What an index may say beyond its columns; each dialect writes what it supports and
+/// refuses the rest when the plan is made.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IndexOptions {
+    /// A partial index's predicate, an SQL expression over the row.
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// `btree`, `hash`, `gin`, `gist` or `brin`; `None`: the dialect's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Columns stored in the index but not part of its key (Postgres `INCLUDE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Key parts computed from the row, after the columns, as the user wrote them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expressions: Vec<String>,
+    /// A column's operator class (Postgres).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub opclass: BTreeMap<String, String>,
+    /// Columns kept in descending order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub desc: Vec<String>,
+    /// A column indexed by its first N characters (MySQL prefix length).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub prefix: BTreeMap<String, u32>,
+    /// A MySQL FULLTEXT index.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fulltext: bool,
+}
+
+impl Index {
+    /// Whether the index reads `column`: a key or included column, or a word of an
+    /// expression or of its predicate.
+    pub fn uses(&self, column: &str) -> bool {
+        let mentions = |expr: &String| {
+            expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|word| word.eq_ignore_ascii_case(column))
+        };
+        self.columns.iter().any(|c| c == column)
+            || self.options.include.iter().any(|c| c == column)
+            || self.options.expressions.iter().any(mentions)
+            || self.options.predicate.iter().any(mentions)
+    }
+
+    /// The same index over column `new` where it used `old`.
+    pub fn with_column_renamed(&self, old: &str, new: &str) -> Index {
+        let one = |c: &String| if c == old { new.to_string() } else { c.clone() };
+        let o = &self.options;
+        Index {
+            name: self.name.clone(),
+            table: self.table.clone(),
+            columns: self.columns.iter().map(one).collect(),
+            unique: self.unique,
+            options: IndexOptions {
+                predicate: o.predicate.as_ref().map(|p| rename_word(p, old, new)),
+                method: o.method.clone(),
+                include: o.include.iter().map(one).collect(),
+                expressions: o
+                    .expressions
+                    .iter()
+                    .map(|e| rename_word(e, old, new))
+                    .collect(),
+                opclass: o.opclass.iter().map(|(k, v)| (one(k), v.clone())).collect(),
+                desc: o.desc.iter().map(one).collect(),
+                prefix: o.prefix.iter().map(|(k, v)| (one(k), *v)).collect(),
+                fulltext: o.fulltext,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -408,6 +482,14 @@ pub enum ConstraintKind {
         /// `cascade`, `set null`, `restrict` or `no action`, as SQL words.
         #[serde(skip_serializing_if = "Option::is_none")]
         on_delete: Option<String>,
+        /// As `on_delete`, when the referenced key changes.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        on_update: Option<String>,
+        /// Checked at commit when deferred (Postgres only).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        deferrable: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        initially_deferred: bool,
     },
 }
 
@@ -460,11 +542,17 @@ impl Constraint {
                 references,
                 referenced_columns,
                 on_delete,
+                on_update,
+                deferrable,
+                initially_deferred,
             } => ConstraintKind::ForeignKey {
                 columns: rename(columns),
                 references: references.clone(),
                 referenced_columns: referenced_columns.clone(),
                 on_delete: on_delete.clone(),
+                on_update: on_update.clone(),
+                deferrable: *deferrable,
+                initially_deferred: *initially_deferred,
             },
         };
         Constraint { name, kind }
@@ -558,6 +646,10 @@ pub struct Schema {
     /// Constraints the code sees that a later contract step adds (a tightening), with
     /// that release (`None` while pending): until then they are not in the database.
     pub pending_constraints: Vec<(String, Option<usize>)>,
+    /// Whether a foreign key or check may share its name with a constraint of another
+    /// table (Postgres and SQLite name them per table; MySQL's foreign key names are
+    /// schema-wide). Unique constraints are indexes, whose names stay schema-wide.
+    pub constraint_names_per_table: bool,
 }
 
 impl Schema {
@@ -586,6 +678,16 @@ impl Schema {
         };
         until((table.to_string(), None))
             || column.is_some_and(|c| until((table.to_string(), Some(c.to_string()))))
+    }
+
+    /// The constraints named `name`, with their tables.
+    pub fn constraints_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a Table, &'a Constraint)> + 'a {
+        self.tables
+            .values()
+            .filter_map(move |t| t.constraint(name).map(|c| (t, c)))
     }
 
     /// The constraint named `name` on any table, with its table.

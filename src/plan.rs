@@ -367,6 +367,7 @@ pub fn build(project: &Project) -> Result<Plan> {
     });
     for ((slot, ci), steps) in ordered {
         let actions: Vec<&Action> = steps.iter().flat_map(|s| s.actions.iter()).collect();
+        let before = physical.clone();
         match render_actions(render.as_ref(), &mut physical, &actions)? {
             Ok(rendered) => files.push(PlannedFile {
                 slot,
@@ -380,7 +381,19 @@ pub fn build(project: &Project) -> Result<Plan> {
             }),
             Err(unsupported) => {
                 let change = &project.changes[ci];
-                let step = &steps[0];
+                // The step whose action was refused: the first whose actions, with
+                // those of the steps before it, do not render.
+                let mut failing = steps.len().saturating_sub(1);
+                for n in 1..=steps.len() {
+                    let prefix: Vec<&Action> =
+                        steps[..n].iter().flat_map(|s| s.actions.iter()).collect();
+                    let mut scratch = before.clone();
+                    if render_actions(render.as_ref(), &mut scratch, &prefix)?.is_err() {
+                        failing = n - 1;
+                        break;
+                    }
+                }
+                let step = &steps[failing];
                 let location = change
                     .ops
                     .get(step.op_index - 1)

@@ -8,7 +8,7 @@ use crate::diag::{Diag, Error, Result, SourceFile};
 use crate::lock::Lock;
 use crate::model::Schema;
 use crate::parse::change::{parse_change, Change};
-use crate::parse::schema::parse_schema;
+use crate::parse::schema::parse_schema_for;
 use crate::templates::Templates;
 
 #[derive(Debug)]
@@ -27,7 +27,8 @@ impl Project {
         let config = Config::load(root)?;
         let templates = Templates::load(config.templates_dir.as_deref())?;
         let schema_file = read_source(&config, &config.schema)?;
-        let baseline = parse_schema(&schema_file)?;
+        let per_table = config.dialect != crate::config::Dialect::Mysql;
+        let baseline = parse_schema_for(&schema_file, per_table)?;
         let mut changes = Vec::new();
         for path in change_files(&config.changes_dir)? {
             let file = read_source(&config, &path)?;

@@ -116,7 +116,19 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
                 .into(),
         );
     }
-    if (op == "rename_column" || op == "rename_table") && args.to.is_none() {
+    if op == "rename_constraint" && column.is_none() {
+        return Err(
+            Diag::input(format!("`tandem new {}` needs TABLE.CONSTRAINT", args.op))
+                .help(format!(
+                    "e.g. tandem new {} users.users_email_key --to users_email_unique --release {}",
+                    args.op, args.release
+                ))
+                .into(),
+        );
+    }
+    if (op == "rename_column" || op == "rename_table" || op == "rename_constraint")
+        && args.to.is_none()
+    {
         return Err(Diag::input(format!("`tandem new {}` needs --to NEW_NAME", args.op)).into());
     }
     if op == "add_foreign_key" && args.references.is_none() {
@@ -209,7 +221,7 @@ fn split_target(op: &str, target: &str) -> Result<(String, Option<String>)> {
             && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !n.starts_with(|c: char| c.is_ascii_digit())
     };
-    let what = if op == "drop_index" || op == "drop_constraint" {
+    let what = if op == "drop_index" || op == "drop_constraint" || op == "rename_constraint" {
         "NAME or TABLE.NAME"
     } else {
         "TABLE or TABLE.COLUMN"

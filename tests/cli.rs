@@ -774,6 +774,13 @@ fn every_op_type_scaffolds_a_change_that_plans() {
                 }
                 vec!["users.users_email_key"]
             }
+            "rename_constraint" => {
+                tandem(dir.path())
+                    .args(["new", "add-unique", "users.email", "--release", "1.0.0"])
+                    .assert()
+                    .code(0);
+                vec!["users.users_email_key", "--to", "users_email_unique"]
+            }
             "sql" => vec!["users"],
             other => panic!("no scaffold arguments for op type {other}: add them here"),
         };
@@ -850,4 +857,181 @@ column = "email"
 "#;
     fs::write(dir.path().join("schema.toml"), schema).unwrap();
     tandem(dir.path()).arg("check").assert().code(0);
+}
+
+/// Index and foreign key options a dialect has no way to build are refused when the plan
+/// is made, pointing at the op that asks for them (the second op of its file here), with
+/// the reason and the dialect; nothing is written.
+#[test]
+fn index_and_key_options_a_dialect_cannot_build_are_refused_at_plan_time() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("mysql", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nwhere = \"email <> ''\"", "no partial index"),
+        ("mysql", "type = \"create_index\"\ntable = \"users\"\nexpressions = [\"lower(email)\"]", "no functional key parts"),
+        ("mysql", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nmethod = \"gin\"", "no `gin` index method"),
+        ("mysql", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\ninclude = [\"id\"]", "no INCLUDE columns"),
+        ("sqlite", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\ninclude = [\"id\"]", "no INCLUDE columns"),
+        ("sqlite", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nmethod = \"hash\"", "no `hash` index method"),
+        ("sqlite", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nopclass = { email = \"text_pattern_ops\" }", "no operator classes"),
+        ("postgres", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email(20)\"]", "no prefix lengths"),
+        ("postgres", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"nickname\"]\nfulltext = true", "no FULLTEXT index"),
+        ("mysql", "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\ndeferrable = true\nold_code_complies = true", "no deferrable ones"),
+        ("sqlite", "type = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\ninitially_deferred = true\nold_code_complies = true", "no deferrable ones"),
+    ];
+    for (dialect, op, reason) in cases {
+        let first = if op.contains("add_foreign_key") || op.contains("rename_constraint") {
+            "type = \"add_unique\"\ntable = \"users\"\ncolumn = \"email\"\nold_code_complies = true"
+        } else {
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\", \"id\"]"
+        };
+        let dir = project(
+            "",
+            &[(
+                "0001_index.toml",
+                &format!("release = \"1.0.0\"\n\n[[op]]\n{first}\n\n[[op]]\n{op}\n"),
+            )],
+        );
+        let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+        fs::write(
+            dir.path().join("tandem.toml"),
+            config.replace(
+                "dialect = \"postgres\"",
+                &format!("dialect = \"{dialect}\""),
+            ),
+        )
+        .unwrap();
+        let out = tandem(dir.path()).arg("plan").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{dialect} {op}:\n{text}");
+        // The second op starts on the line after the first, whose length differs.
+        let at = format!("changes/0001_index.toml:{}:1", 5 + first.lines().count());
+        for needle in [
+            &format!("{dialect} cannot do this safely"),
+            at.as_str(),
+            &format!("dialect: {dialect}"),
+            reason,
+        ] {
+            assert!(
+                text.contains(needle),
+                "{dialect}: missing {needle:?} in:\n{text}"
+            );
+        }
+        tandem(dir.path()).arg("generate").assert().code(1);
+        assert!(!dir.path().join("migrations").exists(), "nothing written");
+    }
+}
+
+/// Postgres names foreign keys per table: the same name on two tables plans; the same
+/// name twice on one table, or a unique constraint sharing an index's name, does not.
+#[test]
+fn postgres_takes_one_foreign_key_name_on_two_tables_but_not_twice_on_one() {
+    let orders = "type = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\" }, email = { type = \"varchar(255)\" } }";
+    let key = |table: &str, column: &str| {
+        format!("type = \"add_foreign_key\"\ntable = \"{table}\"\nname = \"fk_users_id\"\ncolumn = \"{column}\"\nreferences = \"users(id)\"")
+    };
+    let two_tables = format!(
+        "release = \"1.0.0\"\n\n[[op]]\n{orders}\n\n[[op]]\ntype = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = {{ id = {{ type = \"bigint\" }}, user_id = {{ type = \"bigint\" }} }}\n\n[[op]]\n{}\n\n[[op]]\n{}\n",
+        key("orders", "user_id"),
+        key("invoices", "user_id")
+    );
+    let dir = project("", &[("0001_keys.toml", &two_tables)]);
+    tandem(dir.path()).arg("plan").assert().success();
+    // MySQL names foreign keys across the schema: the same files are refused there.
+    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("`fk_users_id` is taken"));
+
+    let one_table = format!(
+        "release = \"1.0.0\"\n\n[[op]]\n{orders}\n\n[[op]]\n{}\n\n[[op]]\n{}\n",
+        key("orders", "user_id"),
+        key("orders", "user_id")
+    );
+    let dir = project("", &[("0001_keys.toml", &one_table)]);
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "`fk_users_id` is taken: it names foreign key of `orders`",
+        ))
+        .stderr(contains("changes/0001_keys.toml:19:8"));
+
+    let unique_clash = format!(
+        "release = \"1.0.0\"\n\n[[op]]\n{orders}\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"email_key\"\ncolumns = [\"legacy_email\"]\n\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\nname = \"email_key\"\ncolumn = \"email\"\n"
+    );
+    let dir = project("", &[("0001_keys.toml", &unique_clash)]);
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(2)
+        .stderr(contains("`email_key` is taken: it names an index"));
+}
+
+/// MariaDB adds or drops a column of a table with a FULLTEXT index only by a rebuild that
+/// blocks writes: the plan refuses the column change, naming the index.
+#[test]
+fn mysql_refuses_a_column_change_on_a_table_with_a_fulltext_index() {
+    let dir = project(
+        "",
+        &[
+            (
+                "0001_index.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_text\"\ncolumns = [\"nickname\"]\nfulltext = true\n",
+            ),
+            (
+                "0002_bio.toml",
+                "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }\n",
+            ),
+        ],
+    );
+    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stdout(contains("changes/0002_bio.toml:3:1"))
+        .stdout(contains("FULLTEXT index users_nickname_text"));
+}
+
+/// MySQL renames a unique constraint (an index) in place, but not a foreign key: the plan
+/// refuses that, pointing at the op.
+#[test]
+fn mysql_refuses_to_rename_a_foreign_key() {
+    let dir = project(
+        "",
+        &[(
+            "0001_rename.toml",
+            "release = \"1.0.0\"\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"users\"\nname = \"users_email_key\"\nto = \"users_email_unique\"\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"users\"\nname = \"users_self\"\nto = \"users_legacy_fk\"\n",
+        )],
+    );
+    fs::write(
+        dir.path().join("schema.toml"),
+        format!("{SCHEMA}\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.constraints]]\ntype = \"foreign_key\"\nname = \"users_self\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\n"),
+    )
+    .unwrap();
+    tandem(dir.path()).arg("plan").assert().success();
+    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
+    )
+    .unwrap();
+    tandem(dir.path())
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stdout(contains("changes/0001_rename.toml:9:1"))
+        .stdout(contains("cannot rename a foreign key (users_self)"));
 }

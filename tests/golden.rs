@@ -110,6 +110,61 @@ fn check_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     ])]
 }
 
+/// Index and foreign key options each dialect writes in its own way: the cases of
+/// `dialect` only.
+fn dialect_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
+    // Partial, on an expression and sorted: Postgres and SQLite.
+    let partial = ("index_partial_on_an_expression_and_sorted", vec![
+        change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nexpressions = [\"lower(email)\"]\nunique = true\nwhere = \"score >= 0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_score_desc_idx\"\ncolumns = [\"score DESC\", \"id\"]"),
+        change("0002_rename.toml", "1.1.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\""),
+        next("0003_next.toml", "1.2.0"),
+        next("0004_last.toml", "1.3.0"),
+    ]);
+    // The same foreign key name on two tables: Postgres and SQLite name them per table.
+    let deferrable = if dialect == "postgres" {
+        "\ndeferrable = true"
+    } else {
+        ""
+    };
+    let initially = if dialect == "postgres" {
+        "\ninitially_deferred = true"
+    } else {
+        ""
+    };
+    let shared = ("foreign_keys_sharing_a_name_on_two_tables", vec![
+        change("0001_orders.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"{deferrable}\n\n[[op]]\ntype = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = {{ id = {{ type = \"bigint\" }}, user_id = {{ type = \"bigint\", nullable = true }} }}")),
+        change("0002_key.toml", "1.1.0", &format!("type = \"add_foreign_key\"\ntable = \"invoices\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"cascade\"{initially}")),
+        change("0003_drop.toml", "1.2.0", "type = \"drop_constraint\"\ntable = \"invoices\"\nname = \"fk_users_id\""),
+        next("0004_next.toml", "1.3.0"),
+    ]);
+    let renamed = |kinds: &str| {
+        ("rename_constraint", vec![
+        change("0001_keys.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\n\n[[op.constraints]]\ntype = \"unique\"\ncolumn = \"code\"")),
+        change("0002_rename.toml", "1.1.0", kinds),
+        next("0003_next.toml", "1.2.0"),
+    ])
+    };
+    let rename_unique = "type = \"rename_constraint\"\ntable = \"orders\"\nname = \"orders_code_key\"\nto = \"orders_code_unique\"";
+    let rename_both = format!("{rename_unique}\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"orders\"\nname = \"orders_user_id_fkey\"\nto = \"orders_user_fk\"");
+    match dialect {
+        "postgres" => vec![partial, shared, renamed(&rename_both), ("index_method_include_and_opclass", vec![
+            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_prefix_search\"\ncolumns = [\"email\"]\nopclass = { email = \"varchar_pattern_ops\" }\ninclude = [\"score\"]"),
+            change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_email_hash\""),
+            next("0003_next.toml", "1.2.0"),
+        ])],
+        "sqlite" => vec![partial, shared, renamed(&rename_both)],
+        _ => vec![renamed(rename_unique), ("foreign_key_on_update", vec![
+            change("0001_orders.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"")),
+            change("0002_key.toml", "1.1.0", "type = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\", nullable = true } }\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"invoices\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"restrict\""),
+            next("0003_next.toml", "1.2.0"),
+        ]), ("index_prefix_method_and_fulltext", vec![
+            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_prefix\"\ncolumns = [\"nickname(20)\", \"score DESC\"]\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_text\"\ncolumns = [\"nickname\"]\nfulltext = true"),
+            change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_nickname_text\""),
+            next("0003_next.toml", "1.2.0"),
+        ])],
+    }
+}
+
 /// Every case: a name and its change files.
 fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     vec![
@@ -265,6 +320,7 @@ fn snapshots(dialect: &str) {
     if dialect != "mysql" {
         all.extend(check_cases());
     }
+    all.extend(dialect_cases(dialect));
     for (name, files) in all {
         let text = generate(dialect, &as_refs(&files));
         insta::assert_snapshot!(format!("{dialect}__{name}"), text);
@@ -280,6 +336,7 @@ fn rehearsed(server: Server) {
     if server.dialect() != "mysql" {
         all.extend(check_cases());
     }
+    all.extend(dialect_cases(server.dialect()));
     for (name, files) in all {
         let dir = project(server.dialect(), &as_refs(&files));
         let out = common::verify(dir.path(), &url);
@@ -357,4 +414,43 @@ fn postgres_refuses_a_type_change_that_rewrites_the_table_and_points_at_new_name
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+}
+
+/// schema.toml's indexes and constraints take the options of the ops they are read as:
+/// the baseline writes them and `verify` applies it on Postgres.
+#[test]
+fn schema_toml_takes_index_and_key_options_and_postgres_applies_them() {
+    let schema = format!(
+        "{SCHEMA}\n[[tables.users.indexes]]\nname = \"users_active_email\"\nexpressions = [\"lower(email)\"]\nwhere = \"score >= 0\"\nunique = true\n\n[[tables.users.indexes]]\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[tables.orders]\nprimary_key = [\"id\"]\n[tables.orders.columns]\nid = {{ type = \"bigint\" }}\nuser_id = {{ type = \"bigint\" }}\n\n[[tables.orders.constraints]]\ntype = \"foreign_key\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"\ninitially_deferred = true\n"
+    );
+    let files = with_later_releases("type = \"sql\"\nexpand = \"SELECT 1\"");
+    let dir = common::project_with("postgres", &schema, &as_refs(&files));
+    let mut found = Vec::new();
+    let root = dir.path().join("migrations");
+    collect(&root, &root, &mut found);
+    let baseline = found
+        .iter()
+        .find(|(p, _)| p.ends_with("baseline.sql"))
+        .map(|(_, t)| t.clone())
+        .expect("a baseline");
+    for needle in [
+        "ON \"users\" ((lower(email))) WHERE score >= 0",
+        "USING brin (\"score\")",
+        "ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED",
+    ] {
+        assert!(
+            baseline.contains(needle),
+            "missing {needle:?} in:\n{baseline}"
+        );
+    }
+    let Some(url) = Server::Postgres.url() else {
+        return;
+    };
+    let out = common::verify(dir.path(), &url);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
 }

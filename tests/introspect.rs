@@ -70,6 +70,7 @@ fn shape(schema: &Schema, dialect: &str) -> Vec<String> {
                     references,
                     referenced_columns,
                     on_delete,
+                    ..
                 } => Some(format!(
                     "  fk {columns:?} -> {references}{referenced_columns:?} {on_delete:?}"
                 )),

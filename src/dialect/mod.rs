@@ -74,6 +74,9 @@ pub fn render_actions(
         no_transaction: false,
     };
     for action in actions {
+        if let Some(u) = option_refusal(renderer.dialect(), action) {
+            return Ok(Err(u));
+        }
         if let Err(u) = renderer.render(action, physical, &mut out)? {
             return Ok(Err(u));
         }
@@ -330,14 +333,18 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         stmt.primary_key(&mut pk);
     }
     let mut uniques = Vec::new();
+    let mut deferred = Vec::new();
     for constraint in &table.constraints {
         match &constraint.kind {
             ConstraintKind::Check { expr } => {
                 stmt.check((iden(&constraint.name), Expr::cust(format!("({expr})"))));
             }
-            ConstraintKind::ForeignKey { .. } => {
-                stmt.foreign_key(&mut foreign_key(&table.name, constraint));
-            }
+            ConstraintKind::ForeignKey { .. } => match deferrable_foreign_key_clause(constraint) {
+                Some(clause) if dialect == Dialect::Postgres => deferred.push(clause),
+                _ => {
+                    stmt.foreign_key(&mut foreign_key(&table.name, constraint));
+                }
+            },
             ConstraintKind::Unique { columns } => uniques.push((&constraint.name, columns)),
         }
     }
@@ -346,21 +353,22 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         Builder::My => stmt.to_string(MysqlQueryBuilder),
         Builder::Lite => stmt.to_string(SqliteQueryBuilder),
     });
-    if uniques.is_empty() || dialect == Dialect::Sqlite {
+    if (uniques.is_empty() || dialect == Dialect::Sqlite) && deferred.is_empty() {
         return sql;
     }
-    // sea-query writes table-level UNIQUE only for MySQL: spliced in before the closing
-    // parenthesis of the column list, the same way for both servers.
-    let inline: Vec<String> = uniques
-        .iter()
-        .map(|(name, columns)| {
+    // sea-query writes table-level UNIQUE only for MySQL, and no DEFERRABLE: spliced in
+    // before the closing parenthesis of the column list.
+    let mut inline: Vec<String> = Vec::new();
+    if dialect != Dialect::Sqlite {
+        inline.extend(uniques.iter().map(|(name, columns)| {
             format!(
                 ", CONSTRAINT {} UNIQUE ({})",
                 quote(dialect, name),
                 quoted_list(dialect, columns)
             )
-        })
-        .collect();
+        }));
+    }
+    inline.extend(deferred.iter().map(|clause| format!(", {clause}")));
     match sql.rfind(')') {
         Some(end) => format!(
             "{}{} {}",
@@ -387,6 +395,7 @@ pub fn unique_index(table: &str, constraint: &Constraint, columns: &[String]) ->
         table: table.to_string(),
         columns: columns.to_vec(),
         unique: true,
+        options: crate::model::IndexOptions::default(),
     }
 }
 
@@ -400,6 +409,8 @@ pub fn foreign_key(table: &str, constraint: &Constraint) -> ForeignKeyCreateStat
         references,
         referenced_columns,
         on_delete,
+        on_update,
+        ..
     } = &constraint.kind
     {
         fk.to_tbl(iden(references));
@@ -409,23 +420,88 @@ pub fn foreign_key(table: &str, constraint: &Constraint) -> ForeignKeyCreateStat
         for c in referenced_columns {
             fk.to_col(iden(c));
         }
-        match on_delete.as_deref() {
-            Some("cascade") => {
-                fk.on_delete(ForeignKeyAction::Cascade);
-            }
-            Some("set null") => {
-                fk.on_delete(ForeignKeyAction::SetNull);
-            }
-            Some("restrict") => {
-                fk.on_delete(ForeignKeyAction::Restrict);
-            }
-            Some("no action") => {
-                fk.on_delete(ForeignKeyAction::NoAction);
-            }
-            _ => {}
+        if let Some(a) = on_delete.as_deref().and_then(fk_action) {
+            fk.on_delete(a);
+        }
+        if let Some(a) = on_update.as_deref().and_then(fk_action) {
+            fk.on_update(a);
         }
     }
     fk
+}
+
+fn fk_action(words: &str) -> Option<ForeignKeyAction> {
+    match words {
+        "cascade" => Some(ForeignKeyAction::Cascade),
+        "set null" => Some(ForeignKeyAction::SetNull),
+        "restrict" => Some(ForeignKeyAction::Restrict),
+        "no action" => Some(ForeignKeyAction::NoAction),
+        _ => None,
+    }
+}
+
+/// A Postgres foreign key's `CONSTRAINT ... FOREIGN KEY ...` clause written out, for the
+/// deferrable ones (sea-query does not write DEFERRABLE).
+pub fn deferrable_foreign_key_clause(constraint: &Constraint) -> Option<String> {
+    let ConstraintKind::ForeignKey {
+        columns,
+        references,
+        referenced_columns,
+        on_delete,
+        on_update,
+        deferrable: true,
+        initially_deferred,
+    } = &constraint.kind
+    else {
+        return None;
+    };
+    let d = Dialect::Postgres;
+    let mut sql = format!(
+        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+        quote(d, &constraint.name),
+        quoted_list(d, columns),
+        quote(d, references),
+        quoted_list(d, referenced_columns)
+    );
+    if let Some(a) = on_delete {
+        sql.push_str(&format!(" ON DELETE {}", a.to_uppercase()));
+    }
+    if let Some(a) = on_update {
+        sql.push_str(&format!(" ON UPDATE {}", a.to_uppercase()));
+    }
+    sql.push_str(" DEFERRABLE");
+    if *initially_deferred {
+        sql.push_str(" INITIALLY DEFERRED");
+    }
+    Some(sql)
+}
+
+/// Why `dialect` cannot do `action` as written, whatever the database holds: options
+/// it has no way to express.
+pub fn option_refusal(dialect: Dialect, action: &Action) -> Option<Unsupported> {
+    let deferrable = |c: &Constraint| {
+        matches!(
+            c.kind,
+            ConstraintKind::ForeignKey {
+                deferrable: true,
+                ..
+            }
+        )
+    };
+    let found = match action {
+        Action::CreateTable { table } => table.constraints.iter().find(|c| deferrable(c)),
+        Action::AddConstraint { constraint, .. } => Some(constraint).filter(|c| deferrable(c)),
+        _ => None,
+    };
+    match found {
+        Some(c) if dialect != Dialect::Postgres => Some(Unsupported(format!(
+            "{} checks foreign keys row by row and has no deferrable ones \
+             (foreign key `{}`); drop `deferrable`",
+            dialect.name(),
+            c.name
+        ))),
+        _ => None,
+    }
 }
 
 /// The conditions of a query for the rows whose foreign key points at no row, with the
@@ -475,6 +551,152 @@ pub fn index_statement(index: &Index) -> IndexCreateStatement {
         stmt.unique();
     }
     stmt
+}
+
+/// The index methods each dialect builds, by name.
+const METHODS: &[&str] = &["btree", "hash", "gin", "gist", "brin"];
+
+/// Why `dialect` cannot build `index` as written, checked when the plan is made.
+pub fn index_refusal(dialect: Dialect, index: &Index) -> Option<Unsupported> {
+    let o = &index.options;
+    let name = dialect.name();
+    let refuse = |what: String| Some(Unsupported(format!("{what} (index `{}`)", index.name)));
+    if let Some(m) = &o.method {
+        let ok: &[&str] = match dialect {
+            Dialect::Postgres => METHODS,
+            Dialect::Mysql => &["btree", "hash"],
+            Dialect::Sqlite => &["btree"],
+        };
+        if !ok.contains(&m.as_str()) {
+            return refuse(format!(
+                "{name} has no `{m}` index method; it builds {}",
+                ok.join(", ")
+            ));
+        }
+    }
+    if !o.include.is_empty() && dialect != Dialect::Postgres {
+        return refuse(format!(
+            "{name} has no INCLUDE columns; make them key columns instead"
+        ));
+    }
+    if !o.opclass.is_empty() && dialect != Dialect::Postgres {
+        return refuse(format!("{name} has no operator classes"));
+    }
+    if !o.prefix.is_empty() && dialect != Dialect::Mysql {
+        return refuse(format!(
+            "{name} has no prefix lengths; it indexes whole values"
+        ));
+    }
+    if o.fulltext && dialect != Dialect::Mysql {
+        return refuse(format!(
+            "{name} has no FULLTEXT index; Postgres searches text with a `gin` index over \
+             an expression such as `to_tsvector('english', body)`"
+        ));
+    }
+    if dialect == Dialect::Mysql {
+        if o.predicate.is_some() {
+            return refuse(
+                "MySQL and MariaDB have no partial index (`where`); index the whole table"
+                    .to_string(),
+            );
+        }
+        if !o.expressions.is_empty() {
+            return refuse(
+                "MariaDB has no functional key parts (MySQL 8.0.13+ has); index a generated \
+                 column holding the expression instead"
+                    .to_string(),
+            );
+        }
+        if o.fulltext && (index.unique || o.method.is_some() || !o.desc.is_empty()) {
+            return refuse(
+                "a FULLTEXT index is neither unique, nor sorted, nor of another method".to_string(),
+            );
+        }
+    }
+    None
+}
+
+/// `CREATE INDEX` for `index` in `dialect` (Postgres: concurrently; MySQL: in place),
+/// without the final `;`. Options the dialect refuses ([`index_refusal`]) are left out.
+pub fn index_sql(dialect: Dialect, index: &Index) -> String {
+    let q = |n: &str| quote(dialect, n);
+    let o = &index.options;
+    let mut parts: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| {
+            let mut part = q(c);
+            match dialect {
+                Dialect::Mysql => {
+                    if let Some(n) = o.prefix.get(c) {
+                        part.push_str(&format!("({n})"));
+                    }
+                }
+                Dialect::Postgres => {
+                    if let Some(class) = o.opclass.get(c) {
+                        part.push(' ');
+                        part.push_str(class);
+                    }
+                }
+                Dialect::Sqlite => {}
+            }
+            if o.desc.contains(c) {
+                part.push_str(" DESC");
+            }
+            part
+        })
+        .collect();
+    // An expression in its own parentheses: `ON t ((lower(email)))`.
+    parts.extend(o.expressions.iter().map(|e| format!("({e})")));
+    let kind = if o.fulltext && dialect == Dialect::Mysql {
+        "FULLTEXT "
+    } else if index.unique {
+        "UNIQUE "
+    } else {
+        ""
+    };
+    let concurrently = if dialect == Dialect::Postgres {
+        "CONCURRENTLY "
+    } else {
+        ""
+    };
+    let mut sql = format!(
+        "CREATE {kind}INDEX {concurrently}{} ON {}",
+        q(&index.name),
+        q(&index.table)
+    );
+    if let (Some(m), Dialect::Postgres) = (&o.method, dialect) {
+        sql.push_str(&format!(" USING {m}"));
+    }
+    sql.push_str(&format!(" ({})", parts.join(", ")));
+    match dialect {
+        Dialect::Postgres => {
+            if !o.include.is_empty() {
+                sql.push_str(&format!(" INCLUDE ({})", quoted_list(dialect, &o.include)));
+            }
+            if let Some(p) = &o.predicate {
+                sql.push_str(&format!(" WHERE {p}"));
+            }
+        }
+        Dialect::Sqlite => {
+            if let Some(p) = &o.predicate {
+                sql.push_str(&format!(" WHERE {p}"));
+            }
+        }
+        Dialect::Mysql => {
+            if let Some(m) = &o.method {
+                sql.push_str(&format!(" USING {}", m.to_ascii_uppercase()));
+            }
+            // A FULLTEXT build cannot let writes go on: MySQL and MariaDB take a
+            // shared lock for it.
+            sql.push_str(if o.fulltext {
+                " ALGORITHM=INPLACE LOCK=SHARED"
+            } else {
+                " ALGORITHM=INPLACE LOCK=NONE"
+            });
+        }
+    }
+    sql
 }
 
 pub(crate) enum Builder {

@@ -207,27 +207,25 @@ fn compat_view(view: &str, table: &crate::model::Table) -> String {
 /// An index built in place while writes go on; refused on a column MySQL indexes only
 /// with a prefix.
 fn create_index(index: &Index, physical: &Physical) -> std::result::Result<String, Unsupported> {
+    if let Some(u) = super::index_refusal(Dialect::Mysql, index) {
+        return Err(u);
+    }
     if let Some(t) = physical.table(&index.table) {
         if let Some(c) = index
             .columns
             .iter()
+            .filter(|c| !index.options.fulltext && !index.options.prefix.contains_key(*c))
             .filter_map(|c| t.column(c))
             .find(|c| needs_prefix(&c.ty))
         {
             return Err(Unsupported(format!(
                 "MySQL indexes a {} column ({}.{}) only with a prefix length; \
-                 make it varchar(n), or create the index in a `sql` op",
-                c.ty, index.table, c.name
+                 write it as `columns = [\"{}(N)\"]`, or make it varchar(n)",
+                c.ty, index.table, c.name, c.name
             )));
         }
     }
-    Ok(format!(
-        "CREATE {}INDEX {} ON {} ({}) ALGORITHM=INPLACE LOCK=NONE;",
-        if index.unique { "UNIQUE " } else { "" },
-        q(&index.name),
-        q(&index.table),
-        quoted_list(Dialect::Mysql, &index.columns)
-    ))
+    Ok(format!("{};", super::index_sql(Dialect::Mysql, index)))
 }
 
 impl Renderer for Mysql<'_> {
@@ -248,7 +246,38 @@ impl Renderer for Mysql<'_> {
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
+        // A table with a FULLTEXT index adds and drops columns only by a rebuild that
+        // blocks writes (MariaDB refuses INSTANT and LOCK=NONE for it).
+        if let Action::AddColumn { table, .. } | Action::DropColumn { table, .. } = action {
+            if let Some(index) = physical.indexes_of(table).find(|i| i.options.fulltext) {
+                return Ok(Err(Unsupported(format!(
+                    "{table} has the FULLTEXT index {}, and MySQL and MariaDB add or drop a \
+                     column of such a table only by a rebuild that blocks writes; drop the \
+                     index in an earlier release, or change the table in a quiet window with \
+                     a `sql` op",
+                    index.name
+                ))));
+            }
+        }
         let chunk = match action {
+            Action::RenameConstraint { table, from, to } => match &from.kind {
+                // A unique constraint is an index there.
+                ConstraintKind::Unique { .. } => format!(
+                    "ALTER TABLE {} RENAME INDEX {} TO {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    q(&from.name),
+                    q(to)
+                ),
+                _ => {
+                    return Ok(Err(Unsupported(format!(
+                        "MySQL and MariaDB cannot rename a {} ({}) in place: it is dropped \
+                         and added again, with a new check of every row; drop it and add it \
+                         under the new name",
+                        from.noun(),
+                        from.name
+                    ))))
+                }
+            },
             Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
             Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
             Action::AddColumn { table, column } => format!(
@@ -490,6 +519,8 @@ impl Renderer for Mysql<'_> {
                         references,
                         referenced_columns,
                         on_delete,
+                        on_update,
+                        ..
                     } => {
                         super::orphan_conditions(
                             Dialect::Mysql,
@@ -507,10 +538,17 @@ impl Renderer for Mysql<'_> {
                         );
                         context.insert(
                             "on_delete",
-                            &on_delete
-                                .as_ref()
-                                .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
-                                .unwrap_or_default(),
+                            &format!(
+                                "{}{}",
+                                on_delete
+                                    .as_ref()
+                                    .map(|a| format!(" ON DELETE {}", a.to_uppercase()))
+                                    .unwrap_or_default(),
+                                on_update
+                                    .as_ref()
+                                    .map(|a| format!(" ON UPDATE {}", a.to_uppercase()))
+                                    .unwrap_or_default()
+                            ),
                         );
                         let message: String = format!(
                             "{}: rows of {table} reference missing rows of {references}",

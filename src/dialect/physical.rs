@@ -239,6 +239,15 @@ impl Physical {
                     }
                 }
             }
+            Action::RenameConstraint { table, from, to } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    for c in &mut t.table.constraints {
+                        if c.name == from.name {
+                            c.name = to.clone();
+                        }
+                    }
+                }
+            }
             Action::Backfill { .. } | Action::Repair { .. } => {}
         }
     }

@@ -9,8 +9,8 @@ use tera::Context;
 
 use super::physical::without_columns;
 use super::{
-    column_def, comment_text, create_table, foreign_key, iden, index_statement, quote,
-    string_literal, terminate, unique_index, Physical, Rendered, Renderer, Unsupported,
+    column_def, comment_text, create_table, foreign_key, iden, quote, string_literal, terminate,
+    unique_index, Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
@@ -39,9 +39,7 @@ impl<'a> Postgres<'a> {
 
     /// A concurrent build (outside a transaction), recovering from a failed earlier one.
     fn create_index(&self, index: &Index) -> Result<String> {
-        let create = index_statement(index)
-            .concurrently()
-            .to_string(PostgresQueryBuilder);
+        let create = super::index_sql(Dialect::Postgres, index);
         let mut context = Context::new();
         context.insert(
             "index_name",
@@ -88,6 +86,12 @@ impl Renderer for Postgres<'_> {
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
         let chunk = match action {
+            Action::RenameConstraint { table, from, to } => format!(
+                "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
+                q(table),
+                q(&from.name),
+                q(to)
+            ),
             Action::CreateTable { table } => terminate(&create_table(Dialect::Postgres, table)),
             Action::DropTable { table } => super::drop_table(Dialect::Postgres, physical, table),
             Action::AddColumn { table, column } => terminate(
@@ -249,6 +253,9 @@ impl Renderer for Postgres<'_> {
                 self.template("drop_trigger", &context)?
             }
             Action::CreateIndex { index } => {
+                if let Some(u) = super::index_refusal(Dialect::Postgres, index) {
+                    return Ok(Err(u));
+                }
                 out.no_transaction = true;
                 self.create_index(index)?
             }
@@ -286,10 +293,15 @@ impl Renderer for Postgres<'_> {
                         true,
                     ),
                     ConstraintKind::ForeignKey { .. } => (
-                        format!(
-                            "{} NOT VALID",
-                            foreign_key(table, constraint).to_string(PostgresQueryBuilder)
-                        ),
+                        match super::deferrable_foreign_key_clause(constraint) {
+                            Some(clause) => {
+                                format!("ALTER TABLE {} ADD {clause} NOT VALID", q(table))
+                            }
+                            None => format!(
+                                "{} NOT VALID",
+                                foreign_key(table, constraint).to_string(PostgresQueryBuilder)
+                            ),
+                        },
                         true,
                     ),
                     ConstraintKind::Unique { columns } => {

@@ -12,8 +12,7 @@ use tera::Context;
 use super::default_sql;
 use super::physical::without_columns;
 use super::{
-    column_def, create_table, iden, index_statement, quote, terminate, Physical, Rendered,
-    Renderer, Unsupported,
+    column_def, create_table, iden, quote, terminate, Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::Dialect;
@@ -228,7 +227,7 @@ fn q(name: &str) -> String {
 }
 
 fn index_sql(index: &crate::model::Index) -> String {
-    terminate(&index_statement(index).to_string(SqliteQueryBuilder))
+    terminate(&super::index_sql(Dialect::Sqlite, index))
 }
 
 /// SQLite adds a column in place only when its default is a constant: a NOT NULL column
@@ -292,6 +291,36 @@ impl Renderer for Sqlite<'_> {
     ) -> Result<Result<(), Unsupported>> {
         let mut context = Context::new();
         let chunk = match action {
+            Action::RenameConstraint { table, from, to } => match &from.kind {
+                // A unique constraint is a unique index there: built again under the new
+                // name, then the old one dropped.
+                ConstraintKind::Unique { columns } => {
+                    let renamed = crate::model::Constraint {
+                        name: to.clone(),
+                        kind: from.kind.clone(),
+                    };
+                    format!(
+                        "{}\n{}",
+                        index_sql(&super::unique_index(table, &renamed, columns)),
+                        terminate(
+                            &SqIndex::drop()
+                                .name(from.name.as_str())
+                                .to_string(SqliteQueryBuilder)
+                        )
+                    )
+                }
+                // SQLite keeps no name for a foreign key: only the model changes.
+                ConstraintKind::ForeignKey { .. } => {
+                    "-- SQLite keeps no name for a foreign key: nothing to change.".to_string()
+                }
+                ConstraintKind::Check { .. } => {
+                    return Ok(Err(Unsupported(format!(
+                        "SQLite cannot rename a check ({}) without rebuilding the table; \
+                         drop it and add it under the new name",
+                        from.name
+                    ))))
+                }
+            },
             Action::CreateTable { table } => {
                 let mut sql = terminate(&create_table(Dialect::Sqlite, table));
                 for index in super::unique_indexes(table) {
@@ -343,9 +372,7 @@ impl Renderer for Sqlite<'_> {
                 };
                 // DROP COLUMN refuses a column that a key, an index, a trigger or a view uses.
                 let used = current.primary_key.contains(column)
-                    || physical
-                        .indexes_of(table)
-                        .any(|i| i.columns.contains(column))
+                    || physical.indexes_of(table).any(|i| i.uses(column))
                     || physical.triggers_of(table).any(|t| match t {
                         Action::FillTrigger { column: c, .. } => c == column,
                         Action::SyncTrigger { old, new, .. } => old == column || new == column,
@@ -482,7 +509,12 @@ impl Renderer for Sqlite<'_> {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
-            Action::CreateIndex { index } => index_sql(index),
+            Action::CreateIndex { index } => {
+                if let Some(u) = super::index_refusal(Dialect::Sqlite, index) {
+                    return Ok(Err(u));
+                }
+                index_sql(index)
+            }
             Action::DropIndex { index } => terminate(
                 &SqIndex::drop()
                     .name(index.name.as_str())

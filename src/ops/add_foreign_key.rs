@@ -16,6 +16,9 @@ pub struct AddForeignKey {
     /// Empty: the referenced table's primary key.
     referenced_columns: Located<Vec<String>>,
     on_delete: Option<String>,
+    on_update: Option<String>,
+    deferrable: bool,
+    initially_deferred: bool,
     name: Option<Located<String>>,
     tightening: Tightening,
 }
@@ -60,22 +63,24 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
             location: target.location.clone(),
         },
     };
-    let on_delete = match fields.opt_str(&["on_delete"])? {
-        None => None,
-        Some(v) => {
-            let words = v.value.replace('_', " ").to_ascii_lowercase();
-            if !ON_DELETE.contains(&words.as_str()) {
-                return Err(
-                    Diag::input(format!("unknown `on_delete` action `{}`", v.value))
-                        .at(v.location)
-                        .label(format!("expected one of: {}", ON_DELETE.join(", ")))
-                        .help(suggestion(&words, ON_DELETE))
-                        .into(),
-                );
-            }
-            Some(words)
-        }
-    };
+    let on_delete = action(fields, "on_delete")?;
+    let on_update = action(fields, "on_update")?;
+    let deferrable = fields.opt_bool(&["deferrable"])?;
+    let initially_deferred = fields
+        .opt_bool(&["initially_deferred"])?
+        .is_some_and(|d| d.value);
+    // Deferred implies deferrable; an explicit `deferrable = false` beside it is a mistake.
+    if let Some(d) = deferrable
+        .as_ref()
+        .filter(|d| !d.value && initially_deferred)
+    {
+        return Err(Diag::input("`initially_deferred` needs a deferrable key")
+            .at(d.location.clone())
+            .label("`deferrable = false` here")
+            .help("drop `deferrable = false`, or `initially_deferred`")
+            .into());
+    }
+    let deferrable = deferrable.is_some_and(|d| d.value) || initially_deferred;
     let name = fields.opt_str(&["name", "constraint"])?;
     if let Some(n) = &name {
         check_identifier(fields.file, &n.value, n.location.span.clone(), "constraint")?;
@@ -89,9 +94,37 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         },
         referenced_columns,
         on_delete,
+        on_update,
+        deferrable,
+        initially_deferred,
         name,
         tightening: Tightening::parse(fields)?,
     }))
+}
+
+/// `on_delete` or `on_update`: one of [`ON_DELETE`], as SQL words.
+fn action(fields: &mut Fields<'_, '_>, field: &'static str) -> Result<Option<String>> {
+    let names: &[&'static str] = if field == "on_delete" {
+        &["on_delete"]
+    } else {
+        &["on_update"]
+    };
+    match fields.opt_str(names)? {
+        None => Ok(None),
+        Some(v) => {
+            let words = v.value.replace('_', " ").to_ascii_lowercase();
+            if !ON_DELETE.contains(&words.as_str()) {
+                return Err(
+                    Diag::input(format!("unknown `{field}` action `{}`", v.value))
+                        .at(v.location)
+                        .label(format!("expected one of: {}", ON_DELETE.join(", ")))
+                        .help(suggestion(&words, ON_DELETE))
+                        .into(),
+                );
+            }
+            Ok(Some(words))
+        }
+    }
 }
 
 /// `users` -> (users, []); `users.id` -> (users, [id]); `users(id, org)` -> (users, [id, org]).
@@ -277,9 +310,15 @@ impl Operation for AddForeignKey {
                 .help("change the column's type first (alter_column), or reference another key")
                 .into());
             }
-            if self.on_delete.as_deref() == Some("set null") && !a.nullable {
+            let set_null = [
+                ("on_delete", &self.on_delete),
+                ("on_update", &self.on_update),
+            ]
+            .into_iter()
+            .find(|(_, a)| a.as_deref() == Some("set null"));
+            if let (Some((field, _)), false) = (set_null, a.nullable) {
                 return Err(Diag::input(format!(
-                    "`on_delete = \"set null\"` on NOT NULL column `{}.{col}`",
+                    "`{field} = \"set null\"` on NOT NULL column `{}.{col}`",
                     own.name
                 ))
                 .at(self.columns.location.clone())
@@ -295,6 +334,9 @@ impl Operation for AddForeignKey {
                 references: target.name.clone(),
                 referenced_columns: referenced,
                 on_delete: self.on_delete.clone(),
+                on_update: self.on_update.clone(),
+                deferrable: self.deferrable,
+                initially_deferred: self.initially_deferred,
             },
         };
         cx.add_tightening(

@@ -78,12 +78,12 @@ impl Operation for DropColumn {
         let indexes: Vec<_> = cx
             .schema
             .indexes_of(&table)
-            .filter(|i| i.columns.contains(&column.name))
+            .filter(|i| i.uses(&column.name))
             .cloned()
             .collect();
         cx.schema
             .indexes
-            .retain(|_, i| !(i.table == table && i.columns.contains(&column.name)));
+            .retain(|_, i| !(i.table == table && i.uses(&column.name)));
         let t = cx.schema.tables.get_mut(&table).expect("checked above");
         t.columns.retain(|c| c.name != column.name);
         t.constraints.retain(|c| !c.uses(&column.name));

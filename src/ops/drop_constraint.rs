@@ -37,7 +37,26 @@ impl Operation for DropConstraint {
         if let Some(t) = &self.table {
             cx.table(t)?;
         }
-        let Some((owner, constraint)) = cx.schema.constraint(name) else {
+        // Several tables may hold a constraint of this name (Postgres and SQLite name
+        // them per table): the one of `table`, else the only one.
+        let named: Vec<_> = cx.schema.constraints_named(name).collect();
+        if self.table.is_none() && named.len() > 1 {
+            let owners: Vec<&str> = named.iter().map(|(t, _)| t.name.as_str()).collect();
+            return Err(Diag::input(format!(
+                "constraint `{name}` names a constraint of several tables: {}",
+                owners.join(", ")
+            ))
+            .at(self.name.location.clone())
+            .label("which one?")
+            .help(format!("write table = \"{}\"", owners[0]))
+            .into());
+        }
+        let found = named
+            .iter()
+            .find(|(t, _)| self.table.as_ref().is_some_and(|s| s.value == t.name))
+            .or(named.first())
+            .copied();
+        let Some((owner, constraint)) = found else {
             let known: Vec<&str> = cx
                 .schema
                 .tables

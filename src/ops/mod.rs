@@ -18,6 +18,7 @@ mod drop_index;
 mod drop_table;
 mod raw_sql;
 mod rename_column;
+mod rename_constraint;
 mod rename_table;
 mod sql;
 
@@ -177,6 +178,46 @@ impl OpContext<'_> {
         })
     }
 
+    /// Fails when the name of `constraint`, about to be added to `table`, is taken where
+    /// the dialect needs it free: on the same table always; across the schema for a
+    /// unique constraint (an index) or where the dialect names constraints schema-wide.
+    pub fn ensure_free_constraint_name(
+        &self,
+        table: &str,
+        constraint: &Constraint,
+        at: &Location,
+    ) -> Result<()> {
+        let is_index =
+            |c: &Constraint| matches!(c.kind, crate::model::ConstraintKind::Unique { .. });
+        if !self.schema.constraint_names_per_table {
+            return self.ensure_new_constraint_name(&constraint.name, at);
+        }
+        let name = &constraint.name;
+        let clash = self
+            .schema
+            .constraints_named(name)
+            .find(|(t, c)| t.name == table || is_index(constraint) && is_index(c));
+        let taken = match clash {
+            Some((t, c)) => Some(format!("{} of `{}`", c.noun(), t.name)),
+            None if is_index(constraint) && self.schema.indexes.contains_key(name) => {
+                Some("an index".to_string())
+            }
+            None => None,
+        };
+        match taken {
+            None => Ok(()),
+            Some(what) => Err(Diag::input(format!("`{name}` is taken: it names {what}"))
+                .at(at.clone())
+                .label(if is_index(constraint) {
+                    "a unique constraint is an index, whose name is unique across the schema"
+                } else {
+                    "constraint names are unique within a table"
+                })
+                .help("give this constraint another `name`")
+                .into()),
+        }
+    }
+
     /// Fails when `table.column` exists, or still exists physically, awaiting its drop.
     pub fn ensure_new_column(
         &self,
@@ -303,7 +344,7 @@ impl OpContext<'_> {
         at: &Location,
         description: String,
     ) -> Result<Vec<Step>> {
-        self.ensure_new_constraint_name(&constraint.name, at)?;
+        self.ensure_free_constraint_name(table, &constraint, at)?;
         if let Some(t) = self.schema.tables.get_mut(table) {
             t.constraints.push(constraint.clone());
         }
@@ -548,6 +589,7 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("add_unique", add_unique::parse),
     ("add_check", add_check::parse),
     ("drop_constraint", drop_constraint::parse),
+    ("rename_constraint", rename_constraint::parse),
     ("drop_index", drop_index::parse),
     ("sql", sql::parse),
 ];

@@ -451,6 +451,7 @@ impl Folder<'_, '_> {
                     table,
                     columns,
                     unique: ci.unique,
+                    options: crate::model::IndexOptions::default(),
                 });
             }
             Statement::RenameTable(renames) => {
@@ -534,6 +535,9 @@ impl Folder<'_, '_> {
                         references: name_of(&fk.foreign_table),
                         referenced_columns: idents(&fk.referred_columns),
                         on_delete: fk.on_delete.map(|a| a.to_string().to_ascii_lowercase()),
+                        on_update: fk.on_update.map(|a| a.to_string().to_ascii_lowercase()),
+                        deferrable: false,
+                        initially_deferred: false,
                     };
                     self.push_constraint(table, constraint_name, kind);
                 }
@@ -644,6 +648,9 @@ impl Folder<'_, '_> {
                     references: name_of(&fk.foreign_table),
                     referenced_columns: idents(&fk.referred_columns),
                     on_delete: fk.on_delete.map(|a| a.to_string().to_ascii_lowercase()),
+                    on_update: fk.on_update.map(|a| a.to_string().to_ascii_lowercase()),
+                    deferrable: false,
+                    initially_deferred: false,
                 };
                 let name = fk.name.as_ref().map(|n| n.value.clone());
                 self.push_constraint(table, name, kind)
@@ -666,6 +673,7 @@ impl Folder<'_, '_> {
                     table: table.name.clone(),
                     columns,
                     unique: false,
+                    options: crate::model::IndexOptions::default(),
                 });
                 None
             }

@@ -112,23 +112,8 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     // Indexes on the old column are rebuilt on the new one before the old one goes.
     let mut copies = Vec::new();
     let mut originals = Vec::new();
-    for index in cx
-        .schema
-        .indexes_of(&table)
-        .filter(|i| i.columns.contains(&old.name))
-    {
-        let mut copy = index.clone();
-        copy.columns = index
-            .columns
-            .iter()
-            .map(|c| {
-                if *c == old.name {
-                    new_name.clone()
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
+    for index in cx.schema.indexes_of(&table).filter(|i| i.uses(&old.name)) {
+        let mut copy = index.with_column_renamed(&old.name, &new_name);
         copy.name = renamed_index(&index.name, &old.name, &new_name);
         originals.push(index.clone());
         copies.push(copy);

@@ -36,11 +36,20 @@ impl Declared {
     }
 }
 
-/// Reads the baseline schema.
+/// Reads the baseline schema, with constraint names unique across the schema.
 pub fn parse_schema(file: &Arc<SourceFile>) -> Result<Schema> {
+    parse_schema_for(file, false)
+}
+
+/// Reads the baseline schema of a project whose dialect names foreign keys and checks
+/// per table (`per_table`) or across the schema.
+pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schema> {
     let doc = parse_document(file)?;
     let mut root = Fields::new(file, doc.get_ref(), doc.span(), "schema.toml");
-    let mut schema = Schema::default();
+    let mut schema = Schema {
+        constraint_names_per_table: per_table,
+        ..Schema::default()
+    };
     let mut declared = Vec::new();
     if let Some((tables, _)) = root.opt_table(&["tables"])? {
         for (name, value) in tables.iter() {

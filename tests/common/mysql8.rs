@@ -308,10 +308,24 @@ pub const CONSTRUCTS: &[Construct] = &[
 
 /// Kinds of statement valid on both servers that sqlparser's MySQL mode cannot read:
 /// matched against [`CONSTRUCTS`] but not parsed. (normalized prefix, why)
-pub const PARSER_GAPS: &[(&str, &str)] = &[(
-    "CREATE PROCEDURE",
-    "sqlparser 0.64 reads no MySQL procedure body (it expects `AS`)",
-)];
+pub const PARSER_GAPS: &[(&str, &str)] = &[
+    (
+        "CREATE PROCEDURE",
+        "sqlparser 0.64 reads no MySQL procedure body (it expects `AS`)",
+    ),
+    (
+        // https://dev.mysql.com/doc/refman/8.0/en/create-index.html,
+        // https://mariadb.com/kb/en/full-text-index-overview/
+        "CREATE FULLTEXT INDEX",
+        "sqlparser 0.64 reads no `CREATE FULLTEXT INDEX` (MySQL 5.6+, MariaDB 10.0.5+)",
+    ),
+    (
+        // https://dev.mysql.com/doc/refman/8.0/en/alter-table.html,
+        // https://mariadb.com/kb/en/alter-table/#rename-indexkey
+        "ALTER TABLE ID RENAME INDEX",
+        "sqlparser 0.64 reads no `RENAME INDEX` (MySQL 5.7+, MariaDB 10.5.2+)",
+    ),
+];
 
 /// A statement as the phrases are written: comments removed, every string literal
 /// `'?'`, every quoted name `ID`, upper case, single spaces, no spaces around `=`.
