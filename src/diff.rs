@@ -4,6 +4,7 @@
 //! ops are split into expand and contract by `plan` like any other change. Renames are
 //! taken only from explicit hints, never guessed from a drop and an add.
 
+use crate::toml_text::{key, list, quoted as q};
 use std::path::Path;
 
 use crate::diag::{Diag, Result};
@@ -338,26 +339,4 @@ fn literal(l: &Literal) -> String {
         Literal::Float(f) => toml::Value::Float(*f).to_string(),
         Literal::Bool(b) => b.to_string(),
     }
-}
-
-fn q(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
-fn key(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        s.to_string()
-    } else {
-        q(s)
-    }
-}
-
-fn list(items: &[String]) -> String {
-    format!(
-        "[{}]",
-        items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", ")
-    )
 }

@@ -27,4 +27,5 @@ pub mod release;
 pub mod report;
 pub mod scaffold;
 pub mod templates;
+pub mod toml_text;
 pub mod verify;

@@ -9,6 +9,7 @@ use super::adopt::{literal, live_indexes, live_primary_key, text_rows};
 use super::database::{Database, DbError};
 use super::HISTORY_TABLE;
 use crate::config::Dialect;
+use crate::toml_text::{key, list, quoted as q};
 
 /// The schema.toml text, and what it leaves out.
 #[derive(Debug)]
@@ -81,28 +82,6 @@ pub fn introspect(db: &mut Database) -> Result<Introspection, DbError> {
         left_out,
         tables: tables.len(),
     })
-}
-
-fn q(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
-fn key(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        s.to_string()
-    } else {
-        q(s)
-    }
-}
-
-fn list(items: &[String]) -> String {
-    format!(
-        "[{}]",
-        items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", ")
-    )
 }
 
 fn write_table(
