@@ -645,7 +645,9 @@ pub struct Schema {
     pub retired_constraints: Vec<(String, Constraint, Option<usize>)>,
     /// Constraints the code sees that a later contract step adds (a tightening), with
     /// that release (`None` while pending): until then they are not in the database.
-    pub pending_constraints: Vec<(String, Option<usize>)>,
+    /// Keyed by table and name: where the dialect names constraints per table, two
+    /// tables may each have one of a name.
+    pub pending_constraints: Vec<(String, String, Option<usize>)>,
     /// Whether a foreign key or check may share its name with a constraint of another
     /// table (Postgres and SQLite name them per table; MySQL's foreign key names are
     /// schema-wide). Unique constraints are indexes, whose names stay schema-wide.

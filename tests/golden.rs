@@ -133,7 +133,7 @@ fn dialect_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
     };
     let shared = ("foreign_keys_sharing_a_name_on_two_tables", vec![
         change("0001_orders.toml", "1.0.0", &format!("{ORDERS}\n\n[[op.constraints]]\ntype = \"foreign_key\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"{deferrable}\n\n[[op]]\ntype = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = {{ id = {{ type = \"bigint\" }}, user_id = {{ type = \"bigint\", nullable = true }} }}")),
-        change("0002_key.toml", "1.1.0", &format!("type = \"add_foreign_key\"\ntable = \"invoices\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"cascade\"{initially}")),
+        change("0002_key.toml", "1.1.0", &format!("type = \"add_foreign_key\"\ntable = \"invoices\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"cascade\"\nold_code_complies = true{initially}")),
         change("0003_drop.toml", "1.2.0", "type = \"drop_constraint\"\ntable = \"invoices\"\nname = \"fk_users_id\""),
         next("0004_next.toml", "1.3.0"),
     ]);

@@ -264,7 +264,7 @@ impl Operation for AddForeignKey {
             _ => false,
         });
         if let Some(key) = key {
-            if let Some(until) = cx.pending_constraint(&key.name) {
+            if let Some(until) = cx.pending_constraint(&target.name, &key.name) {
                 let later =
                     cx.is_tightening(&self.table.value, &self.columns.value, &self.tightening);
                 let added_at = if later {

@@ -110,7 +110,10 @@ mod tests {
                 crate::action::Action::AddConstraint { .. }
             ]
         ));
-        assert_eq!(s.pending_constraints, [("users_email_key".into(), Some(2))]);
+        assert_eq!(
+            s.pending_constraints,
+            [("users".into(), "users_email_key".into(), Some(2))]
+        );
 
         let mut s = schema(USERS);
         let steps = apply_after(

@@ -77,11 +77,10 @@ impl Operation for DropConstraint {
         let (owner, constraint) = (owner.name.clone(), constraint.clone());
         // A tightening waits for a later contract: dropping it earlier would run before
         // the database has it.
-        if let Some((_, until)) = cx
-            .schema
-            .pending_constraints
-            .iter()
-            .find(|(n, until)| n == name && until.is_none_or(|u| u >= cx.release))
+        if let Some((_, _, until)) =
+            cx.schema.pending_constraints.iter().find(|(t, n, until)| {
+                *t == owner && n == name && until.is_none_or(|u| u >= cx.release)
+            })
         {
             return Err(Diag::input(format!(
                 "constraint `{name}` is not in the database yet: its change enforces it in a later contract"

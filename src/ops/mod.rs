@@ -368,14 +368,14 @@ impl OpContext<'_> {
                 .is_some_and(|t| columns.iter().any(|c| t.column(c).is_some()))
     }
 
-    /// The release whose contract adds constraint `name`, when a tightening placed it
+    /// The release whose contract adds constraint `name` of `table`, when a tightening placed it
     /// there (`Some(None)`: pending).
-    pub fn pending_constraint(&self, name: &str) -> Option<Option<usize>> {
+    pub fn pending_constraint(&self, table: &str, name: &str) -> Option<Option<usize>> {
         self.schema
             .pending_constraints
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, until)| *until)
+            .find(|(t, n, _)| t == table && n == name)
+            .map(|(_, _, until)| *until)
     }
 
     /// Adds `constraint` to `table` over `columns`: where the code of the release before
@@ -413,7 +413,7 @@ impl OpContext<'_> {
             }
             return self.add_constraint(table, constraint, at, description);
         }
-        self.ensure_new_constraint_name(&constraint.name, at)?;
+        self.ensure_free_constraint_name(table, &constraint, at)?;
         let t = self
             .schema
             .table(table)
@@ -483,9 +483,11 @@ impl OpContext<'_> {
         if let Some(t) = self.schema.tables.get_mut(table) {
             t.constraints.push(constraint.clone());
         }
-        self.schema
-            .pending_constraints
-            .push((constraint.name.clone(), self.later_release));
+        self.schema.pending_constraints.push((
+            table.to_string(),
+            constraint.name.clone(),
+            self.later_release,
+        ));
         let written: Vec<&str> = written_before.iter().map(|s| s.as_str()).collect();
         Ok(vec![Step::new(
             Timing::Later(Removal::new("tightening", "enforce it", subject)),

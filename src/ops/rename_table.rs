@@ -63,6 +63,11 @@ impl Operation for RenameTable {
                 index.table = to.clone();
             }
         }
+        for (table, _, _) in &mut cx.schema.pending_constraints {
+            if *table == from {
+                *table = to.clone();
+            }
+        }
         cx.retire(&from, None);
 
         Ok(vec![
