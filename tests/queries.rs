@@ -101,7 +101,8 @@ fn a_release_that_cannot_be_ordered_is_refused() {
         .stderr(contains("not a semantic version"));
 }
 
-/// 1.4.0 drops users.legacy_email by hand in its expand, while 1.3.0's code (the one that
+/// 1.4.0 drops users.legacy_email by hand in its expand, asserting (wrongly) that the
+/// statement is safe there, so that plan lets it through, while 1.3.0's code (the one that
 /// crashed) still selects it: its imported ORM query fails, named by file and line.
 fn the_old_orm_query_fails_the_unsafe_plan(server: Server) {
     let Some(url) = server.url() else {
@@ -118,7 +119,7 @@ fn the_old_orm_query_fails_the_unsafe_plan(server: Server) {
 
     fs::write(
         dir.path().join("changes/0007_users_stop_legacy_email.toml"),
-        "release = \"1.4.0\"\nsummary = \"drop legacy_email by hand\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users DROP COLUMN legacy_email\"\n",
+        "release = \"1.4.0\"\nsummary = \"drop legacy_email by hand\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users DROP COLUMN legacy_email\"\ndestructive = false\n",
     )
     .unwrap();
     tandem(dir.path()).arg("generate").assert().success();
