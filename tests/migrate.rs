@@ -822,9 +822,10 @@ fn a_file_failed_half_way_resumes_at_its_failing_statement(server: Server) {
     );
     let toml = dir.path().join("tandem.toml");
     let text = fs::read_to_string(&toml).unwrap();
+    // No retries: this run is to fail at the lock, not wait it out.
     fs::write(
         &toml,
-        format!("{text}\n[postgres]\nlock_timeout = \"1s\"\n\n[mysql]\nlock_wait_timeout = 1\n"),
+        format!("lock_retries = 0\n{text}\n[postgres]\nlock_timeout = \"1s\"\n\n[mysql]\nlock_wait_timeout = 1\n"),
     )
     .unwrap();
     tandem(dir.path()).arg("generate").assert().success();
