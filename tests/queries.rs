@@ -375,3 +375,34 @@ fn real_inserts_keep_one_to_one_and_composite_keys_on_postgres() {
 fn real_inserts_keep_one_to_one_and_composite_keys_on_mariadb() {
     real_inserts_keep_one_to_one_and_composite_keys(Server::Mysql);
 }
+
+/// A value the file gives (`-- tandem:bind`) is used for its placeholder before any
+/// made-up one: a statement that only a real value satisfies (a cast of a placeholder
+/// that no column types) passes with it and fails without it.
+#[test]
+fn given_values_bind_first_on_postgres() {
+    let Some(url) = Server::Postgres.url() else {
+        return;
+    };
+    let dir = common::users_project("postgres", common::INCIDENT);
+    fs::create_dir_all(dir.path().join("queries/1.4.0")).unwrap();
+    let report = "SELECT count(*) FROM users WHERE id > :min AND CAST(:day AS date) < now();\n";
+    fs::write(
+        dir.path().join("queries/1.4.0/report.sql"),
+        format!(
+            "-- the daily report\n-- tandem:bind :day = '2026-01-31', :note = 'a, b'\n{report}"
+        ),
+    )
+    .unwrap();
+    let out = common::verify(dir.path(), &url);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    fs::write(dir.path().join("queries/1.4.0/report.sql"), report).unwrap();
+    let out = common::verify(dir.path(), &url);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("queries/1.4.0/report.sql:1"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -351,15 +351,20 @@ impl Rehearsal<'_> {
             self.counter += 1;
             let n = self.counter;
             let values = &self.values;
-            let sql = queries::bind(&statement.sql, view, &mut |table, column| {
-                if let Some(v) = references.get(&(table.to_string(), column.to_string())) {
-                    return v.clone();
-                }
-                match view.table(table).and_then(|t| t.column(column)) {
-                    Some(c) => values.value(table, column, &c.ty, n),
-                    None => "'1'".into(),
-                }
-            });
+            let sql = queries::bind_given(
+                &statement.sql,
+                view,
+                &statement.given,
+                &mut |table, column| {
+                    if let Some(v) = references.get(&(table.to_string(), column.to_string())) {
+                        return v.clone();
+                    }
+                    match view.table(table).and_then(|t| t.column(column)) {
+                        Some(c) => values.value(table, column, &c.ty, n),
+                        None => "'1'".into(),
+                    }
+                },
+            );
             let run = if queries::returns_rows(&sql) {
                 self.db.query_text(&sql).map(|_| ())
             } else {

@@ -20,6 +20,57 @@ pub struct Statement {
     /// 1-based line where the statement starts.
     pub line: usize,
     pub sql: String,
+    /// Values the file gives for placeholders, from `-- tandem:bind $1 = 'x', :name = 3`
+    /// comment lines just above the statement: SQL literals, used as written.
+    pub given: HashMap<String, String>,
+}
+
+/// The comment that gives placeholder values for the statement below it.
+pub const BIND_MARK: &str = "-- tandem:bind ";
+
+/// The values `-- tandem:bind` lines give in the comment block right above line `line`
+/// (1-based) of `text`: `$1 = 'a@x', :status = 'open'`; a comma inside quotes stays in
+/// the value.
+pub fn given_values(text: &str, line: usize) -> HashMap<String, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = HashMap::new();
+    let mut i = line.saturating_sub(1);
+    while i > 0 {
+        i -= 1;
+        let l = lines.get(i).map(|l| l.trim()).unwrap_or_default();
+        if !l.starts_with("--") {
+            break;
+        }
+        let Some(rest) = l.strip_prefix(BIND_MARK.trim_end()) else {
+            continue;
+        };
+        for pair in split_outside_quotes(rest, ',') {
+            if let Some((name, value)) = pair.split_once('=') {
+                let (name, value) = (name.trim(), value.trim());
+                if !name.is_empty() && !value.is_empty() {
+                    out.entry(name.to_string())
+                        .or_insert_with(|| value.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn split_outside_quotes(text: &str, sep: char) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    for c in text.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c == sep && !quoted {
+            out.push(String::new());
+        } else if let Some(last) = out.last_mut() {
+            last.push(c);
+        }
+    }
+    out
 }
 
 impl Statement {
@@ -97,6 +148,7 @@ fn read_dir(config: &Config, dir: &Path) -> Result<Vec<Statement>> {
                 file: file.clone(),
                 line,
                 sql,
+                given: given_values(&text, line),
             });
         }
     }
@@ -419,8 +471,18 @@ fn targets(sql: &str) -> (Vec<Target>, Vec<String>) {
 /// table and column it belongs to (a table the statement names first), `1` after LIMIT
 /// or OFFSET, else the text `'1'`. The same `$n` or `:name` gets the same value.
 pub fn bind(sql: &str, view: &View, value: &mut dyn FnMut(&str, &str) -> String) -> String {
+    bind_given(sql, view, &HashMap::new(), value)
+}
+
+/// As [`bind`], with the values the file gives (`$1`, `:name`) used first.
+pub fn bind_given(
+    sql: &str,
+    view: &View,
+    given: &HashMap<String, String>,
+    value: &mut dyn FnMut(&str, &str) -> String,
+) -> String {
     let (targets, tables) = targets(sql);
-    let mut chosen: HashMap<String, String> = HashMap::new();
+    let mut chosen: HashMap<String, String> = given.clone();
     let mut out = String::new();
     let mut last = 0;
     for (span, placeholder, column) in targets {
@@ -642,6 +704,18 @@ mod tests {
                 (5, "UPDATE t SET a = $x$;$x$ WHERE b = 1".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn a_bind_comment_gives_values_to_the_statement_below_it() {
+        let text = "SELECT 1;\n-- report\n-- tandem:bind $1 = 'a, b', :n = 3\nSELECT $1, :n;\n";
+        let given = given_values(text, 4);
+        assert_eq!(given.get("$1").map(String::as_str), Some("'a, b'"));
+        assert_eq!(given.get(":n").map(String::as_str), Some("3"));
+        assert!(given_values(text, 1).is_empty());
+        let view = crate::model::View::default();
+        let bound = bind_given("SELECT $1, :n, :m", &view, &given, &mut |_, _| "'x'".into());
+        assert_eq!(bound, "SELECT 'a, b', 3, '1'");
     }
 
     #[test]
