@@ -210,7 +210,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             problems.push(format!("table {} is missing", table.name));
             continue;
         }
-        compare_columns(db, dialect, table, &mut problems)?;
+        compare_columns(db, dialect, table, "schema.toml", true, &mut problems)?;
         let primary_key = live_primary_key(db, &table.name)?;
         if primary_key != table.primary_key {
             problems.push(format!(
@@ -278,58 +278,6 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
     Ok(problems)
 }
 
-/// A foreign key as the catalogue describes it: its name (none in SQLite), its columns,
-/// the table it references and the columns there, in order.
-#[derive(Debug, Clone, PartialEq)]
-struct LiveForeignKey {
-    name: String,
-    columns: Vec<String>,
-    references: String,
-    referenced_columns: Vec<String>,
-}
-
-fn live_foreign_keys(db: &mut Database, table: &str) -> Result<Vec<LiveForeignKey>, DbError> {
-    let t = literal(table);
-    let sql = match db.dialect() {
-        Dialect::Sqlite => format!(
-            "SELECT CAST(id AS text), \"from\", \"table\", \"to\" \
-             FROM pragma_foreign_key_list({t}) ORDER BY id, seq"
-        ),
-        Dialect::Postgres => format!(
-            "SELECT c.conname, a.attname, rt.relname, ra.attname FROM pg_constraint c \
-             JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class rt ON rt.oid = c.confrelid \
-             CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(col, refcol, ord) \
-             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col \
-             JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refcol \
-             WHERE c.contype = 'f' AND t.relname = {t} \
-             AND t.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
-        ),
-        Dialect::Mysql => format!(
-            "SELECT constraint_name, column_name, referenced_table_name, referenced_column_name \
-             FROM information_schema.key_column_usage WHERE table_schema = DATABASE() \
-             AND table_name = {t} AND referenced_table_name IS NOT NULL \
-             ORDER BY constraint_name, ordinal_position"
-        ),
-    };
-    let mut out: Vec<LiveForeignKey> = Vec::new();
-    for r in text_rows(db, &sql)? {
-        let [name, column, references, referenced] = <[String; 4]>::try_from(r).unwrap_or_default();
-        match out.last_mut() {
-            Some(last) if last.name == name => {
-                last.columns.push(column);
-                last.referenced_columns.push(referenced);
-            }
-            _ => out.push(LiveForeignKey {
-                name,
-                columns: vec![column],
-                references,
-                referenced_columns: vec![referenced],
-            }),
-        }
-    }
-    Ok(out)
-}
-
 /// Each declared foreign key has a live one of its name (its columns in SQLite, which
 /// keeps no name) on the same columns, referencing the same table and columns.
 fn compare_foreign_keys(
@@ -338,7 +286,8 @@ fn compare_foreign_keys(
     problems: &mut Vec<String>,
 ) -> Result<(), DbError> {
     let dialect = db.dialect();
-    let live = live_foreign_keys(db, &table.name)?;
+    // SQLite names no foreign key: there they are matched by their columns.
+    let live = super::introspect::foreign_keys(db, &table.name)?;
     for c in &table.constraints {
         let ConstraintKind::ForeignKey {
             columns,
@@ -381,10 +330,15 @@ fn compare_foreign_keys(
     Ok(())
 }
 
-fn compare_columns(
+/// The differences of `table`'s columns with the live ones (missing, extra, type,
+/// nullability and, with `defaults`, a default the database lacks), each line ending
+/// with what `expected` ("schema.toml", "the plan") says.
+pub(super) fn compare_columns(
     db: &mut Database,
     dialect: Dialect,
     table: &Table,
+    expected: &str,
+    defaults: bool,
     problems: &mut Vec<String>,
 ) -> Result<(), DbError> {
     let columns = live_columns(db, &table.name)?;
@@ -398,29 +352,29 @@ fn compare_columns(
         let want = type_name(dialect, &column.ty);
         if canonical_type(dialect, &live.ty) != canonical_type(dialect, &want) {
             problems.push(format!(
-                "{subject} is {} in the database but {want} in schema.toml",
+                "{subject} is {} in the database but {want} in {expected}",
                 live.ty
             ));
         }
         if live.nullable != column.nullable {
             problems.push(format!(
-                "{subject} is {} in the database but {} in schema.toml",
+                "{subject} is {} in the database but {} in {expected}",
                 null_word(live.nullable),
                 null_word(column.nullable)
             ));
         }
         // A default the database has beyond schema.toml only lets more inserts through;
         // one it lacks fails the inserts that count on it.
-        if column.default.is_some() && !live.has_default {
+        if defaults && column.default.is_some() && !live.has_default {
             problems.push(format!(
-                "{subject} has no default in the database but one in schema.toml"
+                "{subject} has no default in the database but one in {expected}"
             ));
         }
     }
     for live in &columns {
         if table.column(&live.name).is_none() {
             problems.push(format!(
-                "column {}.{} exists in the database but not in schema.toml",
+                "column {}.{} exists in the database but not in {expected}",
                 table.name, live.name
             ));
         }

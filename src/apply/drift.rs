@@ -4,11 +4,11 @@
 //! with what the catalogue shows is listed, so a hand-made change is found before the
 //! next `migrate` meets it.
 
-use super::adopt::{canonical_type, live_indexes, live_primary_key};
+use super::adopt::{live_indexes, live_primary_key};
 use super::database::{Database, DbError};
-use super::introspect::{foreign_keys, is_user_table, read_columns, unique_constraints};
+use super::introspect::{foreign_keys, is_user_table, unique_constraints};
 use super::AppliedRow;
-use crate::dialect::{type_name, Physical};
+use crate::dialect::Physical;
 use crate::model::{ConstraintKind, Index};
 use crate::plan::Plan;
 
@@ -50,41 +50,8 @@ pub fn differences(
             out.push(format!("table {} is missing", table.name));
             continue;
         }
-        let live = read_columns(db, &table.name)?;
-        for column in &table.columns {
-            let subject = format!("column {}.{}", table.name, column.name);
-            match live.iter().find(|c| c.name == column.name) {
-                None => out.push(format!("{subject} is missing")),
-                Some(found) => {
-                    let want = type_name(dialect, &column.ty);
-                    let raw = super::adopt::canonical_type(dialect, &found.ty);
-                    if canonical_type(dialect, &want) != raw
-                        && super::introspect::portable_type(dialect, &want) != found.ty
-                    {
-                        out.push(format!(
-                            "{subject} is {} in the database but {want} in the plan",
-                            found.ty
-                        ));
-                    }
-                    if found.nullable != column.nullable {
-                        let word = |n: bool| if n { "nullable" } else { "NOT NULL" };
-                        out.push(format!(
-                            "{subject} is {} in the database but {} in the plan",
-                            word(found.nullable),
-                            word(column.nullable)
-                        ));
-                    }
-                }
-            }
-        }
-        for found in &live {
-            if table.column(&found.name).is_none() {
-                out.push(format!(
-                    "column {}.{} exists in the database but not in the plan",
-                    table.name, found.name
-                ));
-            }
-        }
+        // Defaults are left out: the plan does not follow every default a step sets.
+        super::adopt::compare_columns(db, dialect, table, "the plan", false, &mut out)?;
         let pk = live_primary_key(db, &table.name)?;
         if pk != table.primary_key {
             out.push(format!(
