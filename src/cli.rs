@@ -456,13 +456,8 @@ pub fn run(cli: &Cli) -> Result<u8> {
             ..
         } => {
             let release = release.as_deref().unwrap_or_default();
-            let mut project = Project::load(root)?;
-            let target = apply::resolve(&project.config, database_url.as_deref())?;
-            let source = apply::source_for(&project.config, &target)?;
-            let written_for = project.config.dialect;
-            if source == apply::Source::Rendered {
-                project.config.dialect = target.dialect();
-            }
+            let (project, target, source, written_for) =
+                project_for_database(root, database_url.as_deref())?;
             let plan = plan::build(&project)?;
             let r = plan.release_index(release)?;
             let slot = phase.slot(r);
@@ -523,12 +518,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             database_url,
             format,
         } => {
-            let mut project = Project::load(root)?;
-            let target = apply::resolve(&project.config, database_url.as_deref())?;
-            let source = apply::source_for(&project.config, &target)?;
-            if source == apply::Source::Rendered {
-                project.config.dialect = target.dialect();
-            }
+            let (project, target, source, _) = project_for_database(root, database_url.as_deref())?;
             let plan = plan::build(&project)?;
             let status = status::status(&project.config, &plan, &target, source)?;
             match format {
@@ -644,12 +634,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Diff { database_url, .. } => {
-            let mut project = Project::load(root)?;
-            let target = apply::resolve(&project.config, database_url.as_deref())?;
-            let source = apply::source_for(&project.config, &target)?;
-            if source == apply::Source::Rendered {
-                project.config.dialect = target.dialect();
-            }
+            let (project, target, _, _) = project_for_database(root, database_url.as_deref())?;
             let plan = plan::build(&project)?;
             let mut db = apply::connect(&target, false)?;
             let db_err = |e: apply::DbError| Diag::input(format!("{}: {e}", target.display()));
@@ -789,6 +774,23 @@ fn import_queries(config: &Config, file: &std::path::Path, release: &str) -> Res
         found.len() - fresh.len()
     );
     Ok(0)
+}
+
+/// The project, the database a command talks to, where its SQL comes from, and the
+/// dialect the project's files are written in. A SQLite database under a server-dialect
+/// project gets the plan rendered for SQLite, so the project's dialect is switched.
+fn project_for_database(
+    root: &std::path::Path,
+    url: Option<&str>,
+) -> Result<(Project, apply::Target, apply::Source, Dialect)> {
+    let mut project = Project::load(root)?;
+    let target = apply::resolve(&project.config, url)?;
+    let source = apply::source_for(&project.config, &target)?;
+    let written_for = project.config.dialect;
+    if source == apply::Source::Rendered {
+        project.config.dialect = target.dialect();
+    }
+    Ok((project, target, source, written_for))
 }
 
 /// Where `verify` rehearses: `--database-url`; else tandem.toml's `database_url` when it
