@@ -274,7 +274,7 @@ fn fleet_gate(
         return Ok(());
     }
     let mut db = apply::connect(target, true)?;
-    apply::bundled::report_gate(apply::fleet::gate(&mut db, options, releases, r, contract)?);
+    apply::fleet::gate(&mut db, options, releases, r, contract)?.report();
     Ok(())
 }
 

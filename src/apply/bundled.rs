@@ -84,13 +84,7 @@ pub fn migrate(
     );
     let r = manifest.releases.len().saturating_sub(1);
     let mut gate_db = connect(target, true)?;
-    report_gate(super::fleet::gate(
-        &mut gate_db,
-        fleet,
-        &releases,
-        r,
-        phase == "contract",
-    )?);
+    super::fleet::gate(&mut gate_db, fleet, &releases, r, phase == "contract")?.report();
     drop(gate_db);
     let applied = history_rows(&mut db).map_err(db_error)?;
     if applied.is_empty() {
@@ -160,19 +154,4 @@ pub fn migrate(
         manifest,
         applied: done,
     })
-}
-
-/// Says on stderr what the fleet gate did.
-pub fn report_gate(verdict: super::fleet::Verdict) {
-    use super::fleet::Verdict;
-    match verdict {
-        Verdict::Passed { source, clients } => {
-            eprintln!("fleet gate: passed ({clients} tagged client(s) read from {source})")
-        }
-        Verdict::Skipped { reason } => eprintln!(
-            "fleet gate: SKIPPED, reason recorded in {}: {reason}",
-            super::fleet::SKIP_LOG_TABLE
-        ),
-        Verdict::NoSource { note } => eprintln!("fleet gate: {note}"),
-    }
 }

@@ -46,6 +46,21 @@ pub enum Verdict {
     NoSource { note: String },
 }
 
+impl Verdict {
+    /// Says on stderr what the gate did.
+    pub fn report(self) {
+        match self {
+            Verdict::Passed { source, clients } => {
+                eprintln!("fleet gate: passed ({clients} tagged client(s) read from {source})")
+            }
+            Verdict::Skipped { reason } => {
+                eprintln!("fleet gate: SKIPPED, reason recorded in {SKIP_LOG_TABLE}: {reason}")
+            }
+            Verdict::NoSource { note } => eprintln!("fleet gate: {note}"),
+        }
+    }
+}
+
 /// Checks the fleet before `phase` of release `r`: refuses (exit 1) while a client of a
 /// release that must no longer run is connected.
 pub fn gate(
