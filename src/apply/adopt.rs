@@ -32,10 +32,6 @@ pub(super) struct LiveIndex {
     pub columns: Vec<String>,
 }
 
-pub(super) fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 pub(super) fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
     Ok(db
         .query_text(sql)?
@@ -45,7 +41,7 @@ pub(super) fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>
 }
 
 pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbError> {
-    let t = literal(table);
+    let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Sqlite => format!(
             "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
@@ -82,7 +78,7 @@ pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveCol
 }
 
 pub(super) fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
-    let t = literal(table);
+    let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Sqlite => {
             format!("SELECT name FROM pragma_table_info({t}) WHERE pk > 0 ORDER BY pk")
@@ -108,7 +104,7 @@ pub(super) fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<Str
 }
 
 pub(super) fn live_indexes(db: &mut Database, table: &str) -> Result<Vec<LiveIndex>, DbError> {
-    let t = literal(table);
+    let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Sqlite => format!(
             "SELECT il.name, il.\"unique\", ii.name FROM pragma_index_list({t}) AS il, \

@@ -5,7 +5,7 @@
 //! not cover (views, triggers, functions, sequences, identity, comments) is named in
 //! comments at the top of the output and in a summary, never silently dropped.
 
-use super::adopt::{literal, live_indexes, live_primary_key, text_rows};
+use super::adopt::{live_indexes, live_primary_key, text_rows};
 use super::database::{Database, DbError};
 use super::HISTORY_TABLE;
 use crate::config::Dialect;
@@ -163,7 +163,7 @@ fn write_table(
 /// The columns of `table`, with types folded into tandem's names.
 pub fn read_columns(db: &mut Database, table: &str) -> Result<Vec<ReadColumn>, DbError> {
     let dialect = db.dialect();
-    let t = literal(table);
+    let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match dialect {
         Dialect::Sqlite => format!(
             "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
@@ -294,7 +294,7 @@ pub(super) fn unique_constraints(
     if db.dialect() != Dialect::Postgres {
         return Ok(Vec::new());
     }
-    let t = literal(table);
+    let t = crate::dialect::string_literal(db.dialect(), table);
     let rows = text_rows(
         db,
         &format!(
@@ -337,7 +337,7 @@ fn action_word(dialect: Dialect, code: &str) -> Option<String> {
 
 /// The foreign keys of `table`, columns in order.
 pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey>, DbError> {
-    let t = literal(table);
+    let t = crate::dialect::string_literal(db.dialect(), table);
     let dialect = db.dialect();
     let sql = match db.dialect() {
         Dialect::Postgres => format!(
@@ -399,7 +399,7 @@ pub(super) fn checks(
     dialect: Dialect,
     table: &str,
 ) -> Result<Vec<(String, String)>, DbError> {
-    let t = literal(table);
+    let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match dialect {
         Dialect::Sqlite => return Ok(Vec::new()),
         Dialect::Postgres => format!(
