@@ -137,7 +137,7 @@ pub fn apply_late(
             "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ({}, '{}', '{}', '{}')",
             file.version,
             migration.name().replace('\'', "''"),
-            super::fleet::now_rfc3339(),
+            super::now_rfc3339(),
             migration.checksum()
         );
         let mut session = Resumable {

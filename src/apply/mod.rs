@@ -277,9 +277,32 @@ impl MigrationFile {
     }
 }
 
+/// Now, in RFC 3339 and UTC, written with the library refinery reads `applied_on` back
+/// with, so a row tandem adds to the history parses like one refinery wrote.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::MigrationFile;
+    use super::{now_rfc3339, MigrationFile};
+
+    #[test]
+    fn history_timestamps_parse_back_as_refinery_reads_them() {
+        let text = now_rfc3339();
+        let parsed =
+            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                .expect("refinery parses applied_on with unwrap");
+        assert!(parsed.year() >= 2024, "{text}");
+        assert!(text.ends_with('Z'), "UTC: {text}");
+    }
 
     #[test]
     fn only_refinery_names_have_versions() {
