@@ -573,6 +573,12 @@ pub trait Operation: Debug + Send + Sync {
     /// Validates the op against the schema the code sees, folds it in, and returns the
     /// steps, in the order they run within each phase.
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>>;
+
+    /// Whether the index or key this op adds starts with `column` (MySQL numbers an
+    /// AUTO_INCREMENT column only when one does).
+    fn leads_key(&self, _column: &str) -> bool {
+        false
+    }
 }
 
 type ParseFn = fn(&mut Fields<'_, '_>) -> Result<Box<dyn Operation>>;
