@@ -499,14 +499,14 @@ fn as_array(element: &ColumnType) -> ColumnType {
     })
 }
 
-/// The portable type that `dialect` writes exactly as `t`, if any.
+/// The portable type that `dialect` writes exactly as `t`, if any. Not boolean: MySQL's
+/// `tinyint(1)` written as such holds small integers (`default = 0`).
 fn portable_spelling(dialect: Dialect, t: &NativeType) -> Option<ColumnType> {
     use ColumnType::*;
     let mut candidates = vec![
         SmallInt,
         Integer,
         BigInt,
-        Boolean,
         Real,
         Double,
         Text,

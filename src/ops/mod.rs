@@ -7,13 +7,17 @@
 
 mod add_check;
 mod add_column;
+mod add_enum_value;
 mod add_foreign_key;
 mod add_unique;
 mod alter_column;
+mod create_enum;
 mod create_index;
 mod create_table;
 mod drop_column;
 mod drop_constraint;
+mod drop_enum;
+mod drop_enum_value;
 mod drop_index;
 mod drop_table;
 mod raw_sql;
@@ -599,6 +603,10 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("drop_constraint", drop_constraint::parse),
     ("rename_constraint", rename_constraint::parse),
     ("drop_index", drop_index::parse),
+    ("create_enum", create_enum::parse),
+    ("drop_enum", drop_enum::parse),
+    ("add_enum_value", add_enum_value::parse),
+    ("drop_enum_value", drop_enum_value::parse),
     ("sql", sql::parse),
 ];
 
