@@ -608,7 +608,10 @@ fn type_field(
         let Some(text) = entry.get_ref().as_str() else {
             return Err(invalid("expected a type name as a string".into(), at));
         };
-        let parsed = crate::types::parse(Some(d), text, None).map_err(|m| invalid(m, at.clone()))?;
+        // An enum is written plain, not in a mapping: an unknown name here is a typo.
+        let enums: Option<&[&str]> = if dialect == Some(d) { None } else { Some(&[]) };
+        let parsed =
+            crate::types::parse(Some(d), text, enums).map_err(|m| invalid(m, at.clone()))?;
         if dialect.is_none_or(|p| p == d) && chosen.is_none() {
             chosen = Some((parsed, at));
         }

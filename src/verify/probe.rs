@@ -515,6 +515,21 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
     }
 }
 
+/// The value of an identity column in probe row `n`: from the top half of the type's
+/// range, so that the rows the database numbers (inserts that omit the column, as the
+/// code's queries may) never meet a probe's row.
+pub fn identity_value(ty: &ColumnType, n: u64) -> String {
+    let base: u64 = match ty {
+        ColumnType::SmallInt => 20_000,
+        ColumnType::Native(t) => match t.kin() {
+            crate::types::Kin::Integer(max) => (max as u64) / 2 + 1,
+            _ => 1_000_000_000,
+        },
+        _ => 1_000_000_000,
+    };
+    (base + n % base.min(1_000_000)).to_string()
+}
+
 /// A value of a native type, distinct for each `n` where the type has room, as an SQL
 /// literal.
 fn native_value(dialect: Dialect, t: &crate::types::NativeType, n: u64) -> String {
