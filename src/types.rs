@@ -690,3 +690,86 @@ pub fn mysql_in_place(from: &ColumnType, to: &ColumnType) -> bool {
         _ => from == to,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ColumnType::*;
+
+    fn read(dialect: Dialect, text: &str) -> ColumnType {
+        parse(Some(dialect), text, Some(&[])).unwrap().ty
+    }
+
+    #[test]
+    fn a_dialects_spelling_of_a_portable_type_is_that_type() {
+        assert_eq!(read(Dialect::Postgres, "jsonb"), Json);
+        assert_eq!(read(Dialect::Postgres, "int8"), BigInt);
+        assert_eq!(read(Dialect::Postgres, "character varying(40)"), Varchar(40));
+        assert_eq!(read(Dialect::Postgres, "timestamp with time zone"), TimestampTz);
+        assert_eq!(read(Dialect::Mysql, "longtext"), Text);
+        assert_eq!(read(Dialect::Mysql, "datetime(6)"), Timestamp);
+        assert_eq!(read(Dialect::Sqlite, "blob"), Binary);
+        // MySQL's tinyint(1) written as such holds small integers.
+        assert!(matches!(read(Dialect::Mysql, "tinyint(1)"), Native(n) if n.name == "tinyint"));
+    }
+
+    #[test]
+    fn native_types_keep_their_arguments_arrays_and_modifiers() {
+        let shown = |d, t| read(d, t).to_string();
+        assert_eq!(shown(Dialect::Postgres, "int[]"), "integer[]");
+        assert_eq!(shown(Dialect::Postgres, "varchar(20)[]"), "varchar(20)[]");
+        assert_eq!(shown(Dialect::Postgres, "time(3) with time zone"), "timetz(3)");
+        assert_eq!(shown(Dialect::Postgres, "NUMERIC"), "numeric");
+        assert_eq!(shown(Dialect::Mysql, "INT UNSIGNED"), "int unsigned");
+        assert_eq!(shown(Dialect::Mysql, "decimal"), "decimal");
+        let serial = parse(Some(Dialect::Postgres), "bigserial", None).unwrap();
+        assert_eq!((serial.ty, serial.identity), (BigInt, true));
+    }
+
+    #[test]
+    fn wrong_shapes_and_dialects_are_refused_with_a_reason() {
+        let err = |d, t| parse(Some(d), t, Some(&[])).unwrap_err();
+        assert!(err(Dialect::Mysql, "varbinary").contains("needs a length"));
+        assert!(err(Dialect::Postgres, "jsonb(3)").contains("takes no arguments"));
+        assert!(err(Dialect::Postgres, "text unsigned").contains("unknown type"));
+        assert!(err(Dialect::Mysql, "text[]").contains("type of postgres"));
+        assert!(err(Dialect::Sqlite, "mediumtext").contains("type of mysql"));
+        assert!(err(Dialect::Postgres, "jsnob").contains("did you mean `jsonb`?"));
+        // Without a list of enums, a plain name may be one, looked up later.
+        assert!(matches!(
+            parse(Some(Dialect::Postgres), "status", None).unwrap().ty,
+            Enum(e) if e.name == "status" && e.values.is_empty()
+        ));
+    }
+
+    #[test]
+    fn widening_knows_the_native_types() {
+        let pg = |t| read(Dialect::Postgres, t);
+        let my = |t| read(Dialect::Mysql, t);
+        // Logical widenings.
+        assert!(widens(&pg("varchar(20)"), &pg("citext")));
+        assert!(widens(&pg("numeric(10,2)"), &pg("numeric")));
+        assert!(widens(&pg("cidr"), &pg("inet")));
+        assert!(widens(&pg("timestamp(3)"), &pg("timestamp(6)")));
+        assert!(widens(&my("tinyint"), &my("mediumint")));
+        assert!(widens(&my("tinytext"), &my("mediumtext")));
+        assert!(!widens(&my("mediumtext"), &my("tinytext")));
+        assert!(!widens(&pg("inet"), &pg("cidr")));
+        assert!(!widens(&pg("int[]"), &pg("integer")));
+        assert!(!widens(&my("int unsigned"), &my("int")));
+        // In place on Postgres: no rewrite for varchar/text, numeric and time precision,
+        // cidr to inet; int to bigint rewrites.
+        assert!(postgres_in_place(&pg("varchar(20)"), &pg("varchar")));
+        assert!(postgres_in_place(&pg("numeric(10,2)"), &pg("numeric")));
+        assert!(postgres_in_place(&pg("timestamp(3)"), &pg("timestamp(6)")));
+        assert!(postgres_in_place(&pg("cidr"), &pg("inet")));
+        assert!(!postgres_in_place(&pg("integer"), &pg("bigint")));
+        assert!(!postgres_in_place(&pg("varchar(20)"), &pg("citext")));
+        assert!(!postgres_in_place(&pg("int[]"), &pg("bigint[]")));
+        // In place on MySQL: a longer varbinary within its length prefix; text types copy.
+        assert!(mysql_in_place(&my("varbinary(16)"), &my("varbinary(200)")));
+        assert!(!mysql_in_place(&my("varbinary(16)"), &my("varbinary(300)")));
+        assert!(!mysql_in_place(&my("tinytext"), &my("mediumtext")));
+        assert!(!mysql_in_place(&my("tinyint"), &my("mediumint")));
+    }
+}
