@@ -6,6 +6,7 @@ mod common;
 
 use std::fs;
 
+use common::Server;
 use tempfile::TempDir;
 
 fn project(dialect: &str, schema: &str, change: Option<&str>) -> TempDir {
@@ -141,4 +142,62 @@ fn identity_is_refused_where_the_dialect_cannot_number_the_column() {
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
     assert_all(&err, &["changes/0001_x.toml:6:31", "cannot add the identity column"]);
+}
+
+/// A database with native types, enums and identity keys reads back as a schema.toml
+/// that declares them so, and that a new project of the dialect takes as its baseline.
+#[test]
+fn native_types_enums_and_identity_read_back_on_every_server() {
+    let schema = "[enums.status]\nvalues = [\"active\", \"it's closed\"]\n\n[tables.items]\nprimary_key = [\"id\"]\n\n[tables.items.columns]\nid = { type = \"bigint\", identity = true }\nstate = { type = \"status\", default = \"active\" }\ndoc = { type = { postgres = \"jsonb\", mysql = \"json\", sqlite = \"text\" }, nullable = true }\nat = { type = { postgres = \"time with time zone\", mysql = \"datetime(3)\", sqlite = \"text\" }, nullable = true }\nn = { type = { postgres = \"int[]\", mysql = \"int unsigned\", sqlite = \"numeric\" }, nullable = true }\n";
+    let noop = "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", noop)]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::tandem(p)
+            .args(["migrate", "--release", "1.0.0", "--phase", "expand", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let read = common::tandem(p)
+            .args(["introspect", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}", common::stderr(&read));
+        let text = common::stdout(&read);
+        let wanted: &[&str] = match server {
+            Server::Postgres => &[
+                "[enums.status]\nvalues = [\"active\", \"it's closed\"]",
+                "id = { type = \"bigint\", identity = true }",
+                "state = { type = \"status\", default = \"active\" }",
+                "doc = { type = \"json\", nullable = true }",
+                "at = { type = \"timetz\", nullable = true }",
+                "n = { type = \"integer[]\", nullable = true }",
+                "# Nothing was left out.",
+            ],
+            Server::Mysql => &[
+                "[enums.items_state]\nvalues = [\"active\", \"it's closed\"]",
+                "id = { type = \"bigint\", identity = true }",
+                "state = { type = \"items_state\", default = \"active\" }",
+                "at = { type = \"datetime(3)\", nullable = true }",
+                "n = { type = \"int(10) unsigned\", nullable = true }",
+            ],
+            Server::Sqlite => &["state = { type = \"text\", default = \"active\" }", "n = { type = \"numeric\", nullable = true }"],
+        };
+        for needle in wanted {
+            assert!(text.contains(needle), "{server:?}: missing {needle:?} in:\n{text}");
+        }
+        let copy = TempDir::new().unwrap();
+        fs::write(
+            copy.path().join("tandem.toml"),
+            format!("dialect = \"{}\"\n", server.dialect()),
+        )
+        .unwrap();
+        fs::write(copy.path().join("schema.toml"), &text).unwrap();
+        let check = common::tandem(copy.path()).arg("check").output().unwrap();
+        assert!(check.status.success(), "{server:?}: {}\n{text}", common::stderr(&check));
+    }
 }
