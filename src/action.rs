@@ -142,11 +142,18 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EnumChange {
-    Create { values: Vec<String> },
+    Create {
+        values: Vec<String>,
+    },
     /// A value added at the end.
-    AddValue { value: String },
+    AddValue {
+        value: String,
+    },
     /// A value removed; `values` are those left.
-    DropValue { value: String, values: Vec<String> },
+    DropValue {
+        value: String,
+        values: Vec<String>,
+    },
     Drop,
 }
 

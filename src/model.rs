@@ -129,9 +129,7 @@ impl ColumnType {
     pub fn is_textual(&self) -> bool {
         match self {
             ColumnType::Text | ColumnType::Varchar(_) | ColumnType::Char(_) => true,
-            ColumnType::Native(n) => {
-                !n.array && matches!(n.kin(), crate::types::Kin::Text(_))
-            }
+            ColumnType::Native(n) => !n.array && matches!(n.kin(), crate::types::Kin::Text(_)),
             _ => false,
         }
     }

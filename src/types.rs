@@ -455,7 +455,9 @@ fn native(dialect: Dialect, words: &str) -> Result<Option<Parsed>, String> {
     }
     if let [p, s] = args[..] {
         if s > p {
-            return Err(format!("the scale of `{words}` is larger than its precision"));
+            return Err(format!(
+                "the scale of `{words}` is larger than its precision"
+            ));
         }
     }
     if unsigned && !spec.unsigned {
@@ -635,12 +637,16 @@ pub fn widens(from: &ColumnType, to: &ColumnType) -> bool {
             (Kin::Decimal, _, []) => true,
             (Kin::Decimal, [p], [q]) => q >= p,
             (Kin::Decimal, [p, s], [q, t]) => t >= s && q - t >= p - s,
-            (Kin::Time | Kin::TimeTz | Kin::Timestamp | Kin::TimestampTz | Kin::Interval, _, []) => {
-                true
-            }
-            (Kin::Time | Kin::TimeTz | Kin::Timestamp | Kin::TimestampTz | Kin::Interval, [p], [q]) => {
-                q >= p
-            }
+            (
+                Kin::Time | Kin::TimeTz | Kin::Timestamp | Kin::TimestampTz | Kin::Interval,
+                _,
+                [],
+            ) => true,
+            (
+                Kin::Time | Kin::TimeTz | Kin::Timestamp | Kin::TimestampTz | Kin::Interval,
+                [p],
+                [q],
+            ) => q >= p,
             (Kin::Binary(_), [n], [m]) => m >= n && a != "binary",
             _ => false,
         },
@@ -669,7 +675,11 @@ pub fn postgres_in_place(from: &ColumnType, to: &ColumnType) -> bool {
             )
             && (base(&a) != "numeric" || !b.contains(',') || {
                 // Same scale, more precision: no rewrite. A new scale rewrites.
-                let scale = |s: &str| s.split(',').nth(1).map(|x| x.trim_end_matches(')').to_string());
+                let scale = |s: &str| {
+                    s.split(',')
+                        .nth(1)
+                        .map(|x| x.trim_end_matches(')').to_string())
+                };
                 scale(&a) == scale(&b)
             }))
 }
@@ -704,8 +714,14 @@ mod tests {
     fn a_dialects_spelling_of_a_portable_type_is_that_type() {
         assert_eq!(read(Dialect::Postgres, "jsonb"), Json);
         assert_eq!(read(Dialect::Postgres, "int8"), BigInt);
-        assert_eq!(read(Dialect::Postgres, "character varying(40)"), Varchar(40));
-        assert_eq!(read(Dialect::Postgres, "timestamp with time zone"), TimestampTz);
+        assert_eq!(
+            read(Dialect::Postgres, "character varying(40)"),
+            Varchar(40)
+        );
+        assert_eq!(
+            read(Dialect::Postgres, "timestamp with time zone"),
+            TimestampTz
+        );
         assert_eq!(read(Dialect::Mysql, "longtext"), Text);
         assert_eq!(read(Dialect::Mysql, "datetime(6)"), Timestamp);
         assert_eq!(read(Dialect::Sqlite, "blob"), Binary);
@@ -718,7 +734,10 @@ mod tests {
         let shown = |d, t| read(d, t).to_string();
         assert_eq!(shown(Dialect::Postgres, "int[]"), "integer[]");
         assert_eq!(shown(Dialect::Postgres, "varchar(20)[]"), "varchar(20)[]");
-        assert_eq!(shown(Dialect::Postgres, "time(3) with time zone"), "timetz(3)");
+        assert_eq!(
+            shown(Dialect::Postgres, "time(3) with time zone"),
+            "timetz(3)"
+        );
         assert_eq!(shown(Dialect::Postgres, "NUMERIC"), "numeric");
         assert_eq!(shown(Dialect::Mysql, "INT UNSIGNED"), "int unsigned");
         assert_eq!(shown(Dialect::Mysql, "decimal"), "decimal");

@@ -499,7 +499,11 @@ fn schema_toml_takes_index_and_key_options_and_postgres_applies_them() {
 fn schema_toml_enums_and_identity_run_on_every_server() {
     let schema = "[enums.status]\nvalues = [\"active\", \"closed\"]\n\n[tables.items]\nprimary_key = [\"id\"]\n\n[tables.items.columns]\nid = { type = \"bigint\", identity = true }\nname = { type = \"text\" }\nstate = { type = \"status\", default = \"active\" }\ndoc = { type = { postgres = \"jsonb\", mysql = \"json\", sqlite = \"text\" }, nullable = true }\n";
     let files = [
-        change("0001_value.toml", "1.0.0", "type = \"add_enum_value\"\nenum = \"status\"\nvalue = \"archived\""),
+        change(
+            "0001_value.toml",
+            "1.0.0",
+            "type = \"add_enum_value\"\nenum = \"status\"\nvalue = \"archived\"",
+        ),
         next("0002_next.toml", "1.1.0"),
     ];
     for server in Server::ALL {
@@ -525,7 +529,10 @@ fn schema_toml_enums_and_identity_run_on_every_server() {
             Server::Sqlite => &["\"id\" integer NOT NULL", "PRIMARY KEY (\"id\")"],
         };
         for needle in wanted {
-            assert!(baseline.contains(needle), "missing {needle:?} in:\n{baseline}");
+            assert!(
+                baseline.contains(needle),
+                "missing {needle:?} in:\n{baseline}"
+            );
         }
         let queries = dir.path().join("queries/1.0.0");
         fs::create_dir_all(&queries).unwrap();

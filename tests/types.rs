@@ -49,7 +49,14 @@ fn a_misspelled_native_type_gets_the_nearest_native_name() {
     let dir = project("postgres", USERS, Some(&add_column("\"jsnob\"")));
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
-    assert_all(&err, &["changes/0001_x.toml:6:33", "unknown type `jsnob`", "did you mean `jsonb`?"]);
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:33",
+            "unknown type `jsnob`",
+            "did you mean `jsonb`?",
+        ],
+    );
 
     let schema = USERS.replace("type = \"text\"", "type = \"mediumtxt\"");
     let dir = project("mysql", &schema, None);
@@ -75,7 +82,13 @@ fn a_native_type_of_another_dialect_names_it_and_suggests_the_mapping() {
     let dir = project("sqlite", USERS, Some(&add_column("\"int[]\"")));
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
-    assert_all(&err, &["changes/0001_x.toml:6:33", "type of postgres, not of sqlite"]);
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:33",
+            "type of postgres, not of sqlite",
+        ],
+    );
 }
 
 #[test]
@@ -87,15 +100,29 @@ fn a_mapping_is_read_for_each_dialect_and_needs_the_projects() {
     assert_eq!(code, Some(2), "{err}");
     assert_all(&err, &["changes/0001_x.toml:6:63", "did you mean `json`?"]);
 
-    let dir = project("sqlite", USERS, Some(&add_column("{ postgres = \"jsonb\", mysql = \"json\" }")));
+    let dir = project(
+        "sqlite",
+        USERS,
+        Some(&add_column("{ postgres = \"jsonb\", mysql = \"json\" }")),
+    );
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
-    assert_all(&err, &["changes/0001_x.toml:6:33", "names no type for sqlite"]);
+    assert_all(
+        &err,
+        &["changes/0001_x.toml:6:33", "names no type for sqlite"],
+    );
 
-    let dir = project("sqlite", USERS, Some(&add_column("{ postgre = \"jsonb\" }")));
+    let dir = project(
+        "sqlite",
+        USERS,
+        Some(&add_column("{ postgre = \"jsonb\" }")),
+    );
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
-    assert_all(&err, &["unknown dialect `postgre`", "did you mean `postgres`?"]);
+    assert_all(
+        &err,
+        &["unknown dialect `postgre`", "did you mean `postgres`?"],
+    );
 }
 
 #[test]
@@ -104,13 +131,26 @@ fn a_misspelled_enum_gets_the_nearest_enum() {
     let dir = project("postgres", &schema, Some(&add_column("\"stauts\"")));
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
-    assert_all(&err, &["changes/0001_x.toml:6:33", "unknown type `stauts`", "did you mean `status`?"]);
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:33",
+            "unknown type `stauts`",
+            "did you mean `status`?",
+        ],
+    );
     // A default that is not a value of the enum.
     let change = "release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"state\", type = \"status\", default = \"c\" }\n";
     let dir = project("postgres", &schema, Some(change));
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
-    assert_all(&err, &["changes/0001_x.toml:6:35", "enum status holds one of its values"]);
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:35",
+            "enum status holds one of its values",
+        ],
+    );
 }
 
 #[test]
@@ -141,7 +181,10 @@ fn identity_is_refused_where_the_dialect_cannot_number_the_column() {
     let dir = project("postgres", USERS, Some("release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"n\", type = \"serial\" }\n"));
     let (code, err) = plan(&dir);
     assert_eq!(code, Some(2), "{err}");
-    assert_all(&err, &["changes/0001_x.toml:6:31", "cannot add the identity column"]);
+    assert_all(
+        &err,
+        &["changes/0001_x.toml:6:31", "cannot add the identity column"],
+    );
 }
 
 /// A database with native types, enums and identity keys reads back as a schema.toml
@@ -158,7 +201,15 @@ fn native_types_enums_and_identity_read_back_on_every_server() {
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
         let out = common::tandem(p)
-            .args(["migrate", "--release", "1.0.0", "--phase", "expand", "--database-url", &url])
+            .args([
+                "migrate",
+                "--release",
+                "1.0.0",
+                "--phase",
+                "expand",
+                "--database-url",
+                &url,
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", common::stderr(&out));
@@ -185,10 +236,16 @@ fn native_types_enums_and_identity_read_back_on_every_server() {
                 "at = { type = \"datetime(3)\", nullable = true }",
                 "n = { type = \"int(10) unsigned\", nullable = true }",
             ],
-            Server::Sqlite => &["state = { type = \"text\", default = \"active\" }", "n = { type = \"numeric\", nullable = true }"],
+            Server::Sqlite => &[
+                "state = { type = \"text\", default = \"active\" }",
+                "n = { type = \"numeric\", nullable = true }",
+            ],
         };
         for needle in wanted {
-            assert!(text.contains(needle), "{server:?}: missing {needle:?} in:\n{text}");
+            assert!(
+                text.contains(needle),
+                "{server:?}: missing {needle:?} in:\n{text}"
+            );
         }
         let copy = TempDir::new().unwrap();
         fs::write(
@@ -198,6 +255,10 @@ fn native_types_enums_and_identity_read_back_on_every_server() {
         .unwrap();
         fs::write(copy.path().join("schema.toml"), &text).unwrap();
         let check = common::tandem(copy.path()).arg("check").output().unwrap();
-        assert!(check.status.success(), "{server:?}: {}\n{text}", common::stderr(&check));
+        assert!(
+            check.status.success(),
+            "{server:?}: {}\n{text}",
+            common::stderr(&check)
+        );
     }
 }

@@ -75,7 +75,11 @@ pub fn introspect(db: &mut Database) -> Result<Introspection, DbError> {
     }
     let mut enums = postgres_enums(db)?;
     for (name, values) in &enums {
-        out.push_str(&format!("\n[enums.{}]\nvalues = {}\n", key(name), list(values)));
+        out.push_str(&format!(
+            "\n[enums.{}]\nvalues = {}\n",
+            key(name),
+            list(values)
+        ));
     }
     for table in &tables {
         out.push('\n');
@@ -298,12 +302,7 @@ fn mysql_enum_values(dialect: Dialect, ty: &str) -> Option<Vec<String>> {
         return None;
     }
     let inner = ty.strip_prefix("enum('")?.strip_suffix("')")?;
-    Some(
-        inner
-            .split("','")
-            .map(|v| v.replace("''", "'"))
-            .collect(),
-    )
+    Some(inner.split("','").map(|v| v.replace("''", "'")).collect())
 }
 
 /// Postgres enum types with their values in order (MySQL keeps an enum in its column,

@@ -200,7 +200,11 @@ pub fn postgres_enum(
         EnumChange::DropValue { values, .. } => {
             let old = crate::model::fit_identifier(format!("tandem_old_{name}"), 63);
             let mut sql = vec![
-                format!("ALTER TYPE {} RENAME TO {};", quote(d, name), quote(d, &old)),
+                format!(
+                    "ALTER TYPE {} RENAME TO {};",
+                    quote(d, name),
+                    quote(d, &old)
+                ),
                 format!("CREATE TYPE {} AS ENUM ({});", quote(d, name), list(values)),
             ];
             for (table, column) in columns {
@@ -246,7 +250,10 @@ pub fn enum_note(dialect: Dialect, name: &str, change: &crate::action::EnumChang
         Dialect::Sqlite => "its columns are text",
         _ => "each column writes its values",
     };
-    format!("-- enum {name} {what}: nothing to do on {} ({place}).", dialect.name())
+    format!(
+        "-- enum {name} {what}: nothing to do on {} ({place}).",
+        dialect.name()
+    )
 }
 
 /// The dialect's nearest type for a portable one.

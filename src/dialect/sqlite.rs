@@ -627,9 +627,7 @@ impl Renderer for Sqlite<'_> {
                     return self.rebuild(&why, physical, &after, out);
                 }
             }
-            Action::Enum { name, change, .. } => {
-                super::enum_note(Dialect::Sqlite, name, change)
-            }
+            Action::Enum { name, change, .. } => super::enum_note(Dialect::Sqlite, name, change),
             Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);

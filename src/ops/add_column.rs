@@ -3,9 +3,9 @@
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
+use crate::diag::Location;
 use crate::diag::{Diag, Result};
 use crate::model::Column;
-use crate::diag::Location;
 use crate::parse::schema::{check_identifier, column_fields_at, resolve_column};
 use crate::parse::{Fields, Located};
 

@@ -127,11 +127,21 @@ mod tests {
     #[test]
     fn unknown_enum_and_existing_value_are_input_errors() {
         let mut s = schema(SCHEMA);
-        let err = apply(&mut s, "type = \"add_enum_value\"\nenum = \"stat\"\nvalue = \"x\"")
-            .unwrap_err();
-        assert!(err.render().contains("did you mean `status`?"), "{}", err.render());
-        let err = apply(&mut s, "type = \"add_enum_value\"\nenum = \"status\"\nvalue = \"active\"")
-            .unwrap_err();
+        let err = apply(
+            &mut s,
+            "type = \"add_enum_value\"\nenum = \"stat\"\nvalue = \"x\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("did you mean `status`?"),
+            "{}",
+            err.render()
+        );
+        let err = apply(
+            &mut s,
+            "type = \"add_enum_value\"\nenum = \"status\"\nvalue = \"active\"",
+        )
+        .unwrap_err();
         assert!(err.render().contains("already has"), "{}", err.render());
     }
 }

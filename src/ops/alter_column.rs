@@ -204,7 +204,9 @@ impl Operation for AlterColumn {
                 target.ty = ty;
             }
         }
-        if old.is_identity() && (self.default.is_some() || self.nullable == Some(true) || self.new_name.is_some()) {
+        if old.is_identity()
+            && (self.default.is_some() || self.nullable == Some(true) || self.new_name.is_some())
+        {
             return Err(Diag::input(format!(
                 "`{}.{}` is an identity column: the database numbers it",
                 self.table.value, old.name

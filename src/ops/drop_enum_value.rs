@@ -48,11 +48,13 @@ impl Operation for DropEnumValue {
                 .into());
         };
         if values.len() == 1 {
-            return Err(Diag::input(format!("`{value}` is the only value of enum `{name}`"))
-                .at(self.value.location.clone())
-                .label("an enum keeps at least one value")
-                .help("drop the enum with `drop_enum` once no column uses it")
-                .into());
+            return Err(
+                Diag::input(format!("`{value}` is the only value of enum `{name}`"))
+                    .at(self.value.location.clone())
+                    .label("an enum keeps at least one value")
+                    .help("drop the enum with `drop_enum` once no column uses it")
+                    .into(),
+            );
         }
         values.remove(position);
         for (table, column) in cx.schema.enum_columns(&name) {
@@ -109,12 +111,26 @@ mod tests {
     #[test]
     fn unknown_value_suggests_and_the_last_value_stays() {
         let mut s = schema(SCHEMA);
-        let err = apply(&mut s, "type = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"gon\"")
-            .unwrap_err();
-        assert!(err.render().contains("did you mean `gone`?"), "{}", err.render());
-        apply(&mut s, "type = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"gone\"").unwrap();
-        let err = apply(&mut s, "type = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"active\"")
-            .unwrap_err();
+        let err = apply(
+            &mut s,
+            "type = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"gon\"",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("did you mean `gone`?"),
+            "{}",
+            err.render()
+        );
+        apply(
+            &mut s,
+            "type = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"gone\"",
+        )
+        .unwrap();
+        let err = apply(
+            &mut s,
+            "type = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"active\"",
+        )
+        .unwrap_err();
         assert!(err.render().contains("only value"), "{}", err.render());
     }
 }

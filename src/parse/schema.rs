@@ -190,7 +190,10 @@ pub struct ColumnSites {
 pub fn enum_values(fields: &mut Fields<'_, '_>) -> Result<Located<Vec<String>>> {
     let Some(values) = fields.opt_str_list(&["values"])? else {
         return Err(fields
-            .missing("values", "the enum's values, e.g. [\"active\", \"suspended\"]")
+            .missing(
+                "values",
+                "the enum's values, e.g. [\"active\", \"suspended\"]",
+            )
             .into());
     };
     if values.value.is_empty() {
@@ -329,7 +332,9 @@ fn check_identities(
         .at(at.clone())
         .label("identity here")
         .note("SQLite numbers only an INTEGER PRIMARY KEY (the rowid)")
-        .help(format!("set primary_key = [\"{name}\"], or drop `identity`"))
+        .help(format!(
+            "set primary_key = [\"{name}\"], or drop `identity`"
+        ))
         .into()),
         Some(Dialect::Mysql) => {
             let keyed = table.primary_key.first() == Some(name)
@@ -510,19 +515,18 @@ pub fn column_fields_at(
         }
         (None, None) => None,
     };
-    let default = match (&identity, default) {
-        (None, d) => d,
-        (Some(_), None) if !nullable => Some(Default::Identity),
-        (Some(at), _) => {
-            return Err(Diag::input(format!(
+    let default =
+        match (&identity, default) {
+            (None, d) => d,
+            (Some(_), None) if !nullable => Some(Default::Identity),
+            (Some(at), _) => return Err(Diag::input(format!(
                 "identity column `{name}` cannot have a default or be nullable"
             ))
             .at(at.clone())
             .label("identity here")
             .help("the database numbers the column: remove `default`, `default_sql` and `nullable`")
-            .into())
-        }
-    };
+            .into()),
+        };
     Ok((
         Column {
             name,
@@ -586,10 +590,13 @@ fn type_field(
             .map_err(|m| invalid(m, at));
     }
     let Some(map) = value.get_ref().as_table() else {
-        return Err(Diag::input(format!("`{}` of column `{name}` must be a string or a table", type_keys[0]))
-            .at(Location::new(&file, value.span()))
-            .label(format!("expected {expected}"))
-            .into());
+        return Err(Diag::input(format!(
+            "`{}` of column `{name}` must be a string or a table",
+            type_keys[0]
+        ))
+        .at(Location::new(&file, value.span()))
+        .label(format!("expected {expected}"))
+        .into());
     };
     let mut chosen = None;
     for (key, entry) in map.iter() {
@@ -598,11 +605,13 @@ fn type_field(
             .into_iter()
             .find(|d| d.name() == key_name)
         else {
-            return Err(Diag::input(format!("unknown dialect `{key_name}` in the type of column `{name}`"))
-                .at(Location::new(&file, key.span()))
-                .label("expected postgres, mysql or sqlite")
-                .help(crate::diag::suggestion(key_name, DIALECT_KEYS))
-                .into());
+            return Err(Diag::input(format!(
+                "unknown dialect `{key_name}` in the type of column `{name}`"
+            ))
+            .at(Location::new(&file, key.span()))
+            .label("expected postgres, mysql or sqlite")
+            .help(crate::diag::suggestion(key_name, DIALECT_KEYS))
+            .into());
         };
         let at = Location::new(&file, entry.span());
         let Some(text) = entry.get_ref().as_str() else {

@@ -548,7 +548,15 @@ fn native_value(dialect: Dialect, t: &crate::types::NativeType, n: u64) -> Strin
         Kin::Money => text(format!("{n}.50")),
         Kin::Text(Some(len)) => {
             let s = format!("p{n}");
-            text(s.chars().rev().take(len as usize).collect::<String>().chars().rev().collect())
+            text(
+                s.chars()
+                    .rev()
+                    .take(len as usize)
+                    .collect::<String>()
+                    .chars()
+                    .rev()
+                    .collect(),
+            )
         }
         Kin::Text(None) => made_up(dialect, &ColumnType::Text, n),
         Kin::Binary(len) => {
