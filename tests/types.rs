@@ -185,6 +185,14 @@ fn identity_is_refused_where_the_dialect_cannot_number_the_column() {
         &err,
         &["changes/0001_x.toml:6:31", "cannot add the identity column"],
     );
+
+    // Not renamed through a synced second column.
+    let schema = "[tables.t]\nprimary_key = [\"n\"]\n\n[tables.t.columns]\nid = { type = \"bigint\", identity = true }\nn = { type = \"integer\" }\n";
+    let rename = "release = \"1.0.0\"\n\n[[op]]\ntype = \"rename_column\"\ntable = \"t\"\ncolumn = \"id\"\nto = \"key\"\n";
+    let dir = project("postgres", schema, Some(rename));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(&err, &["changes/0001_x.toml:6:", "is an identity column"]);
 }
 
 /// A database with native types, enums and identity keys reads back as a schema.toml
