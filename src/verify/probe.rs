@@ -256,6 +256,16 @@ impl Generator {
 
     /// The value of `table.column` (of type `ty`) in probe row `n`, as an SQL literal.
     pub fn value(&self, table: &str, column: &str, ty: &ColumnType, n: u64) -> String {
+        // A native text type holds text as its portable kin does, as long.
+        let kin = match ty {
+            ColumnType::Native(t) if !t.array => match t.kin() {
+                crate::types::Kin::Text(Some(len)) => Some(ColumnType::Varchar(len)),
+                crate::types::Kin::Text(None) => Some(ColumnType::Text),
+                _ => None,
+            },
+            _ => None,
+        };
+        let ty = kin.as_ref().unwrap_or(ty);
         let empty = Facts::default();
         let facts = self.facts.get(&self.id(table, column)).unwrap_or(&empty);
         let text = |s: String| literal_sql(self.dialect, &Literal::Str(s));
