@@ -121,6 +121,14 @@ pub enum Action {
         view: String,
         table: String,
     },
+    /// A change to the user enum `name`; `columns` are the columns of that type, with
+    /// their table, as they are after it.
+    Enum {
+        name: String,
+        change: EnumChange,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        columns: Vec<(String, Column)>,
+    },
     /// SQL from a `sql` op, passed through verbatim. `effect` is what tandem read of it
     /// (the DDL it understood): never rendered, only folded into what exists.
     Raw {
@@ -128,6 +136,25 @@ pub enum Action {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         effect: Vec<RawEffect>,
     },
+}
+
+/// What happens to an enum type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EnumChange {
+    Create {
+        values: Vec<String>,
+    },
+    /// A value added at the end.
+    AddValue {
+        value: String,
+    },
+    /// A value removed; `values` are those left.
+    DropValue {
+        value: String,
+        values: Vec<String>,
+    },
+    Drop,
 }
 
 /// One change that raw SQL makes to what exists, as tandem read it.
@@ -182,6 +209,11 @@ impl Action {
             // The view keeps its name (the old table name); what it reads follows.
             Action::CreateCompatView { table, .. } => fix(&mut table.name),
             Action::DropCompatView { table, .. } => fix(table),
+            Action::Enum { columns, .. } => {
+                for (table, _) in columns {
+                    fix(table);
+                }
+            }
             Action::RenameTable { .. } | Action::Raw { .. } => {}
         }
     }
@@ -306,6 +338,8 @@ impl Action {
             Action::DropCompatView { view, table } => {
                 vec![Table(view.clone()), Table(table.clone())]
             }
+            // A type is shared by tables: like raw SQL, it commutes with nothing.
+            Action::Enum { .. } => vec![Anything],
             Action::Raw { .. } => vec![Anything],
         }
     }

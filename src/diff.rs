@@ -210,6 +210,8 @@ fn diff_table(
                             fields.push(format!("default = {}", literal(l)))
                         }
                         Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
+                        // A change file cannot make a column identity.
+                        Some(Default::Identity) => {}
                     }
                 }
                 if !fields.is_empty() {
@@ -327,6 +329,7 @@ fn column_fields(c: &Column) -> String {
     match &c.default {
         Some(Default::Literal(l)) => fields.push(format!("default = {}", literal(l))),
         Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
+        Some(Default::Identity) => fields.push("identity = true".into()),
         None => {}
     }
     format!("{{ {} }}", fields.join(", "))

@@ -28,4 +28,5 @@ pub mod report;
 pub mod scaffold;
 pub mod templates;
 pub mod toml_text;
+pub mod types;
 pub mod verify;

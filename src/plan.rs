@@ -427,10 +427,23 @@ pub fn build(project: &Project) -> Result<Plan> {
 
 /// The actions that create the baseline schema.
 pub fn baseline_actions(schema: &Schema) -> Vec<Action> {
-    let mut actions: Vec<Action> = crate::model::parents_first(schema.tables.values())
-        .into_iter()
-        .map(|t| Action::CreateTable { table: t.clone() })
+    // Enums first: the tables' columns use them.
+    let mut actions: Vec<Action> = schema
+        .enums
+        .iter()
+        .map(|(name, values)| Action::Enum {
+            name: name.clone(),
+            change: crate::action::EnumChange::Create {
+                values: values.clone(),
+            },
+            columns: Vec::new(),
+        })
         .collect();
+    actions.extend(
+        crate::model::parents_first(schema.tables.values())
+            .into_iter()
+            .map(|t| Action::CreateTable { table: t.clone() }),
+    );
     actions.extend(
         schema
             .indexes

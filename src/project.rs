@@ -50,7 +50,7 @@ impl Project {
 pub fn read_source(config: &Config, path: &Path) -> Result<Arc<SourceFile>> {
     let bytes = std::fs::read(path)
         .map_err(|e| Diag::input(format!("cannot read {}: {e}", config.display(path))))?;
-    SourceFile::from_bytes(config.display(path), bytes)
+    Ok(SourceFile::from_bytes(config.display(path), bytes)?.for_dialect(config.dialect))
 }
 
 /// The `*.toml` files of the changes directory, sorted by name.

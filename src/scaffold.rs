@@ -116,6 +116,16 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
                 .into(),
         );
     }
+    if (op == "add_enum_value" || op == "drop_enum_value") && column.is_none() {
+        return Err(
+            Diag::input(format!("`tandem new {}` needs ENUM.VALUE", args.op))
+                .help(format!(
+                    "e.g. tandem new {} status.archived --release {}",
+                    args.op, args.release
+                ))
+                .into(),
+        );
+    }
     if op == "rename_constraint" && column.is_none() {
         return Err(
             Diag::input(format!("`tandem new {}` needs TABLE.CONSTRAINT", args.op))

@@ -121,4 +121,6 @@ on_every_server! {
     shop_sqlite: "shop", Server::Sqlite;
     shop_postgres: "shop", Server::Postgres;
     shop_mysql: "shop", Server::Mysql;
+    // Postgres-native types, identity, an enum and partial indexes: Postgres only.
+    pgnative_postgres: "pgnative", Server::Postgres;
 }

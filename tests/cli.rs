@@ -782,6 +782,18 @@ fn every_op_type_scaffolds_a_change_that_plans() {
                 vec!["users.users_email_key", "--to", "users_email_unique"]
             }
             "sql" => vec!["users"],
+            "create_enum" => vec!["mood"],
+            "drop_enum" | "add_enum_value" | "drop_enum_value" => {
+                tandem(dir.path())
+                    .args(["new", "create-enum", "mood", "--release", "1.0.0"])
+                    .assert()
+                    .code(0);
+                match op {
+                    "drop_enum" => vec!["mood"],
+                    "add_enum_value" => vec!["mood.third"],
+                    _ => vec!["mood.second"],
+                }
+            }
             other => panic!("no scaffold arguments for op type {other}: add them here"),
         };
         args.extend(["--release", "1.1.0"]);

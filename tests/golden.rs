@@ -165,6 +165,40 @@ fn dialect_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
     }
 }
 
+/// Native types, identity and enums: the cases of `dialect` (a type is written for the
+/// project's dialect, or as a mapping every dialect reads).
+fn type_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
+    let mapped = ("types_mapped_per_dialect_with_identity", vec![
+        change("0001_events.toml", "1.0.0", "type = \"create_table\"\ntable = \"events\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\", identity = true }, payload = { type = { postgres = \"jsonb\", mysql = \"json\", sqlite = \"text\" } }, amount = { type = { postgres = \"numeric\", mysql = \"decimal(12)\", sqlite = \"numeric\" }, default = 0 }, body = { type = { postgres = \"text\", mysql = \"mediumtext\", sqlite = \"text\" }, nullable = true } }"),
+        change("0002_more.toml", "1.1.0", "type = \"add_column\"\ntable = \"events\"\ncolumn = { name = \"blob\", type = { postgres = \"bytea\", mysql = \"varbinary(16)\", sqlite = \"blob\" }, nullable = true }\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"flag\", type = { postgres = \"smallint\", mysql = \"tinyint(1)\", sqlite = \"integer\" }, default = 0 }"),
+        next("0003_next.toml", "1.2.0"),
+    ]);
+    let enums = ("enum_created_used_extended_and_narrowed", vec![
+        change("0001_enum.toml", "1.0.0", "type = \"create_enum\"\nenum = \"status\"\nvalues = [\"active\", \"suspended\"]\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"state\", type = \"status\", default = \"active\" }\n\n[[op]]\ntype = \"create_table\"\ntable = \"audits\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, state = { type = \"status\", nullable = true } }"),
+        change("0002_add.toml", "1.1.0", "type = \"add_enum_value\"\nenum = \"status\"\nvalue = \"closed\""),
+        change("0003_drop.toml", "1.2.0", "type = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"suspended\""),
+        next("0004_next.toml", "1.3.0"),
+    ]);
+    let native = match dialect {
+        "postgres" => ("postgres_native_types_arrays_and_widening", vec![
+            change("0001_types.toml", "1.0.0", "type = \"sql\"\nexpand = \"CREATE EXTENSION IF NOT EXISTS citext\"\n\n[[op]]\ntype = \"create_table\"\ntable = \"hosts\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"serial\" }, doc = { type = \"jsonb\" }, tags = { type = \"text[]\" }, ports = { type = \"int[]\" }, opens = { type = \"time with time zone\" }, uptime = { type = \"interval\" }, ip = { type = \"inet\" }, net = { type = \"cidr\" }, mac = { type = \"macaddr\" }, name = { type = \"citext\" }, key = { type = \"bytea\" }, load = { type = \"numeric\" }, price = { type = \"money\" }, conf = { type = \"xml\" }, words = { type = \"tsvector\" }, slots = { type = \"int4range\" }, days = { type = \"daterange\" }, seen = { type = \"timestamp(3)\" }, label = { type = \"varchar(20)\" }, cost = { type = \"numeric(10,2)\" } }"),
+            change("0002_widen.toml", "1.1.0", "type = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"label\"\ncolumn_type = \"text\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"cost\"\ncolumn_type = \"numeric\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"seen\"\ncolumn_type = \"timestamp(6)\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"net\"\ncolumn_type = \"inet\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"ports\"\ncolumn_type = \"bigint[]\"\nnew_name = \"wide_ports\""),
+            next("0003_next.toml", "1.2.0"),
+        ]),
+        "mysql" => ("mysql_native_types_and_widening", vec![
+            change("0001_types.toml", "1.0.0", "type = \"create_table\"\ntable = \"hosts\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"int unsigned\", identity = true }, small = { type = \"tinyint\" }, mid = { type = \"mediumint\" }, flag = { type = \"tinyint(1)\" }, born = { type = \"year\" }, seen = { type = \"datetime(3)\" }, key = { type = \"varbinary(16)\" }, fixed = { type = \"binary(4)\" }, notes = { type = \"mediumtext\" }, short = { type = \"tinytext\" }, big = { type = \"mediumblob\" }, ratio = { type = \"double\" }, total = { type = \"decimal\" } }"),
+            change("0002_widen.toml", "1.1.0", "type = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"key\"\ncolumn_type = \"varbinary(32)\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"mid\"\ncolumn_type = \"bigint\"\nnew_name = \"wide_mid\""),
+            next("0003_next.toml", "1.2.0"),
+        ]),
+        _ => ("sqlite_native_types", vec![
+            change("0001_types.toml", "1.0.0", "type = \"create_table\"\ntable = \"hosts\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"integer\", identity = true }, key = { type = \"blob\" }, load = { type = \"numeric\" } }"),
+            change("0002_widen.toml", "1.1.0", "type = \"alter_column\"\ntable = \"hosts\"\ncolumn = \"load\"\nnullable = true"),
+            next("0003_next.toml", "1.2.0"),
+        ]),
+    };
+    vec![mapped, enums, native]
+}
+
 /// Every case: a name and its change files.
 fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     vec![
@@ -321,6 +355,7 @@ fn snapshots(dialect: &str) {
         all.extend(check_cases());
     }
     all.extend(dialect_cases(dialect));
+    all.extend(type_cases(dialect));
     for (name, files) in all {
         let text = generate(dialect, &as_refs(&files));
         insta::assert_snapshot!(format!("{dialect}__{name}"), text);
@@ -337,6 +372,7 @@ fn rehearsed(server: Server) {
         all.extend(check_cases());
     }
     all.extend(dialect_cases(server.dialect()));
+    all.extend(type_cases(server.dialect()));
     for (name, files) in all {
         let dir = project(server.dialect(), &as_refs(&files));
         let out = common::verify(dir.path(), &url);
@@ -453,4 +489,69 @@ fn schema_toml_takes_index_and_key_options_and_postgres_applies_them() {
         common::stdout(&out),
         common::stderr(&out)
     );
+}
+
+/// schema.toml declares enums and an identity key: the baseline makes the enum first
+/// (Postgres) and numbers the key the dialect's way, and on every server the code's own
+/// inserts that omit the key (a query file) run beside the probes, writing a value the
+/// release adds to the enum.
+#[test]
+fn schema_toml_enums_and_identity_run_on_every_server() {
+    let schema = "[enums.status]\nvalues = [\"active\", \"closed\"]\n\n[tables.items]\nprimary_key = [\"id\"]\n\n[tables.items.columns]\nid = { type = \"bigint\", identity = true }\nname = { type = \"text\" }\nstate = { type = \"status\", default = \"active\" }\ndoc = { type = { postgres = \"jsonb\", mysql = \"json\", sqlite = \"text\" }, nullable = true }\n";
+    let files = [
+        change(
+            "0001_value.toml",
+            "1.0.0",
+            "type = \"add_enum_value\"\nenum = \"status\"\nvalue = \"archived\"",
+        ),
+        next("0002_next.toml", "1.1.0"),
+    ];
+    for server in Server::ALL {
+        let dir = common::project_with(server.dialect(), schema, &as_refs(&files));
+        let mut found = Vec::new();
+        let root = dir.path().join("migrations");
+        collect(&root, &root, &mut found);
+        let baseline = found
+            .iter()
+            .find(|(p, _)| p.ends_with("baseline.sql"))
+            .map(|(_, t)| t.clone())
+            .expect("a baseline");
+        let wanted: &[&str] = match server {
+            Server::Postgres => &[
+                "CREATE TYPE \"status\" AS ENUM ('active', 'closed');",
+                "\"id\" bigint NOT NULL GENERATED BY DEFAULT AS IDENTITY",
+                "\"state\" \"status\" NOT NULL DEFAULT ('active')",
+            ],
+            Server::Mysql => &[
+                "`id` bigint NOT NULL AUTO_INCREMENT",
+                "`state` enum('active','closed') NOT NULL",
+            ],
+            Server::Sqlite => &["\"id\" integer NOT NULL", "PRIMARY KEY (\"id\")"],
+        };
+        for needle in wanted {
+            assert!(
+                baseline.contains(needle),
+                "missing {needle:?} in:\n{baseline}"
+            );
+        }
+        let queries = dir.path().join("queries/1.0.0");
+        fs::create_dir_all(&queries).unwrap();
+        fs::write(
+            queries.join("items.sql"),
+            "INSERT INTO items (name) VALUES ('numbered by the database');\n\
+             INSERT INTO items (name, state) VALUES ('new value', 'archived');\n\
+             SELECT id, name, state FROM items WHERE state = 'archived';\n",
+        )
+        .unwrap();
+        let Some(url) = server.url() else {
+            continue;
+        };
+        let out = common::verify(dir.path(), &url);
+        assert!(
+            out.status.success(),
+            "{server:?}: {}{}",
+            common::stdout(&out),
+            common::stderr(&out)
+        );
+    }
 }

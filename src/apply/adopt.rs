@@ -11,7 +11,6 @@
 use super::database::{Database, DbError};
 use crate::action::Action;
 use crate::config::Dialect;
-use crate::dialect::type_name;
 use crate::model::{ConstraintKind, Index, Table};
 use crate::plan::Plan;
 
@@ -345,8 +344,16 @@ pub(super) fn compare_columns(
             problems.push(format!("{subject} is missing"));
             continue;
         };
-        let want = type_name(dialect, &column.ty);
-        if canonical_type(dialect, &live.ty) != canonical_type(dialect, &want) {
+        let want = crate::dialect::column_type_name(dialect, column);
+        // A Postgres enum is named quoted in SQL and bare in the catalogue; a native
+        // type may be spelled otherwise there (`time with time zone` for `timetz`).
+        let want = want.trim_matches('"').to_string();
+        let same = |a: &str, b: &str| {
+            let read = |t: &str| crate::types::parse(Some(dialect), t, Some(&[])).map(|p| p.ty);
+            canonical_type(dialect, a) == canonical_type(dialect, b)
+                || matches!((read(a), read(b)), (Ok(x), Ok(y)) if x == y)
+        };
+        if !same(&live.ty, &want) {
             problems.push(format!(
                 "{subject} is {} in the database but {want} in {expected}",
                 live.ty
@@ -361,7 +368,7 @@ pub(super) fn compare_columns(
         }
         // A default the database has beyond schema.toml only lets more inserts through;
         // one it lacks fails the inserts that count on it.
-        if defaults && column.default.is_some() && !live.has_default {
+        if defaults && column.default.is_some() && !column.is_identity() && !live.has_default {
             problems.push(format!(
                 "{subject} has no default in the database but one in {expected}"
             ));

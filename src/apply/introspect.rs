@@ -2,7 +2,7 @@
 //! dialect's catalogue: tables, columns (tandem's portable type where one maps to the
 //! catalogue's, else the database's own type name), nullability, defaults, primary keys,
 //! indexes, unique keys, foreign keys with their actions, and checks. What the model does
-//! not cover (views, triggers, functions, sequences, identity, comments) is named in
+//! not cover (views, triggers, functions, sequences, comments) is named in
 //! comments at the top of the output and in a summary, never silently dropped.
 
 use super::adopt::{live_indexes, live_primary_key, text_rows};
@@ -73,9 +73,17 @@ pub fn introspect(db: &mut Database) -> Result<Introspection, DbError> {
             out.push_str(&format!("#   {l}\n"));
         }
     }
+    let mut enums = postgres_enums(db)?;
+    for (name, values) in &enums {
+        out.push_str(&format!(
+            "\n[enums.{}]\nvalues = {}\n",
+            key(name),
+            list(values)
+        ));
+    }
     for table in &tables {
         out.push('\n');
-        write_table(db, dialect, table, &mut out)?;
+        write_table(db, dialect, table, &mut out, &mut enums)?;
     }
     Ok(Introspection {
         toml: out,
@@ -89,17 +97,35 @@ fn write_table(
     dialect: Dialect,
     table: &str,
     out: &mut String,
+    enums: &mut Vec<(String, Vec<String>)>,
 ) -> Result<(), DbError> {
     let t = key(table);
-    let columns = read_columns(db, table)?;
+    let mut columns = read_columns(db, table)?;
+    let numbered = identity_columns(db, table)?;
     let primary_key = live_primary_key(db, table)?;
     out.push_str(&format!("[tables.{t}]\n"));
     if !primary_key.is_empty() {
         out.push_str(&format!("primary_key = {}\n", list(&primary_key)));
     }
     out.push_str(&format!("\n[tables.{t}.columns]\n"));
-    for c in &columns {
+    for c in &mut columns {
+        // A MySQL enum is its column's: declared as an enum named after the column.
+        if let Some(values) = mysql_enum_values(dialect, &c.ty) {
+            let name = format!("{table}_{}", c.name);
+            out.insert_str(
+                enum_slot(out),
+                &format!("[enums.{}]\nvalues = {}\n\n", key(&name), list(&values)),
+            );
+            enums.push((name.clone(), values));
+            c.ty = name;
+        }
+        let serial = matches!(&c.default, Some(ReadDefault::Sql(s)) if s.starts_with("nextval("));
+        let identity = numbered.contains(&c.name) || serial;
         let mut fields = vec![format!("type = {}", q(&c.ty))];
+        if identity {
+            fields.push("identity = true".into());
+            c.default = None;
+        }
         if c.nullable {
             fields.push("nullable = true".into());
         }
@@ -213,6 +239,10 @@ pub fn read_columns(db: &mut Database, table: &str) -> Result<Vec<ReadColumn>, D
 /// The portable type a catalogue's type name stands for, where tandem writes that type
 /// so; else the catalogue's own name.
 pub fn portable_type(dialect: Dialect, live: &str) -> String {
+    // Folding MySQL's display widths would lose `unsigned`.
+    if dialect == Dialect::Mysql && live.to_ascii_lowercase().contains("unsigned") {
+        return native_type(dialect, live);
+    }
     let t = super::adopt::canonical_type(dialect, live);
     let (base, args) = match t.find('(') {
         Some(i) => (&t[..i], &t[i..]),
@@ -247,8 +277,71 @@ pub fn portable_type(dialect: Dialect, live: &str) -> String {
         }
         (Dialect::Sqlite, "decimal") if !args.is_empty() => decimal(args),
         (Dialect::Sqlite, "blob") => "binary".into(),
-        _ => t.clone(),
+        _ => native_type(dialect, &t),
     }
+}
+
+/// A catalogue type tandem knows as a native type of the dialect, written as tandem
+/// writes it (`time with time zone` is `timetz`); the catalogue's text otherwise (an
+/// enum's name, or a type the model does not cover).
+fn native_type(dialect: Dialect, canonical: &str) -> String {
+    match crate::types::parse(Some(dialect), canonical, Some(&[])) {
+        Ok(p) if !p.identity => p.ty.to_string(),
+        _ => canonical.to_string(),
+    }
+}
+
+/// Where the enums of the output go: before the first table.
+fn enum_slot(out: &str) -> usize {
+    out.find("\n[tables.").map_or(out.len(), |i| i + 1)
+}
+
+/// The values of a MySQL `enum('a','b')` column type.
+fn mysql_enum_values(dialect: Dialect, ty: &str) -> Option<Vec<String>> {
+    if dialect != Dialect::Mysql {
+        return None;
+    }
+    let inner = ty.strip_prefix("enum('")?.strip_suffix("')")?;
+    Some(inner.split("','").map(|v| v.replace("''", "'")).collect())
+}
+
+/// Postgres enum types with their values in order (MySQL keeps an enum in its column,
+/// SQLite has none).
+fn postgres_enums(db: &mut Database) -> Result<Vec<(String, Vec<String>)>, DbError> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    let rows = text_rows(
+        db,
+        "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+         WHERE t.typnamespace = current_schema()::regnamespace \
+         ORDER BY t.typname, e.enumsortorder",
+    )?;
+    Ok(group(rows))
+}
+
+/// The columns of `table` that the database numbers: Postgres identity (and serial, read
+/// from its `nextval` default by the caller), MySQL `AUTO_INCREMENT`. SQLite's INTEGER
+/// PRIMARY KEY is a plain integer key to the catalogue: not read as identity.
+fn identity_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
+    let t = crate::dialect::string_literal(db.dialect(), table);
+    let sql = match db.dialect() {
+        Dialect::Postgres => format!(
+            "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity IN ('a', 'd')"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT column_name FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = {t} \
+             AND extra LIKE '%auto_increment%'"
+        ),
+        Dialect::Sqlite => return Ok(Vec::new()),
+    };
+    Ok(text_rows(db, &sql)?
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect())
 }
 
 /// A catalogue's default text as a TOML literal where it is one, else as SQL.
@@ -471,8 +564,8 @@ fn left_out(db: &mut Database) -> Result<Vec<String>, DbError> {
             ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() ORDER BY 1"),
             ("trigger", "SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE trigger_schema = current_schema() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
             ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.proname NOT LIKE 'tandem%' ORDER BY 1"),
-            ("sequence", "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema() ORDER BY 1"),
-            ("enum type", "SELECT t.typname FROM pg_type t WHERE t.typtype = 'e' AND t.typnamespace = current_schema()::regnamespace ORDER BY 1"),
+            // Not the sequences of identity and serial columns: they are read as identity.
+            ("sequence", "SELECT s.relname FROM pg_class s WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = s.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
         ],
         Dialect::Mysql => &[
             ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 1"),

@@ -166,6 +166,96 @@ pub fn quote(dialect: Dialect, name: &str) -> String {
     }
 }
 
+/// The statements of an enum change on Postgres, where an enum is a type of its own.
+/// Adding a value runs outside a transaction (a value added in a transaction cannot be
+/// used before it commits); removing one makes the type again without it and converts
+/// each column, in the file's transaction (the rows must not hold the value).
+pub fn postgres_enum(
+    name: &str,
+    change: &crate::action::EnumChange,
+    columns: &[(String, Column)],
+    out: &mut Rendered,
+) -> String {
+    use crate::action::EnumChange;
+    let d = Dialect::Postgres;
+    let list = |values: &[String]| {
+        values
+            .iter()
+            .map(|v| string_literal(d, v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match change {
+        EnumChange::Create { values } => {
+            format!("CREATE TYPE {} AS ENUM ({});", quote(d, name), list(values))
+        }
+        EnumChange::AddValue { value } => {
+            out.no_transaction = true;
+            format!(
+                "ALTER TYPE {} ADD VALUE IF NOT EXISTS {};",
+                quote(d, name),
+                string_literal(d, value)
+            )
+        }
+        EnumChange::DropValue { values, .. } => {
+            let old = crate::model::fit_identifier(format!("tandem_old_{name}"), 63);
+            let mut sql = vec![
+                format!(
+                    "ALTER TYPE {} RENAME TO {};",
+                    quote(d, name),
+                    quote(d, &old)
+                ),
+                format!("CREATE TYPE {} AS ENUM ({});", quote(d, name), list(values)),
+            ];
+            for (table, column) in columns {
+                let (t, c) = (quote(d, table), quote(d, &column.name));
+                let default = match &column.default {
+                    Some(def @ Default::Literal(_)) | Some(def @ Default::Sql(_)) => {
+                        Some(default_sql(d, def))
+                    }
+                    _ => None,
+                };
+                if default.is_some() {
+                    sql.push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;"));
+                }
+                sql.push(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} TYPE {} USING {c}::text::{};",
+                    quote(d, name),
+                    quote(d, name)
+                ));
+                if let Some(default) = default {
+                    sql.push(format!(
+                        "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default};"
+                    ));
+                }
+            }
+            sql.push(format!("DROP TYPE {};", quote(d, &old)));
+            sql.join("\n")
+        }
+        EnumChange::Drop => format!("DROP TYPE {};", quote(d, name)),
+    }
+}
+
+/// What MySQL and SQLite write for an enum change where the type lives in no column:
+/// a comment, so that the file says what happened.
+pub fn enum_note(dialect: Dialect, name: &str, change: &crate::action::EnumChange) -> String {
+    use crate::action::EnumChange;
+    let what = match change {
+        EnumChange::Create { .. } => "created",
+        EnumChange::AddValue { .. } => "given a value",
+        EnumChange::DropValue { .. } => "left without a value",
+        EnumChange::Drop => "dropped",
+    };
+    let place = match dialect {
+        Dialect::Sqlite => "its columns are text",
+        _ => "each column writes its values",
+    };
+    format!(
+        "-- enum {name} {what}: nothing to do on {} ({place}).",
+        dialect.name()
+    )
+}
+
 /// The dialect's nearest type for a portable one.
 pub fn type_name(dialect: Dialect, ty: &ColumnType) -> String {
     use ColumnType::*;
@@ -202,6 +292,35 @@ pub fn type_name(dialect: Dialect, ty: &ColumnType) -> String {
         (Dialect::Postgres, Binary) => "bytea".into(),
         (Dialect::Mysql, Binary) => "longblob".into(),
         (Dialect::Sqlite, Binary) => "blob".into(),
+        (_, Native(n)) => n.to_string(),
+        (Dialect::Postgres, Enum(e)) => quote(dialect, &e.name),
+        (Dialect::Mysql, Enum(e)) => format!(
+            "enum({})",
+            e.values
+                .iter()
+                .map(|v| string_literal(dialect, v))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        (Dialect::Sqlite, Enum(_)) => "text".into(),
+    }
+}
+
+/// The type a column is written with: its type's name, except an identity column on
+/// SQLite, which is `integer` (only an INTEGER PRIMARY KEY numbers its rows there).
+pub fn column_type_name(dialect: Dialect, column: &Column) -> String {
+    if dialect == Dialect::Sqlite && column.is_identity() {
+        return "integer".into();
+    }
+    type_name(dialect, &column.ty)
+}
+
+/// What an identity column's definition says instead of a default.
+pub fn identity_clause(dialect: Dialect) -> Option<&'static str> {
+    match dialect {
+        Dialect::Postgres => Some("GENERATED BY DEFAULT AS IDENTITY"),
+        Dialect::Mysql => Some("AUTO_INCREMENT"),
+        Dialect::Sqlite => None,
     }
 }
 
@@ -298,20 +417,30 @@ pub fn default_sql(dialect: Dialect, default: &Default) -> String {
     match default {
         Default::Literal(l) => literal_sql(dialect, l),
         Default::Sql(s) => s.clone(),
+        // Never written as a DEFAULT: see `identity_clause`.
+        Default::Identity => "NULL".into(),
     }
 }
 
 /// A sea-query column definition.
 pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     let mut def = ColumnDef::new(iden(&column.name));
-    def.custom(iden(&type_name(dialect, &column.ty)));
+    def.custom(iden(&column_type_name(dialect, column)));
     if column.nullable {
         def.null();
     } else {
         def.not_null();
     }
-    if let Some(d) = &column.default {
-        def.default(Expr::cust(default_sql(dialect, d)));
+    match &column.default {
+        Some(Default::Identity) => {
+            if let Some(clause) = identity_clause(dialect) {
+                def.extra(clause);
+            }
+        }
+        Some(d) => {
+            def.default(Expr::cust(default_sql(dialect, d)));
+        }
+        None => {}
     }
     def
 }

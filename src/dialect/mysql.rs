@@ -61,8 +61,10 @@ fn column_sql(column: &Column) -> String {
         type_name(Dialect::Mysql, &column.ty),
         if column.nullable { "NULL" } else { "NOT NULL" }
     );
-    if let Some(d) = &column.default {
-        sql.push_str(&format!(" DEFAULT {}", default_value(d, &column.ty)));
+    match &column.default {
+        Some(Default::Identity) => sql.push_str(" AUTO_INCREMENT"),
+        Some(d) => sql.push_str(&format!(" DEFAULT {}", default_value(d, &column.ty))),
+        None => {}
     }
     sql
 }
@@ -78,6 +80,7 @@ fn default_value(default: &Default, ty: &ColumnType) -> String {
         }
         Default::Literal(_) => default_sql(Dialect::Mysql, default),
         Default::Sql(sql) => format!("({sql})"),
+        Default::Identity => "NULL".into(),
     }
 }
 
@@ -97,7 +100,9 @@ fn sync_trigger_names(trigger: &str) -> [String; 2] {
 
 /// Types MySQL indexes only with a prefix length, which tandem does not choose for you.
 fn needs_prefix(ty: &ColumnType) -> bool {
-    matches!(ty, ColumnType::Text | ColumnType::Json | ColumnType::Binary)
+    let native_blob = matches!(ty, ColumnType::Native(n) if matches!(n.name.as_str(),
+        "tinytext" | "text" | "mediumtext" | "longtext" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "json"));
+    native_blob || matches!(ty, ColumnType::Text | ColumnType::Json | ColumnType::Binary)
 }
 
 /// Rewrites the bare column references of an expression over a row into `NEW.col`, as
@@ -312,7 +317,7 @@ impl Renderer for Mysql<'_> {
                     (ColumnType::Varchar(n), ColumnType::Varchar(m)) => {
                         m >= n && (*m <= 63 || *n > 63)
                     }
-                    (a, b) => a == b,
+                    (a, b) => a == b || crate::types::mysql_in_place(a, b),
                 };
                 if !in_place {
                     return Ok(Err(Unsupported(format!(
@@ -591,6 +596,35 @@ impl Renderer for Mysql<'_> {
                     q(&constraint.name)
                 ),
             },
+            Action::Enum {
+                name,
+                change,
+                columns,
+            } => {
+                use crate::action::EnumChange;
+                // Values appended at the end change only the catalogue; a removal
+                // copies the table, with writes waiting.
+                let algorithm = match change {
+                    EnumChange::AddValue { .. } => "ALGORITHM=INSTANT",
+                    EnumChange::DropValue { .. } => "ALGORITHM=COPY, LOCK=SHARED",
+                    _ => "",
+                };
+                if columns.is_empty() || algorithm.is_empty() {
+                    super::enum_note(Dialect::Mysql, name, change)
+                } else {
+                    columns
+                        .iter()
+                        .map(|(table, column)| {
+                            format!(
+                                "ALTER TABLE {} MODIFY COLUMN {}, {algorithm};",
+                                q(table),
+                                column_sql(column)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            }
             Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);

@@ -248,6 +248,11 @@ impl Physical {
                     }
                 }
             }
+            Action::Enum { columns, .. } => {
+                for (table, column) in columns {
+                    self.update(table, &column.name, |c| c.ty = column.ty.clone());
+                }
+            }
             Action::Backfill { .. } | Action::Repair { .. } => {}
         }
     }

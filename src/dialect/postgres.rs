@@ -330,6 +330,11 @@ impl Renderer for Postgres<'_> {
                 q(table),
                 q(&constraint.name)
             ),
+            Action::Enum {
+                name,
+                change,
+                columns,
+            } => super::postgres_enum(name, change, columns, out),
             Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);
@@ -345,7 +350,7 @@ fn in_place(from: &ColumnType, to: &ColumnType) -> bool {
         (Varchar(n), Varchar(m)) => m >= n,
         (Varchar(_), Text) => true,
         (Decimal(p, s), Decimal(p2, s2)) => s2 == s && p2 >= p,
-        _ => from == to,
+        _ => from == to || crate::types::postgres_in_place(from, to),
     }
 }
 

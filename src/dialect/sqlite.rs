@@ -237,7 +237,7 @@ fn addable_in_place(column: &Column) -> bool {
     match &column.default {
         None => column.nullable,
         Some(Default::Literal(_)) => true,
-        Some(Default::Sql(_)) => false,
+        Some(Default::Sql(_) | Default::Identity) => false,
     }
 }
 
@@ -538,15 +538,16 @@ impl Renderer for Sqlite<'_> {
                         // A view passes NULL for a column the writer left out: put the
                         // table's default back in its place.
                         let value = match &c.default {
-                            Some(d) => format!(
+                            Some(d) if !c.is_identity() => format!(
                                 "COALESCE(NEW.{}, {})",
                                 q(&c.name),
                                 match d {
                                     Default::Literal(_) => default_sql(Dialect::Sqlite, d),
                                     Default::Sql(sql) => format!("({sql})"),
+                                    Default::Identity => "NULL".into(),
                                 }
                             ),
-                            None => format!("NEW.{}", q(&c.name)),
+                            _ => format!("NEW.{}", q(&c.name)),
                         };
                         (q(&c.name), value)
                     })
@@ -626,6 +627,7 @@ impl Renderer for Sqlite<'_> {
                     return self.rebuild(&why, physical, &after, out);
                 }
             }
+            Action::Enum { name, change, .. } => super::enum_note(Dialect::Sqlite, name, change),
             Action::Raw { sql, .. } => terminate(sql),
         };
         out.chunks.push(chunk);

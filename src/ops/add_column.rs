@@ -3,9 +3,10 @@
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
+use crate::diag::Location;
 use crate::diag::{Diag, Result};
 use crate::model::Column;
-use crate::parse::schema::{check_identifier, column_fields};
+use crate::parse::schema::{check_identifier, column_fields_at, resolve_column};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
@@ -13,6 +14,8 @@ pub struct AddColumn {
     table: Located<String>,
     name: Located<String>,
     column: Column,
+    /// Where its type is written.
+    type_at: Location,
     backfill_sql: Option<Located<String>>,
 }
 
@@ -44,7 +47,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
                 name.location.span.clone(),
                 "column",
             )?;
-            let column = column_fields(&mut inner, name.value.clone(), &["type"])?;
+            let column = column_fields_at(&mut inner, name.value.clone(), &["type"])?;
             backfill_sql = inner.opt_str(&["backfill_sql"])?;
             inner.finish()?;
             (name, column)
@@ -57,10 +60,22 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
                 name.location.span.clone(),
                 "column",
             )?;
-            let column = column_fields(fields, name.value.clone(), &["column_type"])?;
+            let column = column_fields_at(fields, name.value.clone(), &["column_type"])?;
             (name, column)
         }
     };
+    let (column, sites) = column;
+    if let Some(at) = sites.identity {
+        return Err(Diag::input(format!(
+            "`add_column` cannot add the identity column `{}.{}`",
+            table.value, name.value
+        ))
+        .at(at)
+        .label("identity here")
+        .note("numbering the existing rows rewrites the table (Postgres), needs a key (MySQL) or is impossible in place (SQLite)")
+        .help("declare identity columns with their table (schema.toml or create_table)")
+        .into());
+    }
     if let Some(b) = fields.opt_str(&["backfill_sql", "backfill"])? {
         backfill_sql = Some(b);
     }
@@ -78,6 +93,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         table,
         name,
         column,
+        type_at: sites.ty,
         backfill_sql,
     }))
 }
@@ -96,12 +112,15 @@ impl Operation for AddColumn {
         let table = self.table.value.clone();
         let primary_key = cx.table(&self.table)?.primary_key.clone();
         let subject = format!("{table}.{}", self.name.value);
+        let mut column = self.column.clone();
+        resolve_column(&mut column, &self.type_at, &cx.schema.enums, cx.dialect)?;
+        let column = &column;
         cx.schema
             .tables
             .get_mut(&table)
             .expect("checked above")
             .columns
-            .push(self.column.clone());
+            .push(column.clone());
 
         let Some(backfill) = &self.backfill_sql else {
             return Ok(vec![Step::new(
@@ -109,14 +128,14 @@ impl Operation for AddColumn {
                 self.describe(),
                 vec![Action::AddColumn {
                     table,
-                    column: self.column.clone(),
+                    column: column.clone(),
                 }],
             )]);
         };
 
         // Backfilled: added nullable without default, so the backfill decides every
         // existing row; R-1's inserts are filled by the default or by a trigger.
-        let mut loose = self.column.clone();
+        let mut loose = column.clone();
         loose.nullable = true;
         loose.default = None;
         let trigger = trigger_name("fill", &table, &self.name.value);
@@ -124,7 +143,7 @@ impl Operation for AddColumn {
             table: table.clone(),
             column: loose,
         }];
-        if self.column.default.is_none() {
+        if column.default.is_none() {
             expand.push(Action::FillTrigger {
                 table: table.clone(),
                 column: self.name.value.clone(),
@@ -139,10 +158,10 @@ impl Operation for AddColumn {
             source: Source::Sql(backfill.value.clone()),
             primary_key,
         });
-        if self.column.default.is_some() {
+        if column.default.is_some() {
             expand.push(Action::SetDefault {
                 table: table.clone(),
-                column: self.column.clone(),
+                column: column.clone(),
             });
         }
         let mut steps = vec![Step::new(
@@ -152,20 +171,20 @@ impl Operation for AddColumn {
         )];
 
         let mut later = Vec::new();
-        if self.column.default.is_none() {
+        if column.default.is_none() {
             later.push(Action::DropTrigger {
                 table: table.clone(),
                 trigger,
             });
         }
-        if !self.column.nullable {
+        if !column.nullable {
             later.push(Action::SetNotNull {
                 table: table.clone(),
-                column: self.column.clone(),
+                column: column.clone(),
             });
         }
         if !later.is_empty() {
-            let description = if self.column.nullable {
+            let description = if column.nullable {
                 format!("stop filling {subject} for the previous release")
             } else {
                 format!("tighten {subject} to NOT NULL")

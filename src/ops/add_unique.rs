@@ -41,6 +41,14 @@ impl AddUnique {
 }
 
 impl Operation for AddUnique {
+    fn leads_key(&self, column: &str) -> bool {
+        self.columns
+            .value
+            .first()
+            .and_then(|c| c.split(['(', ' ']).next())
+            .is_some_and(|c| c == column)
+    }
+
     fn kind(&self) -> &'static str {
         "add_unique"
     }

@@ -33,25 +33,25 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let at = fields.location();
     let table = fields.str(&["table"], "the table holding the column")?;
     let column = fields.str(&["column", "name"], "the column to change")?;
-    let ty = match fields.opt_str(&[
-        "column_type",
-        "new_type",
-        "set_type",
-        "to_type",
-        "data_type",
-    ])? {
+    let ty = match crate::parse::schema::opt_type_field(
+        fields,
+        &column.value,
+        &["column_type", "new_type", "set_type", "to_type", "data_type"],
+    )? {
         None => None,
-        Some(t) => Some(Located {
-            value: ColumnType::parse(&t.value).map_err(|msg| {
-                Diag::input(format!("invalid type for column `{}`", column.value))
-                    .at(t.location.clone())
-                    .label(msg)
-                    .note(format!(
-                        "portable types: {}",
-                        crate::model::TYPE_NAMES.join(", ")
-                    ))
-            })?,
-            location: t.location,
+        Some((parsed, location)) if parsed.identity => {
+            return Err(Diag::input(format!(
+                "`alter_column` cannot make `{}` an identity column",
+                column.value
+            ))
+            .at(location)
+            .label("an identity spelling")
+            .help("declare identity with the table (schema.toml or create_table); here write the integer type")
+            .into())
+        }
+        Some((parsed, location)) => Some(Located {
+            value: parsed.ty,
+            location,
         }),
     };
     let nullable = match (
@@ -130,6 +130,10 @@ pub fn widens(from: &ColumnType, to: &ColumnType) -> bool {
         (Varchar(_) | Char(_), Text) => true,
         (SmallInt, Integer | BigInt) | (Integer, BigInt) | (Real, Double) => true,
         (Decimal(p, s), Decimal(p2, s2)) => s2 >= s && p2 - s2 >= p - s,
+        // An enum widens by values added at its end; values change through
+        // add_enum_value, not through a column.
+        (Enum(a), Enum(b)) => a.name == b.name,
+        (Native(_), _) | (_, Native(_)) => crate::types::widens(from, to),
         _ => from == to,
     }
 }
@@ -189,7 +193,29 @@ impl Operation for AlterColumn {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let old = cx.column(&self.table, &self.column)?.clone();
-        let target = self.target(&old);
+        let mut target = self.target(&old);
+        if let Some(t) = &self.ty {
+            if let Some(ty) = crate::parse::schema::resolve_type(
+                &t.value,
+                &t.location,
+                &cx.schema.enums,
+                cx.dialect,
+            )? {
+                target.ty = ty;
+            }
+        }
+        if old.is_identity()
+            && (self.default.is_some() || self.nullable == Some(true) || self.new_name.is_some())
+        {
+            return Err(Diag::input(format!(
+                "`{}.{}` is an identity column: the database numbers it",
+                self.table.value, old.name
+            ))
+            .at(self.at.clone())
+            .label("a default, nullability or new column for an identity column")
+            .help("only its type may change in place (to a wider integer type)")
+            .into());
+        }
         // The default written here, or the one kept, must fit the type R's code sees.
         if let Some(Default::Literal(lit)) = &target.default {
             let at = match (&self.default_at, &self.ty) {

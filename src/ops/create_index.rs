@@ -188,6 +188,14 @@ impl CreateIndex {
 }
 
 impl Operation for CreateIndex {
+    fn leads_key(&self, column: &str) -> bool {
+        self.columns
+            .value
+            .first()
+            .and_then(|c| c.split(['(', ' ']).next())
+            .is_some_and(|c| c == column)
+    }
+
     fn kind(&self) -> &'static str {
         "create_index"
     }

@@ -5,7 +5,7 @@ use super::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::model::Table;
-use crate::parse::schema::{check_identifier, parse_table, Declared};
+use crate::parse::schema::{check_identifier, parse_table, resolve_enums, Declared, TypeSites};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
@@ -14,6 +14,8 @@ pub struct CreateTable {
     table: Table,
     /// Its `constraints` and `indexes`, created with it.
     declared: Vec<Declared>,
+    /// Where its columns' types are written.
+    types: TypeSites,
 }
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
@@ -31,12 +33,13 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         fields.what.clone(),
     );
     body.allow(&["type", "table", "name", "contract_release"]);
-    let (table, declared) = parse_table(name.value.clone(), body)?;
+    let (table, declared, types) = parse_table(name.value.clone(), body)?;
     fields.allow(&["columns", "primary_key", "constraints", "indexes"]);
     Ok(Box::new(CreateTable {
         name,
         table,
         declared,
+        types,
     }))
 }
 
@@ -65,7 +68,9 @@ impl Operation for CreateTable {
             .label("name still taken")
             .into());
         }
-        cx.schema.tables.insert(name.clone(), self.table.clone());
+        let mut table = self.table.clone();
+        resolve_enums(&mut table, &self.types, &cx.schema.enums, cx.dialect)?;
+        cx.schema.tables.insert(name.clone(), table);
         // Constraints are written into CREATE TABLE; indexes follow it.
         let declared = Declared::apply_all(&self.declared, cx.schema)?;
         let mut actions = vec![Action::CreateTable {

@@ -7,13 +7,17 @@
 
 mod add_check;
 mod add_column;
+mod add_enum_value;
 mod add_foreign_key;
 mod add_unique;
 mod alter_column;
+mod create_enum;
 mod create_index;
 mod create_table;
 mod drop_column;
 mod drop_constraint;
+mod drop_enum;
+mod drop_enum_value;
 mod drop_index;
 mod drop_table;
 mod raw_sql;
@@ -573,6 +577,12 @@ pub trait Operation: Debug + Send + Sync {
     /// Validates the op against the schema the code sees, folds it in, and returns the
     /// steps, in the order they run within each phase.
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>>;
+
+    /// Whether the index or key this op adds starts with `column` (MySQL numbers an
+    /// AUTO_INCREMENT column only when one does).
+    fn leads_key(&self, _column: &str) -> bool {
+        false
+    }
 }
 
 type ParseFn = fn(&mut Fields<'_, '_>) -> Result<Box<dyn Operation>>;
@@ -593,6 +603,10 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("drop_constraint", drop_constraint::parse),
     ("rename_constraint", rename_constraint::parse),
     ("drop_index", drop_index::parse),
+    ("create_enum", create_enum::parse),
+    ("drop_enum", drop_enum::parse),
+    ("add_enum_value", add_enum_value::parse),
+    ("drop_enum_value", drop_enum_value::parse),
     ("sql", sql::parse),
 ];
 

@@ -71,6 +71,16 @@ pub(super) struct Move<'a> {
 /// contract(R + gap) drops the sync, tightens the new column and drops the old one.
 pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Step>> {
     let old = cx.column(m.table, m.from)?.clone();
+    if old.is_identity() {
+        return Err(Diag::input(format!(
+            "column `{}.{}` is an identity column; tandem cannot {} it online",
+            m.table.value, old.name, m.doing
+        ))
+        .at(m.from.location.clone())
+        .label("identity column")
+        .help("a second column numbered by the database cannot be kept in sync; use a `sql` op with a plan of your own")
+        .into());
+    }
     cx.ensure_new_column(m.table, m.to)?;
     // The old column is dropped later. A rename carries the constraints on it to the new
     // column, as it does indexes: the table's own, and the foreign keys that reference

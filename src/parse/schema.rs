@@ -51,6 +51,25 @@ pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schem
         ..Schema::default()
     };
     let mut declared = Vec::new();
+    if let Some((enums, _)) = root.opt_table(&["enums"])? {
+        for (name, value) in enums.iter() {
+            let enum_name = name.get_ref().to_string();
+            check_identifier(file, &enum_name, name.span(), "enum")?;
+            let Some(body) = value.get_ref().as_table() else {
+                return Err(
+                    Diag::input(format!("enum `{enum_name}` must be a TOML table"))
+                        .at(Location::new(file, value.span()))
+                        .label("expected a table such as [enums.status] with `values`")
+                        .into(),
+                );
+            };
+            let mut fields = Fields::new(file, body, value.span(), format!("enum `{enum_name}`"));
+            let values = enum_values(&mut fields)?;
+            fields.finish()?;
+            schema.enums.insert(enum_name, values.value);
+        }
+    }
+    let mut sites = Vec::new();
     if let Some((tables, _)) = root.opt_table(&["tables"])? {
         for (name, value) in tables.iter() {
             let table_name = name.get_ref().to_string();
@@ -64,12 +83,19 @@ pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schem
                 );
             };
             let fields = Fields::new(file, body, value.span(), format!("table `{table_name}`"));
-            let (table, ops) = parse_table(table_name.clone(), fields)?;
-            schema.tables.insert(table_name, table);
+            let (table, ops, types) = parse_table(table_name.clone(), fields)?;
+            schema.tables.insert(table_name.clone(), table);
             declared.extend(ops);
+            sites.push((table_name, types));
         }
     }
     root.finish()?;
+    for (table, types) in sites {
+        let enums = schema.enums.clone();
+        if let Some(t) = schema.tables.get_mut(&table) {
+            resolve_enums(t, &types, &enums, file.dialect)?;
+        }
+    }
     Declared::apply_all(&declared, &mut schema)?;
     Ok(schema)
 }
@@ -77,7 +103,10 @@ pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schem
 /// Reads a table body: `columns` and `primary_key`, plus any extra field names the
 /// caller handles itself (`allow`); the `constraints` and `indexes` it declares come
 /// back as ops to apply once the table exists.
-pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<(Table, Vec<Declared>)> {
+pub fn parse_table(
+    name: String,
+    mut fields: Fields<'_, '_>,
+) -> Result<(Table, Vec<Declared>, TypeSites)> {
     let file = fields.file.clone();
     let Some((columns, columns_span)) = fields.opt_table(&["columns"])? else {
         return Err(fields
@@ -90,10 +119,17 @@ pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<(Table, V
         primary_key: Vec::new(),
         constraints: Vec::new(),
     };
+    let mut sites = TypeSites::new();
+    let mut identities = Vec::new();
     for (col_name, def) in columns.iter() {
         let col = col_name.get_ref().to_string();
         check_identifier(&file, &col, col_name.span(), "column")?;
-        table.columns.push(parse_column(&file, &name, col, def)?);
+        let (column, at) = parse_column(&file, &name, col.clone(), def)?;
+        if let Some(identity) = at.identity.clone() {
+            identities.push((col.clone(), identity));
+        }
+        sites.push((col, at));
+        table.columns.push(column);
     }
     if table.columns.is_empty() {
         return Err(Diag::input(format!("table `{name}` has no columns"))
@@ -135,7 +171,192 @@ pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<(Table, V
         declared.extend(declarations(&mut fields, &name, key, kinds)?);
     }
     fields.finish()?;
-    Ok((table, declared))
+    check_identities(&table, &identities, &declared, file.dialect)?;
+    Ok((table, declared, sites))
+}
+
+/// Where a table's columns wrote their types (and `identity`), for messages about them
+/// once the schema they name is known.
+pub type TypeSites = Vec<(String, ColumnSites)>;
+
+/// Where one column wrote its type and its `identity`.
+#[derive(Debug, Clone)]
+pub struct ColumnSites {
+    pub ty: Location,
+    pub identity: Option<Location>,
+}
+
+/// `values = [...]` of an enum: at least one, no repeats, none empty.
+pub fn enum_values(fields: &mut Fields<'_, '_>) -> Result<Located<Vec<String>>> {
+    let Some(values) = fields.opt_str_list(&["values"])? else {
+        return Err(fields
+            .missing(
+                "values",
+                "the enum's values, e.g. [\"active\", \"suspended\"]",
+            )
+            .into());
+    };
+    if values.value.is_empty() {
+        return Err(Diag::input("an enum needs at least one value")
+            .at(values.location)
+            .label("empty list")
+            .into());
+    }
+    for (i, v) in values.value.iter().enumerate() {
+        let plain = !v.is_empty() && v.chars().all(|c| (' '..='~').contains(&c) && c != '\\');
+        if !plain || values.value[..i].contains(v) {
+            return Err(Diag::input(format!("invalid enum value `{v}`"))
+                .at(values.location)
+                .label(if !plain {
+                    "an enum value is non-empty printable ASCII text without a backslash"
+                } else {
+                    "written twice"
+                })
+                .into());
+        }
+    }
+    Ok(values)
+}
+
+/// Gives each enum-typed column of `table` the values of its enum, or fails at the type
+/// that names no type and no enum.
+pub fn resolve_enums(
+    table: &mut Table,
+    sites: &TypeSites,
+    enums: &indexmap::IndexMap<String, Vec<String>>,
+    dialect: Option<crate::config::Dialect>,
+) -> Result<()> {
+    for (column, at) in sites {
+        if let Some(c) = table.column_mut(column) {
+            resolve_column(c, &at.ty, enums, dialect)?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives an enum-typed column the values of its enum (and checks its literal default
+/// against them), or fails at `at` naming the nearest type or enum.
+pub fn resolve_column(
+    column: &mut Column,
+    at: &Location,
+    enums: &indexmap::IndexMap<String, Vec<String>>,
+    dialect: Option<crate::config::Dialect>,
+) -> Result<()> {
+    if let Some(ty) = resolve_type(&column.ty, at, enums, dialect)? {
+        column.ty = ty;
+        if let Some(Default::Literal(lit)) = &column.default {
+            check_default(&column.name, &column.ty, lit, at.clone())?;
+        }
+    }
+    Ok(())
+}
+
+/// The enum type `ty` names, with its values, when `ty` is an enum not yet looked up;
+/// `None` when `ty` needs nothing.
+pub fn resolve_type(
+    ty: &ColumnType,
+    at: &Location,
+    enums: &indexmap::IndexMap<String, Vec<String>>,
+    dialect: Option<crate::config::Dialect>,
+) -> Result<Option<ColumnType>> {
+    let ColumnType::Enum(e) = ty else {
+        return Ok(None);
+    };
+    if !e.values.is_empty() {
+        return Ok(None);
+    }
+    match enums.get(&e.name) {
+        Some(values) => Ok(Some(ColumnType::Enum(crate::types::EnumType {
+            name: e.name.clone(),
+            values: values.clone(),
+        }))),
+        None => {
+            let names: Vec<&str> = enums.keys().map(String::as_str).collect();
+            Err(Diag::input(format!("unknown type `{}`", e.name))
+                .at(at.clone())
+                .label(crate::types::unknown(dialect, &e.name, &names))
+                .note(format!(
+                    "portable types: {}; an enum is declared as [enums.<name>] in schema.toml or by a create_enum op",
+                    crate::model::TYPE_NAMES.join(", ")
+                ))
+                .into())
+        }
+    }
+}
+
+/// `identity = true` (or `serial`) is for one integer column of a table, that the
+/// dialect can number: a key on MySQL, the whole primary key on SQLite.
+fn check_identities(
+    table: &Table,
+    identities: &[(String, Location)],
+    declared: &[Declared],
+    dialect: Option<crate::config::Dialect>,
+) -> Result<()> {
+    use crate::config::Dialect;
+    if let Some((_, at)) = identities.get(1) {
+        return Err(Diag::input(format!(
+            "table `{}` has more than one identity column",
+            table.name
+        ))
+        .at(at.clone())
+        .label("a second one")
+        .note("MySQL and SQLite number one column per table; tandem keeps to that everywhere")
+        .into());
+    }
+    let Some((name, at)) = identities.first() else {
+        return Ok(());
+    };
+    let Some(column) = table.column(name) else {
+        return Ok(());
+    };
+    let integer = matches!(
+        column.ty,
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt
+    ) || matches!(&column.ty, ColumnType::Native(n)
+            if !n.array && matches!(n.kin(), crate::types::Kin::Integer(_)));
+    if !integer {
+        return Err(Diag::input(format!(
+            "identity column `{}.{name}` must be of an integer type, not {}",
+            table.name, column.ty
+        ))
+        .at(at.clone())
+        .label("identity here")
+        .help("use smallint, integer or bigint")
+        .into());
+    }
+    match dialect {
+        Some(Dialect::Sqlite) if table.primary_key != [name.clone()] => Err(Diag::input(format!(
+            "identity column `{}.{name}` must be the table's whole primary key on SQLite",
+            table.name
+        ))
+        .at(at.clone())
+        .label("identity here")
+        .note("SQLite numbers only an INTEGER PRIMARY KEY (the rowid)")
+        .help(format!(
+            "set primary_key = [\"{name}\"], or drop `identity`"
+        ))
+        .into()),
+        Some(Dialect::Mysql) => {
+            let keyed = table.primary_key.first() == Some(name)
+                || declared.iter().any(|d| d.op.leads_key(name));
+            if keyed {
+                Ok(())
+            } else {
+                Err(Diag::input(format!(
+                    "identity column `{}.{name}` must be a key on MySQL",
+                    table.name
+                ))
+                .at(at.clone())
+                .label("identity here")
+                .note("MySQL's AUTO_INCREMENT needs an index that starts with the column")
+                .help(format!(
+                    "make `{name}` the first column of the primary key or of a unique constraint"
+                ))
+                .into())
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The `[[<key>]]` items of a table body as ops: constraints by their `type`
@@ -223,7 +444,7 @@ pub fn parse_column(
     table: &str,
     name: String,
     def: &Spanned<DeValue<'_>>,
-) -> Result<Column> {
+) -> Result<(Column, ColumnSites)> {
     let Some(body) = def.get_ref().as_table() else {
         return Err(
             Diag::input(format!("column `{table}.{name}` must be a table"))
@@ -233,7 +454,7 @@ pub fn parse_column(
         );
     };
     let mut fields = Fields::new(file, body, def.span(), format!("column `{table}.{name}`"));
-    let column = column_fields(&mut fields, name, &["type"])?;
+    let column = column_fields_at(&mut fields, name, &["type"])?;
     fields.finish()?;
     Ok(column)
 }
@@ -246,19 +467,23 @@ pub fn column_fields(
     name: String,
     type_keys: &[&'static str],
 ) -> Result<Column> {
-    let ty = fields.str(
-        type_keys,
-        "a portable type such as \"text\" or \"varchar(255)\"",
-    )?;
-    let parsed = ColumnType::parse(&ty.value).map_err(|msg| {
-        Diag::input(format!("invalid type for column `{name}`"))
-            .at(ty.location.clone())
-            .label(msg)
-            .note(format!(
-                "portable types: {}",
-                crate::model::TYPE_NAMES.join(", ")
-            ))
-    })?;
+    Ok(column_fields_at(fields, name, type_keys)?.0)
+}
+
+/// As [`column_fields`], with where the type and `identity` are written.
+pub fn column_fields_at(
+    fields: &mut Fields<'_, '_>,
+    name: String,
+    type_keys: &[&'static str],
+) -> Result<(Column, ColumnSites)> {
+    let (ty, ty_at) = type_field(fields, &name, type_keys)?;
+    let parsed = ty.ty;
+    let identity = match fields.opt_bool(&["identity"])? {
+        Some(b) if b.value => Some(b.location),
+        Some(_) => None,
+        None if ty.identity => Some(ty_at.clone()),
+        None => None,
+    };
     let nullable = fields.opt_bool(&["nullable"])?.is_some_and(|b| b.value);
     let literal = match fields.opt_value(&["default"]) {
         None => None,
@@ -290,11 +515,122 @@ pub fn column_fields(
         }
         (None, None) => None,
     };
-    Ok(Column {
-        name,
-        ty: parsed,
-        nullable,
-        default,
+    let default =
+        match (&identity, default) {
+            (None, d) => d,
+            (Some(_), None) if !nullable => Some(Default::Identity),
+            (Some(at), _) => return Err(Diag::input(format!(
+                "identity column `{name}` cannot have a default or be nullable"
+            ))
+            .at(at.clone())
+            .label("identity here")
+            .help("the database numbers the column: remove `default`, `default_sql` and `nullable`")
+            .into()),
+        };
+    Ok((
+        Column {
+            name,
+            ty: parsed,
+            nullable,
+            default,
+        },
+        ColumnSites {
+            ty: ty_at,
+            identity,
+        },
+    ))
+}
+
+/// The dialect keys of a mapping type.
+const DIALECT_KEYS: &[&str] = &["postgres", "mysql", "sqlite"];
+
+/// As [`type_field`], for a type that may be left out.
+pub(crate) fn opt_type_field(
+    fields: &mut Fields<'_, '_>,
+    name: &str,
+    type_keys: &[&'static str],
+) -> Result<Option<(crate::types::Parsed, Location)>> {
+    if type_keys.iter().any(|k| fields.table.contains_key(*k)) {
+        type_field(fields, name, type_keys).map(Some)
+    } else {
+        fields.allow(&type_keys[..1]);
+        Ok(None)
+    }
+}
+
+/// A column's type: a string (a portable type, a native type of the project's dialect or
+/// an enum), or a mapping `{ postgres = "jsonb", mysql = "json", sqlite = "text" }` whose
+/// entries are each read for their dialect and whose project dialect's entry is taken.
+fn type_field(
+    fields: &mut Fields<'_, '_>,
+    name: &str,
+    type_keys: &[&'static str],
+) -> Result<(crate::types::Parsed, Location)> {
+    use crate::config::Dialect;
+    let expected = "a type such as \"text\", \"varchar(255)\" or \"jsonb\", or { postgres = \"...\", mysql = \"...\", sqlite = \"...\" }";
+    let Some(value) = fields.get(type_keys) else {
+        return Err(fields.missing(type_keys[0], expected).into());
+    };
+    let file = fields.file.clone();
+    let dialect = file.dialect;
+    let invalid = |msg: String, at: Location| -> crate::diag::Error {
+        Diag::input(format!("invalid type for column `{name}`"))
+            .at(at)
+            .label(msg)
+            .note(format!(
+                "portable types: {}",
+                crate::model::TYPE_NAMES.join(", ")
+            ))
+            .into()
+    };
+    if let Some(text) = value.get_ref().as_str() {
+        let at = Location::new(&file, value.span());
+        return crate::types::parse(dialect, text, None)
+            .map(|p| (p, at.clone()))
+            .map_err(|m| invalid(m, at));
+    }
+    let Some(map) = value.get_ref().as_table() else {
+        return Err(Diag::input(format!(
+            "`{}` of column `{name}` must be a string or a table",
+            type_keys[0]
+        ))
+        .at(Location::new(&file, value.span()))
+        .label(format!("expected {expected}"))
+        .into());
+    };
+    let mut chosen = None;
+    for (key, entry) in map.iter() {
+        let key_name = key.get_ref().as_ref();
+        let Some(d) = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite]
+            .into_iter()
+            .find(|d| d.name() == key_name)
+        else {
+            return Err(Diag::input(format!(
+                "unknown dialect `{key_name}` in the type of column `{name}`"
+            ))
+            .at(Location::new(&file, key.span()))
+            .label("expected postgres, mysql or sqlite")
+            .help(crate::diag::suggestion(key_name, DIALECT_KEYS))
+            .into());
+        };
+        let at = Location::new(&file, entry.span());
+        let Some(text) = entry.get_ref().as_str() else {
+            return Err(invalid("expected a type name as a string".into(), at));
+        };
+        // An enum is written plain, not in a mapping: an unknown name here is a typo.
+        let enums: Option<&[&str]> = if dialect == Some(d) { None } else { Some(&[]) };
+        let parsed =
+            crate::types::parse(Some(d), text, enums).map_err(|m| invalid(m, at.clone()))?;
+        if dialect.is_none_or(|p| p == d) && chosen.is_none() {
+            chosen = Some((parsed, at));
+        }
+    }
+    chosen.ok_or_else(|| {
+        let d = dialect.map_or("any dialect", |d| d.name());
+        Diag::input(format!("the type of column `{name}` names no type for {d}"))
+            .at(Location::new(&file, value.span()))
+            .label(format!("add `{d} = \"...\"`"))
+            .into()
     })
 }
 

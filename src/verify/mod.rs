@@ -516,10 +516,12 @@ impl Rehearsal<'_> {
             .columns
             .iter()
             .map(|c| {
-                (
-                    c.name.clone(),
-                    self.values.value(&table.name, &c.name, &c.ty, n),
-                )
+                let value = if c.is_identity() {
+                    crate::verify::probe::identity_value(&c.ty, n)
+                } else {
+                    self.values.value(&table.name, &c.name, &c.ty, n)
+                };
+                (c.name.clone(), value)
             })
             .collect();
         for fk in self.values.foreign_keys(view, table) {

@@ -256,6 +256,16 @@ impl Generator {
 
     /// The value of `table.column` (of type `ty`) in probe row `n`, as an SQL literal.
     pub fn value(&self, table: &str, column: &str, ty: &ColumnType, n: u64) -> String {
+        // A native text type holds text as its portable kin does, as long.
+        let kin = match ty {
+            ColumnType::Native(t) if !t.array => match t.kin() {
+                crate::types::Kin::Text(Some(len)) => Some(ColumnType::Varchar(len)),
+                crate::types::Kin::Text(None) => Some(ColumnType::Text),
+                _ => None,
+            },
+            _ => None,
+        };
+        let ty = kin.as_ref().unwrap_or(ty);
         let empty = Facts::default();
         let facts = self.facts.get(&self.id(table, column)).unwrap_or(&empty);
         let text = |s: String| literal_sql(self.dialect, &Literal::Str(s));
@@ -503,6 +513,91 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
                 Dialect::Postgres => format!("'\\x{hex}'::bytea"),
                 Dialect::Mysql | Dialect::Sqlite => format!("X'{hex}'"),
             }
+        }
+        // The first value: an enum has few, so rows share it.
+        ColumnType::Enum(e) => text(e.values.first().cloned().unwrap_or_default()),
+        ColumnType::Native(t) if t.array => {
+            let element = ColumnType::Native(t.element());
+            let name = crate::dialect::type_name(dialect, &ColumnType::Native(t.clone()));
+            format!("ARRAY[{}]::{name}", made_up(dialect, &element, n))
+        }
+        ColumnType::Native(t) => native_value(dialect, t, n),
+    }
+}
+
+/// The value of an identity column in probe row `n`: from the top half of the type's
+/// range, so that the rows the database numbers (inserts that omit the column, as the
+/// code's queries may) never meet a probe's row.
+pub fn identity_value(ty: &ColumnType, n: u64) -> String {
+    let base: u64 = match ty {
+        ColumnType::SmallInt => 20_000,
+        ColumnType::Native(t) => match t.kin() {
+            crate::types::Kin::Integer(max) => (max as u64) / 2 + 1,
+            _ => 1_000_000_000,
+        },
+        _ => 1_000_000_000,
+    };
+    (base + n % base.min(1_000_000)).to_string()
+}
+
+/// A value of a native type, distinct for each `n` where the type has room, as an SQL
+/// literal.
+fn native_value(dialect: Dialect, t: &crate::types::NativeType, n: u64) -> String {
+    use crate::types::Kin;
+    let text = |s: String| literal_sql(dialect, &Literal::Str(s));
+    let (a, b) = ((n / 250) % 250 + 1, n % 250 + 1);
+    match t.kin() {
+        Kin::Integer(max) => (n % (max as u64).max(1)).to_string(),
+        Kin::Float | Kin::Decimal => match t.args.get(1) {
+            Some(0) | None if !t.args.is_empty() || dialect == Dialect::Mysql => {
+                let digits = t.args.first().copied().unwrap_or(10).min(18);
+                (n % 10u64.pow(digits)).to_string()
+            }
+            _ => format!("{n}.5"),
+        },
+        Kin::Money => text(format!("{n}.50")),
+        Kin::Text(Some(len)) => {
+            let s = format!("p{n}");
+            text(
+                s.chars()
+                    .rev()
+                    .take(len as usize)
+                    .collect::<String>()
+                    .chars()
+                    .rev()
+                    .collect(),
+            )
+        }
+        Kin::Text(None) => made_up(dialect, &ColumnType::Text, n),
+        Kin::Binary(len) => {
+            let bytes = len.unwrap_or(8).min(8) as usize;
+            let hex = format!("{:016x}", n);
+            let hex = &hex[16 - 2 * bytes..];
+            match dialect {
+                Dialect::Postgres => format!("'\\x{hex}'::bytea"),
+                Dialect::Mysql | Dialect::Sqlite => format!("X'{hex}'"),
+            }
+        }
+        Kin::Json => made_up(dialect, &ColumnType::Json, n),
+        Kin::Date => made_up(dialect, &ColumnType::Date, n),
+        Kin::Time => made_up(dialect, &ColumnType::Time, n),
+        Kin::TimeTz => text(format!("{}+00", made_up_time(n))),
+        Kin::Timestamp => made_up(dialect, &ColumnType::Timestamp, n),
+        Kin::TimestampTz => made_up(dialect, &ColumnType::TimestampTz, n),
+        Kin::Interval => text(format!("{n} seconds")),
+        Kin::Year => (1901 + n % 254).to_string(),
+        Kin::Inet => text(format!("10.{}.{a}.{b}", (n / 62_500) % 250)),
+        Kin::Cidr => text(format!("10.{a}.{b}.0/24")),
+        Kin::MacAddr => text(format!("08:00:2b:00:{:02x}:{:02x}", a, b)),
+        Kin::MacAddr8 => text(format!("08:00:2b:ff:fe:00:{:02x}:{:02x}", a, b)),
+        Kin::Uuid => made_up(dialect, &ColumnType::Uuid, n),
+        Kin::Xml => text(format!("<probe>{n}</probe>")),
+        Kin::TsVector => text(format!("probe{n}")),
+        Kin::IntRange | Kin::NumRange => text(format!("[{n},{})", n + 1)),
+        Kin::DateRange => text(format!("[{},{}]", made_up_date(n), made_up_date(n))),
+        Kin::TsRange => {
+            let at = format!("{} {}", made_up_date(n), made_up_time(n));
+            text(format!("[\"{at}\",\"{at}\"]"))
         }
     }
 }
