@@ -8,6 +8,7 @@
 mod add_check;
 mod add_column;
 mod add_foreign_key;
+mod add_primary_key;
 mod add_unique;
 mod alter_column;
 mod create_index;
@@ -20,6 +21,7 @@ mod raw_sql;
 mod rename_column;
 mod rename_constraint;
 mod rename_table;
+mod set_comment;
 mod sql;
 
 use std::fmt::Debug;
@@ -593,6 +595,8 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("drop_constraint", drop_constraint::parse),
     ("rename_constraint", rename_constraint::parse),
     ("drop_index", drop_index::parse),
+    ("add_primary_key", add_primary_key::parse),
+    ("set_comment", set_comment::parse),
     ("sql", sql::parse),
 ];
 

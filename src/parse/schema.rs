@@ -89,6 +89,7 @@ pub fn parse_table(name: String, mut fields: Fields<'_, '_>) -> Result<(Table, V
         columns: Vec::new(),
         primary_key: Vec::new(),
         constraints: Vec::new(),
+        comment: comment_field(&mut fields)?,
     };
     for (col_name, def) in columns.iter() {
         let col = col_name.get_ref().to_string();
@@ -290,12 +291,29 @@ pub fn column_fields(
         }
         (None, None) => None,
     };
+    let comment = comment_field(fields)?;
     Ok(Column {
         name,
         ty: parsed,
         nullable,
         default,
+        comment,
     })
+}
+
+/// `comment = "..."` on a table or a column: any text but a NUL character.
+pub(crate) fn comment_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
+    let Some(comment) = fields.opt_str(&["comment"])? else {
+        return Ok(None);
+    };
+    if comment.value.contains('\0') {
+        return Err(Diag::input("a `comment` may not contain a NUL character")
+            .at(comment.location)
+            .label("\\u0000 here")
+            .note("Postgres text cannot hold it")
+            .into());
+    }
+    Ok(Some(comment.value))
 }
 
 pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Literal> {
