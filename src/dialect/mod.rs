@@ -362,7 +362,9 @@ const MYSQL_COLUMN_COMMENT: usize = 1024;
 fn mysql_comment_refusal(what: &str, text: &str, max: usize) -> Option<Unsupported> {
     if string_literal(Dialect::Mysql, text).starts_with('(') {
         return Some(Unsupported(format!(
-            "MySQL takes the comment of {what} only as a plain string literal, which reads              differently by sql_mode and character set when it holds a backslash, a control              or a non-ASCII character; write the comment in printable ASCII without a backslash"
+            "MySQL takes the comment of {what} only as a plain string literal, which reads \
+             differently by sql_mode and character set when it holds a backslash, a control \
+             or a non-ASCII character; write the comment in printable ASCII without a backslash"
         )));
     }
     if text.chars().count() > max {
