@@ -315,3 +315,77 @@ fn a_key_over_duplicate_rows_fails_its_step_and_keeps_the_old_key_on_every_serve
         );
     }
 }
+
+#[test]
+fn diff_proposes_keys_and_comments_that_apply_and_read_back_on_every_server() {
+    let desired = SCHEMA
+        .replace(
+            "[tables.events]\n",
+            "[tables.events]\nprimary_key = [\"id\"]\ncomment = \"What happened\"\n",
+        )
+        .replace(
+            "email    = { type = \"varchar(255)\", comment = \"Where we write\" }",
+            "email    = { type = \"varchar(255)\" }",
+        )
+        .replace(
+            "source = { type = \"varchar(40)\" }",
+            "source = { type = \"varchar(40)\", comment = \"Who sent it\" }",
+        );
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let c0 = change("1.0.0", NOOP);
+        let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_noop.toml", &c0)]);
+        let p = dir.path();
+        let to = p.join("desired.toml");
+        std::fs::write(&to, &desired).unwrap();
+        let out = tandem(p)
+            .args(["diff", "--release", "1.1.0", "--to"])
+            .arg(&to)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let proposal = stdout(&out);
+        for needle in [
+            "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"id\"]",
+            "type = \"set_comment\"\ntable = \"events\"\ncomment = \"What happened\"",
+            "type = \"set_comment\"\ntable = \"events\"\ncolumn = \"source\"\ncomment = \"Who sent it\"",
+            "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"email\"\nremove = true",
+        ] {
+            assert!(proposal.contains(needle), "{needle}\n{proposal}");
+        }
+        std::fs::write(p.join("changes/0002_reach.toml"), &proposal).unwrap();
+        // The key waits for contract(1.2.0): 1.0.0's code writes events.id.
+        std::fs::write(p.join("changes/0003_next.toml"), change("1.2.0", NOOP)).unwrap();
+        let out = tandem(p).arg("generate").output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let url = common::database_url(server, &scratch, p);
+        let out = tandem(p)
+            .args(["migrate", "--release", "1.2.0", "--phase", "contract"])
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&out)
+        );
+        let text = introspected(p, &url);
+        assert!(
+            text.contains("[tables.events]\nprimary_key = [\"id\"]\n"),
+            "{}:\n{text}",
+            server.dialect()
+        );
+        if server != Server::Sqlite {
+            for needle in [
+                "comment = \"What happened\"",
+                "source = { type = \"varchar(40)\", comment = \"Who sent it\" }",
+                "email = { type = \"varchar(255)\" }",
+            ] {
+                assert!(text.contains(needle), "{}: {needle}\n{text}", server.dialect());
+            }
+        }
+    }
+}
