@@ -142,6 +142,17 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
         ))
         .into());
     }
+    if op == "add_primary_key" && args.columns.is_empty() && column.is_none() {
+        return Err(Diag::input(format!(
+            "`tandem new {}` needs --columns COLUMN,... (or TABLE.COLUMN)",
+            args.op
+        ))
+        .help(format!(
+            "e.g. tandem new {} events --columns id --release {}",
+            args.op, args.release
+        ))
+        .into());
+    }
     if op == "add_check" && args.check.is_none() {
         return Err(
             Diag::input(format!("`tandem new {}` needs --check EXPRESSION", args.op))
@@ -313,7 +324,7 @@ fn check_against_model(
                 free_column(t, to)?;
             }
         }
-        "create_index" | "add_unique" | "add_foreign_key" | "add_check" => {
+        "create_index" | "add_unique" | "add_foreign_key" | "add_check" | "add_primary_key" => {
             let t = existing(table)?;
             for c in args.columns.iter().map(String::as_str).chain(column) {
                 needs_column(t, c)?;
@@ -323,6 +334,12 @@ fn check_against_model(
                 existing(referenced)?;
             }
         }
+        "set_comment" => match column {
+            Some(c) => needs_column(existing(table)?, c)?,
+            None => {
+                existing(table)?;
+            }
+        },
         "drop_constraint" if column.is_some() => {
             existing(table)?;
         }

@@ -389,3 +389,40 @@ fn diff_proposes_keys_and_comments_that_apply_and_read_back_on_every_server() {
         }
     }
 }
+
+#[test]
+fn new_scaffolds_a_key_and_a_comment_that_check_accepts() {
+    let c0 = change("1.0.0", NOOP);
+    let dir = common::project_files("postgres", SCHEMA, &[("0001_noop.toml", &c0)]);
+    let p = dir.path();
+    for args in [
+        &["add-primary-key", "events", "--columns", "source,id"][..],
+        &["set-comment", "events.note"][..],
+        &["set-comment", "users"][..],
+    ] {
+        let out = tandem(p)
+            .arg("new")
+            .args(args)
+            .args(["--release", "1.1.0"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let key = std::fs::read_to_string(p.join("changes/0002_add_primary_key_events.toml")).unwrap();
+    assert!(key.contains("columns = [\"source\", \"id\"]"), "{key}");
+    let out = tandem(p).arg("check").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A key needs its columns; a comment, a known column.
+    let out = tandem(p)
+        .args(["new", "add-primary-key", "events", "--release", "1.1.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--columns"), "{}", stderr(&out));
+    let out = tandem(p)
+        .args(["new", "set-comment", "events.nope", "--release", "1.1.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown column"), "{}", stderr(&out));
+}
