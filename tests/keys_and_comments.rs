@@ -58,11 +58,19 @@ fn placements(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn a_key_over_columns_older_code_writes_waits_for_a_later_contract_and_comments_go_in_expand() {
     let key = "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"id\"]\n\n[[op]]\ntype = \"set_comment\"\ntable = \"events\"\ncolumn = \"note\"\ncomment = \"Free text\"\n\n[[op]]\ntype = \"create_table\"\ntable = \"tags\"\ncolumns = { id = { type = \"bigint\" }, label = { type = \"text\" } }\n\n[[op]]\ntype = \"add_primary_key\"\ntable = \"tags\"\ncolumns = [\"id\"]";
-    let (c1, c2, c3) = (change("1.0.0", NOOP), change("1.1.0", key), change("1.2.0", NOOP));
+    let (c1, c2, c3) = (
+        change("1.0.0", NOOP),
+        change("1.1.0", key),
+        change("1.2.0", NOOP),
+    );
     let dir = common::project_files(
         "postgres",
         SCHEMA,
-        &[("0001_a.toml", &c1), ("0002_key.toml", &c2), ("0003_c.toml", &c3)],
+        &[
+            ("0001_a.toml", &c1),
+            ("0002_key.toml", &c2),
+            ("0003_c.toml", &c3),
+        ],
     );
     let steps = placements(dir.path());
     let find = |needle: &str| {
@@ -160,7 +168,10 @@ fn bad_keys_and_comments_are_refused_where_they_are_written() {
 
 #[test]
 fn mysql_refuses_a_comment_it_would_read_by_the_session_settings_at_plan_time() {
-    let c1 = change("1.0.0", "type = \"set_comment\"\ntable = \"users\"\ncomment = \"Personnes inscrites, événements\"");
+    let c1 = change(
+        "1.0.0",
+        "type = \"set_comment\"\ntable = \"users\"\ncomment = \"Personnes inscrites, événements\"",
+    );
     let dir = common::project_files("mysql", SCHEMA, &[("0001_comment.toml", &c1)]);
     let out = tandem(dir.path()).arg("plan").output().unwrap();
     let text = format!("{}{}", stdout(&out), stderr(&out));
@@ -384,7 +395,11 @@ fn diff_proposes_keys_and_comments_that_apply_and_read_back_on_every_server() {
                 "source = { type = \"varchar(40)\", comment = \"Who sent it\" }",
                 "email = { type = \"varchar(255)\" }",
             ] {
-                assert!(text.contains(needle), "{}: {needle}\n{text}", server.dialect());
+                assert!(
+                    text.contains(needle),
+                    "{}: {needle}\n{text}",
+                    server.dialect()
+                );
             }
         }
     }
@@ -425,4 +440,54 @@ fn new_scaffolds_a_key_and_a_comment_that_check_accepts() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown column"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_comment_reads_back_byte_equal_on_every_server_that_keeps_one() {
+    // Postgres takes any text (a backslash is written E'...'); MySQL a plain literal.
+    for (server, text) in [
+        (
+            Server::Postgres,
+            "It's a \\ path, 100% \"sure\"; naïve\ttab",
+        ),
+        (Server::Mysql, "It's 100% \"sure\"; -- not a comment"),
+    ] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let ops = format!(
+            "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"nickname\"\ncomment = {}\n\n[[op]]\ntype = \"set_comment\"\ntable = \"events\"\ncomment = {}",
+            toml::Value::String(text.into()),
+            toml::Value::String(text.into())
+        );
+        let c1 = change("1.0.0", &ops);
+        let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_c.toml", &c1)]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = tandem(p)
+            .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let read = introspected(p, &url);
+        let parsed = tandem::parse::schema::parse_schema(&tandem::diag::SourceFile::new(
+            "introspected.toml",
+            read.clone(),
+        ))
+        .unwrap();
+        let users = parsed.table("users").unwrap();
+        assert_eq!(
+            users.column("nickname").unwrap().comment.as_deref(),
+            Some(text),
+            "{}:\n{read}",
+            server.dialect()
+        );
+        assert_eq!(
+            parsed.table("events").unwrap().comment.as_deref(),
+            Some(text),
+            "{}:\n{read}",
+            server.dialect()
+        );
+    }
 }

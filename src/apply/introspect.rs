@@ -169,12 +169,12 @@ fn write_table(
     Ok(())
 }
 
+/// A table's comment and its columns' (column name, comment), as read back.
+pub type Comments = (Option<String>, Vec<(String, String)>);
+
 /// The comment of `table` and those of its columns (by name), where the dialect keeps
 /// them: SQLite has none.
-pub fn comments(
-    db: &mut Database,
-    table: &str,
-) -> Result<(Option<String>, Vec<(String, String)>), DbError> {
+pub fn comments(db: &mut Database, table: &str) -> Result<Comments, DbError> {
     let t = crate::dialect::string_literal(db.dialect(), table);
     let (table_sql, columns_sql) = match db.dialect() {
         Dialect::Sqlite => return Ok((None, Vec::new())),

@@ -270,7 +270,10 @@ note = { type = "text", nullable = true }
         )
         .unwrap_err();
         let text = err.render();
-        assert!(text.contains("is nullable") && text.contains("alter_column"), "{text}");
+        assert!(
+            text.contains("is nullable") && text.contains("alter_column"),
+            "{text}"
+        );
 
         let mut s = schema(USERS);
         apply(
@@ -283,6 +286,10 @@ note = { type = "text", nullable = true }
             "type = \"add_primary_key\"\ntable = \"users\"\ncolumns = [\"email\"]\nreplace = true",
         )
         .unwrap_err();
-        assert!(err.render().contains("posts_user_id_fkey"), "{}", err.render());
+        assert!(
+            err.render().contains("posts_user_id_fkey"),
+            "{}",
+            err.render()
+        );
     }
 }

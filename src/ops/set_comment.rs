@@ -145,7 +145,11 @@ mod tests {
             "type = \"set_comment\"\ntable = \"users\"\ncomment = \"x\"\nremove = true",
         )
         .unwrap_err();
-        assert!(err.render().contains("remove one of them"), "{}", err.render());
+        assert!(
+            err.render().contains("remove one of them"),
+            "{}",
+            err.render()
+        );
         let err = apply(
             &mut s,
             "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"emial\"\ncomment = \"x\"",
