@@ -163,7 +163,7 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
                 .into(),
         );
     }
-    check_against_model(config, &op, &table, column.as_deref(), args)?;
+    let has_primary_key = check_against_model(config, &op, &table, column.as_deref(), args)?;
     let mut number = 1;
     for path in change_files(&config.changes_dir)? {
         let stem = path
@@ -198,6 +198,7 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
         .to_string(),
     );
     context.insert("op", &op);
+    context.insert("has_primary_key", &has_primary_key);
     context.insert("table", &table);
     context.insert("column", &column.clone().unwrap_or_default());
     context.insert("column_type", args.column_type.as_deref().unwrap_or("text"));
@@ -250,19 +251,19 @@ fn split_target(op: &str, target: &str) -> Result<(String, Option<String>)> {
 
 /// The names the op needs exist, and those it creates do not, in the schema the code of
 /// the change's release sees. Skipped when the project does not plan today (its own
-/// error is what `check` reports).
+/// error is what `check` reports). Says whether `table` has a primary key there.
 fn check_against_model(
     config: &Config,
     op: &str,
     table: &str,
     column: Option<&str>,
     args: &NewChange,
-) -> Result<()> {
+) -> Result<bool> {
     let Ok(project) = crate::project::Project::load(&config.root) else {
-        return Ok(());
+        return Ok(false);
     };
     let Ok(plan) = crate::plan::build(&project) else {
-        return Ok(());
+        return Ok(false);
     };
     // The schema after every change of the releases up to this one (the new file is
     // the last of its release).
@@ -273,7 +274,7 @@ fn check_against_model(
         .filter(|r| config.order.compare(r, &args.release).is_le())
         .count();
     let Some(view) = plan.views.get(up_to) else {
-        return Ok(());
+        return Ok(false);
     };
     let names: Vec<&str> = view.tables.keys().map(String::as_str).collect();
     let unknown_table = |name: &str| -> Error {
@@ -345,5 +346,5 @@ fn check_against_model(
         }
         _ => {}
     }
-    Ok(())
+    Ok(view.table(table).is_some_and(|t| !t.primary_key.is_empty()))
 }

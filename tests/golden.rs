@@ -329,6 +329,13 @@ fn key_and_comment_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0003_tighten.toml", "1.2.0", "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\nnullable = true"),
             next("0004_last.toml", "1.3.0"),
         ]),
+        // The NOT NULL of 1.0.0's column lands in contract(1.1.0), after 1.1.0's expand
+        // commented it: MySQL's MODIFY COLUMN restates the comment the column has then.
+        ("comment_kept_by_a_later_tightening", vec![
+            change("0001_add.toml", "1.0.0", "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"email_lower\", type = \"varchar(255)\" }\nbackfill_sql = \"lower(email)\""),
+            change("0002_comment.toml", "1.1.0", "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"email_lower\"\ncomment = \"Lower-cased email, for lookups\""),
+            next("0003_next.toml", "1.2.0"),
+        ]),
     ]
 }
 

@@ -74,6 +74,17 @@ fn column_sql(column: &Column) -> String {
     sql
 }
 
+/// `column` with the comment it has in the database at this point: a `MODIFY COLUMN`
+/// restates the comment or drops it, and a step placed in a later contract carries the
+/// column as its op saw it, before a `set_comment` of the releases in between.
+fn with_live_comment(physical: &Physical, table: &str, column: &Column) -> Column {
+    let mut column = column.clone();
+    if let Some(live) = physical.table(table).and_then(|t| t.column(&column.name)) {
+        column.comment = live.comment.clone();
+    }
+    column
+}
+
 /// Literals as they are; expressions in parentheses (MariaDB 10.2+, MySQL 8.0.13+). A
 /// literal for a `longtext`, `json` or `longblob` column is written as an expression
 /// too: MySQL 8 refuses a literal default on those types ("BLOB, TEXT, GEOMETRY or JSON
@@ -381,11 +392,11 @@ impl Renderer for Mysql<'_> {
                 format!(
                     "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
                     q(table),
-                    column_sql(column)
+                    column_sql(&with_live_comment(physical, table, column))
                 )
             }
             Action::DropNotNull { table, column } => {
-                let mut relaxed = column.clone();
+                let mut relaxed = with_live_comment(physical, table, column);
                 relaxed.nullable = true;
                 format!(
                     "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
@@ -396,7 +407,7 @@ impl Renderer for Mysql<'_> {
             Action::SetNotNull { table, column } => {
                 // Rebuilt in place while writes go on; fails if a NULL is left, which is
                 // the check the tightening needs.
-                let mut tight = column.clone();
+                let mut tight = with_live_comment(physical, table, column);
                 tight.nullable = false;
                 format!(
                     "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
