@@ -129,6 +129,24 @@ pub enum Action {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         columns: Vec<(String, Column)>,
     },
+    /// Set (`Some`) or remove (`None`) the comment of a table, or of its `column` (given
+    /// as it is in the model, with the comment it takes).
+    SetComment {
+        table: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        column: Option<Column>,
+        comment: Option<String>,
+    },
+    /// Make `columns` the table's primary key, replacing the one it has (`replaces`, its
+    /// columns; empty when it has none). `name` is the constraint's, where the dialect
+    /// names it.
+    SetPrimaryKey {
+        table: String,
+        columns: Vec<String>,
+        name: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        replaces: Vec<String>,
+    },
     /// SQL from a `sql` op, passed through verbatim. `effect` is what tandem read of it
     /// (the DDL it understood): never rendered, only folded into what exists.
     Raw {
@@ -193,7 +211,9 @@ impl Action {
             | Action::SyncTrigger { table, .. }
             | Action::DropTrigger { table, .. }
             | Action::DropConstraint { table, .. }
-            | Action::RenameConstraint { table, .. } => fix(table),
+            | Action::RenameConstraint { table, .. }
+            | Action::SetComment { table, .. }
+            | Action::SetPrimaryKey { table, .. } => fix(table),
             Action::AddConstraint { table, constraint }
             | Action::Repair {
                 table, constraint, ..
@@ -306,6 +326,8 @@ impl Action {
                 Source::Sql(_) => vec![Table(table.clone())],
             },
             Action::AlterColumnType { table, .. }
+            | Action::SetComment { table, .. }
+            | Action::SetPrimaryKey { table, .. }
             | Action::FillTrigger { table, .. }
             | Action::SyncTrigger { table, .. }
             | Action::DropTrigger { table, .. } => vec![Table(table.clone())],

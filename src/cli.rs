@@ -67,7 +67,7 @@ pub enum Command {
     New {
         /// Op type: create-table, drop-table, rename-table, add-column, drop-column,
         /// rename-column, alter-column, create-index, drop-index, add-foreign-key,
-        /// add-unique, add-check, drop-constraint, sql.
+        /// add-unique, add-check, drop-constraint, add-primary-key, set-comment, sql.
         op: String,
         /// TABLE, TABLE.COLUMN, or the name for drop-index and drop-constraint.
         target: String,
@@ -80,7 +80,7 @@ pub enum Command {
         /// Column type, for add-column (default text) and alter-column.
         #[arg(long = "type")]
         column_type: Option<String>,
-        /// Columns, for create-index and add-unique (comma-separated).
+        /// Columns, for create-index, add-unique and add-primary-key (comma-separated).
         #[arg(long, value_delimiter = ',')]
         columns: Vec<String>,
         /// The referenced table, for add-foreign-key: TABLE or TABLE(COLUMN, ...).

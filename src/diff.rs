@@ -237,6 +237,42 @@ fn diff_table(
             ));
         }
     }
+    // A new or replaced primary key, once its columns are there; a key removed without
+    // a replacement has no op (a table keeps its key).
+    if !want.primary_key.is_empty() && want.primary_key != now.primary_key {
+        ops.push(format!(
+            "type = \"add_primary_key\"\ntable = {}\ncolumns = {}{}",
+            q(t),
+            list(&want.primary_key),
+            if now.primary_key.is_empty() {
+                ""
+            } else {
+                "\nreplace = true"
+            }
+        ));
+    }
+    let set_comment = |column: Option<&str>, text: &Option<String>| {
+        let mut op = format!("type = \"set_comment\"\ntable = {}", q(t));
+        if let Some(c) = column {
+            op.push_str(&format!("\ncolumn = {}", q(c)));
+        }
+        match text {
+            Some(text) => op.push_str(&format!("\ncomment = {}", q(text))),
+            None => op.push_str("\nremove = true"),
+        }
+        op
+    };
+    if now.comment != want.comment {
+        ops.push(set_comment(None, &want.comment));
+    }
+    for column in &want.columns {
+        let source = renamed_from(&column.name).unwrap_or_else(|| column.name.clone());
+        if let Some(old) = now.column(&source) {
+            if old.comment != column.comment {
+                ops.push(set_comment(Some(&column.name), &column.comment));
+            }
+        }
+    }
     for c in &now.constraints {
         if !want.constraints.iter().any(|w| w.name == c.name) {
             ops.push(format!(
@@ -303,6 +339,9 @@ fn create_table(table: &Table) -> String {
         q(&table.name),
         list(&table.primary_key)
     );
+    if let Some(text) = &table.comment {
+        out.push_str(&format!("comment = {}\n", q(text)));
+    }
     out.push_str("columns = { ");
     out.push_str(
         &table
@@ -331,6 +370,9 @@ fn column_fields(c: &Column) -> String {
         Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
         Some(Default::Identity) => fields.push("identity = true".into()),
         None => {}
+    }
+    if let Some(text) = &c.comment {
+        fields.push(format!("comment = {}", q(text)));
     }
     format!("{{ {} }}", fields.join(", "))
 }

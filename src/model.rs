@@ -420,6 +420,10 @@ pub struct Column {
     pub nullable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Default>,
+    /// Documentation kept in the database (Postgres `COMMENT ON COLUMN`, MySQL's column
+    /// `COMMENT`); SQLite has none and keeps it in the model only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl Column {
@@ -524,6 +528,10 @@ pub struct Table {
     /// Named constraints, in the order they were added.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub constraints: Vec<Constraint>,
+    /// Documentation kept in the database (Postgres `COMMENT ON TABLE`, MySQL's table
+    /// `COMMENT`); SQLite has none and keeps it in the model only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// A named table constraint. Part of the table, so that a dialect which rebuilds the

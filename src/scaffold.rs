@@ -152,6 +152,17 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
         ))
         .into());
     }
+    if op == "add_primary_key" && args.columns.is_empty() && column.is_none() {
+        return Err(Diag::input(format!(
+            "`tandem new {}` needs --columns COLUMN,... (or TABLE.COLUMN)",
+            args.op
+        ))
+        .help(format!(
+            "e.g. tandem new {} events --columns id --release {}",
+            args.op, args.release
+        ))
+        .into());
+    }
     if op == "add_check" && args.check.is_none() {
         return Err(
             Diag::input(format!("`tandem new {}` needs --check EXPRESSION", args.op))
@@ -162,7 +173,7 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
                 .into(),
         );
     }
-    check_against_model(config, &op, &table, column.as_deref(), args)?;
+    let has_primary_key = check_against_model(config, &op, &table, column.as_deref(), args)?;
     let mut number = 1;
     for path in change_files(&config.changes_dir)? {
         let stem = path
@@ -197,6 +208,7 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
         .to_string(),
     );
     context.insert("op", &op);
+    context.insert("has_primary_key", &has_primary_key);
     context.insert("table", &table);
     context.insert("column", &column.clone().unwrap_or_default());
     context.insert("column_type", args.column_type.as_deref().unwrap_or("text"));
@@ -249,19 +261,19 @@ fn split_target(op: &str, target: &str) -> Result<(String, Option<String>)> {
 
 /// The names the op needs exist, and those it creates do not, in the schema the code of
 /// the change's release sees. Skipped when the project does not plan today (its own
-/// error is what `check` reports).
+/// error is what `check` reports). Says whether `table` has a primary key there.
 fn check_against_model(
     config: &Config,
     op: &str,
     table: &str,
     column: Option<&str>,
     args: &NewChange,
-) -> Result<()> {
+) -> Result<bool> {
     let Ok(project) = crate::project::Project::load(&config.root) else {
-        return Ok(());
+        return Ok(false);
     };
     let Ok(plan) = crate::plan::build(&project) else {
-        return Ok(());
+        return Ok(false);
     };
     // The schema after every change of the releases up to this one (the new file is
     // the last of its release).
@@ -272,7 +284,7 @@ fn check_against_model(
         .filter(|r| config.order.compare(r, &args.release).is_le())
         .count();
     let Some(view) = plan.views.get(up_to) else {
-        return Ok(());
+        return Ok(false);
     };
     let names: Vec<&str> = view.tables.keys().map(String::as_str).collect();
     let unknown_table = |name: &str| -> Error {
@@ -323,7 +335,7 @@ fn check_against_model(
                 free_column(t, to)?;
             }
         }
-        "create_index" | "add_unique" | "add_foreign_key" | "add_check" => {
+        "create_index" | "add_unique" | "add_foreign_key" | "add_check" | "add_primary_key" => {
             let t = existing(table)?;
             for c in args.columns.iter().map(String::as_str).chain(column) {
                 needs_column(t, c)?;
@@ -333,10 +345,16 @@ fn check_against_model(
                 existing(referenced)?;
             }
         }
+        "set_comment" => match column {
+            Some(c) => needs_column(existing(table)?, c)?,
+            None => {
+                existing(table)?;
+            }
+        },
         "drop_constraint" if column.is_some() => {
             existing(table)?;
         }
         _ => {}
     }
-    Ok(())
+    Ok(view.table(table).is_some_and(|t| !t.primary_key.is_empty()))
 }

@@ -781,6 +781,9 @@ fn every_op_type_scaffolds_a_change_that_plans() {
                     .code(0);
                 vec!["users.users_email_key", "--to", "users_email_unique"]
             }
+            // users has a key: the scaffold replaces it.
+            "add_primary_key" => vec!["users", "--columns", "id,email"],
+            "set_comment" => vec!["users.email"],
             "sql" => vec!["users"],
             "create_enum" => vec!["mood"],
             "drop_enum" | "add_enum_value" | "drop_enum_value" => {

@@ -341,6 +341,38 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     ]
 }
 
+/// Primary keys added and replaced, and comments on tables and columns.
+fn key_and_comment_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
+    vec![
+        // Over a column 1.0.0's code writes: a tightening, enforced in contract(1.2.0).
+        ("add_primary_key_over_a_column_older_code_writes", vec![
+            change("0001_events.toml", "1.0.0", "type = \"create_table\"\ntable = \"events\"\ncolumns = { id = { type = \"bigint\" }, source = { type = \"varchar(40)\" }, note = { type = \"text\", nullable = true } }"),
+            change("0002_key.toml", "1.1.0", "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"id\"]"),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
+        // Asserted by the change: in expand, the old key dropped in the same statement.
+        ("replace_primary_key", vec![
+            change("0001_key.toml", "1.0.0", "type = \"add_primary_key\"\ntable = \"users\"\ncolumns = [\"id\", \"email\"]\nname = \"users_id_email_pkey\"\nreplace = true\nold_code_complies = true"),
+            change("0002_again.toml", "1.1.0", "type = \"add_primary_key\"\ntable = \"users\"\ncolumns = [\"email\"]\nreplace = true\nold_code_complies = true"),
+            next("0003_next.toml", "1.2.0"),
+        ]),
+        ("comments_on_tables_and_columns", vec![
+            change("0001_teams.toml", "1.0.0", "type = \"create_table\"\ntable = \"teams\"\ncomment = \"Groups of users; it's what billing counts\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\", comment = \"Never reused\" }, name = { type = \"varchar(80)\" } }\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true, comment = \"Shown on the profile page\" }"),
+            change("0002_comments.toml", "1.1.0", "type = \"set_comment\"\ntable = \"users\"\ncomment = \"People who sign in\"\n\n[[op]]\ntype = \"set_comment\"\ntable = \"users\"\ncolumn = \"score\"\ncomment = \"Points, never negative\"\n\n[[op]]\ntype = \"set_comment\"\ntable = \"teams\"\ncolumn = \"id\"\nremove = true"),
+            change("0003_tighten.toml", "1.2.0", "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\nnullable = true"),
+            next("0004_last.toml", "1.3.0"),
+        ]),
+        // The NOT NULL of 1.0.0's column lands in contract(1.1.0), after 1.1.0's expand
+        // commented it: MySQL's MODIFY COLUMN restates the comment the column has then.
+        ("comment_kept_by_a_later_tightening", vec![
+            change("0001_add.toml", "1.0.0", "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"email_lower\", type = \"varchar(255)\" }\nbackfill_sql = \"lower(email)\""),
+            change("0002_comment.toml", "1.1.0", "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"email_lower\"\ncomment = \"Lower-cased email, for lookups\""),
+            next("0003_next.toml", "1.2.0"),
+        ]),
+    ]
+}
+
 fn as_refs(files: &[(String, String)]) -> Vec<(&str, &str)> {
     files
         .iter()
@@ -356,6 +388,7 @@ fn snapshots(dialect: &str) {
     }
     all.extend(dialect_cases(dialect));
     all.extend(type_cases(dialect));
+    all.extend(key_and_comment_cases());
     for (name, files) in all {
         let text = generate(dialect, &as_refs(&files));
         insta::assert_snapshot!(format!("{dialect}__{name}"), text);
@@ -373,6 +406,7 @@ fn rehearsed(server: Server) {
     }
     all.extend(dialect_cases(server.dialect()));
     all.extend(type_cases(server.dialect()));
+    all.extend(key_and_comment_cases());
     for (name, files) in all {
         let dir = project(server.dialect(), &as_refs(&files));
         let out = common::verify(dir.path(), &url);

@@ -180,3 +180,123 @@ fn what_the_model_does_not_cover_is_named_not_dropped() {
     );
     assert!(stderr(&out).contains("left out"), "{}", stderr(&out));
 }
+
+const COMMENTED: &str = r#"
+[tables.teams]
+primary_key = ["id"]
+comment = "Groups of users; it's what billing counts"
+[tables.teams.columns]
+id = { type = "bigint", comment = "Never reused" }
+name = { type = "varchar(80)" }
+"#;
+
+/// What each dialect has that the model does not: a view, a trigger and a function (a
+/// routine in MySQL; SQLite has none), plus Postgres's materialized views, procedures,
+/// free sequences and extensions. A sequence a serial column owns is not listed.
+fn objects(server: Server) -> (&'static str, &'static [&'static str]) {
+    match server {
+        Server::Sqlite => (
+            "CREATE VIEW team_names AS SELECT name FROM teams;
+             CREATE TRIGGER teams_touch AFTER INSERT ON teams BEGIN SELECT 1; END;",
+            &["1 view(s): team_names", "1 trigger(s): teams_touch"],
+        ),
+        Server::Postgres => (
+            "CREATE VIEW team_names AS SELECT name FROM teams;
+             CREATE FUNCTION teams_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+             CREATE TRIGGER teams_touch BEFORE INSERT ON teams FOR EACH ROW EXECUTE FUNCTION teams_touch();
+             CREATE MATERIALIZED VIEW team_count AS SELECT count(*) AS n FROM teams;
+             CREATE PROCEDURE reset_teams() LANGUAGE sql AS $$DELETE FROM teams$$;
+             CREATE SEQUENCE invoice_numbers;
+             CREATE TABLE tickets (id serial PRIMARY KEY);",
+            &[
+                "1 view(s): team_names",
+                "1 trigger(s): teams_touch",
+                "1 function(s): teams_touch",
+                "1 materialized view(s): team_count",
+                "1 procedure(s): reset_teams",
+                "1 sequence(s): invoice_numbers",
+            ],
+        ),
+        Server::Mysql => (
+            "CREATE VIEW team_names AS SELECT name FROM teams;
+             CREATE TRIGGER teams_touch BEFORE INSERT ON teams FOR EACH ROW SET NEW.name = TRIM(NEW.name);
+             CREATE FUNCTION team_label(n varchar(80)) RETURNS varchar(90) DETERMINISTIC RETURN CONCAT('team ', n);
+             CREATE PROCEDURE reset_teams() DELETE FROM teams;",
+            &[
+                "1 view(s): team_names",
+                "1 trigger(s): teams_touch",
+                "1 function(s): team_label",
+                "1 procedure(s): reset_teams",
+            ],
+        ),
+    }
+}
+
+#[test]
+fn comments_read_back_and_views_triggers_and_functions_are_named_on_every_database() {
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(
+            server.dialect(),
+            COMMENTED,
+            &[(
+                "0001_noop.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = tandem(p)
+            .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let (sql, expected) = objects(server);
+        let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+        let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+        db.run_script(sql)
+            .unwrap_or_else(|e| panic!("{}: {e}", server.dialect()));
+
+        let read = tandem(p)
+            .args(["introspect", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}", stderr(&read));
+        let (text, summary) = (stdout(&read), stderr(&read));
+        for line in expected {
+            assert!(
+                text.contains(&format!("#   {line}")),
+                "{}: {line}\n{text}",
+                server.dialect()
+            );
+            assert!(
+                summary.contains(&format!("left out: {line}")),
+                "{}: {line}\n{summary}",
+                server.dialect()
+            );
+        }
+        // The serial column's own sequence goes with its column.
+        assert!(!summary.contains("tickets_id_seq"), "{summary}");
+        let parsed = parse_schema(&SourceFile::new("introspected.toml", text.clone()))
+            .unwrap_or_else(|e| panic!("{}: {}\n{text}", server.dialect(), e.render()));
+        let teams = parsed.table("teams").unwrap();
+        // SQLite keeps no comments: they live in the model only.
+        let (table_comment, column_comment) = match server {
+            Server::Sqlite => (None, None),
+            _ => (
+                Some("Groups of users; it's what billing counts"),
+                Some("Never reused"),
+            ),
+        };
+        assert_eq!(teams.comment.as_deref(), table_comment, "{text}");
+        assert_eq!(
+            teams.column("id").unwrap().comment.as_deref(),
+            column_comment,
+            "{text}"
+        );
+        assert_eq!(teams.column("name").unwrap().comment, None, "{text}");
+    }
+}

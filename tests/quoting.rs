@@ -66,6 +66,7 @@ fn column(name: &str, ty: ColumnType, value: &str) -> Column {
         ty,
         nullable: false,
         default: Some(Default::Literal(Literal::Str(value.to_string()))),
+        comment: None,
     }
 }
 
@@ -84,6 +85,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
             columns: vec![id, column("a", text, s)],
             primary_key: vec!["id".into()],
             constraints: vec![],
+            comment: None,
         },
     };
     let add = Action::AddColumn {

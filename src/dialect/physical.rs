@@ -253,6 +253,23 @@ impl Physical {
                     self.update(table, &column.name, |c| c.ty = column.ty.clone());
                 }
             }
+            Action::SetComment {
+                table,
+                column,
+                comment,
+            } => match column {
+                Some(c) => self.update(table, &c.name, |c| c.comment = comment.clone()),
+                None => {
+                    if let Some(t) = self.tables.get_mut(table) {
+                        t.table.comment = comment.clone();
+                    }
+                }
+            },
+            Action::SetPrimaryKey { table, columns, .. } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.table.primary_key = columns.clone();
+                }
+            }
             Action::Backfill { .. } | Action::Repair { .. } => {}
         }
     }

@@ -92,14 +92,81 @@ impl Renderer for Postgres<'_> {
                 q(&from.name),
                 q(to)
             ),
-            Action::CreateTable { table } => terminate(&create_table(Dialect::Postgres, table)),
+            Action::CreateTable { table } => {
+                let mut sql = terminate(&create_table(Dialect::Postgres, table));
+                for comment in super::comment_statements(table) {
+                    sql.push('\n');
+                    sql.push_str(&comment);
+                }
+                sql
+            }
             Action::DropTable { table } => super::drop_table(Dialect::Postgres, physical, table),
-            Action::AddColumn { table, column } => terminate(
-                &SqTable::alter()
-                    .table(iden(table))
-                    .add_column(column_def(Dialect::Postgres, column))
-                    .to_string(PostgresQueryBuilder),
+            Action::AddColumn { table, column } => {
+                let mut sql = terminate(
+                    &SqTable::alter()
+                        .table(iden(table))
+                        .add_column(column_def(Dialect::Postgres, column))
+                        .to_string(PostgresQueryBuilder),
+                );
+                if let Some(text) = &column.comment {
+                    sql.push('\n');
+                    sql.push_str(&super::comment_on(table, Some(&column.name), Some(text)));
+                }
+                sql
+            }
+            Action::SetComment {
+                table,
+                column,
+                comment,
+            } => super::comment_on(
+                table,
+                column.as_ref().map(|c| c.name.as_str()),
+                comment.as_deref(),
             ),
+            Action::SetPrimaryKey {
+                table,
+                columns,
+                name,
+                replaces,
+            } => {
+                // Built concurrently under a helper name, then attached: the constraint
+                // takes the index (renamed to the constraint's name), and with NOT NULL
+                // columns nothing is scanned under the lock.
+                out.no_transaction = true;
+                let index = crate::model::Index {
+                    name: super::primary_key_index_name(table),
+                    table: table.clone(),
+                    columns: columns.clone(),
+                    unique: true,
+                    options: Default::default(),
+                };
+                out.chunks.push(self.create_index(&index)?);
+                if replaces.is_empty() {
+                    format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {};",
+                        q(table),
+                        q(name),
+                        q(&index.name)
+                    )
+                } else {
+                    let lit = |s: &str| string_literal(Dialect::Postgres, s);
+                    let body = format!(
+                        "EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I, ADD CONSTRAINT %I PRIMARY KEY USING INDEX %I',\n    \
+                         {}, (SELECT conname FROM pg_constraint WHERE conrelid = {}::regclass AND contype = 'p'),\n    {}, {});",
+                        lit(table),
+                        lit(&q(table)),
+                        lit(name),
+                        lit(&index.name)
+                    );
+                    let tag = super::dollar_tag(&body);
+                    format!(
+                        "-- One statement swaps the keys: the old primary key ({}), whatever its name,\n\
+                         -- is dropped, and the index built above becomes the new one.\n\
+                         DO {tag}\nBEGIN\n  {body}\nEND\n{tag};",
+                        replaces.join(", ")
+                    )
+                }
+            }
             Action::DropColumn { table, column } => {
                 let drop = terminate(
                     &SqTable::alter()

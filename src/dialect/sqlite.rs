@@ -321,6 +321,19 @@ impl Renderer for Sqlite<'_> {
                     ))))
                 }
             },
+            Action::SetComment { .. } => {
+                "-- SQLite keeps no comments: this one is kept in tandem's model only.".to_string()
+            }
+            Action::SetPrimaryKey { table, columns, .. } => {
+                // Copying the rows into the new table checks the key; a duplicate fails
+                // the file, whose transaction undoes the rebuild.
+                let Some(mut after) = physical.table(table).cloned() else {
+                    return Ok(Err(unknown(table, None)));
+                };
+                after.primary_key = columns.clone();
+                let why = format!("make ({}) its primary key", columns.join(", "));
+                return self.rebuild(&why, physical, &after, out);
+            }
             Action::CreateTable { table } => {
                 let mut sql = terminate(&create_table(Dialect::Sqlite, table));
                 for index in super::unique_indexes(table) {

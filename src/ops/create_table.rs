@@ -34,7 +34,13 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     );
     body.allow(&["type", "table", "name", "contract_release"]);
     let (table, declared, types) = parse_table(name.value.clone(), body)?;
-    fields.allow(&["columns", "primary_key", "constraints", "indexes"]);
+    fields.allow(&[
+        "columns",
+        "primary_key",
+        "constraints",
+        "indexes",
+        "comment",
+    ]);
     Ok(Box::new(CreateTable {
         name,
         table,

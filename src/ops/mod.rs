@@ -9,6 +9,7 @@ mod add_check;
 mod add_column;
 mod add_enum_value;
 mod add_foreign_key;
+mod add_primary_key;
 mod add_unique;
 mod alter_column;
 mod create_enum;
@@ -24,6 +25,7 @@ mod raw_sql;
 mod rename_column;
 mod rename_constraint;
 mod rename_table;
+mod set_comment;
 mod sql;
 
 use std::fmt::Debug;
@@ -607,6 +609,8 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("drop_enum", drop_enum::parse),
     ("add_enum_value", add_enum_value::parse),
     ("drop_enum_value", drop_enum_value::parse),
+    ("add_primary_key", add_primary_key::parse),
+    ("set_comment", set_comment::parse),
     ("sql", sql::parse),
 ];
 

@@ -364,6 +364,7 @@ impl Folder<'_, '_> {
                     columns: Vec::new(),
                     primary_key: Vec::new(),
                     constraints: Vec::new(),
+                    comment: None,
                 };
                 let mut indexes = Vec::new();
                 for def in &ct.columns {
@@ -512,6 +513,7 @@ impl Folder<'_, '_> {
             ty,
             nullable: true,
             default: None,
+            comment: None,
         };
         for option in &def.options {
             let constraint_name = option.name.as_ref().map(|n| n.value.clone());
@@ -548,6 +550,7 @@ impl Folder<'_, '_> {
                     self.push_constraint(table, constraint_name, kind);
                 }
                 ColumnOption::Generated { .. } => column.nullable = false,
+                ColumnOption::Comment(text) => column.comment = Some(text.clone()),
                 _ => {}
             }
         }

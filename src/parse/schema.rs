@@ -118,6 +118,7 @@ pub fn parse_table(
         columns: Vec::new(),
         primary_key: Vec::new(),
         constraints: Vec::new(),
+        comment: comment_field(&mut fields)?,
     };
     let mut sites = TypeSites::new();
     let mut identities = Vec::new();
@@ -527,12 +528,14 @@ pub fn column_fields_at(
             .help("the database numbers the column: remove `default`, `default_sql` and `nullable`")
             .into()),
         };
+    let comment = comment_field(fields)?;
     Ok((
         Column {
             name,
             ty: parsed,
             nullable,
             default,
+            comment,
         },
         ColumnSites {
             ty: ty_at,
@@ -632,6 +635,21 @@ fn type_field(
             .label(format!("add `{d} = \"...\"`"))
             .into()
     })
+}
+
+/// `comment = "..."` on a table or a column: any text but a NUL character.
+pub(crate) fn comment_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
+    let Some(comment) = fields.opt_str(&["comment"])? else {
+        return Ok(None);
+    };
+    if comment.value.contains('\0') {
+        return Err(Diag::input("a `comment` may not contain a NUL character")
+            .at(comment.location)
+            .label("\\u0000 here")
+            .note("Postgres text cannot hold it")
+            .into());
+    }
+    Ok(Some(comment.value))
 }
 
 pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) -> Result<Literal> {

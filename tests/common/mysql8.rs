@@ -310,6 +310,12 @@ pub const CONSTRUCTS: &[Construct] = &[
 /// matched against [`CONSTRUCTS`] but not parsed. (normalized prefix, why)
 pub const PARSER_GAPS: &[(&str, &str)] = &[
     (
+        // https://dev.mysql.com/doc/refman/8.0/en/alter-table.html (table_options),
+        // https://mariadb.com/kb/en/alter-table/
+        "ALTER TABLE ID COMMENT=",
+        "sqlparser 0.64 reads no table option in `ALTER TABLE` (`COMMENT = '...'`)",
+    ),
+    (
         "CREATE PROCEDURE",
         "sqlparser 0.64 reads no MySQL procedure body (it expects `AS`)",
     ),
