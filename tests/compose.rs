@@ -69,6 +69,12 @@ const OPS: &[&str] = &[
     "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"code\", type = \"varchar(12)\", nullable = true }",
     "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"code\"\ncolumn_type = \"bigint\"\nnew_name = \"code_num\"\nusing = \"CAST(code AS {int})\"",
     "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"code_num\"]",
+    // Keys replaced (refused while a foreign key references the old one) and comments,
+    // which MySQL restates in every later MODIFY COLUMN.
+    "type = \"add_primary_key\"\ntable = \"users\"\ncolumns = [\"id\", \"email\"]\nreplace = true\nold_code_complies = true",
+    "type = \"add_primary_key\"\ntable = \"orders\"\ncolumns = [\"id\", \"user_id\"]\nreplace = true",
+    "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"legacy_email\"\ncomment = \"Read by old code only\"",
+    "type = \"set_comment\"\ntable = \"orders\"\ncomment = \"One per purchase\"",
 ];
 
 const RELEASES: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"];

@@ -941,11 +941,23 @@ impl Folder<'_, '_> {
                 let pk = t.primary_key.clone();
                 let added = self.table_constraint(&mut t, &mut indexes, constraint);
                 if t.primary_key != pk {
-                    self.note(
-                        true,
-                        format!("the primary key added to `{table}` is not read"),
-                    );
-                    t.primary_key = pk;
+                    // A primary key added to an existing table: the model's key now.
+                    let mut keyed = self.cx.schema.table(table)?.clone();
+                    keyed.primary_key = t.primary_key.clone();
+                    for c in &mut keyed.columns {
+                        if keyed.primary_key.contains(&c.name) {
+                            c.nullable = false;
+                        }
+                    }
+                    self.effect(Action::SetPrimaryKey {
+                        table: table.to_string(),
+                        columns: keyed.primary_key.clone(),
+                        name: String::new(),
+                        replaces: pk,
+                    });
+                    t.primary_key = keyed.primary_key.clone();
+                    t.columns = keyed.columns.clone();
+                    self.cx.schema.tables.insert(table.to_string(), keyed);
                 }
                 if let Some(constraint) = added {
                     self.cx.schema.tables.insert(table.to_string(), t);
@@ -1174,6 +1186,40 @@ mod tests {
         assert_eq!(read("serial"), (ColumnType::Integer, false));
         assert_eq!(read("jsonb"), (ColumnType::Json, false));
         assert_eq!(read("inet"), (ColumnType::Text, false));
+    }
+
+    #[test]
+    fn a_primary_key_added_to_a_table_is_folded() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            &sql("CREATE TABLE events (id bigint NOT NULL, source varchar(40))"),
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            &sql("ALTER TABLE events ADD PRIMARY KEY (id, source)"),
+        )
+        .unwrap();
+        let t = s.table("events").unwrap();
+        assert_eq!(t.primary_key, ["id", "source"]);
+        assert!(!t.column("source").unwrap().nullable);
+        let effects: Vec<&Action> = steps
+            .iter()
+            .flat_map(|s| &s.actions)
+            .flat_map(|a| match a {
+                Action::Raw { effect, .. } => effect.iter().collect::<Vec<_>>(),
+                _ => Vec::new(),
+            })
+            .filter_map(|e| match e {
+                RawEffect::Action(a) => Some(a.as_ref()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            effects.iter().any(|a| matches!(a, Action::SetPrimaryKey { columns, .. } if columns == &["id", "source"])),
+            "{effects:?}"
+        );
     }
 
     #[test]
