@@ -5,10 +5,11 @@
 //! not cover (views, triggers, functions, sequences, identity, comments) is named in
 //! comments at the top of the output and in a summary, never silently dropped.
 
-use super::adopt::{live_indexes, live_primary_key, text_rows};
+use super::adopt::{live_primary_key, text_rows};
 use super::database::{Database, DbError};
 use super::HISTORY_TABLE;
 use crate::config::Dialect;
+use crate::model::{Index, IndexOptions};
 use crate::toml_text::{key, list, quoted as q};
 
 /// The schema.toml text, and what it leaves out.
@@ -44,6 +45,9 @@ pub struct ReadForeignKey {
     pub references: String,
     pub referenced_columns: Vec<String>,
     pub on_delete: Option<String>,
+    pub on_update: Option<String>,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
 }
 
 /// Whether a table is the database's, not tandem's or refinery's bookkeeping.
@@ -128,6 +132,14 @@ fn write_table(
         if let Some(action) = &fk.on_delete {
             out.push_str(&format!("on_delete = {}\n", q(action)));
         }
+        if let Some(action) = &fk.on_update {
+            out.push_str(&format!("on_update = {}\n", q(action)));
+        }
+        if fk.initially_deferred {
+            out.push_str("initially_deferred = true\n");
+        } else if fk.deferrable {
+            out.push_str("deferrable = true\n");
+        }
     }
     for (name, expr) in checks(db, dialect, table)? {
         out.push_str(&format!(
@@ -140,7 +152,7 @@ fn write_table(
         .into_iter()
         .map(|f| f.name)
         .collect();
-    for index in live_indexes(db, table)? {
+    for index in read_indexes(db, table)? {
         // MySQL keeps an index of its own, under the key's name, for every foreign key.
         if uniques.iter().any(|(n, _)| *n == index.name)
             || index.name.starts_with("tandem_")
@@ -148,16 +160,211 @@ fn write_table(
         {
             continue;
         }
-        out.push_str(&format!(
-            "\n[[tables.{t}.indexes]]\nname = {}\ncolumns = {}\n",
-            q(&index.name),
-            list(&index.columns)
-        ));
-        if index.unique {
-            out.push_str("unique = true\n");
-        }
+        out.push_str(&index_toml(&t, &index));
     }
     Ok(())
+}
+
+/// One `[[tables.T.indexes]]` item, with the options the index has.
+fn index_toml(t: &str, index: &Index) -> String {
+    let o = &index.options;
+    let mut out = format!("\n[[tables.{t}.indexes]]\nname = {}\n", q(&index.name));
+    let columns: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| {
+            let mut part = c.clone();
+            if let Some(n) = o.prefix.get(c) {
+                part.push_str(&format!("({n})"));
+            }
+            if o.desc.contains(c) {
+                part.push_str(" DESC");
+            }
+            part
+        })
+        .collect();
+    if !columns.is_empty() {
+        out.push_str(&format!("columns = {}\n", list(&columns)));
+    }
+    if !o.expressions.is_empty() {
+        out.push_str(&format!("expressions = {}\n", list(&o.expressions)));
+    }
+    if index.unique {
+        out.push_str("unique = true\n");
+    }
+    if o.fulltext {
+        out.push_str("fulltext = true\n");
+    }
+    if let Some(m) = &o.method {
+        out.push_str(&format!("method = {}\n", q(m)));
+    }
+    if !o.include.is_empty() {
+        out.push_str(&format!("include = {}\n", list(&o.include)));
+    }
+    if !o.opclass.is_empty() {
+        let classes: Vec<String> = o
+            .opclass
+            .iter()
+            .map(|(c, class)| format!("{} = {}", key(c), q(class)))
+            .collect();
+        out.push_str(&format!("opclass = {{ {} }}\n", classes.join(", ")));
+    }
+    if let Some(p) = &o.predicate {
+        out.push_str(&format!("where = {}\n", q(p)));
+    }
+    out
+}
+
+/// The indexes of `table` with their options (not the primary key's), as the model
+/// holds them: key columns first, then expressions. Postgres and MySQL are read from
+/// their catalogues; SQLite keeps an index's options only in its `CREATE INDEX`
+/// statement, which is parsed.
+pub fn read_indexes(db: &mut Database, table: &str) -> Result<Vec<Index>, DbError> {
+    let t = crate::dialect::string_literal(db.dialect(), table);
+    let mut out: Vec<Index> = Vec::new();
+    let index_named = |out: &mut Vec<Index>, name: &str, unique: bool| -> usize {
+        if out.last().is_none_or(|i| i.name != name) {
+            out.push(Index {
+                name: name.to_string(),
+                table: table.to_string(),
+                columns: Vec::new(),
+                unique,
+                options: IndexOptions::default(),
+            });
+        }
+        out.len() - 1
+    };
+    match db.dialect() {
+        Dialect::Postgres => {
+            let sql = format!(
+                "SELECT ic.relname, CASE WHEN i.indisunique THEN '1' ELSE '0' END, am.amname, \
+                 COALESCE(pg_get_expr(i.indpred, i.indrelid, true), ''), \
+                 CASE WHEN k.ord > i.indnkeyatts THEN '1' ELSE '0' END, \
+                 COALESCE(a.attname, ''), pg_get_indexdef(i.indexrelid, k.ord, true), \
+                 CASE WHEN k.ord <= i.indnkeyatts AND (i.indoption[k.ord - 1] & 1) = 1 \
+                 THEN '1' ELSE '0' END, \
+                 COALESCE(CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END, '') \
+                 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+                 JOIN pg_class tc ON tc.oid = i.indrelid \
+                 JOIN pg_am am ON am.oid = ic.relam \
+                 CROSS JOIN LATERAL generate_series(1, i.indnatts::int) AS k(ord) \
+                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid \
+                 AND a.attnum = i.indkey[k.ord - 1] AND i.indkey[k.ord - 1] <> 0 \
+                 LEFT JOIN pg_opclass opc ON k.ord <= i.indnkeyatts \
+                 AND opc.oid = i.indclass[k.ord - 1] \
+                 WHERE tc.relname = {t} AND tc.relnamespace = current_schema()::regnamespace \
+                 AND NOT i.indisprimary ORDER BY ic.relname, k.ord"
+            );
+            for r in text_rows(db, &sql)? {
+                let [name, unique, method, predicate, included, column, def, desc, class] =
+                    <[String; 9]>::try_from(r).unwrap_or_default();
+                let n = index_named(&mut out, &name, unique == "1");
+                let index = &mut out[n];
+                let o = &mut index.options;
+                o.method = (method != "btree").then_some(method);
+                o.predicate = (!predicate.is_empty()).then(|| strip_parens(&predicate));
+                if included == "1" {
+                    o.include.push(column);
+                    continue;
+                }
+                if column.is_empty() {
+                    o.expressions.push(strip_parens(&def));
+                    continue;
+                }
+                if desc == "1" {
+                    o.desc.push(column.clone());
+                }
+                if !class.is_empty() {
+                    o.opclass.insert(column.clone(), class);
+                }
+                index.columns.push(column);
+            }
+        }
+        Dialect::Mysql => {
+            let sql = format!(
+                "SELECT index_name, CASE WHEN non_unique = 0 THEN '1' ELSE '0' END, index_type, \
+                 COALESCE(column_name, ''), COALESCE(collation, 'A'), \
+                 COALESCE(CAST(sub_part AS CHAR), '') \
+                 FROM information_schema.statistics \
+                 WHERE table_schema = DATABASE() AND table_name = {t} AND index_name <> 'PRIMARY' \
+                 ORDER BY index_name, seq_in_index"
+            );
+            for r in text_rows(db, &sql)? {
+                let [name, unique, kind, column, collation, prefix] =
+                    <[String; 6]>::try_from(r).unwrap_or_default();
+                let n = index_named(&mut out, &name, unique == "1");
+                let index = &mut out[n];
+                let o = &mut index.options;
+                match kind.to_ascii_uppercase().as_str() {
+                    "FULLTEXT" => o.fulltext = true,
+                    "HASH" => o.method = Some("hash".into()),
+                    _ => {}
+                }
+                if collation.eq_ignore_ascii_case("D") {
+                    o.desc.push(column.clone());
+                }
+                if let Ok(p) = prefix.parse::<u32>() {
+                    o.prefix.insert(column.clone(), p);
+                }
+                index.columns.push(column);
+            }
+        }
+        Dialect::Sqlite => {
+            let sql = format!(
+                "SELECT il.name, il.\"unique\", COALESCE(m.sql, '') \
+                 FROM pragma_index_list({t}) AS il \
+                 LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = il.name \
+                 WHERE il.origin <> 'pk' ORDER BY il.name"
+            );
+            for r in text_rows(db, &sql)? {
+                let [name, unique, create] = <[String; 3]>::try_from(r).unwrap_or_default();
+                if let Some(index) = sqlite_index(table, &name, unique == "1", &create) {
+                    out.push(index);
+                    continue;
+                }
+                // An index SQLite made for a UNIQUE in the table's statement: no SQL.
+                let lit = crate::dialect::string_literal(Dialect::Sqlite, &name);
+                let columns = text_rows(
+                    db,
+                    &format!("SELECT name FROM pragma_index_info({lit}) ORDER BY seqno"),
+                )?;
+                let n = index_named(&mut out, &name, unique == "1");
+                out[n].columns = columns.into_iter().filter_map(|r| r.into_iter().next()).collect();
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An index of SQLite from its `CREATE INDEX` statement.
+fn sqlite_index(table: &str, name: &str, unique: bool, create: &str) -> Option<Index> {
+    use sqlparser::ast::{Expr, OrderBySort, Statement};
+    let dialect = sqlparser::dialect::SQLiteDialect {};
+    let statements = sqlparser::parser::Parser::parse_sql(&dialect, create).ok()?;
+    let Some(Statement::CreateIndex(ci)) = statements.into_iter().next() else {
+        return None;
+    };
+    let mut index = Index {
+        name: name.to_string(),
+        table: table.to_string(),
+        columns: Vec::new(),
+        unique,
+        options: IndexOptions::default(),
+    };
+    for part in &ci.columns {
+        let desc = matches!(part.column.options.sort, Some(OrderBySort::Desc));
+        match &part.column.expr {
+            Expr::Identifier(id) => {
+                if desc {
+                    index.options.desc.push(id.value.clone());
+                }
+                index.columns.push(id.value.clone());
+            }
+            other => index.options.expressions.push(strip_parens(&other.to_string())),
+        }
+    }
+    index.options.predicate = ci.predicate.as_ref().map(|p| strip_parens(&p.to_string()));
+    Some(index)
 }
 
 /// The columns of `table`, with types folded into tandem's names.
@@ -188,18 +395,21 @@ pub fn read_columns(db: &mut Database, table: &str) -> Result<Vec<ReadColumn>, D
              WHERE table_schema = DATABASE() AND table_name = {t} ORDER BY ordinal_position"
         ),
     };
+    let json = if dialect == Dialect::Mysql {
+        json_columns(db, table)?
+    } else {
+        Vec::new()
+    };
     Ok(text_rows(db, &sql)?
         .into_iter()
         .filter(|r| r.len() == 5)
         .map(|r| {
-            let ty = portable_type(dialect, &r[1]);
-            let default = (r[4] == "YES").then(|| match read_default(dialect, &r[3]) {
-                // MySQL and SQLite keep a boolean as 0 or 1.
-                ReadDefault::Literal(l) if ty == "boolean" && (l == "1" || l == "0") => {
-                    ReadDefault::Literal(if l == "1" { "true" } else { "false" }.into())
-                }
-                other => other,
-            });
+            let mut ty = portable_type(dialect, &r[1]);
+            // MariaDB keeps json as longtext with a json_valid check of its own.
+            if ty == "text" && json.contains(&r[0]) {
+                ty = "json".into();
+            }
+            let default = (r[4] == "YES").then(|| typed_default(dialect, &ty, &r[3]));
             ReadColumn {
                 name: r[0].clone(),
                 ty,
@@ -208,6 +418,92 @@ pub fn read_columns(db: &mut Database, table: &str) -> Result<Vec<ReadColumn>, D
             }
         })
         .collect())
+}
+
+/// The columns of a MariaDB table that its own `json_valid` checks make json columns.
+fn json_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
+    let t = crate::dialect::string_literal(db.dialect(), table);
+    let rows = text_rows(
+        db,
+        &format!(
+            "SELECT constraint_name, check_clause FROM information_schema.check_constraints \
+             WHERE constraint_schema = DATABASE() AND table_name = {t}"
+        ),
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let [name, clause] = <[String; 2]>::try_from(r).ok()?;
+            let column = json_check_column(&clause)?;
+            (column == name).then_some(column)
+        })
+        .collect())
+}
+
+/// `json_valid(`doc`)` -> `doc`.
+fn json_check_column(clause: &str) -> Option<String> {
+    let inner = clause
+        .trim()
+        .strip_prefix("json_valid(")?
+        .strip_suffix(')')?
+        .trim();
+    Some(inner.trim_matches('`').to_string())
+}
+
+/// A column's default as tandem writes it for a column of type `ty` (tandem's name):
+/// the catalogue's spelling of the same value folded into the one the model reads.
+pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
+    let base = ty.split('(').next().unwrap_or(ty);
+    let numeric = matches!(
+        base,
+        "smallint" | "integer" | "bigint" | "real" | "double" | "decimal"
+    );
+    match read_default(dialect, text) {
+        // MySQL and SQLite keep a boolean as 0 or 1.
+        ReadDefault::Literal(l) if ty == "boolean" && (l == "1" || l == "0") => {
+            ReadDefault::Literal(if l == "1" { "true" } else { "false" }.into())
+        }
+        // Postgres writes a negative number as a typed string: '-3'::integer.
+        ReadDefault::Literal(l) if numeric && l.starts_with('"') => {
+            let inner = l.trim_matches('"');
+            if inner.parse::<f64>().is_ok() && !inner.contains(['e', 'E', 'n', 'N', 'i', 'I']) {
+                ReadDefault::Literal(inner.to_string())
+            } else {
+                ReadDefault::Literal(l)
+            }
+        }
+        // A time of day or a timestamp: MySQL pads the fraction to the column's six
+        // digits, Postgres adds the session's offset to a timestamptz.
+        ReadDefault::Literal(l)
+            if matches!(base, "time" | "timestamp" | "timestamptz") && l.starts_with('"') =>
+        {
+            let mut v = l.trim_matches('"').to_string();
+            if base == "timestamptz" && dialect == Dialect::Postgres && v.len() > 19 {
+                if let Some(i) = v[19..].find(['+', '-']) {
+                    v.truncate(19 + i);
+                }
+            }
+            if let Some((whole, fraction)) = v.split_once('.') {
+                let fraction = fraction.trim_end_matches('0');
+                v = if fraction.is_empty() {
+                    whole.to_string()
+                } else {
+                    format!("{whole}.{fraction}")
+                };
+            }
+            ReadDefault::Literal(q(&v))
+        }
+        // MariaDB writes CURRENT_TIMESTAMP as current_timestamp(6) for a column with
+        // six digits of fraction, which is what tandem makes of it.
+        ReadDefault::Sql(s)
+            if dialect == Dialect::Mysql
+                && matches!(base, "timestamp" | "timestamptz")
+                && s.eq_ignore_ascii_case("current_timestamp(6)") =>
+        {
+            ReadDefault::Sql("CURRENT_TIMESTAMP".into())
+        }
+        other => other,
+    }
 }
 
 /// The portable type a catalogue's type name stands for, where tandem writes that type
@@ -262,13 +558,16 @@ pub fn read_default(dialect: Dialect, text: &str) -> ReadDefault {
         },
         _ => text,
     };
-    if literal_part.len() >= 2
+    if dialect == Dialect::Mysql {
+        if let Some(inner) = mysql_string(literal_part) {
+            return ReadDefault::Literal(q(&inner));
+        }
+    } else if literal_part.len() >= 2
         && literal_part.starts_with('\'')
         && literal_part.ends_with('\'')
         && !literal_part[1..literal_part.len() - 1]
             .replace("''", "")
             .contains('\'')
-        && !(dialect == Dialect::Mysql && literal_part.contains('\\'))
     {
         let inner = literal_part[1..literal_part.len() - 1].replace("''", "'");
         return ReadDefault::Literal(q(&inner));
@@ -283,6 +582,36 @@ pub fn read_default(dialect: Dialect, text: &str) -> ReadDefault {
         (Dialect::Postgres, "true" | "false") => ReadDefault::Literal(literal_part.into()),
         _ => ReadDefault::Sql(text.to_string()),
     }
+}
+
+/// The value of one MariaDB string literal as its catalogue writes a default
+/// (`'it\'s'`, `'a''b'`, `'C:\\'`); `None` when `text` is not exactly one literal.
+fn mysql_string(text: &str) -> Option<String> {
+    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut out = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(match chars.next()? {
+                'n' => '\n',
+                't' => '\t',
+                'r' => '\r',
+                '0' => '\0',
+                'b' => '\u{8}',
+                'Z' => '\u{1a}',
+                other => other,
+            }),
+            '\'' => {
+                // Only a doubled quote may stand inside the literal.
+                if chars.next()? != '\'' {
+                    return None;
+                }
+                out.push('\'');
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }
 
 /// Named unique constraints (Postgres keeps them apart from unique indexes; MySQL and
@@ -322,7 +651,7 @@ fn group(rows: Vec<Vec<String>>) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// A delete rule as tandem writes it; `None` for the default (no action). MySQL treats
+/// A delete or update rule as tandem writes it; `None` for the default (no action). MySQL treats
 /// RESTRICT as the default and reports it for a key that named none.
 fn action_word(dialect: Dialect, code: &str) -> Option<String> {
     let word = match code.trim().to_ascii_uppercase().as_str() {
@@ -341,7 +670,9 @@ pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey
     let dialect = db.dialect();
     let sql = match db.dialect() {
         Dialect::Postgres => format!(
-            "SELECT c.conname, a.attname, rt.relname, ra.attname, c.confdeltype::text \
+            "SELECT c.conname, a.attname, rt.relname, ra.attname, c.confdeltype::text, \
+             c.confupdtype::text, CASE WHEN c.condeferrable THEN '1' ELSE '0' END, \
+             CASE WHEN c.condeferred THEN '1' ELSE '0' END \
              FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
              JOIN pg_class rt ON rt.oid = c.confrelid \
              CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord) \
@@ -352,7 +683,7 @@ pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey
         ),
         Dialect::Mysql => format!(
             "SELECT k.constraint_name, k.column_name, k.referenced_table_name, \
-             k.referenced_column_name, r.delete_rule \
+             k.referenced_column_name, r.delete_rule, r.update_rule, '0', '0' \
              FROM information_schema.key_column_usage k \
              JOIN information_schema.referential_constraints r \
              ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name \
@@ -362,14 +693,14 @@ pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey
              ORDER BY k.constraint_name, k.ordinal_position"
         ),
         Dialect::Sqlite => format!(
-            "SELECT CAST(id AS TEXT), \"from\", \"table\", \"to\", on_delete \
-             FROM pragma_foreign_key_list({t}) ORDER BY id, seq"
+            "SELECT CAST(id AS TEXT), \"from\", \"table\", \"to\", on_delete, on_update, \
+             '0', '0' FROM pragma_foreign_key_list({t}) ORDER BY id, seq"
         ),
     };
     let mut out: Vec<ReadForeignKey> = Vec::new();
     for r in text_rows(db, &sql)? {
-        let [name, column, references, referenced, on_delete] =
-            <[String; 5]>::try_from(r).unwrap_or_default();
+        let [name, column, references, referenced, on_delete, on_update, deferrable, deferred] =
+            <[String; 8]>::try_from(r).unwrap_or_default();
         match out.last_mut() {
             Some(fk) if fk.name == name => {
                 fk.columns.push(column);
@@ -381,6 +712,9 @@ pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey
                 references,
                 referenced_columns: vec![referenced],
                 on_delete: action_word(dialect, &on_delete),
+                on_update: action_word(dialect, &on_update),
+                deferrable: deferrable == "1",
+                initially_deferred: deferred == "1",
             }),
         }
     }
@@ -393,7 +727,8 @@ pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey
     Ok(out)
 }
 
-/// The checks of `table` (SQLite keeps them only inside the table's SQL: none read).
+/// The checks of `table`, named (SQLite keeps them only in the table's statement, which
+/// is parsed; a check written there without a name is named `<table>_check<n>`).
 pub(super) fn checks(
     db: &mut Database,
     dialect: Dialect,
@@ -401,9 +736,16 @@ pub(super) fn checks(
 ) -> Result<Vec<(String, String)>, DbError> {
     let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match dialect {
-        Dialect::Sqlite => return Ok(Vec::new()),
+        Dialect::Sqlite => {
+            let create = text_rows(
+                db,
+                &format!("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = {t}"),
+            )?;
+            let create = create.into_iter().flatten().next().unwrap_or_default();
+            return Ok(sqlite_checks(table, &create).unwrap_or_default());
+        }
         Dialect::Postgres => format!(
-            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+            "SELECT c.conname, pg_get_constraintdef(c.oid, true) FROM pg_constraint c \
              JOIN pg_class tc ON tc.oid = c.conrelid \
              WHERE c.contype = 'c' AND tc.relname = {t} \
              AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname"
@@ -436,6 +778,42 @@ pub(super) fn checks(
             Some((name, strip_parens(&expr)))
         })
         .collect())
+}
+
+/// The checks of a SQLite table's `CREATE TABLE` statement; `None` where it does not
+/// parse.
+fn sqlite_checks(table: &str, create: &str) -> Option<Vec<(String, String)>> {
+    use sqlparser::ast::{ColumnOption, Statement, TableConstraint};
+    let dialect = sqlparser::dialect::SQLiteDialect {};
+    let statements = sqlparser::parser::Parser::parse_sql(&dialect, create).ok()?;
+    let Some(Statement::CreateTable(ct)) = statements.into_iter().next() else {
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut unnamed = 0;
+    let mut push = |name: Option<&sqlparser::ast::Ident>, expr: &sqlparser::ast::Expr| {
+        let name = match name {
+            Some(n) => n.value.clone(),
+            None => {
+                unnamed += 1;
+                format!("{table}_check{unnamed}")
+            }
+        };
+        out.push((name, strip_parens(&expr.to_string())));
+    };
+    for column in &ct.columns {
+        for option in &column.options {
+            if let ColumnOption::Check(c) = &option.option {
+                push(option.name.as_ref().or(c.name.as_ref()), &c.expr);
+            }
+        }
+    }
+    for constraint in &ct.constraints {
+        if let TableConstraint::Check(c) = constraint {
+            push(c.name.as_ref(), &c.expr);
+        }
+    }
+    Some(out)
 }
 
 /// `((a > 0))` -> `a > 0`, where the outer parentheses wrap the whole expression.
@@ -493,9 +871,6 @@ fn left_out(db: &mut Database) -> Result<Vec<String>, DbError> {
         if !names.is_empty() {
             out.push(format!("{} {kind}(s): {}", names.len(), names.join(", ")));
         }
-    }
-    if db.dialect() == Dialect::Sqlite {
-        out.push("checks: SQLite keeps them only in each table's CREATE statement".into());
     }
     Ok(out)
 }
