@@ -329,7 +329,10 @@ pub fn read_indexes(db: &mut Database, table: &str) -> Result<Vec<Index>, DbErro
                     &format!("SELECT name FROM pragma_index_info({lit}) ORDER BY seqno"),
                 )?;
                 let n = index_named(&mut out, &name, unique == "1");
-                out[n].columns = columns.into_iter().filter_map(|r| r.into_iter().next()).collect();
+                out[n].columns = columns
+                    .into_iter()
+                    .filter_map(|r| r.into_iter().next())
+                    .collect();
             }
         }
     }
@@ -360,7 +363,10 @@ fn sqlite_index(table: &str, name: &str, unique: bool, create: &str) -> Option<I
                 }
                 index.columns.push(id.value.clone());
             }
-            other => index.options.expressions.push(strip_parens(&other.to_string())),
+            other => index
+                .options
+                .expressions
+                .push(strip_parens(&other.to_string())),
         }
     }
     index.options.predicate = ci.predicate.as_ref().map(|p| strip_parens(&p.to_string()));
@@ -816,6 +822,73 @@ fn sqlite_checks(table: &str, create: &str) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
+/// An SQL expression (a check, an index's predicate or expression, an SQL default) in
+/// one spelling, so that two spellings of the same expression compare equal: the
+/// database gives back its own (Postgres parenthesises each operand, MariaDB quotes
+/// names and writes keywords in lower case). Parentheses that only group are dropped
+/// (the tree keeps the grouping: every operation is written in parentheses),
+/// identifiers lose their quotes and their case, function names their case. Text that
+/// does not parse as an expression is compared with its blanks folded.
+pub fn canonical_sql(dialect: Dialect, text: &str) -> String {
+    use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+    use sqlparser::parser::Parser;
+    let parsed = match dialect {
+        Dialect::Postgres => Parser::new(&PostgreSqlDialect {})
+            .try_with_sql(text)
+            .and_then(|mut p| p.parse_expr()),
+        Dialect::Mysql => Parser::new(&MySqlDialect {})
+            .try_with_sql(text)
+            .and_then(|mut p| p.parse_expr()),
+        Dialect::Sqlite => Parser::new(&SQLiteDialect {})
+            .try_with_sql(text)
+            .and_then(|mut p| p.parse_expr()),
+    };
+    match parsed {
+        Ok(e) => canonical_expr(&e),
+        Err(_) => text.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+fn canonical_expr(e: &sqlparser::ast::Expr) -> String {
+    use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
+    match e {
+        Expr::Nested(inner) => canonical_expr(inner),
+        Expr::Identifier(id) => id.value.to_ascii_lowercase(),
+        Expr::CompoundIdentifier(ids) => ids
+            .iter()
+            .map(|i| i.value.to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join("."),
+        Expr::BinaryOp { left, op, right } => {
+            format!("({} {op} {})", canonical_expr(left), canonical_expr(right))
+        }
+        Expr::UnaryOp { op, expr } => format!("({op} {})", canonical_expr(expr)),
+        Expr::IsNull(x) => format!("({} IS NULL)", canonical_expr(x)),
+        Expr::IsNotNull(x) => format!("({} IS NOT NULL)", canonical_expr(x)),
+        Expr::Function(f) => {
+            let name = f.name.to_string().to_ascii_lowercase();
+            match &f.args {
+                FunctionArguments::None => name,
+                FunctionArguments::List(list)
+                    if list.duplicate_treatment.is_none() && list.clauses.is_empty() =>
+                {
+                    let args: Vec<String> = list
+                        .args
+                        .iter()
+                        .map(|a| match a {
+                            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => canonical_expr(x),
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    format!("{name}({})", args.join(", "))
+                }
+                _ => e.to_string(),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
 /// `((a > 0))` -> `a > 0`, where the outer parentheses wrap the whole expression.
 fn strip_parens(expr: &str) -> String {
     let mut e = expr.trim();
@@ -902,6 +975,55 @@ mod tests {
     }
 
     #[test]
+    fn a_servers_spelling_of_an_expression_is_the_same_expression() {
+        let pg = |a| canonical_sql(Dialect::Postgres, a);
+        let my = |a| canonical_sql(Dialect::Mysql, a);
+        assert_eq!(
+            pg("(score >= 0) AND (score < 100)"),
+            pg("score >= 0 AND score < 100")
+        );
+        assert_eq!(
+            my("`score` >= 0 and `score` < 100"),
+            pg("score >= 0 AND score < 100")
+        );
+        assert_eq!(pg("(a OR b) AND c"), pg("((a OR b)) AND (c)"));
+        assert_ne!(pg("(a OR b) AND c"), pg("a OR (b AND c)"));
+        assert_eq!(my("LOWER(`Name`)"), pg("lower(name)"));
+        assert_ne!(pg("name = 'A'"), pg("name = 'a'"));
+    }
+
+    #[test]
+    fn sqlite_keeps_index_options_and_checks_in_its_statements() {
+        let index = sqlite_index(
+            "users",
+            "users_name_idx",
+            true,
+            "CREATE UNIQUE INDEX \"users_name_idx\" ON \"users\" (\"email\" DESC, \"score\", (lower(name))) WHERE score > 0",
+        )
+        .unwrap();
+        assert_eq!(index.columns, ["email", "score"]);
+        assert_eq!(index.options.desc, ["email"]);
+        assert_eq!(index.options.expressions, ["lower(name)"]);
+        assert_eq!(index.options.predicate.as_deref(), Some("score > 0"));
+        let checks = sqlite_checks(
+            "t",
+            "CREATE TABLE \"t\" ( \"a\" integer NOT NULL CHECK (a > 0), CONSTRAINT \"t_a_small\" CHECK ((a < 10)) )",
+        )
+        .unwrap();
+        assert_eq!(
+            checks,
+            [
+                ("t_check1".to_string(), "a > 0".to_string()),
+                ("t_a_small".to_string(), "a < 10".to_string())
+            ]
+        );
+        assert_eq!(
+            json_check_column("json_valid(`doc`)").as_deref(),
+            Some("doc")
+        );
+    }
+
+    #[test]
     fn defaults_read_back_as_literals_or_sql() {
         assert_eq!(
             read_default(Dialect::Postgres, "'it''s'::character varying"),
@@ -924,6 +1046,40 @@ mod tests {
             ReadDefault::Literal("\"free\"".into())
         );
         assert_eq!(strip_parens("((id > 0))"), "id > 0");
+        // Postgres writes a negative number as a typed string; MariaDB escapes quotes
+        // with a backslash and pads a time's fraction; Postgres adds an offset.
+        assert_eq!(
+            typed_default(Dialect::Postgres, "smallint", "'-3'::smallint"),
+            ReadDefault::Literal("-3".into())
+        );
+        assert_eq!(
+            typed_default(Dialect::Postgres, "text", "'-3'::text"),
+            ReadDefault::Literal("\"-3\"".into())
+        );
+        assert_eq!(
+            typed_default(Dialect::Mysql, "text", r"'it\'s a \\ ''x'''"),
+            ReadDefault::Literal(q(r"it's a \ 'x'"))
+        );
+        assert_eq!(
+            typed_default(Dialect::Mysql, "time", "'08:30:00.500000'"),
+            ReadDefault::Literal("\"08:30:00.5\"".into())
+        );
+        assert_eq!(
+            typed_default(
+                Dialect::Postgres,
+                "timestamptz",
+                "'2024-01-31 08:30:00+00'::timestamp with time zone"
+            ),
+            ReadDefault::Literal("\"2024-01-31 08:30:00\"".into())
+        );
+        assert_eq!(
+            typed_default(Dialect::Mysql, "timestamptz", "current_timestamp(6)"),
+            ReadDefault::Sql("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(
+            typed_default(Dialect::Mysql, "boolean", "1"),
+            ReadDefault::Literal("true".into())
+        );
         assert_eq!(strip_parens("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");
     }
 }
