@@ -470,8 +470,9 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
             ReadDefault::Literal(if l == "1" { "true" } else { "false" }.into())
         }
         // Postgres writes a negative number as a typed string: '-3'::integer.
-        ReadDefault::Literal(l) if numeric && l.starts_with('"') => {
-            let inner = l.trim_matches('"');
+        ReadDefault::Literal(l) if numeric && toml_string(&l).is_some() => {
+            let inner = toml_string(&l).unwrap_or_default();
+            let inner = inner.as_str();
             if inner.parse::<f64>().is_ok() && !inner.contains(['e', 'E', 'n', 'N', 'i', 'I']) {
                 ReadDefault::Literal(inner.to_string())
             } else {
@@ -480,10 +481,10 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
         }
         // A time of day or a timestamp: MySQL pads the fraction to the column's six
         // digits, Postgres adds the session's offset to a timestamptz.
-        ReadDefault::Literal(l)
-            if matches!(base, "time" | "timestamp" | "timestamptz") && l.starts_with('"') =>
-        {
-            let mut v = l.trim_matches('"').to_string();
+        ReadDefault::Literal(l) if matches!(base, "time" | "timestamp" | "timestamptz") => {
+            let Some(mut v) = toml_string(&l) else {
+                return ReadDefault::Literal(l);
+            };
             if base == "timestamptz" && dialect == Dialect::Postgres && v.len() > 19 {
                 if let Some(i) = v[19..].find(['+', '-']) {
                     v.truncate(19 + i);
@@ -498,6 +499,25 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
                 };
             }
             ReadDefault::Literal(q(&v))
+        }
+        // Postgres writes bytea in hex: '\x616263'::bytea. The model's literal is the
+        // text of the bytes; other bytes stay an SQL default.
+        ReadDefault::Literal(l) if base == "binary" && dialect == Dialect::Postgres => {
+            let value = toml_string(&l).unwrap_or_default();
+            let bytes = value.strip_prefix("\\x").and_then(|hex| {
+                (hex.len() % 2 == 0)
+                    .then(|| {
+                        (0..hex.len())
+                            .step_by(2)
+                            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                            .collect::<Option<Vec<u8>>>()
+                    })
+                    .flatten()
+            });
+            match bytes.and_then(|b| String::from_utf8(b).ok()) {
+                Some(s) if !s.contains(['\\', '\0']) => ReadDefault::Literal(q(&s)),
+                _ => ReadDefault::Sql(text.trim().to_string()),
+            }
         }
         // MariaDB writes CURRENT_TIMESTAMP as current_timestamp(6) for a column with
         // six digits of fraction, which is what tandem makes of it.
@@ -588,6 +608,12 @@ pub fn read_default(dialect: Dialect, text: &str) -> ReadDefault {
         (Dialect::Postgres, "true" | "false") => ReadDefault::Literal(literal_part.into()),
         _ => ReadDefault::Sql(text.to_string()),
     }
+}
+
+/// The string a TOML string value holds; `None` for another value.
+fn toml_string(value: &str) -> Option<String> {
+    let doc: toml::Table = toml::from_str(&format!("v = {value}")).ok()?;
+    doc.get("v")?.as_str().map(str::to_string)
 }
 
 /// The value of one MariaDB string literal as its catalogue writes a default
@@ -850,7 +876,9 @@ pub fn canonical_sql(dialect: Dialect, text: &str) -> String {
 }
 
 fn canonical_expr(e: &sqlparser::ast::Expr) -> String {
-    use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
+    use sqlparser::ast::{
+        Expr, FunctionArg, FunctionArgExpr, FunctionArguments, UnaryOperator, Value,
+    };
     match e {
         Expr::Nested(inner) => canonical_expr(inner),
         Expr::Identifier(id) => id.value.to_ascii_lowercase(),
@@ -861,6 +889,25 @@ fn canonical_expr(e: &sqlparser::ast::Expr) -> String {
             .join("."),
         Expr::BinaryOp { left, op, right } => {
             format!("({} {op} {})", canonical_expr(left), canonical_expr(right))
+        }
+        // Postgres writes a negative number as a typed string: '-5'::integer.
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } if matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..))) => {
+            format!("-{expr}")
+        }
+        Expr::Cast { expr, .. }
+            if matches!(expr.as_ref(), Expr::Value(v)
+                if matches!(&v.value, Value::SingleQuotedString(s) if s.parse::<f64>().is_ok())) =>
+        {
+            match expr.as_ref() {
+                Expr::Value(v) => match &v.value {
+                    Value::SingleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                },
+                other => other.to_string(),
+            }
         }
         Expr::UnaryOp { op, expr } => format!("({op} {})", canonical_expr(expr)),
         Expr::IsNull(x) => format!("({} IS NULL)", canonical_expr(x)),
@@ -990,6 +1037,8 @@ mod tests {
         assert_ne!(pg("(a OR b) AND c"), pg("a OR (b AND c)"));
         assert_eq!(my("LOWER(`Name`)"), pg("lower(name)"));
         assert_ne!(pg("name = 'A'"), pg("name = 'a'"));
+        assert_eq!(pg("c > '-5'::integer"), pg("c > -5"));
+        assert_ne!(pg("c > '-5'::integer"), pg("c > 5"));
     }
 
     #[test]
@@ -1075,6 +1124,14 @@ mod tests {
         assert_eq!(
             typed_default(Dialect::Mysql, "timestamptz", "current_timestamp(6)"),
             ReadDefault::Sql("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(
+            typed_default(Dialect::Postgres, "binary", "'\\x616263'::bytea"),
+            ReadDefault::Literal("\"abc\"".into())
+        );
+        assert_eq!(
+            typed_default(Dialect::Postgres, "binary", "'\\x00ff'::bytea"),
+            ReadDefault::Sql("'\\x00ff'::bytea".into())
         );
         assert_eq!(
             typed_default(Dialect::Mysql, "boolean", "1"),
