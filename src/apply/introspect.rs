@@ -167,8 +167,20 @@ fn write_table(
 
 /// One `[[tables.T.indexes]]` item, with the options the index has.
 fn index_toml(t: &str, index: &Index) -> String {
+    let mut out = format!("\n[[tables.{t}.indexes]]\n");
+    for field in index_fields(index) {
+        out.push_str(&field);
+        out.push('\n');
+    }
+    out
+}
+
+/// An index's fields as schema and change files write them (`name = ...`,
+/// `columns = [...]` with prefix lengths and DESC, `unique`, `where`, ...), only those
+/// that say something.
+pub fn index_fields(index: &Index) -> Vec<String> {
     let o = &index.options;
-    let mut out = format!("\n[[tables.{t}.indexes]]\nname = {}\n", q(&index.name));
+    let mut out = vec![format!("name = {}", q(&index.name))];
     let columns: Vec<String> = index
         .columns
         .iter()
@@ -184,22 +196,22 @@ fn index_toml(t: &str, index: &Index) -> String {
         })
         .collect();
     if !columns.is_empty() {
-        out.push_str(&format!("columns = {}\n", list(&columns)));
+        out.push(format!("columns = {}", list(&columns)));
     }
     if !o.expressions.is_empty() {
-        out.push_str(&format!("expressions = {}\n", list(&o.expressions)));
+        out.push(format!("expressions = {}", list(&o.expressions)));
     }
     if index.unique {
-        out.push_str("unique = true\n");
+        out.push("unique = true".into());
     }
     if o.fulltext {
-        out.push_str("fulltext = true\n");
+        out.push("fulltext = true".into());
     }
     if let Some(m) = &o.method {
-        out.push_str(&format!("method = {}\n", q(m)));
+        out.push(format!("method = {}", q(m)));
     }
     if !o.include.is_empty() {
-        out.push_str(&format!("include = {}\n", list(&o.include)));
+        out.push(format!("include = {}", list(&o.include)));
     }
     if !o.opclass.is_empty() {
         let classes: Vec<String> = o
@@ -207,10 +219,10 @@ fn index_toml(t: &str, index: &Index) -> String {
             .iter()
             .map(|(c, class)| format!("{} = {}", key(c), q(class)))
             .collect();
-        out.push_str(&format!("opclass = {{ {} }}\n", classes.join(", ")));
+        out.push(format!("opclass = {{ {} }}", classes.join(", ")));
     }
     if let Some(p) = &o.predicate {
-        out.push_str(&format!("where = {}\n", q(p)));
+        out.push(format!("where = {}", q(p)));
     }
     out
 }
