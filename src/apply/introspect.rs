@@ -921,6 +921,28 @@ fn canonical_expr(e: &sqlparser::ast::Expr) -> String {
                 other => other.to_string(),
             }
         }
+        // A constant's type is its column's: Postgres casts the literals of a check
+        // as it stores it, and again, element by element, when it is read and made
+        // again (`ARRAY['a'::varchar]::text[]`, then `ARRAY['a'::varchar::text]`).
+        Expr::Cast { expr, .. } if constant(expr) => canonical_expr(expr),
+        Expr::Array(a) => format!(
+            "ARRAY[{}]",
+            a.elem
+                .iter()
+                .map(canonical_expr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Expr::AnyOp {
+            left,
+            compare_op,
+            right,
+            ..
+        } => format!(
+            "({} {compare_op} ANY({}))",
+            canonical_expr(left),
+            canonical_expr(right)
+        ),
         Expr::UnaryOp { op, expr } => format!("({op} {})", canonical_expr(expr)),
         Expr::IsNull(x) => format!("({} IS NULL)", canonical_expr(x)),
         Expr::IsNotNull(x) => format!("({} IS NOT NULL)", canonical_expr(x)),
@@ -945,6 +967,17 @@ fn canonical_expr(e: &sqlparser::ast::Expr) -> String {
             }
         }
         other => other.to_string(),
+    }
+}
+
+/// Whether `e` is a literal, a cast of one, or an array of those.
+fn constant(e: &sqlparser::ast::Expr) -> bool {
+    use sqlparser::ast::Expr;
+    match e {
+        Expr::Value(_) => true,
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => constant(expr),
+        Expr::Array(a) => a.elem.iter().all(constant),
+        _ => false,
     }
 }
 
@@ -1050,6 +1083,14 @@ mod tests {
         assert_eq!(my("LOWER(`Name`)"), pg("lower(name)"));
         assert_ne!(pg("name = 'A'"), pg("name = 'a'"));
         assert_eq!(pg("c > '-5'::integer"), pg("c > -5"));
+        assert_eq!(
+            pg("m::text = ANY (ARRAY['P'::character varying, 'G'::character varying]::text[])"),
+            pg("m::text = ANY (ARRAY['P'::character varying::text, 'G'::character varying::text])")
+        );
+        assert_ne!(
+            pg("m::text = ANY (ARRAY['P'::character varying]::text[])"),
+            pg("m::text = ANY (ARRAY['G'::character varying]::text[])")
+        );
         assert_ne!(pg("c > '-5'::integer"), pg("c > 5"));
     }
 
