@@ -531,6 +531,12 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
                 _ => ReadDefault::Sql(text.trim().to_string()),
             }
         }
+        // MariaDB writes the characters beyond ASCII of an expression default (tandem
+        // writes a text's literal default as one) as bytes:
+        // concat('caf',char(195,169 using utf8mb4)).
+        ReadDefault::Sql(s) if dialect == Dialect::Mysql && mariadb_concat(&s).is_some() => {
+            ReadDefault::Literal(q(&mariadb_concat(&s).unwrap_or_default()))
+        }
         // MariaDB writes CURRENT_TIMESTAMP as current_timestamp(6) for a column with
         // six digits of fraction, which is what tandem makes of it.
         ReadDefault::Sql(s)
@@ -626,6 +632,45 @@ pub fn read_default(dialect: Dialect, text: &str) -> ReadDefault {
 fn toml_string(value: &str) -> Option<String> {
     let doc: toml::Table = toml::from_str(&format!("v = {value}")).ok()?;
     doc.get("v")?.as_str().map(str::to_string)
+}
+
+/// The string MariaDB's `concat('caf',char(195,169 using utf8mb4))` spells; `None`
+/// for any other expression.
+fn mariadb_concat(text: &str) -> Option<String> {
+    let inner = text.trim().strip_prefix("concat(")?.strip_suffix(')')?;
+    // The arguments, split at the commas outside literals and parentheses.
+    let mut args = Vec::new();
+    let (mut depth, mut quoted, mut escaped, mut start) = (0, false, false, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                args.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    args.push(&inner[start..]);
+    let mut out = String::new();
+    for arg in args {
+        let arg = arg.trim();
+        if arg.starts_with('\'') {
+            out.push_str(&mysql_string(arg)?);
+            continue;
+        }
+        let codes = arg.strip_prefix("char(")?.strip_suffix(" using utf8mb4)")?;
+        let bytes = codes
+            .split(',')
+            .map(|n| n.trim().parse::<u8>().ok())
+            .collect::<Option<Vec<u8>>>()?;
+        out.push_str(&String::from_utf8(bytes).ok()?);
+    }
+    Some(out)
 }
 
 /// The value of one MariaDB string literal as its catalogue writes a default
@@ -1185,6 +1230,18 @@ mod tests {
         assert_eq!(
             typed_default(Dialect::Postgres, "binary", "'\\x00ff'::bytea"),
             ReadDefault::Sql("'\\x00ff'::bytea".into())
+        );
+        assert_eq!(
+            typed_default(
+                Dialect::Mysql,
+                "text",
+                "concat('caf',char(195,169 using utf8mb4),' ''x''')"
+            ),
+            ReadDefault::Literal(q("café 'x'"))
+        );
+        assert_eq!(
+            typed_default(Dialect::Mysql, "text", "concat(a, b)"),
+            ReadDefault::Sql("concat(a, b)".into())
         );
         assert_eq!(
             typed_default(Dialect::Mysql, "boolean", "1"),
