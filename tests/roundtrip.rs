@@ -20,6 +20,7 @@ use std::fs;
 use common::normal::normal;
 use common::{stderr, stdout, tandem, Server};
 use proptest::prelude::*;
+use tandem::apply::database::{Database, Target};
 use tandem::diag::SourceFile;
 use tandem::parse::schema::parse_schema;
 
@@ -132,7 +133,7 @@ const TYPES: &[TypeGen] = &[
     },
     TypeGen {
         write: |n, _| format!("varchar({})", 4 + n % 252),
-        literals: |_, _| strs(&["\"free\"", "\"o'k\"", "\"\""]),
+        literals: |_, _| strs(&["\"free\"", "\"o'k\"", "\"\"", "\"two\\nlines\""]),
         sql: &[],
         key: true,
         whole: false,
@@ -149,7 +150,7 @@ const TYPES: &[TypeGen] = &[
     TypeGen {
         write: |_, _| "date".into(),
         literals: |_, _| strs(&["\"2024-01-31\"", "\"1999-12-31\""]),
-        sql: &[],
+        sql: &["CURRENT_DATE"],
         key: true,
         whole: false,
         only: &[],
@@ -690,6 +691,42 @@ fn round_trip(server: Server, schema: &str) -> Result<bool, String> {
         return Err(format!("introspect: {}\n{schema}", stderr(&read)));
     }
     let text = stdout(&read);
+    // The same reading, through drift and adopt: the database the baseline made has no
+    // drift from the plan, and a copy of it without its history is adopted.
+    let drift = tandem(p)
+        .args(["diff", "--database-url", &url])
+        .output()
+        .unwrap();
+    if drift.status.code() != Some(0) {
+        return Err(format!(
+            "{}: drift on the database the baseline made: {}{}\n{schema}",
+            server.dialect(),
+            stdout(&drift),
+            stderr(&drift)
+        ));
+    }
+    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+    db.run_script("DROP TABLE refinery_schema_history").unwrap();
+    drop(db);
+    let adopt = tandem(p)
+        .args([
+            "migrate",
+            "--release",
+            "1.0.0",
+            "--phase",
+            "expand",
+            "--adopt",
+        ])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    if !adopt.status.success() {
+        return Err(format!(
+            "{}: the database the baseline made is not adopted: {}\n{schema}",
+            server.dialect(),
+            stderr(&adopt)
+        ));
+    }
     let back = parse_schema(&SourceFile::new("introspected.toml", text.clone()))
         .map_err(|e| format!("the output does not parse: {}\n{text}", e.render()))?;
     let written =

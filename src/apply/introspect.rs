@@ -905,6 +905,76 @@ fn sqlite_checks(table: &str, create: &str) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
+/// How the live index `live` differs from `want` in its options, as phrases ("its
+/// `where` is `a > 0` in the database but none"), with `expected` naming where `want`
+/// comes from. Spellings of the same thing are no difference: `btree` is every
+/// dialect's default method (and InnoDB builds a `hash` index as one), and a predicate
+/// or expression is compared through [`canonical_sql`].
+pub fn index_option_differences(
+    dialect: Dialect,
+    want: &Index,
+    live: &Index,
+    expected: &str,
+) -> Vec<String> {
+    let (w, l) = (&want.options, &live.options);
+    let method = |m: &Option<String>| match m.as_deref() {
+        None | Some("btree") => None,
+        Some("hash") if dialect == Dialect::Mysql => None,
+        Some(m) => Some(m.to_string()),
+    };
+    let sql = |e: &Option<String>| e.as_deref().map(|e| canonical_sql(dialect, e));
+    let exprs = |e: &[String]| {
+        e.iter()
+            .map(|x| canonical_sql(dialect, x))
+            .collect::<Vec<_>>()
+    };
+    let show = |v: &dyn std::fmt::Debug| format!("{v:?}");
+    let mut out = Vec::new();
+    let mut differ = |what: &str, live: String, want: String| {
+        out.push(format!(
+            "its {what} is {live} in the database but {want} in {expected}"
+        ));
+    };
+    if sql(&l.predicate) != sql(&w.predicate) {
+        differ("`where`", show(&l.predicate), show(&w.predicate));
+    }
+    if method(&l.method) != method(&w.method) {
+        differ("method", show(&method(&l.method)), show(&method(&w.method)));
+    }
+    if l.include != w.include {
+        differ("`include`", show(&l.include), show(&w.include));
+    }
+    if exprs(&l.expressions) != exprs(&w.expressions) {
+        differ("`expressions`", show(&l.expressions), show(&w.expressions));
+    }
+    if l.opclass != w.opclass {
+        differ("`opclass`", show(&l.opclass), show(&w.opclass));
+    }
+    let mut desc = (l.desc.clone(), w.desc.clone());
+    desc.0.sort();
+    desc.1.sort();
+    if desc.0 != desc.1 {
+        differ("DESC columns", show(&desc.0), show(&desc.1));
+    }
+    if l.prefix != w.prefix {
+        differ("prefix lengths", show(&l.prefix), show(&w.prefix));
+    }
+    if l.fulltext != w.fulltext {
+        differ("fulltext", show(&l.fulltext), show(&w.fulltext));
+    }
+    out
+}
+
+/// A foreign key rule in one spelling: `None` for the default, which `no action` is,
+/// and on MySQL `restrict` too (InnoDB makes them one and reports either as RESTRICT).
+pub fn fk_action(dialect: Dialect, action: Option<&str>) -> Option<String> {
+    match action {
+        None | Some("no action") => None,
+        Some("restrict") if dialect == Dialect::Mysql => None,
+        Some(a) => Some(a.to_string()),
+    }
+}
+
 /// An SQL expression (a check, an index's predicate or expression, an SQL default) in
 /// one spelling, so that two spellings of the same expression compare equal: the
 /// database gives back its own (Postgres parenthesises each operand, MariaDB quotes
@@ -970,6 +1040,16 @@ fn canonical_expr(e: &sqlparser::ast::Expr) -> String {
         // as it stores it, and again, element by element, when it is read and made
         // again (`ARRAY['a'::varchar]::text[]`, then `ARRAY['a'::varchar::text]`).
         Expr::Cast { expr, .. } if constant(expr) => canonical_expr(expr),
+        // A column cast to the type its operator or function takes, as Postgres writes
+        // the implicit cast it added: lower(email::text) for lower(email).
+        Expr::Cast { expr, .. }
+            if matches!(
+                unnested(expr),
+                Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+            ) =>
+        {
+            canonical_expr(expr)
+        }
         Expr::Array(a) => format!(
             "ARRAY[{}]",
             a.elem
@@ -1012,6 +1092,14 @@ fn canonical_expr(e: &sqlparser::ast::Expr) -> String {
             }
         }
         other => other.to_string(),
+    }
+}
+
+/// `e` without the parentheses around it.
+fn unnested(e: &sqlparser::ast::Expr) -> &sqlparser::ast::Expr {
+    match e {
+        sqlparser::ast::Expr::Nested(inner) => unnested(inner),
+        other => other,
     }
 }
 
@@ -1128,6 +1216,7 @@ mod tests {
         assert_eq!(my("LOWER(`Name`)"), pg("lower(name)"));
         assert_ne!(pg("name = 'A'"), pg("name = 'a'"));
         assert_eq!(pg("c > '-5'::integer"), pg("c > -5"));
+        assert_eq!(pg("lower((email)::text)"), pg("lower(email)"));
         assert_eq!(
             pg("m::text = ANY (ARRAY['P'::character varying, 'G'::character varying]::text[])"),
             pg("m::text = ANY (ARRAY['P'::character varying::text, 'G'::character varying::text])")
