@@ -546,6 +546,14 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
         {
             ReadDefault::Sql("CURRENT_TIMESTAMP".into())
         }
+        // And CURRENT_DATE as curdate().
+        ReadDefault::Sql(s)
+            if dialect == Dialect::Mysql
+                && base == "date"
+                && s.eq_ignore_ascii_case("curdate()") =>
+        {
+            ReadDefault::Sql("CURRENT_DATE".into())
+        }
         other => other,
     }
 }
@@ -1331,6 +1339,10 @@ mod tests {
         assert_eq!(
             typed_default(Dialect::Mysql, "text", "concat(a, b)"),
             ReadDefault::Sql("concat(a, b)".into())
+        );
+        assert_eq!(
+            typed_default(Dialect::Mysql, "date", "curdate()"),
+            ReadDefault::Sql("CURRENT_DATE".into())
         );
         assert_eq!(
             typed_default(Dialect::Mysql, "boolean", "1"),
