@@ -481,3 +481,78 @@ fn each_proposed_change_migrates_to_exactly_the_desired_schema() {
         }
     }
 }
+
+/// An index remade by hand without its options is drift: the plan's index sorts email
+/// descending (and, where the dialect has partial indexes, covers only some rows).
+#[test]
+fn an_index_remade_by_hand_without_its_options_is_drift() {
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let partial = if server == Server::Mysql {
+            ""
+        } else {
+            "where = \"id > 0\"\n"
+        };
+        let schema = format!(
+            "{}\n[[tables.users.indexes]]\nname = \"users_email_idx\"\ncolumns = [\"email DESC\"]\n{partial}",
+            common::USERS
+        );
+        let dir = common::project_with(
+            server.dialect(),
+            &schema,
+            &[(
+                "0001_start.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = run(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.0.0",
+                "--phase",
+                "expand",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let clean = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(
+            clean.status.code(),
+            Some(0),
+            "{}: {}",
+            server.dialect(),
+            stdout(&clean)
+        );
+        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let drop = if server == Server::Mysql {
+            "DROP INDEX users_email_idx ON users"
+        } else {
+            "DROP INDEX users_email_idx"
+        };
+        db.run_script(drop).unwrap();
+        db.run_script("CREATE INDEX users_email_idx ON users (email)")
+            .unwrap();
+        let drift = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
+        let text = stdout(&drift);
+        assert!(
+            text.contains("index users_email_idx of users: its DESC columns"),
+            "{}: {text}",
+            server.dialect()
+        );
+        if server != Server::Mysql {
+            assert!(
+                text.contains("its `where` is None in the database"),
+                "{}: {text}",
+                server.dialect()
+            );
+        }
+    }
+}
