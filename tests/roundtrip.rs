@@ -211,6 +211,9 @@ fn decimal(p: u32, s: u32) -> (u32, u32) {
     (p, s % 5.min(p))
 }
 
+/// Column names that are SQL keywords.
+const KEYWORDS: &[&str] = &["order", "key", "group", "select", "user", "index"];
+
 /// The primary key's types: whole numbers and short strings, on every dialect.
 const KEY_TYPES: &[&str] = &["bigint", "integer", "varchar(40)", "uuid"];
 
@@ -348,8 +351,20 @@ fn schema_toml(server: Server, picks: &[TablePick]) -> String {
                     literals[(d as usize + c.p1 as usize) % literals.len()]
                 )),
             };
+            // Now and then a name that is an SQL keyword, which every statement and
+            // catalogue query must quote (not one that checks and expressions name).
+            let keyword = KEYWORDS[c.p1 as usize % KEYWORDS.len()];
+            let name = if c.p2 % 5 == 0
+                && !gen.whole
+                && (gen.write)(0, 0) != "text"
+                && !cols.iter().any(|x| x.name == keyword)
+            {
+                keyword.to_string()
+            } else {
+                format!("c{i}")
+            };
             cols.push(Col {
-                name: format!("c{i}"),
+                name,
                 ty: (gen.write)(c.p1, c.p2),
                 gen: Some(gen),
                 nullable: c.nullable,
