@@ -104,7 +104,8 @@ fn write_table(
     out.push_str(&format!("\n[tables.{t}.columns]\n"));
     for c in &columns {
         let mut fields = vec![format!("type = {}", q(&c.ty))];
-        if c.nullable {
+        // A key column is NOT NULL in the model (SQLite reports its rowid key nullable).
+        if c.nullable && !primary_key.contains(&c.name) {
             fields.push("nullable = true".into());
         }
         match &c.default {
@@ -1176,6 +1177,27 @@ fn left_out(db: &mut Database) -> Result<Vec<String>, DbError> {
             .collect();
         if !names.is_empty() {
             out.push(format!("{} {kind}(s): {}", names.len(), names.join(", ")));
+        }
+    }
+    // SQLite keeps checks only in each table's statement: one that does not parse
+    // keeps its checks from being read.
+    if db.dialect() == Dialect::Sqlite {
+        let unread: Vec<String> = text_rows(
+            db,
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL \
+             ORDER BY 1",
+        )?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .filter(|[name, create]| is_user_table(name) && sqlite_checks(name, create).is_none())
+        .map(|[name, _]| name)
+        .collect();
+        if !unread.is_empty() {
+            out.push(format!(
+                "the checks of {} table(s) whose statement tandem cannot parse: {}",
+                unread.len(),
+                unread.join(", ")
+            ));
         }
     }
     Ok(out)
