@@ -8,7 +8,7 @@ use crate::toml_text::{key, list, quoted as q};
 use std::path::Path;
 
 use crate::diag::{Diag, Result};
-use crate::model::{Column, ConstraintKind, Default, Literal, Schema, Table};
+use crate::model::{Column, Constraint, ConstraintKind, Default, Literal, Schema, Table};
 use crate::plan::Plan;
 use crate::project::{read_source, Project};
 
@@ -61,21 +61,23 @@ pub fn propose(
     }
     for index in desired.indexes.values() {
         match current.indexes.get(&index.name) {
-            Some(now) if now.columns == index.columns && now.unique == index.unique => {}
+            Some(now)
+                if now.columns == index.columns
+                    && now.unique == index.unique
+                    && now.options == index.options => {}
             Some(_) => {
                 return Err(Diag::input(format!(
-                    "index {} changes its columns or uniqueness",
+                    "index {} changes its columns, uniqueness or options",
                     index.name
                 ))
                 .help("give the new index another name: it is built beside the old one, which is dropped in the contract")
                 .into())
             }
+            // With its options: `where`, `method`, `include`, expressions, ...
             None => ops.push(format!(
-                "type = \"create_index\"\ntable = {}\nname = {}\ncolumns = {}{}",
+                "type = \"create_index\"\ntable = {}\n{}",
                 q(&index.table),
-                q(&index.name),
-                list(&index.columns),
-                if index.unique { "\nunique = true" } else { "" }
+                crate::apply::introspect::index_fields(index).join("\n")
             )),
         }
     }
@@ -286,50 +288,52 @@ fn diff_table(
         if now.constraints.iter().any(|n| n.name == c.name) {
             continue;
         }
-        ops.push(match &c.kind {
-            ConstraintKind::Unique { columns } => format!(
-                "type = \"add_unique\"\ntable = {}\nname = {}\ncolumns = {}",
-                q(t),
+        let (kind, fields) = constraint_fields(c);
+        ops.push(format!("type = \"add_{kind}\"\ntable = {}\n{fields}", q(t)));
+    }
+}
+
+/// A constraint's kind (`unique`, `check`, `foreign_key`) and its fields as a change
+/// file writes them, `name` first.
+fn constraint_fields(c: &Constraint) -> (&'static str, String) {
+    match &c.kind {
+        ConstraintKind::Unique { columns } => (
+            "unique",
+            format!("name = {}\ncolumns = {}", q(&c.name), list(columns)),
+        ),
+        ConstraintKind::Check { expr } => (
+            "check",
+            format!("name = {}\ncheck = {}", q(&c.name), q(expr)),
+        ),
+        ConstraintKind::ForeignKey {
+            columns,
+            references,
+            referenced_columns,
+            on_delete,
+            on_update,
+            deferrable,
+            initially_deferred,
+        } => {
+            let mut op = format!(
+                "name = {}\ncolumns = {}\nreferences = {}",
                 q(&c.name),
-                list(columns)
-            ),
-            ConstraintKind::Check { expr } => format!(
-                "type = \"add_check\"\ntable = {}\nname = {}\ncheck = {}",
-                q(t),
-                q(&c.name),
-                q(expr)
-            ),
-            ConstraintKind::ForeignKey {
-                columns,
-                references,
-                referenced_columns,
-                on_delete,
-                on_update,
-                deferrable,
-                initially_deferred,
-            } => {
-                let mut op = format!(
-                    "type = \"add_foreign_key\"\ntable = {}\nname = {}\ncolumns = {}\nreferences = {}",
-                    q(t),
-                    q(&c.name),
-                    list(columns),
-                    q(&format!("{references}({})", referenced_columns.join(", ")))
-                );
-                if let Some(action) = on_delete {
-                    op.push_str(&format!("\non_delete = {}", q(action)));
-                }
-                if let Some(action) = on_update {
-                    op.push_str(&format!("\non_update = {}", q(action)));
-                }
-                if *deferrable {
-                    op.push_str("\ndeferrable = true");
-                }
-                if *initially_deferred {
-                    op.push_str("\ninitially_deferred = true");
-                }
-                op
+                list(columns),
+                q(&format!("{references}({})", referenced_columns.join(", ")))
+            );
+            if let Some(action) = on_delete {
+                op.push_str(&format!("\non_delete = {}", q(action)));
             }
-        });
+            if let Some(action) = on_update {
+                op.push_str(&format!("\non_update = {}", q(action)));
+            }
+            if *deferrable {
+                op.push_str("\ndeferrable = true");
+            }
+            if *initially_deferred {
+                op.push_str("\ninitially_deferred = true");
+            }
+            ("foreign_key", op)
+        }
     }
 }
 
@@ -352,6 +356,13 @@ fn create_table(table: &Table) -> String {
             .join(", "),
     );
     out.push_str(" }");
+    // Its keys and checks come with it, as `[[op.constraints]]` of the op.
+    for c in &table.constraints {
+        let (kind, fields) = constraint_fields(c);
+        out.push_str(&format!(
+            "\n\n[[op.constraints]]\ntype = \"{kind}\"\n{fields}"
+        ));
+    }
     out
 }
 

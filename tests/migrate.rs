@@ -894,3 +894,48 @@ fn a_no_transaction_file_failed_half_way_resumes_on_postgres() {
 fn a_file_failed_half_way_resumes_on_mariadb() {
     a_file_failed_half_way_resumes_at_its_failing_statement(Server::Mysql);
 }
+
+/// `--adopt` compares what an index and a foreign key say, not only their columns: a
+/// live index without its DESC and a key without its ON DELETE rule are refused,
+/// naming each.
+fn adopt_compares_index_options_and_key_rules(server: Server) {
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\" }\n\n[[tables.users.indexes]]\nname = \"users_email_idx\"\ncolumns = [\"email DESC\"]\n\n[tables.posts]\nprimary_key = [\"id\"]\n[tables.posts.columns]\nid = { type = \"bigint\" }\nuser_id = { type = \"bigint\" }\n\n[[tables.posts.constraints]]\ntype = \"foreign_key\"\nname = \"posts_user_fk\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_delete = \"cascade\"\n";
+    let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
+    let url = common::database_url(server, &scratch, dir.path());
+    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    db.run_script(
+        "CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL)",
+    )
+    .unwrap();
+    db.run_script("CREATE TABLE posts (id bigint NOT NULL PRIMARY KEY, user_id bigint NOT NULL, CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id))")
+        .unwrap();
+    db.run_script("CREATE INDEX users_email_idx ON users (email)")
+        .unwrap();
+    migrate(dir.path(), "1.0.0", "expand")
+        .args(["--database-url", &url, "--adopt"])
+        .assert()
+        .code(2)
+        .stderr(contains("index users_email_idx of users: its DESC columns"))
+        .stderr(contains(
+            "foreign key posts_user_fk of posts is ON DELETE no action in the database but ON DELETE cascade in schema.toml",
+        ));
+}
+
+#[test]
+fn adopt_compares_index_options_and_key_rules_on_sqlite() {
+    adopt_compares_index_options_and_key_rules(Server::Sqlite);
+}
+
+#[test]
+fn adopt_compares_index_options_and_key_rules_on_postgres() {
+    adopt_compares_index_options_and_key_rules(Server::Postgres);
+}
+
+#[test]
+fn adopt_compares_index_options_and_key_rules_on_mariadb() {
+    adopt_compares_index_options_and_key_rules(Server::Mysql);
+}

@@ -23,14 +23,6 @@ pub(super) struct LiveColumn {
     pub has_default: bool,
 }
 
-/// An index (or the index behind a unique constraint) as the catalogue describes it.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct LiveIndex {
-    pub name: String,
-    pub unique: bool,
-    pub columns: Vec<String>,
-}
-
 pub(super) fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
     Ok(db
         .query_text(sql)?
@@ -100,45 +92,6 @@ pub(super) fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<Str
         .into_iter()
         .filter_map(|r| r.into_iter().next())
         .collect())
-}
-
-pub(super) fn live_indexes(db: &mut Database, table: &str) -> Result<Vec<LiveIndex>, DbError> {
-    let t = crate::dialect::string_literal(db.dialect(), table);
-    let sql = match db.dialect() {
-        Dialect::Sqlite => format!(
-            "SELECT il.name, il.\"unique\", ii.name FROM pragma_index_list({t}) AS il, \
-             pragma_index_info(il.name) AS ii WHERE il.origin <> 'pk' \
-             ORDER BY il.name, ii.seqno"
-        ),
-        Dialect::Postgres => format!(
-            "SELECT ic.relname, CASE WHEN i.indisunique THEN '1' ELSE '0' END, a.attname \
-             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-             JOIN pg_class tc ON tc.oid = i.indrelid \
-             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-             WHERE tc.relname = {t} AND tc.relnamespace = current_schema()::regnamespace \
-             AND NOT i.indisprimary ORDER BY ic.relname, k.ord"
-        ),
-        Dialect::Mysql => format!(
-            "SELECT index_name, CASE WHEN non_unique = 0 THEN '1' ELSE '0' END, column_name \
-             FROM information_schema.statistics \
-             WHERE table_schema = DATABASE() AND table_name = {t} AND index_name <> 'PRIMARY' \
-             ORDER BY index_name, seq_in_index"
-        ),
-    };
-    let mut out: Vec<LiveIndex> = Vec::new();
-    for r in text_rows(db, &sql)? {
-        let [name, unique, column] = <[String; 3]>::try_from(r).unwrap_or_default();
-        match out.last_mut() {
-            Some(last) if last.name == name => last.columns.push(column),
-            _ => out.push(LiveIndex {
-                name,
-                unique: unique == "1",
-                columns: vec![column],
-            }),
-        }
-    }
-    Ok(out)
 }
 
 /// A type as a dialect's catalogue or `type_name` writes it, in one spelling: lower
@@ -215,7 +168,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
                 table.primary_key.join(", ")
             ));
         }
-        let live_indexes = live_indexes(db, &table.name)?;
+        let live_indexes = super::introspect::read_indexes(db, &table.name)?;
         let mut expected: Vec<(&str, Index)> = indexes
             .iter()
             .filter(|i| i.table == table.name)
@@ -238,6 +191,11 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
                     found.columns.join(", "),
                     index.columns.join(", ")
                 ));
+            }
+            for d in
+                super::introspect::index_option_differences(dialect, index, found, "schema.toml")
+            {
+                problems.push(format!("{what} {} of {}: {d}", index.name, table.name));
             }
             if found.unique != index.unique {
                 let word = |u: bool| if u { "unique" } else { "not unique" };
@@ -288,6 +246,9 @@ fn compare_foreign_keys(
             columns,
             references,
             referenced_columns,
+            on_delete,
+            on_update,
+            deferrable,
             ..
         } = &c.kind
         else {
@@ -315,6 +276,32 @@ fn compare_foreign_keys(
         };
         let live_shape = describe(&found.columns, &found.references, &found.referenced_columns);
         let want = describe(columns, references, referenced_columns);
+        // The rules, in one spelling (no action is the default; InnoDB's restrict too).
+        let rule = |a: Option<&str>| {
+            super::introspect::fk_action(dialect, a).unwrap_or_else(|| "no action".into())
+        };
+        for (what, live_rule, want_rule) in [
+            ("ON DELETE", &found.on_delete, on_delete),
+            ("ON UPDATE", &found.on_update, on_update),
+        ] {
+            let (l, w) = (rule(live_rule.as_deref()), rule(want_rule.as_deref()));
+            if l != w {
+                problems.push(format!(
+                    "foreign key {} of {} is {what} {l} in the database but {what} {w} in schema.toml",
+                    c.name, table.name
+                ));
+            }
+        }
+        if found.deferrable != *deferrable {
+            let word = |d: bool| if d { "deferrable" } else { "not deferrable" };
+            problems.push(format!(
+                "foreign key {} of {} is {} in the database but {} in schema.toml",
+                c.name,
+                table.name,
+                word(found.deferrable),
+                word(*deferrable)
+            ));
+        }
         if live_shape != want {
             problems.push(format!(
                 "foreign key {} of {} is {live_shape} in the database but {want} in schema.toml",

@@ -4,9 +4,11 @@
 //! with what the catalogue shows is listed, so a hand-made change is found before the
 //! next `migrate` meets it.
 
-use super::adopt::{live_indexes, live_primary_key};
+use super::adopt::live_primary_key;
 use super::database::{Database, DbError};
-use super::introspect::{foreign_keys, is_user_table, unique_constraints};
+use super::introspect::{
+    foreign_keys, index_option_differences, is_user_table, read_indexes, unique_constraints,
+};
 use super::AppliedRow;
 use crate::dialect::Physical;
 use crate::model::{ConstraintKind, Index};
@@ -61,30 +63,33 @@ pub fn differences(
                 table.primary_key.join(", ")
             ));
         }
-        let mut expected_keys: Vec<(String, Vec<String>, bool)> = indexes
+        let mut expected_keys: Vec<Index> = indexes
             .iter()
             .filter(|i| i.table == table.name)
-            .map(|i| (i.name.clone(), i.columns.clone(), i.unique))
+            .cloned()
             .collect();
-        expected_keys
-            .extend(crate::dialect::unique_indexes(table).map(|i| (i.name, i.columns, true)));
+        expected_keys.extend(crate::dialect::unique_indexes(table));
         let foreign = foreign_keys(db, &table.name)?;
         let uniques = unique_constraints(db, &table.name)?;
-        for index in live_indexes(db, &table.name)? {
+        let live = read_indexes(db, &table.name)?;
+        for index in &live {
             let own_key = foreign.iter().any(|f| f.name == index.name)
                 || uniques.iter().any(|(n, _)| *n == index.name);
-            match expected_keys.iter().find(|(n, _, _)| *n == index.name) {
-                Some((_, cols, unique)) => {
-                    if *cols != index.columns || *unique != index.unique {
+            match expected_keys.iter().find(|i| i.name == index.name) {
+                Some(want) => {
+                    if want.columns != index.columns || want.unique != index.unique {
                         out.push(format!(
                             "index {} of {} is {}on ({}) in the database but {}on ({}) in the plan",
                             index.name,
                             table.name,
                             if index.unique { "unique " } else { "" },
                             index.columns.join(", "),
-                            if *unique { "unique " } else { "" },
-                            cols.join(", ")
+                            if want.unique { "unique " } else { "" },
+                            want.columns.join(", ")
                         ));
+                    }
+                    for d in index_option_differences(dialect, want, index, "the plan") {
+                        out.push(format!("index {} of {}: {d}", index.name, table.name));
                     }
                 }
                 None if own_key || index.name.starts_with("tandem_") => {}
@@ -94,12 +99,9 @@ pub fn differences(
                 )),
             }
         }
-        let live_index_names: Vec<String> = live_indexes(db, &table.name)?
-            .into_iter()
-            .map(|i| i.name)
-            .collect();
-        for (name, _, _) in &expected_keys {
-            if !live_index_names.contains(name) && !uniques.iter().any(|(n, _)| n == name) {
+        for want in &expected_keys {
+            let name = &want.name;
+            if !live.iter().any(|i| &i.name == name) && !uniques.iter().any(|(n, _)| n == name) {
                 out.push(format!("index {name} of {} is missing", table.name));
             }
         }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod mysql8;
+pub mod normal;
 
 use std::fs;
 use std::path::{Path, PathBuf};

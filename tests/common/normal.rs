@@ -1,0 +1,172 @@
+//! A schema in the form that round-trip tests compare: what the model holds, with each
+//! spelling that is the same thing in one database folded into one. Each folding says
+//! why it is no difference.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tandem::apply::introspect::canonical_sql;
+use tandem::config::Dialect;
+use tandem::model::{ColumnType, ConstraintKind, Default, IndexOptions, Literal, Schema};
+
+use super::Server;
+
+/// A schema in the form compared: what the model holds, with each spelling that is the
+/// same thing in `server`'s database folded into one.
+#[derive(Debug, PartialEq)]
+pub struct Normal {
+    pub tables: BTreeMap<String, NormalTable>,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct NormalTable {
+    pub columns: Vec<String>,
+    pub primary_key: Vec<String>,
+    pub checks: BTreeMap<String, String>,
+    pub foreign_keys: BTreeMap<String, String>,
+    /// Unique constraints, and on MySQL and SQLite the unique indexes of plain columns
+    /// (one thing there).
+    pub uniques: BTreeSet<String>,
+    pub indexes: BTreeMap<String, String>,
+}
+
+pub fn dialect(server: Server) -> Dialect {
+    match server {
+        Server::Sqlite => Dialect::Sqlite,
+        Server::Postgres => Dialect::Postgres,
+        Server::Mysql => Dialect::Mysql,
+    }
+}
+
+pub fn normal(schema: &Schema, server: Server) -> Normal {
+    let d = dialect(server);
+    let expr = |e: &str| canonical_sql(d, e);
+    let mut tables = BTreeMap::new();
+    for t in schema.tables.values() {
+        let columns = t
+            .columns
+            .iter()
+            .map(|c| {
+                // The types a dialect has no type of their own for are written as
+                // another, and read back as that one: SQLite has no time zone, uuid or
+                // json type (tandem writes timestamp, text, text); MySQL has no uuid
+                // (char(36)).
+                let ty = match (&c.ty, server) {
+                    (ColumnType::TimestampTz, Server::Sqlite) => ColumnType::Timestamp,
+                    (ColumnType::Uuid | ColumnType::Json, Server::Sqlite) => ColumnType::Text,
+                    (ColumnType::Uuid, Server::Mysql) => ColumnType::Char(36),
+                    (ty, _) => ty.clone(),
+                };
+                let default = match &c.default {
+                    None => "-".to_string(),
+                    // A number is its value: 2 and 2.0 are the same default of a double,
+                    // 3 and 3.00 of a decimal(p,2).
+                    Some(Default::Literal(Literal::Int(i))) => format!("number {}", *i as f64),
+                    Some(Default::Literal(Literal::Float(f))) => format!("number {f}"),
+                    Some(Default::Literal(l)) => format!("{l:?}"),
+                    // An SQL expression in the server's spelling of it.
+                    Some(Default::Sql(s)) => format!("sql {}", expr(s)),
+                    Some(Default::Identity) => "identity".to_string(),
+                };
+                format!("{} {ty} null={} default={default}", c.name, c.nullable)
+            })
+            .collect();
+        let mut checks = BTreeMap::new();
+        let mut foreign_keys = BTreeMap::new();
+        let mut uniques = BTreeSet::new();
+        for c in &t.constraints {
+            match &c.kind {
+                ConstraintKind::Check { expr: e } => {
+                    checks.insert(c.name.clone(), expr(e));
+                }
+                ConstraintKind::Unique { columns } => {
+                    uniques.insert(format!("{} {columns:?}", c.name));
+                }
+                ConstraintKind::ForeignKey {
+                    columns,
+                    references,
+                    referenced_columns,
+                    on_delete,
+                    on_update,
+                    deferrable,
+                    initially_deferred,
+                } => {
+                    // `no action` is the default action; MySQL's InnoDB makes
+                    // `restrict` the same as it, and reports it for either.
+                    let action = |a: &Option<String>| match a.as_deref() {
+                        None | Some("no action") => "-".to_string(),
+                        Some("restrict") if server == Server::Mysql => "-".to_string(),
+                        Some(a) => a.to_string(),
+                    };
+                    // SQLite keeps no name for a foreign key: introspect names it the
+                    // way tandem names an unnamed one.
+                    let name = if server == Server::Sqlite {
+                        format!("{}_{}_fkey", t.name, columns.join("_"))
+                    } else {
+                        c.name.clone()
+                    };
+                    foreign_keys.insert(
+                        name,
+                        format!(
+                            "{columns:?} -> {references}{referenced_columns:?} delete={} update={} deferrable={deferrable} deferred={initially_deferred}",
+                            action(on_delete),
+                            action(on_update)
+                        ),
+                    );
+                }
+            }
+        }
+        let mut indexes = BTreeMap::new();
+        for i in schema.indexes.values().filter(|i| i.table == t.name) {
+            let o = &i.options;
+            // MySQL and SQLite keep a unique constraint as a unique index: one thing.
+            let plain = IndexOptions {
+                method: None,
+                ..o.clone()
+            } == IndexOptions::default()
+                && o.method.as_deref().is_none_or(|m| m == "btree");
+            if server != Server::Postgres && i.unique && plain {
+                uniques.insert(format!("{} {:?}", i.name, i.columns));
+                continue;
+            }
+            // btree is every dialect's default method.
+            let method = o.method.as_deref().filter(|m| *m != "btree");
+            indexes.insert(
+                i.name.clone(),
+                format!(
+                    "{:?} unique={} method={method:?} where={:?} include={:?} expressions={:?} opclass={:?} desc={:?} prefix={:?} fulltext={}",
+                    i.columns,
+                    i.unique,
+                    o.predicate.as_deref().map(expr),
+                    o.include,
+                    o.expressions.iter().map(|e| expr(e)).collect::<Vec<_>>(),
+                    o.opclass,
+                    o.desc,
+                    o.prefix,
+                    o.fulltext
+                ),
+            );
+        }
+        tables.insert(
+            t.name.clone(),
+            NormalTable {
+                columns,
+                primary_key: t.primary_key.clone(),
+                checks,
+                foreign_keys,
+                uniques,
+                indexes,
+            },
+        );
+    }
+    Normal { tables }
+}
+
+/// `n` with each table's columns in name order: a change adds a column at the end of
+/// its table (and a rename, where it is a new column, too), and no change file says
+/// where a column goes, so a schema reached by changes has its own column order.
+pub fn unordered(mut n: Normal) -> Normal {
+    for t in n.tables.values_mut() {
+        t.columns.sort();
+    }
+    n
+}
