@@ -731,7 +731,8 @@ def main():
                     print(f"  {name}, {method}:", flush=True)
                 apply = make(change)
                 if isinstance(apply, str):
-                    print(f"| {name:<22} | {method:<7} | refused at plan time: {apply[:80]} |")
+                    why = apply.removeprefix("error: ").split(":")[0]
+                    print(f"| {name:<22} | {method:<7} | refused at plan time ({why}) |")
                     break
                 runs.append(run_under_load(apply))
             if runs:
