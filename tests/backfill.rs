@@ -146,7 +146,9 @@ fn mysql_backfill(
     }
     db.run_script(insert).unwrap();
     let nulls = db
-        .query_text(&format!("SELECT COUNT(*) FROM accounts WHERE {column} IS NOT NULL"))
+        .query_text(&format!(
+            "SELECT COUNT(*) FROM accounts WHERE {column} IS NOT NULL"
+        ))
         .unwrap();
     assert_eq!(nulls[0][0].as_deref(), Some("0"));
     let file = tandem::layout::list_sql_files(&p.join("migrations"))
@@ -188,7 +190,8 @@ fn a_mysql_backfill_reads_each_row_a_bounded_number_of_times() {
         "INSERT INTO accounts (tenant, id, balance) VALUES {}",
         rows.join(", ")
     );
-    let Some((_scratch, mut db, read)) = mysql_backfill(ACCOUNTS_BY_TENANT, ADD_SCORE, &insert, "score")
+    let Some((_scratch, mut db, read)) =
+        mysql_backfill(ACCOUNTS_BY_TENANT, ADD_SCORE, &insert, "score")
     else {
         return;
     };
@@ -216,7 +219,8 @@ fn a_mysql_backfill_by_key_ends_on_a_small_or_empty_table() {
                 rows.join(", ")
             )
         };
-        let Some((_scratch, mut db, _)) = mysql_backfill(ACCOUNTS_BY_TENANT, ADD_SCORE, &insert, "score")
+        let Some((_scratch, mut db, _)) =
+            mysql_backfill(ACCOUNTS_BY_TENANT, ADD_SCORE, &insert, "score")
         else {
             return;
         };
@@ -266,7 +270,9 @@ fn a_postgres_transaction_reaches_the_server_in_one_message() {
         "COMMIT came in a message of its own, or waited for its flush"
     );
     // A failure rolls back and leaves the session usable.
-    assert!(db.run_in_transaction("INSERT INTO seen VALUES (1)").is_err());
+    assert!(db
+        .run_in_transaction("INSERT INTO seen VALUES (1)")
+        .is_err());
     let rows = db.query_text("SELECT count(*) FROM seen").unwrap();
     assert_eq!(rows[0][0].as_deref(), Some("1"));
 }

@@ -302,9 +302,8 @@ impl Database {
                 // with refinery's synchronous history insert) flushes it, and a crash
                 // before that loses the script and its progress record together, so a
                 // resumed migrate runs it again.
-                let script = format!(
-                    "BEGIN;\n{sql}\n;\nSET LOCAL synchronous_commit = off;\nCOMMIT;"
-                );
+                let script =
+                    format!("BEGIN;\n{sql}\n;\nSET LOCAL synchronous_commit = off;\nCOMMIT;");
                 match c.batch_execute(&script) {
                     Ok(()) => Ok(()),
                     Err(e) => {

@@ -91,7 +91,11 @@ fn backfill_key(
         )
     }
     let (lo, hi) = (vars("lo"), vars("hi"));
-    let advance: Vec<String> = lo.iter().zip(&hi).map(|(l, h)| format!("{l} = {h}")).collect();
+    let advance: Vec<String> = lo
+        .iter()
+        .zip(&hi)
+        .map(|(l, h)| format!("{l} = {h}"))
+        .collect();
     Some(vec![
         ("declare", declare.join("\n")),
         ("key", cols.join(", ")),
