@@ -29,6 +29,10 @@ the server log; MariaDB: the process list and InnoDB's lock waits), and prints p
 tandem's statements, the lock waits and, for every gap over GAP_MS (default 50) ms, what
 ran, waited and checkpointed during it.
 
+TRACE leaves behind, for the next run, a login role tandem_bench_trace (tandem's sessions,
+so that the server logs their statements) and a table and a procedure in the `postgres`
+database; it reads the server log at PG_LOG (default: Debian's path for PostgreSQL 15).
+
 ONLY="add column,check" runs only the changes whose name contains one of the words;
 HELD=0 skips the held-lock case. Only 127.0.0.1 is used (TANDEM_BENCH_PG, default
 postgres://postgres@127.0.0.1:5432; TANDEM_BENCH_MYSQL, default
@@ -440,7 +444,7 @@ class PgTracer:
     def __init__(self):
         psql(PG_TRACE_SETUP, db="postgres")
         self.before = psql("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter", db="postgres").stdout.strip()
-        self.log = "/var/log/postgresql/postgresql-15-main.log"
+        self.log = os.environ.get("PG_LOG", "/var/log/postgresql/postgresql-15-main.log")
         try:
             self.log_offset = os.path.getsize(self.log)
         except OSError:
