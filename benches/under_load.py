@@ -558,7 +558,8 @@ def episodes(samples, keep):
             continue
         g = open_.get(s["pid"])
         same_start = DIALECT == "mysql" or abs(g[-1]["query_start"] - s["query_start"]) < 0.005 if g else False
-        if g and g[-1]["query"] == s["query"] and same_start and s["at"] - g[-1]["at"] < 0.03:
+        if g and g[-1]["query"] == s["query"] and same_start and g[-1]["target"] == s["target"] \
+                and s["at"] - g[-1]["at"] < 0.03:
             g.append(s)
         else:
             if g:
