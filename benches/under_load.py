@@ -36,8 +36,10 @@ database; it reads the server log at PG_LOG (default: Debian's path for PostgreS
 ONLY="add column,check" runs only the changes whose name contains one of the words;
 HELD=0 skips the held-lock case. Only 127.0.0.1 is used (TANDEM_BENCH_PG, default
 postgres://postgres@127.0.0.1:5432; TANDEM_BENCH_MYSQL, default
-mysql://root@127.0.0.1:3306). Every run is bounded: the load stops one second and a half
-after the migration, which is given at most MAX_SECONDS (default 600).
+mysql://root@127.0.0.1:3306) and the database TANDEM_BENCH_DB (default tandem_bench), which
+every run drops and makes again: two runs at once need two names. Every run is bounded:
+the load stops one second and a half after the migration, which is given at most
+MAX_SECONDS (default 600).
 """
 
 import itertools
@@ -67,7 +69,7 @@ HELD = os.environ.get("HELD", "1") != "0"
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "600"))
 PG = os.environ.get("TANDEM_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 MY = os.environ.get("TANDEM_BENCH_MYSQL", "mysql://root@127.0.0.1:3306")
-DB = "tandem_bench"
+DB = os.environ.get("TANDEM_BENCH_DB", "tandem_bench")  # dropped and made again per run
 URL = f"{PG if DIALECT == 'postgres' else MY}/{DB}"
 TRACE_ROLE = "tandem_bench_trace"
 
