@@ -586,7 +586,9 @@ def report_trace(trace, gaps, started, ended):
 
     def began(g):
         # MariaDB gives a statement's age only for the CALL around it: the first sample.
-        return min(g[0]["query_start"], g[0]["at"]) if DIALECT == "postgres" else g[0]["at"] - 0.002
+        if DIALECT == "postgres" and g[0]["query_start"]:
+            return min(g[0]["query_start"], g[0]["at"])
+        return g[0]["at"] - 0.002
     statements = {}
     for g in migration:
         st = statements.setdefault(g[0]["query"][:90], dict(start=began(g), runs=0, longest=0.0, held=set(),
@@ -606,7 +608,7 @@ def report_trace(trace, gaps, started, ended):
     print("    trace: lock waits (waiter, wanted, on, how long, blocked by):")
     waits = episodes(samples, lambda s: s["wait_type"] in ("Lock", "MDL"))
     for g in waits:
-        dur = (g[-1]["at"] - min(g[0]["query_start"], g[0]["at"])) * 1000
+        dur = (g[-1]["at"] - min(g[0]["query_start"] or g[0]["at"], g[0]["at"])) * 1000
         if dur < 15:
             continue
         blockers = sorted({b for s in g for b in s["blockers"]})
