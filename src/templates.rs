@@ -43,6 +43,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/mysql/backfill.sql.tera"),
     ),
     (
+        "mysql/backfill_by_key.sql.tera",
+        include_str!("../templates/mysql/backfill_by_key.sql.tera"),
+    ),
+    (
         "mysql/fill_trigger.sql.tera",
         include_str!("../templates/mysql/fill_trigger.sql.tera"),
     ),

@@ -293,9 +293,25 @@ impl Database {
                 db!(tx.commit())
             }
             Database::Postgres(c) => {
-                let mut tx = db!(c.transaction())?;
-                db!(tx.batch_execute(sql))?;
-                db!(tx.commit())
+                // One round trip, BEGIN to COMMIT: a lock the script takes (ACCESS
+                // EXCLUSIVE for most DDL, queueing every reader and writer of the table
+                // behind it) is held until COMMIT, so a COMMIT sent only once the
+                // script's result came back would hold it for a client round trip more.
+                // The commit does not wait for its WAL flush either, which would also
+                // be under the lock: the next commit of the session (every file ends
+                // with refinery's synchronous history insert) flushes it, and a crash
+                // before that loses the script and its progress record together, so a
+                // resumed migrate runs it again.
+                let script =
+                    format!("BEGIN;\n{sql}\n;\nSET LOCAL synchronous_commit = off;\nCOMMIT;");
+                match c.batch_execute(&script) {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        // The server skipped the rest of the script; the block is open.
+                        let _ = c.batch_execute("ROLLBACK");
+                        Err(DbError::from_chain(&e))
+                    }
+                }
             }
             Database::Mysql(c) => {
                 db!(c.query_drop("START TRANSACTION"))?;

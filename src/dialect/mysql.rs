@@ -52,6 +52,61 @@ fn q(name: &str) -> String {
     quote(Dialect::Mysql, name)
 }
 
+/// The pieces of a backfill that walks the primary key in ranges (`backfill_by_key`):
+/// local variables typed as the key columns, the key list, and the lexicographic
+/// comparisons of a row's key with the range's bounds. None where the table has no
+/// primary key (or one this point of the plan does not know): the batches then search.
+fn backfill_key(
+    table: Option<&crate::model::Table>,
+    primary_key: &[String],
+) -> Option<Vec<(&'static str, String)>> {
+    let table = table?;
+    if primary_key.is_empty() {
+        return None;
+    }
+    let mut declare = Vec::new();
+    for (i, name) in primary_key.iter().enumerate() {
+        let ty = type_name(Dialect::Mysql, &table.column(name)?.ty);
+        declare.push(format!(
+            "  DECLARE tandem_lo_{n} {ty};\n  DECLARE tandem_hi_{n} {ty};",
+            n = i + 1
+        ));
+    }
+    let cols: Vec<String> = primary_key.iter().map(|c| q(c)).collect();
+    let vars = |side: &str| -> Vec<String> {
+        (1..=cols.len())
+            .map(|n| format!("tandem_{side}_{n}"))
+            .collect()
+    };
+    // c1 > v1 OR (c1 = v1 AND (... cn >= vn)): a form the range optimizer reads.
+    fn lex(cols: &[String], vars: &[String], strict: &str, last: &str) -> String {
+        if cols.len() == 1 {
+            return format!("{} {last} {}", cols[0], vars[0]);
+        }
+        format!(
+            "({c} {strict} {v} OR ({c} = {v} AND {rest}))",
+            c = cols[0],
+            v = vars[0],
+            rest = lex(&cols[1..], &vars[1..], strict, last)
+        )
+    }
+    let (lo, hi) = (vars("lo"), vars("hi"));
+    let advance: Vec<String> = lo
+        .iter()
+        .zip(&hi)
+        .map(|(l, h)| format!("{l} = {h}"))
+        .collect();
+    Some(vec![
+        ("declare", declare.join("\n")),
+        ("key", cols.join(", ")),
+        ("lo", lo.join(", ")),
+        ("hi", hi.join(", ")),
+        ("from_lo", lex(&cols, &lo, ">", ">=")),
+        ("before_hi", lex(&cols, &hi, "<", "<")),
+        ("advance", advance.join(", ")),
+    ])
+}
+
 /// A column definition as `MODIFY COLUMN` needs it: the whole of it, or the server
 /// resets what is left out.
 fn column_sql(column: &Column) -> String {
@@ -437,7 +492,7 @@ impl Renderer for Mysql<'_> {
                 table,
                 column,
                 source,
-                ..
+                primary_key,
             } => {
                 // The batches commit one by one, not in a transaction around the file.
                 out.no_transaction = true;
@@ -454,7 +509,15 @@ impl Renderer for Mysql<'_> {
                     "procedure",
                     &q(&fit(format!("tandem_backfill_{table}_{column}"))),
                 );
-                self.template("backfill", &context)?
+                match backfill_key(physical.table(table), primary_key) {
+                    Some(key) => {
+                        for (name, value) in key {
+                            context.insert(name, &value);
+                        }
+                        self.template("backfill_by_key", &context)?
+                    }
+                    None => self.template("backfill", &context)?,
+                }
             }
             Action::Repair {
                 table,

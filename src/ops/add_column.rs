@@ -143,6 +143,16 @@ impl Operation for AddColumn {
             table: table.clone(),
             column: loose,
         }];
+        // The default is set before the backfill, not after: rows that R-1 inserts
+        // between the backfill's last pass and a later SET DEFAULT would keep NULL and
+        // fail the NOT NULL of the contract. Existing rows stay NULL (SET DEFAULT does
+        // not touch them), so the backfill still finds every row it has to decide.
+        if column.default.is_some() {
+            expand.push(Action::SetDefault {
+                table: table.clone(),
+                column: column.clone(),
+            });
+        }
         if column.default.is_none() {
             expand.push(Action::FillTrigger {
                 table: table.clone(),
@@ -158,12 +168,6 @@ impl Operation for AddColumn {
             source: Source::Sql(backfill.value.clone()),
             primary_key,
         });
-        if column.default.is_some() {
-            expand.push(Action::SetDefault {
-                table: table.clone(),
-                column: column.clone(),
-            });
-        }
         let mut steps = vec![Step::new(
             Timing::Expand,
             format!("{} and backfill it", self.describe()),
@@ -255,6 +259,30 @@ mod tests {
                 .unwrap()
                 .nullable
         );
+    }
+
+    /// The default is in place before the backfill starts: a row the previous release
+    /// inserts after the backfill's last pass gets the default, never NULL (which the
+    /// contract's NOT NULL would then refuse).
+    #[test]
+    fn backfill_with_a_default_sets_the_default_before_the_backfill() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"score\", type = \"integer\", default = 0 }\nbackfill_sql = \"1\"",
+        )
+        .unwrap();
+        let kinds: Vec<&str> = steps[0]
+            .actions
+            .iter()
+            .map(|a| match a {
+                Action::AddColumn { .. } => "add",
+                Action::SetDefault { .. } => "default",
+                Action::Backfill { .. } => "backfill",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["add", "default", "backfill"]);
     }
 
     #[test]
