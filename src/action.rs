@@ -121,6 +121,24 @@ pub enum Action {
         view: String,
         table: String,
     },
+    /// Views mode: make the schema of one release's code anew, with one view per table of
+    /// that release's model, each showing the release's column names over the columns
+    /// that exist.
+    ReleaseViews {
+        schema: String,
+        views: Vec<ReleaseView>,
+    },
+    /// Views mode: drop the schema of a release whose code no longer runs.
+    DropReleaseSchema {
+        schema: String,
+    },
+    /// Give a column its new name in place: the last step of a views-mode rename (views
+    /// name columns by position, so every release's views follow).
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
     /// SQL from a `sql` op, passed through verbatim. `effect` is what tandem read of it
     /// (the DDL it understood): never rendered, only folded into what exists.
     Raw {
@@ -128,6 +146,23 @@ pub enum Action {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         effect: Vec<RawEffect>,
     },
+}
+
+/// One view of a release schema: `name` (the table as the release's code names it) over
+/// `table` (as it exists).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseView {
+    pub name: String,
+    pub table: String,
+    /// Each column as it exists (`physical`) and as the release's code sees it (name,
+    /// default).
+    pub columns: Vec<ViewColumn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViewColumn {
+    pub physical: String,
+    pub column: Column,
 }
 
 /// One change that raw SQL makes to what exists, as tandem read it.
@@ -166,7 +201,10 @@ impl Action {
             | Action::SyncTrigger { table, .. }
             | Action::DropTrigger { table, .. }
             | Action::DropConstraint { table, .. }
-            | Action::RenameConstraint { table, .. } => fix(table),
+            | Action::RenameConstraint { table, .. }
+            | Action::RenameColumn { table, .. } => fix(table),
+            // Made for one point of the apply order, with the names of that point.
+            Action::ReleaseViews { .. } | Action::DropReleaseSchema { .. } => {}
             Action::AddConstraint { table, constraint }
             | Action::Repair {
                 table, constraint, ..
@@ -306,7 +344,11 @@ impl Action {
             Action::DropCompatView { view, table } => {
                 vec![Table(view.clone()), Table(table.clone())]
             }
-            Action::Raw { .. } => vec![Anything],
+            Action::RenameColumn { table, .. } => vec![Table(table.clone())],
+            Action::ReleaseViews { views, .. } => {
+                views.iter().map(|v| Table(v.table.clone())).collect()
+            }
+            Action::Raw { .. } | Action::DropReleaseSchema { .. } => vec![Anything],
         }
     }
 }

@@ -136,6 +136,8 @@ impl Renderer for Postgres<'_> {
                     .views_selecting(table, &column.name)
                     .cloned()
                     .collect();
+                let alter = super::views::around_release_views(physical, table, &column.name, &alter)
+                    .unwrap_or(alter);
                 around_views(&views, alter)
             }
             Action::DropNotNull { table, column } => {
@@ -331,6 +333,11 @@ impl Renderer for Postgres<'_> {
                 q(&constraint.name)
             ),
             Action::Raw { sql, .. } => terminate(sql),
+            Action::ReleaseViews { .. }
+            | Action::DropReleaseSchema { .. }
+            | Action::RenameColumn { .. } => {
+                super::views::render(action, physical).expect("a views-mode action")
+            }
         };
         out.chunks.push(chunk);
         Ok(Ok(()))

@@ -133,13 +133,27 @@ fn probe_release(
     .into_iter()
     .map(|(code, v)| {
         let view = &plan.views[v];
+        // Views mode: the code selects its release's views, as the application does.
+        let schema = plan.view_schemas.get(v).cloned().flatten();
+        let selected = match &schema {
+            Some(s) if rehearsal.dialect == Dialect::Postgres => rehearsal
+                .db
+                .run_script(&format!("SET search_path TO {}", quote(Dialect::Postgres, s)))
+                .map_err(|e| failure(&format!("SET search_path TO {s}"), e)),
+            _ => Ok(()),
+        };
         // SQLite enforces foreign keys while the code runs, as the application opens
         // it; the files are applied with them off, as `migrate` applies them.
-        let probes = rehearsal
-            .foreign_keys(true)
-            .and_then(|()| rehearsal.probe(view))
-            .and_then(|()| rehearsal.renames(r));
+        let probes = selected
+            .and_then(|()| rehearsal.foreign_keys(true))
+            .and_then(|()| rehearsal.probe(view));
         let queries = rehearsal.run_queries(v);
+        if schema.is_some() && rehearsal.dialect == Dialect::Postgres {
+            let _ = rehearsal.db.run_script("RESET search_path");
+        }
+        // A copied column's read-back writes each side's columns to the table itself,
+        // where both names exist.
+        let probes = probes.and_then(|()| rehearsal.renames(r));
         let _ = rehearsal.foreign_keys(false);
         let result = match (probes, queries) {
             (Ok(()), Ok(())) => Ok(()),
