@@ -244,6 +244,7 @@ pub fn build(project: &Project) -> Result<Plan> {
                         target = Some(asked);
                     }
                 }
+                let renamed_in_views = schema.physical_names.clone();
                 let views_before = project_views || schema.views_since.is_some();
                 let tables_before = views_before.then(|| schema.tables.clone());
                 let mut cx = OpContext::new(
@@ -256,6 +257,28 @@ pub fn build(project: &Project) -> Result<Plan> {
                 );
                 cx.rename_mode = config.rename_mode;
                 let mut steps = entry.op.apply(&mut cx)?;
+                if let Some(p) = steps
+                    .iter()
+                    .flat_map(|s| &s.actions)
+                    .find_map(|a| names_renamed_in_views(a, &renamed_in_views))
+                {
+                    let until = p.until.map_or_else(
+                        || format!("the contract {gap} release(s) after the rename"),
+                        |u| format!("contract({})", releases.name(u)),
+                    );
+                    return Err(Diag::input(format!(
+                        "{} uses `{}.{}`, which still exists as `{}` until {until}",
+                        entry.op.describe(),
+                        p.table,
+                        p.column,
+                        p.physical
+                    ))
+                    .at(entry.location.clone())
+                    .label("renamed through views, not yet in the table")
+                    .note("a views-mode rename shows the new name only in the release views until its contract renames the column in place; tandem's steps work on the table itself")
+                    .help("tag this change with a release after the one whose contract completes the rename, or rename the column with mode = \"copy\"")
+                    .into());
+                }
                 problems.append(&mut cx.problems);
                 notes.extend(cx.notes.drain(..).map(|n| PlanNote {
                     change: change.file.path.clone(),
@@ -514,6 +537,43 @@ pub fn build(project: &Project) -> Result<Plan> {
     };
     layout::assign(project, &mut plan)?;
     Ok(plan)
+}
+
+/// The column of `renamed` (renamed through views, still under its old name in the
+/// table) that `action` names on its table, if any: the action would run against the
+/// table, where that name does not exist yet.
+fn names_renamed_in_views<'a>(
+    action: &Action,
+    renamed: &'a [crate::model::PhysicalName],
+) -> Option<&'a crate::model::PhysicalName> {
+    if renamed.is_empty()
+        || matches!(
+            action,
+            Action::ReleaseViews { .. } | Action::DropReleaseSchema { .. }
+        )
+    {
+        return None;
+    }
+    let touched = action.touches(crate::config::Dialect::Postgres);
+    let text = serde_json::to_string(action).unwrap_or_default();
+    renamed.iter().find(|p| {
+        let on_table = touched.iter().any(|t| match t {
+            crate::action::Touch::Table(t) | crate::action::Touch::Column(t, _) => *t == p.table,
+            crate::action::Touch::Index(_) => false,
+            crate::action::Touch::Anything => true,
+        });
+        on_table && mentions_word(&text, &p.column)
+    })
+}
+
+/// Whether `word` appears in `text` as a whole identifier.
+fn mentions_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }
 
 /// The actions that create the baseline schema.
