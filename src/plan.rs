@@ -96,6 +96,9 @@ pub struct Plan {
     /// Views mode: the schema of views each code version selects through `search_path`,
     /// indexed as `views`; `None` where that code reads the tables themselves.
     pub view_schemas: Vec<Option<String>>,
+    /// Views mode: the columns each release renames through its views, as (release,
+    /// table, old name, new name).
+    pub view_renames: Vec<(usize, String, String, String)>,
     pub files: Vec<PlannedFile>,
     pub pending: Vec<PendingStep>,
     /// Warnings and notes on ops, in plan order: they do not stop the plan.
@@ -217,6 +220,7 @@ pub fn build(project: &Project) -> Result<Plan> {
     // Views mode: the release schema each code version selects, indexed as `views`.
     let mut view_schemas: Vec<Option<String>> = vec![None];
     let mut schema_releases: BTreeMap<String, usize> = BTreeMap::new();
+    let mut view_renames = Vec::new();
     for (r, change_ids) in by_release.iter().enumerate() {
         // A column renamed through views has its own name in the table from the
         // contract that renamed it in place, which comes before this expand.
@@ -288,6 +292,13 @@ pub fn build(project: &Project) -> Result<Plan> {
                     warning: n.warning,
                     message: n.message,
                 }));
+                view_renames.extend(
+                    schema
+                        .physical_names
+                        .iter()
+                        .filter(|p| !renamed_in_views.contains(p))
+                        .map(|p| (r, p.table.clone(), p.physical.clone(), p.column.clone())),
+                );
                 if project_views || schema.views_since.is_some() {
                     // The release schema is made by the release's first op, and made
                     // again by every op that changes a table, from the model after it.
@@ -530,6 +541,7 @@ pub fn build(project: &Project) -> Result<Plan> {
         releases,
         views,
         view_schemas,
+        view_renames,
         files,
         pending,
         notes,

@@ -302,7 +302,12 @@ fn a_rename_in_views_mode_takes_under_a_second_on_a_million_rows() {
     let Some(scratch) = Server::Postgres.fresh() else {
         return;
     };
-    let dir = views_project(&[("0001_rename.toml", RENAME), ("0002_add.toml", ADD)]);
+    let before = "release = \"1.3.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = views_project(&[
+        ("0000_before.toml", before),
+        ("0001_rename.toml", RENAME),
+        ("0002_add.toml", ADD),
+    ]);
     let url = common::database_url(Server::Postgres, &scratch, dir.path());
     // The baseline only: a target before expand(1.4.0) is the baseline's version.
     let mut admin = code(&url, None);
@@ -315,10 +320,11 @@ fn a_rename_in_views_mode_takes_under_a_second_on_a_million_rows() {
         .batch_execute(&fs::read_to_string(baseline).unwrap())
         .unwrap();
     admin
-        .batch_execute("INSERT INTO users (id, email) SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 1000000) g; VACUUM ANALYZE users")
+        .batch_execute("INSERT INTO users (id, email) SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 1000000) g")
         .unwrap();
+    admin.batch_execute("VACUUM ANALYZE users").unwrap();
     let out = common::tandem(dir.path())
-        .args(["migrate", "--adopt", "--release", "1.4.0", "--phase", "expand"])
+        .args(["migrate", "--adopt", "--release", "1.3.0", "--phase", "contract"])
         .args(["--database-url", &url])
         .output()
         .unwrap();
@@ -332,8 +338,10 @@ fn a_rename_in_views_mode_takes_under_a_second_on_a_million_rows() {
         eprintln!("views mode, 1,000,000 rows: {phase}({release}) took {took:?}");
         took
     };
+    // expand(1.4.0) makes 1.4.0's views; contract(1.5.0) renames the column in place.
+    let expand = timed("1.4.0", "expand");
     timed("1.4.0", "contract");
-    let expand = timed("1.5.0", "expand");
+    timed("1.5.0", "expand");
     let contract = timed("1.5.0", "contract");
     assert!(expand.as_secs_f64() < 1.0, "{expand:?}");
     assert!(contract.as_secs_f64() < 1.0, "{contract:?}");
