@@ -555,6 +555,34 @@ mod tests {
             .any(|a| matches!(a, Action::DropConstraint { .. })));
     }
 
+    /// Views mode: the code sees the new name at once, with its index and check; the
+    /// table keeps the old one until the in-place rename of the later step.
+    #[test]
+    fn through_views_the_model_renames_and_the_table_waits_for_the_later_step() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\"\nmode = \"views\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:rename in place"]);
+        assert!(steps[0].actions.is_empty(), "{:?}", steps[0].actions);
+        assert!(matches!(
+            &steps[1].actions[..],
+            [Action::RenameColumn { from, to, .. }] if from == "email" && to == "mail"
+        ));
+        assert_eq!(s.table("users").unwrap().column_names()[1], "mail");
+        assert_eq!(s.physical_column("users", "mail"), "email");
+        assert_eq!(s.indexes["users_email_idx"].columns, ["mail"]);
+        assert!(s.views_since.is_some());
+        assert!(s.is_physically_present("users", Some("email"), 2));
+    }
+
     #[test]
     fn new_name_must_be_free() {
         let mut s = schema(USERS);
