@@ -350,3 +350,19 @@ fn a_rename_in_views_mode_takes_under_a_second_on_a_million_rows() {
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 1_000_000);
 }
+
+#[test]
+fn the_runbook_says_which_schema_the_release_code_selects() {
+    let dir = views_project(&[("0001_rename.toml", RENAME), ("0002_add.toml", ADD)]);
+    let out = common::tandem(dir.path())
+        .args(["runbook", "1.5.0"])
+        .output()
+        .unwrap();
+    let text = common::stdout(&out);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(text.contains("`SET search_path TO app_1_5_0`"), "{text}");
+    assert!(
+        text.contains("rename users.email to mail in place"),
+        "{text}"
+    );
+}
