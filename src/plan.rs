@@ -327,7 +327,10 @@ pub fn build(project: &Project) -> Result<Plan> {
                             Some(step) => step.actions.push(action),
                             None => steps.push(crate::ops::Step::new(
                                 Timing::Expand,
-                                format!("make the views of {} in the schema {name}", releases.name(r)),
+                                format!(
+                                    "make the views of {} in the schema {name}",
+                                    releases.name(r)
+                                ),
                                 vec![action],
                             )),
                         }

@@ -78,8 +78,15 @@ fn exercise(client: &mut Client, column: &str, id: i64, other: i64, other_mail: 
         )
         .unwrap_or_else(|e| panic!("insert through {column}: {e:?}"));
     assert_eq!(row.get::<_, String>(0), format!("u{id}@example.com"));
-    assert_eq!(row.get::<_, i32>(1), 0, "the column default applies through the view");
-    assert!(row.get::<_, bool>(2), "the SQL default applies through the view");
+    assert_eq!(
+        row.get::<_, i32>(1),
+        0,
+        "the column default applies through the view"
+    );
+    assert!(
+        row.get::<_, bool>(2),
+        "the SQL default applies through the view"
+    );
     let row = client
         .query_one(
             &format!("UPDATE users SET {column} = $2, score = score + 1 WHERE id = $1 RETURNING {column}, score"),
@@ -89,7 +96,10 @@ fn exercise(client: &mut Client, column: &str, id: i64, other: i64, other_mail: 
     assert_eq!(row.get::<_, String>(0), format!("v{id}@example.com"));
     assert_eq!(row.get::<_, i32>(1), 1);
     let row = client
-        .query_one(&format!("SELECT {column} FROM users WHERE id = $1"), &[&other])
+        .query_one(
+            &format!("SELECT {column} FROM users WHERE id = $1"),
+            &[&other],
+        )
         .unwrap_or_else(|e| panic!("read the other release's row: {e:?}"));
     assert_eq!(row.get::<_, String>(0), other_mail);
 }
@@ -98,11 +108,23 @@ fn exercise(client: &mut Client, column: &str, id: i64, other: i64, other_mail: 
 /// write, and each reads what the other wrote.
 fn both_work(old: &mut Client, old_column: &str, new: &mut Client, new_column: &str, base: i64) {
     exercise(old, old_column, base, 1, "one@example.com");
-    exercise(new, new_column, base + 1, base, &format!("v{base}@example.com"));
+    exercise(
+        new,
+        new_column,
+        base + 1,
+        base,
+        &format!("v{base}@example.com"),
+    );
     let row = old
-        .query_one(&format!("SELECT {old_column} FROM users WHERE id = $1"), &[&(base + 1)])
+        .query_one(
+            &format!("SELECT {old_column} FROM users WHERE id = $1"),
+            &[&(base + 1)],
+        )
         .unwrap();
-    assert_eq!(row.get::<_, String>(0), format!("v{}@example.com", base + 1));
+    assert_eq!(
+        row.get::<_, String>(0),
+        format!("v{}@example.com", base + 1)
+    );
 }
 
 fn physical_columns(client: &mut Client) -> Vec<String> {
@@ -132,10 +154,16 @@ fn old_and_new_code_both_read_and_write_through_a_rename_in_views_mode() {
     migrate(dir.path(), &url, "1.4.0", "expand");
     let mut admin = code(&url, None);
     admin
-        .execute("INSERT INTO users (id, email) VALUES (1, 'one@example.com')", &[])
+        .execute(
+            "INSERT INTO users (id, email) VALUES (1, 'one@example.com')",
+            &[],
+        )
         .unwrap();
     // expand(1.4.0) changed no column: the table still has `email`.
-    assert_eq!(physical_columns(&mut admin), ["id", "email", "score", "created_at"]);
+    assert_eq!(
+        physical_columns(&mut admin),
+        ["id", "email", "score", "created_at"]
+    );
 
     let mut v13 = code(&url, None);
     let mut v14 = code(&url, Some("app_1_4_0"));
@@ -193,7 +221,9 @@ fn a_rename_in_views_mode_rewrites_no_row() {
     migrate(dir.path(), &url, "1.4.0", "expand");
     let mut admin = code(&url, None);
     admin
-        .batch_execute("INSERT INTO users (id, email) SELECT g, 'u' || g FROM generate_series(1, 1000) g")
+        .batch_execute(
+            "INSERT INTO users (id, email) SELECT g, 'u' || g FROM generate_series(1, 1000) g",
+        )
         .unwrap();
     let ctid = |c: &mut Client| -> String {
         c.query_one("SELECT ctid::text FROM users WHERE id = 500", &[])
@@ -237,7 +267,11 @@ fn an_op_on_a_column_still_renamed_only_in_views_is_refused_until_the_rename_com
     // Tagged after the contract that renames it in place (1.5.0), it is planned.
     let later = index.replace("1.5.0", "1.6.0");
     fs::write(dir.path().join("changes/0002_index.toml"), later).unwrap();
-    fs::write(dir.path().join("changes/0003_next.toml"), NEXT.replace("1.6.0", "1.5.0")).unwrap();
+    fs::write(
+        dir.path().join("changes/0003_next.toml"),
+        NEXT.replace("1.6.0", "1.5.0"),
+    )
+    .unwrap();
     let out = common::tandem(dir.path()).arg("plan").output().unwrap();
     assert!(out.status.success(), "{}", common::stderr(&out));
 }
@@ -290,7 +324,10 @@ fn views_mode_on_mysql_or_sqlite_is_an_input_error_naming_the_dialect() {
     let out = common::tandem(dir.path()).arg("plan").output().unwrap();
     let err = common::stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("unknown rename mode `view`") && err.contains("views"), "{err}");
+    assert!(
+        err.contains("unknown rename mode `view`") && err.contains("views"),
+        "{err}"
+    );
 }
 
 /// The target of views mode: a rename of a column of a 1,000,000-row table in under a
@@ -324,7 +361,14 @@ fn a_rename_in_views_mode_takes_under_a_second_on_a_million_rows() {
         .unwrap();
     admin.batch_execute("VACUUM ANALYZE users").unwrap();
     let out = common::tandem(dir.path())
-        .args(["migrate", "--adopt", "--release", "1.3.0", "--phase", "contract"])
+        .args([
+            "migrate",
+            "--adopt",
+            "--release",
+            "1.3.0",
+            "--phase",
+            "contract",
+        ])
         .args(["--database-url", &url])
         .output()
         .unwrap();

@@ -26,8 +26,6 @@ struct PhysicalTable {
     views: Vec<Action>,
 }
 
-
-
 fn is_view(action: &Action, name: &str) -> bool {
     matches!(action, Action::CreateCompatView { view, .. } if view == name)
 }
@@ -116,12 +114,16 @@ impl Physical {
         table: &'a str,
         column: &'a str,
     ) -> impl Iterator<Item = (&'a str, &'a ReleaseView)> + 'a {
-        self.release_schemas.iter().flat_map(move |(schema, views)| {
-            views
-                .iter()
-                .filter(move |v| v.table == table && v.columns.iter().any(|c| c.physical == column))
-                .map(move |v| (schema.as_str(), v))
-        })
+        self.release_schemas
+            .iter()
+            .flat_map(move |(schema, views)| {
+                views
+                    .iter()
+                    .filter(move |v| {
+                        v.table == table && v.columns.iter().any(|c| c.physical == column)
+                    })
+                    .map(move |v| (schema.as_str(), v))
+            })
     }
 
     /// The action that created trigger `name` on `table`, if it still exists.

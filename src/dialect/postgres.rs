@@ -136,8 +136,9 @@ impl Renderer for Postgres<'_> {
                     .views_selecting(table, &column.name)
                     .cloned()
                     .collect();
-                let alter = super::views::around_release_views(physical, table, &column.name, &alter)
-                    .unwrap_or(alter);
+                let alter =
+                    super::views::around_release_views(physical, table, &column.name, &alter)
+                        .unwrap_or(alter);
                 around_views(&views, alter)
             }
             Action::DropNotNull { table, column } => {

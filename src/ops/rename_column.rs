@@ -9,8 +9,8 @@
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::config::{Dialect, RenameMode};
-use crate::model::PhysicalName;
 use crate::diag::{Diag, Result};
+use crate::model::PhysicalName;
 use crate::model::{Column, Constraint, ConstraintKind, Table};
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};

@@ -260,7 +260,8 @@ impl Rehearsal<'_> {
         let renames: Vec<_> = plan.view_renames.iter().filter(|x| x.0 == r).collect();
         let mut result = Ok(());
         for (_, table, old, new) in renames {
-            let (Some(before), Some(after)) = (plan.views[r].table(table), plan.views[r + 1].table(table))
+            let (Some(before), Some(after)) =
+                (plan.views[r].table(table), plan.views[r + 1].table(table))
             else {
                 continue;
             };
@@ -297,9 +298,16 @@ impl Rehearsal<'_> {
                         conditions.join(" AND ")
                     );
                     let rows = self.db.query_text(&sql).map_err(|e| {
-                        failure(&format!("read-back of {table}.{write_col} as {read_col}"), e)
+                        failure(
+                            &format!("read-back of {table}.{write_col} as {read_col}"),
+                            e,
+                        )
                     })?;
-                    match rows.first().and_then(|r| r.first().cloned().flatten()).as_deref() {
+                    match rows
+                        .first()
+                        .and_then(|r| r.first().cloned().flatten())
+                        .as_deref()
+                    {
                         Some("1") => Ok(()),
                         _ => Err(format!(
                             "read-back of {table}.{write_col} as {table}.{read_col}: a row written \
