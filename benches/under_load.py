@@ -13,6 +13,7 @@ the DDL waits.
     cargo build --release
     python3 benches/under_load.py                      # 1,000,000 rows, 3 repeats
     ROWS=100000 REPEATS=1 python3 benches/under_load.py  # a quick look
+    ONLY=rename python3 benches/under_load.py            # only the renames
 
 Only 127.0.0.1 is used (TANDEM_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 Every run is bounded: pgbench runs for a fixed number of seconds.
@@ -28,11 +29,14 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TANDEM = os.path.join(ROOT, "target", "release", "tandem")
+TANDEM = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")),
+                      "release", "tandem")
 BASE = os.environ.get("TANDEM_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 ROWS = int(os.environ.get("ROWS", "1000000"))
 REPEATS = int(os.environ.get("REPEATS", "3"))
 CLIENTS = int(os.environ.get("CLIENTS", "4"))
+# Only the changes whose name contains this text (e.g. ONLY=rename), and no held-lock case.
+ONLY = os.environ.get("ONLY", "")
 DB = "tandem_bench"
 URL = f"{BASE}/{DB}"
 
@@ -208,6 +212,8 @@ def main():
     base = row("no migration", "-", baseline_runs)
     ratios = []
     for name, sql, op, through_contract in CHANGES:
+        if ONLY not in name:
+            continue
         results = {}
         # Renames also run in views mode: release schemas of views, no row copied.
         methods = ["naive", "tandem"] + (["tandem-views"] if name.startswith("rename") else [])
@@ -231,6 +237,8 @@ def main():
     for name, method, ratio in ratios:
         print(f"  {name:<24} {method:<12} {ratio:6.1f}x")
     print(f"\np99 with no migration: {base[3]:.1f} ms")
+    if ONLY:
+        return
 
     # Held lock: a transaction holds a row lock on the table for 4 s while each method
     # adds a column.
