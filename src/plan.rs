@@ -324,7 +324,14 @@ pub fn build(project: &Project) -> Result<Plan> {
                         schema_releases.insert(name.clone(), r);
                         let action = crate::dialect::views::release_views(&name, &schema);
                         match steps.iter_mut().rev().find(|s| s.timing == Timing::Expand) {
-                            Some(step) => step.actions.push(action),
+                            Some(step) => {
+                                step.actions.push(action);
+                                step.description = format!(
+                                    "{}; make the views of {} in the schema {name}",
+                                    step.description,
+                                    releases.name(r)
+                                );
+                            }
                             None => steps.push(crate::ops::Step::new(
                                 Timing::Expand,
                                 format!(
