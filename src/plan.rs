@@ -356,7 +356,15 @@ pub fn build(project: &Project) -> Result<Plan> {
                                 op_index: oi + 1,
                                 actions: vec![Action::DropReleaseSchema { schema: previous }],
                             };
-                            match releases.after(r, gap) {
+                            // Kept in the contract file it was written into, as the op's
+                            // own later steps are, when a hotfix is inserted since.
+                            let drop_target = releases.after(r, gap).map(|default| {
+                                written
+                                    .get(&ci)
+                                    .and_then(|found| found.iter().copied().find(|&x| x >= default))
+                                    .unwrap_or(default)
+                            });
+                            match drop_target {
                                 Some(t) => placed
                                     .entry((Slot::Contract(t), ci))
                                     .or_default()

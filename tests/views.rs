@@ -410,3 +410,70 @@ fn the_runbook_says_which_schema_the_release_code_selects() {
         "{text}"
     );
 }
+
+/// Every migration file of the project, by path.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let root = dir.join("migrations");
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// In views mode a release's views show its whole model: a hotfix inserted before a
+/// later release that changes a table changes that release's views too (a cut release
+/// refuses it, as it refuses any change). Files of releases before the hotfix stay.
+#[test]
+fn a_hotfix_release_gets_its_own_views_and_later_views_show_its_column() {
+    let dir = views_project(&[
+        ("0001_rename.toml", RENAME),
+        ("0002_add.toml", ADD),
+        ("0003_next.toml", NEXT),
+    ]);
+    let before = files(dir.path());
+    let hotfix = "release = \"1.4.1\"\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"flag\", type = \"boolean\", nullable = true }\n";
+    fs::write(dir.path().join("changes/0004_hotfix.toml"), hotfix).unwrap();
+    let out = common::tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let after = files(dir.path());
+    for (path, text) in before.iter().filter(|(p, _)| p.starts_with("1.4.0/")) {
+        assert_eq!(after.get(path), Some(text), "{path} changed");
+    }
+    let expand = |release: &str| {
+        after
+            .iter()
+            .find(|(p, _)| p.starts_with(&format!("{release}/")) && p.contains("expand"))
+            .map(|(_, t)| t.clone())
+            .unwrap()
+    };
+    let hotfix_file = expand("1.4.1");
+    assert!(
+        hotfix_file.contains("CREATE SCHEMA \"app_1_4_1\""),
+        "{hotfix_file}"
+    );
+    assert!(
+        hotfix_file.contains("\"flag\" FROM \"users\""),
+        "{hotfix_file}"
+    );
+    assert!(expand("1.5.0").contains("\"flag\", \"nick\" FROM \"users\""));
+    let url = match Server::Postgres.url() {
+        Some(u) => u,
+        None => return,
+    };
+    let out = common::verify(dir.path(), &url);
+    assert!(out.status.success(), "{}", common::stdout(&out));
+}
