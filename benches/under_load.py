@@ -4,7 +4,8 @@
 Builds a table of ROWS rows on the local PostgreSQL (or MariaDB with DIALECT=mysql), runs
 a steady write load and, two seconds in, applies one schema change either the naive way
 (one statement, as a plain migration would) or through `tandem migrate` (expand, then
-contract). The load runs until the migration is over. Per change and method it prints:
+contract; renames also as "tandem-views", views mode on
+PostgreSQL). The load runs until the migration is over. Per change and method it prints:
 the migration time, the longest stretch with no completed write (the stall a user sees),
 the max and p99 latency, and failed transactions, the median of REPEATS runs; then the
 held-lock case: a transaction holding SELECT ... FOR UPDATE while the DDL waits, with the
@@ -15,6 +16,7 @@ longest writer stall and whether the migration finished without a manual re-run.
     QUICK=1 python3 benches/under_load.py                    # 100,000 rows, 1 repeat
     DIALECT=mysql QUICK=1 python3 benches/under_load.py      # the same on MariaDB
     TRACE=1 ROWS=200000 REPEATS=1 python3 benches/under_load.py   # who waits on whom
+    ONLY=rename python3 benches/under_load.py                # only the renames
 
 The load. PostgreSQL: pgbench, CLIENTS clients, each transaction a random-id UPDATE plus an
 INSERT. MariaDB: CLIENTS Python threads with their own connections (pymysql, installed
@@ -274,9 +276,16 @@ def with_tandem(change):
     return apply
 
 
+def with_tandem_views(change):
+    """A rename in views mode: release schemas of views, no row copied."""
+    name, sql, op, through_contract = change
+    return with_tandem((name, sql, op + '\nmode = "views"', through_contract))
+
+
 METHODS = [
     ("naive", naive),
     ("tandem", with_tandem),
+    ("tandem-views", with_tandem_views),
 ]
 
 
@@ -698,16 +707,16 @@ FIELDS = ["took", "gap", "max", "p99", "fail", "deadlocks", "timeouts"]
 
 def header():
     extra = f" {'1213':>5} {'1205':>5}" if DIALECT == "mysql" else ""
-    print(f"| {'change':<22} | {'method':<7} | {'migration':>9} | {'longest gap':>11} | {'max lat':>9} | "
+    print(f"| {'change':<22} | {'method':<12} | {'migration':>9} | {'longest gap':>11} | {'max lat':>9} | "
           f"{'p99':>8} | {'fail':>4}{extra} |")
-    print(f"|{'-' * 24}|{'-' * 9}|{'-' * 11}|{'-' * 13}|{'-' * 11}|{'-' * 10}|{'-' * 6}"
+    print(f"|{'-' * 24}|{'-' * 14}|{'-' * 11}|{'-' * 13}|{'-' * 11}|{'-' * 10}|{'-' * 6}"
           + ("|------|------|" if DIALECT == "mysql" else "|"))
 
 
 def row(name, method, runs):
     med = {k: statistics.median(r[k] for r in runs) for k in FIELDS}
     extra = f" {med['deadlocks']:>5.0f} {med['timeouts']:>5.0f}" if DIALECT == "mysql" else ""
-    print(f"| {name:<22} | {method:<7} | {med['took']:>7.2f} s | {med['gap']:>8.0f} ms | {med['max']:>6.0f} ms | "
+    print(f"| {name:<22} | {method:<12} | {med['took']:>7.2f} s | {med['gap']:>8.0f} ms | {med['max']:>6.0f} ms | "
           f"{med['p99']:>5.1f} ms | {med['fail']:>4.0f}{extra} |", flush=True)
     return med
 
@@ -733,6 +742,8 @@ def main():
             continue
         results = {}
         for method, make in METHODS:
+            if method == "tandem-views" and not (DIALECT == "postgres" and name.startswith("rename")):
+                continue
             runs = []
             for _ in range(REPEATS):
                 setup()
@@ -741,16 +752,18 @@ def main():
                 apply = make(change)
                 if isinstance(apply, str):
                     why = apply.removeprefix("error: ").split(":")[0]
-                    print(f"| {name:<22} | {method:<7} | refused at plan time ({why}) |")
+                    print(f"| {name:<22} | {method:<12} | refused at plan time ({why}) |")
                     break
                 runs.append(run_under_load(apply))
             if runs:
                 results[method] = row(name, method, runs)
-        if "naive" in results and "tandem" in results:
-            ratios.append((name, results["naive"]["gap"] / max(results["tandem"]["gap"], 1e-9)))
+        for method in ("tandem", "tandem-views"):
+            if "naive" in results and method in results:
+                ratios.append((name, method,
+                               results["naive"]["gap"] / max(results[method]["gap"], 1e-9)))
     print("\nlongest gap, naive / tandem:")
-    for name, ratio in ratios:
-        print(f"  {name:<24} {ratio:6.1f}x")
+    for name, method, ratio in ratios:
+        print(f"  {name:<24} {method:<12} {ratio:6.1f}x")
     print(f"\nwith no migration: longest gap {base['gap']:.0f} ms, p99 {base['p99']:.1f} ms")
 
     if not HELD:

@@ -147,6 +147,24 @@ pub enum Action {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         replaces: Vec<String>,
     },
+    /// Views mode: make the schema of one release's code anew, with one view per table of
+    /// that release's model, each showing the release's column names over the columns
+    /// that exist.
+    ReleaseViews {
+        schema: String,
+        views: Vec<ReleaseView>,
+    },
+    /// Views mode: drop the schema of a release whose code no longer runs.
+    DropReleaseSchema {
+        schema: String,
+    },
+    /// Give a column its new name in place: the last step of a views-mode rename (views
+    /// name columns by position, so every release's views follow).
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
     /// SQL from a `sql` op, passed through verbatim. `effect` is what tandem read of it
     /// (the DDL it understood): never rendered, only folded into what exists.
     Raw {
@@ -173,6 +191,23 @@ pub enum EnumChange {
         values: Vec<String>,
     },
     Drop,
+}
+
+/// One view of a release schema: `name` (the table as the release's code names it) over
+/// `table` (as it exists).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseView {
+    pub name: String,
+    pub table: String,
+    /// Each column as it exists (`physical`) and as the release's code sees it (name,
+    /// default).
+    pub columns: Vec<ViewColumn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViewColumn {
+    pub physical: String,
+    pub column: Column,
 }
 
 /// One change that raw SQL makes to what exists, as tandem read it.
@@ -213,7 +248,10 @@ impl Action {
             | Action::DropConstraint { table, .. }
             | Action::RenameConstraint { table, .. }
             | Action::SetComment { table, .. }
-            | Action::SetPrimaryKey { table, .. } => fix(table),
+            | Action::SetPrimaryKey { table, .. }
+            | Action::RenameColumn { table, .. } => fix(table),
+            // Made for one point of the apply order, with the names of that point.
+            Action::ReleaseViews { .. } | Action::DropReleaseSchema { .. } => {}
             Action::AddConstraint { table, constraint }
             | Action::Repair {
                 table, constraint, ..
@@ -362,7 +400,11 @@ impl Action {
             }
             // A type is shared by tables: like raw SQL, it commutes with nothing.
             Action::Enum { .. } => vec![Anything],
-            Action::Raw { .. } => vec![Anything],
+            Action::RenameColumn { table, .. } => vec![Table(table.clone())],
+            Action::ReleaseViews { views, .. } => {
+                views.iter().map(|v| Table(v.table.clone())).collect()
+            }
+            Action::Raw { .. } | Action::DropReleaseSchema { .. } => vec![Anything],
         }
     }
 }

@@ -32,6 +32,32 @@ impl Dialect {
     }
 }
 
+/// How `rename_column` keeps the old and the new name usable while both releases run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RenameMode {
+    /// A new column, kept in sync by a trigger and backfilled; the old one dropped later.
+    /// Works with any connection; copies every row.
+    #[default]
+    Copy,
+    /// Per-release schemas of views that the code selects through `search_path`: a
+    /// rename changes no row (PostgreSQL only).
+    Views,
+}
+
+impl RenameMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            RenameMode::Copy => "copy",
+            RenameMode::Views => "views",
+        }
+    }
+}
+
+fn default_view_schema_prefix() -> String {
+    "app".into()
+}
+
 fn default_dialect() -> Dialect {
     Dialect::Postgres
 }
@@ -196,6 +222,10 @@ struct RawConfig {
     #[serde(default)]
     releases: Option<Vec<Spanned<String>>>,
     #[serde(default)]
+    rename_mode: Option<Spanned<RenameMode>>,
+    #[serde(default = "default_view_schema_prefix")]
+    view_schema_prefix: String,
+    #[serde(default)]
     templates_dir: Option<String>,
     #[serde(default)]
     database_url: Option<String>,
@@ -225,6 +255,10 @@ pub struct Config {
     /// (the short `lock_timeout` / `lock_wait_timeout`), with a growing, jittered pause.
     pub lock_retries: u32,
     pub order: ReleaseOrder,
+    /// The project's default for renames (an op's `mode` overrides it).
+    pub rename_mode: RenameMode,
+    /// Views mode: release R's views live in the schema `<prefix>_<R>`.
+    pub view_schema_prefix: String,
     /// Release names of the explicit list, with where each is written.
     pub listed_releases: Vec<(String, Location)>,
     pub templates_dir: Option<PathBuf>,
@@ -301,6 +335,25 @@ impl Config {
                 .into());
             }
         }
+        if let Some(mode) = &raw.rename_mode {
+            if *mode.get_ref() == RenameMode::Views && raw.dialect != Dialect::Postgres {
+                return Err(Diag::input(format!(
+                    "rename_mode = \"views\" needs PostgreSQL; this project's dialect is {}",
+                    raw.dialect.name()
+                ))
+                .at(Location::new(&file, mode.span()))
+                .label("views mode")
+                .note("views mode selects each release's views through the PostgreSQL search_path; MySQL and SQLite have no equivalent that keeps both releases writing")
+                .help("use rename_mode = \"copy\" (the default), which renames through a new column kept in sync")
+                .into());
+            }
+        }
+        if let Err(message) = crate::dialect::views::check_prefix(&raw.view_schema_prefix) {
+            return Err(Diag::input(message)
+                .at(Location::new(&file, 0..0))
+                .help("a prefix of lower-case letters, digits and `_`, starting with a letter, e.g. \"app\"")
+                .into());
+        }
         let mut postgres = raw.postgres;
         if postgres.backfill_batch_size == 0 {
             postgres.backfill_batch_size = default_batch();
@@ -315,6 +368,8 @@ impl Config {
             min_release_gap: gap as usize,
             lock_retries: raw.lock_retries,
             order,
+            rename_mode: raw.rename_mode.map(|m| *m.get_ref()).unwrap_or_default(),
+            view_schema_prefix: raw.view_schema_prefix,
             listed_releases: listed,
             templates_dir: raw.templates_dir.map(|d| root.join(d)),
             database_url: raw.database_url,

@@ -732,9 +732,68 @@ pub struct Schema {
     pub constraint_names_per_table: bool,
     /// User enums, with their values in order.
     pub enums: IndexMap<String, Vec<String>>,
+    /// Views mode: columns the code sees under a new name while they still exist under
+    /// the old one, until the contract step that renames them in place.
+    pub physical_names: Vec<PhysicalName>,
+    /// Views mode: the first release whose code selects a release schema of views.
+    pub views_since: Option<usize>,
+}
+
+/// A column that exists under another name than the one the code uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhysicalName {
+    pub table: String,
+    /// The name the code uses.
+    pub column: String,
+    /// The name the column has in the database.
+    pub physical: String,
+    /// The release whose contract renames it in place; `None` while pending.
+    pub until: Option<usize>,
 }
 
 impl Schema {
+    /// The name under which the column the code calls `table.column` exists.
+    pub fn physical_column<'a>(&'a self, table: &str, column: &'a str) -> &'a str {
+        self.physical_names
+            .iter()
+            .find(|p| p.table == table && p.column == column)
+            .map_or(column, |p| p.physical.as_str())
+    }
+
+    /// Renames a column for the code: in its table, its key, its constraints, the
+    /// indexes over it and the foreign keys that reference it.
+    pub fn rename_column_everywhere(&mut self, table: &str, from: &str, to: &str) {
+        if let Some(t) = self.tables.get_mut(table) {
+            t.rename_column(from, to);
+        }
+        for index in self.indexes.values_mut().filter(|i| i.table == table) {
+            *index = index.with_column_renamed(from, to);
+        }
+        for other in self.tables.values_mut() {
+            for constraint in &mut other.constraints {
+                if let ConstraintKind::ForeignKey {
+                    references,
+                    referenced_columns,
+                    ..
+                } = &mut constraint.kind
+                {
+                    if references == table {
+                        for c in referenced_columns.iter_mut().filter(|c| *c == from) {
+                            *c = to.to_string();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The entry of a column that exists under another name, if it does.
+    pub fn physical_name(&self, table: &str, column: &str) -> Option<&PhysicalName> {
+        self.physical_names
+            .iter()
+            .find(|p| p.table == table && p.column == column)
+    }
+
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name)
     }

@@ -93,6 +93,12 @@ pub struct Plan {
     /// The schema the code of each release sees: `views[0]` is the baseline (the code
     /// before the first release), `views[i + 1]` release `i`.
     pub views: Vec<View>,
+    /// Views mode: the schema of views each code version selects through `search_path`,
+    /// indexed as `views`; `None` where that code reads the tables themselves.
+    pub view_schemas: Vec<Option<String>>,
+    /// Views mode: the columns each release renames through its views, as (release,
+    /// table, old name, new name).
+    pub view_renames: Vec<(usize, String, String, String)>,
     pub files: Vec<PlannedFile>,
     pub pending: Vec<PendingStep>,
     /// Warnings and notes on ops, in plan order: they do not stop the plan.
@@ -210,7 +216,18 @@ pub fn build(project: &Project) -> Result<Plan> {
     let mut notes = Vec::new();
 
     let written = layout::written_contracts(project, &releases)?;
+    let project_views = config.rename_mode == crate::config::RenameMode::Views;
+    // Views mode: the release schema each code version selects, indexed as `views`.
+    let mut view_schemas: Vec<Option<String>> = vec![None];
+    let mut schema_releases: BTreeMap<String, usize> = BTreeMap::new();
+    let mut view_renames = Vec::new();
     for (r, change_ids) in by_release.iter().enumerate() {
+        // A column renamed through views has its own name in the table from the
+        // contract that renamed it in place, which comes before this expand.
+        schema
+            .physical_names
+            .retain(|p| p.until.is_none_or(|until| until >= r));
+        let mut made_schema = false;
         for &ci in change_ids {
             let change = &project.changes[ci];
             for (oi, entry) in change.ops.iter().enumerate() {
@@ -231,6 +248,9 @@ pub fn build(project: &Project) -> Result<Plan> {
                         target = Some(asked);
                     }
                 }
+                let renamed_in_views = schema.physical_names.clone();
+                let views_before = project_views || schema.views_since.is_some();
+                let tables_before = views_before.then(|| schema.tables.clone());
                 let mut cx = OpContext::new(
                     &mut schema,
                     r,
@@ -239,7 +259,30 @@ pub fn build(project: &Project) -> Result<Plan> {
                     views.last(),
                     Some(config.dialect),
                 );
-                let steps = entry.op.apply(&mut cx)?;
+                cx.rename_mode = config.rename_mode;
+                let mut steps = entry.op.apply(&mut cx)?;
+                if let Some(p) = steps
+                    .iter()
+                    .flat_map(|s| &s.actions)
+                    .find_map(|a| names_renamed_in_views(a, &renamed_in_views))
+                {
+                    let until = p.until.map_or_else(
+                        || format!("the contract {gap} release(s) after the rename"),
+                        |u| format!("contract({})", releases.name(u)),
+                    );
+                    return Err(Diag::input(format!(
+                        "{} uses `{}.{}`, which still exists as `{}` until {until}",
+                        entry.op.describe(),
+                        p.table,
+                        p.column,
+                        p.physical
+                    ))
+                    .at(entry.location.clone())
+                    .label("renamed through views, not yet in the table")
+                    .note("a views-mode rename shows the new name only in the release views until its contract renames the column in place; tandem's steps work on the table itself")
+                    .help("tag this change with a release after the one whose contract completes the rename, or rename the column with mode = \"copy\"")
+                    .into());
+                }
                 problems.append(&mut cx.problems);
                 notes.extend(cx.notes.drain(..).map(|n| PlanNote {
                     change: change.file.path.clone(),
@@ -249,6 +292,96 @@ pub fn build(project: &Project) -> Result<Plan> {
                     warning: n.warning,
                     message: n.message,
                 }));
+                view_renames.extend(
+                    schema
+                        .physical_names
+                        .iter()
+                        .filter(|p| !renamed_in_views.contains(p))
+                        .map(|p| (r, p.table.clone(), p.physical.clone(), p.column.clone())),
+                );
+                if project_views || schema.views_since.is_some() {
+                    // The release schema is made by the release's first op, and made
+                    // again by every op that changes a table, from the model after it.
+                    let changed = tables_before.as_ref() != Some(&schema.tables);
+                    if !made_schema || changed {
+                        let name = crate::dialect::views::schema_name(
+                            &config.view_schema_prefix,
+                            releases.name(r),
+                        );
+                        if let Some(&other) = schema_releases.get(&name) {
+                            if other != r {
+                                return Err(Diag::input(format!(
+                                    "releases `{}` and `{}` would both have their views in the schema `{name}`",
+                                    releases.name(other),
+                                    releases.name(r)
+                                ))
+                                .at(change.release.location.clone())
+                                .note("a release's schema is view_schema_prefix, `_`, and the release name with every character other than a letter or digit as `_`")
+                                .help("name the releases so that they differ in a letter or digit")
+                                .into());
+                            }
+                        }
+                        schema_releases.insert(name.clone(), r);
+                        let action = crate::dialect::views::release_views(&name, &schema);
+                        match steps.iter_mut().rev().find(|s| s.timing == Timing::Expand) {
+                            Some(step) => {
+                                step.actions.push(action);
+                                step.description = format!(
+                                    "{}; make the views of {} in the schema {name}",
+                                    step.description,
+                                    releases.name(r)
+                                );
+                            }
+                            None => steps.push(crate::ops::Step::new(
+                                Timing::Expand,
+                                format!(
+                                    "make the views of {} in the schema {name}",
+                                    releases.name(r)
+                                ),
+                                vec![action],
+                            )),
+                        }
+                    }
+                    if !made_schema {
+                        made_schema = true;
+                        // The schema the code before this release selects goes once that
+                        // code no longer runs: with the other removals of this release.
+                        if let Some(previous) = view_schemas.last().cloned().flatten() {
+                            let drop = PlannedStep {
+                                description: format!(
+                                    "drop the schema {previous}, whose code no longer runs"
+                                ),
+                                destructive: true,
+                                op_kind: entry.op.kind(),
+                                op_index: oi + 1,
+                                actions: vec![Action::DropReleaseSchema { schema: previous }],
+                            };
+                            // Kept in the contract file it was written into, as the op's
+                            // own later steps are, when a hotfix is inserted since.
+                            let drop_target = releases.after(r, gap).map(|default| {
+                                written
+                                    .get(&ci)
+                                    .and_then(|found| found.iter().copied().find(|&x| x >= default))
+                                    .unwrap_or(default)
+                            });
+                            match drop_target {
+                                Some(t) => placed
+                                    .entry((Slot::Contract(t), ci))
+                                    .or_default()
+                                    .insert(0, drop),
+                                None => pending.push(PendingStep {
+                                    change: change.file.path.clone(),
+                                    release: change.release.value.clone(),
+                                    description: drop.description,
+                                    waits_for: format!(
+                                        "contract of the release {gap} release(s) after {}",
+                                        releases.name(r)
+                                    ),
+                                }),
+                            }
+                        }
+                    }
+                }
                 let removal = steps.iter().find_map(|s| match &s.timing {
                     Timing::Later(removal) => Some(removal.clone()),
                     _ => None,
@@ -322,6 +455,15 @@ pub fn build(project: &Project) -> Result<Plan> {
             }
         }
         views.push(schema.view());
+        let selected = if made_schema {
+            Some(crate::dialect::views::schema_name(
+                &config.view_schema_prefix,
+                releases.name(r),
+            ))
+        } else {
+            view_schemas.last().cloned().flatten()
+        };
+        view_schemas.push(selected);
     }
 
     drop_tightening_of_retired_columns(&mut placed, &views, &releases);
@@ -416,6 +558,8 @@ pub fn build(project: &Project) -> Result<Plan> {
     let mut plan = Plan {
         releases,
         views,
+        view_schemas,
+        view_renames,
         files,
         pending,
         notes,
@@ -423,6 +567,43 @@ pub fn build(project: &Project) -> Result<Plan> {
     };
     layout::assign(project, &mut plan)?;
     Ok(plan)
+}
+
+/// The column of `renamed` (renamed through views, still under its old name in the
+/// table) that `action` names on its table, if any: the action would run against the
+/// table, where that name does not exist yet.
+fn names_renamed_in_views<'a>(
+    action: &Action,
+    renamed: &'a [crate::model::PhysicalName],
+) -> Option<&'a crate::model::PhysicalName> {
+    if renamed.is_empty()
+        || matches!(
+            action,
+            Action::ReleaseViews { .. } | Action::DropReleaseSchema { .. }
+        )
+    {
+        return None;
+    }
+    let touched = action.touches(crate::config::Dialect::Postgres);
+    let text = serde_json::to_string(action).unwrap_or_default();
+    renamed.iter().find(|p| {
+        let on_table = touched.iter().any(|t| match t {
+            crate::action::Touch::Table(t) | crate::action::Touch::Column(t, _) => *t == p.table,
+            crate::action::Touch::Index(_) => false,
+            crate::action::Touch::Anything => true,
+        });
+        on_table && mentions_word(&text, &p.column)
+    })
+}
+
+/// Whether `word` appears in `text` as a whole identifier.
+fn mentions_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }
 
 /// The actions that create the baseline schema.

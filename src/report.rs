@@ -161,6 +161,11 @@ pub fn runbook(project: &Project, plan: &Plan, release: &str) -> Result<String> 
     context.insert("dialect", project.config.dialect.name());
     context.insert("expand", &files(Slot::Expand(r)));
     context.insert("contract", &files(Slot::Contract(r)));
+    // Views mode: the schema of views the release's code selects.
+    context.insert(
+        "view_schema",
+        &plan.view_schemas.get(r + 1).cloned().flatten(),
+    );
     let pending: Vec<String> = plan
         .pending
         .iter()

@@ -147,7 +147,20 @@ fn dialect_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
     let rename_unique = "type = \"rename_constraint\"\ntable = \"orders\"\nname = \"orders_code_key\"\nto = \"orders_code_unique\"";
     let rename_both = format!("{rename_unique}\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"orders\"\nname = \"orders_user_id_fkey\"\nto = \"orders_user_fk\"");
     match dialect {
-        "postgres" => vec![partial, shared, renamed(&rename_both), ("index_method_include_and_opclass", vec![
+        "postgres" => vec![partial, shared, renamed(&rename_both), ("rename_column_through_views", vec![
+            // Views mode: no row moves; the index and check on the column follow it.
+            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\n\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_email_at\"\ncheck = \"email LIKE '%@%'\"\nold_code_complies = true"),
+            change("0002_rename.toml", "1.1.0", "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\"\nmode = \"views\""),
+            change("0003_add.toml", "1.2.0", "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"plan\", type = \"varchar(16)\", default = \"free\" }\n\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\ncolumn_type = \"varchar(300)\""),
+            change("0004_drop.toml", "1.3.0", "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"mail\", \"plan\"]"),
+            next("0005_next.toml", "1.4.0"),
+            next("0006_last.toml", "1.5.0"),
+        ]), ("rename_table_through_views", vec![
+            change("0001_rename.toml", "1.0.0", "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"\nmode = \"views\""),
+            change("0002_add.toml", "1.1.0", "type = \"add_column\"\ntable = \"accounts\"\ncolumn = { name = \"plan\", type = \"varchar(16)\", nullable = true }"),
+            next("0003_next.toml", "1.2.0"),
+            next("0004_last.toml", "1.3.0"),
+        ]), ("index_method_include_and_opclass", vec![
             change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_prefix_search\"\ncolumns = [\"email\"]\nopclass = { email = \"varchar_pattern_ops\" }\ninclude = [\"score\"]"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_email_hash\""),
             next("0003_next.toml", "1.2.0"),

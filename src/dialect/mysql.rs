@@ -757,6 +757,13 @@ impl Renderer for Mysql<'_> {
                 }
             }
             Action::Raw { sql, .. } => terminate(sql),
+            Action::ReleaseViews { .. }
+            | Action::DropReleaseSchema { .. }
+            | Action::RenameColumn { .. } => {
+                return Ok(Err(Unsupported(
+                    "views mode (release schemas selected through search_path) needs PostgreSQL; use the copy mode of renames".into(),
+                )))
+            }
         };
         out.chunks.push(chunk);
         Ok(Ok(()))

@@ -6,12 +6,14 @@
 
 use indexmap::IndexMap;
 
-use crate::action::{Action, RawEffect};
+use crate::action::{Action, RawEffect, ReleaseView};
 use crate::model::{Column, Index, Table};
 
 #[derive(Debug, Clone, Default)]
 pub struct Physical {
     tables: IndexMap<String, PhysicalTable>,
+    /// Views mode: the release schemas that exist, with their views.
+    release_schemas: IndexMap<String, Vec<ReleaseView>>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +101,29 @@ impl Physical {
         self.views_of(table).filter(move |a| {
             matches!(a, Action::CreateCompatView { table, .. } if table.column(column).is_some())
         })
+    }
+
+    /// Whether the release schema `name` exists at this point.
+    pub fn has_release_schema(&self, name: &str) -> bool {
+        self.release_schemas.contains_key(name)
+    }
+
+    /// The release schemas whose views read `table.column`, with those views.
+    pub fn release_views_reading<'a>(
+        &'a self,
+        table: &'a str,
+        column: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a ReleaseView)> + 'a {
+        self.release_schemas
+            .iter()
+            .flat_map(move |(schema, views)| {
+                views
+                    .iter()
+                    .filter(move |v| {
+                        v.table == table && v.columns.iter().any(|c| c.physical == column)
+                    })
+                    .map(move |v| (schema.as_str(), v))
+            })
     }
 
     /// The action that created trigger `name` on `table`, if it still exists.
@@ -196,6 +221,12 @@ impl Physical {
                     for other in self.tables.values_mut() {
                         other.table.rename_references(from, to);
                     }
+                    // So do views, which hold the table itself, not its name.
+                    for view in self.release_schemas.values_mut().flatten() {
+                        if view.table == *from {
+                            view.table = to.clone();
+                        }
+                    }
                 }
             }
             Action::CreateCompatView { view, table } => {
@@ -225,16 +256,7 @@ impl Physical {
                     match e {
                         RawEffect::Action(a) => self.apply(a),
                         RawEffect::RenameColumn { table, from, to } => {
-                            if let Some(t) = self.tables.get_mut(table) {
-                                t.table.rename_column(from, to);
-                                for index in &mut t.indexes {
-                                    for c in &mut index.columns {
-                                        if c == from {
-                                            *c = to.clone();
-                                        }
-                                    }
-                                }
-                            }
+                            self.rename_column(table, from, to)
                         }
                     }
                 }
@@ -270,7 +292,36 @@ impl Physical {
                     t.table.primary_key = columns.clone();
                 }
             }
+            Action::RenameColumn { table, from, to } => self.rename_column(table, from, to),
+            Action::ReleaseViews { schema, views } => {
+                self.release_schemas.insert(schema.clone(), views.clone());
+            }
+            Action::DropReleaseSchema { schema } => {
+                self.release_schemas.shift_remove(schema);
+            }
             Action::Backfill { .. } | Action::Repair { .. } => {}
+        }
+    }
+
+    fn rename_column(&mut self, table: &str, from: &str, to: &str) {
+        if let Some(t) = self.tables.get_mut(table) {
+            t.table.rename_column(from, to);
+            for index in &mut t.indexes {
+                for c in &mut index.columns {
+                    if c == from {
+                        *c = to.to_string();
+                    }
+                }
+            }
+        }
+        // Views name the columns they read by position: the database shows them under
+        // the new name.
+        for views in self.release_schemas.values_mut() {
+            for view in views.iter_mut().filter(|v| v.table == table) {
+                for c in view.columns.iter_mut().filter(|c| c.physical == from) {
+                    c.physical = to.to_string();
+                }
+            }
         }
     }
 

@@ -203,6 +203,9 @@ impl Renderer for Postgres<'_> {
                     .views_selecting(table, &column.name)
                     .cloned()
                     .collect();
+                let alter =
+                    super::views::around_release_views(physical, table, &column.name, &alter)
+                        .unwrap_or(alter);
                 around_views(&views, alter)
             }
             Action::DropNotNull { table, column } => {
@@ -403,6 +406,11 @@ impl Renderer for Postgres<'_> {
                 columns,
             } => super::postgres_enum(name, change, columns, out),
             Action::Raw { sql, .. } => terminate(sql),
+            Action::ReleaseViews { .. }
+            | Action::DropReleaseSchema { .. }
+            | Action::RenameColumn { .. } => {
+                super::views::render(action, physical).expect("a views-mode action")
+            }
         };
         out.chunks.push(chunk);
         Ok(Ok(()))

@@ -642,6 +642,13 @@ impl Renderer for Sqlite<'_> {
             }
             Action::Enum { name, change, .. } => super::enum_note(Dialect::Sqlite, name, change),
             Action::Raw { sql, .. } => terminate(sql),
+            Action::ReleaseViews { .. }
+            | Action::DropReleaseSchema { .. }
+            | Action::RenameColumn { .. } => {
+                return Ok(Err(Unsupported(
+                    "views mode (release schemas selected through search_path) needs PostgreSQL; use the copy mode of renames".into(),
+                )))
+            }
         };
         out.chunks.push(chunk);
         Ok(Ok(()))

@@ -103,6 +103,8 @@ pub struct OpContext<'a> {
     pub previous: Option<&'a View>,
     /// The project's dialect; `None` where no project is known (schema declarations).
     pub dialect: Option<Dialect>,
+    /// The project's default rename mode (an op's `mode` overrides it).
+    pub rename_mode: crate::config::RenameMode,
     /// What the plan should tell about this op, besides its steps.
     pub notes: Vec<OpNote>,
     /// Refusals of this op: the plan shows them all and must not be applied.
@@ -134,6 +136,7 @@ impl OpContext<'_> {
             location,
             previous,
             dialect,
+            rename_mode: crate::config::RenameMode::default(),
             notes: Vec::new(),
             problems: Vec::new(),
         }
@@ -165,6 +168,17 @@ impl OpContext<'_> {
     /// The column `table.column`, or an error pointing at it with the nearest name.
     pub fn column(&self, table: &Located<String>, column: &Located<String>) -> Result<&Column> {
         let t = self.table(table)?;
+        if let Some(p) = self.schema.physical_name(&table.value, &column.value) {
+            return Err(Diag::input(format!(
+                "column `{}.{}` still exists as `{}`: its views-mode rename completes in a later contract",
+                table.value, column.value, p.physical
+            ))
+            .at(column.location.clone())
+            .label("renamed through views, not yet in the table")
+            .note("until the contract step that renames it in place, only the release views show it under this name; tandem's steps work on the table itself")
+            .help("tag this change with a release after the contract that completes the rename, or rename it with mode = \"copy\"")
+            .into());
+        }
         t.column(&column.value).ok_or_else(|| {
             let mut diag = Diag::input(format!("unknown column `{}.{}`", table.value, column.value))
                 .at(column.location.clone())

@@ -1,10 +1,16 @@
 //! `rename_column`: R's code uses the new name, R-1's the old one, and both run during the
 //! rollout. Expand adds the new column, keeps both in sync with a trigger and backfills;
 //! contract(R + gap) drops the sync, tightens the new column and drops the old one.
+//!
+//! In views mode (PostgreSQL) no row is touched: expand(R) only makes R's release schema,
+//! whose view shows the existing column under its new name; contract(R + gap) renames
+//! the column in place, which every release's views follow (see `dialect::views`).
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
+use crate::config::{Dialect, RenameMode};
 use crate::diag::{Diag, Result};
+use crate::model::PhysicalName;
 use crate::model::{Column, Constraint, ConstraintKind, Table};
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
@@ -14,6 +20,7 @@ pub struct RenameColumn {
     table: Located<String>,
     from: Located<String>,
     to: Located<String>,
+    mode: Option<Located<RenameMode>>,
 }
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
@@ -21,7 +28,60 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let from = fields.str(&["column", "from", "old_name"], "the column's current name")?;
     let to = fields.str(&["to", "new_name", "new_column"], "the column's new name")?;
     check_identifier(fields.file, &to.value, to.location.span.clone(), "column")?;
-    Ok(Box::new(RenameColumn { table, from, to }))
+    let mode = parse_mode(fields)?;
+    Ok(Box::new(RenameColumn {
+        table,
+        from,
+        to,
+        mode,
+    }))
+}
+
+/// The `mode` of a rename: `"copy"` or `"views"`.
+pub(super) fn parse_mode(fields: &mut Fields<'_, '_>) -> Result<Option<Located<RenameMode>>> {
+    let Some(mode) = fields.opt_str(&["mode"])? else {
+        return Ok(None);
+    };
+    let value = match mode.value.as_str() {
+        "copy" => RenameMode::Copy,
+        "views" => RenameMode::Views,
+        other => {
+            return Err(Diag::input(format!("unknown rename mode `{other}`"))
+                .at(mode.location.clone())
+                .label("expected \"copy\" or \"views\"")
+                .help(crate::diag::suggestion(other, &["copy", "views"]))
+                .into())
+        }
+    };
+    Ok(Some(Located {
+        value,
+        location: mode.location,
+    }))
+}
+
+/// The mode a rename runs in: its own `mode`, else the project's. Views mode needs
+/// PostgreSQL: elsewhere it is an input error at the op's `mode`.
+pub(super) fn resolve_mode(
+    cx: &OpContext<'_>,
+    mode: &Option<Located<RenameMode>>,
+) -> Result<RenameMode> {
+    let Some(mode) = mode else {
+        return Ok(cx.rename_mode);
+    };
+    match cx.dialect {
+        Some(dialect) if mode.value == RenameMode::Views && dialect != Dialect::Postgres => {
+            Err(Diag::input(format!(
+                "mode = \"views\" needs PostgreSQL; this project's dialect is {}",
+                dialect.name()
+            ))
+            .at(mode.location.clone())
+            .label("views mode")
+            .note("views mode selects each release's views through the PostgreSQL search_path; MySQL and SQLite have no equivalent that keeps both releases writing")
+            .help("use mode = \"copy\" (or remove `mode`), which renames through a new column kept in sync")
+            .into())
+        }
+        _ => Ok(mode.value),
+    }
 }
 
 impl Operation for RenameColumn {
@@ -37,6 +97,9 @@ impl Operation for RenameColumn {
     }
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        if resolve_mode(cx, &self.mode)? == RenameMode::Views {
+            return self.through_views(cx);
+        }
         move_column(
             cx,
             Move {
@@ -49,6 +112,50 @@ impl Operation for RenameColumn {
                 doing: "rename",
             },
         )
+    }
+}
+
+impl RenameColumn {
+    /// Views mode: the model renames the column at once (R's views show it under the new
+    /// name) and records the name it keeps in the table; contract(R + gap) renames it in
+    /// place. Its indexes and constraints follow it in the database by themselves.
+    fn through_views(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        let old = cx.column(&self.table, &self.from)?.name.clone();
+        cx.ensure_new_column(&self.table, &self.to)?;
+        let (table, new) = (self.table.value.clone(), self.to.value.clone());
+        cx.schema.rename_column_everywhere(&table, &old, &new);
+        cx.schema.physical_names.push(PhysicalName {
+            table: table.clone(),
+            column: new.clone(),
+            physical: old.clone(),
+            until: cx.later_release,
+        });
+        cx.schema.views_since.get_or_insert(cx.release);
+        cx.retire(&table, Some(&old));
+        let subject = format!("{table}.{old}");
+        Ok(vec![
+            Step::new(
+                Timing::Expand,
+                format!(
+                    "{}: this release's views show {subject} as {new}; no row or column changes",
+                    self.describe()
+                ),
+                Vec::new(),
+            ),
+            Step::new(
+                Timing::Later(Removal::new(
+                    "rename in place",
+                    "rename it in place",
+                    subject.clone(),
+                )),
+                format!("rename {subject} to {new} in place (the release views follow it)"),
+                vec![Action::RenameColumn {
+                    table,
+                    from: old,
+                    to: new,
+                }],
+            ),
+        ])
     }
 }
 
@@ -456,6 +563,34 @@ mod tests {
             .actions
             .iter()
             .any(|a| matches!(a, Action::DropConstraint { .. })));
+    }
+
+    /// Views mode: the code sees the new name at once, with its index and check; the
+    /// table keeps the old one until the in-place rename of the later step.
+    #[test]
+    fn through_views_the_model_renames_and_the_table_waits_for_the_later_step() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"rename_column\"\ntable = \"users\"\ncolumn = \"email\"\nto = \"mail\"\nmode = \"views\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["expand", "later:rename in place"]);
+        assert!(steps[0].actions.is_empty(), "{:?}", steps[0].actions);
+        assert!(matches!(
+            &steps[1].actions[..],
+            [Action::RenameColumn { from, to, .. }] if from == "email" && to == "mail"
+        ));
+        assert_eq!(s.table("users").unwrap().column_names()[1], "mail");
+        assert_eq!(s.physical_column("users", "mail"), "email");
+        assert_eq!(s.indexes["users_email_idx"].columns, ["mail"]);
+        assert!(s.views_since.is_some());
+        assert!(s.is_physically_present("users", Some("email"), 2));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::Action;
+use crate::config::RenameMode;
 use crate::diag::{Diag, Result};
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
@@ -12,13 +13,15 @@ use crate::parse::{Fields, Located};
 pub struct RenameTable {
     from: Located<String>,
     to: Located<String>,
+    mode: Option<Located<RenameMode>>,
 }
 
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let from = fields.str(&["table", "from", "old_name"], "the table's current name")?;
     let to = fields.str(&["to", "new_name"], "the table's new name")?;
     check_identifier(fields.file, &to.value, to.location.span.clone(), "table")?;
-    Ok(Box::new(RenameTable { from, to }))
+    let mode = super::rename_column::parse_mode(fields)?;
+    Ok(Box::new(RenameTable { from, to, mode }))
 }
 
 impl Operation for RenameTable {
@@ -31,6 +34,13 @@ impl Operation for RenameTable {
     }
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
+        // Views mode renames the table in expand too (instant, no row moves): R-1's code
+        // keeps the old name through the view below if it reads the tables directly, or
+        // through its own release views, which follow the table. It also turns the
+        // release schemas on.
+        if super::rename_column::resolve_mode(cx, &self.mode)? == RenameMode::Views {
+            cx.schema.views_since.get_or_insert(cx.release);
+        }
         let before = cx.table(&self.from)?.clone();
         let (from, to) = (self.from.value.clone(), self.to.value.clone());
         if cx.schema.table(&to).is_some() || cx.schema.is_physically_present(&to, None, cx.release)
@@ -66,6 +76,11 @@ impl Operation for RenameTable {
         for (table, _, _) in &mut cx.schema.pending_constraints {
             if *table == from {
                 *table = to.clone();
+            }
+        }
+        for p in &mut cx.schema.physical_names {
+            if p.table == from {
+                p.table = to.clone();
             }
         }
         cx.retire(&from, None);

@@ -133,13 +133,23 @@ fn probe_release(
     .into_iter()
     .map(|(code, v)| {
         let view = &plan.views[v];
+        // Views mode: the code selects its release's views, as the application does.
+        let schema = plan.view_schemas.get(v).cloned().flatten();
+        let selected = rehearsal.select_views(v);
         // SQLite enforces foreign keys while the code runs, as the application opens
         // it; the files are applied with them off, as `migrate` applies them.
-        let probes = rehearsal
-            .foreign_keys(true)
-            .and_then(|()| rehearsal.probe(view))
-            .and_then(|()| rehearsal.renames(r));
+        let probes = selected
+            .and_then(|()| rehearsal.foreign_keys(true))
+            .and_then(|()| rehearsal.probe(view));
         let queries = rehearsal.run_queries(v);
+        if schema.is_some() && rehearsal.dialect == Dialect::Postgres {
+            let _ = rehearsal.db.run_script("RESET search_path");
+        }
+        // A copied column's read-back writes each side's columns to the table itself,
+        // where both names exist; one renamed through views, through each side's views.
+        let probes = probes
+            .and_then(|()| rehearsal.renames(r))
+            .and_then(|()| rehearsal.view_renames(r));
         let _ = rehearsal.foreign_keys(false);
         let result = match (probes, queries) {
             (Ok(()), Ok(())) => Ok(()),
@@ -227,6 +237,89 @@ impl Rehearsal<'_> {
                 .map_err(|e| failure(&format!("select from {}", describe(table)), e))?;
         }
         Ok(())
+    }
+
+    /// Selects the release schema of code version `v` (an index of `Plan::views`) where
+    /// it has one (views mode), else the tables themselves.
+    fn select_views(&mut self, v: usize) -> std::result::Result<(), String> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(());
+        }
+        let sql = match self.plan.view_schemas.get(v).cloned().flatten() {
+            Some(s) => format!("SET search_path TO {}", quote(Dialect::Postgres, &s)),
+            None => "RESET search_path".to_string(),
+        };
+        self.db.run_script(&sql).map_err(|e| failure(&sql, e))
+    }
+
+    /// For each column release `r` renames through views: a row written by R-1's code
+    /// through the old name reads back through the new name in R's views, and the other
+    /// way round.
+    fn view_renames(&mut self, r: usize) -> std::result::Result<(), String> {
+        let plan = self.plan;
+        let renames: Vec<_> = plan.view_renames.iter().filter(|x| x.0 == r).collect();
+        let mut result = Ok(());
+        for (_, table, old, new) in renames {
+            let (Some(before), Some(after)) =
+                (plan.views[r].table(table), plan.views[r + 1].table(table))
+            else {
+                continue;
+            };
+            if before.primary_key.is_empty() {
+                continue;
+            }
+            for (writer, w, write_col, reader, rv, read_col) in [
+                (before, r, old, after, r + 1, new),
+                (after, r + 1, new, before, r, old),
+            ] {
+                result = self.select_views(w).and_then(|()| {
+                    let (insert, values) = self.insert_sql(writer, &plan.views[w])?;
+                    self.db
+                        .run_script(&insert)
+                        .map_err(|e| self.insert_failure(writer, " for read-back", e))?;
+                    self.select_views(rv)?;
+                    let written = values.iter().find(|(c, _)| c == write_col);
+                    // The key as each side names it: the renamed column may be in it.
+                    let mut conditions: Vec<String> = writer
+                        .primary_key
+                        .iter()
+                        .zip(&reader.primary_key)
+                        .filter_map(|(pk, name)| {
+                            values.iter().find(|(c, _)| c == pk).map(|(_, v)| (name, v))
+                        })
+                        .map(|(c, v)| format!("{} = {v}", quote(self.dialect, c)))
+                        .collect();
+                    if let Some((_, value)) = written {
+                        conditions.push(format!("{} = {value}", quote(self.dialect, read_col)));
+                    }
+                    let sql = format!(
+                        "SELECT COUNT(*) FROM {} WHERE {}",
+                        quote(self.dialect, table),
+                        conditions.join(" AND ")
+                    );
+                    let rows = self.db.query_text(&sql).map_err(|e| {
+                        failure(
+                            &format!("read-back of {table}.{write_col} as {read_col}"),
+                            e,
+                        )
+                    })?;
+                    match rows
+                        .first()
+                        .and_then(|r| r.first().cloned().flatten())
+                        .as_deref()
+                    {
+                        Some("1") => Ok(()),
+                        _ => Err(format!(
+                            "read-back of {table}.{write_col} as {table}.{read_col}: a row written \
+                             through {write_col} does not show the value through {read_col}"
+                        )),
+                    }
+                });
+                let _ = self.db.run_script("RESET search_path");
+                result.clone()?;
+            }
+        }
+        result
     }
 
     /// For each column renamed in release `r`: a row written by R-1's code through the
