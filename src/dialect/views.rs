@@ -190,4 +190,38 @@ mod tests {
         assert!(check_prefix("App").is_err());
         assert!(check_prefix("1app").is_err());
     }
+
+    #[test]
+    fn a_view_sets_the_release_default_but_none_for_an_identity_column() {
+        use crate::action::{ReleaseView, ViewColumn};
+        use crate::model::{Column, ColumnType, Default, Literal};
+        let column = |name: &str, default: Option<Default>| Column {
+            name: name.into(),
+            ty: ColumnType::BigInt,
+            nullable: false,
+            default,
+            comment: None,
+        };
+        let view = ReleaseView {
+            name: "users".into(),
+            table: "users".into(),
+            columns: vec![
+                ViewColumn {
+                    physical: "id".into(),
+                    column: column("id", Some(Default::Identity)),
+                },
+                ViewColumn {
+                    physical: "score".into(),
+                    column: column("points", Some(Default::Literal(Literal::Int(0)))),
+                },
+            ],
+        };
+        let sql = create_view("app_1_0_0", &view).join("\n");
+        assert!(sql.contains(r#""score" AS "points""#), "{sql}");
+        assert!(
+            sql.contains(r#"ALTER COLUMN "points" SET DEFAULT 0"#),
+            "{sql}"
+        );
+        assert!(!sql.contains(r#"ALTER COLUMN "id""#), "{sql}");
+    }
 }
