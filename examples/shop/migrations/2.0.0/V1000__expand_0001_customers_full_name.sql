@@ -7,7 +7,32 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "customers" ADD COLUMN "full_name" varchar(200) NULL;
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "customers" ADD COLUMN "full_name" varchar(200) NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Keep "name" (written by the previous release) and "full_name" (written by this one) equal.
 CREATE OR REPLACE FUNCTION "tandem_sync_customers_name_full_name"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
@@ -27,10 +52,34 @@ BEGIN
 END
 $tandem$;
 
-DROP TRIGGER IF EXISTS "tandem_sync_customers_name_full_name" ON "customers";
-
-CREATE TRIGGER "tandem_sync_customers_name_full_name" BEFORE INSERT OR UPDATE ON "customers"
-  FOR EACH ROW EXECUTE FUNCTION "tandem_sync_customers_name_full_name"();
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      DROP TRIGGER IF EXISTS "tandem_sync_customers_name_full_name" ON "customers";
+      CREATE TRIGGER "tandem_sync_customers_name_full_name" BEFORE INSERT OR UPDATE ON "customers"
+        FOR EACH ROW EXECUTE FUNCTION "tandem_sync_customers_name_full_name"();
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Backfill "customers"."full_name" in batches of about 500 rows, committing each
 -- batch so that no lock is held for long. The first pass walks the table once by page
@@ -80,5 +129,30 @@ BEGIN
 END
 $tandem$;
 
-ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
--- tandem:sha256 22633a67c7ae44c267fbf30a5cba06422e397ab52204c6325a509edd0dcc1518
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 247317e2238fed2eb62d101f2f2d687c05a41709b8360d3fff6b20f663129331

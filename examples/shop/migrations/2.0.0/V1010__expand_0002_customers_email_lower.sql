@@ -8,7 +8,32 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "customers" ADD COLUMN "email_lower" varchar(255) NULL;
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "customers" ADD COLUMN "email_lower" varchar(255) NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Rows written without "email_lower" (by code that does not know it) get it from:
 --   lower(email)
@@ -31,10 +56,34 @@ BEGIN
 END
 $tandem$;
 
-DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
-
-CREATE TRIGGER "tandem_fill_customers_email_lower" BEFORE INSERT OR UPDATE ON "customers"
-  FOR EACH ROW EXECUTE FUNCTION "tandem_fill_customers_email_lower"();
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
+      CREATE TRIGGER "tandem_fill_customers_email_lower" BEFORE INSERT OR UPDATE ON "customers"
+        FOR EACH ROW EXECUTE FUNCTION "tandem_fill_customers_email_lower"();
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Backfill "customers"."email_lower" in batches of about 500 rows, committing each
 -- batch so that no lock is held for long. The first pass walks the table once by page
@@ -98,4 +147,4 @@ END
 $tandem$;
 
 CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 fc62fcffe784bc8ea9da25cb64dca4e988a7b9aa4c7d615631b140edb8b49a89
+-- tandem:sha256 dae2168f3477e1a6143457a58ee8529d43b81d471006ae027d6369ba9f823510

@@ -8,7 +8,32 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "orders" ADD COLUMN "customer_note" text NULL;
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "orders" ADD COLUMN "customer_note" text NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Keep "note" (written by the previous release) and "customer_note" (written by this one) equal.
 CREATE OR REPLACE FUNCTION "tandem_sync_orders_note_customer_note"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
@@ -28,10 +53,34 @@ BEGIN
 END
 $tandem$;
 
-DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
-
-CREATE TRIGGER "tandem_sync_orders_note_customer_note" BEFORE INSERT OR UPDATE ON "orders"
-  FOR EACH ROW EXECUTE FUNCTION "tandem_sync_orders_note_customer_note"();
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
+      CREATE TRIGGER "tandem_sync_orders_note_customer_note" BEFORE INSERT OR UPDATE ON "orders"
+        FOR EACH ROW EXECUTE FUNCTION "tandem_sync_orders_note_customer_note"();
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Backfill "orders"."customer_note" in batches of about 500 rows, committing each
 -- batch so that no lock is held for long. The first pass walks the table once by page
@@ -81,7 +130,32 @@ BEGIN
 END
 $tandem$;
 
-ALTER TABLE "orders" ALTER COLUMN "note" DROP NOT NULL;
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "orders" ALTER COLUMN "note" DROP NOT NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
 -- it so the build can run again (a resumed migrate runs this statement again).
@@ -97,4 +171,4 @@ END
 $tandem$;
 
 CREATE INDEX CONCURRENTLY "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 77f42039c916ca3c30f668f80547cf83eb591e0b3bb192f96dd0f9f2df19e3c1
+-- tandem:sha256 7952b59b42321101c2c1f7331c2bff4936732c35ba92e0d54c0d559e0b94ee1f
