@@ -13,6 +13,7 @@ the DDL waits.
     cargo build --release
     python3 benches/under_load.py                      # 1,000,000 rows, 3 repeats
     ROWS=100000 REPEATS=1 python3 benches/under_load.py  # a quick look
+    ONLY=backfill SETTINGS="[postgres]\\nbackfill_max_batch_ms = 0" python3 benches/under_load.py
 
 Only 127.0.0.1 is used (TANDEM_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 Every run is bounded: pgbench runs for a fixed number of seconds.
@@ -106,6 +107,8 @@ def project(op):
     d = tempfile.mkdtemp(prefix="tandem-bench-")
     with open(os.path.join(d, "tandem.toml"), "w") as f:
         f.write(f'dialect = "postgres"\ndatabase_url = "{URL}"\n')
+        # e.g. SETTINGS='[postgres]\nbackfill_max_batch_ms = 0' to compare settings
+        f.write(os.environ.get("SETTINGS", "").replace("\\n", "\n") + "\n")
     with open(os.path.join(d, "schema.toml"), "w") as f:
         f.write(SCHEMA)
     os.makedirs(os.path.join(d, "changes"))
@@ -207,7 +210,10 @@ def main():
         baseline_runs.append(run_under_load(lambda: None, 6))
     base = row("no migration", "-", baseline_runs)
     ratios = []
+    only = os.environ.get("ONLY")
     for name, sql, op, through_contract in CHANGES:
+        if only and only not in name:
+            continue
         results = {}
         for method in ["naive", "tandem"]:
             runs = []

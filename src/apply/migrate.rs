@@ -168,7 +168,11 @@ pub fn migrate(
                 .run(&mut session)
                 .map(|_| ())
         })
-        .map_err(|e| refinery_error(e, &files, &display, Some(&file.path)))?;
+        .map_err(|e| {
+            super::notes::end_bar();
+            refinery_error(e, &files, &display, Some(&file.path))
+        })?;
+        super::notes::end_bar();
         eprintln!(
             "applied {} in {:.1} s",
             file.path,
@@ -240,6 +244,7 @@ pub fn with_lock_retries(
                     .map(|d| u64::from(d.subsec_nanos()) % (base + 1))
                     .unwrap_or(0);
                 let pause = std::time::Duration::from_millis((base + jitter).min(5_000));
+                super::notes::end_bar();
                 eprintln!(
                     "retry {tries}/{retries}: {path} gave up waiting for a lock; trying again in {} ms",
                     pause.as_millis()

@@ -177,10 +177,20 @@ impl Renderer for Postgres<'_> {
                 context.insert("expr", &source_sql(source));
                 context.insert("batch_size", &self.config.postgres.backfill_batch_size);
                 context.insert("pause_ms", &self.config.postgres.backfill_pause_ms);
+                context.insert("max_batch_ms", &self.config.postgres.backfill_max_batch_ms);
+                context.insert(
+                    "max_replica_lag_ms",
+                    &self.config.postgres.backfill_max_replica_lag_ms,
+                );
                 context.insert(
                     "table_literal",
                     &string_literal(Dialect::Postgres, &q(table)),
                 );
+                context.insert(
+                    "table_name_literal",
+                    &string_literal(Dialect::Postgres, table),
+                );
+                context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
                 context.insert("column_literal", &string_literal(Dialect::Postgres, column));
                 self.template("backfill", &context)?
             }
