@@ -29,7 +29,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TANDEM = os.path.join(ROOT, "target", "release", "tandem")
+TANDEM = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "tandem")
 BASE = os.environ.get("TANDEM_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 ROWS = int(os.environ.get("ROWS", "1000000"))
 REPEATS = int(os.environ.get("REPEATS", "3"))
@@ -186,7 +186,7 @@ def with_tandem(op, through_contract=True):
                                 "--phase", phase, "--skip-fleet-check", "--reason", "bench"],
                                capture_output=True, text=True)
             if r.returncode != 0:
-                print(f"  tandem failed: {r.stderr.strip()[:300]}", file=sys.stderr)
+                print(f"  tandem failed: {r.stderr.strip()[-600:]}", file=sys.stderr)
                 return
     return apply
 

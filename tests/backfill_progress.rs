@@ -184,3 +184,84 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
         .unwrap();
     assert_eq!(left[0][0].as_deref(), Some("0"));
 }
+
+/// The same on Postgres, run by psql: a batch that meets the locked row gives up after
+/// `lock_timeout`, says so, and is tried again until the holder lets go.
+#[test]
+fn a_postgres_backfill_retries_a_batch_behind_a_locked_row() {
+    let server = Server::Postgres;
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let dir = users_project(server.dialect(), &[("0001_handle.toml", ADD_HANDLE)]);
+    let p = dir.path();
+    let url = common::database_url(server, &scratch, p);
+    let out = tandem(p)
+        .args(["migrate", "--release", "1.4.0", "--phase", "expand"])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = Target::parse(&url, p).unwrap();
+    let mut db = Database::connect(&target).unwrap();
+    let rows: Vec<String> = (1..=500)
+        .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
+        .collect();
+    db.run_script(&format!(
+        "INSERT INTO users (id, email, legacy_email) VALUES {}",
+        rows.join(", ")
+    ))
+    .unwrap();
+    // Rows the fill trigger did not fill: as if they were there before the expand.
+    db.run_script(
+        "ALTER TABLE users DISABLE TRIGGER USER; UPDATE users SET handle = NULL; \
+         ALTER TABLE users ENABLE TRIGGER USER",
+    )
+    .unwrap();
+    let file = tandem::layout::list_sql_files(&p.join("migrations"))
+        .unwrap()
+        .into_iter()
+        .find(|f| f.starts_with("1.4.0/") && f.contains("expand"))
+        .unwrap();
+    let sql = std::fs::read_to_string(p.join("migrations").join(&file)).unwrap();
+    let script: String = tandem::apply::split::statements(target.dialect(), &sql)
+        .into_iter()
+        .filter(|s| s.ends_with("SET lock_timeout = '500ms'") || s.contains("-- Backfill"))
+        .map(|s| format!("{s};\n"))
+        .collect();
+    assert!(script.contains("DO $tandem$"), "{sql}");
+    let script_path = p.join("backfill.sql");
+    std::fs::write(&script_path, script).unwrap();
+
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = {
+        let target = target.clone();
+        std::thread::spawn(move || {
+            let mut db = Database::connect(&target).unwrap();
+            db.run_script("BEGIN").unwrap();
+            db.query_text("SELECT * FROM users WHERE id = 250 FOR UPDATE")
+                .unwrap();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(2000));
+            db.run_script("COMMIT").unwrap();
+        })
+    };
+    locked_rx.recv().unwrap();
+    let out = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
+        .arg(&script_path)
+        .output()
+        .unwrap();
+    holder.join().unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("tandem: lock wait on users, attempt 1 of 31"),
+        "{err}\n{}",
+        std::fs::read_to_string(&script_path).unwrap()
+    );
+    let left = db
+        .query_text("SELECT COUNT(*) FROM users WHERE handle IS NULL")
+        .unwrap();
+    assert_eq!(left[0][0].as_deref(), Some("0"));
+}
