@@ -531,7 +531,8 @@ impl Postgres<'_> {
                 out.push(format!("{statement};"));
                 continue;
             }
-            let lines: Vec<&str> = statement.lines().collect();
+            // Split at '\n' only: a literal's "\r\n" must come back byte for byte.
+            let lines: Vec<&str> = statement.split('\n').collect();
             let n = lines
                 .iter()
                 .take_while(|l| l.trim_start().starts_with("--") || l.trim().is_empty())

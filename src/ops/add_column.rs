@@ -133,18 +133,22 @@ impl Operation for AddColumn {
                 primary_key: primary_key.clone(),
             });
         }
-        expand.push(Action::Backfill {
-            table: table.clone(),
-            column: self.name.value.clone(),
-            source: Source::Sql(backfill.value.clone()),
-            primary_key,
-        });
+        // The default before the backfill: a row R-1 inserts after the backfill's last
+        // pass would otherwise keep NULL until the default arrives, and fail the NOT NULL
+        // of the contract. The existing rows are still NULL (SET DEFAULT leaves them), so
+        // the backfill still decides every one of them.
         if self.column.default.is_some() {
             expand.push(Action::SetDefault {
                 table: table.clone(),
                 column: self.column.clone(),
             });
         }
+        expand.push(Action::Backfill {
+            table: table.clone(),
+            column: self.name.value.clone(),
+            source: Source::Sql(backfill.value.clone()),
+            primary_key,
+        });
         let mut steps = vec![Step::new(
             Timing::Expand,
             format!("{} and backfill it", self.describe()),
@@ -235,6 +239,23 @@ mod tests {
                 .column("email_lower")
                 .unwrap()
                 .nullable
+        );
+    }
+
+    #[test]
+    fn a_default_is_set_before_the_backfill_so_no_insert_is_left_null() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"score\", type = \"integer\", default = 0 }\nbackfill_sql = \"length(email)\"",
+        )
+        .unwrap();
+        let expand = &steps[0].actions;
+        let at = |f: fn(&Action) -> bool| expand.iter().position(f).unwrap();
+        assert!(
+            at(|a| matches!(a, Action::SetDefault { .. }))
+                < at(|a| matches!(a, Action::Backfill { .. })),
+            "{expand:?}"
         );
     }
 
