@@ -17,6 +17,7 @@ longest writer stall and whether the migration finished without a manual re-run.
     DIALECT=mysql QUICK=1 python3 benches/under_load.py      # the same on MariaDB
     TRACE=1 ROWS=200000 REPEATS=1 python3 benches/under_load.py   # who waits on whom
     ONLY=rename python3 benches/under_load.py                # only the renames
+    ONLY=backfill SETTINGS="[postgres]\\nbackfill_max_batch_ms = 0" python3 benches/under_load.py
 
 The load. PostgreSQL: pgbench, CLIENTS clients, each transaction a random-id UPDATE plus an
 INSERT. MariaDB: CLIENTS Python threads with their own connections (pymysql, installed
@@ -212,6 +213,8 @@ def project(op):
     d = tempfile.mkdtemp(prefix="tandem-bench-")
     with open(os.path.join(d, "tandem.toml"), "w") as f:
         f.write(f'dialect = "{DIALECT}"\ndatabase_url = "{tandem_url()}"\n')
+        # e.g. SETTINGS='[postgres]\nbackfill_max_batch_ms = 0' to compare settings
+        f.write(os.environ.get("SETTINGS", "").replace("\\n", "\n") + "\n")
     with open(os.path.join(d, "schema.toml"), "w") as f:
         f.write(SCHEMA)
     os.makedirs(os.path.join(d, "changes"))

@@ -87,6 +87,10 @@ fn default_batch() -> u64 {
 fn default_pause() -> u64 {
     10
 }
+/// A backfill batch longer than this makes the next ones smaller and the pause longer.
+fn default_max_batch() -> u64 {
+    20
+}
 fn default_lock_wait() -> u32 {
     1
 }
@@ -106,6 +110,13 @@ pub struct PostgresSettings {
     /// latency while a large table is filled.
     #[serde(default = "default_pause")]
     pub backfill_pause_ms: u64,
+    /// Adaptive backfill: a batch that takes longer halves the next ones and doubles the
+    /// pause; 0 turns it off.
+    #[serde(default = "default_max_batch")]
+    pub backfill_max_batch_ms: u64,
+    /// Wait between batches while a replica's `replay_lag` exceeds this; 0: no check.
+    #[serde(default)]
+    pub backfill_max_replica_lag_ms: u64,
 }
 
 impl Default for PostgresSettings {
@@ -114,6 +125,8 @@ impl Default for PostgresSettings {
             lock_timeout: default_lock_timeout(),
             backfill_batch_size: default_batch(),
             backfill_pause_ms: default_pause(),
+            backfill_max_batch_ms: default_max_batch(),
+            backfill_max_replica_lag_ms: 0,
         }
     }
 }
@@ -130,6 +143,11 @@ pub struct MysqlSettings {
     /// Pause between backfill batches.
     #[serde(default = "default_pause")]
     pub backfill_pause_ms: u64,
+    /// As Postgres's: adaptive batches by batch time; 0 (the default) turns it off: a
+    /// MySQL batch finds its rows by a scan that grows as the table fills, which smaller
+    /// batches do not shorten.
+    #[serde(default)]
+    pub backfill_max_batch_ms: u64,
 }
 
 impl Default for MysqlSettings {
@@ -138,6 +156,7 @@ impl Default for MysqlSettings {
             lock_wait_timeout: default_lock_wait(),
             backfill_batch_size: default_batch(),
             backfill_pause_ms: default_pause(),
+            backfill_max_batch_ms: 0,
         }
     }
 }

@@ -103,6 +103,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/postgres/preamble.sql.tera"),
     ),
     (
+        "postgres/lock_retry.sql.tera",
+        include_str!("../templates/postgres/lock_retry.sql.tera"),
+    ),
+    (
         "postgres/backfill.sql.tera",
         include_str!("../templates/postgres/backfill.sql.tera"),
     ),

@@ -351,6 +351,13 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0002_more.toml", "1.1.0", "type = \"add_column\"\ntable = \"teams\"\ncolumn = { name = \"motto\", type = \"text\", nullable = true }\n\n[[op]]\ntype = \"create_index\"\ntable = \"teams\"\ncolumns = [\"name\"]\n\n[[op]]\ntype = \"alter_column\"\ntable = \"teams\"\ncolumn = \"score\"\ndefault = 5"),
             next("0003_next.toml", "1.2.0"),
         ]),
+        // One file in a transaction that locks two tables: on Postgres it takes both
+        // locks together first, so that a retry for one never holds the other's writers.
+        ("one_file_locking_two_tables", vec![
+            change("0001_orders.toml", "1.0.0", ORDERS),
+            change("0002_notes.toml", "1.1.0", "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }\n\n[[op]]\ntype = \"add_column\"\ntable = \"orders\"\ncolumn = { name = \"memo\", type = \"text\", nullable = true }"),
+            next("0003_next.toml", "1.2.0"),
+        ]),
     ]
 }
 

@@ -242,8 +242,8 @@ impl Database {
                 config.connect_timeout(timeout);
                 // Long steps (backfills) report progress as NOTICEs starting "tandem:".
                 config.notice_callback(|notice| {
-                    if notice.message().starts_with("tandem:") {
-                        eprintln!("{}", notice.message());
+                    if super::notes::is_note(notice.message()) {
+                        super::notes::show(notice.message());
                     }
                 });
                 let conn = within(timeout, move || db!(config.connect(NoTls)))?;
@@ -507,7 +507,13 @@ fn mysql_script(conn: &mut mysql::Conn, sql: &str) -> Result<(), DbError> {
     let mut result = db!(conn.query_iter(sql))?;
     while let Some(set) = result.iter() {
         for row in set {
-            db!(row)?;
+            // A procedure's notes (backfill progress, lock retries): one-row results.
+            let row = db!(row)?;
+            if let Some(Ok(note)) = row.get_opt::<String, usize>(0) {
+                if super::notes::is_note(&note) {
+                    super::notes::show(&note);
+                }
+            }
         }
     }
     Ok(())

@@ -168,7 +168,11 @@ pub fn migrate(
                 .run(&mut session)
                 .map(|_| ())
         })
-        .map_err(|e| refinery_error(e, &files, &display, Some(&file.path)))?;
+        .map_err(|e| {
+            super::notes::end_bar();
+            refinery_error(e, &files, &display, Some(&file.path))
+        })?;
+        super::notes::end_bar();
         eprintln!(
             "applied {} in {:.1} s",
             file.path,
@@ -188,6 +192,9 @@ pub fn migrate(
     })
 }
 
+/// The start of the error a generated lock-retry block raises after its last attempt.
+pub const GAVE_UP: &str = "tandem: gave up waiting for the lock";
+
 /// Lock retries of a bundle run, which has no tandem.toml: the default of `lock_retries`.
 pub const BUNDLE_LOCK_RETRIES: u32 = 30;
 
@@ -201,6 +208,11 @@ pub fn is_lock_failure(err: &refinery_core::Error) -> bool {
         source = s.source();
     }
     let text = text.to_ascii_lowercase();
+    // A statement the file itself retried (a Postgres lock-retry block) has already
+    // waited `lock_retries` times: running the file again would square that.
+    if text.contains(GAVE_UP) {
+        return false;
+    }
     [
         "lock timeout",
         "lock wait timeout",
@@ -232,6 +244,7 @@ pub fn with_lock_retries(
                     .map(|d| u64::from(d.subsec_nanos()) % (base + 1))
                     .unwrap_or(0);
                 let pause = std::time::Duration::from_millis((base + jitter).min(5_000));
+                super::notes::end_bar();
                 eprintln!(
                     "retry {tries}/{retries}: {path} gave up waiting for a lock; trying again in {} ms",
                     pause.as_millis()

@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod introspect;
 pub mod late;
 pub mod migrate;
+pub mod notes;
 pub mod progress;
 pub mod scratch;
 pub mod split;

@@ -52,6 +52,17 @@ pub trait Renderer {
         physical: &Physical,
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>>;
+
+    /// Statements to put right after the preamble, once every action of the file is
+    /// rendered (`start`: what exists before the file runs).
+    fn prologue(
+        &self,
+        _actions: &[&Action],
+        _start: &Physical,
+        _out: &Rendered,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// The renderer of the project's dialect.
@@ -74,6 +85,8 @@ pub fn render_actions(
         chunks: renderer.preamble()?,
         no_transaction: false,
     };
+    let preamble = out.chunks.len();
+    let start = physical.clone();
     for action in actions {
         if let Some(u) = option_refusal(renderer.dialect(), action) {
             return Ok(Err(u));
@@ -82,6 +95,9 @@ pub fn render_actions(
             return Ok(Err(u));
         }
         physical.apply(action);
+    }
+    if let Some(prologue) = renderer.prologue(actions, &start, &out)? {
+        out.chunks.insert(preamble, prologue);
     }
     Ok(Ok(out))
 }

@@ -21,8 +21,8 @@ use tera::Context;
 
 use super::physical::without_columns;
 use super::{
-    create_table, default_sql, quote, quoted_list, terminate, type_name, unique_index, Physical,
-    Rendered, Renderer, Unsupported,
+    create_table, default_sql, quote, quoted_list, string_literal, terminate, type_name,
+    unique_index, Physical, Rendered, Renderer, Unsupported,
 };
 use crate::action::{Action, Source};
 use crate::config::{Config, Dialect};
@@ -505,6 +505,10 @@ impl Renderer for Mysql<'_> {
                 context.insert("expr", &expr);
                 context.insert("batch_size", &self.config.mysql.backfill_batch_size);
                 context.insert("pause_ms", &self.config.mysql.backfill_pause_ms);
+                context.insert("max_batch_ms", &self.config.mysql.backfill_max_batch_ms);
+                context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
+                context.insert("table_literal", &string_literal(Dialect::Mysql, table));
+                context.insert("column_literal", &string_literal(Dialect::Mysql, column));
                 context.insert(
                     "procedure",
                     &q(&fit(format!("tandem_backfill_{table}_{column}"))),
@@ -532,10 +536,17 @@ impl Renderer for Mysql<'_> {
                     "-- Repair the rows of {table} that break {name} before it is enforced, each batch\n\
                      -- committing on its own. A procedure only for the loop; dropped after.\n\
                      DROP PROCEDURE IF EXISTS {procedure};\n\n\
-                     CREATE PROCEDURE {procedure}()\nBEGIN\n  REPEAT\n    {update};\n  \
-                     UNTIL ROW_COUNT() = 0 END REPEAT;\nEND;\n\n\
+                     CREATE PROCEDURE {procedure}()\nBEGIN\n  DECLARE batch_rows INT DEFAULT 1;\n  \
+                     DECLARE attempt INT DEFAULT 1;\n  WHILE batch_rows > 0 DO\n    BEGIN\n      \
+                     -- A batch that meets a lock wait timeout or a deadlock is tried again.\n      \
+                     DECLARE EXIT HANDLER FOR 1205, 1213\n      BEGIN\n        \
+                     IF attempt >= {attempts} THEN\n          RESIGNAL;\n        END IF;\n        \
+                     DO SLEEP(LEAST(5, 0.05 * POW(2, LEAST(attempt, 6)) * (1 + RAND())));\n        \
+                     SET attempt = attempt + 1;\n      END;\n      {update};\n      \
+                     SET batch_rows = ROW_COUNT();\n    END;\n  END WHILE;\nEND;\n\n\
                      CALL {procedure}();\n\nDROP PROCEDURE IF EXISTS {procedure};",
                     name = constraint.name,
+                    attempts = u64::from(self.config.lock_retries) + 1,
                     update = super::repair_update(
                         Dialect::Mysql,
                         table,

@@ -286,6 +286,23 @@ mod tests {
     }
 
     #[test]
+    fn a_default_is_set_before_the_backfill_so_no_insert_is_left_null() {
+        let mut s = schema(USERS);
+        let steps = apply(
+            &mut s,
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"score\", type = \"integer\", default = 0 }\nbackfill_sql = \"length(email)\"",
+        )
+        .unwrap();
+        let expand = &steps[0].actions;
+        let at = |f: fn(&Action) -> bool| expand.iter().position(f).unwrap();
+        assert!(
+            at(|a| matches!(a, Action::SetDefault { .. }))
+                < at(|a| matches!(a, Action::Backfill { .. })),
+            "{expand:?}"
+        );
+    }
+
+    #[test]
     fn not_null_without_default_or_backfill_is_refused_as_input() {
         let err =
             op("type = \"add_column\"\ntable = \"users\"\ncolumn = \"x\"\ncolumn_type = \"text\"")

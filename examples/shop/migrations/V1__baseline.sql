@@ -7,5 +7,30 @@ SET lock_timeout = '5s';
 
 CREATE TABLE "customers" ( "id" bigint NOT NULL, "name" varchar(200) NOT NULL, "email" varchar(255) NOT NULL, "phone" varchar(32) NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id") );
 
-CREATE TABLE "orders" ( "id" bigint NOT NULL, "customer_id" bigint NOT NULL, "total_cents" bigint NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('new'), "note" text NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "orders_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") );
--- tandem:sha256 939169b0066cbe09cf2b3edf2c6458a41603b489ed32a318f090b11dc99f7b6b
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      CREATE TABLE "orders" ( "id" bigint NOT NULL, "customer_id" bigint NOT NULL, "total_cents" bigint NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('new'), "note" text NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "orders_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") );
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 94782c1c3d72335c10e96deaa5bc5b76dd85a5ccc5601f438cb443259cdb93cf

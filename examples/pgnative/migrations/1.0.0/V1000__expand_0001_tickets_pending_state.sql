@@ -6,9 +6,34 @@
 -- step:    add column tickets.priority
 -- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
-SET lock_timeout = '5s';
+SET lock_timeout = '500ms';
 
 ALTER TYPE "ticket_state" ADD VALUE IF NOT EXISTS 'pending';
 
-ALTER TABLE "tickets" ADD COLUMN "priority" smallint NOT NULL DEFAULT (0);
--- tandem:sha256 e264a89b6e0fdf79c5c8d2b2654008252666059c2bec3d3f4c852a8ffa26aa98
+-- Retried while a lock is held elsewhere: each attempt waits at most 500ms (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '500ms', true);
+      ALTER TABLE "tickets" ADD COLUMN "priority" smallint NOT NULL DEFAULT (0);
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'tickets', attempt, '500ms' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'tickets', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 4297a78fc8d73dd4310b493e63b3d2d4761f7b95e109d08cb729cf9c4edb6ec2

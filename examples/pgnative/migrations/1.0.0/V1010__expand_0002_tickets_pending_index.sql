@@ -5,7 +5,7 @@
 -- step:    create index tickets_pending_priority_idx on tickets(priority) where state = 'pending'
 -- tandem:no-transaction (each statement runs on its own; `tandem migrate` resumes the file where it stopped)
 
-SET lock_timeout = '5s';
+SET lock_timeout = '500ms';
 
 -- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
 -- it so the build can run again (a resumed migrate runs this statement again).
@@ -21,4 +21,4 @@ END
 $tandem$;
 
 CREATE INDEX CONCURRENTLY "tickets_pending_priority_idx" ON "tickets" ("priority" DESC) WHERE state = 'pending';
--- tandem:sha256 ba31c048fbac4e62b7d5be4411af80636699ab41598dabfdc1f2c896fe253382
+-- tandem:sha256 811e74d5e6fd9f9cbfaaa85e9e53be2825f5f94c3d4100540743441a68ffac32

@@ -5,9 +5,59 @@
 -- step:    add column customers.settings
 -- step:    alter column customers.email: widen to text
 
-SET lock_timeout = '5s';
+SET lock_timeout = '500ms';
 
-ALTER TABLE "customers" ADD COLUMN "settings" jsonb NOT NULL DEFAULT ('{"theme": "light"}');
+-- Retried while a lock is held elsewhere: each attempt waits at most 500ms (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '500ms', true);
+      ALTER TABLE "customers" ADD COLUMN "settings" jsonb NOT NULL DEFAULT ('{"theme": "light"}');
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '500ms' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
-ALTER TABLE "customers" ALTER COLUMN "email" TYPE text;
--- tandem:sha256 9f4ba9305a1ec7cdf5697a282a7cb838d2e2e2735fe4a8ccecce15d5eb8624ec
+-- Retried while a lock is held elsewhere: each attempt waits at most 500ms (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '500ms', true);
+      ALTER TABLE "customers" ALTER COLUMN "email" TYPE text;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '500ms' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 2dc4a8e0065eeb27acee77650ef7727f923dcd2ca65b16a8476edbeefcbcac41

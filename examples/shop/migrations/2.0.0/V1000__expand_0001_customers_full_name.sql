@@ -7,7 +7,32 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "customers" ADD COLUMN "full_name" varchar(200) NULL;
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "customers" ADD COLUMN "full_name" varchar(200) NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Keep "name" (written by the previous release) and "full_name" (written by this one) equal.
 CREATE OR REPLACE FUNCTION "tandem_sync_customers_name_full_name"() RETURNS trigger LANGUAGE plpgsql AS $tandem$
@@ -27,44 +52,109 @@ BEGIN
 END
 $tandem$;
 
-DROP TRIGGER IF EXISTS "tandem_sync_customers_name_full_name" ON "customers";
-
-CREATE TRIGGER "tandem_sync_customers_name_full_name" BEFORE INSERT OR UPDATE ON "customers"
-  FOR EACH ROW EXECUTE FUNCTION "tandem_sync_customers_name_full_name"();
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      DROP TRIGGER IF EXISTS "tandem_sync_customers_name_full_name" ON "customers";
+      CREATE TRIGGER "tandem_sync_customers_name_full_name" BEFORE INSERT OR UPDATE ON "customers"
+        FOR EACH ROW EXECUTE FUNCTION "tandem_sync_customers_name_full_name"();
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- Backfill "customers"."full_name" in batches of about 500 rows, committing each
 -- batch so that no lock is held for long. The first pass walks the table once by page
 -- (a TID range scan: each batch reads only its own pages); rows written meanwhile are
--- filled by the trigger, and a last pass fills any row an update moved behind it.
--- Progress is reported as NOTICEs every few seconds; 10 ms pause between batches.
+-- filled by the trigger, and a last pass fills any row an update moved behind it. A batch
+-- that meets a locked row gives up after lock_timeout and is tried again, 31 attempts.
+-- Progress is reported as NOTICEs every 2 seconds; 10 ms pause between batches.
+-- A batch that takes longer than 20 ms halves the next ones (down to a sixteenth) and
+-- pauses as long as it took, so the backfill holds at most half the time; quick batches grow back.
 DO $tandem$
 DECLARE
   total_pages bigint := pg_relation_size('"customers"') / current_setting('block_size')::bigint;
+  total_rows bigint;
   per_page numeric;
   step bigint;
+  full_step bigint;
   first_page bigint := 0;
   batch_rows bigint;
   done_rows bigint := 0;
+  pause_ms numeric := 10;
+  started timestamptz;
+  batch_ms numeric;
   reported timestamptz := clock_timestamp();
+  attempt int;
+  retry_ms int;
 BEGIN
-  SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages ELSE 50 END
-    INTO per_page FROM pg_class WHERE oid = '"customers"'::regclass;
-  step := greatest(1, ceil(500 / per_page)::bigint);
+  SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages ELSE 50 END,
+         CASE WHEN reltuples > 0 THEN reltuples::bigint END
+    INTO per_page, total_rows FROM pg_class WHERE oid = '"customers"'::regclass;
+  total_rows := coalesce(total_rows, ceil(total_pages * per_page)::bigint);
+  full_step := greatest(1, ceil(500 / per_page)::bigint);
+  step := full_step;
   WHILE first_page <= total_pages LOOP
-    UPDATE "customers" SET "full_name" = ("name")
-    WHERE ctid >= format('(%s,0)', first_page)::tid
-      AND ctid < format('(%s,0)', first_page + step)::tid
-      AND "full_name" IS NULL AND ("name") IS NOT NULL;
-    GET DIAGNOSTICS batch_rows = ROW_COUNT;
+    started := clock_timestamp();
+    attempt := 1;
+    LOOP
+      BEGIN
+        UPDATE "customers" SET "full_name" = ("name")
+        WHERE ctid >= format('(%s,0)', first_page)::tid
+          AND ctid < format('(%s,0)', first_page + step)::tid
+          AND "full_name" IS NULL AND ("name") IS NOT NULL;
+        GET DIAGNOSTICS batch_rows = ROW_COUNT;
+        EXIT;
+      EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+        -- A row of the batch is locked elsewhere: let go, wait, try the batch again.
+        IF attempt >= 31 THEN
+          RAISE;
+        END IF;
+        retry_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+        RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+          'customers', attempt, 31, retry_ms;
+        PERFORM pg_sleep(retry_ms / 1000.0);
+        attempt := attempt + 1;
+      END;
+    END LOOP;
     done_rows := done_rows + batch_rows;
     COMMIT;
+    batch_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
     first_page := first_page + step;
-    IF clock_timestamp() - reported > interval '5 seconds' THEN
-      RAISE NOTICE 'tandem: backfill of %.%: page % of %, % rows filled',
-        '"customers"', 'full_name', least(first_page, total_pages), total_pages, done_rows;
+    IF clock_timestamp() - reported > interval '2 seconds' THEN
+      RAISE NOTICE 'tandem: backfill of %.%: % of about % rows (% %%)',
+        'customers', 'full_name', done_rows, total_rows,
+        least(100, floor(100.0 * first_page / greatest(total_pages, 1)));
       reported := clock_timestamp();
     END IF;
-    PERFORM pg_sleep(10 / 1000.0);
+    IF batch_ms > 20 THEN
+      step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
+      pause_ms := greatest(10, batch_ms);
+    ELSIF batch_ms < 20 / 2.0 THEN
+      step := least(full_step, step * 2);
+      pause_ms := 10;
+    END IF;
+    IF pause_ms > 0 THEN
+      PERFORM pg_sleep(pause_ms / 1000.0);
+    END IF;
   END LOOP;
   LOOP
     UPDATE "customers" SET "full_name" = ("name")
@@ -80,5 +170,30 @@ BEGIN
 END
 $tandem$;
 
-ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
--- tandem:sha256 22633a67c7ae44c267fbf30a5cba06422e397ab52204c6325a509edd0dcc1518
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "customers" ALTER COLUMN "name" DROP NOT NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 b77d4be4770d169449e8e24b3716e879257a014b80ecef7b3e8bb066b8c99132

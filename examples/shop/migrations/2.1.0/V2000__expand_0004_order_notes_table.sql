@@ -9,7 +9,32 @@
 
 SET lock_timeout = '5s';
 
-CREATE TABLE "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id"), CONSTRAINT "order_notes_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders" ("id") ON DELETE CASCADE );
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      CREATE TABLE "order_notes" ( "id" bigint NOT NULL, "order_id" bigint NOT NULL, "body" text NOT NULL, "created_at" timestamptz NOT NULL DEFAULT (CURRENT_TIMESTAMP), PRIMARY KEY ("id"), CONSTRAINT "order_notes_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders" ("id") ON DELETE CASCADE );
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 -- tandem:rerun: a concurrent build that failed leaves an INVALID index behind; this drops
 -- it so the build can run again (a resumed migrate runs this statement again).
@@ -26,5 +51,30 @@ $tandem$;
 
 CREATE INDEX CONCURRENTLY "order_notes_order_id_idx" ON "order_notes" ("order_id");
 
-ALTER TABLE "orders" ALTER COLUMN "customer_note" DROP NOT NULL;
--- tandem:sha256 17588103e47f7b6107b0ccc1f0a32e2cf26a702700a880030e619866cd108ca4
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "orders" ALTER COLUMN "customer_note" DROP NOT NULL;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 d2d59e7d8c26459680a04db968a69d911de0f504646a0c2ce63da98179fd40af

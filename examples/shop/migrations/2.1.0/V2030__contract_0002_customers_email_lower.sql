@@ -7,19 +7,92 @@
 
 SET lock_timeout = '5s';
 
-DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      DROP TRIGGER IF EXISTS "tandem_fill_customers_email_lower" ON "customers";
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 DROP FUNCTION IF EXISTS "tandem_fill_customers_email_lower"();
 
 -- NOT NULL without a long exclusive lock: a NOT VALID check, validated in its own
 -- transaction under a weaker lock, lets SET NOT NULL skip its full-table scan.
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
-
-ALTER TABLE "customers" ADD CONSTRAINT "tandem_not_null_customers_email_lower" CHECK ("email_lower" IS NOT NULL) NOT VALID;
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
+      ALTER TABLE "customers" ADD CONSTRAINT "tandem_not_null_customers_email_lower" CHECK ("email_lower" IS NOT NULL) NOT VALID;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 ALTER TABLE "customers" VALIDATE CONSTRAINT "tandem_not_null_customers_email_lower";
 
-ALTER TABLE "customers" ALTER COLUMN "email_lower" SET NOT NULL;
-
-ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
--- tandem:sha256 226fd043759752b97ca5a1cf1b2167afbfbb270d45c381481e76551d6814bdad
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "customers" ALTER COLUMN "email_lower" SET NOT NULL;
+      ALTER TABLE "customers" DROP CONSTRAINT IF EXISTS "tandem_not_null_customers_email_lower";
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'customers', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'customers', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 3f8968e84f65ce1079b3a15b61d93b62db72cd1248474c5a11a2338b23dee819

@@ -6,9 +6,59 @@
 
 SET lock_timeout = '5s';
 
-DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      DROP TRIGGER IF EXISTS "tandem_sync_orders_note_customer_note" ON "orders";
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
 
 DROP FUNCTION IF EXISTS "tandem_sync_orders_note_customer_note"();
 
-ALTER TABLE "orders" DROP COLUMN "note";
--- tandem:sha256 ade867d96707544d6c32d90278366c26d976b35a0641474e342dd6466297ed71
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "orders" DROP COLUMN "note";
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 4ba2b49a35dbe855b743129c633cad173ec5e3f863bfc9c072c01f9ba01cb822

@@ -6,5 +6,30 @@
 
 SET lock_timeout = '5s';
 
-ALTER TABLE "orders" DROP COLUMN "customer_note";
--- tandem:sha256 1cd225c7067a98727d8363243ee011a7f1cb32466dde7c77514c0ac6813739dc
+-- Retried while a lock is held elsewhere: each attempt waits at most 5s (writers queue
+-- behind one wait at most), then lets go and tries again after a jittered pause; 31 attempts.
+DO $tandem$
+DECLARE
+  attempt int := 1;
+  pause_ms int;
+BEGIN
+  LOOP
+    BEGIN
+      PERFORM set_config('lock_timeout', '5s', true);
+      ALTER TABLE "orders" DROP COLUMN "customer_note";
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF attempt >= 31 THEN
+        RAISE EXCEPTION 'tandem: gave up waiting for the lock on % after % attempts of %',
+          'orders', attempt, '5s' USING ERRCODE = 'lock_not_available';
+      END IF;
+      pause_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+      RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+        'orders', attempt, 31, pause_ms;
+      PERFORM pg_sleep(pause_ms / 1000.0);
+      attempt := attempt + 1;
+    END;
+  END LOOP;
+END
+$tandem$;
+-- tandem:sha256 2d9a336db1e0e87a405d8dcc1f0cf9b3b76d5efccfbc31954018122841bcf1fa

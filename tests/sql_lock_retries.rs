@@ -1,0 +1,294 @@
+//! Lock retries written into the SQL, for files that a plain runner applies: a
+//! transaction holding a row lock makes each attempt of a generated DDL give up after
+//! the short lock timeout and try again, while writers of the table wait at most one
+//! attempt; the file succeeds once the holder lets go, and fails with a clear error
+//! after its last attempt when the holder never does.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{project_files, stderr, tandem, Server, USERS_AND_ORDERS};
+use tandem::apply::database::{Database, Target};
+
+/// One change that adds a column to each of two tables: one file, two locks.
+const TWO_TABLES: &[(&str, &str)] = &[(
+    "0001_notes.toml",
+    r#"release = "1.1.0"
+summary = "Notes on users and orders"
+
+[[op]]
+type = "add_column"
+table = "users"
+column = { name = "bio", type = "text", nullable = true }
+
+[[op]]
+type = "add_column"
+table = "orders"
+column = { name = "memo", type = "text", nullable = true }
+"#,
+)];
+
+const LOCK_TIMEOUT_MS: u64 = 300;
+
+/// A Postgres project over users and orders with short lock waits and `retries`.
+fn project(dialect: &str, retries: u32) -> tempfile::TempDir {
+    let dir = project_files(dialect, USERS_AND_ORDERS, TWO_TABLES);
+    let toml = dir.path().join("tandem.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(&format!(
+        "lock_retries = {retries}\n\n[postgres]\nlock_timeout = \"{LOCK_TIMEOUT_MS}ms\"\n\n\
+         [mysql]\nlock_wait_timeout = 1\n"
+    ));
+    std::fs::write(&toml, text).unwrap();
+    let out = tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(out.status.success(), "generate: {}", stderr(&out));
+    dir
+}
+
+fn file(project: &Path, prefix: &str) -> std::path::PathBuf {
+    let mut found = Vec::new();
+    let mut dirs = vec![project.join("migrations")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.file_name().unwrap().to_string_lossy().contains(prefix) {
+                found.push(p);
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "{prefix}: {found:?}");
+    found.pop().unwrap()
+}
+
+fn psql(url: &str, file: &Path, single_transaction: bool) -> std::process::Output {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
+    if single_transaction {
+        cmd.arg("-1");
+    }
+    cmd.arg("-d").arg(url).arg("-f").arg(file);
+    cmd.output().expect("psql runs")
+}
+
+/// Baseline applied, a few rows in each table.
+fn seeded(url: &str, project: &Path) -> Target {
+    let out = psql(url, &file(project, "baseline"), true);
+    assert!(out.status.success(), "baseline: {}", stderr(&out));
+    let target = Target::parse(url, project).unwrap();
+    let mut db = Database::connect(&target).unwrap();
+    db.run_script(
+        "INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'a'), (2, 'b@x', 'b');\n\
+         INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 2);",
+    )
+    .unwrap();
+    target
+}
+
+/// A transaction that locks a row of `table` until `release` is set.
+fn hold(target: &Target, sql: &str, release: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let target = target.clone();
+    let sql = sql.to_string();
+    let handle = std::thread::spawn(move || {
+        let mut db = Database::connect(&target).unwrap();
+        db.run_script("BEGIN").unwrap();
+        db.query_text(&sql).unwrap();
+        locked_tx.send(()).unwrap();
+        while !release.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        db.run_script("COMMIT").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    handle
+}
+
+/// Runs `sql` in a loop until `stop`, returning the longest single write.
+fn writer(target: &Target, sql: &str, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Duration> {
+    let target = target.clone();
+    let sql = sql.to_string();
+    std::thread::spawn(move || {
+        let mut db = Database::connect(&target).unwrap();
+        let mut longest = Duration::ZERO;
+        while !stop.load(Ordering::SeqCst) {
+            let t = Instant::now();
+            db.run_script(&sql).unwrap();
+            longest = longest.max(t.elapsed());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        longest
+    })
+}
+
+/// psql -1 applies the expand file while a transaction holds a row of orders: the file
+/// takes both tables' locks together, retrying, so that the writers of users (whose lock
+/// it could have taken first) and of orders wait one attempt at most each time; it
+/// succeeds once the holder lets go.
+#[test]
+fn a_plain_psql_run_retries_a_held_lock_and_writers_wait_one_attempt_at_most() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = project("postgres", 30);
+    let p = dir.path();
+    let url = common::database_url(Server::Postgres, &scratch, p);
+    let expand = file(p, "expand_0001");
+    let sql = std::fs::read_to_string(&expand).unwrap();
+    assert!(
+        sql.contains("LOCK TABLE \"users\" IN ACCESS EXCLUSIVE MODE;")
+            && sql.contains("LOCK TABLE \"orders\" IN ACCESS EXCLUSIVE MODE"),
+        "the file takes both locks first:\n{sql}"
+    );
+    let target = seeded(&url, p);
+
+    let release = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let holder = hold(
+        &target,
+        "SELECT * FROM orders WHERE id = 1 FOR UPDATE",
+        release.clone(),
+    );
+    let users = writer(
+        &target,
+        "UPDATE users SET nickname = 'w' WHERE id = 2",
+        stop.clone(),
+    );
+    let orders = writer(
+        &target,
+        "UPDATE orders SET note = 'w' WHERE id = 2",
+        stop.clone(),
+    );
+    let releaser = {
+        let release = release.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(2500));
+            release.store(true, Ordering::SeqCst);
+        })
+    };
+    let started = Instant::now();
+    let out = psql(&url, &expand, true);
+    let took = started.elapsed();
+    releaser.join().unwrap();
+    holder.join().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::SeqCst);
+    let (users, orders) = (users.join().unwrap(), orders.join().unwrap());
+
+    let err = stderr(&out);
+    eprintln!("psql took {took:?}; longest write: users {users:?}, orders {orders:?}");
+    assert!(out.status.success(), "psql failed: {err}");
+    assert!(
+        err.contains("tandem: lock wait on users, orders, attempt 1 of 31"),
+        "{err}"
+    );
+    assert!(
+        took >= Duration::from_millis(2000),
+        "it did not wait: {took:?}"
+    );
+    let bound = Duration::from_millis(2 * LOCK_TIMEOUT_MS);
+    assert!(
+        users < bound && orders < bound,
+        "a writer stalled longer than two attempts' waits: users {users:?}, orders {orders:?}"
+    );
+    let mut db = Database::connect(&target).unwrap();
+    let rows = db
+        .query_text(
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE column_name IN ('bio', 'memo')",
+        )
+        .unwrap();
+    assert_eq!(rows[0][0].as_deref(), Some("2"));
+}
+
+/// The holder never lets go: the file gives up after its last attempt, naming the
+/// tables and the attempts, and leaves nothing half-done.
+#[test]
+fn a_plain_psql_run_fails_clearly_after_its_last_attempt() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = project("postgres", 2);
+    let p = dir.path();
+    let url = common::database_url(Server::Postgres, &scratch, p);
+    let target = seeded(&url, p);
+    let release = Arc::new(AtomicBool::new(false));
+    let holder = hold(
+        &target,
+        "SELECT * FROM users WHERE id = 1 FOR UPDATE",
+        release.clone(),
+    );
+    // Statement by statement (no -1): each statement's own block retries.
+    let out = psql(&url, &file(p, "expand_0001"), false);
+    release.store(true, Ordering::SeqCst);
+    holder.join().unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success(), "it should have failed: {err}");
+    assert!(
+        err.contains("tandem: lock wait on users, orders, attempt 2 of 3")
+            && err.contains(
+                "tandem: gave up waiting for the lock on users, orders after 3 attempts of 300ms"
+            ),
+        "{err}"
+    );
+}
+
+/// `tandem migrate` shows each retry of the file's own loop on stderr, in order.
+#[test]
+fn migrate_reports_each_retry_of_the_sql_loop() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = project("postgres", 30);
+    let p = dir.path();
+    let url = common::database_url(Server::Postgres, &scratch, p);
+    let target = seeded(&url, p);
+    let release = Arc::new(AtomicBool::new(false));
+    let holder = hold(
+        &target,
+        "SELECT * FROM orders WHERE id = 1 FOR UPDATE",
+        release.clone(),
+    );
+    let releaser = {
+        let release = release.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(2000));
+            release.store(true, Ordering::SeqCst);
+        })
+    };
+    // The baseline was applied by psql: adopted, then the expand runs.
+    let out = tandem(p)
+        .args([
+            "migrate",
+            "--adopt",
+            "--release",
+            "1.1.0",
+            "--phase",
+            "expand",
+        ])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    releaser.join().unwrap();
+    holder.join().unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let attempts: Vec<u32> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("tandem: lock wait on users, orders, attempt "))
+        .map(|rest| rest.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(!attempts.is_empty(), "no retry reported: {err}");
+    assert_eq!(
+        attempts,
+        (1..=attempts.len() as u32).collect::<Vec<_>>(),
+        "{err}"
+    );
+    assert!(err.contains("applied 1.1.0/"), "{err}");
+}
