@@ -109,11 +109,22 @@ pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
     ] {
         t = t.replace(from, to);
     }
+    // MySQL's `unsigned` follows the arguments: `int(10) unsigned`.
+    let mut suffix = String::new();
+    if dialect == Dialect::Mysql {
+        if let Some(rest) = t.strip_suffix(" unsigned") {
+            t = rest.to_string();
+            suffix = " unsigned".into();
+        }
+    }
     let (base, args) = match t.find('(') {
         Some(i) => (t[..i].to_string(), t[i..].to_string()),
         None => (t.clone(), String::new()),
     };
     let (base, args) = match (dialect, base.as_str(), args.as_str()) {
+        // tinyint(1) is MySQL's boolean; other widths only display.
+        (Dialect::Mysql, "tinyint", "(1)") => (base, args),
+        (Dialect::Mysql, "tinyint" | "mediumint", _) => (base, String::new()),
         (_, "int" | "int4" | "integer", _) if !matches!(dialect, Dialect::Mysql) => {
             ("integer".to_string(), args)
         }
@@ -135,7 +146,7 @@ pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
         (Dialect::Mysql, "json", _) => ("longtext".into(), args),
         _ => (base, args),
     };
-    format!("{base}{args}")
+    format!("{base}{args}{suffix}")
 }
 
 /// Every difference between the baseline of `plan` and the live database, as lines.
@@ -390,6 +401,12 @@ mod tests {
         assert_eq!(my("int(11)"), my("integer"));
         assert_ne!(my("int(11)"), my("bigint"));
         assert_ne!(my("tinyint(4)"), my("tinyint(1)"));
+        // Display widths of the other integer types, with or without `unsigned`.
+        assert_eq!(my("tinyint(4)"), my("tinyint"));
+        assert_eq!(my("mediumint(9)"), my("mediumint"));
+        assert_eq!(my("int(10) unsigned"), my("int unsigned"));
+        assert_eq!(my("bigint(20) unsigned"), my("bigint unsigned"));
+        assert_ne!(my("int(10) unsigned"), my("int"));
         let lite = |s| canonical_type(Dialect::Sqlite, s);
         assert_eq!(lite("VARCHAR( 255 )"), lite("varchar(255)"));
         assert_eq!(lite("INT"), lite("integer"));

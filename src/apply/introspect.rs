@@ -643,10 +643,11 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
 /// so; else the catalogue's own name.
 pub fn portable_type(dialect: Dialect, live: &str) -> String {
     // Folding MySQL's display widths would lose `unsigned`.
-    if dialect == Dialect::Mysql && live.to_ascii_lowercase().contains("unsigned") {
-        return native_type(dialect, live);
-    }
     let t = super::adopt::canonical_type(dialect, live);
+    if dialect == Dialect::Mysql && t.ends_with(" unsigned") {
+        // Without MariaDB's display width: `int(10) unsigned` is `int unsigned`.
+        return native_type(dialect, &t);
+    }
     let (base, args) = match t.find('(') {
         Some(i) => (&t[..i], &t[i..]),
         None => (t.as_str(), ""),
@@ -724,8 +725,9 @@ fn postgres_enums(db: &mut Database) -> Result<Vec<(String, Vec<String>)>, DbErr
 }
 
 /// The columns of `table` that the database numbers: Postgres identity (and serial, read
-/// from its `nextval` default by the caller), MySQL `AUTO_INCREMENT`. SQLite's INTEGER
-/// PRIMARY KEY is a plain integer key to the catalogue: not read as identity.
+/// from its `nextval` default by the caller), MySQL `AUTO_INCREMENT`, SQLite's
+/// single-column INTEGER PRIMARY KEY (the rowid's alias, which numbers a row inserted
+/// without it: what tandem writes for an identity column there).
 fn identity_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
     let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
@@ -739,7 +741,18 @@ fn identity_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbErr
              WHERE table_schema = DATABASE() AND table_name = {t} \
              AND extra LIKE '%auto_increment%'"
         ),
-        Dialect::Sqlite => return Ok(Vec::new()),
+        Dialect::Sqlite => {
+            let keys = text_rows(
+                db,
+                &format!("SELECT name, type FROM pragma_table_info({t}) WHERE pk > 0"),
+            )?;
+            return Ok(match keys.as_slice() {
+                [key] if key.len() == 2 && key[1].eq_ignore_ascii_case("integer") => {
+                    vec![key[0].clone()]
+                }
+                _ => Vec::new(),
+            });
+        }
     };
     Ok(text_rows(db, &sql)?
         .into_iter()
@@ -1381,6 +1394,17 @@ mod tests {
         assert_eq!(portable_type(Dialect::Mysql, "tinyint(1)"), "boolean");
         assert_eq!(portable_type(Dialect::Mysql, "datetime(6)"), "timestamp");
         assert_eq!(portable_type(Dialect::Sqlite, "varchar(40)"), "varchar(40)");
+        // MariaDB's display widths are not part of the type, unsigned or not.
+        assert_eq!(
+            portable_type(Dialect::Mysql, "bigint(20) unsigned"),
+            "bigint unsigned"
+        );
+        assert_eq!(
+            portable_type(Dialect::Mysql, "int(10) unsigned"),
+            "int unsigned"
+        );
+        assert_eq!(portable_type(Dialect::Mysql, "tinyint(4)"), "tinyint");
+        assert_eq!(portable_type(Dialect::Mysql, "mediumint(9)"), "mediumint");
     }
 
     #[test]
