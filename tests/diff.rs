@@ -556,3 +556,76 @@ fn an_index_remade_by_hand_without_its_options_is_drift() {
         }
     }
 }
+
+/// A comment changed or dropped by hand is drift, and a database whose comments are not
+/// schema.toml's is not adopted; SQLite keeps none and is not asked.
+#[test]
+fn a_comment_changed_by_hand_is_drift_and_is_not_adopted() {
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let schema = common::USERS.replace(
+            "primary_key = [\"id\"]\n",
+            "primary_key = [\"id\"]\ncomment = \"who signs in\"\n",
+        ) + "\n";
+        let schema = schema.replace(
+            "nickname     = { type = \"text\", nullable = true }",
+            "nickname     = { type = \"text\", nullable = true, comment = \"shown to others\" }",
+        );
+        assert!(schema.contains("shown to others"), "{schema}");
+        let dir = common::project_with(
+            server.dialect(),
+            &schema,
+            &[(
+                "0001_start.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let migrate = [
+            "migrate",
+            "--release",
+            "1.0.0",
+            "--phase",
+            "expand",
+            "--database-url",
+            &url,
+        ];
+        let out = run(p, &migrate);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let clean = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let by_hand = if server == Server::Mysql {
+            "ALTER TABLE users COMMENT = 'someone'; \
+             ALTER TABLE users MODIFY nickname text NULL"
+        } else {
+            "COMMENT ON TABLE users IS 'someone'; COMMENT ON COLUMN users.nickname IS NULL"
+        };
+        db.run_script(by_hand).unwrap();
+        let drift = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
+        let text = stdout(&drift);
+        for want in [
+            "the comment of table users is \"someone\" in the database but \"who signs in\" in the plan",
+            "the comment of column users.nickname is none in the database but \"shown to others\" in the plan",
+        ] {
+            assert!(text.contains(want), "{}: {text}", server.dialect());
+        }
+        db.run_script("DROP TABLE refinery_schema_history").unwrap();
+        drop(db);
+        let mut adopt = migrate.to_vec();
+        adopt.push("--adopt");
+        let out = run(p, &adopt);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(
+                "the comment of table users is \"someone\" in the database but \"who signs in\" in schema.toml"
+            ),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

@@ -170,6 +170,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             continue;
         }
         compare_columns(db, dialect, table, "schema.toml", true, &mut problems)?;
+        compare_comments(db, table, "schema.toml", &mut problems)?;
         let primary_key = live_primary_key(db, &table.name)?;
         if primary_key != table.primary_key {
             problems.push(format!(
@@ -240,6 +241,47 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
         }
     }
     Ok(problems)
+}
+
+/// The table's comment and its columns' are the database's (SQLite keeps none).
+pub(super) fn compare_comments(
+    db: &mut Database,
+    table: &Table,
+    expected: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), DbError> {
+    if db.dialect() == Dialect::Sqlite {
+        return Ok(());
+    }
+    let (live_table, live_columns) = super::introspect::comments(db, &table.name)?;
+    let shown = |c: Option<&str>| match c {
+        Some(text) => format!("{text:?}"),
+        None => "none".to_string(),
+    };
+    if live_table.as_deref() != table.comment.as_deref() {
+        problems.push(format!(
+            "the comment of table {} is {} in the database but {} in {expected}",
+            table.name,
+            shown(live_table.as_deref()),
+            shown(table.comment.as_deref())
+        ));
+    }
+    for column in &table.columns {
+        let live = live_columns
+            .iter()
+            .find(|(n, _)| *n == column.name)
+            .map(|(_, text)| text.as_str());
+        if live != column.comment.as_deref() {
+            problems.push(format!(
+                "the comment of column {}.{} is {} in the database but {} in {expected}",
+                table.name,
+                column.name,
+                shown(live),
+                shown(column.comment.as_deref())
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each declared foreign key has a live one of its name (its columns in SQLite, which
