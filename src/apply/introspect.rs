@@ -111,6 +111,16 @@ fn write_table(
     let primary_key = live_primary_key(db, table)?;
     let (table_comment, column_comments) = comments(db, table)?;
     out.push_str(&format!("[tables.{t}]\n"));
+    if let Some(name) = postgres_key_name(db, table)? {
+        let default = crate::model::fit_identifier(format!("{table}_pkey"), 63);
+        if name != default {
+            // The model keeps no name for a primary key: one made with its table is
+            // named as Postgres names it.
+            out.push_str(&format!(
+                "# the primary key is the constraint {name}; re-created, it is named {default}\n"
+            ));
+        }
+    }
     if !primary_key.is_empty() {
         out.push_str(&format!("primary_key = {}\n", list(&primary_key)));
     }
@@ -198,6 +208,24 @@ fn write_table(
         out.push_str(&index_toml(&t, &index));
     }
     Ok(())
+}
+
+/// The name of a Postgres table's primary key constraint (other dialects name none).
+fn postgres_key_name(db: &mut Database, table: &str) -> Result<Option<String>, DbError> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(None);
+    }
+    let t = crate::dialect::string_literal(Dialect::Postgres, table);
+    Ok(text_rows(
+        db,
+        &format!(
+            "SELECT con.conname FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             AND con.contype = 'p'"
+        ),
+    )?
+    .into_iter()
+    .find_map(|r| r.into_iter().next()))
 }
 
 /// A table's comment and its columns' (column name, comment), as read back.
