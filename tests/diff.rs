@@ -629,3 +629,117 @@ fn a_comment_changed_by_hand_is_drift_and_is_not_adopted() {
         );
     }
 }
+
+/// Enums: `diff --to` proposes a new enum, a value appended and a value removed (the
+/// removal placed by the rule in a later contract), which migrate to exactly the
+/// desired schema on Postgres and MariaDB (where an enum is its column's, named
+/// `<table>_<column>` when read back). A column becoming identity is named as what no op
+/// does, never proposed as a default change.
+#[test]
+fn enum_changes_are_proposed_and_migrate_to_the_desired_schema() {
+    let start = "[enums.tickets_state]\nvalues = [\"open\", \"closed\", \"spam\"]\n\n[tables.tickets]\nprimary_key = [\"id\"]\n\n[tables.tickets.columns]\nid = { type = \"bigint\" }\nstate = { type = \"tickets_state\", default = \"open\" }\n";
+    let want = "[enums.tickets_state]\nvalues = [\"open\", \"closed\", \"archived\"]\n\n[enums.tickets_mood]\nvalues = [\"calm\", \"it's bad\"]\n\n[tables.tickets]\nprimary_key = [\"id\"]\n\n[tables.tickets.columns]\nid = { type = \"bigint\" }\nstate = { type = \"tickets_state\", default = \"open\" }\nmood = { type = \"tickets_mood\", nullable = true }\n";
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let label = server.dialect();
+        let dir = common::project_with(
+            server.dialect(),
+            start,
+            &[(
+                "0001_start.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let migrate = |release: &str| {
+            run(
+                p,
+                &[
+                    "migrate",
+                    "--release",
+                    release,
+                    "--phase",
+                    "contract",
+                    "--database-url",
+                    &url,
+                ],
+            )
+        };
+        let out = migrate("1.0.0");
+        assert!(out.status.success(), "{label}: {}", stderr(&out));
+
+        // Identity is noticed, and not proposed as anything else.
+        let identity = want.replace(
+            "id = { type = \"bigint\" }",
+            "id = { type = \"bigint\", identity = true }",
+        );
+        fs::write(p.join("identity.toml"), &identity).unwrap();
+        let path = p.join("identity.toml");
+        let out = run(
+            p,
+            &["diff", "--to", path.to_str().unwrap(), "--release", "1.1.0"],
+        );
+        assert!(out.status.success(), "{label}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains("# not proposed: tickets.id becomes identity"),
+            "{label}: {text}"
+        );
+        assert!(!text.contains("drop_default"), "{label}: {text}");
+
+        fs::write(p.join("desired.toml"), want).unwrap();
+        let path = p.join("desired.toml");
+        let out = run(
+            p,
+            &["diff", "--to", path.to_str().unwrap(), "--release", "1.1.0"],
+        );
+        assert!(out.status.success(), "{label}: {}", stderr(&out));
+        let proposal = stdout(&out);
+        for op in [
+            "type = \"create_enum\"\nenum = \"tickets_mood\"",
+            "type = \"add_enum_value\"\nenum = \"tickets_state\"\nvalue = \"archived\"",
+            "type = \"drop_enum_value\"\nenum = \"tickets_state\"\nvalue = \"spam\"",
+        ] {
+            assert!(proposal.contains(op), "{label}: {op}\n{proposal}");
+        }
+        assert!(!proposal.contains("alter_column"), "{label}: {proposal}");
+        fs::write(p.join("changes/0002_proposed.toml"), &proposal).unwrap();
+        fs::write(
+            p.join("changes/0003_next.toml"),
+            "release = \"1.2.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+        )
+        .unwrap();
+        let generate = run(p, &["generate"]);
+        assert!(
+            generate.status.success(),
+            "{label}: {}\n{proposal}",
+            stderr(&generate)
+        );
+        for release in ["1.1.0", "1.2.0"] {
+            let out = migrate(release);
+            assert!(
+                out.status.success(),
+                "{label} {release}: {}\n{proposal}",
+                stderr(&out)
+            );
+        }
+        let read = run(p, &["introspect", "--database-url", &url]);
+        assert!(read.status.success(), "{label}: {}", stderr(&read));
+        let text = stdout(&read);
+        let parse = |name: &str, text: &str| {
+            tandem::parse::schema::parse_schema(
+                &tandem::diag::SourceFile::new(name, text.to_string())
+                    .for_dialect(common::normal::dialect(server)),
+            )
+            .unwrap_or_else(|e| panic!("{label}: {}\n{text}", e.render()))
+        };
+        assert_eq!(
+            unordered(normal(&parse("read.toml", &text), server)),
+            unordered(normal(&parse("desired.toml", want), server)),
+            "{label}: the database is not the desired schema\n--- proposal:\n{proposal}\n--- read back:\n{text}"
+        );
+    }
+}
