@@ -132,7 +132,8 @@ const TYPES: &[TypeGen] = &[
         only: &[],
     },
     TypeGen {
-        write: |n, _| format!("varchar({})", 4 + n % 252),
+        // Long enough for every literal below (`two\nlines` is 9).
+        write: |n, _| format!("varchar({})", 9 + n % 247),
         literals: |_, _| strs(&["\"free\"", "\"o'k\"", "\"\"", "\"two\\nlines\""]),
         sql: &[],
         key: true,

@@ -124,7 +124,7 @@ pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
     let (base, args) = match (dialect, base.as_str(), args.as_str()) {
         // tinyint(1) is MySQL's boolean; other widths only display.
         (Dialect::Mysql, "tinyint", "(1)") => (base, args),
-        (Dialect::Mysql, "tinyint" | "mediumint", _) => (base, String::new()),
+        (Dialect::Mysql, "tinyint" | "mediumint" | "year", _) => (base, String::new()),
         (_, "int" | "int4" | "integer", _) if !matches!(dialect, Dialect::Mysql) => {
             ("integer".to_string(), args)
         }
@@ -446,6 +446,7 @@ mod tests {
         // Display widths of the other integer types, with or without `unsigned`.
         assert_eq!(my("tinyint(4)"), my("tinyint"));
         assert_eq!(my("mediumint(9)"), my("mediumint"));
+        assert_eq!(my("year(4)"), my("year"));
         assert_eq!(my("int(10) unsigned"), my("int unsigned"));
         assert_eq!(my("bigint(20) unsigned"), my("bigint unsigned"));
         assert_ne!(my("int(10) unsigned"), my("int"));

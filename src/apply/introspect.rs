@@ -1433,6 +1433,7 @@ mod tests {
         );
         assert_eq!(portable_type(Dialect::Mysql, "tinyint(4)"), "tinyint");
         assert_eq!(portable_type(Dialect::Mysql, "mediumint(9)"), "mediumint");
+        assert_eq!(portable_type(Dialect::Mysql, "year(4)"), "year");
     }
 
     #[test]
