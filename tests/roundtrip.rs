@@ -223,7 +223,15 @@ const TYPES: &[TypeGen] = &[
     },
     TypeGen {
         write: |n, _| ["timetz", "interval", "inet", "cidr", "macaddr"][n as usize % 5].into(),
-        literals: |_, _| Vec::new(),
+        literals: |n, _| {
+            strs(&[[
+                "\"08:30:00+02\"",
+                "\"1 day 02:00:00\"",
+                "\"10.0.0.1\"",
+                "\"10.0.0.0/8\"",
+                "\"08:00:2b:01:02:03\"",
+            ][n as usize % 5]])
+        },
         sql: &[],
         key: true,
         whole: false,
@@ -231,7 +239,7 @@ const TYPES: &[TypeGen] = &[
     },
     TypeGen {
         write: |n, _| ["numeric", "bytea", "double precision", "int4"][n as usize % 4].into(),
-        literals: |_, _| Vec::new(),
+        literals: |n, _| strs(&[["1.5", "\"abc\"", "2.5", "7"][n as usize % 4]]),
         sql: &[],
         key: false,
         whole: false,
@@ -241,7 +249,10 @@ const TYPES: &[TypeGen] = &[
         write: |n, _| {
             ["mediumtext", "tinytext", "longblob", "varbinary(16)"][n as usize % 4].into()
         },
-        literals: |_, _| Vec::new(),
+        literals: |n, _| match n % 4 {
+            0 | 1 => strs(&["\"it's\""]),
+            _ => Vec::new(),
+        },
         sql: &[],
         key: false,
         whole: false,
@@ -259,7 +270,11 @@ const TYPES: &[TypeGen] = &[
     },
     TypeGen {
         write: |n, _| ["datetime", "tinyint(1)", "double", "float", "year"][n as usize % 5].into(),
-        literals: |_, _| Vec::new(),
+        // None for tinyint(1), which reads back as boolean.
+        literals: |n, _| match n % 5 {
+            1 => Vec::new(),
+            i => strs(&[["\"2024-01-31 08:30:00\"", "", "2.5", "1.5", "\"2024\""][i as usize]]),
+        },
         sql: &[],
         key: true,
         whole: false,
@@ -267,7 +282,10 @@ const TYPES: &[TypeGen] = &[
     },
     TypeGen {
         write: |n, _| ["blob", "numeric", "int"][n as usize % 3].into(),
-        literals: |_, _| Vec::new(),
+        literals: |n, _| match n % 3 {
+            0 => Vec::new(),
+            _ => strs(&["7"]),
+        },
         sql: &[],
         key: false,
         whole: false,

@@ -590,6 +590,10 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
         ReadDefault::Literal(l) if ty == "boolean" && (l == "1" || l == "0") => {
             ReadDefault::Literal(if l == "1" { "true" } else { "false" }.into())
         }
+        // MySQL's year is a number in its catalogue; schema.toml writes it as a string.
+        ReadDefault::Literal(l) if base == "year" && l.parse::<u32>().is_ok() => {
+            ReadDefault::Literal(q(&l))
+        }
         // Postgres writes a negative number as a typed string: '-3'::integer.
         ReadDefault::Literal(l) if numeric && toml_string(&l).is_some() => {
             let inner = toml_string(&l).unwrap_or_default();
@@ -1493,6 +1497,14 @@ mod tests {
         assert_eq!(
             json_check_column("json_valid(`doc`)").as_deref(),
             Some("doc")
+        );
+    }
+
+    #[test]
+    fn a_mysql_year_default_reads_back_as_the_string_schema_toml_takes() {
+        assert_eq!(
+            typed_default(Dialect::Mysql, "year", "2024"),
+            ReadDefault::Literal("\"2024\"".into())
         );
     }
 
