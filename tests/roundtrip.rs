@@ -350,7 +350,8 @@ struct TablePick {
     fk: Option<(u8, u8, u8, u8, bool)>,
     indexes: Vec<IndexPick>,
     /// Bits: 1 identity key, 2 an enum column, 4 its default, 8 it nullable, 16 a table
-    /// comment, 32 a column comment, 64 a primary key that starts with a plain column.
+    /// comment, 32 a column comment, 64 a primary key that starts with a plain column,
+    /// 128 an identity column that is not the key (Postgres).
     extra: u32,
 }
 
@@ -488,8 +489,9 @@ fn schema_toml(server: Server, picks: &[TablePick]) -> String {
             });
         }
         // An enum column: a Postgres enum type; MySQL's ENUM(...) of the column, which
-        // introspect names `<table>_<column>`.
-        if pick.extra & 2 != 0 && server != Server::Sqlite {
+        // introspect names `<table>_<column>`; SQLite's text.
+        // SQLite keeps an enum column as text.
+        if pick.extra & 2 != 0 {
             let e = format!("{t}_st");
             enums.push_str(&format!(
                 "[enums.{e}]\nvalues = [\"new\", \"it's\", \"done\"]\n\n"
@@ -501,6 +503,16 @@ fn schema_toml(server: Server, picks: &[TablePick]) -> String {
                 nullable: pick.extra & 8 != 0,
                 default: (pick.extra & 4 != 0).then(|| "default = \"it's\"".to_string()),
             });
+        }
+        // Postgres numbers any integer column: an identity column that is not the key.
+        if pick.extra & 128 != 0 && !identity && server == Server::Postgres {
+            if let Some(c) = cols.iter_mut().find(|c| {
+                c.gen.is_some_and(|g| g.whole)
+                    && matches!(c.ty.as_str(), "smallint" | "integer" | "bigint")
+            }) {
+                c.nullable = false;
+                c.default = Some("identity = true".into());
+            }
         }
         // Comments, with a quote, a backslash and a non-ASCII letter.
         let comments = server != Server::Sqlite;

@@ -64,6 +64,8 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                 // (char(36)).
                 let ty = match (&c.ty, server) {
                     (ColumnType::TimestampTz, Server::Sqlite) => ColumnType::Timestamp,
+                    // SQLite has no enum: tandem writes an enum column as text.
+                    (ColumnType::Enum(_), Server::Sqlite) => ColumnType::Text,
                     (ColumnType::Uuid | ColumnType::Json, Server::Sqlite) => ColumnType::Text,
                     (ColumnType::Uuid, Server::Mysql) => ColumnType::Char(36),
                     _ if rowid(c) => ColumnType::Integer,
@@ -181,9 +183,11 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
             },
         );
     }
+    // SQLite has no enum types (see the columns above).
     let enums = schema
         .enums
         .iter()
+        .filter(|_| server != Server::Sqlite)
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     Normal { tables, enums }
