@@ -8,7 +8,9 @@ use crate::toml_text::{key, list, quoted as q};
 use std::path::Path;
 
 use crate::diag::{Diag, Result};
-use crate::model::{Column, Constraint, ConstraintKind, Default, Literal, Schema, Table};
+use crate::model::{
+    Column, ColumnType, Constraint, ConstraintKind, Default, Literal, Schema, Table,
+};
 use crate::plan::Plan;
 use crate::project::{read_source, Project};
 
@@ -24,6 +26,11 @@ pub fn propose(
     let desired = crate::parse::schema::parse_schema(&file)?;
     let current = latest(plan);
     let mut ops: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    // Enums made or extended first (the columns after use them); values removed and
+    // enums dropped last, once no column needs them.
+    let mut enum_drops: Vec<String> = Vec::new();
+    diff_enums(&current, &desired, &mut ops, &mut enum_drops)?;
     let (table_renames, column_renames) = parse_renames(renames, &current)?;
     // Tables renamed first: everything after speaks of the new names.
     for (from, to) in &table_renames {
@@ -45,7 +52,7 @@ pub fn propose(
             ops.push(create_table(table));
             continue;
         };
-        diff_table(now, table, &column_renames, &mut ops);
+        diff_table(now, table, &column_renames, &mut ops, &mut notes);
     }
     for table in current.tables.values() {
         let renamed = table_renames.iter().any(|(from, _)| *from == table.name);
@@ -53,6 +60,7 @@ pub fn propose(
             ops.push(format!("type = \"drop_table\"\ntable = {}", q(&table.name)));
         }
     }
+    ops.extend(enum_drops);
     // Indexes, by name.
     for index in current.indexes.values() {
         if !desired.indexes.contains_key(&index.name) {
@@ -81,10 +89,18 @@ pub fn propose(
             )),
         }
     }
-    if ops.is_empty() {
+    if ops.is_empty() && notes.is_empty() {
         return Err(Diag::input(format!(
             "{} describes the latest model already: there is no change to propose",
             project.config.display(desired_path)
+        ))
+        .into());
+    }
+    if ops.is_empty() {
+        return Err(Diag::input(format!(
+            "{} differs from the latest model only in what no op can change: {}",
+            project.config.display(desired_path),
+            notes.join("; ")
         ))
         .into());
     }
@@ -94,6 +110,9 @@ pub fn propose(
         q(release),
         q(&format!("reach {}", project.config.display(desired_path)))
     );
+    for note in &notes {
+        out.push_str(&format!("# not proposed: {note}\n"));
+    }
     for op in ops {
         out.push_str("\n[[op]]\n");
         out.push_str(&op);
@@ -102,11 +121,100 @@ pub fn propose(
     Ok(out)
 }
 
+/// The enum ops from `current`'s enums to `desired`'s: `create_enum` and
+/// `add_enum_value` into `ops`, `drop_enum_value` and `drop_enum` into `drops`. A value
+/// is only ever added at the end: a desired order that needs one elsewhere (or the
+/// values reordered) cannot be reached by ops, and is refused with the reason.
+fn diff_enums(
+    current: &Schema,
+    desired: &Schema,
+    ops: &mut Vec<String>,
+    drops: &mut Vec<String>,
+) -> Result<()> {
+    for (name, values) in &desired.enums {
+        let Some(now) = current.enums.get(name) else {
+            ops.push(format!(
+                "type = \"create_enum\"\nenum = {}\nvalues = {}",
+                q(name),
+                list(values)
+            ));
+            continue;
+        };
+        let kept: Vec<&String> = now.iter().filter(|v| values.contains(v)).collect();
+        let added = &values[kept.len().min(values.len())..];
+        let in_order = values.len() >= kept.len()
+            && values[..kept.len()].iter().zip(&kept).all(|(a, b)| a == *b)
+            && added.iter().all(|v| !now.contains(v));
+        if !in_order {
+            return Err(Diag::input(format!(
+                "enum {name} goes from [{}] to [{}]: a value can only be added at the end, and the kept values keep their order",
+                now.join(", "),
+                values.join(", ")
+            ))
+            .help("append the new values at the end of the enum's values, or make a new enum and move the columns to it with alter_column")
+            .into());
+        }
+        for value in added {
+            ops.push(format!(
+                "type = \"add_enum_value\"\nenum = {}\nvalue = {}",
+                q(name),
+                q(value)
+            ));
+        }
+        for value in now.iter().filter(|v| !values.contains(v)) {
+            drops.push(format!(
+                "type = \"drop_enum_value\"\nenum = {}\nvalue = {}",
+                q(name),
+                q(value)
+            ));
+        }
+    }
+    for name in current.enums.keys() {
+        if !desired.enums.contains_key(name) {
+            drops.push(format!("type = \"drop_enum\"\nenum = {}", q(name)));
+        }
+    }
+    Ok(())
+}
+
+/// The enums that exist once every file ran, with their values in order.
+fn latest_enums(plan: &Plan) -> indexmap::IndexMap<String, Vec<String>> {
+    use crate::action::{Action, EnumChange};
+    let mut enums = indexmap::IndexMap::new();
+    for action in plan
+        .files
+        .iter()
+        .flat_map(|f| f.steps.iter().flat_map(|s| &s.actions))
+    {
+        let Action::Enum { name, change, .. } = action else {
+            continue;
+        };
+        match change {
+            EnumChange::Create { values } => {
+                enums.insert(name.clone(), values.clone());
+            }
+            EnumChange::AddValue { value } => {
+                if let Some(v) = enums.get_mut(name) {
+                    v.push(value.clone());
+                }
+            }
+            EnumChange::DropValue { values, .. } => {
+                enums.insert(name.clone(), values.clone());
+            }
+            EnumChange::Drop => {
+                enums.shift_remove(name);
+            }
+        }
+    }
+    enums
+}
+
 /// The schema the code of the last release sees, with the indexes that exist.
 fn latest(plan: &Plan) -> Schema {
     let view = plan.views.last().cloned().unwrap_or_default();
     let mut schema = Schema {
         tables: view.tables,
+        enums: latest_enums(plan),
         ..Schema::default()
     };
     let mut physical = crate::dialect::Physical::default();
@@ -172,6 +280,7 @@ fn diff_table(
     want: &Table,
     renames: &[(String, String, String)],
     ops: &mut Vec<String>,
+    notes: &mut Vec<String>,
 ) {
     let t = &want.name;
     let renamed_from = |column: &str| {
@@ -199,13 +308,26 @@ fn diff_table(
             )),
             Some(old) => {
                 let mut fields = Vec::new();
-                if old.ty != column.ty {
+                // An enum column is of its enum, whatever values the enum gains or
+                // loses (those are the enum's own ops).
+                let same_type = match (&old.ty, &column.ty) {
+                    (ColumnType::Enum(a), ColumnType::Enum(b)) => a.name == b.name,
+                    (a, b) => a == b,
+                };
+                if !same_type {
                     fields.push(format!("column_type = {}", q(&column.ty.to_string())));
                 }
                 if old.nullable != column.nullable {
                     fields.push(format!("nullable = {}", column.nullable));
                 }
-                if old.default != column.default {
+                if old.is_identity() != column.is_identity() {
+                    // No op makes a column identity or stops it being one.
+                    notes.push(format!(
+                        "{t}.{} {} identity; no op changes that: write a `sql` op, or add a new column",
+                        column.name,
+                        if column.is_identity() { "becomes" } else { "stops being" }
+                    ));
+                } else if old.default != column.default {
                     match &column.default {
                         None => fields.push("drop_default = true".into()),
                         Some(Default::Literal(l)) => {

@@ -883,6 +883,7 @@ fn index_and_key_options_a_dialect_cannot_build_are_refused_at_plan_time() {
         ("mysql", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nwhere = \"email <> ''\"", "no partial index"),
         ("mysql", "type = \"create_index\"\ntable = \"users\"\nexpressions = [\"lower(email)\"]", "no functional key parts"),
         ("mysql", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nmethod = \"gin\"", "no `gin` index method"),
+        ("mysql", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nmethod = \"hash\"", "InnoDB has no hash index"),
         ("mysql", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\ninclude = [\"id\"]", "no INCLUDE columns"),
         ("sqlite", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\ninclude = [\"id\"]", "no INCLUDE columns"),
         ("sqlite", "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nmethod = \"hash\"", "no `hash` index method"),

@@ -556,3 +556,190 @@ fn an_index_remade_by_hand_without_its_options_is_drift() {
         }
     }
 }
+
+/// A comment changed or dropped by hand is drift, and a database whose comments are not
+/// schema.toml's is not adopted; SQLite keeps none and is not asked.
+#[test]
+fn a_comment_changed_by_hand_is_drift_and_is_not_adopted() {
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let schema = common::USERS.replace(
+            "primary_key = [\"id\"]\n",
+            "primary_key = [\"id\"]\ncomment = \"who signs in\"\n",
+        ) + "\n";
+        let schema = schema.replace(
+            "nickname     = { type = \"text\", nullable = true }",
+            "nickname     = { type = \"text\", nullable = true, comment = \"shown to others\" }",
+        );
+        assert!(schema.contains("shown to others"), "{schema}");
+        let dir = common::project_with(
+            server.dialect(),
+            &schema,
+            &[(
+                "0001_start.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let migrate = [
+            "migrate",
+            "--release",
+            "1.0.0",
+            "--phase",
+            "expand",
+            "--database-url",
+            &url,
+        ];
+        let out = run(p, &migrate);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let clean = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let by_hand = if server == Server::Mysql {
+            "ALTER TABLE users COMMENT = 'someone'; \
+             ALTER TABLE users MODIFY nickname text NULL"
+        } else {
+            "COMMENT ON TABLE users IS 'someone'; COMMENT ON COLUMN users.nickname IS NULL"
+        };
+        db.run_script(by_hand).unwrap();
+        let drift = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
+        let text = stdout(&drift);
+        for want in [
+            "the comment of table users is \"someone\" in the database but \"who signs in\" in the plan",
+            "the comment of column users.nickname is none in the database but \"shown to others\" in the plan",
+        ] {
+            assert!(text.contains(want), "{}: {text}", server.dialect());
+        }
+        db.run_script("DROP TABLE refinery_schema_history").unwrap();
+        drop(db);
+        let mut adopt = migrate.to_vec();
+        adopt.push("--adopt");
+        let out = run(p, &adopt);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(
+                "the comment of table users is \"someone\" in the database but \"who signs in\" in schema.toml"
+            ),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+/// Enums: `diff --to` proposes a new enum, a value appended and a value removed (the
+/// removal placed by the rule in a later contract), which migrate to exactly the
+/// desired schema on Postgres and MariaDB (where an enum is its column's, named
+/// `<table>_<column>` when read back). A column becoming identity is named as what no op
+/// does, never proposed as a default change.
+#[test]
+fn enum_changes_are_proposed_and_migrate_to_the_desired_schema() {
+    let start = "[enums.tickets_state]\nvalues = [\"open\", \"closed\", \"spam\"]\n\n[tables.tickets]\nprimary_key = [\"id\"]\n\n[tables.tickets.columns]\nid = { type = \"bigint\" }\nstate = { type = \"tickets_state\", default = \"open\" }\n";
+    let want = "[enums.tickets_state]\nvalues = [\"open\", \"closed\", \"archived\"]\n\n[enums.tickets_mood]\nvalues = [\"calm\", \"it's bad\"]\n\n[tables.tickets]\nprimary_key = [\"id\"]\n\n[tables.tickets.columns]\nid = { type = \"bigint\" }\nstate = { type = \"tickets_state\", default = \"open\" }\nmood = { type = \"tickets_mood\", nullable = true }\n";
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let label = server.dialect();
+        let dir = common::project_with(
+            server.dialect(),
+            start,
+            &[(
+                "0001_start.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let migrate = |release: &str| {
+            run(
+                p,
+                &[
+                    "migrate",
+                    "--release",
+                    release,
+                    "--phase",
+                    "contract",
+                    "--database-url",
+                    &url,
+                ],
+            )
+        };
+        let out = migrate("1.0.0");
+        assert!(out.status.success(), "{label}: {}", stderr(&out));
+
+        // Identity is noticed, and not proposed as anything else.
+        let identity = want.replace(
+            "id = { type = \"bigint\" }",
+            "id = { type = \"bigint\", identity = true }",
+        );
+        fs::write(p.join("identity.toml"), &identity).unwrap();
+        let path = p.join("identity.toml");
+        let out = run(
+            p,
+            &["diff", "--to", path.to_str().unwrap(), "--release", "1.1.0"],
+        );
+        assert!(out.status.success(), "{label}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains("# not proposed: tickets.id becomes identity"),
+            "{label}: {text}"
+        );
+        assert!(!text.contains("drop_default"), "{label}: {text}");
+
+        fs::write(p.join("desired.toml"), want).unwrap();
+        let path = p.join("desired.toml");
+        let out = run(
+            p,
+            &["diff", "--to", path.to_str().unwrap(), "--release", "1.1.0"],
+        );
+        assert!(out.status.success(), "{label}: {}", stderr(&out));
+        let proposal = stdout(&out);
+        for op in [
+            "type = \"create_enum\"\nenum = \"tickets_mood\"",
+            "type = \"add_enum_value\"\nenum = \"tickets_state\"\nvalue = \"archived\"",
+            "type = \"drop_enum_value\"\nenum = \"tickets_state\"\nvalue = \"spam\"",
+        ] {
+            assert!(proposal.contains(op), "{label}: {op}\n{proposal}");
+        }
+        assert!(!proposal.contains("alter_column"), "{label}: {proposal}");
+        fs::write(p.join("changes/0002_proposed.toml"), &proposal).unwrap();
+        fs::write(
+            p.join("changes/0003_next.toml"),
+            "release = \"1.2.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+        )
+        .unwrap();
+        let generate = run(p, &["generate"]);
+        assert!(
+            generate.status.success(),
+            "{label}: {}\n{proposal}",
+            stderr(&generate)
+        );
+        for release in ["1.1.0", "1.2.0"] {
+            let out = migrate(release);
+            assert!(
+                out.status.success(),
+                "{label} {release}: {}\n{proposal}",
+                stderr(&out)
+            );
+        }
+        let read = run(p, &["introspect", "--database-url", &url]);
+        assert!(read.status.success(), "{label}: {}", stderr(&read));
+        let text = stdout(&read);
+        let parse = |name: &str, text: &str| {
+            tandem::parse::schema::parse_schema(
+                &tandem::diag::SourceFile::new(name, text.to_string())
+                    .for_dialect(common::normal::dialect(server)),
+            )
+            .unwrap_or_else(|e| panic!("{label}: {}\n{text}", e.render()))
+        };
+        assert_eq!(
+            unordered(normal(&parse("read.toml", &text), server)),
+            unordered(normal(&parse("desired.toml", want), server)),
+            "{label}: the database is not the desired schema\n--- proposal:\n{proposal}\n--- read back:\n{text}"
+        );
+    }
+}

@@ -171,7 +171,7 @@ fn dialect_cases(dialect: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
             change("0002_key.toml", "1.1.0", "type = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, user_id = { type = \"bigint\", nullable = true } }\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"invoices\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\non_update = \"restrict\""),
             next("0003_next.toml", "1.2.0"),
         ]), ("index_prefix_method_and_fulltext", vec![
-            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_prefix\"\ncolumns = [\"nickname(20)\", \"score DESC\"]\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_hash\"\ncolumns = [\"email\"]\nmethod = \"hash\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_text\"\ncolumns = [\"nickname\"]\nfulltext = true"),
+            change("0001_index.toml", "1.0.0", "type = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_prefix\"\ncolumns = [\"nickname(20)\", \"score DESC\"]\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_btree\"\ncolumns = [\"email\"]\nmethod = \"btree\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_nickname_text\"\ncolumns = [\"nickname\"]\nfulltext = true"),
             change("0002_drop.toml", "1.1.0", "type = \"drop_index\"\nname = \"users_nickname_text\""),
             next("0003_next.toml", "1.2.0"),
         ])],

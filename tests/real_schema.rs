@@ -26,14 +26,16 @@ fn introspect(dir: &std::path::Path, url: &str) -> (String, String) {
     (stdout(&out), stderr(&out))
 }
 
-fn parse(name: &str, text: &str) -> Schema {
-    parse_schema(&SourceFile::new(name, text.to_string()))
-        .unwrap_or_else(|e| panic!("{name} does not parse: {}\n{text}", e.render()))
+fn parse(name: &str, text: &str, server: Server) -> Schema {
+    parse_schema(
+        &SourceFile::new(name, text.to_string()).for_dialect(common::normal::dialect(server)),
+    )
+    .unwrap_or_else(|e| panic!("{name} does not parse: {}\n{text}", e.render()))
 }
 
 /// Applies the fixture, reads it back, re-creates it from the output and reads that
 /// back; returns the first reading, after asserting the two are the same schema.
-fn round_trip(server: Server, fixture: &str) -> Option<Schema> {
+fn round_trip(server: Server, fixture: &str) -> Option<(Schema, String)> {
     let original = server.fresh()?;
     let sql = fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,7 +52,7 @@ fn round_trip(server: Server, fixture: &str) -> Option<Schema> {
     };
     let scratch_dir = tempfile::TempDir::new().unwrap();
     let (first, summary) = introspect(scratch_dir.path(), &url);
-    let read = parse("introspected.toml", &first);
+    let read = parse("introspected.toml", &first, server);
 
     // What the model does not cover is named, in the output and on stderr.
     for name in ["open_issue", "issue_count", "repo_full_name"] {
@@ -93,14 +95,14 @@ fn round_trip(server: Server, fixture: &str) -> Option<Schema> {
         fs::read_to_string(p.join("migrations/V1__baseline.sql")).unwrap_or_default()
     );
     let (second, _) = introspect(p, &copy_url);
-    let again = parse("introspected-again.toml", &second);
+    let again = parse("introspected-again.toml", &second, server);
     assert_eq!(
         normal(&again, server),
         normal(&read, server),
         "{}: the re-created schema reads back differently\n--- first:\n{first}\n--- second:\n{second}",
         server.dialect()
     );
-    Some(read)
+    Some((read, first))
 }
 
 fn foreign_key<'a>(schema: &'a Schema, table: &str, name: &str) -> &'a ConstraintKind {
@@ -112,10 +114,15 @@ fn foreign_key<'a>(schema: &'a Schema, table: &str, name: &str) -> &'a Constrain
 
 #[test]
 fn a_forge_schema_on_postgres_reads_back_and_recreates_the_same() {
-    let Some(read) = round_trip(Server::Postgres, "forge_postgres.sql") else {
+    let Some((read, text)) = round_trip(Server::Postgres, "forge_postgres.sql") else {
         return;
     };
-    assert_eq!(read.tables.len(), 11);
+    // The model keeps no name for a primary key: the output says what it re-creates.
+    assert!(
+        text.contains("# the primary key is the constraint delivery_pk; re-created, it is named delivery_pkey"),
+        "{text}"
+    );
+    assert_eq!(read.tables.len(), 13);
     let columns: usize = read.tables.values().map(|t| t.columns.len()).sum();
     assert!(columns >= 100, "{columns} columns");
     // The options were read, not lost on both sides.
@@ -149,14 +156,35 @@ fn a_forge_schema_on_postgres_reads_back_and_recreates_the_same() {
         foreign_key(&read, "issue", "issue_repo_fk"),
         ConstraintKind::ForeignKey { on_update: Some(u), .. } if u == "cascade"
     ));
+    // Serial and identity keys, the enum, native types, arrays and comments.
+    let action = &read.tables["action"];
+    let ty = |c: &str| action.column(c).unwrap().ty.to_string();
+    assert!(action.column("id").unwrap().is_identity());
+    assert!(read.tables["delivery"].column("id").unwrap().is_identity());
+    assert_eq!(read.enums["action_kind"], ["push", "issue", "it's other"]);
+    assert_eq!(ty("kind"), "action_kind");
+    assert_eq!(ty("payload"), "json");
+    assert_eq!(ty("ip"), "inet");
+    assert_eq!(ty("ref_names"), "text[]");
+    assert_eq!(ty("issue_ids"), "integer[]");
+    assert_eq!(ty("at_local"), "timetz");
+    assert_eq!(ty("amount"), "numeric");
+    assert_eq!(
+        action.comment.as_deref(),
+        Some("activity feed: one row per event")
+    );
+    assert_eq!(
+        action.column("ip").unwrap().comment.as_deref(),
+        Some("the client's address")
+    );
 }
 
 #[test]
 fn a_forge_schema_on_mariadb_reads_back_and_recreates_the_same() {
-    let Some(read) = round_trip(Server::Mysql, "forge_mariadb.sql") else {
+    let Some((read, _)) = round_trip(Server::Mysql, "forge_mariadb.sql") else {
         return;
     };
-    assert_eq!(read.tables.len(), 11);
+    assert_eq!(read.tables.len(), 13);
     let columns: usize = read.tables.values().map(|t| t.columns.len()).sum();
     assert!(columns >= 100, "{columns} columns");
     assert_eq!(read.indexes["issue_title_idx"].options.prefix["title"], 100);
@@ -174,4 +202,28 @@ fn a_forge_schema_on_mariadb_reads_back_and_recreates_the_same() {
         ConstraintKind::ForeignKey { on_update: Some(u), on_delete: Some(d), .. }
             if u == "cascade" && d == "cascade"
     ));
+    // The AUTO_INCREMENT keys, the ENUM column, unsigned and datetime, and comments.
+    let action = &read.tables["action"];
+    let ty = |c: &str| action.column(c).unwrap().ty.to_string();
+    assert!(action.column("id").unwrap().is_identity());
+    assert!(read.tables["delivery"].column("id").unwrap().is_identity());
+    assert_eq!(read.enums["action_kind"], ["push", "issue", "it's other"]);
+    assert_eq!(ty("kind"), "action_kind");
+    assert_eq!(ty("num"), "int unsigned");
+    assert_eq!(ty("seen"), "tinyint");
+    assert_eq!(ty("is_private"), "boolean");
+    assert_eq!(ty("created_at"), "datetime");
+    assert_eq!(ty("body"), "mediumtext");
+    assert_eq!(
+        read.tables["delivery"].column("id").unwrap().ty.to_string(),
+        "int unsigned"
+    );
+    assert_eq!(
+        action.comment.as_deref(),
+        Some("activity feed: one row per event")
+    );
+    assert_eq!(
+        action.column("ip").unwrap().comment.as_deref(),
+        Some("the client's address")
+    );
 }

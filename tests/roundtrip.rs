@@ -132,7 +132,8 @@ const TYPES: &[TypeGen] = &[
         only: &[],
     },
     TypeGen {
-        write: |n, _| format!("varchar({})", 4 + n % 252),
+        // Long enough for every literal below (`two\nlines` is 9).
+        write: |n, _| format!("varchar({})", 9 + n % 247),
         literals: |_, _| strs(&["\"free\"", "\"o'k\"", "\"\"", "\"two\\nlines\""]),
         sql: &[],
         key: true,
@@ -203,6 +204,107 @@ const TYPES: &[TypeGen] = &[
         whole: false,
         only: &[],
     },
+    // Native types of each dialect, and mappings (written as a TOML table).
+    TypeGen {
+        write: |_, _| "jsonb".into(),
+        literals: |_, _| strs(&["\"{}\""]),
+        sql: &[],
+        key: false,
+        whole: false,
+        only: &[Server::Postgres],
+    },
+    TypeGen {
+        write: |n, _| if n % 2 == 0 { "integer[]" } else { "text[]" }.into(),
+        literals: |_, _| strs(&["\"{}\""]),
+        sql: &[],
+        key: false,
+        whole: false,
+        only: &[Server::Postgres],
+    },
+    TypeGen {
+        write: |n, _| ["timetz", "interval", "inet", "cidr", "macaddr"][n as usize % 5].into(),
+        literals: |n, _| {
+            strs(&[[
+                "\"08:30:00+02\"",
+                "\"1 day 02:00:00\"",
+                "\"10.0.0.1\"",
+                "\"10.0.0.0/8\"",
+                "\"08:00:2b:01:02:03\"",
+            ][n as usize % 5]])
+        },
+        sql: &[],
+        key: true,
+        whole: false,
+        only: &[Server::Postgres],
+    },
+    TypeGen {
+        write: |n, _| ["numeric", "bytea", "double precision", "int4"][n as usize % 4].into(),
+        literals: |n, _| strs(&[["1.5", "\"abc\"", "2.5", "7"][n as usize % 4]]),
+        sql: &[],
+        key: false,
+        whole: false,
+        only: &[Server::Postgres],
+    },
+    TypeGen {
+        write: |n, _| {
+            ["mediumtext", "tinytext", "longblob", "varbinary(16)"][n as usize % 4].into()
+        },
+        literals: |n, _| match n % 4 {
+            0 | 1 => strs(&["\"it's\""]),
+            _ => Vec::new(),
+        },
+        sql: &[],
+        key: false,
+        whole: false,
+        only: &[Server::Mysql],
+    },
+    TypeGen {
+        write: |n, _| {
+            ["int unsigned", "tinyint", "mediumint", "bigint unsigned"][n as usize % 4].into()
+        },
+        literals: |_, _| strs(&["0", "7"]),
+        sql: &[],
+        key: true,
+        whole: false,
+        only: &[Server::Mysql],
+    },
+    TypeGen {
+        write: |n, _| ["datetime", "tinyint(1)", "double", "float", "year"][n as usize % 5].into(),
+        // None for tinyint(1), which reads back as boolean.
+        literals: |n, _| match n % 5 {
+            1 => Vec::new(),
+            i => strs(&[["\"2024-01-31 08:30:00\"", "", "2.5", "1.5", "\"2024\""][i as usize]]),
+        },
+        sql: &[],
+        key: true,
+        whole: false,
+        only: &[Server::Mysql],
+    },
+    TypeGen {
+        write: |n, _| ["blob", "numeric", "int"][n as usize % 3].into(),
+        literals: |n, _| match n % 3 {
+            0 => Vec::new(),
+            _ => strs(&["7"]),
+        },
+        sql: &[],
+        key: false,
+        whole: false,
+        only: &[Server::Sqlite],
+    },
+    TypeGen {
+        write: |n, _| {
+            [
+                "{ postgres = \"jsonb\", mysql = \"json\", sqlite = \"text\" }",
+                "{ postgres = \"inet\", mysql = \"varchar(45)\", sqlite = \"text\" }",
+            ][n as usize % 2]
+                .into()
+        },
+        literals: |_, _| Vec::new(),
+        sql: &[],
+        key: false,
+        whole: false,
+        only: &[],
+    },
 ];
 
 /// A precision of 4 to 12 and a scale below it, at most 4.
@@ -247,6 +349,10 @@ struct TablePick {
     /// nullable).
     fk: Option<(u8, u8, u8, u8, bool)>,
     indexes: Vec<IndexPick>,
+    /// Bits: 1 identity key, 2 an enum column, 4 its default, 8 it nullable, 16 a table
+    /// comment, 32 a column comment, 64 a primary key that starts with a plain column,
+    /// 128 an identity column that is not the key (Postgres).
+    extra: u32,
 }
 
 fn col_pick() -> impl Strategy<Value = ColPick> {
@@ -291,15 +397,19 @@ fn table_pick() -> impl Strategy<Value = TablePick> {
         proptest::collection::vec(any::<u8>(), 0..=2),
         proptest::option::weighted(0.6, (any::<u8>(), 0..5u8, 0..5u8, 0..3u8, any::<bool>())),
         proptest::collection::vec(index_pick(), 0..=3),
+        any::<u32>(),
     )
-        .prop_map(|(key, columns, uniques, checks, fk, indexes)| TablePick {
-            key,
-            columns,
-            uniques,
-            checks,
-            fk,
-            indexes,
-        })
+        .prop_map(
+            |(key, columns, uniques, checks, fk, indexes, extra)| TablePick {
+                key,
+                columns,
+                uniques,
+                checks,
+                fk,
+                indexes,
+                extra,
+            },
+        )
 }
 
 fn case() -> impl Strategy<Value = Vec<TablePick>> {
@@ -320,21 +430,27 @@ struct Col {
 fn schema_toml(server: Server, picks: &[TablePick]) -> String {
     let types: Vec<&'static TypeGen> = TYPES.iter().filter(|t| t.on(server)).collect();
     let mut out = String::new();
+    let mut enums = String::new();
     // Each table's key columns with their types, for the foreign keys that follow.
     let mut keys: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for (n, pick) in picks.iter().enumerate() {
         let t = format!("t{n}");
         let mut cols: Vec<Col> = Vec::new();
-        let key_names: Vec<String> = (0..pick.key.len())
+        let mut key_names: Vec<String> = (0..pick.key.len())
             .map(|i| if i == 0 { "id".into() } else { format!("k{i}") })
             .collect();
+        let mut key_types: Vec<String> = pick.key.iter().map(|k| KEY_TYPES[*k].into()).collect();
+        // An identity key: one whole-number column.
+        let identity = pick.extra & 1 != 0
+            && pick.key.len() == 1
+            && matches!(KEY_TYPES[pick.key[0]], "bigint" | "integer");
         for (name, k) in key_names.iter().zip(&pick.key) {
             cols.push(Col {
                 name: name.clone(),
                 ty: KEY_TYPES[*k].into(),
                 gen: None,
                 nullable: false,
-                default: None,
+                default: identity.then(|| "identity = true".to_string()),
             });
         }
         for (i, c) in pick.columns.iter().enumerate() {
@@ -342,6 +458,7 @@ fn schema_toml(server: Server, picks: &[TablePick]) -> String {
             let literals = (gen.literals)(c.p1, c.p2);
             let default = match c.default {
                 0 | 1 => None,
+                _ if literals.is_empty() => None,
                 2 if !gen.sql.is_empty() => Some(format!(
                     "default_sql = {}",
                     toml_str(gen.sql[c.p2 as usize % gen.sql.len()])
@@ -370,6 +487,56 @@ fn schema_toml(server: Server, picks: &[TablePick]) -> String {
                 nullable: c.nullable,
                 default,
             });
+        }
+        // An enum column: a Postgres enum type; MySQL's ENUM(...) of the column, which
+        // introspect names `<table>_<column>`; SQLite's text.
+        // SQLite keeps an enum column as text.
+        if pick.extra & 2 != 0 {
+            let e = format!("{t}_st");
+            enums.push_str(&format!(
+                "[enums.{e}]\nvalues = [\"new\", \"it's\", \"done\"]\n\n"
+            ));
+            cols.push(Col {
+                name: "st".into(),
+                ty: e,
+                gen: None,
+                nullable: pick.extra & 8 != 0,
+                default: (pick.extra & 4 != 0).then(|| "default = \"it's\"".to_string()),
+            });
+        }
+        // Postgres numbers any integer column: an identity column that is not the key.
+        if pick.extra & 128 != 0 && !identity && server == Server::Postgres {
+            if let Some(c) = cols.iter_mut().find(|c| {
+                c.gen.is_some_and(|g| g.whole)
+                    && matches!(c.ty.as_str(), "smallint" | "integer" | "bigint")
+            }) {
+                c.nullable = false;
+                c.default = Some("identity = true".into());
+            }
+        }
+        // Comments, with a quote, a backslash and a non-ASCII letter.
+        let comments = server != Server::Sqlite;
+        if comments && pick.extra & 32 != 0 {
+            if let Some(c) = cols.iter_mut().find(|c| c.gen.is_some()) {
+                let text = toml_str(&comment_text(server, "the column's"));
+                c.default = Some(match c.default.take() {
+                    Some(d) => format!("{d}, comment = {text}"),
+                    None => format!("comment = {text}"),
+                });
+            }
+        }
+        // A primary key that starts with a plain column.
+        if pick.extra & 64 != 0 && !identity {
+            let keyable = |c: &Col| {
+                c.gen.is_some_and(|g| g.key && !g.whole)
+                    && !c.ty.starts_with('{')
+                    && (server != Server::Mysql || c.ty != "text")
+            };
+            if let Some(c) = cols.iter_mut().find(|c| keyable(c)) {
+                c.nullable = false;
+                key_names.insert(0, c.name.clone());
+                key_types.insert(0, c.ty.clone());
+            }
         }
         // A foreign key to an earlier table's primary key, over new columns of its types.
         let mut fk_text = String::new();
@@ -419,11 +586,23 @@ fn schema_toml(server: Server, picks: &[TablePick]) -> String {
             }
         }
         out.push_str(&format!(
-            "[tables.{t}]\nprimary_key = {}\n\n[tables.{t}.columns]\n",
+            "[tables.{t}]\nprimary_key = {}\n",
             list(&key_names)
         ));
+        if comments && pick.extra & 16 != 0 {
+            out.push_str(&format!(
+                "comment = {}\n",
+                toml_str(&format!("{} {t}", comment_text(server, "table \"x\"")))
+            ));
+        }
+        out.push_str(&format!("\n[tables.{t}.columns]\n"));
         for c in &cols {
-            let mut fields = vec![format!("type = {}", toml_str(&c.ty))];
+            let ty = if c.ty.starts_with('{') {
+                c.ty.clone()
+            } else {
+                toml_str(&c.ty)
+            };
+            let mut fields = vec![format!("type = {ty}")];
             if c.nullable {
                 fields.push("nullable = true".into());
             }
@@ -473,14 +652,20 @@ fn schema_toml(server: Server, picks: &[TablePick]) -> String {
         out.push('\n');
         keys.push((
             t.clone(),
-            key_names
-                .iter()
-                .zip(&pick.key)
-                .map(|(c, k)| (c.clone(), KEY_TYPES[*k].to_string()))
-                .collect(),
+            key_names.iter().cloned().zip(key_types).collect(),
         ));
     }
-    out
+    enums + &out
+}
+
+/// A comment's text: with a backslash and a non-ASCII letter on Postgres; MySQL takes
+/// only printable ASCII without a backslash (tandem refuses the rest).
+fn comment_text(server: Server, text: &str) -> String {
+    if server == Server::Postgres {
+        format!("{text} \\ n\u{e9}e")
+    } else {
+        format!("{text} 'x'")
+    }
 }
 
 /// Distinct columns of `from` chosen by `picks`, keeping only those `ok` accepts.
@@ -742,15 +927,21 @@ fn round_trip(server: Server, schema: &str) -> Result<bool, String> {
             stderr(&adopt)
         ));
     }
-    let back = parse_schema(&SourceFile::new("introspected.toml", text.clone()))
-        .map_err(|e| format!("the output does not parse: {}\n{text}", e.render()))?;
-    let written =
-        parse_schema(&SourceFile::new("schema.toml", schema.to_string())).map_err(|e| {
-            format!(
-                "the generated schema does not parse: {}\n{schema}",
-                e.render()
-            )
-        })?;
+    let back = parse_schema(
+        &SourceFile::new("introspected.toml", text.clone())
+            .for_dialect(common::normal::dialect(server)),
+    )
+    .map_err(|e| format!("the output does not parse: {}\n{text}", e.render()))?;
+    let written = parse_schema(
+        &SourceFile::new("schema.toml", schema.to_string())
+            .for_dialect(common::normal::dialect(server)),
+    )
+    .map_err(|e| {
+        format!(
+            "the generated schema does not parse: {}\n{schema}",
+            e.render()
+        )
+    })?;
     let (got, want) = (normal(&back, server), normal(&written, server));
     if got != want {
         let mut lines = Vec::new();
@@ -762,6 +953,12 @@ fn round_trip(server: Server, schema: &str) -> Result<bool, String> {
                 }
                 _ => {}
             }
+        }
+        if got.enums != want.enums {
+            lines.push(format!(
+                "enums:\n  read    {:?}\n  written {:?}",
+                got.enums, want.enums
+            ));
         }
         return Err(format!(
             "{}: read back differs:\n{}\n--- written:\n{schema}\n--- read:\n{text}",
@@ -849,6 +1046,7 @@ fn a_schema_with_every_type_and_option_reads_back_the_same() {
             checks: vec![0, 1, 2, 3],
             fk: None,
             indexes: (0..7).map(|o| index(o, o == 0)).collect(),
+            extra: 2 | 4 | 16 | 32 | 64,
         },
         TablePick {
             key: vec![1],
@@ -863,6 +1061,7 @@ fn a_schema_with_every_type_and_option_reads_back_the_same() {
             checks: vec![],
             fk: Some((0, 1, 1, 1, true)),
             indexes: vec![index(1, false)],
+            extra: 1 | 2 | 8 | 16,
         },
     ];
     let mut ran = 0;

@@ -242,7 +242,7 @@ fn native_types_enums_and_identity_read_back_on_every_server() {
                 "id = { type = \"bigint\", identity = true }",
                 "state = { type = \"items_state\", default = \"active\" }",
                 "at = { type = \"datetime(3)\", nullable = true }",
-                "n = { type = \"int(10) unsigned\", nullable = true }",
+                "n = { type = \"int unsigned\", nullable = true }",
             ],
             Server::Sqlite => &[
                 "state = { type = \"text\", default = \"active\" }",

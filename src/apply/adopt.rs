@@ -109,11 +109,22 @@ pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
     ] {
         t = t.replace(from, to);
     }
+    // MySQL's `unsigned` follows the arguments: `int(10) unsigned`.
+    let mut suffix = String::new();
+    if dialect == Dialect::Mysql {
+        if let Some(rest) = t.strip_suffix(" unsigned") {
+            t = rest.to_string();
+            suffix = " unsigned".into();
+        }
+    }
     let (base, args) = match t.find('(') {
         Some(i) => (t[..i].to_string(), t[i..].to_string()),
         None => (t.clone(), String::new()),
     };
     let (base, args) = match (dialect, base.as_str(), args.as_str()) {
+        // tinyint(1) is MySQL's boolean; other widths only display.
+        (Dialect::Mysql, "tinyint", "(1)") => (base, args),
+        (Dialect::Mysql, "tinyint" | "mediumint" | "year", _) => (base, String::new()),
         (_, "int" | "int4" | "integer", _) if !matches!(dialect, Dialect::Mysql) => {
             ("integer".to_string(), args)
         }
@@ -135,7 +146,7 @@ pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
         (Dialect::Mysql, "json", _) => ("longtext".into(), args),
         _ => (base, args),
     };
-    format!("{base}{args}")
+    format!("{base}{args}{suffix}")
 }
 
 /// Every difference between the baseline of `plan` and the live database, as lines.
@@ -159,6 +170,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             continue;
         }
         compare_columns(db, dialect, table, "schema.toml", true, &mut problems)?;
+        compare_comments(db, table, "schema.toml", &mut problems)?;
         let primary_key = live_primary_key(db, &table.name)?;
         if primary_key != table.primary_key {
             problems.push(format!(
@@ -229,6 +241,47 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
         }
     }
     Ok(problems)
+}
+
+/// The table's comment and its columns' are the database's (SQLite keeps none).
+pub(super) fn compare_comments(
+    db: &mut Database,
+    table: &Table,
+    expected: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), DbError> {
+    if db.dialect() == Dialect::Sqlite {
+        return Ok(());
+    }
+    let (live_table, live_columns) = super::introspect::comments(db, &table.name)?;
+    let shown = |c: Option<&str>| match c {
+        Some(text) => format!("{text:?}"),
+        None => "none".to_string(),
+    };
+    if live_table.as_deref() != table.comment.as_deref() {
+        problems.push(format!(
+            "the comment of table {} is {} in the database but {} in {expected}",
+            table.name,
+            shown(live_table.as_deref()),
+            shown(table.comment.as_deref())
+        ));
+    }
+    for column in &table.columns {
+        let live = live_columns
+            .iter()
+            .find(|(n, _)| *n == column.name)
+            .map(|(_, text)| text.as_str());
+        if live != column.comment.as_deref() {
+            problems.push(format!(
+                "the comment of column {}.{} is {} in the database but {} in {expected}",
+                table.name,
+                column.name,
+                shown(live),
+                shown(column.comment.as_deref())
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each declared foreign key has a live one of its name (its columns in SQLite, which
@@ -390,6 +443,13 @@ mod tests {
         assert_eq!(my("int(11)"), my("integer"));
         assert_ne!(my("int(11)"), my("bigint"));
         assert_ne!(my("tinyint(4)"), my("tinyint(1)"));
+        // Display widths of the other integer types, with or without `unsigned`.
+        assert_eq!(my("tinyint(4)"), my("tinyint"));
+        assert_eq!(my("mediumint(9)"), my("mediumint"));
+        assert_eq!(my("year(4)"), my("year"));
+        assert_eq!(my("int(10) unsigned"), my("int unsigned"));
+        assert_eq!(my("bigint(20) unsigned"), my("bigint unsigned"));
+        assert_ne!(my("int(10) unsigned"), my("int"));
         let lite = |s| canonical_type(Dialect::Sqlite, s);
         assert_eq!(lite("VARCHAR( 255 )"), lite("varchar(255)"));
         assert_eq!(lite("INT"), lite("integer"));

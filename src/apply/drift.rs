@@ -54,6 +54,7 @@ pub fn differences(
         }
         // Defaults are left out: the plan does not follow every default a step sets.
         super::adopt::compare_columns(db, dialect, table, "the plan", false, &mut out)?;
+        super::adopt::compare_comments(db, table, "the plan", &mut out)?;
         let pk = live_primary_key(db, &table.name)?;
         if pk != table.primary_key {
             out.push(format!(

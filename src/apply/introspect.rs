@@ -111,6 +111,16 @@ fn write_table(
     let primary_key = live_primary_key(db, table)?;
     let (table_comment, column_comments) = comments(db, table)?;
     out.push_str(&format!("[tables.{t}]\n"));
+    if let Some(name) = postgres_key_name(db, table)? {
+        let default = crate::model::fit_identifier(format!("{table}_pkey"), 63);
+        if name != default {
+            // The model keeps no name for a primary key: one made with its table is
+            // named as Postgres names it.
+            out.push_str(&format!(
+                "# the primary key is the constraint {name}; re-created, it is named {default}\n"
+            ));
+        }
+    }
     if !primary_key.is_empty() {
         out.push_str(&format!("primary_key = {}\n", list(&primary_key)));
     }
@@ -198,6 +208,24 @@ fn write_table(
         out.push_str(&index_toml(&t, &index));
     }
     Ok(())
+}
+
+/// The name of a Postgres table's primary key constraint (other dialects name none).
+fn postgres_key_name(db: &mut Database, table: &str) -> Result<Option<String>, DbError> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(None);
+    }
+    let t = crate::dialect::string_literal(Dialect::Postgres, table);
+    Ok(text_rows(
+        db,
+        &format!(
+            "SELECT con.conname FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             AND con.contype = 'p'"
+        ),
+    )?
+    .into_iter()
+    .find_map(|r| r.into_iter().next()))
 }
 
 /// A table's comment and its columns' (column name, comment), as read back.
@@ -562,6 +590,10 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
         ReadDefault::Literal(l) if ty == "boolean" && (l == "1" || l == "0") => {
             ReadDefault::Literal(if l == "1" { "true" } else { "false" }.into())
         }
+        // MySQL's year is a number in its catalogue; schema.toml writes it as a string.
+        ReadDefault::Literal(l) if base == "year" && l.parse::<u32>().is_ok() => {
+            ReadDefault::Literal(q(&l))
+        }
         // Postgres writes a negative number as a typed string: '-3'::integer.
         ReadDefault::Literal(l) if numeric && toml_string(&l).is_some() => {
             let inner = toml_string(&l).unwrap_or_default();
@@ -643,10 +675,11 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
 /// so; else the catalogue's own name.
 pub fn portable_type(dialect: Dialect, live: &str) -> String {
     // Folding MySQL's display widths would lose `unsigned`.
-    if dialect == Dialect::Mysql && live.to_ascii_lowercase().contains("unsigned") {
-        return native_type(dialect, live);
-    }
     let t = super::adopt::canonical_type(dialect, live);
+    if dialect == Dialect::Mysql && t.ends_with(" unsigned") {
+        // Without MariaDB's display width: `int(10) unsigned` is `int unsigned`.
+        return native_type(dialect, &t);
+    }
     let (base, args) = match t.find('(') {
         Some(i) => (&t[..i], &t[i..]),
         None => (t.as_str(), ""),
@@ -724,8 +757,9 @@ fn postgres_enums(db: &mut Database) -> Result<Vec<(String, Vec<String>)>, DbErr
 }
 
 /// The columns of `table` that the database numbers: Postgres identity (and serial, read
-/// from its `nextval` default by the caller), MySQL `AUTO_INCREMENT`. SQLite's INTEGER
-/// PRIMARY KEY is a plain integer key to the catalogue: not read as identity.
+/// from its `nextval` default by the caller), MySQL `AUTO_INCREMENT`, SQLite's
+/// single-column INTEGER PRIMARY KEY (the rowid's alias, which numbers a row inserted
+/// without it: what tandem writes for an identity column there).
 fn identity_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
     let t = crate::dialect::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
@@ -739,7 +773,18 @@ fn identity_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbErr
              WHERE table_schema = DATABASE() AND table_name = {t} \
              AND extra LIKE '%auto_increment%'"
         ),
-        Dialect::Sqlite => return Ok(Vec::new()),
+        Dialect::Sqlite => {
+            let keys = text_rows(
+                db,
+                &format!("SELECT name, type FROM pragma_table_info({t}) WHERE pk > 0"),
+            )?;
+            return Ok(match keys.as_slice() {
+                [key] if key.len() == 2 && key[1].eq_ignore_ascii_case("integer") => {
+                    vec![key[0].clone()]
+                }
+                _ => Vec::new(),
+            });
+        }
     };
     Ok(text_rows(db, &sql)?
         .into_iter()
@@ -1381,6 +1426,18 @@ mod tests {
         assert_eq!(portable_type(Dialect::Mysql, "tinyint(1)"), "boolean");
         assert_eq!(portable_type(Dialect::Mysql, "datetime(6)"), "timestamp");
         assert_eq!(portable_type(Dialect::Sqlite, "varchar(40)"), "varchar(40)");
+        // MariaDB's display widths are not part of the type, unsigned or not.
+        assert_eq!(
+            portable_type(Dialect::Mysql, "bigint(20) unsigned"),
+            "bigint unsigned"
+        );
+        assert_eq!(
+            portable_type(Dialect::Mysql, "int(10) unsigned"),
+            "int unsigned"
+        );
+        assert_eq!(portable_type(Dialect::Mysql, "tinyint(4)"), "tinyint");
+        assert_eq!(portable_type(Dialect::Mysql, "mediumint(9)"), "mediumint");
+        assert_eq!(portable_type(Dialect::Mysql, "year(4)"), "year");
     }
 
     #[test]
@@ -1440,6 +1497,14 @@ mod tests {
         assert_eq!(
             json_check_column("json_valid(`doc`)").as_deref(),
             Some("doc")
+        );
+    }
+
+    #[test]
+    fn a_mysql_year_default_reads_back_as_the_string_schema_toml_takes() {
+        assert_eq!(
+            typed_default(Dialect::Mysql, "year", "2024"),
+            ReadDefault::Literal("\"2024\"".into())
         );
     }
 

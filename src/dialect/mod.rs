@@ -815,9 +815,18 @@ pub fn index_refusal(dialect: Dialect, index: &Index) -> Option<Unsupported> {
     if let Some(m) = &o.method {
         let ok: &[&str] = match dialect {
             Dialect::Postgres => METHODS,
-            Dialect::Mysql => &["btree", "hash"],
+            // InnoDB accepts `USING HASH` and silently builds a B-tree: the index
+            // would not be what the model says.
+            Dialect::Mysql => &["btree"],
             Dialect::Sqlite => &["btree"],
         };
+        if dialect == Dialect::Mysql && m == "hash" {
+            return refuse(
+                "InnoDB has no hash index: it accepts `USING HASH` and builds a B-tree; \
+                 drop `method` (or write \"btree\")"
+                    .to_string(),
+            );
+        }
         if !ok.contains(&m.as_str()) {
             return refuse(format!(
                 "{name} has no `{m}` index method; it builds {}",

@@ -148,7 +148,16 @@ fn split_reference(text: &str) -> (String, Vec<String>) {
 /// Whether a key of type `a` may reference one of type `b`: the same type (MySQL
 /// refuses integers of different sizes), or a string at least as long as the key it
 /// references, so that every value it may point at fits.
-fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
+///
+/// On SQLite every integer type is the one 64-bit INTEGER: a `bigint` key column may
+/// reference an INTEGER PRIMARY KEY (the type tandem writes for an identity column of any
+/// integer type there, and what introspect reads back).
+fn compatible(dialect: Option<crate::config::Dialect>, a: &ColumnType, b: &ColumnType) -> bool {
+    use ColumnType::{BigInt, Integer, SmallInt};
+    let whole = |t: &ColumnType| matches!(t, SmallInt | Integer | BigInt);
+    if dialect == Some(crate::config::Dialect::Sqlite) && whole(a) && whole(b) {
+        return true;
+    }
     let capacity = |t: &ColumnType| match t {
         ColumnType::Varchar(n) | ColumnType::Char(n) => Some(*n),
         _ => None,
@@ -300,7 +309,7 @@ impl Operation for AddForeignKey {
             let (Some(a), Some(b)) = (own.column(col), target.column(ref_col)) else {
                 continue;
             };
-            if !compatible(&a.ty, &b.ty) {
+            if !compatible(cx.dialect, &a.ty, &b.ty) {
                 return Err(Diag::input(format!(
                     "`{}.{col}` is {} but `{}.{ref_col}` is {}",
                     own.name, a.ty, target.name, b.ty
@@ -353,7 +362,8 @@ impl Operation for AddForeignKey {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use super::split_reference;
+    use super::{compatible, split_reference};
+    use crate::model::ColumnType;
 
     const ORDERS: &str = r#"
 [tables.orders]
@@ -430,6 +440,16 @@ note = { type = "integer", nullable = true }
             "{}",
             err.render()
         );
+    }
+
+    #[test]
+    fn integer_sizes_are_one_type_on_sqlite_only() {
+        use crate::config::Dialect;
+        use ColumnType::{BigInt, Integer};
+        assert!(compatible(Some(Dialect::Sqlite), &BigInt, &Integer));
+        assert!(!compatible(Some(Dialect::Mysql), &BigInt, &Integer));
+        assert!(!compatible(Some(Dialect::Postgres), &BigInt, &Integer));
+        assert!(!compatible(None, &BigInt, &Integer));
     }
 
     #[test]

@@ -78,7 +78,7 @@ impl Operation for CreateTable {
         resolve_enums(&mut table, &self.types, &cx.schema.enums, cx.dialect)?;
         cx.schema.tables.insert(name.clone(), table);
         // Constraints are written into CREATE TABLE; indexes follow it.
-        let declared = Declared::apply_all(&self.declared, cx.schema)?;
+        let declared = Declared::apply_all(&self.declared, cx.schema, cx.dialect)?;
         let mut actions = vec![Action::CreateTable {
             table: cx.schema.tables[name].clone(),
         }];

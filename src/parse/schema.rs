@@ -22,14 +22,18 @@ pub struct Declared {
 
 impl Declared {
     /// Applies the declarations to `schema`, which holds their tables.
-    pub fn apply_all(declared: &[Declared], schema: &mut Schema) -> Result<Vec<crate::ops::Step>> {
+    pub fn apply_all(
+        declared: &[Declared],
+        schema: &mut Schema,
+        dialect: Option<crate::config::Dialect>,
+    ) -> Result<Vec<crate::ops::Step>> {
         let mut steps = Vec::new();
         // Foreign keys last: the unique key one references may be declared further down.
         let (keys, others): (Vec<&Declared>, Vec<&Declared>) = declared
             .iter()
             .partition(|d| d.op.kind() == "add_foreign_key");
         for d in others.into_iter().chain(keys) {
-            let mut cx = OpContext::new(schema, 0, None, d.location.clone(), None, None);
+            let mut cx = OpContext::new(schema, 0, None, d.location.clone(), None, dialect);
             steps.extend(d.op.apply(&mut cx)?);
         }
         Ok(steps)
@@ -96,7 +100,7 @@ pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schem
             resolve_enums(t, &types, &enums, file.dialect)?;
         }
     }
-    Declared::apply_all(&declared, &mut schema)?;
+    Declared::apply_all(&declared, &mut schema, file.dialect)?;
     Ok(schema)
 }
 

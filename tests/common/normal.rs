@@ -15,10 +15,13 @@ use super::Server;
 #[derive(Debug, PartialEq)]
 pub struct Normal {
     pub tables: BTreeMap<String, NormalTable>,
+    /// Enums with their values in order (MySQL's are its columns', named after them).
+    pub enums: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, PartialEq)]
 pub struct NormalTable {
+    pub comment: Option<String>,
     pub columns: Vec<String>,
     pub primary_key: Vec<String>,
     pub checks: BTreeMap<String, String>,
@@ -42,6 +45,15 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
     let expr = |e: &str| canonical_sql(d, e);
     let mut tables = BTreeMap::new();
     for t in schema.tables.values() {
+        // SQLite numbers the rows of a single-column INTEGER PRIMARY KEY itself (the
+        // rowid's alias) whether or not the column says `identity`, and tandem writes an
+        // identity column of any integer type as that one type.
+        let rowid = |c: &tandem::model::Column| {
+            server == Server::Sqlite
+                && t.primary_key.len() == 1
+                && t.primary_key[0] == c.name
+                && (c.is_identity() || c.ty == ColumnType::Integer)
+        };
         let columns = t
             .columns
             .iter()
@@ -52,11 +64,20 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                 // (char(36)).
                 let ty = match (&c.ty, server) {
                     (ColumnType::TimestampTz, Server::Sqlite) => ColumnType::Timestamp,
+                    // SQLite has no enum: tandem writes an enum column as text.
+                    (ColumnType::Enum(_), Server::Sqlite) => ColumnType::Text,
                     (ColumnType::Uuid | ColumnType::Json, Server::Sqlite) => ColumnType::Text,
                     (ColumnType::Uuid, Server::Mysql) => ColumnType::Char(36),
+                    _ if rowid(c) => ColumnType::Integer,
+                    // MySQL's boolean is tinyint(1): its catalogue cannot tell one written
+                    // as boolean from one written as tinyint(1), and reads both as boolean.
+                    (ColumnType::Native(n), Server::Mysql) if n.to_string() == "tinyint(1)" => {
+                        ColumnType::Boolean
+                    }
                     (ty, _) => ty.clone(),
                 };
                 let default = match &c.default {
+                    _ if rowid(c) => "identity".to_string(),
                     None => "-".to_string(),
                     // A number is its value: 2 and 2.0 are the same default of a double,
                     // 3 and 3.00 of a decimal(p,2).
@@ -67,7 +88,10 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                     Some(Default::Sql(s)) => format!("sql {}", expr(s)),
                     Some(Default::Identity) => "identity".to_string(),
                 };
-                format!("{} {ty} null={} default={default}", c.name, c.nullable)
+                format!(
+                    "{} {ty} null={} default={default} comment={:?}",
+                    c.name, c.nullable, c.comment
+                )
             })
             .collect();
         let mut checks = BTreeMap::new();
@@ -149,6 +173,7 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
         tables.insert(
             t.name.clone(),
             NormalTable {
+                comment: t.comment.clone(),
                 columns,
                 primary_key: t.primary_key.clone(),
                 checks,
@@ -158,7 +183,14 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
             },
         );
     }
-    Normal { tables }
+    // SQLite has no enum types (see the columns above).
+    let enums = schema
+        .enums
+        .iter()
+        .filter(|_| server != Server::Sqlite)
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    Normal { tables, enums }
 }
 
 /// `n` with each table's columns in name order: a change adds a column at the end of
