@@ -87,6 +87,12 @@ fn default_batch() -> u64 {
 fn default_pause() -> u64 {
     10
 }
+/// Postgres's pause: measured under a pgbench write load on a 1,000,000-row table, 40 ms
+/// between batches of 1,000 kept the writers' p99 within 2x of the same load with no
+/// migration (10 ms gave 2.9x), for a backfill 2.6 times as long.
+fn default_postgres_pause() -> u64 {
+    40
+}
 /// A backfill batch longer than this makes the next ones smaller and the pause longer.
 fn default_max_batch() -> u64 {
     20
@@ -108,7 +114,7 @@ pub struct PostgresSettings {
     pub backfill_batch_size: u64,
     /// Pause between backfill batches, so that the writes of the application keep their
     /// latency while a large table is filled.
-    #[serde(default = "default_pause")]
+    #[serde(default = "default_postgres_pause")]
     pub backfill_pause_ms: u64,
     /// Adaptive backfill: a batch that takes longer halves the next ones and doubles the
     /// pause; 0 turns it off.
@@ -124,7 +130,7 @@ impl Default for PostgresSettings {
         PostgresSettings {
             lock_timeout: default_lock_timeout(),
             backfill_batch_size: default_batch(),
-            backfill_pause_ms: default_pause(),
+            backfill_pause_ms: default_postgres_pause(),
             backfill_max_batch_ms: default_max_batch(),
             backfill_max_replica_lag_ms: 0,
         }
@@ -143,9 +149,10 @@ pub struct MysqlSettings {
     /// Pause between backfill batches.
     #[serde(default = "default_pause")]
     pub backfill_pause_ms: u64,
-    /// As Postgres's: adaptive batches by batch time; 0 (the default) turns it off: a
-    /// MySQL batch finds its rows by a scan that grows as the table fills, which smaller
-    /// batches do not shorten.
+    /// As Postgres's: adaptive batches by batch time; 0 (the default) turns it off. It
+    /// applies to a table with a primary key, whose batches are key ranges; a table without
+    /// one is filled by batches that search from its start, which smaller ones do not
+    /// shorten.
     #[serde(default)]
     pub backfill_max_batch_ms: u64,
 }

@@ -86,7 +86,7 @@ $tandem$;
 -- (a TID range scan: each batch reads only its own pages); rows written meanwhile are
 -- filled by the trigger, and a last pass fills any row an update moved behind it. A batch
 -- that meets a locked row gives up after lock_timeout and is tried again, 31 attempts.
--- Progress is reported as NOTICEs every 2 seconds; 10 ms pause between batches.
+-- Progress is reported as NOTICEs every 2 seconds; 40 ms pause between batches.
 -- A batch that takes longer than 20 ms halves the next ones (down to a sixteenth) and
 -- pauses as long as it took, so the backfill holds at most half the time; quick batches grow back.
 DO $tandem$
@@ -99,7 +99,7 @@ DECLARE
   first_page bigint := 0;
   batch_rows bigint;
   done_rows bigint := 0;
-  pause_ms numeric := 10;
+  pause_ms numeric := 40;
   started timestamptz;
   batch_ms numeric;
   reported timestamptz := clock_timestamp();
@@ -147,10 +147,10 @@ BEGIN
     END IF;
     IF batch_ms > 20 THEN
       step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
-      pause_ms := greatest(10, batch_ms);
+      pause_ms := greatest(40, batch_ms);
     ELSIF batch_ms < 20 / 2.0 THEN
       step := least(full_step, step * 2);
-      pause_ms := 10;
+      pause_ms := 40;
     END IF;
     IF pause_ms > 0 THEN
       PERFORM pg_sleep(pause_ms / 1000.0);
@@ -196,4 +196,4 @@ BEGIN
   END LOOP;
 END
 $tandem$;
--- tandem:sha256 b77d4be4770d169449e8e24b3716e879257a014b80ecef7b3e8bb066b8c99132
+-- tandem:sha256 06bc0337acaa126473dc07a5813ae8599213f21df2356ea8fd0ad0874ba287af

@@ -90,7 +90,7 @@ $tandem$;
 -- (a TID range scan: each batch reads only its own pages); rows written meanwhile are
 -- filled by the trigger, and a last pass fills any row an update moved behind it. A batch
 -- that meets a locked row gives up after lock_timeout and is tried again, 31 attempts.
--- Progress is reported as NOTICEs every 2 seconds; 10 ms pause between batches.
+-- Progress is reported as NOTICEs every 2 seconds; 40 ms pause between batches.
 -- A batch that takes longer than 20 ms halves the next ones (down to a sixteenth) and
 -- pauses as long as it took, so the backfill holds at most half the time; quick batches grow back.
 DO $tandem$
@@ -103,7 +103,7 @@ DECLARE
   first_page bigint := 0;
   batch_rows bigint;
   done_rows bigint := 0;
-  pause_ms numeric := 10;
+  pause_ms numeric := 40;
   started timestamptz;
   batch_ms numeric;
   reported timestamptz := clock_timestamp();
@@ -151,10 +151,10 @@ BEGIN
     END IF;
     IF batch_ms > 20 THEN
       step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
-      pause_ms := greatest(10, batch_ms);
+      pause_ms := greatest(40, batch_ms);
     ELSIF batch_ms < 20 / 2.0 THEN
       step := least(full_step, step * 2);
-      pause_ms := 10;
+      pause_ms := 40;
     END IF;
     IF pause_ms > 0 THEN
       PERFORM pg_sleep(pause_ms / 1000.0);
@@ -188,4 +188,4 @@ END
 $tandem$;
 
 CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 671960daed294e37f7c44f427e44a5909e0ac61dadca9c349a239ca11910754b
+-- tandem:sha256 1bdb390f5745678b590b32f52f6604fc8b8092c0f209756e8483d6cd9384da38
