@@ -57,6 +57,27 @@ pub const TYPE_NAMES: &[&str] = &[
     "binary",
 ];
 
+/// `name(a,b)` split into its name and its integer arguments; `None` without
+/// parentheses. `shown` is the type as written, for messages. Portable and native type
+/// names are read through it alike.
+pub(crate) fn type_args<'a>(
+    text: &'a str,
+    shown: &str,
+) -> Result<Option<(&'a str, Vec<u32>)>, String> {
+    let Some((name, tail)) = text.split_once('(') else {
+        return Ok(None);
+    };
+    let Some(inner) = tail.strip_suffix(')') else {
+        return Err(format!("unbalanced parenthesis in type `{shown}`"));
+    };
+    inner
+        .split(',')
+        .map(str::parse::<u32>)
+        .collect::<Result<Vec<u32>, _>>()
+        .map(|args| Some((name, args)))
+        .map_err(|_| format!("type arguments of `{shown}` must be positive integers"))
+}
+
 impl ColumnType {
     /// Parses a portable type name such as `varchar(255)` or `decimal(10,2)`.
     pub fn parse(text: &str) -> Result<ColumnType, String> {
@@ -65,21 +86,8 @@ impl ColumnType {
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
             .to_ascii_lowercase();
-        let (name, args) = match compact.split_once('(') {
-            Some((name, rest)) => {
-                let Some(inner) = rest.strip_suffix(')') else {
-                    return Err(format!("unbalanced parenthesis in type `{text}`"));
-                };
-                let args: Result<Vec<u32>, _> = inner.split(',').map(str::parse::<u32>).collect();
-                match args {
-                    Ok(a) => (name.to_string(), Some(a)),
-                    Err(_) => {
-                        return Err(format!(
-                            "type arguments of `{text}` must be positive integers"
-                        ))
-                    }
-                }
-            }
+        let (name, args) = match type_args(&compact, text)? {
+            Some((name, args)) => (name.to_string(), Some(args)),
             None => (compact.clone(), None),
         };
         let no_args = |t: ColumnType| match &args {

@@ -392,21 +392,8 @@ fn native(dialect: Dialect, words: &str) -> Result<Option<Parsed>, String> {
             rest = r.to_string();
         }
     }
-    let (name, args) = match rest.split_once('(') {
-        Some((name, tail)) => {
-            let Some(inner) = tail.strip_suffix(')') else {
-                return Err(format!("unbalanced parenthesis in type `{words}`"));
-            };
-            let args: Result<Vec<u32>, _> = inner.split(',').map(str::parse::<u32>).collect();
-            match args {
-                Ok(a) => (name.trim().to_string(), a),
-                Err(_) => {
-                    return Err(format!(
-                        "type arguments of `{words}` must be positive integers"
-                    ))
-                }
-            }
-        }
+    let (name, args) = match crate::model::type_args(&rest, words)? {
+        Some((name, args)) => (name.trim().to_string(), args),
         None => (rest.clone(), Vec::new()),
     };
     let name = format!("{name}{zone}");
