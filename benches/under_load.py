@@ -37,7 +37,9 @@ so that the server logs their statements) and a table and a procedure in the `po
 database; it reads the server log at PG_LOG (default: Debian's path for PostgreSQL 15).
 
 ONLY="add column,check" runs only the changes whose name contains one of the words;
-HELD=0 skips the held-lock case. Only 127.0.0.1 is used (TANDEM_BENCH_PG, default
+METHODS="tandem" runs only the named methods (naive, tandem,
+tandem-views); HELD=0 skips the held-lock case; the no-migration baseline runs
+BASE_SECONDS (default 10) seconds. Only 127.0.0.1 is used (TANDEM_BENCH_PG, default
 postgres://postgres@127.0.0.1:5432; TANDEM_BENCH_MYSQL, default
 mysql://root@127.0.0.1:3306) and the database TANDEM_BENCH_DB (default tandem_bench), which
 every run drops and makes again: two runs at once need two names. Every run is bounded:
@@ -70,6 +72,8 @@ GAP_MS = float(os.environ.get("GAP_MS", "50"))
 ONLY = [w.strip() for w in os.environ.get("ONLY", "").split(",") if w.strip()]
 HELD = os.environ.get("HELD", "1") != "0"
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "600"))
+BASE_SECONDS = float(os.environ.get("BASE_SECONDS", "10"))
+METHOD_NAMES = [w.strip() for w in os.environ.get("METHODS", "").split(",") if w.strip()]
 PG = os.environ.get("TANDEM_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 MY = os.environ.get("TANDEM_BENCH_MYSQL", "mysql://root@127.0.0.1:3306")
 DB = os.environ.get("TANDEM_BENCH_DB", "tandem_bench")  # dropped and made again per run
@@ -736,7 +740,7 @@ def main():
     baseline_runs = []
     for _ in range(REPEATS):
         setup()
-        baseline_runs.append(run_under_load(lambda: time.sleep(4) or True))
+        baseline_runs.append(run_under_load(lambda: time.sleep(BASE_SECONDS) or True))
     base = row("no migration", "-", baseline_runs)
     ratios = []
     for change in CHANGES:
@@ -745,6 +749,8 @@ def main():
             continue
         results = {}
         for method, make in METHODS:
+            if METHOD_NAMES and method not in METHOD_NAMES:
+                continue
             if method == "tandem-views" and not (DIALECT == "postgres" and name.startswith("rename")):
                 continue
             runs = []

@@ -99,6 +99,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/sqlite/rebuild_guard.sql.tera"),
     ),
     (
+        "postgres/macros.sql.tera",
+        include_str!("../templates/postgres/macros.sql.tera"),
+    ),
+    (
+        "postgres/repair.sql.tera",
+        include_str!("../templates/postgres/repair.sql.tera"),
+    ),
+    (
         "postgres/preamble.sql.tera",
         include_str!("../templates/postgres/preamble.sql.tera"),
     ),
@@ -203,4 +211,46 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Templates;
+    use tera::Context;
+
+    fn lock_retry(templates: &Templates) -> String {
+        let mut context = Context::new();
+        for (key, value) in [
+            ("tag", "$tandem$"),
+            ("lock_timeout", "'200ms'"),
+            ("lock_timeout_literal", "'200ms'"),
+            ("attempts", "3"),
+            ("statement", "ALTER TABLE t ADD COLUMN c int"),
+            ("tables", "'t'"),
+        ] {
+            context.insert(key, value);
+        }
+        templates
+            .render("postgres/lock_retry.sql.tera", &context)
+            .unwrap()
+    }
+
+    /// The shared macros are a template like the others: a project's override of them
+    /// reaches every template that imports them.
+    #[test]
+    fn an_override_of_the_shared_macros_reaches_the_templates_that_import_them() {
+        let builtin = lock_retry(&Templates::builtin());
+        assert!(builtin.contains("pause_ms := least(5000, (50 << least(attempt, 6))"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("postgres")).unwrap();
+        std::fs::write(
+            dir.path().join("postgres/macros.sql.tera"),
+            "{% macro retry_pause(attempt) %}250{% endmacro retry_pause %}\n\
+             {% macro batch(update, attempts, table_name_literal) %}{% endmacro batch %}\n\
+             {% macro throttle(pause_ms, max_batch_ms, max_replica_lag_ms) %}{% endmacro throttle %}\n",
+        )
+        .unwrap();
+        let overridden = lock_retry(&Templates::load(Some(dir.path())).unwrap());
+        assert!(overridden.contains("pause_ms := 250;"), "{overridden}");
+    }
 }

@@ -189,15 +189,51 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
 /// `lock_timeout`, says so, and is tried again until the holder lets go.
 #[test]
 fn a_postgres_backfill_retries_a_batch_behind_a_locked_row() {
+    batch_loop_retries_behind_a_locked_row(
+        &[("0001_handle.toml", ADD_HANDLE)],
+        ("1.4.0", "expand", "-- Backfill"),
+        // Rows the fill trigger did not fill: as if they were there before the expand.
+        "ALTER TABLE users DISABLE TRIGGER USER; UPDATE users SET handle = NULL; \
+         ALTER TABLE users ENABLE TRIGGER USER",
+        "SELECT COUNT(*) FROM users WHERE handle IS NULL",
+    );
+}
+
+/// A repair (a tightening's `repair_sql`, in batches before the check is enforced) is a
+/// batch loop like a backfill: run by psql, it waits out a locked row the same way.
+#[test]
+fn a_postgres_repair_retries_a_batch_behind_a_locked_row() {
+    batch_loop_retries_behind_a_locked_row(
+        &[
+            ("0001_check.toml", "release = \"1.4.0\"\n\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_legacy_email_set\"\ncheck = \"legacy_email <> ''\"\nrepair_sql = \"'none'\"\n"),
+            ("0002_next.toml", "release = \"1.5.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n"),
+        ],
+        ("1.5.0", "contract", "-- Repair"),
+        "UPDATE users SET legacy_email = ''",
+        "SELECT COUNT(*) FROM users WHERE legacy_email = ''",
+    );
+}
+
+/// Applies the expand of the first release of `changes`, inserts 500 rows, runs `setup`,
+/// then runs the batch loop marked by `loop_marker` in the `phase` file of `release` with
+/// psql while another transaction holds row 250 for 2 seconds: the loop must say it
+/// waits, try again, and leave `left` counting no row.
+fn batch_loop_retries_behind_a_locked_row(
+    changes: &[(&str, &str)],
+    (release, phase, loop_marker): (&str, &str, &str),
+    setup: &str,
+    left: &str,
+) {
     let server = Server::Postgres;
     let Some(scratch) = server.fresh() else {
         return;
     };
-    let dir = users_project(server.dialect(), &[("0001_handle.toml", ADD_HANDLE)]);
+    let dir = users_project(server.dialect(), changes);
     let p = dir.path();
     let url = common::database_url(server, &scratch, p);
+    let first = changes[0].1.split('"').nth(1).unwrap();
     let out = tandem(p)
-        .args(["migrate", "--release", "1.4.0", "--phase", "expand"])
+        .args(["migrate", "--release", first, "--phase", "expand"])
         .args(["--database-url", &url])
         .output()
         .unwrap();
@@ -212,25 +248,20 @@ fn a_postgres_backfill_retries_a_batch_behind_a_locked_row() {
         rows.join(", ")
     ))
     .unwrap();
-    // Rows the fill trigger did not fill: as if they were there before the expand.
-    db.run_script(
-        "ALTER TABLE users DISABLE TRIGGER USER; UPDATE users SET handle = NULL; \
-         ALTER TABLE users ENABLE TRIGGER USER",
-    )
-    .unwrap();
+    db.run_script(setup).unwrap();
     let file = tandem::layout::list_sql_files(&p.join("migrations"))
         .unwrap()
         .into_iter()
-        .find(|f| f.starts_with("1.4.0/") && f.contains("expand"))
+        .find(|f| f.starts_with(&format!("{release}/")) && f.contains(phase))
         .unwrap();
     let sql = std::fs::read_to_string(p.join("migrations").join(&file)).unwrap();
     let script: String = tandem::apply::split::statements(target.dialect(), &sql)
         .into_iter()
-        .filter(|s| s.ends_with("SET lock_timeout = '500ms'") || s.contains("-- Backfill"))
+        .filter(|s| s.ends_with("SET lock_timeout = '500ms'") || s.contains(loop_marker))
         .map(|s| format!("{s};\n"))
         .collect();
     assert!(script.contains("DO $tandem$"), "{sql}");
-    let script_path = p.join("backfill.sql");
+    let script_path = p.join("batches.sql");
     std::fs::write(&script_path, script).unwrap();
 
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
@@ -260,8 +291,6 @@ fn a_postgres_backfill_retries_a_batch_behind_a_locked_row() {
         "{err}\n{}",
         std::fs::read_to_string(&script_path).unwrap()
     );
-    let left = db
-        .query_text("SELECT COUNT(*) FROM users WHERE handle IS NULL")
-        .unwrap();
+    let left = db.query_text(left).unwrap();
     assert_eq!(left[0][0].as_deref(), Some("0"));
 }

@@ -37,6 +37,20 @@ impl<'a> Postgres<'a> {
         super::template(self.templates, Dialect::Postgres, name, &context)
     }
 
+    /// What every batch loop (backfill, repair) is throttled and retried by.
+    fn batch_context(&self, context: &mut Context, table: &str) {
+        let settings = &self.config.postgres;
+        context.insert("batch_size", &settings.backfill_batch_size);
+        context.insert("pause_ms", &settings.backfill_pause_ms);
+        context.insert("max_batch_ms", &settings.backfill_max_batch_ms);
+        context.insert("max_replica_lag_ms", &settings.backfill_max_replica_lag_ms);
+        context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
+        context.insert(
+            "table_name_literal",
+            &string_literal(Dialect::Postgres, table),
+        );
+    }
+
     /// A concurrent build (outside a transaction), recovering from a failed earlier one.
     fn create_index(&self, index: &Index) -> Result<String> {
         let create = super::index_sql(Dialect::Postgres, index);
@@ -245,23 +259,12 @@ impl Renderer for Postgres<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", &source_sql(source));
-                context.insert("batch_size", &self.config.postgres.backfill_batch_size);
-                context.insert("pause_ms", &self.config.postgres.backfill_pause_ms);
-                context.insert("max_batch_ms", &self.config.postgres.backfill_max_batch_ms);
-                context.insert(
-                    "max_replica_lag_ms",
-                    &self.config.postgres.backfill_max_replica_lag_ms,
-                );
                 context.insert(
                     "table_literal",
                     &string_literal(Dialect::Postgres, &q(table)),
                 );
-                context.insert(
-                    "table_name_literal",
-                    &string_literal(Dialect::Postgres, table),
-                );
-                context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
                 context.insert("column_literal", &string_literal(Dialect::Postgres, column));
+                self.batch_context(&mut context, table);
                 self.template("backfill", &context)?
             }
             Action::Repair {
@@ -273,23 +276,22 @@ impl Renderer for Postgres<'_> {
             } => {
                 out.no_transaction = true;
                 let batch = self.config.postgres.backfill_batch_size;
-                format!(
-                    "-- Repair the rows of {table} that break {name} before it is enforced, in batches of\n\
-                     -- {batch}, committing each batch so that no lock is held for long.\n\
-                     DO $tandem$\nDECLARE\n  batch_rows bigint;\nBEGIN\n  LOOP\n    {update};\n    \
-                     GET DIAGNOSTICS batch_rows = ROW_COUNT;\n    EXIT WHEN batch_rows = 0;\n    COMMIT;\n  \
-                     END LOOP;\nEND\n$tandem$;",
-                    name = constraint.name,
-                    update = super::repair_update(
+                context.insert("table", table);
+                context.insert("constraint", &constraint.name);
+                context.insert(
+                    "update",
+                    &super::repair_update(
                         Dialect::Postgres,
                         table,
                         column,
                         expr,
                         constraint,
                         primary_key,
-                        Some(batch)
-                    )
-                )
+                        Some(batch),
+                    ),
+                );
+                self.batch_context(&mut context, table);
+                self.template("repair", &context)?
             }
             Action::FillTrigger {
                 table,
