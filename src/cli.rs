@@ -885,6 +885,7 @@ fn cut(project: &Project, plan: &Plan, release: &str) -> Result<Vec<String>> {
     let locked = |f: &plan::PlannedFile| LockedFile {
         path: f.path.clone(),
         sha256: sha256_hex(f.content.as_bytes()),
+        steps: Some(crate::lock::steps_digest(f)),
     };
     // Every database that applies R has applied the baseline and every release before R
     // first: a cut freezes them too.

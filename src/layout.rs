@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 use tera::Context;
 
 use crate::diag::{Diag, Error, Result};
-use crate::plan::Plan;
+use crate::lock::LockedFile;
+use crate::plan::{Plan, PlannedFile};
 use crate::project::Project;
 use crate::release::Releases;
 
@@ -458,11 +459,11 @@ fn validate_path(path: &str) -> Result<()> {
     }
 }
 
-/// Cut releases are frozen: every difference from the lock is a refusal.
+/// Cut releases are frozen: every difference from the lock is a refusal, except the same
+/// steps written in other words (see [`keep_frozen`]).
 fn check_lock(project: &Project, plan: &mut Plan) {
-    if let (Some(locked), Some(baseline)) = (&project.lock.baseline, plan.files.first()) {
-        if locked.path != baseline.path || locked.sha256 != sha256_hex(baseline.content.as_bytes())
-        {
+    if let (Some(locked), Some(baseline)) = (&project.lock.baseline, plan.files.first_mut()) {
+        if locked.path != baseline.path || !keep_frozen(project, baseline, locked) {
             plan.problems.push(
                 Diag::refused(format!(
                     "refused: the baseline is frozen by a cut release; this would change {}",
@@ -480,31 +481,34 @@ fn check_lock(project: &Project, plan: &mut Plan) {
         let Some(r) = plan.releases.index(&cut.name) else {
             continue;
         };
-        let locked: BTreeMap<&str, &str> = cut
-            .files
-            .iter()
-            .map(|f| (f.path.as_str(), f.sha256.as_str()))
-            .collect();
-        let mut planned: BTreeMap<&str, (String, Option<usize>)> = BTreeMap::new();
-        for f in plan.files.iter().filter(|f| f.slot.release() == Some(r)) {
-            planned.insert(
-                f.path.as_str(),
-                (sha256_hex(f.content.as_bytes()), f.change),
-            );
-        }
+        let locked: BTreeMap<&str, &LockedFile> =
+            cut.files.iter().map(|f| (f.path.as_str(), f)).collect();
+        let mut planned = Vec::new();
         let mut problems = Vec::new();
-        for (path, (sum, change)) in &planned {
-            let what = match locked.get(path) {
-                Some(l) if *l == sum => continue,
+        for f in plan.files.iter_mut().filter(|f| f.slot.release() == Some(r)) {
+            planned.push(f.path.clone());
+            let what = match locked.get(f.path.as_str()) {
+                Some(l) if keep_frozen(project, f, l) => continue,
+                Some(l) if l.steps.as_deref() == Some(&crate::lock::steps_digest(f)) => {
+                    problems.push(
+                        Diag::refused(format!(
+                            "refused: release {} is cut, and its file {} is not on disk as tandem.lock recorded it",
+                            cut.name, f.path
+                        ))
+                        .note("its steps are unchanged, but this tandem writes them in other words (a newer version, or another template), so the frozen bytes cannot be written again")
+                        .help("restore the file from version control (git checkout); a cut release is frozen"),
+                    );
+                    continue;
+                }
                 Some(_) => "change",
                 None => "add",
             };
             let mut diag = Diag::refused(format!(
-                "refused: release {} is cut; this would {what} its file {path}",
-                cut.name
+                "refused: release {} is cut; this would {what} its file {}",
+                cut.name, f.path
             ));
-            if let Some(ci) = change {
-                let c = &project.changes[*ci];
+            if let Some(ci) = f.change {
+                let c = &project.changes[ci];
                 diag = diag.at(c.release.location.clone()).label(format!(
                     "{} changes the cut release {}",
                     c.file.path, cut.name
@@ -521,7 +525,7 @@ fn check_lock(project: &Project, plan: &mut Plan) {
             problems.push(diag);
         }
         for path in locked.keys() {
-            if !planned.contains_key(path) {
+            if !planned.iter().any(|p| p == path) {
                 problems.push(
                     Diag::refused(format!(
                         "refused: release {} is cut; this would remove its file {path}",
@@ -532,6 +536,28 @@ fn check_lock(project: &Project, plan: &mut Plan) {
             }
         }
         plan.problems.extend(problems);
+    }
+}
+
+/// Whether a file planned for a cut release agrees with the lock. Either its bytes are
+/// the frozen ones, or its steps are (the lock's digest of them matches) and only their
+/// wording differs, because a later tandem or another template writes the same steps
+/// otherwise: then the frozen file on disk, still as the lock recorded it, stays, and
+/// becomes the planned content. A database that applied it never sees it change.
+fn keep_frozen(project: &Project, file: &mut PlannedFile, locked: &LockedFile) -> bool {
+    if sha256_hex(file.content.as_bytes()) == locked.sha256 {
+        return true;
+    }
+    if locked.steps.as_deref() != Some(&crate::lock::steps_digest(file)) {
+        return false;
+    }
+    let on_disk = project.config.migrations_dir.join(&file.path);
+    match std::fs::read_to_string(on_disk) {
+        Ok(text) if sha256_hex(text.as_bytes()) == locked.sha256 => {
+            file.content = text;
+            true
+        }
+        _ => false,
     }
 }
 

@@ -36,6 +36,25 @@ pub struct LockedFile {
     /// Path relative to the migrations directory.
     pub path: String,
     pub sha256: String,
+    /// What the file does, as a digest of its steps ([`steps_digest`]): a later tandem that
+    /// writes the same steps in other words keeps the frozen file instead of refusing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<String>,
+}
+
+/// A digest of what a planned file does, not of how it is written: its path and, per
+/// step, the op it serves, its description and whether it is destructive. The same
+/// steps rendered by another tandem version or another template give the same digest;
+/// a step added, removed or moved to another file does not.
+pub fn steps_digest(file: &crate::plan::PlannedFile) -> String {
+    let mut text = format!("{}\n", file.path);
+    for step in &file.steps {
+        text.push_str(&format!(
+            "{} {} {} {}\n",
+            step.op_index, step.op_kind, step.destructive, step.description
+        ));
+    }
+    crate::layout::sha256_hex(text.as_bytes())
 }
 
 impl Lock {

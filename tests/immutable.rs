@@ -408,3 +408,70 @@ proptest! {
         prop_assert_eq!(changed(&before, &tree(p)), Vec::<String>::new());
     }
 }
+
+/// A newer tandem, or another template, may write the same steps in other words. A cut
+/// release keeps its frozen bytes then (the lock holds a digest of its steps) instead of
+/// refusing every plan: the files after it take the new wording, `check` and `generate
+/// --check` agree, and `migrate` applies the frozen file. A frozen file that is gone
+/// cannot be written again and is refused; a cut release whose steps change still is.
+#[test]
+fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
+    let dir = users_project("sqlite", &[INCIDENT[0], ("0009_index.toml", ADD_INDEX_150)]);
+    let p = dir.path();
+    ok(p, &["release", "cut", "1.4.0"]);
+    let lock = fs::read_to_string(p.join("tandem.lock")).unwrap();
+    assert!(lock.contains("steps = "), "{lock}");
+    let before = tree(p);
+
+    // Another wording of every file: a header of the project's own.
+    fs::create_dir_all(p.join("tpl")).unwrap();
+    fs::write(
+        p.join("tpl/migration.sql.tera"),
+        "-- ACME {{ release }} {{ phase }} {{ change }}\n{{ body }}\n",
+    )
+    .unwrap();
+    let config = fs::read_to_string(p.join("tandem.toml")).unwrap();
+    fs::write(p.join("tandem.toml"), format!("templates_dir = \"tpl\"\n{config}")).unwrap();
+    ok(p, &["plan"]);
+    ok(p, &["generate"]);
+    let after = tree(p);
+    for (path, text) in &before {
+        let frozen = path.starts_with("1.4.0/") || path.starts_with("V1__");
+        assert_eq!(after.get(path) == Some(text), frozen, "{path}");
+        if !frozen {
+            assert!(after[path].starts_with("-- ACME 1.5.0"), "{path}: {}", after[path]);
+        }
+    }
+    ok(p, &["check"]);
+    ok(p, &["generate", "--check"]);
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    let status = ok(p, &["status"]);
+    assert!(status.contains("1.5.0"), "{status}");
+
+    // The frozen file is gone, and tandem now words it otherwise: refused, not rewritten.
+    let frozen = before.keys().find(|k| k.starts_with("1.4.0/")).unwrap().clone();
+    fs::remove_file(p.join("migrations").join(&frozen)).unwrap();
+    let out = run(p, &["generate"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not on disk as tandem.lock recorded it")
+            && stderr(&out).contains(&frozen),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.join("migrations").join(&frozen).exists());
+    fs::write(p.join("migrations").join(&frozen), &before[&frozen]).unwrap();
+    ok(p, &["check"]);
+
+    // New steps in the cut release are refused as ever.
+    write_change(
+        p,
+        "0008_more.toml",
+        &ADD_INDEX_150
+            .replace("1.5.0", "1.4.0")
+            .replace("email", "nickname"),
+    );
+    let out = run(p, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("release 1.4.0 is cut"), "{}", stderr(&out));
+}
