@@ -8,6 +8,8 @@ use assert_cmd::Command;
 use predicates::str::contains;
 use tempfile::TempDir;
 
+mod common;
+
 const SCHEMA: &str = r#"
 [tables.users]
 primary_key = ["id"]
@@ -688,6 +690,90 @@ fn templates_dir_overrides_a_built_in_template() {
         .assert()
         .code(2)
         .stderr(contains("not a refinery migration name"));
+}
+
+/// A MySQL project with a backfill by key (users), one by search (notes, no primary
+/// key) and a repair (orders.code), its templates in `tpl`.
+fn mysql_batch_loops() -> TempDir {
+    let schema = format!(
+        "{SCHEMA}\n[tables.notes]\n[tables.notes.columns]\nbody = {{ type = \"text\", nullable = true }}\n"
+    );
+    let mut changes = vec![
+        (
+            "0001_fill.toml".to_string(),
+            "release = \"1.0.0\"\n[[op]]\ntype = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, code = { type = \"varchar(32)\", nullable = true } }\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"email_lower\", type = \"varchar(255)\" }\nbackfill_sql = \"lower(email)\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"notes\"\ncolumn = { name = \"size\", type = \"integer\" }\nbackfill_sql = \"length(body)\"\n".to_string(),
+        ),
+        (
+            "0002_key.toml".to_string(),
+            "release = \"1.1.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"code\"]\nrepair_sql = \"NULL\"\n".to_string(),
+        ),
+    ];
+    for release in ["1.2.0", "1.3.0"] {
+        changes.push((
+            format!("next_{release}.toml"),
+            format!("release = \"{release}\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n"),
+        ));
+    }
+    let changes: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = common::project_files("mysql", &schema, &changes);
+    let toml = dir.path().join("tandem.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(&toml, format!("{text}templates_dir = \"tpl\"\n")).unwrap();
+    fs::create_dir_all(dir.path().join("tpl/mysql")).unwrap();
+    dir
+}
+
+/// Every generated SQL file of the project in `dir`, one after the other.
+fn all_sql(dir: &Path) -> String {
+    let root = dir.join("migrations");
+    tandem::layout::list_sql_files(&root)
+        .unwrap()
+        .iter()
+        .map(|f| fs::read_to_string(root.join(f)).unwrap())
+        .collect()
+}
+
+/// The MySQL backfills (by key and by search) and repairs take their retry handler,
+/// progress and adaptive batches from the macros of mysql/batch_loop.sql.tera: an
+/// override of that file reaches all three, and an override of one of them that does
+/// not import it is used as it is, beside the others that still do.
+#[test]
+fn templates_dir_overrides_the_shared_mysql_batch_loop_and_each_loop_alone() {
+    let dir = mysql_batch_loops();
+    let handler = "DECLARE EXIT HANDLER FOR 1205, 1213";
+    tandem(dir.path()).arg("generate").assert().code(0);
+    let sql = all_sql(dir.path());
+    assert_eq!(sql.matches(handler).count(), 3, "{sql}");
+    assert!(sql.contains("CREATE PROCEDURE `tandem_backfill_users_email_lower`()"));
+    assert!(sql.contains("CREATE PROCEDURE `tandem_backfill_notes_size`()"));
+    assert!(sql.contains("CREATE PROCEDURE `tandem_repair_orders_code`()"));
+
+    let builtin = include_str!("../templates/mysql/batch_loop.sql.tera");
+    assert_eq!(builtin.matches(handler).count(), 1);
+    let marked = format!("{handler} -- ACME handler");
+    fs::write(
+        dir.path().join("tpl/mysql/batch_loop.sql.tera"),
+        builtin.replace(handler, &marked),
+    )
+    .unwrap();
+    tandem(dir.path()).arg("generate").assert().code(0);
+    let sql = all_sql(dir.path());
+    assert_eq!(sql.matches(&marked).count(), 3, "{sql}");
+
+    fs::write(
+        dir.path().join("tpl/mysql/backfill.sql.tera"),
+        "-- ACME backfill of {{ table }}.{{ column }}\nUPDATE {{ table }} SET {{ column }} = ({{ expr }}) WHERE {{ column }} IS NULL;\n",
+    )
+    .unwrap();
+    tandem(dir.path()).arg("generate").assert().code(0);
+    let sql = all_sql(dir.path());
+    assert!(sql.contains("-- ACME backfill of `notes`.`size`\nUPDATE `notes` SET `size` = (length(body)) WHERE `size` IS NULL;"), "{sql}");
+    assert!(!sql.contains("tandem_backfill_notes_size"), "{sql}");
+    assert_eq!(sql.matches(&marked).count(), 2, "{sql}");
+    assert_eq!(sql.matches(handler).count(), 2, "{sql}");
 }
 
 #[test]
