@@ -39,12 +39,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/mysql/preamble.sql.tera"),
     ),
     (
+        "mysql/batch_loop.sql.tera",
+        include_str!("../templates/mysql/batch_loop.sql.tera"),
+    ),
+    (
         "mysql/backfill.sql.tera",
         include_str!("../templates/mysql/backfill.sql.tera"),
     ),
     (
         "mysql/backfill_by_key.sql.tera",
         include_str!("../templates/mysql/backfill_by_key.sql.tera"),
+    ),
+    (
+        "mysql/repair.sql.tera",
+        include_str!("../templates/mysql/repair.sql.tera"),
     ),
     (
         "mysql/fill_trigger.sql.tera",

@@ -1,44 +1,31 @@
 //! The command line end to end: exit codes, error texts, the rule's edges, and what
 //! `generate` does to the files on disk.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{as_refs, files_under, select_one, set_dialect, stderr, stdout, tandem, USERS};
 use predicates::str::contains;
 use tempfile::TempDir;
 
-const SCHEMA: &str = r#"
-[tables.users]
-primary_key = ["id"]
-
-[tables.users.columns]
-id           = { type = "bigint" }
-email        = { type = "varchar(255)" }
-legacy_email = { type = "varchar(255)" }
-nickname     = { type = "text", nullable = true }
-"#;
-
-/// A temporary project: tandem.toml with `settings`, the users schema, and changes.
+/// A temporary Postgres project: tandem.toml with `settings`, the users schema, and
+/// changes.
 fn project(settings: &str, changes: &[(&str, &str)]) -> TempDir {
-    let dir = TempDir::new().unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        format!("dialect = \"postgres\"\n{settings}"),
+    common::project_dir(
+        &format!("dialect = \"postgres\"\n{settings}"),
+        USERS,
+        changes,
     )
-    .unwrap();
-    fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
-    fs::create_dir_all(dir.path().join("changes")).unwrap();
-    for (name, text) in changes {
-        fs::write(dir.path().join("changes").join(name), text).unwrap();
-    }
-    dir
 }
 
-fn tandem(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("tandem").unwrap();
-    cmd.arg("--project").arg(dir);
-    cmd
+/// A project made by `tandem init`, over the users schema.
+fn initialized() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    tandem(dir.path()).arg("init").assert().code(0);
+    fs::write(dir.path().join("schema.toml"), USERS).unwrap();
+    dir
 }
 
 /// The incident: 1.4.0 stops using users.legacy_email, and 1.5.0 exists.
@@ -151,8 +138,7 @@ fn gap_of_two_places_the_drop_two_releases_later_and_refuses_one() {
         ("0008_bio.toml", add_bio("1.5.0")),
         ("0009_bio.toml", add_bio("1.6.0")),
     ];
-    let refs: Vec<(&str, &str)> = changes.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let dir = project("min_release_gap = 2\n", &refs);
+    let dir = project("min_release_gap = 2\n", &as_refs(&changes));
     assert_eq!(
         drop_release(&plan_json(dir.path())).as_deref(),
         Some("1.6.0")
@@ -195,8 +181,7 @@ fn a_later_contract_release_is_honoured() {
         ),
         ("0008_bio.toml", add_bio("1.5.0")),
     ];
-    let refs: Vec<(&str, &str)> = changes.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let dir = project("", &refs);
+    let dir = project("", &as_refs(&changes));
     // 1.6.0 is known because contract_release names it.
     assert_eq!(
         drop_release(&plan_json(dir.path())).as_deref(),
@@ -219,7 +204,7 @@ fn drop_in_the_last_release_is_pending_not_an_error() {
         .code(0)
         .stdout(contains("pending"));
     tandem(dir.path()).arg("generate").assert().code(0);
-    let files = walk(&dir.path().join("migrations"));
+    let files = files_under(&dir.path().join("migrations"));
     assert!(files.iter().all(|f| !f.contains("contract")), "{files:?}");
 }
 
@@ -343,13 +328,8 @@ fn malformed_toml_is_located_and_never_panics() {
     ] {
         let dir = project("", &[("0001_bad.toml", text)]);
         let out = tandem(dir.path()).arg("plan").output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{text:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {stderr}");
         assert!(
             stderr.contains("changes/0001_bad.toml:"),
             "{text:?}: {stderr}"
@@ -381,9 +361,7 @@ fn bad_usage_is_exit_2() {
 
 #[test]
 fn init_then_new_drop_column_as_written_in_the_spec() {
-    let dir = TempDir::new().unwrap();
-    tandem(dir.path()).arg("init").assert().code(0);
-    fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
+    let dir = initialized();
     tandem(dir.path())
         .args([
             "new",
@@ -446,28 +424,8 @@ fn init_then_new_drop_column_as_written_in_the_spec() {
         .stderr(contains("did you mean `drop-column`?"));
 }
 
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn find(dir: &Path, needle: &str) -> PathBuf {
-    let rel = walk(dir)
+    let rel = files_under(dir)
         .into_iter()
         .find(|f| f.contains(needle))
         .unwrap_or_else(|| panic!("no {needle}"));
@@ -540,21 +498,21 @@ fn stale_and_obsolete_files_are_reported_then_replaced() {
 fn an_input_error_leaves_the_tree_untouched() {
     let dir = incident();
     tandem(dir.path()).arg("generate").assert().code(0);
-    let before = walk(&dir.path().join("migrations"));
+    let before = files_under(&dir.path().join("migrations"));
     fs::write(
         dir.path().join("changes/0009_bad.toml"),
         "release = \"1.6.0\"\n[[op]]\ntype = \"drop_table\"\ntable = \"nope\"\n",
     )
     .unwrap();
     tandem(dir.path()).arg("generate").assert().code(2);
-    assert_eq!(walk(&dir.path().join("migrations")), before);
+    assert_eq!(files_under(&dir.path().join("migrations")), before);
 }
 
 #[test]
 fn a_hotfix_release_never_renumbers_existing_files() {
     let dir = incident();
     tandem(dir.path()).arg("generate").assert().code(0);
-    let before = walk(&dir.path().join("migrations"));
+    let before = files_under(&dir.path().join("migrations"));
     fs::write(
         dir.path().join("changes/0009_hotfix.toml"),
         add_bio("1.4.1"),
@@ -565,7 +523,7 @@ fn a_hotfix_release_never_renumbers_existing_files() {
     // first after 1.4.0.
     assert_eq!(drop_release(&plan).as_deref(), Some("1.5.0"));
     tandem(dir.path()).arg("generate").assert().code(0);
-    let after = walk(&dir.path().join("migrations"));
+    let after = files_under(&dir.path().join("migrations"));
     for f in &before {
         assert!(
             after.contains(f),
@@ -690,6 +648,81 @@ fn templates_dir_overrides_a_built_in_template() {
         .stderr(contains("not a refinery migration name"));
 }
 
+/// A MySQL project with a backfill by key (users), one by search (notes, no primary
+/// key) and a repair (orders.code), its templates in `tpl`.
+fn mysql_batch_loops() -> TempDir {
+    let schema = format!(
+        "{USERS}\n[tables.notes]\n[tables.notes.columns]\nbody = {{ type = \"text\", nullable = true }}\n"
+    );
+    let changes = [
+        (
+            "0001_fill.toml",
+            "release = \"1.0.0\"\n[[op]]\ntype = \"create_table\"\ntable = \"orders\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, code = { type = \"varchar(32)\", nullable = true } }\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"email_lower\", type = \"varchar(255)\" }\nbackfill_sql = \"lower(email)\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"notes\"\ncolumn = { name = \"size\", type = \"integer\" }\nbackfill_sql = \"length(body)\"\n".to_string(),
+        ),
+        (
+            "0002_key.toml",
+            "release = \"1.1.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"orders\"\ncolumns = [\"code\"]\nrepair_sql = \"NULL\"\n".to_string(),
+        ),
+        ("0003_next.toml", select_one("1.2.0")),
+        ("0004_last.toml", select_one("1.3.0")),
+    ];
+    let dir = common::project_files("mysql", &schema, &as_refs(&changes));
+    let toml = dir.path().join("tandem.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(&toml, format!("{text}templates_dir = \"tpl\"\n")).unwrap();
+    fs::create_dir_all(dir.path().join("tpl/mysql")).unwrap();
+    dir
+}
+
+/// Every generated file of the project in `dir`, one after the other.
+fn all_sql(dir: &Path) -> String {
+    let root = dir.join("migrations");
+    files_under(&root)
+        .iter()
+        .map(|f| fs::read_to_string(root.join(f)).unwrap())
+        .collect()
+}
+
+/// The MySQL backfills (by key and by search) and repairs take their retry handler,
+/// progress and adaptive batches from the macros of mysql/batch_loop.sql.tera: an
+/// override of that file reaches all three, and an override of one of them that does
+/// not import it is used as it is, beside the others that still do.
+#[test]
+fn templates_dir_overrides_the_shared_mysql_batch_loop_and_each_loop_alone() {
+    let dir = mysql_batch_loops();
+    let handler = "DECLARE EXIT HANDLER FOR 1205, 1213";
+    tandem(dir.path()).arg("generate").assert().code(0);
+    let sql = all_sql(dir.path());
+    assert_eq!(sql.matches(handler).count(), 3, "{sql}");
+    assert!(sql.contains("CREATE PROCEDURE `tandem_backfill_users_email_lower`()"));
+    assert!(sql.contains("CREATE PROCEDURE `tandem_backfill_notes_size`()"));
+    assert!(sql.contains("CREATE PROCEDURE `tandem_repair_orders_code`()"));
+
+    let builtin = include_str!("../templates/mysql/batch_loop.sql.tera");
+    assert_eq!(builtin.matches(handler).count(), 1);
+    let marked = format!("{handler} -- ACME handler");
+    fs::write(
+        dir.path().join("tpl/mysql/batch_loop.sql.tera"),
+        builtin.replace(handler, &marked),
+    )
+    .unwrap();
+    tandem(dir.path()).arg("generate").assert().code(0);
+    let sql = all_sql(dir.path());
+    assert_eq!(sql.matches(&marked).count(), 3, "{sql}");
+
+    fs::write(
+        dir.path().join("tpl/mysql/backfill.sql.tera"),
+        "-- ACME backfill of {{ table }}.{{ column }}\nUPDATE {{ table }} SET {{ column }} = ({{ expr }}) WHERE {{ column }} IS NULL;\n",
+    )
+    .unwrap();
+    tandem(dir.path()).arg("generate").assert().code(0);
+    let sql = all_sql(dir.path());
+    assert!(sql.contains("-- ACME backfill of `notes`.`size`\nUPDATE `notes` SET `size` = (length(body)) WHERE `size` IS NULL;"), "{sql}");
+    assert!(!sql.contains("tandem_backfill_notes_size"), "{sql}");
+    assert_eq!(sql.matches(&marked).count(), 2, "{sql}");
+    assert_eq!(sql.matches(handler).count(), 2, "{sql}");
+}
+
 #[test]
 fn a_step_the_dialect_cannot_do_safely_is_refused_at_plan_time() {
     let dir = project(
@@ -699,12 +732,7 @@ fn a_step_the_dialect_cannot_do_safely_is_refused_at_plan_time() {
             "release = \"1.0.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"nickname\"]\n",
         )],
     );
-    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
-    )
-    .unwrap();
+    set_dialect(dir.path(), "mysql");
     tandem(dir.path())
         .arg("plan")
         .assert()
@@ -723,9 +751,7 @@ fn a_step_the_dialect_cannot_do_safely_is_refused_at_plan_time() {
 fn every_op_type_scaffolds_a_change_that_plans() {
     for op in tandem::ops::type_names() {
         let kebab = op.replace('_', "-");
-        let dir = TempDir::new().unwrap();
-        tandem(dir.path()).arg("init").assert().code(0);
-        fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
+        let dir = initialized();
         let mut args: Vec<&str> = match op {
             "create_table" => vec!["teams"],
             "drop_table" => vec!["users"],
@@ -810,8 +836,8 @@ fn every_op_type_scaffolds_a_change_that_plans() {
         assert!(
             out.status.success(),
             "{op}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            stdout(&out),
+            stderr(&out)
         );
     }
 }
@@ -822,9 +848,8 @@ fn every_op_type_scaffolds_a_change_that_plans() {
 #[test]
 fn bad_constraints_in_the_baseline_point_into_schema_toml() {
     let dir = project("", &[]);
-    let bad_type = format!(
-        "{SCHEMA}\n[[tables.users.constraints]]\ntype = \"uniqe\"\ncolumns = [\"email\"]\n"
-    );
+    let bad_type =
+        format!("{USERS}\n[[tables.users.constraints]]\ntype = \"uniqe\"\ncolumns = [\"email\"]\n");
     fs::write(dir.path().join("schema.toml"), bad_type).unwrap();
     tandem(dir.path())
         .arg("check")
@@ -834,7 +859,7 @@ fn bad_constraints_in_the_baseline_point_into_schema_toml() {
         .stderr(contains("schema.toml:12:8"))
         .stderr(contains("did you mean `unique`?"));
 
-    let bad_key = format!("{SCHEMA}\n[[tables.users.constraints]]\ntype = \"foreign_key\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\n");
+    let bad_key = format!("{USERS}\n[[tables.users.constraints]]\ntype = \"foreign_key\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\n");
     fs::write(dir.path().join("schema.toml"), bad_key).unwrap();
     tandem(dir.path())
         .arg("check")
@@ -906,17 +931,9 @@ fn index_and_key_options_a_dialect_cannot_build_are_refused_at_plan_time() {
                 &format!("release = \"1.0.0\"\n\n[[op]]\n{first}\n\n[[op]]\n{op}\n"),
             )],
         );
-        let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
-        fs::write(
-            dir.path().join("tandem.toml"),
-            config.replace(
-                "dialect = \"postgres\"",
-                &format!("dialect = \"{dialect}\""),
-            ),
-        )
-        .unwrap();
+        set_dialect(dir.path(), dialect);
         let out = tandem(dir.path()).arg("plan").output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "{dialect} {op}:\n{text}");
         // The second op starts on the line after the first, whose length differs.
         let at = format!("changes/0001_index.toml:{}:1", 5 + first.lines().count());
@@ -952,12 +969,7 @@ fn postgres_takes_one_foreign_key_name_on_two_tables_but_not_twice_on_one() {
     let dir = project("", &[("0001_keys.toml", &two_tables)]);
     tandem(dir.path()).arg("plan").assert().success();
     // MySQL names foreign keys across the schema: the same files are refused there.
-    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
-    )
-    .unwrap();
+    set_dialect(dir.path(), "mysql");
     tandem(dir.path())
         .arg("plan")
         .assert()
@@ -1007,12 +1019,7 @@ fn mysql_refuses_a_column_change_on_a_table_with_a_fulltext_index() {
             ),
         ],
     );
-    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
-    )
-    .unwrap();
+    set_dialect(dir.path(), "mysql");
     tandem(dir.path())
         .arg("plan")
         .assert()
@@ -1034,16 +1041,11 @@ fn mysql_refuses_to_rename_a_foreign_key() {
     );
     fs::write(
         dir.path().join("schema.toml"),
-        format!("{SCHEMA}\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.constraints]]\ntype = \"foreign_key\"\nname = \"users_self\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\n"),
+        format!("{USERS}\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.constraints]]\ntype = \"foreign_key\"\nname = \"users_self\"\ncolumn = \"legacy_email\"\nreferences = \"users(email)\"\n"),
     )
     .unwrap();
     tandem(dir.path()).arg("plan").assert().success();
-    let config = fs::read_to_string(dir.path().join("tandem.toml")).unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        config.replace("dialect = \"postgres\"", "dialect = \"mysql\""),
-    )
-    .unwrap();
+    set_dialect(dir.path(), "mysql");
     tandem(dir.path())
         .arg("plan")
         .assert()

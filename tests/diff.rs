@@ -5,14 +5,22 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
 use common::normal::{normal, unordered};
-use common::{stderr, stdout, tandem, users_project, Server, INCIDENT};
+use common::{
+    migrate, parse_schema, parse_schema_for, run, select_one, stderr, stdout, users_project,
+    Server, INCIDENT,
+};
 use tandem::apply::database::{Database, Target};
 
-fn run(p: &Path, args: &[&str]) -> std::process::Output {
-    tandem(p).args(args).output().unwrap()
+/// A project of `dialect` over `schema` whose one change, of release 1.0.0, runs
+/// `SELECT 1`; its files generated.
+fn at_first_release(dialect: &str, schema: &str) -> tempfile::TempDir {
+    common::project_with(
+        dialect,
+        schema,
+        &[("0001_start.toml", &select_one("1.0.0"))],
+    )
 }
 
 #[test]
@@ -24,20 +32,7 @@ fn diff_finds_what_was_changed_by_hand() {
         let dir = users_project(server.dialect(), INCIDENT);
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        assert!(run(
-            p,
-            &[
-                "migrate",
-                "--release",
-                "1.5.0",
-                "--phase",
-                "expand",
-                "--database-url",
-                &url
-            ]
-        )
-        .status
-        .success());
+        assert!(migrate(p, &url, "1.5.0", "expand").status.success());
         let clean = run(p, &["diff", "--database-url", &url]);
         assert_eq!(
             clean.status.code(),
@@ -127,11 +122,7 @@ fn a_proposed_change_plans_applies_and_reaches_the_desired_schema() {
         );
         fs::write(p.join("changes/0009_proposed.toml"), &proposal).unwrap();
         // A later release makes the drops' contract known.
-        fs::write(
-            p.join("changes/0010_next.toml"),
-            "release = \"1.7.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-        )
-        .unwrap();
+        fs::write(p.join("changes/0010_next.toml"), select_one("1.7.0")).unwrap();
         let generate = run(p, &["generate"]);
         assert!(
             generate.status.success(),
@@ -140,18 +131,7 @@ fn a_proposed_change_plans_applies_and_reaches_the_desired_schema() {
             stderr(&generate)
         );
         let url = common::database_url(server, &scratch, p);
-        let out = run(
-            p,
-            &[
-                "migrate",
-                "--release",
-                "1.7.0",
-                "--phase",
-                "contract",
-                "--database-url",
-                &url,
-            ],
-        );
+        let out = migrate(p, &url, "1.7.0", "contract");
         assert!(
             out.status.success(),
             "{}: {}",
@@ -160,18 +140,10 @@ fn a_proposed_change_plans_applies_and_reaches_the_desired_schema() {
         );
 
         // Read back, the database is the desired schema.
-        let read = run(p, &["introspect", "--database-url", &url]);
-        let text = stdout(&read);
-        let parsed = tandem::parse::schema::parse_schema(&tandem::diag::SourceFile::new(
-            "read.toml",
-            text.clone(),
-        ))
-        .unwrap();
-        let want = tandem::parse::schema::parse_schema(&tandem::diag::SourceFile::new(
-            "desired.toml",
-            DESIRED.to_string(),
-        ))
-        .unwrap();
+        let text = common::introspect(p, &url)
+            .unwrap_or_else(|e| panic!("{}: introspect: {e}", server.dialect()));
+        let parsed = parse_schema("read.toml", &text).unwrap();
+        let want = parse_schema("desired.toml", DESIRED).unwrap();
         for table in want.tables.values() {
             let got = parsed
                 .tables
@@ -387,31 +359,11 @@ fn each_proposed_change_migrates_to_exactly_the_desired_schema() {
                 continue;
             };
             let label = format!("{} {what}", server.dialect());
-            let dir = common::project_with(
-                server.dialect(),
-                START,
-                &[(
-                    "0001_start.toml",
-                    "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-                )],
-            );
+            let dir = at_first_release(server.dialect(), START);
             let p = dir.path();
             let url = common::database_url(server, &scratch, p);
-            let migrate = |release: &str| {
-                run(
-                    p,
-                    &[
-                        "migrate",
-                        "--release",
-                        release,
-                        "--phase",
-                        "contract",
-                        "--database-url",
-                        &url,
-                    ],
-                )
-            };
-            let out = migrate("1.0.0");
+            let contract = |release: &str| migrate(p, &url, release, "contract");
+            let out = contract("1.0.0");
             assert!(out.status.success(), "{label}: {}", stderr(&out));
 
             fs::write(p.join("desired.toml"), &want).unwrap();
@@ -431,11 +383,7 @@ fn each_proposed_change_migrates_to_exactly_the_desired_schema() {
             let proposal = stdout(&out);
             fs::write(p.join("changes/0002_proposed.toml"), &proposal).unwrap();
             // A later release, so that the contract steps the change defers have a place.
-            fs::write(
-                p.join("changes/0003_next.toml"),
-                "release = \"1.2.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-            )
-            .unwrap();
+            fs::write(p.join("changes/0003_next.toml"), select_one("1.2.0")).unwrap();
             let plan = run(p, &["plan"]);
             assert_eq!(
                 plan.status.code(),
@@ -451,7 +399,7 @@ fn each_proposed_change_migrates_to_exactly_the_desired_schema() {
                 stderr(&generate)
             );
             for release in ["1.1.0", "1.2.0"] {
-                let out = migrate(release);
+                let out = contract(release);
                 assert!(
                     out.status.success(),
                     "{label} {release}: {}\n{proposal}",
@@ -459,19 +407,10 @@ fn each_proposed_change_migrates_to_exactly_the_desired_schema() {
                 );
             }
 
-            let read = run(p, &["introspect", "--database-url", &url]);
-            assert!(read.status.success(), "{label}: {}", stderr(&read));
-            let text = stdout(&read);
-            let back = tandem::parse::schema::parse_schema(&tandem::diag::SourceFile::new(
-                "read.toml",
-                text.clone(),
-            ))
-            .unwrap_or_else(|e| panic!("{label}: {}\n{text}", e.render()));
-            let wanted = tandem::parse::schema::parse_schema(&tandem::diag::SourceFile::new(
-                "desired.toml",
-                want.clone(),
-            ))
-            .unwrap();
+            let text = common::introspect(p, &url).unwrap_or_else(|e| panic!("{label}: {e}"));
+            let back =
+                parse_schema("read.toml", &text).unwrap_or_else(|e| panic!("{label}: {e}\n{text}"));
+            let wanted = parse_schema("desired.toml", &want).unwrap();
             let got = unordered(normal(&back, server));
             let want_normal = unordered(normal(&wanted, server));
             assert_eq!(
@@ -499,28 +438,10 @@ fn an_index_remade_by_hand_without_its_options_is_drift() {
             "{}\n[[tables.users.indexes]]\nname = \"users_email_idx\"\ncolumns = [\"email DESC\"]\n{partial}",
             common::USERS
         );
-        let dir = common::project_with(
-            server.dialect(),
-            &schema,
-            &[(
-                "0001_start.toml",
-                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-            )],
-        );
+        let dir = at_first_release(server.dialect(), &schema);
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let out = run(
-            p,
-            &[
-                "migrate",
-                "--release",
-                "1.0.0",
-                "--phase",
-                "expand",
-                "--database-url",
-                &url,
-            ],
-        );
+        let out = migrate(p, &url, "1.0.0", "expand");
         assert!(out.status.success(), "{}", stderr(&out));
         let clean = run(p, &["diff", "--database-url", &url]);
         assert_eq!(
@@ -574,26 +495,10 @@ fn a_comment_changed_by_hand_is_drift_and_is_not_adopted() {
             "nickname     = { type = \"text\", nullable = true, comment = \"shown to others\" }",
         );
         assert!(schema.contains("shown to others"), "{schema}");
-        let dir = common::project_with(
-            server.dialect(),
-            &schema,
-            &[(
-                "0001_start.toml",
-                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-            )],
-        );
+        let dir = at_first_release(server.dialect(), &schema);
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let migrate = [
-            "migrate",
-            "--release",
-            "1.0.0",
-            "--phase",
-            "expand",
-            "--database-url",
-            &url,
-        ];
-        let out = run(p, &migrate);
+        let out = migrate(p, &url, "1.0.0", "expand");
         assert!(out.status.success(), "{}", stderr(&out));
         let clean = run(p, &["diff", "--database-url", &url]);
         assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
@@ -614,11 +519,8 @@ fn a_comment_changed_by_hand_is_drift_and_is_not_adopted() {
         ] {
             assert!(text.contains(want), "{}: {text}", server.dialect());
         }
-        db.run_script("DROP TABLE refinery_schema_history").unwrap();
         drop(db);
-        let mut adopt = migrate.to_vec();
-        adopt.push("--adopt");
-        let out = run(p, &adopt);
+        let out = common::adopt(p, &url, "1.0.0", "expand");
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(
             stderr(&out).contains(
@@ -644,31 +546,11 @@ fn enum_changes_are_proposed_and_migrate_to_the_desired_schema() {
             continue;
         };
         let label = server.dialect();
-        let dir = common::project_with(
-            server.dialect(),
-            start,
-            &[(
-                "0001_start.toml",
-                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-            )],
-        );
+        let dir = at_first_release(server.dialect(), start);
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let migrate = |release: &str| {
-            run(
-                p,
-                &[
-                    "migrate",
-                    "--release",
-                    release,
-                    "--phase",
-                    "contract",
-                    "--database-url",
-                    &url,
-                ],
-            )
-        };
-        let out = migrate("1.0.0");
+        let contract = |release: &str| migrate(p, &url, release, "contract");
+        let out = contract("1.0.0");
         assert!(out.status.success(), "{label}: {}", stderr(&out));
 
         // Identity is noticed, and not proposed as anything else.
@@ -707,11 +589,7 @@ fn enum_changes_are_proposed_and_migrate_to_the_desired_schema() {
         }
         assert!(!proposal.contains("alter_column"), "{label}: {proposal}");
         fs::write(p.join("changes/0002_proposed.toml"), &proposal).unwrap();
-        fs::write(
-            p.join("changes/0003_next.toml"),
-            "release = \"1.2.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-        )
-        .unwrap();
+        fs::write(p.join("changes/0003_next.toml"), select_one("1.2.0")).unwrap();
         let generate = run(p, &["generate"]);
         assert!(
             generate.status.success(),
@@ -719,22 +597,16 @@ fn enum_changes_are_proposed_and_migrate_to_the_desired_schema() {
             stderr(&generate)
         );
         for release in ["1.1.0", "1.2.0"] {
-            let out = migrate(release);
+            let out = contract(release);
             assert!(
                 out.status.success(),
                 "{label} {release}: {}\n{proposal}",
                 stderr(&out)
             );
         }
-        let read = run(p, &["introspect", "--database-url", &url]);
-        assert!(read.status.success(), "{label}: {}", stderr(&read));
-        let text = stdout(&read);
+        let text = common::introspect(p, &url).unwrap_or_else(|e| panic!("{label}: {e}"));
         let parse = |name: &str, text: &str| {
-            tandem::parse::schema::parse_schema(
-                &tandem::diag::SourceFile::new(name, text.to_string())
-                    .for_dialect(common::normal::dialect(server)),
-            )
-            .unwrap_or_else(|e| panic!("{label}: {}\n{text}", e.render()))
+            parse_schema_for(server, name, text).unwrap_or_else(|e| panic!("{label}: {e}\n{text}"))
         };
         assert_eq!(
             unordered(normal(&parse("read.toml", &text), server)),

@@ -28,15 +28,27 @@ score        = { type = "integer", default = 0 }
 fn generate(dialect: &str, changes: &[(&str, &str)]) -> String {
     let dir = project(dialect, changes);
     let root = dir.path().join("migrations");
-    let mut files = Vec::new();
-    collect(&root, &root, &mut files);
-    files.sort_by_key(|(path, _)| version(path));
+    let mut files = common::files_under(&root);
+    files.retain(|path| !path.ends_with("baseline.sql"));
+    files.sort_by_key(|path| version(path));
     files
-        .into_iter()
-        .filter(|(path, _)| !path.ends_with("baseline.sql"))
-        .map(|(path, text)| format!("==> {path}\n{text}"))
+        .iter()
+        .map(|path| {
+            let text = fs::read_to_string(root.join(path)).unwrap();
+            format!("==> {path}\n{text}")
+        })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The baseline a project generated.
+fn baseline(dir: &Path) -> String {
+    let root = dir.join("migrations");
+    let path = common::files_under(&root)
+        .into_iter()
+        .find(|p| p.ends_with("baseline.sql"))
+        .expect("a baseline");
+    fs::read_to_string(root.join(path)).unwrap()
 }
 
 fn project(dialect: &str, changes: &[(&str, &str)]) -> TempDir {
@@ -46,22 +58,6 @@ fn project(dialect: &str, changes: &[(&str, &str)]) -> TempDir {
 fn version(path: &str) -> i64 {
     let name = path.rsplit('/').next().unwrap();
     name[1..].split("__").next().unwrap().parse().unwrap()
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(root, &path, out);
-        } else {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, fs::read_to_string(&path).unwrap()));
-        }
-    }
 }
 
 /// An op in 1.0.0 plus small changes in 1.1.0 and 1.2.0, so that later steps land.
@@ -77,10 +73,7 @@ fn with_later_releases(op: &str) -> Vec<(String, String)> {
 }
 
 fn next(file: &str, release: &str) -> (String, String) {
-    (
-        file.into(),
-        format!("release = \"{release}\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n"),
-    )
+    (file.into(), common::select_one(release))
 }
 
 fn change(file: &str, release: &str, op: &str) -> (String, String) {
@@ -393,13 +386,6 @@ fn key_and_comment_cases() -> Vec<(&'static str, Vec<(String, String)>)> {
     ]
 }
 
-fn as_refs(files: &[(String, String)]) -> Vec<(&str, &str)> {
-    files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect()
-}
-
 /// The snapshots of every case in `dialect`.
 fn snapshots(dialect: &str) {
     let mut all = cases();
@@ -410,7 +396,7 @@ fn snapshots(dialect: &str) {
     all.extend(type_cases(dialect));
     all.extend(key_and_comment_cases());
     for (name, files) in all {
-        let text = generate(dialect, &as_refs(&files));
+        let text = generate(dialect, &common::as_refs(&files));
         insta::assert_snapshot!(format!("{dialect}__{name}"), text);
     }
 }
@@ -428,7 +414,7 @@ fn rehearsed(server: Server) {
     all.extend(type_cases(server.dialect()));
     all.extend(key_and_comment_cases());
     for (name, files) in all {
-        let dir = project(server.dialect(), &as_refs(&files));
+        let dir = project(server.dialect(), &common::as_refs(&files));
         let out = common::verify(dir.path(), &url);
         assert!(
             out.status.success(),
@@ -472,7 +458,7 @@ fn every_case_passes_verify_on_mariadb() {
 #[test]
 fn mysql_refuses_a_check_at_plan_time_naming_the_change_op_and_dialect() {
     let (_, files) = check_cases().remove(0);
-    let dir = common::project_files("mysql", SCHEMA, &as_refs(&files));
+    let dir = common::project_files("mysql", SCHEMA, &common::as_refs(&files));
     let out = common::tandem(dir.path()).arg("plan").output().unwrap();
     let err = common::stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -491,7 +477,7 @@ fn postgres_refuses_a_type_change_that_rewrites_the_table_and_points_at_new_name
     let files = with_later_releases(
         "type = \"alter_column\"\ntable = \"users\"\ncolumn = \"score\"\ncolumn_type = \"bigint\"",
     );
-    let dir = common::project_files("postgres", SCHEMA, &as_refs(&files));
+    let dir = common::project_files("postgres", SCHEMA, &common::as_refs(&files));
     let out = common::tandem(dir.path()).arg("plan").output().unwrap();
     let text = common::stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -514,15 +500,8 @@ fn schema_toml_takes_index_and_key_options_and_postgres_applies_them() {
         "{SCHEMA}\n[[tables.users.indexes]]\nname = \"users_active_email\"\nexpressions = [\"lower(email)\"]\nwhere = \"score >= 0\"\nunique = true\n\n[[tables.users.indexes]]\nname = \"users_score_brin\"\ncolumns = [\"score\"]\nmethod = \"brin\"\n\n[tables.orders]\nprimary_key = [\"id\"]\n[tables.orders.columns]\nid = {{ type = \"bigint\" }}\nuser_id = {{ type = \"bigint\" }}\n\n[[tables.orders.constraints]]\ntype = \"foreign_key\"\nname = \"fk_users_id\"\ncolumn = \"user_id\"\nreferences = \"users\"\non_update = \"cascade\"\ninitially_deferred = true\n"
     );
     let files = with_later_releases("type = \"sql\"\nexpand = \"SELECT 1\"");
-    let dir = common::project_with("postgres", &schema, &as_refs(&files));
-    let mut found = Vec::new();
-    let root = dir.path().join("migrations");
-    collect(&root, &root, &mut found);
-    let baseline = found
-        .iter()
-        .find(|(p, _)| p.ends_with("baseline.sql"))
-        .map(|(_, t)| t.clone())
-        .expect("a baseline");
+    let dir = common::project_with("postgres", &schema, &common::as_refs(&files));
+    let baseline = baseline(dir.path());
     for needle in [
         "ON \"users\" ((lower(email))) WHERE score >= 0",
         "USING brin (\"score\")",
@@ -561,15 +540,8 @@ fn schema_toml_enums_and_identity_run_on_every_server() {
         next("0002_next.toml", "1.1.0"),
     ];
     for server in Server::ALL {
-        let dir = common::project_with(server.dialect(), schema, &as_refs(&files));
-        let mut found = Vec::new();
-        let root = dir.path().join("migrations");
-        collect(&root, &root, &mut found);
-        let baseline = found
-            .iter()
-            .find(|(p, _)| p.ends_with("baseline.sql"))
-            .map(|(_, t)| t.clone())
-            .expect("a baseline");
+        let dir = common::project_with(server.dialect(), schema, &common::as_refs(&files));
+        let baseline = baseline(dir.path());
         let wanted: &[&str] = match server {
             Server::Postgres => &[
                 "CREATE TYPE \"status\" AS ENUM ('active', 'closed');",

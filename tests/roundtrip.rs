@@ -18,11 +18,8 @@ mod common;
 use std::fs;
 
 use common::normal::normal;
-use common::{stderr, stdout, tandem, Server};
+use common::{migrate, parse_schema_for, run, select_one, stderr, stdout, Server};
 use proptest::prelude::*;
-use tandem::apply::database::{Database, Target};
-use tandem::diag::SourceFile;
-use tandem::parse::schema::parse_schema;
 
 // ---------------------------------------------------------------------------------
 // The generator.
@@ -859,44 +856,27 @@ fn round_trip(server: Server, schema: &str) -> Result<bool, String> {
     let dir = common::project_files(
         server.dialect(),
         schema,
-        &[(
-            "0001_start.toml",
-            "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
-        )],
+        &[("0001_start.toml", &select_one("1.0.0"))],
     );
     let p = dir.path();
-    let generate = tandem(p).arg("generate").output().unwrap();
+    let generate = run(p, &["generate"]);
     if !generate.status.success() {
         return Err(format!("generate: {}\n{schema}", stderr(&generate)));
     }
     let url = common::database_url(server, &scratch, p);
-    let migrate = tandem(p)
-        .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
-    if !migrate.status.success() {
+    let migrated = migrate(p, &url, "1.0.0", "expand");
+    if !migrated.status.success() {
         let baseline =
             fs::read_to_string(p.join("migrations/V1__baseline.sql")).unwrap_or_default();
         return Err(format!(
             "migrate: {}\n{schema}\n{baseline}",
-            stderr(&migrate)
+            stderr(&migrated)
         ));
     }
-    let read = tandem(p)
-        .args(["introspect", "--database-url", &url])
-        .output()
-        .unwrap();
-    if !read.status.success() {
-        return Err(format!("introspect: {}\n{schema}", stderr(&read)));
-    }
-    let text = stdout(&read);
+    let text = common::introspect(p, &url).map_err(|e| format!("introspect: {e}\n{schema}"))?;
     // The same reading, through drift and adopt: the database the baseline made has no
     // drift from the plan, and a copy of it without its history is adopted.
-    let drift = tandem(p)
-        .args(["diff", "--database-url", &url])
-        .output()
-        .unwrap();
+    let drift = run(p, &["diff", "--database-url", &url]);
     if drift.status.code() != Some(0) {
         return Err(format!(
             "{}: drift on the database the baseline made: {}{}\n{schema}",
@@ -905,21 +885,7 @@ fn round_trip(server: Server, schema: &str) -> Result<bool, String> {
             stderr(&drift)
         ));
     }
-    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
-    db.run_script("DROP TABLE refinery_schema_history").unwrap();
-    drop(db);
-    let adopt = tandem(p)
-        .args([
-            "migrate",
-            "--release",
-            "1.0.0",
-            "--phase",
-            "expand",
-            "--adopt",
-        ])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let adopt = common::adopt(p, &url, "1.0.0", "expand");
     if !adopt.status.success() {
         return Err(format!(
             "{}: the database the baseline made is not adopted: {}\n{schema}",
@@ -927,21 +893,10 @@ fn round_trip(server: Server, schema: &str) -> Result<bool, String> {
             stderr(&adopt)
         ));
     }
-    let back = parse_schema(
-        &SourceFile::new("introspected.toml", text.clone())
-            .for_dialect(common::normal::dialect(server)),
-    )
-    .map_err(|e| format!("the output does not parse: {}\n{text}", e.render()))?;
-    let written = parse_schema(
-        &SourceFile::new("schema.toml", schema.to_string())
-            .for_dialect(common::normal::dialect(server)),
-    )
-    .map_err(|e| {
-        format!(
-            "the generated schema does not parse: {}\n{schema}",
-            e.render()
-        )
-    })?;
+    let back = parse_schema_for(server, "introspected.toml", &text)
+        .map_err(|e| format!("the output does not parse: {e}\n{text}"))?;
+    let written = parse_schema_for(server, "schema.toml", schema)
+        .map_err(|e| format!("the generated schema does not parse: {e}\n{schema}"))?;
     let (got, want) = (normal(&back, server), normal(&written, server));
     if got != want {
         let mut lines = Vec::new();

@@ -531,32 +531,28 @@ impl Renderer for Mysql<'_> {
                 primary_key,
             } => {
                 out.no_transaction = true;
-                let procedure = q(&fit(format!("tandem_repair_{table}_{column}")));
-                format!(
-                    "-- Repair the rows of {table} that break {name} before it is enforced, each batch\n\
-                     -- committing on its own. A procedure only for the loop; dropped after.\n\
-                     DROP PROCEDURE IF EXISTS {procedure};\n\n\
-                     CREATE PROCEDURE {procedure}()\nBEGIN\n  DECLARE batch_rows INT DEFAULT 1;\n  \
-                     DECLARE attempt INT DEFAULT 1;\n  WHILE batch_rows > 0 DO\n    BEGIN\n      \
-                     -- A batch that meets a lock wait timeout or a deadlock is tried again.\n      \
-                     DECLARE EXIT HANDLER FOR 1205, 1213\n      BEGIN\n        \
-                     IF attempt >= {attempts} THEN\n          RESIGNAL;\n        END IF;\n        \
-                     DO SLEEP(LEAST(5, 0.05 * POW(2, LEAST(attempt, 6)) * (1 + RAND())));\n        \
-                     SET attempt = attempt + 1;\n      END;\n      {update};\n      \
-                     SET batch_rows = ROW_COUNT();\n    END;\n  END WHILE;\nEND;\n\n\
-                     CALL {procedure}();\n\nDROP PROCEDURE IF EXISTS {procedure};",
-                    name = constraint.name,
-                    attempts = u64::from(self.config.lock_retries) + 1,
-                    update = super::repair_update(
+                context.insert("table", &q(table));
+                context.insert("table_name", table);
+                context.insert("table_literal", &string_literal(Dialect::Mysql, table));
+                context.insert("constraint_name", &constraint.name);
+                context.insert(
+                    "procedure",
+                    &q(&fit(format!("tandem_repair_{table}_{column}"))),
+                );
+                context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
+                context.insert(
+                    "update",
+                    &super::repair_update(
                         Dialect::Mysql,
                         table,
                         column,
                         expr,
                         constraint,
                         primary_key,
-                        Some(self.config.mysql.backfill_batch_size)
-                    )
-                )
+                        Some(self.config.mysql.backfill_batch_size),
+                    ),
+                );
+                self.template("repair", &context)?
             }
             Action::FillTrigger {
                 table,

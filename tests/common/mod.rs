@@ -8,10 +8,13 @@ pub mod normal;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 use tandem::apply::database::{Database, Target};
 use tandem::apply::scratch::Scratch;
+use tandem::diag::SourceFile;
+use tandem::model::Schema;
 use tempfile::TempDir;
 
 pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -85,11 +88,65 @@ pub fn database_url(server: Server, scratch: &Scratch, project: &Path) -> String
 }
 
 /// `tandem verify --database-url URL` on the project in `dir`.
-pub fn verify(dir: &Path, url: &str) -> std::process::Output {
-    tandem(dir)
-        .args(["verify", "--database-url", url])
+pub fn verify(dir: &Path, url: &str) -> Output {
+    run(dir, &["verify", "--database-url", url])
+}
+
+/// `tandem ARGS` on the project in `dir`, run to its end.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    tandem(dir).args(args).output().unwrap()
+}
+
+/// `tandem migrate --release RELEASE --phase PHASE --database-url URL` on the project in
+/// `dir`, for more arguments to be added.
+pub fn migrate_command(dir: &Path, url: &str, release: &str, phase: &str) -> Command {
+    let mut cmd = tandem(dir);
+    cmd.args(["migrate", "--release", release, "--phase", phase])
+        .args(["--database-url", url]);
+    cmd
+}
+
+/// `tandem migrate` up to `phase` of `release` on the database at `url`.
+pub fn migrate(dir: &Path, url: &str, release: &str, phase: &str) -> Output {
+    migrate_command(dir, url, release, phase).output().unwrap()
+}
+
+/// The database at `url` without its migration history, as one tandem did not make, then
+/// `tandem migrate --adopt` up to `phase` of `release`.
+pub fn adopt(dir: &Path, url: &str, release: &str, phase: &str) -> Output {
+    let mut db = Database::connect(&Target::parse(url, dir).unwrap()).unwrap();
+    db.run_script("DROP TABLE refinery_schema_history").unwrap();
+    drop(db);
+    migrate_command(dir, url, release, phase)
+        .arg("--adopt")
         .output()
         .unwrap()
+}
+
+/// `tandem introspect --database-url URL` on the project in `dir`: the schema.toml it
+/// prints, or what it said when it failed.
+pub fn introspect(dir: &Path, url: &str) -> Result<String, String> {
+    let out = run(dir, &["introspect", "--database-url", url]);
+    if out.status.success() {
+        Ok(stdout(&out))
+    } else {
+        Err(stderr(&out))
+    }
+}
+
+/// `text` read as the schema.toml file `name`: the model, or the error as printed.
+pub fn parse_schema(name: &str, text: &str) -> Result<Schema, String> {
+    tandem::parse::schema::parse_schema(&SourceFile::new(name, text.to_string()))
+        .map_err(|e| e.render())
+}
+
+/// As [`parse_schema`], read for `server`'s dialect (its native types, and mappings
+/// resolved to it).
+pub fn parse_schema_for(server: Server, name: &str, text: &str) -> Result<Schema, String> {
+    tandem::parse::schema::parse_schema(
+        &SourceFile::new(name, text.to_string()).for_dialect(normal::dialect(server)),
+    )
+    .map_err(|e| e.render())
 }
 
 /// `tandem --project DIR`, with the fleet gate skipped: a test database has no fleet
@@ -157,11 +214,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-pub fn stdout(out: &std::process::Output) -> String {
+pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-pub fn stderr(out: &std::process::Output) -> String {
+pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -193,18 +250,59 @@ pub fn project_with(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> Te
 
 /// As [`project_with`], without generating the files.
 pub fn project_files(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> TempDir {
-    let dir = TempDir::new().unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        format!("dialect = \"{dialect}\"\ndatabase_url = \"sqlite://app.db\"\n"),
+    project_dir(
+        &format!("dialect = \"{dialect}\"\ndatabase_url = \"sqlite://app.db\"\n"),
+        schema,
+        changes,
     )
-    .unwrap();
+}
+
+/// A project of `tandem_toml`, `schema` and `changes` (file name, TOML), nothing generated.
+pub fn project_dir(tandem_toml: &str, schema: &str, changes: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("tandem.toml"), tandem_toml).unwrap();
     fs::write(dir.path().join("schema.toml"), schema).unwrap();
     fs::create_dir_all(dir.path().join("changes")).unwrap();
     for (name, text) in changes {
         fs::write(dir.path().join("changes").join(name), text).unwrap();
     }
     dir
+}
+
+/// A change of `release` that runs `SELECT 1` only: a release for later steps to land in.
+pub fn select_one(release: &str) -> String {
+    format!("release = \"{release}\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n")
+}
+
+/// Change files held as owned strings, as the project builders take them.
+pub fn as_refs<A: AsRef<str>, B: AsRef<str>>(files: &[(A, B)]) -> Vec<(&str, &str)> {
+    files
+        .iter()
+        .map(|(a, b)| (a.as_ref(), b.as_ref()))
+        .collect()
+}
+
+/// Every file under `dir`, its path relative to `dir` with `/` between the parts, sorted;
+/// none when `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy();
+                out.push(rel.replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Users and orders, with a unique key, a foreign key and a nullable column on each:
