@@ -540,6 +540,7 @@ impl Renderer for Mysql<'_> {
                     &q(&fit(format!("tandem_repair_{table}_{column}"))),
                 );
                 context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
+                context.insert("pause_ms", &self.config.mysql.backfill_pause_ms);
                 context.insert(
                     "update",
                     &super::repair_update(
