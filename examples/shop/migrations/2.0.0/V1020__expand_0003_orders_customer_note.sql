@@ -87,7 +87,7 @@ $tandem$;
 -- (a TID range scan: each batch reads only its own pages); rows written meanwhile are
 -- filled by the trigger, and a last pass fills any row an update moved behind it. A batch
 -- that meets a locked row gives up after lock_timeout and is tried again, 31 attempts.
--- Progress is reported as NOTICEs every 2 seconds; 40 ms pause between batches.
+-- Progress is reported as NOTICEs every 2 seconds; 10 ms pause between batches.
 -- A batch that takes longer than 20 ms halves the next ones (down to a sixteenth) and
 -- pauses as long as it took, so the backfill holds at most half the time; quick batches grow back.
 DO $tandem$
@@ -100,7 +100,7 @@ DECLARE
   first_page bigint := 0;
   batch_rows bigint;
   done_rows bigint := 0;
-  pause_ms numeric := 40;
+  pause_ms numeric := 10;
   started timestamptz;
   batch_ms numeric;
   reported timestamptz := clock_timestamp();
@@ -115,6 +115,7 @@ BEGIN
   step := full_step;
   WHILE first_page <= total_pages LOOP
     started := clock_timestamp();
+    PERFORM set_config('synchronous_commit', 'off', true);
     attempt := 1;
     LOOP
       BEGIN
@@ -138,7 +139,6 @@ BEGIN
     END LOOP;
     done_rows := done_rows + batch_rows;
     COMMIT;
-    batch_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
     first_page := first_page + step;
     IF clock_timestamp() - reported > interval '2 seconds' THEN
       RAISE NOTICE 'tandem: backfill of %.%: % of about % rows (% %%)',
@@ -146,27 +146,54 @@ BEGIN
         least(100, floor(100.0 * first_page / greatest(total_pages, 1)));
       reported := clock_timestamp();
     END IF;
+    batch_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
     IF batch_ms > 20 THEN
       step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
-      pause_ms := greatest(40, batch_ms);
+      pause_ms := greatest(10, batch_ms);
     ELSIF batch_ms < 20 / 2.0 THEN
       step := least(full_step, step * 2);
-      pause_ms := 40;
+      pause_ms := 10;
     END IF;
     IF pause_ms > 0 THEN
       PERFORM pg_sleep(pause_ms / 1000.0);
     END IF;
   END LOOP;
+  -- The rows an update moved behind the walk.
   LOOP
-    UPDATE "orders" SET "customer_note" = ("note")
-    WHERE ctid IN (
-      SELECT ctid FROM "orders"
-      WHERE "customer_note" IS NULL AND ("note") IS NOT NULL
-      LIMIT 500
-    );
-    GET DIAGNOSTICS batch_rows = ROW_COUNT;
+    started := clock_timestamp();
+    PERFORM set_config('synchronous_commit', 'off', true);
+    attempt := 1;
+    LOOP
+      BEGIN
+        UPDATE "orders" SET "customer_note" = ("note")
+        WHERE ctid IN (SELECT ctid FROM "orders" WHERE "customer_note" IS NULL AND ("note") IS NOT NULL LIMIT 500);
+        GET DIAGNOSTICS batch_rows = ROW_COUNT;
+        EXIT;
+      EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+        -- A row of the batch is locked elsewhere: let go, wait, try the batch again.
+        IF attempt >= 31 THEN
+          RAISE;
+        END IF;
+        retry_ms := least(5000, (50 << least(attempt, 6)) * (1 + random()))::int;
+        RAISE NOTICE 'tandem: lock wait on %, attempt % of %, retrying in % ms',
+          'orders', attempt, 31, retry_ms;
+        PERFORM pg_sleep(retry_ms / 1000.0);
+        attempt := attempt + 1;
+      END;
+    END LOOP;
     EXIT WHEN batch_rows = 0;
     COMMIT;
+    batch_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
+    IF batch_ms > 20 THEN
+      step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
+      pause_ms := greatest(10, batch_ms);
+    ELSIF batch_ms < 20 / 2.0 THEN
+      step := least(full_step, step * 2);
+      pause_ms := 10;
+    END IF;
+    IF pause_ms > 0 THEN
+      PERFORM pg_sleep(pause_ms / 1000.0);
+    END IF;
   END LOOP;
 END
 $tandem$;
@@ -212,4 +239,4 @@ END
 $tandem$;
 
 CREATE INDEX CONCURRENTLY "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 6fe0a49598e9d22152c2453c25fbdea12c93f68c620837cb346e3111c1c171fa
+-- tandem:sha256 a40d88d251b9dc2a4e1bdcd9194d585c7013cc1981a9cc4725e72fde50aff4a3
