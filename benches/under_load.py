@@ -2,12 +2,15 @@
 """Schema changes under a write load, naive DDL against tandem's expand and contract.
 
 Builds a table of ROWS rows on the local PostgreSQL (or MariaDB with DIALECT=mysql), runs
-a steady write load and, two seconds in, applies one schema change either the naive way
-(one statement, as a plain migration would) or through `tandem migrate` (expand, then
-contract; renames also as "tandem-views", views mode on
+a steady write load and, WARMUP_SECONDS (default 5) in, applies one schema change either
+the naive way (one statement, as a plain migration would) or through `tandem migrate`
+(expand, then contract; renames also as "tandem-views", views mode on
 PostgreSQL). The load runs until the migration is over. Per change and method it prints:
 the migration time, the longest stretch with no completed write (the stall a user sees),
-the max and p99 latency, and failed transactions, the median of REPEATS runs; then the
+the max and p99 latency over the whole run, the p99 of the same run's writes before the
+migration (the warm-up, its first second left out) and while it ran, with their ratio (the
+load with and without the migration, in one run, so that the machine's drift between runs
+does not enter it), and failed transactions, the median of REPEATS runs; then the
 held-lock case: a transaction holding SELECT ... FOR UPDATE while the DDL waits, with the
 longest writer stall and whether the migration finished without a manual re-run.
 
@@ -73,6 +76,7 @@ ONLY = [w.strip() for w in os.environ.get("ONLY", "").split(",") if w.strip()]
 HELD = os.environ.get("HELD", "1") != "0"
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "600"))
 BASE_SECONDS = float(os.environ.get("BASE_SECONDS", "10"))
+WARMUP_SECONDS = float(os.environ.get("WARMUP_SECONDS", "5"))
 METHOD_NAMES = [w.strip() for w in os.environ.get("METHODS", "").split(",") if w.strip()]
 PG = os.environ.get("TANDEM_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 MY = os.environ.get("TANDEM_BENCH_MYSQL", "mysql://root@127.0.0.1:3306")
@@ -683,13 +687,13 @@ def report_trace(trace, gaps, started, ended):
 # ---------------------------------------------------------------------------------------
 
 def run_under_load(apply):
-    """Runs the load, calling `apply()` two seconds in and stopping the load a second and
-    a half after it returns. Returns the figures of the run as a dict."""
+    """Runs the load, calling `apply()` WARMUP_SECONDS in and stopping the load a second
+    and a half after it returns. Returns the figures of the run as a dict."""
     load = PgbenchLoad() if DIALECT == "postgres" else ThreadLoad()
     tracer = None
     if TRACE:
         tracer = PgTracer() if DIALECT == "postgres" else MyTracer(load)
-    time.sleep(2)
+    time.sleep(WARMUP_SECONDS)
     started = time.time()
     finished = apply()
     took = time.time() - started
@@ -700,8 +704,16 @@ def run_under_load(apply):
     gaps = [(a, b) for a, b in zip(ends, ends[1:])]
     longest = max((b - a for a, b in gaps), default=0) / 1000
     latencies = sorted(latency for _, latency in ok)
-    p99 = latencies[int(len(latencies) * 0.99)] if latencies else 0
+    p99 = percentile99(latencies)
+    # The same run's own "no migration": the warm-up before apply() (its first second
+    # left out, while the clients connect), against the writes that ended during it.
+    first = min(ends, default=0)
+    before = percentile99(sorted(lat for end, lat in ok
+                                 if first + 1_000_000 <= end < started * 1_000_000))
+    during = percentile99(sorted(lat for end, lat in ok
+                                 if started * 1_000_000 <= end <= (started + took) * 1_000_000))
     result = dict(took=took, gap=longest, max=max(latencies or [0]), p99=p99,
+                  before=before, during=during, ratio=during / before if before else 0,
                   fail=sum(fails.values()), deadlocks=fails.get("1213", 0), timeouts=fails.get("1205", 0),
                   finished=bool(finished), tx=len(ok))
     if trace is not None:
@@ -709,14 +721,18 @@ def run_under_load(apply):
     return result
 
 
-FIELDS = ["took", "gap", "max", "p99", "fail", "deadlocks", "timeouts"]
+def percentile99(sorted_values):
+    return sorted_values[int(len(sorted_values) * 0.99)] if sorted_values else 0
+
+
+FIELDS = ["took", "gap", "max", "p99", "before", "during", "ratio", "fail", "deadlocks", "timeouts"]
 
 
 def header():
     extra = f" {'1213':>5} {'1205':>5}" if DIALECT == "mysql" else ""
     print(f"| {'change':<22} | {'method':<12} | {'migration':>9} | {'longest gap':>11} | {'max lat':>9} | "
-          f"{'p99':>8} | {'fail':>4}{extra} |")
-    print(f"|{'-' * 24}|{'-' * 14}|{'-' * 11}|{'-' * 13}|{'-' * 11}|{'-' * 10}|{'-' * 6}"
+          f"{'p99':>8} | {'p99 before, during':>24} | {'fail':>4}{extra} |")
+    print(f"|{'-' * 24}|{'-' * 14}|{'-' * 11}|{'-' * 13}|{'-' * 11}|{'-' * 10}|{'-' * 26}|{'-' * 6}"
           + ("|------|------|" if DIALECT == "mysql" else "|"))
 
 
@@ -724,7 +740,8 @@ def row(name, method, runs):
     med = {k: statistics.median(r[k] for r in runs) for k in FIELDS}
     extra = f" {med['deadlocks']:>5.0f} {med['timeouts']:>5.0f}" if DIALECT == "mysql" else ""
     print(f"| {name:<22} | {method:<12} | {med['took']:>7.2f} s | {med['gap']:>8.0f} ms | {med['max']:>6.0f} ms | "
-          f"{med['p99']:>5.1f} ms | {med['fail']:>4.0f}{extra} |", flush=True)
+          f"{med['p99']:>5.1f} ms | {med['before']:>4.1f} ms, {med['during']:>5.1f} ms ({med['ratio']:>4.1f}x) | "
+          f"{med['fail']:>4.0f}{extra} |", flush=True)
     return med
 
 

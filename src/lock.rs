@@ -43,15 +43,17 @@ pub struct LockedFile {
 }
 
 /// A digest of what a planned file does, not of how it is written: its path and, per
-/// step, the op it serves, its description and whether it is destructive. The same
-/// steps rendered by another tandem version or another template give the same digest;
-/// a step added, removed or moved to another file does not.
+/// step, the op it serves, whether it is destructive and its actions (tables, columns,
+/// types, expressions, as data). The same steps rendered by another tandem version or
+/// another template give the same digest; a step added, removed, moved to another file
+/// or changed in what it does (a column more in the baseline) does not.
 pub fn steps_digest(file: &crate::plan::PlannedFile) -> String {
     let mut text = format!("{}\n", file.path);
     for step in &file.steps {
+        let actions = serde_json::to_string(&step.actions).unwrap_or_default();
         text.push_str(&format!(
-            "{} {} {} {}\n",
-            step.op_index, step.op_kind, step.destructive, step.description
+            "{} {} {} {actions}\n",
+            step.op_index, step.op_kind, step.destructive
         ));
     }
     crate::layout::sha256_hex(text.as_bytes())
