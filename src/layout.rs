@@ -485,7 +485,11 @@ fn check_lock(project: &Project, plan: &mut Plan) {
             cut.files.iter().map(|f| (f.path.as_str(), f)).collect();
         let mut planned = Vec::new();
         let mut problems = Vec::new();
-        for f in plan.files.iter_mut().filter(|f| f.slot.release() == Some(r)) {
+        for f in plan
+            .files
+            .iter_mut()
+            .filter(|f| f.slot.release() == Some(r))
+        {
             planned.push(f.path.clone());
             let what = match locked.get(f.path.as_str()) {
                 Some(l) if keep_frozen(project, f, l) => continue,

@@ -431,7 +431,11 @@ fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
     )
     .unwrap();
     let config = fs::read_to_string(p.join("tandem.toml")).unwrap();
-    fs::write(p.join("tandem.toml"), format!("templates_dir = \"tpl\"\n{config}")).unwrap();
+    fs::write(
+        p.join("tandem.toml"),
+        format!("templates_dir = \"tpl\"\n{config}"),
+    )
+    .unwrap();
     ok(p, &["plan"]);
     ok(p, &["generate"]);
     let after = tree(p);
@@ -439,7 +443,11 @@ fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
         let frozen = path.starts_with("1.4.0/") || path.starts_with("V1__");
         assert_eq!(after.get(path) == Some(text), frozen, "{path}");
         if !frozen {
-            assert!(after[path].starts_with("-- ACME 1.5.0"), "{path}: {}", after[path]);
+            assert!(
+                after[path].starts_with("-- ACME 1.5.0"),
+                "{path}: {}",
+                after[path]
+            );
         }
     }
     ok(p, &["check"]);
@@ -449,7 +457,11 @@ fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
     assert!(status.contains("1.5.0"), "{status}");
 
     // The frozen file is gone, and tandem now words it otherwise: refused, not rewritten.
-    let frozen = before.keys().find(|k| k.starts_with("1.4.0/")).unwrap().clone();
+    let frozen = before
+        .keys()
+        .find(|k| k.starts_with("1.4.0/"))
+        .unwrap()
+        .clone();
     fs::remove_file(p.join("migrations").join(&frozen)).unwrap();
     let out = run(p, &["generate"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -473,5 +485,9 @@ fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
     );
     let out = run(p, &["check"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("release 1.4.0 is cut"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("release 1.4.0 is cut"),
+        "{}",
+        stderr(&out)
+    );
 }
