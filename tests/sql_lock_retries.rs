@@ -152,7 +152,7 @@ fn a_plain_psql_run_retries_a_held_lock_and_writers_wait_one_attempt_at_most() {
     let stop = Arc::new(AtomicBool::new(false));
     let holder = hold(
         &target,
-        "SELECT * FROM orders WHERE id = 1 FOR UPDATE",
+        "SELECT * FROM users WHERE id = 1 FOR UPDATE",
         release.clone(),
     );
     let users = writer(
@@ -252,7 +252,7 @@ fn migrate_reports_each_retry_of_the_sql_loop() {
     let release = Arc::new(AtomicBool::new(false));
     let holder = hold(
         &target,
-        "SELECT * FROM orders WHERE id = 1 FOR UPDATE",
+        "SELECT * FROM users WHERE id = 1 FOR UPDATE",
         release.clone(),
     );
     let releaser = {
@@ -291,4 +291,97 @@ fn migrate_reports_each_retry_of_the_sql_loop() {
         "{err}"
     );
     assert!(err.contains("applied 1.1.0/"), "{err}");
+}
+
+/// MariaDB: the check of the rows already there when a foreign key is added is a
+/// consistent read. Run by the plain client while another transaction holds a parent row
+/// locked, it does not wait for it (an `IF EXISTS (SELECT ...)` in a procedure is a
+/// locking read: it waited for the row and failed with 1205, and the application's
+/// writes of the rows it read waited for its whole scan).
+#[test]
+fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
+    let server = Server::Mysql;
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let change = "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"orders\"\n\
+                  column = \"user_id\"\nreferences = \"users\"\nname = \"orders_user_again_fk\"\n\
+                  old_code_complies = true\n";
+    let dir = common::project_with("mysql", USERS_AND_ORDERS, &[("0001_fk.toml", change)]);
+    let p = dir.path();
+    let url = common::database_url(server, &scratch, p);
+    let out = tandem(p)
+        .args(["migrate", "--release", "1.1.0", "--phase", "expand"])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = Target::parse(&url, p).unwrap();
+    let mut db = Database::connect(&target).unwrap();
+    db.run_script(
+        "INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'a'), (2, 'b@x', 'b');\n\
+         INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 2);",
+    )
+    .unwrap();
+    // The check's statements of the expand file, as the client would run them.
+    let sql = std::fs::read_to_string(file(p, "expand_0001")).unwrap();
+    let check: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
+        .into_iter()
+        .filter(|s| s.contains("tandem_check"))
+        .collect();
+    assert_eq!(check.len(), 4, "{sql}");
+    let body: String = check
+        .iter()
+        .map(|s| format!("{}$$\n", s.trim_end().trim_end_matches(';')))
+        .collect();
+    let script = p.join("check.sql");
+    std::fs::write(&script, format!("DELIMITER $$\n{body}")).unwrap();
+
+    let release = Arc::new(AtomicBool::new(false));
+    let holder = hold(
+        &target,
+        "SELECT * FROM users WHERE id = 1 FOR UPDATE",
+        release.clone(),
+    );
+    let rest = url.split('@').nth(1).unwrap();
+    let (host_port, name) = rest.split_once('/').unwrap();
+    let port = host_port.split(':').nth(1).unwrap_or("3306");
+    let name = name.split('?').next().unwrap();
+    let started = Instant::now();
+    let out = Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
+        .arg(format!("--port={port}"))
+        .arg("--init-command=SET SESSION innodb_lock_wait_timeout = 1")
+        .arg(name)
+        .stdin(std::fs::File::open(&script).unwrap())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    release.store(true, Ordering::SeqCst);
+    holder.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        took < Duration::from_millis(900),
+        "the check waited: {took:?}"
+    );
+
+    // It still finds a row whose parent is missing.
+    db.run_script(
+        "SET foreign_key_checks = 0;\nINSERT INTO orders (id, user_id) VALUES (3, 99);\n\
+         SET foreign_key_checks = 1;",
+    )
+    .unwrap();
+    let out = Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
+        .arg(format!("--port={port}"))
+        .arg(name)
+        .stdin(std::fs::File::open(&script).unwrap())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("rows of orders reference missing rows of users"),
+        "{}",
+        stderr(&out)
+    );
 }
