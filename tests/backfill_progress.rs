@@ -134,16 +134,8 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
     let backfill: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
         .into_iter()
         .filter(|s| s.contains("tandem_backfill"))
-        .map(|s| format!("{s};\n"))
         .collect();
     assert_eq!(backfill.len(), 4, "{sql}");
-    let script = p.join("backfill.sql");
-    // The client's delimiter must not end a statement inside the procedure's body.
-    let body = backfill
-        .iter()
-        .map(|s| format!("{}$$\n", s.trim_end().trim_end_matches(';')))
-        .collect::<String>();
-    std::fs::write(&script, format!("DELIMITER $$\n{body}")).unwrap();
 
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let holder = {
@@ -159,19 +151,11 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
         })
     };
     locked_rx.recv().unwrap();
-    // mysql://root@127.0.0.1:3306/name
-    let rest = url.split('@').nth(1).unwrap();
-    let (host_port, name) = rest.split_once('/').unwrap();
-    let port = host_port.split(':').nth(1).unwrap_or("3306");
-    let name = name.split('?').next().unwrap();
-    let out = std::process::Command::new("mariadb")
-        .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
-        .arg(format!("--port={port}"))
-        .arg("--init-command=SET SESSION innodb_lock_wait_timeout = 1")
-        .arg(name)
-        .stdin(std::fs::File::open(&script).unwrap())
-        .output()
-        .unwrap();
+    let out = common::mariadb_client(
+        &url,
+        &backfill,
+        Some("SET SESSION innodb_lock_wait_timeout = 1"),
+    );
     holder.join().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{said}", stderr(&out));

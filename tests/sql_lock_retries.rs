@@ -330,12 +330,6 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
         .filter(|s| s.contains("tandem_check"))
         .collect();
     assert_eq!(check.len(), 4, "{sql}");
-    let body: String = check
-        .iter()
-        .map(|s| format!("{}$$\n", s.trim_end().trim_end_matches(';')))
-        .collect();
-    let script = p.join("check.sql");
-    std::fs::write(&script, format!("DELIMITER $$\n{body}")).unwrap();
 
     let release = Arc::new(AtomicBool::new(false));
     let holder = hold(
@@ -343,19 +337,12 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
         "SELECT * FROM users WHERE id = 1 FOR UPDATE",
         release.clone(),
     );
-    let rest = url.split('@').nth(1).unwrap();
-    let (host_port, name) = rest.split_once('/').unwrap();
-    let port = host_port.split(':').nth(1).unwrap_or("3306");
-    let name = name.split('?').next().unwrap();
     let started = Instant::now();
-    let out = Command::new("mariadb")
-        .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
-        .arg(format!("--port={port}"))
-        .arg("--init-command=SET SESSION innodb_lock_wait_timeout = 1")
-        .arg(name)
-        .stdin(std::fs::File::open(&script).unwrap())
-        .output()
-        .unwrap();
+    let out = common::mariadb_client(
+        &url,
+        &check,
+        Some("SET SESSION innodb_lock_wait_timeout = 1"),
+    );
     let took = started.elapsed();
     release.store(true, Ordering::SeqCst);
     holder.join().unwrap();
@@ -371,13 +358,7 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
          SET foreign_key_checks = 1;",
     )
     .unwrap();
-    let out = Command::new("mariadb")
-        .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
-        .arg(format!("--port={port}"))
-        .arg(name)
-        .stdin(std::fs::File::open(&script).unwrap())
-        .output()
-        .unwrap();
+    let out = common::mariadb_client(&url, &check, None);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("rows of orders reference missing rows of users"),

@@ -347,3 +347,40 @@ pub const INCIDENT: &[(&str, &str)] = &[
         "release = \"1.5.0\"\nsummary = \"add bio\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true }\n",
     ),
 ];
+
+/// Runs `statements` (of a generated MySQL file) with the plain `mariadb` client on the
+/// database of `url` (`mysql://root@127.0.0.1:3306/name`), as a runner other than tandem
+/// would: under a delimiter that no procedure body ends a statement with, after
+/// `init_command` when given.
+pub fn mariadb_client(url: &str, statements: &[String], init_command: Option<&str>) -> Output {
+    use std::io::Write;
+    let rest = url.split('@').nth(1).unwrap();
+    let (host_port, name) = rest.split_once('/').unwrap();
+    let port = host_port.split(':').nth(1).unwrap_or("3306");
+    let name = name.split('?').next().unwrap();
+    let script: String = statements
+        .iter()
+        .map(|s| format!("{}$$\n", s.trim_end().trim_end_matches(';')))
+        .collect();
+    let mut command = std::process::Command::new("mariadb");
+    command
+        .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
+        .arg(format!("--port={port}"));
+    if let Some(init) = init_command {
+        command.arg(format!("--init-command={init}"));
+    }
+    let mut child = command
+        .arg(name)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the mariadb client runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("DELIMITER $$\n{script}").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
