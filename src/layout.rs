@@ -2,7 +2,7 @@
 //! that strictly increase in apply order and never change once written, headers, and a
 //! checksum trailer that tells a generated file from a hand-edited one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -463,7 +463,7 @@ fn validate_path(path: &str) -> Result<()> {
 /// steps written in other words (see [`keep_frozen`]).
 fn check_lock(project: &Project, plan: &mut Plan) {
     if let (Some(locked), Some(baseline)) = (&project.lock.baseline, plan.files.first_mut()) {
-        if locked.path != baseline.path || !keep_frozen(project, baseline, locked) {
+        if locked.path != baseline.path || keep_frozen(project, baseline, locked) != Frozen::Kept {
             plan.problems.push(
                 Diag::refused(format!(
                     "refused: the baseline is frozen by a cut release; this would change {}",
@@ -483,17 +483,20 @@ fn check_lock(project: &Project, plan: &mut Plan) {
         };
         let locked: BTreeMap<&str, &LockedFile> =
             cut.files.iter().map(|f| (f.path.as_str(), f)).collect();
-        let mut planned = Vec::new();
+        let mut planned = BTreeSet::new();
         let mut problems = Vec::new();
         for f in plan
             .files
             .iter_mut()
             .filter(|f| f.slot.release() == Some(r))
         {
-            planned.push(f.path.clone());
-            let what = match locked.get(f.path.as_str()) {
-                Some(l) if keep_frozen(project, f, l) => continue,
-                Some(l) if l.steps.as_deref() == Some(&crate::lock::steps_digest(f)) => {
+            planned.insert(f.path.clone());
+            let frozen = locked
+                .get(f.path.as_str())
+                .map(|l| keep_frozen(project, f, l));
+            let what = match frozen {
+                Some(Frozen::Kept) => continue,
+                Some(Frozen::Lost) => {
                     problems.push(
                         Diag::refused(format!(
                             "refused: release {} is cut, and its file {} is not on disk as tandem.lock recorded it",
@@ -504,7 +507,7 @@ fn check_lock(project: &Project, plan: &mut Plan) {
                     );
                     continue;
                 }
-                Some(_) => "change",
+                Some(Frozen::Changed) => "change",
                 None => "add",
             };
             let mut diag = Diag::refused(format!(
@@ -529,7 +532,7 @@ fn check_lock(project: &Project, plan: &mut Plan) {
             problems.push(diag);
         }
         for path in locked.keys() {
-            if !planned.iter().any(|p| p == path) {
+            if !planned.contains(*path) {
                 problems.push(
                     Diag::refused(format!(
                         "refused: release {} is cut; this would remove its file {path}",
@@ -543,25 +546,38 @@ fn check_lock(project: &Project, plan: &mut Plan) {
     }
 }
 
+/// How a file planned for a cut release stands against the lock.
+#[derive(Debug, PartialEq, Eq)]
+enum Frozen {
+    /// Its bytes are the frozen ones, or only their wording differs and the frozen file
+    /// on disk has become the planned content.
+    Kept,
+    /// Only the wording differs, but the frozen file is not on disk as the lock recorded
+    /// it, so its bytes cannot be had again.
+    Lost,
+    /// What it does differs from what was frozen.
+    Changed,
+}
+
 /// Whether a file planned for a cut release agrees with the lock. Either its bytes are
 /// the frozen ones, or its steps are (the lock's digest of them matches) and only their
 /// wording differs, because a later tandem or another template writes the same steps
 /// otherwise: then the frozen file on disk, still as the lock recorded it, stays, and
 /// becomes the planned content. A database that applied it never sees it change.
-fn keep_frozen(project: &Project, file: &mut PlannedFile, locked: &LockedFile) -> bool {
+fn keep_frozen(project: &Project, file: &mut PlannedFile, locked: &LockedFile) -> Frozen {
     if sha256_hex(file.content.as_bytes()) == locked.sha256 {
-        return true;
+        return Frozen::Kept;
     }
     if locked.steps.as_deref() != Some(&crate::lock::steps_digest(file)) {
-        return false;
+        return Frozen::Changed;
     }
     let on_disk = project.config.migrations_dir.join(&file.path);
     match std::fs::read_to_string(on_disk) {
         Ok(text) if sha256_hex(text.as_bytes()) == locked.sha256 => {
             file.content = text;
-            true
+            Frozen::Kept
         }
-        _ => false,
+        _ => Frozen::Lost,
     }
 }
 
