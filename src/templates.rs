@@ -255,7 +255,7 @@ mod tests {
             dir.path().join("postgres/macros.sql.tera"),
             "{% macro retry_pause(attempt) %}250{% endmacro retry_pause %}\n\
              {% macro batch(update, attempts, table_name_literal) %}{% endmacro batch %}\n\
-             {% macro throttle(pause_ms, max_batch_ms, max_replica_lag_ms) %}{% endmacro throttle %}\n",
+             {% macro throttle(pause_ms, max_batch_ms, max_replica_lag_ms, resize) %}{% endmacro throttle %}\n",
         )
         .unwrap();
         let overridden = lock_retry(&Templates::load(Some(dir.path())).unwrap());

@@ -184,10 +184,8 @@ BEGIN
     COMMIT;
     batch_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
     IF batch_ms > 20 THEN
-      step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
       pause_ms := greatest(10, batch_ms);
     ELSIF batch_ms < 20 / 2.0 THEN
-      step := least(full_step, step * 2);
       pause_ms := 10;
     END IF;
     IF pause_ms > 0 THEN
@@ -223,4 +221,4 @@ BEGIN
   END LOOP;
 END
 $tandem$;
--- tandem:sha256 cd0a5cd5a7878a2d5581064c0965655926a45b5a840648ad6c40233498642316
+-- tandem:sha256 f2b2e5645d697e706f2229641321ab088b70f0c7bb789f41e31a3e7ee07d42fb

@@ -188,10 +188,8 @@ BEGIN
     COMMIT;
     batch_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
     IF batch_ms > 20 THEN
-      step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
       pause_ms := greatest(10, batch_ms);
     ELSIF batch_ms < 20 / 2.0 THEN
-      step := least(full_step, step * 2);
       pause_ms := 10;
     END IF;
     IF pause_ms > 0 THEN
@@ -215,4 +213,4 @@ END
 $tandem$;
 
 CREATE UNIQUE INDEX CONCURRENTLY "customers_email_lower_idx" ON "customers" ("email_lower");
--- tandem:sha256 cecf16ece744ad98da813e6edd404d1c3e06f91095b6c19b485dd1ca255a3813
+-- tandem:sha256 f0e2d8457d78a94b131ce114e3479cb71e66410fa49b83ba4b72a84053ce03f8

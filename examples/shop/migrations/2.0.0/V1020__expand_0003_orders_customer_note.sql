@@ -185,10 +185,8 @@ BEGIN
     COMMIT;
     batch_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
     IF batch_ms > 20 THEN
-      step := greatest(ceil(full_step / 16.0)::bigint, step / 2);
       pause_ms := greatest(10, batch_ms);
     ELSIF batch_ms < 20 / 2.0 THEN
-      step := least(full_step, step * 2);
       pause_ms := 10;
     END IF;
     IF pause_ms > 0 THEN
@@ -239,4 +237,4 @@ END
 $tandem$;
 
 CREATE INDEX CONCURRENTLY "orders_customer_id_idx" ON "orders" ("customer_id");
--- tandem:sha256 a40d88d251b9dc2a4e1bdcd9194d585c7013cc1981a9cc4725e72fde50aff4a3
+-- tandem:sha256 c6520accf9bf58a4bd4b1b73e729b752e936db316d52b3325c35726aa225084e
