@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Column, ColumnType, Constraint, Index, Table};
+use crate::model::{Column, ColumnType, Constraint, Index, Literal, Table};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -32,6 +32,12 @@ pub enum Action {
     DropNotNull {
         table: String,
         column: Column,
+        /// For a column on its way out, where the dialect drops NOT NULL only by
+        /// rewriting the table: a default that lets inserts omit it instead (see
+        /// `ops::omit_placeholder`). Left out of the step's serialized form, so out of
+        /// tandem.lock's digest: either way the step lets inserts omit the column.
+        #[serde(skip)]
+        placeholder: Option<Literal>,
     },
     /// Require a value, without a long exclusive lock where the dialect allows.
     SetNotNull {
@@ -348,7 +354,9 @@ impl Action {
                 _ => vec![Column(table.clone(), c.name.clone())],
             },
             Action::DropColumn { table, column: c } => vec![column(table, c)],
-            Action::DropNotNull { table, column: c }
+            Action::DropNotNull {
+                table, column: c, ..
+            }
             | Action::SetNotNull { table, column: c }
             | Action::SetDefault { table, column: c } => vec![column(table, &c.name)],
             Action::Backfill {

@@ -169,7 +169,15 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             problems.push(format!("table {} is missing", table.name));
             continue;
         }
-        compare_columns(db, dialect, table, "schema.toml", true, &mut problems)?;
+        compare_columns(
+            db,
+            dialect,
+            table,
+            "schema.toml",
+            true,
+            &|_| false,
+            &mut problems,
+        )?;
         compare_comments(db, table, "schema.toml", &mut problems)?;
         let primary_key = live_primary_key(db, &table.name)?;
         if primary_key != table.primary_key {
@@ -374,6 +382,7 @@ pub(super) fn compare_columns(
     table: &Table,
     expected: &str,
     defaults: bool,
+    either_nullability: &dyn Fn(&str) -> bool,
     problems: &mut Vec<String>,
 ) -> Result<(), DbError> {
     let columns = live_columns(db, &table.name)?;
@@ -399,7 +408,7 @@ pub(super) fn compare_columns(
                 live.ty
             ));
         }
-        if live.nullable != column.nullable {
+        if live.nullable != column.nullable && !either_nullability(&column.name) {
             problems.push(format!(
                 "{subject} is {} in the database but {} in {expected}",
                 null_word(live.nullable),

@@ -53,7 +53,10 @@ pub fn differences(
             continue;
         }
         // Defaults are left out: the plan does not follow every default a step sets.
-        super::adopt::compare_columns(db, dialect, table, "the plan", false, &mut out)?;
+        // A column on its way out may be NOT NULL with a placeholder default or nullable:
+        // either lets inserts omit it, and older files did the latter.
+        let omittable = |column: &str| physical.omittable_by_placeholder(&table.name, column);
+        super::adopt::compare_columns(db, dialect, table, "the plan", false, &omittable, &mut out)?;
         super::adopt::compare_comments(db, table, "the plan", &mut out)?;
         let pk = live_primary_key(db, &table.name)?;
         if pk != table.primary_key {

@@ -455,7 +455,21 @@ impl Renderer for Mysql<'_> {
                     column_sql(&with_live_comment(physical, table, column))
                 )
             }
-            Action::DropNotNull { table, column } => {
+            Action::DropNotNull {
+                table,
+                column,
+                placeholder: Some(value),
+            } => {
+                let value = default_value(&Default::Literal(value.clone()), &column.ty);
+                format!(
+                    "-- Inserts that leave out {column} get {value}: a default is metadata only, where\n\
+                     -- dropping NOT NULL would rebuild the table. The contract drops the column.\n\
+                     ALTER TABLE {} ALTER COLUMN {column} SET DEFAULT {value}, ALGORITHM=INSTANT;",
+                    q(table),
+                    column = q(&column.name),
+                )
+            }
+            Action::DropNotNull { table, column, .. } => {
                 let mut relaxed = with_live_comment(physical, table, column);
                 relaxed.nullable = true;
                 format!(

@@ -24,6 +24,10 @@ struct PhysicalTable {
     triggers: Vec<Action>,
     /// The `CreateCompatView` actions of views that read this table.
     views: Vec<Action>,
+    /// Columns on their way out that a step let inserts omit with a placeholder
+    /// default: a database where they are nullable instead (a file written before, kept
+    /// as it was applied) did the same step.
+    omittable: Vec<String>,
 }
 
 fn is_view(action: &Action, name: &str) -> bool {
@@ -126,6 +130,14 @@ impl Physical {
             })
     }
 
+    /// Whether `table.column` is NOT NULL only with a placeholder default that a step
+    /// gave it so that inserts may omit it (nullable would do the same).
+    pub fn omittable_by_placeholder(&self, table: &str, column: &str) -> bool {
+        self.tables
+            .get(table)
+            .is_some_and(|t| t.omittable.iter().any(|c| c == column))
+    }
+
     /// The action that created trigger `name` on `table`, if it still exists.
     pub fn trigger(&self, table: &str, name: &str) -> Option<&Action> {
         self.triggers_of(table)
@@ -143,6 +155,7 @@ impl Physical {
                         indexes: Vec::new(),
                         triggers: Vec::new(),
                         views: Vec::new(),
+                        omittable: Vec::new(),
                     },
                 );
             }
@@ -168,9 +181,23 @@ impl Physical {
             Action::AlterColumnType { table, column, .. } => {
                 self.update(table, &column.name, |c| c.ty = column.ty.clone())
             }
-            Action::DropNotNull { table, column } => self.update(table, &column.name, |c| {
-                c.nullable = true;
-            }),
+            Action::DropNotNull {
+                table,
+                column,
+                placeholder: None,
+            } => self.update(table, &column.name, |c| c.nullable = true),
+            Action::DropNotNull {
+                table,
+                column,
+                placeholder: Some(value),
+            } => {
+                self.update(table, &column.name, |c| {
+                    c.default = Some(crate::model::Default::Literal(value.clone()))
+                });
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.omittable.push(column.name.clone());
+                }
+            }
             Action::SetNotNull { table, column } => self.update(table, &column.name, |c| {
                 c.nullable = false;
             }),
@@ -306,6 +333,9 @@ impl Physical {
     fn rename_column(&mut self, table: &str, from: &str, to: &str) {
         if let Some(t) = self.tables.get_mut(table) {
             t.table.rename_column(from, to);
+            for c in t.omittable.iter_mut().filter(|c| *c == from) {
+                *c = to.to_string();
+            }
             for index in &mut t.indexes {
                 for c in &mut index.columns {
                     if c == from {

@@ -222,7 +222,7 @@ impl Renderer for Postgres<'_> {
                         .unwrap_or(alter);
                 around_views(&views, alter)
             }
-            Action::DropNotNull { table, column } => {
+            Action::DropNotNull { table, column, .. } => {
                 context.insert("table", &q(table));
                 context.insert("column", &q(&column.name));
                 self.template("drop_not_null", &context)?

@@ -411,7 +411,7 @@ impl Renderer for Sqlite<'_> {
             }
             // Copying a row whose value is still NULL fails a new NOT NULL: the check the
             // tightening needs, inside the file's transaction.
-            Action::DropNotNull { table, column } => {
+            Action::DropNotNull { table, column, .. } => {
                 let relax = |c: &mut Column| c.nullable = true;
                 return self.rebuild_column(
                     physical,

@@ -353,6 +353,7 @@ impl Operation for AlterColumn {
             expand.push(Action::DropNotNull {
                 table: table.clone(),
                 column: current.clone(),
+                placeholder: None,
             });
         }
         if target.default.is_some() && target.default != old.default {

@@ -95,9 +95,18 @@ impl Operation for DropColumn {
         let mut steps = Vec::new();
         let mut expand = Vec::new();
         if !column.may_be_omitted() {
+            let constrained = !constraints.is_empty()
+                || indexes.iter().any(|i| i.unique)
+                || cx.still_enforced_on(&table, &column.name);
             expand.push(Action::DropNotNull {
                 table: table.clone(),
                 column: column.clone(),
+                placeholder: super::omit_placeholder(
+                    cx.dialect,
+                    &column,
+                    constrained,
+                    self.down_sql.is_some(),
+                ),
             });
         }
         let trigger = trigger_name("fill", &table, &column.name);
@@ -150,6 +159,8 @@ impl Operation for DropColumn {
 mod tests {
     use super::super::testing::*;
     use crate::action::Action;
+    use crate::config::Dialect;
+    use crate::model::Literal;
 
     #[test]
     fn the_tables_own_constraints_on_it_go_with_it() {
@@ -184,6 +195,106 @@ mod tests {
         assert_eq!(timings(&steps), ["expand", "later:drop"]);
         assert!(matches!(steps[0].actions[0], Action::DropNotNull { .. }));
         assert!(s.table("users").unwrap().column("legacy_email").is_none());
+    }
+
+    /// The placeholder a MySQL expand gives `column` of `table`, after `before` ran.
+    fn placeholder(before: &[&str], table: &str, column: &str) -> Option<Literal> {
+        let mut s = schema(PLACEHOLDERS);
+        for op in before {
+            apply_in(Dialect::Mysql, &mut s, op).unwrap();
+        }
+        let op = format!("type = \"drop_column\"\ntable = \"{table}\"\ncolumn = \"{column}\"");
+        let steps = apply_in(Dialect::Mysql, &mut s, &op).unwrap();
+        match &steps[0].actions[0] {
+            Action::DropNotNull { placeholder, .. } => placeholder.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const PLACEHOLDERS: &str = r#"
+[tables.teams]
+primary_key = ["id"]
+[tables.teams.columns]
+id = { type = "bigint" }
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+age = { type = "integer" }
+name = { type = "varchar(40)" }
+admin = { type = "boolean" }
+born = { type = "date" }
+bio = { type = "text" }
+team_id = { type = "bigint" }
+code = { type = "varchar(20)" }
+score = { type = "integer" }
+rank = { type = "integer" }
+[[tables.users.constraints]]
+type = "foreign_key"
+name = "users_team_fk"
+columns = ["team_id"]
+references = "teams"
+referenced_columns = ["id"]
+[[tables.users.constraints]]
+type = "check"
+name = "users_score_check"
+expr = "score >= 1"
+"#;
+
+    #[test]
+    fn a_retiring_column_gets_a_placeholder_default_on_mysql_only_where_none_can_fail() {
+        assert_eq!(placeholder(&[], "users", "age"), Some(Literal::Int(0)));
+        assert_eq!(
+            placeholder(&[], "users", "name"),
+            Some(Literal::Str("".into()))
+        );
+        assert_eq!(
+            placeholder(&[], "users", "admin"),
+            Some(Literal::Bool(false))
+        );
+        // No obvious value of the type: NOT NULL is dropped.
+        assert_eq!(placeholder(&[], "users", "born"), None);
+        assert_eq!(placeholder(&[], "users", "bio"), None);
+        // A key, a foreign key or a check over it would refuse a repeated placeholder.
+        assert_eq!(placeholder(&[], "users", "team_id"), None);
+        assert_eq!(placeholder(&[], "users", "score"), None);
+        let unique_index =
+            "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"code\"]\nunique = true";
+        assert_eq!(placeholder(&[unique_index], "users", "code"), None);
+        let plain_index = "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"rank\"]";
+        assert_eq!(
+            placeholder(&[plain_index], "users", "rank"),
+            Some(Literal::Int(0))
+        );
+        // A trigger fills what arrives NULL: a default would hide it.
+        let mut s = schema(PLACEHOLDERS);
+        let steps = apply_in(
+            Dialect::Mysql,
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"age\"\ndown_sql = \"1\"",
+        )
+        .unwrap();
+        assert!(matches!(
+            steps[0].actions[0],
+            Action::DropNotNull {
+                placeholder: None,
+                ..
+            }
+        ));
+        // Postgres drops NOT NULL as metadata.
+        let mut s = schema(PLACEHOLDERS);
+        let steps = apply(
+            &mut s,
+            "type = \"drop_column\"\ntable = \"users\"\ncolumn = \"age\"",
+        )
+        .unwrap();
+        assert!(matches!(
+            steps[0].actions[0],
+            Action::DropNotNull {
+                placeholder: None,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -524,6 +524,17 @@ impl OpContext<'_> {
         )])
     }
 
+    /// Whether a constraint the code no longer sees still holds `table.column` in the
+    /// database at this release: its contract has not dropped it yet.
+    pub fn still_enforced_on(&self, table: &str, column: &str) -> bool {
+        self.schema
+            .retired_constraints
+            .iter()
+            .any(|(owner, c, until)| {
+                until.is_none_or(|d| d >= self.release) && c.involves(owner, table, Some(column))
+            })
+    }
+
     /// Records that `constraint` of `table` stays in the database until this op's later
     /// steps drop it.
     pub fn retire_constraint(&mut self, table: &str, constraint: &Constraint) {
@@ -651,6 +662,32 @@ pub fn column_list(
     }
 }
 
+/// How R's inserts may leave out a column that is on its way out, when its NOT NULL is in
+/// the way: `Some(value)` to give it that default instead of dropping NOT NULL. InnoDB
+/// drops NOT NULL only by rebuilding the table (every row rewritten, hours on a large
+/// one, then a pause of writers to apply what they wrote meanwhile); a default is
+/// metadata only, and the contract drops the column anyway. Only where the default
+/// cannot fail an insert that would succeed with NULL: no key, foreign key or check
+/// involves the column (`constrained`: a second row would repeat the value, or it would
+/// not satisfy them), and no trigger fills it when it arrives NULL (`filled`).
+pub fn omit_placeholder(
+    dialect: Option<Dialect>,
+    column: &Column,
+    constrained: bool,
+    filled: bool,
+) -> Option<crate::model::Literal> {
+    use crate::model::{ColumnType::*, Literal};
+    if dialect != Some(Dialect::Mysql) || constrained || filled || column.may_be_omitted() {
+        return None;
+    }
+    match column.ty {
+        SmallInt | Integer | BigInt | Decimal(..) | Real | Double => Some(Literal::Int(0)),
+        Boolean => Some(Literal::Bool(false)),
+        Varchar(_) | Char(_) | Uuid => Some(Literal::Str(String::new())),
+        _ => None,
+    }
+}
+
 /// A default name for an object of `table` over `columns`, `{table}_{columns}_{suffix}`,
 /// kept within the 63-character limit of identifiers.
 pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
@@ -695,6 +732,11 @@ pub(crate) mod testing {
 
     /// Applies `op` in release 1 with later steps landing in release 2.
     pub fn apply(schema: &mut Schema, op_toml: &str) -> Result<Vec<Step>> {
+        apply_in(Dialect::Postgres, schema, op_toml)
+    }
+
+    /// As [`apply`], for a project of `dialect`.
+    pub fn apply_in(dialect: Dialect, schema: &mut Schema, op_toml: &str) -> Result<Vec<Step>> {
         let op = op(op_toml)?;
         let file = SourceFile::new("changes/0001_test.toml", "");
         let mut cx = OpContext::new(
@@ -703,7 +745,7 @@ pub(crate) mod testing {
             Some(2),
             Location::new(&file, 0..0),
             None,
-            Some(Dialect::Postgres),
+            Some(dialect),
         );
         op.apply(&mut cx)
     }

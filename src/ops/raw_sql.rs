@@ -1001,6 +1001,7 @@ impl Folder<'_, '_> {
                         Action::DropNotNull {
                             table: table.to_string(),
                             column: column.clone(),
+                            placeholder: None,
                         }
                     }
                     AlterColumnOperation::SetDefault { value } => {
@@ -1122,6 +1123,7 @@ impl Folder<'_, '_> {
             Action::DropNotNull {
                 table: t.clone(),
                 column: column.clone(),
+                placeholder: None,
             }
         } else {
             Action::SetNotNull {

@@ -335,9 +335,14 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     if !old.nullable {
         // The old column is retired: once R's successor stops writing the new one too,
         // nothing may be left requiring a value in it.
+        let constrained = !constraint_originals.is_empty()
+            || !repointed.is_empty()
+            || originals.iter().any(|i| i.unique)
+            || cx.still_enforced_on(&table, &old.name);
         expand.push(Action::DropNotNull {
             table: table.clone(),
             column: old.clone(),
+            placeholder: super::omit_placeholder(cx.dialect, &old, constrained, false),
         });
     }
     expand.extend(
