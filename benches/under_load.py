@@ -518,6 +518,7 @@ class MyTracer:
     def __init__(self, load):
         self.load = load
         self.samples = []
+        self.redo = []  # (time, checkpoint age in % of its maximum)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -538,6 +539,13 @@ class MyTracer:
                         "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
                         "JOIN information_schema.INNODB_LOCKS l ON l.lock_id = w.requested_lock_id")
             waits = cur.fetchall()
+            # How full the redo log is: near its end InnoDB flushes pages synchronously
+            # and every writer waits.
+            cur.execute("SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                        "WHERE VARIABLE_NAME IN ('INNODB_CHECKPOINT_AGE', 'INNODB_CHECKPOINT_MAX_AGE')")
+            status = dict(cur.fetchall())
+            age = float(status.get("INNODB_CHECKPOINT_AGE") or 0)
+            self.redo.append((at, 100 * age / max(float(status.get("INNODB_CHECKPOINT_MAX_AGE") or 1), 1)))
             self.samples.append((at, procs, waits))
             time.sleep(0.004)
         cur.execute("SHOW ENGINE INNODB STATUS")
@@ -566,7 +574,7 @@ class MyTracer:
         deadlock = ""
         if "LATEST DETECTED DEADLOCK" in getattr(self, "status", ""):
             deadlock = self.status.split("LATEST DETECTED DEADLOCK")[1].split("------------\nTRANSACTIONS")[0]
-        return dict(samples=rows, checkpoints=None, log=[], deadlock=deadlock.strip(),
+        return dict(samples=rows, checkpoints=None, log=[], deadlock=deadlock.strip(), redo=self.redo,
                     errors=list(self.load.errors))
 
 
@@ -665,9 +673,14 @@ def report_trace(trace, gaps, started, ended):
             cause = "I/O or internal lock: " + ", ".join(other[:3])
         else:
             cause = "no wait seen: processes not scheduled (CPU)"
+        redo = [pct for at, pct in trace.get("redo", []) if a - 0.05 <= at <= b + 0.05]
+        if redo:
+            cause += f"; redo log {max(redo):.0f}% full"
         print(f"      {rel(a)} .. {rel(b)} ({(b - a) * 1000:.0f} ms): {cause}; running {steps[:2]}; {waits_in[:3]}")
     if trace.get("checkpoints") is not None:
         print(f"    trace: checkpoints during the run: {trace['checkpoints']}")
+    if trace.get("redo"):
+        print(f"    trace: redo log at most {max(p for _, p in trace['redo']):.0f}% full (InnoDB's checkpoint age)")
     for line in trace.get("log", []):
         if "duration:" in line and TRACE_ROLE not in line:
             continue

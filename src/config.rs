@@ -160,6 +160,15 @@ pub struct MysqlSettings {
     /// shorten.
     #[serde(default)]
     pub backfill_max_batch_ms: u64,
+    /// Between batches, wait while InnoDB's redo log is fuller than this percentage of
+    /// what it holds (MariaDB's checkpoint age): near full, InnoDB flushes pages
+    /// synchronously and every writer of the server stalls. 0 turns it off.
+    #[serde(default = "default_max_redo_pct")]
+    pub backfill_max_redo_pct: u64,
+}
+
+fn default_max_redo_pct() -> u64 {
+    80
 }
 
 impl Default for MysqlSettings {
@@ -169,6 +178,7 @@ impl Default for MysqlSettings {
             backfill_batch_size: default_batch(),
             backfill_pause_ms: default_pause(),
             backfill_max_batch_ms: 0,
+            backfill_max_redo_pct: default_max_redo_pct(),
         }
     }
 }

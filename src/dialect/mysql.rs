@@ -520,6 +520,7 @@ impl Renderer for Mysql<'_> {
                 context.insert("batch_size", &self.config.mysql.backfill_batch_size);
                 context.insert("pause_ms", &self.config.mysql.backfill_pause_ms);
                 context.insert("max_batch_ms", &self.config.mysql.backfill_max_batch_ms);
+                context.insert("max_redo_pct", &self.config.mysql.backfill_max_redo_pct);
                 context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
                 context.insert("table_literal", &string_literal(Dialect::Mysql, table));
                 context.insert("column_literal", &string_literal(Dialect::Mysql, column));
@@ -555,6 +556,7 @@ impl Renderer for Mysql<'_> {
                 );
                 context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
                 context.insert("pause_ms", &self.config.mysql.backfill_pause_ms);
+                context.insert("max_redo_pct", &self.config.mysql.backfill_max_redo_pct);
                 context.insert(
                     "update",
                     &super::repair_update(
