@@ -366,3 +366,115 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
         stderr(&out)
     );
 }
+
+/// A MariaDB repair (rows that break a unique key before the contract enforces it), run
+/// by the plain client, finds the broken rows with a read that locks nothing: a row the
+/// application holds that the repair does not change does not hold it up (an UPDATE that
+/// searched for the duplicates locked every row it read, and waited for this one), and a
+/// broken row that is held is waited for, retried, and repaired once let go.
+#[test]
+fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_changes() {
+    let server = Server::Mysql;
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let changes = [
+        (
+            "0001_unique.toml",
+            "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_unique\"\ntable = \"users\"\n\
+             column = \"legacy_email\"\nrepair_sql = \"CONCAT(legacy_email, '-', id)\"\n",
+        ),
+        ("0002_next.toml", &common::select_one("1.2.0")),
+    ];
+    let dir = common::project_with("mysql", USERS_AND_ORDERS, &common::as_refs(&changes));
+    let p = dir.path();
+    let url = common::database_url(server, &scratch, p);
+    let out = tandem(p)
+        .args(["migrate", "--release", "1.2.0", "--phase", "expand"])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = Target::parse(&url, p).unwrap();
+    let mut db = Database::connect(&target).unwrap();
+    let rows: Vec<String> = (1..=500)
+        .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
+        .collect();
+    db.run_script(&format!(
+        "INSERT INTO users (id, email, legacy_email) VALUES {}",
+        rows.join(", ")
+    ))
+    .unwrap();
+    let duplicate = "UPDATE users SET legacy_email = 'dup' WHERE id BETWEEN 300 AND 310";
+    db.run_script(duplicate).unwrap();
+    let sql = std::fs::read_to_string(file(p, "contract_0001")).unwrap();
+    let repair: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
+        .into_iter()
+        .filter(|s| s.contains("tandem_repair"))
+        .collect();
+    assert_eq!(repair.len(), 4, "{sql}");
+    let repaired = |db: &mut Database| {
+        let rows = db
+            .query_text(
+                "SELECT id, legacy_email FROM users WHERE id BETWEEN 300 AND 310 ORDER BY id",
+            )
+            .unwrap();
+        let values: Vec<String> = rows.iter().map(|r| r[1].clone().unwrap()).collect();
+        let mut want = vec!["dup".to_string()];
+        want.extend((301..=310).map(|i| format!("dup-{i}")));
+        assert_eq!(values, want);
+    };
+
+    // A row the repair leaves alone, held: the repair does not wait for it.
+    let release = Arc::new(AtomicBool::new(false));
+    let holder = hold(
+        &target,
+        "SELECT * FROM users WHERE id = 250 FOR UPDATE",
+        release.clone(),
+    );
+    let started = Instant::now();
+    let out = common::mariadb_client(
+        &url,
+        &repair,
+        Some("SET SESSION innodb_lock_wait_timeout = 1"),
+    );
+    let took = started.elapsed();
+    release.store(true, Ordering::SeqCst);
+    holder.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        took < Duration::from_millis(900),
+        "the repair waited: {took:?}"
+    );
+    repaired(&mut db);
+
+    // A row it changes, held for 1.5 s: it waits, says so, and repairs it after.
+    db.run_script(duplicate).unwrap();
+    let release = Arc::new(AtomicBool::new(false));
+    let holder = hold(
+        &target,
+        "SELECT * FROM users WHERE id = 305 FOR UPDATE",
+        release.clone(),
+    );
+    let letting_go = {
+        let release = release.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1500));
+            release.store(true, Ordering::SeqCst);
+        })
+    };
+    let out = common::mariadb_client(
+        &url,
+        &repair,
+        Some("SET SESSION innodb_lock_wait_timeout = 1"),
+    );
+    letting_go.join().unwrap();
+    holder.join().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{said}", stderr(&out));
+    assert!(
+        said.contains("tandem: lock wait on users, attempt 1 of"),
+        "{said}"
+    );
+    repaired(&mut db);
+}

@@ -997,6 +997,56 @@ pub fn repair_update(
     batch: Option<u64>,
 ) -> String {
     let q = |n: &str| quote(dialect, n);
+    let condition = repair_condition(dialect, table, column, expr, constraint, primary_key);
+    let condition = match repeated_values(dialect, table, constraint) {
+        Some(repeated) => format!("{repeated} AND {condition}"),
+        None => condition,
+    };
+    let key = quoted_list(dialect, primary_key);
+    let row_key: Vec<String> = primary_key
+        .iter()
+        .map(|c| format!("tandem_row.{}", q(c)))
+        .collect();
+    format!(
+        "UPDATE {} SET {} = ({expr}) WHERE ({key}) IN (SELECT {key} FROM (SELECT {} FROM {} AS tandem_row WHERE {condition}{}) AS tandem_batch)",
+        q(table),
+        q(column),
+        row_key.join(", "),
+        q(table),
+        batch.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
+    )
+}
+
+/// For a unique key, the condition that the row `tandem_row`'s values repeat in `table`:
+/// one grouping pass that narrows a search for duplicates to the rows that can be one,
+/// instead of a search of the table for an earlier row with the same values per row.
+pub fn repeated_values(dialect: Dialect, table: &str, constraint: &Constraint) -> Option<String> {
+    let ConstraintKind::Unique { columns } = &constraint.kind else {
+        return None;
+    };
+    let cols = quoted_list(dialect, columns);
+    let row_cols: Vec<String> = columns
+        .iter()
+        .map(|c| format!("tandem_row.{}", quote(dialect, c)))
+        .collect();
+    Some(format!(
+        "({}) IN (SELECT {cols} FROM {} GROUP BY {cols} HAVING COUNT(*) > 1)",
+        row_cols.join(", "),
+        quote(dialect, table)
+    ))
+}
+
+/// Which rows a repair changes, over the row `tandem_row` of `table`: those that break
+/// `constraint` and whose `column` differs from `expr`.
+pub fn repair_condition(
+    dialect: Dialect,
+    table: &str,
+    column: &str,
+    expr: &str,
+    constraint: &Constraint,
+    primary_key: &[String],
+) -> String {
+    let q = |n: &str| quote(dialect, n);
     let row = |c: &String| format!("tandem_row.{}", q(c));
     let broken = match &constraint.kind {
         ConstraintKind::Check { expr } => format!("NOT ({expr})"),
@@ -1046,16 +1096,7 @@ pub fn repair_update(
         Dialect::Mysql => format!("NOT (({expr}) <=> {})", row(&column.to_string())),
         Dialect::Sqlite => format!("({expr}) IS NOT {}", row(&column.to_string())),
     };
-    let key = quoted_list(dialect, primary_key);
-    let row_key: Vec<String> = primary_key.iter().map(row).collect();
-    format!(
-        "UPDATE {} SET {} = ({expr}) WHERE ({key}) IN (SELECT {key} FROM (SELECT {} FROM {} AS tandem_row WHERE {broken} AND {changes}{}) AS tandem_batch)",
-        q(table),
-        q(column),
-        row_key.join(", "),
-        q(table),
-        batch.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
-    )
+    format!("{broken} AND {changes}")
 }
 
 #[cfg(test)]

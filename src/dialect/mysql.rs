@@ -107,6 +107,46 @@ fn backfill_key(
     ])
 }
 
+/// What a repair's procedure needs to find a row again by its primary key: the
+/// declarations of one variable per key column (`declare`), the list of those variables
+/// (`vars`), the key of the cursor's row (`row_key`) and the conditions that match a row
+/// of the table (`key_match`) or the row `tandem_row` (`row_match`) to them.
+fn repair_key(
+    table: Option<&crate::model::Table>,
+    primary_key: &[String],
+) -> Option<Vec<(&'static str, String)>> {
+    let table = table?;
+    if primary_key.is_empty() {
+        return None;
+    }
+    let mut declare = Vec::new();
+    let mut vars = Vec::new();
+    for (i, name) in primary_key.iter().enumerate() {
+        let ty = type_name(Dialect::Mysql, &table.column(name)?.ty);
+        declare.push(format!("  DECLARE tandem_key_{} {ty};", i + 1));
+        vars.push(format!("tandem_key_{}", i + 1));
+    }
+    let matching = |prefix: &str| -> String {
+        primary_key
+            .iter()
+            .zip(&vars)
+            .map(|(c, v)| format!("{prefix}{} = {v}", q(c)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let row_key: Vec<String> = primary_key
+        .iter()
+        .map(|c| format!("tandem_row.{}", q(c)))
+        .collect();
+    Some(vec![
+        ("declare", declare.join("\n")),
+        ("vars", vars.join(", ")),
+        ("row_key", row_key.join(", ")),
+        ("key_match", matching("")),
+        ("row_match", matching("tandem_row.")),
+    ])
+}
+
 /// A column definition as `MODIFY COLUMN` needs it: the whole of it, or the server
 /// resets what is left out.
 fn column_sql(column: &Column) -> String {
@@ -557,17 +597,26 @@ impl Renderer for Mysql<'_> {
                 context.insert("attempts", &(u64::from(self.config.lock_retries) + 1));
                 context.insert("pause_ms", &self.config.mysql.backfill_pause_ms);
                 context.insert("max_redo_pct", &self.config.mysql.backfill_max_redo_pct);
+                context.insert("batch_size", &self.config.mysql.backfill_batch_size);
+                context.insert("column", &q(column));
+                context.insert("expr", expr);
+                let Some(key) = repair_key(physical.table(table), primary_key) else {
+                    return Ok(Err(Unsupported(format!(
+                        "repairing {table} needs its primary key to find each row again"
+                    ))));
+                };
+                for (name, value) in key {
+                    context.insert(name, &value);
+                }
+                let condition =
+                    super::repair_condition(Dialect::Mysql, table, column, expr, constraint, primary_key);
+                context.insert("recheck", &condition);
                 context.insert(
-                    "update",
-                    &super::repair_update(
-                        Dialect::Mysql,
-                        table,
-                        column,
-                        expr,
-                        constraint,
-                        primary_key,
-                        Some(self.config.mysql.backfill_batch_size),
-                    ),
+                    "condition",
+                    &match super::repeated_values(Dialect::Mysql, table, constraint) {
+                        Some(repeated) => format!("{repeated} AND {condition}"),
+                        None => condition,
+                    },
                 );
                 self.template("repair", &context)?
             }
