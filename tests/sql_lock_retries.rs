@@ -478,3 +478,96 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
     );
     repaired(&mut db);
 }
+
+/// Statements of `sql` (a MySQL file) that read a table inside a statement that writes
+/// or decides (`UPDATE`, `DELETE`, `INSERT`, `IF`, `WHILE`, `SET`, ...). InnoDB reads
+/// such a subquery with locks in REPEATABLE READ: it waits for rows the application
+/// holds, and holds every row it read until it commits (found twice: the foreign key
+/// check's `IF EXISTS (SELECT ...)` and the repair's `UPDATE ... IN (SELECT ...)`). A
+/// plain `SELECT` (into variables, or a cursor's) reads a snapshot without locks.
+/// information_schema is not a table of rows.
+fn locking_reads(sql: &str) -> Vec<String> {
+    let text = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( SELECT", "(SELECT");
+    let deciding = [
+        "UPDATE", "DELETE", "INSERT", "REPLACE", "IF", "ELSEIF", "WHILE", "UNTIL", "SET", "DO",
+        "RETURN",
+    ];
+    text.split(';')
+        .map(str::trim)
+        // A block's first statement follows its BEGIN, ELSE or THEN.
+        .map(|s| {
+            let mut s = s;
+            for lead in ["BEGIN ", "ELSE ", "END IF ", "END WHILE ", "END "] {
+                s = s.strip_prefix(lead).unwrap_or(s);
+            }
+            s
+        })
+        .filter(|s| {
+            let first = s.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            deciding.contains(&first.as_str())
+                && s.contains("(SELECT")
+                && !s.contains("information_schema")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn no_generated_mysql_statement_reads_a_table_with_locks() {
+    // The check itself finds both forms that were written before.
+    assert_eq!(
+        locking_reads("BEGIN\n  IF EXISTS (SELECT 1 FROM t) THEN\n  SIGNAL x;\n  END IF;\nEND")
+            .len(),
+        1
+    );
+    assert_eq!(
+        locking_reads("UPDATE t SET c = 1 WHERE (id) IN (SELECT id FROM (SELECT id FROM t) AS b);")
+            .len(),
+        1
+    );
+    assert!(locking_reads(
+        "SELECT COUNT(*) INTO n FROM (SELECT 1 FROM t LIMIT 1) AS x;\n\
+         IF EXISTS (SELECT 1 FROM information_schema.tables) THEN DO 1; END IF;"
+    )
+    .is_empty());
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut found = Vec::new();
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("golden__mysql__") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            found.extend(
+                locking_reads(&text)
+                    .into_iter()
+                    .map(|s| format!("{name}: {s}")),
+            );
+            read += 1;
+        }
+    }
+    for example in ["incident", "shop"] {
+        let project = common::example_for(example, "mysql");
+        for file in tandem::layout::list_sql_files(&project.path().join("migrations")).unwrap() {
+            let text =
+                std::fs::read_to_string(project.path().join("migrations").join(&file)).unwrap();
+            found.extend(
+                locking_reads(&text)
+                    .into_iter()
+                    .map(|s| format!("{example}/{file}: {s}")),
+            );
+            read += 1;
+        }
+    }
+    assert!(read > 20, "only {read} files read");
+    assert!(found.is_empty(), "{}", found.join("\n\n"));
+}
