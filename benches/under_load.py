@@ -209,6 +209,22 @@ def setup():
               "INSERT INTO owners SELECT seq FROM seq_1_to_100;"
               f"INSERT INTO accounts SELECT seq, 1 + seq % 100, 0, CONCAT('n', seq) FROM seq_1_to_{ROWS};"
               "ANALYZE TABLE accounts;")
+        settle_redo()
+
+
+def settle_redo(limit=10.0, timeout=120):
+    """Waits until InnoDB has flushed what the setup wrote (its checkpoint age under
+    `limit` % of the most it holds), so that a run measures the migration under the load,
+    not the flushing of a million rows just inserted."""
+    started = time.time()
+    while time.time() - started < timeout:
+        out = mysql("SELECT 100 * MAX(IF(VARIABLE_NAME = 'INNODB_CHECKPOINT_AGE', VARIABLE_VALUE, 0)) / "
+                    "GREATEST(MAX(IF(VARIABLE_NAME = 'INNODB_CHECKPOINT_MAX_AGE', VARIABLE_VALUE, 0)), 1) "
+                    "FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN "
+                    "('INNODB_CHECKPOINT_AGE', 'INNODB_CHECKPOINT_MAX_AGE')", db="test").stdout.split()
+        if out and float(out[-1]) < limit:
+            return
+        time.sleep(1)
 
 
 def tandem_url():
