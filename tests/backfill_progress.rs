@@ -28,14 +28,7 @@ fn progress_is_reported(server: Server, settings: &str) {
     for statement in tandem::apply::split::statements(target.dialect(), &baseline) {
         db.run_script(&statement).unwrap();
     }
-    let rows: Vec<String> = (1..=4000)
-        .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
-        .collect();
-    db.run_script(&format!(
-        "INSERT INTO users (id, email, legacy_email) VALUES {}",
-        rows.join(", ")
-    ))
-    .unwrap();
+    common::insert_users(&mut db, 4000);
     if server == Server::Postgres {
         db.run_script("ANALYZE users").unwrap();
     }
@@ -117,14 +110,7 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();
-    let rows: Vec<String> = (1..=500)
-        .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
-        .collect();
-    db.run_script(&format!(
-        "INSERT INTO users (id, email, legacy_email) VALUES {}",
-        rows.join(", ")
-    ))
-    .unwrap();
+    common::insert_users(&mut db, 500);
     db.run_script("UPDATE users SET handle = NULL").unwrap();
     // The backfill's statements of the expand file, as the client would run them.
     let file = tandem::layout::list_sql_files(&p.join("migrations"))
@@ -226,14 +212,7 @@ fn batch_loop_retries_behind_a_locked_row(
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();
-    let rows: Vec<String> = (1..=500)
-        .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
-        .collect();
-    db.run_script(&format!(
-        "INSERT INTO users (id, email, legacy_email) VALUES {}",
-        rows.join(", ")
-    ))
-    .unwrap();
+    common::insert_users(&mut db, 500);
     db.run_script(setup).unwrap();
     let file = tandem::layout::list_sql_files(&p.join("migrations"))
         .unwrap()

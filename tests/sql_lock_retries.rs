@@ -110,6 +110,40 @@ fn hold(target: &Target, sql: &str, release: Arc<AtomicBool>) -> std::thread::Jo
     handle
 }
 
+/// The statements of the generated file whose name contains `prefix` that mention
+/// `marker`, as a plain client would run them.
+fn statements_of(project: &Path, target: &Target, prefix: &str, marker: &str) -> Vec<String> {
+    let sql = std::fs::read_to_string(file(project, prefix)).unwrap();
+    let found: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
+        .into_iter()
+        .filter(|s| s.contains(marker))
+        .collect();
+    assert_eq!(found.len(), 4, "create, call and drop of {marker}: {sql}");
+    found
+}
+
+/// Runs `statements` through the plain mariadb client, with lock waits of 1 s, while
+/// another transaction holds what `held` (a `SELECT ... FOR UPDATE`) locks; asserts that
+/// they succeed without waiting for it.
+fn runs_past_a_held_row(target: &Target, url: &str, held: &str, statements: &[String]) {
+    let release = Arc::new(AtomicBool::new(false));
+    let holder = hold(target, held, release.clone());
+    let started = Instant::now();
+    let out = common::mariadb_client(
+        url,
+        statements,
+        Some("SET SESSION innodb_lock_wait_timeout = 1"),
+    );
+    let took = started.elapsed();
+    release.store(true, Ordering::SeqCst);
+    holder.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        took < Duration::from_millis(900),
+        "waited for the held row: {took:?}"
+    );
+}
+
 /// Runs `sql` in a loop until `stop`, returning the longest single write.
 fn writer(target: &Target, sql: &str, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Duration> {
     let target = target.clone();
@@ -323,33 +357,12 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
          INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 2);",
     )
     .unwrap();
-    // The check's statements of the expand file, as the client would run them.
-    let sql = std::fs::read_to_string(file(p, "expand_0001")).unwrap();
-    let check: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
-        .into_iter()
-        .filter(|s| s.contains("tandem_check"))
-        .collect();
-    assert_eq!(check.len(), 4, "{sql}");
-
-    let release = Arc::new(AtomicBool::new(false));
-    let holder = hold(
+    let check = statements_of(p, &target, "expand_0001", "tandem_check");
+    runs_past_a_held_row(
         &target,
-        "SELECT * FROM users WHERE id = 1 FOR UPDATE",
-        release.clone(),
-    );
-    let started = Instant::now();
-    let out = common::mariadb_client(
         &url,
+        "SELECT * FROM users WHERE id = 1 FOR UPDATE",
         &check,
-        Some("SET SESSION innodb_lock_wait_timeout = 1"),
-    );
-    let took = started.elapsed();
-    release.store(true, Ordering::SeqCst);
-    holder.join().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        took < Duration::from_millis(900),
-        "the check waited: {took:?}"
     );
 
     // It still finds a row whose parent is missing.
@@ -397,22 +410,10 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();
-    let rows: Vec<String> = (1..=500)
-        .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
-        .collect();
-    db.run_script(&format!(
-        "INSERT INTO users (id, email, legacy_email) VALUES {}",
-        rows.join(", ")
-    ))
-    .unwrap();
+    common::insert_users(&mut db, 500);
     let duplicate = "UPDATE users SET legacy_email = 'dup' WHERE id BETWEEN 300 AND 310";
     db.run_script(duplicate).unwrap();
-    let sql = std::fs::read_to_string(file(p, "contract_0001")).unwrap();
-    let repair: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
-        .into_iter()
-        .filter(|s| s.contains("tandem_repair"))
-        .collect();
-    assert_eq!(repair.len(), 4, "{sql}");
+    let repair = statements_of(p, &target, "contract_0001", "tandem_repair");
     let repaired = |db: &mut Database| {
         let rows = db
             .query_text(
@@ -426,25 +427,11 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
     };
 
     // A row the repair leaves alone, held: the repair does not wait for it.
-    let release = Arc::new(AtomicBool::new(false));
-    let holder = hold(
+    runs_past_a_held_row(
         &target,
-        "SELECT * FROM users WHERE id = 250 FOR UPDATE",
-        release.clone(),
-    );
-    let started = Instant::now();
-    let out = common::mariadb_client(
         &url,
+        "SELECT * FROM users WHERE id = 250 FOR UPDATE",
         &repair,
-        Some("SET SESSION innodb_lock_wait_timeout = 1"),
-    );
-    let took = started.elapsed();
-    release.store(true, Ordering::SeqCst);
-    holder.join().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        took < Duration::from_millis(900),
-        "the repair waited: {took:?}"
     );
     repaired(&mut db);
 

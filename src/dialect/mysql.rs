@@ -52,6 +52,19 @@ fn q(name: &str) -> String {
     quote(Dialect::Mysql, name)
 }
 
+/// The MySQL types of the primary key's columns, for procedure variables that hold a
+/// key; None without a primary key or where this point of the plan does not know it.
+fn key_types(table: Option<&crate::model::Table>, primary_key: &[String]) -> Option<Vec<String>> {
+    let table = table?;
+    if primary_key.is_empty() {
+        return None;
+    }
+    primary_key
+        .iter()
+        .map(|name| Some(type_name(Dialect::Mysql, &table.column(name)?.ty)))
+        .collect()
+}
+
 /// The pieces of a backfill that walks the primary key in ranges (`backfill_by_key`):
 /// local variables typed as the key columns, the key list, and the lexicographic
 /// comparisons of a row's key with the range's bounds. None where the table has no
@@ -60,13 +73,8 @@ fn backfill_key(
     table: Option<&crate::model::Table>,
     primary_key: &[String],
 ) -> Option<Vec<(&'static str, String)>> {
-    let table = table?;
-    if primary_key.is_empty() {
-        return None;
-    }
     let mut declare = Vec::new();
-    for (i, name) in primary_key.iter().enumerate() {
-        let ty = type_name(Dialect::Mysql, &table.column(name)?.ty);
+    for (i, ty) in key_types(table, primary_key)?.iter().enumerate() {
         declare.push(format!(
             "  DECLARE tandem_lo_{n} {ty};\n  DECLARE tandem_hi_{n} {ty};",
             n = i + 1
@@ -115,14 +123,9 @@ fn repair_key(
     table: Option<&crate::model::Table>,
     primary_key: &[String],
 ) -> Option<Vec<(&'static str, String)>> {
-    let table = table?;
-    if primary_key.is_empty() {
-        return None;
-    }
     let mut declare = Vec::new();
     let mut vars = Vec::new();
-    for (i, name) in primary_key.iter().enumerate() {
-        let ty = type_name(Dialect::Mysql, &table.column(name)?.ty);
+    for (i, ty) in key_types(table, primary_key)?.iter().enumerate() {
         declare.push(format!("  DECLARE tandem_key_{} {ty};", i + 1));
         vars.push(format!("tandem_key_{}", i + 1));
     }

@@ -384,3 +384,15 @@ pub fn mariadb_client(url: &str, statements: &[String], init_command: Option<&st
         .unwrap();
     child.wait_with_output().unwrap()
 }
+
+/// Inserts users 1..=`count` (`u<i>@x`, legacy email `l<i>`) into the users table.
+pub fn insert_users(db: &mut Database, count: u32) {
+    let rows: Vec<String> = (1..=count)
+        .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
+        .collect();
+    db.run_script(&format!(
+        "INSERT INTO users (id, email, legacy_email) VALUES {}",
+        rows.join(", ")
+    ))
+    .unwrap();
+}
