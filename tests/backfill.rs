@@ -42,14 +42,7 @@ fn a_backfill_fills_every_row_of_a_table_larger_than_a_batch() {
         assert!(out.status.success(), "{}", stderr(&out));
         let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
         // Rows the trigger did not fill: as if they were there before the expand.
-        let rows: Vec<String> = (1..=3000)
-            .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
-            .collect();
-        db.run_script(&format!(
-            "INSERT INTO users (id, email, legacy_email) VALUES {}",
-            rows.join(", ")
-        ))
-        .unwrap();
+        common::insert_users(&mut db, 3000);
         db.run_script("UPDATE users SET handle = NULL").unwrap();
         // Run the expand file's SQL again as a runner would: the backfill fills them all.
         let file = tandem::layout::list_sql_files(&p.join("migrations"))

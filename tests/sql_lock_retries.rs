@@ -110,6 +110,15 @@ fn hold(target: &Target, sql: &str, release: Arc<AtomicBool>) -> std::thread::Jo
     handle
 }
 
+/// Sets `release` after `after`, from a thread of its own: the holder lets go then.
+fn release_after(release: &Arc<AtomicBool>, after: Duration) -> std::thread::JoinHandle<()> {
+    let release = release.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(after);
+        release.store(true, Ordering::SeqCst);
+    })
+}
+
 /// The statements of the generated file whose name contains `prefix` that mention
 /// `marker`, as a plain client would run them.
 fn statements_of(project: &Path, target: &Target, prefix: &str, marker: &str) -> Vec<String> {
@@ -199,13 +208,7 @@ fn a_plain_psql_run_retries_a_held_lock_and_writers_wait_one_attempt_at_most() {
         "UPDATE orders SET note = 'w' WHERE id = 2",
         stop.clone(),
     );
-    let releaser = {
-        let release = release.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(2500));
-            release.store(true, Ordering::SeqCst);
-        })
-    };
+    let releaser = release_after(&release, Duration::from_millis(2500));
     let started = Instant::now();
     let out = psql(&url, &expand, true);
     let took = started.elapsed();
@@ -289,13 +292,7 @@ fn migrate_reports_each_retry_of_the_sql_loop() {
         "SELECT * FROM users WHERE id = 1 FOR UPDATE",
         release.clone(),
     );
-    let releaser = {
-        let release = release.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(2000));
-            release.store(true, Ordering::SeqCst);
-        })
-    };
+    let releaser = release_after(&release, Duration::from_millis(2000));
     // The baseline was applied by psql: adopted, then the expand runs.
     let out = tandem(p)
         .args([
@@ -443,13 +440,7 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
         "SELECT * FROM users WHERE id = 305 FOR UPDATE",
         release.clone(),
     );
-    let letting_go = {
-        let release = release.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1500));
-            release.store(true, Ordering::SeqCst);
-        })
-    };
+    let letting_go = release_after(&release, Duration::from_millis(1500));
     let out = common::mariadb_client(
         &url,
         &repair,
