@@ -102,11 +102,7 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
     let dir = users_project(server.dialect(), &[("0001_handle.toml", ADD_HANDLE)]);
     let p = dir.path();
     let url = common::database_url(server, &scratch, p);
-    let out = tandem(p)
-        .args(["migrate", "--release", "1.4.0", "--phase", "expand"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::migrate(p, &url, "1.4.0", "expand");
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();
@@ -204,11 +200,7 @@ fn batch_loop_retries_behind_a_locked_row(
     let p = dir.path();
     let url = common::database_url(server, &scratch, p);
     let first = changes[0].1.split('"').nth(1).unwrap();
-    let out = tandem(p)
-        .args(["migrate", "--release", first, "--phase", "expand"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::migrate(p, &url, first, "expand");
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();

@@ -341,11 +341,7 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
     let dir = common::project_with("mysql", USERS_AND_ORDERS, &[("0001_fk.toml", change)]);
     let p = dir.path();
     let url = common::database_url(server, &scratch, p);
-    let out = tandem(p)
-        .args(["migrate", "--release", "1.1.0", "--phase", "expand"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::migrate(p, &url, "1.1.0", "expand");
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();
@@ -399,11 +395,7 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
     let dir = common::project_with("mysql", USERS_AND_ORDERS, &common::as_refs(&changes));
     let p = dir.path();
     let url = common::database_url(server, &scratch, p);
-    let out = tandem(p)
-        .args(["migrate", "--release", "1.2.0", "--phase", "expand"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::migrate(p, &url, "1.2.0", "expand");
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();

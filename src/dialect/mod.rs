@@ -997,43 +997,51 @@ pub fn repair_update(
     batch: Option<u64>,
 ) -> String {
     let q = |n: &str| quote(dialect, n);
-    let condition = repair_condition(dialect, table, column, expr, constraint, primary_key);
-    let condition = match repeated_values(dialect, table, constraint) {
-        Some(repeated) => format!("{repeated} AND {condition}"),
-        None => condition,
-    };
+    let condition = narrowed_to_repeats(
+        dialect,
+        table,
+        constraint,
+        repair_condition(dialect, table, column, expr, constraint, primary_key),
+    );
     let key = quoted_list(dialect, primary_key);
-    let row_key: Vec<String> = primary_key
-        .iter()
-        .map(|c| format!("tandem_row.{}", q(c)))
-        .collect();
     format!(
         "UPDATE {} SET {} = ({expr}) WHERE ({key}) IN (SELECT {key} FROM (SELECT {} FROM {} AS tandem_row WHERE {condition}{}) AS tandem_batch)",
         q(table),
         q(column),
-        row_key.join(", "),
+        row_columns(dialect, primary_key),
         q(table),
         batch.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
     )
 }
 
-/// For a unique key, the condition that the row `tandem_row`'s values repeat in `table`:
-/// one grouping pass that narrows a search for duplicates to the rows that can be one,
-/// instead of a search of the table for an earlier row with the same values per row.
-pub fn repeated_values(dialect: Dialect, table: &str, constraint: &Constraint) -> Option<String> {
-    let ConstraintKind::Unique { columns } = &constraint.kind else {
-        return None;
-    };
-    let cols = quoted_list(dialect, columns);
-    let row_cols: Vec<String> = columns
+/// `columns` of the row `tandem_row` that repair conditions range over, as a list.
+pub fn row_columns(dialect: Dialect, columns: &[String]) -> String {
+    columns
         .iter()
         .map(|c| format!("tandem_row.{}", quote(dialect, c)))
-        .collect();
-    Some(format!(
-        "({}) IN (SELECT {cols} FROM {} GROUP BY {cols} HAVING COUNT(*) > 1)",
-        row_cols.join(", "),
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A search for the rows that break `constraint`, `condition` (see [`repair_condition`]),
+/// narrowed for a unique key to the rows whose values repeat in `table`: one grouping
+/// pass, so that the search for an earlier row with the same values runs for those rows
+/// only instead of scanning the table per row.
+pub fn narrowed_to_repeats(
+    dialect: Dialect,
+    table: &str,
+    constraint: &Constraint,
+    condition: String,
+) -> String {
+    let ConstraintKind::Unique { columns } = &constraint.kind else {
+        return condition;
+    };
+    let cols = quoted_list(dialect, columns);
+    format!(
+        "({}) IN (SELECT {cols} FROM {} GROUP BY {cols} HAVING COUNT(*) > 1) AND {condition}",
+        row_columns(dialect, columns),
         quote(dialect, table)
-    ))
+    )
 }
 
 /// Which rows a repair changes, over the row `tandem_row` of `table`: those that break
@@ -1059,13 +1067,12 @@ pub fn repair_condition(
                 .iter()
                 .map(|c| format!("tandem_other.{}", q(c)))
                 .collect();
-            let own_key: Vec<String> = primary_key.iter().map(row).collect();
             format!(
                 "EXISTS (SELECT 1 FROM {} AS tandem_other WHERE {} AND ({}) < ({}))",
                 q(table),
                 same.join(" AND "),
                 other_key.join(", "),
-                own_key.join(", ")
+                row_columns(dialect, primary_key)
             )
         }
         ConstraintKind::ForeignKey {

@@ -137,14 +137,10 @@ fn repair_key(
             .collect::<Vec<_>>()
             .join(" AND ")
     };
-    let row_key: Vec<String> = primary_key
-        .iter()
-        .map(|c| format!("tandem_row.{}", q(c)))
-        .collect();
     Some(vec![
         ("declare", declare.join("\n")),
         ("vars", vars.join(", ")),
-        ("row_key", row_key.join(", ")),
+        ("row_key", super::row_columns(Dialect::Mysql, primary_key)),
         ("key_match", matching("")),
         ("row_match", matching("tandem_row.")),
     ])
@@ -611,16 +607,13 @@ impl Renderer for Mysql<'_> {
                 for (name, value) in key {
                     context.insert(name, &value);
                 }
-                let condition =
+                // The cursor searches the table; each row is checked again alone.
+                let recheck =
                     super::repair_condition(Dialect::Mysql, table, column, expr, constraint, primary_key);
-                context.insert("recheck", &condition);
-                context.insert(
-                    "condition",
-                    &match super::repeated_values(Dialect::Mysql, table, constraint) {
-                        Some(repeated) => format!("{repeated} AND {condition}"),
-                        None => condition,
-                    },
-                );
+                let search =
+                    super::narrowed_to_repeats(Dialect::Mysql, table, constraint, recheck.clone());
+                context.insert("recheck", &recheck);
+                context.insert("condition", &search);
                 self.template("repair", &context)?
             }
             Action::FillTrigger {
