@@ -269,3 +269,59 @@ fn a_postgres_transaction_reaches_the_server_in_one_message() {
     let rows = db.query_text("SELECT count(*) FROM seen").unwrap();
     assert_eq!(rows[0][0].as_deref(), Some("1"));
 }
+
+/// A `backfill_sql` that counts rows of another table through a correlated subquery,
+/// naming the row by its table (`users.id`), as SQL writes it: the backfill fills the
+/// rows there before, the fill trigger the rows written during the rollout (a MySQL
+/// trigger must name the row `NEW`, and failed every insert with `1054 Unknown column
+/// 'users.id'`), and the contract's NOT NULL holds, on every database.
+#[test]
+fn a_backfill_and_its_trigger_read_another_table_through_a_correlated_subquery() {
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let count = "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\n\
+            column = { name = \"order_count\", type = \"integer\" }\n\
+            backfill_sql = \"(SELECT COUNT(*) FROM orders WHERE orders.user_id = users.id)\"\n";
+        let changes = [
+            ("0001_before.toml", common::select_one("1.0.0")),
+            ("0002_count.toml", count.to_string()),
+            ("0003_after.toml", common::select_one("1.2.0")),
+        ];
+        let dir = common::project_with(
+            server.dialect(),
+            common::USERS_AND_ORDERS,
+            &common::as_refs(&changes),
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "contract");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        common::insert_users(&mut db, 3);
+        db.run_script("INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 1), (3, 2)")
+            .unwrap();
+        let out = common::migrate(p, &url, "1.1.0", "expand");
+        assert!(out.status.success(), "{server:?}: {}", stderr(&out));
+        db.run_script(
+            "INSERT INTO users (id, email, legacy_email) VALUES (4, 'u4@x', 'l4');\n\
+             UPDATE users SET nickname = 'n' WHERE id = 4",
+        )
+        .unwrap_or_else(|e| panic!("{server:?}: the old code's writes fail: {e}"));
+        let out = common::migrate(p, &url, "1.2.0", "contract");
+        assert!(out.status.success(), "{server:?}: {}", stderr(&out));
+        let counts = db
+            .query_text("SELECT id, order_count FROM users ORDER BY id")
+            .unwrap();
+        let counts: Vec<(String, String)> = counts
+            .into_iter()
+            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+            .collect();
+        let want: Vec<(String, String)> = [("1", "2"), ("2", "1"), ("3", "0"), ("4", "0")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(counts, want, "{server:?}");
+    }
+}

@@ -312,6 +312,84 @@ pub fn qualify_with(expr: &str, columns: &[&str], row: &str) -> String {
     out
 }
 
+/// An expression over the row `row` (`NEW` or `OLD`) of `table`, as a MySQL trigger
+/// must write it: its bare column names, and the names it qualifies with the table's own
+/// (`users.id`, as a correlated subquery over another table writes them), become
+/// `NEW.col`. (Reading the row as a one-row derived table instead would keep every name's
+/// meaning, but MariaDB 10.11 crashes on a derived table over a trigger's row that has a
+/// text column.)
+pub fn over_row(expr: &str, table: &str, columns: &[&str], row: &str) -> String {
+    let is_column = |word: &str| columns.iter().find(|c| c.eq_ignore_ascii_case(word));
+    let chars: Vec<char> = expr.chars().collect();
+    // An identifier at `i`, bare or in backticks: its text and where it ends.
+    let identifier = |i: usize| -> Option<(String, usize)> {
+        let c = *chars.get(i)?;
+        if c == '`' {
+            let end = i + 1 + chars[i + 1..].iter().position(|&c| c == '`')?;
+            return Some((chars[i + 1..end].iter().collect(), end + 1));
+        }
+        if !(c.is_ascii_alphabetic() || c == '_') {
+            return None;
+        }
+        let mut end = i;
+        while end < chars.len()
+            && (chars[end].is_ascii_alphanumeric() || chars[end] == '_' || chars[end] == '$')
+        {
+            end += 1;
+        }
+        Some((chars[i..end].iter().collect(), end))
+    };
+    let skip_spaces = |mut i: usize| {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        if c == '\'' || c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(chars.len());
+        } else if c == '-' && chars.get(i + 1) == Some(&'-') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+            i += 2;
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                i += 1;
+            }
+            i = (i + 2).min(chars.len());
+        } else if let Some((word, end)) = identifier(i) {
+            i = end;
+            let after_dot = skip_spaces(i);
+            let previous = out.trim_end().chars().last();
+            if word.eq_ignore_ascii_case(table)
+                && previous != Some('.')
+                && chars.get(after_dot) == Some(&'.')
+            {
+                if let Some((name, name_end)) = identifier(skip_spaces(after_dot + 1)) {
+                    if let Some(col) = is_column(&name) {
+                        out.push_str(&format!("{row}.{}", q(col)));
+                        i = name_end;
+                        continue;
+                    }
+                }
+            }
+        } else {
+            i += 1;
+        }
+        out.extend(&chars[start..i]);
+    }
+    qualify_with(&out, columns, row)
+}
+
 /// MERGE keeps the view updatable and insertable for the previous release.
 fn compat_view(view: &str, table: &crate::model::Table) -> String {
     format!(
@@ -634,8 +712,8 @@ impl Renderer for Mysql<'_> {
                 context.insert("expr", expr);
                 context.insert("expr_comment", &super::comment_text(expr));
                 let [insert, update] = fill_trigger_names(trigger);
-                context.insert("new_expr", &qualify_with(expr, &columns, "NEW"));
-                context.insert("old_expr", &qualify_with(expr, &columns, "OLD"));
+                context.insert("new_expr", &over_row(expr, table, &columns, "NEW"));
+                context.insert("old_expr", &over_row(expr, table, &columns, "OLD"));
                 context.insert("trigger", &q(&insert));
                 context.insert("update_trigger", &q(&update));
                 self.template("fill_trigger", &context)?
@@ -651,7 +729,7 @@ impl Renderer for Mysql<'_> {
                 let [insert, update] = sync_trigger_names(trigger);
                 let forward = match (forward, physical.table(table)) {
                     (Some(expr), Some(current)) => {
-                        format!("({})", qualify_with_new(expr, &current.column_names()))
+                        format!("({})", over_row(expr, table, &current.column_names(), "NEW"))
                     }
                     _ => format!("NEW.{}", q(old)),
                 };
@@ -841,7 +919,7 @@ impl Renderer for Mysql<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fit, qualify_with_new};
+    use super::{fit, over_row, qualify_with_new};
 
     #[test]
     fn bare_column_references_become_new_columns() {
@@ -866,6 +944,35 @@ mod tests {
         assert_eq!(
             qualify_with_new("EMAIL -- email\n", &cols),
             "NEW.`email` -- email\n"
+        );
+    }
+
+    /// Names qualified with the table's own name are the row's, as in a correlated
+    /// subquery; other qualifiers, strings and comments are left alone.
+    #[test]
+    fn names_qualified_with_the_table_are_the_rows() {
+        let cols = ["id", "email"];
+        assert_eq!(
+            over_row(
+                "(SELECT COUNT(*) FROM orders WHERE orders.user_id = users.id)",
+                "users",
+                &cols,
+                "NEW"
+            ),
+            "(SELECT COUNT(*) FROM orders WHERE orders.user_id = NEW.`id`)"
+        );
+        assert_eq!(
+            over_row("lower(`Users` . `email`) || email", "users", &cols, "OLD"),
+            "lower(OLD.`email`) || OLD.`email`"
+        );
+        assert_eq!(
+            over_row(
+                "concat(email, ' users.id') -- users.id\n || app.users.id",
+                "users",
+                &cols,
+                "NEW"
+            ),
+            "concat(NEW.`email`, ' users.id') -- users.id\n || app.users.id"
         );
     }
 
