@@ -42,8 +42,12 @@ fn a_backfill_fills_every_row_of_a_table_larger_than_a_batch() {
         assert!(out.status.success(), "{}", stderr(&out));
         let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
         // Rows the trigger did not fill: as if they were there before the expand.
+        common::drop_triggers(&mut db, server);
         common::insert_users(&mut db, 3000);
-        db.run_script("UPDATE users SET handle = NULL").unwrap();
+        let unfilled = db
+            .query_text("SELECT COUNT(*) FROM users WHERE handle IS NULL")
+            .unwrap();
+        assert_eq!(unfilled[0][0].as_deref(), Some("3000"));
         // Run the expand file's SQL again as a runner would: the backfill fills them all.
         let file = tandem::layout::list_sql_files(&p.join("migrations"))
             .unwrap()
@@ -127,16 +131,7 @@ fn mysql_backfill(
     assert!(out.status.success(), "{}", stderr(&out));
     let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
     // Without the fill triggers, the rows keep NULL, as rows written before the expand.
-    let triggers = db
-        .query_text(
-            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS \
-             WHERE EVENT_OBJECT_SCHEMA = DATABASE()",
-        )
-        .unwrap();
-    for t in triggers {
-        db.run_script(&format!("DROP TRIGGER `{}`", t[0].as_deref().unwrap()))
-            .unwrap();
-    }
+    common::drop_triggers(&mut db, server);
     db.run_script(insert).unwrap();
     let nulls = db
         .query_text(&format!(

@@ -396,3 +396,25 @@ pub fn insert_users(db: &mut Database, count: u32) {
     ))
     .unwrap();
 }
+
+/// Drops every trigger of the database, so that the rows written next keep NULL in a
+/// column the fill triggers would fill, as rows written before an expand do. (Writing NULL
+/// over a filled column does not do it: the trigger fills it again.)
+pub fn drop_triggers(db: &mut Database, server: Server) {
+    let list = match server {
+        Server::Postgres => {
+            "SELECT format('DROP TRIGGER %I ON %s', tgname, tgrelid::regclass) \
+             FROM pg_trigger WHERE NOT tgisinternal"
+        }
+        Server::Mysql => {
+            "SELECT CONCAT('DROP TRIGGER `', TRIGGER_NAME, '`') FROM information_schema.TRIGGERS \
+             WHERE EVENT_OBJECT_SCHEMA = DATABASE()"
+        }
+        Server::Sqlite => {
+            "SELECT 'DROP TRIGGER \"' || name || '\"' FROM sqlite_master WHERE type = 'trigger'"
+        }
+    };
+    for drop in db.query_text(list).unwrap() {
+        db.run_script(drop[0].as_deref().unwrap()).unwrap();
+    }
+}
