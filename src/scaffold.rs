@@ -31,13 +31,17 @@ min_release_gap = 1
 # templates_dir = "templates"         # overrides of the built-in templates
 {}   # default for migrate / status / verify
 
+# lock_retries = 30                   # retries of a lock wait that gave up
+
 [postgres]
-lock_timeout = "5s"
-backfill_batch_size = 1000
+# lock_timeout = "500ms"              # each attempt's lock wait
+# backfill_batch_size = 250
+# backfill_pause_ms = 10
 
 [mysql]
-lock_wait_timeout = 5
-backfill_batch_size = 1000
+# lock_wait_timeout = 1               # seconds, each attempt's lock wait
+# backfill_batch_size = 250
+# backfill_pause_ms = 10
 "#,
         dialect.name(),
         match dialect {

@@ -424,6 +424,24 @@ fn init_then_new_drop_column_as_written_in_the_spec() {
         .stderr(contains("did you mean `drop-column`?"));
 }
 
+/// `tandem init` writes a tandem.toml whose settings are tandem's defaults (short lock
+/// waits, small batches), not other figures that a new project would take as advice.
+#[test]
+fn init_leaves_the_lock_waits_and_batches_at_their_defaults() {
+    let dir = initialized();
+    let config = tandem::config::Config::load(dir.path()).unwrap();
+    let (pg, my) = (
+        tandem::config::PostgresSettings::default(),
+        tandem::config::MysqlSettings::default(),
+    );
+    assert_eq!(config.postgres.lock_timeout, pg.lock_timeout);
+    assert_eq!(config.postgres.lock_timeout, "500ms");
+    assert_eq!(config.postgres.backfill_batch_size, pg.backfill_batch_size);
+    assert_eq!(config.mysql.lock_wait_timeout, my.lock_wait_timeout);
+    assert_eq!(config.mysql.backfill_batch_size, my.backfill_batch_size);
+    assert_eq!(config.mysql.backfill_max_batch_ms, my.backfill_max_batch_ms);
+}
+
 fn find(dir: &Path, needle: &str) -> PathBuf {
     let rel = files_under(dir)
         .into_iter()

@@ -449,6 +449,106 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
     repaired(&mut db);
 }
 
+/// A MariaDB backfill, run by the plain client, locks only the rows it fills: a row of
+/// another table that its expression reads, held by the application, does not hold it up
+/// (in REPEATABLE READ, InnoDB reads such a row with a shared lock and waited for it), nor
+/// does a held row of a table without a key that needs no fill (there a batch searches
+/// from the start of the table, and locked every row it read).
+#[test]
+fn a_mariadb_backfill_locks_only_the_rows_it_fills() {
+    let server = Server::Mysql;
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let schema = format!(
+        "{USERS_AND_ORDERS}\n[tables.events]\n[tables.events.columns]\n\
+         kind = {{ type = \"varchar(40)\" }}\nsource = {{ type = \"integer\", nullable = true }}\n\n\
+         [[tables.events.indexes]]\nname = \"events_source_idx\"\ncolumns = [\"source\"]\n"
+    );
+    let change = "release = \"1.1.0\"\n\n\
+        [[op]]\ntype = \"add_column\"\ntable = \"users\"\n\
+        column = { name = \"order_count\", type = \"integer\", nullable = true }\n\
+        backfill_sql = \"(SELECT COUNT(*) FROM orders WHERE orders.user_id = users.id)\"\n\n\
+        [[op]]\ntype = \"add_column\"\ntable = \"events\"\n\
+        column = { name = \"doubled\", type = \"integer\", nullable = true }\n\
+        backfill_sql = \"source * 2\"\n";
+    let dir = common::project_with("mysql", &schema, &[("0001_fill.toml", change)]);
+    let p = dir.path();
+    let url = common::database_url(server, &scratch, p);
+    let out = common::migrate(p, &url, "1.1.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = Target::parse(&url, p).unwrap();
+    let mut db = Database::connect(&target).unwrap();
+    // The fill triggers give rows written meanwhile what the backfill would: the users
+    // trigger reads orders through the same subquery.
+    db.run_script(
+        "INSERT INTO users (id, email, legacy_email) VALUES (1000, 'n@x', 'n');\n\
+         INSERT INTO orders (id, user_id) VALUES (1000, 1000);\n\
+         UPDATE users SET legacy_email = 'm' WHERE id = 1000;\n\
+         INSERT INTO events (kind, source) VALUES ('new', 21);",
+    )
+    .unwrap();
+    let written = db
+        .query_text(
+            "SELECT (SELECT order_count FROM users WHERE id = 1000), \
+             (SELECT doubled FROM events WHERE kind = 'new')",
+        )
+        .unwrap();
+    assert_eq!(written[0], vec![Some("0".into()), Some("42".into())]);
+    db.run_script("DELETE FROM orders;\nDELETE FROM users;\nDELETE FROM events;")
+        .unwrap();
+
+    // Rows the fill triggers leave unfilled, as rows written before the expand are.
+    common::drop_triggers(&mut db, server);
+    common::insert_users(&mut db, 300);
+    let orders: Vec<String> = (1..=600)
+        .map(|i| format!("({i}, {})", (i - 1) % 300 + 1))
+        .collect();
+    let events: Vec<String> = (1..=600)
+        .map(|i| match i {
+            450 => "('held', NULL)".to_string(),
+            _ => format!("('e', {i})"),
+        })
+        .collect();
+    db.run_script(&format!(
+        "INSERT INTO orders (id, user_id) VALUES {};\nINSERT INTO events (kind, source) VALUES {};",
+        orders.join(", "),
+        events.join(", ")
+    ))
+    .unwrap();
+
+    // An order of user 1, held: the users backfill reads it without waiting.
+    let users = statements_of(p, &target, "expand_0001", "tandem_backfill_users");
+    runs_past_a_held_row(
+        &target,
+        &url,
+        "SELECT * FROM orders WHERE id = 1 FOR UPDATE",
+        &users,
+    );
+    let counts = db
+        .query_text("SELECT COUNT(*), MIN(order_count), MAX(order_count) FROM users")
+        .unwrap();
+    assert_eq!(
+        counts[0],
+        vec![Some("300".into()), Some("2".into()), Some("2".into())]
+    );
+
+    // The events row that needs no fill, held: the search passes over it.
+    let events = statements_of(p, &target, "expand_0001", "tandem_backfill_events");
+    runs_past_a_held_row(
+        &target,
+        &url,
+        "SELECT * FROM events WHERE source IS NULL FOR UPDATE",
+        &events,
+    );
+    let filled = db
+        .query_text(
+            "SELECT COUNT(*) FROM events WHERE doubled <=> source * 2 AND (kind = 'held') = (doubled IS NULL)",
+        )
+        .unwrap();
+    assert_eq!(filled[0][0].as_deref(), Some("600"));
+}
+
 /// Statements of `sql` (a MySQL file) that read a table inside a statement that writes
 /// or decides (`UPDATE`, `DELETE`, `INSERT`, `IF`, `WHILE`, `SET`, ...). InnoDB reads
 /// such a subquery with locks in REPEATABLE READ: it waits for rows the application

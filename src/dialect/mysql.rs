@@ -652,7 +652,12 @@ impl Renderer for Mysql<'_> {
                         }
                         self.template("backfill_by_key", &context)?
                     }
-                    None => self.template("backfill", &context)?,
+                    None => {
+                        // Its batches search from the start of the table: smaller ones
+                        // would only search more often.
+                        context.insert("max_batch_ms", &0);
+                        self.template("backfill", &context)?
+                    }
                 }
             }
             Action::Repair {
