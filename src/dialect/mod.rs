@@ -5,6 +5,7 @@ pub mod mysql;
 pub mod physical;
 pub mod postgres;
 pub mod sqlite;
+pub mod trigger_row;
 pub mod views;
 
 pub use physical::Physical;

@@ -20,6 +20,7 @@
 use tera::Context;
 
 use super::physical::without_columns;
+use super::trigger_row::over_row;
 use super::{
     create_table, default_sql, quote, quoted_list, string_literal, terminate, type_name,
     unique_index, Physical, Rendered, Renderer, Unsupported,
@@ -215,179 +216,6 @@ fn needs_prefix(ty: &ColumnType) -> bool {
     let native_blob = matches!(ty, ColumnType::Native(n) if matches!(n.name.as_str(),
         "tinytext" | "text" | "mediumtext" | "longtext" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "json"));
     native_blob || matches!(ty, ColumnType::Text | ColumnType::Json | ColumnType::Binary)
-}
-
-/// Rewrites the bare column references of an expression over a row into `NEW.col`, as
-/// a MySQL trigger must write them. String literals, comments, qualified names and
-/// function names are left alone.
-pub fn qualify_with_new(expr: &str, columns: &[&str]) -> String {
-    qualify_with(expr, columns, "NEW")
-}
-
-/// As [`qualify_with_new`], for the row `row` (`NEW` or `OLD`).
-pub fn qualify_with(expr: &str, columns: &[&str], row: &str) -> String {
-    let is_column = |word: &str| columns.iter().find(|c| c.eq_ignore_ascii_case(word));
-    let chars: Vec<char> = expr.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    let previous_significant = |out: &str| out.trim_end().chars().last();
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\'' | '"' => {
-                let start = i;
-                i += 1;
-                while i < chars.len() {
-                    if chars[i] == '\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if chars[i] == c {
-                        if chars.get(i + 1) == Some(&c) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i = (i + 1).min(chars.len());
-                out.extend(&chars[start..i]);
-            }
-            '`' => {
-                let start = i;
-                i += 1;
-                while i < chars.len() && chars[i] != '`' {
-                    i += 1;
-                }
-                i = (i + 1).min(chars.len());
-                let quoted: String = chars[start..i].iter().collect();
-                let inner = quoted.trim_matches('`');
-                match is_column(inner) {
-                    Some(col) if previous_significant(&out) != Some('.') => {
-                        out.push_str(&format!("{row}.{}", q(col)))
-                    }
-                    _ => out.push_str(&quoted),
-                }
-            }
-            '-' if chars.get(i + 1) == Some(&'-') => {
-                while i < chars.len() && chars[i] != '\n' {
-                    out.push(chars[i]);
-                    i += 1;
-                }
-            }
-            '/' if chars.get(i + 1) == Some(&'*') => {
-                let start = i;
-                i += 2;
-                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
-                    i += 1;
-                }
-                i = (i + 2).min(chars.len());
-                out.extend(&chars[start..i]);
-            }
-            c if c.is_ascii_alphanumeric() || c == '_' => {
-                let start = i;
-                while i < chars.len()
-                    && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '$')
-                {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                let next = chars[i..].iter().find(|c| !c.is_whitespace());
-                let qualified = previous_significant(&out) == Some('.') || next == Some(&'.');
-                let call = next == Some(&'(');
-                match is_column(&word) {
-                    Some(col) if !qualified && !call && !c.is_ascii_digit() => {
-                        out.push_str(&format!("{row}.{}", q(col)))
-                    }
-                    _ => out.push_str(&word),
-                }
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-/// An expression over the row `row` (`NEW` or `OLD`) of `table`, as a MySQL trigger
-/// must write it: its bare column names, and the names it qualifies with the table's own
-/// (`users.id`, as a correlated subquery over another table writes them), become
-/// `NEW.col`. (Reading the row as a one-row derived table instead would keep every name's
-/// meaning, but MariaDB 10.11 crashes on a derived table over a trigger's row that has a
-/// text column.)
-pub fn over_row(expr: &str, table: &str, columns: &[&str], row: &str) -> String {
-    let is_column = |word: &str| columns.iter().find(|c| c.eq_ignore_ascii_case(word));
-    let chars: Vec<char> = expr.chars().collect();
-    // An identifier at `i`, bare or in backticks: its text and where it ends.
-    let identifier = |i: usize| -> Option<(String, usize)> {
-        let c = *chars.get(i)?;
-        if c == '`' {
-            let end = i + 1 + chars[i + 1..].iter().position(|&c| c == '`')?;
-            return Some((chars[i + 1..end].iter().collect(), end + 1));
-        }
-        if !(c.is_ascii_alphabetic() || c == '_') {
-            return None;
-        }
-        let mut end = i;
-        while end < chars.len()
-            && (chars[end].is_ascii_alphanumeric() || chars[end] == '_' || chars[end] == '$')
-        {
-            end += 1;
-        }
-        Some((chars[i..end].iter().collect(), end))
-    };
-    let skip_spaces = |mut i: usize| {
-        while i < chars.len() && chars[i].is_whitespace() {
-            i += 1;
-        }
-        i
-    };
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let start = i;
-        if c == '\'' || c == '"' {
-            i += 1;
-            while i < chars.len() && chars[i] != c {
-                i += if chars[i] == '\\' { 2 } else { 1 };
-            }
-            i = (i + 1).min(chars.len());
-        } else if c == '-' && chars.get(i + 1) == Some(&'-') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            i += 2;
-            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
-                i += 1;
-            }
-            i = (i + 2).min(chars.len());
-        } else if let Some((word, end)) = identifier(i) {
-            i = end;
-            let after_dot = skip_spaces(i);
-            let previous = out.trim_end().chars().last();
-            if word.eq_ignore_ascii_case(table)
-                && previous != Some('.')
-                && chars.get(after_dot) == Some(&'.')
-            {
-                if let Some((name, name_end)) = identifier(skip_spaces(after_dot + 1)) {
-                    if let Some(col) = is_column(&name) {
-                        out.push_str(&format!("{row}.{}", q(col)));
-                        i = name_end;
-                        continue;
-                    }
-                }
-            }
-        } else {
-            i += 1;
-        }
-        out.extend(&chars[start..i]);
-    }
-    qualify_with(&out, columns, row)
 }
 
 /// MERGE keeps the view updatable and insertable for the previous release.
@@ -706,19 +534,19 @@ impl Renderer for Mysql<'_> {
                 trigger,
                 ..
             } => {
-                let Some(current) = physical.table(table) else {
+                if physical.table(table).is_none() {
                     return Ok(Err(Unsupported(format!(
                         "table {table} is not known at this point of the apply order"
                     ))));
-                };
-                let columns = current.column_names();
+                }
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
                 context.insert("expr_comment", &super::comment_text(expr));
                 let [insert, update] = fill_trigger_names(trigger);
-                context.insert("new_expr", &over_row(expr, table, &columns, "NEW"));
-                context.insert("old_expr", &over_row(expr, table, &columns, "OLD"));
+                let columns_of = |t: &str| physical.table(t).map(crate::model::Table::column_list);
+                context.insert("new_expr", &over_row(expr, table, "NEW", &columns_of));
+                context.insert("old_expr", &over_row(expr, table, "OLD", &columns_of));
                 context.insert("trigger", &q(&insert));
                 context.insert("update_trigger", &q(&update));
                 self.template("fill_trigger", &context)?
@@ -732,10 +560,9 @@ impl Renderer for Mysql<'_> {
                 ..
             } => {
                 let [insert, update] = sync_trigger_names(trigger);
+                let columns_of = |t: &str| physical.table(t).map(crate::model::Table::column_list);
                 let forward = match (forward, physical.table(table)) {
-                    (Some(expr), Some(current)) => {
-                        format!("({})", over_row(expr, table, &current.column_names(), "NEW"))
-                    }
+                    (Some(expr), Some(_)) => format!("({})", over_row(expr, table, "NEW", &columns_of)),
                     _ => format!("NEW.{}", q(old)),
                 };
                 context.insert("table", &q(table));
@@ -924,62 +751,7 @@ impl Renderer for Mysql<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fit, over_row, qualify_with_new};
-
-    #[test]
-    fn bare_column_references_become_new_columns() {
-        let cols = ["email", "first", "last"];
-        assert_eq!(
-            qualify_with_new("lower(email)", &cols),
-            "lower(NEW.`email`)"
-        );
-        assert_eq!(
-            qualify_with_new("concat(first, ' ', `last`)", &cols),
-            "concat(NEW.`first`, ' ', NEW.`last`)"
-        );
-    }
-
-    #[test]
-    fn strings_functions_and_qualified_names_are_left_alone() {
-        let cols = ["email", "lower"];
-        assert_eq!(
-            qualify_with_new("lower('email') || u.email || 'it''s email'", &cols),
-            "lower('email') || u.email || 'it''s email'"
-        );
-        assert_eq!(
-            qualify_with_new("EMAIL -- email\n", &cols),
-            "NEW.`email` -- email\n"
-        );
-    }
-
-    /// Names qualified with the table's own name are the row's, as in a correlated
-    /// subquery; other qualifiers, strings and comments are left alone.
-    #[test]
-    fn names_qualified_with_the_table_are_the_rows() {
-        let cols = ["id", "email"];
-        assert_eq!(
-            over_row(
-                "(SELECT COUNT(*) FROM orders WHERE orders.user_id = users.id)",
-                "users",
-                &cols,
-                "NEW"
-            ),
-            "(SELECT COUNT(*) FROM orders WHERE orders.user_id = NEW.`id`)"
-        );
-        assert_eq!(
-            over_row("lower(`Users` . `email`) || email", "users", &cols, "OLD"),
-            "lower(OLD.`email`) || OLD.`email`"
-        );
-        assert_eq!(
-            over_row(
-                "concat(email, ' users.id') -- users.id\n || app.users.id",
-                "users",
-                &cols,
-                "NEW"
-            ),
-            "concat(NEW.`email`, ' users.id') -- users.id\n || app.users.id"
-        );
-    }
+    use super::fit;
 
     #[test]
     fn long_names_fit_in_64_characters() {
