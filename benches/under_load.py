@@ -39,6 +39,11 @@ TRACE leaves behind, for the next run, a login role tandem_bench_trace (tandem's
 so that the server logs their statements) and a table and a procedure in the `postgres`
 database; it reads the server log at PG_LOG (default: Debian's path for PostgreSQL 15).
 
+Each tandem row is followed by the longest gap per phase (median). SETTLE=1 lets the
+server flush between the phases, as the release between an expand and its contract does
+in production (MariaDB: until the redo log is under 10 % full; PostgreSQL: a
+CHECKPOINT); the migration time and p99 during then count the phases only.
+
 ONLY="add column,check" runs only the changes whose name contains one of the words;
 METHODS="tandem" runs only the named methods (naive, tandem,
 tandem-views); HELD=0 skips the held-lock case; the no-migration baseline runs
@@ -77,6 +82,7 @@ HELD = os.environ.get("HELD", "1") != "0"
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "600"))
 BASE_SECONDS = float(os.environ.get("BASE_SECONDS", "10"))
 WARMUP_SECONDS = float(os.environ.get("WARMUP_SECONDS", "5"))
+SETTLE = os.environ.get("SETTLE") == "1"
 METHOD_NAMES = [w.strip() for w in os.environ.get("METHODS", "").split(",") if w.strip()]
 PG = os.environ.get("TANDEM_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 MY = os.environ.get("TANDEM_BENCH_MYSQL", "mysql://root@127.0.0.1:3306")
@@ -276,6 +282,20 @@ def naive(change):
     return apply
 
 
+# The phases of the tandem run under way: (label, start, end), in seconds since the epoch.
+PHASE_LOG = []
+
+
+def settle():
+    """Between two phases with SETTLE=1: what a release between them gives the server,
+    its pages written since flushed (MariaDB: the redo log under 10 %; PostgreSQL: a
+    checkpoint)."""
+    if DIALECT == "mysql":
+        settle_redo()
+    else:
+        psql("CHECKPOINT", check=False)
+
+
 def with_tandem(change):
     _, _, op, through_contract = change
     d, refused = project(op)
@@ -287,13 +307,17 @@ def with_tandem(change):
 
     def apply():
         try:
-            for release, phase in phases:
+            for n, (release, phase) in enumerate(phases):
+                if SETTLE and n > 0:
+                    settle()
+                phase_started = time.time()
                 r = subprocess.run([TANDEM, "--project", d, "migrate", "--release", release,
                                     "--phase", phase, "--skip-fleet-check", "--reason", "bench"],
                                    capture_output=True, text=True, timeout=MAX_SECONDS)
                 retries = [line for line in r.stderr.splitlines() if "retry" in line.lower()]
                 if retries and TRACE:
                     print(f"    {release} {phase}: " + "; ".join(retries[:5]), file=sys.stderr)
+                PHASE_LOG.append((f"{release} {phase}", phase_started, time.time()))
                 if r.returncode != 0:
                     print(f"  tandem failed: {r.stderr.strip()[-600:]}", file=sys.stderr)
                     return False
@@ -723,15 +747,23 @@ def run_under_load(apply):
     if TRACE:
         tracer = PgTracer() if DIALECT == "postgres" else MyTracer(load)
     time.sleep(WARMUP_SECONDS)
+    PHASE_LOG.clear()
     started = time.time()
     finished = apply()
-    took = time.time() - started
+    ended = time.time()
     time.sleep(1.5)
     ok, fails = load.finish()
     trace = tracer.finish() if tracer else None
+    # What ran: tandem's phases, or the whole call (the naive DDL, the baseline's sleep).
+    windows = list(PHASE_LOG) or [("all", started, ended)]
+    took = sum(b - a for _, a, b in windows)
     ends = sorted(e for e, _ in ok)
     gaps = [(a, b) for a, b in zip(ends, ends[1:])]
     longest = max((b - a for a, b in gaps), default=0) / 1000
+    # Per phase, the longest gap that ended during it or within a second after (the
+    # writes a phase's last statement held up resume once it returns).
+    phases = [(label, max((b - a for a, b in gaps if a0 * 1e6 <= b <= (a1 + 1) * 1e6), default=0) / 1000)
+              for label, a0, a1 in windows]
     latencies = sorted(latency for _, latency in ok)
     p99 = percentile99(latencies)
     # The same run's own "no migration": the warm-up before apply() (its first second
@@ -740,13 +772,13 @@ def run_under_load(apply):
     before = percentile99(sorted(lat for end, lat in ok
                                  if first + 1_000_000 <= end < started * 1_000_000))
     during = percentile99(sorted(lat for end, lat in ok
-                                 if started * 1_000_000 <= end <= (started + took) * 1_000_000))
+                                 if any(a * 1e6 <= end <= b * 1e6 for _, a, b in windows)))
     result = dict(took=took, gap=longest, max=max(latencies or [0]), p99=p99,
                   before=before, during=during, ratio=during / before if before else 0,
                   fail=sum(fails.values()), deadlocks=fails.get("1213", 0), timeouts=fails.get("1205", 0),
-                  finished=bool(finished), tx=len(ok))
+                  finished=bool(finished), tx=len(ok), phases=phases)
     if trace is not None:
-        report_trace(trace, [(a, b) for a, b in gaps if (b - a) / 1000 >= GAP_MS], started, started + took)
+        report_trace(trace, [(a, b) for a, b in gaps if (b - a) / 1000 >= GAP_MS], started, ended)
     return result
 
 
@@ -771,6 +803,11 @@ def row(name, method, runs):
     print(f"| {name:<22} | {method:<12} | {med['took']:>7.2f} s | {med['gap']:>8.0f} ms | {med['max']:>6.0f} ms | "
           f"{med['p99']:>5.1f} ms | {med['before']:>4.1f} ms, {med['during']:>5.1f} ms ({med['ratio']:>4.1f}x) | "
           f"{med['fail']:>4.0f}{extra} |", flush=True)
+    labels = [label for label, _ in runs[0]["phases"]]
+    if len(labels) > 1 and all([lb for lb, _ in r["phases"]] == labels for r in runs):
+        per_phase = ", ".join(f"{label} {statistics.median(r['phases'][i][1] for r in runs):.0f} ms"
+                              for i, label in enumerate(labels))
+        print(f"|   longest gap per phase: {per_phase}", flush=True)
     return med
 
 
