@@ -194,6 +194,35 @@ fn a_mysql_backfill_reads_each_row_a_bounded_number_of_times() {
     assert_eq!(left[0][0].as_deref(), Some("0"));
 }
 
+/// A table without a primary key but with a unique key over NOT NULL columns (which
+/// InnoDB clusters it by) is walked by that key too: its batches searched from the start
+/// of the table, reading it again each time.
+#[test]
+fn a_mysql_backfill_walks_a_unique_key_where_there_is_no_primary_key() {
+    let schema = ACCOUNTS_BY_TENANT.replace("primary_key = [\"tenant\", \"id\"]\n", "")
+        + "\n[[tables.accounts.constraints]]\ntype = \"unique\"\ncolumns = [\"tenant\", \"id\"]\n";
+    assert!(!schema.contains("primary_key"));
+    let rows: Vec<String> = (1..=3000)
+        .map(|i| format!("('t{}', {i}, {i})", i % 7))
+        .collect();
+    let insert = format!(
+        "INSERT INTO accounts (tenant, id, balance) VALUES {}",
+        rows.join(", ")
+    );
+    let Some((_scratch, mut db, read)) = mysql_backfill(&schema, ADD_SCORE, &insert, "score")
+    else {
+        return;
+    };
+    assert!(
+        read <= 3 * 3000,
+        "the backfill read {read} rows for 3000: batches search the table again"
+    );
+    let left = db
+        .query_text("SELECT COUNT(*) FROM accounts WHERE score IS NULL OR score <> balance + 1")
+        .unwrap();
+    assert_eq!(left[0][0].as_deref(), Some("0"));
+}
+
 /// An empty table, and a table of fewer rows than a batch: the walk ends at once.
 #[test]
 fn a_mysql_backfill_by_key_ends_on_a_small_or_empty_table() {

@@ -66,10 +66,37 @@ fn key_types(table: Option<&crate::model::Table>, primary_key: &[String]) -> Opt
         .collect()
 }
 
-/// The pieces of a backfill that walks the primary key in ranges (`backfill_by_key`):
+/// The key a backfill walks in ranges: the primary key, else a unique key over NOT NULL
+/// columns, which InnoDB then clusters the table by (so its ranges are as cheap as a
+/// primary key's). None (empty) for a table with neither, whose batches search from its
+/// start.
+fn walk_key(table: Option<&crate::model::Table>, primary_key: &[String]) -> Vec<String> {
+    if !primary_key.is_empty() {
+        return primary_key.to_vec();
+    }
+    let Some(table) = table else {
+        return Vec::new();
+    };
+    table
+        .constraints
+        .iter()
+        .find_map(|c| match &c.kind {
+            ConstraintKind::Unique { columns }
+                if columns
+                    .iter()
+                    .all(|col| table.column(col).is_some_and(|c| !c.nullable)) =>
+            {
+                Some(columns.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The pieces of a backfill that walks a key in ranges ([`walk_key`]) (`backfill_by_key`):
 /// local variables typed as the key columns, the key list, and the lexicographic
 /// comparisons of a row's key with the range's bounds. None where the table has no
-/// primary key (or one this point of the plan does not know): the batches then search.
+/// such key (or one this point of the plan does not know): the batches then search.
 fn backfill_key(
     table: Option<&crate::model::Table>,
     primary_key: &[String],
@@ -473,8 +500,15 @@ impl Renderer for Mysql<'_> {
                     "procedure",
                     &q(&fit(format!("tandem_backfill_{table}_{column}"))),
                 );
-                match backfill_key(physical.table(table), primary_key) {
+                let walked = walk_key(physical.table(table), primary_key);
+                match backfill_key(physical.table(table), &walked) {
                     Some(key) => {
+                        let kind = if primary_key.is_empty() {
+                            "unique key"
+                        } else {
+                            "primary key"
+                        };
+                        context.insert("key_kind", kind);
                         for (name, value) in key {
                             context.insert(name, &value);
                         }
