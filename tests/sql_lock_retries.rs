@@ -153,6 +153,35 @@ fn runs_past_a_held_row(target: &Target, url: &str, held: &str, statements: &[St
     );
 }
 
+/// A MariaDB project over `schema` with `changes`, migrated up to the expand of
+/// `release` on a fresh database of its own (dropped with it).
+struct Expanded {
+    dir: tempfile::TempDir,
+    /// Held to the end of the test: dropping it drops the database.
+    _scratch: tandem::apply::scratch::Scratch,
+    url: String,
+    target: Target,
+    db: Database,
+}
+
+fn expanded(schema: &str, changes: &[(&str, &str)], release: &str) -> Option<Expanded> {
+    let server = Server::Mysql;
+    let scratch = server.fresh()?;
+    let dir = common::project_with("mysql", schema, changes);
+    let url = common::database_url(server, &scratch, dir.path());
+    let out = common::migrate(dir.path(), &url, release, "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = Target::parse(&url, dir.path()).unwrap();
+    let db = Database::connect(&target).unwrap();
+    Some(Expanded {
+        dir,
+        _scratch: scratch,
+        url,
+        target,
+        db,
+    })
+}
+
 /// Runs `sql` in a loop until `stop`, returning the longest single write.
 fn writer(target: &Target, sql: &str, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Duration> {
     let target = target.clone();
@@ -331,20 +360,20 @@ fn migrate_reports_each_retry_of_the_sql_loop() {
 /// writes of the rows it read waited for its whole scan).
 #[test]
 fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
-    let server = Server::Mysql;
-    let Some(scratch) = server.fresh() else {
-        return;
-    };
     let change = "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"orders\"\n\
                   column = \"user_id\"\nreferences = \"users\"\nname = \"orders_user_again_fk\"\n\
                   old_code_complies = true\n";
-    let dir = common::project_with("mysql", USERS_AND_ORDERS, &[("0001_fk.toml", change)]);
+    let Some(Expanded {
+        dir,
+        url,
+        target,
+        mut db,
+        _scratch,
+    }) = expanded(USERS_AND_ORDERS, &[("0001_fk.toml", change)], "1.1.0")
+    else {
+        return;
+    };
     let p = dir.path();
-    let url = common::database_url(server, &scratch, p);
-    let out = common::migrate(p, &url, "1.1.0", "expand");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let target = Target::parse(&url, p).unwrap();
-    let mut db = Database::connect(&target).unwrap();
     db.run_script(
         "INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'a'), (2, 'b@x', 'b');\n\
          INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 2);",
@@ -380,10 +409,6 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
 /// broken row that is held is waited for, retried, and repaired once let go.
 #[test]
 fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_changes() {
-    let server = Server::Mysql;
-    let Some(scratch) = server.fresh() else {
-        return;
-    };
     let changes = [
         (
             "0001_unique.toml",
@@ -392,13 +417,17 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
         ),
         ("0002_next.toml", &common::select_one("1.2.0")),
     ];
-    let dir = common::project_with("mysql", USERS_AND_ORDERS, &common::as_refs(&changes));
+    let Some(Expanded {
+        dir,
+        url,
+        target,
+        mut db,
+        _scratch,
+    }) = expanded(USERS_AND_ORDERS, &common::as_refs(&changes), "1.2.0")
+    else {
+        return;
+    };
     let p = dir.path();
-    let url = common::database_url(server, &scratch, p);
-    let out = common::migrate(p, &url, "1.2.0", "expand");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let target = Target::parse(&url, p).unwrap();
-    let mut db = Database::connect(&target).unwrap();
     common::insert_users(&mut db, 500);
     let duplicate = "UPDATE users SET legacy_email = 'dup' WHERE id BETWEEN 300 AND 310";
     db.run_script(duplicate).unwrap();
@@ -456,10 +485,6 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
 /// from the start of the table, and locked every row it read).
 #[test]
 fn a_mariadb_backfill_locks_only_the_rows_it_fills() {
-    let server = Server::Mysql;
-    let Some(scratch) = server.fresh() else {
-        return;
-    };
     let schema = format!(
         "{USERS_AND_ORDERS}\n[tables.events]\n[tables.events.columns]\n\
          kind = {{ type = \"varchar(40)\" }}\nsource = {{ type = \"integer\", nullable = true }}\n\n\
@@ -472,13 +497,17 @@ fn a_mariadb_backfill_locks_only_the_rows_it_fills() {
         [[op]]\ntype = \"add_column\"\ntable = \"events\"\n\
         column = { name = \"doubled\", type = \"integer\", nullable = true }\n\
         backfill_sql = \"source * 2\"\n";
-    let dir = common::project_with("mysql", &schema, &[("0001_fill.toml", change)]);
+    let Some(Expanded {
+        dir,
+        url,
+        target,
+        mut db,
+        _scratch,
+    }) = expanded(&schema, &[("0001_fill.toml", change)], "1.1.0")
+    else {
+        return;
+    };
     let p = dir.path();
-    let url = common::database_url(server, &scratch, p);
-    let out = common::migrate(p, &url, "1.1.0", "expand");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let target = Target::parse(&url, p).unwrap();
-    let mut db = Database::connect(&target).unwrap();
     // The fill triggers give rows written meanwhile what the backfill would: the users
     // trigger reads orders through the same subquery.
     db.run_script(
@@ -499,7 +528,7 @@ fn a_mariadb_backfill_locks_only_the_rows_it_fills() {
         .unwrap();
 
     // Rows the fill triggers leave unfilled, as rows written before the expand are.
-    common::drop_triggers(&mut db, server);
+    common::drop_triggers(&mut db, Server::Mysql);
     common::insert_users(&mut db, 300);
     let orders: Vec<String> = (1..=600)
         .map(|i| format!("({i}, {})", (i - 1) % 300 + 1))
