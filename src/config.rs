@@ -150,8 +150,9 @@ pub struct MysqlSettings {
     #[serde(default = "default_pause")]
     pub backfill_pause_ms: u64,
     /// As Postgres's: adaptive batches by batch time; 0 turns it off. It applies to a
-    /// table with a primary key, whose batches are key ranges; a table without one is
-    /// filled by batches that search from its start, which smaller ones do not shorten.
+    /// table with a primary key or a unique key over NOT NULL columns, whose batches are
+    /// key ranges; a table with neither is filled by batches that search from its start,
+    /// which smaller ones do not shorten.
     #[serde(default = "default_max_batch")]
     pub backfill_max_batch_ms: u64,
     /// Between batches, wait while InnoDB's redo log is fuller than this percentage of
