@@ -363,17 +363,13 @@ fn a_mariadb_foreign_key_check_reads_past_a_locked_row() {
     let change = "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"orders\"\n\
                   column = \"user_id\"\nreferences = \"users\"\nname = \"orders_user_again_fk\"\n\
                   old_code_complies = true\n";
-    let Some(Expanded {
-        dir,
-        url,
-        target,
-        mut db,
-        _scratch,
-    }) = expanded(USERS_AND_ORDERS, &[("0001_fk.toml", change)], "1.1.0")
+    let Some(mut expanded) = expanded(USERS_AND_ORDERS, &[("0001_fk.toml", change)], "1.1.0")
     else {
         return;
     };
-    let p = dir.path();
+    let (url, target) = (expanded.url.clone(), expanded.target.clone());
+    let p = expanded.dir.path();
+    let db = &mut expanded.db;
     db.run_script(
         "INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'a'), (2, 'b@x', 'b');\n\
          INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 2);",
@@ -417,18 +413,13 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
         ),
         ("0002_next.toml", &common::select_one("1.2.0")),
     ];
-    let Some(Expanded {
-        dir,
-        url,
-        target,
-        mut db,
-        _scratch,
-    }) = expanded(USERS_AND_ORDERS, &common::as_refs(&changes), "1.2.0")
-    else {
+    let Some(mut expanded) = expanded(USERS_AND_ORDERS, &common::as_refs(&changes), "1.2.0") else {
         return;
     };
-    let p = dir.path();
-    common::insert_users(&mut db, 500);
+    let (url, target) = (expanded.url.clone(), expanded.target.clone());
+    let p = expanded.dir.path();
+    let db = &mut expanded.db;
+    common::insert_users(db, 500);
     let duplicate = "UPDATE users SET legacy_email = 'dup' WHERE id BETWEEN 300 AND 310";
     db.run_script(duplicate).unwrap();
     let repair = statements_of(p, &target, "contract_0001", "tandem_repair");
@@ -451,7 +442,7 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
         "SELECT * FROM users WHERE id = 250 FOR UPDATE",
         &repair,
     );
-    repaired(&mut db);
+    repaired(db);
 
     // A row it changes, held for 1.5 s: it waits, says so, and repairs it after.
     db.run_script(duplicate).unwrap();
@@ -475,7 +466,7 @@ fn a_mariadb_repair_reads_past_a_locked_row_and_waits_only_for_the_rows_it_chang
         said.contains("tandem: lock wait on users, attempt 1 of"),
         "{said}"
     );
-    repaired(&mut db);
+    repaired(db);
 }
 
 /// A MariaDB backfill, run by the plain client, locks only the rows it fills: a row of
@@ -497,17 +488,12 @@ fn a_mariadb_backfill_locks_only_the_rows_it_fills() {
         [[op]]\ntype = \"add_column\"\ntable = \"events\"\n\
         column = { name = \"doubled\", type = \"integer\", nullable = true }\n\
         backfill_sql = \"source * 2\"\n";
-    let Some(Expanded {
-        dir,
-        url,
-        target,
-        mut db,
-        _scratch,
-    }) = expanded(&schema, &[("0001_fill.toml", change)], "1.1.0")
-    else {
+    let Some(mut expanded) = expanded(&schema, &[("0001_fill.toml", change)], "1.1.0") else {
         return;
     };
-    let p = dir.path();
+    let (url, target) = (expanded.url.clone(), expanded.target.clone());
+    let p = expanded.dir.path();
+    let db = &mut expanded.db;
     // The fill triggers give rows written meanwhile what the backfill would: the users
     // trigger reads orders through the same subquery.
     db.run_script(
@@ -528,8 +514,8 @@ fn a_mariadb_backfill_locks_only_the_rows_it_fills() {
         .unwrap();
 
     // Rows the fill triggers leave unfilled, as rows written before the expand are.
-    common::drop_triggers(&mut db, Server::Mysql);
-    common::insert_users(&mut db, 300);
+    common::drop_triggers(db, Server::Mysql);
+    common::insert_users(db, 300);
     let orders: Vec<String> = (1..=600)
         .map(|i| format!("({i}, {})", (i - 1) % 300 + 1))
         .collect();
