@@ -41,13 +41,7 @@ fn a_backfill_fills_every_row_of_a_table_larger_than_a_batch() {
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
-        // Rows the trigger did not fill: as if they were there before the expand.
-        common::drop_triggers(&mut db, server);
-        common::insert_users(&mut db, 3000);
-        let unfilled = db
-            .query_text("SELECT COUNT(*) FROM users WHERE handle IS NULL")
-            .unwrap();
-        assert_eq!(unfilled[0][0].as_deref(), Some("3000"));
+        common::insert_unfilled_users(&mut db, server, 3000, "handle");
         // Run the expand file's SQL again as a runner would: the backfill fills them all.
         let file = tandem::layout::list_sql_files(&p.join("migrations"))
             .unwrap()

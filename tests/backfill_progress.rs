@@ -106,13 +106,7 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
     assert!(out.status.success(), "{}", stderr(&out));
     let target = Target::parse(&url, p).unwrap();
     let mut db = Database::connect(&target).unwrap();
-    // Rows the fill trigger did not fill: as if they were there before the expand.
-    common::drop_triggers(&mut db, server);
-    common::insert_users(&mut db, 500);
-    let unfilled = db
-        .query_text("SELECT COUNT(*) FROM users WHERE handle IS NULL")
-        .unwrap();
-    assert_eq!(unfilled[0][0].as_deref(), Some("500"));
+    common::insert_unfilled_users(&mut db, server, 500, "handle");
     // The backfill's statements of the expand file, as the client would run them.
     let file = tandem::layout::list_sql_files(&p.join("migrations"))
         .unwrap()

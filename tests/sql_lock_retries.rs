@@ -514,8 +514,7 @@ fn a_mariadb_backfill_locks_only_the_rows_it_fills() {
         .unwrap();
 
     // Rows the fill triggers leave unfilled, as rows written before the expand are.
-    common::drop_triggers(db, Server::Mysql);
-    common::insert_users(db, 300);
+    common::insert_unfilled_users(db, Server::Mysql, 300, "order_count");
     let orders: Vec<String> = (1..=600)
         .map(|i| format!("({i}, {})", (i - 1) % 300 + 1))
         .collect();

@@ -245,6 +245,17 @@ fn needs_prefix(ty: &ColumnType) -> bool {
     native_blob || matches!(ty, ColumnType::Text | ColumnType::Json | ColumnType::Binary)
 }
 
+/// `expr`, over a row of `table`, as a trigger on it writes it for its row `row`, with
+/// the tables' columns as they stand at this point of the plan.
+fn trigger_expr(physical: &Physical, expr: &str, table: &str, row: &str) -> String {
+    let columns_of = |t: &str| {
+        physical
+            .table(t)
+            .map(|t| t.column_names().into_iter().map(String::from).collect())
+    };
+    over_row(expr, table, row, &columns_of)
+}
+
 /// MERGE keeps the view updatable and insertable for the previous release.
 fn compat_view(view: &str, table: &crate::model::Table) -> String {
     format!(
@@ -578,9 +589,8 @@ impl Renderer for Mysql<'_> {
                 context.insert("expr", expr);
                 context.insert("expr_comment", &super::comment_text(expr));
                 let [insert, update] = fill_trigger_names(trigger);
-                let columns_of = |t: &str| physical.table(t).map(crate::model::Table::column_list);
-                context.insert("new_expr", &over_row(expr, table, "NEW", &columns_of));
-                context.insert("old_expr", &over_row(expr, table, "OLD", &columns_of));
+                context.insert("new_expr", &trigger_expr(physical, expr, table, "NEW"));
+                context.insert("old_expr", &trigger_expr(physical, expr, table, "OLD"));
                 context.insert("trigger", &q(&insert));
                 context.insert("update_trigger", &q(&update));
                 self.template("fill_trigger", &context)?
@@ -594,9 +604,8 @@ impl Renderer for Mysql<'_> {
                 ..
             } => {
                 let [insert, update] = sync_trigger_names(trigger);
-                let columns_of = |t: &str| physical.table(t).map(crate::model::Table::column_list);
                 let forward = match (forward, physical.table(table)) {
-                    (Some(expr), Some(_)) => format!("({})", over_row(expr, table, "NEW", &columns_of)),
+                    (Some(expr), Some(_)) => format!("({})", trigger_expr(physical, expr, table, "NEW")),
                     _ => format!("NEW.{}", q(old)),
                 };
                 context.insert("table", &q(table));

@@ -397,6 +397,19 @@ pub fn insert_users(db: &mut Database, count: u32) {
     .unwrap();
 }
 
+/// Users 1..=`count` as the code before an expand wrote them: the fill triggers dropped
+/// first, so that `column` stays NULL in every row (checked), for a backfill to fill.
+pub fn insert_unfilled_users(db: &mut Database, server: Server, count: u32, column: &str) {
+    drop_triggers(db, server);
+    insert_users(db, count);
+    let unfilled = db
+        .query_text(&format!(
+            "SELECT COUNT(*) FROM users WHERE {column} IS NULL"
+        ))
+        .unwrap();
+    assert_eq!(unfilled[0][0].as_deref(), Some(count.to_string().as_str()));
+}
+
 /// Drops every trigger of the database, so that the rows written next keep NULL in a
 /// column the fill triggers would fill, as rows written before an expand do. (Writing NULL
 /// over a filled column does not do it: the trigger fills it again.)
