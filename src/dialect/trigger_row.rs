@@ -110,6 +110,10 @@ fn tokens(chars: &[char]) -> Vec<Token> {
 struct Scope {
     parent: Option<usize>,
     tables: Vec<String>,
+    /// While reading it: whether it is in its FROM clause, and whether the next name is
+    /// one of its tables.
+    in_from: bool,
+    expecting_table: bool,
 }
 
 /// Rewrites `expr`, written over a row of `table`, over the trigger row `row` (`NEW` or
@@ -136,9 +140,6 @@ pub fn over_row(
     let mut scope_of: Vec<Option<usize>> = vec![None; toks.len()];
     // Open parentheses: the subquery each opens, if it opens one.
     let mut parens: Vec<Option<usize>> = Vec::new();
-    // Per scope: whether it is in its FROM clause, and whether the next name is a table.
-    let mut in_from: Vec<bool> = Vec::new();
-    let mut expecting_table: Vec<bool> = Vec::new();
     let current = |parens: &[Option<usize>]| parens.iter().rev().find_map(|p| *p);
     for (n, &i) in significant.iter().enumerate() {
         let t = &toks[i];
@@ -147,29 +148,29 @@ pub fn over_row(
         scope_of[i] = current(&parens);
         if let Some(s) = direct {
             if keyword(t, &["from", "join"]) {
-                in_from[s] = true;
-                expecting_table[s] = true;
+                scopes[s].in_from = true;
+                scopes[s].expecting_table = true;
             } else if keyword(
                 t,
                 &[
                     "where", "group", "order", "limit", "having", "on", "using", "union", "window",
                 ],
             ) {
-                in_from[s] = false;
-                expecting_table[s] = false;
+                scopes[s].in_from = false;
+                scopes[s].expecting_table = false;
             } else if t.kind == Kind::Punct(',') {
-                expecting_table[s] = in_from[s];
+                scopes[s].expecting_table = scopes[s].in_from;
             } else if t.kind == Kind::Punct('(') {
                 // A derived table: not a name of the model.
-                expecting_table[s] = false;
-            } else if expecting_table[s] && is_name(t) && !keyword(t, &["as", "lateral"]) {
+                scopes[s].expecting_table = false;
+            } else if scopes[s].expecting_table && is_name(t) && !keyword(t, &["as", "lateral"]) {
                 let qualifies = significant
                     .get(n + 1)
                     .is_some_and(|&j| toks[j].kind == Kind::Punct('.'));
                 // `db.orders` names orders: the part after the last dot.
                 if !qualifies {
                     scopes[s].tables.push(t.name.clone());
-                    expecting_table[s] = false;
+                    scopes[s].expecting_table = false;
                 }
             }
         }
@@ -181,10 +182,8 @@ pub fn over_row(
                 if opens_query {
                     scopes.push(Scope {
                         parent: current(&parens),
-                        tables: Vec::new(),
+                        ..Scope::default()
                     });
-                    in_from.push(false);
-                    expecting_table.push(false);
                     parens.push(Some(scopes.len() - 1));
                 } else {
                     parens.push(None);
