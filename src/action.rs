@@ -17,6 +17,13 @@ pub enum Action {
     AddColumn {
         table: String,
         column: Column,
+        /// MySQL, for a column that a fill trigger serves and the contract tightens: add it
+        /// NOT NULL at once, with this default only until the trigger is in place, since
+        /// InnoDB sets NOT NULL later only by rebuilding the table (see
+        /// `ops::add_column`). Left out of the serialized form, as `DropNotNull`'s
+        /// placeholder: either way the step adds a column that R-1's inserts may omit.
+        #[serde(skip)]
+        not_null_at_once: Option<Literal>,
     },
     DropColumn {
         table: String,
@@ -349,7 +356,9 @@ impl Action {
                 .chain(table.constraints.iter().filter_map(referenced))
                 .collect(),
             Action::DropTable { table } => vec![Table(table.clone())],
-            Action::AddColumn { table, column: c } => match (&c.default, rebuilds) {
+            Action::AddColumn {
+                table, column: c, ..
+            } => match (&c.default, rebuilds) {
                 (Some(crate::model::Default::Sql(_)), true) => vec![Table(table.clone())],
                 _ => vec![Column(table.clone(), c.name.clone())],
             },

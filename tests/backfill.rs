@@ -93,8 +93,8 @@ balance = { type = "integer" }
 
 const ADD_SCORE: &str = "release = \"1.4.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"accounts\"\ncolumn = { name = \"score\", type = \"integer\" }\nbackfill_sql = \"balance + 1\"\n";
 
-/// MariaDB: migrates a project to expand(1.4.0) with a batch of 97 rows, puts `rows`
-/// (made by `insert`) back to NULL in the new column as if they predated the expand,
+/// MariaDB: migrates a project to expand(1.4.0) with a batch of 97 rows, writes the rows
+/// of `insert` as if they predated the expand (`common::insert_unfilled`),
 /// and runs the expand file's backfill statements in one session. Returns the session
 /// and how many index and table rows the backfill read (the session's `Handler_read_%`),
 /// with the scratch database.
@@ -124,15 +124,14 @@ fn mysql_backfill(
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
-    // Without the fill triggers, the rows keep NULL, as rows written before the expand.
-    common::drop_triggers(&mut db, server);
-    db.run_script(insert).unwrap();
-    let nulls = db
+    // The rows as written before the expand: the backfill has every one to fill.
+    let unfilled = common::insert_unfilled(&mut db, server, "accounts", column, insert);
+    let filled = db
         .query_text(&format!(
-            "SELECT COUNT(*) FROM accounts WHERE {column} IS NOT NULL"
+            "SELECT COUNT(*) FROM accounts WHERE NOT ({unfilled})"
         ))
         .unwrap();
-    assert_eq!(nulls[0][0].as_deref(), Some("0"));
+    assert_eq!(filled[0][0].as_deref(), Some("0"));
     let file = tandem::layout::list_sql_files(&p.join("migrations"))
         .unwrap()
         .into_iter()
@@ -222,7 +221,7 @@ fn a_mysql_backfill_by_key_ends_on_a_small_or_empty_table() {
             return;
         };
         let left = db
-            .query_text("SELECT COUNT(*) FROM accounts WHERE score IS NULL")
+            .query_text("SELECT COUNT(*) FROM accounts WHERE NOT (score <=> balance + 1)")
             .unwrap();
         assert_eq!(left[0][0].as_deref(), Some("0"), "{n} rows");
     }

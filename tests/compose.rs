@@ -43,6 +43,11 @@ const OPS: &[&str] = &[
     "type = \"drop_table\"\ntable = \"teams\"",
     "type = \"rename_table\"\ntable = \"users\"\nto = \"accounts\"",
     "type = \"add_column\"\ntable = \"accounts\"\ncolumn = { name = \"region\", type = \"varchar(8)\" }\nbackfill_sql = \"'eu'\"",
+    // NOT NULL from a backfill, with a default (R-1's inserts get it) and without one
+    // (a trigger fills them), then a unique key over the filled values.
+    "type = \"add_column\"\ntable = \"orders\"\ncolumn = { name = \"priority\", type = \"integer\", default = 1 }\nbackfill_sql = \"quantity + 1\"",
+    "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"email_key\", type = \"varchar(320)\" }\nbackfill_sql = \"lower(email)\"",
+    "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email_key\"]",
     "type = \"drop_column\"\ntable = \"accounts\"\ncolumn = \"legacy_email\"\ndown_sql = \"email\"",
     "type = \"rename_column\"\ntable = \"accounts\"\ncolumn = \"email\"\nto = \"mail\"",
     "type = \"create_index\"\ntable = \"purchases\"\ncolumns = [\"user_id\"]",

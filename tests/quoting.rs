@@ -91,6 +91,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
     let add = Action::AddColumn {
         table: table.into(),
         column: column("b", varchar.clone(), s),
+        not_null_at_once: None,
     };
     let mut bare = column("c", varchar.clone(), s);
     bare.default = None;
@@ -98,6 +99,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
     let add_bare = Action::AddColumn {
         table: table.into(),
         column: bare,
+        not_null_at_once: None,
     };
     let set_default = Action::SetDefault {
         table: table.into(),

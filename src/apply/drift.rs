@@ -53,10 +53,10 @@ pub fn differences(
             continue;
         }
         // Defaults are left out: the plan does not follow every default a step sets.
-        // A column on its way out may be NOT NULL with a placeholder default or nullable:
-        // either lets inserts omit it, and older files did the latter.
-        let omittable = |column: &str| physical.omittable_by_placeholder(&table.name, column);
-        super::adopt::compare_columns(db, dialect, table, "the plan", false, &omittable, &mut out)?;
+        // Some columns are NOT NULL or nullable depending on which version wrote the step
+        // a database ran (see `Physical::either_nullability`).
+        let either = |column: &str| physical.either_nullability(&table.name, column);
+        super::adopt::compare_columns(db, dialect, table, "the plan", false, &either, &mut out)?;
         super::adopt::compare_comments(db, table, "the plan", &mut out)?;
         let pk = live_primary_key(db, &table.name)?;
         if pk != table.primary_key {

@@ -542,7 +542,9 @@ fn comment_refusal(action: &Action) -> Option<Unsupported> {
                 mysql_comment_refusal(&format!("table {}", table.name), text, MYSQL_TABLE_COMMENT)
             })
             .or_else(|| table.columns.iter().find_map(|c| column(&table.name, c))),
-        Action::AddColumn { table, column: c } => column(table, c),
+        Action::AddColumn {
+            table, column: c, ..
+        } => column(table, c),
         Action::SetComment {
             table,
             column: None,

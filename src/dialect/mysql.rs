@@ -391,11 +391,32 @@ impl Renderer for Mysql<'_> {
                 quoted_list(Dialect::Mysql, columns)
             ),
             Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
-            Action::AddColumn { table, column } => format!(
+            Action::AddColumn {
+                table,
+                column,
+                not_null_at_once: None,
+            } => format!(
                 "ALTER TABLE {} ADD COLUMN {}, ALGORITHM=INSTANT;",
                 q(table),
                 column_sql(column)
             ),
+            Action::AddColumn {
+                table,
+                column,
+                not_null_at_once: Some(value),
+            } => {
+                let mut tight = column.clone();
+                tight.nullable = false;
+                tight.default = Some(Default::Literal(value.clone()));
+                format!(
+                    "-- NOT NULL from the start (InnoDB would set it later only by rebuilding the\n\
+                     -- table); the rows already there hold {value} until the backfill sets them.\n\
+                     ALTER TABLE {} ADD COLUMN {}, ALGORITHM=INSTANT;",
+                    q(table),
+                    column_sql(&tight),
+                    value = default_value(&Default::Literal(value.clone()), &column.ty),
+                )
+            }
             Action::DropColumn { table, column } => {
                 let mut sql = format!(
                     "ALTER TABLE {} DROP COLUMN {}, ALGORITHM=INSTANT;",
@@ -500,6 +521,27 @@ impl Renderer for Mysql<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", &expr);
+                // A column NOT NULL already has no NULL to find: every row that differs
+                // from its expression is set (the rows R-1 wrote under the stand-in default
+                // among them), and rows it gives NULL for are counted instead.
+                let not_null = physical.not_null_at_once(table, column);
+                let unfilled = if not_null {
+                    format!("NOT ({} <=> ({expr})) AND ({expr}) IS NOT NULL", q(column))
+                } else {
+                    format!("{} IS NULL AND ({expr}) IS NOT NULL", q(column))
+                };
+                context.insert("not_null", &not_null);
+                context.insert("unfilled", &unfilled);
+                context.insert(
+                    "null_message",
+                    &string_literal(
+                        Dialect::Mysql,
+                        &format!(
+                            "rows of {table} give NULL for {table}.{column}, which is NOT NULL: \
+                             cover them in its backfill_sql"
+                        ),
+                    ),
+                );
                 context.insert("batch_size", &self.config.mysql.backfill_batch_size);
                 context.insert("pause_ms", &self.config.mysql.backfill_pause_ms);
                 context.insert("max_batch_ms", &self.config.mysql.backfill_max_batch_ms);
@@ -588,6 +630,23 @@ impl Renderer for Mysql<'_> {
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
                 context.insert("expr_comment", &super::comment_text(expr));
+                let not_null = physical.not_null_at_once(table, column);
+                context.insert("not_null", &not_null);
+                context.insert(
+                    "drop_placeholder",
+                    &(not_null
+                        && physical
+                            .table(table)
+                            .and_then(|t| t.column(column))
+                            .is_some_and(|c| c.default.is_some())),
+                );
+                let message: String = format!(
+                    "the row gives NULL for {table}.{column}, which is NOT NULL: see its backfill_sql"
+                )
+                .chars()
+                .take(128)
+                .collect();
+                context.insert("null_message", &string_literal(Dialect::Mysql, &message));
                 let [insert, update] = fill_trigger_names(trigger);
                 context.insert("new_expr", &trigger_expr(physical, expr, table, "NEW"));
                 context.insert("old_expr", &trigger_expr(physical, expr, table, "OLD"));

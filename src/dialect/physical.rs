@@ -24,10 +24,15 @@ struct PhysicalTable {
     triggers: Vec<Action>,
     /// The `CreateCompatView` actions of views that read this table.
     views: Vec<Action>,
-    /// Columns on their way out that a step let inserts omit with a placeholder
-    /// default: a database where they are nullable instead (a file written before, kept
-    /// as it was applied) did the same step.
-    omittable: Vec<String>,
+    /// Columns whose NOT NULL a database may have or not, each having run the same step
+    /// as written by an earlier version (a file kept as it was applied): columns on their
+    /// way out that a step let inserts omit with a placeholder default instead of
+    /// dropping NOT NULL, and columns added NOT NULL at once (`not_null_at_once`).
+    either_nullability: Vec<String>,
+    /// Columns added NOT NULL at once, ahead of the contract that tightens them: their
+    /// placeholder default stands until their fill trigger is in place, and their
+    /// backfill must decide every row, as none is NULL.
+    not_null_at_once: Vec<String>,
 }
 
 fn is_view(action: &Action, name: &str) -> bool {
@@ -130,12 +135,21 @@ impl Physical {
             })
     }
 
-    /// Whether `table.column` is NOT NULL only with a placeholder default that a step
-    /// gave it so that inserts may omit it (nullable would do the same).
-    pub fn omittable_by_placeholder(&self, table: &str, column: &str) -> bool {
+    /// Whether `table.column` may be NOT NULL or nullable in a database at this point,
+    /// depending on which version wrote the step that made it so (see
+    /// `PhysicalTable::either_nullability`).
+    pub fn either_nullability(&self, table: &str, column: &str) -> bool {
         self.tables
             .get(table)
-            .is_some_and(|t| t.omittable.iter().any(|c| c == column))
+            .is_some_and(|t| t.either_nullability.iter().any(|c| c == column))
+    }
+
+    /// Whether `table.column` was added NOT NULL ahead of its tightening and is not
+    /// tightened yet.
+    pub fn not_null_at_once(&self, table: &str, column: &str) -> bool {
+        self.tables
+            .get(table)
+            .is_some_and(|t| t.not_null_at_once.iter().any(|c| c == column))
     }
 
     /// The action that created trigger `name` on `table`, if it still exists.
@@ -155,23 +169,37 @@ impl Physical {
                         indexes: Vec::new(),
                         triggers: Vec::new(),
                         views: Vec::new(),
-                        omittable: Vec::new(),
+                        either_nullability: Vec::new(),
+                        not_null_at_once: Vec::new(),
                     },
                 );
             }
             Action::DropTable { table } => {
                 self.tables.swap_remove(table);
             }
-            Action::AddColumn { table, column } => {
+            Action::AddColumn {
+                table,
+                column,
+                not_null_at_once,
+            } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     if t.table.column(&column.name).is_none() {
-                        t.table.columns.push(column.clone());
+                        let mut column = column.clone();
+                        if let Some(value) = not_null_at_once {
+                            column.nullable = false;
+                            column.default = Some(crate::model::Default::Literal(value.clone()));
+                            t.either_nullability.push(column.name.clone());
+                            t.not_null_at_once.push(column.name.clone());
+                        }
+                        t.table.columns.push(column);
                     }
                 }
             }
             Action::DropColumn { table, column } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.columns.retain(|c| &c.name != column);
+                    t.either_nullability.retain(|c| c != column);
+                    t.not_null_at_once.retain(|c| c != column);
                     // Renderers recreate the views that selected it, without it.
                     for view in &mut t.views {
                         *view = without_columns(view, |c| c != column);
@@ -195,17 +223,27 @@ impl Physical {
                     c.default = Some(crate::model::Default::Literal(value.clone()))
                 });
                 if let Some(t) = self.tables.get_mut(table) {
-                    t.omittable.push(column.name.clone());
+                    t.either_nullability.push(column.name.clone());
                 }
             }
-            Action::SetNotNull { table, column } => self.update(table, &column.name, |c| {
-                c.nullable = false;
-            }),
+            Action::SetNotNull { table, column } => {
+                self.update(table, &column.name, |c| c.nullable = false);
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.either_nullability.retain(|c| *c != column.name);
+                    t.not_null_at_once.retain(|c| *c != column.name);
+                }
+            }
             Action::SetDefault { table, column } => self.update(table, &column.name, |c| {
                 c.default = column.default.clone();
             }),
             Action::FillTrigger { table, trigger, .. }
             | Action::SyncTrigger { table, trigger, .. } => {
+                // The trigger fills what the placeholder stood in for: the renderer drops it.
+                if let Action::FillTrigger { column, .. } = action {
+                    if self.not_null_at_once(table, column) {
+                        self.update(table, column, |c| c.default = None);
+                    }
+                }
                 if let Some(t) = self.tables.get_mut(table) {
                     t.triggers
                         .retain(|a| trigger_name(a) != Some(trigger.as_str()));
@@ -333,7 +371,12 @@ impl Physical {
     fn rename_column(&mut self, table: &str, from: &str, to: &str) {
         if let Some(t) = self.tables.get_mut(table) {
             t.table.rename_column(from, to);
-            for c in t.omittable.iter_mut().filter(|c| *c == from) {
+            for c in t
+                .either_nullability
+                .iter_mut()
+                .chain(t.not_null_at_once.iter_mut())
+                .filter(|c| *c == from)
+            {
                 *c = to.to_string();
             }
             for index in &mut t.indexes {

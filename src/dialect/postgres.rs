@@ -115,7 +115,7 @@ impl Renderer for Postgres<'_> {
                 sql
             }
             Action::DropTable { table } => super::drop_table(Dialect::Postgres, physical, table),
-            Action::AddColumn { table, column } => {
+            Action::AddColumn { table, column, .. } => {
                 let mut sql = terminate(
                     &SqTable::alter()
                         .table(iden(table))

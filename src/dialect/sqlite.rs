@@ -358,7 +358,7 @@ impl Renderer for Sqlite<'_> {
                 None,
             )),
             Action::DropTable { table } => super::drop_table(Dialect::Sqlite, physical, table),
-            Action::AddColumn { table, column } => {
+            Action::AddColumn { table, column, .. } => {
                 if addable_in_place(column) {
                     terminate(
                         &SqTable::alter()

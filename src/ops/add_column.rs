@@ -3,9 +3,10 @@
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
+use crate::config::Dialect;
 use crate::diag::Location;
 use crate::diag::{Diag, Result};
-use crate::model::Column;
+use crate::model::{Column, Default};
 use crate::parse::schema::{check_identifier, column_fields_at, resolve_column};
 use crate::parse::{Fields, Located};
 
@@ -129,6 +130,7 @@ impl Operation for AddColumn {
                 vec![Action::AddColumn {
                     table,
                     column: column.clone(),
+                    not_null_at_once: None,
                 }],
             )]);
         };
@@ -139,9 +141,21 @@ impl Operation for AddColumn {
         loose.nullable = true;
         loose.default = None;
         let trigger = trigger_name("fill", &table, &self.name.value);
+        // On MySQL the NOT NULL is there from the start: InnoDB would set it in the
+        // contract only by rebuilding the table (every row copied, hours on a large one,
+        // then writers held while it applies what they wrote meanwhile). R-1's inserts
+        // get the default, or the trigger's value (a stand-in default covers them until
+        // the trigger is in place); the backfill sets every row already there. An
+        // expression that gives NULL fails at once instead of in the contract.
+        let not_null_at_once = match (cx.dialect, column.nullable, &column.default) {
+            (Some(Dialect::Mysql), false, None) => super::placeholder_for(&column.ty),
+            (Some(Dialect::Mysql), false, Some(Default::Literal(value))) => Some(value.clone()),
+            _ => None,
+        };
         let mut expand = vec![Action::AddColumn {
             table: table.clone(),
             column: loose,
+            not_null_at_once,
         }];
         // The default is set before the backfill, not after: rows that R-1 inserts
         // between the backfill's last pass and a later SET DEFAULT would keep NULL and

@@ -676,11 +676,18 @@ pub fn omit_placeholder(
     constrained: bool,
     filled: bool,
 ) -> Option<crate::model::Literal> {
-    use crate::model::{ColumnType::*, Literal};
     if dialect != Some(Dialect::Mysql) || constrained || filled || column.may_be_omitted() {
         return None;
     }
-    match column.ty {
+    placeholder_for(&column.ty)
+}
+
+/// A value of `ty` that MySQL accepts as a literal default and every such column holds
+/// (a zero, false, an empty string), for a default that only stands in for a while;
+/// `None` where there is none (dates, text, JSON, enums).
+pub fn placeholder_for(ty: &crate::model::ColumnType) -> Option<crate::model::Literal> {
+    use crate::model::{ColumnType::*, Literal};
+    match ty {
         SmallInt | Integer | BigInt | Decimal(..) | Real | Double => Some(Literal::Int(0)),
         Boolean => Some(Literal::Bool(false)),
         Varchar(_) | Char(_) | Uuid => Some(Literal::Str(String::new())),

@@ -866,6 +866,7 @@ impl Folder<'_, '_> {
                 self.effect(Action::AddColumn {
                     table: table.to_string(),
                     column,
+                    not_null_at_once: None,
                 });
                 for constraint in added {
                     self.effect(Action::AddConstraint {

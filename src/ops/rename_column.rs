@@ -314,6 +314,7 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         Action::AddColumn {
             table: table.clone(),
             column: loose,
+            not_null_at_once: None,
         },
         Action::SyncTrigger {
             table: table.clone(),

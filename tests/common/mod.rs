@@ -387,27 +387,78 @@ pub fn mariadb_client(url: &str, statements: &[String], init_command: Option<&st
 
 /// Inserts users 1..=`count` (`u<i>@x`, legacy email `l<i>`) into the users table.
 pub fn insert_users(db: &mut Database, count: u32) {
+    db.run_script(&users_insert(count)).unwrap();
+}
+
+/// The INSERT of [`insert_users`].
+pub fn users_insert(count: u32) -> String {
     let rows: Vec<String> = (1..=count)
         .map(|i| format!("({i}, 'u{i}@x', 'l{i}')"))
         .collect();
-    db.run_script(&format!(
+    format!(
         "INSERT INTO users (id, email, legacy_email) VALUES {}",
         rows.join(", ")
-    ))
-    .unwrap();
+    )
 }
 
-/// Users 1..=`count` as the code before an expand wrote them: the fill triggers dropped
-/// first, so that `column` stays NULL in every row (checked), for a backfill to fill.
+/// Users 1..=`count` as the code before an expand wrote them (see [`insert_unfilled`]),
+/// for a backfill to fill: checked to be every row.
 pub fn insert_unfilled_users(db: &mut Database, server: Server, count: u32, column: &str) {
-    drop_triggers(db, server);
-    insert_users(db, count);
-    let unfilled = db
-        .query_text(&format!(
-            "SELECT COUNT(*) FROM users WHERE {column} IS NULL"
-        ))
+    let unfilled = insert_unfilled(db, server, "users", column, &users_insert(count));
+    let rows = db
+        .query_text(&format!("SELECT COUNT(*) FROM users WHERE {unfilled}"))
         .unwrap();
-    assert_eq!(unfilled[0][0].as_deref(), Some(count.to_string().as_str()));
+    assert_eq!(rows[0][0].as_deref(), Some(count.to_string().as_str()));
+}
+
+/// Runs `insert`, rows of `table` that leave `column` out, as if the code before an
+/// expand wrote them: the fill triggers dropped first, so that `column` holds what such a
+/// row holds before the backfill. That is NULL, or on MySQL, for a column the expand added
+/// NOT NULL at once, its stand-in default (`0` or `''`, given back for the insert).
+/// Returns the condition that tells such rows.
+pub fn insert_unfilled(
+    db: &mut Database,
+    server: Server,
+    table: &str,
+    column: &str,
+    insert: &str,
+) -> String {
+    drop_triggers(db, server);
+    let shape = match server {
+        Server::Mysql => db
+            .query_text(&format!(
+                "SELECT IS_NULLABLE, DATA_TYPE FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}' \
+                 AND COLUMN_NAME = '{column}'"
+            ))
+            .unwrap()
+            .pop(),
+        _ => None,
+    };
+    match shape.as_deref() {
+        Some([Some(nullable), Some(ty)]) if nullable == "NO" => {
+            let stand_in =
+                if ty.contains("int") || ["decimal", "double", "float"].contains(&ty.as_str()) {
+                    "0"
+                } else {
+                    "''"
+                };
+            db.run_script(&format!(
+                "ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {stand_in}"
+            ))
+            .unwrap();
+            db.run_script(insert).unwrap();
+            db.run_script(&format!(
+                "ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"
+            ))
+            .unwrap();
+            format!("{column} = {stand_in}")
+        }
+        _ => {
+            db.run_script(insert).unwrap();
+            format!("{column} IS NULL")
+        }
+    }
 }
 
 /// Drops every trigger of the database, so that the rows written next keep NULL in a
