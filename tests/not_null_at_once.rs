@@ -161,15 +161,11 @@ fn a_backfilled_not_null_column_is_added_and_tightened_without_a_rebuild_on_mari
     );
 }
 
-/// Rows written between the `ADD COLUMN` and the trigger's arrival hold the stand-in
-/// default, which no NULL tells apart: the backfill must decide them with the rest.
-#[test]
-fn rows_written_under_the_stand_in_default_are_backfilled_on_mariadb() {
-    let Some((_scratch, dir, _url, mut db)) = setup(300) else {
-        return;
-    };
-    let sql = std::fs::read_to_string(dir.path().join(EXPAND)).unwrap();
-    let statements = split_mysql_statements(&sql);
+/// Runs the statements of an expand file one by one, writing a row as R-1 does (`write`,
+/// given a fresh id) before the first and after each: every moment of the expand, the
+/// stand-in default's and the triggers' changes among them, meets an insert.
+fn expand_with_writes_between(db: &mut Database, sql: &str, write: impl Fn(u32) -> String) {
+    let statements = split_mysql_statements(sql);
     let drop_default = statements
         .iter()
         .position(|s| s.contains("DROP DEFAULT"))
@@ -179,21 +175,27 @@ fn rows_written_under_the_stand_in_default_are_backfilled_on_mariadb() {
         .position(|s| s.contains("CREATE PROCEDURE"))
         .expect("a backfill procedure");
     assert!(drop_default < backfill, "{sql}");
-    let run = |db: &mut Database, range: std::ops::Range<usize>| {
-        for statement in &statements[range] {
-            db.run_script(statement)
-                .unwrap_or_else(|e| panic!("{statement}: {e}"));
-        }
-    };
-    // Up to the trigger: R-1's rows get the stand-in default.
-    run(&mut db, 0..drop_default);
-    db.run_script("INSERT INTO users (id, email) VALUES (2001, 'Early@X')")
+    for (i, statement) in statements.iter().enumerate() {
+        db.run_script(&write(5000 + i as u32))
+            .unwrap_or_else(|e| panic!("R-1's write before {statement}: {e}"));
+        db.run_script(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    db.run_script(&write(5000 + statements.len() as u32))
         .unwrap();
-    assert_eq!(
-        one(&mut db, "SELECT email_lower FROM users WHERE id = 2001").as_deref(),
-        Some("")
-    );
-    run(&mut db, drop_default..statements.len());
+}
+
+/// Rows written between the `ADD COLUMN` and the trigger's arrival hold the stand-in
+/// default, which no NULL tells apart: the backfill must decide them with the rest.
+#[test]
+fn rows_written_at_every_moment_of_the_expand_are_filled_on_mariadb() {
+    let Some((_scratch, dir, _url, mut db)) = setup(300) else {
+        return;
+    };
+    let sql = std::fs::read_to_string(dir.path().join(EXPAND)).unwrap();
+    expand_with_writes_between(&mut db, &sql, |id| {
+        format!("INSERT INTO users (id, email) VALUES ({id}, 'Early{id}@X')")
+    });
     assert_eq!(
         one(
             &mut db,
@@ -203,8 +205,156 @@ fn rows_written_under_the_stand_in_default_are_backfilled_on_mariadb() {
         Some("0")
     );
     assert_eq!(
-        one(&mut db, "SELECT email_lower FROM users WHERE id = 2001").as_deref(),
-        Some("early@x")
+        one(&mut db, "SELECT email_lower FROM users WHERE id = 5001").as_deref(),
+        Some("early5001@x")
+    );
+}
+
+const ITEMS: &str = r#"
+[tables.items]
+primary_key = ["id"]
+[tables.items.columns]
+id = { type = "bigint" }
+label = { type = "varchar(40)" }
+price = { type = "integer" }
+"#;
+
+const COPIES: &str = r#"release = "1.1.0"
+
+[[op]]
+type = "rename_column"
+table = "items"
+column = "label"
+to = "title"
+
+[[op]]
+type = "alter_column"
+table = "items"
+column = "price"
+column_type = "bigint"
+new_name = "price_big"
+"#;
+
+/// The items project at contract(1.0.0) with 400 rows, R-1's, on a fresh MariaDB
+/// database; and items' table id.
+fn items(rows: u32) -> Option<(Scratch, tempfile::TempDir, String, Database, String)> {
+    let scratch = Server::Mysql.fresh()?;
+    let dir = common::project_with(
+        "mysql",
+        ITEMS,
+        &[
+            ("0001_start.toml", &select_one("1.0.0")),
+            ("0002_copy.toml", COPIES),
+            ("0003_next.toml", &select_one("1.2.0")),
+        ],
+    );
+    let p = dir.path();
+    let url = common::database_url(Server::Mysql, &scratch, p);
+    let out = migrate(p, &url, "1.0.0", "contract");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+    let values: Vec<String> = (1..=rows).map(|i| format!("({i}, 'L{i}', {i})")).collect();
+    db.run_script(&format!(
+        "INSERT INTO items (id, label, price) VALUES {}",
+        values.join(", ")
+    ))
+    .unwrap();
+    let id = table_id(&mut db, "items");
+    Some((scratch, dir, url, db, id))
+}
+
+/// A copy-mode rename and a type change through a new column: the new NOT NULL column is
+/// NOT NULL from the start too. While its stand-in default stands, a bridge trigger takes
+/// it for "not written"; the sync's own insert trigger, which takes a written new column
+/// for R's, comes only once the default is gone. R-1's rows written at every moment keep
+/// their values, also those equal to a stand-in, and get them in the new columns.
+#[test]
+fn a_copy_into_a_not_null_column_loses_no_write_at_any_moment_on_mariadb() {
+    let Some((_scratch, dir, _url, mut db, before)) = items(400) else {
+        return;
+    };
+    let sql = std::fs::read_to_string(
+        dir.path()
+            .join("migrations/1.1.0/V2000__expand_0002_copy.sql"),
+    )
+    .unwrap();
+    expand_with_writes_between(&mut db, &sql, |id| {
+        let (label, price) = if id % 2 == 0 {
+            (String::new(), 0)
+        } else {
+            (format!("L{id}"), id)
+        };
+        format!("INSERT INTO items (id, label, price) VALUES ({id}, '{label}', {price})")
+    });
+    assert_eq!(
+        table_id(&mut db, "items"),
+        before,
+        "the expand rebuilt items"
+    );
+    let wrong = db
+        .query_text(
+            "SELECT id, label, title, price, price_big FROM items WHERE NOT (title <=> label) \
+             OR NOT (price_big <=> price) \
+             OR (id >= 5000 AND id % 2 = 1 AND (label <> CONCAT('L', id) OR price <> id)) \
+             OR (id >= 5000 AND id % 2 = 0 AND (label <> '' OR price <> 0)) \
+             OR (id < 5000 AND (label <> CONCAT('L', id) OR price <> id))",
+        )
+        .unwrap();
+    assert!(wrong.is_empty(), "rows that lost a write: {wrong:?}");
+}
+
+/// The same through `migrate`: the new columns end NOT NULL without a default, R's rows
+/// give their values to the old columns, and neither phase rebuilds the table.
+#[test]
+fn a_copy_into_a_not_null_column_rebuilds_nothing_on_mariadb() {
+    let Some((_scratch, dir, url, mut db, before)) = items(400) else {
+        return;
+    };
+    let p = dir.path();
+    let out = migrate(p, &url, "1.1.0", "expand");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let shape = db
+        .query_text(
+            "SELECT COLUMN_NAME, IS_NULLABLE, COLUMN_DEFAULT FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' \
+             AND COLUMN_NAME IN ('title', 'price_big') ORDER BY COLUMN_NAME",
+        )
+        .unwrap();
+    assert_eq!(shape.len(), 2);
+    for row in &shape {
+        assert_eq!(row[1].as_deref(), Some("NO"), "{shape:?}");
+        assert!(
+            matches!(row[2].as_deref(), None | Some("NULL")),
+            "{shape:?}"
+        );
+    }
+    // R writes the new columns only, a zero price among them; the old ones follow.
+    db.run_script("INSERT INTO items (id, title, price_big) VALUES (9001, 'R', 0)")
+        .unwrap();
+    assert_eq!(
+        db.query_text("SELECT label, price FROM items WHERE id = 9001")
+            .unwrap()[0],
+        vec![Some("R".to_string()), Some("0".to_string())]
+    );
+    for (release, phase) in [
+        ("1.1.0", "contract"),
+        ("1.2.0", "expand"),
+        ("1.2.0", "contract"),
+    ] {
+        let out = migrate(p, &url, release, phase);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    }
+    assert_eq!(
+        table_id(&mut db, "items"),
+        before,
+        "a contract rebuilt items"
+    );
+    let status = common::run(p, &["status", "--database-url", &url]);
+    assert!(
+        status.status.success(),
+        "{}{}",
+        stdout(&status),
+        stderr(&status)
     );
 }
 
@@ -222,7 +372,7 @@ fn a_backfill_that_gives_null_for_a_not_null_column_stops_by_name_on_mariadb() {
     assert!(!out.status.success(), "{}", stdout(&out));
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
-        text.contains("1 rows of users give NULL for users.email_lower"),
+        text.contains("1 rows of users would leave users.email_lower NULL"),
         "{text}"
     );
     db.run_script("UPDATE users SET email = CONCAT('M', id, '@X') WHERE email IS NULL")

@@ -537,8 +537,8 @@ impl Renderer for Mysql<'_> {
                     &string_literal(
                         Dialect::Mysql,
                         &format!(
-                            "rows of {table} give NULL for {table}.{column}, which is NOT NULL: \
-                             cover them in its backfill_sql"
+                            "rows of {table} would leave {table}.{column} NULL, which is NOT NULL: \
+                             what fills it gives NULL for them"
                         ),
                     ),
                 );
@@ -673,6 +673,15 @@ impl Renderer for Mysql<'_> {
                 context.insert("forward", &forward);
                 context.insert("insert_trigger", &q(&insert));
                 context.insert("update_trigger", &q(&update));
+                // A new column added NOT NULL at once holds its stand-in default until the
+                // sync is in place: the template bridges that moment.
+                let stand_in = physical
+                    .table(table)
+                    .and_then(|t| t.column(new))
+                    .filter(|_| physical.not_null_at_once(table, new))
+                    .and_then(|c| c.default.as_ref().map(|d| default_value(d, &c.ty)));
+                context.insert("stand_in", &stand_in.unwrap_or_default());
+                context.insert("bridge_trigger", &q(&fit(format!("{trigger}_br"))));
                 self.template("sync_trigger", &context)?
             }
             Action::DropTrigger { table, trigger } => {

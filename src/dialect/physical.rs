@@ -238,8 +238,10 @@ impl Physical {
             }),
             Action::FillTrigger { table, trigger, .. }
             | Action::SyncTrigger { table, trigger, .. } => {
-                // The trigger fills what the placeholder stood in for: the renderer drops it.
-                if let Action::FillTrigger { column, .. } = action {
+                // The trigger fills what the stand-in default covered: the renderer drops it.
+                if let Action::FillTrigger { column, .. }
+                | Action::SyncTrigger { new: column, .. } = action
+                {
                     if self.not_null_at_once(table, column) {
                         self.update(table, column, |c| c.default = None);
                     }

@@ -310,11 +310,24 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     let mut loose = new.clone();
     loose.nullable = true;
     loose.default = None;
+    // On MySQL a NOT NULL new column is NOT NULL from the start, as in `add_column`: InnoDB
+    // would set it in the contract only by rebuilding the table. Its stand-in default
+    // (any value: the sync's first trigger takes it for "not written", while only R-1
+    // writes) lets R-1's inserts omit it until the sync is in place.
+    let not_null_at_once = match (cx.dialect, new.nullable) {
+        (Some(Dialect::Mysql), false) => {
+            super::placeholder_for(&new.ty).or_else(|| match &new.default {
+                Some(crate::model::Default::Literal(value)) => Some(value.clone()),
+                _ => None,
+            })
+        }
+        _ => None,
+    };
     let mut expand = vec![
         Action::AddColumn {
             table: table.clone(),
             column: loose,
-            not_null_at_once: None,
+            not_null_at_once,
         },
         Action::SyncTrigger {
             table: table.clone(),

@@ -422,15 +422,23 @@ pub fn violations(sql: &str) -> Vec<(&'static str, String)> {
 /// Whether sqlparser's MySQL mode reads `statement`. sqlparser 0.64 reads no `SIGNAL`
 /// (MySQL 5.5+, MariaDB 5.5+: https://dev.mysql.com/doc/refman/8.0/en/signal.html), which
 /// a trigger body uses to refuse a row: each is read as a `SET` of the same shape instead,
-/// so that the rest of the body is still checked.
+/// so that the rest of the body is still checked. Nor a trigger's order, `FOR EACH ROW
+/// PRECEDES|FOLLOWS other` (MySQL 5.7.2+, MariaDB 10.2.3+:
+/// https://dev.mysql.com/doc/refman/8.0/en/create-trigger.html,
+/// https://mariadb.com/kb/en/create-trigger/): read without it.
 pub fn parses(statement: &str) -> Result<(), String> {
     let readable: String = statement
         .lines()
         .map(|line| {
             let body = line.trim_start();
-            if body.to_ascii_uppercase().starts_with("SIGNAL SQLSTATE ") {
+            let upper = body.to_ascii_uppercase();
+            if upper.starts_with("SIGNAL SQLSTATE ") {
                 let indent = &line[..line.len() - body.len()];
                 format!("{indent}SET @tandem_signal = 1;\n")
+            } else if upper.starts_with("FOR EACH ROW PRECEDES ")
+                || upper.starts_with("FOR EACH ROW FOLLOWS ")
+            {
+                "FOR EACH ROW\n".to_string()
             } else {
                 format!("{line}\n")
             }
