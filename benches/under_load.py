@@ -194,7 +194,7 @@ def setup():
         psql("CREATE TABLE owners (id bigint PRIMARY KEY);"
              "INSERT INTO owners SELECT generate_series(1, 100);"
              "CREATE TABLE accounts (id bigint PRIMARY KEY, owner_id bigint NOT NULL, balance integer NOT NULL, note text);"
-             f"INSERT INTO accounts SELECT i, 1 + i % 100, 0, 'n' || i FROM generate_series(1, {ROWS}) i;"
+             f"INSERT INTO accounts SELECT i, 1 + i % 100, 1 + i % 1000, 'n' || i FROM generate_series(1, {ROWS}) i;"
              f"CREATE SEQUENCE bench_ids START {ROWS + 1};")
         # VACUUM refuses the transaction that psql -c wraps several statements in.
         psql("VACUUM ANALYZE accounts")
@@ -213,7 +213,7 @@ def setup():
               " note longtext NULL, PRIMARY KEY (id));"
               "CREATE TABLE owners (id bigint NOT NULL, PRIMARY KEY (id));"
               "INSERT INTO owners SELECT seq FROM seq_1_to_100;"
-              f"INSERT INTO accounts SELECT seq, 1 + seq % 100, 0, CONCAT('n', seq) FROM seq_1_to_{ROWS};"
+              f"INSERT INTO accounts SELECT seq, 1 + seq % 100, 1 + seq % 1000, CONCAT('n', seq) FROM seq_1_to_{ROWS};"
               "ANALYZE TABLE accounts;")
         settle_redo()
 
