@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{migrate, select_one, stderr, stdout, Server};
+use common::{migrate, select_one, stderr, stdout, table_id, Server};
 use tandem::apply::database::{Database, Target};
 use tandem::apply::scratch::Scratch;
 use tandem::apply::split::split_mysql_statements;
@@ -31,31 +31,29 @@ column = { name = "email_lower", type = "varchar(100)" }
 backfill_sql = "lower(email)"
 "#;
 
-const EXPAND: &str = "migrations/1.1.0/V2000__expand_0002_add.sql";
-
-/// InnoDB's id of `table`: a rebuild makes a new one.
-fn table_id(db: &mut Database, table: &str) -> String {
-    let rows = db
-        .query_text(&format!(
-            "SELECT TABLE_ID FROM information_schema.INNODB_SYS_TABLES \
-             WHERE NAME = CONCAT(DATABASE(), '/{table}')"
-        ))
-        .unwrap();
-    rows[0][0].clone().expect("a table id")
-}
+const EXPAND: &str = "migrations/1.1.0/V2000__expand_0002_change.sql";
 
 fn one(db: &mut Database, sql: &str) -> Option<String> {
     db.query_text(sql).unwrap()[0][0].clone()
 }
 
-fn setup(rows: u32) -> Option<(Scratch, tempfile::TempDir, String, Database)> {
+/// A fresh MariaDB database at contract(1.0.0) of a project of `schema` whose 1.1.0 is
+/// `change` (1.2.0 changes nothing), after `rows` ran: the rows R-1 wrote before.
+struct Setup {
+    _scratch: Scratch,
+    dir: tempfile::TempDir,
+    url: String,
+    db: Database,
+}
+
+fn setup(schema: &str, change: &str, rows: &str) -> Option<Setup> {
     let scratch = Server::Mysql.fresh()?;
     let dir = common::project_with(
         "mysql",
-        SCHEMA,
+        schema,
         &[
             ("0001_start.toml", &select_one("1.0.0")),
-            ("0002_add.toml", ADD),
+            ("0002_change.toml", change),
             ("0003_next.toml", &select_one("1.2.0")),
         ],
     );
@@ -63,30 +61,37 @@ fn setup(rows: u32) -> Option<(Scratch, tempfile::TempDir, String, Database)> {
     let out = migrate(dir.path(), &url, "1.0.0", "contract");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
-    let values: Vec<String> = (1..=rows).map(|i| format!("({i}, 'U{i}@X')")).collect();
-    db.run_script(&format!(
-        "INSERT INTO users (id, email) VALUES {}",
-        values.join(", ")
-    ))
-    .unwrap();
-    Some((scratch, dir, url, db))
+    db.run_script(rows).unwrap();
+    Some(Setup {
+        _scratch: scratch,
+        dir,
+        url,
+        db,
+    })
+}
+
+/// `count` users with upper-case emails.
+fn users(count: u32) -> String {
+    let values: Vec<String> = (1..=count).map(|i| format!("({i}, 'U{i}@X')")).collect();
+    format!("INSERT INTO users (id, email) VALUES {}", values.join(", "))
+}
+
+fn migrate_ok(s: &Setup, phases: &[(&str, &str)]) {
+    for (release, phase) in phases {
+        let out = migrate(s.dir.path(), &s.url, release, phase);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    }
 }
 
 #[test]
 fn a_backfilled_not_null_column_is_added_and_tightened_without_a_rebuild_on_mariadb() {
-    let Some((_scratch, dir, url, mut db)) = setup(600) else {
+    let Some(mut s) = setup(SCHEMA, ADD, &users(600)) else {
         return;
     };
-    let p = dir.path();
-    let before = table_id(&mut db, "users");
-
-    let out = migrate(p, &url, "1.1.0", "expand");
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert_eq!(
-        table_id(&mut db, "users"),
-        before,
-        "the expand rebuilt users"
-    );
+    let before = table_id(&mut s.db, "users");
+    migrate_ok(&s, &[("1.1.0", "expand")]);
+    let db = &mut s.db;
+    assert_eq!(table_id(db, "users"), before, "the expand rebuilt users");
     let shape = db
         .query_text(
             "SELECT IS_NULLABLE, COLUMN_DEFAULT FROM information_schema.COLUMNS \
@@ -101,7 +106,7 @@ fn a_backfilled_not_null_column_is_added_and_tightened_without_a_rebuild_on_mari
     );
     assert_eq!(
         one(
-            &mut db,
+            db,
             "SELECT COUNT(*) FROM users WHERE NOT (email_lower <=> lower(email))"
         )
         .as_deref(),
@@ -135,24 +140,22 @@ fn a_backfilled_not_null_column_is_added_and_tightened_without_a_rebuild_on_mari
         "{refused}"
     );
 
-    for (release, phase) in [("1.2.0", "expand"), ("1.2.0", "contract")] {
-        let out = migrate(p, &url, release, phase);
-        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    }
+    migrate_ok(&s, &[("1.2.0", "expand"), ("1.2.0", "contract")]);
+    let db = &mut s.db;
     assert_eq!(
-        table_id(&mut db, "users"),
+        table_id(db, "users"),
         before,
         "the contract rebuilt users to set a NOT NULL it had"
     );
     assert_eq!(
         one(
-            &mut db,
+            db,
             "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
         )
         .as_deref(),
         Some("0")
     );
-    let status = common::run(p, &["status", "--database-url", &url]);
+    let status = common::run(s.dir.path(), &["status", "--database-url", &s.url]);
     assert!(
         status.status.success() && !stdout(&status).contains("drift"),
         "{}{}",
@@ -189,23 +192,24 @@ fn expand_with_writes_between(db: &mut Database, sql: &str, write: impl Fn(u32) 
 /// default, which no NULL tells apart: the backfill must decide them with the rest.
 #[test]
 fn rows_written_at_every_moment_of_the_expand_are_filled_on_mariadb() {
-    let Some((_scratch, dir, _url, mut db)) = setup(300) else {
+    let Some(mut s) = setup(SCHEMA, ADD, &users(300)) else {
         return;
     };
-    let sql = std::fs::read_to_string(dir.path().join(EXPAND)).unwrap();
-    expand_with_writes_between(&mut db, &sql, |id| {
+    let sql = std::fs::read_to_string(s.dir.path().join(EXPAND)).unwrap();
+    let db = &mut s.db;
+    expand_with_writes_between(db, &sql, |id| {
         format!("INSERT INTO users (id, email) VALUES ({id}, 'Early{id}@X')")
     });
     assert_eq!(
         one(
-            &mut db,
+            db,
             "SELECT COUNT(*) FROM users WHERE NOT (email_lower <=> lower(email))"
         )
         .as_deref(),
         Some("0")
     );
     assert_eq!(
-        one(&mut db, "SELECT email_lower FROM users WHERE id = 5001").as_deref(),
+        one(db, "SELECT email_lower FROM users WHERE id = 5001").as_deref(),
         Some("early5001@x")
     );
 }
@@ -235,32 +239,13 @@ column_type = "bigint"
 new_name = "price_big"
 "#;
 
-/// The items project at contract(1.0.0) with 400 rows, R-1's, on a fresh MariaDB
-/// database; and items' table id.
-fn items(rows: u32) -> Option<(Scratch, tempfile::TempDir, String, Database, String)> {
-    let scratch = Server::Mysql.fresh()?;
-    let dir = common::project_with(
-        "mysql",
-        ITEMS,
-        &[
-            ("0001_start.toml", &select_one("1.0.0")),
-            ("0002_copy.toml", COPIES),
-            ("0003_next.toml", &select_one("1.2.0")),
-        ],
-    );
-    let p = dir.path();
-    let url = common::database_url(Server::Mysql, &scratch, p);
-    let out = migrate(p, &url, "1.0.0", "contract");
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
-    let values: Vec<String> = (1..=rows).map(|i| format!("({i}, 'L{i}', {i})")).collect();
-    db.run_script(&format!(
+/// `count` items, as R-1 writes them.
+fn items(count: u32) -> String {
+    let values: Vec<String> = (1..=count).map(|i| format!("({i}, 'L{i}', {i})")).collect();
+    format!(
         "INSERT INTO items (id, label, price) VALUES {}",
         values.join(", ")
-    ))
-    .unwrap();
-    let id = table_id(&mut db, "items");
-    Some((scratch, dir, url, db, id))
+    )
 }
 
 /// A copy-mode rename and a type change through a new column: the new NOT NULL column is
@@ -270,15 +255,13 @@ fn items(rows: u32) -> Option<(Scratch, tempfile::TempDir, String, Database, Str
 /// their values, also those equal to a stand-in, and get them in the new columns.
 #[test]
 fn a_copy_into_a_not_null_column_loses_no_write_at_any_moment_on_mariadb() {
-    let Some((_scratch, dir, _url, mut db, before)) = items(400) else {
+    let Some(mut s) = setup(ITEMS, COPIES, &items(400)) else {
         return;
     };
-    let sql = std::fs::read_to_string(
-        dir.path()
-            .join("migrations/1.1.0/V2000__expand_0002_copy.sql"),
-    )
-    .unwrap();
-    expand_with_writes_between(&mut db, &sql, |id| {
+    let sql = std::fs::read_to_string(s.dir.path().join(EXPAND)).unwrap();
+    let db = &mut s.db;
+    let before = table_id(db, "items");
+    expand_with_writes_between(db, &sql, |id| {
         let (label, price) = if id % 2 == 0 {
             (String::new(), 0)
         } else {
@@ -286,11 +269,7 @@ fn a_copy_into_a_not_null_column_loses_no_write_at_any_moment_on_mariadb() {
         };
         format!("INSERT INTO items (id, label, price) VALUES ({id}, '{label}', {price})")
     });
-    assert_eq!(
-        table_id(&mut db, "items"),
-        before,
-        "the expand rebuilt items"
-    );
+    assert_eq!(table_id(db, "items"), before, "the expand rebuilt items");
     let wrong = db
         .query_text(
             "SELECT id, label, title, price, price_big FROM items WHERE NOT (title <=> label) \
@@ -307,12 +286,12 @@ fn a_copy_into_a_not_null_column_loses_no_write_at_any_moment_on_mariadb() {
 /// give their values to the old columns, and neither phase rebuilds the table.
 #[test]
 fn a_copy_into_a_not_null_column_rebuilds_nothing_on_mariadb() {
-    let Some((_scratch, dir, url, mut db, before)) = items(400) else {
+    let Some(mut s) = setup(ITEMS, COPIES, &items(400)) else {
         return;
     };
-    let p = dir.path();
-    let out = migrate(p, &url, "1.1.0", "expand");
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let before = table_id(&mut s.db, "items");
+    migrate_ok(&s, &[("1.1.0", "expand")]);
+    let db = &mut s.db;
     let shape = db
         .query_text(
             "SELECT COLUMN_NAME, IS_NULLABLE, COLUMN_DEFAULT FROM information_schema.COLUMNS \
@@ -336,20 +315,17 @@ fn a_copy_into_a_not_null_column_rebuilds_nothing_on_mariadb() {
             .unwrap()[0],
         vec![Some("R".to_string()), Some("0".to_string())]
     );
-    for (release, phase) in [
-        ("1.1.0", "contract"),
-        ("1.2.0", "expand"),
-        ("1.2.0", "contract"),
-    ] {
-        let out = migrate(p, &url, release, phase);
-        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    }
-    assert_eq!(
-        table_id(&mut db, "items"),
-        before,
-        "a contract rebuilt items"
+    migrate_ok(
+        &s,
+        &[
+            ("1.1.0", "contract"),
+            ("1.2.0", "expand"),
+            ("1.2.0", "contract"),
+        ],
     );
-    let status = common::run(p, &["status", "--database-url", &url]);
+    let db = &mut s.db;
+    assert_eq!(table_id(db, "items"), before, "a contract rebuilt items");
+    let status = common::run(s.dir.path(), &["status", "--database-url", &s.url]);
     assert!(
         status.status.success(),
         "{}{}",
@@ -362,26 +338,24 @@ fn a_copy_into_a_not_null_column_rebuilds_nothing_on_mariadb() {
 /// how many and which column, and `migrate` finishes once they are mended.
 #[test]
 fn a_backfill_that_gives_null_for_a_not_null_column_stops_by_name_on_mariadb() {
-    let Some((_scratch, dir, url, mut db)) = setup(600) else {
+    let Some(mut s) = setup(SCHEMA, ADD, &users(600)) else {
         return;
     };
-    let p = dir.path();
-    db.run_script("UPDATE users SET email = NULL WHERE id IN (7, 450)")
+    s.db.run_script("UPDATE users SET email = NULL WHERE id IN (7, 450)")
         .unwrap();
-    let out = migrate(p, &url, "1.1.0", "expand");
+    let out = migrate(s.dir.path(), &s.url, "1.1.0", "expand");
     assert!(!out.status.success(), "{}", stdout(&out));
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
         text.contains("1 rows of users would leave users.email_lower NULL"),
         "{text}"
     );
-    db.run_script("UPDATE users SET email = CONCAT('M', id, '@X') WHERE email IS NULL")
+    s.db.run_script("UPDATE users SET email = CONCAT('M', id, '@X') WHERE email IS NULL")
         .unwrap();
-    let out = migrate(p, &url, "1.1.0", "expand");
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    migrate_ok(&s, &[("1.1.0", "expand")]);
     assert_eq!(
         one(
-            &mut db,
+            &mut s.db,
             "SELECT COUNT(*) FROM users WHERE NOT (email_lower <=> lower(email))"
         )
         .as_deref(),
@@ -393,40 +367,18 @@ fn a_backfill_that_gives_null_for_a_not_null_column_stops_by_name_on_mariadb() {
 /// added NOT NULL with it at once, and the backfill sets every row already there.
 #[test]
 fn a_backfilled_not_null_column_with_a_default_is_added_without_a_rebuild_on_mariadb() {
-    let Some(scratch) = Server::Mysql.fresh() else {
-        return;
-    };
     let change = "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\n\
                   column = { name = \"score\", type = \"integer\", default = 7 }\n\
                   backfill_sql = \"length(email)\"\n";
-    let dir = common::project_with(
-        "mysql",
-        SCHEMA,
-        &[
-            ("0001_start.toml", &select_one("1.0.0")),
-            ("0002_add.toml", change),
-            ("0003_next.toml", &select_one("1.2.0")),
-        ],
-    );
-    let p = dir.path();
-    let url = common::database_url(Server::Mysql, &scratch, p);
-    let out = migrate(p, &url, "1.0.0", "contract");
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
-    let values: Vec<String> = (1..=400).map(|i| format!("({i}, 'user{i}@x')")).collect();
-    db.run_script(&format!(
-        "INSERT INTO users (id, email) VALUES {}",
-        values.join(", ")
-    ))
-    .unwrap();
-    let before = table_id(&mut db, "users");
-    for (release, phase) in [("1.1.0", "expand"), ("1.1.0", "contract")] {
-        let out = migrate(p, &url, release, phase);
-        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    }
+    let Some(mut s) = setup(SCHEMA, change, &users(400)) else {
+        return;
+    };
+    let before = table_id(&mut s.db, "users");
+    migrate_ok(&s, &[("1.1.0", "expand"), ("1.1.0", "contract")]);
+    let db = &mut s.db;
     assert_eq!(
         one(
-            &mut db,
+            db,
             "SELECT COUNT(*) FROM users WHERE NOT (score <=> length(email))"
         )
         .as_deref(),
@@ -435,14 +387,12 @@ fn a_backfilled_not_null_column_with_a_default_is_added_without_a_rebuild_on_mar
     db.run_script("INSERT INTO users (id, email) VALUES (1001, 'old@x')")
         .unwrap();
     assert_eq!(
-        one(&mut db, "SELECT score FROM users WHERE id = 1001").as_deref(),
+        one(db, "SELECT score FROM users WHERE id = 1001").as_deref(),
         Some("7")
     );
-    for (release, phase) in [("1.2.0", "expand"), ("1.2.0", "contract")] {
-        let out = migrate(p, &url, release, phase);
-        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    }
-    assert_eq!(table_id(&mut db, "users"), before, "users was rebuilt");
+    migrate_ok(&s, &[("1.2.0", "expand"), ("1.2.0", "contract")]);
+    let db = &mut s.db;
+    assert_eq!(table_id(db, "users"), before, "users was rebuilt");
     assert_eq!(
         db.query_text(
             "SELECT IS_NULLABLE, COLUMN_DEFAULT FROM information_schema.COLUMNS \

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{migrate, run, select_one, stderr, stdout, Server};
+use common::{migrate, run, select_one, stderr, stdout, table_id, Server};
 use tandem::apply::database::{Database, Target};
 
 const SCHEMA: &str = r#"
@@ -73,17 +73,6 @@ type = "drop_column"
 table = "coded"
 column = "amount"
 "#;
-
-/// InnoDB's id of `table`: a rebuild makes a new one.
-fn table_id(db: &mut Database, table: &str) -> String {
-    let rows = db
-        .query_text(&format!(
-            "SELECT TABLE_ID FROM information_schema.INNODB_SYS_TABLES \
-             WHERE NAME = CONCAT(DATABASE(), '/{table}')"
-        ))
-        .unwrap();
-    rows[0][0].clone().expect("a table id")
-}
 
 #[test]
 fn a_retiring_column_is_left_out_of_inserts_without_rebuilding_its_table_on_mariadb() {

@@ -482,3 +482,14 @@ pub fn drop_triggers(db: &mut Database, server: Server) {
         db.run_script(drop[0].as_deref().unwrap()).unwrap();
     }
 }
+
+/// MariaDB: InnoDB's id of `table`, which a rebuild of the table changes.
+pub fn table_id(db: &mut Database, table: &str) -> String {
+    let rows = db
+        .query_text(&format!(
+            "SELECT TABLE_ID FROM information_schema.INNODB_SYS_TABLES \
+             WHERE NAME = CONCAT(DATABASE(), '/{table}')"
+        ))
+        .unwrap();
+    rows[0][0].clone().expect("a table id")
+}
