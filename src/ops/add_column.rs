@@ -275,6 +275,48 @@ mod tests {
         );
     }
 
+    /// On MySQL a backfilled NOT NULL column is added NOT NULL at once: with its literal
+    /// default, else with a stand-in where its type has one; elsewhere, and where neither
+    /// is at hand, nullable as before.
+    #[test]
+    fn a_backfilled_not_null_column_is_added_not_null_at_once_on_mysql_only() {
+        use crate::config::Dialect;
+        use crate::model::Literal;
+        let at_once = |dialect: Dialect, column: &str| {
+            let mut s = schema(USERS);
+            let op = format!(
+                "type = \"add_column\"\ntable = \"users\"\ncolumn = {column}\nbackfill_sql = \"1\""
+            );
+            let steps = apply_in(dialect, &mut s, &op).unwrap();
+            match &steps[0].actions[0] {
+                Action::AddColumn {
+                    column,
+                    not_null_at_once,
+                    ..
+                } => {
+                    assert!(column.nullable && column.default.is_none(), "{column:?}");
+                    not_null_at_once.clone()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let varchar = "{ name = \"code\", type = \"varchar(8)\" }";
+        let integer = "{ name = \"rank\", type = \"integer\", default = 7 }";
+        let text = "{ name = \"bio\", type = \"text\" }";
+        let computed = "{ name = \"n\", type = \"integer\", default_sql = \"1 + 1\" }";
+        let nullable = "{ name = \"m\", type = \"integer\", nullable = true }";
+        assert_eq!(
+            at_once(Dialect::Mysql, varchar),
+            Some(Literal::Str(String::new()))
+        );
+        assert_eq!(at_once(Dialect::Mysql, integer), Some(Literal::Int(7)));
+        assert_eq!(at_once(Dialect::Mysql, text), None);
+        assert_eq!(at_once(Dialect::Mysql, computed), None);
+        assert_eq!(at_once(Dialect::Mysql, nullable), None);
+        assert_eq!(at_once(Dialect::Postgres, varchar), None);
+        assert_eq!(at_once(Dialect::Sqlite, integer), None);
+    }
+
     /// The default is in place before the backfill starts: a row the previous release
     /// inserts after the backfill's last pass gets the default, never NULL (which the
     /// contract's NOT NULL would then refuse).
