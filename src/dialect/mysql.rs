@@ -632,14 +632,7 @@ impl Renderer for Mysql<'_> {
                 context.insert("expr_comment", &super::comment_text(expr));
                 let not_null = physical.not_null_at_once(table, column);
                 context.insert("not_null", &not_null);
-                context.insert(
-                    "drop_placeholder",
-                    &(not_null
-                        && physical
-                            .table(table)
-                            .and_then(|t| t.column(column))
-                            .is_some_and(|c| c.default.is_some())),
-                );
+                context.insert("drop_placeholder", &physical.stand_in(table, column).is_some());
                 let message: String = format!(
                     "the row gives NULL for {table}.{column}, which is NOT NULL: see its backfill_sql"
                 )
@@ -676,9 +669,7 @@ impl Renderer for Mysql<'_> {
                 // A new column added NOT NULL at once holds its stand-in default until the
                 // sync is in place: the template bridges that moment.
                 let stand_in = physical
-                    .table(table)
-                    .and_then(|t| t.column(new))
-                    .filter(|_| physical.not_null_at_once(table, new))
+                    .stand_in(table, new)
                     .and_then(|c| c.default.as_ref().map(|d| default_value(d, &c.ty)));
                 context.insert("stand_in", &stand_in.unwrap_or_default());
                 context.insert("bridge_trigger", &q(&fit(format!("{trigger}_br"))));

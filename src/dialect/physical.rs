@@ -152,6 +152,14 @@ impl Physical {
             .is_some_and(|t| t.not_null_at_once.iter().any(|c| c == column))
     }
 
+    /// A column added NOT NULL at once while its stand-in default still stands (until
+    /// its fill or sync trigger is in place), with that default.
+    pub fn stand_in(&self, table: &str, column: &str) -> Option<&Column> {
+        self.table(table)
+            .and_then(|t| t.column(column))
+            .filter(|c| c.default.is_some() && self.not_null_at_once(table, column))
+    }
+
     /// The action that created trigger `name` on `table`, if it still exists.
     pub fn trigger(&self, table: &str, name: &str) -> Option<&Action> {
         self.triggers_of(table)
@@ -242,7 +250,7 @@ impl Physical {
                 if let Action::FillTrigger { column, .. }
                 | Action::SyncTrigger { new: column, .. } = action
                 {
-                    if self.not_null_at_once(table, column) {
+                    if self.stand_in(table, column).is_some() {
                         self.update(table, column, |c| c.default = None);
                     }
                 }
