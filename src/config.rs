@@ -382,7 +382,7 @@ impl Config {
                 .into());
             }
         }
-        if let Err(message) = crate::dialect::views::check_prefix(&raw.view_schema_prefix) {
+        if let Err(message) = crate::sql::views::check_prefix(&raw.view_schema_prefix) {
             return Err(Diag::input(message)
                 .at(Location::new(&file, 0..0))
                 .help("a prefix of lower-case letters, digits and `_`, starting with a letter, e.g. \"app\"")

@@ -217,7 +217,7 @@ fn latest(plan: &Plan) -> Schema {
         enums: latest_enums(plan),
         ..Schema::default()
     };
-    let mut physical = crate::dialect::Physical::default();
+    let mut physical = crate::sql::Physical::default();
     for action in plan
         .files
         .iter()

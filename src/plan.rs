@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use crate::action::Action;
 use crate::diag::{Diag, Location, Result};
-use crate::dialect::{render_actions, renderer, Physical, Rendered};
 use crate::layout;
 use crate::model::{Schema, View};
 use crate::ops::{OpContext, Removal, Timing};
 use crate::project::Project;
 use crate::release::{parse_semver, ReleaseOrder, Releases};
+use crate::sql::{render_actions, renderer, Physical, Rendered};
 
 /// A point in the apply order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -304,7 +304,7 @@ pub fn build(project: &Project) -> Result<Plan> {
                     // again by every op that changes a table, from the model after it.
                     let changed = tables_before.as_ref() != Some(&schema.tables);
                     if !made_schema || changed {
-                        let name = crate::dialect::views::schema_name(
+                        let name = crate::sql::views::schema_name(
                             &config.view_schema_prefix,
                             releases.name(r),
                         );
@@ -322,7 +322,7 @@ pub fn build(project: &Project) -> Result<Plan> {
                             }
                         }
                         schema_releases.insert(name.clone(), r);
-                        let action = crate::dialect::views::release_views(&name, &schema);
+                        let action = crate::sql::views::release_views(&name, &schema);
                         match steps.iter_mut().rev().find(|s| s.timing == Timing::Expand) {
                             Some(step) => {
                                 step.actions.push(action);
@@ -456,7 +456,7 @@ pub fn build(project: &Project) -> Result<Plan> {
         }
         views.push(schema.view());
         let selected = if made_schema {
-            Some(crate::dialect::views::schema_name(
+            Some(crate::sql::views::schema_name(
                 &config.view_schema_prefix,
                 releases.name(r),
             ))

@@ -469,7 +469,7 @@ fn native(dialect: Dialect, words: &str) -> Result<Option<Parsed>, String> {
 
 /// An array of `element` (Postgres), named as Postgres writes the element.
 fn as_array(element: &ColumnType) -> ColumnType {
-    let text = crate::dialect::type_name(Dialect::Postgres, element);
+    let text = crate::sql::type_name(Dialect::Postgres, element);
     let (name, args) = match text.split_once('(') {
         Some((n, a)) => (
             n.to_string(),
@@ -515,7 +515,7 @@ fn portable_spelling(dialect: Dialect, t: &NativeType) -> Option<ColumnType> {
     let text = t.to_string();
     candidates
         .into_iter()
-        .find(|c| crate::dialect::type_name(dialect, c) == text)
+        .find(|c| crate::sql::type_name(dialect, c) == text)
 }
 
 impl NativeType {
@@ -648,7 +648,7 @@ pub fn postgres_in_place(from: &ColumnType, to: &ColumnType) -> bool {
     if !widens(from, to) {
         return false;
     }
-    let name = |t: &ColumnType| crate::dialect::type_name(Dialect::Postgres, t);
+    let name = |t: &ColumnType| crate::sql::type_name(Dialect::Postgres, t);
     let (a, b) = (name(from), name(to));
     let base = |s: &str| s.split('(').next().unwrap_or("").to_string();
     let varchar_or_text = |s: &str| s == "text" || base(s) == "varchar";

@@ -49,7 +49,7 @@ fn a_backfill_fills_every_row_of_a_table_larger_than_a_batch() {
             .find(|f| f.starts_with("1.4.0/") && f.contains("expand"))
             .unwrap();
         let sql = std::fs::read_to_string(p.join("migrations").join(&file)).unwrap();
-        let backfill = tandem::apply::split::statements(server_dialect(server), &sql)
+        let backfill = tandem::sql::split::statements(server_dialect(server), &sql)
             .into_iter()
             .filter(|s| {
                 (s.contains("Backfill")
@@ -146,7 +146,7 @@ fn mysql_backfill(
             .sum()
     };
     let before = reads(&mut db);
-    for statement in tandem::apply::split::statements(tandem::config::Dialect::Mysql, &sql)
+    for statement in tandem::sql::split::statements(tandem::config::Dialect::Mysql, &sql)
         .into_iter()
         .filter(|s| s.contains("PROCEDURE") || s.contains("CALL"))
     {

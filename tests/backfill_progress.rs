@@ -25,7 +25,7 @@ fn progress_is_reported(server: Server, settings: &str) {
     let mut db = Database::connect(&target).unwrap();
     // The baseline by hand, with 4,000 rows, then adopted: the backfill has work to do.
     let baseline = std::fs::read_to_string(p.join("migrations/V1__baseline.sql")).unwrap();
-    for statement in tandem::apply::split::statements(target.dialect(), &baseline) {
+    for statement in tandem::sql::split::statements(target.dialect(), &baseline) {
         db.run_script(&statement).unwrap();
     }
     common::insert_users(&mut db, 4000);
@@ -114,7 +114,7 @@ fn a_mariadb_backfill_retries_a_batch_behind_a_locked_row() {
         .find(|f| f.starts_with("1.4.0/") && f.contains("expand"))
         .unwrap();
     let sql = std::fs::read_to_string(p.join("migrations").join(&file)).unwrap();
-    let backfill: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
+    let backfill: Vec<String> = tandem::sql::split::statements(target.dialect(), &sql)
         .into_iter()
         .filter(|s| s.contains("tandem_backfill"))
         .collect();
@@ -211,7 +211,7 @@ fn batch_loop_retries_behind_a_locked_row(
         .find(|f| f.starts_with(&format!("{release}/")) && f.contains(phase))
         .unwrap();
     let sql = std::fs::read_to_string(p.join("migrations").join(&file)).unwrap();
-    let script: String = tandem::apply::split::statements(target.dialect(), &sql)
+    let script: String = tandem::sql::split::statements(target.dialect(), &sql)
         .into_iter()
         .filter(|s| s.ends_with("SET lock_timeout = '500ms'") || s.contains(loop_marker))
         .map(|s| format!("{s};\n"))

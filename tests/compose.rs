@@ -350,7 +350,7 @@ fn resume(
             }
             continue;
         }
-        let statements = tandem::apply::split::statements(dialect, &file.sql);
+        let statements = tandem::sql::split::statements(dialect, &file.sql);
         let k = cuts[n % cuts.len()] % (statements.len() + 1);
         let sum = progress::checksum(&file.sql);
         for (i, statement) in statements.iter().take(k).enumerate() {

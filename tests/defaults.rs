@@ -10,8 +10,8 @@ use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use tandem::apply::database::Database;
 use tandem::config::Dialect;
 use tandem::diag::SourceFile;
-use tandem::dialect::{create_table, terminate};
 use tandem::parse::schema::parse_schema;
+use tandem::sql::{create_table, terminate};
 
 /// (type, TOML literal, what the message must say) that no dialect can store.
 const MISFITS: &[(&str, &str, &str)] = &[

@@ -12,7 +12,7 @@ mod common;
 use common::{migrate, select_one, stderr, stdout, table_id, Server};
 use tandem::apply::database::{Database, Target};
 use tandem::apply::scratch::Scratch;
-use tandem::apply::split::split_mysql_statements;
+use tandem::sql::split::split_mysql_statements;
 
 const SCHEMA: &str = r#"
 [tables.users]

@@ -15,8 +15,8 @@ use tandem::action::Action;
 use tandem::apply::database::{Database, Target};
 use tandem::config::Config;
 use tandem::diag::SourceFile;
-use tandem::dialect::{render_actions, renderer, Physical};
 use tandem::model::{Column, ColumnType, Default, Literal, Table};
+use tandem::sql::{render_actions, renderer, Physical};
 use tandem::templates::Templates;
 
 /// Pieces that SQL, drivers or templates treat specially, mixed with any character.

@@ -9,10 +9,10 @@ use std::path::Path;
 use proptest::prelude::*;
 use tandem::config::Config;
 use tandem::diag::SourceFile;
-use tandem::dialect::{render_actions, renderer, Physical};
 use tandem::ops::OpContext;
 use tandem::parse::change::parse_change;
 use tandem::parse::schema::parse_schema;
+use tandem::sql::{render_actions, renderer, Physical};
 use tandem::templates::Templates;
 
 /// Parses `text` as a change of release 1, applies its ops to the schema and renders

@@ -123,7 +123,7 @@ fn release_after(release: &Arc<AtomicBool>, after: Duration) -> std::thread::Joi
 /// `marker`, as a plain client would run them.
 fn statements_of(project: &Path, target: &Target, prefix: &str, marker: &str) -> Vec<String> {
     let sql = std::fs::read_to_string(file(project, prefix)).unwrap();
-    let found: Vec<String> = tandem::apply::split::statements(target.dialect(), &sql)
+    let found: Vec<String> = tandem::sql::split::statements(target.dialect(), &sql)
         .into_iter()
         .filter(|s| s.contains(marker))
         .collect();

@@ -32,7 +32,7 @@ pub(super) fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>
 }
 
 pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbError> {
-    let t = crate::dialect::string_literal(db.dialect(), table);
+    let t = crate::sql::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Sqlite => format!(
             "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
@@ -69,7 +69,7 @@ pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveCol
 }
 
 pub(super) fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
-    let t = crate::dialect::string_literal(db.dialect(), table);
+    let t = crate::sql::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Sqlite => {
             format!("SELECT name FROM pragma_table_info({t}) WHERE pk > 0 ORDER BY pk")
@@ -194,7 +194,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             .filter(|i| i.table == table.name)
             .map(|i| ("index", (*i).clone()))
             .collect();
-        expected.extend(crate::dialect::unique_indexes(table).map(|i| ("unique constraint", i)));
+        expected.extend(crate::sql::unique_indexes(table).map(|i| ("unique constraint", i)));
         for (what, index) in &expected {
             let Some(found) = live_indexes.iter().find(|l| l.name == index.name) else {
                 problems.push(format!(
@@ -393,7 +393,7 @@ pub(super) fn compare_columns(
             problems.push(format!("{subject} is missing"));
             continue;
         };
-        let want = crate::dialect::column_type_name(dialect, column);
+        let want = crate::sql::column_type_name(dialect, column);
         // A Postgres enum is named quoted in SQL and bare in the catalogue; a native
         // type may be spelled otherwise there (`time with time zone` for `timetz`).
         let want = want.trim_matches('"').to_string();

@@ -10,9 +10,9 @@ use super::introspect::{
     foreign_keys, index_option_differences, is_user_table, read_indexes, unique_constraints,
 };
 use super::AppliedRow;
-use crate::dialect::Physical;
 use crate::model::{ConstraintKind, Index};
 use crate::plan::Plan;
+use crate::sql::Physical;
 
 /// The schema the plan says exists once the applied files ran, with its indexes.
 pub fn expected(plan: &Plan, applied: &[AppliedRow]) -> (Physical, Vec<Index>) {
@@ -72,7 +72,7 @@ pub fn differences(
             .filter(|i| i.table == table.name)
             .cloned()
             .collect();
-        expected_keys.extend(crate::dialect::unique_indexes(table));
+        expected_keys.extend(crate::sql::unique_indexes(table));
         let foreign = foreign_keys(db, &table.name)?;
         let uniques = unique_constraints(db, &table.name)?;
         let live = read_indexes(db, &table.name)?;

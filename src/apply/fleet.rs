@@ -284,9 +284,8 @@ fn record_skip(
     phase: &str,
     reason: &str,
 ) -> std::result::Result<(), DbError> {
-    let quote = |s: &str| {
-        crate::dialect::literal_sql(db.dialect(), &crate::model::Literal::Str(s.to_string()))
-    };
+    let quote =
+        |s: &str| crate::sql::literal_sql(db.dialect(), &crate::model::Literal::Str(s.to_string()));
     let at = super::now_rfc3339();
     let create = format!(
         "CREATE TABLE IF NOT EXISTS {SKIP_LOG_TABLE} (skipped_at VARCHAR(64), release_name VARCHAR(255), phase VARCHAR(16), reason TEXT)"

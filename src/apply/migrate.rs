@@ -15,9 +15,9 @@ use super::{connect, history, history_rows, MigrationFile, Source, Target, HISTO
 use crate::config::Config;
 use crate::config::Dialect;
 use crate::diag::{Diag, Error, Result};
-use crate::dialect::sqlite::GUARD_MARK;
 use crate::generate::{drift, Drift};
 use crate::plan::{Plan, Slot};
+use crate::sql::sqlite::GUARD_MARK;
 
 /// How long `migrate` waits for another run on the same database to finish.
 pub(crate) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);

@@ -12,7 +12,6 @@ pub mod migrate;
 pub mod notes;
 pub mod progress;
 pub mod scratch;
-pub mod split;
 pub mod status;
 
 use refinery_core::Migration;

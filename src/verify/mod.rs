@@ -18,9 +18,9 @@ use crate::apply::scratch::Scratch;
 use crate::apply::{connect_error, MigrationFile};
 use crate::config::Dialect;
 use crate::diag::Result;
-use crate::dialect::{quote, type_name};
 use crate::model::{Table, View};
 use crate::plan::{Plan, Slot};
+use crate::sql::{quote, type_name};
 
 pub use probe::made_up;
 use probe::Generator;

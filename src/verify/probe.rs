@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use crate::action::Action;
 use crate::config::Dialect;
-use crate::dialect::literal_sql;
 use crate::model::{ColumnType, ConstraintKind, Literal, Table, View};
 use crate::plan::Plan;
+use crate::sql::literal_sql;
 
 /// Names that stand for one thing across releases: union-find over strings.
 #[derive(Default)]
@@ -518,7 +518,7 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
         ColumnType::Enum(e) => text(e.values.first().cloned().unwrap_or_default()),
         ColumnType::Native(t) if t.array => {
             let element = ColumnType::Native(t.element());
-            let name = crate::dialect::type_name(dialect, &ColumnType::Native(t.clone()));
+            let name = crate::sql::type_name(dialect, &ColumnType::Native(t.clone()));
             format!("ARRAY[{}]::{name}", made_up(dialect, &element, n))
         }
         ColumnType::Native(t) => native_value(dialect, t, n),

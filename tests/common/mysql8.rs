@@ -28,7 +28,7 @@
 //!   `CREATE OR REPLACE [ALGORITHM=...] VIEW`: in MySQL 8's own syntax.
 #![allow(dead_code)]
 
-use tandem::apply::split::split_mysql_statements;
+use tandem::sql::split::split_mysql_statements;
 
 pub struct Construct {
     /// What it is and which server lacks it.

@@ -597,7 +597,7 @@ impl Postgres<'_> {
         if targets.is_empty() {
             return Ok(chunk);
         }
-        let statements = crate::apply::split::split_statements(&chunk);
+        let statements = crate::sql::split::split_statements(&chunk);
         if !statements.iter().any(|s| takes_lock(s)) {
             return Ok(chunk);
         }

@@ -4,6 +4,7 @@
 pub mod mysql;
 pub mod physical;
 pub mod postgres;
+pub mod split;
 pub mod sqlite;
 pub mod trigger_row;
 pub mod views;
