@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::model::{Column, ColumnType, Constraint, Index, Literal, Table};
+use crate::model::{Column, Constraint, Index, Table};
+use crate::types::{ColumnType, Literal};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -335,9 +336,9 @@ impl Action {
     /// What the action touches. SQLite changes most column properties by rebuilding the
     /// whole table from the columns it knew when the file was written: those touch the
     /// table.
-    pub fn touches(&self, dialect: crate::config::Dialect) -> Vec<Touch> {
+    pub fn touches(&self, dialect: crate::sql::Dialect) -> Vec<Touch> {
         use Touch::*;
-        let rebuilds = dialect == crate::config::Dialect::Sqlite;
+        let rebuilds = dialect == crate::sql::Dialect::Sqlite;
         let column = |t: &str, c: &str| {
             if rebuilds {
                 Table(t.to_string())

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::apply::{self, migrate, status};
 use crate::code_contract;
-use crate::config::{Config, Dialect};
+use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
 use crate::layout::sha256_hex;
@@ -17,6 +17,7 @@ use crate::plan::{self, Plan, Slot};
 use crate::project::Project;
 use crate::report;
 use crate::scaffold::{self, NewChange};
+use crate::sql::Dialect;
 use crate::templates::Templates;
 use crate::verify;
 

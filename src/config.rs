@@ -9,28 +9,9 @@ use toml::Spanned;
 use crate::diag::{Diag, Location, Result, SourceFile};
 use crate::parse::serde_error;
 use crate::release::ReleaseOrder;
+use crate::sql::Dialect;
 
 pub const CONFIG_FILE: &str = "tandem.toml";
-
-/// The SQL dialect the project targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    Postgres,
-    /// MySQL and MariaDB.
-    Mysql,
-    Sqlite,
-}
-
-impl Dialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::Mysql => "mysql",
-            Dialect::Sqlite => "sqlite",
-        }
-    }
-}
 
 /// How `rename_column` keeps the old and the new name usable while both releases run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
@@ -193,7 +174,7 @@ pub struct FleetSettings {
 }
 
 fn default_fleet_pattern() -> String {
-    crate::apply::fleet::DEFAULT_PATTERN.to_string()
+    DEFAULT_PATTERN.to_string()
 }
 
 impl Default for FleetSettings {
@@ -382,7 +363,7 @@ impl Config {
                 .into());
             }
         }
-        if let Err(message) = crate::sql::views::check_prefix(&raw.view_schema_prefix) {
+        if let Err(message) = check_prefix(&raw.view_schema_prefix) {
             return Err(Diag::input(message)
                 .at(Location::new(&file, 0..0))
                 .help("a prefix of lower-case letters, digits and `_`, starting with a letter, e.g. \"app\"")
@@ -425,5 +406,36 @@ impl Config {
             .unwrap_or(path)
             .to_string_lossy()
             .into_owned()
+    }
+}
+
+/// Checks a `view_schema_prefix`: a plain lower-case identifier, so that every schema
+/// name made from it needs no quoting in a `search_path`.
+pub fn check_prefix(prefix: &str) -> Result<(), String> {
+    let ok = prefix.len() <= 30
+        && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "view_schema_prefix `{prefix}` is not a plain lower-case identifier of at most 30 characters"
+        ))
+    }
+}
+
+pub const DEFAULT_PATTERN: &str = "*@{release}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_schema_prefix_is_a_plain_lower_case_identifier() {
+        assert!(check_prefix("app").is_ok());
+        assert!(check_prefix("App").is_err());
+        assert!(check_prefix("1app").is_err());
     }
 }

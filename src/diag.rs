@@ -17,7 +17,7 @@ pub struct SourceFile {
     pub text: Arc<str>,
     /// The dialect the file is written for, where a project gives one: its native
     /// types are read for that dialect.
-    pub dialect: Option<crate::config::Dialect>,
+    pub dialect: Option<crate::sql::Dialect>,
 }
 
 impl SourceFile {
@@ -30,7 +30,7 @@ impl SourceFile {
     }
 
     /// The same file, read for `dialect`.
-    pub fn for_dialect(self: Arc<Self>, dialect: crate::config::Dialect) -> Arc<Self> {
+    pub fn for_dialect(self: Arc<Self>, dialect: crate::sql::Dialect) -> Arc<Self> {
         Arc::new(SourceFile {
             path: self.path.clone(),
             text: self.text.clone(),

@@ -8,11 +8,10 @@ use crate::toml_text::{key, list, quoted as q};
 use std::path::Path;
 
 use crate::diag::{Diag, Result};
-use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Default, Literal, Schema, Table,
-};
+use crate::model::{Column, Constraint, ConstraintKind, Default, Schema, Table};
 use crate::plan::Plan;
 use crate::project::{read_source, Project};
+use crate::types::{ColumnType, Literal};
 
 /// The change file, as TOML text.
 pub fn propose(
@@ -217,7 +216,7 @@ fn latest(plan: &Plan) -> Schema {
         enums: latest_enums(plan),
         ..Schema::default()
     };
-    let mut physical = crate::sql::Physical::default();
+    let mut physical = crate::sql::physical::Physical::default();
     for action in plan
         .files
         .iter()

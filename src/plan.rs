@@ -12,7 +12,8 @@ use crate::model::{Schema, View};
 use crate::ops::{OpContext, Removal, Timing};
 use crate::project::Project;
 use crate::release::{parse_semver, ReleaseOrder, Releases};
-use crate::sql::{render_actions, renderer, Physical, Rendered};
+use crate::sql::physical::Physical;
+use crate::sql::render::{render_actions, renderer, Rendered};
 
 /// A point in the apply order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -584,7 +585,7 @@ fn names_renamed_in_views<'a>(
     {
         return None;
     }
-    let touched = action.touches(crate::config::Dialect::Postgres);
+    let touched = action.touches(crate::sql::Dialect::Postgres);
     let text = serde_json::to_string(action).unwrap_or_default();
     renamed.iter().find(|p| {
         let on_table = touched.iter().any(|t| match t {

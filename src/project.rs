@@ -27,7 +27,7 @@ impl Project {
         let config = Config::load(root)?;
         let templates = Templates::load(config.templates_dir.as_deref())?;
         let schema_file = read_source(&config, &config.schema)?;
-        let per_table = config.dialect != crate::config::Dialect::Mysql;
+        let per_table = config.dialect != crate::sql::Dialect::Mysql;
         let baseline = parse_schema_for(&schema_file, per_table)?;
         let mut changes = Vec::new();
         for path in change_files(&config.changes_dir)? {

@@ -4,10 +4,11 @@ use std::path::Path;
 
 use tera::Context;
 
-use crate::config::{Config, Dialect, CONFIG_FILE};
+use crate::config::{Config, CONFIG_FILE};
 use crate::diag::{suggestion, Diag, Error, Result, SourceFile};
 use crate::parse::change::parse_change;
 use crate::project::change_files;
+use crate::sql::Dialect;
 use crate::templates::Templates;
 
 /// Creates tandem.toml, schema.toml, changes/ and migrations/ in `root`.

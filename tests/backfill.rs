@@ -73,11 +73,11 @@ fn a_backfill_fills_every_row_of_a_table_larger_than_a_batch() {
     }
 }
 
-fn server_dialect(server: Server) -> tandem::config::Dialect {
+fn server_dialect(server: Server) -> tandem::sql::Dialect {
     match server {
-        Server::Sqlite => tandem::config::Dialect::Sqlite,
-        Server::Postgres => tandem::config::Dialect::Postgres,
-        Server::Mysql => tandem::config::Dialect::Mysql,
+        Server::Sqlite => tandem::sql::Dialect::Sqlite,
+        Server::Postgres => tandem::sql::Dialect::Postgres,
+        Server::Mysql => tandem::sql::Dialect::Mysql,
     }
 }
 
@@ -146,7 +146,7 @@ fn mysql_backfill(
             .sum()
     };
     let before = reads(&mut db);
-    for statement in tandem::sql::split::statements(tandem::config::Dialect::Mysql, &sql)
+    for statement in tandem::sql::split::statements(tandem::sql::Dialect::Mysql, &sql)
         .into_iter()
         .filter(|s| s.contains("PROCEDURE") || s.contains("CALL"))
     {

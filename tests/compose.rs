@@ -333,9 +333,9 @@ fn resume(
         return Ok(());
     };
     let dialect = match server {
-        common::Server::Postgres => tandem::config::Dialect::Postgres,
-        common::Server::Mysql => tandem::config::Dialect::Mysql,
-        common::Server::Sqlite => tandem::config::Dialect::Sqlite,
+        common::Server::Postgres => tandem::sql::Dialect::Postgres,
+        common::Server::Mysql => tandem::sql::Dialect::Mysql,
+        common::Server::Sqlite => tandem::sql::Dialect::Sqlite,
     };
     let mut db = Database::connect(&interrupted.target).expect("connect");
     let mut reference = Database::connect(&clean.target).expect("connect");
@@ -387,7 +387,7 @@ fn resume(
 /// One file applied as `migrate` applies it, without a break.
 fn apply_file(
     db: &mut Database,
-    dialect: tandem::config::Dialect,
+    dialect: tandem::sql::Dialect,
     file: &tandem::apply::MigrationFile,
 ) -> Result<(), tandem::apply::DbError> {
     if progress::is_resumable(dialect, &file.sql) {

@@ -8,10 +8,11 @@ use common::{project_files, stderr, tandem, Server};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use tandem::apply::database::Database;
-use tandem::config::Dialect;
 use tandem::diag::SourceFile;
 use tandem::parse::schema::parse_schema;
-use tandem::sql::{create_table, terminate};
+use tandem::sql::ddl::create_table;
+use tandem::sql::text::terminate;
+use tandem::sql::Dialect;
 
 /// (type, TOML literal, what the message must say) that no dialect can store.
 const MISFITS: &[(&str, &str, &str)] = &[

@@ -49,8 +49,8 @@ fn shape(schema: &Schema, dialect: &str) -> Vec<String> {
             };
             // SQLite has no time zone type: timestamptz is written, and read, as timestamp.
             let ty = match (&c.ty, dialect) {
-                (tandem::model::ColumnType::TimestampTz, "sqlite") => {
-                    tandem::model::ColumnType::Timestamp
+                (tandem::types::ColumnType::TimestampTz, "sqlite") => {
+                    tandem::types::ColumnType::Timestamp
                 }
                 (ty, _) => ty.clone(),
             };

@@ -15,9 +15,11 @@ use tandem::action::Action;
 use tandem::apply::database::{Database, Target};
 use tandem::config::Config;
 use tandem::diag::SourceFile;
-use tandem::model::{Column, ColumnType, Default, Literal, Table};
-use tandem::sql::{render_actions, renderer, Physical};
+use tandem::model::{Column, Default, Table};
+use tandem::sql::physical::Physical;
+use tandem::sql::render::{render_actions, renderer};
 use tandem::templates::Templates;
+use tandem::types::{ColumnType, Literal};
 
 /// Pieces that SQL, drivers or templates treat specially, mixed with any character.
 fn tricky_string() -> impl Strategy<Value = String> {

@@ -195,7 +195,7 @@ fn a_forge_schema_on_mariadb_reads_back_and_recreates_the_same() {
     );
     assert_eq!(
         read.tables["user"].column("settings").unwrap().ty,
-        tandem::model::ColumnType::Json
+        tandem::types::ColumnType::Json
     );
     assert!(matches!(
         foreign_key(&read, "issue", "issue_repo_fk"),

@@ -12,7 +12,8 @@ use tandem::diag::SourceFile;
 use tandem::ops::OpContext;
 use tandem::parse::change::parse_change;
 use tandem::parse::schema::parse_schema;
-use tandem::sql::{render_actions, renderer, Physical};
+use tandem::sql::physical::Physical;
+use tandem::sql::render::{render_actions, renderer};
 use tandem::templates::Templates;
 
 /// Parses `text` as a change of release 1, applies its ops to the schema and renders

@@ -10,9 +10,9 @@
 
 use super::database::{Database, DbError};
 use crate::action::Action;
-use crate::config::Dialect;
 use crate::model::{ConstraintKind, Index, Table};
 use crate::plan::Plan;
+use crate::sql::Dialect;
 
 /// A column as the database's catalogue describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +32,7 @@ pub(super) fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>
 }
 
 pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Sqlite => format!(
             "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
@@ -69,7 +69,7 @@ pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveCol
 }
 
 pub(super) fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Sqlite => {
             format!("SELECT name FROM pragma_table_info({t}) WHERE pk > 0 ORDER BY pk")
@@ -194,7 +194,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             .filter(|i| i.table == table.name)
             .map(|i| ("index", (*i).clone()))
             .collect();
-        expected.extend(crate::sql::unique_indexes(table).map(|i| ("unique constraint", i)));
+        expected.extend(crate::sql::ddl::unique_indexes(table).map(|i| ("unique constraint", i)));
         for (what, index) in &expected {
             let Some(found) = live_indexes.iter().find(|l| l.name == index.name) else {
                 problems.push(format!(
@@ -393,12 +393,13 @@ pub(super) fn compare_columns(
             problems.push(format!("{subject} is missing"));
             continue;
         };
-        let want = crate::sql::column_type_name(dialect, column);
+        let want = crate::sql::ddl::column_type_name(dialect, column);
         // A Postgres enum is named quoted in SQL and bare in the catalogue; a native
         // type may be spelled otherwise there (`time with time zone` for `timetz`).
         let want = want.trim_matches('"').to_string();
         let same = |a: &str, b: &str| {
-            let read = |t: &str| crate::types::parse(Some(dialect), t, Some(&[])).map(|p| p.ty);
+            let read =
+                |t: &str| crate::sql::types::parse(Some(dialect), t, Some(&[])).map(|p| p.ty);
             canonical_type(dialect, a) == canonical_type(dialect, b)
                 || matches!((read(a), read(b)), (Ok(x), Ok(y)) if x == y)
         };
@@ -437,7 +438,7 @@ pub(super) fn compare_columns(
 #[cfg(test)]
 mod tests {
     use super::canonical_type;
-    use crate::config::Dialect;
+    use crate::sql::Dialect;
 
     #[test]
     fn catalogue_spellings_fold_into_tandems_type_names() {

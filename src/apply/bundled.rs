@@ -9,8 +9,8 @@ use refinery_core::{Runner, Target as RunTarget};
 use super::database::DbError;
 use super::{connect, history_rows, MigrationFile, Target};
 use crate::bundle::{self, Manifest};
-use crate::config::Dialect;
 use crate::diag::{Diag, Result};
+use crate::sql::Dialect;
 
 /// What a bundle run did.
 #[derive(Debug)]

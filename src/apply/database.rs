@@ -13,9 +13,9 @@ use refinery_core::rusqlite;
 use refinery_core::traits::sync::{Migrate, Query, Transaction};
 use refinery_core::Migration;
 
-use crate::config::Dialect;
 use crate::layout::NO_TRANSACTION_MARK;
 use crate::sql::split::split_statements;
+use crate::sql::Dialect;
 
 /// A database error with the driver's whole chain of causes in one line: the top-level
 /// Display of some drivers is only "db error", and the server's message is the cause.
@@ -447,7 +447,7 @@ impl Database {
     /// list: all of them in Postgres and MySQL, the indexes in SQLite (whose foreign
     /// keys and checks keep no name).
     pub fn object_names(&mut self, table: &str) -> Result<Vec<String>, DbError> {
-        let literal = crate::sql::string_literal(self.dialect(), table);
+        let literal = crate::sql::text::string_literal(self.dialect(), table);
         let sql = match self.dialect() {
             Dialect::Sqlite => format!("SELECT name FROM pragma_index_list({literal})"),
             Dialect::Postgres => format!(
@@ -471,7 +471,7 @@ impl Database {
     }
 
     pub fn columns(&mut self, table: &str) -> Result<Vec<(String, bool)>, DbError> {
-        let literal = crate::sql::string_literal(self.dialect(), table);
+        let literal = crate::sql::text::string_literal(self.dialect(), table);
         let sql = match self.dialect() {
             Dialect::Sqlite => format!(
                 "SELECT name, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END \

@@ -12,7 +12,7 @@ use super::introspect::{
 use super::AppliedRow;
 use crate::model::{ConstraintKind, Index};
 use crate::plan::Plan;
-use crate::sql::Physical;
+use crate::sql::physical::Physical;
 
 /// The schema the plan says exists once the applied files ran, with its indexes.
 pub fn expected(plan: &Plan, applied: &[AppliedRow]) -> (Physical, Vec<Index>) {
@@ -72,7 +72,7 @@ pub fn differences(
             .filter(|i| i.table == table.name)
             .cloned()
             .collect();
-        expected_keys.extend(crate::sql::unique_indexes(table));
+        expected_keys.extend(crate::sql::ddl::unique_indexes(table));
         let foreign = foreign_keys(db, &table.name)?;
         let uniques = unique_constraints(db, &table.name)?;
         let live = read_indexes(db, &table.name)?;
@@ -109,7 +109,7 @@ pub fn differences(
                 out.push(format!("index {name} of {} is missing", table.name));
             }
         }
-        if dialect != crate::config::Dialect::Sqlite {
+        if dialect != crate::sql::Dialect::Sqlite {
             for c in &table.constraints {
                 if matches!(c.kind, ConstraintKind::ForeignKey { .. })
                     && !foreign.iter().any(|f| f.name == c.name)

@@ -9,10 +9,10 @@
 use std::path::PathBuf;
 
 use super::database::{Database, DbError};
-use crate::config::Dialect;
 use crate::diag::{Diag, Result};
 use crate::layout::inert;
 use crate::release::Releases;
+use crate::sql::Dialect;
 
 /// The table that keeps every skipped gate with its reason, beside the history.
 pub const SKIP_LOG_TABLE: &str = "tandem_fleet_skips";
@@ -27,8 +27,6 @@ pub struct FleetOptions {
     /// How a connection's name carries its release: `*` for anything, `{release}` once.
     pub pattern: String,
 }
-
-pub const DEFAULT_PATTERN: &str = "*@{release}";
 
 /// One running client and the release it runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -284,8 +282,9 @@ fn record_skip(
     phase: &str,
     reason: &str,
 ) -> std::result::Result<(), DbError> {
-    let quote =
-        |s: &str| crate::sql::literal_sql(db.dialect(), &crate::model::Literal::Str(s.to_string()));
+    let quote = |s: &str| {
+        crate::sql::ddl::literal_sql(db.dialect(), &crate::types::Literal::Str(s.to_string()))
+    };
     let at = super::now_rfc3339();
     let create = format!(
         "CREATE TABLE IF NOT EXISTS {SKIP_LOG_TABLE} (skipped_at VARCHAR(64), release_name VARCHAR(255), phase VARCHAR(16), reason TEXT)"
@@ -304,6 +303,7 @@ fn record_skip(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_PATTERN;
 
     #[test]
     fn connection_names_carry_their_release() {

@@ -10,8 +10,8 @@
 use super::adopt::{live_primary_key, text_rows};
 use super::database::{Database, DbError};
 use super::HISTORY_TABLE;
-use crate::config::Dialect;
 use crate::model::{Index, IndexOptions};
+use crate::sql::Dialect;
 use crate::toml_text::{key, list, quoted as q};
 
 /// The schema.toml text, and what it leaves out.
@@ -215,7 +215,7 @@ fn postgres_key_name(db: &mut Database, table: &str) -> Result<Option<String>, D
     if db.dialect() != Dialect::Postgres {
         return Ok(None);
     }
-    let t = crate::sql::string_literal(Dialect::Postgres, table);
+    let t = crate::sql::text::string_literal(Dialect::Postgres, table);
     Ok(text_rows(
         db,
         &format!(
@@ -234,7 +234,7 @@ pub type Comments = (Option<String>, Vec<(String, String)>);
 /// The comment of `table` and those of its columns (by name), where the dialect keeps
 /// them: SQLite has none.
 pub fn comments(db: &mut Database, table: &str) -> Result<Comments, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let (table_sql, columns_sql) = match db.dialect() {
         Dialect::Sqlite => return Ok((None, Vec::new())),
         Dialect::Postgres => (
@@ -341,7 +341,7 @@ pub fn index_fields(index: &Index) -> Vec<String> {
 /// their catalogues; SQLite keeps an index's options only in its `CREATE INDEX`
 /// statement, which is parsed.
 pub fn read_indexes(db: &mut Database, table: &str) -> Result<Vec<Index>, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let mut out: Vec<Index> = Vec::new();
     let index_named = |out: &mut Vec<Index>, name: &str, unique: bool| -> usize {
         if out.last().is_none_or(|i| i.name != name) {
@@ -444,7 +444,7 @@ pub fn read_indexes(db: &mut Database, table: &str) -> Result<Vec<Index>, DbErro
                     continue;
                 }
                 // An index SQLite made for a UNIQUE in the table's statement: no SQL.
-                let lit = crate::sql::string_literal(Dialect::Sqlite, &name);
+                let lit = crate::sql::text::string_literal(Dialect::Sqlite, &name);
                 let columns = text_rows(
                     db,
                     &format!("SELECT name FROM pragma_index_info({lit}) ORDER BY seqno"),
@@ -497,7 +497,7 @@ fn sqlite_index(table: &str, name: &str, unique: bool, create: &str) -> Option<I
 /// The columns of `table`, with types folded into tandem's names.
 pub fn read_columns(db: &mut Database, table: &str) -> Result<Vec<ReadColumn>, DbError> {
     let dialect = db.dialect();
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let sql = match dialect {
         Dialect::Sqlite => format!(
             "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
@@ -549,7 +549,7 @@ pub fn read_columns(db: &mut Database, table: &str) -> Result<Vec<ReadColumn>, D
 
 /// The columns of a MariaDB table that its own `json_valid` checks make json columns.
 fn json_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let rows = text_rows(
         db,
         &format!(
@@ -721,7 +721,7 @@ pub fn portable_type(dialect: Dialect, live: &str) -> String {
 /// writes it (`time with time zone` is `timetz`); the catalogue's text otherwise (an
 /// enum's name, or a type the model does not cover).
 fn native_type(dialect: Dialect, canonical: &str) -> String {
-    match crate::types::parse(Some(dialect), canonical, Some(&[])) {
+    match crate::sql::types::parse(Some(dialect), canonical, Some(&[])) {
         Ok(p) if !p.identity => p.ty.to_string(),
         _ => canonical.to_string(),
     }
@@ -761,7 +761,7 @@ fn postgres_enums(db: &mut Database) -> Result<Vec<(String, Vec<String>)>, DbErr
 /// single-column INTEGER PRIMARY KEY (the rowid's alias, which numbers a row inserted
 /// without it: what tandem writes for an identity column there).
 fn identity_columns(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let sql = match db.dialect() {
         Dialect::Postgres => format!(
             "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
@@ -913,7 +913,7 @@ pub(super) fn unique_constraints(
     if db.dialect() != Dialect::Postgres {
         return Ok(Vec::new());
     }
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let rows = text_rows(
         db,
         &format!(
@@ -956,7 +956,7 @@ fn action_word(dialect: Dialect, code: &str) -> Option<String> {
 
 /// The foreign keys of `table`, columns in order.
 pub fn foreign_keys(db: &mut Database, table: &str) -> Result<Vec<ReadForeignKey>, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let dialect = db.dialect();
     let sql = match db.dialect() {
         Dialect::Postgres => format!(
@@ -1024,7 +1024,7 @@ pub(super) fn checks(
     dialect: Dialect,
     table: &str,
 ) -> Result<Vec<(String, String)>, DbError> {
-    let t = crate::sql::string_literal(db.dialect(), table);
+    let t = crate::sql::text::string_literal(db.dialect(), table);
     let sql = match dialect {
         Dialect::Sqlite => {
             let create = text_rows(

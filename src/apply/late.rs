@@ -12,9 +12,9 @@ use super::database::DbError;
 use super::progress::Resumable;
 use super::{AppliedRow, Database, MigrationFile, HISTORY_TABLE};
 use crate::action::Touch;
-use crate::config::Dialect;
 use crate::diag::{Diag, Result};
 use crate::plan::Plan;
+use crate::sql::Dialect;
 
 /// A file the database skipped, and what keeps it from running late (nothing: it may).
 #[derive(Debug, Clone, Serialize)]

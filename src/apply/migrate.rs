@@ -13,11 +13,11 @@ use super::database::{Database, DbError};
 use super::progress::{Resumable, PROGRESS_TABLE};
 use super::{connect, history, history_rows, MigrationFile, Source, Target, HISTORY_TABLE};
 use crate::config::Config;
-use crate::config::Dialect;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{drift, Drift};
 use crate::plan::{Plan, Slot};
 use crate::sql::sqlite::GUARD_MARK;
+use crate::sql::Dialect;
 
 /// How long `migrate` waits for another run on the same database to finish.
 pub(crate) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);

@@ -16,9 +16,10 @@ pub mod status;
 
 use refinery_core::Migration;
 
-use crate::config::{Config, Dialect};
+use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::layout::list_sql_files;
+use crate::sql::Dialect;
 pub use database::{Database, DbError, Target};
 
 /// refinery's default history table, kept so that tools reading it find it.

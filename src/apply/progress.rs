@@ -16,9 +16,9 @@ use refinery_core::Migration;
 use sha2::{Digest, Sha256};
 
 use super::database::{Database, DbError};
-use crate::config::Dialect;
 use crate::layout::NO_TRANSACTION_MARK;
 use crate::sql::split::statements;
+use crate::sql::Dialect;
 
 /// The table of completed statements: one row per statement of a file that has not
 /// finished yet; a file's rows are removed once refinery records the file as applied.

@@ -3,12 +3,12 @@
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
-use crate::config::Dialect;
 use crate::diag::Location;
 use crate::diag::{Diag, Result};
 use crate::model::{Column, Default};
 use crate::parse::schema::{check_identifier, column_fields_at, resolve_column};
 use crate::parse::{Fields, Located};
+use crate::sql::Dialect;
 
 #[derive(Debug)]
 pub struct AddColumn {
@@ -280,8 +280,8 @@ mod tests {
     /// is at hand, nullable as before.
     #[test]
     fn a_backfilled_not_null_column_is_added_not_null_at_once_on_mysql_only() {
-        use crate::config::Dialect;
-        use crate::model::Literal;
+        use crate::sql::Dialect;
+        use crate::types::Literal;
         let at_once = |dialect: Dialect, column: &str| {
             let mut s = schema(USERS);
             let op = format!(

@@ -7,8 +7,9 @@
 use super::{OpContext, Operation, Step, Timing};
 use crate::action::{Action, EnumChange};
 use crate::diag::{suggestion, Diag, Result};
-use crate::model::{Column, ColumnType, Schema};
+use crate::model::{Column, Schema};
 use crate::parse::{Fields, Located};
+use crate::types::ColumnType;
 
 #[derive(Debug)]
 pub struct AddEnumValue {
@@ -107,7 +108,7 @@ impl Operation for AddEnumValue {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use crate::model::ColumnType;
+    use crate::types::ColumnType;
 
     const SCHEMA: &str = "[enums.status]\nvalues = [\"active\"]\n\n[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nstate = { type = \"status\" }\n";
 

@@ -4,9 +4,10 @@
 
 use super::{column_list, default_name, OpContext, Operation, Step, Tightening};
 use crate::diag::{suggestion, Diag, Result};
-use crate::model::{ColumnType, Constraint, ConstraintKind, Table};
+use crate::model::{Constraint, ConstraintKind, Table};
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
+use crate::types::ColumnType;
 
 #[derive(Debug)]
 pub struct AddForeignKey {
@@ -152,10 +153,10 @@ fn split_reference(text: &str) -> (String, Vec<String>) {
 /// On SQLite every integer type is the one 64-bit INTEGER: a `bigint` key column may
 /// reference an INTEGER PRIMARY KEY (the type tandem writes for an identity column of any
 /// integer type there, and what introspect reads back).
-fn compatible(dialect: Option<crate::config::Dialect>, a: &ColumnType, b: &ColumnType) -> bool {
+fn compatible(dialect: Option<crate::sql::Dialect>, a: &ColumnType, b: &ColumnType) -> bool {
     use ColumnType::{BigInt, Integer, SmallInt};
     let whole = |t: &ColumnType| matches!(t, SmallInt | Integer | BigInt);
-    if dialect == Some(crate::config::Dialect::Sqlite) && whole(a) && whole(b) {
+    if dialect == Some(crate::sql::Dialect::Sqlite) && whole(a) && whole(b) {
         return true;
     }
     let capacity = |t: &ColumnType| match t {
@@ -363,7 +364,7 @@ impl Operation for AddForeignKey {
 mod tests {
     use super::super::testing::*;
     use super::{compatible, split_reference};
-    use crate::model::ColumnType;
+    use crate::types::ColumnType;
 
     const ORDERS: &str = r#"
 [tables.orders]
@@ -444,7 +445,7 @@ note = { type = "integer", nullable = true }
 
     #[test]
     fn integer_sizes_are_one_type_on_sqlite_only() {
-        use crate::config::Dialect;
+        use crate::sql::Dialect;
         use ColumnType::{BigInt, Integer};
         assert!(compatible(Some(Dialect::Sqlite), &BigInt, &Integer));
         assert!(!compatible(Some(Dialect::Mysql), &BigInt, &Integer));

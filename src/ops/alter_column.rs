@@ -9,9 +9,10 @@ use super::rename_column::{move_column, Move};
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::{Diag, Location, Result};
-use crate::model::{Column, ColumnType, ConstraintKind, Default};
+use crate::model::{Column, ConstraintKind, Default};
 use crate::parse::schema::{check_default, check_identifier, check_literal_type, literal_value};
 use crate::parse::{Fields, Located};
+use crate::types::ColumnType;
 
 #[derive(Debug)]
 pub struct AlterColumn {
@@ -133,7 +134,7 @@ pub fn widens(from: &ColumnType, to: &ColumnType) -> bool {
         // An enum widens by values added at its end; values change through
         // add_enum_value, not through a column.
         (Enum(a), Enum(b)) => a.name == b.name,
-        (Native(_), _) | (_, Native(_)) => crate::types::widens(from, to),
+        (Native(_), _) | (_, Native(_)) => crate::sql::types::widens(from, to),
         _ => from == to,
     }
 }
@@ -450,7 +451,7 @@ mod tests {
     use super::super::testing::*;
     use super::widens;
     use crate::action::Action;
-    use crate::model::ColumnType::*;
+    use crate::types::ColumnType::*;
 
     #[test]
     fn widenings() {

@@ -159,8 +159,8 @@ impl Operation for DropColumn {
 mod tests {
     use super::super::testing::*;
     use crate::action::Action;
-    use crate::config::Dialect;
-    use crate::model::Literal;
+    use crate::sql::Dialect;
+    use crate::types::Literal;
 
     #[test]
     fn the_tables_own_constraints_on_it_go_with_it() {

@@ -58,7 +58,7 @@ impl Operation for DropEnumValue {
         }
         values.remove(position);
         for (table, column) in cx.schema.enum_columns(&name) {
-            if let Some(crate::model::Default::Literal(crate::model::Literal::Str(d))) =
+            if let Some(crate::model::Default::Literal(crate::types::Literal::Str(d))) =
                 &column.default
             {
                 if *d == value {

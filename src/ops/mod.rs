@@ -31,10 +31,10 @@ mod sql;
 use std::fmt::Debug;
 
 use crate::action::Action;
-use crate::config::Dialect;
 use crate::diag::{suggestion, Diag, Location, Result};
 use crate::model::{Column, Constraint, Schema, Table, View};
 use crate::parse::{Fields, Located};
+use crate::sql::Dialect;
 
 /// When a step runs, relative to the release R of the change it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -675,7 +675,7 @@ pub fn omit_placeholder(
     column: &Column,
     constrained: bool,
     filled: bool,
-) -> Option<crate::model::Literal> {
+) -> Option<crate::types::Literal> {
     if dialect != Some(Dialect::Mysql) || constrained || filled || column.may_be_omitted() {
         return None;
     }
@@ -685,8 +685,8 @@ pub fn omit_placeholder(
 /// A value of `ty` that MySQL accepts as a literal default and every such column holds
 /// (a zero, false, an empty string), for a default that only stands in for a while;
 /// `None` where there is none (dates, text, JSON, enums).
-pub fn placeholder_for(ty: &crate::model::ColumnType) -> Option<crate::model::Literal> {
-    use crate::model::{ColumnType::*, Literal};
+pub fn placeholder_for(ty: &crate::types::ColumnType) -> Option<crate::types::Literal> {
+    use crate::types::{ColumnType::*, Literal};
     match ty {
         SmallInt | Integer | BigInt | Decimal(..) | Real | Double => Some(Literal::Int(0)),
         Boolean => Some(Literal::Bool(false)),

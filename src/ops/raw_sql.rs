@@ -12,10 +12,9 @@ use sqlparser::parser::Parser;
 
 use super::{default_name, OpContext, OpNote};
 use crate::action::{Action, RawEffect};
-use crate::config::Dialect;
-use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Default, Index, Literal, Table,
-};
+use crate::model::{Column, Constraint, ConstraintKind, Default, Index, Table};
+use crate::sql::Dialect;
+use crate::types::{ColumnType, Literal};
 
 /// The statements of `sql`, or why the parser of `dialect` cannot read them.
 pub fn read(sql: &str, dialect: Option<Dialect>) -> Result<Vec<Statement>, String> {
@@ -1140,7 +1139,8 @@ impl Folder<'_, '_> {
 mod tests {
     use super::super::testing::*;
     use crate::action::{Action, RawEffect};
-    use crate::model::{ColumnType, ConstraintKind, Default, Literal};
+    use crate::model::{ConstraintKind, Default};
+    use crate::types::{ColumnType, Literal};
 
     fn sql(expand: &str) -> String {
         format!("type = \"sql\"\nexpand = \"\"\"{expand}\"\"\"")
@@ -1162,7 +1162,7 @@ mod tests {
         let read = |sql: &str| {
             let statements = super::read(
                 &format!("CREATE TABLE t (c {sql})"),
-                Some(crate::config::Dialect::Postgres),
+                Some(crate::sql::Dialect::Postgres),
             )
             .unwrap();
             match &statements[0] {
@@ -1291,7 +1291,7 @@ mod tests {
                 Some(2),
                 crate::diag::Location::new(&file, 0..0),
                 None,
-                Some(crate::config::Dialect::Postgres),
+                Some(crate::sql::Dialect::Postgres),
             );
             let statements = super::read(stmt, cx.dialect).unwrap();
             super::destructive(&statements[0], &cx)
@@ -1320,7 +1320,7 @@ mod tests {
             Some(2),
             crate::diag::Location::new(&file, 0..0),
             None,
-            Some(crate::config::Dialect::Sqlite),
+            Some(crate::sql::Dialect::Sqlite),
         );
         op.apply(&mut cx).unwrap();
         assert_eq!(cx.problems.len(), 1);

@@ -8,12 +8,13 @@
 
 use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
-use crate::config::{Dialect, RenameMode};
+use crate::config::RenameMode;
 use crate::diag::{Diag, Result};
 use crate::model::PhysicalName;
 use crate::model::{Column, Constraint, ConstraintKind, Table};
 use crate::parse::schema::check_identifier;
 use crate::parse::{Fields, Located};
+use crate::sql::Dialect;
 
 #[derive(Debug)]
 pub struct RenameColumn {

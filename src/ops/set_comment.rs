@@ -86,7 +86,7 @@ impl Operation for SetComment {
             }
         };
         let mut description = self.describe();
-        if cx.dialect == Some(crate::config::Dialect::Sqlite) {
+        if cx.dialect == Some(crate::sql::Dialect::Sqlite) {
             description.push_str(" (SQLite keeps no comments: in the model only)");
         }
         Ok(vec![Step::new(

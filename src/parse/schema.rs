@@ -7,8 +7,9 @@ use toml::Spanned;
 
 use super::{integer_value, parse_document, Fields, Located};
 use crate::diag::{Diag, Location, Result, SourceFile};
-use crate::model::{Column, ColumnType, Default, Literal, Schema, Table};
+use crate::model::{Column, Default, Schema, Table};
 use crate::ops::{parse_op, OpContext, Operation};
+use crate::types::{ColumnType, Literal};
 
 /// A constraint or index written inside a table body (`[[tables.X.constraints]]`,
 /// `[[tables.X.indexes]]`), read as the op that would add it (`add_foreign_key`,
@@ -25,7 +26,7 @@ impl Declared {
     pub fn apply_all(
         declared: &[Declared],
         schema: &mut Schema,
-        dialect: Option<crate::config::Dialect>,
+        dialect: Option<crate::sql::Dialect>,
     ) -> Result<Vec<crate::ops::Step>> {
         let mut steps = Vec::new();
         // Foreign keys last: the unique key one references may be declared further down.
@@ -229,7 +230,7 @@ pub fn resolve_enums(
     table: &mut Table,
     sites: &TypeSites,
     enums: &indexmap::IndexMap<String, Vec<String>>,
-    dialect: Option<crate::config::Dialect>,
+    dialect: Option<crate::sql::Dialect>,
 ) -> Result<()> {
     for (column, at) in sites {
         if let Some(c) = table.column_mut(column) {
@@ -245,7 +246,7 @@ pub fn resolve_column(
     column: &mut Column,
     at: &Location,
     enums: &indexmap::IndexMap<String, Vec<String>>,
-    dialect: Option<crate::config::Dialect>,
+    dialect: Option<crate::sql::Dialect>,
 ) -> Result<()> {
     if let Some(ty) = resolve_type(&column.ty, at, enums, dialect)? {
         column.ty = ty;
@@ -262,7 +263,7 @@ pub fn resolve_type(
     ty: &ColumnType,
     at: &Location,
     enums: &indexmap::IndexMap<String, Vec<String>>,
-    dialect: Option<crate::config::Dialect>,
+    dialect: Option<crate::sql::Dialect>,
 ) -> Result<Option<ColumnType>> {
     let ColumnType::Enum(e) = ty else {
         return Ok(None);
@@ -279,10 +280,10 @@ pub fn resolve_type(
             let names: Vec<&str> = enums.keys().map(String::as_str).collect();
             Err(Diag::input(format!("unknown type `{}`", e.name))
                 .at(at.clone())
-                .label(crate::types::unknown(dialect, &e.name, &names))
+                .label(crate::sql::types::unknown(dialect, &e.name, &names))
                 .note(format!(
                     "portable types: {}; an enum is declared as [enums.<name>] in schema.toml or by a create_enum op",
-                    crate::model::TYPE_NAMES.join(", ")
+                    crate::types::TYPE_NAMES.join(", ")
                 ))
                 .into())
         }
@@ -295,9 +296,9 @@ fn check_identities(
     table: &Table,
     identities: &[(String, Location)],
     declared: &[Declared],
-    dialect: Option<crate::config::Dialect>,
+    dialect: Option<crate::sql::Dialect>,
 ) -> Result<()> {
-    use crate::config::Dialect;
+    use crate::sql::Dialect;
     if let Some((_, at)) = identities.get(1) {
         return Err(Diag::input(format!(
             "table `{}` has more than one identity column",
@@ -573,7 +574,7 @@ fn type_field(
     name: &str,
     type_keys: &[&'static str],
 ) -> Result<(crate::types::Parsed, Location)> {
-    use crate::config::Dialect;
+    use crate::sql::Dialect;
     let expected = "a type such as \"text\", \"varchar(255)\" or \"jsonb\", or { postgres = \"...\", mysql = \"...\", sqlite = \"...\" }";
     let Some(value) = fields.get(type_keys) else {
         return Err(fields.missing(type_keys[0], expected).into());
@@ -586,13 +587,13 @@ fn type_field(
             .label(msg)
             .note(format!(
                 "portable types: {}",
-                crate::model::TYPE_NAMES.join(", ")
+                crate::types::TYPE_NAMES.join(", ")
             ))
             .into()
     };
     if let Some(text) = value.get_ref().as_str() {
         let at = Location::new(&file, value.span());
-        return crate::types::parse(dialect, text, None)
+        return crate::sql::types::parse(dialect, text, None)
             .map(|p| (p, at.clone()))
             .map_err(|m| invalid(m, at));
     }
@@ -627,7 +628,7 @@ fn type_field(
         // An enum is written plain, not in a mapping: an unknown name here is a typo.
         let enums: Option<&[&str]> = if dialect == Some(d) { None } else { Some(&[]) };
         let parsed =
-            crate::types::parse(Some(d), text, enums).map_err(|m| invalid(m, at.clone()))?;
+            crate::sql::types::parse(Some(d), text, enums).map_err(|m| invalid(m, at.clone()))?;
         if dialect.is_none_or(|p| p == d) && chosen.is_none() {
             chosen = Some((parsed, at));
         }

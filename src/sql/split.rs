@@ -3,7 +3,7 @@
 //! bodies; MySQL not inside quotes, backquoted names, comments or the `BEGIN ... END`
 //! body of a trigger, procedure, function or event.
 
-use crate::config::Dialect;
+use crate::sql::Dialect;
 
 /// The statements of `sql` as `dialect` reads them (SQLite as Postgres does).
 pub fn statements(dialect: Dialect, sql: &str) -> Vec<String> {

@@ -12,8 +12,8 @@
 //! rewriting, but MariaDB 10.11 crashes on a derived table over a trigger row with a
 //! text column.)
 
-use super::quote;
-use crate::config::Dialect;
+use crate::sql::text::quote;
+use crate::sql::Dialect;
 
 fn q(name: &str) -> String {
     quote(Dialect::Mysql, name)

@@ -7,27 +7,12 @@
 //! valid.
 
 use crate::action::{Action, ReleaseView, ViewColumn};
-use crate::config::Dialect;
 use crate::model::{fit_identifier, Schema};
+use crate::sql::Dialect;
 
-use super::{default_sql, quote, Physical};
-
-/// Checks a `view_schema_prefix`: a plain lower-case identifier, so that every schema
-/// name made from it needs no quoting in a `search_path`.
-pub fn check_prefix(prefix: &str) -> Result<(), String> {
-    let ok = prefix.len() <= 30
-        && prefix.starts_with(|c: char| c.is_ascii_lowercase())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "view_schema_prefix `{prefix}` is not a plain lower-case identifier of at most 30 characters"
-        ))
-    }
-}
+use crate::sql::ddl::default_sql;
+use crate::sql::physical::Physical;
+use crate::sql::text::quote;
 
 /// The schema of release `release`'s views: `<prefix>_<release>`, with every character
 /// other than a lower-case letter or digit written as `_` (`1.4.0` -> `app_1_4_0`),
@@ -170,7 +155,7 @@ pub fn around_release_views(
         body.extend(create_view(schema, view));
     }
     let body = body.join("\n  ");
-    let tag = super::dollar_tag(&body);
+    let tag = crate::sql::text::dollar_tag(&body);
     Some(format!(
         "-- Release views read this column: dropped and made again around it.\n\
          DO {tag}\nBEGIN\n  {body}\nEND\n{tag};"
@@ -186,15 +171,13 @@ mod tests {
         assert_eq!(schema_name("app", "1.4.0"), "app_1_4_0");
         assert_eq!(schema_name("app", "v2.0.0-RC.1"), "app_v2_0_0_rc_1");
         assert!(schema_name("app", &"9".repeat(100)).len() <= 63);
-        assert!(check_prefix("app").is_ok());
-        assert!(check_prefix("App").is_err());
-        assert!(check_prefix("1app").is_err());
     }
 
     #[test]
     fn a_view_sets_the_release_default_but_none_for_an_identity_column() {
         use crate::action::{ReleaseView, ViewColumn};
-        use crate::model::{Column, ColumnType, Default, Literal};
+        use crate::model::{Column, Default};
+        use crate::types::{ColumnType, Literal};
         let column = |name: &str, default: Option<Default>| Column {
             name: name.into(),
             ty: ColumnType::BigInt,

@@ -16,11 +16,12 @@ use crate::action::Action;
 use crate::apply::database::{Database, DbError, Target};
 use crate::apply::scratch::Scratch;
 use crate::apply::{connect_error, MigrationFile};
-use crate::config::Dialect;
 use crate::diag::Result;
 use crate::model::{Table, View};
 use crate::plan::{Plan, Slot};
-use crate::sql::{quote, type_name};
+use crate::sql::text::quote;
+use crate::sql::types::type_name;
+use crate::sql::Dialect;
 
 pub use probe::made_up;
 use probe::Generator;

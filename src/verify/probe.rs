@@ -11,10 +11,11 @@
 use std::collections::HashMap;
 
 use crate::action::Action;
-use crate::config::Dialect;
-use crate::model::{ColumnType, ConstraintKind, Literal, Table, View};
+use crate::model::{ConstraintKind, Table, View};
 use crate::plan::Plan;
-use crate::sql::literal_sql;
+use crate::sql::ddl::literal_sql;
+use crate::sql::Dialect;
+use crate::types::{ColumnType, Literal};
 
 /// Names that stand for one thing across releases: union-find over strings.
 #[derive(Default)]
@@ -518,7 +519,7 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
         ColumnType::Enum(e) => text(e.values.first().cloned().unwrap_or_default()),
         ColumnType::Native(t) if t.array => {
             let element = ColumnType::Native(t.element());
-            let name = crate::sql::type_name(dialect, &ColumnType::Native(t.clone()));
+            let name = crate::sql::types::type_name(dialect, &ColumnType::Native(t.clone()));
             format!("ARRAY[{}]::{name}", made_up(dialect, &element, n))
         }
         ColumnType::Native(t) => native_value(dialect, t, n),

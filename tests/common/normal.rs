@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tandem::apply::introspect::canonical_sql;
-use tandem::config::Dialect;
-use tandem::model::{ColumnType, ConstraintKind, Default, IndexOptions, Literal, Schema};
+use tandem::model::{ConstraintKind, Default, IndexOptions, Schema};
+use tandem::sql::Dialect;
+use tandem::types::{ColumnType, Literal};
 
 use super::Server;
 

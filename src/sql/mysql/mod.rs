@@ -21,15 +21,19 @@ use tera::Context;
 
 use super::physical::without_columns;
 use super::trigger_row::over_row;
-use super::{
-    create_table, default_sql, quote, quoted_list, string_literal, terminate, type_name,
-    unique_index, Physical, Rendered, Renderer, Unsupported,
-};
 use crate::action::{Action, Source};
-use crate::config::{Config, Dialect};
+use crate::config::Config;
 use crate::diag::Result;
-use crate::model::{Column, ColumnType, ConstraintKind, Default, Index};
+use crate::model::{Column, ConstraintKind, Default, Index};
+use crate::sql::ddl::{create_table, default_sql, unique_index};
+use crate::sql::physical::Physical;
+use crate::sql::render::{Rendered, Renderer};
+use crate::sql::text::{quote, quoted_list, string_literal, terminate};
+use crate::sql::types::type_name;
+use crate::sql::Dialect;
+use crate::sql::Unsupported;
 use crate::templates::Templates;
+use crate::types::ColumnType;
 
 /// MySQL's limit on identifier length.
 const MAX_NAME: usize = 64;
@@ -45,7 +49,7 @@ impl<'a> Mysql<'a> {
     }
 
     fn template(&self, name: &str, context: &Context) -> Result<String> {
-        super::template(self.templates, Dialect::Mysql, name, context)
+        crate::sql::render::template(self.templates, Dialect::Mysql, name, context)
     }
 }
 
@@ -168,7 +172,10 @@ fn repair_key(
     Some(vec![
         ("declare", declare.join("\n")),
         ("vars", vars.join(", ")),
-        ("row_key", super::row_columns(Dialect::Mysql, primary_key)),
+        (
+            "row_key",
+            crate::sql::ddl::row_columns(Dialect::Mysql, primary_key),
+        ),
         ("key_match", matching("")),
         ("row_match", matching("tandem_row.")),
     ])
@@ -192,7 +199,7 @@ fn column_sql(column: &Column) -> String {
     if let Some(text) = &column.comment {
         sql.push_str(&format!(
             " COMMENT {}",
-            super::string_literal(Dialect::Mysql, text)
+            crate::sql::text::string_literal(Dialect::Mysql, text)
         ));
     }
     sql
@@ -261,14 +268,14 @@ fn compat_view(view: &str, table: &crate::model::Table) -> String {
     format!(
         "CREATE OR REPLACE ALGORITHM=MERGE VIEW {} AS {};",
         q(view),
-        super::view_query(Dialect::Mysql, table)
+        crate::sql::ddl::view_query(Dialect::Mysql, table)
     )
 }
 
 /// An index built in place while writes go on; refused on a column MySQL indexes only
 /// with a prefix.
 fn create_index(index: &Index, physical: &Physical) -> std::result::Result<String, Unsupported> {
-    if let Some(u) = super::index_refusal(Dialect::Mysql, index) {
+    if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Mysql, index) {
         return Err(u);
     }
     if let Some(t) = physical.table(&index.table) {
@@ -286,7 +293,10 @@ fn create_index(index: &Index, physical: &Physical) -> std::result::Result<Strin
             )));
         }
     }
-    Ok(format!("{};", super::index_sql(Dialect::Mysql, index)))
+    Ok(format!(
+        "{};",
+        crate::sql::ddl::index_sql(Dialect::Mysql, index)
+    ))
 }
 
 impl Renderer for Mysql<'_> {
@@ -349,7 +359,7 @@ impl Renderer for Mysql<'_> {
             } => format!(
                 "ALTER TABLE {} COMMENT = {}, ALGORITHM=INPLACE, LOCK=NONE;",
                 q(table),
-                super::string_literal(Dialect::Mysql, comment.as_deref().unwrap_or(""))
+                crate::sql::text::string_literal(Dialect::Mysql, comment.as_deref().unwrap_or(""))
             ),
             Action::SetComment {
                 table,
@@ -390,7 +400,7 @@ impl Renderer for Mysql<'_> {
                 },
                 quoted_list(Dialect::Mysql, columns)
             ),
-            Action::DropTable { table } => super::drop_table(Dialect::Mysql, physical, table),
+            Action::DropTable { table } => crate::sql::ddl::drop_table(Dialect::Mysql, physical, table),
             Action::AddColumn {
                 table,
                 column,
@@ -444,7 +454,7 @@ impl Renderer for Mysql<'_> {
                     (ColumnType::Varchar(n), ColumnType::Varchar(m)) => {
                         m >= n && (*m <= 63 || *n > 63)
                     }
-                    (a, b) => a == b || crate::types::mysql_in_place(a, b),
+                    (a, b) => a == b || crate::sql::types::mysql_in_place(a, b),
                 };
                 if !in_place {
                     return Ok(Err(Unsupported(format!(
@@ -607,9 +617,9 @@ impl Renderer for Mysql<'_> {
                 }
                 // The cursor searches the table; each row is checked again alone.
                 let recheck =
-                    super::repair_condition(Dialect::Mysql, table, column, expr, constraint, primary_key);
+                    crate::sql::ddl::repair_condition(Dialect::Mysql, table, column, expr, constraint, primary_key);
                 let search =
-                    super::narrowed_to_repeats(Dialect::Mysql, table, constraint, recheck.clone());
+                    crate::sql::ddl::narrowed_to_repeats(Dialect::Mysql, table, constraint, recheck.clone());
                 context.insert("recheck", &recheck);
                 context.insert("condition", &search);
                 self.template("repair", &context)?
@@ -629,7 +639,7 @@ impl Renderer for Mysql<'_> {
                 context.insert("table", &q(table));
                 context.insert("column", &q(column));
                 context.insert("expr", expr);
-                context.insert("expr_comment", &super::comment_text(expr));
+                context.insert("expr_comment", &crate::sql::text::comment_text(expr));
                 let not_null = physical.not_null_at_once(table, column);
                 context.insert("not_null", &not_null);
                 context.insert("drop_placeholder", &physical.stand_in(table, column).is_some());
@@ -676,7 +686,7 @@ impl Renderer for Mysql<'_> {
                 self.template("sync_trigger", &context)?
             }
             Action::DropTrigger { table, trigger } => {
-                let names = super::triggers_to_drop(
+                let names = crate::sql::ddl::triggers_to_drop(
                     physical,
                     table,
                     trigger,
@@ -706,7 +716,7 @@ impl Renderer for Mysql<'_> {
                         "table {from} is not known at this point of the apply order"
                     ))));
                 };
-                context.insert("from_literal", &super::string_literal(Dialect::Mysql, from));
+                context.insert("from_literal", &crate::sql::text::string_literal(Dialect::Mysql, from));
                 let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
                 context.insert("columns", &quoted_list(Dialect::Mysql, &columns));
                 context.insert("next", &q(&fit(format!("tandem_next_{from}"))));
@@ -717,7 +727,7 @@ impl Renderer for Mysql<'_> {
                 self.template("rename_table", &context)?
             }
             Action::CreateCompatView { view, table } => compat_view(view, table),
-            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Mysql, view),
+            Action::DropCompatView { view, .. } => crate::sql::ddl::drop_view(Dialect::Mysql, view),
             Action::AddConstraint { table, constraint } => {
                 match &constraint.kind {
                     ConstraintKind::Unique { columns } => {
@@ -739,7 +749,7 @@ impl Renderer for Mysql<'_> {
                         on_update,
                         ..
                     } => {
-                        super::orphan_conditions(
+                        crate::sql::ddl::orphan_conditions(
                             Dialect::Mysql,
                             columns,
                             referenced_columns,
@@ -774,7 +784,7 @@ impl Renderer for Mysql<'_> {
                         .chars()
                         .take(120)
                         .collect();
-                        context.insert("message", &super::string_literal(Dialect::Mysql, &message));
+                        context.insert("message", &crate::sql::text::string_literal(Dialect::Mysql, &message));
                         context.insert(
                             "procedure",
                             &q(&fit(format!("tandem_check_{}", constraint.name))),
@@ -822,7 +832,7 @@ impl Renderer for Mysql<'_> {
                     _ => "",
                 };
                 if columns.is_empty() || algorithm.is_empty() {
-                    super::enum_note(Dialect::Mysql, name, change)
+                    crate::sql::ddl::enum_note(Dialect::Mysql, name, change)
                 } else {
                     columns
                         .iter()

@@ -8,15 +8,18 @@ use sea_query::{Index as SqIndex, PostgresQueryBuilder, Table as SqTable};
 use tera::Context;
 
 use super::physical::without_columns;
-use super::{
-    column_def, comment_text, create_table, foreign_key, iden, quote, string_literal, terminate,
-    unique_index, Physical, Rendered, Renderer, Unsupported,
-};
 use crate::action::{Action, Source};
-use crate::config::{Config, Dialect};
+use crate::config::Config;
 use crate::diag::Result;
-use crate::model::{ColumnType, ConstraintKind, Index};
+use crate::model::{Column, ConstraintKind, Index};
+use crate::sql::ddl::{column_def, create_table, default_sql, foreign_key, unique_index};
+use crate::sql::physical::Physical;
+use crate::sql::render::{Rendered, Renderer};
+use crate::sql::text::{comment_text, iden, quote, string_literal, terminate};
+use crate::sql::Dialect;
+use crate::sql::Unsupported;
 use crate::templates::Templates;
+use crate::types::ColumnType;
 
 pub struct Postgres<'a> {
     config: &'a Config,
@@ -33,8 +36,8 @@ impl<'a> Postgres<'a> {
     fn template(&self, name: &str, context: &Context) -> Result<String> {
         let mut context = context.clone();
         let values = context.clone().into_json().to_string();
-        context.insert("tag", &super::dollar_tag(&values));
-        super::template(self.templates, Dialect::Postgres, name, &context)
+        context.insert("tag", &crate::sql::text::dollar_tag(&values));
+        crate::sql::render::template(self.templates, Dialect::Postgres, name, &context)
     }
 
     /// What every batch loop (backfill, repair) is throttled and retried by.
@@ -53,7 +56,7 @@ impl<'a> Postgres<'a> {
 
     /// A concurrent build (outside a transaction), recovering from a failed earlier one.
     fn create_index(&self, index: &Index) -> Result<String> {
-        let create = super::index_sql(Dialect::Postgres, index);
+        let create = crate::sql::ddl::index_sql(Dialect::Postgres, index);
         let mut context = Context::new();
         context.insert(
             "index_name",
@@ -108,13 +111,15 @@ impl Renderer for Postgres<'_> {
             ),
             Action::CreateTable { table } => {
                 let mut sql = terminate(&create_table(Dialect::Postgres, table));
-                for comment in super::comment_statements(table) {
+                for comment in crate::sql::ddl::comment_statements(table) {
                     sql.push('\n');
                     sql.push_str(&comment);
                 }
                 sql
             }
-            Action::DropTable { table } => super::drop_table(Dialect::Postgres, physical, table),
+            Action::DropTable { table } => {
+                crate::sql::ddl::drop_table(Dialect::Postgres, physical, table)
+            }
             Action::AddColumn { table, column, .. } => {
                 let mut sql = terminate(
                     &SqTable::alter()
@@ -124,7 +129,11 @@ impl Renderer for Postgres<'_> {
                 );
                 if let Some(text) = &column.comment {
                     sql.push('\n');
-                    sql.push_str(&super::comment_on(table, Some(&column.name), Some(text)));
+                    sql.push_str(&crate::sql::ddl::comment_on(
+                        table,
+                        Some(&column.name),
+                        Some(text),
+                    ));
                 }
                 sql
             }
@@ -132,7 +141,7 @@ impl Renderer for Postgres<'_> {
                 table,
                 column,
                 comment,
-            } => super::comment_on(
+            } => crate::sql::ddl::comment_on(
                 table,
                 column.as_ref().map(|c| c.name.as_str()),
                 comment.as_deref(),
@@ -148,7 +157,7 @@ impl Renderer for Postgres<'_> {
                 // columns nothing is scanned under the lock.
                 out.no_transaction = true;
                 let index = crate::model::Index {
-                    name: super::primary_key_index_name(table),
+                    name: crate::sql::ddl::primary_key_index_name(table),
                     table: table.clone(),
                     columns: columns.clone(),
                     unique: true,
@@ -172,7 +181,7 @@ impl Renderer for Postgres<'_> {
                         lit(name),
                         lit(&index.name)
                     );
-                    let tag = super::dollar_tag(&body);
+                    let tag = crate::sql::text::dollar_tag(&body);
                     format!(
                         "-- One statement swaps the keys: the old primary key ({}), whatever its name,\n\
                          -- is dropped, and the index built above becomes the new one.\n\
@@ -211,7 +220,7 @@ impl Renderer for Postgres<'_> {
                     "ALTER TABLE {} ALTER COLUMN {} TYPE {};",
                     q(table),
                     q(&column.name),
-                    super::type_name(Dialect::Postgres, &column.ty)
+                    crate::sql::types::type_name(Dialect::Postgres, &column.ty)
                 );
                 let views: Vec<Action> = physical
                     .views_selecting(table, &column.name)
@@ -241,7 +250,7 @@ impl Renderer for Postgres<'_> {
                     "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
                     q(table),
                     q(&column.name),
-                    super::default_sql(Dialect::Postgres, d)
+                    crate::sql::ddl::default_sql(Dialect::Postgres, d)
                 ),
                 None => format!(
                     "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
@@ -280,7 +289,7 @@ impl Renderer for Postgres<'_> {
                 context.insert("constraint", &constraint.name);
                 context.insert(
                     "update",
-                    &super::repair_update(
+                    &crate::sql::ddl::repair_update(
                         Dialect::Postgres,
                         table,
                         column,
@@ -335,7 +344,7 @@ impl Renderer for Postgres<'_> {
                 self.template("drop_trigger", &context)?
             }
             Action::CreateIndex { index } => {
-                if let Some(u) = super::index_refusal(Dialect::Postgres, index) {
+                if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Postgres, index) {
                     return Ok(Err(u));
                 }
                 out.no_transaction = true;
@@ -358,9 +367,11 @@ impl Renderer for Postgres<'_> {
             Action::CreateCompatView { view, table } => format!(
                 "CREATE OR REPLACE VIEW {} AS {};",
                 q(view),
-                super::view_query(Dialect::Postgres, table)
+                crate::sql::ddl::view_query(Dialect::Postgres, table)
             ),
-            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Postgres, view),
+            Action::DropCompatView { view, .. } => {
+                crate::sql::ddl::drop_view(Dialect::Postgres, view)
+            }
             Action::AddConstraint { table, constraint } => {
                 // Each statement in its own transaction: VALIDATE must not hold the lock
                 // that ADD took, and a concurrent index build cannot run inside one.
@@ -375,7 +386,7 @@ impl Renderer for Postgres<'_> {
                         true,
                     ),
                     ConstraintKind::ForeignKey { .. } => (
-                        match super::deferrable_foreign_key_clause(constraint) {
+                        match crate::sql::ddl::deferrable_foreign_key_clause(constraint) {
                             Some(clause) => {
                                 format!("ALTER TABLE {} ADD {clause} NOT VALID", q(table))
                             }
@@ -416,7 +427,7 @@ impl Renderer for Postgres<'_> {
                 name,
                 change,
                 columns,
-            } => super::postgres_enum(name, change, columns, out),
+            } => postgres_enum(name, change, columns, out),
             Action::Raw { sql, .. } => terminate(sql),
             Action::ReleaseViews { .. }
             | Action::DropReleaseSchema { .. }
@@ -681,7 +692,7 @@ fn in_place(from: &ColumnType, to: &ColumnType) -> bool {
         (Varchar(n), Varchar(m)) => m >= n,
         (Varchar(_), Text) => true,
         (Decimal(p, s), Decimal(p2, s2)) => s2 == s && p2 >= p,
-        _ => from == to || crate::types::postgres_in_place(from, to),
+        _ => from == to || crate::sql::types::postgres_in_place(from, to),
     }
 }
 
@@ -696,7 +707,7 @@ fn around_views(views: &[Action], statement: String) -> String {
     let mut body = Vec::new();
     for view in views {
         if let Action::CreateCompatView { view, .. } = view {
-            body.push(super::drop_view(Dialect::Postgres, view));
+            body.push(crate::sql::ddl::drop_view(Dialect::Postgres, view));
         }
     }
     body.push(statement);
@@ -705,12 +716,12 @@ fn around_views(views: &[Action], statement: String) -> String {
             body.push(format!(
                 "CREATE VIEW {} AS {};",
                 q(view),
-                super::view_query(Dialect::Postgres, table)
+                crate::sql::ddl::view_query(Dialect::Postgres, table)
             ));
         }
     }
     let body = body.join("\n  ");
-    let tag = super::dollar_tag(&body);
+    let tag = crate::sql::text::dollar_tag(&body);
     format!(
         "-- Views kept for the previous release read this column: dropped and made again around it.\n\
          DO {tag}\nBEGIN\n  {body}\nEND\n{tag};"
@@ -721,5 +732,74 @@ fn source_sql(source: &Source) -> String {
     match source {
         Source::Sql(sql) => sql.clone(),
         Source::Column(c) => q(c),
+    }
+}
+
+/// The statements of an enum change on Postgres, where an enum is a type of its own.
+/// Adding a value runs outside a transaction (a value added in a transaction cannot be
+/// used before it commits); removing one makes the type again without it and converts
+/// each column, in the file's transaction (the rows must not hold the value).
+pub fn postgres_enum(
+    name: &str,
+    change: &crate::action::EnumChange,
+    columns: &[(String, Column)],
+    out: &mut Rendered,
+) -> String {
+    use crate::action::EnumChange;
+    let d = Dialect::Postgres;
+    let list = |values: &[String]| {
+        values
+            .iter()
+            .map(|v| string_literal(d, v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match change {
+        EnumChange::Create { values } => {
+            format!("CREATE TYPE {} AS ENUM ({});", quote(d, name), list(values))
+        }
+        EnumChange::AddValue { value } => {
+            out.no_transaction = true;
+            format!(
+                "ALTER TYPE {} ADD VALUE IF NOT EXISTS {};",
+                quote(d, name),
+                string_literal(d, value)
+            )
+        }
+        EnumChange::DropValue { values, .. } => {
+            let old = crate::model::fit_identifier(format!("tandem_old_{name}"), 63);
+            let mut sql = vec![
+                format!(
+                    "ALTER TYPE {} RENAME TO {};",
+                    quote(d, name),
+                    quote(d, &old)
+                ),
+                format!("CREATE TYPE {} AS ENUM ({});", quote(d, name), list(values)),
+            ];
+            for (table, column) in columns {
+                let (t, c) = (quote(d, table), quote(d, &column.name));
+                let default = match &column.default {
+                    Some(def @ crate::model::Default::Literal(_))
+                    | Some(def @ crate::model::Default::Sql(_)) => Some(default_sql(d, def)),
+                    _ => None,
+                };
+                if default.is_some() {
+                    sql.push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;"));
+                }
+                sql.push(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} TYPE {} USING {c}::text::{};",
+                    quote(d, name),
+                    quote(d, name)
+                ));
+                if let Some(default) = default {
+                    sql.push(format!(
+                        "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default};"
+                    ));
+                }
+            }
+            sql.push(format!("DROP TYPE {};", quote(d, &old)));
+            sql.join("\n")
+        }
+        EnumChange::Drop => format!("DROP TYPE {};", quote(d, name)),
     }
 }

@@ -9,15 +9,17 @@
 use sea_query::{Index as SqIndex, SqliteQueryBuilder, Table as SqTable};
 use tera::Context;
 
-use super::default_sql;
 use super::physical::without_columns;
-use super::{
-    column_def, create_table, iden, quote, terminate, Physical, Rendered, Renderer, Unsupported,
-};
 use crate::action::{Action, Source};
-use crate::config::Dialect;
 use crate::diag::Result;
 use crate::model::{Column, ConstraintKind, Default, Table};
+use crate::sql::ddl::default_sql;
+use crate::sql::ddl::{column_def, create_table};
+use crate::sql::physical::Physical;
+use crate::sql::render::{Rendered, Renderer};
+use crate::sql::text::{iden, quote, terminate};
+use crate::sql::Dialect;
+use crate::sql::Unsupported;
 use crate::templates::Templates;
 
 pub struct Sqlite<'a> {
@@ -30,7 +32,7 @@ impl<'a> Sqlite<'a> {
     }
 
     fn template(&self, name: &str, context: &Context) -> Result<String> {
-        super::template(self.templates, Dialect::Sqlite, name, context)
+        crate::sql::render::template(self.templates, Dialect::Sqlite, name, context)
     }
 
     /// Rebuilds `table` as `after` (same name), copying the columns both share, then
@@ -61,7 +63,8 @@ impl<'a> Sqlite<'a> {
         // (Made again below with the columns the new table keeps.)
         let views: Vec<&Action> = physical.views_of(&after.name).collect();
         for view in physical.view_names_of(&after.name) {
-            out.chunks.push(super::drop_view(Dialect::Sqlite, view));
+            out.chunks
+                .push(crate::sql::ddl::drop_view(Dialect::Sqlite, view));
         }
         let mut context = Context::new();
         context.insert("why", why);
@@ -77,7 +80,7 @@ impl<'a> Sqlite<'a> {
                 out.chunks.push(index_sql(index));
             }
         }
-        for index in super::unique_indexes(after) {
+        for index in crate::sql::ddl::unique_indexes(after) {
             out.chunks.push(index_sql(&index));
         }
         for view in views {
@@ -155,7 +158,7 @@ impl<'a> Sqlite<'a> {
         context.insert("table", &q(&table.name));
         context.insert("column", &q(column));
         context.insert("expr", expr);
-        context.insert("expr_comment", &super::comment_text(expr));
+        context.insert("expr_comment", &crate::sql::text::comment_text(expr));
         context.insert("trigger", &q(&insert));
         context.insert("update_trigger", &q(&update));
         context.insert("new_row", &row("NEW"));
@@ -204,7 +207,7 @@ fn guard_query(physical: &Physical, table: &Table) -> String {
     let mut known: Vec<String> = physical
         .indexes_of(&table.name)
         .map(|i| i.name.clone())
-        .chain(super::unique_indexes(table).map(|i| i.name))
+        .chain(crate::sql::ddl::unique_indexes(table).map(|i| i.name))
         .collect();
     for trigger in physical.triggers_of(&table.name) {
         match trigger {
@@ -227,7 +230,7 @@ fn q(name: &str) -> String {
 }
 
 fn index_sql(index: &crate::model::Index) -> String {
-    terminate(&super::index_sql(Dialect::Sqlite, index))
+    terminate(&crate::sql::ddl::index_sql(Dialect::Sqlite, index))
 }
 
 /// SQLite adds a column in place only when its default is a constant: a NOT NULL column
@@ -301,7 +304,7 @@ impl Renderer for Sqlite<'_> {
                     };
                     format!(
                         "{}\n{}",
-                        index_sql(&super::unique_index(table, &renamed, columns)),
+                        index_sql(&crate::sql::ddl::unique_index(table, &renamed, columns)),
                         terminate(
                             &SqIndex::drop()
                                 .name(from.name.as_str())
@@ -336,7 +339,7 @@ impl Renderer for Sqlite<'_> {
             }
             Action::CreateTable { table } => {
                 let mut sql = terminate(&create_table(Dialect::Sqlite, table));
-                for index in super::unique_indexes(table) {
+                for index in crate::sql::ddl::unique_indexes(table) {
                     sql.push_str("\n\n");
                     sql.push_str(&index_sql(&index));
                 }
@@ -348,7 +351,7 @@ impl Renderer for Sqlite<'_> {
                 expr,
                 constraint,
                 primary_key,
-            } => terminate(&super::repair_update(
+            } => terminate(&crate::sql::ddl::repair_update(
                 Dialect::Sqlite,
                 table,
                 column,
@@ -357,7 +360,7 @@ impl Renderer for Sqlite<'_> {
                 primary_key,
                 None,
             )),
-            Action::DropTable { table } => super::drop_table(Dialect::Sqlite, physical, table),
+            Action::DropTable { table } => crate::sql::ddl::drop_table(Dialect::Sqlite, physical, table),
             Action::AddColumn { table, column, .. } => {
                 if addable_in_place(column) {
                     terminate(
@@ -509,7 +512,7 @@ impl Renderer for Sqlite<'_> {
                 self.template("sync_trigger", &context)?
             }
             Action::DropTrigger { table, trigger } => {
-                let names = super::triggers_to_drop(
+                let names = crate::sql::ddl::triggers_to_drop(
                     physical,
                     table,
                     trigger,
@@ -523,7 +526,7 @@ impl Renderer for Sqlite<'_> {
                     .join("\n")
             }
             Action::CreateIndex { index } => {
-                if let Some(u) = super::index_refusal(Dialect::Sqlite, index) {
+                if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Sqlite, index) {
                     return Ok(Err(u));
                 }
                 index_sql(index)
@@ -577,7 +580,7 @@ impl Renderer for Sqlite<'_> {
                     .collect();
                 context.insert("view", &q(view));
                 context.insert("table", &q(&table.name));
-                context.insert("query", &super::view_query(Dialect::Sqlite, table));
+                context.insert("query", &crate::sql::ddl::view_query(Dialect::Sqlite, table));
                 context.insert("columns", &columns.join(", "));
                 context.insert("values", &values.join(", "));
                 context.insert("assignments", &assignments.join(", "));
@@ -587,10 +590,10 @@ impl Renderer for Sqlite<'_> {
                 context.insert("delete_trigger", &q(&format!("tandem_view_{view}_del")));
                 self.template("compat_view", &context)?
             }
-            Action::DropCompatView { view, .. } => super::drop_view(Dialect::Sqlite, view),
+            Action::DropCompatView { view, .. } => crate::sql::ddl::drop_view(Dialect::Sqlite, view),
             Action::AddConstraint { table, constraint } => {
                 if let ConstraintKind::Unique { columns } = &constraint.kind {
-                    index_sql(&super::unique_index(table, constraint, columns))
+                    index_sql(&crate::sql::ddl::unique_index(table, constraint, columns))
                 } else {
                     // Copying the rows into the new table checks them against it; a
                     // violation fails the file, whose transaction undoes the rebuild.
@@ -610,7 +613,7 @@ impl Renderer for Sqlite<'_> {
                         ..
                     } = &constraint.kind
                     {
-                        super::orphan_conditions(
+                        crate::sql::ddl::orphan_conditions(
                             Dialect::Sqlite,
                             columns,
                             referenced_columns,
@@ -640,7 +643,7 @@ impl Renderer for Sqlite<'_> {
                     return self.rebuild(&why, physical, &after, out);
                 }
             }
-            Action::Enum { name, change, .. } => super::enum_note(Dialect::Sqlite, name, change),
+            Action::Enum { name, change, .. } => crate::sql::ddl::enum_note(Dialect::Sqlite, name, change),
             Action::Raw { sql, .. } => terminate(sql),
             Action::ReleaseViews { .. }
             | Action::DropReleaseSchema { .. }

@@ -1,0 +1,96 @@
+//! The renderer of each dialect behind one trait, and the loop that renders a file's
+//! actions while tracking what exists in the database.
+
+use super::ddl::option_refusal;
+use super::physical::Physical;
+use super::{mysql, postgres, sqlite, Dialect, Unsupported};
+use crate::action::Action;
+use crate::config::Config;
+use crate::diag::Result;
+use crate::templates::Templates;
+
+/// SQL for one migration file's body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    /// Statements (or small groups of them), each ending with `;`, in order.
+    pub chunks: Vec<String>,
+    /// Whether the file must run outside a transaction (concurrent index builds, batched
+    /// backfills that commit as they go).
+    pub no_transaction: bool,
+}
+
+/// A dialect's way of writing actions.
+pub trait Renderer {
+    fn dialect(&self) -> Dialect;
+
+    /// Statements at the top of every file of this dialect.
+    fn preamble(&self) -> Result<Vec<String>>;
+
+    /// Appends the SQL of one action, given what exists in the database just before it.
+    /// `Ok(Err(_))` when the dialect cannot do it safely.
+    fn render(
+        &self,
+        action: &Action,
+        physical: &Physical,
+        out: &mut Rendered,
+    ) -> Result<Result<(), Unsupported>>;
+
+    /// Statements to put right after the preamble, once every action of the file is
+    /// rendered (`start`: what exists before the file runs).
+    fn prologue(
+        &self,
+        _actions: &[&Action],
+        _start: &Physical,
+        _out: &Rendered,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
+}
+
+/// The renderer of the project's dialect.
+pub fn renderer<'a>(config: &'a Config, templates: &'a Templates) -> Box<dyn Renderer + 'a> {
+    match config.dialect {
+        Dialect::Postgres => Box::new(postgres::Postgres::new(config, templates)),
+        Dialect::Mysql => Box::new(mysql::Mysql::new(config, templates)),
+        Dialect::Sqlite => Box::new(sqlite::Sqlite::new(templates)),
+    }
+}
+
+/// Renders a whole file's actions with the preamble, folding each into `physical` so the
+/// next file sees what this one leaves. The first unsupported action stops it.
+pub fn render_actions(
+    renderer: &dyn Renderer,
+    physical: &mut Physical,
+    actions: &[&Action],
+) -> Result<Result<Rendered, Unsupported>> {
+    let mut out = Rendered {
+        chunks: renderer.preamble()?,
+        no_transaction: false,
+    };
+    let preamble = out.chunks.len();
+    let start = physical.clone();
+    for action in actions {
+        if let Some(u) = option_refusal(renderer.dialect(), action) {
+            return Ok(Err(u));
+        }
+        if let Err(u) = renderer.render(action, physical, &mut out)? {
+            return Ok(Err(u));
+        }
+        physical.apply(action);
+    }
+    if let Some(prologue) = renderer.prologue(actions, &start, &out)? {
+        out.chunks.insert(preamble, prologue);
+    }
+    Ok(Ok(out))
+}
+
+/// Renders the dialect's template `<dialect>/<name>.sql.tera`, trimmed.
+pub(crate) fn template(
+    templates: &Templates,
+    dialect: Dialect,
+    name: &str,
+    context: &tera::Context,
+) -> Result<String> {
+    let text = templates.render(&format!("{}/{name}.sql.tera", dialect.name()), context)?;
+    Ok(text.trim().to_string())
+}
