@@ -9,7 +9,7 @@ use crate::action::Action;
 use crate::diag::{Diag, Location, Result};
 use crate::layout;
 use crate::model::{Schema, View};
-use crate::ops::{OpContext, Removal, Timing};
+use crate::ops::op::{OpContext, Removal, Timing};
 use crate::project::Project;
 use crate::release::{parse_semver, ReleaseOrder, Releases};
 use crate::sql::physical::Physical;
@@ -333,7 +333,7 @@ pub fn build(project: &Project) -> Result<Plan> {
                                     releases.name(r)
                                 );
                             }
-                            None => steps.push(crate::ops::Step::new(
+                            None => steps.push(crate::ops::op::Step::new(
                                 Timing::Expand,
                                 format!(
                                     "make the views of {} in the schema {name}",

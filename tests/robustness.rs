@@ -9,7 +9,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use tandem::config::Config;
 use tandem::diag::SourceFile;
-use tandem::ops::OpContext;
+use tandem::ops::op::OpContext;
 use tandem::parse::change::parse_change;
 use tandem::parse::schema::parse_schema;
 use tandem::sql::physical::Physical;

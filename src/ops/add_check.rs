@@ -1,10 +1,10 @@
 //! `add_check`: a check constraint, added in expand. Postgres adds it NOT VALID (new rows
 //! are checked at once, without a scan under lock) and validates existing rows after.
 
-use super::{OpContext, Operation, Step, Tightening};
+use super::op::{OpContext, Operation, Step, Tightening};
 use crate::diag::{Diag, Result};
 use crate::model::{Constraint, ConstraintKind};
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]

@@ -1,12 +1,12 @@
 //! `add_column`: added in expand so that R's code finds it, in a form R-1's inserts (which
 //! omit it) still satisfy; NOT NULL without a default is tightened only once R-1 is gone.
 
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::Location;
 use crate::diag::{Diag, Result};
 use crate::model::{Column, Default};
-use crate::parse::schema::{check_identifier, column_fields_at, resolve_column};
+use crate::parse::decl::{check_identifier, column_fields_at, resolve_column};
 use crate::parse::{Fields, Located};
 use crate::sql::Dialect;
 
@@ -148,7 +148,7 @@ impl Operation for AddColumn {
         // the trigger is in place); the backfill sets every row already there. An
         // expression that gives NULL fails at once instead of in the contract.
         let not_null_at_once = match (cx.dialect, column.nullable, &column.default) {
-            (Some(Dialect::Mysql), false, None) => super::placeholder_for(&column.ty),
+            (Some(Dialect::Mysql), false, None) => super::op::placeholder_for(&column.ty),
             (Some(Dialect::Mysql), false, Some(Default::Literal(value))) => Some(value.clone()),
             _ => None,
         };

@@ -4,7 +4,7 @@
 //! cannot be used before it commits); MySQL changes each column of the enum's type in
 //! place (`ALGORITHM=INSTANT`: the value goes at the end); SQLite keeps enums as text.
 
-use super::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::{Action, EnumChange};
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{Column, Schema};

@@ -2,10 +2,10 @@
 //! it NOT VALID, so new rows are checked at once, then validates existing rows under a
 //! lock that lets writes go on; MySQL builds it in place and checks existing rows after.
 
-use super::{column_list, default_name, OpContext, Operation, Step, Tightening};
+use super::op::{column_list, default_name, OpContext, Operation, Step, Tightening};
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{Constraint, ConstraintKind, Table};
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 use crate::types::ColumnType;
 

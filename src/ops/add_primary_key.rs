@@ -3,11 +3,11 @@
 //! columns the code before R writes is a tightening (uniqueness), enforced in
 //! contract(R + gap) unless the change asserts that code keeps it (`old_code_complies`).
 
-use super::{column_list, OpContext, Operation, Removal, Step, Timing};
+use super::op::{column_list, OpContext, Operation, Removal, Step, Timing};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::model::ConstraintKind;
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]

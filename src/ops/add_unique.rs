@@ -1,10 +1,10 @@
 //! `add_unique`: a unique constraint, added in expand without blocking writes where the
 //! dialect can (Postgres builds its index concurrently, then attaches it).
 
-use super::{column_list, default_name, OpContext, Operation, Step, Tightening};
+use super::op::{column_list, default_name, OpContext, Operation, Step, Tightening};
 use crate::diag::Result;
 use crate::model::{Constraint, ConstraintKind};
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]

@@ -5,12 +5,12 @@
 //! change that is not a widening moves the values to a new column (`new_name`), as a
 //! rename does: R's code uses the new column while R-1's keeps the old one.
 
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use super::rename_column::{move_column, Move};
-use super::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::diag::{Diag, Location, Result};
 use crate::model::{Column, ConstraintKind, Default};
-use crate::parse::schema::{check_default, check_identifier, check_literal_type, literal_value};
+use crate::parse::decl::{check_default, check_identifier, check_literal_type, literal_value};
 use crate::parse::{Fields, Located};
 use crate::types::ColumnType;
 
@@ -34,7 +34,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let at = fields.location();
     let table = fields.str(&["table"], "the table holding the column")?;
     let column = fields.str(&["column", "name"], "the column to change")?;
-    let ty = match crate::parse::schema::opt_type_field(
+    let ty = match crate::parse::decl::opt_type_field(
         fields,
         &column.value,
         &["column_type", "new_type", "set_type", "to_type", "data_type"],
@@ -196,7 +196,7 @@ impl Operation for AlterColumn {
         let old = cx.column(&self.table, &self.column)?.clone();
         let mut target = self.target(&old);
         if let Some(t) = &self.ty {
-            if let Some(ty) = crate::parse::schema::resolve_type(
+            if let Some(ty) = crate::parse::decl::resolve_type(
                 &t.value,
                 &t.location,
                 &cx.schema.enums,

@@ -2,10 +2,10 @@
 //! creates the type; MySQL writes the values in each column's `ENUM(...)` and SQLite
 //! keeps enum columns as text, so there is nothing to run there.
 
-use super::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::{Action, EnumChange};
 use crate::diag::{Diag, Result};
-use crate::parse::schema::{check_identifier, enum_values};
+use crate::parse::decl::{check_identifier, enum_values};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{Index, IndexOptions};
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
@@ -181,7 +181,7 @@ impl CreateIndex {
                             .map(str::to_ascii_lowercase),
                     );
                 }
-                super::default_name(&self.table.value, &words, "idx")
+                super::op::default_name(&self.table.value, &words, "idx")
             }
         }
     }

@@ -1,11 +1,12 @@
 //! `create_table`: a new table, created in expand. Nothing older uses it, so nothing to
 //! contract.
 
-use super::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::model::Table;
-use crate::parse::schema::{check_identifier, parse_table, resolve_enums, Declared, TypeSites};
+use crate::parse::decl::{check_identifier, resolve_enums, TypeSites};
+use crate::parse::schema::{parse_table, Declared};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //! so R's inserts that omit it succeed (and, with `down_sql`, fills it for R-1's readers);
 //! contract(R + gap) drops it with whatever served it.
 
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action};
 use crate::diag::{Diag, Result};
 use crate::model::{Constraint, Table};
@@ -101,7 +101,7 @@ impl Operation for DropColumn {
             expand.push(Action::DropNotNull {
                 table: table.clone(),
                 column: column.clone(),
-                placeholder: super::omit_placeholder(
+                placeholder: super::op::omit_placeholder(
                     cx.dialect,
                     &column,
                     constrained,

@@ -1,7 +1,7 @@
 //! `drop_constraint`: dropping a constraint only relaxes what writers must satisfy, so it
 //! runs in expand: the code of R-1 and of R both keep working.
 
-use super::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::ConstraintKind;

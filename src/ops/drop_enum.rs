@@ -2,7 +2,7 @@
 //! contract(R + gap). No column may still be of it.
 
 use super::add_enum_value::known_enum;
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{Action, EnumChange};
 use crate::diag::{Diag, Result};
 use crate::parse::{Fields, Located};

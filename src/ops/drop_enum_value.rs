@@ -6,7 +6,7 @@
 //! keeps enums as text.
 
 use super::add_enum_value::{known_enum, set_values};
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{Action, EnumChange};
 use crate::diag::{suggestion, Diag, Result};
 use crate::parse::{Fields, Located};

@@ -1,7 +1,7 @@
 //! `drop_index`: code of R may no longer need the index, but R-1's queries may; it is
 //! dropped in contract(R + gap).
 
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::parse::{Fields, Located};

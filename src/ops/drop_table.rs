@@ -1,7 +1,7 @@
 //! `drop_table`: release R's code stops using the table; it is dropped in contract(R + gap),
 //! once neither the running release nor its rollback target reads it.
 
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::Action;
 use crate::diag::Result;
 use crate::parse::{Fields, Located};

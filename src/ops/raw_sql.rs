@@ -10,7 +10,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
-use super::{default_name, OpContext, OpNote};
+use super::op::{default_name, OpContext, OpNote};
 use crate::action::{Action, RawEffect};
 use crate::model::{Column, Constraint, ConstraintKind, Default, Index, Table};
 use crate::sql::Dialect;
@@ -1146,7 +1146,7 @@ mod tests {
         format!("type = \"sql\"\nexpand = \"\"\"{expand}\"\"\"")
     }
 
-    fn effects(steps: &[super::super::Step]) -> Vec<RawEffect> {
+    fn effects(steps: &[super::super::op::Step]) -> Vec<RawEffect> {
         steps
             .iter()
             .flat_map(|s| &s.actions)
@@ -1285,7 +1285,7 @@ mod tests {
         let destructive = |stmt: &str| {
             let mut s = schema(USERS);
             let file = crate::diag::SourceFile::new("x.toml", "");
-            let cx = super::super::OpContext::new(
+            let cx = super::super::op::OpContext::new(
                 &mut s,
                 1,
                 Some(2),
@@ -1314,7 +1314,7 @@ mod tests {
         let mut s = schema(USERS);
         let file = crate::diag::SourceFile::new("changes/0001_test.toml", "");
         let op = op(&sql("ALTER TABLE users DROP COLUMN nickname")).unwrap();
-        let mut cx = super::super::OpContext::new(
+        let mut cx = super::super::op::OpContext::new(
             &mut s,
             1,
             Some(2),

@@ -6,13 +6,13 @@
 //! whose view shows the existing column under its new name; contract(R + gap) renames
 //! the column in place, which every release's views follow (see `dialect::views`).
 
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::config::RenameMode;
 use crate::diag::{Diag, Result};
 use crate::model::PhysicalName;
 use crate::model::{Column, Constraint, ConstraintKind, Table};
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 use crate::sql::Dialect;
 
@@ -317,7 +317,7 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     // writes) lets R-1's inserts omit it until the sync is in place.
     let not_null_at_once = match (cx.dialect, new.nullable) {
         (Some(Dialect::Mysql), false) => {
-            super::placeholder_for(&new.ty).or_else(|| match &new.default {
+            super::op::placeholder_for(&new.ty).or_else(|| match &new.default {
                 Some(crate::model::Default::Literal(value)) => Some(value.clone()),
                 _ => None,
             })
@@ -357,7 +357,7 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         expand.push(Action::DropNotNull {
             table: table.clone(),
             column: old.clone(),
-            placeholder: super::omit_placeholder(cx.dialect, &old, constrained, false),
+            placeholder: super::op::omit_placeholder(cx.dialect, &old, constrained, false),
         });
     }
     expand.extend(

@@ -2,11 +2,11 @@
 //! database enforces stay the same; only code that names the constraint (error handling
 //! that matches a violated constraint's name) sees the change.
 
-use super::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::Constraint;
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]

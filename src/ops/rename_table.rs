@@ -2,11 +2,11 @@
 //! table and leaves a view under the old name, through which R-1 reads and writes as
 //! before; contract(R + gap) drops the view once no running code uses the old name.
 
-use super::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::Action;
 use crate::config::RenameMode;
 use crate::diag::{Diag, Result};
-use crate::parse::schema::check_identifier;
+use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]

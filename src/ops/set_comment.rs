@@ -2,7 +2,7 @@
 //! comment is documentation: no code reads or writes differently for it, so it is safe
 //! for both releases. SQLite keeps no comments: there it lives in the model only.
 
-use super::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::parse::{Fields, Located};
@@ -18,7 +18,7 @@ pub struct SetComment {
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let table = fields.str(&["table"], "the table whose comment to set")?;
     let column = fields.opt_str(&["column"])?;
-    let comment = crate::parse::schema::comment_field(fields)?;
+    let comment = crate::parse::decl::comment_field(fields)?;
     let remove = fields.opt_bool(&["remove"])?;
     let comment = match (comment, remove) {
         (Some(_), Some(r)) if r.value => {

@@ -4,7 +4,8 @@
 //! [`super::raw_sql`]); a destructive statement in `expand` is refused unless the op
 //! asserts `destructive = false`. SQL it cannot parse runs verbatim, with a warning.
 
-use super::{raw_sql, OpContext, OpNote, Operation, Removal, Step, Timing};
+use super::op::{OpContext, OpNote, Operation, Removal, Step, Timing};
+use super::raw_sql;
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::parse::{Fields, Located};

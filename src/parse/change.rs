@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::{parse_document, Fields, Located};
 use crate::diag::{Diag, Location, Result, SourceFile};
-use crate::ops::{parse_op, Operation};
+use crate::ops::op::Operation;
+use crate::ops::parse_op;
 
 /// One `[[op]]` of a change file.
 #[derive(Debug)]

@@ -2,6 +2,7 @@
 //! at the exact line and column.
 
 pub mod change;
+pub mod decl;
 pub mod schema;
 
 use std::collections::HashSet;

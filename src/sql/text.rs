@@ -33,7 +33,7 @@ pub fn quote(dialect: Dialect, name: &str) -> String {
 ///   backslash-escaped string that it then reads back differently.)
 ///
 /// A NUL character is refused when the change files are read (see
-/// `parse::schema::literal_value`): Postgres text cannot hold it.
+/// `parse::decl::literal_value`): Postgres text cannot hold it.
 pub fn string_literal(dialect: Dialect, s: &str) -> String {
     let plain = |c: char| (' '..='~').contains(&c) && c != '\\';
     let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
