@@ -12,8 +12,9 @@ use crate::model::{Schema, View};
 use crate::ops::op::{OpContext, Removal, Timing};
 use crate::project::Project;
 use crate::release::{parse_semver, ReleaseOrder, Releases};
+use crate::sql::dialects::renderer;
 use crate::sql::physical::Physical;
-use crate::sql::render::{render_actions, renderer, Rendered};
+use crate::sql::render::{render_actions, Rendered};
 
 /// A point in the apply order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

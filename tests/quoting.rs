@@ -16,8 +16,9 @@ use tandem::apply::database::{Database, Target};
 use tandem::config::Config;
 use tandem::diag::SourceFile;
 use tandem::model::{Column, Default, Table};
+use tandem::sql::dialects::renderer;
 use tandem::sql::physical::Physical;
-use tandem::sql::render::{render_actions, renderer};
+use tandem::sql::render::render_actions;
 use tandem::templates::Templates;
 use tandem::types::{ColumnType, Literal};
 

@@ -12,8 +12,9 @@ use tandem::diag::SourceFile;
 use tandem::ops::op::OpContext;
 use tandem::parse::change::parse_change;
 use tandem::parse::schema::parse_schema;
+use tandem::sql::dialects::renderer;
 use tandem::sql::physical::Physical;
-use tandem::sql::render::{render_actions, renderer};
+use tandem::sql::render::render_actions;
 use tandem::templates::Templates;
 
 /// Parses `text` as a change of release 1, applies its ops to the schema and renders

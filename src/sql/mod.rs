@@ -5,6 +5,7 @@
 //! reads a dialect's SQL text.
 
 pub mod ddl;
+pub mod dialects;
 pub mod mysql;
 pub mod physical;
 pub mod postgres;

@@ -3,9 +3,8 @@
 
 use super::ddl::option_refusal;
 use super::physical::Physical;
-use super::{mysql, postgres, sqlite, Dialect, Unsupported};
+use super::{Dialect, Unsupported};
 use crate::action::Action;
-use crate::config::Config;
 use crate::diag::Result;
 use crate::templates::Templates;
 
@@ -44,15 +43,6 @@ pub trait Renderer {
         _out: &Rendered,
     ) -> Result<Option<String>> {
         Ok(None)
-    }
-}
-
-/// The renderer of the project's dialect.
-pub fn renderer<'a>(config: &'a Config, templates: &'a Templates) -> Box<dyn Renderer + 'a> {
-    match config.dialect {
-        Dialect::Postgres => Box::new(postgres::Postgres::new(config, templates)),
-        Dialect::Mysql => Box::new(mysql::Mysql::new(config, templates)),
-        Dialect::Sqlite => Box::new(sqlite::Sqlite::new(templates)),
     }
 }
 
