@@ -1,7 +1,9 @@
 //! `add_unique`: a unique constraint, added in expand without blocking writes where the
 //! dialect can (Postgres builds its index concurrently, then attaches it).
 
-use super::op::{column_list, default_name, OpContext, Operation, Step, Tightening};
+use super::op::{
+    column_list, default_name, key_leads_with, OpContext, Operation, Step, Tightening,
+};
 use crate::diag::Result;
 use crate::model::{Constraint, ConstraintKind};
 use crate::parse::decl::check_identifier;
@@ -42,11 +44,7 @@ impl AddUnique {
 
 impl Operation for AddUnique {
     fn leads_key(&self, column: &str) -> bool {
-        self.columns
-            .value
-            .first()
-            .and_then(|c| c.split(['(', ' ']).next())
-            .is_some_and(|c| c == column)
+        key_leads_with(&self.columns.value, column)
     }
 
     fn kind(&self) -> &'static str {

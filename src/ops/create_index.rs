@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::op::{OpContext, Operation, Step, Timing};
+use super::op::{key_leads_with, OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{Index, IndexOptions};
@@ -189,11 +189,7 @@ impl CreateIndex {
 
 impl Operation for CreateIndex {
     fn leads_key(&self, column: &str) -> bool {
-        self.columns
-            .value
-            .first()
-            .and_then(|c| c.split(['(', ' ']).next())
-            .is_some_and(|c| c == column)
+        key_leads_with(&self.columns.value, column)
     }
 
     fn kind(&self) -> &'static str {

@@ -646,3 +646,13 @@ pub fn placeholder_for(ty: &crate::types::ColumnType) -> Option<crate::types::Li
 pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
     crate::model::fit_identifier(format!("{table}_{}_{suffix}", columns.join("_")), 63)
 }
+
+/// Whether a key's column list starts with `column`. A key column may be written with a
+/// MySQL prefix length (`name(10)`) or an order (`name DESC`): its name is what comes
+/// before either.
+pub fn key_leads_with(columns: &[String], column: &str) -> bool {
+    columns
+        .first()
+        .and_then(|c| c.split(['(', ' ']).next())
+        .is_some_and(|c| c == column)
+}

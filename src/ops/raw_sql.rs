@@ -774,7 +774,7 @@ impl Folder<'_, '_> {
 
     fn rename_column(&mut self, table: &str, from: &str, to: &str) {
         let schema = &mut *self.cx.schema;
-        let Some(t) = schema.tables.get_mut(table) else {
+        let Some(t) = schema.tables.get(table) else {
             return;
         };
         if t.column(from).is_none() {
@@ -784,34 +784,7 @@ impl Folder<'_, '_> {
             );
             return;
         }
-        t.rename_column(from, to);
-        for index in schema.indexes.values_mut() {
-            if index.table == table {
-                for c in &mut index.columns {
-                    if c == from {
-                        *c = to.to_string();
-                    }
-                }
-            }
-        }
-        for other in schema.tables.values_mut() {
-            for constraint in &mut other.constraints {
-                if let ConstraintKind::ForeignKey {
-                    references,
-                    referenced_columns,
-                    ..
-                } = &mut constraint.kind
-                {
-                    if references == table {
-                        for c in referenced_columns.iter_mut() {
-                            if c == from {
-                                *c = to.to_string();
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        schema.rename_column_everywhere(table, from, to);
         self.effects.push(RawEffect::RenameColumn {
             table: table.to_string(),
             from: from.to_string(),
@@ -1278,6 +1251,31 @@ mod tests {
         assert_eq!((index.table.as_str(), index.unique), ("members", true));
         // The drop ran under the rule: the column stays until then.
         assert!(s.is_physically_present("users", Some("legacy_email"), 1));
+    }
+
+    /// A raw-SQL rename folds into the model as the `rename_column` op does: the
+    /// predicate, expressions and included columns of an index follow the column too.
+    #[test]
+    fn a_raw_sql_rename_renames_the_column_in_index_predicates_and_expressions() {
+        let indexes = r#"
+[[tables.users.indexes]]
+name = "users_nick_part"
+columns = ["id"]
+where = "nickname IS NOT NULL"
+[[tables.users.indexes]]
+name = "users_nick_lower"
+expressions = ["lower(nickname)"]
+"#;
+        let mut s = schema(&format!("{USERS}{indexes}"));
+        apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"ALTER TABLE users RENAME COLUMN nickname TO handle\"",
+        )
+        .unwrap();
+        let partial = &s.indexes["users_nick_part"].options;
+        assert_eq!(partial.predicate.as_deref(), Some("handle IS NOT NULL"));
+        let expression = &s.indexes["users_nick_lower"].options;
+        assert_eq!(expression.expressions, ["lower(handle)"]);
     }
 
     #[test]
