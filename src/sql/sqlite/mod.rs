@@ -511,20 +511,14 @@ impl Renderer for Sqlite<'_> {
                 context.insert("new_update_trigger", &q(&new_update));
                 self.template("sync_trigger", &context)?
             }
-            Action::DropTrigger { table, trigger } => {
-                let names = crate::sql::ddl::triggers_to_drop(
-                    physical,
-                    table,
-                    trigger,
-                    fill_trigger_names(trigger).to_vec(),
-                    sync_trigger_names(trigger).to_vec(),
-                );
-                names
-                    .iter()
-                    .map(|n| format!("DROP TRIGGER IF EXISTS {};", q(n)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            }
+            Action::DropTrigger { table, trigger } => crate::sql::ddl::drop_triggers(
+                Dialect::Sqlite,
+                physical,
+                table,
+                trigger,
+                &fill_trigger_names(trigger),
+                &sync_trigger_names(trigger),
+            ),
             Action::CreateIndex { index } => {
                 if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Sqlite, index) {
                     return Ok(Err(u));
