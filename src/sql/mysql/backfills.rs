@@ -53,88 +53,18 @@ fn walk_key(table: Option<&Table>, primary_key: &[String]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The pieces of a backfill that walks a key in ranges ([`walk_key`]) (`backfill_by_key`):
-/// local variables typed as the key columns, the key list, and the lexicographic
-/// comparisons of a row's key with the range's bounds. None where the table has no
-/// such key (or one this point of the plan does not know): the batches then search.
-fn backfill_key(
-    table: Option<&Table>,
-    primary_key: &[String],
-) -> Option<Vec<(&'static str, String)>> {
-    let mut declare = Vec::new();
-    for (i, ty) in key_types(table, primary_key)?.iter().enumerate() {
-        declare.push(format!(
-            "  DECLARE tandem_lo_{n} {ty};\n  DECLARE tandem_hi_{n} {ty};",
-            n = i + 1
-        ));
-    }
-    let cols: Vec<String> = primary_key.iter().map(|c| q(c)).collect();
-    let vars = |side: &str| -> Vec<String> {
-        (1..=cols.len())
-            .map(|n| format!("tandem_{side}_{n}"))
-            .collect()
+/// Puts the key the procedure finds rows by into `context`: its columns, quoted
+/// (`key_columns`), and their MySQL types (`key_types`), for the local variables that
+/// hold a key. The templates write the declarations, lists and comparisons of them.
+/// False where the table has no such key (or one this point of the plan does not know).
+fn insert_key(context: &mut Context, table: Option<&Table>, key: &[String]) -> bool {
+    let Some(types) = key_types(table, key) else {
+        return false;
     };
-    // c1 > v1 OR (c1 = v1 AND (... cn >= vn)): a form the range optimizer reads.
-    fn lex(cols: &[String], vars: &[String], strict: &str, last: &str) -> String {
-        if cols.len() == 1 {
-            return format!("{} {last} {}", cols[0], vars[0]);
-        }
-        format!(
-            "({c} {strict} {v} OR ({c} = {v} AND {rest}))",
-            c = cols[0],
-            v = vars[0],
-            rest = lex(&cols[1..], &vars[1..], strict, last)
-        )
-    }
-    let (lo, hi) = (vars("lo"), vars("hi"));
-    let advance: Vec<String> = lo
-        .iter()
-        .zip(&hi)
-        .map(|(l, h)| format!("{l} = {h}"))
-        .collect();
-    Some(vec![
-        ("declare", declare.join("\n")),
-        ("key", cols.join(", ")),
-        ("lo", lo.join(", ")),
-        ("hi", hi.join(", ")),
-        ("from_lo", lex(&cols, &lo, ">", ">=")),
-        ("before_hi", lex(&cols, &hi, "<", "<")),
-        ("advance", advance.join(", ")),
-    ])
-}
-
-/// What a repair's procedure needs to find a row again by its primary key: the
-/// declarations of one variable per key column (`declare`), the list of those variables
-/// (`vars`), the key of the cursor's row (`row_key`) and the conditions that match a row
-/// of the table (`key_match`) or the row `tandem_row` (`row_match`) to them.
-fn repair_key(
-    table: Option<&Table>,
-    primary_key: &[String],
-) -> Option<Vec<(&'static str, String)>> {
-    let mut declare = Vec::new();
-    let mut vars = Vec::new();
-    for (i, ty) in key_types(table, primary_key)?.iter().enumerate() {
-        declare.push(format!("  DECLARE tandem_key_{} {ty};", i + 1));
-        vars.push(format!("tandem_key_{}", i + 1));
-    }
-    let matching = |prefix: &str| -> String {
-        primary_key
-            .iter()
-            .zip(&vars)
-            .map(|(c, v)| format!("{prefix}{} = {v}", q(c)))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    };
-    Some(vec![
-        ("declare", declare.join("\n")),
-        ("vars", vars.join(", ")),
-        (
-            "row_key",
-            crate::sql::ddl::row_columns(Dialect::Mysql, primary_key),
-        ),
-        ("key_match", matching("")),
-        ("row_match", matching("tandem_row.")),
-    ])
+    let columns: Vec<String> = key.iter().map(|c| q(c)).collect();
+    context.insert("key_columns", &columns);
+    context.insert("key_types", &types);
+    true
 }
 
 impl Mysql<'_> {
@@ -181,27 +111,20 @@ impl Mysql<'_> {
             "procedure",
             &q(&fit(format!("tandem_backfill_{table}_{column}"))),
         );
+        // A backfill that walks a key in ranges (`walk_key`); else its batches search
+        // from the start of the table, and smaller ones would only search more often.
         let walked = walk_key(physical.table(table), primary_key);
-        match backfill_key(physical.table(table), &walked) {
-            Some(key) => {
-                let kind = if primary_key.is_empty() {
-                    "unique key"
-                } else {
-                    "primary key"
-                };
-                context.insert("key_kind", kind);
-                for (name, value) in key {
-                    context.insert(name, &value);
-                }
-                Ok(Ok(self.template("backfill_by_key", &context)?))
-            }
-            None => {
-                // Its batches search from the start of the table: smaller ones
-                // would only search more often.
-                context.insert("max_batch_ms", &0);
-                Ok(Ok(self.template("backfill", &context)?))
-            }
+        if !insert_key(&mut context, physical.table(table), &walked) {
+            context.insert("max_batch_ms", &0);
+            return Ok(Ok(self.template("backfill", &context)?));
         }
+        let kind = if primary_key.is_empty() {
+            "unique key"
+        } else {
+            "primary key"
+        };
+        context.insert("key_kind", kind);
+        Ok(Ok(self.template("backfill_by_key", &context)?))
     }
 
     pub(super) fn repair(
@@ -225,13 +148,10 @@ impl Mysql<'_> {
         );
         context.insert("column", &q(column));
         context.insert("expr", expr);
-        let Some(key) = repair_key(physical.table(table), primary_key) else {
+        if !insert_key(&mut context, physical.table(table), primary_key) {
             return Ok(Err(Unsupported(format!(
                 "repairing {table} needs its primary key to find each row again"
             ))));
-        };
-        for (name, value) in key {
-            context.insert(name, &value);
         }
         // The cursor searches the table; each row is checked again alone.
         let recheck = crate::sql::ddl::repair_condition(
