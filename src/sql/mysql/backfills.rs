@@ -8,7 +8,7 @@ use crate::action::Source;
 use crate::model::{Constraint, ConstraintKind, Table};
 use crate::sql::ddl::source_sql;
 use crate::sql::physical::Physical;
-use crate::sql::render::{Chunk, Rendered};
+use crate::sql::render::Chunk;
 use crate::sql::text::string_literal;
 use crate::sql::types::type_name;
 use crate::sql::{Dialect, Unsupported};
@@ -75,10 +75,7 @@ impl Mysql<'_> {
         source: &Source,
         primary_key: &[String],
         physical: &Physical,
-        out: &mut Rendered,
     ) -> Chunk {
-        // The batches commit one by one, not in a transaction around the file.
-        out.no_transaction = true;
         let expr = source_sql(Dialect::Mysql, source);
         let mut context = self.loop_context(table);
         context.insert("table", &q(table));
@@ -135,9 +132,7 @@ impl Mysql<'_> {
         constraint: &Constraint,
         primary_key: &[String],
         physical: &Physical,
-        out: &mut Rendered,
     ) -> Chunk {
-        out.no_transaction = true;
         let mut context = self.loop_context(table);
         context.insert("table", &q(table));
         context.insert("table_name", table);

@@ -86,6 +86,11 @@ impl Renderer for Mysql<'_> {
         if let Some(u) = columns::fulltext_refusal(action, physical) {
             return Ok(Err(u));
         }
+        // The batches of a backfill or a repair commit one by one, not in a transaction
+        // around the file.
+        if matches!(action, Action::Backfill { .. } | Action::Repair { .. }) {
+            out.no_transaction = true;
+        }
         let chunk: Chunk = match action {
             Action::CreateTable { table } => {
                 Ok(Ok(terminate(&create_table(Dialect::Mysql, table))))
@@ -135,14 +140,14 @@ impl Renderer for Mysql<'_> {
                 column,
                 source,
                 primary_key,
-            } => self.backfill(table, column, source, primary_key, physical, out),
+            } => self.backfill(table, column, source, primary_key, physical),
             Action::Repair {
                 table,
                 column,
                 expr,
                 constraint,
                 primary_key,
-            } => self.repair(table, column, expr, constraint, primary_key, physical, out),
+            } => self.repair(table, column, expr, constraint, primary_key, physical),
             Action::FillTrigger {
                 table,
                 column,
