@@ -11,13 +11,38 @@ use super::physical::Physical;
 use super::text::{iden, quote, quoted_list, string_literal, terminate};
 use super::types::{identity_clause, type_name};
 use super::{Dialect, Unsupported};
-use crate::action::Action;
+use crate::action::{Action, Source};
 use crate::model::{Column, Constraint, ConstraintKind, Default, Index, Table};
 use crate::types::Literal;
 
+/// `DROP TRIGGER` of each trigger that makes up `trigger` on `table`, for the dialects
+/// (MySQL, SQLite) whose fill and sync are several triggers and no function: the
+/// triggers of a fill (`fill_names`) or of a sync (`sync_names`); all of them when what
+/// created it is unknown.
+pub(crate) fn drop_triggers(
+    dialect: Dialect,
+    physical: &Physical,
+    table: &str,
+    trigger: &str,
+    fill_names: &[String],
+    sync_names: &[String],
+) -> String {
+    triggers_to_drop(
+        physical,
+        table,
+        trigger,
+        fill_names.to_vec(),
+        sync_names.to_vec(),
+    )
+    .iter()
+    .map(|n| format!("DROP TRIGGER IF EXISTS {};", quote(dialect, n)))
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
 /// The triggers that make up `trigger` on `table`: the several of a fill (`fill_names`)
 /// or of a sync (`sync_names`); all of them when what created it is unknown.
-pub(crate) fn triggers_to_drop(
+fn triggers_to_drop(
     physical: &Physical,
     table: &str,
     trigger: &str,
@@ -781,4 +806,21 @@ pub fn repair_condition(
         Dialect::Sqlite => format!("({expr}) IS NOT {}", row(&column.to_string())),
     };
     format!("{broken} AND {changes}")
+}
+
+/// Why MySQL and SQLite refuse the actions of views mode, which selects each release's
+/// views through the PostgreSQL `search_path`.
+pub(crate) fn views_mode_refusal() -> Unsupported {
+    Unsupported(
+        "views mode (release schemas selected through search_path) needs PostgreSQL; use the copy mode of renames".into(),
+    )
+}
+
+/// What a backfill writes into its column: an SQL expression as it is, or another
+/// column, quoted.
+pub(crate) fn source_sql(dialect: Dialect, source: &Source) -> String {
+    match source {
+        Source::Sql(sql) => sql.clone(),
+        Source::Column(c) => quote(dialect, c),
+    }
 }

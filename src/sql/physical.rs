@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 
 use crate::action::{Action, RawEffect, ReleaseView};
 use crate::model::{Column, Index, Table};
+use crate::types::Literal;
 
 #[derive(Debug, Clone, Default)]
 pub struct Physical {
@@ -189,31 +190,8 @@ impl Physical {
                 table,
                 column,
                 not_null_at_once,
-            } => {
-                if let Some(t) = self.tables.get_mut(table) {
-                    if t.table.column(&column.name).is_none() {
-                        let mut column = column.clone();
-                        if let Some(value) = not_null_at_once {
-                            column.nullable = false;
-                            column.default = Some(crate::model::Default::Literal(value.clone()));
-                            t.either_nullability.push(column.name.clone());
-                            t.not_null_at_once.push(column.name.clone());
-                        }
-                        t.table.columns.push(column);
-                    }
-                }
-            }
-            Action::DropColumn { table, column } => {
-                if let Some(t) = self.tables.get_mut(table) {
-                    t.table.columns.retain(|c| &c.name != column);
-                    t.either_nullability.retain(|c| c != column);
-                    t.not_null_at_once.retain(|c| c != column);
-                    // Renderers recreate the views that selected it, without it.
-                    for view in &mut t.views {
-                        *view = without_columns(view, |c| c != column);
-                    }
-                }
-            }
+            } => self.add_column(table, column, not_null_at_once.as_ref()),
+            Action::DropColumn { table, column } => self.drop_column(table, column),
             Action::AlterColumnType { table, column, .. } => {
                 self.update(table, &column.name, |c| c.ty = column.ty.clone())
             }
@@ -246,19 +224,7 @@ impl Physical {
             }),
             Action::FillTrigger { table, trigger, .. }
             | Action::SyncTrigger { table, trigger, .. } => {
-                // The trigger fills what the stand-in default covered: the renderer drops it.
-                if let Action::FillTrigger { column, .. }
-                | Action::SyncTrigger { new: column, .. } = action
-                {
-                    if self.stand_in(table, column).is_some() {
-                        self.update(table, column, |c| c.default = None);
-                    }
-                }
-                if let Some(t) = self.tables.get_mut(table) {
-                    t.triggers
-                        .retain(|a| trigger_name(a) != Some(trigger.as_str()));
-                    t.triggers.push(action.clone());
-                }
+                self.create_trigger(table, trigger, action)
             }
             Action::DropTrigger { table, trigger } => {
                 if let Some(t) = self.tables.get_mut(table) {
@@ -277,33 +243,7 @@ impl Physical {
                     t.indexes.retain(|i| i.name != index.name);
                 }
             }
-            Action::RenameTable { from, to } => {
-                if let Some(mut t) = self.tables.swap_remove(from) {
-                    t.table.name = to.clone();
-                    for index in &mut t.indexes {
-                        index.table = to.clone();
-                    }
-                    // The database rewrites the triggers' table; so does this record.
-                    for trigger in &mut t.triggers {
-                        if let Action::FillTrigger { table, .. }
-                        | Action::SyncTrigger { table, .. } = trigger
-                        {
-                            *table = to.clone();
-                        }
-                    }
-                    self.tables.insert(to.clone(), t);
-                    // Foreign keys follow the table they reference.
-                    for other in self.tables.values_mut() {
-                        other.table.rename_references(from, to);
-                    }
-                    // So do views, which hold the table itself, not its name.
-                    for view in self.release_schemas.values_mut().flatten() {
-                        if view.table == *from {
-                            view.table = to.clone();
-                        }
-                    }
-                }
-            }
+            Action::RenameTable { from, to } => self.rename_table(from, to),
             Action::CreateCompatView { view, table } => {
                 if let Some(t) = self.tables.get_mut(&table.name) {
                     t.views.retain(|a| !is_view(a, view));
@@ -375,6 +315,78 @@ impl Physical {
                 self.release_schemas.shift_remove(schema);
             }
             Action::Backfill { .. } | Action::Repair { .. } => {}
+        }
+    }
+
+    fn add_column(&mut self, table: &str, column: &Column, not_null_at_once: Option<&Literal>) {
+        let Some(t) = self.tables.get_mut(table) else {
+            return;
+        };
+        if t.table.column(&column.name).is_some() {
+            return;
+        }
+        let mut column = column.clone();
+        if let Some(value) = not_null_at_once {
+            column.nullable = false;
+            column.default = Some(crate::model::Default::Literal(value.clone()));
+            t.either_nullability.push(column.name.clone());
+            t.not_null_at_once.push(column.name.clone());
+        }
+        t.table.columns.push(column);
+    }
+
+    fn drop_column(&mut self, table: &str, column: &str) {
+        if let Some(t) = self.tables.get_mut(table) {
+            t.table.columns.retain(|c| c.name != column);
+            t.either_nullability.retain(|c| c != column);
+            t.not_null_at_once.retain(|c| c != column);
+            // Renderers recreate the views that selected it, without it.
+            for view in &mut t.views {
+                *view = without_columns(view, |c| c != column);
+            }
+        }
+    }
+
+    /// A fill or sync trigger (`action`) named `trigger`, in place of one of that name.
+    fn create_trigger(&mut self, table: &str, trigger: &str, action: &Action) {
+        // The trigger fills what the stand-in default covered: the renderer drops it.
+        if let Action::FillTrigger { column, .. } | Action::SyncTrigger { new: column, .. } = action
+        {
+            if self.stand_in(table, column).is_some() {
+                self.update(table, column, |c| c.default = None);
+            }
+        }
+        if let Some(t) = self.tables.get_mut(table) {
+            t.triggers.retain(|a| trigger_name(a) != Some(trigger));
+            t.triggers.push(action.clone());
+        }
+    }
+
+    fn rename_table(&mut self, from: &str, to: &str) {
+        if let Some(mut t) = self.tables.swap_remove(from) {
+            t.table.name = to.to_string();
+            for index in &mut t.indexes {
+                index.table = to.to_string();
+            }
+            // The database rewrites the triggers' table; so does this record.
+            for trigger in &mut t.triggers {
+                if let Action::FillTrigger { table, .. } | Action::SyncTrigger { table, .. } =
+                    trigger
+                {
+                    *table = to.to_string();
+                }
+            }
+            self.tables.insert(to.to_string(), t);
+            // Foreign keys follow the table they reference.
+            for other in self.tables.values_mut() {
+                other.table.rename_references(from, to);
+            }
+            // So do views, which hold the table itself, not its name.
+            for view in self.release_schemas.values_mut().flatten() {
+                if view.table == from {
+                    view.table = to.to_string();
+                }
+            }
         }
     }
 

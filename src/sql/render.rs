@@ -18,6 +18,13 @@ pub struct Rendered {
     pub no_transaction: bool,
 }
 
+/// What one action's renderer step yields: its SQL, or why the dialect cannot do it
+/// safely (`Ok(Err(_))`), or a failure to render a template (`Err(_)`).
+pub(crate) type Chunk = Result<Result<String, Unsupported>>;
+
+/// A renderer step that appends its SQL to the file itself (`Ok(Ok(()))`).
+pub(crate) type Step = Result<Result<(), Unsupported>>;
+
 /// A dialect's way of writing actions.
 pub trait Renderer {
     fn dialect(&self) -> Dialect;
