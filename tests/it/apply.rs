@@ -6,7 +6,6 @@
 use crate::common;
 
 use common::{database_url, example_for, stderr, stdout, tandem, Server};
-use tandem::apply::database::{Database, Target};
 use tandem::plan;
 use tandem::project::Project;
 use tandem::verify::probe_database;
@@ -25,17 +24,13 @@ fn migrate_step_by_step(example: &str, server: Server) {
     for r in 0..plan.releases.len() {
         let release = plan.releases.name(r);
         for phase in ["expand", "contract"] {
-            let out = tandem(dir.path())
-                .args(["migrate", "--release", release, "--phase", phase])
-                .args(["--database-url", &url])
-                .output()
-                .unwrap();
+            let out = common::migrate(dir.path(), &url, release, phase);
             assert!(
                 out.status.success(),
                 "{example} on {server:?}: migrate {phase}({release}) failed:\n{}",
                 stderr(&out)
             );
-            let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+            let mut db = common::connect(&url, dir.path());
             for (code, result) in probe_database(&mut db, &plan, r) {
                 if let Err(e) = result {
                     panic!("{example} on {server:?}, {phase}({release}), code of {code}: {e}");
@@ -46,11 +41,7 @@ fn migrate_step_by_step(example: &str, server: Server) {
 
     // A second run applies nothing, and status sees every file applied.
     let last = plan.releases.name(plan.releases.len() - 1);
-    let out = tandem(dir.path())
-        .args(["migrate", "--release", last, "--phase", "contract"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::migrate(dir.path(), &url, last, "contract");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("nothing to apply"),

@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::{project_files, stderr, tandem, users_project, Server};
-use tandem::apply::database::{Database, Target};
+use tandem::apply::database::Database;
 use tandem::apply::scratch::Scratch;
 
 const ADD_STATUS: &str = "release = \"1.4.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"handle\", type = \"varchar(300)\" }\nbackfill_sql = \"email\"\n";
@@ -27,20 +27,9 @@ fn a_backfill_fills_every_row_of_a_table_larger_than_a_batch() {
         assert!(tandem(p).arg("generate").output().unwrap().status.success());
         let url = common::database_url(server, &scratch, p);
         // The baseline, then 3,000 rows written by the code before the change.
-        let out = tandem(p)
-            .args([
-                "migrate",
-                "--release",
-                "1.4.0",
-                "--phase",
-                "expand",
-                "--database-url",
-                &url,
-            ])
-            .output()
-            .unwrap();
+        let out = common::migrate(p, &url, "1.4.0", "expand");
         assert!(out.status.success(), "{}", stderr(&out));
-        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let mut db = common::connect(&url, p);
         common::insert_unfilled_users(&mut db, server, 3000, "handle");
         // Run the expand file's SQL again as a runner would: the backfill fills them all.
         let file = tandem::layout::list_sql_files(&p.join("migrations"))
@@ -117,13 +106,9 @@ fn mysql_backfill(
     .unwrap();
     assert!(tandem(p).arg("generate").output().unwrap().status.success());
     let url = common::database_url(server, &scratch, p);
-    let out = tandem(p)
-        .args(["migrate", "--release", "1.4.0", "--phase", "expand"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let out = common::migrate(p, &url, "1.4.0", "expand");
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+    let mut db = common::connect(&url, p);
     // The rows as written before the expand: the backfill has every one to fill.
     let unfilled = common::insert_unfilled(&mut db, server, "accounts", column, insert);
     let filled = db
@@ -242,7 +227,7 @@ fn a_postgres_transaction_reaches_the_server_in_one_message() {
     };
     let dir = users_project(server.dialect(), &[]);
     let url = common::database_url(server, &scratch, dir.path());
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script(
         "CREATE TABLE seen (at_statement timestamptz, at_commit timestamptz, sync text);\n\
          CREATE FUNCTION seen_commit() RETURNS trigger LANGUAGE plpgsql AS $$\n\
@@ -301,7 +286,7 @@ fn a_backfill_and_its_trigger_read_another_table_through_a_correlated_subquery()
         let url = common::database_url(server, &scratch, p);
         let out = common::migrate(p, &url, "1.0.0", "contract");
         assert!(out.status.success(), "{}", stderr(&out));
-        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let mut db = common::connect(&url, p);
         common::insert_users(&mut db, 3);
         db.run_script("INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 1), (3, 2)")
             .unwrap();

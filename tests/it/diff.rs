@@ -11,7 +11,6 @@ use common::{
     migrate, parse_schema, parse_schema_for, run, select_one, stderr, stdout, users_project,
     Server, INCIDENT,
 };
-use tandem::apply::database::{Database, Target};
 
 /// A project of `dialect` over `schema` whose one change, of release 1.0.0, runs
 /// `SELECT 1`; its files generated.
@@ -48,7 +47,7 @@ fn diff_finds_what_was_changed_by_hand() {
             stdout(&clean)
         );
 
-        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let mut db = common::connect(&url, p);
         db.run_script("ALTER TABLE users ADD COLUMN hand_made integer")
             .unwrap();
         db.run_script("CREATE INDEX hand_idx ON users (email)")
@@ -451,7 +450,7 @@ fn an_index_remade_by_hand_without_its_options_is_drift() {
             server.dialect(),
             stdout(&clean)
         );
-        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let mut db = common::connect(&url, p);
         let drop = if server == Server::Mysql {
             "DROP INDEX users_email_idx ON users"
         } else {
@@ -502,7 +501,7 @@ fn a_comment_changed_by_hand_is_drift_and_is_not_adopted() {
         assert!(out.status.success(), "{}", stderr(&out));
         let clean = run(p, &["diff", "--database-url", &url]);
         assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
-        let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+        let mut db = common::connect(&url, p);
         let by_hand = if server == Server::Mysql {
             "ALTER TABLE users COMMENT = 'someone'; \
              ALTER TABLE users MODIFY nickname text NULL"

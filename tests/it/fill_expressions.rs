@@ -12,7 +12,7 @@ use crate::common;
 use common::{stderr, Server, USERS_AND_ORDERS};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use tandem::apply::database::{Database, Target};
+use tandem::apply::database::Database;
 
 /// The pieces an expression is made of, per dialect (`q` is the identifier quote).
 fn terms(server: Server) -> Vec<String> {
@@ -72,7 +72,7 @@ fn check(server: Server, expr: &str) -> Result<(), String> {
     if !out.status.success() {
         return Err(format!("expand: {}", stderr(&out)));
     }
-    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+    let mut db = common::connect(&url, p);
     // Orders first, for users the old code inserts next: the trigger sees them.
     let no_key_checks = match server {
         Server::Postgres => "ALTER TABLE orders DISABLE TRIGGER ALL",

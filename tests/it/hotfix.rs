@@ -9,7 +9,7 @@ use crate::common;
 use std::fs;
 use std::path::Path;
 
-use common::{stderr, stdout, tandem, users_project, Server};
+use common::{migrate, run, stderr, stdout, users_project, Server};
 use tandem::apply::scratch::Scratch;
 
 const ADD_SCORE_140: &str = "release = \"1.4.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"score\", type = \"integer\", nullable = true }\n";
@@ -18,25 +18,6 @@ const INDEX_EMAIL_141: &str = "release = \"1.4.1\"\n\n[[op]]\ntype = \"create_in
 const RELAX_SCORE_141: &str = "release = \"1.4.1\"\n\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\nnullable = true\n";
 const INDEX_LEGACY_150: &str = "release = \"1.5.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"legacy_email\"]\n";
 const DROP_NICK_141: &str = "release = \"1.4.1\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"nickname\"\n";
-
-fn run(p: &Path, args: &[&str]) -> std::process::Output {
-    tandem(p).args(args).output().unwrap()
-}
-
-fn migrate(p: &Path, url: &str, release: &str, phase: &str) -> std::process::Output {
-    run(
-        p,
-        &[
-            "migrate",
-            "--release",
-            release,
-            "--phase",
-            phase,
-            "--database-url",
-            url,
-        ],
-    )
-}
 
 /// Two databases of one project: production and staging, fresh on `server`.
 fn two_databases(server: Server, p: &Path) -> Option<(Scratch, Scratch, String, String)> {

@@ -2,10 +2,12 @@
 //! and nothing is written: release names, `tandem new`, bytes that are not UTF-8, and
 //! the hints `init`, `plan` and `migrate` give.
 
-use std::fs;
-use std::path::Path;
+use crate::common;
 
-use assert_cmd::Command;
+use std::fs;
+
+// tandem as a user runs it, the fleet gate on.
+use common::{files_under, tandem_with_fleet_gate as tandem};
 use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;
@@ -20,25 +22,13 @@ email        = { type = "varchar(255)" }
 legacy_email = { type = "varchar(255)" }
 "#;
 
+/// A SQLite project over the users table with `settings` in its tandem.toml.
 fn project(settings: &str, changes: &[(&str, &str)]) -> TempDir {
-    let dir = TempDir::new().unwrap();
-    fs::write(
-        dir.path().join("tandem.toml"),
-        format!("dialect = \"sqlite\"\n{settings}"),
+    common::project_dir(
+        &format!("dialect = \"sqlite\"\n{settings}"),
+        SCHEMA,
+        changes,
     )
-    .unwrap();
-    fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
-    fs::create_dir_all(dir.path().join("changes")).unwrap();
-    for (name, text) in changes {
-        fs::write(dir.path().join("changes").join(name), text).unwrap();
-    }
-    dir
-}
-
-fn tandem(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("tandem").unwrap();
-    cmd.arg("--project").arg(dir);
-    cmd
 }
 
 fn add(release: &str, column: &str) -> String {
@@ -53,24 +43,6 @@ fn drop_legacy(release: &str) -> String {
         "release = \"{release}\"\nsummary = \"s\"\n\n[[op]]\ntype = \"drop_column\"\n\
          table = \"users\"\ncolumn = \"legacy_email\"\n"
     )
-}
-
-/// The files under `dir`, relative, sorted.
-fn files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -260,7 +232,7 @@ fn new_refuses_what_the_project_cannot_use_and_writes_nothing() {
             "",
         ),
     ];
-    let before = files(dir.path());
+    let before = files_under(dir.path());
     for (args, says, hint) in cases {
         tandem(dir.path())
             .arg("new")
@@ -269,7 +241,7 @@ fn new_refuses_what_the_project_cannot_use_and_writes_nothing() {
             .code(2)
             .stderr(contains(*says))
             .stderr(contains(*hint));
-        assert_eq!(files(dir.path()), before, "{args:?} wrote a file");
+        assert_eq!(files_under(dir.path()), before, "{args:?} wrote a file");
     }
     // What the project can use is written, and plans.
     tandem(dir.path())

@@ -109,18 +109,7 @@ fn a_baseline_reads_back_as_the_same_schema_on_every_database() {
         );
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let out = tandem(p)
-            .args([
-                "migrate",
-                "--release",
-                "1.0.0",
-                "--phase",
-                "expand",
-                "--database-url",
-                &url,
-            ])
-            .output()
-            .unwrap();
+        let out = common::migrate(p, &url, "1.0.0", "expand");
         assert!(out.status.success(), "{}", stderr(&out));
 
         let read = tandem(p)
@@ -248,11 +237,7 @@ fn comments_read_back_and_views_triggers_and_functions_are_named_on_every_databa
         );
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let out = tandem(p)
-            .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(p, &url, "1.0.0", "expand");
         assert!(out.status.success(), "{}", stderr(&out));
         let (sql, expected) = objects(server);
         let target = tandem::apply::database::Target::parse(&url, p).unwrap();

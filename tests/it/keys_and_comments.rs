@@ -210,11 +210,7 @@ fn keys_are_replaced_and_comments_kept_in_the_live_database_on_every_server() {
         let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_keys.toml", &c1)]);
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let out = tandem(p)
-            .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(p, &url, "1.0.0", "expand");
         assert!(
             out.status.success(),
             "{}: {}",
@@ -296,13 +292,7 @@ fn a_key_over_duplicate_rows_fails_its_step_and_keeps_the_old_key_on_every_serve
         );
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let migrate = |release: &str, phase: &str| {
-            tandem(p)
-                .args(["migrate", "--release", release, "--phase", phase])
-                .args(["--database-url", &url])
-                .output()
-                .unwrap()
-        };
+        let migrate = |release: &str, phase: &str| common::migrate(p, &url, release, phase);
         let out = migrate("0.9.0", "contract");
         assert!(out.status.success(), "{}", stderr(&out));
         let target = tandem::apply::database::Target::parse(&url, p).unwrap();
@@ -372,11 +362,7 @@ fn diff_proposes_keys_and_comments_that_apply_and_read_back_on_every_server() {
         let out = tandem(p).arg("generate").output().unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         let url = common::database_url(server, &scratch, p);
-        let out = tandem(p)
-            .args(["migrate", "--release", "1.2.0", "--phase", "contract"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(p, &url, "1.2.0", "contract");
         assert!(
             out.status.success(),
             "{}: {}",
@@ -464,11 +450,7 @@ fn a_comment_reads_back_byte_equal_on_every_server_that_keeps_one() {
         let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_c.toml", &c1)]);
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let out = tandem(p)
-            .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(p, &url, "1.0.0", "expand");
         assert!(out.status.success(), "{}", stderr(&out));
         let read = introspected(p, &url);
         let parsed = tandem::parse::schema::parse_schema(&tandem::diag::SourceFile::new(

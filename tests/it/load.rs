@@ -273,18 +273,7 @@ fn load(server: Server) {
     let target = Target::parse(&url, dir.path()).unwrap();
     let run = |release: &str, phase: &str| {
         let started = Instant::now();
-        let out = tandem(dir.path())
-            .args([
-                "migrate",
-                "--release",
-                release,
-                "--phase",
-                phase,
-                "--database-url",
-                &url,
-            ])
-            .output()
-            .unwrap();
+        let out = common::migrate(dir.path(), &url, release, phase);
         (out, started.elapsed())
     };
     let (out, _) = run("1.0.0", "contract");

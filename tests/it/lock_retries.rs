@@ -6,7 +6,7 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{stderr, tandem, users_project, Server, INCIDENT};
+use common::{stderr, users_project, Server, INCIDENT};
 use tandem::apply::database::{Database, Target};
 
 fn held_lock_delays_but_does_not_fail(server: Server, hold: &str) {
@@ -16,18 +16,7 @@ fn held_lock_delays_but_does_not_fail(server: Server, hold: &str) {
     let dir = users_project(server.dialect(), INCIDENT);
     let p = dir.path();
     let url = common::database_url(server, &scratch, p);
-    let out = tandem(p)
-        .args([
-            "migrate",
-            "--release",
-            "1.4.0",
-            "--phase",
-            "contract",
-            "--database-url",
-            &url,
-        ])
-        .output()
-        .unwrap();
+    let out = common::migrate(p, &url, "1.4.0", "contract");
     assert!(out.status.success(), "{}", stderr(&out));
 
     let target = Target::parse(&url, p).unwrap();
@@ -45,18 +34,7 @@ fn held_lock_delays_but_does_not_fail(server: Server, hold: &str) {
     };
     locked_rx.recv().unwrap();
     let started = Instant::now();
-    let out = tandem(p)
-        .args([
-            "migrate",
-            "--release",
-            "1.5.0",
-            "--phase",
-            "expand",
-            "--database-url",
-            &url,
-        ])
-        .output()
-        .unwrap();
+    let out = common::migrate(p, &url, "1.5.0", "expand");
     holder.join().unwrap();
     assert!(
         out.status.success(),

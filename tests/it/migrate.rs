@@ -6,29 +6,23 @@ use crate::common;
 
 use std::fs;
 
-use common::{stderr, stdout, tandem, users_project, Server, INCIDENT};
+use common::{migrate_own_database, stderr, stdout, tandem, users_project, Server, INCIDENT};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use tandem::apply::database::{Database, Target};
-
-fn migrate(dir: &std::path::Path, release: &str, phase: &str) -> assert_cmd::Command {
-    let mut cmd = tandem(dir);
-    cmd.args(["migrate", "--release", release, "--phase", phase]);
-    cmd
-}
 
 #[test]
 fn the_default_database_is_the_sqlite_file_of_tandem_toml() {
     let dir = users_project("sqlite", INCIDENT);
     assert!(!dir.path().join("app.db").exists());
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .success()
         .stdout(contains("applied V1__baseline.sql"))
         .stdout(contains("at expand(1.4.0)"));
     assert!(dir.path().join("app.db").exists(), "the file is created");
 
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .success()
         .stdout(contains("nothing to apply"));
@@ -54,7 +48,9 @@ fn status_of_a_database_that_does_not_exist_yet_applies_nothing_and_creates_noth
 #[test]
 fn a_history_that_differs_from_the_files_is_refused_naming_the_file() {
     let dir = users_project("sqlite", INCIDENT);
-    migrate(dir.path(), "1.4.0", "expand").assert().success();
+    migrate_own_database(dir.path(), "1.4.0", "expand")
+        .assert()
+        .success();
     let edited = dir.path().join("migrations/1.4.0");
     let file = fs::read_dir(&edited)
         .unwrap()
@@ -64,7 +60,7 @@ fn a_history_that_differs_from_the_files_is_refused_naming_the_file() {
         .path();
     let text = fs::read_to_string(&file).unwrap();
     fs::write(&file, text.replace("-- step:", "-- a hand edit\n-- step:")).unwrap();
-    migrate(dir.path(), "1.5.0", "contract")
+    migrate_own_database(dir.path(), "1.5.0", "contract")
         .assert()
         .code(2)
         .stderr(contains("differs from the files"))
@@ -79,7 +75,7 @@ fn a_server_of_another_dialect_is_refused() {
         return;
     };
     let dir = users_project("postgres", INCIDENT);
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .code(2)
@@ -93,12 +89,12 @@ fn a_server_of_another_dialect_is_refused() {
 #[test]
 fn the_sqlite_default_serves_a_postgres_project_with_the_plan_rendered_for_sqlite() {
     let dir = users_project("postgres", INCIDENT);
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .success()
         .stderr(contains("applying the same plan rendered for sqlite"))
         .stdout(contains("applied 1.4.0/V1000__expand_0007_drop_legacy.sql"));
-    migrate(dir.path(), "1.5.0", "contract")
+    migrate_own_database(dir.path(), "1.5.0", "contract")
         .assert()
         .success()
         .stdout(contains("applied 1.5.0/"));
@@ -120,11 +116,11 @@ fn the_sqlite_default_serves_a_postgres_project_with_the_plan_rendered_for_sqlit
 #[test]
 fn an_unknown_release_or_url_is_bad_input() {
     let dir = users_project("sqlite", INCIDENT);
-    migrate(dir.path(), "1.4.1", "expand")
+    migrate_own_database(dir.path(), "1.4.1", "expand")
         .assert()
         .code(2)
         .stderr(contains("unknown release `1.4.1`"));
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .args(["--database-url", "redis://localhost"])
         .assert()
         .code(2)
@@ -135,7 +131,7 @@ fn an_unknown_release_or_url_is_bad_input() {
 fn files_out_of_date_with_the_changes_are_not_applied() {
     let dir = users_project("sqlite", INCIDENT);
     fs::remove_dir_all(dir.path().join("migrations/1.4.0")).unwrap();
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .code(2)
         .stderr(contains("run `tandem generate` first"));
@@ -146,7 +142,7 @@ fn files_out_of_date_with_the_changes_are_not_applied() {
 fn a_file_name_refinery_cannot_read_is_bad_input() {
     let dir = users_project("sqlite", INCIDENT);
     fs::write(dir.path().join("migrations/V3__bad-name.sql"), "SELECT 1;").unwrap();
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .code(2)
         .stderr(contains("V3__bad-name.sql"));
@@ -161,7 +157,7 @@ fn tables_without_a_history_need_adopt_and_adopt_checks_them() {
     db.run_script("CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL, nickname text)")
         .unwrap();
 
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .code(2)
         .stderr(contains(
@@ -169,7 +165,7 @@ fn tables_without_a_history_need_adopt_and_adopt_checks_them() {
         ))
         .stderr(contains("--adopt"));
 
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .arg("--adopt")
         .assert()
         .code(2)
@@ -180,7 +176,7 @@ fn tables_without_a_history_need_adopt_and_adopt_checks_them() {
         .unwrap();
     db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'old@x')")
         .unwrap();
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .arg("--adopt")
         .assert()
         .success()
@@ -196,7 +192,7 @@ fn tables_without_a_history_need_adopt_and_adopt_checks_them() {
         "the live row is untouched"
     );
 
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .arg("--adopt")
         .assert()
         .code(2)
@@ -207,7 +203,7 @@ fn tables_without_a_history_need_adopt_and_adopt_checks_them() {
 fn a_failing_file_is_named_and_the_next_run_resumes_after_the_fix() {
     let broken = "release = \"1.4.0\"\nsummary = \"raw\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE no_such_table ADD COLUMN x integer\"\n";
     let dir = users_project("sqlite", &[("0001_raw.toml", broken)]);
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .code(2)
         .stderr(contains("applying 1.4.0/V"))
@@ -222,7 +218,7 @@ fn a_failing_file_is_named_and_the_next_run_resumes_after_the_fix() {
     let fixed = broken.replace("no_such_table", "users");
     fs::write(dir.path().join("changes/0001_raw.toml"), fixed).unwrap();
     tandem(dir.path()).arg("generate").assert().success();
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .success()
         .stdout(contains("applied 1.4.0/"))
@@ -241,7 +237,7 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
     };
     let index = "release = \"1.5.0\"\nsummary = \"unique email\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email_key\"\ncolumns = [\"email\"]\nunique = true\n";
     let dir = users_project("postgres", &[INCIDENT[0], ("0009_index.toml", index)]);
-    migrate(dir.path(), "1.4.0", "contract")
+    migrate_own_database(dir.path(), "1.4.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
@@ -249,7 +245,7 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
     db.run_script("INSERT INTO users (id, email) VALUES (1, 'a@x'), (2, 'a@x')")
         .unwrap();
 
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .code(2)
@@ -261,7 +257,7 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
     );
 
     db.run_script("DELETE FROM users WHERE id = 2").unwrap();
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success()
@@ -315,8 +311,10 @@ fn a_concurrent_index_build_runs_outside_a_transaction_on_postgres() {
 #[test]
 fn an_earlier_target_applies_nothing_and_says_the_database_is_past_it() {
     let dir = users_project("sqlite", INCIDENT);
-    migrate(dir.path(), "1.5.0", "contract").assert().success();
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "contract")
+        .assert()
+        .success();
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .success()
         .stdout(contains("is past expand(1.4.0) already: nothing to apply"));
@@ -336,7 +334,7 @@ fn a_second_run_waits_for_the_lock_of_the_first(server: Server, lock_sql: &str) 
         drop(holder);
     });
     let start = std::time::Instant::now();
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success()
@@ -380,7 +378,7 @@ fn a_hand_edited_file_is_applied_as_it_is_with_a_warning() {
         text.replace("-- step:", "-- reviewed by hand\n-- step:"),
     )
     .unwrap();
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .assert()
         .success()
         .stderr(contains(
@@ -394,7 +392,7 @@ fn a_refused_plan_is_not_applied() {
     let dir = users_project("sqlite", INCIDENT);
     let too_early = format!("{}contract_release = \"1.4.0\"\n", INCIDENT[0].1);
     fs::write(dir.path().join("changes/0007_drop_legacy.toml"), too_early).unwrap();
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .assert()
         .code(1)
         .stderr(contains(
@@ -418,15 +416,15 @@ fn an_orphan_row_fails_the_foreign_key_until_it_is_fixed(server: Server) {
         &[("0001_orders.toml", orders), ("0002_key.toml", key)],
     );
     let url = common::database_url(server, &scratch, dir.path());
-    migrate(dir.path(), "1.4.0", "contract")
+    migrate_own_database(dir.path(), "1.4.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script("INSERT INTO orders (id, user_id) VALUES (1, 42)")
         .unwrap();
 
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .code(2)
@@ -434,7 +432,7 @@ fn an_orphan_row_fails_the_foreign_key_until_it_is_fixed(server: Server) {
 
     db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (42, 'a@x', 'a@x')")
         .unwrap();
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success()
@@ -474,7 +472,9 @@ fn a_sqlite_rebuild_of_a_referenced_table_keeps_the_rows_that_point_at_it() {
         "sqlite",
         &[("0001_orders.toml", orders), ("0002_relax.toml", relax)],
     );
-    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    migrate_own_database(dir.path(), "1.4.0", "contract")
+        .assert()
+        .success();
     let target = Target::parse("sqlite://app.db", dir.path()).unwrap();
     let mut db = Database::connect(&target).unwrap();
     db.run_script("INSERT INTO users (id, email, legacy_email) VALUES (1, 'a@x', 'a@x'); INSERT INTO orders (id, user_id) VALUES (10, 1);")
@@ -488,7 +488,9 @@ fn a_sqlite_rebuild_of_a_referenced_table_keeps_the_rows_that_point_at_it() {
         "a rebuild: {expand}"
     );
 
-    migrate(dir.path(), "1.5.0", "expand").assert().success();
+    migrate_own_database(dir.path(), "1.5.0", "expand")
+        .assert()
+        .success();
     assert_eq!(
         db.query_text("SELECT COUNT(*) FROM orders").unwrap(),
         vec![vec![Some("1".into())]]
@@ -506,8 +508,8 @@ fn a_narrowing_through_a_new_column_converts_what_the_previous_release_writes(se
     let change = "release = \"1.1.0\"\n[[op]]\ntype = \"alter_column\"\ntable = \"notes\"\ncolumn = \"body\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_body\"\nusing = \"substr(body, 1, 10)\"\n";
     let dir = common::project_with(server.dialect(), schema, &[("0001_short.toml", change)]);
     let url = common::database_url(server, &scratch, dir.path());
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
-    migrate(dir.path(), "1.1.0", "expand")
+    let mut db = common::connect(&url, dir.path());
+    migrate_own_database(dir.path(), "1.1.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success();
@@ -568,11 +570,11 @@ fn a_table_renamed_twice_keeps_both_old_names_readable(server: Server) {
         &[("0001_first.toml", first), ("0002_second.toml", second)],
     );
     let url = common::database_url(server, &scratch, dir.path());
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success();
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script("INSERT INTO members (id, email, legacy_email) VALUES (1, 'a@x', 'a@x')")
         .unwrap();
     for name in ["users", "accounts", "members"] {
@@ -608,10 +610,10 @@ fn adopt_checks_declared_indexes_and_constraints(server: Server) {
     let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
     let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
     let url = common::database_url(server, &scratch, dir.path());
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script("CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL, nickname varchar(40) NULL)")
         .unwrap();
-    migrate(dir.path(), "1.0.0", "expand")
+    migrate_own_database(dir.path(), "1.0.0", "expand")
         .args(["--database-url", &url, "--adopt"])
         .assert()
         .code(2)
@@ -627,7 +629,7 @@ fn adopt_checks_declared_indexes_and_constraints(server: Server) {
     db.run_script(unique).unwrap();
     db.run_script("CREATE INDEX users_nickname_idx ON users (nickname)")
         .unwrap();
-    migrate(dir.path(), "1.0.0", "expand")
+    migrate_own_database(dir.path(), "1.0.0", "expand")
         .args(["--database-url", &url, "--adopt"])
         .assert()
         .success()
@@ -754,14 +756,14 @@ fn an_object_added_by_hand_fails_the_file_naming_it(server: Server) {
         &[INCIDENT[0], INCIDENT[1], ("0009_index.toml", index)],
     );
     let url = common::database_url(server, &scratch, dir.path());
-    migrate(dir.path(), "1.4.0", "contract")
+    migrate_own_database(dir.path(), "1.4.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script("ALTER TABLE users ADD COLUMN bio integer")
         .unwrap();
-    let out = migrate(dir.path(), "1.5.0", "expand")
+    let out = migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .output()
         .unwrap();
@@ -775,13 +777,13 @@ fn an_object_added_by_hand_fails_the_file_naming_it(server: Server) {
     );
 
     db.run_script("ALTER TABLE users DROP COLUMN bio").unwrap();
-    migrate(dir.path(), "1.5.0", "contract")
+    migrate_own_database(dir.path(), "1.5.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
     db.run_script("CREATE INDEX users_email_idx ON users (id)")
         .unwrap();
-    let out = migrate(dir.path(), "1.6.0", "expand")
+    let out = migrate_own_database(dir.path(), "1.6.0", "expand")
         .args(["--database-url", &url])
         .output()
         .unwrap();
@@ -830,7 +832,7 @@ fn a_file_failed_half_way_resumes_at_its_failing_statement(server: Server) {
     .unwrap();
     tandem(dir.path()).arg("generate").assert().success();
     let url = common::database_url(server, &scratch, dir.path());
-    migrate(dir.path(), "1.4.0", "contract")
+    migrate_own_database(dir.path(), "1.4.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
@@ -845,7 +847,7 @@ fn a_file_failed_half_way_resumes_at_its_failing_statement(server: Server) {
             .run_script("START TRANSACTION; SELECT * FROM users")
             .unwrap(),
     }
-    let out = migrate(dir.path(), "1.5.0", "expand")
+    let out = migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .output()
         .unwrap();
@@ -863,7 +865,7 @@ fn a_file_failed_half_way_resumes_at_its_failing_statement(server: Server) {
     );
 
     holder.run_script("ROLLBACK").unwrap();
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success()
@@ -878,7 +880,7 @@ fn a_file_failed_half_way_resumes_at_its_failing_statement(server: Server) {
             .is_empty(),
         "a finished file's progress is forgotten"
     );
-    migrate(dir.path(), "1.5.0", "expand")
+    migrate_own_database(dir.path(), "1.5.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success()
@@ -906,7 +908,7 @@ fn adopt_compares_index_options_and_key_rules(server: Server) {
     let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
     let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
     let url = common::database_url(server, &scratch, dir.path());
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script(
         "CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL)",
     )
@@ -915,7 +917,7 @@ fn adopt_compares_index_options_and_key_rules(server: Server) {
         .unwrap();
     db.run_script("CREATE INDEX users_email_idx ON users (email)")
         .unwrap();
-    migrate(dir.path(), "1.0.0", "expand")
+    migrate_own_database(dir.path(), "1.0.0", "expand")
         .args(["--database-url", &url, "--adopt"])
         .assert()
         .code(2)

@@ -4,8 +4,7 @@
 
 use crate::common;
 
-use common::{database_url, project_with, stderr, tandem, Server};
-use tandem::apply::database::{Database, Target};
+use common::{database_url, project_with, stderr, Server};
 
 fn schema() -> String {
     let plain = "i".repeat(63);
@@ -53,18 +52,14 @@ fn long_index_and_constraint_names_are_copied_by_rename_column_on_every_server()
         );
         let url = database_url(server, &scratch, dir.path());
         for (release, phase) in [("1.1.0", "expand"), ("1.2.0", "contract")] {
-            let out = tandem(dir.path())
-                .args(["migrate", "--release", release, "--phase", phase])
-                .args(["--database-url", &url])
-                .output()
-                .unwrap();
+            let out = common::migrate(dir.path(), &url, release, phase);
             assert!(
                 out.status.success(),
                 "{server:?} {phase}({release}): {}",
                 stderr(&out)
             );
         }
-        let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+        let mut db = common::connect(&url, dir.path());
         let names = db.object_names("users").unwrap();
         let copies: Vec<&String> = names
             .iter()
@@ -108,13 +103,9 @@ fn long_default_index_names_stay_distinct_on_every_server() {
         };
         let dir = project_with(server.dialect(), &schema, &[("0001_idx.toml", &change)]);
         let url = database_url(server, &scratch, dir.path());
-        let out = tandem(dir.path())
-            .args(["migrate", "--release", "1.1.0", "--phase", "contract"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(dir.path(), &url, "1.1.0", "contract");
         assert!(out.status.success(), "{server:?}: {}", stderr(&out));
-        let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+        let mut db = common::connect(&url, dir.path());
         let names = db.object_names("t").unwrap();
         let indexes = names.iter().filter(|n| n.starts_with("t_ccc")).count();
         assert_eq!(indexes, 2, "{server:?}: {names:?}");
@@ -138,13 +129,9 @@ fn long_index_names_are_copied_by_alter_column_new_name_on_every_server() {
         };
         let dir = project_with(server.dialect(), &schema, &[("0001_alter.toml", change)]);
         let url = database_url(server, &scratch, dir.path());
-        let out = tandem(dir.path())
-            .args(["migrate", "--release", "1.1.0", "--phase", "expand"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(dir.path(), &url, "1.1.0", "expand");
         assert!(out.status.success(), "{server:?}: {}", stderr(&out));
-        let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+        let mut db = common::connect(&url, dir.path());
         let names = db.object_names("users").unwrap();
         let copies = names
             .iter()

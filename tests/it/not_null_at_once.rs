@@ -10,7 +10,7 @@
 use crate::common;
 
 use common::{migrate, select_one, stderr, stdout, table_id, Server};
-use tandem::apply::database::{Database, Target};
+use tandem::apply::database::Database;
 use tandem::apply::scratch::Scratch;
 use tandem::sql::split::split_mysql_statements;
 
@@ -60,7 +60,7 @@ fn setup(schema: &str, change: &str, rows: &str) -> Option<Setup> {
     let url = common::database_url(Server::Mysql, &scratch, dir.path());
     let out = migrate(dir.path(), &url, "1.0.0", "contract");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script(rows).unwrap();
     Some(Setup {
         _scratch: scratch,

@@ -6,14 +6,8 @@ use crate::common;
 
 use std::fs;
 
-use common::{stderr, tandem, users_project, Server};
+use common::{migrate_own_database, stderr, tandem, users_project, Server};
 use tandem::apply::database::{Database, Target};
-
-fn migrate(dir: &std::path::Path, release: &str, phase: &str) -> assert_cmd::Command {
-    let mut cmd = tandem(dir);
-    cmd.args(["migrate", "--release", release, "--phase", phase]);
-    cmd
-}
 
 /// A `sql` op of 1.4.0 that makes a unique index and a trigger on users, neither of which
 /// tandem reads (the index is over an expression).
@@ -28,7 +22,7 @@ CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES 
 "#;
 
 fn sqlite_db(dir: &std::path::Path) -> Database {
-    Database::connect(&Target::parse("sqlite://app.db", dir).unwrap()).unwrap()
+    common::connect("sqlite://app.db", dir)
 }
 
 fn objects_of_users(db: &mut Database) -> Vec<Vec<Option<String>>> {
@@ -62,7 +56,9 @@ fn a_sqlite_rebuild_refuses_to_lose_an_index_and_a_trigger_a_sql_op_made() {
             ("0002_relax.toml", relax),
         ],
     );
-    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    migrate_own_database(dir.path(), "1.4.0", "contract")
+        .assert()
+        .success();
     let mut db = sqlite_db(dir.path());
     db.run_script(
         "INSERT INTO users (id, email, legacy_email, nickname) VALUES (1, 'a@x', 'old@x', 'ann')",
@@ -71,7 +67,9 @@ fn a_sqlite_rebuild_refuses_to_lose_an_index_and_a_trigger_a_sql_op_made() {
     let before = objects_of_users(&mut db);
     assert_eq!(before.len(), 2, "{before:?}");
 
-    let out = migrate(dir.path(), "1.5.0", "expand").output().unwrap();
+    let out = migrate_own_database(dir.path(), "1.5.0", "expand")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("rebuilds table users"), "{err}");
@@ -138,10 +136,14 @@ CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES 
             ("0002_relax.toml", relax),
         ],
     );
-    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    migrate_own_database(dir.path(), "1.4.0", "contract")
+        .assert()
+        .success();
     let mut db = sqlite_db(dir.path());
     let before = objects_of_users(&mut db);
-    migrate(dir.path(), "1.5.0", "expand").assert().success();
+    migrate_own_database(dir.path(), "1.5.0", "expand")
+        .assert()
+        .success();
     assert_eq!(objects_of_users(&mut db), before);
 }
 
@@ -192,8 +194,12 @@ fn every_sqlite_rebuild_refuses_to_lose_a_user_index() {
             sql.contains("INSERT INTO tandem_guard"),
             "{what}: no guard in\n{sql}"
         );
-        migrate(dir.path(), "1.4.0", "contract").assert().success();
-        let out = migrate(dir.path(), "1.6.0", "contract").output().unwrap();
+        migrate_own_database(dir.path(), "1.4.0", "contract")
+            .assert()
+            .success();
+        let out = migrate_own_database(dir.path(), "1.6.0", "contract")
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
         assert!(
             stderr(&out).contains("index users_nickname_uq"),
@@ -213,13 +219,17 @@ fn a_sqlite_rebuild_restores_an_index_a_sql_op_made_over_columns() {
         "sqlite",
         &[("0001_objects.toml", objects), ("0002_relax.toml", relax)],
     );
-    migrate(dir.path(), "1.4.0", "contract").assert().success();
+    migrate_own_database(dir.path(), "1.4.0", "contract")
+        .assert()
+        .success();
     let mut db = sqlite_db(dir.path());
     let before = objects_of_users(&mut db);
     assert_eq!(before.len(), 1, "{before:?}");
     let sql = release_sql(dir.path(), "1.5.0");
     assert!(sql.contains("users_nickname_uq"), "{sql}");
-    migrate(dir.path(), "1.5.0", "expand").assert().success();
+    migrate_own_database(dir.path(), "1.5.0", "expand")
+        .assert()
+        .success();
     assert_eq!(objects_of_users(&mut db), before);
     db.run_script("INSERT INTO users (id, email, nickname) VALUES (1, 'a@x', 'ann')")
         .unwrap();
@@ -262,7 +272,9 @@ backfill_sql = "'example.org'"
         "sqlite",
         &[("0001_first.toml", first), ("0002_relax.toml", second)],
     );
-    migrate(dir.path(), "1.4.0", "expand").assert().success();
+    migrate_own_database(dir.path(), "1.4.0", "expand")
+        .assert()
+        .success();
     let mut db = sqlite_db(dir.path());
     let objects = objects_of_users(&mut db);
     assert!(objects.len() >= 6, "{objects:?}");
@@ -292,11 +304,11 @@ down_sql = "upper(email)"
 "#;
     let dir = users_project(server.dialect(), &[("0001_derived.toml", change)]);
     let url = common::database_url(server, &scratch, dir.path());
-    migrate(dir.path(), "1.1.0", "expand")
+    migrate_own_database(dir.path(), "1.1.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success();
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     let read = |db: &mut Database| {
         let rows = db
             .query_text("SELECT email_lower, legacy_email FROM users WHERE id = 1")
@@ -466,11 +478,11 @@ fn a_users_check_named_like_the_old_not_null_helper_survives_a_tightening_on_pos
         ],
     );
     let url = common::database_url(Server::Postgres, &scratch, dir.path());
-    migrate(dir.path(), "1.3.0", "contract")
+    migrate_own_database(dir.path(), "1.3.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     let checks = db
         .query_text(
             "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass \
@@ -545,13 +557,13 @@ part = { type = "bigint" }
     let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
     let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
     let url = common::database_url(server, &scratch, dir.path());
-    migrate(dir.path(), "1.0.0", "expand")
+    migrate_own_database(dir.path(), "1.0.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success();
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script("DROP TABLE refinery_schema_history").unwrap();
-    let out = migrate(dir.path(), "1.0.0", "expand")
+    let out = migrate_own_database(dir.path(), "1.0.0", "expand")
         .args(["--database-url", &url, "--adopt"])
         .output()
         .unwrap();
@@ -584,7 +596,7 @@ fn adopt_reports_every_difference_at_once(server: Server) {
     let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
     let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", change)]);
     let url = common::database_url(server, &scratch, dir.path());
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script("CREATE TABLE teams (id bigint NOT NULL PRIMARY KEY, code bigint NOT NULL)")
         .unwrap();
     db.run_script(match server {
@@ -603,7 +615,7 @@ fn adopt_reports_every_difference_at_once(server: Server) {
         .unwrap();
     db.run_script("CREATE INDEX users_nickname_idx ON users (nickname, id)")
         .unwrap();
-    let out = migrate(dir.path(), "1.0.0", "expand")
+    let out = migrate_own_database(dir.path(), "1.0.0", "expand")
         .args(["--database-url", &url, "--adopt"])
         .output()
         .unwrap();
@@ -658,7 +670,7 @@ fn a_renamed_table_is_never_missing_for_readers(server: Server) {
         &[("0000_before.toml", before), ("0001_rename.toml", rename)],
     );
     let url = common::database_url(server, &scratch, dir.path());
-    migrate(dir.path(), "1.3.0", "contract")
+    migrate_own_database(dir.path(), "1.3.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
@@ -687,7 +699,7 @@ fn a_renamed_table_is_never_missing_for_readers(server: Server) {
         })
     };
     std::thread::sleep(std::time::Duration::from_millis(200));
-    migrate(dir.path(), "1.4.0", "expand")
+    migrate_own_database(dir.path(), "1.4.0", "expand")
         .args(["--database-url", &url])
         .assert()
         .success();
@@ -771,7 +783,7 @@ fn add_a_column_while_a_transaction_reads_the_table(add: &str) -> Option<std::pr
     fs::write(&toml, format!("{text}\n[mysql]\nlock_wait_timeout = 1\n")).unwrap();
     tandem(dir.path()).arg("generate").assert().success();
     let url = common::database_url(Server::Mysql, &scratch, dir.path());
-    migrate(dir.path(), "1.3.0", "contract")
+    migrate_own_database(dir.path(), "1.3.0", "contract")
         .args(["--database-url", &url])
         .assert()
         .success();
@@ -784,7 +796,7 @@ fn add_a_column_while_a_transaction_reads_the_table(add: &str) -> Option<std::pr
         db.run_script("COMMIT").unwrap();
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let out = migrate(dir.path(), "1.4.0", "expand")
+    let out = migrate_own_database(dir.path(), "1.4.0", "expand")
         .args(["--database-url", &url])
         .output()
         .unwrap();

@@ -12,7 +12,7 @@ use common::{database_url, project_with, stderr, tandem, Server};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use tandem::action::Action;
-use tandem::apply::database::{Database, Target};
+use tandem::apply::database::Database;
 use tandem::config::Config;
 use tandem::diag::SourceFile;
 use tandem::model::{Column, Default, Table};
@@ -218,13 +218,9 @@ fn a_default_cannot_run_sql_on_any_server() {
         };
         let dir = project_with(server.dialect(), VICTIM, &[("0001_path.toml", &change)]);
         let url = database_url(server, &scratch, dir.path());
-        let out = tandem(dir.path())
-            .args(["migrate", "--release", "1.1.0", "--phase", "expand"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(dir.path(), &url, "1.1.0", "expand");
         assert!(out.status.success(), "{server:?}: {}", stderr(&out));
-        let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+        let mut db = common::connect(&url, dir.path());
         db.run_script("INSERT INTO users (id) VALUES (1)").unwrap();
         let rows = db.query_text("SELECT path, dir FROM users").unwrap();
         assert_eq!(
@@ -275,12 +271,8 @@ old_code_complies = true
         &[("0000_seed.toml", seed), ("0001_tag.toml", change)],
     );
     let url = database_url(Server::Postgres, &scratch, dir.path());
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
-    let out = tandem(dir.path())
-        .args(["migrate", "--release", "1.1.0", "--phase", "expand"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
+    let mut db = common::connect(&url, dir.path());
+    let out = common::migrate(dir.path(), &url, "1.1.0", "expand");
     assert!(out.status.success(), "{}", stderr(&out));
     db.run_script("INSERT INTO users (id) VALUES (8)").unwrap();
     assert!(
@@ -327,13 +319,9 @@ fn a_multi_line_backfill_expression_applies_on_every_server() {
         };
         let dir = project_with(server.dialect(), VICTIM, &[("0001_code.toml", change)]);
         let url = database_url(server, &scratch, dir.path());
-        let out = tandem(dir.path())
-            .args(["migrate", "--release", "1.1.0", "--phase", "expand"])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
+        let out = common::migrate(dir.path(), &url, "1.1.0", "expand");
         assert!(out.status.success(), "{server:?}: {}", stderr(&out));
-        let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+        let mut db = common::connect(&url, dir.path());
         db.run_script("INSERT INTO users (id) VALUES (1)").unwrap();
         let rows = db.query_text("SELECT code FROM users").unwrap();
         assert_eq!(rows, vec![vec![Some("ab".to_string())]], "{server:?}");

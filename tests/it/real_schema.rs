@@ -83,11 +83,7 @@ fn round_trip(server: Server, fixture: &str) -> Option<(Schema, String)> {
     let generate = tandem(p).arg("generate").output().unwrap();
     assert!(generate.status.success(), "generate: {}", stderr(&generate));
     let copy_url = common::database_url(server, &copy, p);
-    let migrate = tandem(p)
-        .args(["migrate", "--release", "1.0.0", "--phase", "expand"])
-        .args(["--database-url", &copy_url])
-        .output()
-        .unwrap();
+    let migrate = common::migrate(p, &copy_url, "1.0.0", "expand");
     assert!(
         migrate.status.success(),
         "migrate: {}\n{}",

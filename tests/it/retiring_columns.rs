@@ -8,7 +8,6 @@
 use crate::common;
 
 use common::{migrate, run, select_one, stderr, stdout, table_id, Server};
-use tandem::apply::database::{Database, Target};
 
 const SCHEMA: &str = r#"
 [tables.items]
@@ -94,7 +93,7 @@ fn a_retiring_column_is_left_out_of_inserts_without_rebuilding_its_table_on_mari
         assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     };
     ok(migrate(p, &url, "1.0.0", "contract"));
-    let mut db = Database::connect(&Target::parse(&url, p).unwrap()).unwrap();
+    let mut db = common::connect(&url, p);
     db.run_script(
         "INSERT INTO items (id, qty, label, price, flag) VALUES (1, 5, 'a', 10, TRUE);\
          INSERT INTO coded (id, code, amount) VALUES (1, 'x', 3)",

@@ -7,7 +7,6 @@ use crate::common;
 
 use common::{stderr, stdout, tandem, Server};
 use predicates::str::contains;
-use tandem::apply::database::{Database, Target};
 
 const SCHEMA: &str = r#"
 [tables.teams]
@@ -152,16 +151,10 @@ fn repair_fixes_existing_rows(server: Server) {
     }
     let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_keys.toml", &ops), NEXT]);
     let url = common::database_url(server, &scratch, dir.path());
-    let migrate = |release: &str, phase: &str| {
-        tandem(dir.path())
-            .args(["migrate", "--release", release, "--phase", phase])
-            .args(["--database-url", &url])
-            .output()
-            .unwrap()
-    };
+    let migrate = |release: &str, phase: &str| common::migrate(dir.path(), &url, release, phase);
     let out = migrate("1.4.0", "contract");
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut db = Database::connect(&Target::parse(&url, dir.path()).unwrap()).unwrap();
+    let mut db = common::connect(&url, dir.path());
     db.run_script(
         "INSERT INTO users (id, email, code, score, team_id) VALUES \
          (1, 'a', 'same', -5, 77), (2, 'b', 'same', 3, NULL), (3, 'c', 'other', -1, 78)",

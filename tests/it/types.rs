@@ -208,18 +208,7 @@ fn native_types_enums_and_identity_read_back_on_every_server() {
         let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", noop)]);
         let p = dir.path();
         let url = common::database_url(server, &scratch, p);
-        let out = common::tandem(p)
-            .args([
-                "migrate",
-                "--release",
-                "1.0.0",
-                "--phase",
-                "expand",
-                "--database-url",
-                &url,
-            ])
-            .output()
-            .unwrap();
+        let out = common::migrate(p, &url, "1.0.0", "expand");
         assert!(out.status.success(), "{}", common::stderr(&out));
         let read = common::tandem(p)
             .args(["introspect", "--database-url", &url])

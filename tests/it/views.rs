@@ -38,11 +38,7 @@ fn views_project(changes: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn migrate(dir: &Path, url: &str, release: &str, phase: &str) {
-    let out = common::tandem(dir)
-        .args(["migrate", "--release", release, "--phase", phase])
-        .args(["--database-url", url])
-        .output()
-        .unwrap();
+    let out = common::migrate(dir, url, release, phase);
     assert!(
         out.status.success(),
         "migrate {release} {phase}: {}{}",

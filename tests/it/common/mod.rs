@@ -115,13 +115,25 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
     tandem(dir).args(args).output().unwrap()
 }
 
+/// `tandem migrate --release RELEASE --phase PHASE` on the project in `dir`, on the
+/// database its tandem.toml names, for more arguments to be added.
+pub fn migrate_own_database(dir: &Path, release: &str, phase: &str) -> Command {
+    let mut cmd = tandem(dir);
+    cmd.args(["migrate", "--release", release, "--phase", phase]);
+    cmd
+}
+
 /// `tandem migrate --release RELEASE --phase PHASE --database-url URL` on the project in
 /// `dir`, for more arguments to be added.
 pub fn migrate_command(dir: &Path, url: &str, release: &str, phase: &str) -> Command {
-    let mut cmd = tandem(dir);
-    cmd.args(["migrate", "--release", release, "--phase", phase])
-        .args(["--database-url", url]);
+    let mut cmd = migrate_own_database(dir, release, phase);
+    cmd.args(["--database-url", url]);
     cmd
+}
+
+/// A connection to the database at `url`, a relative SQLite path read from `project`.
+pub fn connect(url: &str, project: &Path) -> Database {
+    Database::connect(&Target::parse(url, project).unwrap()).unwrap()
 }
 
 /// `tandem migrate` up to `phase` of `release` on the database at `url`.
@@ -132,7 +144,7 @@ pub fn migrate(dir: &Path, url: &str, release: &str, phase: &str) -> Output {
 /// The database at `url` without its migration history, as one tandem did not make, then
 /// `tandem migrate --adopt` up to `phase` of `release`.
 pub fn adopt(dir: &Path, url: &str, release: &str, phase: &str) -> Output {
-    let mut db = Database::connect(&Target::parse(url, dir).unwrap()).unwrap();
+    let mut db = connect(url, dir);
     db.run_script("DROP TABLE refinery_schema_history").unwrap();
     drop(db);
     migrate_command(dir, url, release, phase)
