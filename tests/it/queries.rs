@@ -310,28 +310,7 @@ fn real_inserts_keep_one_to_one_and_composite_keys(server: Server) {
     let Some(url) = server.url() else {
         return;
     };
-    let schema = r#"
-[tables.users]
-primary_key = ["id"]
-[tables.users.columns]
-id = { type = "bigint" }
-email = { type = "varchar(255)" }
-
-[tables.profiles]
-primary_key = ["id"]
-[tables.profiles.columns]
-id = { type = "bigint" }
-user_id = { type = "bigint" }
-
-[[tables.profiles.constraints]]
-type = "unique"
-column = "user_id"
-
-[[tables.profiles.constraints]]
-type = "foreign_key"
-column = "user_id"
-references = "users"
-
+    let members_and_tasks = r#"
 [tables.members]
 primary_key = ["team", "user_id"]
 [tables.members.columns]
@@ -350,7 +329,8 @@ type = "foreign_key"
 columns = ["team", "user_id"]
 references = "members(team, user_id)"
 "#;
-    let dir = common::project_with(server.dialect(), schema, common::INCIDENT[1..].as_ref());
+    let schema = format!("{}{members_and_tasks}", common::ONE_TO_ONE);
+    let dir = common::project_with(server.dialect(), &schema, common::INCIDENT[1..].as_ref());
     fs::create_dir_all(dir.path().join("queries/1.5.0")).unwrap();
     fs::write(
         dir.path().join("queries/1.5.0/writes.sql"),

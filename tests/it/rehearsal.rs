@@ -41,43 +41,19 @@ const NOTE: (&str, &str) = (
     "release = \"1.1.0\"\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"note\", type = \"text\", nullable = true }\n",
 );
 
-/// A profile per user: the foreign key's column is also unique.
-const ONE_TO_ONE: &str = r#"
-[tables.users]
-primary_key = ["id"]
-[tables.users.columns]
-id = { type = "bigint" }
-email = { type = "varchar(255)" }
-
-[tables.profiles]
-primary_key = ["id"]
-[tables.profiles.columns]
-id = { type = "bigint" }
-user_id = { type = "bigint" }
-
-[[tables.profiles.constraints]]
-type = "unique"
-column = "user_id"
-
-[[tables.profiles.constraints]]
-type = "foreign_key"
-column = "user_id"
-references = "users"
-"#;
-
 #[test]
 fn a_one_to_one_foreign_key_passes_on_sqlite() {
-    passes(Server::Sqlite, ONE_TO_ONE, &[NOTE]);
+    passes(Server::Sqlite, common::ONE_TO_ONE, &[NOTE]);
 }
 
 #[test]
 fn a_one_to_one_foreign_key_passes_on_postgres() {
-    passes(Server::Postgres, ONE_TO_ONE, &[NOTE]);
+    passes(Server::Postgres, common::ONE_TO_ONE, &[NOTE]);
 }
 
 #[test]
 fn a_one_to_one_foreign_key_passes_on_mariadb() {
-    passes(Server::Mysql, ONE_TO_ONE, &[NOTE]);
+    passes(Server::Mysql, common::ONE_TO_ONE, &[NOTE]);
 }
 
 /// Memberships keyed by (org, user), both foreign keys; tasks point at a membership.

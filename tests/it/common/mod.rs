@@ -366,6 +366,30 @@ column = "user_id"
 references = "users"
 "#;
 
+/// A profile per user: the foreign key's column is also unique.
+pub const ONE_TO_ONE: &str = r#"
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+
+[tables.profiles]
+primary_key = ["id"]
+[tables.profiles.columns]
+id = { type = "bigint" }
+user_id = { type = "bigint" }
+
+[[tables.profiles.constraints]]
+type = "unique"
+column = "user_id"
+
+[[tables.profiles.constraints]]
+type = "foreign_key"
+column = "user_id"
+references = "users"
+"#;
+
 /// 1.4.0 stops using users.legacy_email; 1.5.0 adds users.bio.
 pub const INCIDENT: &[(&str, &str)] = &[
     (
