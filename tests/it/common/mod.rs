@@ -1,7 +1,17 @@
 //! Shared by the tests that talk to real databases: the servers (from
 //! `TANDEM_TEST_PG_URL` / `TANDEM_TEST_MYSQL_URL`), a fresh database per test, and
-//! copies of the examples rendered for a chosen dialect.
-#![allow(dead_code)]
+//! copies of the examples rendered for a chosen dialect; and the project builders and
+//! commands the test files share.
+//!
+//! Every test runs as a thread of one process, beside tests of other files, so a test:
+//! - works in a database of its own (`Server::fresh`) and looks at nothing of the server
+//!   beyond it. What tandem reads of the server is scoped the same way: the fleet gate
+//!   counts the connections to its own database only (`pg_stat_activity.datname`, the
+//!   processlist's `DB`), and the migrate lock is per database;
+//! - sets no environment variable and no working directory of the process: it gives
+//!   them to the `tandem` command it runs (`TANDEM_SKIP_FLEET_CHECK` in [`tandem`]);
+//! - keeps no state in a static that another test reads, beyond counters that keep
+//!   names unique.
 
 pub mod mysql8;
 pub mod normal;

@@ -26,7 +26,6 @@
 //!   (https://dev.mysql.com/doc/refman/8.0/en/alter-table.html), MariaDB 10.2.1;
 //! - `DROP TRIGGER|PROCEDURE|VIEW|TABLE IF EXISTS`, `CREATE TABLE IF NOT EXISTS`,
 //!   `CREATE OR REPLACE [ALGORITHM=...] VIEW`: in MySQL 8's own syntax.
-#![allow(dead_code)]
 
 use tandem::sql::split::split_mysql_statements;
 
