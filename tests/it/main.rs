@@ -23,6 +23,7 @@ mod immutable;
 mod input;
 mod introspect;
 mod keys_and_comments;
+mod layers;
 mod load;
 mod lock_retries;
 mod migrate;
