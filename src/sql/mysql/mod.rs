@@ -8,7 +8,7 @@
 //! One output for MySQL 8.0.29+ and MariaDB 10.5+: every statement is written in the
 //! syntax both accept. MariaDB-only forms (`ADD COLUMN IF NOT EXISTS`, `CREATE INDEX IF
 //! NOT EXISTS`, `DROP ... IF EXISTS` inside `ALTER TABLE`, `CREATE OR REPLACE TRIGGER`...)
-//! are listed with their sources in `tests/mysql8_constructs.rs`, which checks every
+//! are listed with their sources in `tests/it/mysql8_constructs.rs`, which checks every
 //! generated file against them. Where the two servers differ, the choice is made here:
 //! - a literal default of a `longtext`, `json` or `longblob` column is written as an
 //!   expression, `DEFAULT ('x')`: MySQL 8 refuses a plain literal there, MariaDB takes both;

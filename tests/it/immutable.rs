@@ -1,0 +1,493 @@
+//! A file, once applied, never changes: its bytes depend only on its own steps. Adding a
+//! release, a hotfix, or editing a summary leaves every existing file as it was; a cut
+//! freezes its release, the releases before it and the baseline, and nothing after it;
+//! a second `generate` changes nothing; and `status` shows what `migrate` would refuse.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::{stderr, stdout, tandem, users_project, Server, INCIDENT, USERS};
+use proptest::prelude::*;
+
+/// Every file of the migrations directory, by relative path.
+fn tree(project: &Path) -> BTreeMap<String, String> {
+    let dir = project.join("migrations");
+    tandem::layout::list_sql_files(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            let text = fs::read_to_string(dir.join(&p)).unwrap();
+            (p, text)
+        })
+        .collect()
+}
+
+/// The files of `before` that `after` has with other bytes, or lacks.
+fn changed(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
+    before
+        .iter()
+        .filter(|(p, text)| after.get(*p) != Some(*text))
+        .map(|(p, _)| p.clone())
+        .collect()
+}
+
+fn run(project: &Path, args: &[&str]) -> std::process::Output {
+    tandem(project).args(args).output().unwrap()
+}
+
+fn ok(project: &Path, args: &[&str]) -> String {
+    let out = run(project, args);
+    assert!(
+        out.status.success(),
+        "tandem {args:?}: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+fn write_change(project: &Path, name: &str, text: &str) {
+    fs::write(project.join("changes").join(name), text).unwrap();
+}
+
+const ADD_INDEX_150: &str = "release = \"1.5.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\n";
+
+#[test]
+fn adding_the_next_release_changes_no_applied_file() {
+    // 1.4.0 retires legacy_email: its drop waits for a release not known yet.
+    let dir = users_project("sqlite", &INCIDENT[..1]);
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "1.4.0", "--phase", "expand"]);
+    let before = tree(p);
+
+    write_change(p, "0009_index.toml", ADD_INDEX_150);
+    let out = ok(p, &["generate"]);
+    assert!(!out.contains("updated"), "{out}");
+    assert_eq!(changed(&before, &tree(p)), Vec::<String>::new());
+
+    let status = run(p, &["status"]);
+    assert!(status.status.success(), "{}", stdout(&status));
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+}
+
+#[test]
+fn a_hotfix_release_and_a_summary_edit_change_no_existing_file() {
+    let dir = users_project(
+        "sqlite",
+        &[
+            INCIDENT[0],
+            ("0008_bio.toml", &INCIDENT[1].1.replace("1.5.0", "2.0.0")),
+        ],
+    );
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "2.0.0", "--phase", "contract"]);
+    let before = tree(p);
+
+    // A summary edit, on more than one line.
+    let path = p.join("changes/0007_drop_legacy.toml");
+    let text = fs::read_to_string(&path).unwrap().replace(
+        "summary = \"retire legacy_email\"",
+        "summary = \"\"\"retire\nlegacy_email for good\"\"\"",
+    );
+    fs::write(&path, text).unwrap();
+    let out = ok(p, &["generate"]);
+    assert!(out.contains("0 changed"), "{out}");
+
+    // A hotfix release between 1.4.0 and 2.0.0.
+    write_change(
+        p,
+        "0010_hotfix.toml",
+        &ADD_INDEX_150.replace("1.5.0", "1.4.1"),
+    );
+    ok(p, &["generate"]);
+    let after = tree(p);
+    assert_eq!(changed(&before, &after), Vec::<String>::new());
+    assert!(after.keys().any(|k| k.starts_with("1.4.1/")), "{after:?}");
+}
+
+#[test]
+fn a_cut_with_a_pending_drop_does_not_block_the_next_release() {
+    let dir = users_project("sqlite", &INCIDENT[..1]);
+    let p = dir.path();
+    ok(p, &["release", "cut", "1.4.0"]);
+    write_change(p, "0009_index.toml", ADD_INDEX_150);
+    ok(p, &["check"]);
+    let out = ok(p, &["generate"]);
+    assert!(out.contains("1.5.0/"), "{out}");
+    ok(p, &["check"]);
+    let plan = ok(p, &["plan"]);
+    assert!(plan.contains("drop column users.legacy_email"), "{plan}");
+}
+
+#[test]
+fn a_cut_freezes_the_baseline_and_the_releases_before_it() {
+    let dir = users_project(
+        "sqlite",
+        &[
+            INCIDENT[0],
+            ("0008_bio.toml", INCIDENT[1].1),
+            ("0009_index.toml", &ADD_INDEX_150.replace("1.5.0", "1.6.0")),
+        ],
+    );
+    let p = dir.path();
+    let out = ok(p, &["release", "cut", "1.5.0"]);
+    assert!(out.contains("1.4.0"), "{out}");
+    let lock = fs::read_to_string(p.join("tandem.lock")).unwrap();
+    assert!(lock.contains("V1__baseline.sql"), "{lock}");
+    assert!(lock.contains("name = \"1.4.0\""), "{lock}");
+
+    // The baseline is frozen: editing schema.toml is refused by check and generate.
+    fs::write(
+        p.join("schema.toml"),
+        USERS.replace("nickname     = { type = \"text\", nullable = true }", "nickname     = { type = \"text\", nullable = true }\nage = { type = \"integer\", nullable = true }"),
+    )
+    .unwrap();
+    let check = run(p, &["check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains("baseline is frozen"),
+        "{}",
+        stderr(&check)
+    );
+    let generate = run(p, &["generate"]);
+    assert_eq!(generate.status.code(), Some(1), "{}", stderr(&generate));
+    assert!(fs::read_to_string(p.join("migrations/V1__baseline.sql"))
+        .unwrap()
+        .find("\"age\"")
+        .is_none());
+    fs::write(p.join("schema.toml"), USERS).unwrap();
+
+    // A change tagged with an earlier, implicitly cut release is refused; 1.6.0 is free.
+    write_change(
+        p,
+        "0010_late.toml",
+        &ADD_INDEX_150
+            .replace("1.5.0", "1.4.0")
+            .replace("email", "nickname"),
+    );
+    let check = run(p, &["check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        stderr(&check).contains("release 1.4.0 is cut"),
+        "{}",
+        stderr(&check)
+    );
+    fs::remove_file(p.join("changes/0010_late.toml")).unwrap();
+    write_change(
+        p,
+        "0011_next.toml",
+        &ADD_INDEX_150
+            .replace("1.5.0", "1.6.0")
+            .replace("email", "nickname"),
+    );
+    ok(p, &["check"]);
+}
+
+#[test]
+fn change_files_that_map_to_one_name_are_an_input_error() {
+    let dir = common::project_files(
+        "sqlite",
+        USERS,
+        &[
+            ("0004_a.toml", ADD_INDEX_150),
+            ("0004-a.toml", &ADD_INDEX_150.replace("email", "nickname")),
+        ],
+    );
+    let p = dir.path();
+    let out = run(p, &["generate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("0004_a.toml") && err.contains("0004-a.toml"),
+        "{err}"
+    );
+    assert!(!p.join("migrations").exists());
+}
+
+#[test]
+fn status_and_migrate_name_an_applied_file_whose_steps_changed() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "expand"]);
+    let before = tree(p);
+    // The steps of an applied change are edited: its expand file changes.
+    let path = p.join("changes/0008_bio.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        format!(
+            "{text}\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\n"
+        ),
+    )
+    .unwrap();
+    ok(p, &["generate"]);
+    let edited = changed(&before, &tree(p));
+    assert_eq!(edited.len(), 1, "{edited:?}");
+
+    let status = run(p, &["status"]);
+    assert_eq!(status.status.code(), Some(1), "{}", stdout(&status));
+    let text = stdout(&status);
+    assert!(
+        text.contains(&edited[0]) && text.contains("changes/0008_bio.toml"),
+        "{text}"
+    );
+    let json = run(p, &["status", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["ok"], false);
+    assert_eq!(value["divergent"][0]["path"], edited[0].as_str());
+
+    let migrate = run(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    assert_eq!(migrate.status.code(), Some(2));
+    let err = stderr(&migrate);
+    assert!(
+        err.contains(&edited[0]) && err.contains("changes/0008_bio.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn status_names_a_file_missing_from_the_history() {
+    let dir = users_project(
+        "sqlite",
+        &[
+            INCIDENT[0],
+            ("0008_bio.toml", &INCIDENT[1].1.replace("1.5.0", "2.0.0")),
+        ],
+    );
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "2.0.0", "--phase", "expand"]);
+    // An applied file's SQL disappears.
+    let applied = tree(p)
+        .into_keys()
+        .find(|k| k.starts_with("2.0.0/"))
+        .unwrap();
+    fs::remove_file(p.join("migrations").join(&applied)).unwrap();
+    let status = run(p, &["status", "--format", "json"]);
+    assert_eq!(status.status.code(), Some(1), "{}", stdout(&status));
+    let value: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        value["unknown_applied"].as_array().unwrap().len(),
+        1,
+        "{value}"
+    );
+}
+
+#[test]
+fn applied_files_keep_their_bytes_on_the_servers_too() {
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = users_project(server.dialect(), &INCIDENT[..1]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        ok(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.4.0",
+                "--phase",
+                "expand",
+                "--database-url",
+                &url,
+            ],
+        );
+        write_change(p, "0009_index.toml", ADD_INDEX_150);
+        ok(p, &["generate"]);
+        ok(p, &["status", "--database-url", &url]);
+        ok(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.5.0",
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        let status = ok(p, &["status", "--database-url", &url]);
+        assert!(
+            status.contains("every generated file is applied"),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn header_lines_are_comments_whatever_the_steps_say() {
+    // A check written over several lines, and a default_sql with a line break.
+    let change = "release = \"1.4.0\"\n\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_id_small\"\ncheck = \"\"\"id > 0\nOR id < -5\"\"\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"age\", type = \"integer\", default_sql = \"\"\"1\n+ 1\"\"\" }\n";
+    let dir = users_project("sqlite", &[("0001_multi.toml", change)]);
+    let p = dir.path();
+    for (path, text) in tree(p) {
+        let body_start = text.find("\n\n").unwrap_or(text.len());
+        for line in text[..body_start].lines() {
+            assert!(
+                line.starts_with("-- "),
+                "{path}: header line runs as SQL: {line:?}"
+            );
+        }
+    }
+    ok(p, &["migrate", "--release", "1.4.0", "--phase", "contract"]);
+}
+
+/// Simple ops whose release is picked at random: enough to make files in every phase.
+const OPS: &[&str] = &[
+    "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"c{n}\", type = \"text\", nullable = true }",
+    "type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\nname = \"i{n}\"",
+    "type = \"sql\"\nexpand = \"SELECT {n}\"\ncontract = \"SELECT {n}\"\ndestructive = true",
+    "type = \"sql\"\nexpand = \"SELECT {n}\"",
+];
+const RELEASES: &[&str] = &["1.0.0", "1.1.0", "1.2.0", "2.0.0"];
+const NAMES: &[&str] = &["{n:04}_a", "{n:04}-b", "{n:04}_B", "x{n}"];
+
+fn random_project(picks: &[(usize, usize, usize)]) -> tempfile::TempDir {
+    let changes: Vec<(String, String)> = picks
+        .iter()
+        .enumerate()
+        .map(|(n, &(name, release, op))| {
+            let file = NAMES[name % NAMES.len()]
+                .replace("{n:04}", &format!("{:04}", n % 3))
+                .replace("{n}", &n.to_string());
+            let body = OPS[op % OPS.len()].replace("{n}", &n.to_string());
+            (
+                format!("{file}.toml"),
+                format!(
+                    "release = \"{}\"\nsummary = \"change {n}\"\n\n[[op]]\n{body}\n",
+                    RELEASES[release % RELEASES.len()]
+                ),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    common::project_files("sqlite", USERS, &refs)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Whatever the project: after one `generate`, a second changes nothing and
+    /// `generate --check` agrees; a later release, a hotfix release or a summary edit
+    /// changes no existing file.
+    #[test]
+    fn generate_is_idempotent_and_files_depend_only_on_their_steps(
+        picks in proptest::collection::vec((0usize..4, 0usize..4, 0usize..4), 1..7)
+    ) {
+        let dir = random_project(&picks);
+        let p = dir.path();
+        let first = run(p, &["generate"]);
+        if first.status.code() == Some(2) {
+            // Two change files under one name: refused, nothing written.
+            prop_assert!(stderr(&first).contains("would both be written as"), "{}", stderr(&first));
+            prop_assert!(!p.join("migrations").exists());
+            return Ok(());
+        }
+        prop_assert!(first.status.success(), "{}", stderr(&first));
+        let before = tree(p);
+        let second = ok(p, &["generate"]);
+        prop_assert!(second.contains(" 0 changed"), "{}", second);
+        prop_assert!(run(p, &["generate", "--check"]).status.success());
+
+        for entry in fs::read_dir(p.join("changes")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = fs::read_to_string(&path).unwrap().replace("summary = \"change", "summary = \"edited change");
+            fs::write(&path, text).unwrap();
+        }
+        write_change(p, "9999_later.toml", "release = \"9.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 9\"\n");
+        write_change(p, "9998_hotfix.toml", "release = \"1.0.1\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 8\"\n");
+        ok(p, &["generate"]);
+        prop_assert_eq!(changed(&before, &tree(p)), Vec::<String>::new());
+    }
+}
+
+/// A newer tandem, or another template, may write the same steps in other words. A cut
+/// release keeps its frozen bytes then (the lock holds a digest of its steps) instead of
+/// refusing every plan: the files after it take the new wording, `check` and `generate
+/// --check` agree, and `migrate` applies the frozen file. A frozen file that is gone
+/// cannot be written again and is refused; a cut release whose steps change still is.
+#[test]
+fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
+    let dir = users_project("sqlite", &[INCIDENT[0], ("0009_index.toml", ADD_INDEX_150)]);
+    let p = dir.path();
+    ok(p, &["release", "cut", "1.4.0"]);
+    let lock = fs::read_to_string(p.join("tandem.lock")).unwrap();
+    assert!(lock.contains("steps = "), "{lock}");
+    let before = tree(p);
+
+    // Another wording of every file: a header of the project's own.
+    fs::create_dir_all(p.join("tpl")).unwrap();
+    fs::write(
+        p.join("tpl/migration.sql.tera"),
+        "-- ACME {{ release }} {{ phase }} {{ change }}\n{{ body }}\n",
+    )
+    .unwrap();
+    let config = fs::read_to_string(p.join("tandem.toml")).unwrap();
+    fs::write(
+        p.join("tandem.toml"),
+        format!("templates_dir = \"tpl\"\n{config}"),
+    )
+    .unwrap();
+    ok(p, &["plan"]);
+    ok(p, &["generate"]);
+    let after = tree(p);
+    for (path, text) in &before {
+        let frozen = path.starts_with("1.4.0/") || path.starts_with("V1__");
+        assert_eq!(after.get(path) == Some(text), frozen, "{path}");
+        if !frozen {
+            assert!(
+                after[path].starts_with("-- ACME 1.5.0"),
+                "{path}: {}",
+                after[path]
+            );
+        }
+    }
+    ok(p, &["check"]);
+    ok(p, &["generate", "--check"]);
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    let status = ok(p, &["status"]);
+    assert!(status.contains("1.5.0"), "{status}");
+
+    // The frozen file is gone, and tandem now words it otherwise: refused, not rewritten.
+    let frozen = before
+        .keys()
+        .find(|k| k.starts_with("1.4.0/"))
+        .unwrap()
+        .clone();
+    fs::remove_file(p.join("migrations").join(&frozen)).unwrap();
+    let out = run(p, &["generate"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not on disk as tandem.lock recorded it")
+            && stderr(&out).contains(&frozen),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.join("migrations").join(&frozen).exists());
+    fs::write(p.join("migrations").join(&frozen), &before[&frozen]).unwrap();
+    ok(p, &["check"]);
+
+    // New steps in the cut release are refused as ever.
+    write_change(
+        p,
+        "0008_more.toml",
+        &ADD_INDEX_150
+            .replace("1.5.0", "1.4.0")
+            .replace("email", "nickname"),
+    );
+    let out = run(p, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("release 1.4.0 is cut"),
+        "{}",
+        stderr(&out)
+    );
+}

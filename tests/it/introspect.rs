@@ -1,0 +1,287 @@
+//! `tandem introspect` reads a live database back as a schema.toml. Round trip: the
+//! baseline of a schema, applied to a real database and read back, parses as the same
+//! schema (columns, types, nullability, defaults, primary keys, keys and indexes), on
+//! SQLite, Postgres and MariaDB.
+
+use crate::common;
+
+use std::fs;
+
+use common::{stderr, stdout, tandem, Server, USERS_AND_ORDERS};
+use tandem::diag::SourceFile;
+use tandem::model::{ConstraintKind, Schema};
+use tandem::parse::schema::parse_schema;
+
+const EXTRA: &str = r#"
+[tables.events]
+primary_key = ["id"]
+[tables.events.columns]
+id = { type = "bigint" }
+kind = { type = "varchar(32)", default = "it's new" }
+amount = { type = "decimal(10,2)", nullable = true }
+flag = { type = "boolean", default = true }
+at = { type = "timestamptz", default_sql = "CURRENT_TIMESTAMP" }
+ratio = { type = "double", nullable = true }
+code = { type = "char(4)", nullable = true }
+body = { type = "text", nullable = true }
+
+[[tables.events.indexes]]
+name = "events_kind_at_idx"
+columns = ["kind", "at"]
+
+[[tables.events.constraints]]
+type = "check"
+name = "events_amount_positive"
+check = "amount > 0"
+"#;
+
+/// A comparable form: per table, the columns and keys the model covers.
+fn shape(schema: &Schema, dialect: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in schema.tables.values() {
+        out.push(format!("table {} pk {:?}", t.name, t.primary_key));
+        for c in &t.columns {
+            // An SQL default reads back in the server's spelling
+            // (`current_timestamp(6)`): only its presence is compared.
+            let default = match &c.default {
+                Some(tandem::model::Default::Sql(_)) => "sql".to_string(),
+                other => format!("{other:?}"),
+            };
+            // SQLite has no time zone type: timestamptz is written, and read, as timestamp.
+            let ty = match (&c.ty, dialect) {
+                (tandem::types::ColumnType::TimestampTz, "sqlite") => {
+                    tandem::types::ColumnType::Timestamp
+                }
+                (ty, _) => ty.clone(),
+            };
+            out.push(format!(
+                "  column {} {:?} nullable={} default={default}",
+                c.name, ty, c.nullable
+            ));
+        }
+        let mut keys: Vec<String> = t
+            .constraints
+            .iter()
+            .filter_map(|k| match &k.kind {
+                // MySQL and SQLite keep a unique key as a unique index.
+                ConstraintKind::Unique { columns } => Some(format!("  unique {columns:?}")),
+                ConstraintKind::ForeignKey {
+                    columns,
+                    references,
+                    referenced_columns,
+                    on_delete,
+                    ..
+                } => Some(format!(
+                    "  fk {columns:?} -> {references}{referenced_columns:?} {on_delete:?}"
+                )),
+                ConstraintKind::Check { .. } if dialect == "sqlite" => None,
+                ConstraintKind::Check { .. } => Some(format!("  check {}", k.name)),
+            })
+            .collect();
+        for i in schema.indexes.values().filter(|i| i.table == t.name) {
+            keys.push(if i.unique {
+                format!("  unique {:?}", i.columns)
+            } else {
+                format!("  index {} {:?}", i.name, i.columns)
+            });
+        }
+        keys.sort();
+        out.extend(keys);
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_baseline_reads_back_as_the_same_schema_on_every_database() {
+    let schema = format!("{USERS_AND_ORDERS}\n{EXTRA}");
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(
+            server.dialect(),
+            &schema,
+            &[(
+                "0001_noop.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        let read = tandem(p)
+            .args(["introspect", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}", stderr(&read));
+        let text = stdout(&read);
+        assert!(!text.contains("refinery_schema_history"), "{text}");
+        let parsed = parse_schema(&SourceFile::new("introspected.toml", text.clone()))
+            .unwrap_or_else(|e| panic!("{}: {}\n{text}", server.dialect(), e.render()));
+        let original = parse_schema(&SourceFile::new("schema.toml", schema.clone())).unwrap();
+        assert_eq!(
+            shape(&parsed, server.dialect()),
+            shape(&original, server.dialect()),
+            "{}:\n{text}",
+            server.dialect()
+        );
+        // The output is a schema.toml a new project can start from.
+        let copy = tempfile::TempDir::new().unwrap();
+        fs::write(
+            copy.path().join("tandem.toml"),
+            format!("dialect = \"{}\"\n", server.dialect()),
+        )
+        .unwrap();
+        fs::write(copy.path().join("schema.toml"), &text).unwrap();
+        let check = tandem(copy.path()).arg("check").output().unwrap();
+        assert!(check.status.success(), "{}", stderr(&check));
+    }
+}
+
+#[test]
+fn what_the_model_does_not_cover_is_named_not_dropped() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("app.db");
+    let conn = refinery_core::rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE t (id integer PRIMARY KEY, name text NOT NULL);
+         CREATE VIEW v AS SELECT name FROM t;
+         CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;",
+    )
+    .unwrap();
+    let out = tandem(dir.path())
+        .args([
+            "introspect",
+            "--database-url",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 view(s): v"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 trigger(s): tr"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("left out"), "{}", stderr(&out));
+}
+
+const COMMENTED: &str = r#"
+[tables.teams]
+primary_key = ["id"]
+comment = "Groups of users; it's what billing counts"
+[tables.teams.columns]
+id = { type = "bigint", comment = "Never reused" }
+name = { type = "varchar(80)" }
+"#;
+
+/// What each dialect has that the model does not: a view, a trigger and a function (a
+/// routine in MySQL; SQLite has none), plus Postgres's materialized views, procedures,
+/// free sequences and extensions. A sequence a serial column owns is not listed.
+fn objects(server: Server) -> (&'static str, &'static [&'static str]) {
+    match server {
+        Server::Sqlite => (
+            "CREATE VIEW team_names AS SELECT name FROM teams;
+             CREATE TRIGGER teams_touch AFTER INSERT ON teams BEGIN SELECT 1; END;",
+            &["1 view(s): team_names", "1 trigger(s): teams_touch"],
+        ),
+        Server::Postgres => (
+            "CREATE VIEW team_names AS SELECT name FROM teams;
+             CREATE FUNCTION teams_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+             CREATE TRIGGER teams_touch BEFORE INSERT ON teams FOR EACH ROW EXECUTE FUNCTION teams_touch();
+             CREATE MATERIALIZED VIEW team_count AS SELECT count(*) AS n FROM teams;
+             CREATE PROCEDURE reset_teams() LANGUAGE sql AS $$DELETE FROM teams$$;
+             CREATE SEQUENCE invoice_numbers;
+             CREATE TABLE tickets (id serial PRIMARY KEY);",
+            &[
+                "1 view(s): team_names",
+                "1 trigger(s): teams_touch",
+                "1 function(s): teams_touch",
+                "1 materialized view(s): team_count",
+                "1 procedure(s): reset_teams",
+                "1 sequence(s): invoice_numbers",
+            ],
+        ),
+        Server::Mysql => (
+            "CREATE VIEW team_names AS SELECT name FROM teams;
+             CREATE TRIGGER teams_touch BEFORE INSERT ON teams FOR EACH ROW SET NEW.name = TRIM(NEW.name);
+             CREATE FUNCTION team_label(n varchar(80)) RETURNS varchar(90) DETERMINISTIC RETURN CONCAT('team ', n);
+             CREATE PROCEDURE reset_teams() DELETE FROM teams;",
+            &[
+                "1 view(s): team_names",
+                "1 trigger(s): teams_touch",
+                "1 function(s): team_label",
+                "1 procedure(s): reset_teams",
+            ],
+        ),
+    }
+}
+
+#[test]
+fn comments_read_back_and_views_triggers_and_functions_are_named_on_every_database() {
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(
+            server.dialect(),
+            COMMENTED,
+            &[(
+                "0001_noop.toml",
+                "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+            )],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let (sql, expected) = objects(server);
+        let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+        let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+        db.run_script(sql)
+            .unwrap_or_else(|e| panic!("{}: {e}", server.dialect()));
+
+        let read = tandem(p)
+            .args(["introspect", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}", stderr(&read));
+        let (text, summary) = (stdout(&read), stderr(&read));
+        for line in expected {
+            assert!(
+                text.contains(&format!("#   {line}")),
+                "{}: {line}\n{text}",
+                server.dialect()
+            );
+            assert!(
+                summary.contains(&format!("left out: {line}")),
+                "{}: {line}\n{summary}",
+                server.dialect()
+            );
+        }
+        // The serial column's own sequence goes with its column.
+        assert!(!summary.contains("tickets_id_seq"), "{summary}");
+        let parsed = parse_schema(&SourceFile::new("introspected.toml", text.clone()))
+            .unwrap_or_else(|e| panic!("{}: {}\n{text}", server.dialect(), e.render()));
+        let teams = parsed.table("teams").unwrap();
+        // SQLite keeps no comments: they live in the model only.
+        let (table_comment, column_comment) = match server {
+            Server::Sqlite => (None, None),
+            _ => (
+                Some("Groups of users; it's what billing counts"),
+                Some("Never reused"),
+            ),
+        };
+        assert_eq!(teams.comment.as_deref(), table_comment, "{text}");
+        assert_eq!(
+            teams.column("id").unwrap().comment.as_deref(),
+            column_comment,
+            "{text}"
+        );
+        assert_eq!(teams.column("name").unwrap().comment, None, "{text}");
+    }
+}

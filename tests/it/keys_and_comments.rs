@@ -1,0 +1,475 @@
+//! Primary keys added and replaced, and comments on tables and columns: where the plan
+//! places them, what the live database holds after `migrate` on each server, and the
+//! input each refuses where it is written.
+
+use crate::common;
+
+use common::{stderr, stdout, tandem, Server};
+
+const SCHEMA: &str = r#"
+[tables.users]
+primary_key = ["id"]
+comment = "People who sign in"
+
+[tables.users.columns]
+id       = { type = "bigint" }
+email    = { type = "varchar(255)", comment = "Where we write" }
+score    = { type = "integer", default = 7 }
+nickname = { type = "text", nullable = true }
+
+[tables.events]
+[tables.events.columns]
+id     = { type = "bigint" }
+source = { type = "varchar(40)" }
+note   = { type = "text", nullable = true }
+"#;
+
+fn change(release: &str, ops: &str) -> String {
+    format!("release = \"{release}\"\n\n[[op]]\n{ops}\n")
+}
+
+const NOOP: &str = "type = \"sql\"\nexpand = \"SELECT 1\"";
+
+/// The phase of each step description of the plan, as `phase(release): description`.
+fn placements(dir: &std::path::Path) -> Vec<String> {
+    let out = tandem(dir)
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut found = Vec::new();
+    for release in plan["releases"].as_array().unwrap() {
+        for phase in ["expand", "contract"] {
+            for file in release[phase].as_array().unwrap() {
+                for step in file["steps"].as_array().unwrap() {
+                    found.push(format!(
+                        "{phase}({}): {}",
+                        release["name"].as_str().unwrap(),
+                        step["description"].as_str().unwrap()
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_key_over_columns_older_code_writes_waits_for_a_later_contract_and_comments_go_in_expand() {
+    let key = "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"id\"]\n\n[[op]]\ntype = \"set_comment\"\ntable = \"events\"\ncolumn = \"note\"\ncomment = \"Free text\"\n\n[[op]]\ntype = \"create_table\"\ntable = \"tags\"\ncolumns = { id = { type = \"bigint\" }, label = { type = \"text\" } }\n\n[[op]]\ntype = \"add_primary_key\"\ntable = \"tags\"\ncolumns = [\"id\"]";
+    let (c1, c2, c3) = (
+        change("1.0.0", NOOP),
+        change("1.1.0", key),
+        change("1.2.0", NOOP),
+    );
+    let dir = common::project_files(
+        "postgres",
+        SCHEMA,
+        &[
+            ("0001_a.toml", &c1),
+            ("0002_key.toml", &c2),
+            ("0003_c.toml", &c3),
+        ],
+    );
+    let steps = placements(dir.path());
+    let find = |needle: &str| {
+        steps
+            .iter()
+            .find(|s| s.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {steps:#?}"))
+            .clone()
+    };
+    // 1.0.0's code writes events.id: the key could break its inserts until it is gone.
+    assert!(
+        find("primary key of events").starts_with("contract(1.2.0)"),
+        "{steps:#?}"
+    );
+    // Only 1.1.0's code knows tags: at once.
+    assert!(
+        find("primary key of tags").starts_with("expand(1.1.0)"),
+        "{steps:#?}"
+    );
+    assert!(
+        find("comment of column events.note").starts_with("expand(1.1.0)"),
+        "{steps:#?}"
+    );
+
+    // The change may assert that the older code already writes unique keys.
+    let asserted = change("1.1.0", "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"id\"]\nold_code_complies = true");
+    let dir = common::project_files(
+        "postgres",
+        SCHEMA,
+        &[("0001_a.toml", &c1), ("0002_key.toml", &asserted)],
+    );
+    let steps = placements(dir.path());
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("expand(1.1.0)") && s.contains("asserted by the change")),
+        "{steps:#?}"
+    );
+}
+
+#[test]
+fn bad_keys_and_comments_are_refused_where_they_are_written() {
+    let cases = [
+        (
+            "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"note\"]",
+            "0002_bad.toml:7:11",
+            "primary key column `events.note` is nullable",
+        ),
+        (
+            "type = \"add_primary_key\"\ntable = \"users\"\ncolumns = [\"email\"]",
+            "0002_bad.toml:6:9",
+            "set `replace = true`",
+        ),
+        (
+            "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"idd\"]",
+            "0002_bad.toml:7:11",
+            "did you mean `id`?",
+        ),
+        (
+            "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"email\"",
+            "0002_bad.toml:4:1",
+            "is missing `comment`",
+        ),
+        (
+            "type = \"set_comment\"\ntable = \"users\"\ncomment = 3",
+            "0002_bad.toml:7:11",
+            "must be a string",
+        ),
+        (
+            "type = \"set_coment\"\ntable = \"users\"\ncomment = \"x\"",
+            "0002_bad.toml:5:8",
+            "did you mean `set_comment`?",
+        ),
+        (
+            "type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\", type = \"text\", nullable = true, coment = \"x\" }",
+            "0002_bad.toml:7:58",
+            "did you mean `comment`?",
+        ),
+    ];
+    for (op, at, message) in cases {
+        let c1 = change("1.0.0", NOOP);
+        let bad = format!("# a change\nrelease = \"1.1.0\"\n\n[[op]]\n{op}\n");
+        let dir = common::project_files(
+            "postgres",
+            SCHEMA,
+            &[("0001_a.toml", &c1), ("0002_bad.toml", &bad)],
+        );
+        let out = tandem(dir.path()).arg("plan").output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{op}: {err}");
+        assert!(err.contains(at), "{op}: expected {at}\n{err}");
+        assert!(err.contains(message), "{op}: expected {message}\n{err}");
+    }
+}
+
+#[test]
+fn mysql_refuses_a_comment_it_would_read_by_the_session_settings_at_plan_time() {
+    let c1 = change(
+        "1.0.0",
+        "type = \"set_comment\"\ntable = \"users\"\ncomment = \"Personnes inscrites, événements\"",
+    );
+    let dir = common::project_files("mysql", SCHEMA, &[("0001_comment.toml", &c1)]);
+    let out = tandem(dir.path()).arg("plan").output().unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("changes/0001_comment.toml"), "{text}");
+    assert!(text.contains("set_comment"), "{text}");
+    assert!(text.contains("plain string literal"), "{text}");
+    // The same comment is kept by Postgres (and by SQLite's model).
+    for dialect in ["postgres", "sqlite"] {
+        let dir = common::project_files(dialect, SCHEMA, &[("0001_comment.toml", &c1)]);
+        let out = tandem(dir.path()).arg("plan").output().unwrap();
+        assert!(out.status.success(), "{dialect}: {}", stderr(&out));
+    }
+}
+
+/// The live database after `migrate`, as `introspect` reads it.
+fn introspected(dir: &std::path::Path, url: &str) -> String {
+    let out = tandem(dir)
+        .args(["introspect", "--database-url", url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn keys_are_replaced_and_comments_kept_in_the_live_database_on_every_server() {
+    let c1 = change(
+        "1.0.0",
+        "type = \"add_primary_key\"\ntable = \"users\"\ncolumns = [\"email\"]\nreplace = true\nold_code_complies = true\n\n[[op]]\ntype = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"source\", \"id\"]\nold_code_complies = true\n\n[[op]]\ntype = \"set_comment\"\ntable = \"users\"\ncolumn = \"score\"\ncomment = \"Points\"\n\n[[op]]\ntype = \"set_comment\"\ntable = \"users\"\ncolumn = \"email\"\nremove = true\n\n[[op]]\ntype = \"set_comment\"\ntable = \"events\"\ncomment = \"What happened\"",
+    );
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_keys.toml", &c1)]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&out)
+        );
+        let text = introspected(p, &url);
+        let dialect = server.dialect();
+        let users = &text[text.find("[tables.users]").unwrap()..];
+        let events = &text[text.find("[tables.events]").unwrap()..];
+        assert!(
+            users.starts_with("[tables.users]\nprimary_key = [\"email\"]\n"),
+            "{dialect}:\n{text}"
+        );
+        assert!(
+            events.starts_with("[tables.events]\nprimary_key = [\"source\", \"id\"]\n"),
+            "{dialect}:\n{text}"
+        );
+        // A comment change restates nothing else of the column: type, NOT NULL and
+        // default are as they were.
+        let (score, email, users_comment, events_comment) = if server == Server::Sqlite {
+            (
+                "score = { type = \"integer\", default = 7 }",
+                "email = { type = \"varchar(255)\" }",
+                None,
+                None,
+            )
+        } else {
+            (
+                "score = { type = \"integer\", default = 7, comment = \"Points\" }",
+                "email = { type = \"varchar(255)\" }",
+                Some("comment = \"People who sign in\""),
+                Some("comment = \"What happened\""),
+            )
+        };
+        assert!(text.contains(score), "{dialect}:\n{text}");
+        assert!(text.contains(email), "{dialect}:\n{text}");
+        for (comment, table) in [(users_comment, users), (events_comment, events)] {
+            let head = &table[..table.find(".columns]").unwrap()];
+            match comment {
+                Some(c) => assert!(head.contains(c), "{dialect}:\n{text}"),
+                None => assert!(!head.contains("comment"), "{dialect}:\n{text}"),
+            }
+        }
+        // Postgres: the helper index became the key, under the key's default name.
+        if server == Server::Postgres {
+            let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+            let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+            let rows = db
+                .query_text(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'p' \
+                     AND conrelid = '\"users\"'::regclass",
+                )
+                .unwrap();
+            assert_eq!(rows, vec![vec![Some("users_pkey".to_string())]]);
+            let helpers = db
+                .query_text("SELECT relname FROM pg_class WHERE relname LIKE 'tandem_pkey%'")
+                .unwrap();
+            assert!(helpers.is_empty(), "{helpers:?}");
+        }
+    }
+}
+
+#[test]
+fn a_key_over_duplicate_rows_fails_its_step_and_keeps_the_old_key_on_every_server() {
+    let c0 = change("0.9.0", NOOP);
+    let c1 = change(
+        "1.0.0",
+        "type = \"add_primary_key\"\ntable = \"users\"\ncolumns = [\"score\"]\nreplace = true\nold_code_complies = true",
+    );
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(
+            server.dialect(),
+            SCHEMA,
+            &[("0000_noop.toml", &c0), ("0001_keys.toml", &c1)],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let migrate = |release: &str, phase: &str| common::migrate(p, &url, release, phase);
+        let out = migrate("0.9.0", "contract");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+        let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+        db.run_script(
+            "INSERT INTO users (id, email, score) VALUES (1, 'a@example.com', 5);
+             INSERT INTO users (id, email, score) VALUES (2, 'b@example.com', 5);",
+        )
+        .unwrap();
+        let out = migrate("1.0.0", "expand");
+        assert!(
+            !out.status.success(),
+            "{}: a duplicate key was accepted",
+            server.dialect()
+        );
+        let text = introspected(p, &url);
+        assert!(
+            text.contains("[tables.users]\nprimary_key = [\"id\"]\n"),
+            "{}:\n{text}",
+            server.dialect()
+        );
+    }
+}
+
+#[test]
+fn diff_proposes_keys_and_comments_that_apply_and_read_back_on_every_server() {
+    let desired = SCHEMA
+        .replace(
+            "[tables.events]\n",
+            "[tables.events]\nprimary_key = [\"id\"]\ncomment = \"What happened\"\n",
+        )
+        .replace(
+            "email    = { type = \"varchar(255)\", comment = \"Where we write\" }",
+            "email    = { type = \"varchar(255)\" }",
+        )
+        .replace(
+            "source = { type = \"varchar(40)\" }",
+            "source = { type = \"varchar(40)\", comment = \"Who sent it\" }",
+        );
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let c0 = change("1.0.0", NOOP);
+        let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_noop.toml", &c0)]);
+        let p = dir.path();
+        let to = p.join("desired.toml");
+        std::fs::write(&to, &desired).unwrap();
+        let out = tandem(p)
+            .args(["diff", "--release", "1.1.0", "--to"])
+            .arg(&to)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let proposal = stdout(&out);
+        for needle in [
+            "type = \"add_primary_key\"\ntable = \"events\"\ncolumns = [\"id\"]",
+            "type = \"set_comment\"\ntable = \"events\"\ncomment = \"What happened\"",
+            "type = \"set_comment\"\ntable = \"events\"\ncolumn = \"source\"\ncomment = \"Who sent it\"",
+            "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"email\"\nremove = true",
+        ] {
+            assert!(proposal.contains(needle), "{needle}\n{proposal}");
+        }
+        std::fs::write(p.join("changes/0002_reach.toml"), &proposal).unwrap();
+        // The key waits for contract(1.2.0): 1.0.0's code writes events.id.
+        std::fs::write(p.join("changes/0003_next.toml"), change("1.2.0", NOOP)).unwrap();
+        let out = tandem(p).arg("generate").output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.2.0", "contract");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&out)
+        );
+        let text = introspected(p, &url);
+        assert!(
+            text.contains("[tables.events]\nprimary_key = [\"id\"]\n"),
+            "{}:\n{text}",
+            server.dialect()
+        );
+        if server != Server::Sqlite {
+            for needle in [
+                "comment = \"What happened\"",
+                "source = { type = \"varchar(40)\", comment = \"Who sent it\" }",
+                "email = { type = \"varchar(255)\" }",
+            ] {
+                assert!(
+                    text.contains(needle),
+                    "{}: {needle}\n{text}",
+                    server.dialect()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn new_scaffolds_a_key_and_a_comment_that_check_accepts() {
+    let c0 = change("1.0.0", NOOP);
+    let dir = common::project_files("postgres", SCHEMA, &[("0001_noop.toml", &c0)]);
+    let p = dir.path();
+    for args in [
+        &["add-primary-key", "events", "--columns", "source,id"][..],
+        &["set-comment", "events.note"][..],
+        &["set-comment", "users"][..],
+    ] {
+        let out = tandem(p)
+            .arg("new")
+            .args(args)
+            .args(["--release", "1.1.0"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let key = std::fs::read_to_string(p.join("changes/0002_add_primary_key_events.toml")).unwrap();
+    assert!(key.contains("columns = [\"source\", \"id\"]"), "{key}");
+    let out = tandem(p).arg("check").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A key needs its columns; a comment, a known column.
+    let out = tandem(p)
+        .args(["new", "add-primary-key", "events", "--release", "1.1.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--columns"), "{}", stderr(&out));
+    let out = tandem(p)
+        .args(["new", "set-comment", "events.nope", "--release", "1.1.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown column"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_comment_reads_back_byte_equal_on_every_server_that_keeps_one() {
+    // Postgres takes any text (a backslash is written E'...'); MySQL a plain literal.
+    for (server, text) in [
+        (
+            Server::Postgres,
+            "It's a \\ path, 100% \"sure\"; naïve\ttab",
+        ),
+        (Server::Mysql, "It's 100% \"sure\"; -- not a comment"),
+    ] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let ops = format!(
+            "type = \"set_comment\"\ntable = \"users\"\ncolumn = \"nickname\"\ncomment = {}\n\n[[op]]\ntype = \"set_comment\"\ntable = \"events\"\ncomment = {}",
+            toml::Value::String(text.into()),
+            toml::Value::String(text.into())
+        );
+        let c1 = change("1.0.0", &ops);
+        let dir = common::project_with(server.dialect(), SCHEMA, &[("0001_c.toml", &c1)]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let read = introspected(p, &url);
+        let parsed = tandem::parse::schema::parse_schema(&tandem::diag::SourceFile::new(
+            "introspected.toml",
+            read.clone(),
+        ))
+        .unwrap();
+        let users = parsed.table("users").unwrap();
+        assert_eq!(
+            users.column("nickname").unwrap().comment.as_deref(),
+            Some(text),
+            "{}:\n{read}",
+            server.dialect()
+        );
+        assert_eq!(
+            parsed.table("events").unwrap().comment.as_deref(),
+            Some(text),
+            "{}:\n{read}",
+            server.dialect()
+        );
+    }
+}

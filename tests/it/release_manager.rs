@@ -1,0 +1,639 @@
+//! What a release manager relies on: the code contract of each release (and the check of
+//! recorded queries against it), release bundles for deploy pipelines, and the fleet gate
+//! before a contract.
+
+use crate::common;
+
+use std::fs;
+
+use common::{stderr, stdout, tandem, users_project, INCIDENT};
+
+#[test]
+fn the_code_contract_lists_what_a_release_stops_using() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    let out = tandem(p)
+        .args(["code-contract", "1.4.0", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        value["stops_using"],
+        serde_json::json!([{"table": "users", "column": "legacy_email"}])
+    );
+    let users = value["uses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "users")
+        .unwrap();
+    assert!(!users["columns"]
+        .as_array()
+        .unwrap()
+        .contains(&"legacy_email".into()));
+
+    let plan = tandem(p)
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(
+        plan["releases"][0]["stops_using"][0]["column"],
+        "legacy_email"
+    );
+    assert_eq!(plan["releases"][1]["stops_using"], serde_json::json!([]));
+
+    let rails = tandem(p)
+        .args(["code-contract", "1.4.0", "--format", "activerecord"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&rails).contains("class User < ApplicationRecord"),
+        "{}",
+        stdout(&rails)
+    );
+    assert!(
+        stdout(&rails).contains("self.ignored_columns += [\"legacy_email\"]"),
+        "{}",
+        stdout(&rails)
+    );
+    let python = tandem(p)
+        .args(["code-contract", "1.4.0", "--format", "sqlalchemy"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&python).contains("\"users\": [\"legacy_email\"]"),
+        "{}",
+        stdout(&python)
+    );
+}
+
+#[test]
+fn orm_templates_are_overridable() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    fs::create_dir_all(p.join("tpl/orm")).unwrap();
+    fs::write(
+        p.join("tpl/orm/activerecord.rb.tera"),
+        "{% for t in tables %}{{ t.model }}:{{ t.columns | join(sep=\",\") }}{% endfor %}\n",
+    )
+    .unwrap();
+    let toml = fs::read_to_string(p.join("tandem.toml")).unwrap();
+    fs::write(
+        p.join("tandem.toml"),
+        format!("{toml}templates_dir = \"tpl\"\n"),
+    )
+    .unwrap();
+    let out = tandem(p)
+        .args(["code-contract", "1.4.0", "--format", "activerecord"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "User:legacy_email\n", "{}", stderr(&out));
+}
+
+#[test]
+fn check_refuses_a_release_whose_queries_still_use_what_it_retires() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    fs::create_dir_all(p.join("queries/1.4.0")).unwrap();
+    // The ORM of 1.4.0 still selects the column the release retires: the incident.
+    fs::write(
+        p.join("queries/1.4.0/orm.sql"),
+        "SELECT id, email FROM users WHERE id = $1;\n\nSELECT users.id, users.email,\n       users.legacy_email FROM users WHERE id = $1;\n",
+    )
+    .unwrap();
+    let out = tandem(p).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("users.legacy_email"), "{err}");
+    assert!(err.contains("queries/1.4.0/orm.sql:4:"), "{err}");
+
+    // Once the code no longer names it (a string or a comment does not count), check passes.
+    fs::write(
+        p.join("queries/1.4.0/orm.sql"),
+        "-- legacy_email is gone\nSELECT id, email FROM users WHERE note <> 'legacy_email';\n",
+    )
+    .unwrap();
+    let out = tandem(p).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+const INDEX_150: &str = "release = \"1.5.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\n";
+
+fn run(p: &std::path::Path, args: &[&str]) -> std::process::Output {
+    tandem(p).args(args).output().unwrap()
+}
+
+#[test]
+fn a_bundle_applies_with_migrate_on_every_database() {
+    for server in common::Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = users_project(
+            server.dialect(),
+            &[INCIDENT[0], INCIDENT[1], ("0009_index.toml", INDEX_150)],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out_dir = p.join("bundle-1.5.0");
+        let bundle = out_dir.to_str().unwrap();
+
+        // Only a cut release is bundled.
+        let refused = run(p, &["release", "bundle", "1.5.0", "--out", bundle]);
+        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+        assert!(stderr(&refused).contains("not cut"), "{}", stderr(&refused));
+        assert!(!out_dir.exists());
+
+        let cut = run(p, &["release", "cut", "1.5.0"]);
+        assert!(cut.status.success(), "{}", stderr(&cut));
+        let made = run(p, &["release", "bundle", "1.5.0", "--out", bundle]);
+        assert!(made.status.success(), "{}", stderr(&made));
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out_dir.join("manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(manifest["release"], "1.5.0");
+        let files = manifest["files"].as_array().unwrap();
+        assert!(files.iter().any(|f| f["phase"] == "expand"), "{manifest}");
+        assert!(files.iter().any(|f| f["phase"] == "contract"), "{manifest}");
+        for f in files {
+            let bytes = fs::read(out_dir.join(f["file"].as_str().unwrap())).unwrap();
+            assert_eq!(
+                tandem::layout::sha256_hex(&bytes),
+                f["sha256"].as_str().unwrap()
+            );
+            let conf = out_dir.join(format!("{}.conf", f["file"].as_str().unwrap()));
+            assert_eq!(conf.exists(), f["no_transaction"] == true, "{}", f["file"]);
+        }
+        if server == common::Server::Postgres {
+            assert!(
+                files.iter().any(|f| f["no_transaction"] == true),
+                "{manifest}"
+            );
+        }
+        assert!(fs::read_to_string(out_dir.join("runbook.md"))
+            .unwrap()
+            .contains("1.5.0"));
+
+        // The database is at contract(1.4.0); the bundle takes it through 1.5.0.
+        let base = run(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.4.0",
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(base.status.success(), "{}", stderr(&base));
+        let expand = run(
+            p,
+            &[
+                "migrate",
+                "--bundle",
+                bundle,
+                "--phase",
+                "expand",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(
+            expand.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&expand)
+        );
+        assert!(
+            stdout(&expand).contains("pre-deploy/"),
+            "{}",
+            stdout(&expand)
+        );
+        assert!(
+            !stdout(&expand).contains("post-deploy/"),
+            "{}",
+            stdout(&expand)
+        );
+        let contract = run(
+            p,
+            &[
+                "migrate",
+                "--bundle",
+                bundle,
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(
+            contract.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&contract)
+        );
+        assert!(
+            stdout(&contract).contains("post-deploy/"),
+            "{}",
+            stdout(&contract)
+        );
+        let again = run(
+            p,
+            &[
+                "migrate",
+                "--bundle",
+                bundle,
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(
+            stdout(&again).contains("0 files applied"),
+            "{}",
+            stdout(&again)
+        );
+
+        let status = run(p, &["status", "--database-url", &url]);
+        assert!(status.status.success(), "{}", stdout(&status));
+        assert!(
+            stdout(&status).contains("every generated file is applied"),
+            "{}",
+            stdout(&status)
+        );
+    }
+}
+
+#[test]
+fn a_bundle_refuses_tampered_files_and_an_edited_cut_release() {
+    let dir = users_project("sqlite", &[INCIDENT[0], INCIDENT[1]]);
+    let p = dir.path();
+    assert!(run(p, &["release", "cut", "1.5.0"]).status.success());
+    let out_dir = p.join("b");
+    let bundle = out_dir.to_str().unwrap();
+    assert!(run(p, &["release", "bundle", "1.5.0", "--out", bundle])
+        .status
+        .success());
+
+    // A second bundle into the same, non-empty directory is refused.
+    let again = run(p, &["release", "bundle", "1.5.0", "--out", bundle]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+
+    // A file changed inside the bundle is refused before anything runs.
+    let pre = fs::read_dir(out_dir.join("pre-deploy"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = fs::read_to_string(&pre).unwrap();
+    fs::write(&pre, format!("{text}\nDROP TABLE users;\n")).unwrap();
+    assert!(
+        run(p, &["migrate", "--release", "1.4.0", "--phase", "contract"])
+            .status
+            .success()
+    );
+    let url = format!("sqlite://{}", p.join("app.db").display());
+    let tampered = run(
+        p,
+        &[
+            "migrate",
+            "--bundle",
+            bundle,
+            "--phase",
+            "expand",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(tampered.status.code(), Some(2), "{}", stderr(&tampered));
+    assert!(
+        stderr(&tampered).contains("SHA-256"),
+        "{}",
+        stderr(&tampered)
+    );
+
+    // A cut file edited in the project is refused by the next bundle.
+    let migration = p.join("migrations").join(
+        tandem::layout::list_sql_files(&p.join("migrations"))
+            .unwrap()
+            .into_iter()
+            .find(|f| f.starts_with("1.5.0/"))
+            .unwrap(),
+    );
+    let text = fs::read_to_string(&migration).unwrap();
+    fs::write(&migration, text.replace("-- step:", "-- edited step:")).unwrap();
+    let edited = run(
+        p,
+        &[
+            "release",
+            "bundle",
+            "1.5.0",
+            "--out",
+            p.join("c").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(edited.status.code(), Some(1), "{}", stderr(&edited));
+    assert!(!p.join("c").exists());
+}
+
+/// The URL of `scratch` with a connection parameter appended.
+fn with_param(url: &str, param: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{param}")
+}
+
+fn gated(p: &std::path::Path, args: &[&str]) -> std::process::Output {
+    common::tandem_with_fleet_gate(p)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_fleet_gate_holds_contract_while_an_old_release_is_connected_on_postgres() {
+    let Some(scratch) = common::Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = users_project("postgres", INCIDENT);
+    let p = dir.path();
+    let url = common::database_url(common::Server::Postgres, &scratch, p);
+    let first = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.4.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("fleet gate: passed"),
+        "{}",
+        stderr(&first)
+    );
+
+    // A server of 1.4.0 is still connected: expand(1.5.0) may run (1.4.0 is its
+    // previous release), contract(1.5.0) may not.
+    let target = tandem::apply::database::Target::parse(
+        &with_param(&url, "application_name=shop-api%401.4.0"),
+        p,
+    )
+    .unwrap();
+    let old_server = tandem::apply::database::Database::connect(&target).unwrap();
+    let expand = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "expand",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(expand.status.success(), "{}", stderr(&expand));
+    let contract = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(contract.status.code(), Some(1), "{}", stderr(&contract));
+    let err = stderr(&contract);
+    assert!(
+        err.contains("release 1.4.0") && err.contains("shop-api@1.4.0"),
+        "{err}"
+    );
+
+    // The old server goes away: the contract runs.
+    drop(old_server);
+    let mut passed = false;
+    for _ in 0..50 {
+        let contract = gated(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.5.0",
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        if contract.status.success() {
+            passed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(passed, "contract stayed refused after the old client left");
+}
+
+#[test]
+fn the_fleet_gate_reads_a_file_or_a_command_and_records_a_skip_on_mariadb() {
+    let Some(scratch) = common::Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = users_project("mysql", INCIDENT);
+    let p = dir.path();
+    let url = common::database_url(common::Server::Mysql, &scratch, p);
+    assert!(gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.4.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--fleet-cmd",
+            "echo 1.4.0"
+        ]
+    )
+    .status
+    .success());
+
+    let fleet = p.join("fleet.txt");
+    fs::write(&fleet, "# what runs\n1.4.0\n1.5.0\n").unwrap();
+    let fleet = fleet.to_str().unwrap();
+    let held = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--fleet-file",
+            fleet,
+        ],
+    );
+    assert_eq!(held.status.code(), Some(1), "{}", stderr(&held));
+    assert!(stderr(&held).contains("fleet.txt:2"), "{}", stderr(&held));
+    let by_cmd = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--fleet-cmd",
+            "printf '1.4.0\\n'",
+        ],
+    );
+    assert_eq!(by_cmd.status.code(), Some(1), "{}", stderr(&by_cmd));
+
+    // MariaDB keeps connection attributes only with performance_schema on: without it
+    // the gate has no source and says so.
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    let ps_on = db.query_text("SELECT @@performance_schema").unwrap()[0][0].as_deref() == Some("1");
+    if !ps_on {
+        let bare = gated(
+            p,
+            &[
+                "migrate",
+                "--release",
+                "1.5.0",
+                "--phase",
+                "contract",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert_eq!(bare.status.code(), Some(1), "{}", stderr(&bare));
+        assert!(
+            stderr(&bare).contains("performance_schema"),
+            "{}",
+            stderr(&bare)
+        );
+    }
+
+    let skipped = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--database-url",
+            &url,
+            "--skip-fleet-check",
+            "--reason",
+            "fleet drained by hand",
+        ],
+    );
+    assert!(skipped.status.success(), "{}", stderr(&skipped));
+    assert!(
+        stderr(&skipped).contains("fleet drained by hand"),
+        "{}",
+        stderr(&skipped)
+    );
+    let rows = db
+        .query_text("SELECT release_name, phase, reason FROM tandem_fleet_skips")
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![vec![
+            Some("1.5.0".to_string()),
+            Some("contract".to_string()),
+            Some("fleet drained by hand".to_string())
+        ]]
+    );
+
+    // --reason is required with the skip.
+    let no_reason = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--skip-fleet-check",
+        ],
+    );
+    assert_eq!(no_reason.status.code(), Some(2));
+}
+
+#[test]
+fn a_bundle_run_passes_the_fleet_gate_too() {
+    let dir = users_project("sqlite", &[INCIDENT[0], INCIDENT[1]]);
+    let p = dir.path();
+    assert!(run(p, &["release", "cut", "1.5.0"]).status.success());
+    let bundle = p.join("b");
+    assert!(run(
+        p,
+        &[
+            "release",
+            "bundle",
+            "1.5.0",
+            "--out",
+            bundle.to_str().unwrap()
+        ]
+    )
+    .status
+    .success());
+    assert!(
+        run(p, &["migrate", "--release", "1.4.0", "--phase", "contract"])
+            .status
+            .success()
+    );
+    let url = format!("sqlite://{}", p.join("app.db").display());
+    let fleet = p.join("fleet.txt");
+    fs::write(&fleet, "1.4.0\n").unwrap();
+    let args = |phase: &'static str| {
+        vec![
+            "migrate".to_string(),
+            "--bundle".into(),
+            bundle.to_str().unwrap().into(),
+            "--phase".into(),
+            phase.into(),
+            "--database-url".into(),
+            url.clone(),
+            "--fleet-file".into(),
+            fleet.to_str().unwrap().into(),
+        ]
+    };
+    let expand = common::tandem_with_fleet_gate(p)
+        .args(args("expand"))
+        .output()
+        .unwrap();
+    assert!(expand.status.success(), "{}", stderr(&expand));
+    let contract = common::tandem_with_fleet_gate(p)
+        .args(args("contract"))
+        .output()
+        .unwrap();
+    assert_eq!(contract.status.code(), Some(1), "{}", stderr(&contract));
+    fs::write(&fleet, "1.5.0\n").unwrap();
+    let contract = common::tandem_with_fleet_gate(p)
+        .args(args("contract"))
+        .output()
+        .unwrap();
+    assert!(contract.status.success(), "{}", stderr(&contract));
+}

@@ -1,0 +1,261 @@
+//! Native types, per-dialect mappings, identity and enums as input: what is refused is
+//! refused where it is written (exit 2, file:line:col) with the nearest name or the
+//! form to use.
+
+use crate::common;
+
+use std::fs;
+
+use common::Server;
+use tempfile::TempDir;
+
+fn project(dialect: &str, schema: &str, change: Option<&str>) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    fs::write(
+        dir.path().join("tandem.toml"),
+        format!("dialect = \"{dialect}\"\n"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("schema.toml"), schema).unwrap();
+    fs::create_dir_all(dir.path().join("changes")).unwrap();
+    if let Some(text) = change {
+        fs::write(dir.path().join("changes/0001_x.toml"), text).unwrap();
+    }
+    dir
+}
+
+const USERS: &str = "[tables.users]\nprimary_key = [\"id\"]\n\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"text\" }\n";
+
+/// `plan`'s exit code and its stderr.
+fn plan(dir: &TempDir) -> (Option<i32>, String) {
+    let out = common::tandem(dir.path()).arg("plan").output().unwrap();
+    (out.status.code(), common::stderr(&out))
+}
+
+fn assert_all(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+fn add_column(ty: &str) -> String {
+    format!(
+        "release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = {{ name = \"doc\", type = {ty}, nullable = true }}\n"
+    )
+}
+
+#[test]
+fn a_misspelled_native_type_gets_the_nearest_native_name() {
+    let dir = project("postgres", USERS, Some(&add_column("\"jsnob\"")));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:33",
+            "unknown type `jsnob`",
+            "did you mean `jsonb`?",
+        ],
+    );
+
+    let schema = USERS.replace("type = \"text\"", "type = \"mediumtxt\"");
+    let dir = project("mysql", &schema, None);
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(&err, &["schema.toml:6:18", "did you mean `mediumtext`?"]);
+}
+
+#[test]
+fn a_native_type_of_another_dialect_names_it_and_suggests_the_mapping() {
+    let dir = project("mysql", USERS, Some(&add_column("\"jsonb\"")));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:33",
+            "`jsonb` is a type of postgres, not of mysql",
+            "type = { postgres = \"jsonb\", mysql = \"...\" }",
+        ],
+    );
+    // Arrays are Postgres's.
+    let dir = project("sqlite", USERS, Some(&add_column("\"int[]\"")));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:33",
+            "type of postgres, not of sqlite",
+        ],
+    );
+}
+
+#[test]
+fn a_mapping_is_read_for_each_dialect_and_needs_the_projects() {
+    // A misspelling in another dialect's entry is still an error, pointing at it.
+    let ty = "{ postgres = \"jsonb\", mysql = \"jsn\" }";
+    let dir = project("postgres", USERS, Some(&add_column(ty)));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(&err, &["changes/0001_x.toml:6:63", "did you mean `json`?"]);
+
+    let dir = project(
+        "sqlite",
+        USERS,
+        Some(&add_column("{ postgres = \"jsonb\", mysql = \"json\" }")),
+    );
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &["changes/0001_x.toml:6:33", "names no type for sqlite"],
+    );
+
+    let dir = project(
+        "sqlite",
+        USERS,
+        Some(&add_column("{ postgre = \"jsonb\" }")),
+    );
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &["unknown dialect `postgre`", "did you mean `postgres`?"],
+    );
+}
+
+#[test]
+fn a_misspelled_enum_gets_the_nearest_enum() {
+    let schema = format!("[enums.status]\nvalues = [\"a\", \"b\"]\n\n{USERS}");
+    let dir = project("postgres", &schema, Some(&add_column("\"stauts\"")));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:33",
+            "unknown type `stauts`",
+            "did you mean `status`?",
+        ],
+    );
+    // A default that is not a value of the enum.
+    let change = "release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"state\", type = \"status\", default = \"c\" }\n";
+    let dir = project("postgres", &schema, Some(change));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &[
+            "changes/0001_x.toml:6:35",
+            "enum status holds one of its values",
+        ],
+    );
+}
+
+#[test]
+fn identity_is_refused_where_the_dialect_cannot_number_the_column() {
+    // SQLite: only the whole primary key.
+    let schema = "[tables.t]\nprimary_key = [\"id\", \"n\"]\n\n[tables.t.columns]\nid = { type = \"bigint\", identity = true }\nn = { type = \"integer\" }\n";
+    let dir = project("sqlite", schema, None);
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(&err, &["schema.toml:5:", "whole primary key on SQLite"]);
+
+    // MySQL: a key; Postgres takes it.
+    let schema = "[tables.t]\nprimary_key = [\"n\"]\n\n[tables.t.columns]\nid = { type = \"bigint\", identity = true }\nn = { type = \"integer\" }\n";
+    let dir = project("mysql", schema, None);
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(&err, &["schema.toml:5:", "must be a key on MySQL"]);
+    let dir = project("postgres", schema, None);
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(0), "{err}");
+
+    // An integer type, no default, and not added to an existing table.
+    let schema = "[tables.t]\nprimary_key = [\"id\"]\n\n[tables.t.columns]\nid = { type = \"text\", identity = true }\n";
+    let dir = project("postgres", schema, None);
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(&err, &["schema.toml:5:", "must be of an integer type"]);
+    let dir = project("postgres", USERS, Some("release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"n\", type = \"serial\" }\n"));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(
+        &err,
+        &["changes/0001_x.toml:6:31", "cannot add the identity column"],
+    );
+
+    // Not renamed through a synced second column.
+    let schema = "[tables.t]\nprimary_key = [\"n\"]\n\n[tables.t.columns]\nid = { type = \"bigint\", identity = true }\nn = { type = \"integer\" }\n";
+    let rename = "release = \"1.0.0\"\n\n[[op]]\ntype = \"rename_column\"\ntable = \"t\"\ncolumn = \"id\"\nto = \"key\"\n";
+    let dir = project("postgres", schema, Some(rename));
+    let (code, err) = plan(&dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert_all(&err, &["changes/0001_x.toml:6:", "is an identity column"]);
+}
+
+/// A database with native types, enums and identity keys reads back as a schema.toml
+/// that declares them so, and that a new project of the dialect takes as its baseline.
+#[test]
+fn native_types_enums_and_identity_read_back_on_every_server() {
+    let schema = "[enums.status]\nvalues = [\"active\", \"it's closed\"]\n\n[tables.items]\nprimary_key = [\"id\"]\n\n[tables.items.columns]\nid = { type = \"bigint\", identity = true }\nstate = { type = \"status\", default = \"active\" }\ndoc = { type = { postgres = \"jsonb\", mysql = \"json\", sqlite = \"text\" }, nullable = true }\nat = { type = { postgres = \"time with time zone\", mysql = \"datetime(3)\", sqlite = \"text\" }, nullable = true }\nn = { type = { postgres = \"int[]\", mysql = \"int unsigned\", sqlite = \"numeric\" }, nullable = true }\n";
+    let noop = "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(server.dialect(), schema, &[("0001_noop.toml", noop)]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let read = common::tandem(p)
+            .args(["introspect", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}", common::stderr(&read));
+        let text = common::stdout(&read);
+        let wanted: &[&str] = match server {
+            Server::Postgres => &[
+                "[enums.status]\nvalues = [\"active\", \"it's closed\"]",
+                "id = { type = \"bigint\", identity = true }",
+                "state = { type = \"status\", default = \"active\" }",
+                "doc = { type = \"json\", nullable = true }",
+                "at = { type = \"timetz\", nullable = true }",
+                "n = { type = \"integer[]\", nullable = true }",
+                "# Nothing was left out.",
+            ],
+            Server::Mysql => &[
+                "[enums.items_state]\nvalues = [\"active\", \"it's closed\"]",
+                "id = { type = \"bigint\", identity = true }",
+                "state = { type = \"items_state\", default = \"active\" }",
+                "at = { type = \"datetime(3)\", nullable = true }",
+                "n = { type = \"int unsigned\", nullable = true }",
+            ],
+            Server::Sqlite => &[
+                "state = { type = \"text\", default = \"active\" }",
+                "n = { type = \"numeric\", nullable = true }",
+            ],
+        };
+        for needle in wanted {
+            assert!(
+                text.contains(needle),
+                "{server:?}: missing {needle:?} in:\n{text}"
+            );
+        }
+        let copy = TempDir::new().unwrap();
+        fs::write(
+            copy.path().join("tandem.toml"),
+            format!("dialect = \"{}\"\n", server.dialect()),
+        )
+        .unwrap();
+        fs::write(copy.path().join("schema.toml"), &text).unwrap();
+        let check = common::tandem(copy.path()).arg("check").output().unwrap();
+        assert!(
+            check.status.success(),
+            "{server:?}: {}\n{text}",
+            common::stderr(&check)
+        );
+    }
+}

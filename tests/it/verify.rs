@@ -1,0 +1,286 @@
+//! `verify` must fail a plan that breaks running code, naming the release, the step, the
+//! code version and the column, even when the break comes from a raw `sql` op.
+
+use crate::common;
+
+use common::{stdout, tandem, users_project, Server, INCIDENT};
+use predicates::str::contains;
+
+/// 1.5.0's contract drops users.nickname by hand, while 1.4.0 (the rollback target of
+/// 1.5.0) still reads and writes it; `destructive = false` wrongly asserts it is safe,
+/// which keeps it in contract(1.5.0) instead of under the rule.
+const UNSAFE_RAW_DROP: (&str, &str) = (
+    "0009_drop_nickname.toml",
+    "release = \"1.5.0\"\nsummary = \"stop using nickname\"\n\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users DROP COLUMN nickname\"\ndestructive = false\n",
+);
+
+fn unsafe_plan_fails(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let dir = users_project(
+        server.dialect(),
+        &[INCIDENT[0], INCIDENT[1], UNSAFE_RAW_DROP],
+    );
+    let out = common::verify(dir.path(), &url);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let failed: Vec<&str> = text.lines().filter(|l| l.contains("FAILED")).collect();
+    assert!(!failed.is_empty(), "{text}");
+    // The rollback target's code breaks in 1.5.0's contract, on nickname.
+    assert!(
+        failed.iter().any(|l| l.starts_with("1.5.0")
+            && l.contains("contract")
+            && l.contains("1.4.0")
+            && l.contains("nickname")),
+        "{text}"
+    );
+    // Nothing before it failed.
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("1.4.0"))
+            .all(|l| l.ends_with(" ok")),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unsafe_raw_drop_fails_on_sqlite() {
+    unsafe_plan_fails(Server::Sqlite);
+}
+
+#[test]
+fn an_unsafe_raw_drop_fails_on_postgres() {
+    unsafe_plan_fails(Server::Postgres);
+}
+
+#[test]
+fn an_unsafe_raw_drop_fails_on_mariadb() {
+    unsafe_plan_fails(Server::Mysql);
+}
+
+#[test]
+fn the_matrix_is_available_as_json() {
+    let dir = users_project("sqlite", &[INCIDENT[0], INCIDENT[1], UNSAFE_RAW_DROP]);
+    let out = tandem(dir.path())
+        .args(["verify", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let cells = report["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 8, "2 releases x 2 steps x 2 code versions");
+    let bad = cells
+        .iter()
+        .find(|c| c["ok"] == false)
+        .expect("a failing cell");
+    assert_eq!(bad["release"], "1.5.0");
+    assert_eq!(bad["step"], "contract");
+    assert!(bad["result"].as_str().unwrap().contains("nickname"));
+}
+
+#[test]
+fn a_plan_whose_sql_does_not_apply_fails_and_names_the_file() {
+    let broken = "release = \"1.4.0\"\nsummary = \"raw\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE no_such_table ADD COLUMN x integer\"\n";
+    let dir = users_project("sqlite", &[("0001_raw.toml", broken)]);
+    tandem(dir.path())
+        .arg("verify")
+        .assert()
+        .code(1)
+        .stdout(contains("FAILED: applying 1.4.0/V"))
+        .stdout(contains("no such table"));
+}
+
+#[test]
+fn a_refused_plan_is_not_rehearsed() {
+    let too_early = INCIDENT[0].1.to_string() + "contract_release = \"1.4.0\"\n";
+    let dir = tempfile::TempDir::new().unwrap();
+    common::copy_dir(users_project("sqlite", &[]).path(), dir.path());
+    std::fs::write(dir.path().join("changes/0007.toml"), too_early).unwrap();
+    tandem(dir.path())
+        .arg("verify")
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "refused: drop of users.legacy_email placed in release 1.4.0",
+        ));
+}
+
+#[test]
+fn a_safe_plan_passes_on_the_sqlite_default() {
+    let dir = users_project("sqlite", INCIDENT);
+    tandem(dir.path())
+        .arg("verify")
+        .assert()
+        .success()
+        .stdout(contains("rehearsal on sqlite::memory:"))
+        .stdout(contains("ok: all 8 cells passed"));
+}
+
+/// A baseline that declares a table before the table its foreign key references, with
+/// a unique key, a check and an index; 1.1.0 drops the key. The baseline file creates
+/// the parent first, and the rehearsal passes.
+fn a_baseline_with_constraints_verifies(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let schema = r#"
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id = { type = "bigint" }
+user_id = { type = "bigint" }
+quantity = { type = "integer", default = 1 }
+
+[[tables.orders.constraints]]
+type = "foreign_key"
+name = "orders_user_fk"
+column = "user_id"
+references = "users(id)"
+
+[[tables.orders.constraints]]
+type = "check"
+name = "orders_quantity_positive"
+check = "quantity > 0"
+
+[[tables.orders.indexes]]
+columns = ["user_id"]
+
+[tables.users]
+primary_key = ["id"]
+[tables.users.columns]
+id = { type = "bigint" }
+email = { type = "varchar(255)" }
+
+[[tables.users.constraints]]
+type = "unique"
+column = "email"
+"#;
+    let relax =
+        "release = \"1.1.0\"\n[[op]]\ntype = \"drop_constraint\"\nname = \"orders_user_fk\"\n";
+    let start = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let dir = common::project_with(
+        server.dialect(),
+        schema,
+        &[("0001_start.toml", start), ("0002_relax.toml", relax)],
+    );
+    let baseline = std::fs::read_to_string(dir.path().join("migrations/V1__baseline.sql")).unwrap();
+    let users = baseline
+        .find("\"users\"")
+        .or(baseline.find("`users`"))
+        .unwrap();
+    let orders = baseline
+        .find("\"orders\"")
+        .or(baseline.find("`orders`"))
+        .unwrap();
+    assert!(users < orders, "the referenced table first:\n{baseline}");
+    let out = common::verify(dir.path(), &url);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        common::stderr(&out)
+    );
+}
+
+#[test]
+fn a_baseline_with_constraints_verifies_on_sqlite() {
+    a_baseline_with_constraints_verifies(Server::Sqlite);
+}
+
+#[test]
+fn a_baseline_with_constraints_verifies_on_postgres() {
+    a_baseline_with_constraints_verifies(Server::Postgres);
+}
+
+#[test]
+fn a_baseline_with_constraints_verifies_on_mariadb() {
+    a_baseline_with_constraints_verifies(Server::Mysql);
+}
+
+/// Probe values keep a check tandem knows (the generator reads its LIKE pattern), so the
+/// rehearsal passes, also for one added by raw SQL that tandem reads; the same check
+/// added by SQL tandem cannot read, which the model does not know, fails it.
+fn a_known_check_is_kept_an_unknown_one_fails(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let known = "release = \"1.4.0\"\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_email_has_at\"\ncheck = \"email LIKE '%@%'\"\n";
+    let dir = users_project(server.dialect(), &[("0001_check.toml", known)]);
+    let out = common::verify(dir.path(), &url);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        common::stderr(&out)
+    );
+
+    if server == Server::Postgres {
+        let read = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%')\"\n";
+        let dir = users_project(server.dialect(), &[("0001_check.toml", read)]);
+        let out = common::verify(dir.path(), &url);
+        assert!(out.status.success(), "{}", stdout(&out));
+        let raw = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"\"\"DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE ''%@%'')'; END $$\"\"\"\n";
+        let dir = users_project(server.dialect(), &[("0001_check.toml", raw)]);
+        let out = common::verify(dir.path(), &url);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains("users_email_has_at"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn a_known_check_is_kept_by_probe_values_on_postgres() {
+    a_known_check_is_kept_an_unknown_one_fails(Server::Postgres);
+}
+
+#[test]
+fn a_known_check_is_kept_by_probe_values_on_sqlite() {
+    a_known_check_is_kept_an_unknown_one_fails(Server::Sqlite);
+}
+
+/// Probes write strings as long as their column allows, as real code may: a narrowing
+/// through a new column without a `using` that cuts values fails R-1's probe; with one,
+/// the rehearsal passes.
+fn a_narrowing_needs_its_using(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let plain = "release = \"1.4.0\"\n[[op]]\ntype = \"alter_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\ncolumn_type = \"varchar(10)\"\nnew_name = \"short_email\"\n";
+    let dir = users_project(server.dialect(), &[("0001_short.toml", plain)]);
+    let out = common::verify(dir.path(), &url);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", common::stderr(&out));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("1.4.0") && l.contains("expand") && l.contains("FAILED")),
+        "{text}"
+    );
+
+    let cut = plain.replace(
+        "new_name = \"short_email\"\n",
+        "new_name = \"short_email\"\nusing = \"substr(legacy_email, 1, 10)\"\n",
+    );
+    let dir = users_project(server.dialect(), &[("0001_short.toml", &cut)]);
+    let out = common::verify(dir.path(), &url);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        common::stderr(&out)
+    );
+}
+
+#[test]
+fn a_narrowing_needs_its_using_on_postgres() {
+    a_narrowing_needs_its_using(Server::Postgres);
+}
+
+#[test]
+fn a_narrowing_needs_its_using_on_mariadb() {
+    a_narrowing_needs_its_using(Server::Mysql);
+}
