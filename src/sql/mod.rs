@@ -4,8 +4,11 @@
 //! trait `render`, and each dialect has its own folder; nothing outside `sql/` writes or
 //! reads a dialect's SQL text.
 
+pub mod catalogue;
 pub mod ddl;
 pub mod dialects;
+pub mod history;
+pub mod inspect;
 pub mod mysql;
 pub mod physical;
 pub mod postgres;

@@ -17,6 +17,8 @@
 //!   cheapest;
 //! - dropping a column with `ALGORITHM=INSTANT` needs MySQL 8.0.29 (MariaDB 10.4).
 
+pub mod inspect;
+
 use tera::Context;
 
 use super::physical::without_columns;

@@ -4,6 +4,8 @@
 //! transaction is resumed by `migrate` after its last completed statement (see
 //! `apply::progress`), so an object the file meets unexpectedly fails it, named.
 
+pub mod inspect;
+
 use sea_query::{Index as SqIndex, PostgresQueryBuilder, Table as SqTable};
 use tera::Context;
 

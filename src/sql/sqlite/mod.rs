@@ -6,6 +6,8 @@
 //! Triggers cannot change the row being inserted, so fill and sync triggers run after
 //! the insert and update it by rowid.
 
+pub mod inspect;
+
 use sea_query::{Index as SqIndex, SqliteQueryBuilder, Table as SqTable};
 use tera::Context;
 
