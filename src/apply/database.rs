@@ -16,6 +16,7 @@ use refinery_core::Migration;
 use crate::layout::NO_TRANSACTION_MARK;
 use crate::sql::catalogue;
 use crate::sql::inspect::Catalogue;
+use crate::sql::server;
 use crate::sql::split::split_statements;
 use crate::sql::Dialect;
 
@@ -229,7 +230,7 @@ pub enum Database {
 /// referenced table deletes its rows first and cascades into the tables that point at
 /// it. The pragma does nothing inside a transaction, so it is set before any.
 fn sqlite(conn: rusqlite::Connection) -> Result<Database, DbError> {
-    db!(conn.execute_batch("PRAGMA foreign_keys = OFF;"))?;
+    db!(conn.execute_batch(&server::sqlite_foreign_keys(false)))?;
     Ok(Database::Sqlite(conn))
 }
 
@@ -398,7 +399,7 @@ impl Database {
                 let deadline = std::time::Instant::now() + wait;
                 loop {
                     let row =
-                        db!(c.query_one("SELECT pg_try_advisory_lock($1)", &[&MIGRATE_LOCK_KEY]))?;
+                        db!(c.query_one(server::POSTGRES_TRY_MIGRATE_LOCK, &[&MIGRATE_LOCK_KEY]))?;
                     if row.get::<_, bool>(0) {
                         return Ok(true);
                     }
@@ -411,7 +412,7 @@ impl Database {
             Database::Mysql(c) => {
                 let got: Option<Option<i64>> = db!(Queryable::exec_first(
                     c.as_mut(),
-                    "SELECT GET_LOCK(CONCAT('tandem_migrate_', DATABASE()), ?)",
+                    server::MYSQL_MIGRATE_LOCK,
                     (wait.as_secs(),)
                 ))?;
                 Ok(got.flatten() == Some(1))

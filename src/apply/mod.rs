@@ -21,7 +21,7 @@ use crate::layout::list_sql_files;
 use crate::sql::Dialect;
 pub use database::{Database, DbError, Target};
 
-pub use crate::sql::history::HISTORY_TABLE;
+pub use crate::sql::bookkeeping::HISTORY_TABLE;
 
 /// The database used when no URL is given: a SQLite file in the project.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tandem.db";
@@ -111,7 +111,7 @@ pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbE
     if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
         return Ok(Vec::new());
     }
-    let rows = db.query_text(&crate::sql::history::applied_versions())?;
+    let rows = db.query_text(&crate::sql::bookkeeping::applied_versions())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| match (r.first(), r.get(1)) {
@@ -138,7 +138,7 @@ pub fn history_rows(db: &mut Database) -> std::result::Result<Vec<AppliedRow>, D
     if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
         return Ok(Vec::new());
     }
-    let rows = db.query_text(&crate::sql::history::applied_rows())?;
+    let rows = db.query_text(&crate::sql::bookkeeping::applied_rows())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {

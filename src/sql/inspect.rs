@@ -6,12 +6,13 @@
 //! (`sql/<dialect>/inspect.rs`); `sql::catalogue` picks the dialect's.
 
 use crate::model::Index;
-use crate::sql::history::HISTORY_TABLE;
+use crate::sql::bookkeeping::HISTORY_TABLE;
 use crate::sql::Dialect;
 
 /// A connection that answers catalogue queries. The runner's connection implements it,
 /// so reading a catalogue needs nothing of the runner.
 pub trait Catalogue {
+    /// The connection's own error, handed back unchanged.
     type Error;
     fn dialect(&self) -> Dialect;
     /// Rows of a query, every value as text (NULL as the empty text).
