@@ -145,7 +145,9 @@ fn probe_release(
             .and_then(|()| rehearsal.probe(view));
         let queries = rehearsal.run_queries(v);
         if schema.is_some() && rehearsal.dialect == Dialect::Postgres {
-            let _ = rehearsal.db.run_script(&crate::sql::rehearsal::search_path(None));
+            let _ = rehearsal
+                .db
+                .run_script(&crate::sql::rehearsal::search_path(None));
         }
         // A copied column's read-back writes each side's columns to the table itself,
         // where both names exist; one renamed through views, through each side's views.
