@@ -677,7 +677,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
                 .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
             let target = apply::Target::parse(&url, &base).map_err(Diag::input)?;
             let mut db = apply::connect(&target, false)?;
-            let read = apply::introspect::introspect(&mut db)
+            let read = crate::schema_toml::introspect(&mut db)
                 .map_err(|e| Diag::input(format!("{}: {e}", target.display())))?;
             print!("{}", read.toml);
             eprintln!(

@@ -4,7 +4,7 @@
 //! ops are split into expand and contract by `plan` like any other change. Renames are
 //! taken only from explicit hints, never guessed from a drop and an add.
 
-use crate::toml_text::{key, list, quoted as q};
+use crate::schema_toml::{key, list, quoted as q};
 use std::path::Path;
 
 use crate::diag::{Diag, Result};
@@ -84,7 +84,7 @@ pub fn propose(
             None => ops.push(format!(
                 "type = \"create_index\"\ntable = {}\n{}",
                 q(&index.table),
-                crate::apply::introspect::index_fields(index).join("\n")
+                crate::schema_toml::index_fields(index).join("\n")
             )),
         }
     }

@@ -12,142 +12,9 @@ use super::database::{Database, DbError};
 use crate::action::Action;
 use crate::model::{ConstraintKind, Index, Table};
 use crate::plan::Plan;
+use crate::sql::catalogue::{comments, foreign_keys, live_columns, primary_key, read_indexes};
+use crate::sql::inspect::{canonical_type, fk_action, index_option_differences};
 use crate::sql::Dialect;
-
-/// A column as the database's catalogue describes it.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct LiveColumn {
-    pub name: String,
-    pub ty: String,
-    pub nullable: bool,
-    pub has_default: bool,
-}
-
-pub(super) fn text_rows(db: &mut Database, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
-    Ok(db
-        .query_text(sql)?
-        .into_iter()
-        .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
-        .collect())
-}
-
-pub(super) fn live_columns(db: &mut Database, table: &str) -> Result<Vec<LiveColumn>, DbError> {
-    let t = crate::sql::text::string_literal(db.dialect(), table);
-    let sql = match db.dialect() {
-        Dialect::Sqlite => format!(
-            "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
-             CASE WHEN dflt_value IS NULL THEN 'NO' ELSE 'YES' END \
-             FROM pragma_table_info({t}) ORDER BY cid"
-        ),
-        Dialect::Postgres => format!(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
-             CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
-             CASE WHEN a.atthasdef THEN 'YES' ELSE 'NO' END \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
-             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
-        ),
-        // MariaDB writes a nullable column's missing default as the text NULL.
-        Dialect::Mysql => format!(
-            "SELECT column_name, column_type, is_nullable, \
-             CASE WHEN column_default IS NULL OR UPPER(column_default) = 'NULL' \
-             THEN 'NO' ELSE 'YES' END \
-             FROM information_schema.columns \
-             WHERE table_schema = DATABASE() AND table_name = {t} ORDER BY ordinal_position"
-        ),
-    };
-    Ok(text_rows(db, &sql)?
-        .into_iter()
-        .filter(|r| r.len() == 4)
-        .map(|r| LiveColumn {
-            name: r[0].clone(),
-            ty: r[1].clone(),
-            nullable: r[2].eq_ignore_ascii_case("yes"),
-            has_default: r[3].eq_ignore_ascii_case("yes"),
-        })
-        .collect())
-}
-
-pub(super) fn live_primary_key(db: &mut Database, table: &str) -> Result<Vec<String>, DbError> {
-    let t = crate::sql::text::string_literal(db.dialect(), table);
-    let sql = match db.dialect() {
-        Dialect::Sqlite => {
-            format!("SELECT name FROM pragma_table_info({t}) WHERE pk > 0 ORDER BY pk")
-        }
-        Dialect::Postgres => format!(
-            "SELECT k.column_name FROM information_schema.table_constraints c \
-             JOIN information_schema.key_column_usage k \
-             ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema \
-             AND k.table_name = c.table_name \
-             WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = current_schema() \
-             AND c.table_name = {t} ORDER BY k.ordinal_position"
-        ),
-        Dialect::Mysql => format!(
-            "SELECT column_name FROM information_schema.statistics \
-             WHERE table_schema = DATABASE() AND table_name = {t} AND index_name = 'PRIMARY' \
-             ORDER BY seq_in_index"
-        ),
-    };
-    Ok(text_rows(db, &sql)?
-        .into_iter()
-        .filter_map(|r| r.into_iter().next())
-        .collect())
-}
-
-/// A type as a dialect's catalogue or `type_name` writes it, in one spelling: lower
-/// case, no spaces around punctuation, the catalogue's long names and MariaDB's
-/// display widths folded into tandem's names.
-pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
-    let mut t = ty.trim().to_ascii_lowercase();
-    t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    for (from, to) in [
-        (" (", "("),
-        ("( ", "("),
-        (" )", ")"),
-        (", ", ","),
-        (" ,", ","),
-    ] {
-        t = t.replace(from, to);
-    }
-    // MySQL's `unsigned` follows the arguments: `int(10) unsigned`.
-    let mut suffix = String::new();
-    if dialect == Dialect::Mysql {
-        if let Some(rest) = t.strip_suffix(" unsigned") {
-            t = rest.to_string();
-            suffix = " unsigned".into();
-        }
-    }
-    let (base, args) = match t.find('(') {
-        Some(i) => (t[..i].to_string(), t[i..].to_string()),
-        None => (t.clone(), String::new()),
-    };
-    let (base, args) = match (dialect, base.as_str(), args.as_str()) {
-        // tinyint(1) is MySQL's boolean; other widths only display.
-        (Dialect::Mysql, "tinyint", "(1)") => (base, args),
-        (Dialect::Mysql, "tinyint" | "mediumint" | "year", _) => (base, String::new()),
-        (_, "int" | "int4" | "integer", _) if !matches!(dialect, Dialect::Mysql) => {
-            ("integer".to_string(), args)
-        }
-        // MariaDB shows integer display widths: bigint(20), int(11), smallint(6).
-        (Dialect::Mysql, "int" | "integer", _) => ("integer".into(), String::new()),
-        (Dialect::Mysql, "bigint" | "smallint", _) => (base, String::new()),
-        (_, "int8", _) => ("bigint".into(), args),
-        (_, "int2", _) => ("smallint".into(), args),
-        (_, "character varying", _) => ("varchar".into(), args),
-        (_, "character", _) => ("char".into(), args),
-        (_, "timestamp with time zone", _) => ("timestamptz".into(), args),
-        (Dialect::Postgres, "timestamp without time zone", _) => ("timestamp".into(), args),
-        (Dialect::Postgres, "time without time zone", _) => ("time".into(), args),
-        (Dialect::Postgres, "float8", _) => ("double precision".into(), args),
-        (Dialect::Postgres, "float4", _) => ("real".into(), args),
-        (Dialect::Postgres, "bool", _) => ("boolean".into(), args),
-        (Dialect::Postgres, "decimal", _) => ("numeric".into(), args),
-        // MariaDB keeps json as longtext with a check.
-        (Dialect::Mysql, "json", _) => ("longtext".into(), args),
-        _ => (base, args),
-    };
-    format!("{base}{args}{suffix}")
-}
 
 /// Every difference between the baseline of `plan` and the live database, as lines.
 pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbError> {
@@ -179,7 +46,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             &mut problems,
         )?;
         compare_comments(db, table, "schema.toml", &mut problems)?;
-        let primary_key = live_primary_key(db, &table.name)?;
+        let primary_key = primary_key(db, &table.name)?;
         if primary_key != table.primary_key {
             problems.push(format!(
                 "the primary key of {} is ({}) in the database but ({}) in schema.toml",
@@ -188,7 +55,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
                 table.primary_key.join(", ")
             ));
         }
-        let live_indexes = super::introspect::read_indexes(db, &table.name)?;
+        let live_indexes = read_indexes(db, &table.name)?;
         let mut expected: Vec<(&str, Index)> = indexes
             .iter()
             .filter(|i| i.table == table.name)
@@ -212,9 +79,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
                     index.columns.join(", ")
                 ));
             }
-            for d in
-                super::introspect::index_option_differences(dialect, index, found, "schema.toml")
-            {
+            for d in index_option_differences(dialect, index, found, "schema.toml") {
                 problems.push(format!("{what} {} of {}: {d}", index.name, table.name));
             }
             if found.unique != index.unique {
@@ -261,7 +126,7 @@ pub(super) fn compare_comments(
     if db.dialect() == Dialect::Sqlite {
         return Ok(());
     }
-    let (live_table, live_columns) = super::introspect::comments(db, &table.name)?;
+    let (live_table, live_columns) = comments(db, &table.name)?;
     let shown = |c: Option<&str>| match c {
         Some(text) => format!("{text:?}"),
         None => "none".to_string(),
@@ -301,7 +166,7 @@ fn compare_foreign_keys(
 ) -> Result<(), DbError> {
     let dialect = db.dialect();
     // SQLite names no foreign key: there they are matched by their columns.
-    let live = super::introspect::foreign_keys(db, &table.name)?;
+    let live = foreign_keys(db, &table.name)?;
     for c in &table.constraints {
         let ConstraintKind::ForeignKey {
             columns,
@@ -338,9 +203,7 @@ fn compare_foreign_keys(
         let live_shape = describe(&found.columns, &found.references, &found.referenced_columns);
         let want = describe(columns, references, referenced_columns);
         // The rules, in one spelling (no action is the default; InnoDB's restrict too).
-        let rule = |a: Option<&str>| {
-            super::introspect::fk_action(dialect, a).unwrap_or_else(|| "no action".into())
-        };
+        let rule = |a: Option<&str>| fk_action(dialect, a).unwrap_or_else(|| "no action".into());
         for (what, live_rule, want_rule) in [
             ("ON DELETE", &found.on_delete, on_delete),
             ("ON UPDATE", &found.on_update, on_update),
@@ -433,35 +296,4 @@ pub(super) fn compare_columns(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::canonical_type;
-    use crate::sql::Dialect;
-
-    #[test]
-    fn catalogue_spellings_fold_into_tandems_type_names() {
-        let pg = |s| canonical_type(Dialect::Postgres, s);
-        assert_eq!(pg("character varying(255)"), pg("varchar(255)"));
-        assert_eq!(pg("timestamp with time zone"), pg("timestamptz"));
-        assert_eq!(pg("timestamp without time zone"), pg("timestamp"));
-        assert_ne!(pg("timestamp with time zone"), pg("timestamp"));
-        assert_ne!(pg("character varying(100)"), pg("varchar(255)"));
-        let my = |s| canonical_type(Dialect::Mysql, s);
-        assert_eq!(my("bigint(20)"), my("bigint"));
-        assert_eq!(my("int(11)"), my("integer"));
-        assert_ne!(my("int(11)"), my("bigint"));
-        assert_ne!(my("tinyint(4)"), my("tinyint(1)"));
-        // Display widths of the other integer types, with or without `unsigned`.
-        assert_eq!(my("tinyint(4)"), my("tinyint"));
-        assert_eq!(my("mediumint(9)"), my("mediumint"));
-        assert_eq!(my("year(4)"), my("year"));
-        assert_eq!(my("int(10) unsigned"), my("int unsigned"));
-        assert_eq!(my("bigint(20) unsigned"), my("bigint unsigned"));
-        assert_ne!(my("int(10) unsigned"), my("int"));
-        let lite = |s| canonical_type(Dialect::Sqlite, s);
-        assert_eq!(lite("VARCHAR( 255 )"), lite("varchar(255)"));
-        assert_eq!(lite("INT"), lite("integer"));
-    }
 }

@@ -14,6 +14,9 @@ use refinery_core::traits::sync::{Migrate, Query, Transaction};
 use refinery_core::Migration;
 
 use crate::layout::NO_TRANSACTION_MARK;
+use crate::sql::catalogue;
+use crate::sql::inspect::Catalogue;
+use crate::sql::server;
 use crate::sql::split::split_statements;
 use crate::sql::Dialect;
 
@@ -227,7 +230,7 @@ pub enum Database {
 /// referenced table deletes its rows first and cascades into the tables that point at
 /// it. The pragma does nothing inside a transaction, so it is set before any.
 fn sqlite(conn: rusqlite::Connection) -> Result<Database, DbError> {
-    db!(conn.execute_batch("PRAGMA foreign_keys = OFF;"))?;
+    db!(conn.execute_batch(&server::sqlite_foreign_keys(false)))?;
     Ok(Database::Sqlite(conn))
 }
 
@@ -396,7 +399,7 @@ impl Database {
                 let deadline = std::time::Instant::now() + wait;
                 loop {
                     let row =
-                        db!(c.query_one("SELECT pg_try_advisory_lock($1)", &[&MIGRATE_LOCK_KEY]))?;
+                        db!(c.query_one(server::POSTGRES_TRY_MIGRATE_LOCK, &[&MIGRATE_LOCK_KEY]))?;
                     if row.get::<_, bool>(0) {
                         return Ok(true);
                     }
@@ -409,7 +412,7 @@ impl Database {
             Database::Mysql(c) => {
                 let got: Option<Option<i64>> = db!(Queryable::exec_first(
                     c.as_mut(),
-                    "SELECT GET_LOCK(CONCAT('tandem_migrate_', DATABASE()), ?)",
+                    server::MYSQL_MIGRATE_LOCK,
                     (wait.as_secs(),)
                 ))?;
                 Ok(got.flatten() == Some(1))
@@ -419,22 +422,7 @@ impl Database {
 
     /// Tables of the current database or schema, tandem's history table included.
     pub fn table_names(&mut self) -> Result<Vec<String>, DbError> {
-        let sql = match self.dialect() {
-            Dialect::Sqlite => {
-                "SELECT name FROM sqlite_master WHERE type = 'table' \
-                 AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            }
-            Dialect::Postgres => {
-                "SELECT table_name FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
-                 ORDER BY table_name"
-            }
-            Dialect::Mysql => {
-                "SELECT table_name FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' \
-                 ORDER BY table_name"
-            }
-        };
+        let sql = catalogue::table_names_query(self.dialect());
         Ok(self
             .query_text(sql)?
             .into_iter()
@@ -442,27 +430,11 @@ impl Database {
             .collect())
     }
 
-    /// Columns of a table in order, with whether each is nullable.
     /// The names of the indexes and constraints of `table` that the database lets one
     /// list: all of them in Postgres and MySQL, the indexes in SQLite (whose foreign
     /// keys and checks keep no name).
     pub fn object_names(&mut self, table: &str) -> Result<Vec<String>, DbError> {
-        let literal = crate::sql::text::string_literal(self.dialect(), table);
-        let sql = match self.dialect() {
-            Dialect::Sqlite => format!("SELECT name FROM pragma_index_list({literal})"),
-            Dialect::Postgres => format!(
-                "SELECT indexname FROM pg_indexes \
-                 WHERE schemaname = current_schema() AND tablename = {literal} \
-                 UNION SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
-                 WHERE t.relname = {literal} AND t.relnamespace = current_schema()::regnamespace"
-            ),
-            Dialect::Mysql => format!(
-                "SELECT index_name FROM information_schema.statistics \
-                 WHERE table_schema = DATABASE() AND table_name = {literal} \
-                 UNION SELECT constraint_name FROM information_schema.table_constraints \
-                 WHERE table_schema = DATABASE() AND table_name = {literal}"
-            ),
-        };
+        let sql = catalogue::object_names_query(self.dialect(), table);
         Ok(self
             .query_text(&sql)?
             .into_iter()
@@ -470,24 +442,9 @@ impl Database {
             .collect())
     }
 
+    /// Columns of a table in order, with whether each is nullable.
     pub fn columns(&mut self, table: &str) -> Result<Vec<(String, bool)>, DbError> {
-        let literal = crate::sql::text::string_literal(self.dialect(), table);
-        let sql = match self.dialect() {
-            Dialect::Sqlite => format!(
-                "SELECT name, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END \
-                 FROM pragma_table_info({literal}) ORDER BY cid"
-            ),
-            Dialect::Postgres => format!(
-                "SELECT column_name, is_nullable FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = {literal} \
-                 ORDER BY ordinal_position"
-            ),
-            Dialect::Mysql => format!(
-                "SELECT column_name, is_nullable FROM information_schema.columns \
-                 WHERE table_schema = DATABASE() AND table_name = {literal} \
-                 ORDER BY ordinal_position"
-            ),
-        };
+        let sql = catalogue::nullable_columns_query(self.dialect(), table);
         Ok(self
             .query_text(&sql)?
             .into_iter()
@@ -497,6 +454,23 @@ impl Database {
                 }
                 _ => None,
             })
+            .collect())
+    }
+}
+
+/// Catalogue reading (`sql::catalogue`) runs its queries through this connection.
+impl Catalogue for Database {
+    type Error = DbError;
+
+    fn dialect(&self) -> Dialect {
+        Database::dialect(self)
+    }
+
+    fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
+        Ok(self
+            .query_text(sql)?
+            .into_iter()
+            .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
             .collect())
     }
 }

@@ -4,14 +4,12 @@
 //! with what the catalogue shows is listed, so a hand-made change is found before the
 //! next `migrate` meets it.
 
-use super::adopt::live_primary_key;
 use super::database::{Database, DbError};
-use super::introspect::{
-    foreign_keys, index_option_differences, is_user_table, read_indexes, unique_constraints,
-};
 use super::AppliedRow;
 use crate::model::{ConstraintKind, Index};
 use crate::plan::Plan;
+use crate::sql::catalogue::{foreign_keys, primary_key, read_indexes, unique_constraints};
+use crate::sql::inspect::{index_option_differences, is_user_table};
 use crate::sql::physical::Physical;
 
 /// The schema the plan says exists once the applied files ran, with its indexes.
@@ -58,7 +56,7 @@ pub fn differences(
         let either = |column: &str| physical.either_nullability(&table.name, column);
         super::adopt::compare_columns(db, dialect, table, "the plan", false, &either, &mut out)?;
         super::adopt::compare_comments(db, table, "the plan", &mut out)?;
-        let pk = live_primary_key(db, &table.name)?;
+        let pk = primary_key(db, &table.name)?;
         if pk != table.primary_key {
             out.push(format!(
                 "the primary key of {} is ({}) in the database but ({}) in the plan",

@@ -13,9 +13,10 @@ use crate::diag::{Diag, Result};
 use crate::layout::inert;
 use crate::release::Releases;
 use crate::sql::Dialect;
+use crate::sql::{bookkeeping, server};
 
 /// The table that keeps every skipped gate with its reason, beside the history.
-pub const SKIP_LOG_TABLE: &str = "tandem_fleet_skips";
+pub use crate::sql::bookkeeping::SKIP_LOG_TABLE;
 
 /// Where the gate learns what runs, and whether it was told to stand aside.
 #[derive(Debug, Clone, Default)]
@@ -232,16 +233,10 @@ fn from_database(db: &mut Database) -> Result<Option<(String, Vec<Named>)>> {
     let err = |e: DbError| Diag::input(format!("cannot read the connections: {e}"));
     let rows = match db.dialect() {
         Dialect::Sqlite => return Ok(None),
-        Dialect::Postgres => db
-            .query_text(
-                "SELECT application_name, pid::text FROM pg_stat_activity \
-                 WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                 AND application_name <> ''",
-            )
-            .map_err(err)?,
+        Dialect::Postgres => db.query_text(server::POSTGRES_SESSIONS).map_err(err)?,
         Dialect::Mysql => {
             let on = db
-                .query_text("SELECT @@performance_schema")
+                .query_text(server::MYSQL_PERFORMANCE_SCHEMA)
                 .map_err(err)?
                 .first()
                 .and_then(|r| r.first().cloned().flatten())
@@ -249,20 +244,10 @@ fn from_database(db: &mut Database) -> Result<Option<(String, Vec<Named>)>> {
             if !on {
                 return Ok(None);
             }
-            db.query_text(
-                "SELECT a.ATTR_VALUE, CAST(a.PROCESSLIST_ID AS CHAR) \
-                 FROM performance_schema.session_connect_attrs a \
-                 JOIN information_schema.PROCESSLIST p ON p.ID = a.PROCESSLIST_ID \
-                 WHERE a.ATTR_NAME IN ('program_name', 'application_name') \
-                 AND p.DB = DATABASE() AND a.PROCESSLIST_ID <> CONNECTION_ID()",
-            )
-            .map_err(err)?
+            db.query_text(server::MYSQL_SESSIONS).map_err(err)?
         }
     };
-    let source = match db.dialect() {
-        Dialect::Postgres => "pg_stat_activity",
-        _ => "performance_schema.session_connect_attrs",
-    };
+    let source = server::sessions_source(db.dialect());
     Ok(Some((
         source.to_string(),
         rows.into_iter()
@@ -282,21 +267,9 @@ fn record_skip(
     phase: &str,
     reason: &str,
 ) -> std::result::Result<(), DbError> {
-    let quote = |s: &str| {
-        crate::sql::ddl::literal_sql(db.dialect(), &crate::types::Literal::Str(s.to_string()))
-    };
     let at = super::now_rfc3339();
-    let create = format!(
-        "CREATE TABLE IF NOT EXISTS {SKIP_LOG_TABLE} (skipped_at VARCHAR(64), release_name VARCHAR(255), phase VARCHAR(16), reason TEXT)"
-    );
-    let insert = format!(
-        "INSERT INTO {SKIP_LOG_TABLE} (skipped_at, release_name, phase, reason) VALUES ({}, {}, {}, {})",
-        quote(&at),
-        quote(release),
-        quote(phase),
-        quote(reason)
-    );
-    db.run_script(&create)?;
+    let insert = bookkeeping::record_skip(db.dialect(), &at, release, phase, reason);
+    db.run_script(&bookkeeping::create_skip_log())?;
     db.run_script(&insert)
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::database::DbError;
 use super::progress::Resumable;
-use super::{AppliedRow, Database, MigrationFile, HISTORY_TABLE};
+use super::{AppliedRow, Database, MigrationFile};
 use crate::action::Touch;
 use crate::diag::{Diag, Result};
 use crate::plan::Plan;
@@ -133,12 +133,11 @@ pub fn apply_late(
             .find(|f| f.version == l.version)
             .expect("from these files");
         let migration = file.to_migration()?;
-        let insert = format!(
-            "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ({}, '{}', '{}', '{}')",
+        let insert = crate::sql::bookkeeping::record_applied(
             file.version,
-            migration.name().replace('\'', "''"),
-            super::now_rfc3339(),
-            migration.checksum()
+            migration.name(),
+            &super::now_rfc3339(),
+            migration.checksum(),
         );
         let mut session = Resumable {
             db: &mut *db,

@@ -6,7 +6,6 @@ pub mod bundled;
 pub mod database;
 pub mod drift;
 pub mod fleet;
-pub mod introspect;
 pub mod late;
 pub mod migrate;
 pub mod notes;
@@ -22,8 +21,7 @@ use crate::layout::list_sql_files;
 use crate::sql::Dialect;
 pub use database::{Database, DbError, Target};
 
-/// refinery's default history table, kept so that tools reading it find it.
-pub const HISTORY_TABLE: &str = "refinery_schema_history";
+pub use crate::sql::bookkeeping::HISTORY_TABLE;
 
 /// The database used when no URL is given: a SQLite file in the project.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tandem.db";
@@ -113,9 +111,7 @@ pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbE
     if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
         return Ok(Vec::new());
     }
-    let rows = db.query_text(&format!(
-        "SELECT version, name FROM {HISTORY_TABLE} ORDER BY version"
-    ))?;
+    let rows = db.query_text(&crate::sql::bookkeeping::applied_versions())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| match (r.first(), r.get(1)) {
@@ -142,9 +138,7 @@ pub fn history_rows(db: &mut Database) -> std::result::Result<Vec<AppliedRow>, D
     if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
         return Ok(Vec::new());
     }
-    let rows = db.query_text(&format!(
-        "SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"
-    ))?;
+    let rows = db.query_text(&crate::sql::bookkeeping::applied_rows())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {

@@ -17,12 +17,11 @@ use sha2::{Digest, Sha256};
 
 use super::database::{Database, DbError};
 use crate::layout::NO_TRANSACTION_MARK;
+use crate::sql::bookkeeping;
 use crate::sql::split::statements;
 use crate::sql::Dialect;
 
-/// The table of completed statements: one row per statement of a file that has not
-/// finished yet; a file's rows are removed once refinery records the file as applied.
-pub const PROGRESS_TABLE: &str = "tandem_progress";
+pub use crate::sql::bookkeeping::PROGRESS_TABLE;
 
 /// A comment that makes a statement run again on a resume even when it completed.
 pub const RERUN_MARK: &str = "tandem:rerun";
@@ -60,23 +59,14 @@ pub fn reruns(statement: &str) -> bool {
 }
 
 fn ensure_table(db: &mut Database) -> Result<(), DbError> {
-    db.run_script(&format!(
-        "CREATE TABLE IF NOT EXISTS {PROGRESS_TABLE} (\
-         version bigint NOT NULL, \
-         statement integer NOT NULL, \
-         checksum varchar(64) NOT NULL, \
-         PRIMARY KEY (version, statement))"
-    ))
+    db.run_script(&bookkeeping::create_progress_table())
 }
 
 /// The statements of a file recorded as completed, refused when they were recorded for
 /// other contents.
 pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize>, DbError> {
     ensure_table(db)?;
-    let rows = db.query_text(&format!(
-        "SELECT statement, checksum FROM {PROGRESS_TABLE} WHERE version = {version} \
-         ORDER BY statement"
-    ))?;
+    let rows = db.query_text(&bookkeeping::completed_statements(version))?;
     let mut done = Vec::new();
     for row in rows {
         if row.get(1).cloned().flatten().as_deref() != Some(sum) {
@@ -84,12 +74,10 @@ pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize
                 "this file was partly applied from other contents ({} of its statements are \
                  recorded in {PROGRESS_TABLE} under version {version}); restore the file that \
                  ran, or finish or undo its statements by hand and delete those rows",
-                db.query_text(&format!(
-                    "SELECT count(*) FROM {PROGRESS_TABLE} WHERE version = {version}"
-                ))?
-                .first()
-                .and_then(|r| r.first().cloned().flatten())
-                .unwrap_or_default()
+                db.query_text(&bookkeeping::count_completed(version))?
+                    .first()
+                    .and_then(|r| r.first().cloned().flatten())
+                    .unwrap_or_default()
             )));
         }
         if let Some(Some(n)) = row.first() {
@@ -105,14 +93,7 @@ pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize
 /// Records statement `index` of file `version` as completed.
 pub fn record(db: &mut Database, version: i64, index: usize, sum: &str) -> Result<(), DbError> {
     ensure_table(db)?;
-    db.run_script(&record_sql(version, index, sum))
-}
-
-fn record_sql(version: i64, index: usize, sum: &str) -> String {
-    format!(
-        "INSERT INTO {PROGRESS_TABLE} (version, statement, checksum) \
-         VALUES ({version}, {index}, '{sum}')"
-    )
+    db.run_script(&bookkeeping::record_completed(version, index, sum))
 }
 
 /// Whether a Postgres statement may run inside a transaction block, so that it commits
@@ -139,9 +120,7 @@ fn transactional(dialect: Dialect, statement: &str) -> bool {
 /// Forgets the progress of a file refinery has recorded as applied.
 pub fn forget(db: &mut Database, version: i64) -> Result<(), DbError> {
     ensure_table(db)?;
-    db.run_script(&format!(
-        "DELETE FROM {PROGRESS_TABLE} WHERE version = {version}"
-    ))
+    db.run_script(&bookkeeping::forget_progress(version))
 }
 
 /// Runs file `version` statement by statement from the first one not recorded,
@@ -168,7 +147,7 @@ pub fn run(db: &mut Database, version: i64, sql: &str) -> Result<(), DbError> {
             // cannot leave a change that the record does not know.
             db.run_in_transaction(&format!(
                 "{statement}\n;\n{}",
-                record_sql(version, index, &sum)
+                bookkeeping::record_completed(version, index, &sum)
             ))
             .map_err(named)?;
             continue;

@@ -39,7 +39,7 @@ impl Scratch {
             Target::Mysql(url) => Target::Mysql(with_database(url, &name)),
         };
         let mut admin = Database::connect(server)?;
-        admin.run_script(&format!("CREATE DATABASE {name}"))?;
+        admin.run_script(&crate::sql::server::create_database(&name))?;
         Ok(Scratch {
             target,
             server: Some(server.clone()),
@@ -51,12 +51,7 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         if let Some(server) = &self.server {
-            let sql = match server {
-                Target::Postgres(_) => {
-                    format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
-                }
-                _ => format!("DROP DATABASE IF EXISTS {}", self.name),
-            };
+            let sql = crate::sql::server::drop_database(server.dialect(), &self.name);
             if let Ok(mut admin) = Database::connect(server) {
                 let _ = admin.run_script(&sql);
             }

@@ -2,14 +2,22 @@
 //! renderers need too: which dialect, and why a dialect cannot do something. Quoting and
 //! literals are `text`, type names `types`, shared statement shapes `ddl`, the renderer
 //! trait `render`, and each dialect has its own folder; nothing outside `sql/` writes or
-//! reads a dialect's SQL text.
+//! reads a dialect's SQL text. Reading a catalogue back is `inspect` (what a reader
+//! yields, canonical spellings) and `catalogue` (the dialect's queries picked); the
+//! statements the runner and rehearsals send of their own are `bookkeeping`, `server`
+//! and `rehearsal`.
 
+pub mod bookkeeping;
+pub mod catalogue;
 pub mod ddl;
 pub mod dialects;
+pub mod inspect;
 pub mod mysql;
 pub mod physical;
 pub mod postgres;
+pub mod rehearsal;
 pub mod render;
+pub mod server;
 pub mod split;
 pub mod sqlite;
 pub mod text;

@@ -19,6 +19,7 @@ use crate::apply::{connect_error, MigrationFile};
 use crate::diag::Result;
 use crate::model::{Table, View};
 use crate::plan::{Plan, Slot};
+use crate::sql::rehearsal;
 use crate::sql::text::quote;
 use crate::sql::types::type_name;
 use crate::sql::Dialect;
@@ -144,7 +145,9 @@ fn probe_release(
             .and_then(|()| rehearsal.probe(view));
         let queries = rehearsal.run_queries(v);
         if schema.is_some() && rehearsal.dialect == Dialect::Postgres {
-            let _ = rehearsal.db.run_script("RESET search_path");
+            let _ = rehearsal
+                .db
+                .run_script(&crate::sql::rehearsal::search_path(None));
         }
         // A copied column's read-back writes each side's columns to the table itself,
         // where both names exist; one renamed through views, through each side's views.
@@ -228,11 +231,8 @@ impl Rehearsal<'_> {
             self.db
                 .run_script(&insert)
                 .map_err(|e| self.insert_failure(table, "", e))?;
-            let select = format!(
-                "SELECT {} FROM {} LIMIT 1",
-                self.column_list(table),
-                quote(self.dialect, &table.name)
-            );
+            let select =
+                rehearsal::select_one_row(self.dialect, &table.name, &table.column_names());
             self.db
                 .query_text(&select)
                 .map_err(|e| failure(&format!("select from {}", describe(table)), e))?;
@@ -246,10 +246,8 @@ impl Rehearsal<'_> {
         if self.dialect != Dialect::Postgres {
             return Ok(());
         }
-        let sql = match self.plan.view_schemas.get(v).cloned().flatten() {
-            Some(s) => format!("SET search_path TO {}", quote(Dialect::Postgres, &s)),
-            None => "RESET search_path".to_string(),
-        };
+        let schema = self.plan.view_schemas.get(v).cloned().flatten();
+        let sql = rehearsal::search_path(schema.as_deref());
         self.db.run_script(&sql).map_err(|e| failure(&sql, e))
     }
 
@@ -293,11 +291,7 @@ impl Rehearsal<'_> {
                     if let Some((_, value)) = written {
                         conditions.push(format!("{} = {value}", quote(self.dialect, read_col)));
                     }
-                    let sql = format!(
-                        "SELECT COUNT(*) FROM {} WHERE {}",
-                        quote(self.dialect, table),
-                        conditions.join(" AND ")
-                    );
+                    let sql = rehearsal::count_where(self.dialect, table, &conditions);
                     let rows = self.db.query_text(&sql).map_err(|e| {
                         failure(
                             &format!("read-back of {table}.{write_col} as {read_col}"),
@@ -316,7 +310,7 @@ impl Rehearsal<'_> {
                         )),
                     }
                 });
-                let _ = self.db.run_script("RESET search_path");
+                let _ = self.db.run_script(&rehearsal::search_path(None));
                 result.clone()?;
             }
         }
@@ -391,11 +385,7 @@ impl Rehearsal<'_> {
                         _ => format!("{reader} = {}", written.1),
                     }
                 });
-                let sql = format!(
-                    "SELECT COUNT(*) FROM {} WHERE {}",
-                    quote(self.dialect, &table),
-                    conditions.join(" AND ")
-                );
+                let sql = rehearsal::count_where(self.dialect, &table, &conditions);
                 let rows = self.db.query_text(&sql).map_err(|e| {
                     failure(
                         &format!("read-back of {table}.{write_col} as {reader_col}"),
@@ -476,10 +466,7 @@ impl Rehearsal<'_> {
             return Ok(());
         }
         self.db
-            .run_script(&format!(
-                "PRAGMA foreign_keys = {};",
-                if on { "ON" } else { "OFF" }
-            ))
+            .run_script(&crate::sql::server::sqlite_foreign_keys(on))
             .map_err(|e| e.0)
     }
 
@@ -526,26 +513,8 @@ impl Rehearsal<'_> {
             return Ok(None);
         };
         let dialect = self.dialect;
-        let q = |s: &str| quote(dialect, s);
-        let list = |cols: &[String]| cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
-        let not_null = |cols: &[String]| {
-            cols.iter()
-                .map(|c| format!("{} IS NOT NULL", q(c)))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
-        let order = list(&fk.parent_columns);
-        let keys_sql = format!(
-            "SELECT {order} FROM {} WHERE {} ORDER BY {order}",
-            q(&parent.name),
-            not_null(&fk.parent_columns)
-        );
-        let taken_sql = format!(
-            "SELECT {} FROM {} WHERE {}",
-            list(&fk.columns),
-            q(&table.name),
-            not_null(&fk.columns)
-        );
+        let keys_sql = rehearsal::non_null_values(dialect, &parent.name, &fk.parent_columns, true);
+        let taken_sql = rehearsal::non_null_values(dialect, &table.name, &fk.columns, false);
         let mut offset = None;
         for attempt in 0..2 {
             let keys = self
@@ -575,12 +544,7 @@ impl Rehearsal<'_> {
             fk.parent_columns
                 .iter()
                 .map(|p| {
-                    format!(
-                        "(SELECT {} FROM {} WHERE {} ORDER BY {order} LIMIT 1 OFFSET {offset})",
-                        q(p),
-                        q(&parent.name),
-                        not_null(&fk.parent_columns)
-                    )
+                    rehearsal::nth_key_value(dialect, &parent.name, p, &fk.parent_columns, offset)
                 })
                 .collect()
         }))
@@ -639,26 +603,10 @@ impl Rehearsal<'_> {
                 }
             }
         }
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            quote(self.dialect, &table.name),
-            self.column_list(table),
-            values
-                .iter()
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let literals: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
+        let sql =
+            rehearsal::insert_row(self.dialect, &table.name, &table.column_names(), &literals);
         Ok((sql, values))
-    }
-
-    fn column_list(&self, table: &Table) -> String {
-        table
-            .columns
-            .iter()
-            .map(|c| quote(self.dialect, &c.name))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 

@@ -14,6 +14,7 @@ use crate::action::Action;
 use crate::model::{ConstraintKind, Table, View};
 use crate::plan::Plan;
 use crate::sql::ddl::literal_sql;
+use crate::sql::rehearsal::binary_literal;
 use crate::sql::Dialect;
 use crate::types::{ColumnType, Literal};
 
@@ -508,13 +509,7 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
             n % 1_000_000_000_000
         )),
         ColumnType::Json => text(format!("{{\"probe\": {n}}}")),
-        ColumnType::Binary => {
-            let hex = format!("{:016x}", n);
-            match dialect {
-                Dialect::Postgres => format!("'\\x{hex}'::bytea"),
-                Dialect::Mysql | Dialect::Sqlite => format!("X'{hex}'"),
-            }
-        }
+        ColumnType::Binary => binary_literal(dialect, &format!("{:016x}", n)),
         // The first value: an enum has few, so rows share it.
         ColumnType::Enum(e) => text(e.values.first().cloned().unwrap_or_default()),
         ColumnType::Native(t) if t.array => {
@@ -573,11 +568,7 @@ fn native_value(dialect: Dialect, t: &crate::types::NativeType, n: u64) -> Strin
         Kin::Binary(len) => {
             let bytes = len.unwrap_or(8).min(8) as usize;
             let hex = format!("{:016x}", n);
-            let hex = &hex[16 - 2 * bytes..];
-            match dialect {
-                Dialect::Postgres => format!("'\\x{hex}'::bytea"),
-                Dialect::Mysql | Dialect::Sqlite => format!("X'{hex}'"),
-            }
+            binary_literal(dialect, &hex[16 - 2 * bytes..])
         }
         Kin::Json => made_up(dialect, &ColumnType::Json, n),
         Kin::Date => made_up(dialect, &ColumnType::Date, n),

@@ -23,6 +23,7 @@ mod comments;
 mod constraints;
 mod enums;
 mod indexes;
+pub mod inspect;
 mod tables;
 mod triggers;
 

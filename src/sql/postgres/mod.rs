@@ -9,6 +9,7 @@ mod columns;
 mod constraints;
 mod enums;
 mod indexes;
+pub mod inspect;
 mod locks;
 mod tables;
 mod triggers;

@@ -10,6 +10,7 @@ mod backfills;
 mod columns;
 mod constraints;
 mod indexes;
+pub mod inspect;
 mod rebuild;
 mod tables;
 mod triggers;

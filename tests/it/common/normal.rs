@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tandem::apply::introspect::canonical_sql;
 use tandem::model::{ConstraintKind, Default, IndexOptions, Schema};
+use tandem::sql::inspect::canonical_sql;
 use tandem::sql::Dialect;
 use tandem::types::{ColumnType, Literal};
 

@@ -1,0 +1,331 @@
+//! Reading a live table back through its dialect's catalogue: each function here picks
+//! the dialect's queries (`sql/<dialect>/inspect.rs`) and reads their rows into what
+//! `sql::inspect` defines, for `introspect`, `migrate --adopt` and drift alike.
+
+use crate::model::Index;
+use crate::sql::inspect::{
+    action_word, group, portable_type, strip_parens, typed_default, Catalogue, Comments,
+    LiveColumn, ReadColumn, ReadForeignKey,
+};
+use crate::sql::{mysql, postgres, sqlite, Dialect};
+
+/// Rows whose first value is all that is read.
+fn first_values<C: Catalogue + ?Sized>(db: &mut C, sql: &str) -> Result<Vec<String>, C::Error> {
+    Ok(db
+        .text_rows(sql)?
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect())
+}
+
+/// The tables of the current database or schema, tandem's history table included.
+pub fn table_names<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<String>, C::Error> {
+    let sql = table_names_query(db.dialect());
+    first_values(db, sql)
+}
+
+/// The query listing the tables of the current database or schema, tandem's history
+/// table included.
+pub fn table_names_query(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => sqlite::inspect::TABLE_NAMES,
+        Dialect::Postgres => postgres::inspect::TABLE_NAMES,
+        Dialect::Mysql => mysql::inspect::TABLE_NAMES,
+    }
+}
+
+/// The query listing the names of a table's indexes and constraints that the database
+/// lets one list: all of them in Postgres and MySQL, the indexes in SQLite (whose
+/// foreign keys and checks keep no name).
+pub fn object_names_query(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => sqlite::inspect::object_names(table),
+        Dialect::Postgres => postgres::inspect::object_names(table),
+        Dialect::Mysql => mysql::inspect::object_names(table),
+    }
+}
+
+/// The query listing a table's columns in order with whether each is nullable.
+pub fn nullable_columns_query(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => sqlite::inspect::nullable_columns(table),
+        Dialect::Postgres => postgres::inspect::nullable_columns(table),
+        Dialect::Mysql => mysql::inspect::nullable_columns(table),
+    }
+}
+
+/// The columns of `table` as the catalogue spells them, for a comparison.
+pub fn live_columns<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<LiveColumn>, C::Error> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => sqlite::inspect::live_columns(table),
+        Dialect::Postgres => postgres::inspect::live_columns(table),
+        Dialect::Mysql => mysql::inspect::live_columns(table),
+    };
+    Ok(db
+        .text_rows(&sql)?
+        .into_iter()
+        .filter(|r| r.len() == 4)
+        .map(|r| LiveColumn {
+            name: r[0].clone(),
+            ty: r[1].clone(),
+            nullable: r[2].eq_ignore_ascii_case("yes"),
+            has_default: r[3].eq_ignore_ascii_case("yes"),
+        })
+        .collect())
+}
+
+/// The primary key's columns of `table`, in order.
+pub fn primary_key<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<String>, C::Error> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => sqlite::inspect::primary_key(table),
+        Dialect::Postgres => postgres::inspect::primary_key(table),
+        Dialect::Mysql => mysql::inspect::primary_key(table),
+    };
+    first_values(db, &sql)
+}
+
+/// The name of a Postgres table's primary key constraint (other dialects name none).
+pub fn primary_key_name<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Option<String>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(None);
+    }
+    Ok(
+        first_values(db, &postgres::inspect::primary_key_name(table))?
+            .into_iter()
+            .next(),
+    )
+}
+
+/// The comment of `table` and those of its columns (by name), where the dialect keeps
+/// them: SQLite has none.
+pub fn comments<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Comments, C::Error> {
+    let (table_sql, columns_sql) = match db.dialect() {
+        Dialect::Sqlite => return Ok((None, Vec::new())),
+        Dialect::Postgres => postgres::inspect::comments(table),
+        Dialect::Mysql => mysql::inspect::comments(table),
+    };
+    let table_comment = first_values(db, &table_sql)?.into_iter().next();
+    let columns = db
+        .text_rows(&columns_sql)?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .map(|[name, text]| (name, text))
+        .collect();
+    Ok((table_comment, columns))
+}
+
+/// The indexes of `table` with their options (not the primary key's), as the model
+/// holds them: key columns first, then expressions. Postgres and MySQL are read from
+/// their catalogues; SQLite keeps an index's options only in its `CREATE INDEX`
+/// statement, which is parsed.
+pub fn read_indexes<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<Index>, C::Error> {
+    match db.dialect() {
+        Dialect::Postgres => postgres::inspect::indexes(db, table),
+        Dialect::Mysql => mysql::inspect::indexes(db, table),
+        Dialect::Sqlite => sqlite::inspect::indexes(db, table),
+    }
+}
+
+/// The columns of `table`, with types folded into tandem's names.
+pub fn read_columns<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<ReadColumn>, C::Error> {
+    let dialect = db.dialect();
+    let sql = match dialect {
+        Dialect::Sqlite => sqlite::inspect::columns(table),
+        Dialect::Postgres => postgres::inspect::columns(table),
+        Dialect::Mysql => mysql::inspect::columns(table),
+    };
+    let json = if dialect == Dialect::Mysql {
+        mysql::inspect::json_columns(db, table)?
+    } else {
+        Vec::new()
+    };
+    Ok(db
+        .text_rows(&sql)?
+        .into_iter()
+        .filter(|r| r.len() == 5)
+        .map(|r| {
+            let mut ty = portable_type(dialect, &r[1]);
+            // MariaDB keeps json as longtext with a json_valid check of its own.
+            if ty == "text" && json.contains(&r[0]) {
+                ty = "json".into();
+            }
+            let default = (r[4] == "YES").then(|| typed_default(dialect, &ty, &r[3]));
+            ReadColumn {
+                name: r[0].clone(),
+                ty,
+                nullable: r[2].eq_ignore_ascii_case("yes"),
+                default,
+            }
+        })
+        .collect())
+}
+
+/// The values of a column type that holds its own enum (MySQL's `enum('a','b')`).
+pub fn column_enum_values(dialect: Dialect, ty: &str) -> Option<Vec<String>> {
+    match dialect {
+        Dialect::Mysql => mysql::inspect::enum_values(ty),
+        Dialect::Postgres | Dialect::Sqlite => None,
+    }
+}
+
+/// Enum types with their values in order: Postgres's (MySQL keeps an enum in its
+/// column, SQLite has none).
+pub fn enums<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<(String, Vec<String>)>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    Ok(group(db.text_rows(postgres::inspect::ENUMS)?))
+}
+
+/// The columns of `table` that the database numbers: Postgres identity (and serial, read
+/// from its `nextval` default by the caller), MySQL `AUTO_INCREMENT`, SQLite's
+/// single-column INTEGER PRIMARY KEY.
+pub fn identity_columns<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<String>, C::Error> {
+    let sql = match db.dialect() {
+        Dialect::Postgres => postgres::inspect::identity_columns(table),
+        Dialect::Mysql => mysql::inspect::identity_columns(table),
+        Dialect::Sqlite => return sqlite::inspect::identity_columns(db, table),
+    };
+    first_values(db, &sql)
+}
+
+/// Named unique constraints (Postgres keeps them apart from unique indexes; MySQL and
+/// SQLite do not, so their unique keys read back as unique indexes).
+pub fn unique_constraints<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<(String, Vec<String>)>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    Ok(group(db.text_rows(
+        &postgres::inspect::unique_constraints(table),
+    )?))
+}
+
+/// The foreign keys of `table`, columns in order.
+pub fn foreign_keys<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<ReadForeignKey>, C::Error> {
+    let dialect = db.dialect();
+    let sql = match dialect {
+        Dialect::Postgres => postgres::inspect::foreign_keys(table),
+        Dialect::Mysql => mysql::inspect::foreign_keys(table),
+        Dialect::Sqlite => sqlite::inspect::foreign_keys(table),
+    };
+    let mut out: Vec<ReadForeignKey> = Vec::new();
+    for r in db.text_rows(&sql)? {
+        let [name, column, references, referenced, on_delete, on_update, deferrable, deferred] =
+            <[String; 8]>::try_from(r).unwrap_or_default();
+        match out.last_mut() {
+            Some(fk) if fk.name == name => {
+                fk.columns.push(column);
+                fk.referenced_columns.push(referenced);
+            }
+            _ => out.push(ReadForeignKey {
+                name,
+                columns: vec![column],
+                references,
+                referenced_columns: vec![referenced],
+                on_delete: action_word(dialect, &on_delete),
+                on_update: action_word(dialect, &on_update),
+                deferrable: deferrable == "1",
+                initially_deferred: deferred == "1",
+            }),
+        }
+    }
+    // SQLite keeps no name for a foreign key: give it tandem's default one.
+    if dialect == Dialect::Sqlite {
+        for fk in &mut out {
+            fk.name = format!("{table}_{}_fkey", fk.columns.join("_"));
+        }
+    }
+    Ok(out)
+}
+
+/// The checks of `table`, named (SQLite keeps them only in the table's statement, which
+/// is parsed; a check written there without a name is named `<table>_check<n>`).
+pub fn checks<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<(String, String)>, C::Error> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => return sqlite::inspect::checks(db, table),
+        Dialect::Postgres => postgres::inspect::checks(table),
+        Dialect::Mysql => mysql::inspect::checks(table),
+    };
+    Ok(db
+        .text_rows(&sql)?
+        .into_iter()
+        .filter_map(|r| {
+            let [name, def] = <[String; 2]>::try_from(r).ok()?;
+            if name.starts_with("tandem_") {
+                return None;
+            }
+            let expr = def
+                .trim()
+                .strip_prefix("CHECK ")
+                .map(|e| e.trim().to_string())
+                .unwrap_or(def.clone());
+            // MariaDB's own check on a json column.
+            if expr.to_ascii_lowercase().starts_with("json_valid(") {
+                return None;
+            }
+            Some((name, strip_parens(&expr)))
+        })
+        .collect())
+}
+
+/// What the database has that the model does not cover, counted by kind.
+pub fn left_out<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<String>, C::Error> {
+    let queries = match db.dialect() {
+        Dialect::Postgres => postgres::inspect::LEFT_OUT,
+        Dialect::Mysql => mysql::inspect::LEFT_OUT,
+        Dialect::Sqlite => sqlite::inspect::LEFT_OUT,
+    };
+    let mut out = Vec::new();
+    for (kind, sql) in queries {
+        let names = first_values(db, sql)?;
+        if !names.is_empty() {
+            out.push(format!("{} {kind}(s): {}", names.len(), names.join(", ")));
+        }
+    }
+    // SQLite keeps checks only in each table's statement: one that does not parse
+    // keeps its checks from being read.
+    if db.dialect() == Dialect::Sqlite {
+        let unread = sqlite::inspect::tables_with_unread_checks(db)?;
+        if !unread.is_empty() {
+            out.push(format!(
+                "the checks of {} table(s) whose statement tandem cannot parse: {}",
+                unread.len(),
+                unread.join(", ")
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a MySQL index is the one InnoDB keeps, under the key's name, for a foreign
+/// key (other dialects make none).
+pub fn is_foreign_key_index(dialect: Dialect, index: &str, foreign_keys: &[String]) -> bool {
+    dialect == Dialect::Mysql && foreign_keys.iter().any(|f| f == index)
+}

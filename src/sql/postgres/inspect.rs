@@ -1,0 +1,240 @@
+//! Postgres's catalogue: the queries over `pg_catalog` and `information_schema` that read
+//! a table back (each in the current schema), and the reading of index rows, whose
+//! options Postgres keeps per key column.
+
+use crate::model::{Index, IndexOptions};
+use crate::sql::inspect::{strip_parens, Catalogue};
+use crate::sql::text::string_literal;
+use crate::sql::Dialect;
+
+fn lit(table: &str) -> String {
+    string_literal(Dialect::Postgres, table)
+}
+
+/// The base tables of the current schema.
+pub const TABLE_NAMES: &str = "SELECT table_name FROM information_schema.tables \
+     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+     ORDER BY table_name";
+
+/// The names of a table's indexes and constraints.
+pub fn object_names(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT indexname FROM pg_indexes \
+         WHERE schemaname = current_schema() AND tablename = {t} \
+         UNION SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+         WHERE t.relname = {t} AND t.relnamespace = current_schema()::regnamespace"
+    )
+}
+
+/// A table's columns in order, with whether each is nullable (`YES`/`NO`).
+pub fn nullable_columns(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT column_name, is_nullable FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = {t} \
+         ORDER BY ordinal_position"
+    )
+}
+
+/// Name, type, nullable, has a default: one row per column, in order.
+pub fn live_columns(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
+         CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
+         CASE WHEN a.atthasdef THEN 'YES' ELSE 'NO' END \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+    )
+}
+
+/// Name, type, nullable, default text, has a default: one row per column, in order.
+pub fn columns(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
+         CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
+         COALESCE(pg_get_expr(d.adbin, d.adrelid), ''), \
+         CASE WHEN d.adbin IS NULL THEN 'NO' ELSE 'YES' END \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+    )
+}
+
+/// The primary key's columns in order.
+pub fn primary_key(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT k.column_name FROM information_schema.table_constraints c \
+         JOIN information_schema.key_column_usage k \
+         ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema \
+         AND k.table_name = c.table_name \
+         WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = current_schema() \
+         AND c.table_name = {t} ORDER BY k.ordinal_position"
+    )
+}
+
+/// The name of the primary key's constraint.
+pub fn primary_key_name(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT con.conname FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         AND con.contype = 'p'"
+    )
+}
+
+/// The table's comment, and its columns' (name, comment) in order.
+pub fn comments(table: &str) -> (String, String) {
+    let t = lit(table);
+    (
+        format!(
+            "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c \
+             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             AND obj_description(c.oid, 'pg_class') IS NOT NULL"
+        ),
+        format!(
+            "SELECT a.attname, col_description(c.oid, a.attnum) FROM pg_attribute a \
+             JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             AND a.attnum > 0 AND NOT a.attisdropped \
+             AND col_description(c.oid, a.attnum) IS NOT NULL ORDER BY a.attnum"
+        ),
+    )
+}
+
+/// The indexes of `table` with their options (not the primary key's): one row per key
+/// column, included column or expression.
+pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Index>, C::Error> {
+    let t = lit(table);
+    let sql = format!(
+        "SELECT ic.relname, CASE WHEN i.indisunique THEN '1' ELSE '0' END, am.amname, \
+         COALESCE(pg_get_expr(i.indpred, i.indrelid, true), ''), \
+         CASE WHEN k.ord > i.indnkeyatts THEN '1' ELSE '0' END, \
+         COALESCE(a.attname, ''), pg_get_indexdef(i.indexrelid, k.ord, true), \
+         CASE WHEN k.ord <= i.indnkeyatts AND (i.indoption[k.ord - 1] & 1) = 1 \
+         THEN '1' ELSE '0' END, \
+         COALESCE(CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END, '') \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_class tc ON tc.oid = i.indrelid \
+         JOIN pg_am am ON am.oid = ic.relam \
+         CROSS JOIN LATERAL generate_series(1, i.indnatts::int) AS k(ord) \
+         LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid \
+         AND a.attnum = i.indkey[k.ord - 1] AND i.indkey[k.ord - 1] <> 0 \
+         LEFT JOIN pg_opclass opc ON k.ord <= i.indnkeyatts \
+         AND opc.oid = i.indclass[k.ord - 1] \
+         WHERE tc.relname = {t} AND tc.relnamespace = current_schema()::regnamespace \
+         AND NOT i.indisprimary ORDER BY ic.relname, k.ord"
+    );
+    let mut out: Vec<Index> = Vec::new();
+    for r in db.text_rows(&sql)? {
+        let [name, unique, method, predicate, included, column, def, desc, class] =
+            <[String; 9]>::try_from(r).unwrap_or_default();
+        if out.last().is_none_or(|i| i.name != name) {
+            out.push(Index {
+                name: name.clone(),
+                table: table.to_string(),
+                columns: Vec::new(),
+                unique: unique == "1",
+                options: IndexOptions::default(),
+            });
+        }
+        let index = out.last_mut().expect("pushed above");
+        let o = &mut index.options;
+        o.method = (method != "btree").then_some(method);
+        o.predicate = (!predicate.is_empty()).then(|| strip_parens(&predicate));
+        if included == "1" {
+            o.include.push(column);
+            continue;
+        }
+        if column.is_empty() {
+            o.expressions.push(strip_parens(&def));
+            continue;
+        }
+        if desc == "1" {
+            o.desc.push(column.clone());
+        }
+        if !class.is_empty() {
+            o.opclass.insert(column.clone(), class);
+        }
+        index.columns.push(column);
+    }
+    Ok(out)
+}
+
+/// Named unique constraints as (name, column) rows, in column order (Postgres keeps them
+/// apart from unique indexes).
+pub fn unique_constraints(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT c.conname, a.attname FROM pg_constraint c \
+         JOIN pg_class tc ON tc.oid = c.conrelid \
+         CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) \
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+         WHERE c.contype = 'u' AND tc.relname = {t} \
+         AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
+    )
+}
+
+/// Enum types as (name, value) rows, values in order.
+pub const ENUMS: &str =
+    "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+     WHERE t.typnamespace = current_schema()::regnamespace \
+     ORDER BY t.typname, e.enumsortorder";
+
+/// The identity columns (a serial is read from its `nextval` default).
+pub fn identity_columns(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity IN ('a', 'd')"
+    )
+}
+
+/// Foreign keys, one row per column pair: name, column, referenced table, referenced
+/// column, delete and update rules, deferrable, initially deferred.
+pub fn foreign_keys(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT c.conname, a.attname, rt.relname, ra.attname, c.confdeltype::text, \
+         c.confupdtype::text, CASE WHEN c.condeferrable THEN '1' ELSE '0' END, \
+         CASE WHEN c.condeferred THEN '1' ELSE '0' END \
+         FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
+         JOIN pg_class rt ON rt.oid = c.confrelid \
+         CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord) \
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+         JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum \
+         WHERE c.contype = 'f' AND tc.relname = {t} \
+         AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
+    )
+}
+
+/// Checks as (name, definition) rows.
+pub fn checks(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT c.conname, pg_get_constraintdef(c.oid, true) FROM pg_constraint c \
+         JOIN pg_class tc ON tc.oid = c.conrelid \
+         WHERE c.contype = 'c' AND tc.relname = {t} \
+         AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname"
+    )
+}
+
+/// What the model does not cover, by kind: the names of each.
+pub const LEFT_OUT: &[(&str, &str)] = &[
+    ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() ORDER BY 1"),
+    ("trigger", "SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE trigger_schema = current_schema() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
+    ("materialized view", "SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema() ORDER BY 1"),
+    // An extension's own functions come with the extension, named below.
+    ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind IN ('f', 'w') AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+    ("aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+    ("procedure", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'p' AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+    // A sequence a column owns (serial, identity) goes with its column.
+    ("sequence", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
+    ("extension", "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1"),
+];
