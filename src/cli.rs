@@ -11,7 +11,7 @@ use crate::code_contract;
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
-use crate::layout::sha256_hex;
+use crate::lock::sha256_hex;
 use crate::lock::{CutRelease, Lock, LockedFile};
 use crate::plan::{self, Plan, Slot};
 use crate::project::Project;
@@ -886,7 +886,7 @@ fn cut(project: &Project, plan: &Plan, release: &str) -> Result<Vec<String>> {
     let locked = |f: &plan::PlannedFile| LockedFile {
         path: f.path.clone(),
         sha256: sha256_hex(f.content.as_bytes()),
-        steps: Some(crate::lock::steps_digest(f)),
+        steps: Some(f.steps_digest()),
     };
     // Every database that applies R has applied the baseline and every release before R
     // first: a cut freezes them too.

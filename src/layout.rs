@@ -5,11 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
 use tera::Context;
 
 use crate::diag::{Diag, Error, Result};
-use crate::lock::LockedFile;
+use crate::lock::{sha256_hex, LockedFile};
 use crate::plan::{Plan, PlannedFile};
 use crate::project::Project;
 use crate::release::Releases;
@@ -282,11 +281,6 @@ pub fn is_pristine(content: &str) -> Option<bool> {
     let (body, trailer) = content.split_at(idx);
     let recorded = trailer[CHECKSUM_PREFIX.len()..].trim();
     Some(sha256_hex(body.as_bytes()) == recorded)
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `1.4.0/V1010__expand_x.sql` -> (`1.4.0/V{version}__expand_x.sql`, 1010).
@@ -568,7 +562,7 @@ fn keep_frozen(project: &Project, file: &mut PlannedFile, locked: &LockedFile) -
     if sha256_hex(file.content.as_bytes()) == locked.sha256 {
         return Frozen::Kept;
     }
-    if locked.steps.as_deref() != Some(&crate::lock::steps_digest(file)) {
+    if locked.steps.as_deref() != Some(&file.steps_digest()) {
         return Frozen::Changed;
     }
     let on_disk = project.config.migrations_dir.join(&file.path);

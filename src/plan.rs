@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::action::Action;
 use crate::diag::{Diag, Location, Result};
 use crate::layout;
+use crate::lock::{steps_digest, DigestedStep};
 use crate::model::{Schema, View};
 use crate::ops::op::{OpContext, Removal, Timing};
 use crate::project::Project;
@@ -77,6 +78,25 @@ pub struct PlannedFile {
     pub version: i64,
     pub path: String,
     pub content: String,
+}
+
+impl PlannedStep {
+    /// What the lock's digest of this step reads.
+    pub fn digested(&self) -> DigestedStep<'_> {
+        DigestedStep {
+            op_index: self.op_index,
+            op_kind: self.op_kind,
+            destructive: self.destructive,
+            actions: &self.actions,
+        }
+    }
+}
+
+impl PlannedFile {
+    /// The lock's digest of what this file does (see [`crate::lock::steps_digest`]).
+    pub fn steps_digest(&self) -> String {
+        steps_digest(&self.path, self.steps.iter().map(PlannedStep::digested))
+    }
 }
 
 /// A step whose target release does not exist yet.
