@@ -9,9 +9,8 @@ use tera::Context;
 
 use crate::diag::{Diag, Error, Result};
 use crate::lock::{sha256_hex, LockedFile};
-use crate::plan::{Plan, PlannedFile};
+use crate::plan::{Plan, PlannedFile, WrittenContracts};
 use crate::project::Project;
-use crate::release::Releases;
 
 /// Stands for the version while the path of a file is not numbered yet.
 const VERSION_SENTINEL: &str = "{version}";
@@ -25,6 +24,15 @@ const STEP: i64 = 10;
 /// Stands for the SQL body while the header template renders, so that everything the
 /// template writes around it can be checked to be comments.
 const BODY_SENTINEL: &str = "@@tandem:body@@";
+
+/// The plan of a project with its files laid out: what every command that shows, writes
+/// or checks migration files works from.
+pub fn build_plan(project: &Project) -> Result<Plan> {
+    let written = written_contracts(project)?;
+    let mut plan = crate::plan::build(project, &written)?;
+    assign(project, &mut plan)?;
+    Ok(plan)
+}
 
 /// Numbers, names and fills every file of the plan.
 pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
@@ -123,12 +131,9 @@ pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
 const RELEASE_SENTINEL: &str = "{release}";
 
 /// The releases in which each change already has a contract file, on disk or in the
-/// lock, in release order: where its later steps were placed when that file was written.
+/// lock, by name: where its later steps were placed when that file was written.
 /// Recognised where the file name template puts the release in the directory part.
-pub fn written_contracts(
-    project: &Project,
-    releases: &Releases,
-) -> Result<HashMap<usize, Vec<usize>>> {
+pub fn written_contracts(project: &Project) -> Result<WrittenContracts> {
     let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
     let on_disk = existing_versions(&project.config.migrations_dir)?.into_keys();
     let locked = project
@@ -168,10 +173,10 @@ pub fn written_contracts(
         let Some(dirs) = by_name.get(name) else {
             continue;
         };
-        let mut found: Vec<usize> = dirs
+        let mut found: Vec<String> = dirs
             .iter()
             .filter_map(|d| d.strip_prefix(pre)?.strip_suffix(post))
-            .filter_map(|r| releases.index(r))
+            .map(str::to_string)
             .collect();
         found.sort_unstable();
         found.dedup();
