@@ -32,7 +32,6 @@ pub(super) fn render(
     });
     for ((slot, ci), steps) in ordered {
         let actions: Vec<&Action> = steps.iter().flat_map(|s| s.actions.iter()).collect();
-        let before = physical.clone();
         match render_actions(render.as_ref(), &mut physical, &actions)? {
             Ok(rendered) => files.push(PlannedFile {
                 slot,
@@ -44,9 +43,9 @@ pub(super) fn render(
                 path: String::new(),
                 content: String::new(),
             }),
-            Err(unsupported) => {
-                let failing = failing_step(render.as_ref(), &before, &steps)?;
-                problems.push(refusal(project, ci, &steps[failing], unsupported));
+            Err(refused) => {
+                let step = step_of_action(&steps, refused.index);
+                problems.push(refusal(project, ci, step, refused.why));
             }
         }
     }
@@ -63,11 +62,11 @@ fn render_baseline(
     let refs: Vec<&Action> = actions.iter().collect();
     let rendered = match render_actions(render, physical, &refs)? {
         Ok(r) => r,
-        Err(u) => {
+        Err(refused) => {
             return Err(Diag::input(format!(
                 "the baseline schema cannot be created in {}: {}",
                 project.config.dialect.name(),
-                u.0
+                refused.why.0
             ))
             .into())
         }
@@ -90,19 +89,16 @@ fn render_baseline(
     })
 }
 
-/// The step whose action was refused: the first whose actions, with those of the steps
-/// before it, do not render from `before`.
-fn failing_step(render: &dyn Renderer, before: &Physical, steps: &[PlannedStep]) -> Result<usize> {
-    let mut failing = steps.len().saturating_sub(1);
-    for n in 1..=steps.len() {
-        let prefix: Vec<&Action> = steps[..n].iter().flat_map(|s| s.actions.iter()).collect();
-        let mut scratch = before.clone();
-        if render_actions(render, &mut scratch, &prefix)?.is_err() {
-            failing = n - 1;
-            break;
+/// The step that holds action `index` of the file's actions, all steps' in order.
+fn step_of_action(steps: &[PlannedStep], index: usize) -> &PlannedStep {
+    let mut first = 0;
+    for step in steps {
+        first += step.actions.len();
+        if index < first {
+            return step;
         }
     }
-    Ok(failing)
+    steps.last().expect("a refused action belongs to a step")
 }
 
 /// The refusal of a step of change `ci` that the dialect cannot do.

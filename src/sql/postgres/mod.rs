@@ -440,6 +440,20 @@ impl Renderer for Postgres<'_> {
         Ok(Ok(()))
     }
 
+    /// The tables the prologue may lock: only those that exist before the file are.
+    fn prologue_tables(&self, actions: &[&Action]) -> Vec<String> {
+        if self.config.lock_retries == 0 {
+            return Vec::new();
+        }
+        let mut tables: Vec<String> = Vec::new();
+        for (table, _) in actions.iter().flat_map(|a| lock_targets(a)) {
+            if !tables.contains(&table) {
+                tables.push(table);
+            }
+        }
+        tables
+    }
+
     /// In a file that runs in one transaction, each statement's lock is held to the end:
     /// a statement that waits (and retries) for a second table's lock would keep writers
     /// of the first table waiting all that while. So where the file's statements need
@@ -449,7 +463,7 @@ impl Renderer for Postgres<'_> {
     fn prologue(
         &self,
         actions: &[&Action],
-        start: &Physical,
+        existed: &[String],
         out: &Rendered,
     ) -> Result<Option<String>> {
         if out.no_transaction || self.config.lock_retries == 0 {
@@ -460,7 +474,7 @@ impl Renderer for Postgres<'_> {
         for action in actions {
             let targets: Vec<(String, LockMode)> = lock_targets(action)
                 .into_iter()
-                .filter(|(t, _)| start.table(t).is_some())
+                .filter(|(t, _)| existed.contains(t))
                 .collect();
             if targets.is_empty() {
                 continue;
