@@ -14,8 +14,8 @@ use crate::parse::change::{Change, OpEntry};
 use crate::project::Project;
 use crate::release::Releases;
 
-use super::place::{removal_of, Rule};
-use super::{PlanNote, PlannedStep};
+use super::planned::{PlanNote, PlannedStep};
+use super::rule::{removal_of, Rule};
 
 /// One op folded into the model, its steps not placed yet.
 pub(super) struct FoldedOp {

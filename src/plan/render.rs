@@ -11,8 +11,10 @@ use crate::sql::dialects::renderer;
 use crate::sql::render::{render_actions, Renderer};
 use crate::sql::Unsupported;
 
+use crate::model::Schema;
+
 use super::place::Slots;
-use super::{baseline_actions, PlannedFile, PlannedStep, Slot};
+use super::planned::{PlannedFile, PlannedStep, Slot};
 
 /// Renders the baseline and every placed file; refusals of the dialect go to `problems`.
 pub(super) fn render(
@@ -117,4 +119,32 @@ fn refusal(project: &Project, ci: usize, step: &PlannedStep, unsupported: Unsupp
     .label(format!("{} op of {}", step.op_kind, change.file.path))
     .note(format!("dialect: {dialect}"))
     .help("use a `sql` op with SQL of your own for this dialect")
+}
+
+/// The actions that create the baseline schema.
+pub fn baseline_actions(schema: &Schema) -> Vec<Action> {
+    // Enums first: the tables' columns use them.
+    let mut actions: Vec<Action> = schema
+        .enums
+        .iter()
+        .map(|(name, values)| Action::Enum {
+            name: name.clone(),
+            change: crate::action::EnumChange::Create {
+                values: values.clone(),
+            },
+            columns: Vec::new(),
+        })
+        .collect();
+    actions.extend(
+        crate::model::parents_first(schema.tables.values())
+            .into_iter()
+            .map(|t| Action::CreateTable { table: t.clone() }),
+    );
+    actions.extend(
+        schema
+            .indexes
+            .values()
+            .map(|i| Action::CreateIndex { index: i.clone() }),
+    );
+    actions
 }
