@@ -4,14 +4,13 @@
 
 use crate::action::Action;
 use crate::diag::{Diag, Result};
+use crate::model::Schema;
 use crate::project::Project;
 use crate::release::Releases;
 use crate::sql::physical::Physical;
 use crate::sql::dialects::renderer;
 use crate::sql::render::{render_actions, Renderer};
 use crate::sql::Unsupported;
-
-use crate::model::Schema;
 
 use super::place::Slots;
 use super::planned::{PlannedFile, PlannedStep, Slot};
