@@ -7,8 +7,8 @@ use crate::diag::{Diag, Result};
 use crate::model::Schema;
 use crate::project::Project;
 use crate::release::Releases;
-use crate::sql::physical::Physical;
 use crate::sql::dialects::renderer;
+use crate::sql::physical::Physical;
 use crate::sql::render::{render_actions, Renderer};
 use crate::sql::Unsupported;
 
