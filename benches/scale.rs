@@ -66,7 +66,7 @@ fn run_once(changes: usize, releases: usize) -> Sample {
     synthesize(dir.path(), changes, releases);
     let start = Instant::now();
     let project = Project::load(dir.path()).unwrap();
-    let plan = tandem::plan::build(&project).unwrap();
+    let plan = tandem::layout::build_plan(&project).unwrap();
     assert!(plan.problems.is_empty(), "{:?}", plan.problems.first());
     let planned = start.elapsed();
     let start = Instant::now();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::code_contract::{self, CodeContract};
 use crate::diag::{Diag, Error, Result};
-use crate::layout::sha256_hex;
+use crate::lock::sha256_hex;
 use crate::plan::{Plan, Slot};
 use crate::project::Project;
 

@@ -11,7 +11,8 @@ use crate::code_contract;
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
-use crate::layout::sha256_hex;
+use crate::layout;
+use crate::lock::sha256_hex;
 use crate::lock::{CutRelease, Lock, LockedFile};
 use crate::plan::{self, Plan, Slot};
 use crate::project::Project;
@@ -354,7 +355,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Plan { format } => {
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             match format {
                 Format::Text => print!("{}", report::text(&project, &plan)),
                 Format::Json => println!(
@@ -366,7 +367,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Generate { check, force } => {
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             if *check {
                 if !plan.problems.is_empty() {
                     return Err(plan.problems.into());
@@ -402,7 +403,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Check => {
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let mut problems = plan.problems.clone();
             problems.extend(cut_files_on_disk(&project));
             problems.extend(stale_queries(&project, &plan)?);
@@ -459,7 +460,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let release = release.as_deref().unwrap_or_default();
             let (project, target, source, written_for) =
                 project_for_database(root, database_url.as_deref())?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let r = plan.release_index(release)?;
             let slot = phase.slot(r);
             if plan.problems.is_empty() {
@@ -520,7 +521,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             format,
         } => {
             let (project, target, source, _) = project_for_database(root, database_url.as_deref())?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let status = status::status(&project.config, &plan, &target, source)?;
             match format {
                 Format::Text => print!("{}", status.text()),
@@ -537,7 +538,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let mut project = Project::load(root)?;
             // The project's own plan first: a plan refused in its dialect fails the
             // rehearsal whatever database rehearses it.
-            let own = plan::build(&project)?;
+            let own = layout::build_plan(&project)?;
             if !own.problems.is_empty() {
                 return Err(own.problems.into());
             }
@@ -558,7 +559,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             // The rehearsal speaks the server's dialect, whatever the project's files are
             // written in.
             project.config.dialect = server.dialect();
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             if !plan.problems.is_empty() {
                 return Err(plan.problems.into());
             }
@@ -579,7 +580,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             action: ReleaseAction::Cut { release },
         } => {
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let frozen = cut(&project, &plan, release)?;
             let earlier: Vec<&String> = frozen.iter().filter(|n| *n != release).collect();
             if earlier.is_empty() {
@@ -596,7 +597,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             action: ReleaseAction::Bundle { release, out },
         } => {
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let manifest = crate::bundle::write(&project, &plan, release, out)?;
             println!(
                 "bundled {release} into {}: {} pre-deploy, {} post-deploy files",
@@ -616,7 +617,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Runbook { release } => {
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             print!("{}", report::runbook(&project, &plan, release)?);
             Ok(if plan.problems.is_empty() { 0 } else { 1 })
         }
@@ -628,7 +629,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         } => {
             let _ = database_url;
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let release = release.as_deref().unwrap_or_default();
             let text = crate::diff::propose(&project, &plan, to, release, renames)?;
             print!("{text}");
@@ -636,7 +637,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Diff { database_url, .. } => {
             let (project, target, _, _) = project_for_database(root, database_url.as_deref())?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let mut db = apply::connect(&target, false)?;
             let db_err = |e: apply::DbError| Diag::input(format!("{}: {e}", target.display()));
             let applied = apply::history_rows(&mut db).map_err(db_err)?;
@@ -692,7 +693,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::CodeContract { release, format } => {
             let project = Project::load(root)?;
-            let plan = plan::build(&project)?;
+            let plan = layout::build_plan(&project)?;
             let contract = code_contract::of_release(&plan, plan.release_index(release)?);
             match format {
                 ContractFormat::Text => print!("{}", contract.text()),
@@ -886,7 +887,7 @@ fn cut(project: &Project, plan: &Plan, release: &str) -> Result<Vec<String>> {
     let locked = |f: &plan::PlannedFile| LockedFile {
         path: f.path.clone(),
         sha256: sha256_hex(f.content.as_bytes()),
-        steps: Some(crate::lock::steps_digest(f)),
+        steps: Some(f.steps_digest()),
     };
     // Every database that applies R has applied the baseline and every release before R
     // first: a cut freezes them too.

@@ -5,14 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
 use tera::Context;
 
 use crate::diag::{Diag, Error, Result};
-use crate::lock::LockedFile;
-use crate::plan::{Plan, PlannedFile};
+use crate::lock::{sha256_hex, LockedFile};
+use crate::plan::{Plan, PlannedFile, WrittenContracts};
 use crate::project::Project;
-use crate::release::Releases;
 
 /// Stands for the version while the path of a file is not numbered yet.
 const VERSION_SENTINEL: &str = "{version}";
@@ -26,6 +24,15 @@ const STEP: i64 = 10;
 /// Stands for the SQL body while the header template renders, so that everything the
 /// template writes around it can be checked to be comments.
 const BODY_SENTINEL: &str = "@@tandem:body@@";
+
+/// The plan of a project with its files laid out: what every command that shows, writes
+/// or checks migration files works from.
+pub fn build_plan(project: &Project) -> Result<Plan> {
+    let written = written_contracts(project)?;
+    let mut plan = crate::plan::build(project, &written)?;
+    assign(project, &mut plan)?;
+    Ok(plan)
+}
 
 /// Numbers, names and fills every file of the plan.
 pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
@@ -124,12 +131,9 @@ pub fn assign(project: &Project, plan: &mut Plan) -> Result<()> {
 const RELEASE_SENTINEL: &str = "{release}";
 
 /// The releases in which each change already has a contract file, on disk or in the
-/// lock, in release order: where its later steps were placed when that file was written.
+/// lock, by name: where its later steps were placed when that file was written.
 /// Recognised where the file name template puts the release in the directory part.
-pub fn written_contracts(
-    project: &Project,
-    releases: &Releases,
-) -> Result<HashMap<usize, Vec<usize>>> {
+pub fn written_contracts(project: &Project) -> Result<WrittenContracts> {
     let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
     let on_disk = existing_versions(&project.config.migrations_dir)?.into_keys();
     let locked = project
@@ -169,10 +173,10 @@ pub fn written_contracts(
         let Some(dirs) = by_name.get(name) else {
             continue;
         };
-        let mut found: Vec<usize> = dirs
+        let mut found: Vec<String> = dirs
             .iter()
             .filter_map(|d| d.strip_prefix(pre)?.strip_suffix(post))
-            .filter_map(|r| releases.index(r))
+            .map(str::to_string)
             .collect();
         found.sort_unstable();
         found.dedup();
@@ -282,11 +286,6 @@ pub fn is_pristine(content: &str) -> Option<bool> {
     let (body, trailer) = content.split_at(idx);
     let recorded = trailer[CHECKSUM_PREFIX.len()..].trim();
     Some(sha256_hex(body.as_bytes()) == recorded)
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `1.4.0/V1010__expand_x.sql` -> (`1.4.0/V{version}__expand_x.sql`, 1010).
@@ -568,7 +567,7 @@ fn keep_frozen(project: &Project, file: &mut PlannedFile, locked: &LockedFile) -
     if sha256_hex(file.content.as_bytes()) == locked.sha256 {
         return Frozen::Kept;
     }
-    if locked.steps.as_deref() != Some(&crate::lock::steps_digest(file)) {
+    if locked.steps.as_deref() != Some(&file.steps_digest()) {
         return Frozen::Changed;
     }
     let on_disk = project.config.migrations_dir.join(&file.path);

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
+use crate::action::Action;
 use crate::config::Config;
 use crate::diag::{Error, Result, SourceFile};
 use crate::parse::serde_error;
@@ -42,21 +44,38 @@ pub struct LockedFile {
     pub steps: Option<String>,
 }
 
+/// One step as its digest reads it: the op it serves, whether it waits for the rule, and
+/// its actions as data (not their SQL).
+pub struct DigestedStep<'a> {
+    /// 1-based index of the op in its change file.
+    pub op_index: usize,
+    pub op_kind: &'a str,
+    pub destructive: bool,
+    pub actions: &'a [Action],
+}
+
 /// A digest of what a planned file does, not of how it is written: its path and, per
 /// step, the op it serves, whether it is destructive and its actions (tables, columns,
 /// types, expressions, as data). The same steps rendered by another tandem version or
 /// another template give the same digest; a step added, removed, moved to another file
 /// or changed in what it does (a column more in the baseline) does not.
-pub fn steps_digest(file: &crate::plan::PlannedFile) -> String {
-    let mut text = format!("{}\n", file.path);
-    for step in &file.steps {
-        let actions = serde_json::to_string(&step.actions).unwrap_or_default();
+pub fn steps_digest<'a>(path: &str, steps: impl IntoIterator<Item = DigestedStep<'a>>) -> String {
+    let mut text = format!("{path}\n");
+    for step in steps {
+        let actions = serde_json::to_string(step.actions).unwrap_or_default();
         text.push_str(&format!(
             "{} {} {} {actions}\n",
             step.op_index, step.op_kind, step.destructive
         ));
     }
-    crate::layout::sha256_hex(text.as_bytes())
+    sha256_hex(text.as_bytes())
+}
+
+/// The SHA-256 of `bytes` in lower-case hex: the checksum of a file in the lock and in a
+/// generated file's trailer.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Lock {

@@ -277,7 +277,7 @@ fn check_against_model(
     let Ok(project) = crate::project::Project::load(&config.root) else {
         return Ok(false);
     };
-    let Ok(plan) = crate::plan::build(&project) else {
+    let Ok(plan) = crate::layout::build_plan(&project) else {
         return Ok(false);
     };
     // The schema after every change of the releases up to this one (the new file is

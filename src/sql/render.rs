@@ -41,41 +41,62 @@ pub trait Renderer {
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>>;
 
+    /// The tables the prologue needs to know existed before the file runs: asked before
+    /// the file's actions fold into the physical model, so that the model need not be
+    /// copied for every file.
+    fn prologue_tables(&self, _actions: &[&Action]) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Statements to put right after the preamble, once every action of the file is
-    /// rendered (`start`: what exists before the file runs).
+    /// rendered (`existed`: those of [`Renderer::prologue_tables`] that exist before
+    /// the file runs).
     fn prologue(
         &self,
         _actions: &[&Action],
-        _start: &Physical,
+        _existed: &[String],
         _out: &Rendered,
     ) -> Result<Option<String>> {
         Ok(None)
     }
 }
 
+/// An action of a file that the dialect cannot do safely.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedAction {
+    /// Its index among the actions of the file.
+    pub index: usize,
+    pub why: Unsupported,
+}
+
 /// Renders a whole file's actions with the preamble, folding each into `physical` so the
-/// next file sees what this one leaves. The first unsupported action stops it.
+/// next file sees what this one leaves. The first unsupported action stops it (what it
+/// folded before stays in `physical`).
 pub fn render_actions(
     renderer: &dyn Renderer,
     physical: &mut Physical,
     actions: &[&Action],
-) -> Result<Result<Rendered, Unsupported>> {
+) -> Result<Result<Rendered, RefusedAction>> {
     let mut out = Rendered {
         chunks: renderer.preamble()?,
         no_transaction: false,
     };
     let preamble = out.chunks.len();
-    let start = physical.clone();
-    for action in actions {
-        if let Some(u) = option_refusal(renderer.dialect(), action) {
-            return Ok(Err(u));
+    let existed: Vec<String> = renderer
+        .prologue_tables(actions)
+        .into_iter()
+        .filter(|t| physical.table(t).is_some())
+        .collect();
+    for (index, action) in actions.iter().enumerate() {
+        if let Some(why) = option_refusal(renderer.dialect(), action) {
+            return Ok(Err(RefusedAction { index, why }));
         }
-        if let Err(u) = renderer.render(action, physical, &mut out)? {
-            return Ok(Err(u));
+        if let Err(why) = renderer.render(action, physical, &mut out)? {
+            return Ok(Err(RefusedAction { index, why }));
         }
         physical.apply(action);
     }
-    if let Some(prologue) = renderer.prologue(actions, &start, &out)? {
+    if let Some(prologue) = renderer.prologue(actions, &existed, &out)? {
         out.chunks.insert(preamble, prologue);
     }
     Ok(Ok(out))

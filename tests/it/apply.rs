@@ -6,7 +6,7 @@
 use crate::common;
 
 use common::{database_url, example_for, stderr, stdout, tandem, Server};
-use tandem::plan;
+use tandem::layout;
 use tandem::project::Project;
 use tandem::verify::probe_database;
 
@@ -18,7 +18,7 @@ fn migrate_step_by_step(example: &str, server: Server) {
     let dir = example_for(example, server.dialect());
     let url = database_url(server, &scratch, dir.path());
     let project = Project::load(dir.path()).unwrap();
-    let plan = plan::build(&project).unwrap();
+    let plan = layout::build_plan(&project).unwrap();
     assert!(plan.problems.is_empty());
 
     for r in 0..plan.releases.len() {

@@ -136,7 +136,7 @@ fn rehearse(dialect: &str, picks: &[(usize, usize)], target: &Target) -> Result<
         return Ok(false);
     };
     // A refused plan (or one a dialect cannot do) is not rehearsed, as `verify` does.
-    let Some(plan) = tandem::plan::build(&project)
+    let Some(plan) = tandem::layout::build_plan(&project)
         .ok()
         .filter(|p| p.problems.is_empty())
     else {
@@ -176,7 +176,7 @@ fn mysql8_problems(picks: &[(usize, usize)]) -> Vec<String> {
     let Ok(project) = Project::load(dir.path()) else {
         return Vec::new();
     };
-    let Some(plan) = tandem::plan::build(&project)
+    let Some(plan) = tandem::layout::build_plan(&project)
         .ok()
         .filter(|p| p.problems.is_empty())
     else {
@@ -312,7 +312,7 @@ fn resume(
     let Ok(project) = Project::load(dir.path()) else {
         return Ok(());
     };
-    let Some(plan) = tandem::plan::build(&project)
+    let Some(plan) = tandem::layout::build_plan(&project)
         .ok()
         .filter(|p| p.problems.is_empty())
     else {

@@ -213,7 +213,7 @@ fn rehearse(dialect: &str, c: &Case, target: &Target) -> Result<bool, String> {
     let Ok(project) = Project::load(dir.path()) else {
         return Ok(false);
     };
-    let plan = match tandem::plan::build(&project) {
+    let plan = match tandem::layout::build_plan(&project) {
         Ok(p) if p.problems.is_empty() => p,
         Ok(p) => {
             if std::env::var_os("TANDEM_PROBE_DEBUG").is_some() {

@@ -160,7 +160,7 @@ fn a_bundle_applies_with_migrate_on_every_database() {
         for f in files {
             let bytes = fs::read(out_dir.join(f["file"].as_str().unwrap())).unwrap();
             assert_eq!(
-                tandem::layout::sha256_hex(&bytes),
+                tandem::lock::sha256_hex(&bytes),
                 f["sha256"].as_str().unwrap()
             );
             let conf = out_dir.join(format!("{}.conf", f["file"].as_str().unwrap()));

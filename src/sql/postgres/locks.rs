@@ -115,10 +115,24 @@ impl Postgres<'_> {
     /// locks that its first lock-taking statement does not take, they are all taken
     /// first, together, in one retried attempt that lets go of all of them when it gives
     /// up. (This dialect's `Renderer::prologue`.)
+    /// The tables the prologue may lock: only those that exist before the file are.
+    pub(super) fn lock_prologue_tables(&self, actions: &[&Action]) -> Vec<String> {
+        if self.config.lock_retries == 0 {
+            return Vec::new();
+        }
+        let mut tables: Vec<String> = Vec::new();
+        for (table, _) in actions.iter().flat_map(|a| lock_targets(a)) {
+            if !tables.contains(&table) {
+                tables.push(table);
+            }
+        }
+        tables
+    }
+
     pub(super) fn lock_prologue(
         &self,
         actions: &[&Action],
-        start: &Physical,
+        existed: &[String],
         out: &Rendered,
     ) -> Result<Option<String>> {
         if out.no_transaction || self.config.lock_retries == 0 {
@@ -129,7 +143,7 @@ impl Postgres<'_> {
         for action in actions {
             let targets: Vec<(String, LockMode)> = lock_targets(action)
                 .into_iter()
-                .filter(|(t, _)| start.table(t).is_some())
+                .filter(|(t, _)| existed.contains(t))
                 .collect();
             if targets.is_empty() {
                 continue;

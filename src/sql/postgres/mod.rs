@@ -163,12 +163,16 @@ impl Renderer for Postgres<'_> {
         Ok(Ok(()))
     }
 
+    fn prologue_tables(&self, actions: &[&Action]) -> Vec<String> {
+        self.lock_prologue_tables(actions)
+    }
+
     fn prologue(
         &self,
         actions: &[&Action],
-        start: &Physical,
+        existed: &[String],
         out: &Rendered,
     ) -> Result<Option<String>> {
-        self.lock_prologue(actions, start, out)
+        self.lock_prologue(actions, existed, out)
     }
 }

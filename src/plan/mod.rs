@@ -1,0 +1,101 @@
+//! The planner: orders the releases, folds every change into the schema release by
+//! release ([`fold`]), places each step in its phase under the rule ([`place`]), and
+//! renders the files ([`render`]). The layout numbers and seals them afterwards.
+
+mod fold;
+mod place;
+mod planned;
+mod releases;
+mod render;
+mod rule;
+
+pub use planned::{PendingStep, PlanNote, PlannedFile, PlannedStep, Slot, WrittenContracts};
+pub use render::baseline_actions;
+
+use crate::diag::{Diag, Result};
+use crate::model::View;
+use crate::project::Project;
+use crate::release::Releases;
+
+use releases::collect_releases;
+use rule::Rule;
+
+/// A plan: its files placed and rendered; the layout then gives each its version, path
+/// and full text.
+#[derive(Debug)]
+pub struct Plan {
+    pub releases: Releases,
+    /// The schema the code of each release sees: `views[0]` is the baseline (the code
+    /// before the first release), `views[i + 1]` release `i`.
+    pub views: Vec<View>,
+    /// Views mode: the schema of views each code version selects through `search_path`,
+    /// indexed as `views`; `None` where that code reads the tables themselves.
+    pub view_schemas: Vec<Option<String>>,
+    /// Views mode: the columns each release renames through its views, as (release,
+    /// table, old name, new name).
+    pub view_renames: Vec<(usize, String, String, String)>,
+    pub files: Vec<PlannedFile>,
+    pub pending: Vec<PendingStep>,
+    /// Warnings and notes on ops, in plan order: they do not stop the plan.
+    pub notes: Vec<PlanNote>,
+    /// Refusals and dialect limits: the plan must not be applied while any is present.
+    pub problems: Vec<Diag>,
+}
+
+impl Plan {
+    /// The files of a slot, in apply order.
+    pub fn files_in(&self, slot: Slot) -> impl Iterator<Item = &PlannedFile> {
+        self.files.iter().filter(move |f| f.slot == slot)
+    }
+
+    /// The index of a release named on the command line, or an input error suggesting
+    /// the nearest known name.
+    pub fn release_index(&self, name: &str) -> Result<usize> {
+        self.releases.index(name).ok_or_else(|| {
+            let names: Vec<&str> = self.releases.names().iter().map(String::as_str).collect();
+            let diag = Diag::input(format!("unknown release `{name}`"));
+            if names.is_empty() {
+                return diag
+                    .note("the project knows no release yet")
+                    .help(format!(
+                        "a release is known once a change in the changes directory names it \
+                         (`release = \"{name}\"`, e.g. through `tandem new ... --release {name}`), \
+                         or tandem.toml lists it (`releases = [...]`)"
+                    ))
+                    .into();
+            }
+            let diag = diag.note(format!("known releases: {}", names.join(", ")));
+            match crate::diag::nearest(name, names.iter().copied()) {
+                Some(best) => diag.help(format!("did you mean `{best}`?")),
+                None => diag,
+            }
+            .into()
+        })
+    }
+
+    /// The code view of release `index`.
+    pub fn view(&self, index: usize) -> &View {
+        &self.views[index + 1]
+    }
+}
+
+/// Builds the plan of a project in three stages (fold, place, render), its files not
+/// laid out yet (see [`crate::layout::build_plan`]). Input errors fail; refusals are
+/// collected in `problems`.
+pub fn build(project: &Project, written: &WrittenContracts) -> Result<Plan> {
+    let releases = collect_releases(project)?;
+    let rule = Rule::new(&releases, project.config.min_release_gap, written);
+    let folded = fold::fold(project, &releases, &rule)?;
+    let mut placed = place::place(project, &rule, folded.ops, &folded.views);
+    let files = render::render(project, &releases, placed.slots, &mut placed.problems)?;
+    Ok(Plan {
+        releases,
+        views: folded.views,
+        view_schemas: folded.view_schemas,
+        view_renames: folded.view_renames,
+        files,
+        pending: placed.pending,
+        notes: folded.notes,
+        problems: placed.problems,
+    })
+}

@@ -1,0 +1,149 @@
+//! The render stage: the placed steps as SQL, one file per change and slot, baseline
+//! first and then in apply order, each file rendered against the physical model the
+//! files before it leave; a step the dialect cannot do becomes a refusal at its op.
+
+use crate::action::Action;
+use crate::diag::{Diag, Result};
+use crate::model::Schema;
+use crate::project::Project;
+use crate::release::Releases;
+use crate::sql::dialects::renderer;
+use crate::sql::physical::Physical;
+use crate::sql::render::{render_actions, Renderer};
+use crate::sql::Unsupported;
+
+use super::place::Slots;
+use super::planned::{PlannedFile, PlannedStep, Slot};
+
+/// Renders the baseline and every placed file; refusals of the dialect go to `problems`.
+pub(super) fn render(
+    project: &Project,
+    releases: &Releases,
+    slots: Slots,
+    problems: &mut Vec<Diag>,
+) -> Result<Vec<PlannedFile>> {
+    let render = renderer(&project.config, &project.templates);
+    let mut physical = Physical::default();
+    let mut files = vec![render_baseline(project, render.as_ref(), &mut physical)?];
+    // Each slot in apply order, changes in release then file-name order within it.
+    let mut ordered: Vec<((Slot, usize), Vec<PlannedStep>)> = slots.into_iter().collect();
+    ordered.sort_by_key(|((slot, ci), _)| {
+        let change = &project.changes[*ci];
+        (slot.order(), releases.index(&change.release.value), *ci)
+    });
+    for ((slot, ci), steps) in ordered {
+        let actions: Vec<&Action> = steps.iter().flat_map(|s| s.actions.iter()).collect();
+        match render_actions(render.as_ref(), &mut physical, &actions)? {
+            Ok(rendered) => files.push(PlannedFile {
+                slot,
+                change: Some(ci),
+                change_path: None,
+                steps,
+                rendered,
+                version: 0,
+                path: String::new(),
+                content: String::new(),
+            }),
+            Err(refused) => {
+                let step = step_of_action(&steps, refused.index);
+                problems.push(refusal(project, ci, step, refused.why));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The file that creates the baseline schema.
+fn render_baseline(
+    project: &Project,
+    render: &dyn Renderer,
+    physical: &mut Physical,
+) -> Result<PlannedFile> {
+    let actions = baseline_actions(&project.baseline);
+    let refs: Vec<&Action> = actions.iter().collect();
+    let rendered = match render_actions(render, physical, &refs)? {
+        Ok(r) => r,
+        Err(refused) => {
+            return Err(Diag::input(format!(
+                "the baseline schema cannot be created in {}: {}",
+                project.config.dialect.name(),
+                refused.why.0
+            ))
+            .into())
+        }
+    };
+    Ok(PlannedFile {
+        slot: Slot::Baseline,
+        change: None,
+        change_path: None,
+        steps: vec![PlannedStep {
+            description: "create the baseline schema".into(),
+            destructive: false,
+            op_kind: "baseline",
+            op_index: 0,
+            actions,
+        }],
+        rendered,
+        version: 0,
+        path: String::new(),
+        content: String::new(),
+    })
+}
+
+/// The step that holds action `index` of the file's actions, all steps' in order.
+fn step_of_action(steps: &[PlannedStep], index: usize) -> &PlannedStep {
+    let mut first = 0;
+    for step in steps {
+        first += step.actions.len();
+        if index < first {
+            return step;
+        }
+    }
+    steps.last().expect("a refused action belongs to a step")
+}
+
+/// The refusal of a step of change `ci` that the dialect cannot do.
+fn refusal(project: &Project, ci: usize, step: &PlannedStep, unsupported: Unsupported) -> Diag {
+    let change = &project.changes[ci];
+    let dialect = project.config.dialect.name();
+    let location = change
+        .ops
+        .get(step.op_index - 1)
+        .map(|o| o.location.clone());
+    Diag::refused(format!(
+        "{dialect} cannot do this safely: {}",
+        unsupported.0
+    ))
+    .at_opt(location)
+    .label(format!("{} op of {}", step.op_kind, change.file.path))
+    .note(format!("dialect: {dialect}"))
+    .help("use a `sql` op with SQL of your own for this dialect")
+}
+
+/// The actions that create the baseline schema.
+pub fn baseline_actions(schema: &Schema) -> Vec<Action> {
+    // Enums first: the tables' columns use them.
+    let mut actions: Vec<Action> = schema
+        .enums
+        .iter()
+        .map(|(name, values)| Action::Enum {
+            name: name.clone(),
+            change: crate::action::EnumChange::Create {
+                values: values.clone(),
+            },
+            columns: Vec::new(),
+        })
+        .collect();
+    actions.extend(
+        crate::model::parents_first(schema.tables.values())
+            .into_iter()
+            .map(|t| Action::CreateTable { table: t.clone() }),
+    );
+    actions.extend(
+        schema
+            .indexes
+            .values()
+            .map(|i| Action::CreateIndex { index: i.clone() }),
+    );
+    actions
+}
