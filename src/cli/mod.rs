@@ -11,8 +11,6 @@ use crate::code_contract;
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{self, Drift};
-use crate::layout::sha256_hex;
-use crate::lock::{CutRelease, Lock, LockedFile};
 use crate::plan::{self, Plan, Slot};
 use crate::project::Project;
 use crate::report;
@@ -404,7 +402,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let project = Project::load(root)?;
             let plan = plan::build(&project)?;
             let mut problems = plan.problems.clone();
-            problems.extend(cut_files_on_disk(&project));
+            problems.extend(project.lock.files_on_disk(&project.config));
             problems.extend(stale_queries(&project, &plan)?);
             if problems.is_empty() {
                 println!(
@@ -580,7 +578,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         } => {
             let project = Project::load(root)?;
             let plan = plan::build(&project)?;
-            let frozen = cut(&project, &plan, release)?;
+            let frozen = generate::cut(&plan, &project.config, &project.lock, release)?;
             let earlier: Vec<&String> = frozen.iter().filter(|n| *n != release).collect();
             if earlier.is_empty() {
                 println!("cut {release}: recorded in tandem.lock");
@@ -824,94 +822,4 @@ fn stale_queries(project: &Project, plan: &Plan) -> Result<Vec<Diag>> {
         }
     }
     Ok(out)
-}
-
-/// The files of cut releases must still hold what the lock recorded.
-fn cut_files_on_disk(project: &Project) -> Vec<Diag> {
-    let dir = &project.config.migrations_dir;
-    let mut out = Vec::new();
-    let baseline = project
-        .lock
-        .baseline
-        .iter()
-        .map(|f| (f, "the baseline".to_string()));
-    let cut_files = project.lock.releases.iter().flat_map(|cut| {
-        cut.files
-            .iter()
-            .map(|f| (f, format!("cut release {}", cut.name)))
-    });
-    for (f, owner) in baseline.chain(cut_files) {
-        let path = dir.join(&f.path);
-        match std::fs::read(&path) {
-            Ok(bytes) if sha256_hex(&bytes) == f.sha256 => {}
-            Ok(_) => out.push(
-                Diag::refused(format!(
-                    "{} of {owner} differs from tandem.lock",
-                    project.config.display(&path),
-                ))
-                .help("restore it (git checkout); a cut release is frozen"),
-            ),
-            Err(_) => out.push(
-                Diag::refused(format!(
-                    "{} of {owner} is missing",
-                    project.config.display(&path),
-                ))
-                .help("run `tandem generate` to write it back, or restore it"),
-            ),
-        }
-    }
-    out
-}
-
-/// Freezes `release`, the baseline and every earlier release not cut yet; returns the
-/// releases it froze, in order.
-fn cut(project: &Project, plan: &Plan, release: &str) -> Result<Vec<String>> {
-    let r = plan.release_index(release)?;
-    if project.lock.is_cut(release) {
-        return Err(Diag::input(format!("release {release} is already cut")).into());
-    }
-    if !plan.problems.is_empty() {
-        return Err(plan.problems.clone().into());
-    }
-    let drift = generate::drift(plan, &project.config)?;
-    if !drift.is_empty() {
-        let mut diag = Diag::refused(format!(
-            "refused: the migration files are not in line with the plan; cannot cut {release}"
-        ));
-        for d in drift.iter().take(10) {
-            diag = diag.note(d.describe());
-        }
-        return Err(Error::from(diag.help("run `tandem generate` first")));
-    }
-    let locked = |f: &plan::PlannedFile| LockedFile {
-        path: f.path.clone(),
-        sha256: sha256_hex(f.content.as_bytes()),
-        steps: Some(crate::lock::steps_digest(f)),
-    };
-    // Every database that applies R has applied the baseline and every release before R
-    // first: a cut freezes them too.
-    let mut lock: Lock = project.lock.clone();
-    if lock.baseline.is_none() {
-        lock.baseline = plan.files.first().map(locked);
-    }
-    let mut frozen = Vec::new();
-    for earlier in 0..=r {
-        let name = plan.releases.name(earlier);
-        if lock.is_cut(name) {
-            continue;
-        }
-        lock.releases.push(CutRelease {
-            name: name.to_string(),
-            files: plan
-                .files
-                .iter()
-                .filter(|f| f.slot.release() == Some(earlier))
-                .map(locked)
-                .collect(),
-        });
-        frozen.push(name.to_string());
-    }
-    let path = Lock::path(&project.config);
-    std::fs::write(&path, lock.to_toml()).map_err(|e| Error::io(&path, e))?;
-    Ok(frozen)
 }
