@@ -9,9 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::apply::{self, migrate, status};
 use crate::code_contract;
 use crate::config::Config;
-use crate::diag::{Diag, Error, Result};
+use crate::diag::{Diag, Result};
 use crate::generate::{self, Drift};
-use crate::plan::{self, Plan, Slot};
+use crate::plan::{self, Slot};
 use crate::project::Project;
 use crate::report;
 use crate::scaffold::{self, NewChange};
@@ -403,7 +403,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             let plan = plan::build(&project)?;
             let mut problems = plan.problems.clone();
             problems.extend(project.lock.files_on_disk(&project.config));
-            problems.extend(stale_queries(&project, &plan)?);
+            problems.extend(code_contract::stale_query_problems(&project.config, &plan)?);
             if problems.is_empty() {
                 println!(
                     "ok: {} changes, {} releases, {} files, {} pending",
@@ -532,7 +532,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             database_url,
             format,
         } => {
-            let mut project = Project::load(root)?;
+            let project = Project::load(root)?;
             // The project's own plan first: a plan refused in its dialect fails the
             // rehearsal whatever database rehearses it.
             let own = plan::build(&project)?;
@@ -540,7 +540,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
                 return Err(own.problems.into());
             }
             let written_for = project.config.dialect;
-            let server = rehearsal_target(&project.config, database_url.as_deref())?;
+            let server = verify::rehearsal_target(&project.config, database_url.as_deref())?;
             if server.dialect() != written_for {
                 eprintln!(
                     "note: rehearsing on {} although the project is written for {}: {} only \
@@ -553,18 +553,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
                     written_for.name(),
                 );
             }
-            // The rehearsal speaks the server's dialect, whatever the project's files are
-            // written in.
-            project.config.dialect = server.dialect();
-            let plan = plan::build(&project)?;
-            if !plan.problems.is_empty() {
-                return Err(plan.problems.into());
-            }
-            let options = verify::Options {
-                values: project.config.verify.value_lists(),
-                queries: verify::queries::load(&project.config, &plan)?,
-            };
-            let report = verify::verify_with(&plan, &server, &options)?;
+            let report = verify::rehearse(project, &server)?;
             match format {
                 Format::Text => print!("{}", report.text()),
                 Format::Json => {
@@ -712,67 +701,16 @@ pub fn run(cli: &Cli) -> Result<u8> {
             action: QueriesAction::Import { file, release },
         } => {
             let config = Config::load(root)?;
-            import_queries(&config, file, release)
+            let imported = verify::queries::import_into_release(&config, file, release)?;
+            println!(
+                "imported {} statement(s) into {} ({} already there)",
+                imported.added,
+                config.display(&imported.into),
+                imported.already_there
+            );
+            Ok(0)
         }
     }
-}
-
-/// `tandem queries import`: appends the statements of `file` that
-/// `queries/<release>/` does not hold yet to `queries/<release>/<file stem>.sql`.
-fn import_queries(config: &Config, file: &std::path::Path, release: &str) -> Result<u8> {
-    if let Err((message, help)) = config.order.validate(release) {
-        return Err(Diag::input(message).help(help).into());
-    }
-    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-    let found = verify::queries::import(&text);
-    let dir = verify::queries::dir(config).join(release);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut known = std::collections::HashSet::new();
-    for entry in std::fs::read_dir(&dir)
-        .map_err(|e| Error::io(&dir, e))?
-        .flatten()
-    {
-        let path = entry.path();
-        if path.extension().is_some_and(|x| x == "sql") {
-            let existing = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            for (_, sql) in verify::queries::split(&existing) {
-                known.insert(verify::queries::normalize(&sql));
-            }
-        }
-    }
-    let fresh: Vec<&String> = found
-        .iter()
-        .filter(|s| known.insert(verify::queries::normalize(s)))
-        .collect();
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "imported".into());
-    let target = dir.join(format!("{stem}.sql"));
-    if !fresh.is_empty() {
-        let mut body = std::fs::read_to_string(&target).unwrap_or_default();
-        if body.is_empty() {
-            body.push_str(&format!(
-                "-- Statements of {release}'s code, imported from {}.\n",
-                file.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ));
-        }
-        for sql in &fresh {
-            body.push('\n');
-            body.push_str(sql);
-            body.push_str(";\n");
-        }
-        std::fs::write(&target, body).map_err(|e| Error::io(&target, e))?;
-    }
-    println!(
-        "imported {} statement(s) into {} ({} already there)",
-        fresh.len(),
-        config.display(&target),
-        found.len() - fresh.len()
-    );
-    Ok(0)
 }
 
 /// The project, the database a command talks to, where its SQL comes from, and the
@@ -790,36 +728,4 @@ fn project_for_database(
         project.config.dialect = target.dialect();
     }
     Ok((project, target, source, written_for))
-}
-
-/// Where `verify` rehearses: `--database-url`; else tandem.toml's `database_url` when it
-/// names a server (never a file the project migrates for real); else SQLite in memory.
-fn rehearsal_target(config: &Config, url: Option<&str>) -> Result<apply::Target> {
-    if let Some(url) = url {
-        return apply::resolve(config, Some(url));
-    }
-    if let Some(url) = config.database_url.as_deref() {
-        let target = apply::resolve(config, Some(url))?;
-        if matches!(target, apply::Target::Postgres(_) | apply::Target::Mysql(_)) {
-            return Ok(target);
-        }
-    }
-    Ok(apply::Target::SqliteMemory)
-}
-
-/// Each release's own recorded queries must not name what the release stops using.
-fn stale_queries(project: &Project, plan: &Plan) -> Result<Vec<Diag>> {
-    let dir = verify::queries::dir(&project.config);
-    let mut out = Vec::new();
-    if !dir.is_dir() {
-        return Ok(out);
-    }
-    for r in 0..plan.releases.len() {
-        let contract = code_contract::of_release(plan, r);
-        let shown = |p: &std::path::Path| project.config.display(p);
-        for q in code_contract::stale_queries(&dir, shown, &contract)? {
-            out.push(code_contract::stale_query_diag(&q, &contract.release));
-        }
-    }
-    Ok(out)
 }
