@@ -232,49 +232,20 @@ pub struct FleetArgs {
 }
 
 impl FleetArgs {
-    /// The options of the gate: flags first, then tandem.toml's `[fleet]`;
-    /// `TANDEM_SKIP_FLEET_CHECK=<reason>` skips it as the flag does.
+    /// The options of the gate: these flags first, then tandem.toml's `[fleet]`.
     fn options(&self, config: Option<&Config>) -> apply::fleet::FleetOptions {
-        let settings = config.map(|c| c.fleet.clone()).unwrap_or_default();
-        let env_reason = std::env::var("TANDEM_SKIP_FLEET_CHECK")
-            .ok()
-            .filter(|r| !r.trim().is_empty());
-        apply::fleet::FleetOptions {
-            file: self.fleet_file.clone().or_else(|| {
-                let file = settings.file.as_ref()?;
-                Some(
-                    config
-                        .map(|c| c.root.join(file))
-                        .unwrap_or_else(|| file.into()),
-                )
-            }),
-            command: self.fleet_cmd.clone().or(settings.command),
-            skip_reason: if self.skip_fleet_check {
-                self.reason.clone()
-            } else {
-                env_reason
-            },
-            pattern: settings.pattern,
-        }
+        let skip_reason = if self.skip_fleet_check {
+            self.reason.clone()
+        } else {
+            None
+        };
+        apply::fleet::FleetOptions::resolve(
+            self.fleet_file.clone(),
+            self.fleet_cmd.clone(),
+            skip_reason,
+            config,
+        )
     }
-}
-
-/// Runs the fleet gate before a migrate and says what it did.
-fn fleet_gate(
-    target: &apply::Target,
-    options: &apply::fleet::FleetOptions,
-    releases: &crate::release::Releases,
-    r: usize,
-    contract: bool,
-) -> Result<()> {
-    if target.dialect() == Dialect::Sqlite && options.file.is_none() && options.command.is_none() {
-        // Nothing to ask a SQLite file, and no reason to create it before migrate's checks.
-        eprintln!("fleet gate: a SQLite database has no fleet to check");
-        return Ok(());
-    }
-    let mut db = apply::connect(target, true)?;
-    apply::fleet::gate(&mut db, options, releases, r, contract)?.report();
-    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -455,14 +426,18 @@ pub fn run(cli: &Cli) -> Result<u8> {
             ..
         } => {
             let release = release.as_deref().unwrap_or_default();
-            let (project, target, source, written_for) =
-                project_for_database(root, database_url.as_deref())?;
+            let apply::ProjectOnDatabase {
+                project,
+                target,
+                source,
+                written_for,
+            } = apply::project_for_database(root, database_url.as_deref())?;
             let plan = plan::build(&project)?;
             let r = plan.release_index(release)?;
             let slot = phase.slot(r);
             if plan.problems.is_empty() {
                 let options = fleet.options(Some(&project.config));
-                fleet_gate(
+                apply::fleet::gate_before_migrate(
                     &target,
                     &options,
                     &plan.releases,
@@ -517,7 +492,8 @@ pub fn run(cli: &Cli) -> Result<u8> {
             database_url,
             format,
         } => {
-            let (project, target, source, _) = project_for_database(root, database_url.as_deref())?;
+            let opened = apply::project_for_database(root, database_url.as_deref())?;
+            let (project, target, source) = (opened.project, opened.target, opened.source);
             let plan = plan::build(&project)?;
             let status = status::status(&project.config, &plan, &target, source)?;
             match format {
@@ -622,28 +598,16 @@ pub fn run(cli: &Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Diff { database_url, .. } => {
-            let (project, target, _, _) = project_for_database(root, database_url.as_deref())?;
-            let plan = plan::build(&project)?;
-            let mut db = apply::connect(&target, false)?;
-            let db_err = |e: apply::DbError| Diag::input(format!("{}: {e}", target.display()));
-            let applied = apply::history_rows(&mut db).map_err(db_err)?;
-            let lines = apply::drift::differences(&mut db, &plan, &applied).map_err(db_err)?;
-            let last = applied.iter().map(|a| a.version).max().unwrap_or(0);
-            let point = plan
-                .files
-                .iter()
-                .rfind(|f| f.version <= last)
-                .map(|f| migrate::slot_label(&plan, f.slot))
-                .unwrap_or_else(|| "nothing applied".into());
-            if lines.is_empty() {
-                println!("no drift: {} matches the plan at {point}", target.display());
+            let opened = apply::project_for_database(root, database_url.as_deref())?;
+            let plan = plan::build(&opened.project)?;
+            let drift = apply::drift::of_database(&opened.target, &plan)?;
+            let (database, point) = (opened.target.display(), drift.point);
+            if drift.differences.is_empty() {
+                println!("no drift: {database} matches the plan at {point}");
                 Ok(0)
             } else {
-                println!(
-                    "drift: {} differs from the plan at {point}:",
-                    target.display()
-                );
-                for l in &lines {
+                println!("drift: {database} differs from the plan at {point}:");
+                for l in &drift.differences {
                     println!("  {l}");
                 }
                 Ok(1)
@@ -651,18 +615,11 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Introspect { database_url } => {
             let config = Config::load(root).ok();
-            let url = database_url
-                .clone()
-                .or_else(|| config.as_ref().and_then(|c| c.database_url.clone()))
-                .ok_or_else(|| {
-                    Diag::input("introspect needs a database")
-                        .help("pass --database-url postgres://..., mysql://... or sqlite://PATH")
-                })?;
-            let base = config
-                .as_ref()
-                .map(|c| c.root.clone())
-                .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
-            let target = apply::Target::parse(&url, &base).map_err(Diag::input)?;
+            let target = apply::resolve_without_project(
+                config.as_ref(),
+                database_url.as_deref(),
+                "introspect",
+            )?;
             let mut db = apply::connect(&target, false)?;
             let read = apply::introspect::introspect(&mut db)
                 .map_err(|e| Diag::input(format!("{}: {e}", target.display())))?;
@@ -711,21 +668,4 @@ pub fn run(cli: &Cli) -> Result<u8> {
             Ok(0)
         }
     }
-}
-
-/// The project, the database a command talks to, where its SQL comes from, and the
-/// dialect the project's files are written in. A SQLite database under a server-dialect
-/// project gets the plan rendered for SQLite, so the project's dialect is switched.
-fn project_for_database(
-    root: &std::path::Path,
-    url: Option<&str>,
-) -> Result<(Project, apply::Target, apply::Source, Dialect)> {
-    let mut project = Project::load(root)?;
-    let target = apply::resolve(&project.config, url)?;
-    let source = apply::source_for(&project.config, &target)?;
-    let written_for = project.config.dialect;
-    if source == apply::Source::Rendered {
-        project.config.dialect = target.dialect();
-    }
-    Ok((project, target, source, written_for))
 }
