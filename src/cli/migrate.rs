@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{FleetArgs, Phase};
+use super::args::{FleetArgs, Phase};
 use crate::apply::{self, fleet, migrate};
 use crate::diag::{Diag, Result};
 use crate::plan;

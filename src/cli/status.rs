@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::Format;
+use super::args::Format;
 use crate::apply::{self, status};
 use crate::diag::Result;
 use crate::plan;
