@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::model::View;
 use crate::plan::Plan;
@@ -220,6 +221,24 @@ pub fn stale_queries(
                     });
                 }
             }
+        }
+    }
+    Ok(out)
+}
+
+/// The refusals of every release's own recorded queries (under `[verify] queries`) that
+/// name what the release stops using.
+pub fn stale_query_problems(config: &Config, plan: &Plan) -> Result<Vec<Diag>> {
+    let dir = crate::verify::queries::dir(config);
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for r in 0..plan.releases.len() {
+        let contract = of_release(plan, r);
+        let shown = |p: &Path| config.display(p);
+        for q in stale_queries(&dir, shown, &contract)? {
+            out.push(stale_query_diag(&q, &contract.release));
         }
     }
     Ok(out)

@@ -1,5 +1,6 @@
 //! Writing the planned tree: compare with what is on disk, refuse to overwrite a hand
-//! edit, and swap the whole tree in only once every file is written.
+//! edit, and swap the whole tree in only once every file is written. A release is cut
+//! here too, since it freezes the files written: only once they are in line with the plan.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::layout::{is_pristine, list_sql_files};
+use crate::lock::Lock;
 use crate::plan::Plan;
 
 /// How a file on disk differs from the plan.
@@ -40,6 +42,25 @@ impl Drift {
             Drift::Obsolete(p) => format!("no longer planned: {p}"),
         }
     }
+}
+
+/// `tandem release cut`: freezes `release` (and the baseline and every earlier release
+/// not cut yet, see [`Lock::cut`]) in tandem.lock, once the migration files on disk are
+/// those the plan writes; returns the releases it froze, in order.
+pub fn cut(plan: &Plan, config: &Config, lock: &Lock, release: &str) -> Result<Vec<String>> {
+    let (lock, frozen) = lock.cut(plan, release)?;
+    let drift = drift(plan, config)?;
+    if !drift.is_empty() {
+        let mut diag = Diag::refused(format!(
+            "refused: the migration files are not in line with the plan; cannot cut {release}"
+        ));
+        for d in drift.iter().take(10) {
+            diag = diag.note(d.describe());
+        }
+        return Err(Error::from(diag.help("run `tandem generate` first")));
+    }
+    lock.write(config)?;
+    Ok(frozen)
 }
 
 /// The differences between the plan and the migrations directory.

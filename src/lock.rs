@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256};
 
 use crate::action::Action;
 use crate::config::Config;
-use crate::diag::{Error, Result, SourceFile};
+use crate::diag::{Diag, Error, Result, SourceFile};
 use crate::parse::serde_error;
+use crate::plan::{Plan, PlannedFile};
 
 pub const LOCK_FILE: &str = "tandem.lock";
 
@@ -99,6 +100,89 @@ impl Lock {
 
     pub fn is_cut(&self, name: &str) -> bool {
         self.release(name).is_some()
+    }
+
+    /// The lock once `release` is cut: `release`, the baseline and every earlier release
+    /// not cut yet are frozen with the files `plan` places in them; also the releases it
+    /// freezes, in order. Refuses a release unknown, already cut, or in a plan with
+    /// problems. Nothing is written: see [`Lock::write`].
+    pub fn cut(&self, plan: &Plan, release: &str) -> Result<(Lock, Vec<String>)> {
+        let r = plan.release_index(release)?;
+        if self.is_cut(release) {
+            return Err(Diag::input(format!("release {release} is already cut")).into());
+        }
+        if !plan.problems.is_empty() {
+            return Err(plan.problems.clone().into());
+        }
+        let locked = |f: &PlannedFile| LockedFile {
+            path: f.path.clone(),
+            sha256: sha256_hex(f.content.as_bytes()),
+            steps: Some(f.steps_digest()),
+        };
+        // Every database that applies R has applied the baseline and every release before
+        // R first: a cut freezes them too.
+        let mut lock = self.clone();
+        if lock.baseline.is_none() {
+            lock.baseline = plan.files.first().map(locked);
+        }
+        let mut frozen = Vec::new();
+        for earlier in 0..=r {
+            let name = plan.releases.name(earlier);
+            if lock.is_cut(name) {
+                continue;
+            }
+            lock.releases.push(CutRelease {
+                name: name.to_string(),
+                files: plan
+                    .files
+                    .iter()
+                    .filter(|f| f.slot.release() == Some(earlier))
+                    .map(locked)
+                    .collect(),
+            });
+            frozen.push(name.to_string());
+        }
+        Ok((lock, frozen))
+    }
+
+    /// Writes the lock to the project's `tandem.lock`.
+    pub fn write(&self, config: &Config) -> Result<()> {
+        let path = Lock::path(config);
+        std::fs::write(&path, self.to_toml()).map_err(|e| Error::io(&path, e))
+    }
+
+    /// The problems of the files of the baseline and the cut releases on disk: each must
+    /// still hold what the lock recorded.
+    pub fn files_on_disk(&self, config: &Config) -> Vec<Diag> {
+        let dir = &config.migrations_dir;
+        let mut out = Vec::new();
+        let baseline = self
+            .baseline
+            .iter()
+            .map(|f| (f, "the baseline".to_string()));
+        let cut_files = self.releases.iter().flat_map(|cut| {
+            cut.files
+                .iter()
+                .map(|f| (f, format!("cut release {}", cut.name)))
+        });
+        for (f, owner) in baseline.chain(cut_files) {
+            let path = dir.join(&f.path);
+            match std::fs::read(&path) {
+                Ok(bytes) if sha256_hex(&bytes) == f.sha256 => {}
+                Ok(_) => out.push(
+                    Diag::refused(format!(
+                        "{} of {owner} differs from tandem.lock",
+                        config.display(&path),
+                    ))
+                    .help("restore it (git checkout); a cut release is frozen"),
+                ),
+                Err(_) => out.push(
+                    Diag::refused(format!("{} of {owner} is missing", config.display(&path),))
+                        .help("run `tandem generate` to write it back, or restore it"),
+                ),
+            }
+        }
+        out
     }
 
     pub fn to_toml(&self) -> String {

@@ -4,13 +4,42 @@
 //! with what the catalogue shows is listed, so a hand-made change is found before the
 //! next `migrate` meets it.
 
+use super::database::Target;
 use super::database::{Database, DbError};
+use super::migrate::slot_label;
 use super::AppliedRow;
+use super::{connect, history_rows};
+use crate::diag::{Diag, Result};
 use crate::model::{ConstraintKind, Index};
 use crate::plan::Plan;
 use crate::sql::catalogue::{foreign_keys, primary_key, read_indexes, unique_constraints};
 use crate::sql::inspect::{index_option_differences, is_user_table};
 use crate::sql::physical::Physical;
+
+/// What `tandem diff --database-url` finds: where the database's history says it is in
+/// the plan, and how its catalogue differs from the plan at that point.
+pub struct DatabaseDrift {
+    /// `expand(1.4.0)`, `baseline`, or `nothing applied`.
+    pub point: String,
+    /// One line per difference; none when the database matches the plan.
+    pub differences: Vec<String>,
+}
+
+/// Reads `target`'s history and catalogue and compares them with `plan`.
+pub fn of_database(target: &Target, plan: &Plan) -> Result<DatabaseDrift> {
+    let mut db = connect(target, false)?;
+    let db_err = |e: DbError| Diag::input(format!("{}: {e}", target.display()));
+    let applied = history_rows(&mut db).map_err(db_err)?;
+    let differences = differences(&mut db, plan, &applied).map_err(db_err)?;
+    let last = applied.iter().map(|a| a.version).max().unwrap_or(0);
+    let point = plan
+        .files
+        .iter()
+        .rfind(|f| f.version <= last)
+        .map(|f| slot_label(plan, f.slot))
+        .unwrap_or_else(|| "nothing applied".into());
+    Ok(DatabaseDrift { point, differences })
+}
 
 /// The schema the plan says exists once the applied files ran, with its indexes.
 pub fn expected(plan: &Plan, applied: &[AppliedRow]) -> (Physical, Vec<Index>) {

@@ -8,7 +8,8 @@
 
 use std::path::PathBuf;
 
-use super::database::{Database, DbError};
+use super::database::{Database, DbError, Target};
+use crate::config::Config;
 use crate::diag::{Diag, Result};
 use crate::layout::inert;
 use crate::release::Releases;
@@ -27,6 +28,36 @@ pub struct FleetOptions {
     pub skip_reason: Option<String>,
     /// How a connection's name carries its release: `*` for anything, `{release}` once.
     pub pattern: String,
+}
+
+impl FleetOptions {
+    /// The options of the gate: the command line's first (`--fleet-file`, `--fleet-cmd`,
+    /// `--skip-fleet-check --reason`), then tandem.toml's `[fleet]` (when there is a
+    /// project); `TANDEM_SKIP_FLEET_CHECK=<reason>` skips the gate as the flag does.
+    pub fn resolve(
+        file: Option<PathBuf>,
+        command: Option<String>,
+        skip_reason: Option<String>,
+        config: Option<&Config>,
+    ) -> FleetOptions {
+        let settings = config.map(|c| c.fleet.clone()).unwrap_or_default();
+        let env_reason = std::env::var("TANDEM_SKIP_FLEET_CHECK")
+            .ok()
+            .filter(|r| !r.trim().is_empty());
+        FleetOptions {
+            file: file.or_else(|| {
+                let file = settings.file.as_ref()?;
+                Some(
+                    config
+                        .map(|c| c.root.join(file))
+                        .unwrap_or_else(|| file.into()),
+                )
+            }),
+            command: command.or(settings.command),
+            skip_reason: skip_reason.or(env_reason),
+            pattern: settings.pattern,
+        }
+    }
 }
 
 /// One running client and the release it runs.
@@ -58,6 +89,25 @@ impl Verdict {
             Verdict::NoSource { note } => eprintln!("fleet gate: {note}"),
         }
     }
+}
+
+/// Runs the gate before a migrate of `target` and says what it decided. A SQLite
+/// database with no file or command to ask is not even opened: there is no fleet to
+/// check, and no reason to create the file before migrate's own checks.
+pub fn gate_before_migrate(
+    target: &Target,
+    options: &FleetOptions,
+    releases: &Releases,
+    r: usize,
+    contract: bool,
+) -> Result<()> {
+    if target.dialect() == Dialect::Sqlite && options.file.is_none() && options.command.is_none() {
+        eprintln!("fleet gate: a SQLite database has no fleet to check");
+        return Ok(());
+    }
+    let mut db = super::connect(target, true)?;
+    gate(&mut db, options, releases, r, contract)?.report();
+    Ok(())
 }
 
 /// Checks the fleet before `phase` of release `r`: refuses (exit 1) while a client of a

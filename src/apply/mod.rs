@@ -13,11 +13,14 @@ pub mod progress;
 pub mod scratch;
 pub mod status;
 
+use std::path::Path;
+
 use refinery_core::Migration;
 
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::layout::list_sql_files;
+use crate::project::Project;
 use crate::sql::Dialect;
 pub use database::{Database, DbError, Target};
 
@@ -36,6 +39,55 @@ pub fn resolve(config: &Config, url: Option<&str>) -> Result<Target> {
         Error::from(Diag::input(e).help("pass --database-url, or set database_url in tandem.toml"))
     })?;
     Ok(with_connect_timeout(target, config.connect_timeout))
+}
+
+/// A project opened to talk to one database.
+pub struct ProjectOnDatabase {
+    /// The project, its dialect switched to the database's when the plan is rendered
+    /// for it (a SQLite database under a server-dialect project).
+    pub project: Project,
+    pub target: Target,
+    /// Where the SQL applied to `target` comes from.
+    pub source: Source,
+    /// The dialect the project's files are written in.
+    pub written_for: Dialect,
+}
+
+/// Loads the project at `root` for the database `url` names (see [`resolve`]).
+pub fn project_for_database(root: &Path, url: Option<&str>) -> Result<ProjectOnDatabase> {
+    let mut project = Project::load(root)?;
+    let target = resolve(&project.config, url)?;
+    let source = source_for(&project.config, &target)?;
+    let written_for = project.config.dialect;
+    if source == Source::Rendered {
+        project.config.dialect = target.dialect();
+    }
+    Ok(ProjectOnDatabase {
+        project,
+        target,
+        source,
+        written_for,
+    })
+}
+
+/// The database a command that needs no project reads (`introspect`): `--database-url`,
+/// else the project's `database_url` when there is a project; a relative SQLite path is
+/// taken from the project, else from the current directory.
+pub fn resolve_without_project(
+    config: Option<&Config>,
+    url: Option<&str>,
+    command: &str,
+) -> Result<Target> {
+    let url = url
+        .or_else(|| config.and_then(|c| c.database_url.as_deref()))
+        .ok_or_else(|| {
+            Diag::input(format!("{command} needs a database"))
+                .help("pass --database-url postgres://..., mysql://... or sqlite://PATH")
+        })?;
+    let base = config
+        .map(|c| c.root.clone())
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+    Ok(Target::parse(url, &base).map_err(Diag::input)?)
 }
 
 /// A server URL with tandem.toml's `connect_timeout` added, unless the URL names one.

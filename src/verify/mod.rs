@@ -15,10 +15,12 @@ use serde::Serialize;
 use crate::action::Action;
 use crate::apply::database::{Database, DbError, Target};
 use crate::apply::scratch::Scratch;
-use crate::apply::{connect_error, MigrationFile};
+use crate::apply::{self, connect_error, MigrationFile};
+use crate::config::Config;
 use crate::diag::Result;
 use crate::model::{Table, View};
 use crate::plan::{Plan, Slot};
+use crate::project::Project;
 use crate::sql::rehearsal;
 use crate::sql::text::quote;
 use crate::sql::types::type_name;
@@ -59,6 +61,37 @@ pub struct Report {
     /// A migration file that failed to apply, which ends the rehearsal.
     pub apply_failure: Option<String>,
     pub ok: bool,
+}
+
+/// Where `verify` rehearses: `--database-url`; else tandem.toml's `database_url` when it
+/// names a server (never a file the project migrates for real); else SQLite in memory.
+pub fn rehearsal_target(config: &Config, url: Option<&str>) -> Result<Target> {
+    if let Some(url) = url {
+        return apply::resolve(config, Some(url));
+    }
+    if let Some(url) = config.database_url.as_deref() {
+        let target = apply::resolve(config, Some(url))?;
+        if matches!(target, Target::Postgres(_) | Target::Mysql(_)) {
+            return Ok(target);
+        }
+    }
+    Ok(Target::SqliteMemory)
+}
+
+/// Rehearses `project` on `server`, with the project's options: the plan is rendered in
+/// the server's dialect, whatever the project's files are written in, and refused when
+/// it has problems in that dialect.
+pub fn rehearse(mut project: Project, server: &Target) -> Result<Report> {
+    project.config.dialect = server.dialect();
+    let plan = crate::layout::build_plan(&project)?;
+    if !plan.problems.is_empty() {
+        return Err(plan.problems.into());
+    }
+    let options = Options {
+        values: project.config.verify.value_lists(),
+        queries: queries::load(&project.config, &plan)?,
+    };
+    verify_with(&plan, server, &options)
 }
 
 /// Rehearses the plan on a scratch database made next to `server` (an in-memory SQLite

@@ -579,6 +579,80 @@ pub fn import(text: &str) -> Vec<String> {
     out
 }
 
+/// What [`import_into_release`] did.
+#[derive(Debug)]
+pub struct Imported {
+    /// `queries/<release>/<file stem>.sql`, where new statements go.
+    pub into: PathBuf,
+    /// Statements appended.
+    pub added: usize,
+    /// Statements of the file the release's queries held already.
+    pub already_there: usize,
+}
+
+/// `tandem queries import`: appends the statements of `file` that `queries/<release>/`
+/// does not hold yet to `queries/<release>/<file stem>.sql`.
+pub fn import_into_release(config: &Config, file: &Path, release: &str) -> Result<Imported> {
+    if let Err((message, help)) = config.order.validate(release) {
+        return Err(Diag::input(message).help(help).into());
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let found = import(&text);
+    let dir = dir(config).join(release);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut known = known_statements(&dir)?;
+    let fresh: Vec<&String> = found
+        .iter()
+        .filter(|s| known.insert(normalize(s)))
+        .collect();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "imported".into());
+    let into = dir.join(format!("{stem}.sql"));
+    if !fresh.is_empty() {
+        let mut body = std::fs::read_to_string(&into).unwrap_or_default();
+        if body.is_empty() {
+            body.push_str(&format!(
+                "-- Statements of {release}'s code, imported from {}.\n",
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
+        }
+        for sql in &fresh {
+            body.push('\n');
+            body.push_str(sql);
+            body.push_str(";\n");
+        }
+        std::fs::write(&into, body).map_err(|e| Error::io(&into, e))?;
+    }
+    Ok(Imported {
+        into,
+        added: fresh.len(),
+        already_there: found.len() - fresh.len(),
+    })
+}
+
+/// The statements of the `.sql` files of `dir`, normalized: what an import does not add
+/// again.
+fn known_statements(dir: &Path) -> Result<std::collections::HashSet<String>> {
+    let mut known = std::collections::HashSet::new();
+    for entry in std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "sql") {
+            let existing = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            for (_, sql) in split(&existing) {
+                known.insert(normalize(&sql));
+            }
+        }
+    }
+    Ok(known)
+}
+
 /// A statement's text with whitespace collapsed: the key of deduplication.
 pub fn normalize(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
