@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::layout::{is_pristine, list_sql_files};
-use crate::lock::Lock;
-use crate::plan::Plan;
+use crate::lock::{sha256_hex, CutRelease, Lock, LockedFile};
+use crate::plan::{Plan, PlannedFile};
 
 /// How a file on disk differs from the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,10 +45,10 @@ impl Drift {
 }
 
 /// `tandem release cut`: freezes `release` (and the baseline and every earlier release
-/// not cut yet, see [`Lock::cut`]) in tandem.lock, once the migration files on disk are
+/// not cut yet, see [`cut_lock`]) in tandem.lock, once the migration files on disk are
 /// those the plan writes; returns the releases it froze, in order.
 pub fn cut(plan: &Plan, config: &Config, lock: &Lock, release: &str) -> Result<Vec<String>> {
-    let (lock, frozen) = lock.cut(plan, release)?;
+    let (lock, frozen) = cut_lock(lock, plan, release)?;
     let drift = drift(plan, config)?;
     if !drift.is_empty() {
         let mut diag = Diag::refused(format!(
@@ -61,6 +61,50 @@ pub fn cut(plan: &Plan, config: &Config, lock: &Lock, release: &str) -> Result<V
     }
     lock.write(config)?;
     Ok(frozen)
+}
+
+/// The lock once `release` is cut: `release`, the baseline and every earlier release
+/// not cut yet are frozen with the files `plan` places in them; also the releases it
+/// freezes, in order. Refuses a release unknown, already cut, or in a plan with
+/// problems. Nothing is written: see [`Lock::write`]. It lives here, above both the lock
+/// and the plan, because cutting reads a plan into the lock.
+fn cut_lock(lock: &Lock, plan: &Plan, release: &str) -> Result<(Lock, Vec<String>)> {
+    let r = plan.release_index(release)?;
+    if lock.is_cut(release) {
+        return Err(Diag::input(format!("release {release} is already cut")).into());
+    }
+    if !plan.problems.is_empty() {
+        return Err(plan.problems.clone().into());
+    }
+    let locked = |f: &PlannedFile| LockedFile {
+        path: f.path.clone(),
+        sha256: sha256_hex(f.content.as_bytes()),
+        steps: Some(f.steps_digest()),
+    };
+    // Every database that applies R has applied the baseline and every release before
+    // R first: a cut freezes them too.
+    let mut lock = lock.clone();
+    if lock.baseline.is_none() {
+        lock.baseline = plan.files.first().map(locked);
+    }
+    let mut frozen = Vec::new();
+    for earlier in 0..=r {
+        let name = plan.releases.name(earlier);
+        if lock.is_cut(name) {
+            continue;
+        }
+        lock.releases.push(CutRelease {
+            name: name.to_string(),
+            files: plan
+                .files
+                .iter()
+                .filter(|f| f.slot.release() == Some(earlier))
+                .map(locked)
+                .collect(),
+        });
+        frozen.push(name.to_string());
+    }
+    Ok((lock, frozen))
 }
 
 /// The differences between the plan and the migrations directory.

@@ -10,7 +10,6 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result, SourceFile};
 use crate::parse::serde_error;
-use crate::plan::{Plan, PlannedFile};
 
 pub const LOCK_FILE: &str = "tandem.lock";
 
@@ -100,49 +99,6 @@ impl Lock {
 
     pub fn is_cut(&self, name: &str) -> bool {
         self.release(name).is_some()
-    }
-
-    /// The lock once `release` is cut: `release`, the baseline and every earlier release
-    /// not cut yet are frozen with the files `plan` places in them; also the releases it
-    /// freezes, in order. Refuses a release unknown, already cut, or in a plan with
-    /// problems. Nothing is written: see [`Lock::write`].
-    pub fn cut(&self, plan: &Plan, release: &str) -> Result<(Lock, Vec<String>)> {
-        let r = plan.release_index(release)?;
-        if self.is_cut(release) {
-            return Err(Diag::input(format!("release {release} is already cut")).into());
-        }
-        if !plan.problems.is_empty() {
-            return Err(plan.problems.clone().into());
-        }
-        let locked = |f: &PlannedFile| LockedFile {
-            path: f.path.clone(),
-            sha256: sha256_hex(f.content.as_bytes()),
-            steps: Some(f.steps_digest()),
-        };
-        // Every database that applies R has applied the baseline and every release before
-        // R first: a cut freezes them too.
-        let mut lock = self.clone();
-        if lock.baseline.is_none() {
-            lock.baseline = plan.files.first().map(locked);
-        }
-        let mut frozen = Vec::new();
-        for earlier in 0..=r {
-            let name = plan.releases.name(earlier);
-            if lock.is_cut(name) {
-                continue;
-            }
-            lock.releases.push(CutRelease {
-                name: name.to_string(),
-                files: plan
-                    .files
-                    .iter()
-                    .filter(|f| f.slot.release() == Some(earlier))
-                    .map(locked)
-                    .collect(),
-            });
-            frozen.push(name.to_string());
-        }
-        Ok((lock, frozen))
     }
 
     /// Writes the lock to the project's `tandem.lock`.

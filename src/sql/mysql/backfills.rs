@@ -3,7 +3,8 @@
 
 use tera::Context;
 
-use super::{fit, q, Mysql};
+use super::names::{fit, q};
+use super::writer::Mysql;
 use crate::action::Source;
 use crate::model::{Constraint, ConstraintKind, Table};
 use crate::sql::ddl::source_sql;

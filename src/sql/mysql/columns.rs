@@ -2,8 +2,9 @@
 //! while writes go on, defaults as metadata. A `MODIFY COLUMN` restates the whole column,
 //! or the server resets what is left out.
 
+use super::names::q;
 use super::tables::compat_view;
-use super::{q, Mysql};
+use super::writer::Mysql;
 use crate::action::Action;
 use crate::model::{Column, Default};
 use crate::sql::ddl::default_sql;

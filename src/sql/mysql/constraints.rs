@@ -5,7 +5,8 @@
 use tera::Context;
 
 use super::indexes::{create_index, drop_index};
-use super::{fit, q, Mysql};
+use super::names::{fit, q};
+use super::writer::Mysql;
 use crate::model::{Constraint, ConstraintKind};
 use crate::sql::ddl::unique_index;
 use crate::sql::physical::Physical;

@@ -2,7 +2,7 @@
 //! column that uses it.
 
 use super::columns::column_sql;
-use super::q;
+use super::names::q;
 use crate::action::EnumChange;
 use crate::model::Column;
 use crate::sql::render::Chunk;

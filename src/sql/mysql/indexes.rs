@@ -1,7 +1,7 @@
 //! MySQL indexes: built and dropped in place while writes go on.
 
 use super::columns::needs_prefix;
-use super::q;
+use super::names::q;
 use crate::model::Index;
 use crate::sql::physical::Physical;
 use crate::sql::render::Chunk;

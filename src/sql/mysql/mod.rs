@@ -18,54 +18,29 @@
 //! - dropping a column with `ALGORITHM=INSTANT` needs MySQL 8.0.29 (MariaDB 10.4).
 
 mod backfills;
+mod writer;
+
+pub use writer::*;
 mod columns;
 mod comments;
 mod constraints;
 mod enums;
 mod indexes;
 pub mod inspect;
+mod names;
 mod tables;
 mod triggers;
 
 use tera::Context;
 
 use crate::action::Action;
-use crate::config::Config;
 use crate::diag::Result;
 use crate::sql::ddl::{create_table, drop_table, drop_view, views_mode_refusal};
 use crate::sql::physical::Physical;
 use crate::sql::render::{Chunk, Rendered, Renderer};
-use crate::sql::text::{quote, terminate};
+use crate::sql::text::terminate;
 use crate::sql::Dialect;
 use crate::sql::Unsupported;
-use crate::templates::Templates;
-
-/// MySQL's limit on identifier length.
-const MAX_NAME: usize = 64;
-
-pub struct Mysql<'a> {
-    config: &'a Config,
-    templates: &'a Templates,
-}
-
-impl<'a> Mysql<'a> {
-    pub fn new(config: &'a Config, templates: &'a Templates) -> Self {
-        Mysql { config, templates }
-    }
-
-    fn template(&self, name: &str, context: &Context) -> Result<String> {
-        crate::sql::render::template(self.templates, Dialect::Mysql, name, context)
-    }
-}
-
-fn q(name: &str) -> String {
-    quote(Dialect::Mysql, name)
-}
-
-/// A name of at most 64 characters: long ones keep a readable prefix and a hash.
-fn fit(name: String) -> String {
-    crate::model::fit_identifier(name, MAX_NAME)
-}
 
 impl Renderer for Mysql<'_> {
     fn dialect(&self) -> Dialect {
@@ -187,7 +162,7 @@ impl Renderer for Mysql<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::fit;
+    use super::names::fit;
 
     #[test]
     fn long_names_fit_in_64_characters() {

@@ -3,7 +3,8 @@
 
 use tera::Context;
 
-use super::{fit, q, Mysql};
+use super::names::{fit, q};
+use super::writer::Mysql;
 use crate::model::Table;
 use crate::sql::physical::Physical;
 use crate::sql::render::Chunk;

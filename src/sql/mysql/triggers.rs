@@ -4,7 +4,8 @@
 use tera::Context;
 
 use super::columns::default_value;
-use super::{fit, q, Mysql};
+use super::names::{fit, q};
+use super::writer::Mysql;
 use crate::sql::physical::Physical;
 use crate::sql::render::Chunk;
 use crate::sql::text::string_literal;

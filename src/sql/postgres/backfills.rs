@@ -4,7 +4,7 @@
 
 use tera::Context;
 
-use super::{q, Postgres};
+use super::writer::{q, Postgres};
 use crate::action::Source;
 use crate::model::Constraint;
 use crate::sql::ddl::source_sql;

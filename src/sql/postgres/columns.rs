@@ -6,7 +6,7 @@
 use sea_query::{PostgresQueryBuilder, Table as SqTable};
 use tera::Context;
 
-use super::{q, Postgres};
+use super::writer::{q, Postgres};
 use crate::action::Action;
 use crate::model::Column;
 use crate::sql::ddl::{column_def, default_sql};

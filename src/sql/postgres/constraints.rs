@@ -5,7 +5,7 @@
 use sea_query::PostgresQueryBuilder;
 use tera::Context;
 
-use super::{q, Postgres};
+use super::writer::{q, Postgres};
 use crate::model::{Constraint, ConstraintKind, Index};
 use crate::sql::ddl::{foreign_key, unique_index};
 use crate::sql::render::{Chunk, Rendered};

@@ -3,7 +3,7 @@
 use sea_query::{Index as SqIndex, PostgresQueryBuilder};
 use tera::Context;
 
-use super::{q, Postgres};
+use super::writer::{q, Postgres};
 use crate::diag::Result;
 use crate::model::Index;
 use crate::sql::render::{Chunk, Rendered};

@@ -6,7 +6,7 @@
 
 use tera::Context;
 
-use super::{q, Postgres};
+use super::writer::{q, Postgres};
 use crate::action::Action;
 use crate::diag::Result;
 use crate::model::ConstraintKind;

@@ -5,6 +5,9 @@
 //! `apply::progress`), so an object the file meets unexpectedly fails it, named.
 
 mod backfills;
+mod writer;
+
+pub use writer::*;
 mod columns;
 mod constraints;
 mod enums;
@@ -17,39 +20,13 @@ mod triggers;
 use tera::Context;
 
 use crate::action::Action;
-use crate::config::Config;
 use crate::diag::Result;
 use crate::sql::ddl::{comment_on, drop_table, drop_view};
 use crate::sql::physical::Physical;
 use crate::sql::render::{Chunk, Rendered, Renderer};
-use crate::sql::text::{quote, string_literal, terminate};
+use crate::sql::text::{string_literal, terminate};
 use crate::sql::Dialect;
 use crate::sql::Unsupported;
-use crate::templates::Templates;
-
-pub struct Postgres<'a> {
-    config: &'a Config,
-    templates: &'a Templates,
-}
-
-impl<'a> Postgres<'a> {
-    pub fn new(config: &'a Config, templates: &'a Templates) -> Self {
-        Postgres { config, templates }
-    }
-
-    /// Renders a template with `tag`, a dollar-quote tag that none of the values
-    /// spliced into it contains (user SQL cannot close a `DO` or function body).
-    fn template(&self, name: &str, context: &Context) -> Result<String> {
-        let mut context = context.clone();
-        let values = context.clone().into_json().to_string();
-        context.insert("tag", &crate::sql::text::dollar_tag(&values));
-        crate::sql::render::template(self.templates, Dialect::Postgres, name, &context)
-    }
-}
-
-fn q(name: &str) -> String {
-    quote(Dialect::Postgres, name)
-}
 
 impl Renderer for Postgres<'_> {
     fn dialect(&self) -> Dialect {

@@ -3,7 +3,7 @@
 
 use tera::Context;
 
-use super::{q, Postgres};
+use super::writer::{q, Postgres};
 use crate::model::Table;
 use crate::sql::ddl::create_table;
 use crate::sql::render::Chunk;

@@ -2,7 +2,7 @@
 
 use tera::Context;
 
-use super::{q, Postgres};
+use super::writer::{q, Postgres};
 use crate::sql::render::Chunk;
 use crate::sql::text::comment_text;
 

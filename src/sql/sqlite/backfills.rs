@@ -1,7 +1,7 @@
 //! SQLite backfills and repairs: one statement each. SQLite has a single writer, and the
 //! file's transaction makes the fill all or nothing, so there is no batch loop.
 
-use super::{push, q};
+use super::writer::{push, q};
 use crate::action::Source;
 use crate::model::Constraint;
 use crate::sql::ddl::source_sql;

@@ -4,7 +4,7 @@
 
 use sea_query::{SqliteQueryBuilder, Table as SqTable};
 
-use super::{push, q, unknown, Sqlite};
+use super::writer::{push, q, unknown, Sqlite};
 use crate::action::Action;
 use crate::model::{Column, Default};
 use crate::sql::ddl::column_def;

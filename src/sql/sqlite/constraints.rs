@@ -5,7 +5,7 @@
 use sea_query::{Index as SqIndex, SqliteQueryBuilder};
 use tera::Context;
 
-use super::{index_sql, push, q, unknown, Sqlite};
+use super::writer::{index_sql, push, q, unknown, Sqlite};
 use crate::model::{Constraint, ConstraintKind};
 use crate::sql::physical::Physical;
 use crate::sql::render::{Rendered, Step};

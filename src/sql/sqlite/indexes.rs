@@ -2,7 +2,7 @@
 
 use sea_query::{Index as SqIndex, SqliteQueryBuilder};
 
-use super::{index_sql, push};
+use super::writer::{index_sql, push};
 use crate::model::Index;
 use crate::sql::render::{Rendered, Step};
 use crate::sql::text::terminate;

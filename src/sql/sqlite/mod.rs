@@ -7,6 +7,9 @@
 //! the insert and update it by rowid.
 
 mod backfills;
+mod writer;
+
+pub use writer::*;
 mod columns;
 mod constraints;
 mod indexes;
@@ -15,8 +18,6 @@ mod rebuild;
 mod tables;
 mod triggers;
 
-use tera::Context;
-
 pub use rebuild::GUARD_MARK;
 
 use crate::action::Action;
@@ -24,47 +25,8 @@ use crate::diag::Result;
 use crate::sql::ddl::{drop_table, drop_view, enum_note, views_mode_refusal};
 use crate::sql::physical::Physical;
 use crate::sql::render::{Rendered, Renderer, Step};
-use crate::sql::text::{quote, terminate};
+use crate::sql::text::terminate;
 use crate::sql::Dialect;
-use crate::sql::Unsupported;
-use crate::templates::Templates;
-
-pub struct Sqlite<'a> {
-    templates: &'a Templates,
-}
-
-impl<'a> Sqlite<'a> {
-    pub fn new(templates: &'a Templates) -> Self {
-        Sqlite { templates }
-    }
-
-    fn template(&self, name: &str, context: &Context) -> Result<String> {
-        crate::sql::render::template(self.templates, Dialect::Sqlite, name, context)
-    }
-}
-
-/// The renderer walks the same actions as the planner, so this means a `sql` op changed
-/// the table behind tandem's back.
-fn unknown(table: &str, column: Option<&str>) -> Unsupported {
-    Unsupported(match column {
-        Some(c) => format!("{table}.{c} is not known at this point of the apply order"),
-        None => format!("table {table} is not known at this point of the apply order"),
-    })
-}
-
-fn q(name: &str) -> String {
-    quote(Dialect::Sqlite, name)
-}
-
-fn index_sql(index: &crate::model::Index) -> String {
-    terminate(&crate::sql::ddl::index_sql(Dialect::Sqlite, index))
-}
-
-/// Appends one chunk of SQL: the step of an action done in one piece.
-fn push(out: &mut Rendered, chunk: String) -> Step {
-    out.chunks.push(chunk);
-    Ok(Ok(()))
-}
 
 impl Renderer for Sqlite<'_> {
     fn dialect(&self) -> Dialect {

@@ -6,7 +6,7 @@
 use tera::Context;
 
 use super::triggers::{fill_trigger_names, sync_trigger_names};
-use super::{index_sql, q, unknown, Sqlite};
+use super::writer::{index_sql, q, unknown, Sqlite};
 use crate::action::Action;
 use crate::diag::Result;
 use crate::model::{Column, Table};

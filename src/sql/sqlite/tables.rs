@@ -4,7 +4,7 @@
 
 use tera::Context;
 
-use super::{index_sql, push, q, Sqlite};
+use super::writer::{index_sql, push, q, Sqlite};
 use crate::model::{Default, Table};
 use crate::sql::ddl::{create_table, default_sql};
 use crate::sql::render::{Rendered, Step};

@@ -3,7 +3,7 @@
 
 use tera::Context;
 
-use super::{push, q, unknown, Sqlite};
+use super::writer::{push, q, unknown, Sqlite};
 use crate::diag::Result;
 use crate::model::{Column, Table};
 use crate::sql::physical::Physical;
