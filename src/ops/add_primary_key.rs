@@ -119,27 +119,7 @@ impl Operation for AddPrimaryKey {
             .into());
         }
         if !old.is_empty() {
-            // A foreign key that references the old key depends on its index.
-            let referencing = cx.schema.tables.values().find_map(|owner| {
-                owner.constraints.iter().find(|k| {
-                    matches!(&k.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
-                        if references == table_name && *referenced_columns == old)
-                }).map(|k| (owner.name.clone(), k.name.clone()))
-            });
-            if let Some((owner, key)) = referencing {
-                return Err(Diag::input(format!(
-                    "cannot replace the primary key of `{table_name}`: foreign key `{key}` of \
-                     `{owner}` references it"
-                ))
-                .at(self.table.location.clone())
-                .label("the database keeps the old key while a foreign key uses it")
-                .help(format!(
-                    "drop the foreign key first (a `drop_constraint` op with name = \"{key}\"), \
-                     or keep the old columns unique with an `add_unique` op before this one \
-                     and point the foreign key at them"
-                ))
-                .into());
-            }
+            self.check_old_key_unreferenced(cx, &old)?;
         }
         let name = self.name();
         if self.name.is_some() {
@@ -163,6 +143,42 @@ impl Operation for AddPrimaryKey {
             name,
             replaces: old,
         };
+        self.placed(action, &written_before)
+    }
+}
+
+impl AddPrimaryKey {
+    /// A foreign key that references the old key depends on its index: the key cannot
+    /// be replaced while one does.
+    fn check_old_key_unreferenced(&self, cx: &OpContext<'_>, old: &[String]) -> Result<()> {
+        let table_name = &self.table.value;
+        let referencing = cx.schema.tables.values().find_map(|owner| {
+            owner.constraints.iter().find(|k| {
+                matches!(&k.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
+                    if references == table_name && *referenced_columns == *old)
+            }).map(|k| (owner.name.clone(), k.name.clone()))
+        });
+        if let Some((owner, key)) = referencing {
+            return Err(Diag::input(format!(
+                "cannot replace the primary key of `{table_name}`: foreign key `{key}` of \
+                 `{owner}` references it"
+            ))
+            .at(self.table.location.clone())
+            .label("the database keeps the old key while a foreign key uses it")
+            .help(format!(
+                "drop the foreign key first (a `drop_constraint` op with name = \"{key}\"), \
+                 or keep the old columns unique with an `add_unique` op before this one \
+                 and point the foreign key at them"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The key goes in expand when no earlier code writes its columns (or the change
+    /// asserts that it writes unique keys); otherwise it waits for a contract.
+    fn placed(&self, action: Action, written_before: &[String]) -> Result<Vec<Step>> {
+        let table_name = &self.table.value;
         let description = self.describe();
         if written_before.is_empty() {
             return Ok(vec![Step::new(Timing::Expand, description, vec![action])]);
