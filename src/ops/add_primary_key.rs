@@ -126,14 +126,7 @@ impl Operation for AddPrimaryKey {
             let at = self.name.as_ref().map(|n| n.location.clone()).unwrap();
             cx.ensure_new_constraint_name(&name, &at)?;
         }
-        let written_before: Vec<String> = match cx.previous.and_then(|v| v.table(table_name)) {
-            Some(prev) => columns
-                .iter()
-                .filter(|c| prev.column(c).is_some())
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        };
+        let written_before = cx.written_before(table_name, columns);
         if let Some(t) = cx.schema.tables.get_mut(table_name) {
             t.primary_key = columns.clone();
         }

@@ -445,15 +445,10 @@ fn expand_move(
     if !old.nullable {
         // The old column is retired: once R's successor stops writing the new one too,
         // nothing may be left requiring a value in it.
-        let constrained = !carried.constraint_originals.is_empty()
+        let keyed = !carried.constraint_originals.is_empty()
             || !carried.repointed.is_empty()
-            || carried.index_originals.iter().any(|i| i.unique)
-            || cx.still_enforced_on(&table, &old.name);
-        expand.push(Action::DropNotNull {
-            table: table.clone(),
-            column: old.clone(),
-            placeholder: super::op::omit_placeholder(cx.dialect, old, constrained, false),
-        });
+            || carried.index_originals.iter().any(|i| i.unique);
+        expand.push(cx.relax_retired(&table, old, keyed, false));
     }
     expand.extend(
         carried
