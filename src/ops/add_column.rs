@@ -112,7 +112,6 @@ impl Operation for AddColumn {
         cx.ensure_new_column(&self.table, &self.name)?;
         let table = self.table.value.clone();
         let primary_key = cx.table(&self.table)?.primary_key.clone();
-        let subject = format!("{table}.{}", self.name.value);
         let mut column = self.column.clone();
         resolve_column(&mut column, &self.type_at, &cx.schema.enums, cx.dialect)?;
         let column = &column;
@@ -135,6 +134,23 @@ impl Operation for AddColumn {
             )]);
         };
 
+        Ok(self.backfilled(cx, column, backfill, primary_key))
+    }
+}
+
+impl AddColumn {
+    /// The steps of a column with `backfill_sql`: expand adds it loose, fills R-1's
+    /// inserts and backfills the rows there; a later step stops the filling and
+    /// tightens it.
+    fn backfilled(
+        &self,
+        cx: &OpContext<'_>,
+        column: &Column,
+        backfill: &Located<String>,
+        primary_key: Vec<String>,
+    ) -> Vec<Step> {
+        let table = self.table.value.clone();
+        let subject = format!("{table}.{}", self.name.value);
         // Backfilled: added nullable without default, so the backfill decides every
         // existing row; R-1's inserts are filled by the default or by a trigger.
         let mut loose = column.clone();
@@ -213,7 +229,7 @@ impl Operation for AddColumn {
                 later,
             ));
         }
-        Ok(steps)
+        steps
     }
 }
 

@@ -3,7 +3,7 @@
 //! lock that lets writes go on; MySQL builds it in place and checks existing rows after.
 
 use super::op::{column_list, default_name, OpContext, Operation, Step, Tightening};
-use crate::diag::{suggestion, Diag, Result};
+use crate::diag::{suggestion, Diag, Location, Result};
 use crate::model::{Constraint, ConstraintKind, Table};
 use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
@@ -240,8 +240,43 @@ impl Operation for AddForeignKey {
             .label("one referencing column per referenced column")
             .into());
         }
-        // The database accepts only a key it can look up: the primary key or a unique one.
-        let mut sorted = referenced.clone();
+        self.check_key_is_unique(cx, &target, &referenced, &at_ref)?;
+        self.check_column_pairs(cx, &target, &referenced)?;
+        let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
+        let constraint = Constraint {
+            name: self.name(),
+            kind: ConstraintKind::ForeignKey {
+                columns: self.columns.value.clone(),
+                references: target.name.clone(),
+                referenced_columns: referenced,
+                on_delete: self.on_delete.clone(),
+                on_update: self.on_update.clone(),
+                deferrable: self.deferrable,
+                initially_deferred: self.initially_deferred,
+            },
+        };
+        cx.add_tightening(
+            &self.table.value,
+            constraint,
+            &self.columns.value,
+            &at,
+            self.describe(),
+            &self.tightening,
+        )
+    }
+}
+
+impl AddForeignKey {
+    /// The database accepts only a key it can look up (the primary key or a unique
+    /// one), and only once that key is in the database.
+    fn check_key_is_unique(
+        &self,
+        cx: &OpContext<'_>,
+        target: &Table,
+        referenced: &[String],
+        at_ref: &Location,
+    ) -> Result<()> {
+        let mut sorted = referenced.to_vec();
         sorted.sort();
         let same = |cols: &[String]| {
             let mut c = cols.to_vec();
@@ -263,7 +298,7 @@ impl Operation for AddForeignKey {
                 target.name,
                 referenced.join(", ")
             ))
-            .at(at_ref)
+            .at(at_ref.clone())
             .label("a foreign key must reference a primary or unique key")
             .help("add an `add_unique` op on those columns first, or reference the primary key")
             .into());
@@ -298,15 +333,26 @@ impl Operation for AddForeignKey {
                         referenced.join(", "),
                         key.name
                     ))
-                    .at(at_ref)
+                    .at(at_ref.clone())
                     .label("the referenced key comes later")
                     .help("tag this change with a release after the one whose contract adds that key")
                     .into());
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Each referencing column must match the type of the column it references, and
+    /// may be set to NULL only if it is nullable.
+    fn check_column_pairs(
+        &self,
+        cx: &OpContext<'_>,
+        target: &Table,
+        referenced: &[String],
+    ) -> Result<()> {
         let own = cx.table(&self.table)?.clone();
-        for (col, ref_col) in self.columns.value.iter().zip(&referenced) {
+        for (col, ref_col) in self.columns.value.iter().zip(referenced) {
             let (Some(a), Some(b)) = (own.column(col), target.column(ref_col)) else {
                 continue;
             };
@@ -336,27 +382,7 @@ impl Operation for AddForeignKey {
                 .into());
             }
         }
-        let at = self.name.as_ref().unwrap_or(&self.table).location.clone();
-        let constraint = Constraint {
-            name: self.name(),
-            kind: ConstraintKind::ForeignKey {
-                columns: self.columns.value.clone(),
-                references: target.name.clone(),
-                referenced_columns: referenced,
-                on_delete: self.on_delete.clone(),
-                on_update: self.on_update.clone(),
-                deferrable: self.deferrable,
-                initially_deferred: self.initially_deferred,
-            },
-        };
-        cx.add_tightening(
-            &self.table.value,
-            constraint,
-            &self.columns.value,
-            &at,
-            self.describe(),
-            &self.tightening,
-        )
+        Ok(())
     }
 }
 

@@ -119,41 +119,14 @@ impl Operation for AddPrimaryKey {
             .into());
         }
         if !old.is_empty() {
-            // A foreign key that references the old key depends on its index.
-            let referencing = cx.schema.tables.values().find_map(|owner| {
-                owner.constraints.iter().find(|k| {
-                    matches!(&k.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
-                        if references == table_name && *referenced_columns == old)
-                }).map(|k| (owner.name.clone(), k.name.clone()))
-            });
-            if let Some((owner, key)) = referencing {
-                return Err(Diag::input(format!(
-                    "cannot replace the primary key of `{table_name}`: foreign key `{key}` of \
-                     `{owner}` references it"
-                ))
-                .at(self.table.location.clone())
-                .label("the database keeps the old key while a foreign key uses it")
-                .help(format!(
-                    "drop the foreign key first (a `drop_constraint` op with name = \"{key}\"), \
-                     or keep the old columns unique with an `add_unique` op before this one \
-                     and point the foreign key at them"
-                ))
-                .into());
-            }
+            self.check_old_key_unreferenced(cx, &old)?;
         }
         let name = self.name();
         if self.name.is_some() {
             let at = self.name.as_ref().map(|n| n.location.clone()).unwrap();
             cx.ensure_new_constraint_name(&name, &at)?;
         }
-        let written_before: Vec<String> = match cx.previous.and_then(|v| v.table(table_name)) {
-            Some(prev) => columns
-                .iter()
-                .filter(|c| prev.column(c).is_some())
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        };
+        let written_before = cx.written_before(table_name, columns);
         if let Some(t) = cx.schema.tables.get_mut(table_name) {
             t.primary_key = columns.clone();
         }
@@ -163,6 +136,42 @@ impl Operation for AddPrimaryKey {
             name,
             replaces: old,
         };
+        self.placed(action, &written_before)
+    }
+}
+
+impl AddPrimaryKey {
+    /// A foreign key that references the old key depends on its index: the key cannot
+    /// be replaced while one does.
+    fn check_old_key_unreferenced(&self, cx: &OpContext<'_>, old: &[String]) -> Result<()> {
+        let table_name = &self.table.value;
+        let referencing = cx.schema.tables.values().find_map(|owner| {
+            owner.constraints.iter().find(|k| {
+                matches!(&k.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
+                    if references == table_name && *referenced_columns == *old)
+            }).map(|k| (owner.name.clone(), k.name.clone()))
+        });
+        if let Some((owner, key)) = referencing {
+            return Err(Diag::input(format!(
+                "cannot replace the primary key of `{table_name}`: foreign key `{key}` of \
+                 `{owner}` references it"
+            ))
+            .at(self.table.location.clone())
+            .label("the database keeps the old key while a foreign key uses it")
+            .help(format!(
+                "drop the foreign key first (a `drop_constraint` op with name = \"{key}\"), \
+                 or keep the old columns unique with an `add_unique` op before this one \
+                 and point the foreign key at them"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The key goes in expand when no earlier code writes its columns (or the change
+    /// asserts that it writes unique keys); otherwise it waits for a contract.
+    fn placed(&self, action: Action, written_before: &[String]) -> Result<Vec<Step>> {
+        let table_name = &self.table.value;
         let description = self.describe();
         if written_before.is_empty() {
             return Ok(vec![Step::new(Timing::Expand, description, vec![action])]);

@@ -194,40 +194,7 @@ impl Operation for AlterColumn {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let old = cx.column(&self.table, &self.column)?.clone();
-        let mut target = self.target(&old);
-        if let Some(t) = &self.ty {
-            if let Some(ty) = crate::parse::decl::resolve_type(
-                &t.value,
-                &t.location,
-                &cx.schema.enums,
-                cx.dialect,
-            )? {
-                target.ty = ty;
-            }
-        }
-        if old.is_identity()
-            && (self.default.is_some() || self.nullable == Some(true) || self.new_name.is_some())
-        {
-            return Err(Diag::input(format!(
-                "`{}.{}` is an identity column: the database numbers it",
-                self.table.value, old.name
-            ))
-            .at(self.at.clone())
-            .label("a default, nullability or new column for an identity column")
-            .help("only its type may change in place (to a wider integer type)")
-            .into());
-        }
-        // The default written here, or the one kept, must fit the type R's code sees.
-        if let Some(Default::Literal(lit)) = &target.default {
-            let at = match (&self.default_at, &self.ty) {
-                (Some(at), _) => Some(at.clone()),
-                (None, Some(t)) if t.value != old.ty => Some(t.location.clone()),
-                _ => None,
-            };
-            if let Some(at) = at {
-                check_default(&old.name, &target.ty, lit, at)?;
-            }
-        }
+        let target = self.checked_target(cx, &old)?;
         let table = self.table.value.clone();
         let subject = format!("{table}.{}", old.name);
 
@@ -265,59 +232,7 @@ impl Operation for AlterColumn {
         }
         let retyped = target.ty != old.ty;
         if retyped {
-            let at = self
-                .ty
-                .as_ref()
-                .map_or(self.at.clone(), |t| t.location.clone());
-            if !widens(&old.ty, &target.ty) {
-                return Err(Diag::input(format!(
-                    "changing `{subject}` from {} to {} is not a widening",
-                    old.ty, target.ty
-                ))
-                .at(at)
-                .label("values the previous release writes may not fit")
-                .help("in place only a wider type (varchar(n) to a longer varchar or text, smallint to integer to bigint, real to double, more decimal digits); otherwise set `new_name`: R's code uses a new column filled from this one (with `using` to convert)")
-                .into());
-            }
-            // A foreign key needs the same type on both sides; unique keys and checks
-            // hold over a wider type as they did.
-            let key = cx
-                .schema
-                .constraints_using(&table, Some(&old.name))
-                .find(|(_, c)| matches!(c.kind, ConstraintKind::ForeignKey { .. }));
-            // A key an earlier change retired still holds until its contract drops it.
-            let retired = cx
-                .schema
-                .retired_constraints
-                .iter()
-                .find(|(owner, c, until)| {
-                    until.is_none_or(|d| d >= cx.release)
-                        && matches!(c.kind, ConstraintKind::ForeignKey { .. })
-                        && c.involves(owner, &table, Some(&old.name))
-                });
-            if let Some((owner, fk, _)) = retired {
-                return Err(Diag::input(format!(
-                    "cannot change the type of `{subject}` yet: foreign key `{}` of `{owner}` names it until a contract step drops it",
-                    fk.name
-                ))
-                .at(at)
-                .label("the database still enforces the key")
-                .help("tag this change with a release after the one whose contract drops the key")
-                .into());
-            }
-            if let Some((owner, fk)) = key {
-                return Err(Diag::input(format!(
-                    "cannot change the type of `{subject}`: foreign key `{}` of `{}` uses it",
-                    fk.name, owner.name
-                ))
-                .at(at)
-                .label("both sides of a foreign key must keep one type")
-                .help(format!(
-                    "drop `{}` first (drop_constraint), change both columns, then add it again",
-                    fk.name
-                ))
-                .into());
-            }
+            self.check_retype(cx, &subject, &old, &target)?;
         }
         let tighten = old.nullable && !target.nullable;
         if let (Some(u), false) = (&self.using, tighten) {
@@ -336,12 +251,132 @@ impl Operation for AlterColumn {
         {
             *c = target.clone();
         }
+        let (expand, later) = self.in_place_actions(cx, &old, &target)?;
+        Ok(self.in_place_steps(&subject, &old, &target, expand, later))
+    }
+}
 
-        // Expand: what the old shape still fits, one action per change, each with the
-        // column as it is at that point (MySQL restates the whole definition).
+impl AlterColumn {
+    /// The column as R's code sees it, its type resolved against the schema's enums;
+    /// refuses what an identity column cannot take and a default that does not fit.
+    fn checked_target(&self, cx: &OpContext<'_>, old: &Column) -> Result<Column> {
+        let mut target = self.target(old);
+        if let Some(t) = &self.ty {
+            if let Some(ty) = crate::parse::decl::resolve_type(
+                &t.value,
+                &t.location,
+                &cx.schema.enums,
+                cx.dialect,
+            )? {
+                target.ty = ty;
+            }
+        }
+        if old.is_identity()
+            && (self.default.is_some() || self.nullable == Some(true) || self.new_name.is_some())
+        {
+            return Err(Diag::input(format!(
+                "`{}.{}` is an identity column: the database numbers it",
+                self.table.value, old.name
+            ))
+            .at(self.at.clone())
+            .label("a default, nullability or new column for an identity column")
+            .help("only its type may change in place (to a wider integer type)")
+            .into());
+        }
+        // The default written here, or the one kept, must fit the type R's code sees.
+        if let Some(Default::Literal(lit)) = &target.default {
+            let at = match (&self.default_at, &self.ty) {
+                (Some(at), _) => Some(at.clone()),
+                (None, Some(t)) if t.value != old.ty => Some(t.location.clone()),
+                _ => None,
+            };
+            if let Some(at) = at {
+                check_default(&old.name, &target.ty, lit, at)?;
+            }
+        }
+        Ok(target)
+    }
+
+    /// An in-place type change must be a widening, and no foreign key (enforced now or
+    /// until a contract drops it) may name the column: both sides keep one type.
+    fn check_retype(
+        &self,
+        cx: &OpContext<'_>,
+        subject: &str,
+        old: &Column,
+        target: &Column,
+    ) -> Result<()> {
+        let table = &self.table.value;
+        let at = self
+            .ty
+            .as_ref()
+            .map_or(self.at.clone(), |t| t.location.clone());
+        if !widens(&old.ty, &target.ty) {
+            return Err(Diag::input(format!(
+                "changing `{subject}` from {} to {} is not a widening",
+                old.ty, target.ty
+            ))
+            .at(at)
+            .label("values the previous release writes may not fit")
+            .help("in place only a wider type (varchar(n) to a longer varchar or text, smallint to integer to bigint, real to double, more decimal digits); otherwise set `new_name`: R's code uses a new column filled from this one (with `using` to convert)")
+            .into());
+        }
+        // A foreign key needs the same type on both sides; unique keys and checks
+        // hold over a wider type as they did.
+        let key = cx
+            .schema
+            .constraints_using(table, Some(&old.name))
+            .find(|(_, c)| matches!(c.kind, ConstraintKind::ForeignKey { .. }));
+        // A key an earlier change retired still holds until its contract drops it.
+        let retired = cx
+            .schema
+            .retired_constraints
+            .iter()
+            .find(|(owner, c, until)| {
+                until.is_none_or(|d| d >= cx.release)
+                    && matches!(c.kind, ConstraintKind::ForeignKey { .. })
+                    && c.involves(owner, table, Some(&old.name))
+            });
+        if let Some((owner, fk, _)) = retired {
+            return Err(Diag::input(format!(
+                "cannot change the type of `{subject}` yet: foreign key `{}` of `{owner}` names it until a contract step drops it",
+                fk.name
+            ))
+            .at(at)
+            .label("the database still enforces the key")
+            .help("tag this change with a release after the one whose contract drops the key")
+            .into());
+        }
+        if let Some((owner, fk)) = key {
+            return Err(Diag::input(format!(
+                "cannot change the type of `{subject}`: foreign key `{}` of `{}` uses it",
+                fk.name, owner.name
+            ))
+            .at(at)
+            .label("both sides of a foreign key must keep one type")
+            .help(format!(
+                "drop `{}` first (drop_constraint), change both columns, then add it again",
+                fk.name
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The expand actions (what the old shape still fits) and the later ones (what
+    /// R-1's writes may not satisfy), each with the column as it is at that point
+    /// (MySQL restates the whole definition).
+    fn in_place_actions(
+        &self,
+        cx: &OpContext<'_>,
+        old: &Column,
+        target: &Column,
+    ) -> Result<(Vec<Action>, Vec<Action>)> {
+        let table = self.table.value.clone();
+        let tighten = old.nullable && !target.nullable;
         let mut current = old.clone();
         let mut expand = Vec::new();
-        if retyped {
+        if target.ty != old.ty {
             current.ty = target.ty.clone();
             expand.push(Action::AlterColumnType {
                 table: table.clone(),
@@ -405,11 +440,23 @@ impl Operation for AlterColumn {
                 column: current.clone(),
             });
         }
+        Ok((expand, later))
+    }
 
+    /// The expand and later steps of an in-place change, each saying what it does.
+    fn in_place_steps(
+        &self,
+        subject: &str,
+        old: &Column,
+        target: &Column,
+        expand: Vec<Action>,
+        later: Vec<Action>,
+    ) -> Vec<Step> {
+        let tighten = old.nullable && !target.nullable;
         let mut steps = Vec::new();
         if !expand.is_empty() {
             let mut done = Vec::new();
-            if retyped {
+            if target.ty != old.ty {
                 done.push(format!("widen to {}", target.ty));
             }
             if target.nullable && !old.nullable {
@@ -437,12 +484,16 @@ impl Operation for AlterColumn {
                 what.push_str(" (fails while a row holds NULL there; `using` fills them first)");
             }
             steps.push(Step::new(
-                Timing::Later(Removal::new("tightening", "tighten it", subject)),
+                Timing::Later(Removal::new(
+                    "tightening",
+                    "tighten it",
+                    subject.to_string(),
+                )),
                 what,
                 later,
             ));
         }
-        Ok(steps)
+        steps
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::op::{key_leads_with, OpContext, Operation, Step, Timing};
 use crate::action::Action;
-use crate::diag::{suggestion, Diag, Result};
+use crate::diag::{suggestion, Diag, Location, Result};
 use crate::model::{Index, IndexOptions};
 use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
@@ -18,7 +18,7 @@ pub struct CreateIndex {
     options: IndexOptions,
     /// Where `include` and `opclass` are written, for their errors.
     include_at: Option<Located<Vec<String>>>,
-    opclass_at: Option<crate::diag::Location>,
+    opclass_at: Option<Location>,
 }
 
 /// The index methods a change file may name.
@@ -61,31 +61,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     };
     let expressions = fields.opt_str_list(&["expressions", "expression"])?;
     let mut options = IndexOptions::default();
-    let columns = match listed {
-        Some(l) => {
-            let mut names = Vec::new();
-            for text in &l.value {
-                let (name, prefix, desc) = column_part(text)
-                    .map_err(|m| Diag::input(m).at(l.location.clone()).label("in this list"))?;
-                check_identifier(fields.file, &name, l.location.span.clone(), "column")?;
-                if let Some(n) = prefix {
-                    options.prefix.insert(name.clone(), n);
-                }
-                if desc {
-                    options.desc.push(name.clone());
-                }
-                names.push(name);
-            }
-            Located {
-                value: names,
-                location: l.location,
-            }
-        }
-        None => Located {
-            value: Vec::new(),
-            location: fields.location(),
-        },
-    };
+    let columns = listed_columns(fields, listed, &mut options)?;
     if let Some(e) = &expressions {
         if e.value.iter().any(|x| x.trim().is_empty()) {
             return Err(Diag::input("an index expression is empty")
@@ -129,28 +105,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         options.include = i.value.clone();
     }
     let mut opclass_at = None;
-    if let Some((t, span)) = fields.opt_table(&["opclass"])? {
-        let at = fields.loc(span);
-        let mut classes = BTreeMap::new();
-        for (k, v) in t.iter() {
-            let Some(class) = v.get_ref().as_str() else {
-                return Err(Diag::input("an operator class is a string")
-                    .at(fields.loc(v.span()))
-                    .label("e.g. opclass = { email = \"text_pattern_ops\" }")
-                    .into());
-            };
-            if !class
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-            {
-                return Err(
-                    Diag::input(format!("`{class}` is not an operator class name"))
-                        .at(fields.loc(v.span()))
-                        .into(),
-                );
-            }
-            classes.insert(k.get_ref().to_string(), class.to_string());
-        }
+    if let Some((classes, at)) = operator_classes(fields)? {
         options.opclass = classes;
         opclass_at = Some(at);
     }
@@ -164,6 +119,72 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         include_at,
         opclass_at,
     }))
+}
+
+/// The listed columns, each read for its prefix length and `DESC` (kept in `options`);
+/// none listed: an index of expressions only.
+fn listed_columns(
+    fields: &mut Fields<'_, '_>,
+    listed: Option<Located<Vec<String>>>,
+    options: &mut IndexOptions,
+) -> Result<Located<Vec<String>>> {
+    let columns = match listed {
+        Some(l) => {
+            let mut names = Vec::new();
+            for text in &l.value {
+                let (name, prefix, desc) = column_part(text)
+                    .map_err(|m| Diag::input(m).at(l.location.clone()).label("in this list"))?;
+                check_identifier(fields.file, &name, l.location.span.clone(), "column")?;
+                if let Some(n) = prefix {
+                    options.prefix.insert(name.clone(), n);
+                }
+                if desc {
+                    options.desc.push(name.clone());
+                }
+                names.push(name);
+            }
+            Located {
+                value: names,
+                location: l.location,
+            }
+        }
+        None => Located {
+            value: Vec::new(),
+            location: fields.location(),
+        },
+    };
+    Ok(columns)
+}
+
+/// The `opclass` table (column to operator class name), with where it is written.
+fn operator_classes(
+    fields: &mut Fields<'_, '_>,
+) -> Result<Option<(BTreeMap<String, String>, Location)>> {
+    let Some((t, span)) = fields.opt_table(&["opclass"])? else {
+        return Ok(None);
+    };
+    let at = fields.loc(span);
+    let mut classes = BTreeMap::new();
+    for (k, v) in t.iter() {
+        let Some(class) = v.get_ref().as_str() else {
+            return Err(Diag::input("an operator class is a string")
+                .at(fields.loc(v.span()))
+                .label("e.g. opclass = { email = \"text_pattern_ops\" }")
+                .into());
+        };
+        if !class
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            return Err(
+                Diag::input(format!("`{class}` is not an operator class name"))
+                    .at(fields.loc(v.span()))
+                    .into(),
+            );
+        }
+        classes.insert(k.get_ref().to_string(), class.to_string());
+    }
+    Ok(Some((classes, at)))
 }
 
 impl CreateIndex {

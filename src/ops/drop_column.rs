@@ -53,27 +53,7 @@ impl Operation for DropColumn {
             .cloned()
             .collect();
         let table = self.table.value.clone();
-        let t = cx.table(&self.table)?;
-        let primary_key = t.primary_key.clone();
-        if primary_key.contains(&column.name) {
-            return Err(Diag::input(format!(
-                "column `{table}.{}` is part of the primary key and cannot be dropped",
-                column.name
-            ))
-            .at(self.column.location.clone())
-            .label("primary key column")
-            .into());
-        }
-        if t.columns.len() == 1 {
-            return Err(Diag::input(format!(
-                "`{table}.{}` is the table's only column",
-                column.name
-            ))
-            .at(self.column.location.clone())
-            .label("a table needs at least one column")
-            .help("drop the table instead")
-            .into());
-        }
+        let primary_key = self.check_droppable(cx, &column.name)?;
         let subject = format!("{table}.{}", column.name);
         let indexes: Vec<_> = cx
             .schema
@@ -95,19 +75,8 @@ impl Operation for DropColumn {
         let mut steps = Vec::new();
         let mut expand = Vec::new();
         if !column.may_be_omitted() {
-            let constrained = !constraints.is_empty()
-                || indexes.iter().any(|i| i.unique)
-                || cx.still_enforced_on(&table, &column.name);
-            expand.push(Action::DropNotNull {
-                table: table.clone(),
-                column: column.clone(),
-                placeholder: super::op::omit_placeholder(
-                    cx.dialect,
-                    &column,
-                    constrained,
-                    self.down_sql.is_some(),
-                ),
-            });
+            let keyed = !constraints.is_empty() || indexes.iter().any(|i| i.unique);
+            expand.push(cx.relax_retired(&table, &column, keyed, self.down_sql.is_some()));
         }
         let trigger = trigger_name("fill", &table, &column.name);
         if let Some(down) = &self.down_sql {
@@ -152,6 +121,33 @@ impl Operation for DropColumn {
             later,
         ));
         Ok(steps)
+    }
+}
+
+impl DropColumn {
+    /// A column of the primary key, or a table's only column, cannot be dropped; yields
+    /// the table's primary key, which a `down_sql` trigger batches by.
+    fn check_droppable(&self, cx: &OpContext<'_>, column: &str) -> Result<Vec<String>> {
+        let table = &self.table.value;
+        let t = cx.table(&self.table)?;
+        if t.primary_key.iter().any(|c| c == column) {
+            return Err(Diag::input(format!(
+                "column `{table}.{column}` is part of the primary key and cannot be dropped"
+            ))
+            .at(self.column.location.clone())
+            .label("primary key column")
+            .into());
+        }
+        if t.columns.len() == 1 {
+            return Err(
+                Diag::input(format!("`{table}.{column}` is the table's only column"))
+                    .at(self.column.location.clone())
+                    .label("a table needs at least one column")
+                    .help("drop the table instead")
+                    .into(),
+            );
+        }
+        Ok(t.primary_key.clone())
     }
 }
 

@@ -4,7 +4,7 @@
 use super::op::{OpContext, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
-use crate::model::ConstraintKind;
+use crate::model::{Constraint, ConstraintKind};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
@@ -37,6 +37,57 @@ impl Operation for DropConstraint {
         if let Some(t) = &self.table {
             cx.table(t)?;
         }
+        let (owner, constraint) = self.named_constraint(cx)?;
+        // A tightening waits for a later contract: dropping it earlier would run before
+        // the database has it.
+        if let Some((_, _, until)) =
+            cx.schema.pending_constraints.iter().find(|(t, n, until)| {
+                *t == owner && n == name && until.is_none_or(|u| u >= cx.release)
+            })
+        {
+            return Err(Diag::input(format!(
+                "constraint `{name}` is not in the database yet: its change enforces it in a later contract"
+            ))
+            .at(self.name.location.clone())
+            .label("dropped before it is added")
+            .help(match until {
+                Some(_) => "tag this change with a release after the one whose contract adds it, or drop the op that adds it",
+                None => "drop the op that adds it instead",
+            })
+            .into());
+        }
+        if let Some(t) = &self.table {
+            if t.value != owner {
+                return Err(Diag::input(format!(
+                    "constraint `{name}` belongs to `{owner}`, not `{}`",
+                    t.value
+                ))
+                .at(t.location.clone())
+                .label("wrong table")
+                .help(format!("write table = \"{owner}\""))
+                .into());
+            }
+        }
+        self.check_no_foreign_key_relies(cx, &owner, &constraint)?;
+        if let Some(t) = cx.schema.tables.get_mut(&owner) {
+            t.constraints.retain(|c| &c.name != name);
+        }
+        Ok(vec![Step::new(
+            Timing::Expand,
+            format!("drop {} {name} of {owner}", constraint.noun()),
+            vec![Action::DropConstraint {
+                table: owner,
+                constraint,
+            }],
+        )])
+    }
+}
+
+impl DropConstraint {
+    /// The constraint the op names, with its table's name: the one of `table`, else the
+    /// only one of that name.
+    fn named_constraint(&self, cx: &OpContext<'_>) -> Result<(String, Constraint)> {
+        let name = &self.name.value;
         // Several tables may hold a constraint of this name (Postgres and SQLite name
         // them per table): the one of `table`, else the only one.
         let named: Vec<_> = cx.schema.constraints_named(name).collect();
@@ -74,41 +125,21 @@ impl Operation for DropConstraint {
             };
             return Err(diag.into());
         };
-        let (owner, constraint) = (owner.name.clone(), constraint.clone());
-        // A tightening waits for a later contract: dropping it earlier would run before
-        // the database has it.
-        if let Some((_, _, until)) =
-            cx.schema.pending_constraints.iter().find(|(t, n, until)| {
-                *t == owner && n == name && until.is_none_or(|u| u >= cx.release)
-            })
-        {
-            return Err(Diag::input(format!(
-                "constraint `{name}` is not in the database yet: its change enforces it in a later contract"
-            ))
-            .at(self.name.location.clone())
-            .label("dropped before it is added")
-            .help(match until {
-                Some(_) => "tag this change with a release after the one whose contract adds it, or drop the op that adds it",
-                None => "drop the op that adds it instead",
-            })
-            .into());
-        }
-        if let Some(t) = &self.table {
-            if t.value != owner {
-                return Err(Diag::input(format!(
-                    "constraint `{name}` belongs to `{owner}`, not `{}`",
-                    t.value
-                ))
-                .at(t.location.clone())
-                .label("wrong table")
-                .help(format!("write table = \"{owner}\""))
-                .into());
-            }
-        }
-        // A foreign key elsewhere may rely on this unique key.
+        Ok((owner.name.clone(), constraint.clone()))
+    }
+
+    /// A foreign key elsewhere may rely on a unique key (one that is not also the
+    /// primary key): it cannot be dropped before that foreign key.
+    fn check_no_foreign_key_relies(
+        &self,
+        cx: &OpContext<'_>,
+        owner: &str,
+        constraint: &Constraint,
+    ) -> Result<()> {
+        let name = &self.name.value;
         if let ConstraintKind::Unique { columns } = &constraint.kind {
             let is_pk = {
-                let t = cx.schema.table(&owner).expect("owner exists");
+                let t = cx.schema.table(owner).expect("owner exists");
                 let (mut a, mut b) = (t.primary_key.clone(), columns.clone());
                 a.sort();
                 b.sort();
@@ -120,7 +151,7 @@ impl Operation for DropConstraint {
                         references,
                         referenced_columns,
                         ..
-                    } => references == &owner && referenced_columns == columns,
+                    } => references == owner && referenced_columns == columns,
                     _ => false,
                 })
             });
@@ -135,17 +166,7 @@ impl Operation for DropConstraint {
                 .into());
             }
         }
-        if let Some(t) = cx.schema.tables.get_mut(&owner) {
-            t.constraints.retain(|c| &c.name != name);
-        }
-        Ok(vec![Step::new(
-            Timing::Expand,
-            format!("drop {} {name} of {owner}", constraint.noun()),
-            vec![Action::DropConstraint {
-                table: owner,
-                constraint,
-            }],
-        )])
+        Ok(())
     }
 }
 

@@ -351,6 +351,32 @@ impl OpContext<'_> {
         )])
     }
 
+    /// The ones of `columns` that the code of the release before writes: a rule over
+    /// them that code may break waits for a later contract.
+    pub fn written_before(&self, table: &str, columns: &[String]) -> Vec<String> {
+        match self.previous.and_then(|v| v.table(table)) {
+            Some(t) => columns
+                .iter()
+                .filter(|c| t.column(c).is_some())
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Drops NOT NULL from a column R's code no longer writes (dropped, or left behind
+    /// by a move), with the stand-in default MySQL needs unless something could reject
+    /// it: `keyed`, a key, index or constraint that goes with the column; `filled`, a
+    /// trigger fills it.
+    pub fn relax_retired(&self, table: &str, column: &Column, keyed: bool, filled: bool) -> Action {
+        let constrained = keyed || self.still_enforced_on(table, &column.name);
+        Action::DropNotNull {
+            table: table.to_string(),
+            column: column.clone(),
+            placeholder: omit_placeholder(self.dialect, column, constrained, filled),
+        }
+    }
+
     /// Whether a constraint over `table.columns` waits for a later contract: the code of
     /// the release before writes one of them, and the change does not assert it complies.
     pub fn is_tightening(&self, table: &str, columns: &[String], tightening: &Tightening) -> bool {
@@ -383,10 +409,7 @@ impl OpContext<'_> {
         description: String,
         tightening: &Tightening,
     ) -> Result<Vec<Step>> {
-        let written_before: Vec<&String> = match self.previous.and_then(|v| v.table(table)) {
-            Some(t) => columns.iter().filter(|c| t.column(c).is_some()).collect(),
-            None => Vec::new(),
-        };
+        let written_before = self.written_before(table, columns);
         if written_before.is_empty() || tightening.old_code_complies {
             let description = if written_before.is_empty() {
                 description
@@ -412,6 +435,45 @@ impl OpContext<'_> {
             .table(table)
             .cloned()
             .expect("checked by the op");
+        let mut actions = self.repair_actions(table, &t, &constraint, columns, tightening)?;
+        actions.push(Action::AddConstraint {
+            table: table.to_string(),
+            constraint: constraint.clone(),
+        });
+        let subject = format!("{} on {table}", constraint.name);
+        if let Some(t) = self.schema.tables.get_mut(table) {
+            t.constraints.push(constraint.clone());
+        }
+        self.schema.pending_constraints.push((
+            table.to_string(),
+            constraint.name.clone(),
+            self.later_release,
+        ));
+        Ok(vec![Step::new(
+            Timing::Later(Removal::new("tightening", "enforce it", subject)),
+            format!(
+                "{description}, enforced once no running code predates it (the code before this release writes {}){}",
+                written_before.join(", "),
+                if tightening.repair.is_some() {
+                    ", after repair_sql fixed existing rows"
+                } else {
+                    ""
+                }
+            ),
+            actions,
+        )])
+    }
+
+    /// The statements that fix existing rows ahead of a tightening: the change's own
+    /// UPDATE as written, or its `repair_sql` expression set in batches over one column.
+    fn repair_actions(
+        &self,
+        table: &str,
+        t: &Table,
+        constraint: &Constraint,
+        columns: &[String],
+        tightening: &Tightening,
+    ) -> Result<Vec<Action>> {
         let mut actions = Vec::new();
         let statement = tightening.repair.as_ref().filter(|r| {
             r.value
@@ -468,33 +530,7 @@ impl OpContext<'_> {
                 primary_key: t.primary_key.clone(),
             });
         }
-        actions.push(Action::AddConstraint {
-            table: table.to_string(),
-            constraint: constraint.clone(),
-        });
-        let subject = format!("{} on {table}", constraint.name);
-        if let Some(t) = self.schema.tables.get_mut(table) {
-            t.constraints.push(constraint.clone());
-        }
-        self.schema.pending_constraints.push((
-            table.to_string(),
-            constraint.name.clone(),
-            self.later_release,
-        ));
-        let written: Vec<&str> = written_before.iter().map(|s| s.as_str()).collect();
-        Ok(vec![Step::new(
-            Timing::Later(Removal::new("tightening", "enforce it", subject)),
-            format!(
-                "{description}, enforced once no running code predates it (the code before this release writes {}){}",
-                written.join(", "),
-                if tightening.repair.is_some() {
-                    ", after repair_sql fixed existing rows"
-                } else {
-                    ""
-                }
-            ),
-            actions,
-        )])
+        Ok(actions)
     }
 
     /// Whether a constraint the code no longer sees still holds `table.column` in the

@@ -343,47 +343,7 @@ impl Folder<'_, '_> {
 
     fn statement(&mut self, statement: &Statement) {
         match statement {
-            Statement::CreateTable(ct) => {
-                let name = name_of(&ct.name);
-                if self.cx.schema.table(&name).is_some() {
-                    if !ct.if_not_exists {
-                        self.note(
-                            true,
-                            format!("table `{name}` is already in the model; its CREATE TABLE is not read"),
-                        );
-                    }
-                    return;
-                }
-                if ct.query.is_some() || ct.columns.is_empty() {
-                    self.unread(statement);
-                    return;
-                }
-                let mut table = Table {
-                    name: name.clone(),
-                    columns: Vec::new(),
-                    primary_key: Vec::new(),
-                    constraints: Vec::new(),
-                    comment: None,
-                };
-                let mut indexes = Vec::new();
-                for def in &ct.columns {
-                    let column = self.column(&mut table, def);
-                    table.columns.push(column);
-                }
-                for constraint in &ct.constraints {
-                    self.table_constraint(&mut table, &mut indexes, constraint);
-                }
-                for key in &table.primary_key.clone() {
-                    if let Some(c) = table.column_mut(key) {
-                        c.nullable = false;
-                    }
-                }
-                self.cx.schema.tables.insert(name, table.clone());
-                self.effect(Action::CreateTable { table });
-                for index in indexes {
-                    self.add_index(index);
-                }
-            }
+            Statement::CreateTable(ct) => self.create_table(ct, statement),
             Statement::Drop {
                 object_type: ObjectType::Table,
                 names,
@@ -410,50 +370,7 @@ impl Folder<'_, '_> {
                     self.drop_index(&name);
                 }
             }
-            Statement::CreateIndex(ci) => {
-                let table = name_of(&ci.table_name);
-                if self.cx.schema.table(&table).is_none() {
-                    self.unknown_table(&table);
-                    return;
-                }
-                let Some(columns) = index_columns(&ci.columns) else {
-                    self.note(
-                        true,
-                        format!(
-                            "the model does not see the index of `{}`: it indexes an expression",
-                            short(statement)
-                        ),
-                    );
-                    return;
-                };
-                if ci.predicate.is_some() || !ci.include.is_empty() {
-                    self.note(
-                        true,
-                        format!(
-                            "the model does not see the index of `{}`: it has a WHERE or INCLUDE",
-                            short(statement)
-                        ),
-                    );
-                    return;
-                }
-                let name = match &ci.name {
-                    Some(n) => name_of(n),
-                    None => default_name(&table, &columns, "idx"),
-                };
-                if self.cx.schema.indexes.contains_key(&name) {
-                    if !ci.if_not_exists {
-                        self.note(true, format!("index `{name}` is already in the model; its CREATE INDEX is not read"));
-                    }
-                    return;
-                }
-                self.add_index(Index {
-                    name,
-                    table,
-                    columns,
-                    unique: ci.unique,
-                    options: crate::model::IndexOptions::default(),
-                });
-            }
+            Statement::CreateIndex(ci) => self.create_index(ci, statement),
             Statement::RenameTable(renames) => {
                 for r in renames {
                     self.rename_table(&name_of(&r.old_name), &name_of(&r.new_name));
@@ -485,6 +402,100 @@ impl Folder<'_, '_> {
             | Statement::Revoke(_) => {}
             _ => self.unread(statement),
         }
+    }
+
+    /// Folds a CREATE TABLE with its columns, keys and indexes; a table the model has,
+    /// or one made from a query, is noted and not read.
+    fn create_table(&mut self, ct: &sqlparser::ast::CreateTable, statement: &Statement) {
+        let name = name_of(&ct.name);
+        if self.cx.schema.table(&name).is_some() {
+            if !ct.if_not_exists {
+                self.note(
+                    true,
+                    format!("table `{name}` is already in the model; its CREATE TABLE is not read"),
+                );
+            }
+            return;
+        }
+        if ct.query.is_some() || ct.columns.is_empty() {
+            self.unread(statement);
+            return;
+        }
+        let mut table = Table {
+            name: name.clone(),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            constraints: Vec::new(),
+            comment: None,
+        };
+        let mut indexes = Vec::new();
+        for def in &ct.columns {
+            let column = self.column(&mut table, def);
+            table.columns.push(column);
+        }
+        for constraint in &ct.constraints {
+            self.table_constraint(&mut table, &mut indexes, constraint);
+        }
+        for key in &table.primary_key.clone() {
+            if let Some(c) = table.column_mut(key) {
+                c.nullable = false;
+            }
+        }
+        self.cx.schema.tables.insert(name, table.clone());
+        self.effect(Action::CreateTable { table });
+        for index in indexes {
+            self.add_index(index);
+        }
+    }
+
+    /// Folds a CREATE INDEX on plain columns; an index of an expression, with a WHERE or
+    /// INCLUDE, or already in the model is noted and not read.
+    fn create_index(&mut self, ci: &sqlparser::ast::CreateIndex, statement: &Statement) {
+        let table = name_of(&ci.table_name);
+        if self.cx.schema.table(&table).is_none() {
+            self.unknown_table(&table);
+            return;
+        }
+        let Some(columns) = index_columns(&ci.columns) else {
+            self.note(
+                true,
+                format!(
+                    "the model does not see the index of `{}`: it indexes an expression",
+                    short(statement)
+                ),
+            );
+            return;
+        };
+        if ci.predicate.is_some() || !ci.include.is_empty() {
+            self.note(
+                true,
+                format!(
+                    "the model does not see the index of `{}`: it has a WHERE or INCLUDE",
+                    short(statement)
+                ),
+            );
+            return;
+        }
+        let name = match &ci.name {
+            Some(n) => name_of(n),
+            None => default_name(&table, &columns, "idx"),
+        };
+        if self.cx.schema.indexes.contains_key(&name) {
+            if !ci.if_not_exists {
+                self.note(
+                    true,
+                    format!("index `{name}` is already in the model; its CREATE INDEX is not read"),
+                );
+            }
+            return;
+        }
+        self.add_index(Index {
+            name,
+            table,
+            columns,
+            unique: ci.unique,
+            options: crate::model::IndexOptions::default(),
+        });
     }
 
     fn unknown_table(&mut self, name: &str) {
@@ -800,102 +811,16 @@ impl Folder<'_, '_> {
         op: &AlterTableOperation,
         statement: &Statement,
     ) -> Option<String> {
-        let column_of = |this: &Self, c: &str| {
-            this.cx
-                .schema
-                .table(table)
-                .and_then(|t| t.column(c))
-                .cloned()
-        };
         match op {
             AlterTableOperation::AddColumn {
                 column_def,
                 if_not_exists,
                 ..
             } => {
-                let mut t = self.cx.schema.table(table)?.clone();
-                if t.column(&column_def.name.value).is_some() {
-                    if !if_not_exists {
-                        self.note(true, format!("column `{table}.{}` is already in the model; its ADD COLUMN is not read", column_def.name.value));
-                    }
-                    return None;
-                }
-                let before = t.constraints.len();
-                let column = self.column(&mut t, column_def);
-                let added: Vec<Constraint> = t.constraints[before..].to_vec();
-                t.columns.push(column.clone());
-                if t.primary_key != self.cx.schema.table(table)?.primary_key {
-                    self.note(
-                        true,
-                        format!(
-                            "the primary key added with `{table}.{}` is not read",
-                            column.name
-                        ),
-                    );
-                    t.primary_key = self.cx.schema.table(table)?.primary_key.clone();
-                }
-                self.cx.schema.tables.insert(table.to_string(), t);
-                self.effect(Action::AddColumn {
-                    table: table.to_string(),
-                    column,
-                    not_null_at_once: None,
-                });
-                for constraint in added {
-                    self.effect(Action::AddConstraint {
-                        table: table.to_string(),
-                        constraint,
-                    });
-                }
+                self.alter_add_column(table, column_def, *if_not_exists);
             }
             AlterTableOperation::DropColumn { column_names, .. } => {
-                for name in column_names.iter().map(|c| c.value.clone()) {
-                    if column_of(self, &name).is_none() {
-                        self.note(
-                            true,
-                            format!(
-                                "column `{table}.{name}` is not in the model: its drop is not read"
-                            ),
-                        );
-                        continue;
-                    }
-                    let indexes: Vec<Index> = self
-                        .cx
-                        .schema
-                        .indexes_of(table)
-                        .filter(|i| i.columns.contains(&name))
-                        .cloned()
-                        .collect();
-                    for index in indexes {
-                        self.cx.schema.indexes.shift_remove(&index.name);
-                        self.effect(Action::DropIndex { index });
-                    }
-                    let t = self.cx.schema.tables.get_mut(table)?;
-                    let constraints: Vec<Constraint> = t
-                        .constraints
-                        .iter()
-                        .filter(|c| c.uses(&name))
-                        .cloned()
-                        .collect();
-                    t.constraints.retain(|c| !c.uses(&name));
-                    t.columns.retain(|c| c.name != name);
-                    t.primary_key.retain(|c| c != &name);
-                    for constraint in constraints {
-                        if self.later {
-                            self.cx.retire_constraint(table, &constraint);
-                        }
-                        self.effect(Action::DropConstraint {
-                            table: table.to_string(),
-                            constraint,
-                        });
-                    }
-                    if self.later {
-                        self.cx.retire(table, Some(&name));
-                    }
-                    self.effect(Action::DropColumn {
-                        table: table.to_string(),
-                        column: name,
-                    });
-                }
+                self.alter_drop_columns(table, column_names);
             }
             AlterTableOperation::RenameColumn {
                 old_column_name,
@@ -909,39 +834,7 @@ impl Folder<'_, '_> {
                 return Some(to);
             }
             AlterTableOperation::AddConstraint { constraint, .. } => {
-                let mut t = self.cx.schema.table(table)?.clone();
-                let mut indexes = Vec::new();
-                let pk = t.primary_key.clone();
-                let added = self.table_constraint(&mut t, &mut indexes, constraint);
-                if t.primary_key != pk {
-                    // A primary key added to an existing table: the model's key now.
-                    let mut keyed = self.cx.schema.table(table)?.clone();
-                    keyed.primary_key = t.primary_key.clone();
-                    for c in &mut keyed.columns {
-                        if keyed.primary_key.contains(&c.name) {
-                            c.nullable = false;
-                        }
-                    }
-                    self.effect(Action::SetPrimaryKey {
-                        table: table.to_string(),
-                        columns: keyed.primary_key.clone(),
-                        name: String::new(),
-                        replaces: pk,
-                    });
-                    t.primary_key = keyed.primary_key.clone();
-                    t.columns = keyed.columns.clone();
-                    self.cx.schema.tables.insert(table.to_string(), keyed);
-                }
-                if let Some(constraint) = added {
-                    self.cx.schema.tables.insert(table.to_string(), t);
-                    self.effect(Action::AddConstraint {
-                        table: table.to_string(),
-                        constraint,
-                    });
-                }
-                for index in indexes {
-                    self.add_index(index);
-                }
+                self.alter_add_constraint(table, constraint);
             }
             AlterTableOperation::DropConstraint { name, .. }
             | AlterTableOperation::DropForeignKey { name, .. } => {
@@ -949,67 +842,7 @@ impl Folder<'_, '_> {
             }
             AlterTableOperation::DropIndex { name } => self.drop_constraint(table, &name.value),
             AlterTableOperation::AlterColumn { column_name, op } => {
-                let name = &column_name.value;
-                let Some(mut column) = column_of(self, name) else {
-                    self.note(
-                        true,
-                        format!(
-                            "column `{table}.{name}` is not in the model: `{}` is not read",
-                            short(statement)
-                        ),
-                    );
-                    return None;
-                };
-                let from = column.ty.clone();
-                let action = match op {
-                    AlterColumnOperation::SetNotNull => {
-                        column.nullable = false;
-                        Action::SetNotNull {
-                            table: table.to_string(),
-                            column: column.clone(),
-                        }
-                    }
-                    AlterColumnOperation::DropNotNull => {
-                        column.nullable = true;
-                        Action::DropNotNull {
-                            table: table.to_string(),
-                            column: column.clone(),
-                            placeholder: None,
-                        }
-                    }
-                    AlterColumnOperation::SetDefault { value } => {
-                        column.default = default_of(value, &column.ty);
-                        Action::SetDefault {
-                            table: table.to_string(),
-                            column: column.clone(),
-                        }
-                    }
-                    AlterColumnOperation::DropDefault => {
-                        column.default = None;
-                        Action::SetDefault {
-                            table: table.to_string(),
-                            column: column.clone(),
-                        }
-                    }
-                    AlterColumnOperation::SetDataType { data_type, .. } => {
-                        let (ty, exact) = map_type(data_type);
-                        if !exact {
-                            self.note(false, format!("`{table}.{name}` is `{data_type}` in the SQL; the model reads it as {ty}"));
-                        }
-                        column.ty = ty;
-                        Action::AlterColumnType {
-                            table: table.to_string(),
-                            from,
-                            column: column.clone(),
-                        }
-                    }
-                    _ => {
-                        self.unread(statement);
-                        return None;
-                    }
-                };
-                self.replace_column(table, name, column);
-                self.effect(action);
+                self.alter_column(table, column_name, op, statement);
             }
             AlterTableOperation::ModifyColumn {
                 col_name,
@@ -1032,6 +865,227 @@ impl Folder<'_, '_> {
             _ => self.unread(statement),
         }
         None
+    }
+
+    /// The column as the model holds it now, if the table has it.
+    fn column_in(&self, table: &str, c: &str) -> Option<Column> {
+        self.cx
+            .schema
+            .table(table)
+            .and_then(|t| t.column(c))
+            .cloned()
+    }
+
+    /// Folds an ADD COLUMN, with the keys declared inline on it; a primary key added
+    /// this way is noted, not read.
+    fn alter_add_column(
+        &mut self,
+        table: &str,
+        column_def: &ColumnDef,
+        if_not_exists: bool,
+    ) -> Option<()> {
+        let mut t = self.cx.schema.table(table)?.clone();
+        if t.column(&column_def.name.value).is_some() {
+            if !if_not_exists {
+                self.note(
+                    true,
+                    format!(
+                        "column `{table}.{}` is already in the model; its ADD COLUMN is not read",
+                        column_def.name.value
+                    ),
+                );
+            }
+            return None;
+        }
+        let before = t.constraints.len();
+        let column = self.column(&mut t, column_def);
+        let added: Vec<Constraint> = t.constraints[before..].to_vec();
+        t.columns.push(column.clone());
+        if t.primary_key != self.cx.schema.table(table)?.primary_key {
+            self.note(
+                true,
+                format!(
+                    "the primary key added with `{table}.{}` is not read",
+                    column.name
+                ),
+            );
+            t.primary_key = self.cx.schema.table(table)?.primary_key.clone();
+        }
+        self.cx.schema.tables.insert(table.to_string(), t);
+        self.effect(Action::AddColumn {
+            table: table.to_string(),
+            column,
+            not_null_at_once: None,
+        });
+        for constraint in added {
+            self.effect(Action::AddConstraint {
+                table: table.to_string(),
+                constraint,
+            });
+        }
+        Some(())
+    }
+
+    /// Folds a DROP COLUMN: the indexes and constraints on each column go with it.
+    fn alter_drop_columns(&mut self, table: &str, column_names: &[Ident]) -> Option<()> {
+        for name in column_names.iter().map(|c| c.value.clone()) {
+            if self.column_in(table, &name).is_none() {
+                self.note(
+                    true,
+                    format!("column `{table}.{name}` is not in the model: its drop is not read"),
+                );
+                continue;
+            }
+            let indexes: Vec<Index> = self
+                .cx
+                .schema
+                .indexes_of(table)
+                .filter(|i| i.columns.contains(&name))
+                .cloned()
+                .collect();
+            for index in indexes {
+                self.cx.schema.indexes.shift_remove(&index.name);
+                self.effect(Action::DropIndex { index });
+            }
+            let t = self.cx.schema.tables.get_mut(table)?;
+            let constraints: Vec<Constraint> = t
+                .constraints
+                .iter()
+                .filter(|c| c.uses(&name))
+                .cloned()
+                .collect();
+            t.constraints.retain(|c| !c.uses(&name));
+            t.columns.retain(|c| c.name != name);
+            t.primary_key.retain(|c| c != &name);
+            for constraint in constraints {
+                if self.later {
+                    self.cx.retire_constraint(table, &constraint);
+                }
+                self.effect(Action::DropConstraint {
+                    table: table.to_string(),
+                    constraint,
+                });
+            }
+            if self.later {
+                self.cx.retire(table, Some(&name));
+            }
+            self.effect(Action::DropColumn {
+                table: table.to_string(),
+                column: name,
+            });
+        }
+        Some(())
+    }
+
+    /// Folds an ADD CONSTRAINT; a primary key added to an existing table becomes the
+    /// model's key.
+    fn alter_add_constraint(&mut self, table: &str, constraint: &TableConstraint) -> Option<()> {
+        let mut t = self.cx.schema.table(table)?.clone();
+        let mut indexes = Vec::new();
+        let pk = t.primary_key.clone();
+        let added = self.table_constraint(&mut t, &mut indexes, constraint);
+        if t.primary_key != pk {
+            // A primary key added to an existing table: the model's key now.
+            let mut keyed = self.cx.schema.table(table)?.clone();
+            keyed.primary_key = t.primary_key.clone();
+            for c in &mut keyed.columns {
+                if keyed.primary_key.contains(&c.name) {
+                    c.nullable = false;
+                }
+            }
+            self.effect(Action::SetPrimaryKey {
+                table: table.to_string(),
+                columns: keyed.primary_key.clone(),
+                name: String::new(),
+                replaces: pk,
+            });
+            t.primary_key = keyed.primary_key.clone();
+            t.columns = keyed.columns.clone();
+            self.cx.schema.tables.insert(table.to_string(), keyed);
+        }
+        if let Some(constraint) = added {
+            self.cx.schema.tables.insert(table.to_string(), t);
+            self.effect(Action::AddConstraint {
+                table: table.to_string(),
+                constraint,
+            });
+        }
+        for index in indexes {
+            self.add_index(index);
+        }
+        Some(())
+    }
+
+    /// Folds an ALTER COLUMN: nullability, default or type, one action each.
+    fn alter_column(
+        &mut self,
+        table: &str,
+        column_name: &Ident,
+        op: &AlterColumnOperation,
+        statement: &Statement,
+    ) -> Option<()> {
+        let name = &column_name.value;
+        let Some(mut column) = self.column_in(table, name) else {
+            self.note(
+                true,
+                format!(
+                    "column `{table}.{name}` is not in the model: `{}` is not read",
+                    short(statement)
+                ),
+            );
+            return None;
+        };
+        let from = column.ty.clone();
+        let action = match op {
+            AlterColumnOperation::SetNotNull => {
+                column.nullable = false;
+                Action::SetNotNull {
+                    table: table.to_string(),
+                    column: column.clone(),
+                }
+            }
+            AlterColumnOperation::DropNotNull => {
+                column.nullable = true;
+                Action::DropNotNull {
+                    table: table.to_string(),
+                    column: column.clone(),
+                    placeholder: None,
+                }
+            }
+            AlterColumnOperation::SetDefault { value } => {
+                column.default = default_of(value, &column.ty);
+                Action::SetDefault {
+                    table: table.to_string(),
+                    column: column.clone(),
+                }
+            }
+            AlterColumnOperation::DropDefault => {
+                column.default = None;
+                Action::SetDefault {
+                    table: table.to_string(),
+                    column: column.clone(),
+                }
+            }
+            AlterColumnOperation::SetDataType { data_type, .. } => {
+                let (ty, exact) = map_type(data_type);
+                if !exact {
+                    self.note(false, format!("`{table}.{name}` is `{data_type}` in the SQL; the model reads it as {ty}"));
+                }
+                column.ty = ty;
+                Action::AlterColumnType {
+                    table: table.to_string(),
+                    from,
+                    column: column.clone(),
+                }
+            }
+            _ => {
+                self.unread(statement);
+                return None;
+            }
+        };
+        self.replace_column(table, name, column);
+        self.effect(action);
+        Some(())
     }
 
     fn replace_column(&mut self, table: &str, name: &str, column: Column) {

@@ -9,9 +9,9 @@
 use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{trigger_name, Action, Source};
 use crate::config::RenameMode;
-use crate::diag::{Diag, Result};
+use crate::diag::{Diag, Location, Result};
 use crate::model::PhysicalName;
-use crate::model::{Column, Constraint, ConstraintKind, Table};
+use crate::model::{Column, Constraint, ConstraintKind, Index, Table};
 use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
 use crate::sql::Dialect;
@@ -178,6 +178,54 @@ pub(super) struct Move<'a> {
 /// Expand adds the new column, keeps both in sync with a trigger and backfills;
 /// contract(R + gap) drops the sync, tightens the new column and drops the old one.
 pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Step>> {
+    let (old, primary_key) = check_movable(cx, &m)?;
+    let table = m.table.value.clone();
+    let new_name = m.to.value.clone();
+    let mut new = m.new.clone().unwrap_or_else(|| old.clone());
+    new.name = new_name.clone();
+
+    // The code of R sees the column under its new name, in the same position.
+    let t = cx.schema.tables.get_mut(&table).expect("checked above");
+    if let Some(c) = t.column_mut(&old.name) {
+        *c = new.clone();
+    }
+    let carried = carry_to_new_column(cx, &table, &old.name, &new_name, &m.to.location)?;
+    cx.retire(&table, Some(&old.name));
+    for original in &carried.constraint_originals {
+        cx.retire_constraint(&table, original);
+    }
+    for (owner, original, _) in &carried.repointed {
+        cx.retire_constraint(owner, original);
+    }
+
+    let subject = format!("{table}.{}", old.name);
+    let trigger = trigger_name("sync", &table, &format!("{}_{}", old.name, new_name));
+    let expand = expand_move(cx, &m, &old, &new, &trigger, primary_key, &carried);
+    let mut steps = vec![Step::new(
+        Timing::Expand,
+        format!(
+            "{}: add {table}.{new_name}, sync both, backfill",
+            m.describe
+        ),
+        expand,
+    )];
+    let later = contract_move(&table, &old, &new, trigger, carried);
+    steps.push(Step::new(
+        Timing::Later(Removal::new("drop", "drop it", subject.clone())),
+        if new.nullable {
+            format!("drop the sync and the old column {subject}")
+        } else {
+            format!("drop the sync, tighten {table}.{new_name} to NOT NULL, drop the old column {subject}")
+        },
+        later,
+    ));
+    Ok(steps)
+}
+
+/// Refuses a move tandem cannot keep in sync online (an identity or primary key column,
+/// a taken new name, a constraint that cannot follow); yields the old column and the
+/// table's primary key.
+fn check_movable(cx: &mut OpContext<'_>, m: &Move<'_>) -> Result<(Column, Vec<String>)> {
     let old = cx.column(m.table, m.from)?.clone();
     if old.is_identity() {
         return Err(Diag::input(format!(
@@ -218,21 +266,70 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         .help("use a `sql` op with a plan of your own")
         .into());
     }
-    let new_name = m.to.value.clone();
-    let mut new = m.new.unwrap_or_else(|| old.clone());
-    new.name = new_name.clone();
+    Ok((old, primary_key))
+}
 
-    // The code of R sees the column under its new name, in the same position.
-    let t = cx.schema.tables.get_mut(&table).expect("checked above");
-    if let Some(c) = t.column_mut(&old.name) {
-        *c = new.clone();
+/// The indexes and constraints on the old column, and the foreign keys pointing at it,
+/// each with the copy that serves the new column until the old one goes.
+struct Carried {
+    index_originals: Vec<Index>,
+    index_copies: Vec<Index>,
+    constraint_originals: Vec<Constraint>,
+    constraint_copies: Vec<Constraint>,
+    /// Foreign keys that reference the old column: (their table, original, copy).
+    repointed: Vec<(String, Constraint, Constraint)>,
+}
+
+/// Folds the copies of the old column's indexes and constraints, and the repointed
+/// foreign keys, into the schema in place of their originals.
+fn carry_to_new_column(
+    cx: &mut OpContext<'_>,
+    table: &str,
+    old: &str,
+    new_name: &str,
+    at: &Location,
+) -> Result<Carried> {
+    let (index_originals, index_copies) = carry_indexes(cx, table, old, new_name, at)?;
+    let constraint_originals: Vec<Constraint> = cx.schema.tables[table]
+        .constraints
+        .iter()
+        .filter(|c| c.uses(old))
+        .cloned()
+        .collect();
+    let mut constraint_copies = Vec::new();
+    for original in &constraint_originals {
+        let name = renamed_index(&original.name, old, new_name);
+        cx.ensure_new_constraint_name(&name, at)?;
+        constraint_copies.push(original.with_column_renamed(old, new_name, name));
     }
-    // Indexes on the old column are rebuilt on the new one before the old one goes.
+    if let Some(t) = cx.schema.tables.get_mut(table) {
+        t.constraints.retain(|c| !c.uses(old));
+        t.constraints.extend(constraint_copies.iter().cloned());
+    }
+    let repointed = repoint_foreign_keys(cx, table, old, new_name, at)?;
+    Ok(Carried {
+        index_originals,
+        index_copies,
+        constraint_originals,
+        constraint_copies,
+        repointed,
+    })
+}
+
+/// Indexes on the old column are rebuilt on the new one before the old one goes:
+/// yields (originals, copies), the copies already in the schema.
+fn carry_indexes(
+    cx: &mut OpContext<'_>,
+    table: &str,
+    old: &str,
+    new_name: &str,
+    at: &Location,
+) -> Result<(Vec<Index>, Vec<Index>)> {
     let mut copies = Vec::new();
     let mut originals = Vec::new();
-    for index in cx.schema.indexes_of(&table).filter(|i| i.uses(&old.name)) {
-        let mut copy = index.with_column_renamed(&old.name, &new_name);
-        copy.name = renamed_index(&index.name, &old.name, &new_name);
+    for index in cx.schema.indexes_of(table).filter(|i| i.uses(old)) {
+        let mut copy = index.with_column_renamed(old, new_name);
+        copy.name = renamed_index(&index.name, old, new_name);
         originals.push(index.clone());
         copies.push(copy);
     }
@@ -242,35 +339,30 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
                 "index `{}` would be copied as `{}`, which exists",
                 original.name, copy.name
             ))
-            .at(m.to.location.clone())
+            .at(at.clone())
             .into());
         }
         cx.schema.indexes.shift_remove(&original.name);
         cx.schema.indexes.insert(copy.name.clone(), copy.clone());
     }
-    let constraint_originals: Vec<Constraint> = cx.schema.tables[&table]
-        .constraints
-        .iter()
-        .filter(|c| c.uses(&old.name))
-        .cloned()
-        .collect();
-    let mut constraint_copies = Vec::new();
-    for original in &constraint_originals {
-        let name = renamed_index(&original.name, &old.name, &new_name);
-        cx.ensure_new_constraint_name(&name, &m.to.location)?;
-        constraint_copies.push(original.with_column_renamed(&old.name, &new_name, name));
-    }
-    if let Some(t) = cx.schema.tables.get_mut(&table) {
-        t.constraints.retain(|c| !c.uses(&old.name));
-        t.constraints.extend(constraint_copies.iter().cloned());
-    }
-    // Foreign keys that reference the old column: (their table, original, copy).
+    Ok((originals, copies))
+}
+
+/// Foreign keys that reference the old column get a copy pointing at the new one, in
+/// the schema in place of the original: yields (their table, original, copy).
+fn repoint_foreign_keys(
+    cx: &mut OpContext<'_>,
+    table: &str,
+    old: &str,
+    new_name: &str,
+    at: &Location,
+) -> Result<Vec<(String, Constraint, Constraint)>> {
     let mut repointed: Vec<(String, Constraint, Constraint)> = Vec::new();
     for owner in cx.schema.tables.values() {
         for c in owner
             .constraints
             .iter()
-            .filter(|c| c.references(&table, Some(&old.name)))
+            .filter(|c| c.references(table, Some(old)))
         {
             let mut copy = c.clone();
             // Its own columns keep their names: the new name says what it now points at.
@@ -279,33 +371,35 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
                 referenced_columns, ..
             } = &mut copy.kind
             {
-                for col in referenced_columns
-                    .iter_mut()
-                    .filter(|col| **col == old.name)
-                {
-                    *col = new_name.clone();
+                for col in referenced_columns.iter_mut().filter(|col| **col == old) {
+                    *col = new_name.to_string();
                 }
             }
             repointed.push((owner.name.clone(), c.clone(), copy));
         }
     }
     for (owner, original, copy) in &repointed {
-        cx.ensure_new_constraint_name(&copy.name, &m.to.location)?;
+        cx.ensure_new_constraint_name(&copy.name, at)?;
         if let Some(t) = cx.schema.tables.get_mut(owner) {
             t.constraints.retain(|c| c.name != original.name);
             t.constraints.push(copy.clone());
         }
     }
-    cx.retire(&table, Some(&old.name));
-    for original in &constraint_originals {
-        cx.retire_constraint(&table, original);
-    }
-    for (owner, original, _) in &repointed {
-        cx.retire_constraint(owner, original);
-    }
+    Ok(repointed)
+}
 
-    let subject = format!("{table}.{}", old.name);
-    let trigger = trigger_name("sync", &table, &format!("{}_{}", old.name, new_name));
+/// The expand actions of a move: add the new column loose, sync both, backfill, loosen
+/// the retired old column, then build the carried indexes and constraints.
+fn expand_move(
+    cx: &OpContext<'_>,
+    m: &Move<'_>,
+    old: &Column,
+    new: &Column,
+    trigger: &str,
+    primary_key: Vec<String>,
+    carried: &Carried,
+) -> Vec<Action> {
+    let table = m.table.value.clone();
     // No default on the new column while the sync runs: the trigger tells who wrote a
     // row by whether the new column is NULL (R-1 never writes it).
     let mut loose = new.clone();
@@ -333,16 +427,17 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
         Action::SyncTrigger {
             table: table.clone(),
             old: old.name.clone(),
-            new: new_name.clone(),
-            trigger: trigger.clone(),
+            new: new.name.clone(),
+            trigger: trigger.to_string(),
             primary_key: primary_key.clone(),
             forward: m.using.clone(),
         },
         Action::Backfill {
             table: table.clone(),
-            column: new_name.clone(),
+            column: new.name.clone(),
             source: m
                 .using
+                .clone()
                 .map_or_else(|| Source::Column(old.name.clone()), Source::Sql),
             primary_key,
         },
@@ -350,60 +445,65 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     if !old.nullable {
         // The old column is retired: once R's successor stops writing the new one too,
         // nothing may be left requiring a value in it.
-        let constrained = !constraint_originals.is_empty()
-            || !repointed.is_empty()
-            || originals.iter().any(|i| i.unique)
-            || cx.still_enforced_on(&table, &old.name);
-        expand.push(Action::DropNotNull {
-            table: table.clone(),
-            column: old.clone(),
-            placeholder: super::op::omit_placeholder(cx.dialect, &old, constrained, false),
-        });
+        let keyed = !carried.constraint_originals.is_empty()
+            || !carried.repointed.is_empty()
+            || carried.index_originals.iter().any(|i| i.unique);
+        expand.push(cx.relax_retired(&table, old, keyed, false));
     }
     expand.extend(
-        copies
-            .into_iter()
-            .map(|index| Action::CreateIndex { index }),
+        carried
+            .index_copies
+            .iter()
+            .map(|index| Action::CreateIndex {
+                index: index.clone(),
+            }),
     );
     // Once backfilled, the new column holds what the old one held: its constraints hold,
     // and the keys that pointed at the old column can point at the new one (its unique
     // key is in place by then).
     expand.extend(
-        constraint_copies
-            .into_iter()
+        carried
+            .constraint_copies
+            .iter()
             .map(|constraint| Action::AddConstraint {
                 table: table.clone(),
-                constraint,
+                constraint: constraint.clone(),
             }),
     );
     expand.extend(
-        repointed
+        carried
+            .repointed
             .iter()
             .map(|(owner, _, copy)| Action::AddConstraint {
                 table: owner.clone(),
                 constraint: copy.clone(),
             }),
     );
-    let mut steps = vec![Step::new(
-        Timing::Expand,
-        format!(
-            "{}: add {table}.{new_name}, sync both, backfill",
-            m.describe
-        ),
-        expand,
-    )];
+    expand
+}
+
+/// The contract actions of a move: the new column's default, the sync gone, the new
+/// column tightened, the originals of the carried keys and indexes dropped, then the
+/// old column.
+fn contract_move(
+    table: &str,
+    old: &Column,
+    new: &Column,
+    trigger: String,
+    carried: Carried,
+) -> Vec<Action> {
     // The default first: until then the sync fills the new column of a row inserted
     // without it, and a row inserted between the two would keep a NULL there (and fail
     // the NOT NULL below).
     let mut later = Vec::new();
     if new.default.is_some() {
         later.push(Action::SetDefault {
-            table: table.clone(),
+            table: table.to_string(),
             column: new.clone(),
         });
     }
     later.push(Action::DropTrigger {
-        table: table.clone(),
+        table: table.to_string(),
         trigger,
     });
     // Tightened only once the sync is gone: until then R-1's inserts leave the new
@@ -411,46 +511,34 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
     // check (SQLite) would reject them.
     if !new.nullable {
         later.push(Action::SetNotNull {
-            table: table.clone(),
+            table: table.to_string(),
             column: new.clone(),
         });
     }
     // The keys that reference the old column first: they depend on its unique key.
+    later.extend(carried.repointed.into_iter().map(|(owner, original, _)| {
+        Action::DropConstraint {
+            table: owner,
+            constraint: original,
+        }
+    }));
+    later.extend(carried.constraint_originals.into_iter().map(|constraint| {
+        Action::DropConstraint {
+            table: table.to_string(),
+            constraint,
+        }
+    }));
     later.extend(
-        repointed
-            .into_iter()
-            .map(|(owner, original, _)| Action::DropConstraint {
-                table: owner,
-                constraint: original,
-            }),
-    );
-    later.extend(
-        constraint_originals
-            .into_iter()
-            .map(|constraint| Action::DropConstraint {
-                table: table.clone(),
-                constraint,
-            }),
-    );
-    later.extend(
-        originals
+        carried
+            .index_originals
             .into_iter()
             .map(|index| Action::DropIndex { index }),
     );
     later.push(Action::DropColumn {
-        table: table.clone(),
+        table: table.to_string(),
         column: old.name.clone(),
     });
-    steps.push(Step::new(
-        Timing::Later(Removal::new("drop", "drop it", subject.clone())),
-        if new.nullable {
-            format!("drop the sync and the old column {subject}")
-        } else {
-            format!("drop the sync, tighten {table}.{new_name} to NOT NULL, drop the old column {subject}")
-        },
-        later,
-    ));
-    Ok(steps)
+    later
 }
 
 /// The name of an index or constraint copied onto the renamed column: the old column's

@@ -84,30 +84,7 @@ impl Operation for Sql {
                     Vec::new()
                 }
             };
-            // Each statement is judged against the model as the statements before it
-            // left it; the placement of the whole SQL follows from all of them.
-            let judged: Vec<Option<String>> = if statements.len() <= 1 {
-                statements
-                    .iter()
-                    .map(|s| raw_sql::destructive(s, cx))
-                    .collect()
-            } else {
-                let mut judged = Vec::new();
-                let mut scratch = cx.schema.clone();
-                for statement in &statements {
-                    let mut probe = OpContext::new(
-                        &mut scratch,
-                        cx.release,
-                        cx.later_release,
-                        cx.location.clone(),
-                        None,
-                        cx.dialect,
-                    );
-                    judged.push(raw_sql::destructive(statement, &probe));
-                    raw_sql::fold(statement, &mut probe, false);
-                }
-                judged
-            };
+            let judged = judged_one_by_one(cx, &statements);
             let destructive: Vec<(String, String)> = statements
                 .iter()
                 .zip(&judged)
@@ -119,42 +96,7 @@ impl Operation for Sql {
                     None => !destructive.is_empty(),
                 };
             if !destructive.is_empty() {
-                let listed = destructive
-                    .iter()
-                    .map(|(s, why)| format!("`{s}` ({why})"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                if self.destructive == Some(false) {
-                    cx.notes.push(OpNote {
-                        warning: false,
-                        message: format!(
-                            "`destructive = false` asserts that its {phase} SQL is safe in \
-                             {phase}(R), although tandem reads {listed} as destructive"
-                        ),
-                    });
-                } else if !contract {
-                    for (statement, why) in &destructive {
-                        cx.problems.push(
-                            Diag::refused(format!(
-                                "refused: destructive SQL in the expand of a `sql` op: `{statement}` {why}"
-                            ))
-                            .at(sql.location.clone())
-                            .label(format!("expand SQL of this op ({})", self.describe()))
-                            .note(
-                                "expand runs while the previous release's code still runs, \
-                                 and that release is the rollback target: it may still use \
-                                 what this statement removes or tightens",
-                            )
-                            .help(
-                                "move the statement to a `contract` with `destructive = true` \
-                                 (this op's, or that of a `sql` op of its own, to keep the \
-                                 rest of this SQL in expand): it then runs in the contract of \
-                                 a later release, under the rule; if tandem misjudges it, \
-                                 write `destructive = false` to assert it is safe",
-                            ),
-                        );
-                    }
-                }
+                self.report_destructive(cx, sql, contract, &destructive);
             }
             let mut effect = Vec::new();
             for statement in &statements {
@@ -183,6 +125,86 @@ impl Operation for Sql {
             ));
         }
         Ok(steps)
+    }
+}
+
+impl Sql {
+    /// Says what tandem reads as destructive in this SQL: a note where the op asserts it
+    /// is safe, a problem for each statement in an expand.
+    fn report_destructive(
+        &self,
+        cx: &mut OpContext<'_>,
+        sql: &Located<String>,
+        contract: bool,
+        destructive: &[(String, String)],
+    ) {
+        let phase = if contract { "contract" } else { "expand" };
+        let listed = destructive
+            .iter()
+            .map(|(s, why)| format!("`{s}` ({why})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if self.destructive == Some(false) {
+            cx.notes.push(OpNote {
+                warning: false,
+                message: format!(
+                    "`destructive = false` asserts that its {phase} SQL is safe in \
+                         {phase}(R), although tandem reads {listed} as destructive"
+                ),
+            });
+        } else if !contract {
+            for (statement, why) in destructive {
+                cx.problems.push(
+                    Diag::refused(format!(
+                        "refused: destructive SQL in the expand of a `sql` op: `{statement}` {why}"
+                    ))
+                    .at(sql.location.clone())
+                    .label(format!("expand SQL of this op ({})", self.describe()))
+                    .note(
+                        "expand runs while the previous release's code still runs, \
+                             and that release is the rollback target: it may still use \
+                             what this statement removes or tightens",
+                    )
+                    .help(
+                        "move the statement to a `contract` with `destructive = true` \
+                             (this op's, or that of a `sql` op of its own, to keep the \
+                             rest of this SQL in expand): it then runs in the contract of \
+                             a later release, under the rule; if tandem misjudges it, \
+                             write `destructive = false` to assert it is safe",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Each statement is judged against the model as the statements before it left it (on
+/// a scratch copy); the placement of the whole SQL follows from all of them.
+fn judged_one_by_one(
+    cx: &OpContext<'_>,
+    statements: &[sqlparser::ast::Statement],
+) -> Vec<Option<String>> {
+    if statements.len() <= 1 {
+        statements
+            .iter()
+            .map(|s| raw_sql::destructive(s, cx))
+            .collect()
+    } else {
+        let mut judged = Vec::new();
+        let mut scratch = cx.schema.clone();
+        for statement in statements {
+            let mut probe = OpContext::new(
+                &mut scratch,
+                cx.release,
+                cx.later_release,
+                cx.location.clone(),
+                None,
+                cx.dialect,
+            );
+            judged.push(raw_sql::destructive(statement, &probe));
+            raw_sql::fold(statement, &mut probe, false);
+        }
+        judged
     }
 }
 
