@@ -270,10 +270,15 @@ fn suggest_rename(path: &str) -> String {
 
 /// Appends the checksum trailer.
 pub fn seal(text: &str) -> String {
-    let mut body = text.trim_end().to_string();
-    body.push('\n');
-    let sum = sha256_hex(body.as_bytes());
-    format!("{body}{CHECKSUM_PREFIX}{sum}\n")
+    let body = text.trim_end();
+    let mut out = String::with_capacity(body.len() + CHECKSUM_PREFIX.len() + 66);
+    out.push_str(body);
+    out.push('\n');
+    let sum = sha256_hex(out.as_bytes());
+    out.push_str(CHECKSUM_PREFIX);
+    out.push_str(&sum);
+    out.push('\n');
+    out
 }
 
 /// Whether a file still holds exactly what tandem wrote: its trailer matches the rest.

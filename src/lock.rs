@@ -74,8 +74,14 @@ pub fn steps_digest<'a>(path: &str, steps: impl IntoIterator<Item = DigestedStep
 /// The SHA-256 of `bytes` in lower-case hex: the checksum of a file in the lock and in a
 /// generated file's trailer.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(2 * digest.len());
+    for b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 impl Lock {

@@ -32,7 +32,9 @@ pub fn text(project: &Project, plan: &Plan) -> String {
             out.push_str(&format!("      - {}{tag}\n", step.description));
         }
     };
-    if let Some(baseline) = plan.files_in(Slot::Baseline).next() {
+    let by_slot = plan.files_by_slot();
+    let files_in = |slot: Slot| by_slot.get(&slot).into_iter().flatten().copied();
+    if let Some(baseline) = files_in(Slot::Baseline).next() {
         out.push_str("\nbaseline\n");
         describe_file(baseline, &mut out);
     }
@@ -41,7 +43,7 @@ pub fn text(project: &Project, plan: &Plan) -> String {
         for slot in [Slot::Expand(r), Slot::Contract(r)] {
             out.push_str(&format!("  {}({name})\n", slot.phase()));
             let mut any = false;
-            for f in plan.files_in(slot) {
+            for f in files_in(slot) {
                 any = true;
                 describe_file(f, &mut out);
             }
@@ -115,6 +117,8 @@ pub fn diag_json(d: &Diag) -> Value {
 /// The plan as JSON (shape documented in the README).
 pub fn json(project: &Project, plan: &Plan) -> Value {
     let config = &project.config;
+    let by_slot = plan.files_by_slot();
+    let files_in = |slot: Slot| by_slot.get(&slot).into_iter().flatten().copied();
     let releases: Vec<Value> = plan
         .releases
         .names()
@@ -123,8 +127,8 @@ pub fn json(project: &Project, plan: &Plan) -> Value {
         .map(|(r, name)| {
             json!({
                 "name": name,
-                "expand": plan.files_in(Slot::Expand(r)).map(|f| file_json(project, f)).collect::<Vec<_>>(),
-                "contract": plan.files_in(Slot::Contract(r)).map(|f| file_json(project, f)).collect::<Vec<_>>(),
+                "expand": files_in(Slot::Expand(r)).map(|f| file_json(project, f)).collect::<Vec<_>>(),
+                "contract": files_in(Slot::Contract(r)).map(|f| file_json(project, f)).collect::<Vec<_>>(),
                 "stops_using": crate::code_contract::of_release(plan, r).stops_using,
             })
         })
@@ -132,7 +136,7 @@ pub fn json(project: &Project, plan: &Plan) -> Value {
     json!({
         "dialect": config.dialect.name(),
         "min_release_gap": config.min_release_gap,
-        "baseline": plan.files_in(Slot::Baseline).next().map(|f| file_json(project, f)),
+        "baseline": files_in(Slot::Baseline).next().map(|f| file_json(project, f)),
         "releases": releases,
         "pending": plan.pending,
         "notes": plan.notes,

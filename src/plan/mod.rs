@@ -48,6 +48,16 @@ impl Plan {
         self.files.iter().filter(move |f| f.slot == slot)
     }
 
+    /// Every slot's files in apply order, grouped once: for a walk over all the slots,
+    /// where [`Self::files_in`] per slot would read the whole plan each time.
+    pub fn files_by_slot(&self) -> std::collections::HashMap<Slot, Vec<&PlannedFile>> {
+        let mut by_slot: std::collections::HashMap<Slot, Vec<&PlannedFile>> = Default::default();
+        for file in &self.files {
+            by_slot.entry(file.slot).or_default().push(file);
+        }
+        by_slot
+    }
+
     /// The index of a release named on the command line, or an input error suggesting
     /// the nearest known name.
     pub fn release_index(&self, name: &str) -> Result<usize> {

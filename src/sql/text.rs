@@ -77,6 +77,31 @@ pub fn dollar_tag(content: &str) -> String {
         .unwrap_or_default()
 }
 
+/// [`dollar_tag`] free in every string of a template's values (a tag is letters, digits
+/// and `$`, so it occurs in their JSON text exactly when it occurs in one string).
+pub fn dollar_tag_of_values(values: &serde_json::Value) -> String {
+    fn strings<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.push(k);
+                strings(v, out)
+            }),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    strings(values, &mut all);
+    (0..)
+        .map(|n| match n {
+            0 => "$tandem$".to_string(),
+            n => format!("$tandem_{n}$"),
+        })
+        .find(|tag| !all.iter().any(|s| s.contains(tag.as_str())))
+        .unwrap_or_default()
+}
+
 /// `text` to follow `-- ` on a comment line: each of its line breaks starts a new
 /// comment line, so user SQL quoted in a comment stays a comment.
 pub fn comment_text(text: &str) -> String {
@@ -106,8 +131,26 @@ pub fn terminate(sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::sql::text::{comment_text, dollar_tag, string_literal};
+    use crate::sql::text::{comment_text, dollar_tag, dollar_tag_of_values, string_literal};
     use crate::sql::Dialect;
+
+    #[test]
+    fn the_tag_of_a_templates_values_is_the_tag_of_their_json_text() {
+        let cases = [
+            serde_json::json!({"statement": "SELECT 1"}),
+            serde_json::json!({"statement": "x $tandem$ y", "n": 3}),
+            serde_json::json!({"a": ["$tandem$", {"b": "$tandem_1$"}], "c": "\"$tandem_2\\$\""}),
+            serde_json::json!({"$tandem$": "key", "v": "$tandem_1$\n$tandem_2$"}),
+            serde_json::json!({"v": "$tandem_\u{1}$", "w": "$tandem\""}),
+        ];
+        for values in cases {
+            assert_eq!(
+                dollar_tag_of_values(&values),
+                dollar_tag(&values.to_string()),
+                "{values}"
+            );
+        }
+    }
 
     #[test]
     fn plain_strings_stay_readable_in_every_dialect() {

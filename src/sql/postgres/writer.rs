@@ -22,9 +22,10 @@ impl<'a> Postgres<'a> {
     /// Renders a template with `tag`, a dollar-quote tag that none of the values
     /// spliced into it contains (user SQL cannot close a `DO` or function body).
     pub(super) fn template(&self, name: &str, context: &Context) -> Result<String> {
-        let mut context = context.clone();
-        let values = context.clone().into_json().to_string();
-        context.insert("tag", &crate::sql::text::dollar_tag(&values));
+        let values = context.clone().into_json();
+        let tag = crate::sql::text::dollar_tag_of_values(&values);
+        let mut context = Context::from_value(values).expect("a context is an object");
+        context.insert("tag", &tag);
         crate::sql::render::template(self.templates, Dialect::Postgres, name, &context)
     }
 }
