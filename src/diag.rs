@@ -15,9 +15,6 @@ use codespan_reporting::term::{self, Chars};
 pub struct SourceFile {
     pub path: String,
     pub text: Arc<str>,
-    /// The dialect the file is written for, where a project gives one: its native
-    /// types are read for that dialect.
-    pub dialect: Option<crate::sql::Dialect>,
 }
 
 impl SourceFile {
@@ -25,16 +22,6 @@ impl SourceFile {
         Arc::new(SourceFile {
             path: path.into(),
             text: text.into(),
-            dialect: None,
-        })
-    }
-
-    /// The same file, read for `dialect`.
-    pub fn for_dialect(self: Arc<Self>, dialect: crate::sql::Dialect) -> Arc<Self> {
-        Arc::new(SourceFile {
-            path: self.path.clone(),
-            text: self.text.clone(),
-            dialect: Some(dialect),
         })
     }
 

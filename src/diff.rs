@@ -22,7 +22,7 @@ pub fn propose(
     renames: &[String],
 ) -> Result<String> {
     let file = read_source(&project.config, desired_path)?;
-    let desired = crate::parse::schema::parse_schema(&file)?;
+    let desired = crate::parse::schema::parse_schema_in(&file, project.config.dialect)?;
     let current = latest(plan);
     let mut ops: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
@@ -306,37 +306,7 @@ fn diff_table(
                 column_inline(column)
             )),
             Some(old) => {
-                let mut fields = Vec::new();
-                // An enum column is of its enum, whatever values the enum gains or
-                // loses (those are the enum's own ops).
-                let same_type = match (&old.ty, &column.ty) {
-                    (ColumnType::Enum(a), ColumnType::Enum(b)) => a.name == b.name,
-                    (a, b) => a == b,
-                };
-                if !same_type {
-                    fields.push(format!("column_type = {}", q(&column.ty.to_string())));
-                }
-                if old.nullable != column.nullable {
-                    fields.push(format!("nullable = {}", column.nullable));
-                }
-                if old.is_identity() != column.is_identity() {
-                    // No op makes a column identity or stops it being one.
-                    notes.push(format!(
-                        "{t}.{} {} identity; no op changes that: write a `sql` op, or add a new column",
-                        column.name,
-                        if column.is_identity() { "becomes" } else { "stops being" }
-                    ));
-                } else if old.default != column.default {
-                    match &column.default {
-                        None => fields.push("drop_default = true".into()),
-                        Some(Default::Literal(l)) => {
-                            fields.push(format!("default = {}", literal(l)))
-                        }
-                        Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
-                        // A change file cannot make a column identity.
-                        Some(Default::Identity) => {}
-                    }
-                }
+                let fields = alter_fields(t, old, column, notes);
                 if !fields.is_empty() {
                     ops.push(format!(
                         "type = \"alter_column\"\ntable = {}\ncolumn = {}\n{}",
@@ -396,6 +366,11 @@ fn diff_table(
             }
         }
     }
+    constraint_ops(t, now, want, ops);
+}
+
+/// Drops of the constraints `want` lacks, adds of those `now` lacks.
+fn constraint_ops(t: &str, now: &Table, want: &Table, ops: &mut Vec<String>) {
     for c in &now.constraints {
         if !want.constraints.iter().any(|w| w.name == c.name) {
             ops.push(format!(
@@ -412,6 +387,45 @@ fn diff_table(
         let (kind, fields) = constraint_fields(c);
         ops.push(format!("type = \"add_{kind}\"\ntable = {}\n{fields}", q(t)));
     }
+}
+
+/// The fields of an `alter_column` op that turn `old` into `column` (none when they
+/// agree); what no op can change is a note.
+fn alter_fields(t: &str, old: &Column, column: &Column, notes: &mut Vec<String>) -> Vec<String> {
+    let mut fields = Vec::new();
+    // An enum column is of its enum, whatever values the enum gains or
+    // loses (those are the enum's own ops).
+    let same_type = match (&old.ty, &column.ty) {
+        (ColumnType::Enum(a), ColumnType::Enum(b)) => a.name == b.name,
+        (a, b) => a == b,
+    };
+    if !same_type {
+        fields.push(format!("column_type = {}", q(&column.ty.to_string())));
+    }
+    if old.nullable != column.nullable {
+        fields.push(format!("nullable = {}", column.nullable));
+    }
+    if old.is_identity() != column.is_identity() {
+        // No op makes a column identity or stops it being one.
+        notes.push(format!(
+            "{t}.{} {} identity; no op changes that: write a `sql` op, or add a new column",
+            column.name,
+            if column.is_identity() {
+                "becomes"
+            } else {
+                "stops being"
+            }
+        ));
+    } else if old.default != column.default {
+        match &column.default {
+            None => fields.push("drop_default = true".into()),
+            Some(Default::Literal(l)) => fields.push(format!("default = {}", literal(l))),
+            Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
+            // A change file cannot make a column identity.
+            Some(Default::Identity) => {}
+        }
+    }
+    fields
 }
 
 /// A constraint's kind (`unique`, `check`, `foreign_key`) and its fields as a change

@@ -7,8 +7,8 @@ use crate::config::Config;
 use crate::diag::{Diag, Error, Result, SourceFile};
 use crate::lock::Lock;
 use crate::model::Schema;
-use crate::parse::change::{parse_change, Change};
-use crate::parse::schema::parse_schema_for;
+use crate::parse::change::{parse_change_in, Change};
+use crate::parse::schema::parse_project_schema;
 use crate::templates::Templates;
 
 #[derive(Debug)]
@@ -27,12 +27,11 @@ impl Project {
         let config = Config::load(root)?;
         let templates = Templates::load(config.templates_dir.as_deref())?;
         let schema_file = read_source(&config, &config.schema)?;
-        let per_table = config.dialect != crate::sql::Dialect::Mysql;
-        let baseline = parse_schema_for(&schema_file, per_table)?;
+        let baseline = parse_project_schema(&schema_file, config.dialect)?;
         let mut changes = Vec::new();
         for path in change_files(&config.changes_dir)? {
             let file = read_source(&config, &path)?;
-            changes.push(parse_change(&file)?);
+            changes.push(parse_change_in(&file, config.dialect)?);
         }
         let lock = Lock::load(&config)?;
         Ok(Project {
@@ -50,7 +49,7 @@ impl Project {
 pub fn read_source(config: &Config, path: &Path) -> Result<Arc<SourceFile>> {
     let bytes = std::fs::read(path)
         .map_err(|e| Diag::input(format!("cannot read {}: {e}", config.display(path))))?;
-    Ok(SourceFile::from_bytes(config.display(path), bytes)?.for_dialect(config.dialect))
+    SourceFile::from_bytes(config.display(path), bytes)
 }
 
 /// The `*.toml` files of the changes directory, sorted by name.

@@ -6,7 +6,7 @@ use tera::Context;
 
 use crate::config::{Config, CONFIG_FILE};
 use crate::diag::{suggestion, Diag, Error, Result, SourceFile};
-use crate::parse::change::parse_change;
+use crate::parse::change::parse_change_in;
 use crate::project::change_files;
 use crate::sql::Dialect;
 use crate::templates::Templates;
@@ -107,8 +107,32 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
             .help(help)
             .into());
     }
+    check_arguments(&op, args, column.as_deref())?;
+    let has_primary_key = check_against_model(config, &op, &table, column.as_deref(), args)?;
+    let number = next_number(config)?;
+    let subject = args.target.replace(['.', '-'], "_");
+    let name = format!("{number:04}_{op}_{subject}.toml");
+    let path = config.changes_dir.join(&name);
+    let display = config.display(&path);
+    let context = change_context(&display, &op, &table, column, has_primary_key, args);
+    let text = templates.render("change.toml.tera", &context)?;
+    // The scaffold must itself be a valid change file.
+    parse_change_in(
+        &SourceFile::new(display.clone(), text.clone()),
+        config.dialect,
+    )?;
+    if path.exists() {
+        return Err(Diag::input(format!("{display} already exists")).into());
+    }
+    std::fs::create_dir_all(&config.changes_dir).map_err(|e| Error::io(&config.changes_dir, e))?;
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    Ok(display)
+}
+
+/// The arguments `op` cannot be scaffolded without, each refused with an example.
+fn check_arguments(op: &str, args: &NewChange, column: Option<&str>) -> Result<()> {
     let needs_column = matches!(
-        op.as_str(),
+        op,
         "add_column" | "drop_column" | "rename_column" | "alter_column"
     );
     if needs_column && column.is_none() {
@@ -178,7 +202,11 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
                 .into(),
         );
     }
-    let has_primary_key = check_against_model(config, &op, &table, column.as_deref(), args)?;
+    Ok(())
+}
+
+/// The number of the next change file: one above the highest in the changes directory.
+fn next_number(config: &Config) -> Result<u32> {
     let mut number = 1;
     for path in change_files(&config.changes_dir)? {
         let stem = path
@@ -190,17 +218,25 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
             number = number.max(n + 1);
         }
     }
-    let subject = args.target.replace(['.', '-'], "_");
-    let name = format!("{number:04}_{op}_{subject}.toml");
-    let path = config.changes_dir.join(&name);
-    let display = config.display(&path);
+    Ok(number)
+}
+
+/// What the change file template is given.
+fn change_context(
+    display: &str,
+    op: &str,
+    table: &str,
+    column: Option<String>,
+    has_primary_key: bool,
+    args: &NewChange,
+) -> Context {
     let columns = if args.columns.is_empty() {
         column.iter().cloned().collect::<Vec<_>>()
     } else {
         args.columns.clone()
     };
     let mut context = Context::new();
-    context.insert("path", &display);
+    context.insert("path", display);
     context.insert("release", &args.release);
     // A TOML string, quoted and escaped by the TOML writer.
     context.insert(
@@ -212,9 +248,9 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
         )
         .to_string(),
     );
-    context.insert("op", &op);
+    context.insert("op", op);
     context.insert("has_primary_key", &has_primary_key);
-    context.insert("table", &table);
+    context.insert("table", table);
     context.insert("column", &column.clone().unwrap_or_default());
     context.insert("column_type", args.column_type.as_deref().unwrap_or("text"));
     context.insert("column_type_given", &args.column_type.is_some());
@@ -227,15 +263,7 @@ pub fn new_change(config: &Config, templates: &Templates, args: &NewChange) -> R
         "check",
         &toml::Value::String(args.check.clone().unwrap_or_default()).to_string(),
     );
-    let text = templates.render("change.toml.tera", &context)?;
-    // The scaffold must itself be a valid change file.
-    parse_change(&SourceFile::new(display.clone(), text.clone()))?;
-    if path.exists() {
-        return Err(Diag::input(format!("{display} already exists")).into());
-    }
-    std::fs::create_dir_all(&config.changes_dir).map_err(|e| Error::io(&config.changes_dir, e))?;
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-    Ok(display)
+    context
 }
 
 /// `TABLE` or `TABLE.COLUMN`, each a valid name (`drop-index` and `drop-constraint`

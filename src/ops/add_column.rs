@@ -35,12 +35,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         None
     } {
         Some((body, span)) => {
-            let mut inner = Fields::new(
-                fields.file,
-                body,
-                span,
-                format!("column of {}", fields.what),
-            );
+            let mut inner = fields.nested(body, span, format!("column of {}", fields.what));
             let name = inner.str(&["name"], "the new column's name")?;
             check_identifier(
                 fields.file,

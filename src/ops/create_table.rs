@@ -27,12 +27,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         name.location.span.clone(),
         "table",
     )?;
-    let mut body = Fields::new(
-        fields.file,
-        fields.table,
-        fields.span.clone(),
-        fields.what.clone(),
-    );
+    let mut body = fields.nested(fields.table, fields.span.clone(), fields.what.clone());
     body.allow(&["type", "table", "name", "contract_release"]);
     let (table, declared, types) = parse_table(name.value.clone(), body)?;
     fields.allow(&[

@@ -6,6 +6,7 @@ use super::{parse_document, Fields, Located};
 use crate::diag::{Diag, Location, Result, SourceFile};
 use crate::ops::op::Operation;
 use crate::ops::parse_op;
+use crate::sql::Dialect;
 
 /// One `[[op]]` of a change file.
 #[derive(Debug)]
@@ -58,8 +59,17 @@ pub fn slug_of(path: &str) -> String {
 
 /// Reads a change file.
 pub fn parse_change(file: &Arc<SourceFile>) -> Result<Change> {
+    read_change(file, None)
+}
+
+/// Reads a change file of a project: native types are read for its `dialect`.
+pub fn parse_change_in(file: &Arc<SourceFile>, dialect: Dialect) -> Result<Change> {
+    read_change(file, Some(dialect))
+}
+
+fn read_change(file: &Arc<SourceFile>, dialect: Option<Dialect>) -> Result<Change> {
     let doc = parse_document(file)?;
-    let mut root = Fields::new(file, doc.get_ref(), doc.span(), "change file");
+    let mut root = Fields::new(file, doc.get_ref(), doc.span(), "change file").read_for(dialect);
     let release = root.str(
         &["release"],
         "the release whose code adopts the change, e.g. \"1.4.0\"",
@@ -82,7 +92,7 @@ pub fn parse_change(file: &Arc<SourceFile>) -> Result<Change> {
                         .label("expected an [[op]] table")
                         .into());
                 };
-                let mut fields = Fields::new(file, table, item.span(), "op");
+                let mut fields = root.nested(table, item.span(), "op");
                 let kind = fields.str(&["type"], "an op type such as \"drop_column\"")?;
                 fields.what = format!("{} op", kind.value);
                 let contract_release = match fields.opt_str(&["contract_release"])? {

@@ -124,7 +124,7 @@ pub fn resolve_type(
 
 /// Reads one column definition: `{ type = "...", nullable, default | default_sql }`.
 pub fn parse_column(
-    file: &Arc<SourceFile>,
+    parent: &Fields<'_, '_>,
     table: &str,
     name: String,
     def: &Spanned<DeValue<'_>>,
@@ -132,12 +132,12 @@ pub fn parse_column(
     let Some(body) = def.get_ref().as_table() else {
         return Err(
             Diag::input(format!("column `{table}.{name}` must be a table"))
-                .at(Location::new(file, def.span()))
+                .at(parent.loc(def.span()))
                 .label("expected { type = \"...\" }")
                 .into(),
         );
     };
-    let mut fields = Fields::new(file, body, def.span(), format!("column `{table}.{name}`"));
+    let mut fields = parent.nested(body, def.span(), format!("column `{table}.{name}`"));
     let column = column_fields_at(&mut fields, name, &["type"])?;
     fields.finish()?;
     Ok(column)
@@ -258,7 +258,7 @@ fn type_field(
         return Err(fields.missing(type_keys[0], expected).into());
     };
     let file = fields.file.clone();
-    let dialect = file.dialect;
+    let dialect = fields.dialect;
     let invalid = |msg: String, at: Location| -> crate::diag::Error {
         Diag::input(format!("invalid type for column `{name}`"))
             .at(at)

@@ -13,6 +13,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diag::{suggestion, Diag, Location, Result, SourceFile};
+use crate::sql::Dialect;
 
 /// Parses a TOML document, turning a syntax error into a located diagnostic.
 pub fn parse_document(file: &Arc<SourceFile>) -> Result<Spanned<DeTable<'_>>> {
@@ -57,6 +58,9 @@ pub struct Fields<'a, 'i> {
     pub file: &'a Arc<SourceFile>,
     pub table: &'a DeTable<'i>,
     pub span: Range<usize>,
+    /// The dialect the file is read for, where a project gives one: native types are
+    /// read for it.
+    pub dialect: Option<Dialect>,
     /// What the table is, for messages: "drop_column op", "column users.id".
     pub what: String,
     known: Vec<&'static str>,
@@ -81,10 +85,30 @@ impl<'a, 'i> Fields<'a, 'i> {
             file,
             table,
             span,
+            dialect: None,
             what: what.into(),
             known: Vec::new(),
             seen: HashSet::new(),
         }
+    }
+
+    /// The same table, read for `dialect`.
+    pub fn read_for(mut self, dialect: Option<Dialect>) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// A table written inside this one, read for the same dialect.
+    pub fn nested<'b, 'j>(
+        &self,
+        table: &'b DeTable<'j>,
+        span: Range<usize>,
+        what: impl Into<String>,
+    ) -> Fields<'b, 'j>
+    where
+        'a: 'b,
+    {
+        Fields::new(self.file, table, span, what).read_for(self.dialect)
     }
 
     pub fn location(&self) -> Location {

@@ -13,6 +13,7 @@ use crate::diag::{Diag, Location, Result, SourceFile};
 use crate::model::{Schema, Table};
 use crate::ops::op::{OpContext, Operation};
 use crate::ops::{add_check, add_foreign_key, add_unique, create_index};
+use crate::sql::Dialect;
 use crate::types::ColumnType;
 
 /// A constraint or index written inside a table body (`[[tables.X.constraints]]`,
@@ -47,14 +48,28 @@ impl Declared {
 
 /// Reads the baseline schema, with constraint names unique across the schema.
 pub fn parse_schema(file: &Arc<SourceFile>) -> Result<Schema> {
-    parse_schema_for(file, false)
+    read_schema(file, None, false)
 }
 
-/// Reads the baseline schema of a project whose dialect names foreign keys and checks
-/// per table (`per_table`) or across the schema.
-pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schema> {
+/// As [`parse_schema`], with native types and per-dialect type mappings read for
+/// `dialect`.
+pub fn parse_schema_in(file: &Arc<SourceFile>, dialect: Dialect) -> Result<Schema> {
+    read_schema(file, Some(dialect), false)
+}
+
+/// Reads a project's baseline schema for its dialect, which names foreign keys and
+/// checks per table (all but MySQL) or across the schema.
+pub fn parse_project_schema(file: &Arc<SourceFile>, dialect: Dialect) -> Result<Schema> {
+    read_schema(file, Some(dialect), dialect != Dialect::Mysql)
+}
+
+fn read_schema(
+    file: &Arc<SourceFile>,
+    dialect: Option<Dialect>,
+    per_table: bool,
+) -> Result<Schema> {
     let doc = parse_document(file)?;
-    let mut root = Fields::new(file, doc.get_ref(), doc.span(), "schema.toml");
+    let mut root = Fields::new(file, doc.get_ref(), doc.span(), "schema.toml").read_for(dialect);
     let mut schema = Schema {
         constraint_names_per_table: per_table,
         ..Schema::default()
@@ -72,7 +87,7 @@ pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schem
                         .into(),
                 );
             };
-            let mut fields = Fields::new(file, body, value.span(), format!("enum `{enum_name}`"));
+            let mut fields = root.nested(body, value.span(), format!("enum `{enum_name}`"));
             let values = enum_values(&mut fields)?;
             fields.finish()?;
             schema.enums.insert(enum_name, values.value);
@@ -91,7 +106,7 @@ pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schem
                         .into(),
                 );
             };
-            let fields = Fields::new(file, body, value.span(), format!("table `{table_name}`"));
+            let fields = root.nested(body, value.span(), format!("table `{table_name}`"));
             let (table, ops, types) = parse_table(table_name.clone(), fields)?;
             schema.tables.insert(table_name.clone(), table);
             declared.extend(ops);
@@ -102,10 +117,10 @@ pub fn parse_schema_for(file: &Arc<SourceFile>, per_table: bool) -> Result<Schem
     for (table, types) in sites {
         let enums = schema.enums.clone();
         if let Some(t) = schema.tables.get_mut(&table) {
-            resolve_enums(t, &types, &enums, file.dialect)?;
+            resolve_enums(t, &types, &enums, dialect)?;
         }
     }
-    Declared::apply_all(&declared, &mut schema, file.dialect)?;
+    Declared::apply_all(&declared, &mut schema, dialect)?;
     Ok(schema)
 }
 
@@ -134,7 +149,7 @@ pub fn parse_table(
     for (col_name, def) in columns.iter() {
         let col = col_name.get_ref().to_string();
         check_identifier(&file, &col, col_name.span(), "column")?;
-        let (column, at) = parse_column(&file, &name, col.clone(), def)?;
+        let (column, at) = parse_column(&fields, &name, col.clone(), def)?;
         if let Some(identity) = at.identity.clone() {
             identities.push((col.clone(), identity));
         }
@@ -170,8 +185,9 @@ pub fn parse_table(
     for (key, kinds) in [("constraints", CONSTRAINT_KINDS), ("indexes", &[][..])] {
         declared.extend(declarations(&mut fields, &name, key, kinds)?);
     }
+    let dialect = fields.dialect;
     fields.finish()?;
-    check_identities(&table, &identities, &declared, file.dialect)?;
+    check_identities(&table, &identities, &declared, dialect)?;
     Ok((table, declared, sites))
 }
 
@@ -308,7 +324,7 @@ fn declarations(
             ),
         );
         let what = format!("{key} of `{table}`");
-        let mut inner = Fields::new(&file, &body, item.span(), what);
+        let mut inner = fields.nested(&body, item.span(), what);
         let parse = if kinds.is_empty() {
             create_index::parse
         } else {

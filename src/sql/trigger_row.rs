@@ -130,71 +130,7 @@ pub fn over_row(
     let significant: Vec<usize> = (0..toks.len())
         .filter(|&i| !matches!(toks[i].kind, Kind::Space | Kind::Comment))
         .collect();
-    let is_name = |t: &Token| matches!(t.kind, Kind::Word | Kind::Quoted);
-    let keyword = |t: &Token, words: &[&str]| {
-        t.kind == Kind::Word && words.iter().any(|w| t.name.eq_ignore_ascii_case(w))
-    };
-
-    // Pass 1: the subqueries, the scope of each token, and the tables of each FROM.
-    let mut scopes: Vec<Scope> = Vec::new();
-    let mut scope_of: Vec<Option<usize>> = vec![None; toks.len()];
-    // Open parentheses: the subquery each opens, if it opens one.
-    let mut parens: Vec<Option<usize>> = Vec::new();
-    let current = |parens: &[Option<usize>]| parens.iter().rev().find_map(|p| *p);
-    for (n, &i) in significant.iter().enumerate() {
-        let t = &toks[i];
-        // The query this token is directly in (not inside a function's parentheses).
-        let direct = parens.last().copied().flatten();
-        scope_of[i] = current(&parens);
-        if let Some(s) = direct {
-            if keyword(t, &["from", "join"]) {
-                scopes[s].in_from = true;
-                scopes[s].expecting_table = true;
-            } else if keyword(
-                t,
-                &[
-                    "where", "group", "order", "limit", "having", "on", "using", "union", "window",
-                ],
-            ) {
-                scopes[s].in_from = false;
-                scopes[s].expecting_table = false;
-            } else if t.kind == Kind::Punct(',') {
-                scopes[s].expecting_table = scopes[s].in_from;
-            } else if t.kind == Kind::Punct('(') {
-                // A derived table: not a name of the model.
-                scopes[s].expecting_table = false;
-            } else if scopes[s].expecting_table && is_name(t) && !keyword(t, &["as", "lateral"]) {
-                let qualifies = significant
-                    .get(n + 1)
-                    .is_some_and(|&j| toks[j].kind == Kind::Punct('.'));
-                // `db.orders` names orders: the part after the last dot.
-                if !qualifies {
-                    scopes[s].tables.push(t.name.clone());
-                    scopes[s].expecting_table = false;
-                }
-            }
-        }
-        match t.kind {
-            Kind::Punct('(') => {
-                let opens_query = significant
-                    .get(n + 1)
-                    .is_some_and(|&j| keyword(&toks[j], &["select"]));
-                if opens_query {
-                    scopes.push(Scope {
-                        parent: current(&parens),
-                        ..Scope::default()
-                    });
-                    parens.push(Some(scopes.len() - 1));
-                } else {
-                    parens.push(None);
-                }
-            }
-            Kind::Punct(')') => {
-                parens.pop();
-            }
-            _ => {}
-        }
-    }
+    let (scopes, scope_of) = query_scopes(&toks, &significant);
 
     // Whether the query `scope` or one that holds it reads `name` as a table of its
     // own: there `name.col` is that table's, not the row's.
@@ -264,6 +200,84 @@ pub fn over_row(
             }
         }
     }
+    splice(&chars, edits)
+}
+
+fn is_name(t: &Token) -> bool {
+    matches!(t.kind, Kind::Word | Kind::Quoted)
+}
+
+fn keyword(t: &Token, words: &[&str]) -> bool {
+    t.kind == Kind::Word && words.iter().any(|w| t.name.eq_ignore_ascii_case(w))
+}
+
+/// Pass 1 of [`over_row`]: the subqueries, the scope of each token, and the tables of
+/// each FROM (`significant` indexes the tokens that are not spaces or comments).
+fn query_scopes(toks: &[Token], significant: &[usize]) -> (Vec<Scope>, Vec<Option<usize>>) {
+    let mut scopes: Vec<Scope> = Vec::new();
+    let mut scope_of: Vec<Option<usize>> = vec![None; toks.len()];
+    // Open parentheses: the subquery each opens, if it opens one.
+    let mut parens: Vec<Option<usize>> = Vec::new();
+    let current = |parens: &[Option<usize>]| parens.iter().rev().find_map(|p| *p);
+    for (n, &i) in significant.iter().enumerate() {
+        let t = &toks[i];
+        // The query this token is directly in (not inside a function's parentheses).
+        let direct = parens.last().copied().flatten();
+        scope_of[i] = current(&parens);
+        if let Some(s) = direct {
+            if keyword(t, &["from", "join"]) {
+                scopes[s].in_from = true;
+                scopes[s].expecting_table = true;
+            } else if keyword(
+                t,
+                &[
+                    "where", "group", "order", "limit", "having", "on", "using", "union", "window",
+                ],
+            ) {
+                scopes[s].in_from = false;
+                scopes[s].expecting_table = false;
+            } else if t.kind == Kind::Punct(',') {
+                scopes[s].expecting_table = scopes[s].in_from;
+            } else if t.kind == Kind::Punct('(') {
+                // A derived table: not a name of the model.
+                scopes[s].expecting_table = false;
+            } else if scopes[s].expecting_table && is_name(t) && !keyword(t, &["as", "lateral"]) {
+                let qualifies = significant
+                    .get(n + 1)
+                    .is_some_and(|&j| toks[j].kind == Kind::Punct('.'));
+                // `db.orders` names orders: the part after the last dot.
+                if !qualifies {
+                    scopes[s].tables.push(t.name.clone());
+                    scopes[s].expecting_table = false;
+                }
+            }
+        }
+        match t.kind {
+            Kind::Punct('(') => {
+                let opens_query = significant
+                    .get(n + 1)
+                    .is_some_and(|&j| keyword(&toks[j], &["select"]));
+                if opens_query {
+                    scopes.push(Scope {
+                        parent: current(&parens),
+                        ..Scope::default()
+                    });
+                    parens.push(Some(scopes.len() - 1));
+                } else {
+                    parens.push(None);
+                }
+            }
+            Kind::Punct(')') => {
+                parens.pop();
+            }
+            _ => {}
+        }
+    }
+    (scopes, scope_of)
+}
+
+/// `chars` with each (start, end, text) edit, in order and not overlapping, applied.
+fn splice(chars: &[char], edits: Vec<(usize, usize, String)>) -> String {
     let mut out = String::new();
     let mut at = 0;
     for (start, end, text) in edits {

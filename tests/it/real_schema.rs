@@ -15,7 +15,7 @@ use common::{stderr, stdout, tandem, Server};
 use tandem::apply::database::{Database, Target};
 use tandem::diag::SourceFile;
 use tandem::model::{ConstraintKind, Schema};
-use tandem::parse::schema::parse_schema;
+use tandem::parse::schema::parse_schema_in;
 
 fn introspect(dir: &std::path::Path, url: &str) -> (String, String) {
     let out = tandem(dir)
@@ -27,8 +27,9 @@ fn introspect(dir: &std::path::Path, url: &str) -> (String, String) {
 }
 
 fn parse(name: &str, text: &str, server: Server) -> Schema {
-    parse_schema(
-        &SourceFile::new(name, text.to_string()).for_dialect(common::normal::dialect(server)),
+    parse_schema_in(
+        &SourceFile::new(name, text.to_string()),
+        common::normal::dialect(server),
     )
     .unwrap_or_else(|e| panic!("{name} does not parse: {}\n{text}", e.render()))
 }

@@ -183,8 +183,9 @@ pub fn parse_schema(name: &str, text: &str) -> Result<Schema, String> {
 /// As [`parse_schema`], read for `server`'s dialect (its native types, and mappings
 /// resolved to it).
 pub fn parse_schema_for(server: Server, name: &str, text: &str) -> Result<Schema, String> {
-    tandem::parse::schema::parse_schema(
-        &SourceFile::new(name, text.to_string()).for_dialect(normal::dialect(server)),
+    tandem::parse::schema::parse_schema_in(
+        &SourceFile::new(name, text.to_string()),
+        normal::dialect(server),
     )
     .map_err(|e| e.render())
 }
