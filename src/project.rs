@@ -31,6 +31,11 @@ impl Project {
         let mut changes = Vec::new();
         for path in change_files(&config.changes_dir)? {
             let file = read_source(&config, &path)?;
+            // An empty file is a change not written yet (`diff --to ... > changes/x.toml`
+            // makes it before tandem runs): it changes nothing.
+            if file.text.trim().is_empty() {
+                continue;
+            }
             changes.push(parse_change_in(&file, config.dialect)?);
         }
         let lock = Lock::load(&config)?;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::apply;
-use crate::diag::Result;
+use crate::diag::{Diag, Error, Result};
 use crate::diff;
 use crate::layout;
 use crate::project::Project;
@@ -23,6 +23,10 @@ pub struct DiffArgs {
     /// `table.column=new` (never guessed).
     #[arg(long = "rename")]
     renames: Vec<String>,
+    /// Write the proposed change file here (e.g. `changes/0012_x.toml`) instead of
+    /// printing it; an existing file that is not empty is kept and refused.
+    #[arg(long, requires = "to")]
+    out: Option<PathBuf>,
 }
 
 pub fn run(root: &Path, args: &DiffArgs) -> Result<u8> {
@@ -36,11 +40,36 @@ fn propose(root: &Path, to: &Path, args: &DiffArgs) -> Result<u8> {
     let project = Project::load(root)?;
     let plan = layout::build_plan(&project)?;
     let release = args.release.as_deref().unwrap_or_default();
-    print!(
-        "{}",
-        diff::propose(&project, &plan, to, release, &args.renames)?
-    );
+    let proposal = diff::propose(&project, &plan, to, release, &args.renames)?;
+    match &args.out {
+        None => print!("{proposal}"),
+        Some(out) => {
+            write_new(out, &proposal)?;
+            eprintln!("wrote {}", out.display());
+        }
+    }
     Ok(0)
+}
+
+/// Writes `text` to `path`, which must not hold anything yet (an empty file, as a shell
+/// redirection leaves it, is taken over), through a temporary file beside it so that a
+/// failed write leaves no half a change file.
+fn write_new(path: &Path, text: &str) -> Result<()> {
+    let existing = std::fs::metadata(path).ok();
+    if existing.is_some_and(|m| m.len() > 0) {
+        return Err(Diag::input(format!("{} already exists", path.display()))
+            .help("name a new file, or remove that one first")
+            .into());
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let staged = tempfile::NamedTempFile::new_in(parent).map_err(|e| Error::io(parent, e))?;
+    std::fs::write(staged.path(), text).map_err(|e| Error::io(staged.path(), e))?;
+    staged.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
 }
 
 fn database_drift(root: &Path, url: Option<&str>) -> Result<u8> {

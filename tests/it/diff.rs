@@ -614,3 +614,66 @@ fn enum_changes_are_proposed_and_migrate_to_the_desired_schema() {
         );
     }
 }
+
+/// `diff --to desired > changes/x.toml`: the shell makes the empty file before tandem
+/// reads the project, and `--out` writes the file itself, never over a written one.
+#[test]
+fn a_proposal_goes_into_the_changes_directory_through_a_redirect_or_out() {
+    let dir = users_project("sqlite", &[]);
+    let p = dir.path();
+    let desired = p.join("desired.toml");
+    let schema = std::fs::read_to_string(p.join("schema.toml")).unwrap();
+    std::fs::write(
+        &desired,
+        schema.replace(
+            "[tables.users.columns]",
+            "[tables.users.columns]\nbio = { type = \"text\", nullable = true }",
+        ),
+    )
+    .unwrap();
+    let target = p.join("changes/0009_bio.toml");
+    std::fs::write(&target, "").unwrap();
+    let desired = desired.to_str().unwrap();
+    let printed = run(p, &["diff", "--to", desired, "--release", "1.0.0"]);
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    assert!(
+        stdout(&printed).contains("bio"),
+        "{}",
+        stdout(&printed)
+    );
+
+    let out = target.to_str().unwrap();
+    let written = run(
+        p,
+        &["diff", "--to", desired, "--release", "1.0.0", "--out", out],
+    );
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), stdout(&printed));
+    let plan = run(p, &["plan"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("bio"), "{}", stdout(&plan));
+
+    // A written file is kept: the second proposal has nothing to add, and even one
+    // with something to add would not replace it.
+    let again = run(
+        p,
+        &["diff", "--to", desired, "--release", "1.0.0", "--out", out],
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), stdout(&printed));
+    std::fs::write(p.join("changes/0010_other.toml"), "").unwrap();
+    let refused = run(
+        p,
+        &[
+            "diff",
+            "--to",
+            desired,
+            "--release",
+            "1.0.0",
+            "--out",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), stdout(&printed));
+}

@@ -12,6 +12,7 @@ mod backfill;
 mod backfill_progress;
 mod cli;
 mod compose;
+mod corpus;
 mod defaults;
 mod diff;
 mod examples;

@@ -1,0 +1,304 @@
+//! Public applications' schemas, as their projects ship them (tests/fixtures/corpus, one
+//! folder each with its source and version, indexed by corpus.toml), taken through
+//! adoption as a new user would: load the file with the server's own client, then
+//! `introspect` -> `plan` -> the baseline on an empty database -> the same catalogue read
+//! back -> `migrate --adopt` on the original -> no drift. No step edits what tandem wrote.
+//!
+//! Each schema records in corpus.toml the last stage it reaches (`reaches`): a schema that
+//! stops earlier fails the test (a regression), one that goes further says so loudly, so
+//! that the record is raised with the fix. The large schemas run with
+//! `cargo test --test it corpus:: -- --ignored`.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::normal::normal;
+use common::{stderr, stdout, tandem, Server};
+use tandem::apply::database::Target;
+use tandem::diag::SourceFile;
+use tandem::parse::schema::parse_schema_in;
+
+/// The stages of adoption, in order.
+const STAGES: &[&str] = &[
+    "load",
+    "introspect",
+    "plan",
+    "baseline",
+    "round_trip",
+    "adopt",
+    "no_drift",
+];
+
+#[derive(serde::Deserialize)]
+struct Index {
+    schema: Vec<Entry>,
+}
+
+#[derive(serde::Deserialize, Clone)]
+struct Entry {
+    name: String,
+    dialect: String,
+    file: String,
+    #[serde(default)]
+    large: bool,
+    #[serde(default)]
+    roles: Vec<String>,
+    /// The last stage this schema is known to reach.
+    #[serde(default = "loaded")]
+    reaches: String,
+}
+
+fn loaded() -> String {
+    "load".into()
+}
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")
+}
+
+fn entries() -> Vec<Entry> {
+    let text = std::fs::read_to_string(corpus_dir().join("corpus.toml"))
+        .expect("tests/fixtures/corpus/corpus.toml");
+    toml::from_str::<Index>(&text).expect("corpus.toml").schema
+}
+
+/// Where a schema stopped: the last stage it passed and what the next one said.
+struct Outcome {
+    reached: usize,
+    failure: Option<String>,
+}
+
+fn stage_index(name: &str) -> usize {
+    STAGES
+        .iter()
+        .position(|s| *s == name)
+        .unwrap_or_else(|| panic!("unknown stage `{name}` in corpus.toml; stages: {STAGES:?}"))
+}
+
+fn url_of(target: &Target) -> String {
+    match target {
+        Target::Postgres(u) | Target::Mysql(u) => u.clone(),
+        other => panic!("not a server: {other:?}"),
+    }
+}
+
+/// Loads `file` with the server's own client, as the project's docs do.
+fn load(server: Server, url: &str, file: &Path, roles: &[String]) -> Result<(), String> {
+    let output = match server {
+        Server::Postgres => {
+            for role in roles {
+                let create = format!(
+                    "DO $$ BEGIN CREATE ROLE \"{role}\"; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+                );
+                Command::new("psql")
+                    .args(["-X", "-q", "-d", url, "-c", &create])
+                    .output()
+                    .map_err(|e| format!("psql: {e}"))?;
+            }
+            Command::new("psql")
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
+                .arg(file)
+                .output()
+        }
+        Server::Mysql => {
+            let rest = url.split('@').nth(1).expect("user@host");
+            let (host_port, name) = rest.split_once('/').expect("a database name");
+            let port = host_port.split(':').nth(1).unwrap_or("3306");
+            let name = name.split('?').next().unwrap_or(name);
+            let input = std::fs::File::open(file).map_err(|e| e.to_string())?;
+            Command::new("mariadb")
+                .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
+                .arg(format!("--port={port}"))
+                .arg(name)
+                .stdin(input)
+                .output()
+        }
+        Server::Sqlite => unreachable!(),
+    }
+    .map_err(|e| format!("the server's client does not run: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(stderr(&output).chars().take(2000).collect())
+    }
+}
+
+/// Takes one schema as far as it goes.
+fn adopt(entry: &Entry) -> Option<Outcome> {
+    let server = match entry.dialect.as_str() {
+        "postgres" => Server::Postgres,
+        "mysql" => Server::Mysql,
+        other => panic!("{}: unknown dialect {other}", entry.name),
+    };
+    let original = server.fresh()?;
+    let url = url_of(&original.target);
+    let mut reached = 0;
+    let mut step =
+        |result: Result<(), String>| -> Result<(), String> { result.map(|()| reached += 1) };
+    let run = |dir: &Path, args: &[&str]| tandem(dir).args(args).output().unwrap();
+    let said = |what: &str, out: &std::process::Output| {
+        format!(
+            "{what} exited {:?}\n{}\n{}",
+            out.status.code(),
+            stderr(out).chars().take(3000).collect::<String>(),
+            stdout(out).chars().take(1000).collect::<String>()
+        )
+    };
+    let dir = common::project_files(
+        server.dialect(),
+        "",
+        &[(
+            "0001_adopt.toml",
+            "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+        )],
+    );
+    let p = dir.path();
+    let copy = server.fresh()?;
+    let copy_url = url_of(&copy.target);
+    let failure = (|| -> Result<(), String> {
+        step(load(
+            server,
+            &url,
+            &corpus_dir().join(&entry.file),
+            &entry.roles,
+        ))?;
+        let out = run(p, &["introspect", "--database-url", &url]);
+        step(if out.status.success() {
+            std::fs::write(p.join("schema.toml"), stdout(&out)).unwrap();
+            Ok(())
+        } else {
+            Err(said("introspect", &out))
+        })?;
+        let first = stdout(&out);
+        let out = run(p, &["generate"]);
+        step(
+            out.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| said("generate", &out)),
+        )?;
+        let out = common::migrate(p, &copy_url, "1.0.0", "expand");
+        step(
+            out.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| said("migrate", &out)),
+        )?;
+        let out = run(p, &["introspect", "--database-url", &copy_url]);
+        if !out.status.success() {
+            return Err(said("introspect of the copy", &out));
+        }
+        let second = stdout(&out);
+        let read = |name: &str, text: &str| {
+            parse_schema_in(
+                &SourceFile::new(name, text.to_string()),
+                server_dialect(server),
+            )
+            .map_err(|e| e.render())
+        };
+        let (a, b) = (read("first.toml", &first)?, read("second.toml", &second)?);
+        step(if normal(&a, server) == normal(&b, server) {
+            Ok(())
+        } else {
+            Err("the baseline's catalogue reads back differently".into())
+        })?;
+        let out = common::migrate_command(p, &url, "1.0.0", "expand")
+            .arg("--adopt")
+            .output()
+            .unwrap();
+        step(
+            out.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| said("migrate --adopt", &out)),
+        )?;
+        let out = run(p, &["diff", "--database-url", &url]);
+        step(
+            out.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| said("diff (drift)", &out)),
+        )?;
+        Ok(())
+    })()
+    .err();
+    Some(Outcome { reached, failure })
+}
+
+fn server_dialect(server: Server) -> tandem::sql::Dialect {
+    common::normal::dialect(server)
+}
+
+/// Runs the schemas that `pick` selects and compares each with its record.
+fn check(pick: impl Fn(&Entry) -> bool) {
+    let mut regressions = Vec::new();
+    for entry in entries().into_iter().filter(|e| pick(e)) {
+        let Some(outcome) = adopt(&entry) else {
+            return;
+        };
+        let expected = stage_index(&entry.reaches) + 1;
+        let last = |n: usize| if n == 0 { "nothing" } else { STAGES[n - 1] };
+        eprintln!(
+            "corpus {}: reaches {} (recorded: {}){}",
+            entry.name,
+            last(outcome.reached),
+            entry.reaches,
+            outcome
+                .failure
+                .as_deref()
+                .map(|f| format!("; next stage failed: {f}"))
+                .unwrap_or_default()
+        );
+        if outcome.reached < expected {
+            regressions.push(format!(
+                "{} stops after {} but is recorded to reach {}: {}",
+                entry.name,
+                last(outcome.reached),
+                entry.reaches,
+                outcome.failure.unwrap_or_default()
+            ));
+        } else if outcome.reached > expected {
+            eprintln!(
+                "\n!!!!!!!! corpus {}: now reaches {}; raise `reaches` in corpus.toml !!!!!!!!\n",
+                entry.name,
+                last(outcome.reached)
+            );
+        }
+    }
+    assert!(regressions.is_empty(), "{}", regressions.join("\n\n"));
+}
+
+#[test]
+fn the_small_postgres_schemas_reach_their_recorded_stage() {
+    check(|e| e.dialect == "postgres" && !e.large);
+}
+
+#[test]
+fn the_small_mysql_schemas_reach_their_recorded_stage() {
+    check(|e| e.dialect == "mysql" && !e.large);
+}
+
+#[test]
+#[ignore = "large schemas: cargo test --test it corpus:: -- --ignored"]
+fn the_large_schemas_reach_their_recorded_stage() {
+    check(|e| e.large);
+}
+
+#[test]
+fn every_corpus_entry_names_a_file_with_its_source() {
+    let all = entries();
+    assert!(all.len() >= 8, "the corpus holds {} schemas", all.len());
+    for e in &all {
+        let file = corpus_dir().join(&e.file);
+        assert!(file.is_file(), "{}: {} is missing", e.name, file.display());
+        let source = file.parent().unwrap().join("SOURCE.md");
+        assert!(source.is_file(), "{}: SOURCE.md is missing", e.name);
+        stage_index(&e.reaches);
+    }
+    for dialect in ["postgres", "mysql"] {
+        let n = all.iter().filter(|e| e.dialect == dialect).count();
+        assert!(n >= 4, "{n} {dialect} schemas");
+    }
+}
