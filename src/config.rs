@@ -198,6 +198,14 @@ pub struct VerifySettings {
     /// Where each release's real statements live: `<queries>/<release>/*.sql`.
     #[serde(default)]
     pub queries: Option<String>,
+    /// The start of the rehearsal database's name (`<prefix>_<pid>_<n>`), for servers
+    /// whose naming rules or grants expect one.
+    #[serde(default)]
+    pub scratch_prefix: Option<String>,
+    /// PostgreSQL: the database the rehearsal database is copied from (`CREATE DATABASE
+    /// ... TEMPLATE`), e.g. one holding the extensions the schema needs.
+    #[serde(default)]
+    pub scratch_template: Option<String>,
 }
 
 impl VerifySettings {
@@ -363,6 +371,29 @@ impl Config {
                 .into());
             }
         }
+        for (key, value) in [
+            ("scratch_prefix", &raw.verify.scratch_prefix),
+            ("scratch_template", &raw.verify.scratch_template),
+        ] {
+            if let Some(message) = value
+                .as_deref()
+                .and_then(|v| check_scratch_name(key, v).err())
+            {
+                return Err(Diag::input(message)
+                    .at(Location::new(&file, 0..0))
+                    .help("lower-case letters, digits and `_`, starting with a letter, at most 30 characters")
+                    .into());
+            }
+        }
+        if raw.verify.scratch_template.is_some() && raw.dialect != Dialect::Postgres {
+            return Err(Diag::input(format!(
+                "[verify] scratch_template needs PostgreSQL; this project's dialect is {}",
+                raw.dialect.name()
+            ))
+            .at(Location::new(&file, 0..0))
+            .help("remove scratch_template: only PostgreSQL makes a database from a template")
+            .into());
+        }
         if let Err(message) = check_prefix(&raw.view_schema_prefix) {
             return Err(Diag::input(message)
                 .at(Location::new(&file, 0..0))
@@ -422,6 +453,22 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "view_schema_prefix `{prefix}` is not a plain lower-case identifier of at most 30 characters"
+        ))
+    }
+}
+
+/// Checks a name that becomes part of a database name: a plain lower-case identifier.
+fn check_scratch_name(key: &str, name: &str) -> Result<(), String> {
+    let ok = name.len() <= 30
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "[verify] {key} `{name}` is not a plain lower-case identifier of at most 30 characters"
         ))
     }
 }

@@ -17,9 +17,19 @@ impl Scratch {
     /// A fresh database on the server of `server` (its own database name is ignored), or
     /// an in-memory SQLite one for any SQLite target.
     pub fn create(server: &Target) -> Result<Scratch, DbError> {
+        Scratch::create_with(server, "tandem_scratch", None)
+    }
+
+    /// [`Scratch::create`] with the name starting `prefix` (a plain identifier) and, on
+    /// Postgres, copied from `template`.
+    pub fn create_with(
+        server: &Target,
+        prefix: &str,
+        template: Option<&str>,
+    ) -> Result<Scratch, DbError> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
-            "tandem_scratch_{}_{}_{}",
+            "{prefix}_{}_{}_{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -39,7 +49,7 @@ impl Scratch {
             Target::Mysql(url) => Target::Mysql(with_database(url, &name)),
         };
         let mut admin = Database::connect(server)?;
-        admin.run_script(&crate::sql::server::create_database(&name))?;
+        admin.run_script(&crate::sql::server::create_database(&name, template))?;
         Ok(Scratch {
             target,
             server: Some(server.clone()),

@@ -35,9 +35,12 @@ pub const POSTGRES_TRY_MIGRATE_LOCK: &str = "SELECT pg_try_advisory_lock($1)";
 /// Takes MySQL's named lock of `migrate` for this database, waiting up to `?` seconds.
 pub const MYSQL_MIGRATE_LOCK: &str = "SELECT GET_LOCK(CONCAT('tandem_migrate_', DATABASE()), ?)";
 
-/// Makes a throw-away database.
-pub fn create_database(name: &str) -> String {
-    format!("CREATE DATABASE {name}")
+/// Makes a throw-away database (on Postgres a copy of `template`, when given).
+pub fn create_database(name: &str, template: Option<&str>) -> String {
+    match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    }
 }
 
 /// Drops a throw-away database, on Postgres with the sessions still on it.

@@ -37,6 +37,10 @@ pub struct Options {
     /// The real statements of each code version, indexed as `Plan::views`: see
     /// [`queries::load`].
     pub queries: Vec<Vec<queries::Statement>>,
+    /// `[verify] scratch_prefix` and `scratch_template`: how the rehearsal database is
+    /// named and, on Postgres, what it is copied from.
+    pub scratch_prefix: Option<String>,
+    pub scratch_template: Option<String>,
 }
 
 /// One cell of the matrix: a release, a step of it, a code version, and how its probes
@@ -90,6 +94,8 @@ pub fn rehearse(mut project: Project, server: &Target) -> Result<Report> {
     let options = Options {
         values: project.config.verify.value_lists(),
         queries: queries::load(&project.config, &plan)?,
+        scratch_prefix: project.config.verify.scratch_prefix.clone(),
+        scratch_template: project.config.verify.scratch_template.clone(),
     };
     verify_with(&plan, server, &options)
 }
@@ -102,7 +108,15 @@ pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
 
 /// [`verify`] with the project's [`Options`].
 pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Report> {
-    let scratch = Scratch::create(server).map_err(|e| connect_error(server, e))?;
+    let scratch = Scratch::create_with(
+        server,
+        options
+            .scratch_prefix
+            .as_deref()
+            .unwrap_or("tandem_scratch"),
+        options.scratch_template.as_deref(),
+    )
+    .map_err(|e| connect_error(server, e))?;
     let mut db = Database::connect(&scratch.target).map_err(|e| connect_error(server, e))?;
     let dialect = db.dialect();
     let mut rehearsal = Rehearsal {

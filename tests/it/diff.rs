@@ -636,11 +636,7 @@ fn a_proposal_goes_into_the_changes_directory_through_a_redirect_or_out() {
     let desired = desired.to_str().unwrap();
     let printed = run(p, &["diff", "--to", desired, "--release", "1.0.0"]);
     assert!(printed.status.success(), "{}", stderr(&printed));
-    assert!(
-        stdout(&printed).contains("bio"),
-        "{}",
-        stdout(&printed)
-    );
+    assert!(stdout(&printed).contains("bio"), "{}", stdout(&printed));
 
     let out = target.to_str().unwrap();
     let written = run(

@@ -284,3 +284,64 @@ fn a_narrowing_needs_its_using_on_postgres() {
 fn a_narrowing_needs_its_using_on_mariadb() {
     a_narrowing_needs_its_using(Server::Mysql);
 }
+
+/// A schema that needs an extension rehearses on a database copied from a template that
+/// has it (`[verify] scratch_template`); without one its index cannot be built, and a
+/// scratch name that is not a plain identifier is refused before anything runs.
+#[test]
+fn verify_rehearses_on_a_copy_of_the_configured_template_with_its_prefix() {
+    let Some(url) = Server::Postgres.url() else {
+        return;
+    };
+    let template = format!("tandem_tpl_{}", std::process::id());
+    let mut admin = common::connect(&url, std::path::Path::new("."));
+    admin
+        .run_script(&format!("DROP DATABASE IF EXISTS {template}"))
+        .unwrap();
+    admin
+        .run_script(&format!("CREATE DATABASE {template}"))
+        .unwrap();
+    let template_url = tandem::apply::scratch::with_database(&url, &template);
+    let mut db = common::connect(&template_url, std::path::Path::new("."));
+    db.run_script("CREATE EXTENSION pg_trgm").unwrap();
+    drop(db);
+    let schema = format!(
+        "{}\n[[tables.users.indexes]]\nname = \"users_email_trgm\"\ncolumns = [\"email\"]\nmethod = \"gin\"\nopclass = {{ email = \"gin_trgm_ops\" }}\n",
+        common::USERS
+    );
+    let dir = common::project_with("postgres", &schema, &[INCIDENT[0]]);
+    let p = dir.path();
+    let without = common::verify(p, &url);
+    assert_ne!(without.status.code(), Some(0), "{}", stdout(&without));
+
+    let toml = std::fs::read_to_string(p.join("tandem.toml")).unwrap();
+    let with = |settings: &str| {
+        std::fs::write(
+            p.join("tandem.toml"),
+            format!("{toml}\n[verify]\n{settings}\n"),
+        )
+        .unwrap();
+        common::verify(p, &url)
+    };
+    let out = with(&format!(
+        "scratch_prefix = \"rehearsal\"\nscratch_template = \"{template}\""
+    ));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        common::stderr(&out)
+    );
+    let bad = with("scratch_prefix = \"x; DROP DATABASE postgres\"");
+    assert_eq!(bad.status.code(), Some(2), "{}", common::stderr(&bad));
+    assert!(
+        common::stderr(&bad).contains("scratch_prefix"),
+        "{}",
+        common::stderr(&bad)
+    );
+    let mut admin = common::connect(&url, std::path::Path::new("."));
+    admin
+        .run_script(&format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
+        .unwrap();
+}
