@@ -187,6 +187,56 @@ impl Default for FleetSettings {
     }
 }
 
+/// Settings of `tandem diff --database-url` (`[drift]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSettings {
+    /// What a team chooses not to manage: `table`, or `table.name` for one column,
+    /// index or constraint of it; `*` stands for any run of characters
+    /// (`audit_*`, `*.legacy_*`).
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+impl DriftSettings {
+    /// Whether `table` (whole) is ignored.
+    pub fn ignores_table(&self, table: &str) -> bool {
+        self.ignore
+            .iter()
+            .any(|p| !p.contains('.') && glob_matches(p, table))
+    }
+
+    /// Whether `name` (a column, index or constraint) of `table` is ignored, or the
+    /// whole table is.
+    pub fn ignores(&self, table: &str, name: &str) -> bool {
+        let full = format!("{table}.{name}");
+        self.ignores_table(table)
+            || self
+                .ignore
+                .iter()
+                .any(|p| p.contains('.') && glob_matches(p, &full))
+    }
+}
+
+/// `text` matches `pattern`, where `*` stands for any run of characters.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, rest) = parts.split_first().expect("split yields one part");
+    let Some(mut left) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return left.is_empty();
+    };
+    for part in middle {
+        match left.find(part) {
+            Some(i) => left = &left[i + part.len()..],
+            None => return false,
+        }
+    }
+    left.len() >= last.len() && left.ends_with(last)
+}
+
 /// Settings of the rehearsal (`[verify]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -261,6 +311,8 @@ struct RawConfig {
     #[serde(default)]
     fleet: FleetSettings,
     #[serde(default)]
+    drift: DriftSettings,
+    #[serde(default)]
     verify: VerifySettings,
 }
 
@@ -293,6 +345,7 @@ pub struct Config {
     pub mysql: MysqlSettings,
     pub fleet: FleetSettings,
     pub verify: VerifySettings,
+    pub drift: DriftSettings,
 }
 
 impl Config {
@@ -428,6 +481,7 @@ impl Config {
             mysql,
             fleet: raw.fleet,
             verify: raw.verify,
+            drift: raw.drift,
         })
     }
 
@@ -478,6 +532,25 @@ pub const DEFAULT_PATTERN: &str = "*@{release}";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drift_ignore_patterns_match_tables_and_their_objects() {
+        let drift = DriftSettings {
+            ignore: vec!["audit_*".into(), "*.legacy_*".into(), "users.tmp".into()],
+        };
+        assert!(drift.ignores_table("audit_log"));
+        assert!(!drift.ignores_table("audit"));
+        assert!(!drift.ignores_table("users"));
+        assert!(drift.ignores("audit_log", "id"));
+        assert!(drift.ignores("orders", "legacy_idx"));
+        assert!(drift.ignores("users", "tmp"));
+        assert!(!drift.ignores("users", "tmp2"));
+        assert!(!drift.ignores("users", "email"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("a*a", "aa"));
+        assert!(!glob_matches("a*a", "a"));
+        assert!(glob_matches("*x*y", "axbxy"));
+    }
 
     #[test]
     fn a_view_schema_prefix_is_a_plain_lower_case_identifier() {

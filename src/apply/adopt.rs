@@ -43,6 +43,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             "schema.toml",
             true,
             &|_| false,
+            &|_| false,
             &mut problems,
         )?;
         compare_comments(db, table, "schema.toml", &mut problems)?;
@@ -246,11 +247,13 @@ pub(super) fn compare_columns(
     expected: &str,
     defaults: bool,
     either_nullability: &dyn Fn(&str) -> bool,
+    ignored: &dyn Fn(&str) -> bool,
     problems: &mut Vec<String>,
 ) -> Result<(), DbError> {
-    let columns = live_columns(db, &table.name)?;
+    let mut columns = live_columns(db, &table.name)?;
+    columns.retain(|c| !ignored(&c.name));
     let null_word = |n: bool| if n { "nullable" } else { "NOT NULL" };
-    for column in &table.columns {
+    for column in table.columns.iter().filter(|c| !ignored(&c.name)) {
         let subject = format!("column {}.{}", table.name, column.name);
         let Some(live) = columns.iter().find(|c| c.name == column.name) else {
             problems.push(format!("{subject} is missing"));

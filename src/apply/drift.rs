@@ -9,6 +9,7 @@ use super::database::{Database, DbError};
 use super::migrate::slot_label;
 use super::AppliedRow;
 use super::{connect, history_rows};
+use crate::config::DriftSettings;
 use crate::diag::{Diag, Result};
 use crate::model::{ConstraintKind, Index};
 use crate::plan::Plan;
@@ -26,11 +27,12 @@ pub struct DatabaseDrift {
 }
 
 /// Reads `target`'s history and catalogue and compares them with `plan`.
-pub fn of_database(target: &Target, plan: &Plan) -> Result<DatabaseDrift> {
+/// What `ignore` (tandem.toml's `[drift]`) names is left out.
+pub fn of_database(target: &Target, plan: &Plan, ignore: &DriftSettings) -> Result<DatabaseDrift> {
     let mut db = connect(target, false)?;
     let db_err = |e: DbError| Diag::input(format!("{}: {e}", target.display()));
     let applied = history_rows(&mut db).map_err(db_err)?;
-    let differences = differences(&mut db, plan, &applied).map_err(db_err)?;
+    let differences = differences(&mut db, plan, &applied, ignore).map_err(db_err)?;
     let last = applied.iter().map(|a| a.version).max().unwrap_or(0);
     let point = plan
         .files
@@ -65,16 +67,21 @@ pub fn differences(
     db: &mut Database,
     plan: &Plan,
     applied: &[AppliedRow],
+    ignore: &DriftSettings,
 ) -> Result<Vec<String>, DbError> {
     let dialect = db.dialect();
     let (physical, indexes) = expected(plan, applied);
     let live_tables: Vec<String> = db
         .table_names()?
         .into_iter()
-        .filter(|t| is_user_table(t))
+        .filter(|t| is_user_table(t) && !ignore.ignores_table(t))
         .collect();
     let mut out = Vec::new();
     for table in physical.tables() {
+        if ignore.ignores_table(&table.name) {
+            continue;
+        }
+        let plan_ignores = |name: &str| ignore.ignores(&table.name, name);
         if !live_tables.contains(&table.name) {
             out.push(format!("table {} is missing", table.name));
             continue;
@@ -83,7 +90,10 @@ pub fn differences(
         // Some columns are NOT NULL or nullable depending on which version wrote the step
         // a database ran (see `Physical::either_nullability`).
         let either = |column: &str| physical.either_nullability(&table.name, column);
-        super::adopt::compare_columns(db, dialect, table, "the plan", false, &either, &mut out)?;
+        let ignored = |name: &str| plan_ignores(name);
+        super::adopt::compare_columns(
+            db, dialect, table, "the plan", false, &either, &ignored, &mut out,
+        )?;
         super::adopt::compare_comments(db, table, "the plan", &mut out)?;
         let pk = primary_key(db, &table.name)?;
         if pk != table.primary_key {
@@ -102,7 +112,9 @@ pub fn differences(
         expected_keys.extend(crate::sql::ddl::unique_indexes(table));
         let foreign = foreign_keys(db, &table.name)?;
         let uniques = unique_constraints(db, &table.name)?;
-        let live = read_indexes(db, &table.name)?;
+        let mut live = read_indexes(db, &table.name)?;
+        live.retain(|i| !plan_ignores(&i.name));
+        expected_keys.retain(|i| !plan_ignores(&i.name));
         for index in &live {
             let own_key = foreign.iter().any(|f| f.name == index.name)
                 || uniques.iter().any(|(n, _)| *n == index.name);
@@ -137,7 +149,7 @@ pub fn differences(
             }
         }
         if dialect != crate::sql::Dialect::Sqlite {
-            for c in &table.constraints {
+            for c in table.constraints.iter().filter(|c| !plan_ignores(&c.name)) {
                 if matches!(c.kind, ConstraintKind::ForeignKey { .. })
                     && !foreign.iter().any(|f| f.name == c.name)
                 {
@@ -147,7 +159,7 @@ pub fn differences(
                     ));
                 }
             }
-            for f in &foreign {
+            for f in foreign.iter().filter(|f| !plan_ignores(&f.name)) {
                 if !table.constraints.iter().any(|c| c.name == f.name) {
                     out.push(format!(
                         "foreign key {} of {} exists in the database but not in the plan",

@@ -75,7 +75,7 @@ fn write_new(path: &Path, text: &str) -> Result<()> {
 fn database_drift(root: &Path, url: Option<&str>) -> Result<u8> {
     let opened = apply::project_for_database(root, url)?;
     let plan = layout::build_plan(&opened.project)?;
-    let drift = apply::drift::of_database(&opened.target, &plan)?;
+    let drift = apply::drift::of_database(&opened.target, &plan, &opened.project.config.drift)?;
     let (database, point) = (opened.target.display(), drift.point);
     if drift.differences.is_empty() {
         println!("no drift: {database} matches the plan at {point}");

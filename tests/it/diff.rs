@@ -673,3 +673,62 @@ fn a_proposal_goes_into_the_changes_directory_through_a_redirect_or_out() {
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), stdout(&printed));
 }
+
+/// `[drift] ignore` leaves out what a team chooses not to manage: whole tables, and a
+/// table's columns, indexes or foreign keys by name; what it does not name is drift.
+#[test]
+fn drift_leaves_out_what_the_ignore_list_names() {
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = users_project(server.dialect(), INCIDENT);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        assert!(migrate(p, &url, "1.5.0", "expand").status.success());
+        let mut db = common::connect(&url, p);
+        db.run_script("CREATE TABLE audit_log (id integer PRIMARY KEY)")
+            .unwrap();
+        db.run_script("ALTER TABLE users ADD COLUMN hand_note integer")
+            .unwrap();
+        db.run_script("CREATE INDEX hand_idx ON users (email)")
+            .unwrap();
+        drop(db);
+        let drift = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
+        assert_eq!(stdout(&drift).lines().count(), 4, "{}", stdout(&drift));
+
+        let toml = fs::read_to_string(p.join("tandem.toml")).unwrap();
+        fs::write(
+            p.join("tandem.toml"),
+            format!("{toml}\n[drift]\nignore = [\"audit_*\", \"users.hand_*\"]\n"),
+        )
+        .unwrap();
+        let clean = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(
+            clean.status.code(),
+            Some(0),
+            "{}: {}{}",
+            server.dialect(),
+            stdout(&clean),
+            stderr(&clean)
+        );
+        fs::write(
+            p.join("tandem.toml"),
+            format!("{toml}\n[drift]\nignore = [\"audit_*\"]\n"),
+        )
+        .unwrap();
+        let partial = run(p, &["diff", "--database-url", &url]);
+        assert_eq!(partial.status.code(), Some(1), "{}", stdout(&partial));
+        assert!(
+            !stdout(&partial).contains("audit_log"),
+            "{}",
+            stdout(&partial)
+        );
+        assert!(
+            stdout(&partial).contains("hand_idx"),
+            "{}",
+            stdout(&partial)
+        );
+    }
+}
