@@ -170,6 +170,12 @@ fn native_accepts(n: &crate::types::NativeType, lit: &Literal) -> Result<(), Str
         Kin::Text(Some(len)) => ColumnType::Varchar(len),
         Kin::Text(None) => ColumnType::Text,
         Kin::Json => ColumnType::Json,
+        // A native date or time type holds what its server holds: MySQL's zero date
+        // and years before 1000 are in real schemas' defaults, and the server that
+        // declared them takes them.
+        Kin::Date | Kin::Timestamp if matches!(lit, Literal::Str(v) if server_date_time(v)) => {
+            return Ok(())
+        }
         Kin::Date => ColumnType::Date,
         Kin::Uuid => ColumnType::Uuid,
         Kin::Timestamp => ColumnType::Timestamp,
@@ -183,6 +189,29 @@ fn native_accepts(n: &crate::types::NativeType, lit: &Literal) -> Result<(), Str
     };
     like.accepts(lit)
         .map_err(|e| e.replacen(&like.to_string(), &n.to_string(), 1))
+}
+
+/// `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` with any year from 0001 to 9999, or MySQL's zero
+/// date `0000-00-00` (with `00:00:00`): what a server's own date types take.
+fn server_date_time(v: &str) -> bool {
+    let (date, time) = match v.split_once([' ', 'T']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (v, None),
+    };
+    if date == "0000-00-00" {
+        return time.is_none_or(|t| t == "00:00:00" || t.starts_with("00:00:00."));
+    }
+    let Some(year) = date
+        .get(..4)
+        .filter(|y| y.bytes().all(|c| c.is_ascii_digit()))
+        .and_then(|y| y.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    // The day checked in a year of the same leap kind inside the strict range.
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let stand_in = if leap { "2000" } else { "2001" };
+    year >= 1 && parse_date(&format!("{stand_in}{}", &date[4..])) && time.is_none_or(parse_time)
 }
 
 /// `YYYY-MM-DD`, a day of the Gregorian calendar between years 1000 and 9999 (the
@@ -787,4 +816,35 @@ fn rename_word(expr: &str, old: &str, new: &str) -> String {
     }
     flush(&mut word, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_native_date_takes_what_its_server_takes() {
+        use super::server_date_time as ok;
+        for v in [
+            "0000-00-00 00:00:00",
+            "0000-00-00",
+            "0001-01-01 00:00:00",
+            "0400-02-29",
+            "2024-02-29 23:59:59.5",
+            "2024-01-31T08:30:00",
+        ] {
+            assert!(ok(v), "{v}");
+        }
+        for v in [
+            "0000-01-01",
+            "0000-00-00 08:00:00",
+            "2023-02-29",
+            "0100-02-29",
+            "2024-13-01",
+            "24-01-01",
+            "2024-01-01 25:00:00",
+            "x",
+            "",
+        ] {
+            assert!(!ok(v), "{v}");
+        }
+    }
 }

@@ -270,12 +270,7 @@ fn change_context(
 /// take a bare name, or `TABLE.NAME`).
 fn split_target(op: &str, target: &str) -> Result<(String, Option<String>)> {
     let parts: Vec<&str> = target.split('.').collect();
-    let valid = |n: &str| {
-        !n.is_empty()
-            && n.len() <= 63
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !n.starts_with(|c: char| c.is_ascii_digit())
-    };
+    let valid = crate::parse::decl::is_valid_name;
     let what = if op == "drop_index" || op == "drop_constraint" || op == "rename_constraint" {
         "NAME or TABLE.NAME"
     } else {
@@ -283,7 +278,7 @@ fn split_target(op: &str, target: &str) -> Result<(String, Option<String>)> {
     };
     if parts.len() > 2 || !parts.iter().all(|p| valid(p)) {
         return Err(Diag::input(format!("`{target}` is not {what}"))
-            .help("names are letters, digits and `_`, not starting with a digit, at most 63 characters; one `.` between the table and the column")
+            .help("names are letters, digits, `_`, `-` and `$`, at most 63 characters; one `.` between the table and the column")
             .into());
     }
     Ok(match parts.as_slice() {

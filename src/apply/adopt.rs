@@ -38,7 +38,6 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
         }
         compare_columns(
             db,
-            dialect,
             table,
             "schema.toml",
             true,
@@ -242,7 +241,6 @@ fn compare_foreign_keys(
 /// with what `expected` ("schema.toml", "the plan") says.
 pub(super) fn compare_columns(
     db: &mut Database,
-    dialect: Dialect,
     table: &Table,
     expected: &str,
     defaults: bool,
@@ -250,6 +248,7 @@ pub(super) fn compare_columns(
     ignored: &dyn Fn(&str) -> bool,
     problems: &mut Vec<String>,
 ) -> Result<(), DbError> {
+    let dialect = db.dialect();
     let mut columns = live_columns(db, &table.name)?;
     columns.retain(|c| !ignored(&c.name));
     let null_word = |n: bool| if n { "nullable" } else { "NOT NULL" };

@@ -91,9 +91,7 @@ pub fn differences(
         // a database ran (see `Physical::either_nullability`).
         let either = |column: &str| physical.either_nullability(&table.name, column);
         let ignored = |name: &str| plan_ignores(name);
-        super::adopt::compare_columns(
-            db, dialect, table, "the plan", false, &either, &ignored, &mut out,
-        )?;
+        super::adopt::compare_columns(db, table, "the plan", false, &either, &ignored, &mut out)?;
         super::adopt::compare_comments(db, table, "the plan", &mut out)?;
         let pk = primary_key(db, &table.name)?;
         if pk != table.primary_key {

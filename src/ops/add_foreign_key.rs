@@ -156,7 +156,13 @@ fn split_reference(text: &str) -> (String, Vec<String>) {
 fn compatible(dialect: Option<crate::sql::Dialect>, a: &ColumnType, b: &ColumnType) -> bool {
     use ColumnType::{BigInt, Integer, SmallInt};
     let whole = |t: &ColumnType| matches!(t, SmallInt | Integer | BigInt);
-    if dialect == Some(crate::sql::Dialect::Sqlite) && whole(a) && whole(b) {
+    // SQLite has one integer type, and PostgreSQL compares integers of any width (real
+    // schemas point an `integer` column at a `bigint` key); MySQL wants the same type.
+    let any_width = matches!(
+        dialect,
+        Some(crate::sql::Dialect::Sqlite | crate::sql::Dialect::Postgres)
+    );
+    if any_width && whole(a) && whole(b) {
         return true;
     }
     let capacity = |t: &ColumnType| match t {
@@ -400,6 +406,7 @@ id = { type = "bigint" }
 user_id = { type = "bigint" }
 email = { type = "varchar(100)" }
 note = { type = "integer", nullable = true }
+label = { type = "text", nullable = true }
 "#;
 
     fn schema_with_orders() -> crate::model::Schema {
@@ -455,11 +462,23 @@ note = { type = "integer", nullable = true }
     }
 
     #[test]
+    fn integers_of_other_widths_reference_each_other_where_the_server_allows_it() {
+        use crate::sql::Dialect::{Mysql, Postgres, Sqlite};
+        let (int, big) = (ColumnType::Integer, ColumnType::BigInt);
+        for d in [Postgres, Sqlite] {
+            assert!(compatible(Some(d), &int, &big), "{d:?}");
+            assert!(compatible(Some(d), &big, &int), "{d:?}");
+        }
+        assert!(!compatible(Some(Mysql), &int, &big));
+        assert!(!compatible(None, &int, &big));
+    }
+
+    #[test]
     fn mismatched_types_are_refused() {
         let mut s = schema_with_orders();
         let err = apply(
             &mut s,
-            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"note\"\nreferences = \"users(id)\"",
+            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"label\"\nreferences = \"users(id)\"",
         )
         .unwrap_err();
         assert!(
@@ -467,16 +486,6 @@ note = { type = "integer", nullable = true }
             "{}",
             err.render()
         );
-    }
-
-    #[test]
-    fn integer_sizes_are_one_type_on_sqlite_only() {
-        use crate::sql::Dialect;
-        use ColumnType::{BigInt, Integer};
-        assert!(compatible(Some(Dialect::Sqlite), &BigInt, &Integer));
-        assert!(!compatible(Some(Dialect::Mysql), &BigInt, &Integer));
-        assert!(!compatible(Some(Dialect::Postgres), &BigInt, &Integer));
-        assert!(!compatible(None, &BigInt, &Integer));
     }
 
     #[test]

@@ -407,16 +407,24 @@ pub fn is_reserved(name: &str) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_PREFIX))
 }
 
+/// Whether `name` may name a table, column, index or constraint. Every name is quoted
+/// wherever tandem writes it, so the names real schemas use are kept (`2fa_codes`,
+/// `user-contact`), up to the shortest limit of the three servers (63 bytes).
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
+}
+
 pub fn check_identifier(
     file: &Arc<SourceFile>,
     name: &str,
     span: std::ops::Range<usize>,
     what: &str,
 ) -> Result<()> {
-    let valid = !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.chars().next().is_some_and(|c| c.is_ascii_digit());
+    let valid = is_valid_name(name);
     if valid && is_reserved(name) {
         return Err(Diag::input(format!("the {what} name `{name}` is reserved"))
             .at(Location::new(file, span))
@@ -437,7 +445,7 @@ pub fn check_identifier(
     } else {
         Err(Diag::input(format!("invalid {what} name `{name}`"))
             .at(Location::new(file, span))
-            .label("expected letters, digits and `_`, not starting with a digit, at most 63 characters")
+            .label("expected letters, digits, `_`, `-` and `$`, at most 63 characters")
             .into())
     }
 }

@@ -45,6 +45,15 @@ struct Entry {
     large: bool,
     #[serde(default)]
     roles: Vec<String>,
+    /// Regexes of lines left out at load (commands that read files not in the corpus).
+    #[serde(default)]
+    skip_statements: Vec<String>,
+    /// The database the file creates and uses itself (MySQL), instead of the one given.
+    #[serde(default)]
+    database: Option<String>,
+    /// Placeholders the project's installer replaces before it loads the file.
+    #[serde(default)]
+    substitute: std::collections::BTreeMap<String, String>,
     /// The last stage this schema is known to reach.
     #[serde(default = "loaded")]
     reaches: String,
@@ -84,8 +93,34 @@ fn url_of(target: &Target) -> String {
     }
 }
 
-/// Loads `file` with the server's own client, as the project's docs do.
-fn load(server: Server, url: &str, file: &Path, roles: &[String]) -> Result<(), String> {
+/// The file as the project's installer would hand it to the client: placeholders
+/// replaced, skipped lines left out.
+fn prepared(entry: &Entry) -> String {
+    let mut text = std::fs::read_to_string(corpus_dir().join(&entry.file)).expect("the file");
+    for (from, to) in &entry.substitute {
+        text = text.replace(from, to);
+    }
+    let skips: Vec<regex::Regex> = entry
+        .skip_statements
+        .iter()
+        .map(|r| regex::Regex::new(r).expect("a regex in skip_statements"))
+        .collect();
+    text.lines()
+        .filter(|l| !skips.iter().any(|r| r.is_match(l)))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Loads `entry`'s file with the server's own client, as the project's docs do.
+fn load(server: Server, url: &str, entry: &Entry) -> Result<(), String> {
+    use std::io::Write;
+    let roles = &entry.roles;
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("schema.sql");
+    std::fs::File::create(&file)
+        .and_then(|mut f| f.write_all(prepared(entry).as_bytes()))
+        .unwrap();
+    let file = file.as_path();
     let output = match server {
         Server::Postgres => {
             for role in roles {
@@ -108,12 +143,15 @@ fn load(server: Server, url: &str, file: &Path, roles: &[String]) -> Result<(), 
             let port = host_port.split(':').nth(1).unwrap_or("3306");
             let name = name.split('?').next().unwrap_or(name);
             let input = std::fs::File::open(file).map_err(|e| e.to_string())?;
-            Command::new("mariadb")
+            let mut client = Command::new("mariadb");
+            client
                 .args(["-h", "127.0.0.1", "-u", "root", "--batch"])
-                .arg(format!("--port={port}"))
-                .arg(name)
-                .stdin(input)
-                .output()
+                .arg(format!("--port={port}"));
+            // A file that makes its own database is loaded without choosing one.
+            if entry.database.is_none() {
+                client.arg(name);
+            }
+            client.stdin(input).output()
         }
         Server::Sqlite => unreachable!(),
     }
@@ -133,7 +171,20 @@ fn adopt(entry: &Entry) -> Option<Outcome> {
         other => panic!("{}: unknown dialect {other}", entry.name),
     };
     let original = server.fresh()?;
-    let url = url_of(&original.target);
+    let url = match &entry.database {
+        // The file makes this database itself: the scratch one only proves the server
+        // is there, and the file's own is dropped first and after.
+        Some(own) => {
+            let url = tandem::apply::scratch::with_database(&url_of(&original.target), own);
+            drop_database(&url, own);
+            url
+        }
+        None => url_of(&original.target),
+    };
+    let _own = entry.database.as_ref().map(|own| OwnDatabase {
+        url: url.clone(),
+        name: own.clone(),
+    });
     let mut reached = 0;
     let mut step =
         |result: Result<(), String>| -> Result<(), String> { result.map(|()| reached += 1) };
@@ -158,12 +209,7 @@ fn adopt(entry: &Entry) -> Option<Outcome> {
     let copy = server.fresh()?;
     let copy_url = url_of(&copy.target);
     let failure = (|| -> Result<(), String> {
-        step(load(
-            server,
-            &url,
-            &corpus_dir().join(&entry.file),
-            &entry.roles,
-        ))?;
+        step(load(server, &url, entry))?;
         let out = run(p, &["introspect", "--database-url", &url]);
         step(if out.status.success() {
             std::fs::write(p.join("schema.toml"), stdout(&out)).unwrap();
@@ -225,6 +271,25 @@ fn adopt(entry: &Entry) -> Option<Outcome> {
     })()
     .err();
     Some(Outcome { reached, failure })
+}
+
+/// A database a corpus file makes itself, dropped when the test is done with it.
+struct OwnDatabase {
+    url: String,
+    name: String,
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        drop_database(&self.url, &self.name);
+    }
+}
+
+/// Drops `name` through the server's `test` database (MySQL files make their own).
+fn drop_database(url: &str, name: &str) {
+    let admin_url = tandem::apply::scratch::with_database(url, "test");
+    let mut admin = common::connect(&admin_url, Path::new("."));
+    let _ = admin.run_script(&format!("DROP DATABASE IF EXISTS {name}"));
 }
 
 fn server_dialect(server: Server) -> tandem::sql::Dialect {
