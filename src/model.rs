@@ -21,7 +21,21 @@ impl ColumnType {
     /// Whether a literal `default` is a value of this type as every dialect reads it;
     /// `Err` says what the type accepts.
     pub fn accepts(&self, lit: &Literal) -> Result<(), String> {
+        self.accepts_in(lit, None)
+    }
+
+    /// As [`Self::accepts`], for a project of `dialect` where it is known: a limit of
+    /// another dialect's type (MySQL's timestamp range) does not bind it.
+    pub fn accepts_in(
+        &self,
+        lit: &Literal,
+        dialect: Option<crate::sql::Dialect>,
+    ) -> Result<(), String> {
         use ColumnType::*;
+        let mysql_range = !matches!(
+            dialect,
+            Some(crate::sql::Dialect::Postgres | crate::sql::Dialect::Sqlite)
+        );
         let integer = |i: i64, min: i64, max: i64| {
             if (min..=max).contains(&i) {
                 Ok(())
@@ -98,7 +112,8 @@ impl ColumnType {
             (Time, Literal::Str(v)) if parse_time(v) => Ok(()),
             (Time, _) => Err("time holds a string `HH:MM:SS[.ffffff]`, e.g. \"08:30:00\"".into()),
             (TimestampTz, Literal::Str(v))
-                if v.len() > 10
+                if mysql_range
+                    && v.len() > 10
                     && v.is_char_boundary(10)
                     && !("1970-01-02"..="2038-01-18").contains(&&v[..10]) =>
             {
@@ -820,6 +835,18 @@ fn rename_word(expr: &str, old: &str, new: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn mysqls_timestamp_range_binds_only_where_mysql_may_run_the_default() {
+        use crate::sql::Dialect;
+        use crate::types::{ColumnType, Literal};
+        let early = Literal::Str("1960-01-01 00:00:00".into());
+        let ty = ColumnType::TimestampTz;
+        assert!(ty.accepts_in(&early, Some(Dialect::Postgres)).is_ok());
+        assert!(ty.accepts_in(&early, Some(Dialect::Sqlite)).is_ok());
+        assert!(ty.accepts_in(&early, Some(Dialect::Mysql)).is_err());
+        assert!(ty.accepts(&early).is_err());
+    }
+
     #[test]
     fn a_native_date_takes_what_its_server_takes() {
         use super::server_date_time as ok;

@@ -79,7 +79,7 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         (Some(v), None, None) => {
             let lit = literal_value(fields.file, v)?;
             if let Some(t) = &ty {
-                check_literal_type(fields.file, &column.value, &t.value, &lit, v.span())?;
+                check_literal_type(fields, &column.value, &t.value, &lit, v.span())?;
             }
             Some(Some(Default::Literal(lit)))
         }
@@ -291,7 +291,7 @@ impl AlterColumn {
                 _ => None,
             };
             if let Some(at) = at {
-                check_default(&old.name, &target.ty, lit, at)?;
+                check_default(&old.name, &target.ty, lit, at, cx.dialect)?;
             }
         }
         Ok(target)

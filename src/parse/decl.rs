@@ -83,7 +83,7 @@ pub fn resolve_column(
     if let Some(ty) = resolve_type(&column.ty, at, enums, dialect)? {
         column.ty = ty;
         if let Some(Default::Literal(lit)) = &column.default {
-            check_default(&column.name, &column.ty, lit, at.clone())?;
+            check_default(&column.name, &column.ty, lit, at.clone(), dialect)?;
         }
     }
     Ok(())
@@ -185,7 +185,7 @@ pub fn column_fields_at(
             .into())
         }
         (Some((lit, span)), None) => {
-            check_literal_type(fields.file, &name, &parsed, &lit, span)?;
+            check_literal_type(fields, &name, &parsed, &lit, span)?;
             Some(Default::Literal(lit))
         }
         (None, Some(sql)) => {
@@ -373,13 +373,13 @@ pub(crate) fn literal_value(file: &Arc<SourceFile>, v: &Spanned<DeValue<'_>>) ->
 /// A literal `default` must be a value of the column's type on every dialect: checked
 /// where it is written, pointing at it.
 pub(crate) fn check_literal_type(
-    file: &Arc<SourceFile>,
+    fields: &Fields<'_, '_>,
     name: &str,
     ty: &ColumnType,
     lit: &Literal,
     span: std::ops::Range<usize>,
 ) -> Result<()> {
-    check_default(name, ty, lit, Location::new(file, span))
+    check_default(name, ty, lit, fields.loc(span), fields.dialect)
 }
 
 /// As [`check_literal_type`], at a location already made.
@@ -388,8 +388,9 @@ pub(crate) fn check_default(
     ty: &ColumnType,
     lit: &Literal,
     at: Location,
+    dialect: Option<crate::sql::Dialect>,
 ) -> Result<()> {
-    ty.accepts(lit).map_err(|accepts| {
+    ty.accepts_in(lit, dialect).map_err(|accepts| {
         Diag::input(format!(
             "default of column `{name}` does not fit its type {ty}"
         ))

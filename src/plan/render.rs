@@ -4,13 +4,15 @@
 
 use crate::action::Action;
 use crate::diag::{Diag, Result};
-use crate::model::Schema;
+use std::collections::HashSet;
+
+use crate::model::{ConstraintKind, Schema, Table};
 use crate::project::Project;
 use crate::release::Releases;
 use crate::sql::dialects::renderer;
 use crate::sql::physical::Physical;
 use crate::sql::render::{render_actions, Renderer};
-use crate::sql::Unsupported;
+use crate::sql::{Dialect, Unsupported};
 
 use super::place::Slots;
 use super::planned::{PlannedFile, PlannedStep, Slot};
@@ -59,7 +61,7 @@ fn render_baseline(
     render: &dyn Renderer,
     physical: &mut Physical,
 ) -> Result<PlannedFile> {
-    let actions = baseline_actions(&project.baseline);
+    let actions = baseline_actions(&project.baseline, project.config.dialect);
     let refs: Vec<&Action> = actions.iter().collect();
     let rendered = match render_actions(render, physical, &refs)? {
         Ok(r) => r,
@@ -121,7 +123,7 @@ fn refusal(project: &Project, ci: usize, step: &PlannedStep, unsupported: Unsupp
 }
 
 /// The actions that create the baseline schema.
-pub fn baseline_actions(schema: &Schema) -> Vec<Action> {
+pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
     // Enums first: the tables' columns use them.
     let mut actions: Vec<Action> = schema
         .enums
@@ -134,16 +136,62 @@ pub fn baseline_actions(schema: &Schema) -> Vec<Action> {
             columns: Vec::new(),
         })
         .collect();
-    actions.extend(
-        crate::model::parents_first(schema.tables.values())
-            .into_iter()
-            .map(|t| Action::CreateTable { table: t.clone() }),
-    );
+    // A foreign key is written in its table's CREATE TABLE where the key it references
+    // exists by then; one in a cycle of tables, or to a key that only a unique index
+    // makes, is added once every table and index is there.
+    let mut created: HashSet<&str> = HashSet::new();
+    let mut later = Vec::new();
+    for t in crate::model::parents_first(schema.tables.values()) {
+        created.insert(t.name.as_str());
+        let mut table = t.clone();
+        table.constraints.retain(|c| {
+            let ConstraintKind::ForeignKey {
+                references,
+                referenced_columns,
+                ..
+            } = &c.kind
+            else {
+                return true;
+            };
+            // SQLite checks a foreign key's target only when a row is written.
+            let inline = dialect == Dialect::Sqlite
+                || match schema.tables.get(references) {
+                    // A table outside the schema is the database's business, as before.
+                    None => true,
+                    Some(parent) => {
+                        created.contains(references.as_str())
+                            && is_constraint_key(parent, referenced_columns)
+                    }
+                };
+            if !inline {
+                later.push(Action::AddConstraint {
+                    table: t.name.clone(),
+                    constraint: c.clone(),
+                });
+            }
+            inline
+        });
+        actions.push(Action::CreateTable { table });
+    }
     actions.extend(
         schema
             .indexes
             .values()
             .map(|i| Action::CreateIndex { index: i.clone() }),
     );
+    actions.extend(later);
     actions
+}
+
+/// Whether `columns` of `table` (its primary key when empty) are its primary key or one
+/// of its unique constraints, which its CREATE TABLE makes.
+fn is_constraint_key(table: &Table, columns: &[String]) -> bool {
+    let same =
+        |key: &[String]| key.len() == columns.len() && columns.iter().all(|c| key.contains(c));
+    columns.is_empty()
+        || same(&table.primary_key)
+        || table
+            .constraints
+            .iter()
+            .any(|c| matches!(&c.kind, ConstraintKind::Unique { columns: key } if same(key)))
 }

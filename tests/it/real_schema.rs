@@ -224,3 +224,81 @@ fn a_forge_schema_on_mariadb_reads_back_and_recreates_the_same() {
         Some("the client's address")
     );
 }
+
+/// Foreign keys that a CREATE TABLE cannot hold, as real schemas have them: two tables
+/// that reference each other, and a key made only by a unique index. The baseline adds
+/// them after every table and index, and it applies on each server.
+#[test]
+fn a_baseline_with_a_cycle_and_an_index_only_key_applies_on_every_server() {
+    const CYCLE: &str = r#"
+[tables.projects]
+primary_key = ["id"]
+[tables.projects.columns]
+id = { type = "bigint" }
+owner_id = { type = "bigint", nullable = true }
+[[tables.projects.constraints]]
+type = "foreign_key"
+name = "projects_owner_fkey"
+column = "owner_id"
+references = "members(id)"
+
+[tables.members]
+primary_key = ["id"]
+[tables.members.columns]
+id = { type = "bigint" }
+project_id = { type = "bigint" }
+session_key = { type = "varchar(64)" }
+[[tables.members.constraints]]
+type = "foreign_key"
+name = "members_project_fkey"
+column = "project_id"
+references = "projects(id)"
+[[tables.members.indexes]]
+name = "members_session_key"
+columns = ["session_key"]
+unique = true
+
+[tables.logins]
+primary_key = ["id"]
+[tables.logins.columns]
+id = { type = "bigint" }
+session_key = { type = "varchar(64)" }
+[[tables.logins.constraints]]
+type = "foreign_key"
+name = "logins_session_fkey"
+column = "session_key"
+references = "members(session_key)"
+"#;
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(
+            server.dialect(),
+            CYCLE,
+            &[("0001_start.toml", &common::select_one("1.0.0"))],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(
+            out.status.success(),
+            "{}: {}\n{}",
+            server.dialect(),
+            stderr(&out),
+            fs::read_to_string(p.join("migrations/V1__baseline.sql")).unwrap_or_default()
+        );
+        let drift = tandem(p)
+            .args(["diff", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert_eq!(
+            drift.status.code(),
+            Some(0),
+            "{}: {}{}",
+            server.dialect(),
+            stdout(&drift),
+            stderr(&drift)
+        );
+    }
+}

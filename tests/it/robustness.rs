@@ -30,7 +30,7 @@ fn plan_and_render(text: String) -> Result<(), TestCaseError> {
     };
     let mut schema =
         parse_schema(&SourceFile::new("schema.toml", common::USERS_AND_ORDERS)).expect("schema");
-    let baseline = tandem::plan::baseline_actions(&schema);
+    let before = schema.clone();
     let mut actions = Vec::new();
     for entry in &change.ops {
         let mut cx = OpContext::new(&mut schema, 1, Some(2), entry.location.clone(), None, None);
@@ -51,6 +51,7 @@ fn plan_and_render(text: String) -> Result<(), TestCaseError> {
         .expect("config");
         let renderer = renderer(&config, &templates);
         let mut physical = Physical::default();
+        let baseline = tandem::plan::baseline_actions(&before, config.dialect);
         let base: Vec<_> = baseline.iter().collect();
         prop_assert!(matches!(
             render_actions(renderer.as_ref(), &mut physical, &base),
