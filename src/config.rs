@@ -497,22 +497,17 @@ impl Config {
 /// Checks a `view_schema_prefix`: a plain lower-case identifier, so that every schema
 /// name made from it needs no quoting in a `search_path`.
 pub fn check_prefix(prefix: &str) -> Result<(), String> {
-    let ok = prefix.len() <= 30
-        && prefix.starts_with(|c: char| c.is_ascii_lowercase())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "view_schema_prefix `{prefix}` is not a plain lower-case identifier of at most 30 characters"
-        ))
-    }
+    check_plain_name("view_schema_prefix", prefix)
 }
 
-/// Checks a name that becomes part of a database name: a plain lower-case identifier.
+/// Checks a name that becomes part of a database name.
 fn check_scratch_name(key: &str, name: &str) -> Result<(), String> {
+    check_plain_name(&format!("[verify] {key}"), name)
+}
+
+/// A plain lower-case identifier of at most 30 characters, which a schema or database
+/// name can be made from without quoting.
+fn check_plain_name(what: &str, name: &str) -> Result<(), String> {
     let ok = name.len() <= 30
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -522,7 +517,7 @@ fn check_scratch_name(key: &str, name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "[verify] {key} `{name}` is not a plain lower-case identifier of at most 30 characters"
+            "{what} `{name}` is not a plain lower-case identifier of at most 30 characters"
         ))
     }
 }
