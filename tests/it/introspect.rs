@@ -285,3 +285,86 @@ fn comments_read_back_and_views_triggers_and_functions_are_named_on_every_databa
         assert_eq!(teams.column("name").unwrap().comment, None, "{text}");
     }
 }
+
+/// Properties the model does not hold are named by class with what carries them, on
+/// stdout's header and stderr, instead of being read as something plainer in silence.
+#[test]
+fn properties_the_model_lacks_are_named_by_class() {
+    let cases: &[(Server, &str, &[&str])] = &[
+        (
+            Server::Postgres,
+            "CREATE EXTENSION IF NOT EXISTS btree_gist;
+             CREATE TABLE rooms (id bigint PRIMARY KEY, code text COLLATE \"C\",
+                 area numeric, area2 numeric GENERATED ALWAYS AS (area * 2) STORED,
+                 slot int4range, CONSTRAINT rooms_code_key UNIQUE (code) DEFERRABLE,
+                 EXCLUDE USING gist (id WITH =, slot WITH &&));
+             ALTER TABLE rooms ADD CONSTRAINT rooms_area CHECK (area > 0) NOT VALID;
+             CREATE INDEX rooms_area_idx ON rooms (area NULLS FIRST);
+             CREATE INDEX rooms_code_idx ON rooms (id, (code || 'x') COLLATE \"POSIX\");
+             CREATE TABLE visits (id bigint, at date NOT NULL) PARTITION BY RANGE (at);
+             CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+            &[
+                "1 partitioned table(s): visits",
+                "1 partition(s): visits_2026",
+                "1 exclusion constraint(s): rooms.rooms_id_slot_excl",
+                "1 deferrable key(s): rooms.rooms_code_key",
+                "1 NOT VALID constraint(s): rooms.rooms_area",
+                "1 generated column(s): rooms.area2",
+                "1 column collation(s): rooms.code (C)",
+                "1 index with NULLS FIRST/LAST(s): rooms_area_idx",
+                "1 index key with a collation(s): rooms_code_idx",
+            ],
+        ),
+        (
+            Server::Mysql,
+            "CREATE TABLE rooms (id bigint PRIMARY KEY, area int,
+                 area2 int GENERATED ALWAYS AS (area * 2) STORED,
+                 code varchar(20) COLLATE utf8mb4_bin,
+                 touched timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)
+                 COLLATE latin1_swedish_ci;
+             CREATE TABLE visits (id bigint, at date NOT NULL, PRIMARY KEY (id, at))
+                 PARTITION BY RANGE (YEAR(at)) (PARTITION p2026 VALUES LESS THAN (2027));",
+            &[
+                "1 generated column(s): rooms.area2",
+                "1 ON UPDATE column(s): rooms.touched",
+                "1 partitioned table(s): visits",
+                "1 table collation(s): rooms (latin1_swedish_ci)",
+                "1 column collation(s): rooms.code (utf8mb4_bin)",
+            ],
+        ),
+    ];
+    for (server, sql, expected) in cases {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let url = match &scratch.target {
+            tandem::apply::database::Target::Postgres(u)
+            | tandem::apply::database::Target::Mysql(u) => u.clone(),
+            _ => unreachable!(),
+        };
+        let mut db = common::connect(&url, std::path::Path::new("."));
+        db.run_script(sql)
+            .unwrap_or_else(|e| panic!("{}: {e}", server.dialect()));
+        drop(db);
+        let dir = tempfile::TempDir::new().unwrap();
+        let read = tandem(dir.path())
+            .args(["introspect", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}", stderr(&read));
+        let (text, summary) = (stdout(&read), stderr(&read));
+        assert!(!text.contains("Nothing was left out"), "{text}");
+        for line in *expected {
+            assert!(
+                text.contains(&format!("#   {line}")),
+                "{}: {line}\n{text}",
+                server.dialect()
+            );
+            assert!(
+                summary.contains(&format!("left out: {line}")),
+                "{}: {line}\n{summary}",
+                server.dialect()
+            );
+        }
+    }
+}

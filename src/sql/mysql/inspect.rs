@@ -213,6 +213,13 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("function", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'FUNCTION' AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
     ("procedure", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
     ("event", "SELECT event_name FROM information_schema.events WHERE event_schema = DATABASE() ORDER BY 1"),
+    // Properties of tables and columns the model does not hold: each is read as
+    // something plainer, so it is named.
+    ("generated column", "SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND (extra LIKE '%GENERATED%' OR extra IN ('VIRTUAL', 'PERSISTENT', 'STORED')) ORDER BY 1"),
+    ("ON UPDATE column", "SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND extra LIKE '%on update%' ORDER BY 1"),
+    ("partitioned table", "SELECT DISTINCT table_name FROM information_schema.partitions WHERE table_schema = DATABASE() AND partition_name IS NOT NULL ORDER BY 1"),
+    ("table collation", "SELECT CONCAT(t.table_name, ' (', t.table_collation, ')') FROM information_schema.tables t JOIN information_schema.schemata s ON s.schema_name = t.table_schema WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND t.table_collation <> s.default_collation_name ORDER BY 1"),
+    ("column collation", "SELECT CONCAT(c.table_name, '.', c.column_name, ' (', c.collation_name, ')') FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND c.collation_name IS NOT NULL AND c.collation_name <> t.table_collation ORDER BY 1"),
 ];
 
 #[cfg(test)]

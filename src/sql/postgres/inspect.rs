@@ -237,4 +237,18 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     // A sequence a column owns (serial, identity) goes with its column.
     ("sequence", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
     ("extension", "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1"),
+    // Properties of tables, columns, keys and indexes the model does not hold: each is
+    // read as something plainer, so it is named.
+    ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("partition", "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("exclusion constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'x' AND t.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("NOT VALID constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' AND t.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("generated column", "SELECT c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attgenerated <> '' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    // indoption: bit 1 DESC, bit 2 NULLS FIRST; the default puts NULLs last ascending
+    // and first descending.
+    ("index with NULLS FIRST/LAST", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indoption::int2[]) AS o(opt) WHERE ((o.opt & 1) = 0) <> ((o.opt & 2) = 0) AND ci.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("index with NULLS NOT DISTINCT", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE to_jsonb(i) ->> 'indnullsnotdistinct' = 'true' AND ci.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("index key with a collation", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indcollation::oid[], i.indkey::int2[]) AS k(coll, attnum) WHERE k.coll <> 0 AND k.coll IS DISTINCT FROM (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) AND k.coll <> (SELECT oid FROM pg_collation WHERE collname = 'default') AND ci.relnamespace = current_schema()::regnamespace ORDER BY 1"),
 ];
