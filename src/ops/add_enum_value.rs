@@ -20,15 +20,10 @@ pub struct AddEnumValue {
 pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let name = fields.str(&["enum", "name"], "the enum to extend")?;
     let value = fields.str(&["value"], "the value to add")?;
-    let plain = !value.value.is_empty()
-        && value
-            .value
-            .chars()
-            .all(|c| (' '..='~').contains(&c) && c != '\\');
-    if !plain {
+    if !crate::parse::decl::is_enum_value(&value.value, fields.dialect) {
         return Err(Diag::input(format!("invalid enum value `{}`", value.value))
             .at(value.location)
-            .label("an enum value is non-empty printable ASCII text without a backslash")
+            .label(crate::parse::decl::ENUM_VALUE_RULE)
             .into());
     }
     Ok(Box::new(AddEnumValue { name, value }))

@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::{integer_value, Fields, Located};
 use crate::diag::{Diag, Location, Result, SourceFile};
 use crate::model::{Column, Default, Table};
+use crate::sql::Dialect;
 use crate::types::{ColumnType, Literal};
 
 /// Where a table's columns wrote their types (and `identity`), for messages about them
@@ -22,6 +23,18 @@ pub type TypeSites = Vec<(String, ColumnSites)>;
 pub struct ColumnSites {
     pub ty: Location,
     pub identity: Option<Location>,
+}
+
+/// What an enum value may be, for messages.
+pub const ENUM_VALUE_RULE: &str =
+    "an enum value is printable ASCII text without a backslash, empty only on MySQL";
+
+/// Whether `value` may be an enum value: printable ASCII without a backslash, and not
+/// empty except on MySQL, whose ENUM takes `''` (PostgreSQL refuses an empty label; a
+/// project of no dialect is read for every one).
+pub fn is_enum_value(value: &str, dialect: Option<Dialect>) -> bool {
+    (!value.is_empty() || dialect == Some(Dialect::Mysql))
+        && value.chars().all(|c| (' '..='~').contains(&c) && c != '\\')
 }
 
 /// `values = [...]` of an enum: at least one, no repeats, none empty.
@@ -41,12 +54,12 @@ pub fn enum_values(fields: &mut Fields<'_, '_>) -> Result<Located<Vec<String>>> 
             .into());
     }
     for (i, v) in values.value.iter().enumerate() {
-        let plain = !v.is_empty() && v.chars().all(|c| (' '..='~').contains(&c) && c != '\\');
+        let plain = is_enum_value(v, fields.dialect);
         if !plain || values.value[..i].contains(v) {
             return Err(Diag::input(format!("invalid enum value `{v}`"))
                 .at(values.location)
                 .label(if !plain {
-                    "an enum value is non-empty printable ASCII text without a backslash"
+                    ENUM_VALUE_RULE
                 } else {
                     "written twice"
                 })

@@ -6,7 +6,7 @@ use crate::common;
 
 use std::fs;
 
-use common::Server;
+use common::{tandem, Server};
 use tempfile::TempDir;
 
 fn project(dialect: &str, schema: &str, change: Option<&str>) -> TempDir {
@@ -258,4 +258,45 @@ fn native_types_enums_and_identity_read_back_on_every_server() {
             common::stderr(&check)
         );
     }
+}
+
+/// MySQL's ENUM takes an empty value (real schemas use it for "none"); PostgreSQL refuses
+/// an empty label, so there it is an input error where it is written.
+#[test]
+fn an_empty_enum_value_is_taken_on_mysql_and_refused_on_postgres() {
+    const SCHEMA: &str = r#"
+[enums.redirect]
+values = ["", "301", "302"]
+
+[tables.pages]
+primary_key = ["id"]
+[tables.pages.columns]
+id = { type = "bigint" }
+redirect = { type = "redirect", default = "" }
+"#;
+    let refused = common::project_files("postgres", SCHEMA, &[]);
+    let out = tandem(refused.path()).arg("plan").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("empty only on MySQL"),
+        "{}",
+        common::stderr(&out)
+    );
+
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = common::project_with(
+        "mysql",
+        SCHEMA,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = dir.path();
+    let url = common::database_url(Server::Mysql, &scratch, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut db = common::connect(&url, p);
+    db.run_script("INSERT INTO pages (id) VALUES (1)").unwrap();
+    let drift = common::run(p, &["diff", "--database-url", &url]);
+    assert_eq!(drift.status.code(), Some(0), "{}", common::stdout(&drift));
 }
