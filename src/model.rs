@@ -107,6 +107,13 @@ impl ColumnType {
                     ))
                 }
             }
+            // What the project's own server takes, where it takes more than every dialect:
+            // MySQL's zero date, PostgreSQL's years before 1000.
+            (Date | Timestamp | TimestampTz, Literal::Str(v))
+                if server_takes_date_time(dialect, v) =>
+            {
+                Ok(())
+            }
             (Date, Literal::Str(v)) if parse_date(v) => Ok(()),
             (Date, _) => Err("date holds a string `YYYY-MM-DD`, e.g. \"2024-01-31\"".into()),
             (Time, Literal::Str(v)) if parse_time(v) => Ok(()),
@@ -204,6 +211,19 @@ fn native_accepts(n: &crate::types::NativeType, lit: &Literal) -> Result<(), Str
     };
     like.accepts(lit)
         .map_err(|e| e.replacen(&like.to_string(), &n.to_string(), 1))
+}
+
+/// Whether a date or timestamp default `v` is one `dialect`'s server takes beyond the
+/// range every dialect shares: the zero date on MySQL (in any of its date types),
+/// years before 1000 on PostgreSQL.
+fn server_takes_date_time(dialect: Option<crate::sql::Dialect>, v: &str) -> bool {
+    use crate::sql::Dialect;
+    let zero = v.starts_with("0000-00-00");
+    match dialect {
+        Some(Dialect::Mysql) => zero && server_date_time(v),
+        Some(Dialect::Postgres) => !zero && server_date_time(v) && v.get(..4) < Some("1000"),
+        _ => false,
+    }
 }
 
 /// `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` with any year from 0001 to 9999, or MySQL's zero
@@ -845,6 +865,35 @@ mod tests {
         assert!(ty.accepts_in(&early, Some(Dialect::Sqlite)).is_ok());
         assert!(ty.accepts_in(&early, Some(Dialect::Mysql)).is_err());
         assert!(ty.accepts(&early).is_err());
+    }
+
+    #[test]
+    fn a_server_takes_its_own_dates_beyond_the_shared_range() {
+        use crate::sql::Dialect;
+        use crate::types::{ColumnType, Literal};
+        let zero = Literal::Str("0000-00-00 00:00:00".into());
+        let ancient = Literal::Str("0001-01-01 00:00:00".into());
+        for ty in [ColumnType::Timestamp, ColumnType::TimestampTz] {
+            assert!(ty.accepts_in(&zero, Some(Dialect::Mysql)).is_ok(), "{ty}");
+            assert!(
+                ty.accepts_in(&zero, Some(Dialect::Postgres)).is_err(),
+                "{ty}"
+            );
+            assert!(ty.accepts_in(&zero, None).is_err(), "{ty}");
+            assert!(
+                ty.accepts_in(&ancient, Some(Dialect::Postgres)).is_ok(),
+                "{ty}"
+            );
+            assert!(
+                ty.accepts_in(&ancient, Some(Dialect::Mysql)).is_err(),
+                "{ty}"
+            );
+        }
+        let zero_day = Literal::Str("0000-00-00".into());
+        assert!(ColumnType::Date
+            .accepts_in(&zero_day, Some(Dialect::Mysql))
+            .is_ok());
+        assert!(ColumnType::Date.accepts_in(&zero_day, None).is_err());
     }
 
     #[test]

@@ -300,3 +300,35 @@ redirect = { type = "redirect", default = "" }
     let drift = common::run(p, &["diff", "--database-url", &url]);
     assert_eq!(drift.status.code(), Some(0), "{}", common::stdout(&drift));
 }
+
+/// A zero date default, as MySQL schemas carry it from before strict modes, is taken on
+/// MySQL where the server takes it and applies there.
+#[test]
+fn a_zero_date_default_applies_on_mariadb() {
+    const SCHEMA: &str = r#"
+[tables.jobs]
+primary_key = ["id"]
+[tables.jobs.columns]
+id = { type = "bigint" }
+next_start = { type = "timestamp", default = "0000-00-00 00:00:00" }
+born = { type = "date", default = "0000-00-00" }
+"#;
+    let refused = common::project_files("postgres", SCHEMA, &[]);
+    let out = tandem(refused.path()).arg("plan").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = common::project_with(
+        "mysql",
+        SCHEMA,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = dir.path();
+    let url = common::database_url(Server::Mysql, &scratch, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut db = common::connect(&url, p);
+    db.run_script("INSERT INTO jobs (id) VALUES (1)").unwrap();
+}
