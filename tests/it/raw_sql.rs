@@ -176,11 +176,29 @@ fn a_destructive_contract_statement_waits_for_the_rule_without_the_flag() {
     assert!(contract_11.contains("(nothing)"), "{text}");
 }
 
-/// SQL tandem cannot parse is no error: it runs verbatim, and the plan warns that the
+/// SQL tandem cannot parse may drop or tighten anything: in expand it is refused unless
+/// the op asserts `destructive = false`; then it runs verbatim, and the plan warns that the
 /// model does not see it.
 #[test]
 fn unparseable_sql_plans_with_a_warning() {
     let change = sql_op("1.1.0", "expand", "FROBNICATE THE users TABLE", "");
+    let dir = project_files("sqlite", USERS, &[("0001_odd.toml", &change)]);
+    let out = plan(dir.path());
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for wanted in [
+        "refused: SQL tandem cannot read",
+        "FROBNICATE THE users TABLE",
+        "destructive = false",
+    ] {
+        assert!(text.contains(wanted), "`{wanted}` missing in {text}");
+    }
+    let change = sql_op(
+        "1.1.0",
+        "expand",
+        "FROBNICATE THE users TABLE",
+        "destructive = false\n",
+    );
     let dir = project_files("sqlite", USERS, &[("0001_odd.toml", &change)]);
     let out = plan(dir.path());
     let text = stdout(&out);
@@ -196,7 +214,14 @@ fn unparseable_sql_plans_with_a_warning() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["ok"], true);
-    assert_eq!(json["notes"][0]["warning"], true, "{json}");
+    assert!(
+        json["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["warning"] == true),
+        "{json}"
+    );
     let out = tandem(dir.path()).arg("generate").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let sql = std::fs::read_dir(dir.path().join("migrations"))
@@ -248,7 +273,12 @@ fn a_table_created_by_raw_sql_is_known_to_later_ops() {
         assert!(text.contains("add column teams.motto"), "{text}");
         // Before: the same later ops on a table the model did not see.
         let mut unknown = changes.clone();
-        unknown[0].1 = sql_op("1.1.0", "expand", "FROBNICATE teams", "");
+        unknown[0].1 = sql_op(
+            "1.1.0",
+            "expand",
+            "FROBNICATE teams",
+            "destructive = false\n",
+        );
         let refs: Vec<(&str, &str)> = unknown.iter().map(|(n, t)| (*n, t.as_str())).collect();
         let dir = project_files(dialect, USERS, &refs);
         let out = plan(dir.path());
@@ -294,4 +324,291 @@ fn a_table_created_by_raw_sql_rehearses_on_postgres() {
 #[test]
 fn a_table_created_by_raw_sql_rehearses_on_mariadb() {
     raw_table_rehearses(Server::Mysql);
+}
+
+/// Where the files of change `0001_raw.toml` (release 1.1.0, one `sql` op with `field`
+/// = `sql`, then `extra`) land in the plan, with a release 1.2.0 after it: "expand 1.1.0",
+/// "contract 1.2.0", ...; or the exit code and output when the plan does not succeed.
+pub fn placed(
+    dialect: &str,
+    schema: &str,
+    field: &str,
+    sql: &str,
+    extra: &str,
+) -> Result<Vec<String>, (Option<i32>, String)> {
+    let change = sql_op("1.1.0", field, sql, extra);
+    let next = common::select_one("1.2.0");
+    let dir = project_files(
+        dialect,
+        schema,
+        &[("0001_raw.toml", &change), ("0002_next.toml", &next)],
+    );
+    let out = tandem(dir.path())
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err((
+            out.status.code(),
+            format!("{}{}", stdout(&out), stderr(&out)),
+        ));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found = Vec::new();
+    for release in json["releases"].as_array().unwrap() {
+        for phase in ["expand", "contract"] {
+            for file in release[phase].as_array().unwrap() {
+                if file["change"] == "changes/0001_raw.toml" {
+                    found.push(format!("{phase} {}", release["name"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `sql` in an expand is refused (exit 1, the output naming `why`), and the same `sql` in
+/// a contract waits for the rule: contract(1.2.0), not contract(1.1.0).
+fn refused_in_expand_held_in_contract(dialect: &str, sql: &str, why: &str) {
+    match placed(dialect, USERS, "expand", sql, "") {
+        Err((Some(1), text)) => assert!(
+            text.contains("refused") && text.contains(why),
+            "{dialect}: {sql}: `{why}` missing in {text}"
+        ),
+        other => panic!("{dialect}: {sql} in expand: {other:?}"),
+    }
+    assert_eq!(
+        placed(dialect, USERS, "contract", sql, ""),
+        Ok(vec!["contract 1.2.0".to_string()]),
+        "{dialect}: {sql} in contract"
+    );
+}
+
+/// Renames break the running code as drops do: refused in expand, held for the contract
+/// of a later release, whatever the spelling (Postgres, MySQL's CHANGE and RENAME TABLE).
+#[test]
+fn raw_renames_are_refused_in_expand_and_held_in_contract() {
+    for sql in [
+        "ALTER TABLE users RENAME COLUMN nickname TO handle",
+        "ALTER TABLE public.users RENAME COLUMN \"nickname\" TO handle",
+        "ALTER TABLE users RENAME TO members",
+        "alter table USERS rename to members",
+        "ALTER TYPE mood RENAME TO feeling",
+    ] {
+        refused_in_expand_held_in_contract("postgres", sql, "renames");
+    }
+    for sql in [
+        "ALTER TABLE users CHANGE nickname handle text",
+        "ALTER TABLE users CHANGE COLUMN `nickname` `handle` TEXT NULL",
+        "RENAME TABLE users TO members",
+        "ALTER TABLE users RENAME COLUMN nickname TO handle",
+        "ALTER TABLE users RENAME TO members",
+    ] {
+        refused_in_expand_held_in_contract("mysql", sql, "renames");
+    }
+    // The refusal points at the ops that keep both names working.
+    let Err((_, text)) = placed(
+        "postgres",
+        USERS,
+        "expand",
+        "ALTER TABLE users RENAME COLUMN nickname TO handle",
+        "",
+    ) else {
+        panic!("planned");
+    };
+    assert!(text.contains("`rename_column`"), "{text}");
+}
+
+/// A type change is safe only when tandem knows both types and the change widens: a type
+/// it does not know (arrays, inet, xml; MySQL ENUM, SET, TINYTEXT) or a change of
+/// character set is no proof; nor is a USING that rewrites the values.
+#[test]
+fn a_type_change_to_a_type_tandem_does_not_know_is_not_a_widening() {
+    for sql in [
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar[]",
+        "ALTER TABLE users ALTER COLUMN email TYPE inet USING email::inet",
+        "ALTER TABLE users ALTER COLUMN nickname TYPE xml USING nickname::xml",
+        "ALTER TABLE users ALTER COLUMN nickname TYPE inet USING nickname::inet",
+        "ALTER TABLE users ALTER COLUMN email TYPE text USING 'x'",
+    ] {
+        refused_in_expand_held_in_contract("postgres", sql, "users.");
+    }
+    for sql in [
+        "ALTER TABLE users MODIFY email ENUM('a','b') NOT NULL",
+        "ALTER TABLE users MODIFY email SET('a','b') NOT NULL",
+        "ALTER TABLE users MODIFY nickname TINYTEXT",
+        "ALTER TABLE users MODIFY email VARCHAR(255) CHARACTER SET latin1 NOT NULL",
+    ] {
+        refused_in_expand_held_in_contract("mysql", sql, "users.");
+    }
+    // Known widenings stay in expand.
+    for (dialect, sql) in [
+        (
+            "postgres",
+            "ALTER TABLE users ALTER COLUMN email TYPE varchar(300)",
+        ),
+        ("postgres", "ALTER TABLE users ALTER COLUMN email TYPE text"),
+        (
+            "postgres",
+            "ALTER TABLE users ALTER COLUMN email TYPE text USING email::text",
+        ),
+        (
+            "mysql",
+            "ALTER TABLE users MODIFY email VARCHAR(300) NOT NULL",
+        ),
+        ("mysql", "ALTER TABLE users MODIFY nickname TEXT"),
+    ] {
+        assert_eq!(
+            placed(dialect, USERS, "expand", sql, ""),
+            Ok(vec!["expand 1.1.0".to_string()]),
+            "{dialect}: {sql}"
+        );
+    }
+}
+
+/// Each statement is read and judged on its own: a statement the parser does not know
+/// no longer hides a drop beside it; `DROP INDEX CONCURRENTLY` is read as the drop it is;
+/// maintenance statements are harmless; an unreadable statement holds its SQL for the
+/// rule unless the op asserts `destructive = false`.
+#[test]
+fn statements_are_judged_one_by_one() {
+    for sql in [
+        "ALTER TABLE users DROP COLUMN nickname; VACUUM ANALYZE users",
+        "REINDEX TABLE users; ALTER TABLE users DROP COLUMN nickname",
+        "ALTER TABLE users DROP COLUMN nickname; FROBNICATE users",
+    ] {
+        refused_in_expand_held_in_contract("postgres", sql, "drops column users.nickname");
+    }
+    refused_in_expand_held_in_contract(
+        "postgres",
+        "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx",
+        "drops index users_email_idx",
+    );
+    refused_in_expand_held_in_contract(
+        "postgres",
+        "SELECT 1; FROBNICATE users",
+        "FROBNICATE users",
+    );
+    for (dialect, sql) in [
+        (
+            "postgres",
+            "VACUUM ANALYZE users; REINDEX TABLE users; ANALYZE users",
+        ),
+        ("postgres", "VACUUM (VERBOSE, ANALYZE) users; CLUSTER users"),
+        ("mysql", "OPTIMIZE TABLE users; ANALYZE TABLE users"),
+    ] {
+        assert_eq!(
+            placed(dialect, USERS, "expand", sql, ""),
+            Ok(vec!["expand 1.1.0".to_string()]),
+            "{dialect}: {sql}"
+        );
+    }
+    // `destructive = false` asserts that an unreadable statement is safe where written.
+    for field in ["expand", "contract"] {
+        let at = if field == "expand" {
+            "expand 1.1.0"
+        } else {
+            "contract 1.1.0"
+        };
+        assert_eq!(
+            placed(
+                "postgres",
+                USERS,
+                field,
+                "SELECT 1; FROBNICATE users",
+                "destructive = false\n"
+            ),
+            Ok(vec![at.to_string()]),
+            "{field}"
+        );
+    }
+}
+
+/// A constraint or unique index that raw SQL adds over columns the code of the release
+/// before writes is a tightening, as the same constraint as an op is: refused in expand,
+/// held for contract(R + gap). Over columns only R's code knows it stays in expand.
+#[test]
+fn raw_constraints_over_written_columns_are_tightenings() {
+    for sql in [
+        "ALTER TABLE users ADD CONSTRAINT users_email_at CHECK (email LIKE '%@%')",
+        "ALTER TABLE users ADD CONSTRAINT users_email_at CHECK (email LIKE '%@%') NOT VALID",
+        "ALTER TABLE users ADD CONSTRAINT users_legacy_key UNIQUE (legacy_email)",
+        "ALTER TABLE users ADD PRIMARY KEY (email)",
+        "CREATE UNIQUE INDEX users_legacy_idx ON users (legacy_email)",
+        "CREATE UNIQUE INDEX CONCURRENTLY users_legacy_idx ON public.users (lower(legacy_email))",
+        "ALTER TABLE users ADD COLUMN rank integer NOT NULL",
+    ] {
+        refused_in_expand_held_in_contract("postgres", sql, "users.");
+    }
+    for sql in [
+        "ALTER TABLE users ADD UNIQUE INDEX users_legacy_idx (legacy_email)",
+        "ALTER TABLE users ADD UNIQUE KEY (legacy_email)",
+        "ALTER TABLE users MODIFY legacy_email VARCHAR(255) NOT NULL UNIQUE",
+    ] {
+        refused_in_expand_held_in_contract("mysql", sql, "tightening");
+    }
+    // The same as ops, for comparison: held.
+    let op = "release = \"1.1.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n";
+    let dir = common::project_with(
+        "postgres",
+        USERS,
+        &[
+            ("0001_raw.toml", op),
+            ("0002_next.toml", &common::select_one("1.2.0")),
+        ],
+    );
+    let plan = stdout(&tandem(dir.path()).arg("plan").output().unwrap());
+    let contract_12 = plan.split("contract(1.2.0)").nth(1).unwrap();
+    assert!(contract_12.contains("0001_raw"), "{plan}");
+    // Over a column this release adds, and on a table it creates: expand.
+    for sql in [
+        "ALTER TABLE users ADD COLUMN rank integer; CREATE UNIQUE INDEX users_rank_idx ON users (rank)",
+        "ALTER TABLE users ADD COLUMN rank integer; ALTER TABLE users ADD CONSTRAINT users_rank_ok CHECK (rank > 0)",
+        "ALTER TABLE users ADD COLUMN rank integer NOT NULL DEFAULT 0",
+        "CREATE TABLE teams (id bigint PRIMARY KEY, name text); CREATE UNIQUE INDEX teams_name_idx ON teams (name)",
+    ] {
+        assert_eq!(
+            placed("postgres", USERS, "expand", sql, ""),
+            Ok(vec!["expand 1.1.0".to_string()]),
+            "{sql}"
+        );
+    }
+    // The op's assertion keeps a tightening in expand.
+    assert_eq!(
+        placed(
+            "postgres",
+            USERS,
+            "expand",
+            "CREATE UNIQUE INDEX users_legacy_idx ON users (legacy_email)",
+            "destructive = false\n"
+        ),
+        Ok(vec!["expand 1.1.0".to_string()])
+    );
+}
+
+/// The statements of a script Postgres runs one by one (a no-transaction file) split where
+/// the server does: not inside an escape string, a tagged dollar quote, a nested comment
+/// or a string holding `--`.
+#[test]
+fn a_postgres_script_splits_where_the_server_does() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let mut db = tandem::apply::database::Database::connect(&scratch.target).unwrap();
+    db.run_script(
+        "CREATE TABLE notes (body text);\n\
+         INSERT INTO notes VALUES (E'it\\'s; ok');\n\
+         INSERT INTO notes VALUES ($body$a; $$ b$body$);\n\
+         /* outer; /* inner; */ still; */ INSERT INTO notes VALUES ('-- not; a comment');\n\
+         INSERT INTO notes VALUES (e'\\\\'); INSERT INTO notes VALUES ($é$x;y$é$)",
+    )
+    .unwrap();
+    let rows = db
+        .query_text("SELECT body FROM notes ORDER BY body")
+        .unwrap();
+    let bodies: Vec<&str> = rows.iter().map(|r| r[0].as_deref().unwrap()).collect();
+    assert_eq!(
+        bodies,
+        ["-- not; a comment", "\\", "a; $$ b", "it's; ok", "x;y"]
+    );
 }
