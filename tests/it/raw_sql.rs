@@ -612,3 +612,215 @@ fn a_postgres_script_splits_where_the_server_does() {
         ["-- not; a comment", "\\", "a; $$ b", "it's; ok", "x;y"]
     );
 }
+
+/// What a statement of the grammar does to what the code of the release before uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Destructive,
+    Tightening,
+    Additive,
+}
+
+use Kind::{Additive, Destructive, Tightening};
+
+/// Statements over `common::USERS_AND_ORDERS` for both dialects (`*`) or one: `{t}` is
+/// users, `{o}` orders, `{nick}`, `{legacy}`, `{email}` columns of users (each decorated
+/// by the property), `{n}` a number of the statement, for names of its own. Keywords are
+/// upper case, for the property to change their case; literals hold none.
+const GRAMMAR: &[(&str, Kind, &str)] = &[
+    ("*", Destructive, "ALTER TABLE {t} DROP COLUMN {legacy}"),
+    ("*", Destructive, "ALTER TABLE {t} DROP {nick}"),
+    ("*", Destructive, "DROP TABLE {o}"),
+    ("*", Destructive, "DROP TABLE IF EXISTS {o}, {t}"),
+    ("*", Destructive, "TRUNCATE TABLE {o}"),
+    ("*", Destructive, "DELETE FROM {t}"),
+    ("*", Destructive, "UPDATE {t} SET {nick} = 'x; y'"),
+    ("*", Destructive, "ALTER TABLE {t} RENAME TO members{n}"),
+    ("*", Destructive, "ALTER TABLE {t} RENAME COLUMN {nick} TO handle{n}"),
+    ("*", Destructive, "WITH gone AS (DELETE FROM {t} RETURNING id) SELECT count(*) FROM gone"),
+    ("postgres", Destructive, "DROP INDEX users_email_key"),
+    ("postgres", Destructive, "DROP INDEX CONCURRENTLY IF EXISTS users_email_key"),
+    ("postgres", Destructive, "ALTER TABLE {t} DROP CONSTRAINT users_email_key"),
+    ("postgres", Destructive, "ALTER TABLE {o} DROP CONSTRAINT orders_user_fk"),
+    ("postgres", Destructive, "ALTER TABLE {t} ALTER COLUMN {email} TYPE VARCHAR(10)"),
+    ("postgres", Destructive, "ALTER TABLE {t} ALTER COLUMN {email} TYPE VARCHAR[]"),
+    ("postgres", Destructive, "ALTER TABLE {t} ALTER COLUMN {nick} TYPE INET USING {nick}::inet"),
+    ("postgres", Destructive, "ALTER TABLE {t} ALTER {nick} TYPE TEXT USING 'gone'"),
+    ("postgres", Destructive, "ALTER TABLE {t} ALTER COLUMN score DROP DEFAULT"),
+    ("postgres", Destructive, "TRUNCATE {t} CASCADE"),
+    ("postgres", Destructive, "EXPLAIN ANALYZE DELETE FROM {t}"),
+    ("mysql", Destructive, "ALTER TABLE {t} CHANGE {nick} handle{n} TEXT"),
+    ("mysql", Destructive, "RENAME TABLE {t} TO members{n}"),
+    ("mysql", Destructive, "ALTER TABLE {t} MODIFY {email} VARCHAR(10) NOT NULL"),
+    ("mysql", Destructive, "ALTER TABLE {t} MODIFY {email} ENUM('a','b') NOT NULL"),
+    ("mysql", Destructive, "ALTER TABLE {t} MODIFY COLUMN {nick} TINYTEXT"),
+    ("mysql", Destructive, "ALTER TABLE {t} MODIFY {email} VARCHAR(255) CHARACTER SET latin1 NOT NULL"),
+    ("mysql", Destructive, "ALTER TABLE {t} DROP INDEX email"),
+    ("mysql", Destructive, "ALTER TABLE {o} DROP FOREIGN KEY orders_user_fk"),
+    ("postgres", Tightening, "ALTER TABLE {t} ALTER COLUMN {nick} SET NOT NULL"),
+    ("postgres", Tightening, "ALTER TABLE {t} ADD CHECK (length({email}) > 3) NOT VALID"),
+    ("postgres", Tightening, "CREATE UNIQUE INDEX CONCURRENTLY users_lower{n} ON {t} (lower({legacy}))"),
+    ("postgres", Tightening, "ALTER TABLE ONLY {t} ADD CONSTRAINT users_legacy_key{n} UNIQUE ({legacy})"),
+    ("*", Tightening, "ALTER TABLE {t} ADD CONSTRAINT users_score_ok{n} CHECK (score >= 0)"),
+    ("*", Tightening, "ALTER TABLE {o} ADD CONSTRAINT orders_qty_fk{n} FOREIGN KEY (quantity) REFERENCES {t} (id)"),
+    ("*", Tightening, "CREATE UNIQUE INDEX users_legacy{n} ON {t} ({legacy})"),
+    ("*", Tightening, "ALTER TABLE {t} ADD COLUMN flag{n} INTEGER NOT NULL"),
+    ("mysql", Tightening, "ALTER TABLE {t} MODIFY {nick} TEXT NOT NULL"),
+    ("mysql", Tightening, "ALTER TABLE {t} ADD UNIQUE INDEX users_legacy_idx{n} ({legacy})"),
+    ("mysql", Tightening, "ALTER TABLE {t} ADD UNIQUE KEY ({legacy})"),
+    ("*", Additive, "ALTER TABLE {t} ADD COLUMN bio{n} TEXT"),
+    ("*", Additive, "ALTER TABLE {t} ADD COLUMN rank{n} INTEGER NOT NULL DEFAULT 0"),
+    ("*", Additive, "CREATE TABLE audit{n} (id BIGINT PRIMARY KEY, note TEXT)"),
+    ("*", Additive, "CREATE INDEX users_legacy_idx{n} ON {t} ({legacy})"),
+    ("*", Additive, "UPDATE {t} SET {nick} = 'x' WHERE id = 0"),
+    ("*", Additive, "DELETE FROM {t} WHERE id = 0"),
+    ("*", Additive, "SELECT 1"),
+    ("*", Additive, "ALTER TABLE {t} ADD COLUMN bio{n} TEXT, ADD COLUMN code{n} VARCHAR(8)"),
+    ("postgres", Additive, "COMMENT ON TABLE {t} IS 'rows; of users -- all'"),
+    ("postgres", Additive, "ALTER TABLE {t} ALTER COLUMN {nick} DROP NOT NULL"),
+    ("postgres", Additive, "ALTER TABLE {t} ALTER COLUMN {email} TYPE VARCHAR(300)"),
+    ("postgres", Additive, "ALTER TABLE {t} ALTER COLUMN {email} TYPE TEXT USING {email}::text"),
+    ("postgres", Additive, "ALTER TABLE {t} ALTER COLUMN {nick} SET DEFAULT 'anon'"),
+    ("postgres", Additive, "VACUUM ANALYZE {t}"),
+    ("postgres", Additive, "CREATE INDEX CONCURRENTLY users_nick{n} ON {t} ({nick})"),
+    ("mysql", Additive, "ALTER TABLE {t} MODIFY {email} VARCHAR(300) NOT NULL"),
+    ("mysql", Additive, "ALTER TABLE {t} ADD INDEX users_leg{n} ({legacy})"),
+    ("mysql", Additive, "OPTIMIZE TABLE {t}"),
+];
+
+/// `word` in the case `mode` gives keywords: as written, lower, or mixed.
+fn keyword_case(word: &str, mode: u8) -> String {
+    match mode % 3 {
+        0 => word.to_string(),
+        1 => word.to_ascii_lowercase(),
+        _ => word
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 2 == 0 {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    }
+}
+
+/// `name` as the SQL may write it: plain, in another case, quoted, or (a table) qualified
+/// by its schema.
+fn decorated(dialect: &str, name: &str, table: bool, how: u8) -> String {
+    let quoted = if dialect == "mysql" {
+        format!("`{name}`")
+    } else {
+        format!("\"{name}\"")
+    };
+    let schema = if dialect == "mysql" { "test" } else { "public" };
+    match how % if table { 5 } else { 3 } {
+        0 => name.to_string(),
+        1 => name.to_ascii_uppercase(),
+        2 => quoted,
+        3 => format!("{schema}.{name}"),
+        _ => format!("{schema}.{quoted}"),
+    }
+}
+
+/// A comment as the dialect writes it, holding a `;` and a quote, or none.
+fn comment(dialect: &str, how: u8) -> &'static str {
+    match (how % 5, dialect) {
+        (1, _) => "-- it's; a note\n",
+        (2, _) => "/* a; b 'c */ ",
+        (3, "mysql") => "# hash; it's\n",
+        (3, _) => "/* outer; /* inner; */ 'x */ ",
+        _ => "",
+    }
+}
+
+/// One statement of the grammar, decorated by `d`.
+fn statement(dialect: &str, template: &str, n: usize, d: [u8; 5]) -> String {
+    let mut out = String::new();
+    let mut words = template.split(' ').peekable();
+    let mut first = true;
+    while let Some(word) = words.next() {
+        let is_keyword = word.len() > 1 && word.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        out.push_str(&if is_keyword {
+            keyword_case(word, d[0])
+        } else {
+            word.to_string()
+        });
+        if first {
+            // A comment after the first word.
+            out.push(' ');
+            out.push_str(comment(dialect, d[3]));
+            first = false;
+        } else if words.peek().is_some() {
+            out.push(' ');
+        }
+    }
+    let out = out
+        .replace("{t}", &decorated(dialect, "users", true, d[1]))
+        .replace("{o}", &decorated(dialect, "orders", true, d[1] / 5))
+        .replace("{nick}", &decorated(dialect, "nickname", false, d[2]))
+        .replace(
+            "{legacy}",
+            &decorated(dialect, "legacy_email", false, d[2] / 3),
+        )
+        .replace("{email}", &decorated(dialect, "email", false, d[2] / 9))
+        .replace("{n}", &n.to_string());
+    format!("{}{out}", comment(dialect, d[4]))
+}
+
+proptest::proptest! {
+    #![proptest_config(common::proptest_config("TANDEM_RAW_SQL_CASES", 64))]
+
+    /// Raw SQL from a grammar of destructive, tightening and additive statements,
+    /// decorated with comments, mixed case, schema qualifiers and quoted names, one or
+    /// several in an op: no destructive or tightening statement is ever planned in an
+    /// expand (refused there) or in the contract of its own release (held for the next);
+    /// additive SQL stays where it is written.
+    #[test]
+    fn destructive_and_tightening_raw_sql_never_lands_in_an_expand(
+        mysql in proptest::bool::ANY,
+        contract in proptest::bool::ANY,
+        picks in proptest::collection::vec((0..1000usize, proptest::array::uniform5(0..45u8)), 1..4),
+        trailing in proptest::bool::ANY,
+    ) {
+        let dialect = if mysql { "mysql" } else { "postgres" };
+        let grammar: Vec<&(&str, Kind, &str)> = GRAMMAR
+            .iter()
+            .filter(|(d, _, _)| *d == "*" || *d == dialect)
+            .collect();
+        let mut kinds = Vec::new();
+        let mut statements = Vec::new();
+        for (n, (pick, d)) in picks.iter().enumerate() {
+            let (_, kind, template) = grammar[pick % grammar.len()];
+            kinds.push(*kind);
+            statements.push(statement(dialect, template, n, *d));
+        }
+        let mut sql = statements.join(";\n");
+        if trailing {
+            sql.push_str(";\n-- end; of it\n");
+        }
+        let harmful = kinds.iter().any(|k| *k != Additive);
+        let field = if contract { "contract" } else { "expand" };
+        let got = placed(dialect, common::USERS_AND_ORDERS, field, &sql, "");
+        match (contract, harmful, &got) {
+            (false, true, Err((Some(1), text))) => {
+                proptest::prop_assert!(text.contains("refused"), "{sql}\n{text}");
+            }
+            (true, true, Ok(at)) => {
+                proptest::prop_assert_eq!(at, &vec!["contract 1.2.0".to_string()], "{}", sql);
+            }
+            (false, false, Ok(at)) => {
+                proptest::prop_assert_eq!(at, &vec!["expand 1.1.0".to_string()], "{}", sql);
+            }
+            (true, false, Ok(at)) => {
+                proptest::prop_assert_eq!(at, &vec!["contract 1.1.0".to_string()], "{}", sql);
+            }
+            _ => proptest::prop_assert!(
+                false,
+                "{dialect} {field} {kinds:?}:\n{sql}\n=> {got:?}"
+            ),
+        }
+    }
+}
