@@ -212,6 +212,7 @@ pub fn destructive(statement: &Statement, cx: &OpContext<'_>) -> Option<String> 
         Statement::DropFunction(_) | Statement::DropProcedure { .. } | Statement::DropPolicy(_) => {
             Some("drops code the database runs for the release before".to_string())
         }
+        Statement::Revoke(_) => Some("revokes privileges the code before may use".to_string()),
         Statement::Truncate(t) => Some(format!(
             "empties {}",
             t.table_names
@@ -515,6 +516,18 @@ fn destructive_alter(table: &str, op: &AlterTableOperation, cx: &OpContext<'_>) 
         AlterTableOperation::DropPrimaryKey { .. } => {
             Some(format!("drops the primary key of {table}"))
         }
+        AlterTableOperation::DisableTrigger { name } => Some(format!(
+            "disables trigger {name} of {table}, which may fill columns for the code before"
+        )),
+        AlterTableOperation::EnableRowLevelSecurity
+        | AlterTableOperation::ForceRowLevelSecurity => Some(format!(
+            "enables row-level security on {table}: rows the code before reads may be hidden"
+        )),
+        AlterTableOperation::DetachPartition { .. }
+        | AlterTableOperation::DetachPartitionOf { .. }
+        | AlterTableOperation::DropPartitions { .. } => Some(format!(
+            "takes a partition of {table}, and its rows, away from the code before"
+        )),
         AlterTableOperation::RenameColumn {
             old_column_name,
             new_column_name,

@@ -65,6 +65,12 @@ fn destructive_statements_of_every_kind_are_refused_in_expand() {
         "DELETE FROM users",
         "UPDATE users SET nickname = 'x'",
         "DROP INDEX users_email_idx",
+        "REVOKE SELECT ON users FROM PUBLIC",
+        "ALTER TABLE users ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE users DISABLE TRIGGER users_fill",
+        "ALTER TABLE users DETACH PARTITION users_old",
+        "WITH gone AS (DELETE FROM users RETURNING id) SELECT count(*) FROM gone",
+        "EXPLAIN ANALYZE UPDATE users SET nickname = NULL",
     ];
     for sql in destructive {
         let change = sql_op("1.1.0", "expand", sql, "");
@@ -649,6 +655,8 @@ const GRAMMAR: &[(&str, Kind, &str)] = &[
     ("postgres", Destructive, "ALTER TABLE {t} ALTER COLUMN score DROP DEFAULT"),
     ("postgres", Destructive, "TRUNCATE {t} CASCADE"),
     ("postgres", Destructive, "EXPLAIN ANALYZE DELETE FROM {t}"),
+    ("postgres", Destructive, "REVOKE SELECT ON {t} FROM PUBLIC"),
+    ("postgres", Destructive, "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"),
     ("mysql", Destructive, "ALTER TABLE {t} CHANGE {nick} handle{n} TEXT"),
     ("mysql", Destructive, "RENAME TABLE {t} TO members{n}"),
     ("mysql", Destructive, "ALTER TABLE {t} MODIFY {email} VARCHAR(10) NOT NULL"),
