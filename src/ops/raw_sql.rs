@@ -16,29 +16,116 @@ use crate::model::{Column, Constraint, ConstraintKind, Default, Index, Table};
 use crate::sql::Dialect;
 use crate::types::{ColumnType, Literal};
 
-/// The statements of `sql`, or why the parser of `dialect` cannot read them.
-pub fn read(sql: &str, dialect: Option<Dialect>) -> Result<Vec<Statement>, String> {
-    let parsed = match dialect {
-        Some(Dialect::Postgres) => Parser::parse_sql(&PostgreSqlDialect {}, sql),
-        Some(Dialect::Mysql) => Parser::parse_sql(&MySqlDialect {}, sql),
-        Some(Dialect::Sqlite) => Parser::parse_sql(&SQLiteDialect {}, sql),
-        None => Parser::parse_sql(&GenericDialect {}, sql),
-    };
-    parsed.map_err(|e| e.to_string())
+/// The parser's dialect for the project's.
+fn parser_dialect(dialect: Option<Dialect>) -> Box<dyn sqlparser::dialect::Dialect> {
+    match dialect {
+        Some(Dialect::Postgres) => Box::new(PostgreSqlDialect {}),
+        Some(Dialect::Mysql) => Box::new(MySqlDialect {}),
+        Some(Dialect::Sqlite) => Box::new(SQLiteDialect {}),
+        None => Box::new(GenericDialect {}),
+    }
 }
 
-/// A statement as messages show it: on one line, cut at 100 characters.
-pub fn short(statement: &Statement) -> String {
-    let text = statement
-        .to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+/// The statements of `sql`, or why the parser of `dialect` cannot read them.
+pub fn read(sql: &str, dialect: Option<Dialect>) -> Result<Vec<Statement>, String> {
+    Parser::parse_sql(parser_dialect(dialect).as_ref(), sql).map_err(|e| e.to_string())
+}
+
+/// One statement of a `sql` op as tandem reads it.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    /// A statement the parser reads: judged and folded into the model.
+    Read(Box<Statement>),
+    /// A maintenance statement the parser does not know (`VACUUM`, `REINDEX`, ...): it
+    /// changes neither the schema nor the data.
+    Maintenance,
+    /// A statement tandem cannot read, as written, and the parser's error.
+    Unreadable { text: String, error: String },
+}
+
+/// Statements that only maintain what exists: statistics, storage, index rebuilds.
+const MAINTENANCE: &[&str] = &[
+    "VACUUM",
+    "ANALYZE",
+    "REINDEX",
+    "CLUSTER",
+    "CHECKPOINT",
+    "OPTIMIZE",
+];
+
+/// The statements of `sql`, each read on its own: one the parser cannot read leaves the
+/// others read, so that each is judged.
+pub fn read_each(sql: &str, dialect: Option<Dialect>) -> Vec<Piece> {
+    if let Ok(statements) = read(sql, dialect) {
+        return statements
+            .into_iter()
+            .map(|s| Piece::Read(Box::new(s)))
+            .collect();
+    }
+    let mut pieces = Vec::new();
+    for text in crate::sql::split::statements(dialect.unwrap_or(Dialect::Postgres), sql) {
+        match read(&text, dialect) {
+            Ok(statements) => {
+                pieces.extend(statements.into_iter().map(|s| Piece::Read(Box::new(s))))
+            }
+            Err(error) => pieces.push(read_unparsed(text, error, dialect)),
+        }
+    }
+    pieces
+}
+
+/// A statement the parser refused: a maintenance statement, a `DROP INDEX CONCURRENTLY`
+/// read as the drop it is, or unreadable.
+fn read_unparsed(text: String, error: String, dialect: Option<Dialect>) -> Piece {
+    let d = parser_dialect(dialect);
+    let Ok(tokens) = sqlparser::tokenizer::Tokenizer::new(d.as_ref(), &text).tokenize() else {
+        return Piece::Unreadable { text, error };
+    };
+    let words: Vec<(usize, String)> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !matches!(t, sqlparser::tokenizer::Token::Whitespace(_)))
+        .take(3)
+        .map(|(i, t)| match t {
+            sqlparser::tokenizer::Token::Word(w) if w.quote_style.is_none() => {
+                (i, w.value.to_ascii_uppercase())
+            }
+            _ => (i, String::new()),
+        })
+        .collect();
+    let word = |n: usize| words.get(n).map(|(_, w)| w.as_str()).unwrap_or("");
+    if MAINTENANCE.contains(&word(0)) {
+        return Piece::Maintenance;
+    }
+    if (word(0), word(1), word(2)) == ("DROP", "INDEX", "CONCURRENTLY") {
+        let without: String = tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != words[2].0)
+            .map(|(_, t)| t.to_string())
+            .collect();
+        if let Ok(statements) = read(&without, dialect) {
+            if let [statement] = statements.as_slice() {
+                return Piece::Read(Box::new(statement.clone()));
+            }
+        }
+    }
+    Piece::Unreadable { text, error }
+}
+
+/// A statement as written, as messages show it: on one line, cut at 100 characters.
+pub fn short_text(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() > 100 {
         format!("{}...", text.chars().take(97).collect::<String>())
     } else {
         text
     }
+}
+
+/// A statement as messages show it: on one line, cut at 100 characters.
+pub fn short(statement: &Statement) -> String {
+    short_text(&statement.to_string())
 }
 
 fn name_of(name: &ObjectName) -> String {
@@ -64,26 +151,68 @@ fn index_columns(columns: &[IndexColumn]) -> Option<Vec<String>> {
         .collect()
 }
 
+/// Said of a rename: the code of the release before uses the old name.
+const RENAMED: &str = "; the code of the release before still uses the old name (a \
+                       `rename_column` or `rename_table` op keeps both names working during \
+                       the rollout)";
+
+/// The model's name of table `name` (its last part): as written, or, unquoted, the one
+/// table whose name differs from it only in case (the servers fold unquoted names).
+fn table_of(name: &ObjectName, cx: &OpContext<'_>) -> String {
+    let written = name_of(name);
+    let quoted = name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .is_some_and(|i| i.quote_style.is_some());
+    let mut known = cx
+        .schema
+        .tables
+        .keys()
+        .chain(cx.previous.iter().flat_map(|v| v.tables.keys()));
+    if quoted || known.clone().any(|t| *t == written) {
+        return written;
+    }
+    known
+        .find(|t| t.eq_ignore_ascii_case(&written))
+        .cloned()
+        .unwrap_or(written)
+}
+
+/// The name of column `ident` of `table`, found as [`table_of`] finds a table.
+fn column_of(table: &str, ident: &Ident, cx: &OpContext<'_>) -> String {
+    let written = &ident.value;
+    let mut known = cx
+        .schema
+        .table(table)
+        .into_iter()
+        .chain(cx.previous.and_then(|v| v.table(table)))
+        .flat_map(|t| t.columns.iter().map(|c| &c.name));
+    if ident.quote_style.is_some() || known.clone().any(|c| c == written) {
+        return written.clone();
+    }
+    known
+        .find(|c| c.eq_ignore_ascii_case(written))
+        .cloned()
+        .unwrap_or_else(|| written.clone())
+}
+
 /// Why `statement` is destructive, read against the model before it runs: it drops,
-/// narrows, tightens or erases what the code of the release before may use.
+/// narrows, renames, tightens or erases what the code of the release before may use.
 pub fn destructive(statement: &Statement, cx: &OpContext<'_>) -> Option<String> {
     match statement {
         Statement::Drop {
             object_type, names, ..
         } => {
             let names: Vec<String> = names.iter().map(name_of).collect();
-            let what = match object_type {
-                ObjectType::Table => "table",
-                ObjectType::Index => "index",
-                ObjectType::View | ObjectType::MaterializedView => "view",
-                ObjectType::Schema => "schema",
-                ObjectType::Database => "database",
-                ObjectType::Sequence => "sequence",
-                ObjectType::Type => "type",
-                _ => return None,
-            };
+            let what = object_type.to_string().to_ascii_lowercase();
             Some(format!("drops {what} {}", names.join(", ")))
         }
+        Statement::DropTrigger(d) => Some(format!("drops trigger {}", name_of(&d.trigger_name))),
+        Statement::DropFunction(_) | Statement::DropProcedure { .. } | Statement::DropPolicy(_) => {
+            Some("drops code the database runs for the release before".to_string())
+        }
+        Statement::Revoke(_) => Some("revokes privileges the code before may use".to_string()),
         Statement::Truncate(t) => Some(format!(
             "empties {}",
             t.table_names
@@ -98,8 +227,41 @@ pub fn destructive(statement: &Statement, cx: &OpContext<'_>) -> Option<String> 
         Statement::Update(u) if u.selection.is_none() => {
             Some("updates every row (no WHERE)".to_string())
         }
+        Statement::Query(q) => destructive_query(q, cx),
+        Statement::Explain {
+            analyze: true,
+            statement,
+            ..
+        } => destructive(statement, cx),
+        Statement::RenameTable(renames) => Some(format!(
+            "renames {}{RENAMED}",
+            renames
+                .iter()
+                .map(|r| format!("table {} to {}", name_of(&r.old_name), name_of(&r.new_name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Statement::AlterType(t) => match &t.operation {
+            sqlparser::ast::AlterTypeOperation::Rename(r) => Some(format!(
+                "renames type {} to {}{RENAMED}",
+                name_of(&t.name),
+                r.new_name.value
+            )),
+            sqlparser::ast::AlterTypeOperation::RenameValue(r) => Some(format!(
+                "renames value {} of type {} to {}{RENAMED}",
+                r.from.value,
+                name_of(&t.name),
+                r.to.value
+            )),
+            sqlparser::ast::AlterTypeOperation::AddValue(_) => None,
+        },
+        Statement::CreateIndex(ci) if ci.unique => {
+            let table = table_of(&ci.table_name, cx);
+            let columns = index_columns(&ci.columns);
+            tightening(cx, &table, columns, "adds a unique index")
+        }
         Statement::AlterTable(a) => {
-            let table = name_of(&a.name);
+            let table = table_of(&a.name, cx);
             a.operations
                 .iter()
                 .find_map(|op| destructive_alter(&table, op, cx))
@@ -108,36 +270,232 @@ pub fn destructive(statement: &Statement, cx: &OpContext<'_>) -> Option<String> 
     }
 }
 
-fn destructive_alter(table: &str, op: &AlterTableOperation, cx: &OpContext<'_>) -> Option<String> {
-    let column = |c: &str| cx.schema.table(table).and_then(|t| t.column(c)).cloned();
-    // A re-declared column (MySQL MODIFY / CHANGE) narrows or tightens it unless its
-    // type stays or widens, it stays nullable where it was, and it keeps a default.
-    let redeclared = |old: &str, def_type: &sqlparser::ast::DataType, options: &[ColumnOption]| {
-        let Some(before) = column(old) else {
-            return Some(format!(
-                "redeclares {table}.{old}, which the model does not know"
-            ));
+/// A query that writes: a data-modifying `WITH` or body, judged as the statement it holds.
+fn destructive_query(query: &sqlparser::ast::Query, cx: &OpContext<'_>) -> Option<String> {
+    use sqlparser::ast::SetExpr;
+    fn body(set: &SetExpr, cx: &OpContext<'_>) -> Option<String> {
+        match set {
+            SetExpr::Update(s) | SetExpr::Delete(s) | SetExpr::Insert(s) => destructive(s, cx),
+            SetExpr::Query(q) => destructive_query(q, cx),
+            SetExpr::SetOperation { left, right, .. } => body(left, cx).or_else(|| body(right, cx)),
+            _ => None,
+        }
+    }
+    query
+        .with
+        .iter()
+        .flat_map(|w| &w.cte_tables)
+        .find_map(|cte| destructive_query(&cte.query, cx))
+        .or_else(|| body(&query.body, cx))
+}
+
+/// Why a rule added over `columns` of `table` is a tightening: the code of the release
+/// before writes some of them. `None` columns: the rule reads an expression, which may
+/// use any column that code writes.
+fn tightening(
+    cx: &OpContext<'_>,
+    table: &str,
+    columns: Option<Vec<String>>,
+    what: &str,
+) -> Option<String> {
+    let before = cx.previous.and_then(|v| v.table(table))?;
+    let written: Vec<String> = match columns {
+        Some(columns) => before
+            .columns
+            .iter()
+            .filter(|c| columns.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
+            .map(|c| c.name.clone())
+            .collect(),
+        None => before.columns.iter().map(|c| c.name.clone()).collect(),
+    };
+    if written.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{what} over {table}.{}, which the code of the release before writes: a tightening",
+        written.join(", ")
+    ))
+}
+
+/// Why an added constraint is a tightening (see [`tightening`]).
+fn constraint_tightening(
+    cx: &OpContext<'_>,
+    table: &str,
+    constraint: &TableConstraint,
+) -> Option<String> {
+    let (what, columns) = match constraint {
+        TableConstraint::PrimaryKey(pk) => ("adds a primary key", index_columns(&pk.columns)),
+        TableConstraint::Unique(u) => ("adds a unique key", index_columns(&u.columns)),
+        TableConstraint::ForeignKey(fk) => ("adds a foreign key", Some(idents(&fk.columns))),
+        TableConstraint::Check(c) => {
+            let check = Constraint {
+                name: String::new(),
+                kind: ConstraintKind::Check {
+                    expr: c.expr.to_string(),
+                },
+            };
+            let used = cx.previous.and_then(|v| v.table(table)).map(|t| {
+                t.columns
+                    .iter()
+                    .filter(|col| check.uses(&col.name))
+                    .map(|col| col.name.clone())
+                    .collect()
+            });
+            ("adds a check", used)
+        }
+        _ => return None,
+    };
+    tightening(cx, table, columns, what)
+}
+
+/// Why a column option of a redeclared or added column tightens it.
+fn option_tightening(
+    cx: &OpContext<'_>,
+    table: &str,
+    column: &str,
+    options: &[ColumnOption],
+) -> Option<String> {
+    options.iter().find_map(|o| {
+        let what = match o {
+            ColumnOption::Unique(_) => "adds a unique key",
+            ColumnOption::PrimaryKey(_) => "adds a primary key",
+            ColumnOption::ForeignKey(_) => "adds a foreign key",
+            ColumnOption::Check(_) => "adds a check",
+            _ => return None,
         };
-        let (ty, _) = map_type(def_type);
-        if ty != before.ty && !super::alter_column::widens(&before.ty, &ty) {
-            return Some(format!(
-                "changes {table}.{old} from {} to {}, not a widening",
-                before.ty, def_type
-            ));
-        }
-        let not_null = options
+        tightening(cx, table, Some(vec![column.to_string()]), what)
+    })
+}
+
+/// The type an SQL type names when tandem knows it exactly: a portable type, or a
+/// native type of the dialect. Only between such types is a change a known widening.
+fn known_type(data_type: &sqlparser::ast::DataType, cx: &OpContext<'_>) -> Option<ColumnType> {
+    let (ty, exact) = map_type(data_type);
+    if exact {
+        return Some(ty);
+    }
+    match crate::sql::types::parse(cx.dialect, &data_type.to_string(), Some(&[])) {
+        Ok(p) if matches!(p.ty, ColumnType::Native(_)) => Some(p.ty),
+        _ => None,
+    }
+}
+
+/// Why changing `before` (column `c` of `table`) to `data_type` is destructive: it is not
+/// the same type or a widening tandem knows.
+fn type_change(
+    table: &str,
+    c: &str,
+    before: &Column,
+    data_type: &sqlparser::ast::DataType,
+    cx: &OpContext<'_>,
+) -> Option<String> {
+    match known_type(data_type, cx) {
+        Some(ty) if ty == before.ty || super::alter_column::widens(&before.ty, &ty) => None,
+        Some(_) => Some(format!(
+            "changes {table}.{c} from {} to {data_type}, not a widening",
+            before.ty
+        )),
+        None => Some(format!(
+            "changes {table}.{c} from {} to {data_type}, a type tandem does not know: not a \
+             known widening",
+            before.ty
+        )),
+    }
+}
+
+/// Whether a `USING` of an ALTER COLUMN ... TYPE keeps the values: the column itself, or
+/// a cast of it.
+fn keeps_values(using: &Expr, column: &str) -> bool {
+    match using {
+        Expr::Identifier(i) => i.value.eq_ignore_ascii_case(column),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => keeps_values(expr, column),
+        _ => false,
+    }
+}
+
+/// Why a column declared again (MySQL MODIFY / CHANGE) is destructive: it narrows or
+/// tightens it unless its type stays or widens, its character set and collation stay,
+/// it stays nullable where it was, and it keeps a default.
+fn redeclared(
+    table: &str,
+    old: &str,
+    data_type: &sqlparser::ast::DataType,
+    options: &[ColumnOption],
+    cx: &OpContext<'_>,
+) -> Option<String> {
+    let Some(before) = cx.schema.table(table).and_then(|t| t.column(old)).cloned() else {
+        return Some(format!(
+            "redeclares {table}.{old}, which the model does not know"
+        ));
+    };
+    if let Some(why) = type_change(table, old, &before, data_type, cx) {
+        return Some(why);
+    }
+    if options.iter().any(|o| {
+        matches!(
+            o,
+            ColumnOption::CharacterSet(_) | ColumnOption::Collation(_)
+        )
+    }) {
+        return Some(format!(
+            "changes the character set or collation of {table}.{old}: not a known widening"
+        ));
+    }
+    let not_null = options
+        .iter()
+        .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+    if before.nullable && not_null {
+        return Some(format!("makes {table}.{old} NOT NULL"));
+    }
+    let default = options
+        .iter()
+        .any(|o| matches!(o, ColumnOption::Default(_)));
+    if before.default.is_some() && !default {
+        return Some(format!("drops the default of {table}.{old}"));
+    }
+    option_tightening(cx, table, old, options)
+}
+
+/// Why an added column breaks the inserts of the code before: NOT NULL, on a table that
+/// code writes, with nothing to fill it.
+fn added_not_null(table: &str, def: &ColumnDef, cx: &OpContext<'_>) -> Option<String> {
+    let not_null = def.options.iter().any(|o| {
+        matches!(
+            o.option,
+            ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
+        )
+    });
+    let filled = def.options.iter().any(|o| match &o.option {
+        ColumnOption::Default(_) | ColumnOption::Generated { .. } => true,
+        ColumnOption::DialectSpecific(tokens) => tokens
             .iter()
-            .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
-        if before.nullable && not_null {
-            return Some(format!("makes {table}.{old} NOT NULL"));
-        }
-        let default = options
-            .iter()
-            .any(|o| matches!(o, ColumnOption::Default(_)));
-        if before.default.is_some() && !default {
-            return Some(format!("drops the default of {table}.{old}"));
-        }
-        None
+            .any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")),
+        _ => false,
+    }) || data_type_is_serial(&def.data_type);
+    let written = cx.previous.and_then(|v| v.table(table)).is_some();
+    (not_null && !filled && written).then(|| {
+        format!(
+            "adds {table}.{} NOT NULL without a default: the inserts of the code before \
+             omit it",
+            def.name.value
+        )
+    })
+}
+
+fn data_type_is_serial(data_type: &sqlparser::ast::DataType) -> bool {
+    let text = data_type.to_string().to_ascii_lowercase();
+    text.ends_with("serial") || text == "serial2" || text == "serial4" || text == "serial8"
+}
+
+fn destructive_alter(table: &str, op: &AlterTableOperation, cx: &OpContext<'_>) -> Option<String> {
+    let column = |c: &Ident| {
+        let name = column_of(table, c, cx);
+        let found = cx
+            .schema
+            .table(table)
+            .and_then(|t| t.column(&name))
+            .cloned();
+        (name, found)
     };
     match op {
         AlterTableOperation::DropColumn { column_names, .. } => Some(format!(
@@ -158,30 +516,55 @@ fn destructive_alter(table: &str, op: &AlterTableOperation, cx: &OpContext<'_>) 
         AlterTableOperation::DropPrimaryKey { .. } => {
             Some(format!("drops the primary key of {table}"))
         }
+        AlterTableOperation::DisableTrigger { name } => Some(format!(
+            "disables trigger {name} of {table}, which may fill columns for the code before"
+        )),
+        AlterTableOperation::EnableRowLevelSecurity
+        | AlterTableOperation::ForceRowLevelSecurity => Some(format!(
+            "enables row-level security on {table}: rows the code before reads may be hidden"
+        )),
+        AlterTableOperation::DetachPartition { .. }
+        | AlterTableOperation::DetachPartitionOf { .. }
+        | AlterTableOperation::DropPartitions { .. } => Some(format!(
+            "takes a partition of {table}, and its rows, away from the code before"
+        )),
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => Some(format!(
+            "renames column {table}.{} to {}{RENAMED}",
+            old_column_name.value, new_column_name.value
+        )),
+        AlterTableOperation::RenameTable { table_name } => {
+            let to = match table_name {
+                RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => name_of(n),
+            };
+            Some(format!("renames table {table} to {to}{RENAMED}"))
+        }
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            constraint_tightening(cx, table, constraint)
+        }
+        AlterTableOperation::AddColumn { column_def, .. } => added_not_null(table, column_def, cx),
         AlterTableOperation::AlterColumn { column_name, op } => {
-            let c = &column_name.value;
+            let (c, before) = column(column_name);
             match op {
                 AlterColumnOperation::SetNotNull => Some(format!("makes {table}.{c} NOT NULL")),
                 AlterColumnOperation::DropDefault => {
                     Some(format!("drops the default of {table}.{c}"))
                 }
-                AlterColumnOperation::SetDataType { data_type, .. } => {
-                    let (ty, _) = map_type(data_type);
-                    match column(c) {
-                        Some(before)
-                            if before.ty == ty || super::alter_column::widens(&before.ty, &ty) =>
-                        {
-                            None
-                        }
-                        Some(before) => Some(format!(
-                            "changes {table}.{c} from {} to {data_type}, not a widening",
-                            before.ty
-                        )),
-                        None => Some(format!(
-                            "changes the type of {table}.{c}, which the model does not know"
-                        )),
-                    }
-                }
+                AlterColumnOperation::SetDataType {
+                    data_type, using, ..
+                } => match before {
+                    Some(before) => type_change(table, &c, &before, data_type, cx).or_else(|| {
+                        using
+                            .as_ref()
+                            .filter(|u| !keeps_values(u, &c))
+                            .map(|u| format!("rewrites the values of {table}.{c} (USING {u})"))
+                    }),
+                    None => Some(format!(
+                        "changes the type of {table}.{c}, which the model does not know"
+                    )),
+                },
                 _ => None,
             }
         }
@@ -190,13 +573,23 @@ fn destructive_alter(table: &str, op: &AlterTableOperation, cx: &OpContext<'_>) 
             data_type,
             options,
             ..
-        } => redeclared(&col_name.value, data_type, options),
+        } => redeclared(table, &column(col_name).0, data_type, options, cx),
         AlterTableOperation::ChangeColumn {
             old_name,
+            new_name,
             data_type,
             options,
             ..
-        } => redeclared(&old_name.value, data_type, options),
+        } => {
+            let old = column(old_name).0;
+            if !old.eq_ignore_ascii_case(&new_name.value) {
+                return Some(format!(
+                    "renames column {table}.{old} to {}{RENAMED}",
+                    new_name.value
+                ));
+            }
+            redeclared(table, &old, data_type, options, cx)
+        }
         _ => None,
     }
 }
@@ -397,6 +790,7 @@ impl Folder<'_, '_> {
             | Statement::Truncate(_)
             | Statement::Set(_)
             | Statement::Analyze(_)
+            | Statement::Vacuum(_)
             | Statement::Comment { .. }
             | Statement::Grant(_)
             | Statement::Revoke(_) => {}
@@ -1216,6 +1610,29 @@ mod tests {
         assert_eq!(read("serial"), (ColumnType::Integer, false));
         assert_eq!(read("jsonb"), (ColumnType::Json, false));
         assert_eq!(read("inet"), (ColumnType::Text, false));
+    }
+
+    #[test]
+    fn each_statement_is_read_on_its_own() {
+        let pieces = super::read_each(
+            "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx; /* a; b */ VACUUM ANALYZE users;\n\
+             FROBNICATE users; ALTER TABLE users DROP COLUMN nickname",
+            Some(crate::sql::Dialect::Postgres),
+        );
+        assert!(
+            matches!(
+                pieces.as_slice(),
+                [
+                    super::Piece::Read(drop),
+                    super::Piece::Maintenance,
+                    super::Piece::Unreadable { text, .. },
+                    super::Piece::Read(alter),
+                ] if matches!(drop.as_ref(), sqlparser::ast::Statement::Drop { .. })
+                    && text == "FROBNICATE users"
+                    && matches!(alter.as_ref(), sqlparser::ast::Statement::AlterTable(_))
+            ),
+            "{pieces:#?}"
+        );
     }
 
     #[test]

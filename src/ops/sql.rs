@@ -1,11 +1,13 @@
 //! `sql`: hand-written SQL. `expand` runs in expand(R); `contract` in contract(R), or,
 //! with `destructive = true` or a statement tandem reads as destructive, under the rule in
-//! contract(R + gap). The DDL tandem understands is folded into the model (see
-//! [`super::raw_sql`]); a destructive statement in `expand` is refused unless the op
-//! asserts `destructive = false`. SQL it cannot parse runs verbatim, with a warning.
+//! contract(R + gap). Each statement is read and judged on its own: the DDL tandem
+//! understands is folded into the model (see [`super::raw_sql`]); one that drops, narrows,
+//! renames or tightens what the code of the release before uses, or that tandem cannot
+//! read, puts the SQL under the rule. Such a statement in `expand` is refused unless the op
+//! asserts `destructive = false`. All SQL runs verbatim.
 
 use super::op::{OpContext, OpNote, Operation, Removal, Step, Timing};
-use super::raw_sql;
+use super::raw_sql::{self, Piece};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::parse::{Fields, Located};
@@ -71,42 +73,51 @@ impl Operation for Sql {
         for (contract, sql) in [(false, &self.expand), (true, &self.contract)] {
             let Some(sql) = sql else { continue };
             let phase = if contract { "contract" } else { "expand" };
-            let statements = match raw_sql::read(&sql.value, cx.dialect) {
-                Ok(statements) => statements,
-                Err(error) => {
+            let pieces = raw_sql::read_each(&sql.value, cx.dialect);
+            for piece in &pieces {
+                if let Piece::Unreadable { text, error } = piece {
                     cx.notes.push(OpNote {
                         warning: true,
                         message: format!(
                             "its {phase} SQL is kept verbatim, but the model does not see what \
-                             it changes: tandem cannot parse it ({error})"
+                             `{}` changes: tandem cannot parse it ({error})",
+                            raw_sql::short_text(text)
                         ),
                     });
-                    Vec::new()
                 }
-            };
-            let judged = judged_one_by_one(cx, &statements);
-            let destructive: Vec<(String, String)> = statements
+            }
+            let judged = judged_one_by_one(cx, &pieces);
+            let held: Vec<Held> = pieces
                 .iter()
-                .zip(&judged)
-                .filter_map(|(s, why)| why.clone().map(|why| (raw_sql::short(s), why)))
+                .zip(judged)
+                .filter_map(|(piece, why)| {
+                    Some(match (piece, why) {
+                        (Piece::Read(s), Some(why)) => Held::Destructive(raw_sql::short(s), why),
+                        (Piece::Unreadable { text, error }, _) => {
+                            Held::Unreadable(raw_sql::short_text(text), error.clone())
+                        }
+                        _ => return None,
+                    })
+                })
                 .collect();
             let later = contract
                 && match self.destructive {
                     Some(d) => d,
-                    None => !destructive.is_empty(),
+                    None => !held.is_empty(),
                 };
-            if !destructive.is_empty() {
-                self.report_destructive(cx, sql, contract, &destructive);
+            if !held.is_empty() {
+                self.report_held(cx, sql, contract, &held);
             }
             let mut effect = Vec::new();
-            for statement in &statements {
-                effect.extend(raw_sql::fold(statement, cx, later));
+            for piece in &pieces {
+                if let Piece::Read(statement) = piece {
+                    effect.extend(raw_sql::fold(statement, cx, later));
+                }
             }
             let timing = if later {
                 let subject = self.subject.clone().unwrap_or_else(|| {
-                    destructive
-                        .first()
-                        .map(|(s, _)| format!("`{s}`"))
+                    held.first()
+                        .map(|h| format!("`{}`", h.statement()))
                         .unwrap_or_else(|| "custom SQL".into())
                 });
                 Timing::Later(Removal::new("destructive SQL", "run it", subject))
@@ -128,84 +139,122 @@ impl Operation for Sql {
     }
 }
 
+/// A statement that puts its SQL under the rule: one tandem reads as destructive (the
+/// statement and why), or one it cannot read (the statement and the parser's error).
+enum Held {
+    Destructive(String, String),
+    Unreadable(String, String),
+}
+
+impl Held {
+    fn statement(&self) -> &str {
+        match self {
+            Held::Destructive(s, _) | Held::Unreadable(s, _) => s,
+        }
+    }
+
+    /// The statement and why, as a list shows it.
+    fn listed(&self) -> String {
+        match self {
+            Held::Destructive(s, why) => format!("`{s}` ({why})"),
+            Held::Unreadable(s, error) => format!("`{s}` (tandem cannot read it: {error})"),
+        }
+    }
+}
+
 impl Sql {
-    /// Says what tandem reads as destructive in this SQL: a note where the op asserts it
-    /// is safe, a problem for each statement in an expand.
-    fn report_destructive(
+    /// Says what puts this SQL under the rule: a note where the op asserts it is safe, a
+    /// problem for each such statement in an expand.
+    fn report_held(
         &self,
         cx: &mut OpContext<'_>,
         sql: &Located<String>,
         contract: bool,
-        destructive: &[(String, String)],
+        held: &[Held],
     ) {
         let phase = if contract { "contract" } else { "expand" };
-        let listed = destructive
-            .iter()
-            .map(|(s, why)| format!("`{s}` ({why})"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let listed = held.iter().map(Held::listed).collect::<Vec<_>>().join(", ");
         if self.destructive == Some(false) {
+            let judged = if held.iter().any(|h| matches!(h, Held::Unreadable(..))) {
+                "as destructive or cannot read it"
+            } else {
+                "as destructive"
+            };
             cx.notes.push(OpNote {
                 warning: false,
                 message: format!(
                     "`destructive = false` asserts that its {phase} SQL is safe in \
-                         {phase}(R), although tandem reads {listed} as destructive"
+                         {phase}(R), although tandem reads {listed} {judged}"
                 ),
             });
-        } else if !contract {
-            for (statement, why) in destructive {
-                cx.problems.push(
-                    Diag::refused(format!(
+            return;
+        }
+        if contract {
+            return;
+        }
+        for h in held {
+            let (title, note) = match h {
+                Held::Destructive(statement, why) => (
+                    format!(
                         "refused: destructive SQL in the expand of a `sql` op: `{statement}` {why}"
-                    ))
+                    ),
+                    "expand runs while the previous release's code still runs, and that \
+                     release is the rollback target: it may still use what this statement \
+                     removes, renames or tightens",
+                ),
+                Held::Unreadable(statement, error) => (
+                    format!(
+                        "refused: SQL tandem cannot read in the expand of a `sql` op: \
+                         `{statement}` ({error})"
+                    ),
+                    "tandem cannot tell whether this statement removes, renames or tightens \
+                     what the previous release's code uses; that code still runs during \
+                     expand and is the rollback target",
+                ),
+            };
+            cx.problems.push(
+                Diag::refused(title)
                     .at(sql.location.clone())
                     .label(format!("expand SQL of this op ({})", self.describe()))
-                    .note(
-                        "expand runs while the previous release's code still runs, \
-                             and that release is the rollback target: it may still use \
-                             what this statement removes or tightens",
-                    )
+                    .note(note)
                     .help(
                         "move the statement to a `contract` with `destructive = true` \
-                             (this op's, or that of a `sql` op of its own, to keep the \
-                             rest of this SQL in expand): it then runs in the contract of \
-                             a later release, under the rule; if tandem misjudges it, \
-                             write `destructive = false` to assert it is safe",
+                         (this op's, or that of a `sql` op of its own, to keep the \
+                         rest of this SQL in expand): it then runs in the contract of \
+                         a later release, under the rule; if it is safe while the previous \
+                         release runs, write `destructive = false` to assert it",
                     ),
-                );
-            }
+            );
         }
     }
 }
 
 /// Each statement is judged against the model as the statements before it left it (on
-/// a scratch copy); the placement of the whole SQL follows from all of them.
-fn judged_one_by_one(
-    cx: &OpContext<'_>,
-    statements: &[sqlparser::ast::Statement],
-) -> Vec<Option<String>> {
-    if statements.len() <= 1 {
-        statements
-            .iter()
-            .map(|s| raw_sql::destructive(s, cx))
-            .collect()
-    } else {
-        let mut judged = Vec::new();
-        let mut scratch = cx.schema.clone();
-        for statement in statements {
-            let mut probe = OpContext::new(
-                &mut scratch,
-                cx.release,
-                cx.later_release,
-                cx.location.clone(),
-                None,
-                cx.dialect,
-            );
-            judged.push(raw_sql::destructive(statement, &probe));
-            raw_sql::fold(statement, &mut probe, false);
-        }
-        judged
+/// a scratch copy); the placement of the whole SQL follows from all of them. A statement
+/// tandem cannot read is judged by its caller.
+fn judged_one_by_one(cx: &OpContext<'_>, pieces: &[Piece]) -> Vec<Option<String>> {
+    if let [Piece::Read(statement)] = pieces {
+        return vec![raw_sql::destructive(statement, cx)];
     }
+    let mut judged = Vec::new();
+    let mut scratch = cx.schema.clone();
+    for piece in pieces {
+        let Piece::Read(statement) = piece else {
+            judged.push(None);
+            continue;
+        };
+        let mut probe = OpContext::new(
+            &mut scratch,
+            cx.release,
+            cx.later_release,
+            cx.location.clone(),
+            cx.previous,
+            cx.dialect,
+        );
+        judged.push(raw_sql::destructive(statement, &probe));
+        raw_sql::fold(statement, &mut probe, false);
+    }
+    judged
 }
 
 #[cfg(test)]

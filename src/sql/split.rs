@@ -32,7 +32,7 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
         let c = bytes[i];
         match c {
             b'\'' | b'"' => {
-                i = skip_mysql_quoted(bytes, i, c);
+                i = skip_escaped(bytes, i, c);
                 words.push(String::new());
                 continue;
             }
@@ -56,6 +56,12 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // `/*! ... */` and `/*M! ... */` are code MySQL and MariaDB run.
+                let executable = bytes.get(i + 2) == Some(&b'!')
+                    || (bytes.get(i + 2) == Some(&b'M') && bytes.get(i + 3) == Some(&b'!'));
+                if executable && words.is_empty() {
+                    words.push(String::new());
+                }
                 i = sql[i + 2..]
                     .find("*/")
                     .map_or(bytes.len(), |e| i + 2 + e + 2);
@@ -131,9 +137,9 @@ fn next_word(sql: &str, i: usize) -> String {
         .to_ascii_uppercase()
 }
 
-/// Index just past a MySQL string: a backslash escapes the next character, and a doubled
-/// quote is a quote.
-fn skip_mysql_quoted(bytes: &[u8], mut i: usize, quote: u8) -> usize {
+/// Index just past a string in which a backslash escapes the next character and a
+/// doubled quote is a quote: MySQL's strings, Postgres' `E'...'`.
+fn skip_escaped(bytes: &[u8], mut i: usize, quote: u8) -> usize {
     i += 1;
     while i < bytes.len() {
         if bytes[i] == b'\\' {
@@ -163,6 +169,11 @@ pub fn split_statements(sql: &str) -> Vec<String> {
     while i < bytes.len() {
         let c = bytes[i];
         match c {
+            b'\'' if is_escape_string(bytes, i) => {
+                i = skip_escaped(bytes, i, c);
+                has_code = true;
+                continue;
+            }
             b'\'' | b'"' => {
                 i = skip_quoted(bytes, i, c);
                 has_code = true;
@@ -178,7 +189,7 @@ pub fn split_statements(sql: &str) -> Vec<String> {
                 i = skip_block_comment(bytes, i);
                 continue;
             }
-            b'$' => {
+            b'$' if i == 0 || !is_identifier_byte(bytes[i - 1]) => {
                 if let Some(end) = dollar_quote_end(sql, i) {
                     i = end;
                     has_code = true;
@@ -201,6 +212,18 @@ pub fn split_statements(sql: &str) -> Vec<String> {
         out.push(sql[start..].trim().to_string());
     }
     out
+}
+
+/// A byte that may be part of a Postgres identifier or keyword: a letter, digit, `_`,
+/// `$`, or any byte of a non-ASCII character.
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+/// Whether the quote at `i` opens a Postgres escape string (`E'...'`, `e'...'`), in which a
+/// backslash escapes the next character: the `E` stands alone, not at the end of a word.
+fn is_escape_string(bytes: &[u8], i: usize) -> bool {
+    i >= 1 && matches!(bytes[i - 1], b'E' | b'e') && (i == 1 || !is_identifier_byte(bytes[i - 2]))
 }
 
 /// Index just past a quoted string or identifier starting at `i` (doubled quotes escape).
@@ -244,7 +267,7 @@ fn dollar_quote_end(sql: &str, i: usize) -> Option<usize> {
     let rest = &sql[i + 1..];
     let tag_len = rest.find('$')?;
     let tag = &rest[..tag_len];
-    if !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    if !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
         || tag.starts_with(|c: char| c.is_ascii_digit())
     {
         return None;
@@ -295,6 +318,55 @@ mod tests {
         assert!(parts[1].ends_with("ON t (x)"));
         assert!(parts[2].contains("PERFORM 1; END $tandem$"));
         assert!(parts[3].ends_with("SELECT 'it''s; fine'"));
+    }
+
+    /// Every way a `;` hides from a Postgres script: escape strings, tagged dollar quotes
+    /// (a `$` inside a word opens none), nested comments, `--` inside a string.
+    #[test]
+    fn postgres_quotes_and_comments_hide_their_semicolons() {
+        for (sql, count) in [
+            (r"INSERT INTO t VALUES (E'it\'s; ok'); SELECT 2", 2),
+            (r"SELECT e'a\\'; SELECT 'b'", 2),
+            (r"SELECT E'\\\'; x'; SELECT 2", 2),
+            ("SELECT $body$ a; $$ b; $body$; SELECT 2", 2),
+            ("SELECT $é$ a; b $é$; SELECT 2", 2),
+            ("SELECT a$b; SELECT $b$ x; $b$", 2),
+            ("/* a; /* b; */ c; */ SELECT 1; SELECT 2", 2),
+            ("SELECT '-- not; a comment'; SELECT 2", 2),
+            ("SELECT \"a;--b\" FROM t; SELECT 2", 2),
+            ("SELECT 'it''s; fine' -- trailing; note\n; SELECT 2", 2),
+            // `date'...'`: an `e` ending a word opens no escape string.
+            ("SELECT date'2024-01-01\\'; SELECT 2", 2),
+        ] {
+            let parts = split_statements(sql);
+            assert_eq!(parts.len(), count, "{sql}: {parts:#?}");
+        }
+        assert_eq!(
+            split_statements(r"INSERT INTO t VALUES (E'it\'s; ok'); SELECT 2")[0],
+            r"INSERT INTO t VALUES (E'it\'s; ok')"
+        );
+    }
+
+    /// ... and from a MySQL script: backslash escapes, backquoted names, `#` comments;
+    /// `--` is a comment only before a space; `/*! ... */` is code.
+    #[test]
+    fn mysql_quotes_and_comments_hide_their_semicolons() {
+        for (sql, count) in [
+            (r"INSERT INTO t VALUES ('it\'s; ok'); SELECT 2", 2),
+            (r#"INSERT INTO t VALUES ("a\"; b"); SELECT 2"#, 2),
+            (r"SELECT 'a\\'; SELECT 2", 2),
+            ("SELECT `a;b` FROM `t``;`; SELECT 2", 2),
+            ("SELECT 1 # hash; note\n; SELECT 2", 2),
+            ("SELECT 1 -- dash; note\n; SELECT 2", 2),
+            ("SELECT '-- no; comment'; SELECT 2", 2),
+            ("/*!40101 SET NAMES utf8mb4 */; SELECT 2", 2),
+            ("/*M!100100 SET x = 1 */; /* just a comment */; SELECT 2", 2),
+        ] {
+            let parts = split_mysql_statements(sql);
+            assert_eq!(parts.len(), count, "{sql}: {parts:#?}");
+        }
+        // `--` without a space is an operator pair, not a comment.
+        assert_eq!(split_mysql_statements("SELECT 1--1; SELECT 2").len(), 2);
     }
 
     #[test]

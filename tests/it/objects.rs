@@ -10,7 +10,8 @@ use common::{migrate_own_database, stderr, tandem, users_project, Server};
 use tandem::apply::database::{Database, Target};
 
 /// A `sql` op of 1.4.0 that makes a unique index and a trigger on users, neither of which
-/// tandem reads (the index is over an expression).
+/// tandem reads (the index is over an expression); the unique index asserts that the code
+/// before already keeps it.
 const USER_OBJECTS: &str = r#"release = "1.4.0"
 [[op]]
 type = "sql"
@@ -19,6 +20,7 @@ CREATE UNIQUE INDEX users_nickname_uq ON users (lower(nickname));
 CREATE TABLE audit (id integer);
 CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES (NEW.id); END
 '''
+destructive = false
 "#;
 
 fn sqlite_db(dir: &std::path::Path) -> Database {
@@ -128,6 +130,7 @@ expand = '''
 CREATE UNIQUE INDEX users_nickname_uq ON users (lower(nickname));
 CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit VALUES (NEW.id); END
 '''
+destructive = false
 "#;
     let dir = users_project(
         "sqlite",
@@ -213,7 +216,7 @@ fn every_sqlite_rebuild_refuses_to_lose_a_user_index() {
 /// restores it instead of refusing, and it keeps working.
 #[test]
 fn a_sqlite_rebuild_restores_an_index_a_sql_op_made_over_columns() {
-    let objects = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"CREATE UNIQUE INDEX users_nickname_uq ON users (nickname)\"\n";
+    let objects = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"CREATE UNIQUE INDEX users_nickname_uq ON users (nickname)\"\ndestructive = false\n";
     let relax = "release = \"1.5.0\"\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n";
     let dir = users_project(
         "sqlite",

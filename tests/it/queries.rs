@@ -240,7 +240,8 @@ fn real_writes_keep_the_keys_on_mariadb() {
 
 /// The shop's queries come from a pg_stat_statements export (1.9.0, the code before
 /// 2.0.0), a statement log (2.0.0) and a plain file (2.1.0); a 2.0.0 that renames
-/// customers.name in place breaks 1.9.0's query, named by file and line.
+/// customers.name in place (in its expand, asserted safe with `destructive = false`)
+/// breaks 1.9.0's query, named by file and line.
 fn shop_queries_catch_an_in_place_rename(server: Server) {
     let Some(url) = server.url() else {
         return;
@@ -274,7 +275,7 @@ fn shop_queries_catch_an_in_place_rename(server: Server) {
 
     fs::write(
         dir.path().join("changes/0001_customers_full_name.toml"),
-        "release = \"2.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE customers RENAME COLUMN name TO full_name\"\n",
+        "release = \"2.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE customers RENAME COLUMN name TO full_name\"\ndestructive = false\n",
     )
     .unwrap();
     tandem(dir.path()).arg("generate").assert().success();

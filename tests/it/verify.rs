@@ -217,11 +217,11 @@ fn a_known_check_is_kept_an_unknown_one_fails(server: Server) {
     );
 
     if server == Server::Postgres {
-        let read = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%')\"\n";
+        let read = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%')\"\ndestructive = false\n";
         let dir = users_project(server.dialect(), &[("0001_check.toml", read)]);
         let out = common::verify(dir.path(), &url);
         assert!(out.status.success(), "{}", stdout(&out));
-        let raw = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"\"\"DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE ''%@%'')'; END $$\"\"\"\n";
+        let raw = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"\"\"DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE ''%@%'')'; END $$\"\"\"\ndestructive = false\n";
         let dir = users_project(server.dialect(), &[("0001_check.toml", raw)]);
         let out = common::verify(dir.path(), &url);
         assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
