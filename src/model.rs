@@ -618,6 +618,9 @@ pub type RetiredName = (String, Option<String>);
 pub struct Schema {
     pub tables: IndexMap<String, Table>,
     pub indexes: IndexMap<String, Index>,
+    /// PostgreSQL extensions the schema needs (a type, an operator class, a function
+    /// an index calls), created before its tables.
+    pub extensions: Vec<String>,
     /// Names the code no longer sees but that still exist in the database until a
     /// contract step drops them: the index of that release, `None` while pending.
     pub retired: HashMap<RetiredName, Option<usize>>,

@@ -4,7 +4,7 @@
 
 use crate::model::Index;
 use crate::sql::catalogue::{
-    checks, column_enum_values, comments, enums, foreign_keys, identity_columns,
+    checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
     is_foreign_key_index, left_out, primary_key, primary_key_name, read_columns, read_indexes,
     table_names, unique_constraints,
 };
@@ -68,6 +68,10 @@ pub fn introspect<C: Catalogue + ?Sized>(db: &mut C) -> Result<Introspection, C:
         for l in &left_out {
             out.push_str(&format!("#   {l}\n"));
         }
+    }
+    let extensions = extensions(db)?;
+    if !extensions.is_empty() {
+        out.push_str(&format!("\nextensions = {}\n", list(&extensions)));
     }
     let mut enums = enums(db)?;
     for (name, values) in &enums {

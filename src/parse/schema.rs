@@ -75,6 +75,9 @@ fn read_schema(
         ..Schema::default()
     };
     let mut declared = Vec::new();
+    if let Some(extensions) = root.opt_str_list(&["extensions"])? {
+        schema.extensions = checked_extensions(extensions, dialect)?;
+    }
     if let Some((enums, _)) = root.opt_table(&["enums"])? {
         for (name, value) in enums.iter() {
             let enum_name = name.get_ref().to_string();
@@ -122,6 +125,41 @@ fn read_schema(
     }
     Declared::apply_all(&declared, &mut schema, dialect)?;
     Ok(schema)
+}
+
+/// `extensions = [...]`: PostgreSQL's, each a plain name, each once.
+fn checked_extensions(
+    extensions: crate::parse::Located<Vec<String>>,
+    dialect: Option<Dialect>,
+) -> Result<Vec<String>> {
+    if let Some(d) = dialect.filter(|d| *d != Dialect::Postgres && !extensions.value.is_empty()) {
+        return Err(Diag::input(format!(
+            "`extensions` are PostgreSQL's; this project's dialect is {}",
+            d.name()
+        ))
+        .at(extensions.location)
+        .label("no extensions on this dialect")
+        .help("remove `extensions`")
+        .into());
+    }
+    for (i, name) in extensions.value.iter().enumerate() {
+        let plain = !name.is_empty()
+            && name.len() <= 63
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !plain || extensions.value[..i].contains(name) {
+            return Err(Diag::input(format!("invalid extension `{name}`"))
+                .at(extensions.location)
+                .label(if plain {
+                    "written twice"
+                } else {
+                    "an extension's name is letters, digits, `_` and `-`"
+                })
+                .into());
+        }
+    }
+    Ok(extensions.value)
 }
 
 /// Reads a table body: `columns` and `primary_key`, plus any extra field names the

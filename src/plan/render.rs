@@ -124,18 +124,27 @@ fn refusal(project: &Project, ci: usize, step: &PlannedStep, unsupported: Unsupp
 
 /// The actions that create the baseline schema.
 pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
-    // Enums first: the tables' columns use them.
+    // Extensions first (their types, operator classes and functions are used by what
+    // follows), then enums: the tables' columns use them. An extension may be there
+    // already (installed in the template database, or by another schema).
     let mut actions: Vec<Action> = schema
-        .enums
+        .extensions
         .iter()
-        .map(|(name, values)| Action::Enum {
-            name: name.clone(),
-            change: crate::action::EnumChange::Create {
-                values: values.clone(),
-            },
-            columns: Vec::new(),
+        .map(|name| Action::Raw {
+            sql: format!(
+                "CREATE EXTENSION IF NOT EXISTS {}",
+                crate::sql::text::quote(dialect, name)
+            ),
+            effect: Vec::new(),
         })
         .collect();
+    actions.extend(schema.enums.iter().map(|(name, values)| Action::Enum {
+        name: name.clone(),
+        change: crate::action::EnumChange::Create {
+            values: values.clone(),
+        },
+        columns: Vec::new(),
+    }));
     // A foreign key is written in its table's CREATE TABLE where the key it references
     // exists by then; one in a cycle of tables, or to a key that only a unique index
     // makes, is added once every table and index is there.

@@ -185,6 +185,14 @@ pub fn column_enum_values(dialect: Dialect, ty: &str) -> Option<Vec<String>> {
 
 /// Enum types with their values in order: Postgres's (MySQL keeps an enum in its
 /// column, SQLite has none).
+/// The extensions installed in a PostgreSQL database (none elsewhere), plpgsql aside.
+pub fn extensions<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<String>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    first_values(db, postgres::inspect::EXTENSIONS)
+}
+
 pub fn enums<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<(String, Vec<String>)>, C::Error> {
     if db.dialect() != Dialect::Postgres {
         return Ok(Vec::new());

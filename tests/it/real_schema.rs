@@ -302,3 +302,49 @@ references = "members(session_key)"
         );
     }
 }
+
+/// A schema that needs extensions names them (`extensions = [...]`, as introspect
+/// writes them): the baseline creates them first, so an index using one builds on an
+/// empty database, and introspect reads them back instead of leaving them out.
+#[test]
+fn extensions_are_part_of_the_schema_and_of_its_baseline() {
+    const SCHEMA: &str = r#"
+extensions = ["pg_trgm", "btree_gist"]
+
+[tables.tags]
+primary_key = ["id"]
+[tables.tags.columns]
+id = { type = "bigint" }
+name = { type = "text" }
+[[tables.tags.indexes]]
+name = "tags_name_trgm"
+columns = ["name"]
+method = "gin"
+opclass = { name = "gin_trgm_ops" }
+"#;
+    let refused = common::project_files("mysql", SCHEMA, &[]);
+    let out = tandem(refused.path()).arg("plan").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("PostgreSQL's"), "{}", stderr(&out));
+
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = common::project_with(
+        "postgres",
+        SCHEMA,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = dir.path();
+    let url = common::database_url(Server::Postgres, &scratch, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (text, summary) = introspect(p, &url);
+    assert!(
+        text.contains("extensions = [\"btree_gist\", \"pg_trgm\"]"),
+        "{text}"
+    );
+    assert!(!summary.contains("extension"), "{summary}");
+    let read = parse("introspected.toml", &text, Server::Postgres);
+    assert_eq!(read.extensions, ["btree_gist", "pg_trgm"]);
+}

@@ -225,6 +225,10 @@ pub fn checks(table: &str) -> String {
     )
 }
 
+/// The extensions installed, but plpgsql, which every database has.
+pub const EXTENSIONS: &str =
+    "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1";
+
 /// What the model does not cover, by kind: the names of each.
 pub const LEFT_OUT: &[(&str, &str)] = &[
     ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() ORDER BY 1"),
@@ -236,7 +240,6 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("procedure", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'p' AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // A sequence a column owns (serial, identity) goes with its column.
     ("sequence", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
-    ("extension", "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
     ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
