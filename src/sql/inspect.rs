@@ -86,6 +86,28 @@ pub fn canonical_type(dialect: Dialect, ty: &str) -> String {
     ] {
         t = t.replace(from, to);
     }
+    // Postgres writes a time's precision before its zone: `timestamp(3) with time zone`;
+    // 6 is the precision of one written without any.
+    if dialect == Dialect::Postgres {
+        for zone in [" with time zone", " without time zone"] {
+            for base in ["timestamp", "time"] {
+                let Some(args) = t
+                    .strip_prefix(base)
+                    .and_then(|rest| rest.strip_suffix(zone))
+                    .filter(|a| a.starts_with('('))
+                else {
+                    continue;
+                };
+                let args = if args == "(6)" { "" } else { args };
+                t = format!("{base}{zone}{args}");
+            }
+        }
+        for base in ["timestamptz(6)", "timestamp(6)", "timetz(6)", "time(6)"] {
+            if t == base {
+                t = base.trim_end_matches("(6)").to_string();
+            }
+        }
+    }
     // MySQL's `unsigned` follows the arguments: `int(10) unsigned`.
     let mut suffix = String::new();
     if dialect == Dialect::Mysql {
@@ -815,6 +837,11 @@ mod tests {
         assert_eq!(pg("timestamp with time zone"), pg("timestamptz"));
         assert_eq!(pg("timestamp without time zone"), pg("timestamp"));
         assert_ne!(pg("timestamp with time zone"), pg("timestamp"));
+        assert_eq!(pg("timestamp(6) without time zone"), pg("timestamp"));
+        assert_eq!(pg("timestamp(6) with time zone"), pg("timestamptz"));
+        assert_eq!(pg("timestamp(3) with time zone"), pg("timestamptz(3)"));
+        assert_ne!(pg("timestamp(3) with time zone"), pg("timestamptz"));
+        assert_eq!(pg("time(6) without time zone"), pg("time"));
         assert_ne!(pg("character varying(100)"), pg("varchar(255)"));
         let my = |s| canonical_type(Dialect::Mysql, s);
         assert_eq!(my("bigint(20)"), my("bigint"));
