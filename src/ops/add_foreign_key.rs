@@ -378,7 +378,9 @@ impl AddForeignKey {
             ]
             .into_iter()
             .find(|(_, a)| a.as_deref() == Some("set null"));
-            if let (Some((field, _)), false) = (set_null, a.nullable) {
+            // The server takes it (a delete of the parent then fails); a database that
+            // has one is described as it is, a new key is refused.
+            if let (Some((field, _)), false, false) = (set_null, a.nullable, cx.declared) {
                 return Err(Diag::input(format!(
                     "`{field} = \"set null\"` on NOT NULL column `{}.{col}`",
                     own.name
@@ -471,6 +473,21 @@ label = { type = "text", nullable = true }
         }
         assert!(!compatible(Some(Mysql), &int, &big));
         assert!(!compatible(None, &int, &big));
+    }
+
+    #[test]
+    fn set_null_on_a_not_null_column_is_refused_in_a_change_and_kept_in_schema_toml() {
+        let mut s = schema_with_orders();
+        let err = apply(
+            &mut s,
+            "type = \"add_foreign_key\"\ntable = \"orders\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("NOT NULL column"), "{}", err.render());
+        let declared = schema(&format!(
+            "{USERS}{ORDERS}\n[[tables.orders.constraints]]\ntype = \"foreign_key\"\ncolumn = \"user_id\"\nreferences = \"users(id)\"\non_delete = \"set null\"\n"
+        ));
+        assert_eq!(declared.table("orders").unwrap().constraints.len(), 1);
     }
 
     #[test]

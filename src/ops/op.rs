@@ -82,6 +82,10 @@ pub struct OpContext<'a> {
     pub notes: Vec<OpNote>,
     /// Refusals of this op: the plan shows them all and must not be applied.
     pub problems: Vec<Diag>,
+    /// Whether the op is a declaration of schema.toml: what a database already holds
+    /// (introspect writes it from one), not a change tandem is asked to make. A
+    /// definition the server takes but that can fail a later write is kept there.
+    pub declared: bool,
 }
 
 /// A remark on an op that the plan shows: a warning (something tandem cannot see or
@@ -112,6 +116,7 @@ impl OpContext<'_> {
             rename_mode: crate::config::RenameMode::default(),
             notes: Vec::new(),
             problems: Vec::new(),
+            declared: false,
         }
     }
 }

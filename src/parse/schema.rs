@@ -40,6 +40,7 @@ impl Declared {
             .partition(|d| d.op.kind() == "add_foreign_key");
         for d in others.into_iter().chain(keys) {
             let mut cx = OpContext::new(schema, 0, None, d.location.clone(), None, dialect);
+            cx.declared = true;
             steps.extend(d.op.apply(&mut cx)?);
         }
         Ok(steps)
