@@ -109,11 +109,10 @@ impl ColumnType {
             }
             // What the project's own server takes, where it takes more than every dialect:
             // MySQL's zero date, PostgreSQL's years before 1000.
-            (Date | Timestamp | TimestampTz, Literal::Str(v))
-                if server_takes_date_time(dialect, v) =>
-            {
+            (Date | Timestamp, Literal::Str(v)) if server_takes_date_time(dialect, v, false) => {
                 Ok(())
             }
+            (TimestampTz, Literal::Str(v)) if server_takes_date_time(dialect, v, true) => Ok(()),
             (Date, Literal::Str(v)) if parse_date(v) => Ok(()),
             (Date, _) => Err("date holds a string `YYYY-MM-DD`, e.g. \"2024-01-31\"".into()),
             (Time, Literal::Str(v)) if parse_time(v) => Ok(()),
@@ -214,16 +213,18 @@ fn native_accepts(n: &crate::types::NativeType, lit: &Literal) -> Result<(), Str
 }
 
 /// Whether a date or timestamp default `v` is one `dialect`'s server takes beyond the
-/// range every dialect shares: the zero date on MySQL (in any of its date types),
-/// years before 1000 on PostgreSQL.
-fn server_takes_date_time(dialect: Option<crate::sql::Dialect>, v: &str) -> bool {
+/// range every dialect shares: on MySQL the zero date, and years before 1000 in DATE and
+/// DATETIME (its TIMESTAMP, `zoned`, starts in 1970); years before 1000 on PostgreSQL.
+fn server_takes_date_time(dialect: Option<crate::sql::Dialect>, v: &str, zoned: bool) -> bool {
     use crate::sql::Dialect;
     let zero = v.starts_with("0000-00-00");
-    match dialect {
-        Some(Dialect::Mysql) => zero && server_date_time(v),
-        Some(Dialect::Postgres) => !zero && server_date_time(v) && v.get(..4) < Some("1000"),
-        _ => false,
-    }
+    let ancient = !zero && v.get(..4) < Some("1000");
+    server_date_time(v)
+        && match dialect {
+            Some(Dialect::Mysql) => zero || (ancient && !zoned),
+            Some(Dialect::Postgres) => ancient,
+            _ => false,
+        }
 }
 
 /// `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` with any year from 0001 to 9999, or MySQL's zero
@@ -887,11 +888,14 @@ mod tests {
                 ty.accepts_in(&ancient, Some(Dialect::Postgres)).is_ok(),
                 "{ty}"
             );
-            assert!(
-                ty.accepts_in(&ancient, Some(Dialect::Mysql)).is_err(),
-                "{ty}"
-            );
         }
+        // MySQL's DATETIME goes back to year 1 in practice; its TIMESTAMP starts in 1970.
+        assert!(ColumnType::Timestamp
+            .accepts_in(&ancient, Some(Dialect::Mysql))
+            .is_ok());
+        assert!(ColumnType::TimestampTz
+            .accepts_in(&ancient, Some(Dialect::Mysql))
+            .is_err());
         let zero_day = Literal::Str("0000-00-00".into());
         assert!(ColumnType::Date
             .accepts_in(&zero_day, Some(Dialect::Mysql))
