@@ -491,3 +491,30 @@ fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
         stderr(&out)
     );
 }
+
+/// With every file applied and one of them changed since, status does not say that all is
+/// applied above the file it refuses.
+#[test]
+fn status_does_not_call_a_divergent_history_all_applied() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    let text = ok(p, &["status"]);
+    assert!(text.contains("every generated file is applied"), "{text}");
+    let path = p.join("changes/0008_bio.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replace("type = \"text\"", "type = \"varchar(80)\""),
+    )
+    .unwrap();
+    ok(p, &["generate"]);
+    let status = run(p, &["status"]);
+    let text = stdout(&status);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("problem: applied with other contents"),
+        "{text}"
+    );
+    assert!(!text.contains("every generated file is applied"), "{text}");
+}

@@ -941,3 +941,70 @@ fn adopt_compares_index_options_and_key_rules_on_postgres() {
 fn adopt_compares_index_options_and_key_rules_on_mariadb() {
     adopt_compares_index_options_and_key_rules(Server::Mysql);
 }
+
+/// A MySQL file that failed half-way is neither applied nor not applied: `status` says it
+/// is partly applied, how far it got, and whether migrate resumes it (same contents) or
+/// refuses it (other contents); exit 1 either way, as migrate has work to finish there.
+#[test]
+fn status_shows_a_file_failed_half_way_as_partly_applied_on_mariadb() {
+    let server = Server::Mysql;
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let change = "release = \"1.5.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"CREATE TABLE audit (id integer); INSERT INTO no_such_table VALUES (1)\"\n";
+    let dir = common::project_with(
+        server.dialect(),
+        common::USERS,
+        &[INCIDENT[0], ("0009_audit.toml", change)],
+    );
+    let url = common::database_url(server, &scratch, dir.path());
+    let out = migrate_own_database(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let status = tandem(dir.path())
+        .args(["status", "--database-url", &url])
+        .output()
+        .unwrap();
+    let text = stdout(&status);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(text.contains("partly applied"), "{text}");
+    assert!(text.contains("resumes it"), "{text}");
+    assert!(!text.contains("every generated file is applied"), "{text}");
+    let json = tandem(dir.path())
+        .args(["status", "--format", "json", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["ok"], false, "{json}");
+    let r = json["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["release"] == "1.5.0")
+        .unwrap();
+    assert_eq!(r["expand"], "partial", "{json}");
+    let partly = &json["partly_applied"][0];
+    assert_eq!(partly["same_contents"], true, "{json}");
+    assert!(partly["completed"].as_u64().unwrap() >= 1, "{json}");
+
+    // Progress recorded from other contents: migrate refuses it, and status says so.
+    let mut db = common::connect(&url, dir.path());
+    db.run_script("UPDATE tandem_progress SET checksum = 'other'")
+        .unwrap();
+    let status = tandem(dir.path())
+        .args(["status", "--database-url", &url])
+        .output()
+        .unwrap();
+    let text = stdout(&status);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(text.contains("from other contents"), "{text}");
+    migrate_own_database(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .code(2)
+        .stderr(contains("partly applied from other contents"));
+}
