@@ -1008,3 +1008,71 @@ fn status_shows_a_file_failed_half_way_as_partly_applied_on_mariadb() {
         .code(2)
         .stderr(contains("partly applied from other contents"));
 }
+
+/// With neither --release nor --phase, migrate goes to the expand of the latest release
+/// that has files, says so, and never runs a contract; each applied file is printed with
+/// how long it took.
+#[test]
+fn migrate_without_a_release_applies_the_latest_expand_and_times_each_file() {
+    let dir = users_project("sqlite", INCIDENT);
+    let out = tandem(dir.path()).arg("migrate").output().unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("migrating to expand(1.5.0)"), "{err}");
+    assert!(text.contains("at expand(1.5.0)"), "{text}");
+    assert!(!text.contains("contract"), "{text}");
+    for line in text.lines().filter(|l| l.starts_with("applied ")) {
+        assert!(line.ends_with(" ms)") || line.ends_with(" s)"), "{line}");
+    }
+    let status = tandem(dir.path())
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let last = json["releases"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["release"], "1.5.0");
+    assert_eq!(last["expand"], "applied", "{json}");
+    assert_ne!(last["contract"], "applied", "{json}");
+    // --phase alone names no release: a usage error.
+    tandem(dir.path())
+        .args(["migrate", "--phase", "contract"])
+        .assert()
+        .code(2)
+        .stderr(contains("--phase needs --release"));
+}
+
+/// A migrate with nothing to apply does not ask the fleet: it cannot harm a running
+/// release, so a gate that would refuse must not fail it.
+#[test]
+fn the_fleet_gate_is_not_run_when_there_is_nothing_to_apply() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    migrate_own_database(p, "1.5.0", "contract")
+        .assert()
+        .success();
+    let fleet = p.join("fleet.txt");
+    fs::write(&fleet, "1.4.0\n").unwrap();
+    let out = common::tandem_with_fleet_gate(p)
+        .args([
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--fleet-file",
+        ])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to apply"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("fleet gate: not run"),
+        "{}",
+        stderr(&out)
+    );
+}
