@@ -530,6 +530,22 @@ impl Config {
                 .into());
         }
         let fleet = raw.fleet.settings(&file)?;
+        if let Err(message) = lock_timeout_ms(&raw.postgres.lock_timeout) {
+            let text = &file.text;
+            let span = text
+                .find("[postgres]")
+                .and_then(|at| text[at..].find("lock_timeout").map(|i| at + i))
+                .map(|start| start..start + text[start..].find('\n').unwrap_or(text.len() - start))
+                .unwrap_or(0..0);
+            return Err(Diag::input(format!(
+                "[postgres] lock_timeout = \"{}\": {message}",
+                raw.postgres.lock_timeout.escape_default()
+            ))
+            .at(Location::new(&file, span))
+            .label("not a Postgres duration")
+            .help("a whole number of milliseconds (\"500\") or a number with a unit Postgres knows: us, ms, s, min, h, d (\"500ms\", \"5s\", \"1min\")")
+            .into());
+        }
         let mut postgres = raw.postgres;
         if postgres.backfill_batch_size == 0 {
             postgres.backfill_batch_size = default_batch();
@@ -569,6 +585,36 @@ impl Config {
             .to_string_lossy()
             .into_owned()
     }
+}
+
+/// A Postgres `lock_timeout` in milliseconds, read as Postgres reads the setting: a whole
+/// number of milliseconds, or a number and one of its units (`us`, `ms`, `s`, `min`, `h`,
+/// `d`), up to 2147483647 ms; 0 turns the timeout off.
+pub fn lock_timeout_ms(value: &str) -> Result<f64, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = (&value[..split], value[split..].trim_start());
+    let ms_per = match unit {
+        "" if !number.contains('.') => 1.0,
+        "" => return Err("a number without a unit must be whole milliseconds".into()),
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        other => return Err(format!("`{other}` is not a unit Postgres knows")),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| "expected a number of milliseconds, or a number and a unit".to_string())?;
+    let ms = n * ms_per;
+    if ms > 2_147_483_647.0 {
+        return Err("more than 2147483647 ms, the most Postgres accepts".into());
+    }
+    Ok(ms)
 }
 
 /// Checks a `view_schema_prefix`: a plain lower-case identifier, so that every schema
@@ -622,6 +668,34 @@ mod tests {
         assert!(glob_matches("a*a", "aa"));
         assert!(!glob_matches("a*a", "a"));
         assert!(glob_matches("*x*y", "axbxy"));
+    }
+
+    #[test]
+    fn lock_timeout_reads_as_postgres_reads_it() {
+        for (text, ms) in [
+            ("500ms", 500.0),
+            ("5s", 5000.0),
+            ("1min", 60_000.0),
+            ("250", 250.0),
+            ("1.5s", 1500.0),
+            (" 2 s ", 2000.0),
+            ("0", 0.0),
+        ] {
+            assert_eq!(lock_timeout_ms(text), Ok(ms), "{text}");
+        }
+        for bad in [
+            "",
+            "5 seconds",
+            "5S",
+            "-1s",
+            "1.5",
+            "s",
+            "5s'; DROP TABLE x; --",
+            "30d",
+            "1e3ms",
+        ] {
+            assert!(lock_timeout_ms(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
