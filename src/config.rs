@@ -158,31 +158,43 @@ impl Default for MysqlSettings {
 }
 
 /// How the fleet gate before a migrate learns which releases still run.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct FleetSettings {
     /// How a connection's application name carries its release: `*` for any text,
     /// `{release}` once.
-    #[serde(default = "default_fleet_pattern")]
     pub pattern: String,
     /// A file listing one running release per line (relative to the project).
-    #[serde(default)]
     pub file: Option<String>,
     /// A command printing one running release per line.
-    #[serde(default)]
     pub command: Option<String>,
+    /// How long the command may run before the gate gives up on it.
+    pub command_timeout: std::time::Duration,
 }
 
-fn default_fleet_pattern() -> String {
-    DEFAULT_PATTERN.to_string()
+/// Seconds a fleet command may run by default.
+pub const DEFAULT_FLEET_COMMAND_TIMEOUT: u64 = 30;
+
+/// `[fleet]` as written, with where each value is, to check it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFleet {
+    #[serde(default)]
+    pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    file: Option<Spanned<String>>,
+    #[serde(default)]
+    command: Option<Spanned<String>>,
+    #[serde(default)]
+    command_timeout: Option<Spanned<f64>>,
 }
 
 impl Default for FleetSettings {
     fn default() -> Self {
         FleetSettings {
-            pattern: default_fleet_pattern(),
+            pattern: DEFAULT_PATTERN.to_string(),
             file: None,
             command: None,
+            command_timeout: std::time::Duration::from_secs(DEFAULT_FLEET_COMMAND_TIMEOUT),
         }
     }
 }
@@ -235,6 +247,70 @@ fn glob_matches(pattern: &str, text: &str) -> bool {
         }
     }
     left.len() >= last.len() && left.ends_with(last)
+}
+
+/// Checks a fleet pattern: `{release}` exactly once, and no `*` after it (the release
+/// would have no end).
+pub fn check_fleet_pattern(pattern: &str) -> Result<(), String> {
+    match pattern.split_once("{release}") {
+        None => Err(format!(
+            "pattern `{pattern}` has no `{{release}}`: no connection name would ever name a release, and the gate would see no one"
+        )),
+        Some((_, rest)) if rest.contains("{release}") => {
+            Err(format!("pattern `{pattern}` has `{{release}}` more than once"))
+        }
+        Some((_, rest)) if rest.contains('*') => Err(format!(
+            "pattern `{pattern}` has a `*` after `{{release}}`: where the release ends would be unknown"
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+impl RawFleet {
+    /// The settings, each value checked: a pattern that names a release, a file and a
+    /// command that are not blank, a timeout of some seconds.
+    fn settings(self, file: &Arc<SourceFile>) -> Result<FleetSettings> {
+        let at = |span: std::ops::Range<usize>| Location::new(file, span);
+        let mut settings = FleetSettings::default();
+        if let Some(p) = self.pattern {
+            if let Err(message) = check_fleet_pattern(p.get_ref()) {
+                return Err(Diag::input(message)
+                    .at(at(p.span()))
+                    .label("expected `{release}` once")
+                    .help(format!("e.g. pattern = \"{DEFAULT_PATTERN}\" (the default) or \"shop-api/{{release}}\""))
+                    .into());
+            }
+            settings.pattern = p.into_inner();
+        }
+        for (key, value) in [("file", &self.file), ("command", &self.command)] {
+            if let Some(v) = value {
+                if v.get_ref().trim().is_empty() {
+                    return Err(Diag::input(format!("[fleet] {key} is empty"))
+                        .at(at(v.span()))
+                        .label("blank")
+                        .help(format!(
+                            "give a {key} that lists one running release per line, or remove `{key}` to read the database's connections"
+                        ))
+                        .into());
+                }
+            }
+        }
+        settings.file = self.file.map(Spanned::into_inner);
+        settings.command = self.command.map(Spanned::into_inner);
+        if let Some(t) = self.command_timeout {
+            let seconds = *t.get_ref();
+            if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e6) {
+                return Err(Diag::input(
+                    "[fleet] command_timeout must be a number of seconds greater than 0",
+                )
+                .at(at(t.span()))
+                .label(format!("found {seconds}"))
+                .into());
+            }
+            settings.command_timeout = std::time::Duration::from_secs_f64(seconds);
+        }
+        Ok(settings)
+    }
 }
 
 /// Settings of the rehearsal (`[verify]`).
@@ -309,7 +385,7 @@ struct RawConfig {
     #[serde(default)]
     mysql: MysqlSettings,
     #[serde(default)]
-    fleet: FleetSettings,
+    fleet: RawFleet,
     #[serde(default)]
     drift: DriftSettings,
     #[serde(default)]
@@ -453,6 +529,23 @@ impl Config {
                 .help("a prefix of lower-case letters, digits and `_`, starting with a letter, e.g. \"app\"")
                 .into());
         }
+        let fleet = raw.fleet.settings(&file)?;
+        if let Err(message) = lock_timeout_ms(&raw.postgres.lock_timeout) {
+            let text = &file.text;
+            let span = text
+                .find("[postgres]")
+                .and_then(|at| text[at..].find("lock_timeout").map(|i| at + i))
+                .map(|start| start..start + text[start..].find('\n').unwrap_or(text.len() - start))
+                .unwrap_or(0..0);
+            return Err(Diag::input(format!(
+                "[postgres] lock_timeout = \"{}\": {message}",
+                raw.postgres.lock_timeout.escape_default()
+            ))
+            .at(Location::new(&file, span))
+            .label("not a Postgres duration")
+            .help("a whole number of milliseconds (\"500\") or a number with a unit Postgres knows: us, ms, s, min, h, d (\"500ms\", \"5s\", \"1min\")")
+            .into());
+        }
         let mut postgres = raw.postgres;
         if postgres.backfill_batch_size == 0 {
             postgres.backfill_batch_size = default_batch();
@@ -479,7 +572,7 @@ impl Config {
             connect_timeout: raw.connect_timeout.map(|t| *t.get_ref()),
             postgres,
             mysql,
-            fleet: raw.fleet,
+            fleet,
             verify: raw.verify,
             drift: raw.drift,
         })
@@ -492,6 +585,36 @@ impl Config {
             .to_string_lossy()
             .into_owned()
     }
+}
+
+/// A Postgres `lock_timeout` in milliseconds, read as Postgres reads the setting: a whole
+/// number of milliseconds, or a number and one of its units (`us`, `ms`, `s`, `min`, `h`,
+/// `d`), up to 2147483647 ms; 0 turns the timeout off.
+pub fn lock_timeout_ms(value: &str) -> Result<f64, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = (&value[..split], value[split..].trim_start());
+    let ms_per = match unit {
+        "" if !number.contains('.') => 1.0,
+        "" => return Err("a number without a unit must be whole milliseconds".into()),
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        other => return Err(format!("`{other}` is not a unit Postgres knows")),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| "expected a number of milliseconds, or a number and a unit".to_string())?;
+    let ms = n * ms_per;
+    if ms > 2_147_483_647.0 {
+        return Err("more than 2147483647 ms, the most Postgres accepts".into());
+    }
+    Ok(ms)
 }
 
 /// Checks a `view_schema_prefix`: a plain lower-case identifier, so that every schema
@@ -545,6 +668,34 @@ mod tests {
         assert!(glob_matches("a*a", "aa"));
         assert!(!glob_matches("a*a", "a"));
         assert!(glob_matches("*x*y", "axbxy"));
+    }
+
+    #[test]
+    fn lock_timeout_reads_as_postgres_reads_it() {
+        for (text, ms) in [
+            ("500ms", 500.0),
+            ("5s", 5000.0),
+            ("1min", 60_000.0),
+            ("250", 250.0),
+            ("1.5s", 1500.0),
+            (" 2 s ", 2000.0),
+            ("0", 0.0),
+        ] {
+            assert_eq!(lock_timeout_ms(text), Ok(ms), "{text}");
+        }
+        for bad in [
+            "",
+            "5 seconds",
+            "5S",
+            "-1s",
+            "1.5",
+            "s",
+            "5s'; DROP TABLE x; --",
+            "30d",
+            "1e3ms",
+        ] {
+            assert!(lock_timeout_ms(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -10,12 +10,17 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result, SourceFile};
 use crate::parse::serde_error;
+use crate::sql::Dialect;
 
 pub const LOCK_FILE: &str = "tandem.lock";
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Lock {
+    /// The dialect the frozen files are written in. A lock written before it was
+    /// recorded has none; the next write records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<Dialect>,
     /// The baseline file, frozen by the first cut: every database that applied a cut
     /// release applied it first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,7 +101,12 @@ impl Lock {
         }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let file = SourceFile::new(LOCK_FILE, text);
-        toml::from_str(&file.text).map_err(|e| serde_error(&file, &e, "tandem.lock").into())
+        let lock: Lock =
+            toml::from_str(&file.text).map_err(|e| serde_error(&file, &e, "tandem.lock"))?;
+        match lock.dialect {
+            Some(cut) if cut != config.dialect => Err(dialect_mismatch(&file, cut, config)),
+            _ => Ok(lock),
+        }
     }
 
     pub fn release(&self, name: &str) -> Option<&CutRelease> {
@@ -107,10 +117,13 @@ impl Lock {
         self.release(name).is_some()
     }
 
-    /// Writes the lock to the project's `tandem.lock`.
+    /// Writes the lock to the project's `tandem.lock`, with the project's dialect (the
+    /// one the frozen files are written in).
     pub fn write(&self, config: &Config) -> Result<()> {
         let path = Lock::path(config);
-        std::fs::write(&path, self.to_toml()).map_err(|e| Error::io(&path, e))
+        let mut lock = self.clone();
+        lock.dialect.get_or_insert(config.dialect);
+        std::fs::write(&path, lock.to_toml()).map_err(|e| Error::io(&path, e))
     }
 
     /// The problems of the files of the baseline and the cut releases on disk: each must
@@ -151,4 +164,27 @@ impl Lock {
         let body = toml::to_string_pretty(self).unwrap_or_default();
         format!("# tandem.lock: releases frozen by `tandem release cut`. Do not edit by hand.\n\n{body}")
     }
+}
+
+/// The lock's files are written in `cut`, and tandem.toml now names another dialect: the
+/// tree would mix the frozen files of one with new files of the other.
+fn dialect_mismatch(file: &std::sync::Arc<SourceFile>, cut: Dialect, config: &Config) -> Error {
+    let span = file
+        .text
+        .find("dialect")
+        .map(|start| start..start + file.text[start..].find('\n').unwrap_or(7))
+        .unwrap_or(0..0);
+    Diag::input(format!(
+        "tandem.lock froze files written for {}, but tandem.toml's dialect is {}",
+        cut.name(),
+        config.dialect.name()
+    ))
+    .at(crate::diag::Location::new(file, span))
+    .label(format!("cut for {}", cut.name()))
+    .note("the cut releases' files are frozen as they were written; new files of another dialect beside them would leave a tree no database can run")
+    .help(format!(
+        "set dialect = \"{}\" back in tandem.toml; to try the project on SQLite, migrate a sqlite:// database, which gets the plan rendered for it in memory",
+        cut.name()
+    ))
+    .into()
 }

@@ -17,7 +17,7 @@ use crate::sql::Dialect;
 pub struct Outcome {
     pub database: String,
     pub manifest: Manifest,
-    pub applied: Vec<String>,
+    pub applied: Vec<super::migrate::AppliedFile>,
 }
 
 /// Applies the bundle's files up to `phase` (`expand`: pre-deploy; `contract`: both).
@@ -83,9 +83,6 @@ pub fn migrate(
         manifest.releases.clone(),
     );
     let r = manifest.releases.len().saturating_sub(1);
-    let mut gate_db = connect(target, true)?;
-    super::fleet::gate(&mut gate_db, fleet, &releases, r, phase == "contract")?.report();
-    drop(gate_db);
     let applied = history_rows(&mut db).map_err(db_error)?;
     if applied.is_empty() {
         return Err(Diag::input(format!(
@@ -94,10 +91,64 @@ pub fn migrate(
         .help("migrate the database with the project first (`tandem migrate --release ...`)")
         .into());
     }
+    let pending = pending_files(&files, &applied, &display, &manifest)?;
+    // Nothing to apply needs no gate: a refusal would only block a no-op.
+    if pending.is_empty() {
+        eprintln!("fleet gate: not run, nothing to apply");
+    } else {
+        let mut gate_db = connect(target, true)?;
+        super::fleet::gate(&mut gate_db, fleet, &releases, r, phase == "contract")?.report();
+    }
+    let migrations = files
+        .iter()
+        .map(MigrationFile::to_migration)
+        .collect::<Result<Vec<_>>>()?;
+    let mut done = Vec::new();
+    for file in pending {
+        let started = std::time::Instant::now();
+        eprintln!("applying {} ...", file.path);
+        // The bundle lacks the earlier releases' files: refinery must not count them as
+        // missing (tandem checked the history above).
+        // As in `migrate`: a file that cannot run in one transaction resumes after a
+        // failure at the first statement its progress record does not have.
+        super::migrate::with_lock_retries(super::migrate::BUNDLE_LOCK_RETRIES, &file.path, || {
+            let mut session = super::progress::Resumable {
+                db: &mut db,
+                version: file.version,
+                sql: &file.sql,
+            };
+            Runner::new(&migrations)
+                .set_abort_missing(false)
+                .set_target(RunTarget::Version(file.version as i32))
+                .run(&mut session)
+                .map(|_| ())
+        })
+        .map_err(|e| super::migrate::refinery_error(e, &files, &display, Some(&file.path)))?;
+        done.push(super::migrate::AppliedFile {
+            path: file.path.clone(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(Outcome {
+        database: display,
+        manifest,
+        applied: done,
+    })
+}
+
+/// The bundle's files the database has not applied, once the history fits the bundle:
+/// every bundled file it applied is unchanged, and none it lacks comes before the last
+/// one it applied.
+fn pending_files<'a>(
+    files: &'a [MigrationFile],
+    applied: &[super::AppliedRow],
+    display: &str,
+    manifest: &Manifest,
+) -> Result<Vec<&'a MigrationFile>> {
     let last = applied.iter().map(|a| a.version).max().unwrap_or(0);
     let mut problems = Vec::new();
     let mut pending = Vec::new();
-    for file in &files {
+    for file in files {
         match applied.iter().find(|a| a.version == file.version) {
             Some(row) => {
                 if file.to_migration()?.checksum().to_string() != row.checksum.trim() {
@@ -124,34 +175,5 @@ pub fn migrate(
         }
         return Err(diag.into());
     }
-    let migrations = files
-        .iter()
-        .map(MigrationFile::to_migration)
-        .collect::<Result<Vec<_>>>()?;
-    let mut done = Vec::new();
-    for file in pending {
-        // The bundle lacks the earlier releases' files: refinery must not count them as
-        // missing (tandem checked the history above).
-        // As in `migrate`: a file that cannot run in one transaction resumes after a
-        // failure at the first statement its progress record does not have.
-        super::migrate::with_lock_retries(super::migrate::BUNDLE_LOCK_RETRIES, &file.path, || {
-            let mut session = super::progress::Resumable {
-                db: &mut db,
-                version: file.version,
-                sql: &file.sql,
-            };
-            Runner::new(&migrations)
-                .set_abort_missing(false)
-                .set_target(RunTarget::Version(file.version as i32))
-                .run(&mut session)
-                .map(|_| ())
-        })
-        .map_err(|e| super::migrate::refinery_error(e, &files, &display, Some(&file.path)))?;
-        done.push(file.path.clone());
-    }
-    Ok(Outcome {
-        database: display,
-        manifest,
-        applied: done,
-    })
+    Ok(pending)
 }

@@ -6,11 +6,13 @@
 //! one running release per line. Each connection names its release through a pattern,
 //! `*@{release}` by default (`shop-api@1.4.0`).
 
+use std::io::Read;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use super::database::{Database, DbError, Target};
 use crate::config::Config;
-use crate::diag::{Diag, Result};
+use crate::diag::{Diag, Location, Result, SourceFile};
 use crate::layout::inert;
 use crate::release::Releases;
 use crate::sql::Dialect;
@@ -20,7 +22,7 @@ use crate::sql::{bookkeeping, server};
 pub use crate::sql::bookkeeping::SKIP_LOG_TABLE;
 
 /// Where the gate learns what runs, and whether it was told to stand aside.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FleetOptions {
     pub file: Option<PathBuf>,
     pub command: Option<String>,
@@ -28,6 +30,8 @@ pub struct FleetOptions {
     pub skip_reason: Option<String>,
     /// How a connection's name carries its release: `*` for anything, `{release}` once.
     pub pattern: String,
+    /// How long the command may run.
+    pub command_timeout: Duration,
 }
 
 impl FleetOptions {
@@ -56,6 +60,7 @@ impl FleetOptions {
             command: command.or(settings.command),
             skip_reason: skip_reason.or(env_reason),
             pattern: settings.pattern,
+            command_timeout: settings.command_timeout,
         }
     }
 }
@@ -135,8 +140,11 @@ pub fn gate(
         });
     }
     let (source, clients) = match (&options.file, &options.command) {
-        (Some(file), _) => (format!("{}", file.display()), from_file(file)?),
-        (None, Some(cmd)) => (format!("`{cmd}`"), from_command(cmd)?),
+        (Some(file), _) => (format!("{}", file.display()), from_file(file, releases)?),
+        (None, Some(cmd)) => (
+            format!("`{cmd}`"),
+            from_command(cmd, options.command_timeout, releases)?,
+        ),
         (None, None) => match from_database(db)? {
             Some((source, names)) => (
                 source,
@@ -157,15 +165,11 @@ pub fn gate(
     let oldest_allowed = if contract { r } else { r.saturating_sub(1) };
     let clients: Vec<Client> = clients
         .into_iter()
-        .filter(|c| releases.index(&c.release).is_some())
+        .filter(|c| orderable(releases, &c.release))
         .collect();
     let blocking: Vec<&Client> = clients
         .iter()
-        .filter(|c| {
-            releases
-                .index(&c.release)
-                .is_some_and(|i| i < oldest_allowed)
-        })
+        .filter(|c| older_than(releases, &c.release, oldest_allowed))
         .collect();
     if blocking.is_empty() {
         return Ok(Verdict::Passed {
@@ -234,44 +238,158 @@ fn glob(pattern: &str, text: &str) -> bool {
     }
 }
 
-fn from_file(path: &std::path::Path) -> Result<Vec<Client>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diag::input(format!("cannot read --fleet-file {}: {e}", path.display())))?;
-    Ok(lines(&text, &path.display().to_string()))
+/// Whether `release` can be placed among the project's releases: one of them, or a
+/// semantic version of a project whose releases are.
+fn orderable(releases: &Releases, release: &str) -> bool {
+    releases.index(release).is_some()
+        || (releases.is_semver() && crate::release::parse_semver(release).is_ok())
 }
 
-fn from_command(cmd: &str) -> Result<Vec<Client>> {
-    let out = std::process::Command::new("sh")
+/// Whether `release` is older than release `oldest_allowed` of the project.
+fn older_than(releases: &Releases, release: &str, oldest_allowed: usize) -> bool {
+    if let Some(i) = releases.index(release) {
+        return i < oldest_allowed;
+    }
+    if oldest_allowed >= releases.len() {
+        return false;
+    }
+    match (
+        crate::release::parse_semver(release),
+        crate::release::parse_semver(releases.name(oldest_allowed)),
+    ) {
+        (Ok(a), Ok(b)) => a < b,
+        _ => false,
+    }
+}
+
+fn from_file(path: &std::path::Path, releases: &Releases) -> Result<Vec<Client>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diag::input(format!("cannot read --fleet-file {}: {e}", path.display())))?;
+    let source = SourceFile::new(path.display().to_string(), text);
+    lines(&source, releases)
+}
+
+/// Runs the fleet command, for at most `timeout`: past it the command (and what it
+/// started) is killed and the gate fails.
+fn from_command(cmd: &str, timeout: Duration, releases: &Releases) -> Result<Vec<Client>> {
+    let mut command = std::process::Command::new("sh");
+    command
         .arg("-c")
         .arg(cmd)
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
+        .spawn()
         .map_err(|e| Diag::input(format!("cannot run --fleet-cmd `{cmd}`: {e}")))?;
-    if !out.status.success() {
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = reader(Box::new(child.stdout.take().expect("piped")));
+    let stderr = reader(Box::new(child.stderr.take().expect("piped")));
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Ok(None) => {
+                kill_group(&mut child);
+                return Err(Diag::input(format!(
+                    "--fleet-cmd `{cmd}` did not finish within {} s; killed",
+                    timeout.as_secs_f64()
+                ))
+                .help("make the command answer sooner, or raise `command_timeout` (seconds) under [fleet] in tandem.toml")
+                .into());
+            }
+            Err(e) => {
+                kill_group(&mut child);
+                return Err(
+                    Diag::input(format!("cannot wait for --fleet-cmd `{cmd}`: {e}")).into(),
+                );
+            }
+        }
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    if !status.success() {
         return Err(Diag::input(format!(
-            "--fleet-cmd `{cmd}` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            "--fleet-cmd `{cmd}` failed ({status}): {}",
+            String::from_utf8_lossy(&err).trim()
         ))
         .into());
     }
-    Ok(lines(
-        &String::from_utf8_lossy(&out.stdout),
-        &format!("`{cmd}`"),
-    ))
+    let source = SourceFile::new(
+        format!("`{cmd}`"),
+        String::from_utf8_lossy(&out).into_owned(),
+    );
+    lines(&source, releases)
 }
 
-/// One running release per line; blank lines and `#` comments skipped.
-fn lines(text: &str, source: &str) -> Vec<Client> {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (l.trim(), i + 1))
-        .filter(|(l, _)| !l.is_empty() && !l.starts_with('#'))
-        .map(|(l, n)| Client {
-            release: l.to_string(),
-            seen: format!("{source}:{n}"),
-        })
-        .collect()
+/// Kills the command and every process it started (its process group).
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// One running release per line; blank lines and `#` comments skipped, a byte-order mark
+/// at the start ignored. Any other line must be a release the project can order: a line
+/// that is not (`app@1.0.0`, `1.0.0 (3 pods)`, `"1.0.0"`) would otherwise go unseen.
+fn lines(source: &std::sync::Arc<SourceFile>, releases: &Releases) -> Result<Vec<Client>> {
+    let text = &source.text;
+    let mut clients = Vec::new();
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let line = if i == 0 {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
+        let release = line.trim();
+        if release.is_empty() || release.starts_with('#') {
+            continue;
+        }
+        if !orderable(releases, release) {
+            let lead = raw.find(release).unwrap_or(0);
+            let at = start + lead..start + lead + release.len();
+            let expected = if releases.is_semver() {
+                "a release name (a semantic version, e.g. `1.4.0`)"
+            } else {
+                "a release name of the `releases` list of tandem.toml"
+            };
+            return Err(Diag::input(format!(
+                "`{}` in the fleet list is not a release",
+                inert(release)
+            ))
+            .at(Location::new(source, at))
+            .label(format!("expected {expected}"))
+            .help("list one running release per line, nothing else on it (a `#` line is a comment)")
+            .into());
+        }
+        clients.push(Client {
+            release: release.to_string(),
+            seen: format!("{}:{}", source.path, i + 1),
+        });
+    }
+    Ok(clients)
 }
 
 /// An application name as a connection gave it, and where it was seen.

@@ -29,8 +29,9 @@ pub struct Outcome {
     pub target: String,
     /// Whether the baseline was recorded as applied without running it.
     pub adopted: bool,
-    /// Files applied by this run, in order, relative to the migrations directory.
-    pub applied: Vec<String>,
+    /// Files applied by this run, in order, relative to the migrations directory, with
+    /// how long each took.
+    pub applied: Vec<AppliedFile>,
     /// Files of an earlier release this run applied after later ones (a hotfix).
     pub out_of_order: Vec<String>,
     /// Files that differ from what tandem would generate but were applied as they are.
@@ -39,6 +40,52 @@ pub struct Outcome {
     pub past_target: bool,
     /// Set when the plan was rendered in memory for this database's dialect.
     pub rendered_for: Option<&'static str>,
+}
+
+/// A file a run applied, and how long it took.
+#[derive(Debug, Serialize)]
+pub struct AppliedFile {
+    pub path: String,
+    pub seconds: f64,
+}
+
+impl AppliedFile {
+    /// `12 ms`, `1.4 s`: what a person reads of the duration.
+    pub fn duration(&self) -> String {
+        if self.seconds < 1.0 {
+            format!("{} ms", (self.seconds * 1000.0).round() as u64)
+        } else {
+            format!("{:.1} s", self.seconds)
+        }
+    }
+}
+
+/// The highest version of the plan at or before `slot`: what a migrate to it applies up to.
+pub fn target_version(plan: &Plan, slot: Slot) -> i64 {
+    plan.files
+        .iter()
+        .filter(|f| f.slot.order() <= slot.order())
+        .map(|f| f.version)
+        .max()
+        .unwrap_or(0)
+}
+
+/// How many files of the plan up to `slot` the database at `target` has not applied
+/// (all of them when it does not exist yet): zero means a migrate has nothing to do.
+pub fn pending_count(plan: &Plan, slot: Slot, target: &Target) -> Result<usize> {
+    let up_to = target_version(plan, slot);
+    let applied = match target {
+        Target::SqliteFile(path) if !path.exists() => Vec::new(),
+        _ => {
+            let mut db = connect(target, false)?;
+            history(&mut db).map_err(|e| Diag::input(format!("{}: {e}", target.display())))?
+        }
+    };
+    Ok(plan
+        .files
+        .iter()
+        .filter(|f| f.version <= up_to && !applied.iter().any(|(v, _)| *v == f.version))
+        .count())
 }
 
 /// Applies every file up to and including `slot` to `target`. With `Source::Files` the
@@ -57,13 +104,7 @@ pub fn migrate(
             diags: plan.problems.clone(),
         });
     }
-    let target_version = plan
-        .files
-        .iter()
-        .filter(|f| f.slot.order() <= slot.order())
-        .map(|f| f.version)
-        .max()
-        .unwrap_or(0);
+    let target_version = target_version(plan, slot);
     let (files, hand_edited) = match source {
         Source::Files => {
             let hand_edited = check_files_current(config, plan, target_version)?;
@@ -75,111 +116,27 @@ pub fn migrate(
         .iter()
         .map(MigrationFile::to_migration)
         .collect::<Result<Vec<_>>>()?;
-
-    let mut db = connect(target, true)?;
     let display = target.display();
-    let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
-    if !db.lock_migrations(LOCK_WAIT).map_err(db_error)? {
-        return Err(Diag::input(format!(
-            "another migrate holds the lock of {display}; gave up after {} s",
-            LOCK_WAIT.as_secs()
-        ))
-        .help("wait for it to finish, then run migrate again")
-        .into());
-    }
-
-    let applied_before = history(&mut db).map_err(db_error)?;
-    let baseline = files.iter().find(|f| f.version == plan.files[0].version);
+    let mut db = connect(target, true)?;
+    take_lock(&mut db, &display)?;
+    let applied_before = history(&mut db).map_err(|e| Diag::input(format!("{display}: {e}")))?;
     if adopt {
-        if !applied_before.is_empty() {
-            return Err(Diag::input(format!(
-                "{display} already has a migration history ({} applied); --adopt is for a \
-                 database that has the baseline schema but no history",
-                applied_before.len()
-            ))
-            .into());
-        }
-        check_matches_baseline(&mut db, plan).map_err(|problems| {
-            let mut diag = Diag::input(format!(
-                "refused to adopt {display}: its tables do not match the baseline schema"
-            ));
-            for p in problems {
-                diag = diag.note(p);
-            }
-            diag.help("make schema.toml describe the live database, then run --adopt again")
-        })?;
-        let baseline = baseline.ok_or_else(|| missing_baseline(plan))?;
-        Runner::new(&[baseline.to_migration()?])
-            .set_target(RunTarget::FakeVersion(baseline.version as i32))
-            .run(&mut db)
-            .map_err(|e| refinery_error(e, &files, &display, None))?;
+        adopt_baseline(&mut db, plan, &files, &applied_before, &display)?;
     } else if applied_before.is_empty() {
-        let existing: Vec<String> = db
-            .table_names()
-            .map_err(db_error)?
-            .into_iter()
-            .filter(|t| plan.views[0].tables.contains_key(t))
-            .collect();
-        if !existing.is_empty() {
-            return Err(Diag::input(format!(
-                "{display} has no migration history but already has tables of the baseline ({})",
-                existing.join(", ")
-            ))
-            .help(
-                "run `tandem migrate --adopt ...` to check it against schema.toml and record \
-                 the baseline as applied without running it",
-            )
-            .into());
-        }
+        refuse_unrecorded_tables(&mut db, plan, &display)?;
     }
-
     refuse_divergent(&mut db, plan, &files, &display)?;
     // Files of a release inserted before ones already applied (a hotfix) run late where
     // they commute with what came after them; refinery would refuse them as missing.
-    let rows = history_rows(&mut db).map_err(db_error)?;
+    let rows = history_rows(&mut db).map_err(|e| Diag::input(format!("{display}: {e}")))?;
     let out_of_order = super::late::apply_late(&mut db, plan, &files, &rows, &display)?;
-    // Let refinery verify the history against every file, then apply one file per run so
-    // that a failure names its file and the files before it stay recorded.
-    let pending = db
-        .get_unapplied_migrations(&migrations, true, true, HISTORY_TABLE)
-        .map_err(|e| refinery_error(e, &files, &display, None))?;
-    let mut applied = Vec::new();
-    for migration in pending
-        .iter()
-        .filter(|m| i64::from(m.version()) <= target_version)
-    {
-        let file = files
-            .iter()
-            .find(|f| f.version == i64::from(migration.version()))
-            .expect("loaded from these files");
-        check_rebuilds(&mut db, file, &display)?;
-        // A file that cannot run in one transaction resumes, after a failure, at the
-        // first statement its progress record does not have.
-        let started = std::time::Instant::now();
-        eprintln!("applying {} ...", file.path);
-        with_lock_retries(config.lock_retries, &file.path, || {
-            let mut session = Resumable {
-                db: &mut db,
-                version: file.version,
-                sql: &file.sql,
-            };
-            Runner::new(&migrations)
-                .set_target(RunTarget::Version(migration.version()))
-                .run(&mut session)
-                .map(|_| ())
-        })
-        .map_err(|e| {
-            super::notes::end_bar();
-            refinery_error(e, &files, &display, Some(&file.path))
-        })?;
-        super::notes::end_bar();
-        eprintln!(
-            "applied {} in {:.1} s",
-            file.path,
-            started.elapsed().as_secs_f64()
-        );
-        applied.push(file.path.clone());
-    }
+    let applied = apply_pending(
+        &mut db,
+        config,
+        (&files, &migrations),
+        target_version,
+        &display,
+    )?;
     Ok(Outcome {
         database: display,
         target: slot_label(plan, slot),
@@ -190,6 +147,133 @@ pub fn migrate(
         past_target: applied_before.iter().any(|(v, _)| *v > target_version),
         rendered_for: (source == Source::Rendered).then(|| target.dialect().name()),
     })
+}
+
+/// Takes the migrate lock of the database, waiting up to [`LOCK_WAIT`] for another run.
+fn take_lock(db: &mut Database, display: &str) -> Result<()> {
+    if !db
+        .lock_migrations(LOCK_WAIT)
+        .map_err(|e| Diag::input(format!("{display}: {e}")))?
+    {
+        return Err(Diag::input(format!(
+            "another migrate holds the lock of {display}; gave up after {} s",
+            LOCK_WAIT.as_secs()
+        ))
+        .help("wait for it to finish, then run migrate again")
+        .into());
+    }
+    Ok(())
+}
+
+/// `--adopt`: a database with no history whose tables match the baseline gets the
+/// baseline recorded as applied, without running it.
+fn adopt_baseline(
+    db: &mut Database,
+    plan: &Plan,
+    files: &[MigrationFile],
+    applied_before: &[(i64, String)],
+    display: &str,
+) -> Result<()> {
+    if !applied_before.is_empty() {
+        return Err(Diag::input(format!(
+            "{display} already has a migration history ({} applied); --adopt is for a \
+             database that has the baseline schema but no history",
+            applied_before.len()
+        ))
+        .into());
+    }
+    check_matches_baseline(db, plan).map_err(|problems| {
+        let mut diag = Diag::input(format!(
+            "refused to adopt {display}: its tables do not match the baseline schema"
+        ));
+        for p in problems {
+            diag = diag.note(p);
+        }
+        diag.help("make schema.toml describe the live database, then run --adopt again")
+    })?;
+    let baseline = files
+        .iter()
+        .find(|f| f.version == plan.files[0].version)
+        .ok_or_else(|| missing_baseline(plan))?;
+    Runner::new(&[baseline.to_migration()?])
+        .set_target(RunTarget::FakeVersion(baseline.version as i32))
+        .run(db)
+        .map_err(|e| refinery_error(e, files, display, None))?;
+    Ok(())
+}
+
+/// A database with no history must not have the baseline's tables: the baseline would
+/// run over them.
+fn refuse_unrecorded_tables(db: &mut Database, plan: &Plan, display: &str) -> Result<()> {
+    let existing: Vec<String> = db
+        .table_names()
+        .map_err(|e| Diag::input(format!("{display}: {e}")))?
+        .into_iter()
+        .filter(|t| plan.views[0].tables.contains_key(t))
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    Err(Diag::input(format!(
+        "{display} has no migration history but already has tables of the baseline ({})",
+        existing.join(", ")
+    ))
+    .help(
+        "run `tandem migrate --adopt ...` to check it against schema.toml and record \
+         the baseline as applied without running it",
+    )
+    .into())
+}
+
+/// Lets refinery verify the history against every file, then applies the files it has
+/// not applied up to `target_version`, one per run, so that a failure names its file and
+/// the files before it stay recorded. Says on stderr which file starts.
+fn apply_pending(
+    db: &mut Database,
+    config: &Config,
+    (files, migrations): (&[MigrationFile], &[Migration]),
+    target_version: i64,
+    display: &str,
+) -> Result<Vec<AppliedFile>> {
+    let pending = db
+        .get_unapplied_migrations(migrations, true, true, HISTORY_TABLE)
+        .map_err(|e| refinery_error(e, files, display, None))?;
+    let mut applied = Vec::new();
+    for migration in pending
+        .iter()
+        .filter(|m| i64::from(m.version()) <= target_version)
+    {
+        let file = files
+            .iter()
+            .find(|f| f.version == i64::from(migration.version()))
+            .expect("loaded from these files");
+        check_rebuilds(db, file, display)?;
+        // A file that cannot run in one transaction resumes, after a failure, at the
+        // first statement its progress record does not have.
+        let started = std::time::Instant::now();
+        eprintln!("applying {} ...", file.path);
+        with_lock_retries(config.lock_retries, &file.path, || {
+            let mut session = Resumable {
+                db: &mut *db,
+                version: file.version,
+                sql: &file.sql,
+            };
+            Runner::new(migrations)
+                .set_target(RunTarget::Version(migration.version()))
+                .run(&mut session)
+                .map(|_| ())
+        })
+        .map_err(|e| {
+            super::notes::end_bar();
+            refinery_error(e, files, display, Some(&file.path))
+        })?;
+        super::notes::end_bar();
+        applied.push(AppliedFile {
+            path: file.path.clone(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(applied)
 }
 
 /// The start of the error a generated lock-retry block raises after its last attempt.

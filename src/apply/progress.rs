@@ -90,6 +90,41 @@ pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize
     Ok(done)
 }
 
+/// A file some of whose statements are recorded as completed: a run stopped in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub version: i64,
+    /// How many statements are recorded.
+    pub completed: usize,
+    /// The checksum of the contents they ran from (empty when the rows disagree).
+    pub checksum: String,
+}
+
+/// The files a run stopped in, read without creating the progress table: none when it
+/// does not exist.
+pub fn started_files(db: &mut Database) -> Result<Vec<Started>, DbError> {
+    if !db.table_names()?.iter().any(|t| t == PROGRESS_TABLE) {
+        return Ok(Vec::new());
+    }
+    let rows = db.query_text(&bookkeeping::progress_per_file())?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let (least, greatest) = (text(2), text(3));
+            Some(Started {
+                version: text(0).parse().ok()?,
+                completed: text(1).parse().ok()?,
+                checksum: if least == greatest {
+                    least
+                } else {
+                    String::new()
+                },
+            })
+        })
+        .collect())
+}
+
 /// Records statement `index` of file `version` as completed.
 pub fn record(db: &mut Database, version: i64, index: usize, sum: &str) -> Result<(), DbError> {
     ensure_table(db)?;

@@ -3,10 +3,13 @@
 
 use serde::Serialize;
 
-use super::{connect, files_for, history_rows, AppliedRow, MigrationFile, Source, Target};
+use super::{
+    connect, files_for, history_rows, progress, AppliedRow, MigrationFile, Source, Target,
+};
 use crate::config::Config;
 use crate::diag::{Diag, Result};
 use crate::plan::{Plan, Slot};
+use crate::sql::split;
 
 #[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
@@ -52,8 +55,26 @@ pub struct Status {
     pub out_of_order: Vec<String>,
     /// Such files that do not commute: `migrate` refuses them, with the reasons.
     pub skipped: Vec<super::late::Late>,
-    /// No history problem: `migrate` would not refuse this database for its history.
+    /// Files a run stopped in: some of their statements completed, the file is not
+    /// recorded as applied.
+    pub partly_applied: Vec<PartlyApplied>,
+    /// No history problem and no file left half-way: `migrate` would not refuse this
+    /// database for its history.
     pub ok: bool,
+}
+
+/// A file a run stopped in.
+#[derive(Debug, Serialize)]
+pub struct PartlyApplied {
+    pub path: String,
+    pub version: i64,
+    /// Statements recorded as completed.
+    pub completed: usize,
+    /// Statements the file has now (none when no file has this version).
+    pub statements: Option<usize>,
+    /// Whether the completed statements ran from the contents the file has now: `migrate`
+    /// resumes it then, and refuses it otherwise.
+    pub same_contents: bool,
 }
 
 /// An applied file that changed since.
@@ -68,22 +89,29 @@ pub struct Divergent {
 
 /// What `status` reads the history of, and the files to hold it against.
 pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> Result<Status> {
-    let applied = match target {
-        Target::SqliteFile(path) if !path.exists() => Vec::new(),
+    let (applied, started) = match target {
+        Target::SqliteFile(path) if !path.exists() => (Vec::new(), Vec::new()),
         _ => {
             let mut db = connect(target, false)?;
-            history_rows(&mut db).map_err(|e| Diag::input(format!("{}: {e}", target.display())))?
+            let read =
+                |e: super::database::DbError| Diag::input(format!("{}: {e}", target.display()));
+            let applied = history_rows(&mut db).map_err(read)?;
+            let started = progress::started_files(&mut db).map_err(read)?;
+            (applied, started)
         }
     };
     let files = files_for(config, plan, source)?;
     let is_applied = |v: i64| applied.iter().any(|a| a.version == v);
+    let partly_applied = partly_applied(&files, &started, &applied, target);
+    let is_started = |v: i64| partly_applied.iter().any(|p| p.version == v);
     let state = |slot: Slot| {
         let versions: Vec<i64> = plan.files_in(slot).map(|f| f.version).collect();
         let done = versions.iter().filter(|v| is_applied(**v)).count();
+        let begun = versions.iter().any(|v| is_started(*v));
         match (versions.len(), done) {
             (0, _) => PhaseState::Empty,
             (n, d) if d == n => PhaseState::Applied,
-            (_, 0) => PhaseState::NotApplied,
+            (_, 0) if !begun => PhaseState::NotApplied,
             _ => PhaseState::Partial,
         }
     };
@@ -112,12 +140,41 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         baseline: state(Slot::Baseline),
         releases,
         not_applied: not_applied.iter().map(|f| f.path.clone()).collect(),
-        ok: divergent.is_empty() && unknown_applied.is_empty() && skipped.is_empty(),
+        ok: divergent.is_empty()
+            && unknown_applied.is_empty()
+            && skipped.is_empty()
+            && partly_applied.is_empty(),
         unknown_applied,
         divergent,
         out_of_order,
         skipped,
+        partly_applied,
     })
+}
+
+/// The files a run stopped in (statements recorded in the progress table, the file not
+/// in the history): each with how far it got, and whether it ran from the contents the
+/// file has now (`migrate` resumes it) or from others (`migrate` refuses it).
+fn partly_applied(
+    files: &[MigrationFile],
+    started: &[progress::Started],
+    applied: &[AppliedRow],
+    target: &Target,
+) -> Vec<PartlyApplied> {
+    started
+        .iter()
+        .filter(|s| !applied.iter().any(|a| a.version == s.version))
+        .map(|s| {
+            let file = files.iter().find(|f| f.version == s.version);
+            PartlyApplied {
+                path: file.map_or_else(|| format!("V{}", s.version), |f| f.path.clone()),
+                version: s.version,
+                completed: s.completed,
+                statements: file.map(|f| split::statements(target.dialect(), &f.sql).len()),
+                same_contents: file.is_some_and(|f| progress::checksum(&f.sql) == s.checksum),
+            }
+        })
+        .collect()
 }
 
 /// The applied files that changed since (with the change each serves), and the applied
@@ -165,8 +222,10 @@ impl Status {
                 r.contract.word()
             ));
         }
-        if self.not_applied.is_empty() {
+        if self.not_applied.is_empty() && self.ok {
             out.push_str("every generated file is applied\n");
+        } else if self.not_applied.is_empty() {
+            out.push_str("no file left to apply, but see the problems below\n");
         } else {
             out.push_str("not applied:\n");
             for p in &self.not_applied {
@@ -189,6 +248,20 @@ impl Status {
                     out.push_str(&format!("; its steps come from {change}"));
                 }
                 out.push('\n');
+            }
+        }
+        for p in &self.partly_applied {
+            let of = p.statements.map(|n| format!(" of {n}")).unwrap_or_default();
+            if p.same_contents {
+                out.push_str(&format!(
+                    "problem: {} is partly applied: a migrate stopped in it after {}{of} statements; the next migrate resumes it at the statement that failed\n",
+                    p.path, p.completed
+                ));
+            } else {
+                out.push_str(&format!(
+                    "problem: {} is partly applied from other contents than the file has now ({}{of} statements completed; migrate refuses): restore the file that ran, or finish or undo its statements by hand and delete its rows of {}\n",
+                    p.path, p.completed, progress::PROGRESS_TABLE
+                ));
             }
         }
         if !self.out_of_order.is_empty() {

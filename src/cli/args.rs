@@ -69,9 +69,18 @@ pub struct FleetArgs {
     /// Run without the fleet gate; the reason is printed and recorded in the database.
     #[arg(long, requires = "reason")]
     skip_fleet_check: bool,
-    /// Why the fleet gate is skipped.
-    #[arg(long, requires = "skip_fleet_check")]
+    /// Why the fleet gate is skipped (not blank: it is the record of the skip).
+    #[arg(long, requires = "skip_fleet_check", value_parser = non_blank_reason)]
     reason: Option<String>,
+}
+
+/// A `--reason` that says something.
+fn non_blank_reason(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("the reason is blank; say why the fleet check is skipped (it is recorded in the database)".into())
+    } else {
+        Ok(text.to_string())
+    }
 }
 
 impl FleetArgs {

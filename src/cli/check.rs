@@ -13,6 +13,7 @@ pub fn run(root: &Path) -> Result<u8> {
     let mut problems = plan.problems.clone();
     problems.extend(project.lock.files_on_disk(&project.config));
     problems.extend(code_contract::stale_query_problems(&project.config, &plan)?);
+    problems.extend(crate::verify::unknown_value_keys(&project.config, &plan));
     if !problems.is_empty() {
         return Err(problems.into());
     }

@@ -7,17 +7,21 @@ use super::args::{FleetArgs, Phase};
 use crate::apply::{self, fleet, migrate};
 use crate::diag::{Diag, Result};
 use crate::layout;
+use crate::plan::Slot;
 
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
-    #[arg(long, required_unless_present = "bundle")]
+    /// The release to migrate to; without it and --phase, the expand of the latest
+    /// release that has files.
+    #[arg(long, requires = "phase")]
     release: Option<String>,
     /// Apply a bundle written by `tandem release bundle` (no project needed): its
     /// pre-deploy files for --phase expand, and post-deploy too for contract.
     #[arg(long, conflicts_with_all = ["release", "adopt"])]
     bundle: Option<PathBuf>,
+    /// expand or contract; needed with --release and with --bundle.
     #[arg(long, value_enum)]
-    phase: Phase,
+    phase: Option<Phase>,
     /// sqlite://PATH, postgres://... or mysql://...; default: tandem.toml's
     /// database_url, else sqlite://tandem.db.
     #[arg(long)]
@@ -31,23 +35,29 @@ pub struct MigrateArgs {
 }
 
 pub fn run(root: &Path, args: &MigrateArgs) -> Result<u8> {
-    match &args.bundle {
-        Some(bundle) => migrate_bundle(bundle, args),
-        None => migrate_project(root, args),
+    match (&args.bundle, args.phase, &args.release) {
+        (Some(bundle), Some(phase), _) => migrate_bundle(bundle, phase, args),
+        (Some(_), None, _) => Err(Diag::input("--bundle needs --phase expand or --phase contract")
+            .help("tandem migrate --bundle DIR --phase expand")
+            .into()),
+        (None, Some(_), None) => Err(Diag::input("--phase needs --release: which release's phase?")
+            .help("tandem migrate --release R --phase expand|contract, or neither, for the expand of the latest release")
+            .into()),
+        (None, _, _) => migrate_project(root, args),
     }
 }
 
-fn migrate_bundle(bundle: &Path, args: &MigrateArgs) -> Result<u8> {
+fn migrate_bundle(bundle: &Path, phase: Phase, args: &MigrateArgs) -> Result<u8> {
     let url = args
         .database_url
         .as_deref()
         .unwrap_or(apply::DEFAULT_DATABASE_URL);
     let target = apply::Target::parse(url, &std::env::current_dir().unwrap_or_default())
         .map_err(Diag::input)?;
-    let phase = args.phase.name();
+    let phase = phase.name();
     let outcome = apply::bundled::migrate(bundle, phase, &target, &args.fleet.options(None))?;
     for p in &outcome.applied {
-        println!("applied {p}");
+        println!("applied {} ({})", p.path, p.duration());
     }
     println!(
         "{} is at {phase}({}) of bundle {}: {} files applied",
@@ -60,17 +70,32 @@ fn migrate_bundle(bundle: &Path, args: &MigrateArgs) -> Result<u8> {
 }
 
 fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
-    let release = args.release.as_deref().unwrap_or_default();
     let opened = apply::project_for_database(root, args.database_url.as_deref())?;
     let config = &opened.project.config;
     let plan = layout::build_plan(&opened.project)?;
-    let r = plan.release_index(release)?;
+    let (r, phase) = match (&args.release, args.phase) {
+        (Some(release), Some(phase)) => (plan.release_index(release)?, phase),
+        _ => {
+            let r = latest_with_files(&plan)?;
+            eprintln!(
+                "note: no --release and --phase: migrating to expand({}), the latest release with files (a contract runs only when named: --release {} --phase contract)",
+                plan.releases.name(r),
+                plan.releases.name(r)
+            );
+            (r, Phase::Expand)
+        }
+    };
+    let slot = phase.slot(r);
     if plan.problems.is_empty() {
-        let options = args.fleet.options(Some(config));
-        let contract = args.phase == Phase::Contract;
-        fleet::gate_before_migrate(&opened.target, &options, &plan.releases, r, contract)?;
+        // Nothing to apply needs no gate: a refusal would only block a no-op.
+        if !args.adopt && migrate::pending_count(&plan, slot, &opened.target)? == 0 {
+            eprintln!("fleet gate: not run, nothing to apply");
+        } else {
+            let options = args.fleet.options(Some(config));
+            let contract = phase == Phase::Contract;
+            fleet::gate_before_migrate(&opened.target, &options, &plan.releases, r, contract)?;
+        }
     }
-    let slot = args.phase.slot(r);
     let outcome = migrate::migrate(
         config,
         &plan,
@@ -91,6 +116,25 @@ fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// The latest release whose expand has files (else with any file): where a migrate with
+/// no release named goes.
+fn latest_with_files(plan: &crate::plan::Plan) -> Result<usize> {
+    let has = |slot| plan.files_in(slot).next().is_some();
+    (0..plan.releases.len())
+        .rev()
+        .find(|&r| has(Slot::Expand(r)))
+        .or_else(|| {
+            (0..plan.releases.len())
+                .rev()
+                .find(|&r| has(Slot::Contract(r)))
+        })
+        .ok_or_else(|| {
+            Diag::input("no release has files to migrate to")
+                .help("add a change tagged with a release, run `tandem generate`, then migrate")
+                .into()
+        })
+}
+
 /// What a migrate did, file by file, then where the database is now.
 fn print_outcome(outcome: &migrate::Outcome) {
     for p in &outcome.hand_edited {
@@ -103,7 +147,7 @@ fn print_outcome(outcome: &migrate::Outcome) {
         println!("applied {p} out of order (it commutes with the later files applied before it)");
     }
     for p in &outcome.applied {
-        println!("applied {p}");
+        println!("applied {} ({})", p.path, p.duration());
     }
     if outcome.applied.is_empty() && outcome.past_target {
         println!(

@@ -1,7 +1,10 @@
-//! `drop_constraint`: dropping a constraint only relaxes what writers must satisfy, so it
-//! runs in expand: the code of R-1 and of R both keep working.
+//! `drop_constraint`: dropping a check or a foreign key only relaxes what writers must
+//! satisfy, so it runs in expand: the code of R-1 and of R both keep working. A unique key
+//! is different: R-1's code may name it as an arbiter (`INSERT ... ON CONFLICT (email)`,
+//! `ON DUPLICATE KEY UPDATE`), which fails without it, so it is dropped in
+//! contract(R + gap), as `drop_index` drops an index.
 
-use super::op::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{Constraint, ConstraintKind};
@@ -72,8 +75,16 @@ impl Operation for DropConstraint {
         if let Some(t) = cx.schema.tables.get_mut(&owner) {
             t.constraints.retain(|c| &c.name != name);
         }
+        let timing = match constraint.kind {
+            ConstraintKind::Unique { .. } => Timing::Later(Removal::new(
+                "drop",
+                "drop it",
+                format!("{} {name} of {owner}", constraint.noun()),
+            )),
+            _ => Timing::Expand,
+        };
         Ok(vec![Step::new(
-            Timing::Expand,
+            timing,
             format!("drop {} {name} of {owner}", constraint.noun()),
             vec![Action::DropConstraint {
                 table: owner,
@@ -175,7 +186,7 @@ mod tests {
     use super::super::testing::*;
 
     #[test]
-    fn drops_a_known_constraint_in_expand() {
+    fn a_unique_key_is_dropped_later() {
         let mut s = schema(USERS);
         apply(
             &mut s,
@@ -185,6 +196,23 @@ mod tests {
         let steps = apply(
             &mut s,
             "type = \"drop_constraint\"\ntable = \"users\"\nname = \"users_email_key\"",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:drop"]);
+        assert!(s.table("users").unwrap().constraints.is_empty());
+    }
+
+    #[test]
+    fn a_check_is_dropped_in_expand() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"add_check\"\ntable = \"users\"\nname = \"email_len\"\nexpression = \"length(email) > 3\"",
+        )
+        .unwrap();
+        let steps = apply(
+            &mut s,
+            "type = \"drop_constraint\"\ntable = \"users\"\nname = \"email_len\"",
         )
         .unwrap();
         assert_eq!(timings(&steps), ["expand"]);

@@ -162,13 +162,39 @@ impl<'a, 'i> Fields<'a, 'i> {
         match self.get(names) {
             None => Ok(None),
             Some(v) => match v.get_ref().as_str() {
-                Some(s) => Ok(Some(Located {
-                    value: s.to_string(),
-                    location: self.loc(v.span()),
-                })),
+                Some(s) => {
+                    self.refuse_nul(names[0], s, v.span())?;
+                    Ok(Some(Located {
+                        value: s.to_string(),
+                        location: self.loc(v.span()),
+                    }))
+                }
                 None => Err(self.type_error(names[0], v, "a string").into()),
             },
         }
+    }
+
+    /// A NUL character (`\u0000` in TOML) has no place in SQL text or a name: a file
+    /// holding one is cut short or refused by the server and by other runners.
+    fn refuse_nul(&self, name: &str, value: &str, span: Range<usize>) -> Result<()> {
+        if !value.contains('\0') {
+            return Ok(());
+        }
+        let written = &self.file.text[span.clone()];
+        let at = ["\\u0000", "\\U00000000"]
+            .iter()
+            .filter_map(|e| {
+                written
+                    .find(e)
+                    .map(|i| span.start + i..span.start + i + e.len())
+            })
+            .min_by_key(|r| r.start)
+            .unwrap_or(span);
+        Err(Diag::input(format!("`{name}` holds a NUL character"))
+            .at(self.loc(at))
+            .label("NUL here")
+            .help("remove it: SQL text and names cannot hold a NUL character")
+            .into())
     }
 
     pub fn str(&mut self, names: &[&'static str], expected: &str) -> Result<Located<String>> {
@@ -200,7 +226,10 @@ impl<'a, 'i> Fields<'a, 'i> {
         let mut out = Vec::new();
         for item in items.iter() {
             match item.get_ref().as_str() {
-                Some(s) => out.push(s.to_string()),
+                Some(s) => {
+                    self.refuse_nul(names[0], s, item.span())?;
+                    out.push(s.to_string())
+                }
                 None => return Err(self.type_error(names[0], item, "a string").into()),
             }
         }

@@ -57,6 +57,15 @@ pub fn completed_statements(version: i64) -> String {
     )
 }
 
+/// Per file with recorded statements: its version, how many, and the checksums they
+/// were recorded for (the least and the greatest: one file's rows share one).
+pub fn progress_per_file() -> String {
+    format!(
+        "SELECT version, count(*), min(checksum), max(checksum) FROM {PROGRESS_TABLE} \
+         GROUP BY version ORDER BY version"
+    )
+}
+
 /// How many statements of file `version` are recorded.
 pub fn count_completed(version: i64) -> String {
     format!("SELECT count(*) FROM {PROGRESS_TABLE} WHERE version = {version}")

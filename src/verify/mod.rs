@@ -82,6 +82,53 @@ pub fn rehearsal_target(config: &Config, url: Option<&str>) -> Result<Target> {
     Ok(Target::SqliteMemory)
 }
 
+/// The keys of `[verify.values]` that name no column any release has: values that would
+/// never be used, for a column misspelt or gone. Each is an input error at its key.
+pub fn unknown_value_keys(config: &Config, plan: &Plan) -> Vec<crate::diag::Diag> {
+    let known = |table: &str, column: &str| {
+        plan.views.iter().any(|v| {
+            v.table(table)
+                .is_some_and(|t| t.columns.iter().any(|c| c.name == column))
+        })
+    };
+    let text = &config.file.text;
+    config
+        .verify
+        .values
+        .keys()
+        .filter(|key| {
+            key.split_once('.')
+                .is_none_or(|(table, column)| !known(table, column))
+        })
+        .map(|key| {
+            let span = [format!("\"{key}\""), format!("'{key}'")]
+                .iter()
+                .find_map(|q| text.find(q.as_str()).map(|i| i..i + q.len()))
+                .unwrap_or(0..0);
+            let mut columns: Vec<String> = plan
+                .views
+                .iter()
+                .flat_map(|v| {
+                    v.tables.values().flat_map(|t| {
+                        t.columns
+                            .iter()
+                            .map(move |c| format!("{}.{}", t.name, c.name))
+                    })
+                })
+                .collect();
+            columns.sort();
+            columns.dedup();
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            crate::diag::Diag::input(format!(
+                "[verify.values] \"{key}\" names no column of any release"
+            ))
+            .at(crate::diag::Location::new(&config.file, span))
+            .label("expected \"table.column\"")
+            .help(crate::diag::suggestion(key, &names))
+        })
+        .collect()
+}
+
 /// Rehearses `project` on `server`, with the project's options: the plan is rendered in
 /// the server's dialect, whatever the project's files are written in, and refused when
 /// it has problems in that dialect.
@@ -90,6 +137,10 @@ pub fn rehearse(mut project: Project, server: &Target) -> Result<Report> {
     let plan = crate::layout::build_plan(&project)?;
     if !plan.problems.is_empty() {
         return Err(plan.problems.into());
+    }
+    let unknown = unknown_value_keys(&project.config, &plan);
+    if !unknown.is_empty() {
+        return Err(unknown.into());
     }
     let options = Options {
         values: project.config.verify.value_lists(),

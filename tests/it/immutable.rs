@@ -491,3 +491,79 @@ fn a_cut_release_keeps_its_files_when_its_steps_are_written_in_other_words() {
         stderr(&out)
     );
 }
+
+/// With every file applied and one of them changed since, status does not say that all is
+/// applied above the file it refuses.
+#[test]
+fn status_does_not_call_a_divergent_history_all_applied() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    let text = ok(p, &["status"]);
+    assert!(text.contains("every generated file is applied"), "{text}");
+    let path = p.join("changes/0008_bio.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replace("type = \"text\"", "type = \"varchar(80)\""),
+    )
+    .unwrap();
+    ok(p, &["generate"]);
+    let status = run(p, &["status"]);
+    let text = stdout(&status);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("problem: applied with other contents"),
+        "{text}"
+    );
+    assert!(!text.contains("every generated file is applied"), "{text}");
+}
+
+/// The lock records the dialect its frozen files are written in: switching tandem.toml's
+/// dialect after a cut is an input error naming both, instead of a tree of two dialects.
+/// A lock written before the dialect was recorded is not refused, and gets it on the next
+/// write.
+#[test]
+fn a_cut_lock_refuses_another_dialect_and_an_old_lock_learns_its_own() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    ok(p, &["release", "cut", "1.4.0"]);
+    let lock = fs::read_to_string(p.join("tandem.lock")).unwrap();
+    assert!(lock.contains("dialect = \"sqlite\""), "{lock}");
+
+    common::set_dialect(p, "postgres");
+    for command in [&["check"][..], &["generate"], &["plan"]] {
+        let out = run(p, command);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        assert!(
+            err.contains("written for sqlite") && err.contains("dialect is postgres"),
+            "{command:?}: {err}"
+        );
+        assert!(err.contains("tandem.lock:"), "{command:?}: {err}");
+    }
+    assert!(!p.join("migrations/1.5.0").exists() || files_are_sqlite(p));
+
+    // A lock from before the field: accepted, and the next cut records the dialect.
+    common::set_dialect(p, "sqlite");
+    let old: String = lock
+        .lines()
+        .filter(|l| !l.starts_with("dialect"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(p.join("tandem.lock"), old).unwrap();
+    ok(p, &["check"]);
+    ok(p, &["release", "cut", "1.5.0"]);
+    let lock = fs::read_to_string(p.join("tandem.lock")).unwrap();
+    assert!(lock.contains("dialect = \"sqlite\""), "{lock}");
+}
+
+/// Whether every file of the project's migrations is still written for SQLite (none
+/// carries a Postgres `SET lock_timeout`).
+fn files_are_sqlite(p: &Path) -> bool {
+    common::files_under(&p.join("migrations")).iter().all(|f| {
+        !fs::read_to_string(p.join("migrations").join(f))
+            .unwrap()
+            .contains("lock_timeout")
+    })
+}

@@ -405,3 +405,115 @@ fn new_writes_any_summary_as_toml() {
     let parsed: toml::Value = toml::from_str(&text).unwrap();
     assert_eq!(parsed["summary"].as_str(), Some(summary));
 }
+
+/// A NUL character in an op's string (TOML's `\u0000`) is refused where it is written,
+/// in SQL text, a name or a list, and no file is written.
+#[test]
+fn a_nul_character_in_an_op_is_an_input_error_at_its_place() {
+    for (op, line) in [
+        ("type = \"sql\"\nexpand = \"SELECT 1;\\u0000 DROP TABLE users\"", 5),
+        ("type = \"sql\"\nexpand = \"\"\"\nSELECT 1;\n\\U00000000\n\"\"\"", 7),
+        ("type = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"bio\\u0000\", type = \"text\", nullable = true }", 6),
+        ("type = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\", \"id\\u0000\"]", 6),
+    ] {
+        let change = format!("release = \"1.4.0\"\n\n[[op]]\n{op}\n");
+        let dir = project("", &[("0001_nul.toml", &change)]);
+        for command in ["check", "generate"] {
+            tandem(dir.path())
+                .arg(command)
+                .assert()
+                .code(2)
+                .stderr(contains("NUL character"))
+                .stderr(contains(format!("0001_nul.toml:{line}:")));
+        }
+        assert!(files_under(&dir.path().join("migrations")).is_empty(), "{op}");
+    }
+}
+
+/// `[verify.values]` keys must name a column some release has: a misspelt one would give
+/// its values to nothing, and the rehearsal would run on made-up values unawares.
+#[test]
+fn verify_values_for_an_unknown_column_are_an_input_error() {
+    let change = add("1.4.0", "bio");
+    let known = "[verify.values]\n\"users.email\" = [\"a@x\"]\n\"users.bio\" = [\"hi\"]\n";
+    let dir = project(known, &[("0001_bio.toml", &change)]);
+    tandem(dir.path()).arg("check").assert().success();
+    for (key, says) in [
+        ("users.emial", "did you mean `users.email`?"),
+        ("nobody.email", "names no column"),
+        ("email", "names no column"),
+    ] {
+        let settings = format!("{known}\"{key}\" = [\"x\"]\n");
+        let dir = project(&settings, &[("0001_bio.toml", &change)]);
+        for command in ["check", "verify"] {
+            tandem(dir.path())
+                .arg(command)
+                .assert()
+                .code(2)
+                .stderr(contains(format!("\"{key}\" names no column")))
+                .stderr(contains("tandem.toml:5:"))
+                .stderr(contains(says));
+        }
+    }
+}
+
+/// `[postgres] lock_timeout` is read at load as Postgres reads it: a form Postgres
+/// refuses is an input error at its line before anything runs, and the forms accepted
+/// are ones Postgres accepts.
+#[test]
+fn lock_timeout_is_checked_at_load_as_postgres_reads_it() {
+    let Some(scratch) = common::Server::Postgres.fresh() else {
+        return;
+    };
+    let url = common::database_url(
+        common::Server::Postgres,
+        &scratch,
+        std::path::Path::new("."),
+    );
+    let settings =
+        |value: &str| format!("dialect = \"postgres\"\n\n[postgres]\nlock_timeout = \"{value}\"\n");
+    for bad in ["5 seconds", "5S", "1.5", "-1s", "5s'; SELECT 1; --"] {
+        let dir = common::project_dir(
+            &settings(bad),
+            SCHEMA,
+            &[("0001_bio.toml", &add("1.4.0", "bio"))],
+        );
+        for args in [&["check"][..], &["migrate", "--database-url", &url]] {
+            tandem(dir.path())
+                .args(args)
+                .env("TANDEM_SKIP_FLEET_CHECK", "test database")
+                .assert()
+                .code(2)
+                .stderr(contains("lock_timeout"))
+                .stderr(contains("tandem.toml:4:"));
+        }
+    }
+    let mut db = common::connect(&url, std::path::Path::new("."));
+    assert!(!db
+        .table_names()
+        .unwrap()
+        .iter()
+        .any(|t| t == "refinery_schema_history"));
+    drop(db);
+    for (i, good) in ["1min", "1.5s", "250", "20 ms"].iter().enumerate() {
+        let Some(scratch) = common::Server::Postgres.fresh() else {
+            return;
+        };
+        let url = common::database_url(
+            common::Server::Postgres,
+            &scratch,
+            std::path::Path::new("."),
+        );
+        let dir = common::project_dir(
+            &settings(good),
+            SCHEMA,
+            &[("0001_bio.toml", &add("1.4.0", "bio"))],
+        );
+        tandem(dir.path()).arg("generate").assert().success();
+        let out = common::tandem(dir.path())
+            .args(["migrate", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{i} {good}: {}", common::stderr(&out));
+    }
+}

@@ -941,3 +941,138 @@ fn adopt_compares_index_options_and_key_rules_on_postgres() {
 fn adopt_compares_index_options_and_key_rules_on_mariadb() {
     adopt_compares_index_options_and_key_rules(Server::Mysql);
 }
+
+/// A MySQL file that failed half-way is neither applied nor not applied: `status` says it
+/// is partly applied, how far it got, and whether migrate resumes it (same contents) or
+/// refuses it (other contents); exit 1 either way, as migrate has work to finish there.
+#[test]
+fn status_shows_a_file_failed_half_way_as_partly_applied_on_mariadb() {
+    let server = Server::Mysql;
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let change = "release = \"1.5.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"CREATE TABLE audit (id integer); INSERT INTO no_such_table VALUES (1)\"\n";
+    let dir = common::project_with(
+        server.dialect(),
+        common::USERS,
+        &[INCIDENT[0], ("0009_audit.toml", change)],
+    );
+    let url = common::database_url(server, &scratch, dir.path());
+    let out = migrate_own_database(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let status = tandem(dir.path())
+        .args(["status", "--database-url", &url])
+        .output()
+        .unwrap();
+    let text = stdout(&status);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(text.contains("partly applied"), "{text}");
+    assert!(text.contains("resumes it"), "{text}");
+    assert!(!text.contains("every generated file is applied"), "{text}");
+    let json = tandem(dir.path())
+        .args(["status", "--format", "json", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["ok"], false, "{json}");
+    let r = json["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["release"] == "1.5.0")
+        .unwrap();
+    assert_eq!(r["expand"], "partial", "{json}");
+    let partly = &json["partly_applied"][0];
+    assert_eq!(partly["same_contents"], true, "{json}");
+    assert!(partly["completed"].as_u64().unwrap() >= 1, "{json}");
+
+    // Progress recorded from other contents: migrate refuses it, and status says so.
+    let mut db = common::connect(&url, dir.path());
+    db.run_script("UPDATE tandem_progress SET checksum = 'other'")
+        .unwrap();
+    let status = tandem(dir.path())
+        .args(["status", "--database-url", &url])
+        .output()
+        .unwrap();
+    let text = stdout(&status);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(text.contains("from other contents"), "{text}");
+    migrate_own_database(dir.path(), "1.5.0", "expand")
+        .args(["--database-url", &url])
+        .assert()
+        .code(2)
+        .stderr(contains("partly applied from other contents"));
+}
+
+/// With neither --release nor --phase, migrate goes to the expand of the latest release
+/// that has files, says so, and never runs a contract; each applied file is printed with
+/// how long it took.
+#[test]
+fn migrate_without_a_release_applies_the_latest_expand_and_times_each_file() {
+    let dir = users_project("sqlite", INCIDENT);
+    let out = tandem(dir.path()).arg("migrate").output().unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("migrating to expand(1.5.0)"), "{err}");
+    assert!(text.contains("at expand(1.5.0)"), "{text}");
+    assert!(!text.contains("contract"), "{text}");
+    for line in text.lines().filter(|l| l.starts_with("applied ")) {
+        assert!(line.ends_with(" ms)") || line.ends_with(" s)"), "{line}");
+    }
+    let status = tandem(dir.path())
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let last = json["releases"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["release"], "1.5.0");
+    assert_eq!(last["expand"], "applied", "{json}");
+    assert_ne!(last["contract"], "applied", "{json}");
+    // --phase alone names no release: a usage error.
+    tandem(dir.path())
+        .args(["migrate", "--phase", "contract"])
+        .assert()
+        .code(2)
+        .stderr(contains("--phase needs --release"));
+}
+
+/// A migrate with nothing to apply does not ask the fleet: it cannot harm a running
+/// release, so a gate that would refuse must not fail it.
+#[test]
+fn the_fleet_gate_is_not_run_when_there_is_nothing_to_apply() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    migrate_own_database(p, "1.5.0", "contract")
+        .assert()
+        .success();
+    let fleet = p.join("fleet.txt");
+    fs::write(&fleet, "1.4.0\n").unwrap();
+    let out = common::tandem_with_fleet_gate(p)
+        .args([
+            "migrate",
+            "--release",
+            "1.5.0",
+            "--phase",
+            "contract",
+            "--fleet-file",
+        ])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to apply"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("fleet gate: not run"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -637,3 +637,121 @@ fn a_bundle_run_passes_the_fleet_gate_too() {
         .unwrap();
     assert!(contract.status.success(), "{}", stderr(&contract));
 }
+
+/// `tandem.toml` with `text` appended to the users project's settings.
+fn with_settings(p: &std::path::Path, text: &str) {
+    let toml = p.join("tandem.toml");
+    let before = fs::read_to_string(&toml).unwrap();
+    fs::write(&toml, format!("{before}\n{text}")).unwrap();
+}
+
+/// A `[fleet]` that would blind the gate (a pattern no name matches, a blank command or
+/// file, a timeout of nothing) is an input error at its line, found by `check` already.
+#[test]
+fn fleet_settings_that_would_blind_the_gate_are_input_errors() {
+    for (settings, says) in [
+        ("[fleet]\npattern = \"shop-api\"\n", "has no `{release}`"),
+        (
+            "[fleet]\npattern = \"{release}@{release}\"\n",
+            "more than once",
+        ),
+        ("[fleet]\npattern = \"{release}*\"\n", "after `{release}`"),
+        ("[fleet]\ncommand = \"\"\n", "[fleet] command is empty"),
+        ("[fleet]\nfile = \"  \"\n", "[fleet] file is empty"),
+        ("[fleet]\ncommand_timeout = 0\n", "command_timeout"),
+    ] {
+        let dir = users_project("sqlite", INCIDENT);
+        let p = dir.path();
+        with_settings(p, settings);
+        let out = tandem(p).arg("check").output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{settings}: {err}");
+        assert!(err.contains(says), "{settings}: {err}");
+        assert!(err.contains("tandem.toml:"), "{settings}: {err}");
+    }
+}
+
+/// Every line of a fleet file or command's output is a release or an error naming its
+/// line: a line the gate cannot read would otherwise hide a running release from it.
+#[test]
+fn a_fleet_line_that_is_not_a_release_is_an_input_error_naming_its_line() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    let fleet = p.join("fleet.txt");
+    let migrate = |extra: &[&str]| {
+        let mut args = vec!["migrate", "--release", "1.5.0", "--phase", "contract"];
+        args.extend_from_slice(extra);
+        gated(p, &args)
+    };
+    for line in ["app@1.4.0", "1.4.0 (3 pods)", "\"1.4.0\"", "1.4.0,1.5.0"] {
+        fs::write(&fleet, format!("# running\n{line}\n")).unwrap();
+        let out = migrate(&["--fleet-file", fleet.to_str().unwrap()]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{line}: {err}");
+        assert!(err.contains("fleet.txt:2"), "{line}: {err}");
+        assert!(err.contains("is not a release"), "{line}: {err}");
+        let out = migrate(&["--fleet-cmd", &format!("printf '%s\\n' '{line}'")]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{line}: {err}");
+        assert!(err.contains("'`:1:1"), "{line}: {err}");
+    }
+    // A byte-order mark is the file's encoding, not part of its first release: 1.4.0
+    // still runs and holds contract(1.5.0).
+    fs::write(&fleet, "\u{feff}1.4.0\r\n").unwrap();
+    let out = migrate(&["--fleet-file", fleet.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fleet.txt:1"), "{}", stderr(&out));
+    // A release the project does not know is still placed by its version: 1.3.9 is older.
+    fs::write(&fleet, "1.3.9\n").unwrap();
+    let out = migrate(&["--fleet-file", fleet.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// A fleet command that hangs is killed after `[fleet] command_timeout` seconds: the gate
+/// fails with a clear error instead of holding the deploy forever.
+#[test]
+fn a_fleet_command_that_hangs_is_killed_after_its_timeout() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    with_settings(p, "[fleet]\ncommand_timeout = 1\n");
+    let started = std::time::Instant::now();
+    let out = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.4.0",
+            "--phase",
+            "expand",
+            "--fleet-cmd",
+            "sleep 60",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("did not finish within 1 s"), "{err}");
+    assert!(err.contains("command_timeout"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn a_blank_reason_to_skip_the_fleet_gate_is_a_usage_error() {
+    let dir = users_project("sqlite", INCIDENT);
+    for reason in ["", "   "] {
+        let out = gated(
+            dir.path(),
+            &[
+                "migrate",
+                "--release",
+                "1.4.0",
+                "--phase",
+                "expand",
+                "--skip-fleet-check",
+                "--reason",
+                reason,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("reason is blank"), "{}", stderr(&out));
+    }
+}

@@ -276,3 +276,44 @@ fn a_repair_statement_runs_as_written() {
     let index = contract.find("CREATE UNIQUE INDEX").unwrap();
     assert!(update < index, "{contract}");
 }
+
+/// Dropping a unique key waits for contract(R + gap): R-1's code may name it as the arbiter
+/// of an upsert, which fails once the key is gone. A check is only a relaxing: expand.
+#[test]
+fn a_unique_key_is_dropped_in_the_next_contract_and_old_upserts_keep_working() {
+    let schema = format!("{SCHEMA}\n[[tables.users.constraints]]\ntype = \"unique\"\ncolumn = \"email\"\n\n[[tables.users.constraints]]\ntype = \"check\"\nname = \"users_score_ok\"\ncheck = \"score >= 0\"\n");
+    let drop_key =
+        "release = \"1.4.0\"\n[[op]]\ntype = \"drop_constraint\"\nname = \"users_email_key\"\n";
+    let relax =
+        "release = \"1.4.0\"\n[[op]]\ntype = \"drop_constraint\"\nname = \"users_score_ok\"\n";
+    let changes = [
+        ("0001_drop_key.toml", drop_key),
+        ("0002_relax.toml", relax),
+        NEXT,
+    ];
+    let dir = common::project_with("postgres", &schema, &changes);
+    assert_eq!(
+        placement(dir.path(), "0001_drop_key.toml"),
+        ["contract 1.5.0"]
+    );
+    assert_eq!(placement(dir.path(), "0002_relax.toml"), ["expand 1.4.0"]);
+
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let url = common::database_url(Server::Postgres, &scratch, dir.path());
+    let out = common::migrate(dir.path(), &url, "1.4.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // 1.3.0's code still runs after expand(1.4.0), and after contract(1.4.0).
+    let mut db = common::connect(&url, dir.path());
+    let upsert = "INSERT INTO users (id, email) VALUES (1, 'a@x') \
+                  ON CONFLICT (email) DO UPDATE SET score = users.score + 1";
+    db.run_script(upsert).unwrap();
+    db.run_script(upsert).unwrap();
+    drop(db);
+    let out = common::migrate(dir.path(), &url, "1.5.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut db = common::connect(&url, dir.path());
+    let err = db.run_script(upsert).unwrap_err();
+    assert!(err.to_string().contains("ON CONFLICT"), "{err}");
+}
