@@ -289,11 +289,15 @@ pub fn checks<C: Catalogue + ?Sized>(
             if name.starts_with("tandem_") {
                 return None;
             }
+            let def = def.trim();
+            // Postgres writes a check not validated yet as `CHECK (...) NOT VALID`: the
+            // state is named by introspect's left-out list, the expression is the part
+            // before it.
+            let def = def.strip_suffix(" NOT VALID").unwrap_or(def);
             let expr = def
-                .trim()
                 .strip_prefix("CHECK ")
                 .map(|e| e.trim().to_string())
-                .unwrap_or(def.clone());
+                .unwrap_or(def.to_string());
             // MariaDB's own check on a json column.
             if expr.to_ascii_lowercase().starts_with("json_valid(") {
                 return None;

@@ -368,3 +368,48 @@ fn properties_the_model_lacks_are_named_by_class() {
         }
     }
 }
+
+/// A check added NOT VALID reads back as its expression (the state is named as left
+/// out), so the schema.toml introspect writes builds on an empty database.
+#[test]
+fn a_not_valid_check_reads_back_as_its_expression() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let url = match &scratch.target {
+        tandem::apply::database::Target::Postgres(u) => u.clone(),
+        _ => unreachable!(),
+    };
+    let mut db = common::connect(&url, std::path::Path::new("."));
+    db.run_script(
+        "CREATE TABLE scanners (id bigint PRIMARY KEY, vendor text NOT NULL);
+         ALTER TABLE scanners ADD CONSTRAINT vendor_length CHECK ((char_length(vendor) <= 255)) NOT VALID;",
+    )
+    .unwrap();
+    drop(db);
+    let dir = tempfile::TempDir::new().unwrap();
+    let read = tandem(dir.path())
+        .args(["introspect", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", stderr(&read));
+    let text = stdout(&read);
+    assert!(!text.contains("NOT VALID\""), "{text}");
+    assert!(text.contains("char_length(vendor) <= 255"), "{text}");
+    assert!(
+        stderr(&read).contains("1 NOT VALID constraint(s): scanners.vendor_length"),
+        "{}",
+        stderr(&read)
+    );
+    let copy = Server::Postgres.fresh().unwrap();
+    let project = common::project_files(
+        "postgres",
+        &text,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = project.path();
+    assert!(tandem(p).arg("generate").output().unwrap().status.success());
+    let copy_url = common::database_url(Server::Postgres, &copy, p);
+    let out = common::migrate(p, &copy_url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
