@@ -45,6 +45,13 @@ impl Dialect {
             Dialect::Sqlite => "sqlite",
         }
     }
+
+    /// The dialect called `name` (as `name` writes it), if any.
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite]
+            .into_iter()
+            .find(|d| d.name() == name)
+    }
 }
 
 /// Why a dialect cannot do an action safely.

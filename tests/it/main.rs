@@ -10,6 +10,7 @@ mod common;
 mod apply;
 mod backfill;
 mod backfill_progress;
+mod bundles;
 mod cli;
 mod compose;
 mod corpus;
