@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod ddl;
 pub mod dialects;
 pub mod inspect;
+pub mod lex;
 pub mod mysql;
 pub mod physical;
 pub mod postgres;

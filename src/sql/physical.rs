@@ -15,6 +15,8 @@ pub struct Physical {
     tables: IndexMap<String, PhysicalTable>,
     /// Views mode: the release schemas that exist, with their views.
     release_schemas: IndexMap<String, Vec<ReleaseView>>,
+    /// How the expressions of checks and indexes are read (`None`: standard SQL).
+    dialect: Option<crate::sql::Dialect>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +65,14 @@ pub fn without_columns(view: &Action, keep: impl Fn(&str) -> bool) -> Action {
 }
 
 impl Physical {
+    /// Nothing made yet, in a database of `dialect`.
+    pub fn for_dialect(dialect: Option<crate::sql::Dialect>) -> Physical {
+        Physical {
+            dialect,
+            ..Physical::default()
+        }
+    }
+
     /// Every table that exists at this point, in the order they were made.
     pub fn tables(&self) -> impl Iterator<Item = &Table> {
         self.tables.values().map(|t| &t.table)
@@ -392,7 +402,7 @@ impl Physical {
 
     fn rename_column(&mut self, table: &str, from: &str, to: &str) {
         if let Some(t) = self.tables.get_mut(table) {
-            t.table.rename_column(from, to);
+            t.table.rename_column(self.dialect, from, to);
             for c in t
                 .either_nullability
                 .iter_mut()

@@ -17,6 +17,7 @@ mod corpus;
 mod defaults;
 mod diff;
 mod examples;
+mod expression_reads;
 mod fill_expressions;
 mod fleet_mariadb;
 mod golden;
