@@ -263,7 +263,7 @@ pub fn names(dialect: Option<Dialect>, sql: &str) -> Vec<Name> {
 }
 
 /// The name inside quotes, its doubled quotes made single.
-fn unquote(text: &str) -> String {
+pub fn unquote(text: &str) -> String {
     let open = text.chars().next().unwrap_or('"');
     let close = if open == '[' { ']' } else { open };
     let inner = text
