@@ -379,3 +379,42 @@ fn a_malformed_manifest_is_an_input_error() {
     let out = migrate_bundle(p, &p.join("b"), &url, "contract");
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// A database that ran the previous release's expand but not its contract (which drops
+/// what an earlier release retired) is refused too, naming that contract.
+#[test]
+fn a_bundle_refuses_a_database_without_the_previous_contract() {
+    let drop_130 = INCIDENT[0].1.replace("1.4.0", "1.3.0");
+    let dir = users_project(
+        "sqlite",
+        &[
+            ("0006_drop.toml", &drop_130),
+            ("0007_next.toml", &select_one("1.4.0")),
+            INCIDENT[1],
+        ],
+    );
+    let p = dir.path();
+    assert!(run(p, &["release", "cut", "1.5.0"]).status.success());
+    let made = run(
+        p,
+        &[
+            "release",
+            "bundle",
+            "1.5.0",
+            "--out",
+            p.join("b").to_str().unwrap(),
+        ],
+    );
+    assert!(made.status.success(), "{}", stderr(&made));
+    let url = format!("sqlite://{}", p.join("app.db").display());
+    migrate_project(p, &url, "1.4.0", "expand");
+    let out = migrate_bundle(p, &p.join("b"), &url, "expand");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}{}", stdout(&out));
+    assert!(err.contains("lacks release 1.4.0"), "{err}");
+    assert!(err.contains("contract(1.4.0)"), "{err}");
+    assert!(!err.contains("expand(1.4.0)"), "{err}");
+    migrate_project(p, &url, "1.4.0", "contract");
+    let out = migrate_bundle(p, &p.join("b"), &url, "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
