@@ -337,7 +337,7 @@ fn constraint_tightening(
             let used = cx.previous.and_then(|v| v.table(table)).map(|t| {
                 t.columns
                     .iter()
-                    .filter(|col| check.uses(&col.name))
+                    .filter(|col| check.uses(cx.dialect, &col.name))
                     .map(|col| col.name.clone())
                     .collect()
             });
