@@ -23,7 +23,7 @@ pub fn propose(
 ) -> Result<String> {
     let file = read_source(&project.config, desired_path)?;
     let desired = crate::parse::schema::parse_schema_in(&file, project.config.dialect)?;
-    let current = latest(plan);
+    let current = latest(plan, project.config.dialect);
     let mut ops: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     // Enums made or extended first (the columns after use them); values removed and
@@ -209,14 +209,15 @@ fn latest_enums(plan: &Plan) -> indexmap::IndexMap<String, Vec<String>> {
 }
 
 /// The schema the code of the last release sees, with the indexes that exist.
-fn latest(plan: &Plan) -> Schema {
+fn latest(plan: &Plan, dialect: crate::sql::Dialect) -> Schema {
     let view = plan.views.last().cloned().unwrap_or_default();
     let mut schema = Schema {
         tables: view.tables,
         enums: latest_enums(plan),
+        dialect: Some(dialect),
         ..Schema::default()
     };
-    let mut physical = crate::sql::physical::Physical::default();
+    let mut physical = crate::sql::physical::Physical::for_dialect(Some(dialect));
     for action in plan
         .files
         .iter()

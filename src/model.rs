@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use crate::sql::Dialect;
 use crate::types::{ColumnType, Literal};
 
 /// What a column type accepts, which depends on what each dialect makes of it.
@@ -385,13 +386,10 @@ pub struct IndexOptions {
 }
 
 impl Index {
-    /// Whether the index reads `column`: a key or included column, or a word of an
-    /// expression or of its predicate.
-    pub fn uses(&self, column: &str) -> bool {
-        let mentions = |expr: &String| {
-            expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .any(|word| word.eq_ignore_ascii_case(column))
-        };
+    /// Whether the index reads `column`: a key or included column, or a name that an
+    /// expression or its predicate reads as `dialect` does (not a word of a string).
+    pub fn uses(&self, dialect: Option<Dialect>, column: &str) -> bool {
+        let mentions = |expr: &String| crate::sql::lex::reads_column(dialect, expr, column);
         self.columns.iter().any(|c| c == column)
             || self.options.include.iter().any(|c| c == column)
             || self.options.expressions.iter().any(mentions)
@@ -399,7 +397,10 @@ impl Index {
     }
 
     /// The same index over column `new` where it used `old`.
-    pub fn with_column_renamed(&self, old: &str, new: &str) -> Index {
+    pub fn with_column_renamed(&self, dialect: Option<Dialect>, old: &str, new: &str) -> Index {
+        let rename_word = |expr: &str, old: &str, new: &str| {
+            crate::sql::lex::rename_column(dialect, expr, old, new)
+        };
         let one = |c: &String| if c == old { new.to_string() } else { c.clone() };
         let o = &self.options;
         Index {
@@ -478,12 +479,10 @@ pub enum ConstraintKind {
 
 impl Constraint {
     /// Whether the constraint uses the table's column `column`: names it, or, for a
-    /// check, mentions it as a word of its expression.
-    pub fn uses(&self, column: &str) -> bool {
+    /// check, its expression reads it as `dialect` does (not a word of a string).
+    pub fn uses(&self, dialect: Option<Dialect>, column: &str) -> bool {
         match &self.kind {
-            ConstraintKind::Check { expr } => expr
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .any(|word| word.eq_ignore_ascii_case(column)),
+            ConstraintKind::Check { expr } => crate::sql::lex::reads_column(dialect, expr, column),
             ConstraintKind::Unique { columns } | ConstraintKind::ForeignKey { columns, .. } => {
                 columns.iter().any(|c| c == column)
             }
@@ -500,14 +499,26 @@ impl Constraint {
     /// Whether this constraint of table `owner` stands in the way of dropping `table`
     /// (`column` None) or its `column`: it uses the column, or a foreign key points at
     /// it. A table's own foreign key to itself goes with the table.
-    pub fn involves(&self, owner: &str, table: &str, column: Option<&str>) -> bool {
-        let own = owner == table && column.is_some_and(|c| self.uses(c));
+    pub fn involves(
+        &self,
+        dialect: Option<Dialect>,
+        owner: &str,
+        table: &str,
+        column: Option<&str>,
+    ) -> bool {
+        let own = owner == table && column.is_some_and(|c| self.uses(dialect, c));
         own || (self.references(table, column) && (column.is_some() || owner != table))
     }
 
     /// The same constraint named `name` over column `new` where it used `old`; a check's
-    /// expression is rewritten word by word, outside string literals.
-    pub fn with_column_renamed(&self, old: &str, new: &str, name: String) -> Constraint {
+    /// expression has the names it reads rewritten, strings and comments kept.
+    pub fn with_column_renamed(
+        &self,
+        dialect: Option<Dialect>,
+        old: &str,
+        new: &str,
+        name: String,
+    ) -> Constraint {
         let rename = |cols: &[String]| -> Vec<String> {
             cols.iter()
                 .map(|c| if c == old { new.to_string() } else { c.clone() })
@@ -515,7 +526,7 @@ impl Constraint {
         };
         let kind = match &self.kind {
             ConstraintKind::Check { expr } => ConstraintKind::Check {
-                expr: rename_word(expr, old, new),
+                expr: crate::sql::lex::rename_column(dialect, expr, old, new),
             },
             ConstraintKind::Unique { columns } => ConstraintKind::Unique {
                 columns: rename(columns),
@@ -570,7 +581,7 @@ impl Table {
 
     /// Renames column `from` to `to` in the columns, the primary key and the
     /// constraints, which keep their names.
-    pub fn rename_column(&mut self, from: &str, to: &str) {
+    pub fn rename_column(&mut self, dialect: Option<Dialect>, from: &str, to: &str) {
         for c in &mut self.columns {
             if c.name == from {
                 c.name = to.to_string();
@@ -582,7 +593,7 @@ impl Table {
             }
         }
         for c in &mut self.constraints {
-            *c = c.with_column_renamed(from, to, c.name.clone());
+            *c = c.with_column_renamed(dialect, from, to, c.name.clone());
         }
     }
 
@@ -645,6 +656,9 @@ pub struct Schema {
     pub physical_names: Vec<PhysicalName>,
     /// Views mode: the first release whose code selects a release schema of views.
     pub views_since: Option<usize>,
+    /// The project's dialect, which decides how an expression is read (`None`: standard
+    /// SQL).
+    pub dialect: Option<Dialect>,
 }
 
 /// A column that exists under another name than the one the code uses.
@@ -672,10 +686,10 @@ impl Schema {
     /// indexes over it and the foreign keys that reference it.
     pub fn rename_column_everywhere(&mut self, table: &str, from: &str, to: &str) {
         if let Some(t) = self.tables.get_mut(table) {
-            t.rename_column(from, to);
+            t.rename_column(self.dialect, from, to);
         }
         for index in self.indexes.values_mut().filter(|i| i.table == table) {
-            *index = index.with_column_renamed(from, to);
+            *index = index.with_column_renamed(self.dialect, from, to);
         }
         for other in self.tables.values_mut() {
             for constraint in &mut other.constraints {
@@ -756,7 +770,7 @@ impl Schema {
         self.tables.values().flat_map(move |t| {
             t.constraints
                 .iter()
-                .filter(move |k| k.involves(&t.name, table, column))
+                .filter(move |k| k.involves(self.dialect, &t.name, table, column))
                 .map(move |k| (t, k))
         })
     }
@@ -825,36 +839,6 @@ pub fn fit_identifier(name: String, max: usize) -> String {
     let digest = Sha256::digest(name.as_bytes());
     let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("{}_{hex}", &name[..max - 9])
-}
-
-/// `expr` with every word equal to `old` (ignoring case, outside '...' literals)
-/// replaced by `new`.
-fn rename_word(expr: &str, old: &str, new: &str) -> String {
-    let mut out = String::with_capacity(expr.len());
-    let mut word = String::new();
-    let mut in_literal = false;
-    let flush = |word: &mut String, out: &mut String| {
-        if word.eq_ignore_ascii_case(old) {
-            out.push_str(new);
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in expr.chars() {
-        if in_literal {
-            out.push(c);
-            in_literal = c != '\'';
-        } else if c.is_ascii_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-            in_literal = c == '\'';
-        }
-    }
-    flush(&mut word, &mut out);
-    out
 }
 
 #[cfg(test)]

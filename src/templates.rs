@@ -59,6 +59,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/mysql/fill_trigger.sql.tera"),
     ),
     (
+        "mysql/stand_in_check.sql.tera",
+        include_str!("../templates/mysql/stand_in_check.sql.tera"),
+    ),
+    (
         "mysql/sync_trigger.sql.tera",
         include_str!("../templates/mysql/sync_trigger.sql.tera"),
     ),

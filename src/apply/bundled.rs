@@ -28,16 +28,13 @@ pub fn migrate(
     fleet: &super::fleet::FleetOptions,
 ) -> Result<Outcome> {
     let manifest = bundle::load(dir)?;
-    let dialect = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite]
-        .into_iter()
-        .find(|d| d.name() == manifest.dialect)
-        .ok_or_else(|| {
-            Diag::input(format!(
-                "the bundle names an unknown dialect `{}`",
-                manifest.dialect
-            ))
-        })?;
     let display = target.display();
+    let dialect = Dialect::from_name(&manifest.dialect).ok_or_else(|| {
+        Diag::input(format!(
+            "the bundle names an unknown dialect `{}`",
+            manifest.dialect
+        ))
+    })?;
     if target.dialect() != dialect {
         return Err(Diag::input(format!(
             "{display} is a {} database, but the bundle is written for {}",
@@ -46,6 +43,46 @@ pub fn migrate(
         ))
         .into());
     }
+    let files = read_files(dir, &manifest, phase)?;
+
+    let mut db = connect(target, true)?;
+    let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
+    if !db
+        .lock_migrations(super::migrate::LOCK_WAIT)
+        .map_err(db_error)?
+    {
+        return Err(Diag::input(format!("another migrate holds the lock of {display}")).into());
+    }
+    let applied = history_rows(&mut db).map_err(db_error)?;
+    if applied.is_empty() {
+        return Err(Diag::input(format!(
+            "{display} has no migration history: a bundle applies one release on top of the releases before it"
+        ))
+        .help("migrate the database with the project first (`tandem migrate --release ...`)")
+        .into());
+    }
+    missing_releases(&applied, &manifest, &display)?;
+    let pending = pending_files(&files, &applied, &display, &manifest)?;
+    // Nothing to apply needs no gate: a refusal would only block a no-op.
+    if pending.is_empty() {
+        eprintln!("fleet gate: not run, nothing to apply");
+    } else {
+        pass_gate(target, &manifest, phase, fleet)?;
+    }
+    let done = apply_pending(&mut db, &files, pending, &display)?;
+    Ok(Outcome {
+        database: display,
+        manifest,
+        applied: done,
+    })
+}
+
+/// The bundle's files up to `phase`, read, in version order.
+fn read_files(
+    dir: &std::path::Path,
+    manifest: &Manifest,
+    phase: &str,
+) -> Result<Vec<MigrationFile>> {
     let mut files = Vec::new();
     for f in manifest
         .files
@@ -69,36 +106,34 @@ pub fn migrate(
         });
     }
     files.sort_by_key(|f| f.version);
+    Ok(files)
+}
 
-    let mut db = connect(target, true)?;
-    let db_error = |e: DbError| Diag::input(format!("{display}: {e}"));
-    if !db
-        .lock_migrations(super::migrate::LOCK_WAIT)
-        .map_err(db_error)?
-    {
-        return Err(Diag::input(format!("another migrate holds the lock of {display}")).into());
-    }
+/// The fleet gate, held against the manifest's releases.
+fn pass_gate(
+    target: &Target,
+    manifest: &Manifest,
+    phase: &str,
+    fleet: &super::fleet::FleetOptions,
+) -> Result<()> {
     let releases = crate::release::Releases::new(
         &crate::release::ReleaseOrder::List(manifest.releases.clone()),
         manifest.releases.clone(),
     );
+    // `bundle::load` made sure the list holds the bundle's release, last.
     let r = manifest.releases.len().saturating_sub(1);
-    let applied = history_rows(&mut db).map_err(db_error)?;
-    if applied.is_empty() {
-        return Err(Diag::input(format!(
-            "{display} has no migration history: a bundle applies one release on top of the releases before it"
-        ))
-        .help("migrate the database with the project first (`tandem migrate --release ...`)")
-        .into());
-    }
-    let pending = pending_files(&files, &applied, &display, &manifest)?;
-    // Nothing to apply needs no gate: a refusal would only block a no-op.
-    if pending.is_empty() {
-        eprintln!("fleet gate: not run, nothing to apply");
-    } else {
-        let mut gate_db = connect(target, true)?;
-        super::fleet::gate(&mut gate_db, fleet, &releases, r, phase == "contract")?.report();
-    }
+    let mut gate_db = connect(target, true)?;
+    super::fleet::gate(&mut gate_db, fleet, &releases, r, phase == "contract")?.report();
+    Ok(())
+}
+
+/// Applies `pending` one by one, each under lock retries, timed.
+fn apply_pending(
+    db: &mut super::database::Database,
+    files: &[MigrationFile],
+    pending: Vec<&MigrationFile>,
+    display: &str,
+) -> Result<Vec<super::migrate::AppliedFile>> {
     let migrations = files
         .iter()
         .map(MigrationFile::to_migration)
@@ -113,7 +148,7 @@ pub fn migrate(
         // failure at the first statement its progress record does not have.
         super::migrate::with_lock_retries(super::migrate::BUNDLE_LOCK_RETRIES, &file.path, || {
             let mut session = super::progress::Resumable {
-                db: &mut db,
+                db: &mut *db,
                 version: file.version,
                 sql: &file.sql,
             };
@@ -123,17 +158,63 @@ pub fn migrate(
                 .run(&mut session)
                 .map(|_| ())
         })
-        .map_err(|e| super::migrate::refinery_error(e, &files, &display, Some(&file.path)))?;
+        .map_err(|e| super::migrate::refinery_error(e, files, display, Some(&file.path)))?;
         done.push(super::migrate::AppliedFile {
             path: file.path.clone(),
             seconds: started.elapsed().as_secs_f64(),
         });
     }
-    Ok(Outcome {
-        database: display,
-        manifest,
-        applied: done,
-    })
+    Ok(done)
+}
+
+/// Refuses a database that lacks files of the releases before the bundle's: the bundle's
+/// steps rest on theirs (a contract's drop on the expand that relaxed the column).
+fn missing_releases(
+    applied: &[super::AppliedRow],
+    manifest: &Manifest,
+    display: &str,
+) -> Result<()> {
+    let have: std::collections::HashSet<i64> = applied.iter().map(|a| a.version).collect();
+    let mut releases: Vec<&str> = Vec::new();
+    let mut missing = Vec::new();
+    for slot in &manifest.requires {
+        let lacking: Vec<String> = slot
+            .versions
+            .iter()
+            .filter(|v| !have.contains(v))
+            .map(|v| format!("V{v}"))
+            .collect();
+        if lacking.is_empty() {
+            continue;
+        }
+        if !releases.contains(&slot.release.as_str()) {
+            releases.push(&slot.release);
+        }
+        missing.push(format!(
+            "{}({}): {} not applied",
+            slot.phase,
+            slot.release,
+            lacking.join(", ")
+        ));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut diag = Diag::refused(format!(
+        "refused: {display} lacks release {} that bundle {} comes after",
+        releases.join(", "),
+        manifest.release
+    ));
+    for m in missing {
+        diag = diag.note(m);
+    }
+    Err(diag
+        .help(format!(
+            "apply the releases before {} first (their bundles in order, or `tandem migrate` \
+             with the project), then this bundle",
+            manifest.release
+        ))
+        .into())
 }
 
 /// The bundle's files the database has not applied, once the history fits the bundle:

@@ -44,8 +44,12 @@ pub fn of_database(target: &Target, plan: &Plan, ignore: &DriftSettings) -> Resu
 }
 
 /// The schema the plan says exists once the applied files ran, with its indexes.
-pub fn expected(plan: &Plan, applied: &[AppliedRow]) -> (Physical, Vec<Index>) {
-    let mut physical = Physical::default();
+pub fn expected(
+    plan: &Plan,
+    applied: &[AppliedRow],
+    dialect: crate::sql::Dialect,
+) -> (Physical, Vec<Index>) {
+    let mut physical = Physical::for_dialect(Some(dialect));
     for file in plan
         .files
         .iter()
@@ -70,7 +74,7 @@ pub fn differences(
     ignore: &DriftSettings,
 ) -> Result<Vec<String>, DbError> {
     let dialect = db.dialect();
-    let (physical, indexes) = expected(plan, applied);
+    let (physical, indexes) = expected(plan, applied, dialect);
     let live_tables: Vec<String> = db
         .table_names()?
         .into_iter()

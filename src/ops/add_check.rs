@@ -74,13 +74,11 @@ impl Operation for AddCheck {
         let table = cx.table(&self.table)?;
         // A column that R's code no longer sees is dropped, now or later: a check on it
         // fails to apply, or makes that drop fail.
-        let retired = self
-            .expr
-            .value
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        let retired = crate::sql::lex::names(cx.dialect, &self.expr.value)
+            .into_iter()
+            .map(|n| n.name)
             .find(|word| {
-                !word.is_empty()
-                    && table.column(word).is_none()
+                table.column(word).is_none()
                     && cx
                         .schema
                         .retired
@@ -109,7 +107,7 @@ impl Operation for AddCheck {
         let checked: Vec<String> = table
             .columns
             .iter()
-            .filter(|c| constraint.uses(&c.name))
+            .filter(|c| constraint.uses(cx.dialect, &c.name))
             .map(|c| c.name.clone())
             .collect();
         cx.add_tightening(
@@ -137,7 +135,10 @@ mod tests {
         .unwrap();
         assert_eq!(timings(&steps), ["expand"]);
         let users = s.table("users").unwrap();
-        assert!(users.constraint("users_email_at").unwrap().uses("email"));
+        assert!(users
+            .constraint("users_email_at")
+            .unwrap()
+            .uses(None, "email"));
     }
 
     #[test]

@@ -335,7 +335,7 @@ impl AlterColumn {
             .find(|(owner, c, until)| {
                 until.is_none_or(|d| d >= cx.release)
                     && matches!(c.kind, ConstraintKind::ForeignKey { .. })
-                    && c.involves(owner, table, Some(&old.name))
+                    && c.involves(cx.dialect, owner, table, Some(&old.name))
             });
         if let Some((owner, fk, _)) = retired {
             return Err(Diag::input(format!(

@@ -340,8 +340,10 @@ mod tests {
         let index = &s.indexes["users_lower_email_idx"];
         assert_eq!(index.options.method.as_deref(), Some("hash"));
         assert_eq!(index.options.include, ["id"]);
-        assert!(index.uses("email") && index.uses("nickname") && index.uses("id"));
-        assert!(!index.uses("legacy_email"));
+        assert!(
+            index.uses(None, "email") && index.uses(None, "nickname") && index.uses(None, "id")
+        );
+        assert!(!index.uses(None, "legacy_email"));
         // Dropping a column an expression or the predicate reads drops the index with it.
         apply(
             &mut s,

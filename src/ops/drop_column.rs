@@ -34,10 +34,12 @@ impl Operation for DropColumn {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let column = cx.column(&self.table, &self.column)?.clone();
+        let dialect = cx.dialect;
         // The table's own constraints on the column go with it (after R's writes leave
         // it NULL, which they all accept); a foreign key from elsewhere must go first.
-        let own =
-            |owner: &Table, c: &Constraint| owner.name == self.table.value && c.uses(&column.name);
+        let own = |owner: &Table, c: &Constraint| {
+            owner.name == self.table.value && c.uses(dialect, &column.name)
+        };
         cx.ensure_no_other_constraint_uses(
             &self.table.value,
             Some(&column.name),
@@ -49,7 +51,7 @@ impl Operation for DropColumn {
             .table(&self.table)?
             .constraints
             .iter()
-            .filter(|c| c.uses(&column.name))
+            .filter(|c| c.uses(dialect, &column.name))
             .cloned()
             .collect();
         let table = self.table.value.clone();
@@ -58,15 +60,15 @@ impl Operation for DropColumn {
         let indexes: Vec<_> = cx
             .schema
             .indexes_of(&table)
-            .filter(|i| i.uses(&column.name))
+            .filter(|i| i.uses(dialect, &column.name))
             .cloned()
             .collect();
         cx.schema
             .indexes
-            .retain(|_, i| !(i.table == table && i.uses(&column.name)));
+            .retain(|_, i| !(i.table == table && i.uses(dialect, &column.name)));
         let t = cx.schema.tables.get_mut(&table).expect("checked above");
         t.columns.retain(|c| c.name != column.name);
-        t.constraints.retain(|c| !c.uses(&column.name));
+        t.constraints.retain(|c| !c.uses(dialect, &column.name));
         cx.retire(&table, Some(&column.name));
         for constraint in &constraints {
             cx.retire_constraint(&table, constraint);

@@ -545,7 +545,8 @@ impl OpContext<'_> {
             .retired_constraints
             .iter()
             .any(|(owner, c, until)| {
-                until.is_none_or(|d| d >= self.release) && c.involves(owner, table, Some(column))
+                until.is_none_or(|d| d >= self.release)
+                    && c.involves(self.dialect, owner, table, Some(column))
             })
     }
 

@@ -337,7 +337,7 @@ fn constraint_tightening(
             let used = cx.previous.and_then(|v| v.table(table)).map(|t| {
                 t.columns
                     .iter()
-                    .filter(|col| check.uses(&col.name))
+                    .filter(|col| check.uses(cx.dialect, &col.name))
                     .map(|col| col.name.clone())
                     .collect()
             });
@@ -1330,11 +1330,12 @@ impl Folder<'_, '_> {
                 );
                 continue;
             }
+            let dialect = self.cx.dialect;
             let indexes: Vec<Index> = self
                 .cx
                 .schema
                 .indexes_of(table)
-                .filter(|i| i.columns.contains(&name))
+                .filter(|i| i.uses(dialect, &name))
                 .cloned()
                 .collect();
             for index in indexes {
@@ -1345,10 +1346,10 @@ impl Folder<'_, '_> {
             let constraints: Vec<Constraint> = t
                 .constraints
                 .iter()
-                .filter(|c| c.uses(&name))
+                .filter(|c| c.uses(dialect, &name))
                 .cloned()
                 .collect();
-            t.constraints.retain(|c| !c.uses(&name));
+            t.constraints.retain(|c| !c.uses(dialect, &name));
             t.columns.retain(|c| c.name != name);
             t.primary_key.retain(|c| c != &name);
             for constraint in constraints {

@@ -243,7 +243,7 @@ fn check_movable(cx: &mut OpContext<'_>, m: &Move<'_>) -> Result<(Column, Vec<St
     // it. A type change cannot (a key's types must match, a check may not hold).
     let carried = |owner: &Table, c: &Constraint| {
         m.doing == "rename"
-            && ((owner.name == m.table.value && c.uses(&old.name))
+            && ((owner.name == m.table.value && c.uses(cx.dialect, &old.name))
                 || c.references(&m.table.value, Some(&old.name)))
     };
     cx.ensure_no_other_constraint_uses(
@@ -293,17 +293,17 @@ fn carry_to_new_column(
     let constraint_originals: Vec<Constraint> = cx.schema.tables[table]
         .constraints
         .iter()
-        .filter(|c| c.uses(old))
+        .filter(|c| c.uses(cx.dialect, old))
         .cloned()
         .collect();
     let mut constraint_copies = Vec::new();
     for original in &constraint_originals {
         let name = renamed_index(&original.name, old, new_name);
         cx.ensure_new_constraint_name(&name, at)?;
-        constraint_copies.push(original.with_column_renamed(old, new_name, name));
+        constraint_copies.push(original.with_column_renamed(cx.dialect, old, new_name, name));
     }
     if let Some(t) = cx.schema.tables.get_mut(table) {
-        t.constraints.retain(|c| !c.uses(old));
+        t.constraints.retain(|c| !c.uses(cx.dialect, old));
         t.constraints.extend(constraint_copies.iter().cloned());
     }
     let repointed = repoint_foreign_keys(cx, table, old, new_name, at)?;
@@ -327,8 +327,12 @@ fn carry_indexes(
 ) -> Result<(Vec<Index>, Vec<Index>)> {
     let mut copies = Vec::new();
     let mut originals = Vec::new();
-    for index in cx.schema.indexes_of(table).filter(|i| i.uses(old)) {
-        let mut copy = index.with_column_renamed(old, new_name);
+    for index in cx
+        .schema
+        .indexes_of(table)
+        .filter(|i| i.uses(cx.dialect, old))
+    {
+        let mut copy = index.with_column_renamed(cx.dialect, old, new_name);
         copy.name = renamed_index(&index.name, old, new_name);
         originals.push(index.clone());
         copies.push(copy);

@@ -73,6 +73,7 @@ fn read_schema(
     let mut root = Fields::new(file, doc.get_ref(), doc.span(), "schema.toml").read_for(dialect);
     let mut schema = Schema {
         constraint_names_per_table: per_table,
+        dialect,
         ..Schema::default()
     };
     let mut declared = Vec::new();

@@ -25,7 +25,7 @@ pub(super) fn render(
     problems: &mut Vec<Diag>,
 ) -> Result<Vec<PlannedFile>> {
     let render = renderer(&project.config, &project.templates);
-    let mut physical = Physical::default();
+    let mut physical = Physical::for_dialect(Some(project.config.dialect));
     let mut files = vec![render_baseline(project, render.as_ref(), &mut physical)?];
     // Each slot in apply order, changes in release then file-name order within it.
     let mut ordered: Vec<((Slot, usize), Vec<PlannedStep>)> = slots.into_iter().collect();

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod ddl;
 pub mod dialects;
 pub mod inspect;
+pub mod lex;
 pub mod mysql;
 pub mod physical;
 pub mod postgres;
@@ -44,6 +45,13 @@ impl Dialect {
             Dialect::Mysql => "mysql",
             Dialect::Sqlite => "sqlite",
         }
+    }
+
+    /// The dialect called `name` (as `name` writes it), if any.
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite]
+            .into_iter()
+            .find(|d| d.name() == name)
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Physical {
     tables: IndexMap<String, PhysicalTable>,
     /// Views mode: the release schemas that exist, with their views.
     release_schemas: IndexMap<String, Vec<ReleaseView>>,
+    /// How the expressions of checks and indexes are read (`None`: standard SQL).
+    dialect: Option<crate::sql::Dialect>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,9 @@ struct PhysicalTable {
     /// placeholder default stands until their fill trigger is in place, and their
     /// backfill must decide every row, as none is NULL.
     not_null_at_once: Vec<String>,
+    /// The stand-in value of each column added NOT NULL at once, kept after its default
+    /// is dropped: what its fill trigger stores where its expression gives NULL.
+    stand_in_values: Vec<(String, Literal)>,
 }
 
 fn is_view(action: &Action, name: &str) -> bool {
@@ -63,6 +68,14 @@ pub fn without_columns(view: &Action, keep: impl Fn(&str) -> bool) -> Action {
 }
 
 impl Physical {
+    /// Nothing made yet, in a database of `dialect`.
+    pub fn for_dialect(dialect: Option<crate::sql::Dialect>) -> Physical {
+        Physical {
+            dialect,
+            ..Physical::default()
+        }
+    }
+
     /// Every table that exists at this point, in the order they were made.
     pub fn tables(&self) -> impl Iterator<Item = &Table> {
         self.tables.values().map(|t| &t.table)
@@ -161,6 +174,17 @@ impl Physical {
             .filter(|c| c.default.is_some() && self.not_null_at_once(table, column))
     }
 
+    /// The stand-in value of `table.column`, added NOT NULL at once and not tightened
+    /// yet (its default may be dropped already).
+    pub fn stand_in_value(&self, table: &str, column: &str) -> Option<&Literal> {
+        self.tables.get(table).and_then(|t| {
+            t.stand_in_values
+                .iter()
+                .find(|(c, _)| c == column)
+                .map(|(_, v)| v)
+        })
+    }
+
     /// The action that created trigger `name` on `table`, if it still exists.
     pub fn trigger(&self, table: &str, name: &str) -> Option<&Action> {
         self.triggers_of(table)
@@ -180,6 +204,7 @@ impl Physical {
                         views: Vec::new(),
                         either_nullability: Vec::new(),
                         not_null_at_once: Vec::new(),
+                        stand_in_values: Vec::new(),
                     },
                 );
             }
@@ -217,6 +242,7 @@ impl Physical {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.either_nullability.retain(|c| *c != column.name);
                     t.not_null_at_once.retain(|c| *c != column.name);
+                    t.stand_in_values.retain(|(c, _)| *c != column.name);
                 }
             }
             Action::SetDefault { table, column } => self.update(table, &column.name, |c| {
@@ -331,6 +357,7 @@ impl Physical {
             column.default = Some(crate::model::Default::Literal(value.clone()));
             t.either_nullability.push(column.name.clone());
             t.not_null_at_once.push(column.name.clone());
+            t.stand_in_values.push((column.name.clone(), value.clone()));
         }
         t.table.columns.push(column);
     }
@@ -340,6 +367,7 @@ impl Physical {
             t.table.columns.retain(|c| c.name != column);
             t.either_nullability.retain(|c| c != column);
             t.not_null_at_once.retain(|c| c != column);
+            t.stand_in_values.retain(|(c, _)| c != column);
             // Renderers recreate the views that selected it, without it.
             for view in &mut t.views {
                 *view = without_columns(view, |c| c != column);
@@ -392,13 +420,16 @@ impl Physical {
 
     fn rename_column(&mut self, table: &str, from: &str, to: &str) {
         if let Some(t) = self.tables.get_mut(table) {
-            t.table.rename_column(from, to);
+            t.table.rename_column(self.dialect, from, to);
             for c in t
                 .either_nullability
                 .iter_mut()
                 .chain(t.not_null_at_once.iter_mut())
                 .filter(|c| *c == from)
             {
+                *c = to.to_string();
+            }
+            for (c, _) in t.stand_in_values.iter_mut().filter(|(c, _)| *c == from) {
                 *c = to.to_string();
             }
             for index in &mut t.indexes {

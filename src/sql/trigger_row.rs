@@ -12,6 +12,7 @@
 //! rewriting, but MariaDB 10.11 crashes on a derived table over a trigger row with a
 //! text column.)
 
+use crate::sql::lex;
 use crate::sql::text::quote;
 use crate::sql::Dialect;
 
@@ -26,82 +27,43 @@ enum Kind {
     /// A name in backticks.
     Quoted,
     Literal,
-    Comment,
-    Space,
     Punct(char),
 }
 
 #[derive(Debug)]
 struct Token {
     kind: Kind,
-    /// Char positions in the expression.
+    /// Byte positions in the expression.
     start: usize,
     end: usize,
     /// A name's text, without backticks.
     name: String,
 }
 
-fn tokens(chars: &[char]) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let start = i;
-        let c = chars[i];
-        let kind = if c == '\'' || c == '"' {
-            i += 1;
-            while i < chars.len() && chars[i] != c {
-                i += if chars[i] == '\\' { 2 } else { 1 };
+/// The tokens of `expr` as MySQL reads it (`sql::lex`), comments and spaces left out.
+fn tokens(expr: &str) -> Vec<Token> {
+    lex::tokens(Some(Dialect::Mysql), expr)
+        .into_iter()
+        .map(|t| {
+            let text = &expr[t.span.clone()];
+            let kind = match t.kind {
+                lex::Kind::Word => Kind::Word,
+                lex::Kind::Quoted => Kind::Quoted,
+                lex::Kind::String | lex::Kind::Number => Kind::Literal,
+                lex::Kind::Symbol => Kind::Punct(text.chars().next().unwrap_or(' ')),
+            };
+            let name = match kind {
+                Kind::Quoted => lex::unquote(text),
+                _ => text.to_string(),
+            };
+            Token {
+                kind,
+                start: t.span.start,
+                end: t.span.end,
+                name,
             }
-            i = (i + 1).min(chars.len());
-            Kind::Literal
-        } else if (c == '-' && chars.get(i + 1) == Some(&'-')) || c == '#' {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-            Kind::Comment
-        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            i += 2;
-            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
-                i += 1;
-            }
-            i = (i + 2).min(chars.len());
-            Kind::Comment
-        } else if c == '`' {
-            i += 1;
-            while i < chars.len() && chars[i] != '`' {
-                i += 1;
-            }
-            i = (i + 1).min(chars.len());
-            Kind::Quoted
-        } else if c.is_alphanumeric() || c == '_' || c == '$' {
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
-            {
-                i += 1;
-            }
-            Kind::Word
-        } else if c.is_whitespace() {
-            while i < chars.len() && chars[i].is_whitespace() {
-                i += 1;
-            }
-            Kind::Space
-        } else {
-            i += 1;
-            Kind::Punct(c)
-        };
-        let text: String = chars[start..i].iter().collect();
-        let name = match kind {
-            Kind::Quoted => text.trim_matches('`').to_string(),
-            _ => text,
-        };
-        out.push(Token {
-            kind,
-            start,
-            end: i,
-            name,
-        });
-    }
-    out
+        })
+        .collect()
 }
 
 /// A `(SELECT ...)` of the expression: the tables its FROM names, and the query that
@@ -125,11 +87,8 @@ pub fn over_row(
     row: &str,
     columns_of: &dyn Fn(&str) -> Option<Vec<String>>,
 ) -> String {
-    let chars: Vec<char> = expr.chars().collect();
-    let toks = tokens(&chars);
-    let significant: Vec<usize> = (0..toks.len())
-        .filter(|&i| !matches!(toks[i].kind, Kind::Space | Kind::Comment))
-        .collect();
+    let toks = tokens(expr);
+    let significant: Vec<usize> = (0..toks.len()).collect();
     let (scopes, scope_of) = query_scopes(&toks, &significant);
 
     // Whether the query `scope` or one that holds it reads `name` as a table of its
@@ -164,7 +123,7 @@ pub fn over_row(
         false
     };
 
-    // Pass 2: the rewrites, as (start, end, text) over char positions.
+    // Pass 2: the rewrites, as (start, end, text) over byte positions.
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut skip_until = 0;
     for (n, &i) in significant.iter().enumerate() {
@@ -200,7 +159,7 @@ pub fn over_row(
             }
         }
     }
-    splice(&chars, edits)
+    splice(expr, edits)
 }
 
 fn is_name(t: &Token) -> bool {
@@ -276,16 +235,17 @@ fn query_scopes(toks: &[Token], significant: &[usize]) -> (Vec<Scope>, Vec<Optio
     (scopes, scope_of)
 }
 
-/// `chars` with each (start, end, text) edit, in order and not overlapping, applied.
-fn splice(chars: &[char], edits: Vec<(usize, usize, String)>) -> String {
+/// `expr` with each (start, end, text) edit (byte positions), in order and not
+/// overlapping, applied.
+fn splice(expr: &str, edits: Vec<(usize, usize, String)>) -> String {
     let mut out = String::new();
     let mut at = 0;
     for (start, end, text) in edits {
-        out.extend(&chars[at..start]);
+        out.push_str(&expr[at..start]);
         out.push_str(&text);
         at = end;
     }
-    out.extend(&chars[at..]);
+    out.push_str(&expr[at..]);
     out
 }
 

@@ -581,7 +581,7 @@ impl Rehearsal<'_> {
         let checks: Vec<&str> = table
             .columns
             .iter()
-            .filter(|c| named.is_none_or(|k| k.uses(&c.name)))
+            .filter(|c| named.is_none_or(|k| k.uses(Some(self.dialect), &c.name)))
             .filter(|c| !self.values.has_user_values(&table.name, &c.name))
             .map(|c| c.name.as_str())
             .collect();

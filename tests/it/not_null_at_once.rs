@@ -4,8 +4,8 @@
 //! with a stand-in default until its fill trigger is in place. The contract then has
 //! nothing to rebuild. What must hold: no rebuild in either phase, every row decided by
 //! the expression (also rows written under the stand-in default), R-1's inserts filled,
-//! R's own values kept, and a row the expression gives NULL for refused with a message
-//! that names the column, in the trigger and in the backfill alike.
+//! R's own values kept; a row R-1 writes that the expression gives NULL for is kept with
+//! the stand-in and stops the contract by name, and an existing one stops the backfill.
 
 use crate::common;
 
@@ -130,17 +130,31 @@ fn a_backfilled_not_null_column_is_added_and_tightened_without_a_rebuild_on_mari
             .collect::<Vec<_>>(),
         ["moved@x", "old@x", ""]
     );
-    // A row the expression gives NULL for is refused by name, not stored as ''.
-    let refused = db
-        .run_script("INSERT INTO users (id, email) VALUES (1003, NULL)")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        refused.contains("NULL for users.email_lower, which is NOT NULL"),
-        "{refused}"
+    // R-1 keeps working where the expression gives NULL: its row gets the stand-in, and
+    // the contract, not R-1's insert, stops on it by name until the row is set.
+    db.run_script("INSERT INTO users (id, email) VALUES (1003, NULL)")
+        .unwrap();
+    db.run_script("UPDATE users SET email = NULL WHERE id = 2")
+        .unwrap();
+    assert_eq!(
+        db.query_text("SELECT email_lower FROM users WHERE id IN (2, 1003) ORDER BY id")
+            .unwrap()
+            .into_iter()
+            .map(|r| r[0].clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["", ""]
     );
-
-    migrate_ok(&s, &[("1.2.0", "expand"), ("1.2.0", "contract")]);
+    migrate_ok(&s, &[("1.2.0", "expand")]);
+    let out = migrate(s.dir.path(), &s.url, "1.2.0", "contract");
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("2 rows of users hold the stand-in for users.email_lower"),
+        "{text}"
+    );
+    s.db.run_script("UPDATE users SET email = CONCAT('M', id, '@X') WHERE email IS NULL")
+        .unwrap();
+    migrate_ok(&s, &[("1.2.0", "contract")]);
     let db = &mut s.db;
     assert_eq!(
         table_id(db, "users"),

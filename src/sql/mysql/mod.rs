@@ -139,9 +139,7 @@ impl Renderer for Mysql<'_> {
                 forward,
                 ..
             } => self.sync_trigger(table, old, new, trigger, forward.as_deref(), physical),
-            Action::DropTrigger { table, trigger } => {
-                triggers::drop_trigger(table, trigger, physical)
-            }
+            Action::DropTrigger { table, trigger } => self.drop_trigger(table, trigger, physical),
             Action::Enum {
                 name,
                 change,

@@ -6,6 +6,8 @@ use tera::Context;
 use super::columns::default_value;
 use super::names::{fit, q};
 use super::writer::Mysql;
+use crate::action::Action;
+use crate::model::Default;
 use crate::sql::physical::Physical;
 use crate::sql::render::Chunk;
 use crate::sql::text::string_literal;
@@ -53,6 +55,12 @@ impl Mysql<'_> {
         context.insert("expr_comment", &crate::sql::text::comment_text(expr));
         let not_null = physical.not_null_at_once(table, column);
         context.insert("not_null", &not_null);
+        // Where the expression gives NULL, R-1's row gets the stand-in, as on the other
+        // dialects it would get NULL until the contract: R-1's insert must not fail.
+        context.insert(
+            "stand_in",
+            &stand_in_sql(physical, table, column).unwrap_or_default(),
+        );
         context.insert(
             "drop_placeholder",
             &physical.stand_in(table, column).is_some(),
@@ -104,14 +112,60 @@ impl Mysql<'_> {
     }
 }
 
-/// The triggers that make up the fill or sync `trigger` of `table`, dropped.
-pub(super) fn drop_trigger(table: &str, trigger: &str, physical: &Physical) -> Chunk {
-    Ok(Ok(crate::sql::ddl::drop_triggers(
-        Dialect::Mysql,
-        physical,
-        table,
-        trigger,
-        &fill_trigger_names(trigger),
-        &sync_trigger_names(trigger),
-    )))
+/// The stand-in value of `table.column` (added NOT NULL at once, not tightened yet), as
+/// SQL.
+fn stand_in_sql(physical: &Physical, table: &str, column: &str) -> Option<String> {
+    let value = physical.stand_in_value(table, column)?;
+    let ty = &physical.table(table)?.column(column)?.ty;
+    Some(default_value(&Default::Literal(value.clone()), ty))
+}
+
+impl Mysql<'_> {
+    /// The triggers that make up the fill or sync `trigger` of `table`, dropped. A fill
+    /// trigger of a column added NOT NULL at once first has the rows it gave the stand-in
+    /// for a NULL counted: the contract stops while any is left, as it would on a NOT NULL
+    /// that meets a NULL elsewhere.
+    pub(super) fn drop_trigger(&self, table: &str, trigger: &str, physical: &Physical) -> Chunk {
+        let dropped = crate::sql::ddl::drop_triggers(
+            Dialect::Mysql,
+            physical,
+            table,
+            trigger,
+            &fill_trigger_names(trigger),
+            &sync_trigger_names(trigger),
+        );
+        let Some(Action::FillTrigger { column, expr, .. }) = physical.trigger(table, trigger)
+        else {
+            return Ok(Ok(dropped));
+        };
+        // Only a column that stays NOT NULL without a default: one that a later release
+        // retires is relaxed by then, and what it holds no longer matters.
+        let kept = physical
+            .table(table)
+            .and_then(|t| t.column(column))
+            .is_some_and(|c| !c.nullable && c.default.is_none());
+        let stand_in = match stand_in_sql(physical, table, column) {
+            Some(s) if kept && physical.not_null_at_once(table, column) => s,
+            _ => return Ok(Ok(dropped)),
+        };
+        let mut context = Context::new();
+        context.insert("table", &q(table));
+        context.insert("column", &q(column));
+        context.insert("expr", expr);
+        context.insert("stand_in", &stand_in);
+        context.insert(
+            "procedure",
+            &q(&fit(format!("tandem_check_{table}_{column}"))),
+        );
+        let message = format!(
+            "rows of {table} hold the stand-in for {table}.{column} where backfill_sql gives NULL: set them"
+        );
+        context.insert("message", &string_literal(Dialect::Mysql, &message));
+        let check = self.template("stand_in_check", &context)?;
+        Ok(Ok(format!(
+            "{check}
+
+{dropped}"
+        )))
+    }
 }

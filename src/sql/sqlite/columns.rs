@@ -67,7 +67,9 @@ impl Sqlite<'_> {
         };
         // DROP COLUMN refuses a column that a key, an index, a trigger or a view uses.
         let used = current.primary_key.iter().any(|c| c == column)
-            || physical.indexes_of(table).any(|i| i.uses(column))
+            || physical
+                .indexes_of(table)
+                .any(|i| i.uses(Some(Dialect::Sqlite), column))
             || physical.triggers_of(table).any(|t| match t {
                 Action::FillTrigger { column: c, .. } => c == column,
                 Action::SyncTrigger { old, new, .. } => old == column || new == column,

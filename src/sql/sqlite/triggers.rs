@@ -23,26 +23,6 @@ pub(super) fn sync_trigger_names(trigger: &str) -> [String; 3] {
     ]
 }
 
-/// Whether `expr` names `column` (as a word, in any case, outside string literals).
-fn mentions(expr: &str, column: &str) -> bool {
-    let mut in_literal = false;
-    let mut word = String::new();
-    for c in expr.chars().chain(std::iter::once(' ')) {
-        if in_literal {
-            in_literal = c != '\'';
-        } else if c.is_ascii_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            if word.eq_ignore_ascii_case(column) {
-                return true;
-            }
-            word.clear();
-            in_literal = c == '\'';
-        }
-    }
-    false
-}
-
 impl Sqlite<'_> {
     pub(super) fn fill_trigger(
         &self,
@@ -73,7 +53,7 @@ impl Sqlite<'_> {
         let read: Vec<&Column> = table
             .columns
             .iter()
-            .filter(|c| mentions(expr, &c.name))
+            .filter(|c| crate::sql::lex::reads_column(Some(Dialect::Sqlite), expr, &c.name))
             .collect();
         let row = |r: &str| {
             read.iter()
