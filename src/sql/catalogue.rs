@@ -164,7 +164,16 @@ pub fn read_columns<C: Catalogue + ?Sized>(
             if ty == "text" && json.contains(&r[0]) {
                 ty = "json".into();
             }
-            let default = (r[4] == "YES").then(|| typed_default(dialect, &ty, &r[3]));
+            let mut default = (r[4] == "YES").then(|| typed_default(dialect, &ty, &r[3]));
+            // MySQL's boolean is tinyint(1), which holds small integers: one whose
+            // default is not 0 or 1 is used as a number, and is read as one.
+            if ty == "boolean"
+                && dialect == Dialect::Mysql
+                && matches!(&default, Some(crate::sql::inspect::ReadDefault::Literal(l)) if l != "true" && l != "false")
+            {
+                ty = "tinyint(1)".into();
+                default = (r[4] == "YES").then(|| typed_default(dialect, &ty, &r[3]));
+            }
             ReadColumn {
                 name: r[0].clone(),
                 ty,

@@ -332,3 +332,43 @@ born = { type = "date", default = "0000-00-00" }
     let mut db = common::connect(&url, p);
     db.run_script("INSERT INTO jobs (id) VALUES (1)").unwrap();
 }
+
+/// MySQL's boolean is tinyint(1); one whose default is a number other than 0 or 1 is
+/// used as a small integer, and introspect reads it as one, so its schema.toml plans.
+#[test]
+fn a_tinyint_1_with_a_numeric_default_reads_back_as_a_number_on_mariadb() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let url = match &scratch.target {
+        tandem::apply::database::Target::Mysql(u) => u.clone(),
+        _ => unreachable!(),
+    };
+    let mut db = common::connect(&url, std::path::Path::new("."));
+    db.run_script(
+        "CREATE TABLE devices (id bigint PRIMARY KEY, level tinyint(1) NOT NULL DEFAULT 7, on_off tinyint(1) NOT NULL DEFAULT 1)",
+    )
+    .unwrap();
+    drop(db);
+    let dir = TempDir::new().unwrap();
+    let read = tandem(dir.path())
+        .args(["introspect", "--database-url", &url])
+        .output()
+        .unwrap();
+    let text = common::stdout(&read);
+    assert!(
+        text.contains("level = { type = \"tinyint(1)\", default = 7 }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("on_off = { type = \"boolean\", default = true }"),
+        "{text}"
+    );
+    let project = common::project_files(
+        "mysql",
+        &text,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let plan = tandem(project.path()).arg("plan").output().unwrap();
+    assert!(plan.status.success(), "{}", common::stderr(&plan));
+}

@@ -50,7 +50,8 @@ pub fn live_columns(table: &str) -> String {
     )
 }
 
-/// Name, type, nullable, default text, has a default: one row per column, in order.
+/// Name, type, nullable, default text, has a default: one row per column, in order. A
+/// generated column's expression is not a default (it is named as left out).
 pub fn columns(table: &str) -> String {
     let t = lit(table);
     format!(
@@ -60,6 +61,7 @@ pub fn columns(table: &str) -> String {
          CASE WHEN d.adbin IS NULL THEN 'NO' ELSE 'YES' END \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         AND a.attgenerated = '' \
          WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     )
