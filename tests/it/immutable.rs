@@ -668,3 +668,40 @@ fn a_lock_cut_by_an_earlier_tandem_is_upgraded_in_place() {
         stderr(&out)
     );
 }
+
+/// The `table` and `column` of a `sql` op only name what its SQL works on in messages,
+/// as a summary does: adding, editing or removing them leaves every applied file as it
+/// was, whatever phase the SQL runs in.
+#[test]
+fn message_only_fields_of_a_sql_op_change_no_applied_file() {
+    const SQL_OP: &str = "release = \"1.4.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"UPDATE users SET nickname = 'x' WHERE id < 0\"\ncontract = \"ALTER TABLE users DROP COLUMN legacy_email\"\ndestructive = true\n";
+    let dir = users_project(
+        "sqlite",
+        &[
+            ("0007_sql.toml", SQL_OP),
+            ("0008_next.toml", &common::select_one("1.5.0")),
+        ],
+    );
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    let before = tree(p);
+    assert!(
+        before.keys().any(|k| k.contains("contract_0007")),
+        "{before:?}"
+    );
+    for fields in [
+        "table = \"users\"\n",
+        "table = \"users\"\ncolumn = \"legacy_email\"\n",
+        "table = \"people\"\ncolumn = \"nickname\"\n",
+    ] {
+        write_change(
+            p,
+            "0007_sql.toml",
+            &SQL_OP.replace("type = \"sql\"\n", &format!("type = \"sql\"\n{fields}")),
+        );
+        let out = ok(p, &["generate"]);
+        assert!(out.contains("0 changed"), "{fields}: {out}");
+        assert_eq!(changed(&before, &tree(p)), Vec::<String>::new());
+        ok(p, &["status"]);
+    }
+}
