@@ -3,7 +3,7 @@
 //! here too, since it freezes the files written: only once they are in line with the plan.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -233,7 +233,12 @@ pub fn write(plan: &Plan, config: &Config, force: bool) -> Result<Outcome> {
 }
 
 /// Writes the whole tree into a temporary directory beside the target, then swaps it in.
+/// A migrations directory that is a symbolic link (or under one) is written through the
+/// link: the tree is staged beside the directory the link leads to and swapped there, so
+/// the link stays a link, and the swap stays a rename within one file system.
 fn replace_tree(dir: &Path, plan: &Plan) -> Result<()> {
+    let resolved = resolve_links(dir)?;
+    let dir = resolved.as_path();
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let staging = tempfile::Builder::new()
@@ -276,6 +281,35 @@ fn replace_tree(dir: &Path, plan: &Plan) -> Result<()> {
         std::fs::remove_dir_all(&backup).map_err(|e| Error::io(&backup, e))?;
     }
     Ok(())
+}
+
+/// The directory `dir` leads to, following every symbolic link of it (a link to a link,
+/// a link whose target is missing yet, relative targets read from the link's folder).
+fn resolve_links(dir: &Path) -> Result<PathBuf> {
+    let mut path = dir.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path).map_err(|e| Error::io(&path, e))?;
+                let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+                path = base.join(target);
+            }
+            _ => {
+                // The folder that holds it may be a link too: its real path, when it exists.
+                let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+                    return Ok(path);
+                };
+                return Ok(match std::fs::canonicalize(parent) {
+                    Ok(real) => real.join(name),
+                    Err(_) => path.clone(),
+                });
+            }
+        }
+    }
+    Err(Error::io(
+        dir,
+        std::io::Error::other("too many levels of symbolic links"),
+    ))
 }
 
 fn copy_non_sql(from: &Path, to: &Path) -> Result<()> {

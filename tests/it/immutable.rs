@@ -705,3 +705,61 @@ fn message_only_fields_of_a_sql_op_change_no_applied_file() {
         ok(p, &["status"]);
     }
 }
+
+/// A migrations directory that is a symbolic link, or lies under one, is written through
+/// the link: after `generate` the link is still a link, the files are in the directory it
+/// leads to (with what else lives there), and a second `generate` keeps it so.
+#[cfg(unix)]
+#[test]
+fn generate_writes_through_a_symlinked_migrations_directory() {
+    use std::os::unix::fs::symlink;
+    for under_link in [false, true] {
+        let dir = common::project_files("sqlite", USERS, &[INCIDENT[0]]);
+        let p = dir.path();
+        let elsewhere = tempfile::TempDir::new().unwrap();
+        let real = elsewhere.path().join("shared");
+        fs::create_dir_all(real.join("migrations")).unwrap();
+        fs::write(real.join("migrations/README"), "kept\n").unwrap();
+        let link = if under_link {
+            // db -> <elsewhere>/shared; migrations_dir = "db/migrations".
+            symlink(&real, p.join("db")).unwrap();
+            let config = fs::read_to_string(p.join("tandem.toml")).unwrap();
+            fs::write(
+                p.join("tandem.toml"),
+                format!("migrations_dir = \"db/migrations\"\n{config}"),
+            )
+            .unwrap();
+            p.join("db")
+        } else {
+            // migrations -> ../<elsewhere>/shared/migrations, a relative link.
+            let rel = Path::new("..")
+                .join(elsewhere.path().file_name().unwrap())
+                .join("shared/migrations");
+            assert!(p.parent() == elsewhere.path().parent());
+            symlink(&rel, p.join("migrations")).unwrap();
+            p.join("migrations")
+        };
+        for _ in 0..2 {
+            ok(p, &["generate"]);
+            assert!(
+                fs::symlink_metadata(&link)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink(),
+                "{}",
+                link.display()
+            );
+            let files = common::files_under(&real.join("migrations"));
+            assert!(files.contains(&"V1__baseline.sql".to_string()), "{files:?}");
+            assert!(files.contains(&"README".to_string()), "{files:?}");
+            let stray: Vec<_> = fs::read_dir(&real)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(stray, ["migrations"], "{stray:?}");
+            write_change(p, "0009_index.toml", ADD_INDEX_150);
+        }
+        ok(p, &["check"]);
+        ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    }
+}
