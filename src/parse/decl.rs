@@ -120,7 +120,7 @@ pub fn check_mysql_name_case<'a>(
     }
     let Some(twin) = earlier
         .into_iter()
-        .find(|e| *e != name && e.eq_ignore_ascii_case(name))
+        .find(|e| *e != name && e.to_lowercase() == name.to_lowercase())
     else {
         return Ok(());
     };
