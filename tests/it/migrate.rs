@@ -1111,7 +1111,9 @@ fn concurrent_migrates_make_tandem_tables_once() {
         let skips = db
             .query_text("SELECT count(*) FROM tandem_fleet_skips")
             .unwrap();
-        assert_eq!(skips[0][0].as_deref(), Some("8"), "{}", server.dialect());
+        // Each run that had files to apply recorded its skip: the first one at least.
+        let recorded: u32 = skips[0][0].as_deref().unwrap().parse().unwrap();
+        assert!((1..=8).contains(&recorded), "{}", server.dialect());
     }
 }
 
@@ -1132,6 +1134,7 @@ fn sessions_racing_to_make_tandem_tables_all_succeed() {
             command: None,
             skip_reason: Some("test database: no fleet".into()),
             pattern: "*".into(),
+            command_timeout: std::time::Duration::from_secs(10),
         };
         for round in 0..5 {
             let n = 12;
