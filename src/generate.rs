@@ -3,7 +3,7 @@
 //! here too, since it freezes the files written: only once they are in line with the plan.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -76,14 +76,9 @@ fn cut_lock(lock: &Lock, plan: &Plan, release: &str) -> Result<(Lock, Vec<String
     if !plan.problems.is_empty() {
         return Err(plan.problems.clone().into());
     }
-    let locked = |f: &PlannedFile| LockedFile {
-        path: f.path.clone(),
-        sha256: sha256_hex(f.content.as_bytes()),
-        steps: Some(f.steps_digest()),
-    };
     // Every database that applies R has applied the baseline and every release before
     // R first: a cut freezes them too.
-    let mut lock = lock.clone();
+    let mut lock = upgraded(lock, plan).unwrap_or_else(|| lock.clone());
     if lock.baseline.is_none() {
         lock.baseline = plan.files.first().map(locked);
     }
@@ -105,6 +100,53 @@ fn cut_lock(lock: &Lock, plan: &Plan, release: &str) -> Result<(Lock, Vec<String
         frozen.push(name.to_string());
     }
     Ok((lock, frozen))
+}
+
+/// The lock as tandem records a frozen file: its path, checksum and steps digest.
+fn locked(f: &PlannedFile) -> LockedFile {
+    LockedFile {
+        path: f.path.clone(),
+        sha256: sha256_hex(f.content.as_bytes()),
+        steps: Some(f.steps_digest()),
+    }
+}
+
+/// A lock written by an earlier tandem, upgraded: the steps digest of each frozen file
+/// that has none, and the baseline once a release is cut. A digest is taken from the plan
+/// only for a file the plan keeps with the frozen bytes (the layout adopts the file on
+/// disk when it still holds what the lock recorded); the baseline is the plan's, which
+/// is the file on disk when tandem wrote it. `None` when there is nothing to upgrade, or
+/// the plan has problems (the lock is then left as it is).
+pub fn upgraded(lock: &Lock, plan: &Plan) -> Option<Lock> {
+    if !plan.problems.is_empty() || lock.releases.is_empty() {
+        return None;
+    }
+    let by_path: BTreeMap<&str, &PlannedFile> =
+        plan.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut out = lock.clone();
+    if out.baseline.is_none() {
+        out.baseline = plan.files.first().map(locked);
+    }
+    let files = out.releases.iter_mut().flat_map(|c| c.files.iter_mut());
+    for file in files.chain(out.baseline.as_mut()) {
+        if file.steps.is_some() {
+            continue;
+        }
+        if let Some(planned) = by_path.get(file.path.as_str()) {
+            if sha256_hex(planned.content.as_bytes()) == file.sha256 {
+                file.steps = Some(planned.steps_digest());
+            }
+        }
+    }
+    (out != *lock).then_some(out)
+}
+
+/// Writes the lock upgraded (see [`upgraded`]) when it needs to be; whether it did.
+pub fn upgrade_lock(lock: &Lock, plan: &Plan, config: &Config) -> Result<bool> {
+    match upgraded(lock, plan) {
+        Some(lock) => lock.write(config).map(|()| true),
+        None => Ok(false),
+    }
 }
 
 /// The differences between the plan and the migrations directory.
@@ -191,7 +233,12 @@ pub fn write(plan: &Plan, config: &Config, force: bool) -> Result<Outcome> {
 }
 
 /// Writes the whole tree into a temporary directory beside the target, then swaps it in.
+/// A migrations directory that is a symbolic link (or under one) is written through the
+/// link: the tree is staged beside the directory the link leads to and swapped there, so
+/// the link stays a link, and the swap stays a rename within one file system.
 fn replace_tree(dir: &Path, plan: &Plan) -> Result<()> {
+    let resolved = resolve_links(dir)?;
+    let dir = resolved.as_path();
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let staging = tempfile::Builder::new()
@@ -234,6 +281,35 @@ fn replace_tree(dir: &Path, plan: &Plan) -> Result<()> {
         std::fs::remove_dir_all(&backup).map_err(|e| Error::io(&backup, e))?;
     }
     Ok(())
+}
+
+/// The directory `dir` leads to, following every symbolic link of it (a link to a link,
+/// a link whose target is missing yet, relative targets read from the link's folder).
+fn resolve_links(dir: &Path) -> Result<PathBuf> {
+    let mut path = dir.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path).map_err(|e| Error::io(&path, e))?;
+                let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+                path = base.join(target);
+            }
+            _ => {
+                // The folder that holds it may be a link too: its real path, when it exists.
+                let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+                    return Ok(path);
+                };
+                return Ok(match std::fs::canonicalize(parent) {
+                    Ok(real) => real.join(name),
+                    Err(_) => path.clone(),
+                });
+            }
+        }
+    }
+    Err(Error::io(
+        dir,
+        std::io::Error::other("too many levels of symbolic links"),
+    ))
 }
 
 fn copy_non_sql(from: &Path, to: &Path) -> Result<()> {

@@ -466,6 +466,13 @@ fn validate_path(path: &str) -> Result<()> {
 /// Cut releases are frozen: every difference from the lock is a refusal, except the same
 /// steps written in other words (see [`keep_frozen`]).
 fn check_lock(project: &Project, plan: &mut Plan) {
+    if let (None, false, Some(baseline)) = (
+        &project.lock.baseline,
+        project.lock.releases.is_empty(),
+        plan.files.first_mut(),
+    ) {
+        keep_unrecorded_baseline(project, baseline);
+    }
     if let (Some(locked), Some(baseline)) = (&project.lock.baseline, plan.files.first_mut()) {
         if locked.path != baseline.path || keep_frozen(project, baseline, locked) != Frozen::Kept {
             plan.problems.push(
@@ -501,12 +508,17 @@ fn check_lock(project: &Project, plan: &mut Plan) {
             let what = match frozen {
                 Some(Frozen::Kept) => continue,
                 Some(Frozen::Lost) => {
+                    let why = if locked[f.path.as_str()].steps.is_none() {
+                        "tandem.lock was written by an earlier tandem that recorded no digest of the steps, so the frozen file on disk is the only record of what it does"
+                    } else {
+                        "its steps are unchanged, but this tandem writes them in other words (a newer version, or another template), so the frozen bytes cannot be written again"
+                    };
                     problems.push(
                         Diag::refused(format!(
                             "refused: release {} is cut, and its file {} is not on disk as tandem.lock recorded it",
                             cut.name, f.path
                         ))
-                        .note("its steps are unchanged, but this tandem writes them in other words (a newer version, or another template), so the frozen bytes cannot be written again")
+                        .note(why)
                         .help("restore the file from version control (git checkout); a cut release is frozen"),
                     );
                     continue;
@@ -568,11 +580,20 @@ enum Frozen {
 /// wording differs, because a later tandem or another template writes the same steps
 /// otherwise: then the frozen file on disk, still as the lock recorded it, stays, and
 /// becomes the planned content. A database that applied it never sees it change.
+///
+/// A lock written by a tandem before step digests records no steps: its files on disk, as
+/// the lock recorded their bytes, are then the only record of what they do, so they stay,
+/// and the next write of the lock records the plan's digest of them (see
+/// `generate::upgrade_lock`).
 fn keep_frozen(project: &Project, file: &mut PlannedFile, locked: &LockedFile) -> Frozen {
     if sha256_hex(file.content.as_bytes()) == locked.sha256 {
         return Frozen::Kept;
     }
-    if locked.steps.as_deref() != Some(&file.steps_digest()) {
+    if locked
+        .steps
+        .as_deref()
+        .is_some_and(|steps| steps != file.steps_digest())
+    {
         return Frozen::Changed;
     }
     let on_disk = project.config.migrations_dir.join(&file.path);
@@ -582,6 +603,19 @@ fn keep_frozen(project: &Project, file: &mut PlannedFile, locked: &LockedFile) -
             Frozen::Kept
         }
         _ => Frozen::Lost,
+    }
+}
+
+/// A lock written by a tandem before the lock froze the baseline has cut releases and no
+/// baseline: the baseline file on disk, as tandem wrote it (its checksum trailer intact),
+/// is the one every database of the cut releases applied, so it stays, whatever wording
+/// this tandem gives it; the next write of the lock freezes it.
+fn keep_unrecorded_baseline(project: &Project, baseline: &mut PlannedFile) {
+    let on_disk = project.config.migrations_dir.join(&baseline.path);
+    if let Ok(text) = std::fs::read_to_string(on_disk) {
+        if text != baseline.content && is_pristine(&text) == Some(true) {
+            baseline.content = text;
+        }
     }
 }
 

@@ -673,6 +673,71 @@ pub struct PhysicalName {
     pub until: Option<usize>,
 }
 
+/// Names that differ only in letter case, and enum values that differ only in case or by
+/// trailing spaces: one name, or one value, to MySQL and MariaDB. Column and index names
+/// are case-insensitive there, table names are on servers that fold them
+/// (`lower_case_table_names`, the default on Windows and macOS), and the default collation
+/// compares ENUM values without case and strips their trailing spaces. Each is said as a
+/// sentence, sorted.
+pub fn mysql_name_collisions(schema: &Schema) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut clashes = Vec::new();
+    let mut clash = |what: &str, names: &mut dyn Iterator<Item = &str>| {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for name in names {
+            match seen.get(&name.to_lowercase()) {
+                Some(first) if *first != name => {
+                    clashes.push(format!("`{first}` and `{name}` ({what})"));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name.to_lowercase(), name);
+                }
+            }
+        }
+    };
+    clash("tables", &mut schema.tables.keys().map(String::as_str));
+    for (name, table) in &schema.tables {
+        let retired = schema.retired.keys().filter_map(|(t, c)| match c {
+            Some(c) if t == name => Some(c.as_str()),
+            _ => None,
+        });
+        let columns = table.columns.iter().map(|c| c.name.as_str());
+        clash(&format!("columns of `{name}`"), &mut columns.chain(retired));
+        let indexes = schema.indexes.values().filter(|i| &i.table == name);
+        let uniques = table
+            .constraints
+            .iter()
+            .filter(|c| matches!(c.kind, ConstraintKind::Unique { .. }));
+        clash(
+            &format!("indexes of `{name}`"),
+            &mut indexes
+                .map(|i| i.name.as_str())
+                .chain(uniques.map(|c| c.name.as_str())),
+        );
+    }
+    let column_enums = schema.tables.values().flat_map(|t| {
+        t.columns.iter().filter_map(|c| match &c.ty {
+            ColumnType::Enum(e) => Some((&e.name, &e.values)),
+            _ => None,
+        })
+    });
+    for (name, values) in schema.enums.iter().chain(column_enums) {
+        for v in values.iter().filter(|v| v.ends_with(' ')) {
+            out.insert(format!(
+                "`{v}` and `{}` (a value of enum `{name}` and what MySQL keeps of it: it strips trailing spaces)",
+                v.trim_end_matches(' ')
+            ));
+        }
+        clash(
+            &format!("values of enum `{name}`"),
+            &mut values.iter().map(|v| v.trim_end_matches(' ')),
+        );
+    }
+    out.extend(clashes);
+    out
+}
+
 impl Schema {
     /// The name under which the column the code calls `table.column` exists.
     pub fn physical_column<'a>(&'a self, table: &str, column: &'a str) -> &'a str {

@@ -219,6 +219,10 @@ pub fn seconds_text(d: Duration) -> String {
 /// The advisory lock key of `migrate` on Postgres (per database, as advisory locks are).
 pub const MIGRATE_LOCK_KEY: i64 = 0x7461_6e64_656d; // "tandem"
 
+/// The advisory lock key that serialises making tandem's own tables on Postgres: not the
+/// migrate lock's, which one run holds for all its files.
+pub const OWN_TABLES_LOCK_KEY: i64 = 0x7461_6e64_656e;
+
 pub enum Database {
     Sqlite(rusqlite::Connection),
     Postgres(Box<postgres::Client>),
@@ -284,6 +288,18 @@ impl Database {
                 Ok(())
             }
             Database::Mysql(c) => mysql_script(c.as_mut(), sql),
+        }
+    }
+
+    /// Makes one of tandem's own tables (`create` is its `CREATE TABLE IF NOT EXISTS`),
+    /// safe when other sessions make it at the same moment (see
+    /// [`server::postgres_serialised`]); MySQL's metadata lock already serialises it.
+    pub fn create_own_table(&mut self, create: &str) -> Result<(), DbError> {
+        match self {
+            Database::Postgres(c) => {
+                db!(c.batch_execute(&server::postgres_serialised(create, OWN_TABLES_LOCK_KEY)))
+            }
+            _ => self.run_script(create),
         }
     }
 

@@ -437,7 +437,7 @@ fn record_skip(
 ) -> std::result::Result<(), DbError> {
     let at = super::now_rfc3339();
     let insert = bookkeeping::record_skip(db.dialect(), &at, release, phase, reason);
-    db.run_script(&bookkeeping::create_skip_log())?;
+    db.create_own_table(&bookkeeping::create_skip_log())?;
     db.run_script(&insert)
 }
 

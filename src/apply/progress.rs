@@ -59,7 +59,7 @@ pub fn reruns(statement: &str) -> bool {
 }
 
 fn ensure_table(db: &mut Database) -> Result<(), DbError> {
-    db.run_script(&bookkeeping::create_progress_table())
+    db.create_own_table(&bookkeeping::create_progress_table())
 }
 
 /// The statements of a file recorded as completed, refused when they were recorded for

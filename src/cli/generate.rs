@@ -26,6 +26,9 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<u8> {
         return check(&project, plan);
     }
     let outcome = generate::write(&plan, &project.config, args.force)?;
+    if generate::upgrade_lock(&project.lock, &plan, &project.config)? {
+        println!("upgraded tandem.lock: recorded the steps of its frozen files and the baseline");
+    }
     for d in &outcome.changes {
         let verb = match d {
             Drift::Missing(_) => "wrote",

@@ -18,6 +18,8 @@ pub struct Sql {
     contract: Option<Located<String>>,
     /// `destructive` as written: `Some(false)` asserts that tandem misjudges a statement.
     destructive: Option<bool>,
+    /// `table` and `column` as written: they name what the SQL works on in messages
+    /// only, never in a file (see `apply`).
     subject: Option<String>,
 }
 
@@ -126,9 +128,12 @@ impl Operation for Sql {
             } else {
                 Timing::Expand
             };
+            // The step's words are written into the file's header: they leave out the
+            // `table` and `column` the op names for messages only, so that adding or
+            // editing them, as a summary, keeps an applied file's bytes.
             steps.push(Step::new(
                 timing,
-                self.describe(),
+                "custom SQL".to_string(),
                 vec![Action::Raw {
                     sql: sql.value.clone(),
                     effect,

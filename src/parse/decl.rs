@@ -53,8 +53,12 @@ pub fn enum_values(fields: &mut Fields<'_, '_>) -> Result<Located<Vec<String>>> 
             .label("empty list")
             .into());
     }
+    let mysql = fields.dialect == Some(crate::sql::Dialect::Mysql);
     for (i, v) in values.value.iter().enumerate() {
         let plain = is_enum_value(v, fields.dialect);
+        if plain && mysql {
+            check_mysql_enum_value(&values, i)?;
+        }
         if !plain || values.value[..i].contains(v) {
             return Err(Diag::input(format!("invalid enum value `{v}`"))
                 .at(values.location)
@@ -67,6 +71,69 @@ pub fn enum_values(fields: &mut Fields<'_, '_>) -> Result<Located<Vec<String>>> 
         }
     }
     Ok(values)
+}
+
+/// MySQL and MariaDB strip an ENUM value's trailing spaces and, under the default
+/// collation, tell no two values apart that differ only in case: value `i` of `values`
+/// must be neither.
+fn check_mysql_enum_value(values: &Located<Vec<String>>, i: usize) -> Result<()> {
+    let v = &values.value[i];
+    let folded = |s: &str| s.trim_end_matches(' ').to_ascii_lowercase();
+    let twin = values.value[..i]
+        .iter()
+        .find(|w| *w != v && folded(w) == folded(v));
+    if !v.ends_with(' ') && twin.is_none() {
+        return Ok(());
+    }
+    let (label, note) = match twin {
+        Some(w) => (
+            format!("`{v}` is `{w}` to MySQL"),
+            "MySQL compares ENUM values under the column's collation, which by default ignores case and trailing spaces: the table cannot be created",
+        ),
+        None => (
+            format!("`{v}` ends in a space"),
+            "MySQL strips the trailing spaces of ENUM values: the database would hold another value than the model, and drift from it at once",
+        ),
+    };
+    Err(
+        Diag::input(format!("enum value `{v}` cannot be kept apart on MySQL"))
+            .at(values.location.clone())
+            .label(label)
+            .note(note)
+            .help("give each value other letters than the others, without trailing spaces")
+            .into(),
+    )
+}
+
+/// MySQL and MariaDB read column and index names (and table names, on servers that fold
+/// them) without case: `name` must not be one of `earlier` in other letter case.
+pub fn check_mysql_name_case<'a>(
+    file: &Arc<SourceFile>,
+    dialect: Option<crate::sql::Dialect>,
+    name: &str,
+    span: std::ops::Range<usize>,
+    what: &str,
+    earlier: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    if dialect != Some(crate::sql::Dialect::Mysql) {
+        return Ok(());
+    }
+    let Some(twin) = earlier
+        .into_iter()
+        .find(|e| *e != name && e.to_lowercase() == name.to_lowercase())
+    else {
+        return Ok(());
+    };
+    Err(Diag::input(format!("{what} `{name}` is `{twin}` to MySQL"))
+        .at(Location::new(file, span))
+        .label(format!("differs from `{twin}` only in letter case"))
+        .note(if what == "table" {
+            "MySQL and MariaDB compare table names without case where the server folds them (lower_case_table_names, the default on Windows and macOS): the two cannot be kept apart there".to_string()
+        } else {
+            format!("MySQL and MariaDB read {what} names without case: the two cannot be kept apart")
+        })
+        .help(format!("rename one of them with other letters, e.g. `{twin}_2`"))
+        .into())
 }
 
 /// Gives each enum-typed column of `table` the values of its enum, or fails at the type

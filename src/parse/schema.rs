@@ -6,11 +6,12 @@ use toml::de::DeValue;
 use toml::Spanned;
 
 use super::decl::{
-    check_identifier, comment_field, enum_values, parse_column, resolve_enums, TypeSites,
+    check_identifier, check_mysql_name_case, comment_field, enum_values, parse_column,
+    resolve_enums, TypeSites,
 };
 use super::{parse_document, Fields};
 use crate::diag::{Diag, Location, Result, SourceFile};
-use crate::model::{Schema, Table};
+use crate::model::{mysql_name_collisions, Schema, Table};
 use crate::ops::op::{OpContext, Operation};
 use crate::ops::{add_check, add_foreign_key, add_unique, create_index};
 use crate::sql::Dialect;
@@ -38,10 +39,24 @@ impl Declared {
         let (keys, others): (Vec<&Declared>, Vec<&Declared>) = declared
             .iter()
             .partition(|d| d.op.kind() == "add_foreign_key");
+        let mysql = dialect == Some(crate::sql::Dialect::Mysql);
         for d in others.into_iter().chain(keys) {
+            let before = mysql.then(|| mysql_name_collisions(schema));
             let mut cx = OpContext::new(schema, 0, None, d.location.clone(), None, dialect);
             cx.declared = true;
             steps.extend(d.op.apply(&mut cx)?);
+            let Some(before) = before else { continue };
+            if let Some(clash) = mysql_name_collisions(schema).difference(&before).next() {
+                return Err(Diag::input(format!(
+                    "{} gives MySQL {clash}, which it cannot keep apart",
+                    d.op.describe()
+                ))
+                .at(d.location.clone())
+                .label("declared here")
+                .note("MySQL and MariaDB read index names without case")
+                .help("name it with other letters than the table's other indexes")
+                .into());
+            }
         }
         Ok(steps)
     }
@@ -103,6 +118,8 @@ fn read_schema(
         for (name, value) in tables.iter() {
             let table_name = name.get_ref().to_string();
             check_identifier(file, &table_name, name.span(), "table")?;
+            let earlier = schema.tables.keys().map(String::as_str);
+            check_mysql_name_case(file, dialect, &table_name, name.span(), "table", earlier)?;
             let Some(body) = value.get_ref().as_table() else {
                 return Err(
                     Diag::input(format!("table `{table_name}` must be a TOML table"))
@@ -189,6 +206,15 @@ pub fn parse_table(
     for (col_name, def) in columns.iter() {
         let col = col_name.get_ref().to_string();
         check_identifier(&file, &col, col_name.span(), "column")?;
+        let earlier = table.columns.iter().map(|c| c.name.as_str());
+        check_mysql_name_case(
+            &file,
+            fields.dialect,
+            &col,
+            col_name.span(),
+            "column",
+            earlier,
+        )?;
         let (column, at) = parse_column(&fields, &name, col.clone(), def)?;
         if let Some(identity) = at.identity.clone() {
             identities.push((col.clone(), identity));

@@ -3,16 +3,17 @@
 //! with the schema the code of each release sees and, in views mode, the schema of
 //! views each release's code selects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::action::Action;
 use crate::config::RenameMode;
 use crate::diag::{Diag, Location, Result};
-use crate::model::{PhysicalName, Schema, View};
+use crate::model::{mysql_name_collisions, PhysicalName, Schema, View};
 use crate::ops::op::{OpContext, Step, Timing};
 use crate::parse::change::{Change, OpEntry};
 use crate::project::Project;
 use crate::release::Releases;
+use crate::sql::Dialect;
 
 use super::planned::{PlanNote, PlannedStep};
 use super::rule::{removal_of, Rule};
@@ -61,6 +62,9 @@ struct Folder<'a> {
     schema_releases: BTreeMap<String, usize>,
     /// Whether the current release has made its release schema yet.
     made_schema: bool,
+    /// MySQL: the names of the model it cannot tell apart so far (see
+    /// [`mysql_name_collisions`]); `None` on the other dialects.
+    mysql_collisions: Option<BTreeSet<String>>,
     out: Folded,
 }
 
@@ -84,6 +88,8 @@ pub(super) fn fold(project: &Project, releases: &Releases, rule: &Rule) -> Resul
             view_renames: Vec::new(),
             notes: Vec::new(),
         },
+        mysql_collisions: (project.config.dialect == Dialect::Mysql)
+            .then(|| mysql_name_collisions(&schema)),
         schema,
         schema_releases: BTreeMap::new(),
         made_schema: false,
@@ -135,6 +141,7 @@ impl Folder<'_> {
         let mut steps = entry.op.apply(&mut cx)?;
         let problems = std::mem::take(&mut cx.problems);
         let notes = std::mem::take(&mut cx.notes);
+        self.refuse_mysql_collisions(entry)?;
         if let Some(p) = steps
             .iter()
             .flat_map(|s| &s.actions)
@@ -191,6 +198,34 @@ impl Folder<'_> {
             problems,
             retire_schema,
         })
+    }
+
+    /// MySQL: refuses an op after which the model has two names (columns, indexes,
+    /// tables) that differ only in case, or enum values MySQL cannot keep apart, that it
+    /// did not have before: MySQL would fail at apply, or drift from the model at once.
+    fn refuse_mysql_collisions(&mut self, entry: &OpEntry) -> Result<()> {
+        let Some(before) = &self.mysql_collisions else {
+            return Ok(());
+        };
+        let after = mysql_name_collisions(&self.schema);
+        let new: Vec<&String> = after.difference(before).collect();
+        if let Some(first) = new.first() {
+            let mut diag = Diag::input(format!(
+                "{} gives MySQL {first}, which it cannot keep apart",
+                entry.op.describe()
+            ))
+            .at(entry.location.clone())
+            .label("after this op")
+            .note("MySQL and MariaDB read column and index names without case (table names too, where the server folds them), and the default collation compares ENUM values without case and strips their trailing spaces");
+            for more in &new[1..] {
+                diag = diag.note(format!("also {more}"));
+            }
+            return Err(diag
+                .help("choose names and values that differ in more than letter case or trailing spaces")
+                .into());
+        }
+        self.mysql_collisions = Some(after);
+        Ok(())
     }
 
     /// Whether the releases select schemas of views: the project's mode, or since an op

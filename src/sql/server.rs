@@ -35,6 +35,15 @@ pub const POSTGRES_TRY_MIGRATE_LOCK: &str = "SELECT pg_try_advisory_lock($1)";
 /// Takes MySQL's named lock of `migrate` for this database, waiting up to `?` seconds.
 pub const MYSQL_MIGRATE_LOCK: &str = "SELECT GET_LOCK(CONCAT('tandem_migrate_', DATABASE()), ?)";
 
+/// A statement that makes one of tandem's own tables, on Postgres behind a transaction
+/// advisory lock of `key`, sent as one simple query (one transaction): two sessions that
+/// run `CREATE TABLE IF NOT EXISTS` at once may both find the table missing, and the
+/// second then fails on the catalogue's unique index (`pg_type_typname_nsp_index`)
+/// instead of finding the table made. Serialised, the second sees it and does nothing.
+pub fn postgres_serialised(create: &str, key: i64) -> String {
+    format!("SELECT pg_advisory_xact_lock({key}); {create}")
+}
+
 /// Makes a throw-away database (on Postgres a copy of `template`, when given).
 pub fn create_database(name: &str, template: Option<&str>) -> String {
     match template {

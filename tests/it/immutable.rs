@@ -567,3 +567,199 @@ fn files_are_sqlite(p: &Path) -> bool {
             .contains("lock_timeout")
     })
 }
+
+/// The tandem.lock an earlier tandem wrote for `release`: its files, path and checksum,
+/// and no steps digest nor baseline.
+fn old_lock(project: &Path, release: &str) -> String {
+    let mut text = String::from(
+        "# tandem.lock: releases frozen by `tandem release cut`. Do not edit by hand.\n\n",
+    );
+    text.push_str(&format!("[[release]]\nname = \"{release}\"\n"));
+    for (path, body) in tree(project) {
+        if path.starts_with(&format!("{release}/")) {
+            let sha = tandem::lock::sha256_hex(body.as_bytes());
+            text.push_str(&format!(
+                "\n[[release.files]]\npath = \"{path}\"\nsha256 = \"{sha}\"\n"
+            ));
+        }
+    }
+    text
+}
+
+/// A lock cut by an earlier tandem records no steps digest and no baseline. After an
+/// upgrade that words every file otherwise, the frozen files on disk stay, `check`,
+/// `plan` and `generate` pass, and `generate` upgrades the lock in place (digests and
+/// baseline), after which the baseline is frozen and the cut release's steps too.
+#[test]
+fn a_lock_cut_by_an_earlier_tandem_is_upgraded_in_place() {
+    let dir = users_project("sqlite", &[INCIDENT[0], ("0009_index.toml", ADD_INDEX_150)]);
+    let p = dir.path();
+    // What the earlier tandem wrote: its own wording of every file, and its lock.
+    fs::create_dir_all(p.join("tpl")).unwrap();
+    fs::write(
+        p.join("tpl/migration.sql.tera"),
+        "-- OLD {{ release }} {{ phase }} {{ change }}\n{{ body }}\n",
+    )
+    .unwrap();
+    let config = fs::read_to_string(p.join("tandem.toml")).unwrap();
+    fs::write(
+        p.join("tandem.toml"),
+        format!("templates_dir = \"tpl\"\n{config}"),
+    )
+    .unwrap();
+    ok(p, &["generate"]);
+    let lock = old_lock(p, "1.4.0");
+    assert!(!lock.contains("steps") && !lock.contains("[baseline]"));
+    fs::write(p.join("tandem.lock"), &lock).unwrap();
+    let before = tree(p);
+    // This tandem words them otherwise.
+    fs::remove_file(p.join("tpl/migration.sql.tera")).unwrap();
+
+    ok(p, &["check"]);
+    ok(p, &["plan"]);
+    assert_eq!(fs::read_to_string(p.join("tandem.lock")).unwrap(), lock);
+    let out = ok(p, &["generate"]);
+    assert!(out.contains("upgraded tandem.lock"), "{out}");
+    let after = tree(p);
+    for (path, text) in &before {
+        let frozen = path.starts_with("1.4.0/") || path.starts_with("V1__");
+        assert_eq!(after.get(path) == Some(text), frozen, "{path}");
+    }
+    let upgraded = fs::read_to_string(p.join("tandem.lock")).unwrap();
+    assert!(
+        upgraded.contains("[baseline]") && upgraded.matches("steps = ").count() == 2,
+        "{upgraded}"
+    );
+    ok(p, &["check"]);
+    ok(p, &["generate", "--check"]);
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    ok(p, &["release", "cut", "1.5.0"]);
+
+    // Upgraded, the lock freezes the baseline and the cut release's steps.
+    let schema = fs::read_to_string(p.join("schema.toml")).unwrap();
+    fs::write(
+        p.join("schema.toml"),
+        schema.replace(
+            "nickname ",
+            "nick = { type = \"text\", nullable = true }\nnickname ",
+        ),
+    )
+    .unwrap();
+    let out = run(p, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the baseline is frozen"),
+        "{}",
+        stderr(&out)
+    );
+    fs::write(p.join("schema.toml"), &schema).unwrap();
+    write_change(
+        p,
+        "0008_more.toml",
+        &ADD_INDEX_150
+            .replace("1.5.0", "1.4.0")
+            .replace("email", "nickname"),
+    );
+    let out = run(p, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("release 1.4.0 is cut"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The `table` and `column` of a `sql` op only name what its SQL works on in messages,
+/// as a summary does: adding, editing or removing them leaves every applied file as it
+/// was, whatever phase the SQL runs in.
+#[test]
+fn message_only_fields_of_a_sql_op_change_no_applied_file() {
+    const SQL_OP: &str = "release = \"1.4.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"UPDATE users SET nickname = 'x' WHERE id < 0\"\ncontract = \"ALTER TABLE users DROP COLUMN legacy_email\"\ndestructive = true\n";
+    let dir = users_project(
+        "sqlite",
+        &[
+            ("0007_sql.toml", SQL_OP),
+            ("0008_next.toml", &common::select_one("1.5.0")),
+        ],
+    );
+    let p = dir.path();
+    ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    let before = tree(p);
+    assert!(
+        before.keys().any(|k| k.contains("contract_0007")),
+        "{before:?}"
+    );
+    for fields in [
+        "table = \"users\"\n",
+        "table = \"users\"\ncolumn = \"legacy_email\"\n",
+        "table = \"people\"\ncolumn = \"nickname\"\n",
+    ] {
+        write_change(
+            p,
+            "0007_sql.toml",
+            &SQL_OP.replace("type = \"sql\"\n", &format!("type = \"sql\"\n{fields}")),
+        );
+        let out = ok(p, &["generate"]);
+        assert!(out.contains("0 changed"), "{fields}: {out}");
+        assert_eq!(changed(&before, &tree(p)), Vec::<String>::new());
+        ok(p, &["status"]);
+    }
+}
+
+/// A migrations directory that is a symbolic link, or lies under one, is written through
+/// the link: after `generate` the link is still a link, the files are in the directory it
+/// leads to (with what else lives there), and a second `generate` keeps it so.
+#[cfg(unix)]
+#[test]
+fn generate_writes_through_a_symlinked_migrations_directory() {
+    use std::os::unix::fs::symlink;
+    for under_link in [false, true] {
+        let dir = common::project_files("sqlite", USERS, &[INCIDENT[0]]);
+        let p = dir.path();
+        let elsewhere = tempfile::TempDir::new().unwrap();
+        let real = elsewhere.path().join("shared");
+        fs::create_dir_all(real.join("migrations")).unwrap();
+        fs::write(real.join("migrations/README"), "kept\n").unwrap();
+        let link = if under_link {
+            // db -> <elsewhere>/shared; migrations_dir = "db/migrations".
+            symlink(&real, p.join("db")).unwrap();
+            let config = fs::read_to_string(p.join("tandem.toml")).unwrap();
+            fs::write(
+                p.join("tandem.toml"),
+                format!("migrations_dir = \"db/migrations\"\n{config}"),
+            )
+            .unwrap();
+            p.join("db")
+        } else {
+            // migrations -> ../<elsewhere>/shared/migrations, a relative link.
+            let rel = Path::new("..")
+                .join(elsewhere.path().file_name().unwrap())
+                .join("shared/migrations");
+            assert!(p.parent() == elsewhere.path().parent());
+            symlink(&rel, p.join("migrations")).unwrap();
+            p.join("migrations")
+        };
+        for _ in 0..2 {
+            ok(p, &["generate"]);
+            assert!(
+                fs::symlink_metadata(&link)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink(),
+                "{}",
+                link.display()
+            );
+            let files = common::files_under(&real.join("migrations"));
+            assert!(files.contains(&"V1__baseline.sql".to_string()), "{files:?}");
+            assert!(files.contains(&"README".to_string()), "{files:?}");
+            let stray: Vec<_> = fs::read_dir(&real)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(stray, ["migrations"], "{stray:?}");
+            write_change(p, "0009_index.toml", ADD_INDEX_150);
+        }
+        ok(p, &["check"]);
+        ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
+    }
+}

@@ -1076,3 +1076,101 @@ fn the_fleet_gate_is_not_run_when_there_is_nothing_to_apply() {
         stderr(&out)
     );
 }
+
+/// `migrate` runs started at once on a fresh database, each skipping the fleet gate, all
+/// succeed: tandem's own tables (the skip log, the history, the progress table) are made
+/// once whatever runs race to make them, on Postgres (whose `CREATE TABLE IF NOT EXISTS`
+/// is not safe under concurrency) and on MariaDB.
+#[test]
+fn concurrent_migrates_make_tandem_tables_once() {
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = users_project(server.dialect(), INCIDENT);
+        let url = common::database_url(server, &scratch, dir.path());
+        let outs: Vec<std::process::Output> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..8)
+                .map(|_| {
+                    let (p, url) = (dir.path(), url.as_str());
+                    s.spawn(move || common::migrate(p, url, "1.4.0", "expand"))
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for out in &outs {
+            assert!(
+                out.status.success(),
+                "{}: {}{}",
+                server.dialect(),
+                stdout(out),
+                stderr(out)
+            );
+        }
+        let mut db = common::connect(&url, dir.path());
+        let skips = db
+            .query_text("SELECT count(*) FROM tandem_fleet_skips")
+            .unwrap();
+        // Each run that had files to apply recorded its skip: the first one at least.
+        let recorded: u32 = skips[0][0].as_deref().unwrap().parse().unwrap();
+        assert!((1..=8).contains(&recorded), "{}", server.dialect());
+    }
+}
+
+/// As [`concurrent_migrates_make_tandem_tables_once`], sessions held at a barrier so that
+/// they all make tandem's tables at the same instant: the skipped gate's log and the
+/// progress table of resumable files, on a database that has neither yet.
+#[test]
+fn sessions_racing_to_make_tandem_tables_all_succeed() {
+    use tandem::apply::fleet::{gate, FleetOptions};
+    use tandem::release::{ReleaseOrder, Releases};
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let releases = Releases::new(&ReleaseOrder::Semver, vec!["1.0.0".to_string()]);
+        let options = FleetOptions {
+            file: None,
+            command: None,
+            skip_reason: Some("test database: no fleet".into()),
+            pattern: "*".into(),
+            command_timeout: std::time::Duration::from_secs(10),
+        };
+        for round in 0..5 {
+            let n = 12;
+            let barrier = std::sync::Barrier::new(n);
+            std::thread::scope(|s| {
+                let runs: Vec<_> = (0..n)
+                    .map(|i| {
+                        let (barrier, target) = (&barrier, &scratch.target);
+                        let (options, releases) = (&options, &releases);
+                        s.spawn(move || {
+                            let mut db = Database::connect(target).unwrap();
+                            barrier.wait();
+                            if i % 2 == 0 {
+                                gate(&mut db, options, releases, 0, false)
+                                    .map(|_| ())
+                                    .map_err(|e| e.render())
+                            } else {
+                                tandem::apply::progress::completed(&mut db, 1, "x")
+                                    .map(|_| ())
+                                    .map_err(|e| e.0)
+                            }
+                        })
+                    })
+                    .collect();
+                for r in runs {
+                    let result = r.join().unwrap();
+                    assert!(
+                        result.is_ok(),
+                        "{} round {round}: {result:?}",
+                        server.dialect()
+                    );
+                }
+            });
+            let mut db = Database::connect(&scratch.target).unwrap();
+            db.run_script("DROP TABLE tandem_fleet_skips").unwrap();
+            db.run_script("DROP TABLE tandem_progress").unwrap();
+        }
+    }
+}

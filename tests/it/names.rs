@@ -143,3 +143,98 @@ fn long_index_names_are_copied_by_alter_column_new_name_on_every_server() {
         );
     }
 }
+
+/// A users table with `extra` among its columns and the mood enum of `values`, with the
+/// index declarations of `indexes`.
+fn cased_schema(extra: &str, values: &str, indexes: &str) -> String {
+    format!(
+        "[enums.mood]\nvalues = [{values}]\n\n[tables.users]\nprimary_key = [\"id\"]\n\n\
+         [tables.users.columns]\nid = {{ type = \"bigint\" }}\nemail = {{ type = \"varchar(100)\" }}\n\
+         {extra}mood = {{ type = \"mood\", nullable = true }}\n{indexes}"
+    )
+}
+
+/// `check` of a project over `schema` and `changes`: its exit code and stderr.
+fn check_of(dialect: &str, schema: &str, changes: &[(&str, &str)]) -> (Option<i32>, String) {
+    let dir = common::project_files(dialect, schema, changes);
+    let out = common::run(dir.path(), &["check"]);
+    (out.status.code(), stderr(&out))
+}
+
+/// MySQL and MariaDB read column, index and (where folded) table names without case, and
+/// compare ENUM values without case and trailing spaces: a schema or a change that gives
+/// them two such names or values is an input error at plan time, at its place in the
+/// file, on MySQL only; Postgres keeps them apart and accepts it.
+#[test]
+fn names_and_enum_values_mysql_cannot_keep_apart_are_refused_at_plan_time() {
+    let plain = cased_schema("", "\"happy\", \"sad\"", "");
+    let index = |name: &str, column: &str| {
+        format!("\n[[tables.users.indexes]]\nname = \"{name}\"\ncolumns = [\"{column}\"]\n")
+    };
+    let baselines = [
+        (
+            cased_schema("Email = { type = \"text\" }\n", "\"happy\", \"sad\"", ""),
+            "schema.toml:10:1",
+        ),
+        (cased_schema("", "\"happy\", \"Happy\"", ""), "schema.toml:2:10"),
+        (cased_schema("", "\"happy\", \"sad \"", ""), "schema.toml:2:10"),
+        (
+            format!("{plain}\n[tables.Users]\nprimary_key = [\"id\"]\n[tables.Users.columns]\nid = {{ type = \"bigint\" }}\n"),
+            "schema.toml:",
+        ),
+        (
+            cased_schema("", "\"happy\", \"sad\"", &(index("ix_a", "email") + &index("IX_A", "mood"))),
+            "schema.toml:",
+        ),
+    ];
+    for (schema, at) in &baselines {
+        let (code, err) = check_of("mysql", schema, &[]);
+        assert_eq!(code, Some(2), "{schema}\n{err}");
+        assert!(err.contains(at) && err.contains("help:"), "{schema}\n{err}");
+        let (code, err) = check_of("postgres", schema, &[]);
+        assert_eq!(code, Some(0), "{schema}\n{err}");
+    }
+    let changes = [
+        "[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"EMAIL\", type = \"text\", nullable = true }\n",
+        "[[op]]\ntype = \"add_enum_value\"\nenum = \"mood\"\nvalue = \"Sad\"\n",
+        "[[op]]\ntype = \"add_enum_value\"\nenum = \"mood\"\nvalue = \"meh \"\n",
+        "[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"Users_Email\"\ncolumns = [\"email\"]\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"users_email\"\ncolumns = [\"mood\"]\n",
+        "[[op]]\ntype = \"create_table\"\ntable = \"USERS\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" } }\n",
+        "[[op]]\ntype = \"rename_column\"\ntable = \"users\"\nfrom = \"email\"\nto = \"eMail\"\n",
+    ];
+    for ops in changes {
+        let change = format!("release = \"1.0.0\"\n\n{ops}");
+        let files = [("0001_x.toml", change.as_str())];
+        let (code, err) = check_of("mysql", &plain, &files);
+        assert_eq!(code, Some(2), "{ops}\n{err}");
+        assert!(
+            err.contains("changes/0001_x.toml:") && err.contains("help:"),
+            "{ops}\n{err}"
+        );
+        let (code, err) = check_of("postgres", &plain, &files);
+        assert_eq!(code, Some(0), "{ops}\n{err}");
+    }
+}
+
+/// What passes `check` on MySQL applies on MariaDB: names and values that differ in more
+/// than case, and a change that adds more of them.
+#[test]
+fn a_schema_that_passes_the_mysql_name_checks_applies_on_mariadb() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let schema = cased_schema(
+        "email_2 = { type = \"text\", nullable = true }\n",
+        "\"happy\", \"happy_2\", \"sad\"",
+        "\n[[tables.users.indexes]]\nname = \"ix_a\"\ncolumns = [\"email\"]\n\n[[tables.users.indexes]]\nname = \"ix_b\"\ncolumns = [\"mood\"]\n",
+    );
+    let change = "release = \"1.0.0\"\n\n[[op]]\ntype = \"add_enum_value\"\nenum = \"mood\"\nvalue = \"glad\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"email_3\", type = \"text\", nullable = true }\n";
+    let dir = project_with("mysql", &schema, &[("0001_x.toml", change)]);
+    let out = common::run(dir.path(), &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let url = database_url(Server::Mysql, &scratch, dir.path());
+    let out = common::migrate(dir.path(), &url, "1.0.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = common::run(dir.path(), &["status", "--database-url", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
