@@ -500,52 +500,9 @@ impl Config {
                 .into());
             }
         }
-        for (key, value) in [
-            ("scratch_prefix", &raw.verify.scratch_prefix),
-            ("scratch_template", &raw.verify.scratch_template),
-        ] {
-            if let Some(message) = value
-                .as_deref()
-                .and_then(|v| check_scratch_name(key, v).err())
-            {
-                return Err(Diag::input(message)
-                    .at(Location::new(&file, 0..0))
-                    .help("lower-case letters, digits and `_`, starting with a letter, at most 30 characters")
-                    .into());
-            }
-        }
-        if raw.verify.scratch_template.is_some() && raw.dialect != Dialect::Postgres {
-            return Err(Diag::input(format!(
-                "[verify] scratch_template needs PostgreSQL; this project's dialect is {}",
-                raw.dialect.name()
-            ))
-            .at(Location::new(&file, 0..0))
-            .help("remove scratch_template: only PostgreSQL makes a database from a template")
-            .into());
-        }
-        if let Err(message) = check_prefix(&raw.view_schema_prefix) {
-            return Err(Diag::input(message)
-                .at(Location::new(&file, 0..0))
-                .help("a prefix of lower-case letters, digits and `_`, starting with a letter, e.g. \"app\"")
-                .into());
-        }
+        check_names(&raw, &file)?;
+        check_lock_timeout(&raw, &file)?;
         let fleet = raw.fleet.settings(&file)?;
-        if let Err(message) = lock_timeout_ms(&raw.postgres.lock_timeout) {
-            let text = &file.text;
-            let span = text
-                .find("[postgres]")
-                .and_then(|at| text[at..].find("lock_timeout").map(|i| at + i))
-                .map(|start| start..start + text[start..].find('\n').unwrap_or(text.len() - start))
-                .unwrap_or(0..0);
-            return Err(Diag::input(format!(
-                "[postgres] lock_timeout = \"{}\": {message}",
-                raw.postgres.lock_timeout.escape_default()
-            ))
-            .at(Location::new(&file, span))
-            .label("not a Postgres duration")
-            .help("a whole number of milliseconds (\"500\") or a number with a unit Postgres knows: us, ms, s, min, h, d (\"500ms\", \"5s\", \"1min\")")
-            .into());
-        }
         let mut postgres = raw.postgres;
         if postgres.backfill_batch_size == 0 {
             postgres.backfill_batch_size = default_batch();
@@ -615,6 +572,64 @@ pub fn lock_timeout_ms(value: &str) -> Result<f64, String> {
         return Err("more than 2147483647 ms, the most Postgres accepts".into());
     }
     Ok(ms)
+}
+
+/// The settings that become names of schemas and databases: plain identifiers, and a
+/// scratch template only where PostgreSQL makes databases from one.
+fn check_names(raw: &RawConfig, file: &Arc<SourceFile>) -> Result<()> {
+    let file = file.clone();
+    for (key, value) in [
+        ("scratch_prefix", &raw.verify.scratch_prefix),
+        ("scratch_template", &raw.verify.scratch_template),
+    ] {
+        if let Some(message) = value
+            .as_deref()
+            .and_then(|v| check_scratch_name(key, v).err())
+        {
+            return Err(Diag::input(message)
+                .at(Location::new(&file, 0..0))
+                .help("lower-case letters, digits and `_`, starting with a letter, at most 30 characters")
+                .into());
+        }
+    }
+    if raw.verify.scratch_template.is_some() && raw.dialect != Dialect::Postgres {
+        return Err(Diag::input(format!(
+            "[verify] scratch_template needs PostgreSQL; this project's dialect is {}",
+            raw.dialect.name()
+        ))
+        .at(Location::new(&file, 0..0))
+        .help("remove scratch_template: only PostgreSQL makes a database from a template")
+        .into());
+    }
+    if let Err(message) = check_prefix(&raw.view_schema_prefix) {
+        return Err(Diag::input(message)
+            .at(Location::new(&file, 0..0))
+            .help("a prefix of lower-case letters, digits and `_`, starting with a letter, e.g. \"app\"")
+            .into());
+    }
+    Ok(())
+}
+
+/// `[postgres] lock_timeout`, read as Postgres reads it, before anything runs.
+fn check_lock_timeout(raw: &RawConfig, file: &Arc<SourceFile>) -> Result<()> {
+    let file = file.clone();
+    if let Err(message) = lock_timeout_ms(&raw.postgres.lock_timeout) {
+        let text = &file.text;
+        let span = text
+            .find("[postgres]")
+            .and_then(|at| text[at..].find("lock_timeout").map(|i| at + i))
+            .map(|start| start..start + text[start..].find('\n').unwrap_or(text.len() - start))
+            .unwrap_or(0..0);
+        return Err(Diag::input(format!(
+            "[postgres] lock_timeout = \"{}\": {message}",
+            raw.postgres.lock_timeout.escape_default()
+        ))
+        .at(Location::new(&file, span))
+        .label("not a Postgres duration")
+        .help("a whole number of milliseconds (\"500\") or a number with a unit Postgres knows: us, ms, s, min, h, d (\"500ms\", \"5s\", \"1min\")")
+        .into());
+    }
+    Ok(())
 }
 
 /// Checks a `view_schema_prefix`: a plain lower-case identifier, so that every schema

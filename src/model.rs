@@ -33,10 +33,6 @@ impl ColumnType {
         dialect: Option<crate::sql::Dialect>,
     ) -> Result<(), String> {
         use ColumnType::*;
-        let mysql_range = !matches!(
-            dialect,
-            Some(crate::sql::Dialect::Postgres | crate::sql::Dialect::Sqlite)
-        );
         let integer = |i: i64, min: i64, max: i64| {
             if (min..=max).contains(&i) {
                 Ok(())
@@ -108,39 +104,7 @@ impl ColumnType {
                     ))
                 }
             }
-            // What the project's own server takes, where it takes more than every dialect:
-            // MySQL's zero date, PostgreSQL's years before 1000.
-            (Date | Timestamp, Literal::Str(v)) if server_takes_date_time(dialect, v, false) => {
-                Ok(())
-            }
-            (TimestampTz, Literal::Str(v)) if server_takes_date_time(dialect, v, true) => Ok(()),
-            (Date, Literal::Str(v)) if parse_date(v) => Ok(()),
-            (Date, _) => Err("date holds a string `YYYY-MM-DD`, e.g. \"2024-01-31\"".into()),
-            (Time, Literal::Str(v)) if parse_time(v) => Ok(()),
-            (Time, _) => Err("time holds a string `HH:MM:SS[.ffffff]`, e.g. \"08:30:00\"".into()),
-            (TimestampTz, Literal::Str(v))
-                if mysql_range
-                    && v.len() > 10
-                    && v.is_char_boundary(10)
-                    && !("1970-01-02"..="2038-01-18").contains(&&v[..10]) =>
-            {
-                Err("timestamptz holds dates from 1970-01-02 to 2038-01-18 as a default \
-                     (MySQL's and MariaDB's timestamp range), as `YYYY-MM-DD HH:MM:SS[.ffffff]`"
-                    .into())
-            }
-            (Timestamp | TimestampTz, Literal::Str(v))
-                if v.len() > 10
-                    && v.is_char_boundary(10)
-                    && parse_date(&v[..10])
-                    && matches!(&v[10..11], " " | "T")
-                    && parse_time(&v[11..]) =>
-            {
-                Ok(())
-            }
-            (Timestamp | TimestampTz, _) => Err(format!(
-                "{self} holds a string `YYYY-MM-DD HH:MM:SS[.ffffff]` without a time zone offset \
-                 (MySQL and MariaDB read none), e.g. \"2024-01-31 08:30:00\""
-            )),
+            (Date | Time | Timestamp | TimestampTz, _) => self.accepts_date_time(lit, dialect),
             (Uuid, Literal::Str(v)) if is_uuid(v) => Ok(()),
             (Uuid, _) => Err(
                 "uuid holds a string of 32 hex digits in groups of 8-4-4-4-12, e.g. \
@@ -162,6 +126,57 @@ impl ColumnType {
             )),
         }
     }
+
+    /// [`Self::accepts_in`] for the date and time types.
+    fn accepts_date_time(
+        &self,
+        lit: &Literal,
+        dialect: Option<crate::sql::Dialect>,
+    ) -> Result<(), String> {
+        use ColumnType::*;
+        let mysql_range = !matches!(
+            dialect,
+            Some(crate::sql::Dialect::Postgres | crate::sql::Dialect::Sqlite)
+        );
+        match (self, lit) {
+            // What the project's own server takes, where it takes more than every dialect:
+            // MySQL's zero date, PostgreSQL's years before 1000.
+            (Date | Timestamp, Literal::Str(v)) if server_takes_date_time(dialect, v, false) => {
+                Ok(())
+            }
+            (TimestampTz, Literal::Str(v)) if server_takes_date_time(dialect, v, true) => Ok(()),
+            (Date, Literal::Str(v)) if parse_date(v) => Ok(()),
+            (Date, _) => Err("date holds a string `YYYY-MM-DD`, e.g. \"2024-01-31\"".into()),
+            (Time, Literal::Str(v)) if parse_time(v) => Ok(()),
+            (Time, _) => Err("time holds a string `HH:MM:SS[.ffffff]`, e.g. \"08:30:00\"".into()),
+            (TimestampTz, Literal::Str(v))
+                if mysql_range
+                    && v.len() > 10
+                    && v.is_char_boundary(10)
+                    && !("1970-01-02"..="2038-01-18").contains(&&v[..10]) =>
+            {
+                Err(
+                    "timestamptz holds dates from 1970-01-02 to 2038-01-18 as a default \
+                     (MySQL's and MariaDB's timestamp range), as `YYYY-MM-DD HH:MM:SS[.ffffff]`"
+                        .into(),
+                )
+            }
+            (Timestamp | TimestampTz, Literal::Str(v))
+                if v.len() > 10
+                    && v.is_char_boundary(10)
+                    && parse_date(&v[..10])
+                    && matches!(&v[10..11], " " | "T")
+                    && parse_time(&v[11..]) =>
+            {
+                Ok(())
+            }
+            (Timestamp | TimestampTz, _) => Err(format!(
+                "{self} holds a string `YYYY-MM-DD HH:MM:SS[.ffffff]` without a time zone offset \
+                 (MySQL and MariaDB read none), e.g. \"2024-01-31 08:30:00\""
+            )),
+            _ => unreachable!("only date and time types are read here"),
+        }
+    }
 }
 
 /// Whether a literal default is a value of a native type: checked as the portable type of
@@ -179,14 +194,19 @@ fn native_accepts(n: &crate::types::NativeType, lit: &Literal) -> Result<(), Str
     }
     let like = match n.kin() {
         Kin::Integer(max) => {
+            // An unsigned type holds the signed one's range moved up: 0 to 2 * max + 1
+            // (`smallint unsigned` to 65535).
+            let (min, max) = if n.unsigned {
+                (0, max.saturating_mul(2).saturating_add(1))
+            } else {
+                (-max - 1, max)
+            };
             return match lit {
-                Literal::Int(i) if *i <= max && (*i >= -max - 1) && (!n.unsigned || *i >= 0) => {
-                    Ok(())
-                }
+                Literal::Int(i) if (min..=max).contains(i) => Ok(()),
                 _ => Err(format!(
-                    "{n} holds whole numbers up to {max}, written without quotes"
+                    "{n} holds whole numbers from {min} to {max}, written without quotes"
                 )),
-            }
+            };
         }
         Kin::Float | Kin::Decimal => ColumnType::Double,
         Kin::Text(Some(len)) => ColumnType::Varchar(len),
@@ -918,6 +938,26 @@ mod tests {
         assert!(ty.accepts_in(&early, Some(Dialect::Sqlite)).is_ok());
         assert!(ty.accepts_in(&early, Some(Dialect::Mysql)).is_err());
         assert!(ty.accepts(&early).is_err());
+    }
+
+    #[test]
+    fn an_unsigned_integer_holds_twice_the_signed_range() {
+        use crate::types::{ColumnType, Literal, NativeType};
+        let ty = |name: &str, unsigned: bool| {
+            ColumnType::Native(NativeType {
+                name: name.into(),
+                args: Vec::new(),
+                unsigned,
+                array: false,
+            })
+        };
+        assert!(ty("smallint", true).accepts(&Literal::Int(65535)).is_ok());
+        assert!(ty("smallint", true).accepts(&Literal::Int(65536)).is_err());
+        assert!(ty("smallint", true).accepts(&Literal::Int(-1)).is_err());
+        assert!(ty("smallint", false).accepts(&Literal::Int(65535)).is_err());
+        assert!(ty("smallint", false).accepts(&Literal::Int(-32768)).is_ok());
+        assert!(ty("tinyint", true).accepts(&Literal::Int(255)).is_ok());
+        assert!(ty("bigint", true).accepts(&Literal::Int(i64::MAX)).is_ok());
     }
 
     #[test]

@@ -117,39 +117,19 @@ pub fn differences(
         let mut live = read_indexes(db, &table.name)?;
         live.retain(|i| !plan_ignores(&i.name));
         expected_keys.retain(|i| !plan_ignores(&i.name));
-        for index in &live {
-            let own_key = foreign.iter().any(|f| f.name == index.name)
-                || uniques.iter().any(|(n, _)| *n == index.name);
-            match expected_keys.iter().find(|i| i.name == index.name) {
-                Some(want) => {
-                    if want.columns != index.columns || want.unique != index.unique {
-                        out.push(format!(
-                            "index {} of {} is {}on ({}) in the database but {}on ({}) in the plan",
-                            index.name,
-                            table.name,
-                            if index.unique { "unique " } else { "" },
-                            index.columns.join(", "),
-                            if want.unique { "unique " } else { "" },
-                            want.columns.join(", ")
-                        ));
-                    }
-                    for d in index_option_differences(dialect, want, index, "the plan") {
-                        out.push(format!("index {} of {}: {d}", index.name, table.name));
-                    }
-                }
-                None if own_key || index.name.starts_with("tandem_") => {}
-                None => out.push(format!(
-                    "index {} of {} exists in the database but not in the plan",
-                    index.name, table.name
-                )),
-            }
-        }
-        for want in &expected_keys {
-            let name = &want.name;
-            if !live.iter().any(|i| &i.name == name) && !uniques.iter().any(|(n, _)| n == name) {
-                out.push(format!("index {name} of {} is missing", table.name));
-            }
-        }
+        let own_keys: Vec<&str> = foreign
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(uniques.iter().map(|(n, _)| n.as_str()))
+            .collect();
+        index_differences(
+            dialect,
+            &table.name,
+            &expected_keys,
+            &live,
+            &own_keys,
+            &mut out,
+        );
         if dialect != crate::sql::Dialect::Sqlite {
             for c in table.constraints.iter().filter(|c| !plan_ignores(&c.name)) {
                 if matches!(c.kind, ConstraintKind::ForeignKey { .. })
@@ -188,4 +168,48 @@ pub fn differences(
         }
     }
     Ok(out)
+}
+
+/// The differences of a table's live indexes with those the plan expects: changed,
+/// extra (a key's own index and tandem's aside) and missing.
+fn index_differences(
+    dialect: crate::sql::Dialect,
+    table: &str,
+    expected_keys: &[Index],
+    live: &[Index],
+    own_keys: &[&str],
+    out: &mut Vec<String>,
+) {
+    for index in live {
+        let own_key = own_keys.contains(&index.name.as_str());
+        match expected_keys.iter().find(|i| i.name == index.name) {
+            Some(want) => {
+                if want.columns != index.columns || want.unique != index.unique {
+                    out.push(format!(
+                        "index {} of {} is {}on ({}) in the database but {}on ({}) in the plan",
+                        index.name,
+                        table,
+                        if index.unique { "unique " } else { "" },
+                        index.columns.join(", "),
+                        if want.unique { "unique " } else { "" },
+                        want.columns.join(", ")
+                    ));
+                }
+                for d in index_option_differences(dialect, want, index, "the plan") {
+                    out.push(format!("index {} of {}: {d}", index.name, table));
+                }
+            }
+            None if own_key || index.name.starts_with("tandem_") => {}
+            None => out.push(format!(
+                "index {} of {} exists in the database but not in the plan",
+                index.name, table
+            )),
+        }
+    }
+    for want in expected_keys {
+        let name = &want.name;
+        if !live.iter().any(|i| &i.name == name) && !own_keys.contains(&name.as_str()) {
+            out.push(format!("index {name} of {table} is missing"));
+        }
+    }
 }

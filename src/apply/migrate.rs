@@ -268,9 +268,12 @@ fn apply_pending(
             refinery_error(e, files, display, Some(&file.path))
         })?;
         super::notes::end_bar();
+        let seconds = started.elapsed().as_secs_f64();
+        // As it happens, for whoever watches a long migration; the summary follows.
+        eprintln!("applied {} in {seconds:.1} s", file.path);
         applied.push(AppliedFile {
             path: file.path.clone(),
-            seconds: started.elapsed().as_secs_f64(),
+            seconds,
         });
     }
     Ok(applied)

@@ -194,20 +194,7 @@ impl Physical {
     /// Folds one action in. Raw SQL changes what tandem read of it.
     pub fn apply(&mut self, action: &Action) {
         match action {
-            Action::CreateTable { table } => {
-                self.tables.insert(
-                    table.name.clone(),
-                    PhysicalTable {
-                        table: table.clone(),
-                        indexes: Vec::new(),
-                        triggers: Vec::new(),
-                        views: Vec::new(),
-                        either_nullability: Vec::new(),
-                        not_null_at_once: Vec::new(),
-                        stand_in_values: Vec::new(),
-                    },
-                );
-            }
+            Action::CreateTable { table } => self.create_table(table),
             Action::DropTable { table } => {
                 self.tables.swap_remove(table);
             }
@@ -229,22 +216,8 @@ impl Physical {
                 table,
                 column,
                 placeholder: Some(value),
-            } => {
-                self.update(table, &column.name, |c| {
-                    c.default = Some(crate::model::Default::Literal(value.clone()))
-                });
-                if let Some(t) = self.tables.get_mut(table) {
-                    t.either_nullability.push(column.name.clone());
-                }
-            }
-            Action::SetNotNull { table, column } => {
-                self.update(table, &column.name, |c| c.nullable = false);
-                if let Some(t) = self.tables.get_mut(table) {
-                    t.either_nullability.retain(|c| *c != column.name);
-                    t.not_null_at_once.retain(|c| *c != column.name);
-                    t.stand_in_values.retain(|(c, _)| *c != column.name);
-                }
-            }
+            } => self.relax_with_placeholder(table, column, value),
+            Action::SetNotNull { table, column } => self.set_not_null(table, column),
             Action::SetDefault { table, column } => self.update(table, &column.name, |c| {
                 c.default = column.default.clone();
             }),
@@ -303,13 +276,7 @@ impl Physical {
                 }
             }
             Action::RenameConstraint { table, from, to } => {
-                if let Some(t) = self.tables.get_mut(table) {
-                    for c in &mut t.table.constraints {
-                        if c.name == from.name {
-                            c.name = to.clone();
-                        }
-                    }
-                }
+                self.rename_constraint(table, &from.name, to)
             }
             Action::Enum { columns, .. } => {
                 for (table, column) in columns {
@@ -320,14 +287,7 @@ impl Physical {
                 table,
                 column,
                 comment,
-            } => match column {
-                Some(c) => self.update(table, &c.name, |c| c.comment = comment.clone()),
-                None => {
-                    if let Some(t) = self.tables.get_mut(table) {
-                        t.table.comment = comment.clone();
-                    }
-                }
-            },
+            } => self.set_comment(table, column.as_ref(), comment.as_ref()),
             Action::SetPrimaryKey { table, columns, .. } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.primary_key = columns.clone();
@@ -341,6 +301,62 @@ impl Physical {
                 self.release_schemas.shift_remove(schema);
             }
             Action::Backfill { .. } | Action::Repair { .. } => {}
+        }
+    }
+
+    fn create_table(&mut self, table: &Table) {
+        self.tables.insert(
+            table.name.clone(),
+            PhysicalTable {
+                table: table.clone(),
+                indexes: Vec::new(),
+                triggers: Vec::new(),
+                views: Vec::new(),
+                either_nullability: Vec::new(),
+                not_null_at_once: Vec::new(),
+                stand_in_values: Vec::new(),
+            },
+        );
+    }
+
+    /// A column relaxed with a placeholder default: NOT NULL or not, depending on which
+    /// version of the file a database ran.
+    fn relax_with_placeholder(&mut self, table: &str, column: &Column, value: &Literal) {
+        self.update(table, &column.name, |c| {
+            c.default = Some(crate::model::Default::Literal(value.clone()))
+        });
+        if let Some(t) = self.tables.get_mut(table) {
+            t.either_nullability.push(column.name.clone());
+        }
+    }
+
+    fn set_not_null(&mut self, table: &str, column: &Column) {
+        self.update(table, &column.name, |c| c.nullable = false);
+        if let Some(t) = self.tables.get_mut(table) {
+            t.either_nullability.retain(|c| *c != column.name);
+            t.not_null_at_once.retain(|c| *c != column.name);
+            t.stand_in_values.retain(|(c, _)| *c != column.name);
+        }
+    }
+
+    fn rename_constraint(&mut self, table: &str, from: &str, to: &str) {
+        if let Some(t) = self.tables.get_mut(table) {
+            for c in &mut t.table.constraints {
+                if c.name == from {
+                    c.name = to.to_string();
+                }
+            }
+        }
+    }
+
+    fn set_comment(&mut self, table: &str, column: Option<&Column>, comment: Option<&String>) {
+        match column {
+            Some(c) => self.update(table, &c.name, |c| c.comment = comment.cloned()),
+            None => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.table.comment = comment.cloned();
+                }
+            }
         }
     }
 
