@@ -146,8 +146,9 @@ fn block_comment_end(b: &[u8], mut i: usize, nested: bool) -> usize {
 }
 
 /// Index just past the quoted text opening at `i` (its quote is `b[i]`; a doubled quote
-/// is one; `backslash`: a backslash escapes the next byte). An unclosed one runs to the end.
-fn string_end(b: &[u8], mut i: usize, backslash: bool) -> usize {
+/// is one; `backslash`: a backslash escapes the next byte, as in MySQL's strings and
+/// Postgres' `E'...'`). An unclosed one runs to the end.
+pub(crate) fn string_end(b: &[u8], mut i: usize, backslash: bool) -> usize {
     let quote = b[i];
     let close = if quote == b'[' { b']' } else { quote };
     i += 1;

@@ -3,6 +3,7 @@
 //! bodies; MySQL not inside quotes, backquoted names, comments or the `BEGIN ... END`
 //! body of a trigger, procedure, function or event.
 
+use crate::sql::lex::string_end;
 use crate::sql::Dialect;
 
 /// The statements of `sql` as `dialect` reads them (SQLite as Postgres does).
@@ -32,7 +33,7 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
         let c = bytes[i];
         match c {
             b'\'' | b'"' => {
-                i = skip_escaped(bytes, i, c);
+                i = string_end(bytes, i, true);
                 words.push(String::new());
                 continue;
             }
@@ -137,27 +138,6 @@ fn next_word(sql: &str, i: usize) -> String {
         .to_ascii_uppercase()
 }
 
-/// Index just past a string in which a backslash escapes the next character and a
-/// doubled quote is a quote: MySQL's strings, Postgres' `E'...'`.
-fn skip_escaped(bytes: &[u8], mut i: usize, quote: u8) -> usize {
-    i += 1;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        if bytes[i] == quote {
-            if bytes.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    i.min(bytes.len())
-}
-
 /// The statements of `sql`, each without its trailing `;`; empty and comment-only pieces
 /// are dropped.
 pub fn split_statements(sql: &str) -> Vec<String> {
@@ -170,7 +150,7 @@ pub fn split_statements(sql: &str) -> Vec<String> {
         let c = bytes[i];
         match c {
             b'\'' if is_escape_string(bytes, i) => {
-                i = skip_escaped(bytes, i, c);
+                i = string_end(bytes, i, true);
                 has_code = true;
                 continue;
             }
