@@ -169,18 +169,23 @@ pub(crate) fn string_end(b: &[u8], mut i: usize, backslash: bool) -> usize {
     b.len()
 }
 
-/// If a Postgres dollar quote (`$$` or `$tag$`) opens at `i`, the index just past its
-/// closing tag (an unclosed one runs to the end).
-fn dollar_quote_end(sql: &str, i: usize) -> Option<usize> {
+/// The delimiter (`$$` or `$tag$`) of a Postgres dollar quote opening at `i`, if one
+/// does: a tag is letters, digits and `_`, not starting with a digit.
+pub(crate) fn dollar_delimiter(sql: &str, i: usize) -> Option<String> {
     let rest = &sql[i + 1..];
-    let tag_len = rest.find('$')?;
-    let tag = &rest[..tag_len];
+    let tag = &rest[..rest.find('$')?];
     if !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
         || tag.starts_with(|c: char| c.is_ascii_digit())
     {
         return None;
     }
-    let delimiter = format!("${tag}$");
+    Some(format!("${tag}$"))
+}
+
+/// If a Postgres dollar quote opens at `i`, the index just past its closing tag (an
+/// unclosed one runs to the end).
+fn dollar_quote_end(sql: &str, i: usize) -> Option<usize> {
+    let delimiter = dollar_delimiter(sql, i)?;
     let body = i + delimiter.len();
     Some(
         sql[body..]

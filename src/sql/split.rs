@@ -3,7 +3,7 @@
 //! bodies; MySQL not inside quotes, backquoted names, comments or the `BEGIN ... END`
 //! body of a trigger, procedure, function or event.
 
-use crate::sql::lex::string_end;
+use crate::sql::lex::{dollar_delimiter, string_end};
 use crate::sql::Dialect;
 
 /// The statements of `sql` as `dialect` reads them (SQLite as Postgres does).
@@ -242,17 +242,10 @@ fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// If a dollar quote (`$$` or `$tag$`) opens at `i`, the index just past its closing tag.
+/// If a dollar quote (`$$` or `$tag$`) opens at `i` and closes, the index just past its
+/// closing tag.
 fn dollar_quote_end(sql: &str, i: usize) -> Option<usize> {
-    let rest = &sql[i + 1..];
-    let tag_len = rest.find('$')?;
-    let tag = &rest[..tag_len];
-    if !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
-        || tag.starts_with(|c: char| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let delimiter = format!("${tag}$");
+    let delimiter = dollar_delimiter(sql, i)?;
     let body_start = i + delimiter.len();
     let close = sql[body_start..].find(&delimiter)?;
     Some(body_start + close + delimiter.len())
