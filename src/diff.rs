@@ -62,12 +62,16 @@ pub fn propose(
     ops.extend(enum_drops);
     // Indexes, by name.
     for index in current.indexes.values() {
-        if !desired.indexes.contains_key(&index.name) {
-            ops.push(format!("type = \"drop_index\"\nname = {}", q(&index.name)));
+        if desired.index_on(&index.table, &index.name).is_none() {
+            ops.push(format!(
+                "type = \"drop_index\"\nname = {}\ntable = {}",
+                q(&index.name),
+                q(&index.table)
+            ));
         }
     }
     for index in desired.indexes.values() {
-        match current.indexes.get(&index.name) {
+        match current.index_on(&index.table, &index.name) {
             Some(now)
                 if now.columns == index.columns
                     && now.unique == index.unique
@@ -228,7 +232,7 @@ fn latest(plan: &Plan, dialect: crate::sql::Dialect) -> Schema {
     for table in physical.tables() {
         if schema.tables.contains_key(&table.name) {
             for index in physical.indexes_of(&table.name) {
-                schema.indexes.insert(index.name.clone(), index.clone());
+                schema.insert_index(index.clone());
             }
         }
     }

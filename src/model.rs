@@ -649,6 +649,9 @@ pub type RetiredName = (String, Option<String>);
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schema {
     pub tables: IndexMap<String, Table>,
+    /// Keyed by [`Schema::index_key`]: the name where the dialect names indexes across
+    /// the schema, the table and the name where it names them per table (MySQL). Go
+    /// through [`Schema::insert_index`] and the lookups beside it.
     pub indexes: IndexMap<String, Index>,
     /// PostgreSQL extensions the schema needs (a type, an operator class, a function
     /// an index calls), created before its tables.
@@ -876,6 +879,70 @@ impl Schema {
     /// Indexes of a table, in creation order.
     pub fn indexes_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
         self.indexes.values().filter(move |i| i.table == table)
+    }
+
+    /// Whether two tables may each have an index of one name: MySQL names indexes (and
+    /// the unique keys that are indexes) per table; Postgres and SQLite across the schema.
+    pub fn index_names_per_table(&self) -> bool {
+        self.dialect == Some(Dialect::Mysql)
+    }
+
+    /// The key of index `name` of `table` in [`Schema::indexes`]. A NUL, which no
+    /// name may hold, separates table and name.
+    pub fn index_key(&self, table: &str, name: &str) -> String {
+        if self.index_names_per_table() {
+            format!("{table}\0{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// Adds or replaces an index.
+    pub fn insert_index(&mut self, index: Index) {
+        self.indexes
+            .insert(self.index_key(&index.table, &index.name), index);
+    }
+
+    /// Index `name` of `table`.
+    pub fn index_on(&self, table: &str, name: &str) -> Option<&Index> {
+        self.indexes
+            .get(&self.index_key(table, name))
+            .filter(|i| i.table == table)
+    }
+
+    /// Removes index `name` of `table`, keeping the others' order.
+    pub fn remove_index(&mut self, table: &str, name: &str) -> Option<Index> {
+        let key = self.index_key(table, name);
+        match self.indexes.get(&key) {
+            Some(i) if i.table == table => self.indexes.shift_remove(&key),
+            _ => None,
+        }
+    }
+
+    /// Indexes named `name`, on any table: at most one where names are schema-wide.
+    pub fn indexes_named<'a>(&'a self, name: &'a str) -> Vec<&'a Index> {
+        if self.index_names_per_table() {
+            self.indexes.values().filter(|i| i.name == name).collect()
+        } else {
+            self.indexes.get(name).into_iter().collect()
+        }
+    }
+
+    /// Moves the indexes of table `from` to table `to`, in place; an index's key names
+    /// its table where index names are per table.
+    pub fn rename_table_in_indexes(&mut self, from: &str, to: &str) {
+        let indexes = std::mem::take(&mut self.indexes);
+        for (_, mut index) in indexes {
+            if index.table == from {
+                index.table = to.to_string();
+            }
+            self.insert_index(index);
+        }
+    }
+
+    /// Whether a new index `name` on `table` would clash with an existing one.
+    pub fn index_name_taken(&self, table: &str, name: &str) -> bool {
+        self.indexes.contains_key(&self.index_key(table, name))
     }
 }
 

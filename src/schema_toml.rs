@@ -135,7 +135,12 @@ fn write_table<C: Catalogue + ?Sized>(
         }
         let serial = matches!(&c.default, Some(ReadDefault::Sql(s)) if s.starts_with("nextval("));
         let identity = numbered.contains(&c.name) || serial;
-        let mut fields = vec![format!("type = {}", quoted(&c.ty))];
+        let ty = if c.own_name {
+            format!("{{ {} = {} }}", dialect.name(), quoted(&c.ty))
+        } else {
+            quoted(&c.ty)
+        };
+        let mut fields = vec![format!("type = {ty}")];
         if identity {
             fields.push("identity = true".into());
             c.default = None;

@@ -272,13 +272,17 @@ impl Operation for CreateIndex {
             }
         }
         let name = self.index_name();
-        if cx.schema.indexes.contains_key(&name) {
+        if cx.schema.index_name_taken(&self.table.value, &name) {
             return Err(Diag::input(format!("index `{name}` already exists"))
                 .at(self
                     .name
                     .as_ref()
                     .map_or(self.table.location.clone(), |n| n.location.clone()))
-                .label("index names are unique across the schema")
+                .label(if cx.schema.index_names_per_table() {
+                    "index names are unique within a table"
+                } else {
+                    "index names are unique across the schema"
+                })
                 .help("give this index another `name`")
                 .into());
         }
@@ -289,7 +293,7 @@ impl Operation for CreateIndex {
             unique: self.unique,
             options: self.options.clone(),
         };
-        cx.schema.indexes.insert(name, index.clone());
+        cx.schema.insert_index(index.clone());
         Ok(vec![Step::new(
             Timing::Expand,
             self.describe(),
@@ -311,7 +315,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(timings(&steps), ["expand"]);
-        assert!(s.indexes.contains_key("users_email_id_idx"));
+        assert!(s.index_on("users", "users_email_id_idx").is_some());
     }
 
     #[test]
@@ -337,7 +341,7 @@ mod tests {
             "type = \"create_index\"\ntable = \"users\"\nexpressions = [\"lower(email)\"]\nwhere = \"nickname IS NOT NULL\"\nmethod = \"HASH\"\ninclude = [\"id\"]",
         )
         .unwrap();
-        let index = &s.indexes["users_lower_email_idx"];
+        let index = s.indexes_named("users_lower_email_idx")[0];
         assert_eq!(index.options.method.as_deref(), Some("hash"));
         assert_eq!(index.options.include, ["id"]);
         assert!(

@@ -19,6 +19,68 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     }))
 }
 
+impl DropIndex {
+    /// The index this op names: by name, on `table` when it is given; where names are
+    /// per table (MySQL) and two tables have one of that name, `table` must say which.
+    fn find(&self, cx: &OpContext<'_>) -> Result<crate::model::Index> {
+        let named = cx.schema.indexes_named(&self.name.value);
+        let on_table = |t: &Located<String>| named.iter().find(|i| i.table == t.value);
+        match (&self.table, named.as_slice()) {
+            (Some(t), [_, ..]) => match on_table(t) {
+                Some(index) => Ok((*index).clone()),
+                None => Err(Diag::input(format!(
+                    "index `{}` is on table {}, not `{}`",
+                    self.name.value,
+                    tables_of(&named),
+                    t.value
+                ))
+                .at(t.location.clone())
+                .into()),
+            },
+            (None, [index]) => Ok((*index).clone()),
+            (None, [_, _, ..]) => Err(Diag::input(format!(
+                "index `{}` is on more than one table: {}",
+                self.name.value,
+                tables_of(&named)
+            ))
+            .at(self.name.location.clone())
+            .label("MySQL names indexes per table")
+            .help("say which with `table = \"...\"`")
+            .into()),
+            (_, []) => Err(self.unknown(cx)),
+        }
+    }
+
+    fn unknown(&self, cx: &OpContext<'_>) -> crate::diag::Error {
+        let names: Vec<&str> = cx
+            .schema
+            .indexes
+            .values()
+            .map(|i| i.name.as_str())
+            .collect();
+        let mut diag = Diag::input(format!("unknown index `{}`", self.name.value))
+            .at(self.name.location.clone())
+            .label("no such index in the schema this release's code sees");
+        if let Some((t, c)) = cx.schema.constraint(&self.name.value) {
+            diag = diag.help(format!(
+                "`{}` is a {} of `{}`: drop it with a `drop_constraint` op",
+                c.name,
+                c.noun(),
+                t.name
+            ));
+        } else if !names.is_empty() {
+            diag = diag.help(suggestion(&self.name.value, &names));
+        }
+        diag.into()
+    }
+}
+
+/// `a`, or `a`, `b`: the tables of some indexes.
+fn tables_of(indexes: &[&crate::model::Index]) -> String {
+    let names: Vec<String> = indexes.iter().map(|i| format!("`{}`", i.table)).collect();
+    names.join(", ")
+}
+
 impl Operation for DropIndex {
     fn kind(&self) -> &'static str {
         "drop_index"
@@ -29,34 +91,8 @@ impl Operation for DropIndex {
     }
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
-        let Some(index) = cx.schema.indexes.get(&self.name.value).cloned() else {
-            let names: Vec<&str> = cx.schema.indexes.keys().map(String::as_str).collect();
-            let mut diag = Diag::input(format!("unknown index `{}`", self.name.value))
-                .at(self.name.location.clone())
-                .label("no such index in the schema this release's code sees");
-            if let Some((t, c)) = cx.schema.constraint(&self.name.value) {
-                diag = diag.help(format!(
-                    "`{}` is a {} of `{}`: drop it with a `drop_constraint` op",
-                    c.name,
-                    c.noun(),
-                    t.name
-                ));
-            } else if !names.is_empty() {
-                diag = diag.help(suggestion(&self.name.value, &names));
-            }
-            return Err(diag.into());
-        };
-        if let Some(t) = &self.table {
-            if t.value != index.table {
-                return Err(Diag::input(format!(
-                    "index `{}` is on table `{}`, not `{}`",
-                    index.name, index.table, t.value
-                ))
-                .at(t.location.clone())
-                .into());
-            }
-        }
-        cx.schema.indexes.shift_remove(&index.name);
+        let index = self.find(cx)?;
+        cx.schema.remove_index(&index.table, &index.name);
         Ok(vec![Step::new(
             Timing::Later(Removal::new(
                 "drop",

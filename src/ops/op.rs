@@ -179,6 +179,8 @@ impl OpContext<'_> {
     /// Fails when the name of `constraint`, about to be added to `table`, is taken where
     /// the dialect needs it free: on the same table always; across the schema for a
     /// unique constraint (an index) or where the dialect names constraints schema-wide.
+    /// MySQL names indexes, and so unique keys, per table, and foreign keys and checks
+    /// across the schema in a namespace of their own.
     pub fn ensure_free_constraint_name(
         &self,
         table: &str,
@@ -187,30 +189,44 @@ impl OpContext<'_> {
     ) -> Result<()> {
         let is_index =
             |c: &Constraint| matches!(c.kind, crate::model::ConstraintKind::Unique { .. });
-        if !self.schema.constraint_names_per_table {
-            return self.ensure_new_constraint_name(&constraint.name, at);
-        }
         let name = &constraint.name;
-        let clash = self
-            .schema
-            .constraints_named(name)
-            .find(|(t, c)| t.name == table || is_index(constraint) && is_index(c));
+        let per_table_indexes = self.schema.index_names_per_table();
+        if !self.schema.constraint_names_per_table && !per_table_indexes {
+            return self.ensure_new_constraint_name(name, at);
+        }
+        let clash = self.schema.constraints_named(name).find(|(t, c)| {
+            if per_table_indexes {
+                is_index(constraint) == is_index(c) && (!is_index(c) || t.name == table)
+            } else {
+                t.name == table || is_index(constraint) && is_index(c)
+            }
+        });
+        let index_taken = is_index(constraint)
+            && if per_table_indexes {
+                self.schema.index_name_taken(table, name)
+            } else {
+                !self.schema.indexes_named(name).is_empty()
+            };
         let taken = match clash {
             Some((t, c)) => Some(format!("{} of `{}`", c.noun(), t.name)),
-            None if is_index(constraint) && self.schema.indexes.contains_key(name) => {
-                Some("an index".to_string())
-            }
+            None if index_taken => Some("an index".to_string()),
             None => None,
+        };
+        let label = match (is_index(constraint), per_table_indexes) {
+            (true, true) => {
+                "a unique constraint is an index, whose name is unique within its table"
+            }
+            (true, false) => {
+                "a unique constraint is an index, whose name is unique across the schema"
+            }
+            (false, true) => "foreign key and check names are unique across the schema",
+            (false, false) => "constraint names are unique within a table",
         };
         match taken {
             None => Ok(()),
             Some(what) => Err(Diag::input(format!("`{name}` is taken: it names {what}"))
                 .at(at.clone())
-                .label(if is_index(constraint) {
-                    "a unique constraint is an index, whose name is unique across the schema"
-                } else {
-                    "constraint names are unique within a table"
-                })
+                .label(label)
                 .help("give this constraint another `name`")
                 .into()),
         }
@@ -270,7 +286,7 @@ impl OpContext<'_> {
     pub fn ensure_new_constraint_name(&self, name: &str, at: &Location) -> Result<()> {
         let taken = if let Some((t, c)) = self.schema.constraint(name) {
             Some(format!("{} of `{}`", c.noun(), t.name))
-        } else if self.schema.indexes.contains_key(name) {
+        } else if !self.schema.indexes_named(name).is_empty() {
             Some("an index".to_string())
         } else {
             None

@@ -757,10 +757,12 @@ impl Folder<'_, '_> {
             Statement::Drop {
                 object_type: ObjectType::Index,
                 names,
+                table,
                 ..
             } => {
+                let table = table.as_ref().map(name_of);
                 for name in names.iter().map(name_of) {
-                    self.drop_index(&name);
+                    self.drop_index(table.as_deref(), &name);
                 }
             }
             Statement::CreateIndex(ci) => self.create_index(ci, statement),
@@ -874,7 +876,7 @@ impl Folder<'_, '_> {
             Some(n) => name_of(n),
             None => default_name(&table, &columns, "idx"),
         };
-        if self.cx.schema.indexes.contains_key(&name) {
+        if self.cx.schema.index_name_taken(&table, &name) {
             if !ci.if_not_exists {
                 self.note(
                     true,
@@ -1003,7 +1005,7 @@ impl Folder<'_, '_> {
         let name = name.unwrap_or_else(|| self.constraint_name(table, &kind));
         let taken = table.constraint(&name).is_some()
             || self.cx.schema.constraint(&name).is_some()
-            || self.cx.schema.indexes.contains_key(&name);
+            || self.cx.schema.index_name_taken(&table.name, &name);
         if taken {
             self.note(
                 true,
@@ -1098,7 +1100,7 @@ impl Folder<'_, '_> {
     }
 
     fn add_index(&mut self, index: Index) {
-        if self.cx.schema.indexes.contains_key(&index.name) {
+        if self.cx.schema.index_name_taken(&index.table, &index.name) {
             self.note(
                 true,
                 format!(
@@ -1108,19 +1110,44 @@ impl Folder<'_, '_> {
             );
             return;
         }
-        self.cx
-            .schema
-            .indexes
-            .insert(index.name.clone(), index.clone());
+        self.cx.schema.insert_index(index.clone());
         self.effect(Action::CreateIndex { index });
     }
 
-    fn drop_index(&mut self, name: &str) {
-        match self.cx.schema.indexes.shift_remove(name) {
-            Some(index) => self.effect(Action::DropIndex { index }),
-            None => self.note(
+    /// Folds a DROP INDEX; `table` is MySQL's `ON table`, which says which table's index
+    /// is meant where two tables have one of that name.
+    fn drop_index(&mut self, table: Option<&str>, name: &str) {
+        let found: Vec<(String, String)> = self
+            .cx
+            .schema
+            .indexes_named(name)
+            .into_iter()
+            .filter(|i| table.is_none_or(|t| t == i.table))
+            .map(|i| (i.table.clone(), i.name.clone()))
+            .collect();
+        let unique_key = |t: &str| {
+            self.cx
+                .schema
+                .table(t)
+                .and_then(|t| t.constraint(name))
+                .is_some_and(|c| matches!(c.kind, ConstraintKind::Unique { .. }))
+        };
+        match (found.as_slice(), table) {
+            ([(table, name)], _) => {
+                let index = self.cx.schema.remove_index(table, name);
+                self.effect(Action::DropIndex {
+                    index: index.expect("found above"),
+                })
+            }
+            // MySQL's DROP INDEX ... ON t drops a unique key too.
+            ([], Some(t)) if unique_key(t) => self.drop_constraint(t, name),
+            ([], _) => self.note(
                 true,
                 format!("index `{name}` is not in the model: its drop is not read"),
+            ),
+            (_, _) => self.note(
+                true,
+                format!("index `{name}` is on more than one table: its drop is not read without `ON table`"),
             ),
         }
     }
@@ -1146,7 +1173,9 @@ impl Folder<'_, '_> {
                 });
             }
             // MySQL keeps unique keys as indexes, dropped by their name.
-            None if self.cx.schema.indexes.contains_key(name) => self.drop_index(name),
+            None if self.cx.schema.index_on(table, name).is_some() => {
+                self.drop_index(Some(table), name)
+            }
             None => self.note(
                 true,
                 format!(
@@ -1166,11 +1195,7 @@ impl Folder<'_, '_> {
         for table in self.cx.schema.tables.values_mut() {
             table.rename_references(from, to);
         }
-        for index in self.cx.schema.indexes.values_mut() {
-            if index.table == from {
-                index.table = to.to_string();
-            }
-        }
+        self.cx.schema.rename_table_in_indexes(from, to);
         self.effect(Action::RenameTable {
             from: from.to_string(),
             to: to.to_string(),
@@ -1339,7 +1364,7 @@ impl Folder<'_, '_> {
                 .cloned()
                 .collect();
             for index in indexes {
-                self.cx.schema.indexes.shift_remove(&index.name);
+                self.cx.schema.remove_index(&index.table, &index.name);
                 self.effect(Action::DropIndex { index });
             }
             let t = self.cx.schema.tables.get_mut(table)?;
@@ -1719,7 +1744,7 @@ mod tests {
         assert!(s.table("users").is_none());
         let t = s.table("members").unwrap();
         assert_eq!(t.column_names(), ["id", "email", "handle"]);
-        let index = &s.indexes["users_handle_idx"];
+        let index = s.indexes_named("users_handle_idx")[0];
         assert_eq!((index.table.as_str(), index.unique), ("members", true));
         // The drop ran under the rule: the column stays until then.
         assert!(s.is_physically_present("users", Some("legacy_email"), 1));
@@ -1744,9 +1769,9 @@ expressions = ["lower(nickname)"]
             "type = \"sql\"\ncontract = \"ALTER TABLE users RENAME COLUMN nickname TO handle\"",
         )
         .unwrap();
-        let partial = &s.indexes["users_nick_part"].options;
+        let partial = &s.indexes_named("users_nick_part")[0].options;
         assert_eq!(partial.predicate.as_deref(), Some("handle IS NOT NULL"));
-        let expression = &s.indexes["users_nick_lower"].options;
+        let expression = &s.indexes_named("users_nick_lower")[0].options;
         assert_eq!(expression.expressions, ["lower(handle)"]);
     }
 

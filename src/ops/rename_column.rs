@@ -299,8 +299,9 @@ fn carry_to_new_column(
     let mut constraint_copies = Vec::new();
     for original in &constraint_originals {
         let name = renamed_index(&original.name, old, new_name);
-        cx.ensure_new_constraint_name(&name, at)?;
-        constraint_copies.push(original.with_column_renamed(cx.dialect, old, new_name, name));
+        let copy = original.with_column_renamed(cx.dialect, old, new_name, name);
+        cx.ensure_free_constraint_name(table, &copy, at)?;
+        constraint_copies.push(copy);
     }
     if let Some(t) = cx.schema.tables.get_mut(table) {
         t.constraints.retain(|c| !c.uses(cx.dialect, old));
@@ -338,7 +339,7 @@ fn carry_indexes(
         copies.push(copy);
     }
     for (original, copy) in originals.iter().zip(&copies) {
-        if cx.schema.indexes.contains_key(&copy.name) {
+        if cx.schema.index_name_taken(table, &copy.name) {
             return Err(Diag::input(format!(
                 "index `{}` would be copied as `{}`, which exists",
                 original.name, copy.name
@@ -346,8 +347,8 @@ fn carry_indexes(
             .at(at.clone())
             .into());
         }
-        cx.schema.indexes.shift_remove(&original.name);
-        cx.schema.indexes.insert(copy.name.clone(), copy.clone());
+        cx.schema.remove_index(table, &original.name);
+        cx.schema.insert_index(copy.clone());
     }
     Ok((originals, copies))
 }
@@ -383,7 +384,7 @@ fn repoint_foreign_keys(
         }
     }
     for (owner, original, copy) in &repointed {
-        cx.ensure_new_constraint_name(&copy.name, at)?;
+        cx.ensure_free_constraint_name(owner, copy, at)?;
         if let Some(t) = cx.schema.tables.get_mut(owner) {
             t.constraints.retain(|c| c.name != original.name);
             t.constraints.push(copy.clone());
@@ -630,7 +631,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            s.indexes.contains_key("users_mail_idx"),
+            s.index_on("users", "users_mail_idx").is_some(),
             "{:?}",
             s.indexes.keys()
         );
@@ -700,7 +701,7 @@ mod tests {
         ));
         assert_eq!(s.table("users").unwrap().column_names()[1], "mail");
         assert_eq!(s.physical_column("users", "mail"), "email");
-        assert_eq!(s.indexes["users_email_idx"].columns, ["mail"]);
+        assert_eq!(s.indexes_named("users_email_idx")[0].columns, ["mail"]);
         assert!(s.views_since.is_some());
         assert!(s.is_physically_present("users", Some("email"), 2));
     }

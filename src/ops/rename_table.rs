@@ -68,11 +68,7 @@ impl Operation for RenameTable {
         for table in cx.schema.tables.values_mut() {
             table.rename_references(&from, &to);
         }
-        for index in cx.schema.indexes.values_mut() {
-            if index.table == from {
-                index.table = to.clone();
-            }
-        }
+        cx.schema.rename_table_in_indexes(&from, &to);
         for (table, _, _) in &mut cx.schema.pending_constraints {
             if *table == from {
                 *table = to.clone();

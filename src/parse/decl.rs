@@ -385,8 +385,8 @@ fn type_field(
         };
         // An enum is written plain, not in a mapping: an unknown name here is a typo.
         let enums: Option<&[&str]> = if dialect == Some(d) { None } else { Some(&[]) };
-        let parsed =
-            crate::sql::types::parse(Some(d), text, enums).map_err(|m| invalid(m, at.clone()))?;
+        let parsed = crate::sql::types::parse_for_dialect(d, text, enums)
+            .map_err(|m| invalid(m, at.clone()))?;
         if dialect.is_none_or(|p| p == d) && chosen.is_none() {
             chosen = Some((parsed, at));
         }

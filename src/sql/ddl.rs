@@ -166,12 +166,11 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     } else {
         def.not_null();
     }
+    // sea-query keeps one `extra` per column (a second call replaces the first), so the
+    // clauses are joined and set once.
+    let mut extra = Vec::new();
     match &column.default {
-        Some(Default::Identity) => {
-            if let Some(clause) = identity_clause(dialect) {
-                def.extra(clause);
-            }
-        }
+        Some(Default::Identity) => extra.extend(identity_clause(dialect).map(String::from)),
         Some(d) => {
             def.default(Expr::cust(default_sql(dialect, d)));
         }
@@ -180,7 +179,10 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     // MySQL keeps a column's comment in its definition; Postgres in `COMMENT ON` (see
     // [`comment_statements`]); SQLite has none.
     if let (Dialect::Mysql, Some(text)) = (dialect, &column.comment) {
-        def.extra(format!("COMMENT {}", string_literal(dialect, text)));
+        extra.push(format!("COMMENT {}", string_literal(dialect, text)));
+    }
+    if !extra.is_empty() {
+        def.extra(extra.join(" "));
     }
     def
 }

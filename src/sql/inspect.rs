@@ -34,6 +34,10 @@ pub struct ReadColumn {
     pub name: String,
     /// tandem's type name (portable where one maps, else the catalogue's).
     pub ty: String,
+    /// Whether `ty` is the dialect's own name for a type that the same name, read plain,
+    /// is not (MySQL's `timestamp`, `time` and `text` against the portable types of those
+    /// names): schema.toml writes it in a mapping, `{ mysql = "timestamp" }`.
+    pub own_name: bool,
     pub nullable: bool,
     pub default: Option<ReadDefault>,
 }
@@ -245,18 +249,32 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
 /// The portable type a catalogue's type name stands for, where tandem writes that type
 /// so; else the catalogue's own name.
 pub fn portable_type(dialect: Dialect, live: &str) -> String {
+    read_type(dialect, live).0
+}
+
+/// As [`portable_type`], and whether the name is the dialect's own that plain reading
+/// would take for another type (see [`ReadColumn::own_name`]).
+pub fn read_type(dialect: Dialect, live: &str) -> (String, bool) {
+    let native = |t: &str| {
+        let name = native_type(dialect, t);
+        let own = crate::sql::types::needs_mapping(dialect, &name);
+        (name, own)
+    };
+    let portable = |name: String| (name, false);
     // Folding MySQL's display widths would lose `unsigned`.
     let t = canonical_type(dialect, live);
     if dialect == Dialect::Mysql && t.ends_with(" unsigned") {
         // Without MariaDB's display width: `int(10) unsigned` is `int unsigned`.
-        return native_type(dialect, &t);
+        return native(&t);
     }
     let (base, args) = match t.find('(') {
         Some(i) => (&t[..i], &t[i..]),
         None => (t.as_str(), ""),
     };
     let decimal = |args: &str| format!("decimal{args}");
-    match (dialect, base) {
+    let name: String = match (dialect, base) {
+        // MySQL's TEXT holds 64 KiB; the portable `text` is its LONGTEXT.
+        (Dialect::Mysql, "text") => return native(&t),
         (_, "smallint" | "integer" | "bigint" | "date" | "text") if args.is_empty() => base.into(),
         (Dialect::Postgres, "boolean" | "real" | "uuid" | "timestamp" | "timestamptz" | "time") => {
             base.into()
@@ -284,8 +302,9 @@ pub fn portable_type(dialect: Dialect, live: &str) -> String {
         }
         (Dialect::Sqlite, "decimal") if !args.is_empty() => decimal(args),
         (Dialect::Sqlite, "blob") => "binary".into(),
-        _ => native_type(dialect, &t),
-    }
+        _ => return native(&t),
+    };
+    portable(name)
 }
 
 /// A catalogue type tandem knows as a native type of the dialect, written as tandem

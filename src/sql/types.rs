@@ -266,6 +266,36 @@ pub fn parse(
     Err(unknown(dialect, &bare, enums.unwrap_or(&[])))
 }
 
+/// Reads the entry of a per-dialect type mapping. A bare name that is both a portable
+/// type and another type of the dialect is the dialect's: `{ mysql = "timestamp" }` is
+/// MySQL's TIMESTAMP, not the portable `timestamp` (which MySQL writes `datetime(6)`),
+/// `{ postgres = "json" }` is json, not jsonb. Anything else is read as [`parse`] does.
+pub fn parse_for_dialect(
+    dialect: Dialect,
+    text: &str,
+    enums: Option<&[&str]>,
+) -> Result<Parsed, String> {
+    let bare = !text.contains(['(', '[']);
+    match native(dialect, &normalize(text)) {
+        Ok(Some(own)) if bare && needs_mapping(dialect, text) => Ok(own),
+        _ => parse(Some(dialect), text, enums),
+    }
+}
+
+/// Whether `text`, written plain, reads as another type than the dialect's native type of
+/// that name: MySQL's `timestamp` and `time` are the portable types there (written
+/// `datetime(6)` and `time(6)`), so MySQL's own must be written in a mapping.
+pub fn needs_mapping(dialect: Dialect, text: &str) -> bool {
+    let words = normalize(text);
+    match (
+        parse(Some(dialect), text, Some(&[])),
+        native(dialect, &words),
+    ) {
+        (Ok(plain), Ok(Some(own))) => plain.ty != own.ty,
+        _ => false,
+    }
+}
+
 /// "unknown type `x`; did you mean `y`?" over the portable names, the native names of
 /// the dialect (all dialects without one) and the enums.
 pub fn unknown(dialect: Option<Dialect>, given: &str, enums: &[&str]) -> String {

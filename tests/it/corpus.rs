@@ -248,7 +248,10 @@ fn adopt(entry: &Entry) -> Option<Outcome> {
         step(if normal(&a, server) == normal(&b, server) {
             Ok(())
         } else {
-            Err("the baseline's catalogue reads back differently".into())
+            Err(format!(
+                "the baseline's catalogue reads back differently\n{}",
+                lines_apart(&first, &second)
+            ))
         })?;
         let out = common::migrate_command(p, &url, "1.0.0", "expand")
             .arg("--adopt")
@@ -271,6 +274,24 @@ fn adopt(entry: &Entry) -> Option<Outcome> {
     })()
     .err();
     Some(Outcome { reached, failure })
+}
+
+/// The lines of one introspection missing from the other (at most 20 each way), to say
+/// what differs.
+fn lines_apart(first: &str, second: &str) -> String {
+    let only = |a: &str, b: &str| -> Vec<String> {
+        let other: std::collections::HashSet<&str> = b.lines().collect();
+        a.lines()
+            .filter(|l| !other.contains(l))
+            .take(20)
+            .map(str::to_string)
+            .collect()
+    };
+    format!(
+        "only in the original:\n  {}\nonly in the copy:\n  {}",
+        only(first, second).join("\n  "),
+        only(second, first).join("\n  ")
+    )
 }
 
 /// A database a corpus file makes itself, dropped when the test is done with it.

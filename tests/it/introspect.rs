@@ -416,3 +416,108 @@ fn a_not_valid_check_and_a_generated_column_read_back_as_what_builds() {
     let out = common::migrate(p, &copy_url, "1.0.0", "expand");
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// MySQL's `timestamp` and `time` without fractional seconds are not the portable
+/// `timestamp` and `time` (MySQL writes those `datetime(6)` and `time(6)`): introspect
+/// writes them in a mapping, which reads the dialect's own name, and the baseline built
+/// from it reads back the same.
+#[test]
+fn mysql_types_named_like_portable_ones_read_back_as_themselves() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let url = common::database_url(Server::Mysql, &scratch, std::path::Path::new("."));
+    let mut db = common::connect(&url, std::path::Path::new("."));
+    db.run_script(
+        "CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp NOT NULL DEFAULT current_timestamp(),
+             opens time NULL, seen datetime NULL, exact timestamp(6) NULL)",
+    )
+    .unwrap();
+    drop(db);
+    let dir = tempfile::TempDir::new().unwrap();
+    let read = |url: &str| {
+        let out = tandem(dir.path())
+            .args(["introspect", "--database-url", url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = read(&url);
+    assert!(
+        text.contains("at = { type = { mysql = \"timestamp\" }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("opens = { type = { mysql = \"time\" }"),
+        "{text}"
+    );
+    assert!(text.contains("exact = { type = \"timestamptz\""), "{text}");
+    let copy = Server::Mysql.fresh().unwrap();
+    let project = common::project_files(
+        "mysql",
+        &text,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = project.path();
+    assert!(tandem(p).arg("generate").output().unwrap().status.success());
+    let copy_url = common::database_url(Server::Mysql, &copy, p);
+    let out = common::migrate(p, &copy_url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&read(&copy_url)), body(&text));
+}
+
+/// Postgres's `json` is not the portable `json` (jsonb there): it reads back as json.
+#[test]
+fn a_postgres_json_column_stays_json_through_a_baseline() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let url = common::database_url(Server::Postgres, &scratch, std::path::Path::new("."));
+    let mut db = common::connect(&url, std::path::Path::new("."));
+    db.run_script("CREATE TABLE hooks (id bigint PRIMARY KEY, raw json, parsed jsonb)")
+        .unwrap();
+    drop(db);
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = tandem(dir.path())
+        .args(["introspect", "--database-url", &url])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("raw = { type = { postgres = \"json\" }"),
+        "{text}"
+    );
+    assert!(text.contains("parsed = { type = \"json\""), "{text}");
+    let copy = Server::Postgres.fresh().unwrap();
+    let project = common::project_files(
+        "postgres",
+        &text,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = project.path();
+    assert!(tandem(p).arg("generate").output().unwrap().status.success());
+    let copy_url = common::database_url(Server::Postgres, &copy, p);
+    let out = common::migrate(p, &copy_url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut db = common::connect(&copy_url, p);
+    let types = db
+        .query_text(
+            "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_name = 'hooks' AND column_name <> 'id' ORDER BY column_name",
+        )
+        .unwrap();
+    assert_eq!(
+        types,
+        vec![
+            vec![Some("parsed".into()), Some("jsonb".into())],
+            vec![Some("raw".into()), Some("json".into())]
+        ]
+    );
+}

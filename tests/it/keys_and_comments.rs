@@ -473,3 +473,50 @@ fn a_comment_reads_back_byte_equal_on_every_server_that_keeps_one() {
         );
     }
 }
+
+#[test]
+fn a_commented_identity_column_keeps_its_numbering_on_every_server() {
+    // A column's comment and its identity clause both sit in MySQL's column definition;
+    // one must not replace the other.
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let small = if server == Server::Mysql {
+            "mediumint unsigned"
+        } else {
+            "integer"
+        };
+        let schema = format!(
+            "[tables.tokens]\nprimary_key = [\"id\"]\n\n[tables.tokens.columns]\n\
+             id = {{ type = \"{small}\", identity = true, comment = \"Row number\" }}\n\
+             label = {{ type = \"varchar(20)\", comment = \"It's shown\" }}\n"
+        );
+        let c1 = common::select_one("1.0.0");
+        let dir = common::project_with(server.dialect(), &schema, &[("0001_noop.toml", &c1)]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(out.status.success(), "{server:?}: {}", stderr(&out));
+        let mut db = common::connect(&url, p);
+        db.run_script(
+            "INSERT INTO tokens (label) VALUES ('a'); INSERT INTO tokens (label) VALUES ('b')",
+        )
+        .unwrap();
+        let ids = db.query_text("SELECT id FROM tokens ORDER BY id").unwrap();
+        assert_eq!(
+            ids,
+            vec![vec![Some("1".to_string())], vec![Some("2".to_string())]],
+            "{server:?}"
+        );
+        let text = introspected(p, &url);
+        let id_line = text.lines().find(|l| l.starts_with("id = ")).unwrap();
+        assert!(id_line.contains("identity = true"), "{server:?}: {id_line}");
+        if server != Server::Sqlite {
+            assert!(
+                id_line.contains("comment = \"Row number\""),
+                "{server:?}: {id_line}"
+            );
+        }
+    }
+}

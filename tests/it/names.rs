@@ -238,3 +238,132 @@ fn a_schema_that_passes_the_mysql_name_checks_applies_on_mariadb() {
     let out = common::run(dir.path(), &["status", "--database-url", &url]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Two tables, each with an index `by_created` and a unique key `one_code`: MySQL names
+/// indexes (and the unique keys that are indexes) per table.
+const SHARED_INDEX_NAMES: &str = r#"
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id = { type = "bigint" }
+code = { type = "varchar(20)" }
+created = { type = "timestamp" }
+
+[[tables.orders.indexes]]
+name = "by_created"
+columns = ["created"]
+
+[[tables.orders.constraints]]
+type = "unique"
+name = "one_code"
+columns = ["code"]
+
+[tables.invoices]
+primary_key = ["id"]
+[tables.invoices.columns]
+id = { type = "bigint" }
+code = { type = "varchar(20)" }
+created = { type = "timestamp" }
+
+[[tables.invoices.indexes]]
+name = "by_created"
+columns = ["created"]
+
+[[tables.invoices.constraints]]
+type = "unique"
+name = "one_code"
+columns = ["code"]
+"#;
+
+/// The index names of `table`, read from MySQL's catalogue.
+fn mysql_index_names(db: &mut tandem::apply::database::Database, table: &str) -> Vec<String> {
+    let rows = db
+        .query_text(&format!(
+            "SELECT DISTINCT index_name FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = '{table}'"
+        ))
+        .unwrap();
+    let mut names: Vec<String> = rows.into_iter().filter_map(|r| r[0].clone()).collect();
+    names.sort();
+    names
+}
+
+/// On MySQL an index name repeated across tables is taken (real schemas do it on most
+/// tables); `drop_index` says which table's with `table`, and without it an ambiguous
+/// name is an input error; raw `DROP INDEX ... ON t` and `RENAME TABLE` keep them apart.
+/// Postgres names indexes across the schema and refuses the same schema where it is
+/// written.
+#[test]
+fn mysql_index_names_are_per_table_and_postgres_refuses_them_shared() {
+    let (code, err) = check_of("postgres", SHARED_INDEX_NAMES, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("across the schema"), "{err}");
+
+    let ambiguous = "release = \"1.1.0\"\n\n[[op]]\ntype = \"drop_index\"\nname = \"by_created\"\n";
+    let (code, err) = check_of(
+        "mysql",
+        SHARED_INDEX_NAMES,
+        &[("0002_drop.toml", ambiguous)],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("more than one table") && err.contains("table ="),
+        "{err}"
+    );
+
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let changes = [
+        ("0001_noop.toml", common::select_one("1.0.0")),
+        (
+            "0002_drop.toml",
+            "release = \"1.1.0\"\n\n[[op]]\ntype = \"drop_index\"\nname = \"by_created\"\ntable = \"invoices\"\n\n\
+             [[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\ncontract = \"DROP INDEX one_code ON orders\"\n"
+                .to_string(),
+        ),
+        (
+            "0003_index.toml",
+            "release = \"1.2.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"orders\"\nname = \"by_code\"\ncolumns = [\"code\"]\n"
+                .to_string(),
+        ),
+        (
+            "0004_rename.toml",
+            "release = \"1.3.0\"\n\n[[op]]\ntype = \"rename_table\"\ntable = \"orders\"\nto = \"purchases\"\n\n\
+             [[op]]\ntype = \"create_index\"\ntable = \"invoices\"\nname = \"by_created\"\ncolumns = [\"created\", \"id\"]\n"
+                .to_string(),
+        ),
+    ];
+    let dir = project_with("mysql", SHARED_INDEX_NAMES, &common::as_refs(&changes));
+    let p = dir.path();
+    let url = database_url(Server::Mysql, &scratch, p);
+    for (release, phase) in [
+        ("1.0.0", "expand"),
+        ("1.1.0", "expand"),
+        ("1.1.0", "contract"),
+        ("1.2.0", "expand"),
+        ("1.2.0", "contract"),
+        ("1.3.0", "expand"),
+        ("1.3.0", "contract"),
+    ] {
+        let out = common::migrate(p, &url, release, phase);
+        assert!(out.status.success(), "{release} {phase}: {}", stderr(&out));
+    }
+    let mut db = common::connect(&url, p);
+    assert_eq!(
+        mysql_index_names(&mut db, "purchases"),
+        ["PRIMARY", "by_code", "by_created"],
+        "orders keeps its by_created under its new name and loses one_code"
+    );
+    assert_eq!(
+        mysql_index_names(&mut db, "invoices"),
+        ["PRIMARY", "by_created", "one_code"]
+    );
+    let check = common::run(p, &["diff", "--database-url", &url]);
+    assert!(
+        check.status.success(),
+        "drift: {}{}",
+        stderr(&check),
+        common::stdout(&check)
+    );
+}

@@ -123,26 +123,33 @@ fn a_forge_schema_on_postgres_reads_back_and_recreates_the_same() {
     let columns: usize = read.tables.values().map(|t| t.columns.len()).sum();
     assert!(columns >= 100, "{columns} columns");
     // The options were read, not lost on both sides.
-    let open = &read.indexes["issue_open_idx"];
+    let open = &read.indexes_named("issue_open_idx")[0];
     assert_eq!(open.options.predicate.as_deref(), Some("is_closed = false"));
     assert_eq!(open.options.desc, ["created_at"]);
     assert_eq!(
-        read.indexes["repository_public_idx"].options.include,
+        read.indexes_named("repository_public_idx")[0]
+            .options
+            .include,
         ["num_stars"]
     );
     assert_eq!(
-        read.indexes["issue_title_idx"].options.method.as_deref(),
+        read.indexes_named("issue_title_idx")[0]
+            .options
+            .method
+            .as_deref(),
         Some("hash")
     );
     assert_eq!(
-        read.indexes["users_email_lower_idx"]
+        read.indexes_named("users_email_lower_idx")[0]
             .options
             .expressions
             .len(),
         1
     );
     assert_eq!(
-        read.indexes["repository_name_pattern_idx"].options.opclass["lower_name"],
+        read.indexes_named("repository_name_pattern_idx")[0]
+            .options
+            .opclass["lower_name"],
         "text_pattern_ops"
     );
     assert!(matches!(
@@ -184,10 +191,17 @@ fn a_forge_schema_on_mariadb_reads_back_and_recreates_the_same() {
     assert_eq!(read.tables.len(), 13);
     let columns: usize = read.tables.values().map(|t| t.columns.len()).sum();
     assert!(columns >= 100, "{columns} columns");
-    assert_eq!(read.indexes["issue_title_idx"].options.prefix["title"], 100);
-    assert!(read.indexes["repository_description_ft"].options.fulltext);
     assert_eq!(
-        read.indexes["user_created_at_idx"].options.desc,
+        read.indexes_named("issue_title_idx")[0].options.prefix["title"],
+        100
+    );
+    assert!(
+        read.indexes_named("repository_description_ft")[0]
+            .options
+            .fulltext
+    );
+    assert_eq!(
+        read.indexes_named("user_created_at_idx")[0].options.desc,
         ["created_at"]
     );
     assert_eq!(
