@@ -11,6 +11,7 @@ use crate::diag::{Diag, Result};
 use crate::model::{Column, Constraint, ConstraintKind, Default, Schema, Table};
 use crate::plan::Plan;
 use crate::project::{read_source, Project};
+use crate::sql::Dialect;
 use crate::types::{ColumnType, Literal};
 
 /// The change file, as TOML text.
@@ -22,8 +23,10 @@ pub fn propose(
     renames: &[String],
 ) -> Result<String> {
     let file = read_source(&project.config, desired_path)?;
-    let desired = crate::parse::schema::parse_schema_in(&file, project.config.dialect)?;
-    let current = latest(plan, project.config.dialect);
+    let dialect = project.config.dialect;
+    // Read as schema.toml is, with the dialect's name scopes (a check's name per table).
+    let desired = crate::parse::schema::parse_project_schema(&file, dialect)?;
+    let current = latest(plan, dialect);
     let mut ops: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     // Enums made or extended first (the columns after use them); values removed and
@@ -48,10 +51,10 @@ pub fn propose(
     };
     for table in desired.tables.values() {
         let Some(now) = current.tables.get(&current_name(&table.name)) else {
-            ops.push(create_table(table));
+            ops.push(create_table(dialect, table));
             continue;
         };
-        diff_table(now, table, &column_renames, &mut ops, &mut notes);
+        diff_table(dialect, now, table, &column_renames, &mut ops, &mut notes);
     }
     for table in current.tables.values() {
         let renamed = table_renames.iter().any(|(from, _)| *from == table.name);
@@ -280,6 +283,7 @@ fn parse_renames(hints: &[String], current: &Schema) -> Result<Renames> {
 }
 
 fn diff_table(
+    dialect: Dialect,
     now: &Table,
     want: &Table,
     renames: &[(String, String, String)],
@@ -308,10 +312,10 @@ fn diff_table(
             None => ops.push(format!(
                 "type = \"add_column\"\ntable = {}\ncolumn = {}",
                 q(t),
-                column_inline(column)
+                column_inline(dialect, column)
             )),
             Some(old) => {
-                let fields = alter_fields(t, old, column, notes);
+                let fields = alter_fields(dialect, t, old, column, notes);
                 if !fields.is_empty() {
                     ops.push(format!(
                         "type = \"alter_column\"\ntable = {}\ncolumn = {}\n{}",
@@ -396,7 +400,13 @@ fn constraint_ops(t: &str, now: &Table, want: &Table, ops: &mut Vec<String>) {
 
 /// The fields of an `alter_column` op that turn `old` into `column` (none when they
 /// agree); what no op can change is a note.
-fn alter_fields(t: &str, old: &Column, column: &Column, notes: &mut Vec<String>) -> Vec<String> {
+fn alter_fields(
+    dialect: Dialect,
+    t: &str,
+    old: &Column,
+    column: &Column,
+    notes: &mut Vec<String>,
+) -> Vec<String> {
     let mut fields = Vec::new();
     // An enum column is of its enum, whatever values the enum gains or
     // loses (those are the enum's own ops).
@@ -405,7 +415,11 @@ fn alter_fields(t: &str, old: &Column, column: &Column, notes: &mut Vec<String>)
         (a, b) => a == b,
     };
     if !same_type {
-        fields.push(format!("column_type = {}", q(&column.ty.to_string())));
+        fields.push(crate::sql::types::type_toml(
+            dialect,
+            &column.ty,
+            "column_type",
+        ));
     }
     if old.nullable != column.nullable {
         fields.push(format!("nullable = {}", column.nullable));
@@ -477,7 +491,7 @@ fn constraint_fields(c: &Constraint) -> (&'static str, String) {
     }
 }
 
-fn create_table(table: &Table) -> String {
+fn create_table(dialect: Dialect, table: &Table) -> String {
     let mut out = format!(
         "type = \"create_table\"\ntable = {}\nprimary_key = {}\n",
         q(&table.name),
@@ -491,7 +505,7 @@ fn create_table(table: &Table) -> String {
         &table
             .columns
             .iter()
-            .map(|c| format!("{} = {}", key(&c.name), column_fields(c)))
+            .map(|c| format!("{} = {}", key(&c.name), column_fields(dialect, c)))
             .collect::<Vec<_>>()
             .join(", "),
     );
@@ -506,13 +520,13 @@ fn create_table(table: &Table) -> String {
     out
 }
 
-fn column_inline(c: &Column) -> String {
-    let fields = column_fields(c);
+fn column_inline(dialect: Dialect, c: &Column) -> String {
+    let fields = column_fields(dialect, c);
     format!("{{ name = {}, {}", q(&c.name), &fields[2..])
 }
 
-fn column_fields(c: &Column) -> String {
-    let mut fields = vec![format!("type = {}", q(&c.ty.to_string()))];
+fn column_fields(dialect: Dialect, c: &Column) -> String {
+    let mut fields = vec![crate::sql::types::type_toml(dialect, &c.ty, "type")];
     if c.nullable {
         fields.push("nullable = true".into());
     }

@@ -8,7 +8,7 @@ use crate::sql::catalogue::{
     is_foreign_key_index, left_out, primary_key, primary_key_name, read_columns, read_indexes,
     table_names, unique_constraints,
 };
-use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault};
+use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
 use crate::sql::Dialect;
 
 /// A TOML string, quoted and escaped.
@@ -132,15 +132,20 @@ fn write_table<C: Catalogue + ?Sized>(
             );
             enums.push((name.clone(), values));
             c.ty = name;
+            c.spelling = Spelling::Plain;
+        }
+        // A Postgres enum is named by its type.
+        if enums.iter().any(|(name, _)| *name == c.ty) {
+            c.spelling = Spelling::Plain;
         }
         let serial = matches!(&c.default, Some(ReadDefault::Sql(s)) if s.starts_with("nextval("));
         let identity = numbered.contains(&c.name) || serial;
-        let ty = if c.own_name {
-            format!("{{ {} = {} }}", dialect.name(), quoted(&c.ty))
-        } else {
-            quoted(&c.ty)
+        let ty = match c.spelling {
+            Spelling::Plain => format!("type = {}", quoted(&c.ty)),
+            Spelling::Mapped => format!("type = {{ {} = {} }}", dialect.name(), quoted(&c.ty)),
+            Spelling::Server => format!("server_type = {}", quoted(&c.ty)),
         };
-        let mut fields = vec![format!("type = {ty}")];
+        let mut fields = vec![ty];
         if identity {
             fields.push("identity = true".into());
             c.default = None;

@@ -95,6 +95,10 @@ pub enum ColumnType {
     Native(crate::types::NativeType),
     /// A user enum (`[enums.<name>]`).
     Enum(crate::types::EnumType),
+    /// A type the server knows and tandem does not model (a MySQL `SET(...)`, a Postgres
+    /// domain or extension type), declared with `server_type`: written into the SQL as
+    /// given and compared by that text; its values are the server's business.
+    Server(String),
 }
 
 /// The names accepted in `type = "..."`, for messages and suggestions.
@@ -218,6 +222,7 @@ impl fmt::Display for ColumnType {
             ColumnType::Binary => f.write_str("binary"),
             ColumnType::Native(n) => n.fmt(f),
             ColumnType::Enum(e) => f.write_str(&e.name),
+            ColumnType::Server(t) => f.write_str(t),
         }
     }
 }

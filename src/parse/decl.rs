@@ -307,6 +307,45 @@ pub fn column_fields_at(
     ))
 }
 
+/// The field of a type the server knows and tandem does not model.
+const SERVER_TYPE: &str = "server_type";
+
+/// `server_type = "set('a','b')"`: the project says the server knows this type; it is
+/// written into the SQL as given. Not beside `type`: one column has one type.
+fn server_type_field(
+    fields: &mut Fields<'_, '_>,
+    name: &str,
+    type_keys: &[&'static str],
+) -> Result<Option<(crate::types::Parsed, Location)>> {
+    let Some(text) = fields.opt_str(&[SERVER_TYPE])? else {
+        return Ok(None);
+    };
+    if let Some(other) = type_keys.iter().find(|k| fields.table.contains_key(**k)) {
+        return Err(Diag::input(format!(
+            "column `{name}` has both `{other}` and `{SERVER_TYPE}`"
+        ))
+        .at(text.location)
+        .label("a column has one type")
+        .help(format!(
+            "keep `{other}` for a type tandem knows, `{SERVER_TYPE}` for one only the server knows"
+        ))
+        .into());
+    }
+    let trimmed = text.value.trim();
+    let unbalanced = trimmed.matches('(').count() != trimmed.matches(')').count();
+    if trimmed.is_empty() || trimmed.contains(';') || unbalanced {
+        return Err(Diag::input(format!("invalid `{SERVER_TYPE}` for column `{name}`"))
+            .at(text.location)
+            .label("expected one type as the server spells it, e.g. \"set('a','b')\" or \"public.year\"")
+            .into());
+    }
+    let parsed = crate::types::Parsed {
+        ty: crate::types::ColumnType::Server(trimmed.to_string()),
+        identity: false,
+    };
+    Ok(Some((parsed, text.location)))
+}
+
 /// The dialect keys of a mapping type.
 const DIALECT_KEYS: &[&str] = &["postgres", "mysql", "sqlite"];
 
@@ -316,10 +355,15 @@ pub(crate) fn opt_type_field(
     name: &str,
     type_keys: &[&'static str],
 ) -> Result<Option<(crate::types::Parsed, Location)>> {
-    if type_keys.iter().any(|k| fields.table.contains_key(*k)) {
+    let given = type_keys
+        .iter()
+        .chain([&SERVER_TYPE])
+        .any(|k| fields.table.contains_key(*k));
+    if given {
         type_field(fields, name, type_keys).map(Some)
     } else {
         fields.allow(&type_keys[..1]);
+        fields.allow(&[SERVER_TYPE]);
         Ok(None)
     }
 }
@@ -334,6 +378,9 @@ fn type_field(
 ) -> Result<(crate::types::Parsed, Location)> {
     use crate::sql::Dialect;
     let expected = "a type such as \"text\", \"varchar(255)\" or \"jsonb\", or { postgres = \"...\", mysql = \"...\", sqlite = \"...\" }";
+    if let Some(server) = server_type_field(fields, name, type_keys)? {
+        return Ok(server);
+    }
     let Some(value) = fields.get(type_keys) else {
         return Err(fields.missing(type_keys[0], expected).into());
     };

@@ -159,7 +159,7 @@ pub fn read_columns<C: Catalogue + ?Sized>(
         .into_iter()
         .filter(|r| r.len() == 5)
         .map(|r| {
-            let (mut ty, own_name) = read_type(dialect, &r[1]);
+            let (mut ty, spelling) = read_type(dialect, &r[1]);
             // MariaDB keeps json as longtext with a json_valid check of its own.
             if ty == "text" && json.contains(&r[0]) {
                 ty = "json".into();
@@ -177,7 +177,7 @@ pub fn read_columns<C: Catalogue + ?Sized>(
             ReadColumn {
                 name: r[0].clone(),
                 ty,
-                own_name,
+                spelling,
                 nullable: r[2].eq_ignore_ascii_case("yes"),
                 default,
             }

@@ -34,12 +34,24 @@ pub struct ReadColumn {
     pub name: String,
     /// tandem's type name (portable where one maps, else the catalogue's).
     pub ty: String,
-    /// Whether `ty` is the dialect's own name for a type that the same name, read plain,
-    /// is not (MySQL's `timestamp`, `time` and `text` against the portable types of those
-    /// names): schema.toml writes it in a mapping, `{ mysql = "timestamp" }`.
-    pub own_name: bool,
+    /// How schema.toml must write `ty` to read it back as this type.
+    pub spelling: Spelling,
     pub nullable: bool,
     pub default: Option<ReadDefault>,
+}
+
+/// How schema.toml writes a type read from a catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// `type = "..."`: a portable type, or a native one whose name says only that.
+    Plain,
+    /// `type = { mysql = "timestamp" }`: the dialect's own name for a type that the same
+    /// name, read plain, is not (MySQL's `timestamp`, `time` and `text`, Postgres's
+    /// `json`, against the portable types of those names).
+    Mapped,
+    /// `server_type = "..."`: a type tandem does not model (a MySQL `SET(...)`, a domain,
+    /// an extension's type), or an enum's name until the caller knows it as one.
+    Server,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -252,15 +264,20 @@ pub fn portable_type(dialect: Dialect, live: &str) -> String {
     read_type(dialect, live).0
 }
 
-/// As [`portable_type`], and whether the name is the dialect's own that plain reading
-/// would take for another type (see [`ReadColumn::own_name`]).
-pub fn read_type(dialect: Dialect, live: &str) -> (String, bool) {
-    let native = |t: &str| {
-        let name = native_type(dialect, t);
-        let own = crate::sql::types::needs_mapping(dialect, &name);
-        (name, own)
+/// As [`portable_type`], with how schema.toml must write it (see [`Spelling`]).
+pub fn read_type(dialect: Dialect, live: &str) -> (String, Spelling) {
+    let native = |t: &str| match crate::sql::types::parse(Some(dialect), t, Some(&[])) {
+        Ok(p) if !p.identity => {
+            let name = p.ty.to_string();
+            match crate::sql::types::needs_mapping(dialect, &name) {
+                true => (name, Spelling::Mapped),
+                false => (name, Spelling::Plain),
+            }
+        }
+        // The catalogue's own text, with its case: a SET's values are case-sensitive.
+        _ => (live.trim().to_string(), Spelling::Server),
     };
-    let portable = |name: String| (name, false);
+    let portable = |name: String| (name, Spelling::Plain);
     // Folding MySQL's display widths would lose `unsigned`.
     let t = canonical_type(dialect, live);
     if dialect == Dialect::Mysql && t.ends_with(" unsigned") {
@@ -305,16 +322,6 @@ pub fn read_type(dialect: Dialect, live: &str) -> (String, bool) {
         _ => return native(&t),
     };
     portable(name)
-}
-
-/// A catalogue type tandem knows as a native type of the dialect, written as tandem
-/// writes it (`time with time zone` is `timetz`); the catalogue's text otherwise (an
-/// enum's name, or a type the model does not cover).
-fn native_type(dialect: Dialect, canonical: &str) -> String {
-    match crate::sql::types::parse(Some(dialect), canonical, Some(&[])) {
-        Ok(p) if !p.identity => p.ty.to_string(),
-        _ => canonical.to_string(),
-    }
 }
 
 /// A catalogue's default text as a TOML literal where it is one, else as SQL.

@@ -296,6 +296,21 @@ pub fn needs_mapping(dialect: Dialect, text: &str) -> bool {
     }
 }
 
+/// The TOML field that declares `ty` in a file of `dialect`, under `key` (`type` or
+/// `column_type`): `type = "bigint"`, `type = { mysql = "timestamp" }` where the plain
+/// name reads as another type, `server_type = "..."` for a type tandem does not model.
+pub fn type_toml(dialect: Dialect, ty: &ColumnType, key: &str) -> String {
+    let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let name = ty.to_string();
+    match ty {
+        ColumnType::Server(text) => format!("server_type = {}", quoted(text)),
+        ColumnType::Native(_) if needs_mapping(dialect, &name) => {
+            format!("{key} = {{ {} = {} }}", dialect.name(), quoted(&name))
+        }
+        _ => format!("{key} = {}", quoted(&name)),
+    }
+}
+
 /// "unknown type `x`; did you mean `y`?" over the portable names, the native names of
 /// the dialect (all dialects without one) and the enums.
 pub fn unknown(dialect: Option<Dialect>, given: &str, enums: &[&str]) -> String {
@@ -693,6 +708,7 @@ pub fn type_name(dialect: Dialect, ty: &ColumnType) -> String {
         (Dialect::Mysql, Binary) => "longblob".into(),
         (Dialect::Sqlite, Binary) => "blob".into(),
         (_, Native(n)) => n.to_string(),
+        (_, Server(t)) => t.clone(),
         (Dialect::Postgres, Enum(e)) => quote(dialect, &e.name),
         (Dialect::Mysql, Enum(e)) => format!(
             "enum({})",

@@ -518,6 +518,8 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
             format!("ARRAY[{}]::{name}", made_up(dialect, &element, n))
         }
         ColumnType::Native(t) => native_value(dialect, t, n),
+        // Its values are the server's: the column's default (NULL where it has none).
+        ColumnType::Server(_) => "DEFAULT".into(),
     }
 }
 

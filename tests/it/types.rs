@@ -372,3 +372,102 @@ fn a_tinyint_1_with_a_numeric_default_reads_back_as_a_number_on_mariadb() {
     let plan = tandem(project.path()).arg("plan").output().unwrap();
     assert!(plan.status.success(), "{}", common::stderr(&plan));
 }
+
+/// `server_type` is refused beside `type`, empty, or holding more than one type, where
+/// it is written.
+#[test]
+fn a_server_type_is_one_type_and_not_beside_type() {
+    for (column, needles) in [
+        (
+            "{ name = \"doc\", type = \"text\", server_type = \"ltree\" }",
+            &["has both `type` and `server_type`", "a column has one type"][..],
+        ),
+        (
+            "{ name = \"doc\", server_type = \"  \" }",
+            &["invalid `server_type`", "0001_x.toml:"][..],
+        ),
+        (
+            "{ name = \"doc\", server_type = \"ltree; DROP TABLE users\" }",
+            &["invalid `server_type`"][..],
+        ),
+        (
+            "{ name = \"doc\", server_type = \"set('a'\" }",
+            &["invalid `server_type`"][..],
+        ),
+    ] {
+        let change = format!(
+            "release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"users\"\ncolumn = {column}\n"
+        );
+        let dir = project("postgres", USERS, Some(&change));
+        let (code, err) = plan(&dir);
+        assert_eq!(code, Some(2), "{column}: {err}");
+        assert_all(&err, needles);
+    }
+}
+
+/// A type only the server knows (an extension's `ltree`, MySQL's `SET`) is declared with
+/// `server_type`: the baseline and an added column carry it as written, rows take its
+/// values, and introspect writes it back the same way.
+#[test]
+fn a_server_type_is_written_as_given_and_reads_back_on_postgres_and_mariadb() {
+    let cases = [
+        (
+            Server::Postgres,
+            "extensions = [\"ltree\"]\n\n",
+            "ltree",
+            "'top.science.astronomy'",
+        ),
+        (Server::Mysql, "", "set('Red','green','blue')", "'Red,blue'"),
+    ];
+    for (server, head, ty, value) in cases {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let schema = format!(
+            "{head}[tables.things]\nprimary_key = [\"id\"]\n\n[tables.things.columns]\n\
+             id = {{ type = \"bigint\" }}\nkind = {{ server_type = \"{ty}\", nullable = true }}\n"
+        );
+        let change = format!(
+            "release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"things\"\n\
+             column = {{ name = \"extra\", server_type = \"{ty}\", nullable = true }}\n"
+        );
+        let dir = common::project_with(server.dialect(), &schema, &[("0001_add.toml", &change)]);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let out = common::migrate(p, &url, "1.0.0", "expand");
+        assert!(out.status.success(), "{server:?}: {}", common::stderr(&out));
+        let mut db = common::connect(&url, p);
+        db.run_script(&format!(
+            "INSERT INTO things (id, kind, extra) VALUES (1, {value}, {value})"
+        ))
+        .unwrap();
+        let read = db.query_text("SELECT kind, extra FROM things").unwrap();
+        assert_eq!(read[0][0], read[0][1], "{server:?}");
+        let out = tandem(p)
+            .args(["introspect", "--database-url", &url])
+            .output()
+            .unwrap();
+        let text = common::stdout(&out);
+        assert!(
+            text.contains(&format!(
+                "kind = {{ server_type = \"{ty}\", nullable = true }}"
+            )),
+            "{server:?}:\n{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "extra = {{ server_type = \"{ty}\", nullable = true }}"
+            )),
+            "{server:?}:\n{text}"
+        );
+        let drift = tandem(p)
+            .args(["diff", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(
+            drift.status.success(),
+            "{server:?}: {}",
+            common::stdout(&drift)
+        );
+    }
+}
