@@ -249,6 +249,10 @@ fn apply_pending(
             .find(|f| f.version == i64::from(migration.version()))
             .expect("loaded from these files");
         check_rebuilds(db, file, display)?;
+        // Each file starts where the tables are, as on a connection of its own, even
+        // after a file before it set `search_path` for the session.
+        db.select_tables()
+            .map_err(|e| Diag::input(format!("{display}: {e}")))?;
         // A file that cannot run in one transaction resumes, after a failure, at the
         // first statement its progress record does not have.
         let started = std::time::Instant::now();

@@ -682,3 +682,29 @@ fn the_base_schema_of_tandem_toml_holds_tables_and_history_and_another_first_is_
         );
     }
 }
+
+/// A `sql` op that sets the session's `search_path` (as a dump's header does) moves
+/// neither tandem's own tables nor the files after it, in the same run: each file
+/// starts in the base schema, and the history is named with it.
+#[test]
+fn a_file_that_sets_search_path_moves_neither_the_history_nor_the_next_file() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let reset = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT pg_catalog.set_config('search_path', '', false)\"\n";
+    let dir = common::project_with(
+        "postgres",
+        SCHEMA,
+        &[("0001_reset.toml", reset), ("0002_add.toml", ADD)],
+    );
+    let url = common::database_url(Server::Postgres, &scratch, dir.path());
+    let app = app_url(&url, "app_9_9_9");
+    migrate(dir.path(), &app, "1.5.0", "expand");
+    let text = status_text(dir.path(), &app);
+    assert!(text.contains("every generated file is applied"), "{text}");
+    let mut admin = code(&url, None);
+    assert_eq!(
+        physical_columns(&mut admin),
+        ["id", "email", "score", "created_at", "nick"]
+    );
+}
