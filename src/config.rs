@@ -104,6 +104,21 @@ pub struct PostgresSettings {
     /// Wait between batches while a replica's `replay_lag` exceeds this; 0: no check.
     #[serde(default)]
     pub backfill_max_replica_lag_ms: u64,
+    /// The schema the project's tables and tandem's own tables live in; `public` when
+    /// unset. tandem works there whatever `search_path` the connection's URL selects (a
+    /// views-mode application's URL selects its release's views first).
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
+/// The base schema of a Postgres project where tandem.toml names none.
+pub const DEFAULT_BASE_SCHEMA: &str = "public";
+
+impl PostgresSettings {
+    /// The schema the project's tables live in: `[postgres] schema`, else `public`.
+    pub fn base_schema(&self) -> &str {
+        self.schema.as_deref().unwrap_or(DEFAULT_BASE_SCHEMA)
+    }
 }
 
 impl Default for PostgresSettings {
@@ -114,6 +129,7 @@ impl Default for PostgresSettings {
             backfill_pause_ms: default_pause(),
             backfill_max_batch_ms: default_max_batch(),
             backfill_max_replica_lag_ms: 0,
+            schema: None,
         }
     }
 }
@@ -601,6 +617,18 @@ fn check_names(raw: &RawConfig, file: &Arc<SourceFile>) -> Result<()> {
         .help("remove scratch_template: only PostgreSQL makes a database from a template")
         .into());
     }
+    if let Some(schema) = &raw.postgres.schema {
+        if schema.is_empty() || schema.len() > 63 || schema.contains('\0') {
+            return Err(Diag::input(format!(
+                "[postgres] schema = \"{}\" is not a schema name PostgreSQL keeps",
+                schema.escape_default()
+            ))
+            .at(Location::new(&file, postgres_key_span(&file.text, "schema")))
+            .label("not a schema name")
+            .help("the schema the project's tables live in: 1 to 63 bytes, no NUL (\"public\" when unset)")
+            .into());
+        }
+    }
     if let Err(message) = check_prefix(&raw.view_schema_prefix) {
         return Err(Diag::input(message)
             .at(Location::new(&file, 0..0))
@@ -614,12 +642,7 @@ fn check_names(raw: &RawConfig, file: &Arc<SourceFile>) -> Result<()> {
 fn check_lock_timeout(raw: &RawConfig, file: &Arc<SourceFile>) -> Result<()> {
     let file = file.clone();
     if let Err(message) = lock_timeout_ms(&raw.postgres.lock_timeout) {
-        let text = &file.text;
-        let span = text
-            .find("[postgres]")
-            .and_then(|at| text[at..].find("lock_timeout").map(|i| at + i))
-            .map(|start| start..start + text[start..].find('\n').unwrap_or(text.len() - start))
-            .unwrap_or(0..0);
+        let span = postgres_key_span(&file.text, "lock_timeout");
         return Err(Diag::input(format!(
             "[postgres] lock_timeout = \"{}\": {message}",
             raw.postgres.lock_timeout.escape_default()
@@ -630,6 +653,14 @@ fn check_lock_timeout(raw: &RawConfig, file: &Arc<SourceFile>) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// Where `key` of `[postgres]` is written, to its line's end (the file's start if not found).
+fn postgres_key_span(text: &str, key: &str) -> std::ops::Range<usize> {
+    text.find("[postgres]")
+        .and_then(|at| text[at..].find(&format!("\n{key}")).map(|i| at + i + 1))
+        .map(|start| start..start + text[start..].find('\n').unwrap_or(text.len() - start))
+        .unwrap_or(0..0)
 }
 
 /// Checks a `view_schema_prefix`: a plain lower-case identifier, so that every schema

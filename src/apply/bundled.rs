@@ -146,6 +146,7 @@ fn apply_pending(
         // missing (tandem checked the history above).
         // As in `migrate`: a file that cannot run in one transaction resumes after a
         // failure at the first statement its progress record does not have.
+        let history = db.own_tables().history();
         super::migrate::with_lock_retries(super::migrate::BUNDLE_LOCK_RETRIES, &file.path, || {
             let mut session = super::progress::Resumable {
                 db: &mut *db,
@@ -155,6 +156,7 @@ fn apply_pending(
             Runner::new(&migrations)
                 .set_abort_missing(false)
                 .set_target(RunTarget::Version(file.version as i32))
+                .set_migration_table_name(&history)
                 .run(&mut session)
                 .map(|_| ())
         })

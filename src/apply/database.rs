@@ -130,7 +130,8 @@ impl Target {
         match self {
             Target::SqliteFile(p) => format!("sqlite://{}", p.display()),
             Target::SqliteMemory => "sqlite::memory:".into(),
-            Target::Postgres(u) | Target::Mysql(u) => redact(u),
+            Target::Postgres(u) => redact(&split_base_schema(u).0),
+            Target::Mysql(u) => redact(u),
         }
     }
 }
@@ -225,8 +226,124 @@ pub const OWN_TABLES_LOCK_KEY: i64 = 0x7461_6e64_656e;
 
 pub enum Database {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<postgres::Client>, Option<Box<BaseSchema>>),
     Mysql(Box<mysql::Conn>),
+}
+
+/// The URL parameter that names a Postgres project's base schema (`[postgres] schema`);
+/// tandem reads and removes it, as it does `connect_timeout`.
+pub const BASE_SCHEMA_PARAM: &str = "tandem_base_schema";
+
+/// The URL parameter that names the prefix of a project's release schemas
+/// (`view_schema_prefix`); with it, the connection works in the base schema.
+pub const VIEW_PREFIX_PARAM: &str = "tandem_view_prefix";
+
+/// Where a connection of a Postgres project works, whatever `search_path` its URL sets:
+/// the schema of the project's tables and of tandem's own, first in `search_path`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseSchema {
+    pub name: String,
+    /// `SET search_path TO ...` that puts it first.
+    pub search_path: String,
+}
+
+/// The base schema and release prefix the URL's tandem parameters name, and the URL
+/// without them. `None` without the prefix (a connection that is not a project's).
+fn split_base_schema(url: &str) -> (String, Option<(Option<String>, String)>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let (mut schema, mut prefix, mut kept) = (None, None, Vec::new());
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((BASE_SCHEMA_PARAM, v)) => schema = Some(percent_decode(v)),
+            Some((VIEW_PREFIX_PARAM, v)) => prefix = Some(percent_decode(v)),
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (url, prefix.map(|p| (schema, p)))
+}
+
+/// `text` with every byte but an ASCII letter or digit written `%XX`, for a URL.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Puts the base schema first in the session's `search_path`, after reading what the
+/// URL selected: the schemas it lists that exist, less the project's release schemas
+/// (`<prefix>_...`), follow it (extensions' types and functions stay found). Without a
+/// configured schema, a URL that selects another existing schema first is refused
+/// rather than guessed: the project's tables may well live there.
+fn pin_base_schema(
+    client: &mut postgres::Client,
+    configured: Option<String>,
+    prefix: &str,
+) -> Result<BaseSchema, DbError> {
+    let listed: Vec<String> = db!(client.query(
+        "SELECT s::text FROM unnest(current_schemas(false)) AS s",
+        &[]
+    ))?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    let release = format!("{prefix}_");
+    let others: Vec<&String> = listed.iter().filter(|s| !s.starts_with(&release)).collect();
+    let name = configured
+        .clone()
+        .unwrap_or_else(|| crate::config::DEFAULT_BASE_SCHEMA.to_string());
+    if let (None, Some(first)) = (&configured, others.first()) {
+        if **first != name {
+            return Err(DbError(format!(
+                "the URL's search_path selects schema {first} before {name}, tandem's base \
+                 schema; set [postgres] schema = \"{}\" in tandem.toml if the project's tables \
+                 live there, or take {first} out of the URL's search_path",
+                first.escape_default()
+            )));
+        }
+    }
+    let path: Vec<String> = std::iter::once(&name)
+        .chain(others.into_iter().filter(|s| **s != name))
+        .map(|s| crate::sql::text::quote(Dialect::Postgres, s))
+        .collect();
+    let search_path = format!("SET search_path TO {}", path.join(", "));
+    db!(client.batch_execute(&search_path))?;
+    Ok(BaseSchema { name, search_path })
 }
 
 /// A SQLite connection for schema changes. Foreign keys off, as SQLite's table-rebuild
@@ -244,7 +361,8 @@ impl Database {
             Target::SqliteFile(path) => sqlite(db!(rusqlite::Connection::open(path))?)?,
             Target::SqliteMemory => sqlite(db!(rusqlite::Connection::open_in_memory())?)?,
             Target::Postgres(url) => {
-                let (url, timeout) = split_connect_timeout(url)?;
+                let (url, base) = split_base_schema(url);
+                let (url, timeout) = split_connect_timeout(&url)?;
                 let mut config: postgres::Config = db!(url.parse())?;
                 config.connect_timeout(timeout);
                 // Long steps (backfills) report progress as NOTICEs starting "tandem:".
@@ -253,8 +371,14 @@ impl Database {
                         super::notes::show(notice.message());
                     }
                 });
-                let conn = within(timeout, move || db!(config.connect(NoTls)))?;
-                Database::Postgres(Box::new(conn))
+                let mut conn = within(timeout, move || db!(config.connect(NoTls)))?;
+                let base = match base {
+                    Some((schema, prefix)) => {
+                        Some(Box::new(pin_base_schema(&mut conn, schema, &prefix)?))
+                    }
+                    None => None,
+                };
+                Database::Postgres(Box::new(conn), base)
             }
             Target::Mysql(url) => {
                 let (url, timeout) = split_connect_timeout(url)?;
@@ -269,9 +393,40 @@ impl Database {
     pub fn dialect(&self) -> Dialect {
         match self {
             Database::Sqlite(_) => Dialect::Sqlite,
-            Database::Postgres(_) => Dialect::Postgres,
+            Database::Postgres(..) => Dialect::Postgres,
             Database::Mysql(_) => Dialect::Mysql,
         }
+    }
+
+    /// Where tandem's own tables are on this connection: in the base schema of a
+    /// project's Postgres connection, else where unqualified names lead.
+    pub fn own_tables(&self) -> crate::sql::bookkeeping::OwnTables {
+        match self {
+            Database::Postgres(_, Some(base)) => {
+                crate::sql::bookkeeping::OwnTables::in_schema(&base.name)
+            }
+            _ => crate::sql::bookkeeping::OwnTables::unqualified(),
+        }
+    }
+
+    /// Whether one of tandem's own tables exists (see [`Database::own_tables`]).
+    pub fn has_own_table(&mut self, table: &str) -> Result<bool, DbError> {
+        match self.own_tables().exists(table) {
+            Some(sql) => Ok(!self.query_text(&sql)?.is_empty()),
+            None => Ok(self.table_names()?.iter().any(|t| t == table)),
+        }
+    }
+
+    /// Points name resolution back at the tables after a release's views were selected:
+    /// the base schema first on a project's Postgres connection, else the URL's own
+    /// `search_path`.
+    pub fn select_tables(&mut self) -> Result<(), DbError> {
+        let sql = match self {
+            Database::Postgres(_, Some(base)) => base.search_path.clone(),
+            Database::Postgres(_, None) => "RESET search_path".to_string(),
+            _ => return Ok(()),
+        };
+        self.run_script(&sql)
     }
 
     /// Runs a script of one or more statements with no transaction around it, in
@@ -279,7 +434,7 @@ impl Database {
     pub fn run_script(&mut self, sql: &str) -> Result<(), DbError> {
         match self {
             Database::Sqlite(c) => lite(c.execute_batch(sql)),
-            Database::Postgres(c) => {
+            Database::Postgres(c, _) => {
                 // A multi-statement simple query is one implicit transaction in Postgres,
                 // which CREATE INDEX CONCURRENTLY refuses: send statements one by one.
                 for statement in split_statements(sql) {
@@ -296,7 +451,7 @@ impl Database {
     /// [`server::postgres_serialised`]); MySQL's metadata lock already serialises it.
     pub fn create_own_table(&mut self, create: &str) -> Result<(), DbError> {
         match self {
-            Database::Postgres(c) => {
+            Database::Postgres(c, _) => {
                 db!(c.batch_execute(&server::postgres_serialised(create, OWN_TABLES_LOCK_KEY)))
             }
             _ => self.run_script(create),
@@ -311,7 +466,7 @@ impl Database {
                 lite(tx.execute_batch(sql))?;
                 db!(tx.commit())
             }
-            Database::Postgres(c) => {
+            Database::Postgres(c, _) => {
                 // One round trip, BEGIN to COMMIT: a lock the script takes (ACCESS
                 // EXCLUSIVE for most DDL, queueing every reader and writer of the table
                 // behind it) is held until COMMIT, so a COMMIT sent only once the
@@ -370,7 +525,7 @@ impl Database {
                 }))?;
                 db!(rows.collect::<Result<Vec<_>, _>>())
             }
-            Database::Postgres(c) => {
+            Database::Postgres(c, _) => {
                 // The simple protocol returns every value as text.
                 let messages = db!(c.simple_query(sql))?;
                 Ok(messages
@@ -411,7 +566,7 @@ impl Database {
     pub fn lock_migrations(&mut self, wait: std::time::Duration) -> Result<bool, DbError> {
         match self {
             Database::Sqlite(_) => Ok(true),
-            Database::Postgres(c) => {
+            Database::Postgres(c, _) => {
                 let deadline = std::time::Instant::now() + wait;
                 loop {
                     let row =
@@ -533,7 +688,7 @@ impl Query<Vec<Migration>> for Database {
     fn query(&mut self, query: &str) -> Result<Vec<Migration>, DbError> {
         match self {
             Database::Sqlite(c) => db!(Query::<Vec<Migration>>::query(c, query)),
-            Database::Postgres(c) => db!(Query::<Vec<Migration>>::query(c.as_mut(), query)),
+            Database::Postgres(c, _) => db!(Query::<Vec<Migration>>::query(c.as_mut(), query)),
             Database::Mysql(c) => db!(Query::<Vec<Migration>>::query(c.as_mut(), query)),
         }
     }
@@ -592,6 +747,22 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_base_schema_parameters_are_read_removed_and_not_shown() {
+        let url = format!(
+            "postgres://u@h/db?options=-csearch_path%3Dapp_1_4_0&{VIEW_PREFIX_PARAM}=app&{BASE_SCHEMA_PARAM}={}",
+            percent_encode("Kern \"Ω\" & x=1")
+        );
+        let (rest, base) = split_base_schema(&url);
+        assert_eq!(rest, "postgres://u@h/db?options=-csearch_path%3Dapp_1_4_0");
+        assert_eq!(
+            base,
+            Some((Some("Kern \"Ω\" & x=1".to_string()), "app".to_string()))
+        );
+        assert_eq!(Target::Postgres(url).display(), rest);
+        assert_eq!(split_base_schema("postgres://u@h/db").1, None);
     }
 
     #[test]

@@ -15,8 +15,8 @@ use crate::config::Config;
 use crate::diag::{Diag, Location, Result, SourceFile};
 use crate::layout::inert;
 use crate::release::Releases;
+use crate::sql::server;
 use crate::sql::Dialect;
-use crate::sql::{bookkeeping, server};
 
 /// The table that keeps every skipped gate with its reason, beside the history.
 pub use crate::sql::bookkeeping::SKIP_LOG_TABLE;
@@ -436,8 +436,11 @@ fn record_skip(
     reason: &str,
 ) -> std::result::Result<(), DbError> {
     let at = super::now_rfc3339();
-    let insert = bookkeeping::record_skip(db.dialect(), &at, release, phase, reason);
-    db.create_own_table(&bookkeeping::create_skip_log())?;
+    let insert = db
+        .own_tables()
+        .record_skip(db.dialect(), &at, release, phase, reason);
+    let create = db.own_tables().create_skip_log();
+    db.create_own_table(&create)?;
     db.run_script(&insert)
 }
 

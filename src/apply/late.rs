@@ -133,7 +133,7 @@ pub fn apply_late(
             .find(|f| f.version == l.version)
             .expect("from these files");
         let migration = file.to_migration()?;
-        let insert = crate::sql::bookkeeping::record_applied(
+        let insert = db.own_tables().record_applied(
             file.version,
             migration.name(),
             &super::now_rfc3339(),

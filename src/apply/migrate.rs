@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::database::{Database, DbError};
 use super::progress::{Resumable, PROGRESS_TABLE};
-use super::{connect, history, history_rows, MigrationFile, Source, Target, HISTORY_TABLE};
+use super::{connect, history, history_rows, MigrationFile, Source, Target};
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::generate::{drift, Drift};
@@ -197,6 +197,7 @@ fn adopt_baseline(
         .ok_or_else(|| missing_baseline(plan))?;
     Runner::new(&[baseline.to_migration()?])
         .set_target(RunTarget::FakeVersion(baseline.version as i32))
+        .set_migration_table_name(db.own_tables().history())
         .run(db)
         .map_err(|e| refinery_error(e, files, display, None))?;
     Ok(())
@@ -236,7 +237,7 @@ fn apply_pending(
     display: &str,
 ) -> Result<Vec<AppliedFile>> {
     let pending = db
-        .get_unapplied_migrations(migrations, true, true, HISTORY_TABLE)
+        .get_unapplied_migrations(migrations, true, true, &db.own_tables().history())
         .map_err(|e| refinery_error(e, files, display, None))?;
     let mut applied = Vec::new();
     for migration in pending
@@ -248,10 +249,15 @@ fn apply_pending(
             .find(|f| f.version == i64::from(migration.version()))
             .expect("loaded from these files");
         check_rebuilds(db, file, display)?;
+        // Each file starts where the tables are, as on a connection of its own, even
+        // after a file before it set `search_path` for the session.
+        db.select_tables()
+            .map_err(|e| Diag::input(format!("{display}: {e}")))?;
         // A file that cannot run in one transaction resumes, after a failure, at the
         // first statement its progress record does not have.
         let started = std::time::Instant::now();
         eprintln!("applying {} ...", file.path);
+        let history = db.own_tables().history();
         with_lock_retries(config.lock_retries, &file.path, || {
             let mut session = Resumable {
                 db: &mut *db,
@@ -260,6 +266,7 @@ fn apply_pending(
             };
             Runner::new(migrations)
                 .set_target(RunTarget::Version(migration.version()))
+                .set_migration_table_name(&history)
                 .run(&mut session)
                 .map(|_| ())
         })

@@ -38,7 +38,33 @@ pub fn resolve(config: &Config, url: Option<&str>) -> Result<Target> {
     let target = Target::parse(url, &config.root).map_err(|e| {
         Error::from(Diag::input(e).help("pass --database-url, or set database_url in tandem.toml"))
     })?;
-    Ok(with_connect_timeout(target, config.connect_timeout))
+    Ok(in_base_schema(
+        with_connect_timeout(target, config.connect_timeout),
+        config,
+    ))
+}
+
+/// A Postgres URL with the project's base schema and release prefix added, so that the
+/// connection works in the base schema whatever `search_path` the URL selects (see
+/// [`database::BaseSchema`]).
+fn in_base_schema(target: Target, config: &Config) -> Target {
+    let Target::Postgres(url) = target else {
+        return target;
+    };
+    let mut params = vec![format!(
+        "{}={}",
+        database::VIEW_PREFIX_PARAM,
+        database::percent_encode(&config.view_schema_prefix)
+    )];
+    if let Some(schema) = &config.postgres.schema {
+        params.push(format!(
+            "{}={}",
+            database::BASE_SCHEMA_PARAM,
+            database::percent_encode(schema)
+        ));
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Target::Postgres(format!("{url}{sep}{}", params.join("&")))
 }
 
 /// A project opened to talk to one database.
@@ -160,10 +186,10 @@ pub fn connect_error(target: &Target, e: DbError) -> Error {
 /// The versions and names the history table records, oldest first; empty when the
 /// table does not exist yet.
 pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbError> {
-    if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
+    if !db.has_own_table(HISTORY_TABLE)? {
         return Ok(Vec::new());
     }
-    let rows = db.query_text(&crate::sql::bookkeeping::applied_versions())?;
+    let rows = db.query_text(&db.own_tables().applied_versions())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| match (r.first(), r.get(1)) {
@@ -187,10 +213,10 @@ pub struct AppliedRow {
 
 /// The rows of the history table, oldest first; empty when the table does not exist yet.
 pub fn history_rows(db: &mut Database) -> std::result::Result<Vec<AppliedRow>, DbError> {
-    if !db.table_names()?.iter().any(|t| t == HISTORY_TABLE) {
+    if !db.has_own_table(HISTORY_TABLE)? {
         return Ok(Vec::new());
     }
-    let rows = db.query_text(&crate::sql::bookkeeping::applied_rows())?;
+    let rows = db.query_text(&db.own_tables().applied_rows())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {

@@ -17,7 +17,6 @@ use sha2::{Digest, Sha256};
 
 use super::database::{Database, DbError};
 use crate::layout::NO_TRANSACTION_MARK;
-use crate::sql::bookkeeping;
 use crate::sql::split::statements;
 use crate::sql::Dialect;
 
@@ -59,14 +58,15 @@ pub fn reruns(statement: &str) -> bool {
 }
 
 fn ensure_table(db: &mut Database) -> Result<(), DbError> {
-    db.create_own_table(&bookkeeping::create_progress_table())
+    let create = db.own_tables().create_progress_table();
+    db.create_own_table(&create)
 }
 
 /// The statements of a file recorded as completed, refused when they were recorded for
 /// other contents.
 pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize>, DbError> {
     ensure_table(db)?;
-    let rows = db.query_text(&bookkeeping::completed_statements(version))?;
+    let rows = db.query_text(&db.own_tables().completed_statements(version))?;
     let mut done = Vec::new();
     for row in rows {
         if row.get(1).cloned().flatten().as_deref() != Some(sum) {
@@ -74,7 +74,7 @@ pub fn completed(db: &mut Database, version: i64, sum: &str) -> Result<Vec<usize
                 "this file was partly applied from other contents ({} of its statements are \
                  recorded in {PROGRESS_TABLE} under version {version}); restore the file that \
                  ran, or finish or undo its statements by hand and delete those rows",
-                db.query_text(&bookkeeping::count_completed(version))?
+                db.query_text(&db.own_tables().count_completed(version))?
                     .first()
                     .and_then(|r| r.first().cloned().flatten())
                     .unwrap_or_default()
@@ -103,10 +103,10 @@ pub struct Started {
 /// The files a run stopped in, read without creating the progress table: none when it
 /// does not exist.
 pub fn started_files(db: &mut Database) -> Result<Vec<Started>, DbError> {
-    if !db.table_names()?.iter().any(|t| t == PROGRESS_TABLE) {
+    if !db.has_own_table(PROGRESS_TABLE)? {
         return Ok(Vec::new());
     }
-    let rows = db.query_text(&bookkeeping::progress_per_file())?;
+    let rows = db.query_text(&db.own_tables().progress_per_file())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
@@ -128,7 +128,7 @@ pub fn started_files(db: &mut Database) -> Result<Vec<Started>, DbError> {
 /// Records statement `index` of file `version` as completed.
 pub fn record(db: &mut Database, version: i64, index: usize, sum: &str) -> Result<(), DbError> {
     ensure_table(db)?;
-    db.run_script(&bookkeeping::record_completed(version, index, sum))
+    db.run_script(&db.own_tables().record_completed(version, index, sum))
 }
 
 /// Whether a Postgres statement may run inside a transaction block, so that it commits
@@ -155,7 +155,7 @@ fn transactional(dialect: Dialect, statement: &str) -> bool {
 /// Forgets the progress of a file refinery has recorded as applied.
 pub fn forget(db: &mut Database, version: i64) -> Result<(), DbError> {
     ensure_table(db)?;
-    db.run_script(&bookkeeping::forget_progress(version))
+    db.run_script(&db.own_tables().forget_progress(version))
 }
 
 /// Runs file `version` statement by statement from the first one not recorded,
@@ -182,7 +182,7 @@ pub fn run(db: &mut Database, version: i64, sql: &str) -> Result<(), DbError> {
             // cannot leave a change that the record does not know.
             db.run_in_transaction(&format!(
                 "{statement}\n;\n{}",
-                bookkeeping::record_completed(version, index, &sum)
+                db.own_tables().record_completed(version, index, &sum)
             ))
             .map_err(named)?;
             continue;

@@ -10,6 +10,7 @@ use super::op::{OpContext, Operation, Removal, Step, Timing};
 use crate::action::{Action, EnumChange};
 use crate::diag::{suggestion, Diag, Result};
 use crate::parse::{Fields, Located};
+use crate::sql::Dialect;
 
 #[derive(Debug)]
 pub struct DropEnumValue {
@@ -21,6 +22,85 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     let name = fields.str(&["enum", "name"], "the enum to narrow")?;
     let value = fields.str(&["value"], "the value to remove")?;
     Ok(Box::new(DropEnumValue { name, value }))
+}
+
+/// The expressions of the checks and indexes that read `table.column` (the checks the
+/// database still enforces among them), each with what it is: `check x`, `index y`.
+fn expressions_reading(
+    schema: &crate::model::Schema,
+    table: &str,
+    column: &str,
+) -> Vec<(String, String)> {
+    let pg = Some(Dialect::Postgres);
+    let reads = |e: &String| crate::sql::lex::reads_column(pg, e, column);
+    let mut out = Vec::new();
+    let enforced = schema
+        .tables
+        .get(table)
+        .into_iter()
+        .flat_map(|t| &t.constraints);
+    let retired = schema
+        .retired_constraints
+        .iter()
+        .filter(|(t, _, _)| t == table)
+        .map(|(_, c, _)| c);
+    for c in enforced.chain(retired) {
+        if let crate::model::ConstraintKind::Check { expr } = &c.kind {
+            if reads(expr) {
+                out.push((format!("check {}", c.name), expr.clone()));
+            }
+        }
+    }
+    for index in schema.indexes_of(table) {
+        let o = &index.options;
+        for expr in o
+            .expressions
+            .iter()
+            .chain(&o.predicate)
+            .filter(|e| reads(e))
+        {
+            out.push((format!("index {}", index.name), expr.clone()));
+        }
+    }
+    out
+}
+
+impl DropEnumValue {
+    /// Postgres makes the type again without the value and the contract makes the checks
+    /// and indexes that compare the column again over it: one that names the value
+    /// could not be made (the value is no longer a literal of the type), and would mean
+    /// something else without it. Refused, naming each (exit 1).
+    fn refuse_objects_naming_it(&self, cx: &mut OpContext<'_>, value: &str) {
+        let name = &self.name.value;
+        for (table, column) in cx.schema.enum_columns(name) {
+            for (object, expr) in expressions_reading(cx.schema, &table, &column.name) {
+                let strings = crate::sql::lex::string_values(Some(Dialect::Postgres), &expr);
+                if !strings.iter().any(|s| s == value) {
+                    continue;
+                }
+                cx.problems.push(
+                    Diag::refused(format!(
+                        "refused: {object} on {table} compares {table}.{} with value '{value}', \
+                         which this op removes from enum {name}",
+                        column.name
+                    ))
+                    .at(cx.location.clone())
+                    .label(format!("{} ({})", self.kind(), self.describe()))
+                    .note(format!("its expression: {expr}"))
+                    .note(
+                        "the contract makes the type again without the value and makes this \
+                         object again over it: the value could no longer be written there, \
+                         and the object would no longer mean what it says",
+                    )
+                    .help(format!(
+                        "drop the {object} or change it to no longer name '{value}' in a change \
+                         of this release or an earlier one (drop_index and create_index, \
+                         drop_constraint and add_check), then drop the value"
+                    )),
+                );
+            }
+        }
+    }
 }
 
 impl Operation for DropEnumValue {
@@ -72,6 +152,9 @@ impl Operation for DropEnumValue {
                     .into());
                 }
             }
+        }
+        if cx.dialect == Some(Dialect::Postgres) {
+            self.refuse_objects_naming_it(cx, &value);
         }
         let columns = set_values(cx.schema, &name, &values);
         Ok(vec![Step::new(

@@ -593,6 +593,12 @@ pub fn index_refusal(dialect: Dialect, index: &Index) -> Option<Unsupported> {
 /// `CREATE INDEX` for `index` in `dialect` (Postgres: concurrently; MySQL: in place),
 /// without the final `;`. Options the dialect refuses ([`index_refusal`]) are left out.
 pub fn index_sql(dialect: Dialect, index: &Index) -> String {
+    index_sql_built(dialect, index, true)
+}
+
+/// [`index_sql`], on Postgres built `CONCURRENTLY` or not: an index made again inside
+/// the transaction of a statement that holds its table's lock anyway is built plainly.
+pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> String {
     let q = |n: &str| quote(dialect, n);
     let o = &index.options;
     let mut parts: Vec<String> = index
@@ -629,7 +635,7 @@ pub fn index_sql(dialect: Dialect, index: &Index) -> String {
     } else {
         ""
     };
-    let concurrently = if dialect == Dialect::Postgres {
+    let concurrently = if dialect == Dialect::Postgres && concurrently {
         "CONCURRENTLY "
     } else {
         ""

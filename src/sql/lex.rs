@@ -294,6 +294,48 @@ fn is(dialect: Option<Dialect>, name: &Name, column: &str) -> bool {
     }
 }
 
+/// The values of the string literals in `sql`, as the server reads them: `'it''s'` is
+/// `it's`; a backslash escape of a MySQL string or a Postgres `E'...'` string is read
+/// as the character after it; a dollar-quoted string is its body.
+pub fn string_values(dialect: Option<Dialect>, sql: &str) -> Vec<String> {
+    let d = dialect.unwrap_or(Dialect::Postgres);
+    tokens(dialect, sql)
+        .into_iter()
+        .filter(|t| t.kind == Kind::String)
+        .map(|t| {
+            let text = &sql[t.span.clone()];
+            if let Some(rest) = text.strip_prefix('$') {
+                // `$tag$body$tag$`: `rest` starts with `tag$` and ends with `$tag$`.
+                let tag = rest.find('$').map_or(rest.len(), |i| i + 1);
+                let body = &rest[tag..];
+                return body
+                    .get(..body.len().saturating_sub(tag + 1))
+                    .unwrap_or_default()
+                    .to_string();
+            }
+            let Some(open) = text.find(['\'', '"']) else {
+                return text.to_string();
+            };
+            let quote = text[open..].chars().next().unwrap_or('\'');
+            let escapes = d == Dialect::Mysql || text[..open].eq_ignore_ascii_case("e");
+            let inner = &text[open + 1..text.len().saturating_sub(1).max(open + 1)];
+            let mut out = String::new();
+            let mut chars = inner.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' if escapes => out.extend(chars.next()),
+                    c if c == quote && chars.peek() == Some(&quote) => {
+                        chars.next();
+                        out.push(c);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// Whether `sql` reads `column`: names it outside strings and comments, not as a function.
 pub fn reads_column(dialect: Option<Dialect>, sql: &str, column: &str) -> bool {
     names(dialect, sql).iter().any(|n| is(dialect, n, column))
@@ -336,6 +378,22 @@ pub fn rename_column(dialect: Option<Dialect>, sql: &str, old: &str, new: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_values_are_read_as_the_server_reads_them() {
+        let pg = Some(Dialect::Postgres);
+        assert_eq!(
+            string_values(
+                pg,
+                "state <> 'it''s' AND x IN (E'a\\'b', $t$c'd$t$, \"name\")"
+            ),
+            ["it's", "a'b", "c'd"]
+        );
+        assert_eq!(
+            string_values(Some(Dialect::Mysql), "s = 'a\\'b' OR s = \"q\"\"r\""),
+            ["a'b", "q\"r"]
+        );
+    }
 
     const PG: Option<Dialect> = Some(Dialect::Postgres);
     const MY: Option<Dialect> = Some(Dialect::Mysql);

@@ -96,10 +96,8 @@ pub fn binary_literal(dialect: Dialect, hex: &str) -> String {
     }
 }
 
-/// Points Postgres's name resolution at a release's view schema, or back at the tables.
-pub fn search_path(schema: Option<&str>) -> String {
-    match schema {
-        Some(s) => format!("SET search_path TO {}", quote(Dialect::Postgres, s)),
-        None => "RESET search_path".to_string(),
-    }
+/// Points Postgres's name resolution at a release's view schema (the connection's
+/// `select_tables` points it back at the tables).
+pub fn search_path(schema: &str) -> String {
+    format!("SET search_path TO {}", quote(Dialect::Postgres, schema))
 }

@@ -9,11 +9,12 @@ pub(crate) fn iden(name: &str) -> Alias {
     Alias::new(name)
 }
 
-/// Quotes an identifier the dialect's way (names are validated to `[A-Za-z0-9_]`).
+/// Quotes an identifier the dialect's way. Model names are validated to
+/// `[A-Za-z0-9_]`; a quote character in any other name (a configured schema) is doubled.
 pub fn quote(dialect: Dialect, name: &str) -> String {
     match dialect {
-        Dialect::Mysql => format!("`{name}`"),
-        Dialect::Postgres | Dialect::Sqlite => format!("\"{name}\""),
+        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+        Dialect::Postgres | Dialect::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
     }
 }
 

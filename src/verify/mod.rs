@@ -243,9 +243,7 @@ fn probe_release(
             .and_then(|()| rehearsal.probe(view));
         let queries = rehearsal.run_queries(v);
         if schema.is_some() && rehearsal.dialect == Dialect::Postgres {
-            let _ = rehearsal
-                .db
-                .run_script(&crate::sql::rehearsal::search_path(None));
+            let _ = rehearsal.db.select_tables();
         }
         // A copied column's read-back writes each side's columns to the table itself,
         // where both names exist; one renamed through views, through each side's views.
@@ -306,6 +304,7 @@ impl Rehearsal<'_> {
         for file in self.plan.files_in(slot) {
             Runner::new(&self.migrations)
                 .set_target(RunTarget::Version(file.version as i32))
+                .set_migration_table_name(self.db.own_tables().history())
                 .run(self.db)
                 .map_err(|e| {
                     let detail = match e.kind() {
@@ -344,8 +343,13 @@ impl Rehearsal<'_> {
         if self.dialect != Dialect::Postgres {
             return Ok(());
         }
-        let schema = self.plan.view_schemas.get(v).cloned().flatten();
-        let sql = rehearsal::search_path(schema.as_deref());
+        let Some(schema) = self.plan.view_schemas.get(v).cloned().flatten() else {
+            return self
+                .db
+                .select_tables()
+                .map_err(|e| failure("the search_path of the tables", e));
+        };
+        let sql = rehearsal::search_path(&schema);
         self.db.run_script(&sql).map_err(|e| failure(&sql, e))
     }
 
@@ -408,7 +412,7 @@ impl Rehearsal<'_> {
                         )),
                     }
                 });
-                let _ = self.db.run_script(&rehearsal::search_path(None));
+                let _ = self.db.select_tables();
                 result.clone()?;
             }
         }

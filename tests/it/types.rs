@@ -471,3 +471,191 @@ fn a_server_type_is_written_as_given_and_reads_back_on_postgres_and_mariadb() {
         );
     }
 }
+
+/// An enum whose values hold a quote and a double quote, over a
+/// table whose check, partial index and expression index compare the column with them.
+const ENUM_COMPARED: &str = r#"[enums.status]
+values = ["active", "it's paused", "say \"q\"", "retired"]
+
+[tables.items]
+primary_key = ["id"]
+
+[tables.items.columns]
+id = { type = "bigint" }
+state = { type = "status", default = "it's paused" }
+
+[[tables.items.constraints]]
+type = "check"
+name = "items_state_not_said"
+check = "state <> 'say \"q\"' OR id > 0"
+
+[[tables.items.indexes]]
+name = "items_unpaused_idx"
+columns = ["id"]
+where = "state <> 'it''s paused'"
+
+[[tables.items.indexes]]
+name = "items_active_idx"
+expressions = ["(state = 'active')"]
+
+[[tables.items.indexes]]
+name = "items_state_in_idx"
+columns = ["id"]
+expressions = ["(state IN ('active', 'say \"q\"'))"]
+"#;
+
+const DROP_RETIRED: &str =
+    "release = \"1.1.0\"\n[[op]]\ntype = \"drop_enum_value\"\nenum = \"status\"\nvalue = \"retired\"\n";
+
+/// A Postgres project over [`ENUM_COMPARED`] (with `extra` appended to tandem.toml) that
+/// drops `retired` in 1.1.0, contracted in 1.2.0.
+fn enum_project(schema: &str, extra: &str) -> TempDir {
+    let dir = common::project_dir(
+        &format!("dialect = \"postgres\"\n{extra}"),
+        schema,
+        &[
+            ("0001_drop.toml", DROP_RETIRED),
+            ("0002_next.toml", &common::select_one("1.2.0")),
+        ],
+    );
+    let out = tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(out.status.success(), "generate: {}", common::stderr(&out));
+    dir
+}
+
+/// The contract that drops an enum value makes the type again and converts the column:
+/// the check, the partial index and the expression index that compare the column are
+/// dropped before and made again after, in the same transaction, with rows present;
+/// its ALTER TABLEs retry a lock wait as every other ALTER does.
+#[test]
+fn dropping_an_enum_value_rebuilds_the_checks_and_indexes_that_compare_the_column() {
+    for extra in ["", "rename_mode = \"views\"\n"] {
+        let Some(scratch) = Server::Postgres.fresh() else {
+            return;
+        };
+        let dir = enum_project(ENUM_COMPARED, extra);
+        let url = common::database_url(Server::Postgres, &scratch, dir.path());
+        let out = common::migrate(dir.path(), &url, "1.1.0", "expand");
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let mut db = common::connect(&url, dir.path());
+        db.run_script(
+            "INSERT INTO items (id, state) VALUES (1, 'active'), (2, 'it''s paused'), \
+             (3, 'say \"q\"'); INSERT INTO items (id) VALUES (4)",
+        )
+        .unwrap();
+        let contract = common::migrate(dir.path(), &url, "1.2.0", "contract");
+        assert!(
+            contract.status.success(),
+            "{extra}: {}",
+            common::stderr(&contract)
+        );
+        let text = common::stdout(&common::run(dir.path(), &["plan"]));
+        assert!(!text.is_empty());
+        let objects = db
+            .query_text(
+                "SELECT string_agg(c.relname::text, ',' ORDER BY c.relname) FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'items'::regclass \
+                 AND i.indisvalid",
+            )
+            .unwrap();
+        assert_eq!(
+            objects[0][0].as_deref(),
+            Some("items_active_idx,items_pkey,items_state_in_idx,items_unpaused_idx")
+        );
+        let check = db
+            .query_text(
+                "SELECT count(*) FROM pg_constraint WHERE conname = 'items_state_not_said' \
+                 AND convalidated",
+            )
+            .unwrap();
+        assert_eq!(check[0][0].as_deref(), Some("1"));
+        let rows = db
+            .query_text("SELECT count(*) FROM items WHERE state <> 'it''s paused'")
+            .unwrap();
+        assert_eq!(rows[0][0].as_deref(), Some("2"));
+        assert!(db
+            .run_script("INSERT INTO items (id, state) VALUES (5, 'retired')")
+            .is_err());
+        db.run_script("INSERT INTO items (id) VALUES (6)").unwrap();
+        let file = fs::read_dir(dir.path().join("migrations/1.2.0"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains("contract_0001"))
+            .unwrap();
+        let sql = fs::read_to_string(file).unwrap();
+        // The first statement that takes the table's lock is retried: every one after it
+        // finds the lock held.
+        let first_retry = sql
+            .find("-- Retried while a lock is held")
+            .unwrap_or(usize::MAX);
+        let first_lock = ["LOCK TABLE \"items\"", "ALTER TABLE \"items\""]
+            .iter()
+            .filter_map(|s| sql.find(s))
+            .min()
+            .unwrap();
+        let convert = sql.find("TYPE \"status\" USING").unwrap();
+        assert!(first_retry < first_lock && first_lock < convert, "{sql}");
+        assert!(!sql[..first_lock].contains("DROP INDEX"), "{sql}");
+    }
+}
+
+/// A check or an index that names the value dropped would mean something else, or
+/// nothing, without it: refused at plan time (exit 1), naming the object and the value.
+#[test]
+fn dropping_an_enum_value_that_a_check_or_index_names_is_refused() {
+    for (object, schema) in [
+        (
+            "index items_live_idx",
+            ENUM_COMPARED.replace(
+                "[[tables.items.indexes]]\nname = \"items_active_idx\"",
+                "[[tables.items.indexes]]\nname = \"items_live_idx\"\ncolumns = [\"id\"]\nwhere = \"state <> 'retired'\"\n\n[[tables.items.indexes]]\nname = \"items_active_idx\"",
+            ),
+        ),
+        (
+            "check items_state_not_said",
+            ENUM_COMPARED.replace("OR id > 0", "OR state = 'retired'"),
+        ),
+    ] {
+        let dir = common::project_dir("dialect = \"postgres\"\n", &schema, &[
+            ("0001_drop.toml", DROP_RETIRED),
+            ("0002_next.toml", &common::select_one("1.2.0")),
+        ]);
+        let out = common::run(dir.path(), &["plan"]);
+        let (code, err) = (out.status.code(), common::stdout(&out) + &common::stderr(&out));
+        assert_eq!(code, Some(1), "{err}");
+        for needle in [
+            "changes/0001_drop.toml:2:1",
+            object,
+            "value 'retired'",
+        ] {
+            assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+        }
+    }
+}
+
+/// A reader holding the table while the contract converts its enum column: the contract
+/// waits in short retried attempts (said on stderr) and succeeds once the reader is done.
+#[test]
+fn dropping_an_enum_value_waits_for_a_held_table_in_retried_attempts() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = enum_project(ENUM_COMPARED, "[postgres]\nlock_timeout = \"200ms\"\n");
+    let url = common::database_url(Server::Postgres, &scratch, dir.path());
+    let out = common::migrate(dir.path(), &url, "1.2.0", "expand");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut reader =
+        refinery_core::postgres::Client::connect(&url, refinery_core::postgres::NoTls).unwrap();
+    reader
+        .batch_execute("BEGIN; SELECT count(*) FROM items")
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        reader.batch_execute("COMMIT").unwrap();
+    });
+    let out = common::migrate(dir.path(), &url, "1.2.0", "contract");
+    release.join().unwrap();
+    let err = common::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("tandem: lock wait on items"), "{err}");
+}

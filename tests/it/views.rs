@@ -473,3 +473,238 @@ fn a_hotfix_release_gets_its_own_views_and_later_views_show_its_column() {
     let out = common::verify(dir.path(), &url);
     assert!(out.status.success(), "{}", common::stdout(&out));
 }
+
+/// `url` with the `search_path` an application of views mode connects with, in the
+/// URL's `options` as the README recommends.
+fn app_url(url: &str, search_path: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{search_path}")
+}
+
+fn status_text(dir: &Path, url: &str) -> String {
+    let out = common::run(dir, &["status", "--database-url", url]);
+    assert!(out.status.success(), "status: {}", common::stderr(&out));
+    common::stdout(&out)
+}
+
+/// The relations of schemas other than `public` and the catalogue's, by kind: release
+/// schemas hold views only.
+fn relations_outside_public(client: &mut Client) -> Vec<String> {
+    client
+        .query(
+            "SELECT n.nspname || '.' || c.relname || ' ' || c.relkind::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN \
+             ('public', 'pg_catalog', 'information_schema', 'pg_toast') AND c.relkind <> 'v' \
+             ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// An application's URL selects its release's views first. tandem, given that URL,
+/// still finds its history, its progress and skip tables and the project's tables in the
+/// base schema: status reads what was applied, migrate applies nothing twice and the
+/// next files change the tables, not the views; the gate, drift and verify agree.
+#[test]
+fn tandem_works_in_the_base_schema_whatever_search_path_the_url_selects() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = views_project(&[
+        ("0001_rename.toml", RENAME),
+        ("0002_add.toml", ADD),
+        ("0003_next.toml", NEXT),
+    ]);
+    let url = common::database_url(Server::Postgres, &scratch, dir.path());
+    migrate(dir.path(), &url, "1.4.0", "expand");
+    let app = app_url(&url, "app_1_4_0");
+    let text = status_text(dir.path(), &app);
+    assert!(
+        text.contains("baseline             applied") && text.contains("expand: applied"),
+        "{text}"
+    );
+    let out = common::migrate(dir.path(), &app, "1.4.0", "expand");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        !common::stderr(&out).contains("applying"),
+        "{}",
+        common::stderr(&out)
+    );
+
+    // The next files, through the application's URL (the gate skipped with a reason:
+    // its log is one of tandem's tables too), change the tables themselves.
+    migrate(dir.path(), &app, "1.4.0", "contract");
+    let out = common::tandem_with_fleet_gate(dir.path())
+        .args(["migrate", "--release", "1.5.0", "--phase", "expand"])
+        .args(["--database-url", &app_url(&url, "app_1_5_0,public")])
+        .args(["--skip-fleet-check", "--reason", "rollout by hand"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut admin = code(&url, None);
+    assert_eq!(
+        physical_columns(&mut admin),
+        ["id", "email", "score", "created_at", "nick"]
+    );
+    assert_eq!(relations_outside_public(&mut admin), Vec::<String>::new());
+    let skips: i64 = admin
+        .query_one("SELECT count(*) FROM public.tandem_fleet_skips", &[])
+        .unwrap()
+        .get(0);
+    // contract(1.4.0) skipped it too, as every test's migrate does.
+    assert_eq!(skips, 2);
+    let text = status_text(dir.path(), &app_url(&url, "app_1_5_0"));
+    assert!(
+        text.contains("1.5.0                expand: applied"),
+        "{text}"
+    );
+
+    // Drift reads the tables, not the views; the rehearsal's scratch database is made
+    // through the same URL.
+    let out = common::run(dir.path(), &["diff", "--database-url", &app]);
+    assert!(
+        out.status.success(),
+        "diff: {}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
+    let out = common::verify(dir.path(), &app);
+    assert!(
+        out.status.success(),
+        "verify: {}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
+}
+
+/// `[postgres] schema` names where the tables live, any name PostgreSQL keeps (a quote
+/// and a letter outside ASCII here): the files run there and tandem's tables are made
+/// there, found again through an application's URL, by status, migrate and adopt.
+/// Without it, a URL that selects some other schema first is refused, not guessed.
+#[test]
+fn the_base_schema_of_tandem_toml_holds_tables_and_history_and_another_first_is_refused() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let base = "Kern \"Ω\"";
+    let url = common::database_url(Server::Postgres, &scratch, Path::new("."));
+    let mut admin = code(&url, None);
+    admin
+        .batch_execute("CREATE SCHEMA \"Kern \"\"Ω\"\"\"; CREATE SCHEMA core")
+        .unwrap();
+    let dir = common::project_dir(
+        "dialect = \"postgres\"\nrename_mode = \"views\"\n[postgres]\nschema = 'Kern \"Ω\"'\n",
+        SCHEMA,
+        &[("0001_rename.toml", RENAME), ("0002_add.toml", ADD)],
+    );
+    let out = common::run(dir.path(), &["generate"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // The baseline made by hand in the base schema, then adopted through an
+    // application's URL: adopt compares the tables of the base schema, and the files
+    // after the baseline run there.
+    let baseline = fs::read_dir(dir.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("baseline.sql"))
+        .unwrap();
+    admin
+        .batch_execute(&format!(
+            "SET search_path TO \"Kern \"\"Ω\"\"\"; {}; RESET search_path",
+            fs::read_to_string(baseline).unwrap()
+        ))
+        .unwrap();
+    let app = app_url(&url, "app_1_4_0");
+    let out = common::tandem(dir.path())
+        .args([
+            "migrate",
+            "--adopt",
+            "--release",
+            "1.4.0",
+            "--phase",
+            "expand",
+        ])
+        .args(["--database-url", &app])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "adopt: {}", common::stderr(&out));
+    let tables = |admin: &mut Client, schema: &str| -> Vec<String> {
+        admin
+            .query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 \
+                 AND table_type = 'BASE TABLE' ORDER BY 1",
+                &[&schema],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(
+        tables(&mut admin, base),
+        ["refinery_schema_history", "tandem_fleet_skips", "users"]
+    );
+    assert_eq!(tables(&mut admin, "public"), Vec::<String>::new());
+    let text = status_text(dir.path(), &app);
+    assert!(
+        text.contains("baseline             applied") && text.contains("expand: applied"),
+        "{text}"
+    );
+    migrate(dir.path(), &app, "1.4.0", "contract");
+    migrate(dir.path(), &url, "1.5.0", "expand");
+    assert_eq!(tables(&mut admin, "public"), Vec::<String>::new());
+    let text = status_text(dir.path(), &app_url(&url, "app_1_5_0"));
+    assert!(
+        text.contains("1.5.0                expand: applied"),
+        "{text}"
+    );
+
+    // Without the setting the base schema is public; a URL selecting `core` first,
+    // before or after a release schema, may mean the tables live there: refused.
+    fs::write(
+        dir.path().join("tandem.toml"),
+        "dialect = \"postgres\"\nrename_mode = \"views\"\n",
+    )
+    .unwrap();
+    for path in ["core", "app_1_4_0,core,public"] {
+        let out = common::run(
+            dir.path(),
+            &["status", "--database-url", &app_url(&url, path)],
+        );
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("selects schema core before public")
+                && err.contains("[postgres] schema = \"core\""),
+            "{err}"
+        );
+    }
+}
+
+/// A `sql` op that sets the session's `search_path` (as a dump's header does) moves
+/// neither tandem's own tables nor the files after it, in the same run: each file
+/// starts in the base schema, and the history is named with it.
+#[test]
+fn a_file_that_sets_search_path_moves_neither_the_history_nor_the_next_file() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let reset = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT pg_catalog.set_config('search_path', '', false)\"\n";
+    let dir = common::project_with(
+        "postgres",
+        SCHEMA,
+        &[("0001_reset.toml", reset), ("0002_add.toml", ADD)],
+    );
+    let url = common::database_url(Server::Postgres, &scratch, dir.path());
+    let app = app_url(&url, "app_9_9_9");
+    migrate(dir.path(), &app, "1.5.0", "expand");
+    let text = status_text(dir.path(), &app);
+    assert!(text.contains("every generated file is applied"), "{text}");
+    let mut admin = code(&url, None);
+    assert_eq!(
+        physical_columns(&mut admin),
+        ["id", "email", "score", "created_at", "nick"]
+    );
+}

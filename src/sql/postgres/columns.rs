@@ -38,7 +38,7 @@ fn in_place(from: &ColumnType, to: &ColumnType) -> bool {
 /// created again after (Postgres refuses to drop or retype a column a view reads), in
 /// one DO block: atomic even in a file that runs outside a transaction, so the code
 /// reading through a view never finds it missing.
-fn around_views(views: &[Action], statement: String) -> String {
+pub(super) fn around_views(views: &[Action], statement: String) -> String {
     if views.is_empty() {
         return statement;
     }

@@ -23,7 +23,7 @@ pub fn object_names(table: &str) -> String {
         "SELECT indexname FROM pg_indexes \
          WHERE schemaname = current_schema() AND tablename = {t} \
          UNION SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
-         WHERE t.relname = {t} AND t.relnamespace = current_schema()::regnamespace"
+         WHERE t.relname = {t} AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
     )
 }
 
@@ -45,7 +45,7 @@ pub fn live_columns(table: &str) -> String {
          CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
          CASE WHEN a.atthasdef THEN 'YES' ELSE 'NO' END \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     )
 }
@@ -62,7 +62,7 @@ pub fn columns(table: &str) -> String {
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          AND a.attgenerated = '' \
-         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     )
 }
@@ -85,7 +85,7 @@ pub fn primary_key_name(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT con.conname FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND con.contype = 'p'"
     )
 }
@@ -96,13 +96,13 @@ pub fn comments(table: &str) -> (String, String) {
     (
         format!(
             "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c \
-             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
              AND obj_description(c.oid, 'pg_class') IS NOT NULL"
         ),
         format!(
             "SELECT a.attname, col_description(c.oid, a.attnum) FROM pg_attribute a \
              JOIN pg_class c ON c.oid = a.attrelid \
-             WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+             WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
              AND a.attnum > 0 AND NOT a.attisdropped \
              AND col_description(c.oid, a.attnum) IS NOT NULL ORDER BY a.attnum"
         ),
@@ -129,7 +129,7 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
          AND a.attnum = i.indkey[k.ord - 1] AND i.indkey[k.ord - 1] <> 0 \
          LEFT JOIN pg_opclass opc ON k.ord <= i.indnkeyatts \
          AND opc.oid = i.indclass[k.ord - 1] \
-         WHERE tc.relname = {t} AND tc.relnamespace = current_schema()::regnamespace \
+         WHERE tc.relname = {t} AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND NOT i.indisprimary ORDER BY ic.relname, k.ord"
     );
     let mut out: Vec<Index> = Vec::new();
@@ -178,14 +178,14 @@ pub fn unique_constraints(table: &str) -> String {
          CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) \
          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
          WHERE c.contype = 'u' AND tc.relname = {t} \
-         AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
+         AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY c.conname, k.ord"
     )
 }
 
 /// Enum types as (name, value) rows, values in order.
 pub const ENUMS: &str =
     "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
-     WHERE t.typnamespace = current_schema()::regnamespace \
+     WHERE t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
      ORDER BY t.typname, e.enumsortorder";
 
 /// The identity columns (a serial is read from its `nextval` default).
@@ -193,7 +193,7 @@ pub fn identity_columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         WHERE c.relname = {t} AND c.relnamespace = current_schema()::regnamespace \
+         WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity IN ('a', 'd')"
     )
 }
@@ -212,7 +212,7 @@ pub fn foreign_keys(table: &str) -> String {
          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
          JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum \
          WHERE c.contype = 'f' AND tc.relname = {t} \
-         AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname, k.ord"
+         AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY c.conname, k.ord"
     )
 }
 
@@ -223,7 +223,7 @@ pub fn checks(table: &str) -> String {
         "SELECT c.conname, pg_get_constraintdef(c.oid, true) FROM pg_constraint c \
          JOIN pg_class tc ON tc.oid = c.conrelid \
          WHERE c.contype = 'c' AND tc.relname = {t} \
-         AND tc.relnamespace = current_schema()::regnamespace ORDER BY c.conname"
+         AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY c.conname"
     )
 }
 
@@ -237,23 +237,23 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("trigger", "SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE trigger_schema = current_schema() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
     ("materialized view", "SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema() ORDER BY 1"),
     // An extension's own functions come with the extension, named below.
-    ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind IN ('f', 'w') AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
-    ("aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
-    ("procedure", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'p' AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+    ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind IN ('f', 'w') AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+    ("aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+    ("procedure", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'p' AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // A sequence a column owns (serial, identity) goes with its column.
-    ("sequence", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
+    ("sequence", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
-    ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("partition", "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("exclusion constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'x' AND t.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("NOT VALID constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' AND t.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("generated column", "SELECT c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attgenerated <> '' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("partition", "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("exclusion constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'x' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("NOT VALID constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("generated column", "SELECT c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attgenerated <> '' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     // indoption: bit 1 DESC, bit 2 NULLS FIRST; the default puts NULLs last ascending
     // and first descending.
-    ("index with NULLS FIRST/LAST", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indoption::int2[]) AS o(opt) WHERE ((o.opt & 1) = 0) <> ((o.opt & 2) = 0) AND ci.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("index with NULLS NOT DISTINCT", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE to_jsonb(i) ->> 'indnullsnotdistinct' = 'true' AND ci.relnamespace = current_schema()::regnamespace ORDER BY 1"),
-    ("index key with a collation", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indcollation::oid[], i.indkey::int2[]) AS k(coll, attnum) WHERE k.coll <> 0 AND k.coll IS DISTINCT FROM (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) AND k.coll <> (SELECT oid FROM pg_collation WHERE collname = 'default') AND ci.relnamespace = current_schema()::regnamespace ORDER BY 1"),
+    ("index with NULLS FIRST/LAST", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indoption::int2[]) AS o(opt) WHERE ((o.opt & 1) = 0) <> ((o.opt & 2) = 0) AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("index with NULLS NOT DISTINCT", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE to_jsonb(i) ->> 'indnullsnotdistinct' = 'true' AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("index key with a collation", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indcollation::oid[], i.indkey::int2[]) AS k(coll, attnum) WHERE k.coll <> 0 AND k.coll IS DISTINCT FROM (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) AND k.coll <> (SELECT oid FROM pg_collation WHERE collname = 'default') AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
 ];

@@ -55,6 +55,20 @@ fn lock_targets(action: &Action) -> Vec<(String, LockMode)> {
         | Action::RenameConstraint { table, .. }
         | Action::DropTable { table } => vec![(table.clone(), AccessExclusive)],
         Action::RenameTable { from, .. } => vec![(from.clone(), AccessExclusive)],
+        // Removing a value converts every column of the type, under each table's lock.
+        Action::Enum {
+            change: crate::action::EnumChange::DropValue { .. },
+            columns,
+            ..
+        } => {
+            let mut out: Vec<(String, LockMode)> = Vec::new();
+            for (table, _) in columns {
+                if !out.iter().any(|(t, _)| t == table) {
+                    out.push((table.clone(), AccessExclusive));
+                }
+            }
+            out
+        }
         Action::CreateTable { table } => {
             let mut out: Vec<(String, LockMode)> = Vec::new();
             for c in &table.constraints {
@@ -106,6 +120,7 @@ fn takes_lock(statement: &str) -> bool {
         || starts("DROP TRIGGER ")
         || starts("CREATE TABLE ")
         || starts("DROP TABLE ")
+        || starts("LOCK TABLE ")
 }
 
 impl Postgres<'_> {

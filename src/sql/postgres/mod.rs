@@ -123,7 +123,7 @@ impl Renderer for Postgres<'_> {
                 name,
                 change,
                 columns,
-            } => enums::change_enum(name, change, columns, out),
+            } => enums::change_enum(name, change, columns, physical, out),
             Action::Raw { sql, .. } => Ok(Ok(terminate(sql))),
             Action::ReleaseViews { .. }
             | Action::DropReleaseSchema { .. }
