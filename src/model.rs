@@ -460,6 +460,26 @@ pub struct Table {
     /// `COMMENT`); SQLite has none and keeps it in the model only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL's storage engine where it is not the server's default (InnoDB): `MEMORY`,
+    /// `MyISAM`. Real schemas keep scratch tables in MEMORY, whose indexes are hashes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+}
+
+impl Table {
+    /// Whether the table is kept by MySQL's MEMORY engine, which builds hash indexes.
+    pub fn in_memory(&self) -> bool {
+        self.engine
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case("memory"))
+    }
+
+    /// Whether the table's engine is InnoDB, the one that changes tables online.
+    pub fn innodb(&self) -> bool {
+        self.engine
+            .as_deref()
+            .is_none_or(|e| e.eq_ignore_ascii_case("innodb"))
+    }
 }
 
 /// A named table constraint. Part of the table, so that a dialect which rebuilds the

@@ -6,7 +6,7 @@ use crate::model::Index;
 use crate::sql::catalogue::{
     checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
     is_foreign_key_index, left_out, primary_key, primary_key_name, read_columns, read_indexes,
-    table_names, unique_constraints,
+    table_engine, table_names, unique_constraints,
 };
 use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
 use crate::sql::Dialect;
@@ -121,6 +121,10 @@ fn write_table<C: Catalogue + ?Sized>(
     if let Some(text) = &table_comment {
         out.push_str(&format!("comment = {}\n", quoted(text)));
     }
+    let engine = table_engine(db, table)?;
+    if let Some(engine) = &engine {
+        out.push_str(&format!("engine = {}\n", quoted(engine)));
+    }
     out.push_str(&format!("\n[tables.{t}.columns]\n"));
     for c in &mut columns {
         // A MySQL enum is its column's: declared as an enum named after the column.
@@ -201,7 +205,12 @@ fn write_table<C: Catalogue + ?Sized>(
         .into_iter()
         .map(|f| f.name)
         .collect();
-    for index in read_indexes(db, table)? {
+    let in_memory = engine.is_some_and(|e| e.eq_ignore_ascii_case("memory"));
+    for mut index in read_indexes(db, table)? {
+        // A MEMORY table builds a hash index where none is named: its B-trees say so.
+        if in_memory && index.options.method.is_none() && !index.options.fulltext {
+            index.options.method = Some("btree".into());
+        }
         // MySQL keeps an index of its own, under the key's name, for every foreign key.
         if uniques.iter().any(|(n, _)| *n == index.name)
             || index.name.starts_with("tandem_")

@@ -823,6 +823,7 @@ impl Folder<'_, '_> {
             primary_key: Vec::new(),
             constraints: Vec::new(),
             comment: None,
+            engine: None,
         };
         let mut indexes = Vec::new();
         for def in &ct.columns {

@@ -181,6 +181,35 @@ fn checked_extensions(
     Ok(extensions.value)
 }
 
+/// `engine = "MEMORY"`: MySQL's storage engine for the table; other dialects have none.
+fn engine_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
+    let Some(engine) = fields.opt_str(&["engine"])? else {
+        return Ok(None);
+    };
+    if fields
+        .dialect
+        .is_some_and(|d| d != crate::sql::Dialect::Mysql)
+    {
+        return Err(Diag::input("`engine` is a MySQL table option")
+            .at(engine.location)
+            .label("this project's dialect has no storage engines")
+            .help("remove `engine`")
+            .into());
+    }
+    let word = engine
+        .value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if engine.value.is_empty() || !word {
+        return Err(Diag::input(format!("invalid engine `{}`", engine.value))
+            .at(engine.location)
+            .label("expected an engine's name, e.g. \"InnoDB\", \"MEMORY\" or \"MyISAM\"")
+            .into());
+    }
+    // InnoDB is the default: the same table as none.
+    Ok((!engine.value.eq_ignore_ascii_case("innodb")).then_some(engine.value))
+}
+
 /// Reads a table body: `columns` and `primary_key`, plus any extra field names the
 /// caller handles itself (`allow`); the `constraints` and `indexes` it declares come
 /// back as ops to apply once the table exists.
@@ -200,6 +229,7 @@ pub fn parse_table(
         primary_key: Vec::new(),
         constraints: Vec::new(),
         comment: comment_field(&mut fields)?,
+        engine: engine_field(&mut fields)?,
     };
     let mut sites = TypeSites::new();
     let mut identities = Vec::new();

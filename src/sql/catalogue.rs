@@ -123,6 +123,21 @@ pub fn comments<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Commen
     Ok((table_comment, columns))
 }
 
+/// MySQL's storage engine of `table` where it is not InnoDB (the default); `None`
+/// elsewhere.
+pub fn table_engine<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Option<String>, C::Error> {
+    if db.dialect() != Dialect::Mysql {
+        return Ok(None);
+    }
+    let engine = first_values(db, &mysql::inspect::engine(table))?
+        .into_iter()
+        .next();
+    Ok(engine.filter(|e| !e.eq_ignore_ascii_case("innodb") && !e.is_empty()))
+}
+
 /// The indexes of `table` with their options (not the primary key's), as the model
 /// holds them: key columns first, then expressions. Postgres and MySQL are read from
 /// their catalogues; SQLite keeps an index's options only in its `CREATE INDEX`

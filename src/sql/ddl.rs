@@ -316,11 +316,16 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         Builder::My => stmt.to_string(MysqlQueryBuilder),
         Builder::Lite => stmt.to_string(SqliteQueryBuilder),
     });
-    let with_comment = |sql: String| match (dialect, &table.comment) {
-        (Dialect::Mysql, Some(text)) => {
-            format!("{sql} COMMENT = {}", string_literal(dialect, text))
+    let with_comment = |mut sql: String| {
+        if dialect == Dialect::Mysql {
+            if let Some(engine) = &table.engine {
+                sql.push_str(&format!(" ENGINE = {engine}"));
+            }
+            if let Some(text) = &table.comment {
+                sql.push_str(&format!(" COMMENT = {}", string_literal(dialect, text)));
+            }
         }
-        _ => sql,
+        sql
     };
     if (uniques.is_empty() || dialect == Dialect::Sqlite) && deferred.is_empty() {
         return with_comment(sql);
@@ -522,7 +527,8 @@ pub fn index_statement(index: &Index) -> IndexCreateStatement {
 const METHODS: &[&str] = &["btree", "hash", "gin", "gist", "brin"];
 
 /// Why `dialect` cannot build `index` as written, checked when the plan is made.
-pub fn index_refusal(dialect: Dialect, index: &Index) -> Option<Unsupported> {
+/// `hash_ok`: the table's engine builds hash indexes (MySQL's MEMORY).
+pub fn index_refusal(dialect: Dialect, index: &Index, hash_ok: bool) -> Option<Unsupported> {
     let o = &index.options;
     let name = dialect.name();
     let refuse = |what: String| Some(Unsupported(format!("{what} (index `{}`)", index.name)));
@@ -531,10 +537,11 @@ pub fn index_refusal(dialect: Dialect, index: &Index) -> Option<Unsupported> {
             Dialect::Postgres => METHODS,
             // InnoDB accepts `USING HASH` and silently builds a B-tree: the index
             // would not be what the model says.
+            Dialect::Mysql if hash_ok => &["btree", "hash"],
             Dialect::Mysql => &["btree"],
             Dialect::Sqlite => &["btree"],
         };
-        if dialect == Dialect::Mysql && m == "hash" {
+        if dialect == Dialect::Mysql && m == "hash" && !hash_ok {
             return refuse(
                 "InnoDB has no hash index: it accepts `USING HASH` and builds a B-tree; \
                  drop `method` (or write \"btree\")"
@@ -596,8 +603,9 @@ pub fn index_sql(dialect: Dialect, index: &Index) -> String {
     index_sql_built(dialect, index, true)
 }
 
-/// [`index_sql`], on Postgres built `CONCURRENTLY` or not: an index made again inside
-/// the transaction of a statement that holds its table's lock anyway is built plainly.
+/// [`index_sql`], built online or not: on Postgres `CONCURRENTLY` (an index made again
+/// inside the transaction of a statement that holds its table's lock anyway is built
+/// plainly), on MySQL `ALGORITHM=INPLACE` (which only InnoDB offers).
 pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> String {
     let q = |n: &str| quote(dialect, n);
     let o = &index.options;
@@ -635,7 +643,8 @@ pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> S
     } else {
         ""
     };
-    let concurrently = if dialect == Dialect::Postgres && concurrently {
+    let online = concurrently;
+    let concurrently = if dialect == Dialect::Postgres && online {
         "CONCURRENTLY "
     } else {
         ""
@@ -669,11 +678,13 @@ pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> S
             }
             // A FULLTEXT build cannot let writes go on: MySQL and MariaDB take a
             // shared lock for it.
-            sql.push_str(if o.fulltext {
-                " ALGORITHM=INPLACE LOCK=SHARED"
-            } else {
-                " ALGORITHM=INPLACE LOCK=NONE"
-            });
+            if online {
+                sql.push_str(if o.fulltext {
+                    " ALGORITHM=INPLACE LOCK=SHARED"
+                } else {
+                    " ALGORITHM=INPLACE LOCK=NONE"
+                });
+            }
         }
     }
     sql

@@ -521,3 +521,65 @@ fn a_postgres_json_column_stays_json_through_a_baseline() {
         ]
     );
 }
+
+/// MySQL tables kept by another engine than InnoDB (MEMORY, whose indexes are hashes
+/// unless they say BTREE; MyISAM) read back with their engine and index methods, and the
+/// baseline rebuilds them the same.
+#[test]
+fn mysql_tables_of_other_engines_read_back_with_their_engine_and_index_methods() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let url = common::database_url(Server::Mysql, &scratch, std::path::Path::new("."));
+    let mut db = common::connect(&url, std::path::Path::new("."));
+    db.run_script(
+        "CREATE TABLE pollers (id int NOT NULL, pid int NOT NULL, host varchar(64) NOT NULL,
+             PRIMARY KEY (id), KEY pid (pid), KEY host (host) USING BTREE) ENGINE=MEMORY;
+         CREATE TABLE archive (id int NOT NULL PRIMARY KEY, note varchar(20) NULL) ENGINE=MyISAM;",
+    )
+    .unwrap();
+    drop(db);
+    let dir = tempfile::TempDir::new().unwrap();
+    let read = |url: &str| {
+        let out = tandem(dir.path())
+            .args(["introspect", "--database-url", url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = read(&url);
+    assert!(text.contains("engine = \"MEMORY\""), "{text}");
+    assert!(text.contains("engine = \"MyISAM\""), "{text}");
+    assert!(text.contains("method = \"hash\""), "{text}");
+    assert!(text.contains("method = \"btree\""), "{text}");
+    let copy = Server::Mysql.fresh().unwrap();
+    let project = common::project_files(
+        "mysql",
+        &text,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = project.path();
+    let generate = tandem(p).arg("generate").output().unwrap();
+    assert!(generate.status.success(), "{}", stderr(&generate));
+    let copy_url = common::database_url(Server::Mysql, &copy, p);
+    let out = common::migrate(p, &copy_url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&read(&copy_url)), body(&text));
+
+    // Engines are MySQL's: another dialect's project refuses one where it is written.
+    let pg = common::project_files("postgres", &text, &[]);
+    let out = tandem(pg.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`engine` is a MySQL table option"),
+        "{}",
+        stderr(&out)
+    );
+}

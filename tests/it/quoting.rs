@@ -89,6 +89,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
             primary_key: vec!["id".into()],
             constraints: vec![],
             comment: None,
+            engine: None,
         },
     };
     let add = Action::AddColumn {

@@ -129,7 +129,12 @@ impl Mysql<'_> {
         Ok(Ok(self.template("add_foreign_key", &context)?))
     }
 
-    pub(super) fn drop_constraint(&self, table: &str, constraint: &Constraint) -> Chunk {
+    pub(super) fn drop_constraint(
+        &self,
+        table: &str,
+        constraint: &Constraint,
+        physical: &Physical,
+    ) -> Chunk {
         match &constraint.kind {
             // The index the server made for the key goes with it, when it made one
             // (it does not when an index of the table already served the key).
@@ -145,7 +150,7 @@ impl Mysql<'_> {
                 );
                 Ok(Ok(self.template("drop_foreign_key", &context)?))
             }
-            ConstraintKind::Unique { .. } => drop_index(table, &constraint.name),
+            ConstraintKind::Unique { .. } => drop_index(table, &constraint.name, physical),
             ConstraintKind::Check { .. } => Ok(Ok(format!(
                 "ALTER TABLE {} DROP CONSTRAINT {};",
                 q(table),

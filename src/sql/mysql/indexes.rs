@@ -10,7 +10,9 @@ use crate::sql::{Dialect, Unsupported};
 /// An index built in place while writes go on; refused on a column MySQL indexes only
 /// with a prefix.
 pub(super) fn create_index(index: &Index, physical: &Physical) -> Chunk {
-    if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Mysql, index) {
+    let table = physical.table(&index.table);
+    let hash_ok = table.is_some_and(|t| t.in_memory());
+    if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Mysql, index, hash_ok) {
         return Ok(Err(u));
     }
     if let Some(t) = physical.table(&index.table) {
@@ -28,17 +30,26 @@ pub(super) fn create_index(index: &Index, physical: &Physical) -> Chunk {
             ))));
         }
     }
+    // Only InnoDB builds an index while writes go on; MEMORY and MyISAM tables are
+    // locked for the build whatever the statement asks.
+    let online = table.is_none_or(|t| t.innodb());
     Ok(Ok(format!(
         "{};",
-        crate::sql::ddl::index_sql(Dialect::Mysql, index)
+        crate::sql::ddl::index_sql_built(Dialect::Mysql, index, online)
     )))
 }
 
 /// Drops the index `name` of `table` in place (a unique constraint's index too).
-pub(super) fn drop_index(table: &str, name: &str) -> Chunk {
+pub(super) fn drop_index(table: &str, name: &str, physical: &Physical) -> Chunk {
+    let online = physical.table(table).is_none_or(|t| t.innodb());
     Ok(Ok(format!(
-        "ALTER TABLE {} DROP INDEX {}, ALGORITHM=INPLACE, LOCK=NONE;",
+        "ALTER TABLE {} DROP INDEX {}{};",
         q(table),
-        q(name)
+        q(name),
+        if online {
+            ", ALGORITHM=INPLACE, LOCK=NONE"
+        } else {
+            ""
+        }
     )))
 }

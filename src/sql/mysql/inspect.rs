@@ -88,6 +88,15 @@ pub fn comments(table: &str) -> (String, String) {
     )
 }
 
+/// The storage engine of `table`.
+pub fn engine(table: &str) -> String {
+    format!(
+        "SELECT engine FROM information_schema.tables \
+         WHERE table_schema = DATABASE() AND table_name = {}",
+        lit(table)
+    )
+}
+
 /// The indexes of `table` with their options (not the primary key's).
 pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Index>, C::Error> {
     let t = lit(table);

@@ -101,7 +101,9 @@ impl Renderer for Mysql<'_> {
             Action::AddConstraint { table, constraint } => {
                 self.add_constraint(table, constraint, physical)
             }
-            Action::DropConstraint { table, constraint } => self.drop_constraint(table, constraint),
+            Action::DropConstraint { table, constraint } => {
+                self.drop_constraint(table, constraint, physical)
+            }
             Action::RenameConstraint { table, from, to } => self.rename_constraint(table, from, to),
             Action::SetPrimaryKey {
                 table,
@@ -110,7 +112,7 @@ impl Renderer for Mysql<'_> {
                 ..
             } => self.set_primary_key(table, columns, replaces),
             Action::CreateIndex { index } => indexes::create_index(index, physical),
-            Action::DropIndex { index } => indexes::drop_index(&index.table, &index.name),
+            Action::DropIndex { index } => indexes::drop_index(&index.table, &index.name, physical),
             Action::Backfill {
                 table,
                 column,

@@ -28,7 +28,7 @@ impl Postgres<'_> {
     }
 
     pub(super) fn create_index(&self, index: &Index, out: &mut Rendered) -> Chunk {
-        if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Postgres, index) {
+        if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Postgres, index, false) {
             return Ok(Err(u));
         }
         out.no_transaction = true;

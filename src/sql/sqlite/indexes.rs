@@ -9,7 +9,7 @@ use crate::sql::text::terminate;
 use crate::sql::Dialect;
 
 pub(super) fn create_index(index: &Index, out: &mut Rendered) -> Step {
-    if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Sqlite, index) {
+    if let Some(u) = crate::sql::ddl::index_refusal(Dialect::Sqlite, index, false) {
         return Ok(Err(u));
     }
     push(out, index_sql(index))
