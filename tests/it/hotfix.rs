@@ -186,6 +186,14 @@ fn a_hotfix_that_stops_using_a_column_drops_it_in_the_next_minor_release() {
         })
         .map(|r| r["name"].as_str().unwrap());
     assert_eq!(drop_in, Some("1.5.0"));
+    // 1.5.0's code runs when the drop does, and may have been built beside the hotfix:
+    // its code contract says so.
+    assert_eq!(
+        value["releases"][2]["stops_using"],
+        serde_json::json!([{"table": "users", "column": "nickname"}])
+    );
+    let contract = stdout(&run(p, &["code-contract", "1.5.0"]));
+    assert!(contract.contains("- users.nickname"), "{contract}");
     let text = stdout(&run(p, &["plan"]));
     let at_141 = text.find("release 1.4.1").unwrap();
     assert!(
@@ -193,4 +201,96 @@ fn a_hotfix_that_stops_using_a_column_drops_it_in_the_next_minor_release() {
             && at_141 < text.find("release 1.5.0").unwrap(),
         "{text}"
     );
+}
+
+/// The release whose contract file holds the drop of `users.nickname`, by `plan --format json`.
+fn nickname_dropped_in(p: &Path) -> Option<String> {
+    let plan = run(p, &["plan", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    value["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["contract"]
+                .to_string()
+                .contains("drop column users.nickname")
+        })
+        .map(|r| r["name"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_hotfix_drops_what_it_stops_using_only_after_every_release_cut_before_it() {
+    let dir = users_project(
+        "sqlite",
+        &[
+            ("0001_score.toml", ADD_SCORE_140),
+            ("0002_bio.toml", ADD_BIO_150),
+        ],
+    );
+    let p = dir.path();
+    assert!(run(p, &["release", "cut", "1.5.0"]).status.success());
+    fs::write(p.join("changes/0003_hotfix.toml"), DROP_NICK_141).unwrap();
+    fs::write(
+        p.join("changes/0004_next.toml"),
+        common::select_one("1.6.0"),
+    )
+    .unwrap();
+
+    // 1.5.0 was cut before the hotfix: its code still reads nickname, and it is 1.6.0's
+    // rollback target. The drop waits for the release after 1.6.0.
+    let out = run(p, &["plan"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("the last release whose code predates 1.4.1"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(nickname_dropped_in(p), None);
+    fs::write(
+        p.join("changes/0005_after.toml"),
+        common::select_one("1.7.0"),
+    )
+    .unwrap();
+    assert_eq!(nickname_dropped_in(p).as_deref(), Some("1.7.0"));
+    let out = run(p, &["generate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // 1.6.0 is the first release whose code can know of the hotfix: its contract says
+    // to stop using nickname; 1.5.0's, frozen before it, does not.
+    let contract = |release: &str| {
+        let out = run(p, &["code-contract", release, "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["stops_using"].clone()
+    };
+    let nickname = serde_json::json!([{"table": "users", "column": "nickname"}]);
+    assert_eq!(contract("1.4.1"), nickname);
+    assert_eq!(contract("1.5.0"), serde_json::json!([]));
+    assert_eq!(contract("1.6.0"), nickname);
+    assert_eq!(contract("1.7.0"), serde_json::json!([]));
+
+    // Asking for the drop under 1.5.0's rollback is refused, naming why.
+    let pinned = format!("{DROP_NICK_141}contract_release = \"1.6.0\"\n");
+    fs::write(p.join("changes/0003_hotfix.toml"), pinned).unwrap();
+    let out = run(p, &["plan"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stdout(&out) + &stderr(&out);
+    assert!(
+        err.contains("1.5.0 was cut before the hotfix 1.4.1") && err.contains("contract(1.7.0)"),
+        "{err}"
+    );
+    fs::write(p.join("changes/0003_hotfix.toml"), DROP_NICK_141).unwrap();
+
+    // Production: the column stays through contract(1.6.0), whose rollback target is
+    // 1.5.0, and goes in contract(1.7.0).
+    let url = format!("sqlite://{}", p.join("production.db").display());
+    let has_nickname = |url: &str| {
+        let mut db = common::connect(url, p);
+        db.query_text("SELECT nickname FROM users").is_ok()
+    };
+    for (release, present) in [("1.6.0", true), ("1.7.0", false)] {
+        let out = migrate(p, &url, release, "contract");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(has_nickname(&url), present, "after contract({release})");
+    }
 }
