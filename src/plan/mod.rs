@@ -3,12 +3,14 @@
 //! renders the files ([`render`]). The layout numbers and seals them afterwards.
 
 mod fold;
+mod hotfix;
 mod place;
 mod planned;
 mod releases;
 mod render;
 mod rule;
 
+pub use hotfix::placeholder_refusals;
 pub use planned::{PendingStep, PlanNote, PlannedFile, PlannedStep, Slot, WrittenContracts};
 pub use render::baseline_actions;
 
@@ -103,7 +105,7 @@ pub fn build(project: &Project, written: &WrittenContracts) -> Result<Plan> {
         written,
         &project.lock,
     );
-    let folded = fold::fold(project, &releases, &rule)?;
+    let folded = fold::fold(project, &releases, &rule, &Default::default())?;
     let mut placed = place::place(project, &rule, folded.ops, &folded.views);
     let files = render::render(project, &releases, placed.slots, &mut placed.problems)?;
     let hotfix_merges = rule::merge_releases(&releases, &rule.predating);

@@ -203,6 +203,116 @@ fn a_hotfix_that_stops_using_a_column_drops_it_in_the_next_minor_release() {
     );
 }
 
+const DROP_LEGACY_150: &str = "release = \"1.5.0\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"legacy_email\"\n";
+const UNIQUE_LEGACY_141: &str = "release = \"1.4.1\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"legacy_email\"]\nunique = true\n";
+const PLAIN_LEGACY_141: &str = "release = \"1.4.1\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"legacy_email\"]\n";
+
+/// Every migration file of the project, with its bytes.
+fn migration_files(p: &Path) -> Vec<(String, Vec<u8>)> {
+    let dir = p.join("migrations");
+    tandem::layout::list_sql_files(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let bytes = fs::read(dir.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// Production's path through a hotfix on MariaDB: 1.4.0, the hotfix 1.4.1, then
+/// expand(1.5.0), whose code inserts two users without `legacy_email`; the error of the
+/// first insert that fails.
+fn release_150_inserts_after_the_hotfix(p: &Path, url: &str) -> Option<String> {
+    for (release, phase) in [("1.4.1", "contract"), ("1.5.0", "expand")] {
+        let out = migrate(p, url, release, phase);
+        assert!(out.status.success(), "{release}: {}", stderr(&out));
+    }
+    let mut db = common::connect(url, p);
+    ["(1, 'a@x')", "(2, 'b@x')"].iter().find_map(|row| {
+        db.run_script(&format!("INSERT INTO users (id, email) VALUES {row}"))
+            .err()
+            .map(|e| e.to_string())
+    })
+}
+
+#[test]
+fn a_hotfix_that_constrains_a_column_a_later_release_relaxes_with_a_placeholder_is_refused() {
+    for cut in [true, false] {
+        let dir = users_project(
+            "mysql",
+            &[
+                ("0001_score.toml", ADD_SCORE_140),
+                ("0002_retire.toml", DROP_LEGACY_150),
+            ],
+        );
+        let p = dir.path();
+        let Some(production) = Server::Mysql.fresh() else {
+            return;
+        };
+        let prod = common::database_url(Server::Mysql, &production, p);
+        if cut {
+            let out = run(p, &["release", "cut", "1.5.0"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        assert!(migrate(p, &prod, "1.4.0", "contract").status.success());
+        let before = migration_files(p);
+        let expand_150 = before
+            .iter()
+            .find(|(f, _)| f.starts_with("1.5.0/") && f.contains("expand"))
+            .map(|(f, bytes)| (f.clone(), String::from_utf8_lossy(bytes).into_owned()))
+            .unwrap();
+        assert!(expand_150.1.contains("SET DEFAULT ''"), "{}", expand_150.1);
+
+        fs::write(p.join("changes/0003_hotfix.toml"), UNIQUE_LEGACY_141).unwrap();
+        let out = run(p, &["generate"]);
+        if out.status.success() {
+            // Accepted: the files 1.5.0 was written with must still serve its code.
+            assert_eq!(
+                migration_files(p)
+                    .iter()
+                    .find(|(f, _)| *f == expand_150.0)
+                    .map(|(_, b)| String::from_utf8_lossy(b).into_owned()),
+                Some(expand_150.1.clone()),
+                "cut: {cut}: the hotfix rewrote {}",
+                expand_150.0
+            );
+            let failed = release_150_inserts_after_the_hotfix(p, &prod);
+            panic!("cut: {cut}: the hotfix was accepted; 1.5.0's inserts: {failed:?}");
+        }
+        assert_eq!(out.status.code(), Some(1), "cut: {cut}: {}", stderr(&out));
+        let err = stderr(&out);
+        for part in [
+            "1.4.1",
+            "1.5.0",
+            "users.legacy_email",
+            "''",
+            "0003_hotfix.toml",
+            &expand_150.0,
+        ] {
+            assert!(err.contains(part), "cut: {cut}: no {part} in {err}");
+        }
+        assert!(err.contains("help:"), "{err}");
+        assert_eq!(migration_files(p), before, "cut: {cut}");
+        let plan = run(p, &["plan"]);
+        assert_eq!(plan.status.code(), Some(1), "{}", stderr(&plan));
+
+        // The suggested way out: an index that does not refuse the placeholder twice.
+        fs::write(p.join("changes/0003_hotfix.toml"), PLAIN_LEGACY_141).unwrap();
+        let out = run(p, &["generate"]);
+        assert!(out.status.success(), "cut: {cut}: {}", stderr(&out));
+        assert!(
+            before.iter().all(|f| migration_files(p).contains(f)),
+            "cut: {cut}"
+        );
+        assert_eq!(
+            release_150_inserts_after_the_hotfix(p, &prod),
+            None,
+            "cut: {cut}"
+        );
+    }
+}
+
 /// The release whose contract file holds the drop of `users.nickname`, by `plan --format json`.
 fn nickname_dropped_in(p: &Path) -> Option<String> {
     let plan = run(p, &["plan", "--format", "json"]);
