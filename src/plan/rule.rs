@@ -25,6 +25,8 @@ pub(super) struct Rule<'a> {
     written: HashMap<usize, Vec<usize>>,
     /// Per release, the latest later release whose code predates it (see [`predating`]).
     pub predating: Vec<Option<usize>>,
+    /// Per release, whether tandem.lock has it cut.
+    cut: Vec<bool>,
 }
 
 impl<'a> Rule<'a> {
@@ -48,7 +50,24 @@ impl<'a> Rule<'a> {
             gap,
             written: known,
             predating: predating(releases, lock),
+            cut: (0..releases.len())
+                .map(|r| lock.is_cut(releases.name(r)))
+                .collect(),
         }
+    }
+
+    /// [`Self::earliest`], unless change `ci` already has a contract file in a cut release
+    /// at least `gap` after `r`: a lock written before hotfixes waited for the releases cut
+    /// before them froze its later steps there, and a frozen file stays.
+    fn floor(&self, r: usize, ci: usize) -> usize {
+        let frozen = self.written.get(&ci).and_then(|found| {
+            found
+                .iter()
+                .copied()
+                .find(|&x| x >= r + self.gap && self.cut[x])
+        });
+        let earliest = self.earliest(r);
+        frozen.map_or(earliest, |x| x.min(earliest))
     }
 
     /// The earliest contract for the later steps of a change of release `r`: `gap`
@@ -64,10 +83,11 @@ impl<'a> Rule<'a> {
     }
 
     /// The contract that receives the later steps of change `ci` of release `r` by
-    /// default: [`Self::earliest`], or the first contract at or after that one that the
-    /// change was written into, when a release (a hotfix) is inserted before it since.
+    /// default: [`Self::earliest`] (or a frozen one, see [`Self::floor`]), or the first
+    /// contract at or after that one that the change was written into, when a release (a
+    /// hotfix) is inserted before it since.
     pub fn later_release(&self, r: usize, ci: usize) -> Option<usize> {
-        let earliest = self.earliest(r);
+        let earliest = self.floor(r, ci);
         (earliest < self.releases.len()).then(|| {
             let default = earliest;
             self.written
@@ -90,7 +110,7 @@ impl<'a> Rule<'a> {
             return (default, None);
         };
         let asked = self.releases.index(&cr.value).expect("collected");
-        if asked < self.earliest(r) {
+        if asked < self.floor(r, ci) {
             (default, Some((asked, cr.location.clone())))
         } else {
             (Some(asked), None)

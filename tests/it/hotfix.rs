@@ -404,3 +404,39 @@ fn a_hotfix_drops_what_it_stops_using_only_after_every_release_cut_before_it() {
         assert_eq!(has_nickname(&url), present, "after contract({release})");
     }
 }
+
+/// A lock written before hotfixes waited for the releases cut before them may hold a
+/// hotfix's drop frozen in contract(1.6.0), the release after the one cut before the
+/// hotfix: it stays there, as every frozen file does, rather than refusing the project.
+#[test]
+fn a_hotfix_drop_frozen_by_an_earlier_lock_stays_where_it_was_cut() {
+    let pinned = format!("{DROP_NICK_141}contract_release = \"1.6.0\"\n");
+    let dir = users_project(
+        "sqlite",
+        &[
+            ("0001_score.toml", ADD_SCORE_140),
+            ("0002_bio.toml", ADD_BIO_150),
+            ("0003_hotfix.toml", &pinned),
+            ("0004_next.toml", &common::select_one("1.6.0")),
+        ],
+    );
+    let p = dir.path();
+    assert!(run(p, &["release", "cut", "1.6.0"]).status.success());
+    // As the earlier tandem wrote it: 1.5.0 cut first, then 1.4.1 with 1.6.0.
+    let lock = fs::read_to_string(p.join("tandem.lock")).unwrap();
+    let blocks: Vec<&str> = lock.split("[[release]]").collect();
+    let position = |name: &str| {
+        blocks
+            .iter()
+            .position(|b| b.contains(&format!("name = \"{name}\"")))
+            .unwrap()
+    };
+    let (hotfix, cut_first) = (position("1.4.1"), position("1.5.0"));
+    let mut reordered: Vec<&str> = blocks.clone();
+    reordered.swap(hotfix, cut_first);
+    fs::write(p.join("tandem.lock"), reordered.join("[[release]]")).unwrap();
+
+    let out = run(p, &["check"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(nickname_dropped_in(p).as_deref(), Some("1.6.0"));
+}
