@@ -48,10 +48,41 @@ pub struct CodeContract {
 }
 
 /// The contract of release `r`: its code's view, and what the view before it has that it
-/// lacks.
+/// lacks; also what each hotfix that `r` is the first release to follow stops using (its
+/// code may have been built without the hotfix, and the hotfix's drops run under it).
 pub fn of_release(plan: &Plan, r: usize) -> CodeContract {
-    let before: &View = &plan.views[r];
     let after: &View = plan.view(r);
+    let mut stops_using = retired_between(&plan.views[r], after);
+    let hotfixes = (0..r).filter(|&h| plan.hotfix_merges.get(h) == Some(&Some(r)));
+    for h in hotfixes {
+        for retired in retired_between(&plan.views[h], plan.view(h)) {
+            let gone = match &retired.column {
+                None => after.table(&retired.table).is_none(),
+                Some(c) => after
+                    .table(&retired.table)
+                    .is_none_or(|t| t.column(c).is_none()),
+            };
+            if gone && !stops_using.contains(&retired) {
+                stops_using.push(retired);
+            }
+        }
+    }
+    CodeContract {
+        release: plan.releases.name(r).to_string(),
+        uses: after
+            .tables
+            .values()
+            .map(|t| TableUse {
+                table: t.name.clone(),
+                columns: t.columns.iter().map(|c| c.name.clone()).collect(),
+            })
+            .collect(),
+        stops_using,
+    }
+}
+
+/// The tables and columns of `before` that `after` lacks.
+fn retired_between(before: &View, after: &View) -> Vec<Retired> {
     let mut stops_using = Vec::new();
     for (name, table) in &before.tables {
         match after.table(name) {
@@ -71,18 +102,7 @@ pub fn of_release(plan: &Plan, r: usize) -> CodeContract {
             ),
         }
     }
-    CodeContract {
-        release: plan.releases.name(r).to_string(),
-        uses: after
-            .tables
-            .values()
-            .map(|t| TableUse {
-                table: t.name.clone(),
-                columns: t.columns.iter().map(|c| c.name.clone()).collect(),
-            })
-            .collect(),
-        stops_using,
-    }
+    stops_using
 }
 
 impl CodeContract {

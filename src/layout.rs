@@ -31,7 +31,31 @@ pub fn build_plan(project: &Project) -> Result<Plan> {
     let written = written_contracts(project)?;
     let mut plan = crate::plan::build(project, &written)?;
     assign(project, &mut plan)?;
+    let on_disk = written_files(project, &plan)?;
+    let refusals =
+        crate::plan::placeholder_refusals(project, &written, &plan.releases, &plan.files, &on_disk);
+    plan.problems.extend(refusals);
     Ok(plan)
+}
+
+/// Whether each file of a laid-out plan is written already: on disk or in tandem.lock,
+/// under its name whatever its version.
+fn written_files(project: &Project, plan: &Plan) -> Result<Vec<bool>> {
+    let on_disk = existing_versions(&project.config.migrations_dir)?;
+    let locked: BTreeSet<String> = project
+        .lock
+        .releases
+        .iter()
+        .flat_map(|c| &c.files)
+        .filter_map(|f| key_of(&f.path).map(|(k, _)| k))
+        .collect();
+    Ok(plan
+        .files
+        .iter()
+        .map(|f| {
+            key_of(&f.path).is_some_and(|(k, _)| on_disk.contains_key(&k) || locked.contains(&k))
+        })
+        .collect())
 }
 
 /// Numbers, names and fills every file of the plan.

@@ -75,6 +75,11 @@ impl Operation for DropConstraint {
         if let Some(t) = cx.schema.tables.get_mut(&owner) {
             t.constraints.retain(|c| &c.name != name);
         }
+        if matches!(constraint.kind, ConstraintKind::Unique { .. }) {
+            // It holds until its contract: a column retired meanwhile must not repeat a
+            // placeholder under it.
+            cx.retire_constraint(&owner, &constraint);
+        }
         let timing = match constraint.kind {
             ConstraintKind::Unique { .. } => Timing::Later(Removal::new(
                 "drop",

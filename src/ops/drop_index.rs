@@ -93,6 +93,9 @@ impl Operation for DropIndex {
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let index = self.find(cx)?;
         cx.schema.remove_index(&index.table, &index.name);
+        if index.unique {
+            cx.retire_unique_index(&index);
+        }
         Ok(vec![Step::new(
             Timing::Later(Removal::new(
                 "drop",

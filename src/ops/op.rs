@@ -554,16 +554,29 @@ impl OpContext<'_> {
         Ok(actions)
     }
 
-    /// Whether a constraint the code no longer sees still holds `table.column` in the
-    /// database at this release: its contract has not dropped it yet.
+    /// Whether a constraint or unique index the code no longer sees still holds
+    /// `table.column` in the database at this release: its contract has not dropped it yet.
     pub fn still_enforced_on(&self, table: &str, column: &str) -> bool {
+        let holds = |until: &Option<usize>| until.is_none_or(|d| d >= self.release);
         self.schema
             .retired_constraints
             .iter()
             .any(|(owner, c, until)| {
-                until.is_none_or(|d| d >= self.release)
-                    && c.involves(self.dialect, owner, table, Some(column))
+                holds(until) && c.involves(self.dialect, owner, table, Some(column))
             })
+            || self
+                .schema
+                .retired_unique_indexes
+                .iter()
+                .any(|(i, until)| holds(until) && i.table == table && i.uses(self.dialect, column))
+    }
+
+    /// Records that unique `index` stays in the database until this op's later steps
+    /// drop it.
+    pub fn retire_unique_index(&mut self, index: &crate::model::Index) {
+        self.schema
+            .retired_unique_indexes
+            .push((index.clone(), self.later_release));
     }
 
     /// Records that `constraint` of `table` stays in the database until this op's later

@@ -68,11 +68,20 @@ struct Folder<'a> {
     out: Folded,
 }
 
-/// Folds every change of the project into its baseline, release by release.
-pub(super) fn fold(project: &Project, releases: &Releases, rule: &Rule) -> Result<Folded> {
+/// Folds every change of the project but the `skipped` ones into its baseline, release
+/// by release (skipping some shows what the plan was before they were added).
+pub(super) fn fold(
+    project: &Project,
+    releases: &Releases,
+    rule: &Rule,
+    skipped: &BTreeSet<usize>,
+) -> Result<Folded> {
     // Changes grouped by release, each group in file-name order.
     let mut by_release: Vec<Vec<usize>> = vec![Vec::new(); releases.len()];
     for (ci, change) in project.changes.iter().enumerate() {
+        if skipped.contains(&ci) {
+            continue;
+        }
         let r = releases.index(&change.release.value).expect("collected");
         by_release[r].push(ci);
     }

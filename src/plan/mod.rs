@@ -3,12 +3,14 @@
 //! renders the files ([`render`]). The layout numbers and seals them afterwards.
 
 mod fold;
+mod hotfix;
 mod place;
 mod planned;
 mod releases;
 mod render;
 mod rule;
 
+pub use hotfix::placeholder_refusals;
 pub use planned::{PendingStep, PlanNote, PlannedFile, PlannedStep, Slot, WrittenContracts};
 pub use render::baseline_actions;
 
@@ -38,6 +40,9 @@ pub struct Plan {
     pub pending: Vec<PendingStep>,
     /// Warnings and notes on ops, in plan order: they do not stop the plan.
     pub notes: Vec<PlanNote>,
+    /// Per release H, when H is a hotfix: the first later release whose code must stop
+    /// using what H's changes stop using (see `rule::merge_releases`).
+    pub hotfix_merges: Vec<Option<usize>>,
     /// Refusals and dialect limits: the plan must not be applied while any is present.
     pub problems: Vec<Diag>,
 }
@@ -94,11 +99,18 @@ impl Plan {
 /// collected in `problems`.
 pub fn build(project: &Project, written: &WrittenContracts) -> Result<Plan> {
     let releases = collect_releases(project)?;
-    let rule = Rule::new(&releases, project.config.min_release_gap, written);
-    let folded = fold::fold(project, &releases, &rule)?;
+    let rule = Rule::new(
+        &releases,
+        project.config.min_release_gap,
+        written,
+        &project.lock,
+    );
+    let folded = fold::fold(project, &releases, &rule, &Default::default())?;
     let mut placed = place::place(project, &rule, folded.ops, &folded.views);
     let files = render::render(project, &releases, placed.slots, &mut placed.problems)?;
+    let hotfix_merges = rule::merge_releases(&releases, &rule.predating);
     Ok(Plan {
+        hotfix_merges,
         releases,
         views: folded.views,
         view_schemas: folded.view_schemas,

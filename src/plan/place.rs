@@ -63,19 +63,14 @@ impl Placed {
                     .entry((Slot::Contract(t), op.change))
                     .or_default()
                     .insert(0, drop),
-                None => self.pending.push(pending_step(
-                    drop.description,
-                    format!(
-                        "contract of the release {} release(s) after {}",
-                        rule.gap,
-                        rule.releases.name(r)
-                    ),
-                )),
+                None => self
+                    .pending
+                    .push(pending_step(drop.description, rule.waits_for(r))),
             }
         }
         if let Some((asked, location)) = op.too_early.take() {
             if let Some(removal) = removal_of(&op.steps) {
-                let refusal = refusal(rule.releases, r, rule.gap, asked, location, removal);
+                let refusal = refusal(rule, r, asked, location, removal);
                 self.problems.push(refusal);
             }
         }
@@ -100,19 +95,9 @@ impl Placed {
                     .entry((slot, op.change))
                     .or_default()
                     .push(planned),
-                None => {
-                    let waits_for = if rule.gap == 1 {
-                        format!("contract of the release after {}", rule.releases.name(r))
-                    } else {
-                        format!(
-                            "contract of the release {} releases after {}",
-                            rule.gap,
-                            rule.releases.name(r)
-                        )
-                    };
-                    self.pending
-                        .push(pending_step(planned.description, waits_for));
-                }
+                None => self
+                    .pending
+                    .push(pending_step(planned.description, rule.waits_for(r))),
             }
         }
     }
@@ -180,13 +165,13 @@ fn drop_tightening_of_retired_columns(
 
 /// The refusal of a `contract_release` that asks for a release too early.
 fn refusal(
-    releases: &Releases,
+    rule: &Rule,
     r: usize,
-    gap: usize,
     asked_index: usize,
     location: Location,
     removal: &Removal,
 ) -> Diag {
+    let (releases, gap) = (rule.releases, rule.gap);
     let release = releases.name(r);
     let asked = releases.name(asked_index);
     let previous = releases.previous_line(r);
@@ -210,13 +195,18 @@ fn refusal(
         diag.note(format!(
             "release {asked} comes before {release}, the release whose code stops using {subject}"
         ))
+    } else if let Some(last) = rule.predating[r].filter(|_| asked_index >= r + gap) {
+        diag.note(format!(
+            "release {} was cut before the hotfix {release}: its code predates it and still uses {subject}, and it is the rollback target of the release after it",
+            releases.name(last)
+        ))
     } else {
         diag.note(format!(
             "release {asked} is only {} release(s) after {release}, the release whose code stops using {subject}; min_release_gap is {gap}",
             asked_index - r
         ))
     };
-    match releases.after(r, gap) {
+    match Some(rule.earliest(r)).filter(|&e| e < releases.len()) {
         Some(e) => {
             let e = releases.name(e);
             diag.help(format!(
@@ -224,6 +214,10 @@ fn refusal(
             ))
         }
         None => match crate::release::parse_semver(release) {
+            _ if rule.predating[r].is_some() => diag.help(format!(
+                "{verb} in the {} (remove contract_release: the step stays pending until that release exists)",
+                rule.waits_for(r)
+            )),
             // Not known yet: a later version names one, and naming it makes it known.
             Ok(v) if releases.is_semver() => {
                 let later = format!("{}.{}.0", v.major, v.minor + gap as u64);

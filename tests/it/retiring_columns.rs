@@ -182,3 +182,80 @@ fn a_retiring_column_is_left_out_of_inserts_without_rebuilding_its_table_on_mari
     let names: Vec<_> = columns.iter().map(|r| r[0].clone().unwrap()).collect();
     assert_eq!(names, ["id", "title", "price_big"]);
 }
+
+/// A unique index or key dropped in R stays in the database until its contract: a column
+/// R retires under it must not get a placeholder default, or R's second insert that
+/// leaves it out repeats the placeholder and fails.
+#[test]
+fn a_unique_index_dropped_until_its_contract_keeps_a_retiring_column_from_a_placeholder() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let schema = r#"
+[tables.tagged]
+primary_key = ["id"]
+[tables.tagged.columns]
+id = { type = "bigint" }
+code = { type = "varchar(20)" }
+
+[[tables.tagged.indexes]]
+name = "tagged_code_idx"
+columns = ["code"]
+unique = true
+
+[tables.keyed]
+primary_key = ["id"]
+[tables.keyed.columns]
+id = { type = "bigint" }
+code = { type = "varchar(20)" }
+
+[[tables.keyed.constraints]]
+type = "unique"
+name = "keyed_code_key"
+columns = ["code"]
+"#;
+    let retire = r#"release = "1.1.0"
+
+[[op]]
+type = "drop_index"
+name = "tagged_code_idx"
+
+[[op]]
+type = "drop_column"
+table = "tagged"
+column = "code"
+
+[[op]]
+type = "drop_constraint"
+name = "keyed_code_key"
+
+[[op]]
+type = "drop_column"
+table = "keyed"
+column = "code"
+"#;
+    let dir = common::project_with(
+        "mysql",
+        schema,
+        &[
+            ("0001_start.toml", &select_one("1.0.0")),
+            ("0002_retire.toml", retire),
+            ("0003_next.toml", &select_one("1.2.0")),
+        ],
+    );
+    let p = dir.path();
+    let url = common::database_url(Server::Mysql, &scratch, p);
+    let out = migrate(p, &url, "1.1.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut db = common::connect(&url, p);
+    let expand = std::fs::read_to_string(p.join("migrations/1.1.0/V2000__expand_0002_retire.sql"))
+        .unwrap_or_default();
+    for table in ["tagged", "keyed"] {
+        for id in [1, 2] {
+            let insert = format!("INSERT INTO {table} (id) VALUES ({id})");
+            if let Err(e) = db.run_script(&insert) {
+                panic!("{insert}: {e}\n{expand}");
+            }
+        }
+    }
+}
