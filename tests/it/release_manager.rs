@@ -119,6 +119,123 @@ fn check_refuses_a_release_whose_queries_still_use_what_it_retires() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
+/// The lines of `file` that `check` names as still using users.legacy_email.
+fn stale_lines(err: &str, file: &str) -> Vec<usize> {
+    let mut lines: Vec<usize> = err
+        .match_indices(&format!("{file}:"))
+        .filter_map(|(at, m)| {
+            let rest = &err[at + m.len()..];
+            rest[..rest.find(':')?].parse().ok()
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn check_refuses_a_later_release_whose_queries_use_what_an_earlier_one_retired() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    fs::create_dir_all(p.join("queries/1.5.0")).unwrap();
+    fs::write(
+        p.join("queries/1.5.0/orm.sql"),
+        "SELECT id, bio FROM users WHERE id = $1;\nSELECT legacy_email FROM users;\n",
+    )
+    .unwrap();
+    let out = tandem(p).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("queries/1.5.0/orm.sql:2:8"), "{err}");
+    assert!(
+        err.contains("release 1.5.0") && err.contains("1.4.0"),
+        "{err}"
+    );
+
+    // A release without queries of its own runs the nearest earlier release's: 1.5.0,
+    // which retires users.nickname, inherits 1.4.0's, which still read it.
+    fs::remove_dir_all(p.join("queries/1.5.0")).unwrap();
+    fs::write(
+        p.join("changes/0009_drop_nickname.toml"),
+        "release = \"1.5.0\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"nickname\"\n",
+    )
+    .unwrap();
+    fs::create_dir_all(p.join("queries/1.4.0")).unwrap();
+    fs::write(
+        p.join("queries/1.4.0/orm.sql"),
+        "SELECT id FROM users;\nSELECT users.nickname FROM users;\n",
+    )
+    .unwrap();
+    let out = tandem(p).arg("check").output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("queries/1.4.0/orm.sql:2:14"), "{err}");
+    assert!(err.contains("users.nickname"), "{err}");
+    assert!(err.contains("no queries of its own"), "{err}");
+}
+
+#[test]
+fn check_reads_each_dialects_strings_quotes_and_comments() {
+    // (dialect, file, the lines that read users.legacy_email).
+    let cases: [(&str, &str, &[usize]); 3] = [
+        (
+            "mysql",
+            concat!(
+                "SELECT id FROM users WHERE nickname = 'o\\'brien' AND legacy_email = ?;\n",
+                "SELECT id FROM users WHERE nickname = 'it\\'s legacy_email';\n",
+                "SELECT id FROM users WHERE nickname = \"legacy_email\" # legacy_email\n;\n",
+                "SELECT id FROM users WHERE nickname = \"say \\\"legacy_email\\\"\";\n",
+                "SELECT `legacy_email` FROM users;\n",
+                "/* legacy_email; */ SELECT id FROM users -- legacy_email\n;\n",
+                "SELECT id FROM users WHERE nickname = 'a''legacy_email';\n",
+                "UPDATE users SET nickname = :legacy_email WHERE id = 1;\n",
+                "SELECT id FROM users WHERE nickname = _utf8mb4'legacy_email';\n",
+            ),
+            &[1, 6],
+        ),
+        (
+            "postgres",
+            concat!(
+                "SELECT id FROM users WHERE nickname = E'o\\'brien' AND legacy_email = $1;\n",
+                "SELECT id FROM users WHERE nickname = 'C:\\' AND legacy_email = $1;\n",
+                "SELECT id FROM users WHERE nickname = 'it''s legacy_email';\n",
+                "SELECT id FROM users WHERE nickname = $$legacy_email; 'x$$;\n",
+                "SELECT id FROM users WHERE nickname = $t$ legacy_email $t$;\n",
+                "SELECT \"legacy_email\" FROM users;\n",
+                "SELECT id FROM users /* a /* nested; */ legacy_email */ WHERE id = 1;\n",
+                "SELECT id FROM users WHERE nickname = e'it\\'s legacy_email';\n",
+                "SELECT id::text FROM users WHERE nickname = :legacy_email;\n",
+                "SELECT \"Legacy_Email\" FROM users;\n",
+            ),
+            &[1, 2, 6],
+        ),
+        (
+            "sqlite",
+            concat!(
+                "SELECT id FROM users WHERE nickname = 'C:\\' AND legacy_email = ?;\n",
+                "SELECT [legacy_email] FROM users;\n",
+                "SELECT id FROM users WHERE nickname = 'it''s legacy_email';\n",
+            ),
+            &[1, 2],
+        ),
+    ];
+    for (dialect, text, expected) in cases {
+        let dir = users_project(dialect, INCIDENT);
+        let p = dir.path();
+        fs::create_dir_all(p.join("queries/1.4.0")).unwrap();
+        fs::write(p.join("queries/1.4.0/orm.sql"), text).unwrap();
+        let out = tandem(p).arg("check").output().unwrap();
+        let err = stderr(&out);
+        let code = if expected.is_empty() { 0 } else { 1 };
+        assert_eq!(out.status.code(), Some(code), "{dialect}: {err}");
+        assert_eq!(
+            stale_lines(&err, "queries/1.4.0/orm.sql"),
+            expected,
+            "{dialect}: {err}"
+        );
+    }
+}
+
 const INDEX_150: &str = "release = \"1.5.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\n";
 
 fn run(p: &std::path::Path, args: &[&str]) -> std::process::Output {
