@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{CodeContractSettings, Config};
 use crate::diag::{Diag, Error, Result};
 use crate::model::View;
 use crate::plan::Plan;
@@ -115,8 +115,14 @@ impl CodeContract {
         out
     }
 
-    /// Through the ORM template `orm/<name>.tera` (built in: activerecord.rb, sqlalchemy.py).
-    pub fn render(&self, templates: &Templates, template: &str) -> Result<String> {
+    /// Through the ORM template `orm/<name>.tera` (built in: activerecord.rb, sqlalchemy.py),
+    /// each table's model named by `models` (the project's map, then Rails' inflection).
+    pub fn render(
+        &self,
+        templates: &Templates,
+        template: &str,
+        models: &CodeContractSettings,
+    ) -> Result<String> {
         let mut tables: Vec<serde_json::Value> = Vec::new();
         let mut dropped = Vec::new();
         for r in &self.stops_using {
@@ -129,7 +135,7 @@ impl CodeContract {
                         .push(c.as_str().into()),
                     None => tables.push(serde_json::json!({
                         "table": r.table,
-                        "model": model_name(&r.table),
+                        "model": model_name(models, &r.table),
                         "columns": [c],
                     })),
                 },
@@ -144,26 +150,36 @@ impl CodeContract {
     }
 }
 
-/// `order_items` -> `OrderItem`: the class name ORMs derive from a table name.
-fn model_name(table: &str) -> String {
-    let singular = if let Some(stem) = table.strip_suffix("ies") {
-        format!("{stem}y")
-    } else if table.ends_with("ss") {
-        table.to_string()
-    } else {
-        table.strip_suffix('s').unwrap_or(table).to_string()
-    };
-    singular
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
-                None => String::new(),
-            }
-        })
-        .collect()
+/// The class of `table`'s model: the project's `[code_contract.models]`, else the name
+/// Rails derives (`people` -> `Person`, `order_items` -> `OrderItem`).
+fn model_name(models: &CodeContractSettings, table: &str) -> String {
+    models
+        .model(table)
+        .map_or_else(|| crate::inflect::classify(table), str::to_string)
+}
+
+/// Every table `[code_contract.models]` maps must be one some release's code knows: a
+/// name that is none is a typo, which would leave the model it means unnamed.
+pub fn check_models(config: &Config, plan: &Plan) -> Result<()> {
+    let known: std::collections::BTreeSet<&str> = plan
+        .views
+        .iter()
+        .flat_map(|v| v.tables.values().map(|t| t.name.as_str()))
+        .collect();
+    for table in config.code_contract.models.keys() {
+        if !known.contains(table.get_ref().as_str()) {
+            let names: Vec<&str> = known.iter().copied().collect();
+            return Err(Diag::input(format!(
+                "[code_contract.models] names table `{}`, which no release has",
+                table.get_ref()
+            ))
+            .at(crate::diag::Location::new(&config.file, table.span()))
+            .label("unknown table")
+            .help(crate::diag::suggestion(table.get_ref(), &names))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// A recorded query of a release that still names something its code must no longer use.
@@ -362,10 +378,14 @@ mod tests {
 
     #[test]
     fn model_names_follow_the_orm_convention() {
-        assert_eq!(model_name("users"), "User");
-        assert_eq!(model_name("order_items"), "OrderItem");
-        assert_eq!(model_name("categories"), "Category");
-        assert_eq!(model_name("address"), "Address");
-        assert_eq!(model_name("access"), "Access");
+        let none = CodeContractSettings::default();
+        assert_eq!(model_name(&none, "users"), "User");
+        assert_eq!(model_name(&none, "order_items"), "OrderItem");
+        assert_eq!(model_name(&none, "categories"), "Category");
+        assert_eq!(model_name(&none, "address"), "Address");
+        assert_eq!(model_name(&none, "addresses"), "Address");
+        assert_eq!(model_name(&none, "access"), "Access");
+        assert_eq!(model_name(&none, "people"), "Person");
+        assert_eq!(model_name(&none, "news"), "News");
     }
 }

@@ -69,6 +69,148 @@ fn the_code_contract_lists_what_a_release_stops_using() {
     );
 }
 
+/// Tables whose class names the naive rule got wrong, each retiring a column in 1.4.0.
+const ODD_NAMES: &str = r#"
+[tables.addresses]
+primary_key = ["id"]
+[tables.addresses.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+
+[tables.people]
+primary_key = ["id"]
+[tables.people.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+
+[tables.news]
+primary_key = ["id"]
+[tables.news.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+
+[tables.legacy_staff]
+primary_key = ["id"]
+[tables.legacy_staff.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+"#;
+
+fn odd_names_project(settings: &str) -> tempfile::TempDir {
+    let changes: Vec<(String, String)> = ["addresses", "people", "news", "legacy_staff"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                format!("000{i}_{t}.toml"),
+                format!("release = \"1.4.0\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"{t}\"\ncolumn = \"old\"\n"),
+            )
+        })
+        .collect();
+    let changes: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    common::project_dir(
+        &format!("dialect = \"sqlite\"\n{settings}"),
+        ODD_NAMES,
+        &changes,
+    )
+}
+
+#[test]
+fn activerecord_models_are_named_by_rails_inflection_or_the_projects_map() {
+    let dir = odd_names_project("");
+    let out = tandem(dir.path())
+        .args(["code-contract", "1.4.0", "--format", "activerecord"])
+        .output()
+        .unwrap();
+    let rails = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for class in ["Address", "Person", "News", "LegacyStaff"] {
+        assert!(
+            rails.contains(&format!("class {class} < ApplicationRecord")),
+            "{class}: {rails}"
+        );
+    }
+    assert!(
+        !rails.contains("Addresse") && !rails.contains("People"),
+        "{rails}"
+    );
+
+    // The project's map wins over the inflection.
+    let dir = odd_names_project(
+        "\n[code_contract.models]\nlegacy_staff = \"Hr::Employee\"\npeople = \"Member\"\n",
+    );
+    let out = tandem(dir.path())
+        .args(["code-contract", "1.4.0", "--format", "activerecord"])
+        .output()
+        .unwrap();
+    let rails = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        rails.contains("class Hr::Employee < ApplicationRecord"),
+        "{rails}"
+    );
+    assert!(
+        rails.contains("class Member < ApplicationRecord"),
+        "{rails}"
+    );
+    assert!(
+        rails.contains("class Address < ApplicationRecord"),
+        "{rails}"
+    );
+    tandem(dir.path()).arg("check").assert().success();
+}
+
+#[test]
+fn a_bad_model_map_is_an_input_error_naming_its_place() {
+    for (settings, at, expected) in [
+        (
+            "\n[code_contract]\nmodel = { people = \"Person\" }\n",
+            "tandem.toml:4:1",
+            "unknown field",
+        ),
+        (
+            "\n[code_contract.models]\npeople = \"person\"\n",
+            "tandem.toml:4:10",
+            "not a class name",
+        ),
+        (
+            "\n[code_contract.models]\npeople = \"\"\n",
+            "tandem.toml:4:10",
+            "not a class name",
+        ),
+        (
+            "\n[code_contract.models]\npeople = \"Per son\"\n",
+            "tandem.toml:4:10",
+            "not a class name",
+        ),
+        (
+            "\n[code_contract.models]\npeople = 3\n",
+            "tandem.toml:4:10",
+            "string",
+        ),
+        (
+            "\n[code_contract.models]\npeple = \"Person\"\n",
+            "tandem.toml:4:1",
+            "people",
+        ),
+    ] {
+        let dir = odd_names_project(settings);
+        for args in [
+            &["code-contract", "1.4.0", "--format", "activerecord"][..],
+            &["check"][..],
+        ] {
+            let out = tandem(dir.path()).args(args).output().unwrap();
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{settings} {args:?}: {err}");
+            assert!(err.contains(at), "{settings} {args:?}: {err}");
+            assert!(err.contains(expected), "{settings} {args:?}: {err}");
+        }
+    }
+}
+
 #[test]
 fn orm_templates_are_overridable() {
     let dir = users_project("sqlite", INCIDENT);
