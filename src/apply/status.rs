@@ -210,6 +210,80 @@ pub fn compare_history(
     Ok((divergent, unknown))
 }
 
+/// An applied file whose change file was renamed since (the plan makes the same file
+/// under the new name), or that has another version now (`from` and `to` the same).
+#[derive(Debug, Clone, Serialize)]
+pub struct RenamedChange {
+    /// The change file's name when the file was applied, and its name now.
+    pub from: String,
+    pub to: String,
+    /// `V1000__expand_0007_drop_legacy`, as the history records it.
+    pub applied: String,
+    /// The path the plan gives the same file now.
+    pub now: String,
+}
+
+/// The applied files no file of the same version and name matches, whose contents are a
+/// planned file's once its change file's former name (read from the applied name) is put
+/// back: refinery's checksum of the history row proves it.
+pub fn renamed_changes(
+    applied: &[AppliedRow],
+    files: &[MigrationFile],
+    plan: &Plan,
+) -> Result<Vec<RenamedChange>> {
+    let mut out = Vec::new();
+    for row in applied {
+        let stem = format!("V{}__{}", row.version, row.name);
+        if files
+            .iter()
+            .any(|f| f.version == row.version && f.stem == stem)
+        {
+            continue;
+        }
+        for planned in &plan.files {
+            let Some(to) = planned.change_path.as_deref() else {
+                continue;
+            };
+            // The same name under another version: renumbered, not renamed.
+            let renumbered = planned
+                .path
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.strip_suffix(".sql"))
+                .and_then(|n| n.split_once("__"))
+                .is_some_and(|(_, n)| n == row.name);
+            let from = if renumbered {
+                to.to_string()
+            } else {
+                match crate::layout::former_change_path(planned, &row.name) {
+                    Some(from) => from,
+                    None => continue,
+                }
+            };
+            let content = files
+                .iter()
+                .find(|f| f.path == planned.path)
+                .map_or(planned.content.as_str(), |f| f.sql.as_str());
+            let before = MigrationFile {
+                path: planned.path.clone(),
+                version: row.version,
+                stem: stem.clone(),
+                sql: crate::layout::as_if_from(content, to, &from),
+            };
+            if before.to_migration()?.checksum().to_string() == row.checksum.trim() {
+                out.push(RenamedChange {
+                    from,
+                    to: to.to_string(),
+                    applied: stem.clone(),
+                    now: planned.path.clone(),
+                });
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Status {
     pub fn text(&self) -> String {
         let mut out = format!("database: {}\n", self.database);
