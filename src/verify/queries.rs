@@ -38,6 +38,12 @@ pub const BIND_MARK: &str = "-- tandem:bind ";
 /// the value.
 pub fn given_values(text: &str, line: usize) -> HashMap<String, String> {
     let lines: Vec<&str> = text.lines().collect();
+    given_values_in(&lines, line)
+}
+
+/// As [`given_values`], over the lines of the text, split once for all its statements
+/// (a file of many statements is not read again for each).
+fn given_values_in(lines: &[&str], line: usize) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let mut i = line.saturating_sub(1);
     while i > 0 {
@@ -154,19 +160,20 @@ fn read_dir(config: &Config, dir: &Path) -> Result<Vec<Statement>> {
         .map_err(|e| Error::io(dir, e))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql") && p.is_file())
         .collect();
     files.sort();
     let mut out = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let file = config.display(&path);
+        let lines: Vec<&str> = text.lines().collect();
         for (line, sql) in split(config.dialect, &text) {
             out.push(Statement {
                 file: file.clone(),
                 line,
                 sql,
-                given: given_values(&text, line),
+                given: given_values_in(&lines, line),
                 dialect: config.dialect,
             });
         }
