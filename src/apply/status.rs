@@ -50,6 +50,9 @@ pub struct Status {
     pub unknown_applied: Vec<String>,
     /// Applied files whose contents differ from what the database applied.
     pub divergent: Vec<Divergent>,
+    /// Applied files that the plan makes under another name, their change file having
+    /// been renamed (or under another version): `migrate` refuses, saying how to undo it.
+    pub renamed: Vec<RenamedChange>,
     /// Files not applied whose version is below the last applied one (a hotfix release)
     /// that commute with what came after them: `migrate` applies them out of order.
     pub out_of_order: Vec<String>,
@@ -123,6 +126,7 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         })
         .collect();
     let (divergent, unknown_applied) = compare_history(&applied, &files, plan)?;
+    let renamed = renamed_changes(&applied, &files, plan)?;
     let not_applied: Vec<&MigrationFile> =
         files.iter().filter(|f| !is_applied(f.version)).collect();
     let late = super::late::late_files(plan, &files, &applied, target.dialect());
@@ -141,11 +145,13 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         releases,
         not_applied: not_applied.iter().map(|f| f.path.clone()).collect(),
         ok: divergent.is_empty()
+            && renamed.is_empty()
             && unknown_applied.is_empty()
             && skipped.is_empty()
             && partly_applied.is_empty(),
         unknown_applied,
         divergent,
+        renamed,
         out_of_order,
         skipped,
         partly_applied,
@@ -305,6 +311,17 @@ impl Status {
             for p in &self.not_applied {
                 out.push_str(&format!("  {p}\n"));
             }
+        }
+        for r in &self.renamed {
+            let what = if r.from == r.to {
+                "an applied file was renumbered".to_string()
+            } else {
+                format!("its change file was renamed: {} -> {}", r.from, r.to)
+            };
+            out.push_str(&format!(
+                "problem: {} was applied, and the plan now makes it as {}: {what} (migrate refuses, and says how to undo it)\n",
+                r.applied, r.now
+            ));
         }
         if !self.unknown_applied.is_empty() {
             out.push_str("problem: applied, but no file has this version (migrate refuses):\n");

@@ -806,6 +806,14 @@ fn renaming_an_applied_change_file_is_named_as_a_rename_on_every_server() {
         );
         assert!(err.contains("renamed"), "{server:?}: {err}");
         assert!(!err.contains("out of order"), "{server:?}: {err}");
+        let status = run(p, &["status", "--database-url", &url]);
+        assert!(
+            stdout(&status).contains(
+                "its change file was renamed: changes/0007_drop_legacy.toml -> changes/0009_drop_legacy.toml"
+            ),
+            "{server:?}: {}",
+            stdout(&status)
+        );
         assert!(
             err.contains("git mv changes/0009_drop_legacy.toml changes/0007_drop_legacy.toml"),
             "{server:?}: {err}"
