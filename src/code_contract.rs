@@ -135,7 +135,7 @@ impl CodeContract {
                         .push(c.as_str().into()),
                     None => tables.push(serde_json::json!({
                         "table": r.table,
-                        "model": model_name(models, &r.table),
+                        "model": class_of(models, &r.table)?,
                         "columns": [c],
                     })),
                 },
@@ -156,6 +156,22 @@ fn model_name(models: &CodeContractSettings, table: &str) -> String {
     models
         .model(table)
         .map_or_else(|| crate::inflect::classify(table), str::to_string)
+}
+
+/// [`model_name`], refused where it is no class name (`order-items` gives
+/// `Order-item`): printed, it would be code that does not load.
+fn class_of(models: &CodeContractSettings, table: &str) -> Result<String> {
+    let class = model_name(models, table);
+    if crate::config::is_class_name(&class) {
+        return Ok(class);
+    }
+    Err(Diag::input(format!(
+        "table `{table}` gives the model name `{class}`, which is not a class name"
+    ))
+    .help(format!(
+        "name its model in tandem.toml: [code_contract.models] \"{table}\" = \"ClassName\""
+    ))
+    .into())
 }
 
 /// Every table `[code_contract.models]` maps must be one some release's code knows: a

@@ -421,7 +421,7 @@ impl CodeContractSettings {
 
 /// `Person`, `Hr::Employee`, `models.Person`: parts of ASCII letters, digits and `_`
 /// joined by `::` or `.`, the last one starting with an upper-case letter.
-fn is_class_name(name: &str) -> bool {
+pub fn is_class_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split("::").flat_map(|p| p.split('.')).collect();
     let plain = |p: &&str| {
         p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')

@@ -212,6 +212,29 @@ fn a_bad_model_map_is_an_input_error_naming_its_place() {
 }
 
 #[test]
+fn a_table_whose_derived_name_is_no_class_must_be_mapped() {
+    let schema = "[tables.order-items]\nprimary_key = [\"id\"]\n[tables.order-items.columns]\nid = { type = \"bigint\" }\nold = { type = \"text\", nullable = true }\n";
+    let change = "release = \"1.4.0\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"order-items\"\ncolumn = \"old\"\n";
+    let dir = common::project_dir("dialect = \"sqlite\"\n", schema, &[("0001_a.toml", change)]);
+    let args = ["code-contract", "1.4.0", "--format", "activerecord"];
+    let out = tandem(dir.path()).args(args).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{}{err}", stdout(&out));
+    assert!(
+        err.contains("order-items") && err.contains("[code_contract.models]"),
+        "{err}"
+    );
+    fs::write(
+        dir.path().join("tandem.toml"),
+        "dialect = \"sqlite\"\n[code_contract.models]\n\"order-items\" = \"OrderItem\"\n",
+    )
+    .unwrap();
+    let out = tandem(dir.path()).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("class OrderItem < ApplicationRecord"));
+}
+
+#[test]
 fn orm_templates_are_overridable() {
     let dir = users_project("sqlite", INCIDENT);
     let p = dir.path();
