@@ -4,18 +4,22 @@
 //! holds the release's recorded queries against, so that code still reading a column the
 //! release retires is caught at review time, before any migration runs.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{CodeContractSettings, Config};
 use crate::diag::{Diag, Error, Result};
 use crate::model::View;
 use crate::plan::Plan;
+use crate::sql::lex;
+use crate::sql::Dialect;
 use crate::templates::Templates;
+use crate::verify::queries;
 
 /// A table or one of its columns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Retired {
     pub table: String,
     /// `None`: the whole table (dropped, or renamed away from this name).
@@ -131,8 +135,14 @@ impl CodeContract {
         out
     }
 
-    /// Through the ORM template `orm/<name>.tera` (built in: activerecord.rb, sqlalchemy.py).
-    pub fn render(&self, templates: &Templates, template: &str) -> Result<String> {
+    /// Through the ORM template `orm/<name>.tera` (built in: activerecord.rb, sqlalchemy.py),
+    /// each table's model named by `models` (the project's map, then Rails' inflection).
+    pub fn render(
+        &self,
+        templates: &Templates,
+        template: &str,
+        models: &CodeContractSettings,
+    ) -> Result<String> {
         let mut tables: Vec<serde_json::Value> = Vec::new();
         let mut dropped = Vec::new();
         for r in &self.stops_using {
@@ -145,7 +155,7 @@ impl CodeContract {
                         .push(c.as_str().into()),
                     None => tables.push(serde_json::json!({
                         "table": r.table,
-                        "model": model_name(&r.table),
+                        "model": class_of(models, &r.table)?,
                         "columns": [c],
                     })),
                 },
@@ -160,29 +170,55 @@ impl CodeContract {
     }
 }
 
-/// `order_items` -> `OrderItem`: the class name ORMs derive from a table name.
-fn model_name(table: &str) -> String {
-    let singular = if let Some(stem) = table.strip_suffix("ies") {
-        format!("{stem}y")
-    } else if table.ends_with("ss") {
-        table.to_string()
-    } else {
-        table.strip_suffix('s').unwrap_or(table).to_string()
-    };
-    singular
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
-                None => String::new(),
-            }
-        })
-        .collect()
+/// The class of `table`'s model: the project's `[code_contract.models]`, else the name
+/// Rails derives (`people` -> `Person`, `order_items` -> `OrderItem`).
+fn model_name(models: &CodeContractSettings, table: &str) -> String {
+    models
+        .model(table)
+        .map_or_else(|| crate::inflect::classify(table), str::to_string)
 }
 
-/// A recorded query of a release that still names something the release stops using.
+/// [`model_name`], refused where it is no class name (`order-items` gives
+/// `Order-item`): printed, it would be code that does not load.
+fn class_of(models: &CodeContractSettings, table: &str) -> Result<String> {
+    let class = model_name(models, table);
+    if crate::config::is_class_name(&class) {
+        return Ok(class);
+    }
+    Err(Diag::input(format!(
+        "table `{table}` gives the model name `{class}`, which is not a class name"
+    ))
+    .help(format!(
+        "name its model in tandem.toml: [code_contract.models] \"{table}\" = \"ClassName\""
+    ))
+    .into())
+}
+
+/// Every table `[code_contract.models]` maps must be one some release's code knows: a
+/// name that is none is a typo, which would leave the model it means unnamed.
+pub fn check_models(config: &Config, plan: &Plan) -> Result<()> {
+    let known: std::collections::BTreeSet<&str> = plan
+        .views
+        .iter()
+        .flat_map(|v| v.tables.values().map(|t| t.name.as_str()))
+        .collect();
+    for table in config.code_contract.models.keys() {
+        if !known.contains(table.get_ref().as_str()) {
+            let names: Vec<&str> = known.iter().copied().collect();
+            return Err(Diag::input(format!(
+                "[code_contract.models] names table `{}`, which no release has",
+                table.get_ref()
+            ))
+            .at(crate::diag::Location::new(&config.file, table.span()))
+            .label("unknown table")
+            .help(crate::diag::suggestion(table.get_ref(), &names))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// A recorded query of a release that still names something its code must no longer use.
 #[derive(Debug, Clone)]
 pub struct StaleQuery {
     /// `queries/1.4.0/report.sql`, relative to the project.
@@ -190,220 +226,186 @@ pub struct StaleQuery {
     pub line: usize,
     pub column: usize,
     pub retired: Retired,
+    /// The release whose code stopped using it (the release asked about, or an earlier one).
+    pub retired_in: String,
     pub statement: String,
 }
 
-/// The `.sql` files of `dir/<release>/`, sorted; none when it does not exist.
-pub fn query_files(dir: &Path, release: &str) -> Result<Vec<PathBuf>> {
-    let dir = dir.join(release);
+/// What the code of release `r` must no longer use: every table and column the code of an
+/// earlier version used that `r`'s code does not have, each with the latest release that
+/// retired it. `stops_using[k]` is release `k`'s [`CodeContract::stops_using`].
+pub fn retired_by(plan: &Plan, stops_using: &[Vec<Retired>], r: usize) -> Vec<(Retired, String)> {
+    let now = plan.view(r);
+    let mut out: Vec<(Retired, String)> = Vec::new();
+    for (k, retired) in stops_using.iter().enumerate().take(r + 1) {
+        for item in retired {
+            let gone = match (&item.column, now.table(&item.table)) {
+                (_, None) => item.column.is_none(),
+                (Some(c), Some(t)) => t.column(c).is_none(),
+                (None, Some(_)) => false,
+            };
+            if gone {
+                out.retain(|(known, _)| known != item);
+                out.push((item.clone(), plan.releases.name(k).to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// A statement of a query file, and the names it reads.
+struct ReadStatement {
+    file: String,
+    text: String,
+    /// (name, quoted, line, column).
+    names: Vec<(String, bool, usize, usize)>,
+}
+
+/// The statements of the `.sql` files of `dir`, read as `dialect` reads them.
+fn read_statements(config: &Config, dir: &Path) -> Result<Vec<ReadStatement>> {
+    let mut out = Vec::new();
+    for path in query_files(dir)? {
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let lines = queries::Lines::of(&text);
+        for span in lex::statement_spans(Some(config.dialect), &text) {
+            let sql = &text[span.clone()];
+            let names = queries::names_read(config.dialect, sql)
+                .into_iter()
+                .map(|n| {
+                    let (line, column) = lines.at(span.start + n.span.start);
+                    (n.name, n.quoted, line, column)
+                })
+                .collect();
+            out.push(ReadStatement {
+                file: config.display(&path),
+                text: sql.to_string(),
+                names,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The `.sql` files of `dir`, sorted; none when it does not exist.
+pub fn query_files(dir: &Path) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| Error::io(&dir, e))?
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql") && p.is_file())
         .collect();
     files.sort();
     Ok(files)
 }
 
-/// The statements of release `contract.release`'s own recorded queries (under
-/// `queries_dir`) that name a table or column the release stops using. A statement names
+/// The statements among `statements` that name something of `retired`. A statement names
 /// a retired column when it names both the column and its table; a retired table, when
-/// it names the table.
-pub fn stale_queries(
-    queries_dir: &Path,
-    shown_as: impl Fn(&Path) -> String,
-    contract: &CodeContract,
-) -> Result<Vec<StaleQuery>> {
+/// it names the table. Names compare as `dialect` compares them.
+fn stale_queries(
+    dialect: Dialect,
+    statements: &[ReadStatement],
+    retired: &[(Retired, String)],
+) -> Vec<StaleQuery> {
     let mut out = Vec::new();
-    if contract.stops_using.is_empty() {
-        return Ok(out);
-    }
-    for path in query_files(queries_dir, &contract.release)? {
-        let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let text = String::from_utf8_lossy(&text);
-        for statement in statements(&text) {
-            let named = |name: &str| statement.idents.iter().find(|i| i.text == name);
-            for retired in &contract.stops_using {
-                let hit = match &retired.column {
-                    Some(column) => named(&retired.table).and(named(column)),
-                    None => named(&retired.table),
+    for statement in statements {
+        let named = |name: &str| {
+            statement.names.iter().find(|(n, quoted, _, _)| {
+                let read = lex::Name {
+                    name: n.clone(),
+                    quoted: *quoted,
+                    span: 0..0,
                 };
-                if let Some(ident) = hit {
-                    out.push(StaleQuery {
-                        file: shown_as(&path),
-                        line: ident.line,
-                        column: ident.column,
-                        retired: retired.clone(),
-                        statement: statement.text.trim().to_string(),
-                    });
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The refusals of every release's own recorded queries (under `[verify] queries`) that
-/// name what the release stops using.
-pub fn stale_query_problems(config: &Config, plan: &Plan) -> Result<Vec<Diag>> {
-    let dir = crate::verify::queries::dir(config);
-    let mut out = Vec::new();
-    if !dir.is_dir() {
-        return Ok(out);
-    }
-    for r in 0..plan.releases.len() {
-        let contract = of_release(plan, r);
-        let shown = |p: &Path| config.display(p);
-        for q in stale_queries(&dir, shown, &contract)? {
-            out.push(stale_query_diag(&q, &contract.release));
-        }
-    }
-    Ok(out)
-}
-
-/// The refusal of a stale query, pointing at the file and line.
-pub fn stale_query_diag(q: &StaleQuery, release: &str) -> Diag {
-    let first_line = q.statement.lines().next().unwrap_or_default();
-    Diag::refused(format!(
-        "refused: a query of release {release} still uses {}, which {release} stops using",
-        q.retired.describe()
-    ))
-    .note(format!("{}:{}:{}: {first_line}", q.file, q.line, q.column))
-    .note(format!(
-        "while {release} rolls out, its contract drops nothing yet; once the drop runs, this query fails"
-    ))
-    .help(format!(
-        "change the code of {release} so it no longer reads or writes {} (and record its queries again), or keep it in use: remove the change that retires it",
-        q.retired.describe()
-    ))
-}
-
-/// An identifier of a statement, lower-cased where it was not quoted, with its position.
-#[derive(Debug)]
-struct Ident {
-    text: String,
-    line: usize,
-    column: usize,
-}
-
-#[derive(Debug)]
-struct Statement {
-    text: String,
-    idents: Vec<Ident>,
-}
-
-/// Splits SQL into statements at `;` and collects each one's identifiers, skipping string
-/// literals, comments and placeholders.
-fn statements(sql: &str) -> Vec<Statement> {
-    let chars: Vec<char> = sql.chars().collect();
-    let mut out = Vec::new();
-    let mut current = Statement {
-        text: String::new(),
-        idents: Vec::new(),
-    };
-    let (mut line, mut col) = (1usize, 1usize);
-    let mut i = 0;
-    let advance = |c: char, line: &mut usize, col: &mut usize| {
-        if c == '\n' {
-            *line += 1;
-            *col = 1;
-        } else {
-            *col += 1;
-        }
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        let start = (line, col);
-        let mut j = i + 1;
-        match c {
-            '-' if next == Some('-') => {
-                while j < chars.len() && chars[j] != '\n' {
-                    j += 1;
-                }
-            }
-            '/' if next == Some('*') => {
-                j = i + 2;
-                while j + 1 < chars.len() && !(chars[j] == '*' && chars[j + 1] == '/') {
-                    j += 1;
-                }
-                j = (j + 2).min(chars.len());
-            }
-            '\'' => {
-                while j < chars.len() {
-                    if chars[j] == '\'' && chars.get(j + 1) == Some(&'\'') {
-                        j += 2;
-                    } else if chars[j] == '\'' {
-                        j += 1;
-                        break;
-                    } else {
-                        j += 1;
-                    }
-                }
-            }
-            '"' | '`' => {
-                let mut name = String::new();
-                while j < chars.len() && chars[j] != c {
-                    name.push(chars[j]);
-                    j += 1;
-                }
-                j = (j + 1).min(chars.len());
-                current.idents.push(Ident {
-                    text: name,
-                    line: start.0,
-                    column: start.1,
+                lex::is(Some(dialect), &read, name)
+            })
+        };
+        for (item, retired_in) in retired {
+            let hit = match &item.column {
+                Some(column) => named(&item.table).and(named(column)),
+                None => named(&item.table),
+            };
+            if let Some((_, _, line, column)) = hit {
+                out.push(StaleQuery {
+                    file: statement.file.clone(),
+                    line: *line,
+                    column: *column,
+                    retired: item.clone(),
+                    retired_in: retired_in.clone(),
+                    statement: statement.text.trim().to_string(),
                 });
             }
-            ';' => {
-                for &c in &chars[i..j] {
-                    advance(c, &mut line, &mut col);
-                }
-                i = j;
-                let done = std::mem::replace(
-                    &mut current,
-                    Statement {
-                        text: String::new(),
-                        idents: Vec::new(),
-                    },
-                );
-                if !done.text.trim().is_empty() {
-                    out.push(done);
-                }
-                continue;
-            }
-            c if c.is_alphabetic() || c == '_' => {
-                while j < chars.len()
-                    && (chars[j].is_alphanumeric() || chars[j] == '_' || chars[j] == '$')
-                {
-                    j += 1;
-                }
-                // `:name` placeholders and `$1` are not identifiers of the schema.
-                let placeholder =
-                    i > 0 && chars[i - 1] == ':' && chars.get(i.wrapping_sub(2)) != Some(&':');
-                if !placeholder {
-                    let word: String = chars[i..j].iter().collect();
-                    current.idents.push(Ident {
-                        text: word.to_lowercase(),
-                        line: start.0,
-                        column: start.1,
-                    });
-                }
-            }
-            _ => {}
         }
-        for &c in &chars[i..j] {
-            current.text.push(c);
-            advance(c, &mut line, &mut col);
-        }
-        i = j;
-    }
-    if !current.text.trim().is_empty() {
-        out.push(current);
     }
     out
+}
+
+/// The refusals of every release's recorded queries (under `[verify] queries`; its own,
+/// or the nearest earlier release's it runs) that name what its code must no longer use:
+/// what it retires, or an earlier release retired. A statement a later release inherits
+/// is refused once.
+pub fn stale_query_problems(config: &Config, plan: &Plan) -> Result<Vec<Diag>> {
+    let dirs = queries::code_dirs(config, plan)?;
+    let stops_using: Vec<Vec<Retired>> = (0..plan.releases.len())
+        .map(|r| of_release(plan, r).stops_using)
+        .collect();
+    let mut read: HashMap<PathBuf, Vec<ReadStatement>> = HashMap::new();
+    let mut reported = HashSet::new();
+    let mut out = Vec::new();
+    for r in 0..plan.releases.len() {
+        let Some((owner, path)) = &dirs[r + 1] else {
+            continue;
+        };
+        let retired = retired_by(plan, &stops_using, r);
+        if retired.is_empty() {
+            continue;
+        }
+        if !read.contains_key(path) {
+            read.insert(path.clone(), read_statements(config, path)?);
+        }
+        let release = plan.releases.name(r);
+        let inherited = (owner != release).then_some(owner.as_str());
+        for q in stale_queries(config.dialect, &read[path], &retired) {
+            if reported.insert((q.file.clone(), q.line, q.column, q.retired.clone())) {
+                out.push(stale_query_diag(&q, release, inherited));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The refusal of a stale query, pointing at the file, line and column. `inherited`: the
+/// release whose queries `release` runs, having none of its own.
+pub fn stale_query_diag(q: &StaleQuery, release: &str, inherited: Option<&str>) -> Diag {
+    let first_line = q.statement.lines().next().unwrap_or_default();
+    let what = q.retired.describe();
+    let retired_in = &q.retired_in;
+    let mut diag = Diag::refused(format!(
+        "refused: a query of release {release} still uses {what}, which {retired_in} stops using"
+    ))
+    .note(format!("{}:{}:{}: {first_line}", q.file, q.line, q.column));
+    if let Some(owner) = inherited {
+        diag = diag.note(format!(
+            "{release} has no queries of its own, so its code is taken to run {owner}'s"
+        ));
+    }
+    diag = if retired_in == release {
+        diag.note(format!(
+            "while {release} rolls out, its contract drops nothing yet; once the drop runs, this query fails"
+        ))
+    } else {
+        diag.note(format!(
+            "{retired_in}'s code already stopped using it, so a contract of {release} or later may drop it; once the drop runs, this query fails"
+        ))
+    };
+    let record = match inherited {
+        Some(_) => format!("record {release}'s own queries in its directory (tandem queries import FILE --release {release})"),
+        None => format!("change the code of {release} so it no longer reads or writes {what} (and record its queries again)"),
+    };
+    diag.help(format!(
+        "{record}, or keep it in use: remove the change that retires it"
+    ))
 }
 
 #[cfg(test)]
@@ -412,28 +414,14 @@ mod tests {
 
     #[test]
     fn model_names_follow_the_orm_convention() {
-        assert_eq!(model_name("users"), "User");
-        assert_eq!(model_name("order_items"), "OrderItem");
-        assert_eq!(model_name("categories"), "Category");
-        assert_eq!(model_name("address"), "Address");
-        assert_eq!(model_name("access"), "Access");
-    }
-
-    #[test]
-    fn identifiers_skip_literals_comments_and_placeholders() {
-        let sql = "-- users.legacy_email\nSELECT id, \"Legacy\" FROM users WHERE note = 'legacy_email' AND x = :legacy_email;\n/* legacy_email */ SELECT 1 FROM t WHERE a::text = $1";
-        let stmts = statements(sql);
-        assert_eq!(stmts.len(), 2);
-        let names: Vec<&str> = stmts[0].idents.iter().map(|i| i.text.as_str()).collect();
-        assert!(
-            names.contains(&"users") && names.contains(&"Legacy"),
-            "{names:?}"
-        );
-        assert!(!names.contains(&"legacy_email"), "{names:?}");
-        let second: Vec<&str> = stmts[1].idents.iter().map(|i| i.text.as_str()).collect();
-        assert!(second.contains(&"text"), "{second:?}");
-        assert!(!second.contains(&"legacy_email"), "{second:?}");
-        let users = stmts[0].idents.iter().find(|i| i.text == "users").unwrap();
-        assert_eq!((users.line, users.column), (2, 26));
+        let none = CodeContractSettings::default();
+        assert_eq!(model_name(&none, "users"), "User");
+        assert_eq!(model_name(&none, "order_items"), "OrderItem");
+        assert_eq!(model_name(&none, "categories"), "Category");
+        assert_eq!(model_name(&none, "address"), "Address");
+        assert_eq!(model_name(&none, "addresses"), "Address");
+        assert_eq!(model_name(&none, "access"), "Access");
+        assert_eq!(model_name(&none, "people"), "Person");
+        assert_eq!(model_name(&none, "news"), "News");
     }
 }

@@ -369,6 +369,70 @@ impl VerifySettings {
     }
 }
 
+/// `[code_contract]`: how `tandem code-contract` names the models of its ORM lists.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeContractSettings {
+    /// Table -> the class of its model, for a model not named as Rails' inflection names
+    /// it (`legacy_staff = "Hr::Employee"`); it wins over the inflection.
+    #[serde(default)]
+    pub models: indexmap::IndexMap<Spanned<String>, Spanned<String>>,
+}
+
+impl CodeContractSettings {
+    /// The class the project maps `table` to, if it does.
+    pub fn model(&self, table: &str) -> Option<&str> {
+        self.models
+            .iter()
+            .find(|(t, _)| t.get_ref() == table)
+            .map(|(_, class)| class.get_ref().as_str())
+    }
+
+    /// Each table named, each class a class name (`Person`, `Crm::Account`), so that a
+    /// typo fails at load with its place instead of printing code that does not load.
+    fn check(&self, file: &Arc<SourceFile>) -> Result<()> {
+        for (table, class) in &self.models {
+            if table.get_ref().trim().is_empty() {
+                return Err(
+                    Diag::input("[code_contract.models] has an empty table name")
+                        .at(Location::new(file, table.span()))
+                        .label("no table")
+                        .help(
+                            "write the table's name as the schema names it: `people = \"Person\"`",
+                        )
+                        .into(),
+                );
+            }
+            if !is_class_name(class.get_ref()) {
+                return Err(Diag::input(format!(
+                    "[code_contract.models] {} = {:?} is not a class name",
+                    table.get_ref(),
+                    class.get_ref()
+                ))
+                .at(Location::new(file, class.span()))
+                .label("expected a class name")
+                .help("a name of letters, digits and `_` starting with an upper-case letter, its namespaces joined by `::` or `.`: \"Person\", \"Hr::Employee\"")
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Person`, `Hr::Employee`, `models.Person`: parts of ASCII letters, digits and `_`
+/// joined by `::` or `.`, the last one starting with an upper-case letter.
+pub fn is_class_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split("::").flat_map(|p| p.split('.')).collect();
+    let plain = |p: &&str| {
+        p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    parts.iter().all(plain)
+        && parts
+            .last()
+            .is_some_and(|p| p.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -406,6 +470,8 @@ struct RawConfig {
     drift: DriftSettings,
     #[serde(default)]
     verify: VerifySettings,
+    #[serde(default)]
+    code_contract: CodeContractSettings,
 }
 
 /// The loaded settings, with paths resolved against the project directory.
@@ -438,6 +504,7 @@ pub struct Config {
     pub fleet: FleetSettings,
     pub verify: VerifySettings,
     pub drift: DriftSettings,
+    pub code_contract: CodeContractSettings,
 }
 
 impl Config {
@@ -519,6 +586,7 @@ impl Config {
         check_names(&raw, &file)?;
         check_lock_timeout(&raw, &file)?;
         let fleet = raw.fleet.settings(&file)?;
+        raw.code_contract.check(&file)?;
         let mut postgres = raw.postgres;
         if postgres.backfill_batch_size == 0 {
             postgres.backfill_batch_size = default_batch();
@@ -548,6 +616,7 @@ impl Config {
             fleet,
             verify: raw.verify,
             drift: raw.drift,
+            code_contract: raw.code_contract,
         })
     }
 

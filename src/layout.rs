@@ -7,7 +7,7 @@ use std::path::Path;
 
 use tera::Context;
 
-use crate::diag::{Diag, Error, Result};
+use crate::diag::{Diag, Error, Kind, Result};
 use crate::lock::{sha256_hex, LockedFile};
 use crate::plan::{Plan, PlannedFile, WrittenContracts};
 use crate::project::Project;
@@ -317,6 +317,59 @@ pub fn is_pristine(content: &str) -> Option<bool> {
     Some(sha256_hex(body.as_bytes()) == recorded)
 }
 
+/// The path the change file of `file` had when the migration file it made was named
+/// `former` (its name after `V<n>__`, as a database's history records it: e.g.
+/// `expand_0007_drop_legacy`), if the name shows it: a file is named after its change, so
+/// renaming the change renames the file. `None` when `former` is the name it has now.
+pub fn former_change_path(file: &PlannedFile, former: &str) -> Option<String> {
+    let change = file.change_path.as_deref()?;
+    let (dir, name) = change
+        .rsplit_once('/')
+        .map_or(("", change), |(d, n)| (d, n));
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    let now = file.path.rsplit('/').next()?.strip_suffix(".sql")?;
+    let now = now.split_once("__")?.1;
+    let at = now.find(stem).filter(|_| !stem.is_empty())?;
+    let (prefix, suffix) = (&now[..at], &now[at + stem.len()..]);
+    let old = former.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    if old.is_empty() || old == stem {
+        return None;
+    }
+    let dir = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let ext = if ext.is_empty() {
+        String::new()
+    } else {
+        format!(".{ext}")
+    };
+    Some(format!("{dir}{old}{ext}"))
+}
+
+/// `content`, a file tandem wrote for the change file `change`, as it was written when
+/// that change file was named `former` (the name is in its header; its seal follows).
+pub fn as_if_from(content: &str, change: &str, former: &str) -> String {
+    match content.rfind(CHECKSUM_PREFIX) {
+        Some(at) => seal(&content[..at].replace(change, former)),
+        None => content.replace(change, former),
+    }
+}
+
+/// The refusal of a change file renamed after its files were frozen or applied: every
+/// database that ran them would take the files its new name makes for new ones.
+pub fn renamed_change_diag(kind: Kind, headline: String, from: &str, to: &str) -> Diag {
+    Diag {
+        kind,
+        ..Diag::refused(format!("{headline}: {from} -> {to}"))
+    }
+        .note("a migration file is named after its change file, so renaming the change file renames its files")
+        .help(format!(
+            "rename it back: `git mv {to} {from}`, then run `tandem generate` (a change file keeps its name once its release is cut or applied; its summary and comments may change)"
+        ))
+}
+
 /// `1.4.0/V1010__expand_x.sql` -> (`1.4.0/V{version}__expand_x.sql`, 1010).
 fn key_of(path: &str) -> Option<(String, i64)> {
     let (dir, name) = match path.rsplit_once('/') {
@@ -518,14 +571,18 @@ fn check_lock(project: &Project, plan: &mut Plan) {
         };
         let locked: BTreeMap<&str, &LockedFile> =
             cut.files.iter().map(|f| (f.path.as_str(), f)).collect();
+        let renamed = renamed_in_cut(plan, r, cut);
+        let mut problems = renamed_diags(project, plan, &cut.name, &renamed);
         let mut planned = BTreeSet::new();
-        let mut problems = Vec::new();
         for f in plan
             .files
             .iter_mut()
             .filter(|f| f.slot.release() == Some(r))
         {
             planned.insert(f.path.clone());
+            if renamed.iter().any(|x| x.planned == f.path) {
+                continue;
+            }
             let frozen = locked
                 .get(f.path.as_str())
                 .map(|l| keep_frozen(project, f, l));
@@ -572,7 +629,7 @@ fn check_lock(project: &Project, plan: &mut Plan) {
             problems.push(diag);
         }
         for path in locked.keys() {
-            if !planned.contains(*path) {
+            if !planned.contains(*path) && !renamed.iter().any(|x| x.frozen == *path) {
                 problems.push(
                     Diag::refused(format!(
                         "refused: release {} is cut; this would remove its file {path}",
@@ -584,6 +641,93 @@ fn check_lock(project: &Project, plan: &mut Plan) {
         }
         plan.problems.extend(problems);
     }
+}
+
+/// A file of a cut release that its change makes under a new name, the change file
+/// having been renamed.
+struct Renamed {
+    /// The path tandem.lock froze.
+    frozen: String,
+    /// The path the plan gives it now.
+    planned: String,
+    /// The change file's former and present path, where the file names show them.
+    change: Option<(String, String)>,
+}
+
+/// The frozen files of cut release `r` that the plan no longer has, each matched to a
+/// new file of the release that does the same: by the lock's digest of its steps, or by
+/// its bytes once the change file's former name is put back.
+fn renamed_in_cut(plan: &Plan, r: usize, cut: &crate::lock::CutRelease) -> Vec<Renamed> {
+    let of_release = || {
+        plan.files
+            .iter()
+            .filter(move |f| f.slot.release() == Some(r))
+    };
+    let frozen = |path: &str| cut.files.iter().any(|l| l.path == path);
+    let mut out = Vec::new();
+    for locked in &cut.files {
+        if of_release().any(|f| f.path == locked.path) {
+            continue;
+        }
+        let former = locked
+            .path
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.strip_suffix(".sql"))
+            .and_then(|n| n.split_once("__"))
+            .map(|(_, n)| n);
+        for f in of_release().filter(|f| !frozen(&f.path)) {
+            let change =
+                former.and_then(|n| Some((former_change_path(f, n)?, f.change_path.clone()?)));
+            let same_steps = locked.steps.as_deref().is_some_and(|d| {
+                d == crate::lock::steps_digest(&locked.path, f.steps.iter().map(|s| s.digested()))
+            });
+            let same_bytes = change.as_ref().is_some_and(|(from, to)| {
+                sha256_hex(as_if_from(&f.content, to, from).as_bytes()) == locked.sha256
+            });
+            if same_steps || same_bytes {
+                out.push(Renamed {
+                    frozen: locked.path.clone(),
+                    planned: f.path.clone(),
+                    change,
+                });
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// One refusal per renamed change file of cut release `release`, at its `release` line.
+fn renamed_diags(project: &Project, plan: &Plan, release: &str, renamed: &[Renamed]) -> Vec<Diag> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for x in renamed {
+        let headline = format!("refused: a change file of cut release {release} was renamed");
+        let diag = match &x.change {
+            Some((from, to)) if seen.insert((from.clone(), to.clone())) => {
+                renamed_change_diag(Kind::Refused, headline, from, to)
+            }
+            Some(_) => continue,
+            None => renamed_change_diag(Kind::Refused, headline, &x.frozen, &x.planned),
+        };
+        let change = plan
+            .files
+            .iter()
+            .find(|f| f.path == x.planned)
+            .and_then(|f| f.change);
+        let diag = match change {
+            Some(ci) => diag
+                .at(project.changes[ci].release.location.clone())
+                .label(format!(
+                    "tandem.lock froze {} of this change under its former name",
+                    x.frozen
+                )),
+            None => diag,
+        };
+        out.push(diag);
+    }
+    out
 }
 
 /// How a file planned for a cut release stands against the lock.

@@ -15,6 +15,7 @@ pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod generate;
+pub mod inflect;
 pub mod layout;
 pub mod lock;
 pub mod model;

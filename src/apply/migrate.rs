@@ -125,6 +125,7 @@ pub fn migrate(
     } else if applied_before.is_empty() {
         refuse_unrecorded_tables(&mut db, plan, &display)?;
     }
+    refuse_renamed(&mut db, (config, plan), &files, &display)?;
     refuse_divergent(&mut db, plan, &files, &display)?;
     // Files of a release inserted before ones already applied (a hotfix) run late where
     // they commute with what came after them; refinery would refuse them as missing.
@@ -495,6 +496,57 @@ fn lost_in_rebuilds(
         }
     }
     Ok(None)
+}
+
+/// A change file renamed after its files were applied makes them again under new names
+/// (and versions): refinery would miss the old ones and take the new ones for files never
+/// applied (out of order, or twice). Named as the rename it is, before anything runs,
+/// with how to undo it.
+fn refuse_renamed(
+    db: &mut Database,
+    (config, plan): (&Config, &Plan),
+    files: &[MigrationFile],
+    display: &str,
+) -> Result<()> {
+    let rows = history_rows(db).map_err(|e| Diag::input(format!("{display}: {e}")))?;
+    let renamed = super::status::renamed_changes(&rows, files, plan)?;
+    let mut diags: Vec<Diag> = Vec::new();
+    for r in &renamed {
+        let headline = format!("the history of {display} differs from the files");
+        let dir = r
+            .now
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| format!("{d}/"));
+        let on_disk = |path: &str| config.display(&config.migrations_dir.join(path));
+        let (now, applied) = (on_disk(&r.now), on_disk(&format!("{dir}{}.sql", r.applied)));
+        let give_back =
+            format!("give its file the name {display} applied it under: `mv {now} {applied}`");
+        let diag = if r.from == r.to {
+            Diag::input(format!(
+                "{headline}: an applied file was renumbered: {} -> {}",
+                r.applied, r.now
+            ))
+            .note("a file's version is kept from the file on disk; once that file is gone, its change gets a new one")
+            .help(format!("{give_back}, then run `tandem generate`"))
+        } else {
+            Diag::input(format!(
+                "{headline}: an applied change file was renamed: {} -> {}",
+                r.from, r.to
+            ))
+            .note("a migration file is named after its change file, so renaming the change file renames its files")
+            .note(format!("{display} applied {}; the plan now makes it as {}", r.applied, r.now))
+            .help(format!(
+                "rename it back: `git mv {} {}`, {give_back}, then run `tandem generate` (a change file keeps its name once its release is applied; its summary and comments may change)",
+                r.to, r.from
+            ))
+        };
+        diags.push(diag);
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error { diags })
+    }
 }
 
 /// An applied file never changes: every file whose contents differ from what the

@@ -50,6 +50,9 @@ pub struct Status {
     pub unknown_applied: Vec<String>,
     /// Applied files whose contents differ from what the database applied.
     pub divergent: Vec<Divergent>,
+    /// Applied files that the plan makes under another name, their change file having
+    /// been renamed (or under another version): `migrate` refuses, saying how to undo it.
+    pub renamed: Vec<RenamedChange>,
     /// Files not applied whose version is below the last applied one (a hotfix release)
     /// that commute with what came after them: `migrate` applies them out of order.
     pub out_of_order: Vec<String>,
@@ -123,6 +126,7 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         })
         .collect();
     let (divergent, unknown_applied) = compare_history(&applied, &files, plan)?;
+    let renamed = renamed_changes(&applied, &files, plan)?;
     let not_applied: Vec<&MigrationFile> =
         files.iter().filter(|f| !is_applied(f.version)).collect();
     let late = super::late::late_files(plan, &files, &applied, target.dialect());
@@ -141,11 +145,13 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         releases,
         not_applied: not_applied.iter().map(|f| f.path.clone()).collect(),
         ok: divergent.is_empty()
+            && renamed.is_empty()
             && unknown_applied.is_empty()
             && skipped.is_empty()
             && partly_applied.is_empty(),
         unknown_applied,
         divergent,
+        renamed,
         out_of_order,
         skipped,
         partly_applied,
@@ -210,6 +216,80 @@ pub fn compare_history(
     Ok((divergent, unknown))
 }
 
+/// An applied file whose change file was renamed since (the plan makes the same file
+/// under the new name), or that has another version now (`from` and `to` the same).
+#[derive(Debug, Clone, Serialize)]
+pub struct RenamedChange {
+    /// The change file's name when the file was applied, and its name now.
+    pub from: String,
+    pub to: String,
+    /// `V1000__expand_0007_drop_legacy`, as the history records it.
+    pub applied: String,
+    /// The path the plan gives the same file now.
+    pub now: String,
+}
+
+/// The applied files no file of the same version and name matches, whose contents are a
+/// planned file's once its change file's former name (read from the applied name) is put
+/// back: refinery's checksum of the history row proves it.
+pub fn renamed_changes(
+    applied: &[AppliedRow],
+    files: &[MigrationFile],
+    plan: &Plan,
+) -> Result<Vec<RenamedChange>> {
+    let mut out = Vec::new();
+    for row in applied {
+        let stem = format!("V{}__{}", row.version, row.name);
+        if files
+            .iter()
+            .any(|f| f.version == row.version && f.stem == stem)
+        {
+            continue;
+        }
+        for planned in &plan.files {
+            let Some(to) = planned.change_path.as_deref() else {
+                continue;
+            };
+            // The same name under another version: renumbered, not renamed.
+            let renumbered = planned
+                .path
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.strip_suffix(".sql"))
+                .and_then(|n| n.split_once("__"))
+                .is_some_and(|(_, n)| n == row.name);
+            let from = if renumbered {
+                to.to_string()
+            } else {
+                match crate::layout::former_change_path(planned, &row.name) {
+                    Some(from) => from,
+                    None => continue,
+                }
+            };
+            let content = files
+                .iter()
+                .find(|f| f.path == planned.path)
+                .map_or(planned.content.as_str(), |f| f.sql.as_str());
+            let before = MigrationFile {
+                path: planned.path.clone(),
+                version: row.version,
+                stem: stem.clone(),
+                sql: crate::layout::as_if_from(content, to, &from),
+            };
+            if before.to_migration()?.checksum().to_string() == row.checksum.trim() {
+                out.push(RenamedChange {
+                    from,
+                    to: to.to_string(),
+                    applied: stem.clone(),
+                    now: planned.path.clone(),
+                });
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Status {
     pub fn text(&self) -> String {
         let mut out = format!("database: {}\n", self.database);
@@ -231,6 +311,17 @@ impl Status {
             for p in &self.not_applied {
                 out.push_str(&format!("  {p}\n"));
             }
+        }
+        for r in &self.renamed {
+            let what = if r.from == r.to {
+                "an applied file was renumbered".to_string()
+            } else {
+                format!("its change file was renamed: {} -> {}", r.from, r.to)
+            };
+            out.push_str(&format!(
+                "problem: {} was applied, and the plan now makes it as {}: {what} (migrate refuses, and says how to undo it)\n",
+                r.applied, r.now
+            ));
         }
         if !self.unknown_applied.is_empty() {
             out.push_str("problem: applied, but no file has this version (migrate refuses):\n");

@@ -10,6 +10,7 @@ use crate::project::Project;
 pub fn run(root: &Path) -> Result<u8> {
     let project = Project::load(root)?;
     let plan = layout::build_plan(&project)?;
+    code_contract::check_models(&project.config, &plan)?;
     let mut problems = plan.problems.clone();
     problems.extend(project.lock.files_on_disk(&project.config));
     problems.extend(code_contract::stale_query_problems(&project.config, &plan)?);

@@ -30,6 +30,7 @@ pub enum ContractFormat {
 pub fn run(root: &Path, args: &CodeContractArgs) -> Result<u8> {
     let project = Project::load(root)?;
     let plan = layout::build_plan(&project)?;
+    code_contract::check_models(&project.config, &plan)?;
     let contract = code_contract::of_release(&plan, plan.release_index(&args.release)?);
     let orm_template = match args.format {
         ContractFormat::Text => {
@@ -43,6 +44,13 @@ pub fn run(root: &Path, args: &CodeContractArgs) -> Result<u8> {
         ContractFormat::Activerecord => "orm/activerecord.rb.tera",
         ContractFormat::Sqlalchemy => "orm/sqlalchemy.py.tera",
     };
-    print!("{}", contract.render(&project.templates, orm_template)?);
+    print!(
+        "{}",
+        contract.render(
+            &project.templates,
+            orm_template,
+            &project.config.code_contract
+        )?
+    );
     Ok(0)
 }

@@ -232,6 +232,27 @@ fn prefixed_string(dialect: Dialect, sql: &str, start: usize, end: usize) -> Opt
     }
 }
 
+/// Where each statement of a script is, split at the `;` that the dialect reads as one
+/// (not inside strings, quoted names, dollar quotes or comments): each span runs from the
+/// statement's first token to the end of its last, so comments around it are left out.
+/// Statements with no token (only comments, or `;;`) are not listed.
+pub fn statement_spans(dialect: Option<Dialect>, sql: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut current: Option<Range<usize>> = None;
+    for t in tokens(dialect, sql) {
+        if t.kind == Kind::Symbol && &sql[t.span.clone()] == ";" {
+            out.extend(current.take());
+            continue;
+        }
+        match current.as_mut() {
+            Some(span) => span.end = t.span.end,
+            None => current = Some(t.span),
+        }
+    }
+    out.extend(current);
+    out
+}
+
 /// A name that an expression reads: its text as the server reads it, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name {
@@ -286,7 +307,7 @@ pub fn unquote(text: &str) -> String {
 /// Whether `name` (as read in `sql`) is `column`: an unquoted word in any case; a quoted
 /// name exactly on Postgres, in any case elsewhere (MySQL and SQLite column names are
 /// not case-sensitive).
-fn is(dialect: Option<Dialect>, name: &Name, column: &str) -> bool {
+pub fn is(dialect: Option<Dialect>, name: &Name, column: &str) -> bool {
     if name.quoted && dialect.unwrap_or(Dialect::Postgres) == Dialect::Postgres {
         name.name == column
     } else {
@@ -514,6 +535,30 @@ mod tests {
             rename_column(PG, "\"email\" > ''", "email", "a\"b"),
             "\"a\"\"b\" > ''"
         );
+    }
+
+    #[test]
+    fn statements_split_at_the_semicolons_the_dialect_reads() {
+        let parts = |d, sql: &str| -> Vec<String> {
+            statement_spans(d, sql)
+                .into_iter()
+                .map(|s| sql[s].to_string())
+                .collect()
+        };
+        let sql = "-- a; b\nSELECT ';' FROM t; /* ; */ SELECT $$;$$;;\nSELECT 1 -- x;\n";
+        assert_eq!(
+            parts(PG, sql),
+            ["SELECT ';' FROM t", "SELECT $$;$$", "SELECT 1"]
+        );
+        assert_eq!(
+            parts(MY, r"SELECT 'a\';' FROM t; SELECT 2 # ;"),
+            [r"SELECT 'a\';' FROM t", "SELECT 2"]
+        );
+        assert_eq!(
+            parts(PG, r"SELECT 'a\'; SELECT E'b\';'"),
+            [r"SELECT 'a\'", r"SELECT E'b\';'"]
+        );
+        assert!(parts(PG, "").is_empty() && parts(MY, " ;; -- x").is_empty());
     }
 
     #[test]

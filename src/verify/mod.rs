@@ -520,7 +520,7 @@ impl Rehearsal<'_> {
             // statement names: a written reference points at a real row.
             let mut references: HashMap<(String, String), String> = HashMap::new();
             for table in view.tables.values() {
-                if !queries::names_table(&statement.sql, &table.name) {
+                if !queries::names_table(statement.dialect, &statement.sql, &table.name) {
                     continue;
                 }
                 for fk in self.values.foreign_keys(view, table) {
@@ -538,6 +538,7 @@ impl Rehearsal<'_> {
             let n = self.counter;
             let values = &self.values;
             let sql = queries::bind_given(
+                statement.dialect,
                 &statement.sql,
                 view,
                 &statement.given,
@@ -551,7 +552,7 @@ impl Rehearsal<'_> {
                     }
                 },
             );
-            let run = if queries::returns_rows(&sql) {
+            let run = if queries::returns_rows(statement.dialect, &sql) {
                 self.db.query_text(&sql).map(|_| ())
             } else {
                 self.db.run_script(&sql)

@@ -5,12 +5,15 @@
 //! a `pg_stat_statements` CSV export or a plain file, deduplicated.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::diag::{Diag, Error, Result};
 use crate::model::View;
 use crate::plan::Plan;
+use crate::sql::lex::{self, Kind};
+use crate::sql::Dialect;
 
 /// One statement of a query file.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +26,8 @@ pub struct Statement {
     /// Values the file gives for placeholders, from `-- tandem:bind $1 = 'x', :name = 3`
     /// comment lines just above the statement: SQL literals, used as written.
     pub given: HashMap<String, String>,
+    /// The dialect the statement is written in (the project's): how its strings read.
+    pub dialect: Dialect,
 }
 
 /// The comment that gives placeholder values for the statement below it.
@@ -33,6 +38,12 @@ pub const BIND_MARK: &str = "-- tandem:bind ";
 /// the value.
 pub fn given_values(text: &str, line: usize) -> HashMap<String, String> {
     let lines: Vec<&str> = text.lines().collect();
+    given_values_in(&lines, line)
+}
+
+/// As [`given_values`], over the lines of the text, split once for all its statements
+/// (a file of many statements is not read again for each).
+fn given_values_in(lines: &[&str], line: usize) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let mut i = line.saturating_sub(1);
     while i > 0 {
@@ -86,12 +97,13 @@ pub fn dir(config: &Config) -> PathBuf {
         .join(config.verify.queries.as_deref().unwrap_or("queries"))
 }
 
-/// The statements each code version of `plan` runs: index 0 the code before the first
-/// release, index `i + 1` release `i`'s, as `plan.views` is indexed. A release with no
-/// directory of its own runs the nearest earlier one's.
-pub fn load(config: &Config, plan: &Plan) -> Result<Vec<Vec<Statement>>> {
+/// The directory of queries each code version of `plan` runs, with the release it is
+/// named by: index 0 the code before the first release, index `i + 1` release `i`'s, as
+/// `plan.views` is indexed. A release with no directory of its own runs the nearest
+/// earlier one's.
+pub fn code_dirs(config: &Config, plan: &Plan) -> Result<Vec<Option<(String, PathBuf)>>> {
     let root = dir(config);
-    let mut per_code = vec![Vec::new(); plan.releases.len() + 1];
+    let mut per_code = vec![None; plan.releases.len() + 1];
     let Ok(entries) = std::fs::read_dir(&root) else {
         return Ok(per_code);
     };
@@ -113,22 +125,34 @@ pub fn load(config: &Config, plan: &Plan) -> Result<Vec<Vec<Statement>>> {
         dirs.push((name, path));
     }
     dirs.sort_by(|a, b| config.order.compare(&a.0, &b.0));
-    for (code, statements) in per_code.iter_mut().enumerate() {
-        let nearest = dirs.iter().rev().find(|(name, _)| {
-            let ord = config
-                .order
-                .compare(name, plan.releases.name(code.max(1) - 1));
-            if code == 0 {
-                ord.is_lt()
-            } else {
-                ord.is_le()
-            }
-        });
-        if let Some((_, path)) = nearest {
-            *statements = read_dir(config, path)?;
-        }
+    for (code, slot) in per_code.iter_mut().enumerate() {
+        *slot = dirs
+            .iter()
+            .rev()
+            .find(|(name, _)| {
+                let ord = config
+                    .order
+                    .compare(name, plan.releases.name(code.max(1) - 1));
+                if code == 0 {
+                    ord.is_lt()
+                } else {
+                    ord.is_le()
+                }
+            })
+            .cloned();
     }
     Ok(per_code)
+}
+
+/// The statements each code version of `plan` runs, indexed as [`code_dirs`].
+pub fn load(config: &Config, plan: &Plan) -> Result<Vec<Vec<Statement>>> {
+    code_dirs(config, plan)?
+        .into_iter()
+        .map(|d| match d {
+            Some((_, path)) => read_dir(config, &path),
+            None => Ok(Vec::new()),
+        })
+        .collect()
 }
 
 fn read_dir(config: &Config, dir: &Path) -> Result<Vec<Statement>> {
@@ -136,120 +160,63 @@ fn read_dir(config: &Config, dir: &Path) -> Result<Vec<Statement>> {
         .map_err(|e| Error::io(dir, e))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql") && p.is_file())
         .collect();
     files.sort();
     let mut out = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let file = config.display(&path);
-        for (line, sql) in split(&text) {
+        let lines: Vec<&str> = text.lines().collect();
+        for (line, sql) in split(config.dialect, &text) {
             out.push(Statement {
                 file: file.clone(),
                 line,
                 sql,
-                given: given_values(&text, line),
+                given: given_values_in(&lines, line),
+                dialect: config.dialect,
             });
         }
     }
     Ok(out)
 }
 
-/// The statements of a script, each with the line it starts on: split at `;` outside
-/// quotes, comments and dollar-quoted bodies; comments before a statement left out.
-pub fn split(text: &str) -> Vec<(usize, String)> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut start_line = None;
-    let mut line = 1;
-    let mut i = 0;
-    let mut flush = |current: &mut String, start_line: &mut Option<usize>| {
-        let sql = current.trim().to_string();
-        if !sql.is_empty() {
-            out.push((start_line.unwrap_or(1), sql));
-        }
-        current.clear();
-        *start_line = None;
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        // Comments: kept out of the statement when it has not started yet.
-        if c == '-' && chars.get(i + 1) == Some(&'-') {
-            while i < chars.len() && chars[i] != '\n' {
-                if start_line.is_some() {
-                    current.push(chars[i]);
-                }
-                i += 1;
-            }
-            continue;
-        }
-        if c == '/' && chars.get(i + 1) == Some(&'*') {
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                if chars[i] == '\n' {
-                    line += 1;
-                }
-                if start_line.is_some() {
-                    current.push(chars[i]);
-                }
-                i += 1;
-            }
-            if start_line.is_some() {
-                current.push_str("*/");
-            }
-            i += 2;
-            continue;
-        }
-        if c == '\n' {
-            line += 1;
-        }
-        if c == ';' {
-            flush(&mut current, &mut start_line);
-            i += 1;
-            continue;
-        }
-        if !c.is_whitespace() && start_line.is_none() {
-            start_line = Some(line);
-        }
-        if start_line.is_some() {
-            current.push(c);
-        }
-        i += 1;
-        // Quoted text runs to its closing quote, `;` and all.
-        if c == '\'' || c == '"' || c == '`' {
-            while i < chars.len() {
-                let d = chars[i];
-                current.push(d);
-                i += 1;
-                if d == '\n' {
-                    line += 1;
-                }
-                if d == c {
-                    break;
-                }
-            }
-        } else if c == '$' {
-            // $tag$ ... $tag$
-            let tag_end = chars[i..]
-                .iter()
-                .position(|&x| !(x.is_ascii_alphanumeric() || x == '_'))
-                .map(|p| p + i);
-            if let Some(end) = tag_end.filter(|&e| chars.get(e) == Some(&'$')) {
-                let tag: String = chars[i - 1..=end].iter().collect();
-                if !tag[1..tag.len() - 1].chars().all(|x| x.is_ascii_digit()) || tag == "$$" {
-                    let rest: String = chars[end + 1..].iter().collect();
-                    let close = rest.find(&tag).map(|p| p + tag.len()).unwrap_or(rest.len());
-                    let body: String = rest[..close].to_string();
-                    line += body.matches('\n').count();
-                    current.push_str(&tag[1..]);
-                    current.push_str(&body);
-                    i = end + 1 + body.chars().count();
-                }
-            }
-        }
+/// The statements of a script, each with the line it starts on: split at the `;` that
+/// `dialect` reads as one (see [`lex::statement_spans`]); comments before a statement
+/// left out.
+pub fn split(dialect: Dialect, text: &str) -> Vec<(usize, String)> {
+    let lines = Lines::of(text);
+    lex::statement_spans(Some(dialect), text)
+        .into_iter()
+        .map(|span| (lines.at(span.start).0, text[span].to_string()))
+        .collect()
+}
+
+/// Where each line of a text starts, to turn byte offsets into 1-based line and column
+/// (in characters) without reading the text again per offset.
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn of(text: &'a str) -> Lines<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
     }
-    flush(&mut current, &mut start_line);
-    out
+
+    /// The 1-based line and column of byte offset `at`.
+    pub fn at(&self, at: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= at).max(1);
+        let start = self.starts[line - 1];
+        let column = self
+            .text
+            .get(start..at)
+            .map_or(1, |t| t.chars().count() + 1);
+        (line, column)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -261,82 +228,105 @@ enum Tok {
     Other,
 }
 
-/// Tokens of a statement with their byte spans.
-fn tokens(sql: &str) -> Vec<(Tok, std::ops::Range<usize>)> {
-    let bytes = sql.as_bytes();
+/// The tokens of a statement with their byte spans, as [`lex::tokens`] reads them in
+/// `dialect`, with placeholders (`$1`, `?`, `:name`) and two-character operators joined.
+fn tokens(dialect: Dialect, sql: &str) -> Vec<(Tok, Range<usize>)> {
+    let lexed = lex::tokens(Some(dialect), sql);
+    let text = |k: usize| lexed.get(k).map_or("", |t| &sql[t.span.clone()]);
+    // The token after `k`, if it follows with no space between.
+    let touching = |k: usize| {
+        lexed
+            .get(k + 1)
+            .filter(|n| n.span.start == lexed[k].span.end)
+    };
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i] as char;
-        let start = i;
-        if c.is_whitespace() {
-            i += 1;
+    let mut k = 0;
+    while k < lexed.len() {
+        let t = &lexed[k];
+        let here = text(k);
+        let next = touching(k);
+        let mut span = t.span.clone();
+        let tok = match t.kind {
+            Kind::Word => Tok::Word(here.to_string()),
+            Kind::Quoted => Tok::Word(lex::unquote(here)),
+            Kind::String | Kind::Number => Tok::Other,
+            Kind::Symbol if is_placeholder_start(sql, &lexed, k) => {
+                if here != "?" && here.len() == 1 {
+                    span.end = next.map_or(span.end, |n| n.span.end);
+                    k += 1;
+                }
+                Tok::Param(sql[span.clone()].to_string())
+            }
+            Kind::Symbol => {
+                let two = next.map(|n| format!("{here}{}", &sql[n.span.clone()]));
+                match two.filter(|t| ["<=", ">=", "<>", "!=", "::"].contains(&t.as_str())) {
+                    Some(op) => {
+                        span.end += 1;
+                        k += 1;
+                        Tok::Op(op)
+                    }
+                    None => Tok::Op(here.to_string()),
+                }
+            }
+        };
+        out.push((tok, span));
+        k += 1;
+    }
+    out
+}
+
+/// Whether the symbol `lexed[k]` starts a placeholder: `?`; `$1` (one symbol in Postgres;
+/// `$` then the number elsewhere); `:name` right after no other `:` (`a::text` casts).
+fn is_placeholder_start(sql: &str, lexed: &[lex::Token], k: usize) -> bool {
+    let t = &lexed[k];
+    let here = &sql[t.span.clone()];
+    let next = lexed
+        .get(k + 1)
+        .filter(|n| n.span.start == t.span.end)
+        .map(|n| (n.kind, &sql[n.span.clone()]));
+    let after_colon =
+        k > 0 && lexed[k - 1].span.end == t.span.start && &sql[lexed[k - 1].span.clone()] == ":";
+    match here {
+        "?" => true,
+        "$" => next.is_some_and(|(kind, n)| kind == Kind::Number && is_digits(n)),
+        ":" => !after_colon && next.is_some_and(|(kind, _)| kind == Kind::Word),
+        _ => here.strip_prefix('$').is_some_and(is_digits),
+    }
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The names of tables and columns a statement names, as `dialect` reads it: words and
+/// quoted names outside strings and comments, less placeholders (`:name`), types after
+/// `::` and functions called (`lower(`); a table written `INTO t (` stays.
+pub fn names_read(dialect: Dialect, sql: &str) -> Vec<lex::Name> {
+    let toks = tokens(dialect, sql);
+    let mut out = Vec::new();
+    for (i, (t, span)) in toks.iter().enumerate() {
+        let Tok::Word(name) = t else { continue };
+        let before = i.checked_sub(1).map(|p| &toks[p].0);
+        let open = toks
+            .get(i + 1)
+            .is_some_and(|(n, _)| *n == Tok::Op("(".into()));
+        // `INSERT INTO t (a, b)`: a table before its column list, not a call.
+        let table_before_columns = before.is_some_and(|b| {
+            [
+                "into", "insert", "replace", "table", "update", "join", "from",
+            ]
+            .iter()
+            .any(|k| is_kw(b, k))
+        });
+        let cast = before == Some(&Tok::Op("::".into()));
+        if (open && !table_before_columns) || cast {
             continue;
         }
-        if c == '\'' {
-            i += 1;
-            while i < bytes.len() {
-                if bytes[i] == b'\'' {
-                    if bytes.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
-            out.push((Tok::Other, start..i.min(bytes.len())));
-        } else if c == '"' || c == '`' {
-            i += 1;
-            while i < bytes.len() && bytes[i] as char != c {
-                i += 1;
-            }
-            out.push((
-                Tok::Word(sql[start + 1..i.min(bytes.len())].to_string()),
-                start..(i + 1).min(bytes.len()),
-            ));
-            i += 1;
-        } else if c == '$' && bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit()) {
-            i += 1;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            out.push((Tok::Param(sql[start..i].to_string()), start..i));
-        } else if c == '?' {
-            i += 1;
-            out.push((Tok::Param("?".into()), start..i));
-        } else if c == ':'
-            && bytes
-                .get(i + 1)
-                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-            && !(i > 0 && bytes[i - 1] == b':')
-        {
-            i += 1;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            out.push((Tok::Param(sql[start..i].to_string()), start..i));
-        } else if c.is_ascii_alphabetic() || c == '_' {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            out.push((Tok::Word(sql[start..i].to_string()), start..i));
-        } else if c.is_ascii_digit() {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
-                i += 1;
-            }
-            out.push((Tok::Other, start..i));
-        } else {
-            let two = sql.get(i..i + 2).unwrap_or("");
-            if ["<=", ">=", "<>", "!=", "::"].contains(&two) {
-                i += 2;
-                out.push((Tok::Op(two.to_string()), start..i));
-            } else {
-                i += c.len_utf8();
-                out.push((Tok::Op(c.to_string()), start..i));
-            }
-        }
+        out.push(lex::Name {
+            name: name.clone(),
+            quoted: sql[span.clone()].starts_with(['"', '`', '[']),
+            span: span.clone(),
+        });
     }
     out
 }
@@ -352,7 +342,7 @@ fn is_cmp(t: &Tok) -> bool {
 }
 
 /// The column a word before `at` names: `col`, `t.col`.
-fn column_before(toks: &[(Tok, std::ops::Range<usize>)], at: usize) -> Option<String> {
+fn column_before(toks: &[(Tok, Range<usize>)], at: usize) -> Option<String> {
     match toks.get(at.checked_sub(1)?)?.0.clone() {
         Tok::Word(w) => Some(w),
         _ => None,
@@ -360,11 +350,11 @@ fn column_before(toks: &[(Tok, std::ops::Range<usize>)], at: usize) -> Option<St
 }
 
 /// A placeholder's span, its text, and the column it is compared with or written to.
-type Target = (std::ops::Range<usize>, String, Option<String>);
+type Target = (Range<usize>, String, Option<String>);
 
 /// The placeholders of `sql`, and the tables the statement names.
-fn targets(sql: &str) -> (Vec<Target>, Vec<String>) {
-    let toks = tokens(sql);
+fn targets(dialect: Dialect, sql: &str) -> (Vec<Target>, Vec<String>) {
+    let toks = tokens(dialect, sql);
     let mut tables = Vec::new();
     for (i, (t, _)) in toks.iter().enumerate() {
         if ["from", "join", "into", "update"]
@@ -470,18 +460,24 @@ fn targets(sql: &str) -> (Vec<Target>, Vec<String>) {
 /// `sql` with every placeholder replaced by a literal: what `value` gives for the
 /// table and column it belongs to (a table the statement names first), `1` after LIMIT
 /// or OFFSET, else the text `'1'`. The same `$n` or `:name` gets the same value.
-pub fn bind(sql: &str, view: &View, value: &mut dyn FnMut(&str, &str) -> String) -> String {
-    bind_given(sql, view, &HashMap::new(), value)
+pub fn bind(
+    dialect: Dialect,
+    sql: &str,
+    view: &View,
+    value: &mut dyn FnMut(&str, &str) -> String,
+) -> String {
+    bind_given(dialect, sql, view, &HashMap::new(), value)
 }
 
 /// As [`bind`], with the values the file gives (`$1`, `:name`) used first.
 pub fn bind_given(
+    dialect: Dialect,
     sql: &str,
     view: &View,
     given: &HashMap<String, String>,
     value: &mut dyn FnMut(&str, &str) -> String,
 ) -> String {
-    let (targets, tables) = targets(sql);
+    let (targets, tables) = targets(dialect, sql);
     let mut chosen: HashMap<String, String> = given.clone();
     let mut out = String::new();
     let mut last = 0;
@@ -517,66 +513,72 @@ pub fn bind_given(
 }
 
 /// Whether `sql` names `table` as a word (outside quotes and comments, roughly).
-pub fn names_table(sql: &str, table: &str) -> bool {
-    tokens(sql)
+pub fn names_table(dialect: Dialect, sql: &str, table: &str) -> bool {
+    tokens(dialect, sql)
         .iter()
         .any(|(t, _)| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case(table)))
 }
 
 /// Whether a statement reads rows (and so is run as a query).
-pub fn returns_rows(sql: &str) -> bool {
-    let first = sql
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .find(|w| !w.is_empty())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+pub fn returns_rows(dialect: Dialect, sql: &str) -> bool {
+    let words = first_words(dialect, sql, usize::MAX);
     matches!(
-        first.as_str(),
-        "select" | "with" | "values" | "show" | "explain"
-    ) || sql.to_ascii_lowercase().contains(" returning ")
+        words.first().map(String::as_str),
+        Some("select" | "with" | "values" | "show" | "explain" | "table")
+    ) || words.iter().any(|w| w == "returning")
+}
+
+/// The first `n` words of a statement as `dialect` reads it (comments and strings
+/// skipped), lower-cased.
+fn first_words(dialect: Dialect, sql: &str, n: usize) -> Vec<String> {
+    lex::tokens(Some(dialect), sql)
+        .into_iter()
+        .filter(|t| t.kind == Kind::Word)
+        .take(n)
+        .map(|t| sql[t.span].to_ascii_lowercase())
+        .collect()
 }
 
 /// Statements from a log or export, in the order first seen, deduplicated (by their
 /// text with whitespace collapsed); transaction control and session settings left out.
-pub fn import(text: &str) -> Vec<String> {
+/// An entry of a log may hold several statements (`SET ...; SELECT ...`): each is read
+/// on its own, as `dialect` splits them.
+pub fn import(dialect: Dialect, text: &str) -> Vec<String> {
     let found = if looks_like_csv(text) {
         from_csv(text)
     } else if text.lines().any(|l| log_statement(l).is_some()) {
         from_log(text)
     } else {
-        split(text).into_iter().map(|(_, s)| s).collect()
+        vec![text.to_string()]
     };
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for s in found {
-        let s = s.trim().trim_end_matches(';').trim().to_string();
-        let first = s
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if s.is_empty()
-            || [
-                "begin",
-                "commit",
-                "rollback",
-                "set",
-                "show",
-                "deallocate",
-                "start",
-                "discard",
-                "savepoint",
-                "release",
-            ]
-            .contains(&first.as_str())
-        {
-            continue;
-        }
-        if seen.insert(normalize(&s)) {
-            out.push(s);
+    for entry in found {
+        for (_, s) in split(dialect, &entry) {
+            if !is_control(dialect, &s) && seen.insert(normalize(&s)) {
+                out.push(s);
+            }
         }
     }
     out
+}
+
+/// Whether a statement only controls the transaction or the session (`BEGIN`, `START
+/// TRANSACTION`, `COMMIT`, `END`, `ABORT`, `ROLLBACK TO SAVEPOINT`, `SET TRANSACTION`,
+/// `SET search_path`, ...), in any case and after any comment: the rehearsal runs each
+/// statement on its own, so these say nothing about the schema the code needs.
+pub fn is_control(dialect: Dialect, sql: &str) -> bool {
+    let words = first_words(dialect, sql, 2);
+    let second = words.get(1).map(String::as_str);
+    match words.first().map(String::as_str) {
+        Some(
+            "begin" | "start" | "commit" | "end" | "abort" | "rollback" | "savepoint" | "release"
+            | "set" | "reset" | "show" | "deallocate" | "discard" | "use" | "xa",
+        ) => true,
+        // PREPARE TRANSACTION 'x' (two-phase commit), not PREPARE name AS ...
+        Some("prepare") => second == Some("transaction"),
+        _ => false,
+    }
 }
 
 /// What [`import_into_release`] did.
@@ -597,10 +599,10 @@ pub fn import_into_release(config: &Config, file: &Path, release: &str) -> Resul
         return Err(Diag::input(message).help(help).into());
     }
     let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-    let found = import(&text);
+    let found = import(config.dialect, &text);
     let dir = dir(config).join(release);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut known = known_statements(&dir)?;
+    let mut known = known_statements(config.dialect, &dir)?;
     let fresh: Vec<&String> = found
         .iter()
         .filter(|s| known.insert(normalize(s)))
@@ -636,7 +638,7 @@ pub fn import_into_release(config: &Config, file: &Path, release: &str) -> Resul
 
 /// The statements of the `.sql` files of `dir`, normalized: what an import does not add
 /// again.
-fn known_statements(dir: &Path) -> Result<std::collections::HashSet<String>> {
+fn known_statements(dialect: Dialect, dir: &Path) -> Result<std::collections::HashSet<String>> {
     let mut known = std::collections::HashSet::new();
     for entry in std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
@@ -645,7 +647,7 @@ fn known_statements(dir: &Path) -> Result<std::collections::HashSet<String>> {
         let path = entry.path();
         if path.extension().is_some_and(|x| x == "sql") {
             let existing = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            for (_, sql) in split(&existing) {
+            for (_, sql) in split(dialect, &existing) {
                 known.insert(normalize(&sql));
             }
         }
@@ -769,7 +771,7 @@ mod tests {
     #[test]
     fn statements_split_at_semicolons_with_their_lines() {
         let text = "-- the report\nSELECT 1;\n\nSELECT ';'\n  FROM t; /* c */ UPDATE t SET a = $x$;$x$ WHERE b = 1;";
-        let parts = split(text);
+        let parts = split(Dialect::Postgres, text);
         assert_eq!(
             parts,
             vec![
@@ -788,13 +790,20 @@ mod tests {
         assert_eq!(given.get(":n").map(String::as_str), Some("3"));
         assert!(given_values(text, 1).is_empty());
         let view = crate::model::View::default();
-        let bound = bind_given("SELECT $1, :n, :m", &view, &given, &mut |_, _| "'x'".into());
+        let bound = bind_given(
+            Dialect::Postgres,
+            "SELECT $1, :n, :m",
+            &view,
+            &given,
+            &mut |_, _| "'x'".into(),
+        );
         assert_eq!(bound, "SELECT 'a, b', 3, '1'");
     }
 
     #[test]
     fn placeholders_find_their_columns() {
         let (t, tables) = targets(
+            Dialect::Postgres,
             "SELECT u.id FROM users u WHERE u.email = $1 AND $2 < score AND id IN (?, ?) AND nickname = :nick LIMIT ?",
         );
         let cols: Vec<Option<String>> = t.into_iter().map(|(_, _, c)| c).collect();
@@ -810,7 +819,10 @@ mod tests {
             ]
         );
         assert_eq!(tables, ["users"]);
-        let (t, _) = targets("INSERT INTO users (id, email) VALUES ($1, lower($2)), (?, ?)");
+        let (t, _) = targets(
+            Dialect::Mysql,
+            "INSERT INTO users (id, email) VALUES ($1, lower($2)), (?, ?)",
+        );
         let cols: Vec<Option<String>> = t.into_iter().map(|(_, _, c)| c).collect();
         assert_eq!(
             cols,
@@ -831,7 +843,7 @@ mod tests {
                    2026-01-01 10:00:02 UTC [1] LOG:  statement: BEGIN\n\
                    2026-01-01 10:00:03 UTC [1] LOG:  execute S_1: SELECT id, legacy_email FROM users WHERE id = $1\n";
         assert_eq!(
-            import(log),
+            import(Dialect::Postgres, log),
             vec![
                 "SELECT id, legacy_email FROM users WHERE id = 1".to_string(),
                 "SELECT id,\nlegacy_email FROM users WHERE id = $1".to_string(),
@@ -839,12 +851,125 @@ mod tests {
         );
         let csv = "userid,dbid,query,calls\n10,5,\"SELECT a, b FROM t WHERE c = $1\",3\n10,5,\"UPDATE t\nSET \"\"b\"\" = $1\",1\n10,5,\"SELECT a,  b FROM t WHERE c = $1\",1\n";
         assert_eq!(
-            import(csv),
+            import(Dialect::Postgres, csv),
             vec![
                 "SELECT a, b FROM t WHERE c = $1".to_string(),
                 "UPDATE t\nSET \"b\" = $1".to_string(),
             ]
         );
-        assert_eq!(import("SELECT 1;\nSELECT  1;\nCOMMIT;"), vec!["SELECT 1"]);
+        assert_eq!(
+            import(Dialect::Sqlite, "SELECT 1;\nSELECT  1;\nCOMMIT;"),
+            vec!["SELECT 1"]
+        );
+    }
+
+    #[test]
+    fn a_log_line_of_two_statements_keeps_the_query_and_drops_the_setting() {
+        let log = "2026-01-01 10:00:00 UTC [1] LOG:  statement: SET search_path = app; SELECT id FROM users WHERE id = 1\n\
+                   2026-01-01 10:00:01 UTC [1] LOG:  statement: SELECT ';' AS x; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE\n";
+        assert_eq!(
+            import(Dialect::Postgres, log),
+            vec![
+                "SELECT id FROM users WHERE id = 1".to_string(),
+                "SELECT ';' AS x".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn every_form_of_transaction_control_is_left_out() {
+        for control in [
+            "BEGIN",
+            "begin",
+            "BEGIN WORK",
+            "BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "START TRANSACTION",
+            "start transaction read only",
+            "COMMIT",
+            "COMMIT WORK",
+            "commit prepared 'x'",
+            "END",
+            "end transaction",
+            "ABORT",
+            "ROLLBACK",
+            "ROLLBACK TO SAVEPOINT s1",
+            "rollback to s1",
+            "SAVEPOINT s1",
+            "RELEASE SAVEPOINT s1",
+            "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "set autocommit = 0",
+            "PREPARE TRANSACTION 'x'",
+            "XA START 'x'",
+            "/* app=web */ BEGIN",
+            "-- request 7\nCOMMIT",
+        ] {
+            for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
+                let text = format!("{control};\nSELECT 1;\n");
+                assert_eq!(import(d, &text), vec!["SELECT 1"], "{d:?}: {control}");
+            }
+        }
+        // Words of that kind inside a query do not make it control.
+        for query in [
+            "SELECT begin, \"end\" FROM t",
+            "/* BEGIN */ SELECT 1",
+            "PREPARE q AS SELECT 1",
+            "UPDATE t SET a = 1",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+        ] {
+            assert!(!is_control(Dialect::Postgres, query), "{query}");
+        }
+        assert!(is_control(Dialect::Mysql, "# hi\nSTART TRANSACTION"));
+        // Postgres nests block comments.
+        assert!(is_control(
+            Dialect::Postgres,
+            "/* a /* nested */ b */ ROLLBACK"
+        ));
+    }
+
+    #[test]
+    fn placeholders_are_read_as_each_dialect_reads_the_text() {
+        // A backslash before the quote: MySQL's string goes on; Postgres' ends.
+        let cols = |d, sql| -> Vec<Option<String>> {
+            targets(d, sql).0.into_iter().map(|(_, _, c)| c).collect()
+        };
+        assert_eq!(
+            cols(
+                Dialect::Mysql,
+                r"SELECT 1 FROM t WHERE a = 'x\' AND b = ?' AND c = ?"
+            ),
+            vec![Some("c".to_string())]
+        );
+        assert_eq!(
+            cols(
+                Dialect::Postgres,
+                r"SELECT 1 FROM t WHERE a = 'x\' AND b = $1"
+            ),
+            vec![Some("b".to_string())]
+        );
+        assert_eq!(
+            cols(
+                Dialect::Postgres,
+                r"SELECT $$ = $1 $$, a::text FROM t WHERE a = :a -- b = $2"
+            ),
+            vec![Some("a".to_string())]
+        );
+        assert_eq!(
+            cols(
+                Dialect::Mysql,
+                "SELECT 1 FROM t WHERE `a` >= $1 AND b <> $2"
+            ),
+            vec![Some("a".to_string()), Some("b".to_string())]
+        );
+        assert!(returns_rows(Dialect::Postgres, "/* x */ SELECT 1"));
+        assert!(returns_rows(Dialect::Mysql, "# x\nSELECT 1"));
+        assert!(!returns_rows(
+            Dialect::Postgres,
+            "UPDATE t SET a = 'returning'"
+        ));
+        assert!(returns_rows(
+            Dialect::Postgres,
+            "UPDATE t SET a = 1 RETURNING id"
+        ));
     }
 }

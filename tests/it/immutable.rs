@@ -763,3 +763,103 @@ fn generate_writes_through_a_symlinked_migrations_directory() {
         ok(p, &["migrate", "--release", "1.5.0", "--phase", "contract"]);
     }
 }
+
+/// Renames `changes/<from>` to `changes/<to>`.
+fn rename_change(project: &Path, from: &str, to: &str) {
+    let changes = project.join("changes");
+    fs::rename(changes.join(from), changes.join(to)).unwrap();
+}
+
+#[test]
+fn renaming_an_applied_change_file_is_named_as_a_rename_on_every_server() {
+    for server in Server::ALL {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = users_project(server.dialect(), INCIDENT);
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        let migrate = |phase: &str| {
+            run(
+                p,
+                &[
+                    "migrate",
+                    "--release",
+                    "1.5.0",
+                    "--phase",
+                    phase,
+                    "--database-url",
+                    &url,
+                ],
+            )
+        };
+        let out = migrate("expand");
+        assert!(out.status.success(), "{server:?}: {}", stderr(&out));
+        rename_change(p, "0007_drop_legacy.toml", "0009_drop_legacy.toml");
+        ok(p, &["generate"]);
+        let out = migrate("contract");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{server:?}: {err}");
+        assert!(
+            err.contains("changes/0007_drop_legacy.toml -> changes/0009_drop_legacy.toml"),
+            "{server:?}: {err}"
+        );
+        assert!(err.contains("renamed"), "{server:?}: {err}");
+        assert!(!err.contains("out of order"), "{server:?}: {err}");
+        let status = run(p, &["status", "--database-url", &url]);
+        assert!(
+            stdout(&status).contains(
+                "its change file was renamed: changes/0007_drop_legacy.toml -> changes/0009_drop_legacy.toml"
+            ),
+            "{server:?}: {}",
+            stdout(&status)
+        );
+        assert!(
+            err.contains("git mv changes/0009_drop_legacy.toml changes/0007_drop_legacy.toml"),
+            "{server:?}: {err}"
+        );
+        // Done as the help says, the files are the applied ones again and the contract runs.
+        rename_change(p, "0009_drop_legacy.toml", "0007_drop_legacy.toml");
+        let mv = err.split("`mv ").nth(1).and_then(|r| r.split('`').next());
+        let (now, applied) = mv.and_then(|m| m.split_once(' ')).expect(&err);
+        fs::rename(p.join(now), p.join(applied)).unwrap();
+        ok(p, &["generate"]);
+        let out = migrate("contract");
+        assert!(out.status.success(), "{server:?}: {}", stderr(&out));
+
+        // Renamed back without the file: it is named as renumbered.
+        rename_change(p, "0007_drop_legacy.toml", "0009_drop_legacy.toml");
+        ok(p, &["generate"]);
+        rename_change(p, "0009_drop_legacy.toml", "0007_drop_legacy.toml");
+        ok(p, &["generate"]);
+        let out = migrate("contract");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{server:?}: {err}");
+        assert!(err.contains("renumbered"), "{server:?}: {err}");
+    }
+}
+
+#[test]
+fn renaming_a_change_file_of_a_cut_release_is_named_as_a_rename() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    ok(p, &["release", "cut", "1.4.0"]);
+    rename_change(p, "0007_drop_legacy.toml", "0009_drop_legacy.toml");
+    for args in [&["check"][..], &["generate"][..]] {
+        let out = run(p, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("changes/0007_drop_legacy.toml -> changes/0009_drop_legacy.toml"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("git mv changes/0009_drop_legacy.toml changes/0007_drop_legacy.toml"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("would add"), "{args:?}: {err}");
+        assert!(!err.contains("would remove"), "{args:?}: {err}");
+    }
+    rename_change(p, "0009_drop_legacy.toml", "0007_drop_legacy.toml");
+    ok(p, &["check"]);
+}

@@ -88,6 +88,34 @@ fn a_pg_stat_statements_export_and_a_plain_file_import_deduplicated() {
 }
 
 #[test]
+fn a_log_entry_of_a_setting_and_a_query_keeps_the_query_and_no_transaction_control() {
+    let dir = common::users_project("sqlite", common::INCIDENT);
+    let log = dir.path().join("app.log");
+    fs::write(
+        &log,
+        "2026-01-01 10:00:00 UTC [1] LOG:  statement: /* web */ BEGIN WORK\n\
+         2026-01-01 10:00:00 UTC [1] LOG:  statement: SET search_path = public; SELECT id, email FROM users WHERE id = 1\n\
+         2026-01-01 10:00:00 UTC [1] LOG:  statement: end\n\
+         2026-01-01 10:00:00 UTC [1] LOG:  statement: ABORT\n\
+         2026-01-01 10:00:00 UTC [1] LOG:  statement: START TRANSACTION; ROLLBACK TO SAVEPOINT s1; SET TRANSACTION READ ONLY\n",
+    )
+    .unwrap();
+    tandem(dir.path())
+        .args(["queries", "import"])
+        .arg(&log)
+        .args(["--release", "1.4.0"])
+        .assert()
+        .success()
+        .stdout(contains("imported 1 statement(s)"));
+    let text = fs::read_to_string(dir.path().join("queries/1.4.0/app.sql")).unwrap();
+    assert!(
+        text.ends_with("\nSELECT id, email FROM users WHERE id = 1;\n"),
+        "{text}"
+    );
+    tandem(dir.path()).arg("verify").assert().success();
+}
+
+#[test]
 fn a_release_that_cannot_be_ordered_is_refused() {
     let dir = common::users_project("sqlite", common::INCIDENT);
     let plain = dir.path().join("q.sql");

@@ -69,6 +69,171 @@ fn the_code_contract_lists_what_a_release_stops_using() {
     );
 }
 
+/// Tables whose class names the naive rule got wrong, each retiring a column in 1.4.0.
+const ODD_NAMES: &str = r#"
+[tables.addresses]
+primary_key = ["id"]
+[tables.addresses.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+
+[tables.people]
+primary_key = ["id"]
+[tables.people.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+
+[tables.news]
+primary_key = ["id"]
+[tables.news.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+
+[tables.legacy_staff]
+primary_key = ["id"]
+[tables.legacy_staff.columns]
+id = { type = "bigint" }
+old = { type = "text", nullable = true }
+"#;
+
+fn odd_names_project(settings: &str) -> tempfile::TempDir {
+    let changes: Vec<(String, String)> = ["addresses", "people", "news", "legacy_staff"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                format!("000{i}_{t}.toml"),
+                format!("release = \"1.4.0\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"{t}\"\ncolumn = \"old\"\n"),
+            )
+        })
+        .collect();
+    let changes: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    common::project_dir(
+        &format!("dialect = \"sqlite\"\n{settings}"),
+        ODD_NAMES,
+        &changes,
+    )
+}
+
+#[test]
+fn activerecord_models_are_named_by_rails_inflection_or_the_projects_map() {
+    let dir = odd_names_project("");
+    let out = tandem(dir.path())
+        .args(["code-contract", "1.4.0", "--format", "activerecord"])
+        .output()
+        .unwrap();
+    let rails = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for class in ["Address", "Person", "News", "LegacyStaff"] {
+        assert!(
+            rails.contains(&format!("class {class} < ApplicationRecord")),
+            "{class}: {rails}"
+        );
+    }
+    assert!(
+        !rails.contains("Addresse") && !rails.contains("People"),
+        "{rails}"
+    );
+
+    // The project's map wins over the inflection.
+    let dir = odd_names_project(
+        "\n[code_contract.models]\nlegacy_staff = \"Hr::Employee\"\npeople = \"Member\"\n",
+    );
+    let out = tandem(dir.path())
+        .args(["code-contract", "1.4.0", "--format", "activerecord"])
+        .output()
+        .unwrap();
+    let rails = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        rails.contains("class Hr::Employee < ApplicationRecord"),
+        "{rails}"
+    );
+    assert!(
+        rails.contains("class Member < ApplicationRecord"),
+        "{rails}"
+    );
+    assert!(
+        rails.contains("class Address < ApplicationRecord"),
+        "{rails}"
+    );
+    tandem(dir.path()).arg("check").assert().success();
+}
+
+#[test]
+fn a_bad_model_map_is_an_input_error_naming_its_place() {
+    for (settings, at, expected) in [
+        (
+            "\n[code_contract]\nmodel = { people = \"Person\" }\n",
+            "tandem.toml:4:1",
+            "unknown field",
+        ),
+        (
+            "\n[code_contract.models]\npeople = \"person\"\n",
+            "tandem.toml:4:10",
+            "not a class name",
+        ),
+        (
+            "\n[code_contract.models]\npeople = \"\"\n",
+            "tandem.toml:4:10",
+            "not a class name",
+        ),
+        (
+            "\n[code_contract.models]\npeople = \"Per son\"\n",
+            "tandem.toml:4:10",
+            "not a class name",
+        ),
+        (
+            "\n[code_contract.models]\npeople = 3\n",
+            "tandem.toml:4:10",
+            "string",
+        ),
+        (
+            "\n[code_contract.models]\npeple = \"Person\"\n",
+            "tandem.toml:4:1",
+            "people",
+        ),
+    ] {
+        let dir = odd_names_project(settings);
+        for args in [
+            &["code-contract", "1.4.0", "--format", "activerecord"][..],
+            &["check"][..],
+        ] {
+            let out = tandem(dir.path()).args(args).output().unwrap();
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{settings} {args:?}: {err}");
+            assert!(err.contains(at), "{settings} {args:?}: {err}");
+            assert!(err.contains(expected), "{settings} {args:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_table_whose_derived_name_is_no_class_must_be_mapped() {
+    let schema = "[tables.order-items]\nprimary_key = [\"id\"]\n[tables.order-items.columns]\nid = { type = \"bigint\" }\nold = { type = \"text\", nullable = true }\n";
+    let change = "release = \"1.4.0\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"order-items\"\ncolumn = \"old\"\n";
+    let dir = common::project_dir("dialect = \"sqlite\"\n", schema, &[("0001_a.toml", change)]);
+    let args = ["code-contract", "1.4.0", "--format", "activerecord"];
+    let out = tandem(dir.path()).args(args).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{}{err}", stdout(&out));
+    assert!(
+        err.contains("order-items") && err.contains("[code_contract.models]"),
+        "{err}"
+    );
+    fs::write(
+        dir.path().join("tandem.toml"),
+        "dialect = \"sqlite\"\n[code_contract.models]\n\"order-items\" = \"OrderItem\"\n",
+    )
+    .unwrap();
+    let out = tandem(dir.path()).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("class OrderItem < ApplicationRecord"));
+}
+
 #[test]
 fn orm_templates_are_overridable() {
     let dir = users_project("sqlite", INCIDENT);
@@ -117,6 +282,123 @@ fn check_refuses_a_release_whose_queries_still_use_what_it_retires() {
     .unwrap();
     let out = tandem(p).arg("check").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// The lines of `file` that `check` names as still using users.legacy_email.
+fn stale_lines(err: &str, file: &str) -> Vec<usize> {
+    let mut lines: Vec<usize> = err
+        .match_indices(&format!("{file}:"))
+        .filter_map(|(at, m)| {
+            let rest = &err[at + m.len()..];
+            rest[..rest.find(':')?].parse().ok()
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn check_refuses_a_later_release_whose_queries_use_what_an_earlier_one_retired() {
+    let dir = users_project("sqlite", INCIDENT);
+    let p = dir.path();
+    fs::create_dir_all(p.join("queries/1.5.0")).unwrap();
+    fs::write(
+        p.join("queries/1.5.0/orm.sql"),
+        "SELECT id, bio FROM users WHERE id = $1;\nSELECT legacy_email FROM users;\n",
+    )
+    .unwrap();
+    let out = tandem(p).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("queries/1.5.0/orm.sql:2:8"), "{err}");
+    assert!(
+        err.contains("release 1.5.0") && err.contains("1.4.0"),
+        "{err}"
+    );
+
+    // A release without queries of its own runs the nearest earlier release's: 1.5.0,
+    // which retires users.nickname, inherits 1.4.0's, which still read it.
+    fs::remove_dir_all(p.join("queries/1.5.0")).unwrap();
+    fs::write(
+        p.join("changes/0009_drop_nickname.toml"),
+        "release = \"1.5.0\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"users\"\ncolumn = \"nickname\"\n",
+    )
+    .unwrap();
+    fs::create_dir_all(p.join("queries/1.4.0")).unwrap();
+    fs::write(
+        p.join("queries/1.4.0/orm.sql"),
+        "SELECT id FROM users;\nSELECT users.nickname FROM users;\n",
+    )
+    .unwrap();
+    let out = tandem(p).arg("check").output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("queries/1.4.0/orm.sql:2:14"), "{err}");
+    assert!(err.contains("users.nickname"), "{err}");
+    assert!(err.contains("no queries of its own"), "{err}");
+}
+
+#[test]
+fn check_reads_each_dialects_strings_quotes_and_comments() {
+    // (dialect, file, the lines that read users.legacy_email).
+    let cases: [(&str, &str, &[usize]); 3] = [
+        (
+            "mysql",
+            concat!(
+                "SELECT id FROM users WHERE nickname = 'o\\'brien' AND legacy_email = ?;\n",
+                "SELECT id FROM users WHERE nickname = 'it\\'s legacy_email';\n",
+                "SELECT id FROM users WHERE nickname = \"legacy_email\" # legacy_email\n;\n",
+                "SELECT id FROM users WHERE nickname = \"say \\\"legacy_email\\\"\";\n",
+                "SELECT `legacy_email` FROM users;\n",
+                "/* legacy_email; */ SELECT id FROM users -- legacy_email\n;\n",
+                "SELECT id FROM users WHERE nickname = 'a''legacy_email';\n",
+                "UPDATE users SET nickname = :legacy_email WHERE id = 1;\n",
+                "SELECT id FROM users WHERE nickname = _utf8mb4'legacy_email';\n",
+            ),
+            &[1, 6],
+        ),
+        (
+            "postgres",
+            concat!(
+                "SELECT id FROM users WHERE nickname = E'o\\'brien' AND legacy_email = $1;\n",
+                "SELECT id FROM users WHERE nickname = 'C:\\' AND legacy_email = $1;\n",
+                "SELECT id FROM users WHERE nickname = 'it''s legacy_email';\n",
+                "SELECT id FROM users WHERE nickname = $$legacy_email; 'x$$;\n",
+                "SELECT id FROM users WHERE nickname = $t$ legacy_email $t$;\n",
+                "SELECT \"legacy_email\" FROM users;\n",
+                "SELECT id FROM users /* a /* nested; */ legacy_email */ WHERE id = 1;\n",
+                "SELECT id FROM users WHERE nickname = e'it\\'s legacy_email';\n",
+                "SELECT id::text FROM users WHERE nickname = :legacy_email;\n",
+                "SELECT \"Legacy_Email\" FROM users;\n",
+            ),
+            &[1, 2, 6],
+        ),
+        (
+            "sqlite",
+            concat!(
+                "SELECT id FROM users WHERE nickname = 'C:\\' AND legacy_email = ?;\n",
+                "SELECT [legacy_email] FROM users;\n",
+                "SELECT id FROM users WHERE nickname = 'it''s legacy_email';\n",
+            ),
+            &[1, 2],
+        ),
+    ];
+    for (dialect, text, expected) in cases {
+        let dir = users_project(dialect, INCIDENT);
+        let p = dir.path();
+        fs::create_dir_all(p.join("queries/1.4.0")).unwrap();
+        fs::write(p.join("queries/1.4.0/orm.sql"), text).unwrap();
+        let out = tandem(p).arg("check").output().unwrap();
+        let err = stderr(&out);
+        let code = if expected.is_empty() { 0 } else { 1 };
+        assert_eq!(out.status.code(), Some(code), "{dialect}: {err}");
+        assert_eq!(
+            stale_lines(&err, "queries/1.4.0/orm.sql"),
+            expected,
+            "{dialect}: {err}"
+        );
+    }
 }
 
 const INDEX_150: &str = "release = \"1.5.0\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\ncolumns = [\"email\"]\n";
