@@ -86,6 +86,9 @@ pub struct OpContext<'a> {
     /// (introspect writes it from one), not a change tandem is asked to make. A
     /// definition the server takes but that can fail a later write is kept there.
     pub declared: bool,
+    /// Constraints whose pending tightening (an earlier op's later step) this op cancels:
+    /// the planner removes that step, so the constraint is never enforced.
+    pub cancelled: Vec<(String, Constraint)>,
 }
 
 /// A remark on an op that the plan shows: a warning (something tandem cannot see or
@@ -117,6 +120,7 @@ impl OpContext<'_> {
             notes: Vec::new(),
             problems: Vec::new(),
             declared: false,
+            cancelled: Vec::new(),
         }
     }
 }
@@ -416,6 +420,25 @@ impl OpContext<'_> {
             .iter()
             .find(|(t, n, _)| t == table && n == name)
             .map(|(_, _, until)| *until)
+    }
+
+    /// Whether constraint `name` of `table` waits for a contract at or after this op's
+    /// release (or one not known yet): it is in the model but not in the database yet.
+    pub fn is_pending_here(&self, table: &str, name: &str) -> bool {
+        self.pending_constraint(table, name)
+            .is_some_and(|until| until.is_none_or(|u| u >= self.release))
+    }
+
+    /// Cancels the pending tightening that adds constraint `name` of `table`: the model
+    /// drops it, and the planner removes the later step of the op that enforces it.
+    pub fn cancel_pending(&mut self, table: &str, constraint: &Constraint) {
+        self.schema
+            .pending_constraints
+            .retain(|(t, n, _)| !(t == table && *n == constraint.name));
+        if let Some(t) = self.schema.tables.get_mut(table) {
+            t.constraints.retain(|c| c.name != constraint.name);
+        }
+        self.cancelled.push((table.to_string(), constraint.clone()));
     }
 
     /// Adds `constraint` to `table` over `columns`: where the code of the release before

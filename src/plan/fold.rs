@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::action::Action;
 use crate::config::RenameMode;
 use crate::diag::{Diag, Location, Result};
-use crate::model::{mysql_name_collisions, PhysicalName, Schema, View};
+use crate::model::{mysql_name_collisions, Constraint, PhysicalName, Schema, View};
 use crate::ops::op::{OpContext, Step, Timing};
 use crate::parse::change::{Change, OpEntry};
 use crate::project::Project;
@@ -141,6 +141,8 @@ impl Folder<'_> {
         let mut steps = entry.op.apply(&mut cx)?;
         let problems = std::mem::take(&mut cx.problems);
         let notes = std::mem::take(&mut cx.notes);
+        let cancelled = std::mem::take(&mut cx.cancelled);
+        self.cancel_tightenings(&cancelled);
         self.refuse_mysql_collisions(entry)?;
         if let Some(p) = steps
             .iter()
@@ -198,6 +200,32 @@ impl Folder<'_> {
             problems,
             retire_schema,
         })
+    }
+
+    /// Removes from the ops folded so far the later steps that enforce the constraints
+    /// `cancelled` names (a later op dropped them before they were enforced): the last
+    /// such step of each, found by its table, or by the same definition where a rename
+    /// of the table since changed the name the model knows it by.
+    fn cancel_tightenings(&mut self, cancelled: &[(String, Constraint)]) {
+        for (table, constraint) in cancelled {
+            let enforces = |step: &Step| {
+                matches!(step.timing, Timing::Later(_))
+                    && step.actions.iter().any(|a| match a {
+                        Action::AddConstraint {
+                            table: t,
+                            constraint: c,
+                        } => c.name == constraint.name && (t == table || c.kind == constraint.kind),
+                        _ => false,
+                    })
+            };
+            let found = self.out.ops.iter_mut().rev().find_map(|op| {
+                let i = op.steps.iter().position(enforces)?;
+                Some((op, i))
+            });
+            if let Some((op, i)) = found {
+                op.steps.remove(i);
+            }
+        }
     }
 
     /// MySQL: refuses an op after which the model has two names (columns, indexes,
