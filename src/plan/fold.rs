@@ -45,6 +45,9 @@ pub(super) struct Folded {
     /// The schema the code sees: `views[0]` before the first release, `views[i + 1]`
     /// after release `i`.
     pub views: Vec<View>,
+    /// The model after every release's contract: `views`' last one without what the
+    /// contracts still add.
+    pub latest: View,
     /// Views mode: the schema of views each code version selects, indexed as `views`.
     pub view_schemas: Vec<Option<String>>,
     /// Views mode: (release, table, old name, new name) of each rename through views.
@@ -84,6 +87,7 @@ pub(super) fn fold(project: &Project, releases: &Releases, rule: &Rule) -> Resul
         out: Folded {
             ops: Vec::with_capacity(project.changes.len()),
             views: vec![schema.view()],
+            latest: View::default(),
             view_schemas: vec![None],
             view_renames: Vec::new(),
             notes: Vec::new(),
@@ -108,7 +112,11 @@ pub(super) fn fold(project: &Project, releases: &Releases, rule: &Rule) -> Resul
                 folder.out.ops.push(op);
             }
         }
-        folder.out.views.push(folder.schema.view());
+        folder.out.views.push(folder.schema.view_of(r));
+        folder
+            .schema
+            .arriving
+            .retain(|(_, until)| until.is_none_or(|u| u > r));
         let selected = if folder.made_schema {
             Some(folder.release_schema_name(r))
         } else {
@@ -116,6 +124,7 @@ pub(super) fn fold(project: &Project, releases: &Releases, rule: &Rule) -> Resul
         };
         folder.out.view_schemas.push(selected);
     }
+    folder.out.latest = folder.schema.view();
     Ok(folder.out)
 }
 
