@@ -126,8 +126,38 @@ impl OpContext<'_> {
 }
 
 impl OpContext<'_> {
+    /// Fails when `table` (with `column`: that column of it) is added by a contract this
+    /// op's release reaches before (hand-written SQL): the op's expand steps run earlier.
+    pub fn ensure_arrived(&self, table: &str, column: Option<&str>, at: &Location) -> Result<()> {
+        let Some(until) = self.schema.arriving.iter().find_map(|((t, c), until)| {
+            (t == table
+                && (c.is_none() || c.as_deref() == column)
+                && until.is_none_or(|u| u >= self.release))
+            .then_some(*until)
+        }) else {
+            return Ok(());
+        };
+        let subject = match column {
+            Some(c) => format!("column `{table}.{c}`"),
+            None => format!("table `{table}`"),
+        };
+        Err(Diag::input(format!(
+            "{subject} is not in the database yet: hand-written contract SQL adds it{}",
+            match until {
+                Some(_) => " in a contract after this release's expand",
+                None => " in a contract whose release is not known yet",
+            }
+        ))
+        .at(at.clone())
+        .label("used before the contract that adds it")
+        .note("what a contract adds is there for the code of the release after it")
+        .help("tag this change with a release after the one whose contract adds it")
+        .into())
+    }
+
     /// The table named by `name`, or an error pointing at it with the nearest name.
     pub fn table(&self, name: &Located<String>) -> Result<&Table> {
+        self.ensure_arrived(&name.value, None, &name.location)?;
         self.schema.table(&name.value).ok_or_else(|| {
             let mut diag = Diag::input(format!("unknown table `{}`", name.value))
                 .at(name.location.clone())
@@ -150,6 +180,7 @@ impl OpContext<'_> {
     /// The column `table.column`, or an error pointing at it with the nearest name.
     pub fn column(&self, table: &Located<String>, column: &Located<String>) -> Result<&Column> {
         let t = self.table(table)?;
+        self.ensure_arrived(&table.value, Some(&column.value), &column.location)?;
         if let Some(p) = self.schema.physical_name(&table.value, &column.value) {
             return Err(Diag::input(format!(
                 "column `{}.{}` still exists as `{}`: its views-mode rename completes in a later contract",
@@ -272,6 +303,7 @@ impl OpContext<'_> {
     pub fn columns(&self, table: &Located<String>, columns: &Located<Vec<String>>) -> Result<()> {
         let t = self.table(table)?;
         for col in &columns.value {
+            self.ensure_arrived(&table.value, Some(col), &columns.location)?;
             if t.column(col).is_none() {
                 return Err(
                     Diag::input(format!("unknown column `{}.{col}`", table.value))
