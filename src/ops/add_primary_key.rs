@@ -3,12 +3,15 @@
 //! columns the code before R writes is a tightening (uniqueness), enforced in
 //! contract(R + gap) unless the change asserts that code keeps it (`old_code_complies`).
 
-use super::op::{column_list, OpContext, Operation, Removal, Step, Timing};
+use super::op::{
+    column_list, default_name, key_leads_with, OpContext, OpNote, Operation, Removal, Step, Timing,
+};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
-use crate::model::ConstraintKind;
+use crate::model::{fit_identifier, ConstraintKind, Index, Table};
 use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
+use crate::sql::Dialect;
 
 #[derive(Debug)]
 pub struct AddPrimaryKey {
@@ -127,16 +130,30 @@ impl Operation for AddPrimaryKey {
             cx.ensure_new_constraint_name(&name, &at)?;
         }
         let written_before = cx.written_before(table_name, columns);
+        let keeps_auto = self.auto_increment_index(cx, &t);
         if let Some(t) = cx.schema.tables.get_mut(table_name) {
             t.primary_key = columns.clone();
         }
-        let action = Action::SetPrimaryKey {
+        let mut actions = Vec::new();
+        if let Some(index) = keeps_auto {
+            cx.notes.push(OpNote {
+                warning: false,
+                message: format!(
+                    "MySQL numbers an AUTO_INCREMENT column only while an index leads with it: the index {} on {table_name}({}) keeps it keyed, made before the old key is dropped",
+                    index.name,
+                    index.columns.join(", ")
+                ),
+            });
+            cx.schema.indexes.insert(index.name.clone(), index.clone());
+            actions.push(Action::CreateIndex { index });
+        }
+        actions.push(Action::SetPrimaryKey {
             table: table_name.clone(),
             columns: columns.clone(),
             name,
             replaces: old,
-        };
-        self.placed(action, &written_before)
+        });
+        self.placed(actions, &written_before)
     }
 }
 
@@ -168,13 +185,52 @@ impl AddPrimaryKey {
         Ok(())
     }
 
+    /// MySQL: the index that keeps `t`'s AUTO_INCREMENT column keyed once the new key no
+    /// longer leads with it, when no other index or unique key does. MySQL refuses a table
+    /// whose AUTO_INCREMENT column leads no index (error 1075), so the index is made
+    /// before the old key is dropped.
+    fn auto_increment_index(&self, cx: &OpContext<'_>, t: &Table) -> Option<Index> {
+        if cx.dialect != Some(Dialect::Mysql) {
+            return None;
+        }
+        let auto = t.columns.iter().find(|c| c.is_identity())?;
+        let keyed = key_leads_with(&self.columns.value, &auto.name)
+            || t.constraints.iter().any(|c| match &c.kind {
+                ConstraintKind::Unique { columns } => key_leads_with(columns, &auto.name),
+                _ => false,
+            })
+            || cx
+                .schema
+                .indexes_of(&t.name)
+                .any(|i| key_leads_with(&i.columns, &auto.name));
+        if keyed {
+            return None;
+        }
+        let columns = vec![auto.name.clone()];
+        let base = default_name(&t.name, &columns, "idx");
+        let taken = |name: &str| {
+            cx.schema.indexes.contains_key(name) || cx.schema.constraint(name).is_some()
+        };
+        let name = std::iter::once(base.clone())
+            .chain((2..).map(|n| fit_identifier(format!("{base}{n}"), 63)))
+            .find(|n| !taken(n))
+            .expect("an unbounded list of names");
+        Some(Index {
+            name,
+            table: t.name.clone(),
+            columns,
+            unique: false,
+            options: Default::default(),
+        })
+    }
+
     /// The key goes in expand when no earlier code writes its columns (or the change
     /// asserts that it writes unique keys); otherwise it waits for a contract.
-    fn placed(&self, action: Action, written_before: &[String]) -> Result<Vec<Step>> {
+    fn placed(&self, actions: Vec<Action>, written_before: &[String]) -> Result<Vec<Step>> {
         let table_name = &self.table.value;
         let description = self.describe();
         if written_before.is_empty() {
-            return Ok(vec![Step::new(Timing::Expand, description, vec![action])]);
+            return Ok(vec![Step::new(Timing::Expand, description, actions)]);
         }
         if self.old_code_complies {
             return Ok(vec![Step::new(
@@ -182,7 +238,7 @@ impl AddPrimaryKey {
                 format!(
                     "{description} (asserted by the change: the code before this release already writes unique keys)"
                 ),
-                vec![action],
+                actions,
             )]);
         }
         Ok(vec![Step::new(
@@ -195,7 +251,7 @@ impl AddPrimaryKey {
                 "{description}, enforced once no running code predates it (the code before this release writes {})",
                 written_before.join(", ")
             ),
-            vec![action],
+            actions,
         )])
     }
 }

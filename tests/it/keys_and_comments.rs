@@ -520,3 +520,68 @@ fn a_commented_identity_column_keeps_its_numbering_on_every_server() {
         }
     }
 }
+
+/// MySQL numbers an AUTO_INCREMENT column only while an index leads with it: a key
+/// replaced away from such a column keeps it keyed (an index made before the key is
+/// dropped), so the replace applies on MariaDB with rows in the table, inserts are still
+/// numbered, and drift sees the index in the model.
+#[test]
+fn a_key_replaced_away_from_an_auto_increment_column_keeps_it_keyed_on_mariadb() {
+    let schema = r#"
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id   = { type = "bigint", identity = true }
+kind = { type = "varchar(10)" }
+code = { type = "varchar(20)" }
+
+[tables."line-items"]
+primary_key = ["id", "kind"]
+[tables."line-items".columns]
+id   = { type = "bigint", identity = true }
+kind = { type = "varchar(10)" }
+"#;
+    let c1 = change(
+        "1.0.0",
+        "type = \"add_primary_key\"\ntable = \"orders\"\ncolumns = [\"code\"]\nreplace = true\nold_code_complies = true\n\n[[op]]\ntype = \"add_primary_key\"\ntable = \"line-items\"\ncolumns = [\"kind\", \"id\"]\nreplace = true\nold_code_complies = true",
+    );
+    let c0 = change("0.9.0", NOOP);
+    let changes = [
+        ("0000_noop.toml", c0.as_str()),
+        ("0001_keys.toml", c1.as_str()),
+    ];
+    let dir = common::project_with("mysql", schema, &changes);
+    let plan = stdout(&tandem(dir.path()).arg("plan").output().unwrap());
+    assert!(plan.contains("keeps it keyed"), "{plan}");
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let p = dir.path();
+    let url = common::database_url(Server::Mysql, &scratch, p);
+    let out = common::migrate(p, &url, "0.9.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    db.run_script("INSERT INTO orders (kind, code) VALUES ('a', 'p'), ('b', 'q')")
+        .unwrap();
+    db.run_script("INSERT INTO `line-items` (kind) VALUES ('a'), ('b')")
+        .unwrap();
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = tandem(p)
+        .args(["diff", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    db.run_script("INSERT INTO orders (kind, code) VALUES ('a', 'x'), ('b', 'y')")
+        .unwrap();
+    db.run_script("INSERT INTO `line-items` (kind) VALUES ('a'), ('a')")
+        .unwrap();
+    let rows = db.query_text("SELECT id FROM orders ORDER BY id").unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows.windows(2).all(|w| w[0][0] != w[1][0]), "{rows:?}");
+    let keys = db
+        .query_text("SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = 'PRIMARY' AND column_name = 'code'")
+        .unwrap();
+    assert_eq!(keys[0][0].as_deref(), Some("1"), "{keys:?}");
+}
