@@ -67,6 +67,9 @@ impl Operation for DropConstraint {
             });
             return Ok(Vec::new());
         }
+        if matches!(constraint.kind, ConstraintKind::Unique { .. }) {
+            cx.refuse_unkeying_auto_increment(&owner, name, &self.name.location);
+        }
         if let Some(t) = cx.schema.tables.get_mut(&owner) {
             t.constraints.retain(|c| &c.name != name);
         }

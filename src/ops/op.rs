@@ -609,6 +609,48 @@ impl OpContext<'_> {
         Ok(actions)
     }
 
+    /// MySQL: refuses (in the plan's problems) the drop of index or unique key `dropped`
+    /// of `table` when it is the last index that leads with the table's AUTO_INCREMENT
+    /// column: MySQL refuses that drop at apply (error 1075).
+    pub fn refuse_unkeying_auto_increment(&mut self, table: &str, dropped: &str, at: &Location) {
+        if self.dialect != Some(Dialect::Mysql) {
+            return;
+        }
+        let Some(t) = self.schema.table(table) else {
+            return;
+        };
+        let Some(auto) = t.columns.iter().find(|c| c.is_identity()) else {
+            return;
+        };
+        let leads = |columns: &[String]| key_leads_with(columns, &auto.name);
+        let keyed = leads(&t.primary_key)
+            || t.constraints.iter().any(|c| match &c.kind {
+                crate::model::ConstraintKind::Unique { columns } => {
+                    c.name != dropped && leads(columns)
+                }
+                _ => false,
+            })
+            || self
+                .schema
+                .indexes_of(table)
+                .any(|i| i.name != dropped && leads(&i.columns));
+        if keyed {
+            return;
+        }
+        let column = auto.name.clone();
+        self.problems.push(
+            Diag::refused(format!(
+                "refused: dropping `{dropped}` leaves the AUTO_INCREMENT column `{table}.{column}` without an index that leads with it"
+            ))
+            .at(at.clone())
+            .label("the last index over this AUTO_INCREMENT column")
+            .note("MySQL and MariaDB number an AUTO_INCREMENT column only while an index leads with it, and refuse this drop (error 1075)")
+            .help(format!(
+                "create another index that leads with `{column}` first (a `create_index` op with columns = [\"{column}\"]), or keep this one"
+            )),
+        );
+    }
+
     /// Whether a constraint the code no longer sees still holds `table.column` in the
     /// database at this release: its contract has not dropped it yet.
     pub fn still_enforced_on(&self, table: &str, column: &str) -> bool {

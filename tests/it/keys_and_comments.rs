@@ -585,3 +585,31 @@ kind = { type = "varchar(10)" }
         .unwrap();
     assert_eq!(keys[0][0].as_deref(), Some("1"), "{keys:?}");
 }
+
+/// The last index that leads with an AUTO_INCREMENT column cannot be dropped on MySQL
+/// (error 1075 at apply): the plan refuses it, exit 1, naming the column; with another
+/// index over the column first, the same drop is planned.
+#[test]
+fn the_last_index_over_an_auto_increment_column_is_not_dropped_on_mysql() {
+    let schema = "[tables.orders]\nprimary_key = [\"code\"]\n[tables.orders.columns]\nid = { type = \"bigint\", identity = true }\ncode = { type = \"varchar(20)\" }\n\n[[tables.orders.indexes]]\nname = \"orders_by_id\"\ncolumns = [\"id\"]\n\n[[tables.orders.constraints]]\ntype = \"unique\"\nname = \"orders_id_code\"\ncolumns = [\"id\", \"code\"]\n";
+    let drop_both = change(
+        "1.0.0",
+        "type = \"drop_index\"\nname = \"orders_by_id\"\n\n[[op]]\ntype = \"drop_constraint\"\nname = \"orders_id_code\"",
+    );
+    let dir = common::project_files("mysql", schema, &[("0001_drop.toml", &drop_both)]);
+    let out = tandem(dir.path()).arg("plan").output().unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("leaves the AUTO_INCREMENT column `orders.id` without an index"),
+        "{text}"
+    );
+    assert!(text.contains("0001_drop.toml:9:"), "{text}");
+    // One of them alone leaves the other.
+    let drop_one = change("1.0.0", "type = \"drop_index\"\nname = \"orders_by_id\"");
+    let dir = common::project_files("mysql", schema, &[("0001_drop.toml", &drop_one)]);
+    tandem(dir.path()).arg("plan").assert().success();
+    // Postgres has no such rule.
+    let dir = common::project_files("postgres", schema, &[("0001_drop.toml", &drop_both)]);
+    tandem(dir.path()).arg("plan").assert().success();
+}
