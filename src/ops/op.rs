@@ -86,9 +86,20 @@ pub struct OpContext<'a> {
     /// (introspect writes it from one), not a change tandem is asked to make. A
     /// definition the server takes but that can fail a later write is kept there.
     pub declared: bool,
-    /// Constraints whose pending tightening (an earlier op's later step) this op cancels:
-    /// the planner removes that step, so the constraint is never enforced.
-    pub cancelled: Vec<(String, Constraint)>,
+    /// Edits of pending tightenings (an earlier op's later step that adds a constraint)
+    /// that this op makes: the planner applies them to that step.
+    pub pending_edits: Vec<PendingEdit>,
+}
+
+/// What an op does to the pending tightening of constraint `constraint` of `table`,
+/// which is in the model but not in the database yet.
+#[derive(Debug, Clone)]
+pub struct PendingEdit {
+    pub table: String,
+    pub constraint: Constraint,
+    /// `None`: cancel it, so it is never enforced; `Some(name)`: enforce it under that
+    /// name instead.
+    pub renamed_to: Option<String>,
 }
 
 /// A remark on an op that the plan shows: a warning (something tandem cannot see or
@@ -120,7 +131,7 @@ impl OpContext<'_> {
             notes: Vec::new(),
             problems: Vec::new(),
             declared: false,
-            cancelled: Vec::new(),
+            pending_edits: Vec::new(),
         }
     }
 }
@@ -470,7 +481,26 @@ impl OpContext<'_> {
         if let Some(t) = self.schema.tables.get_mut(table) {
             t.constraints.retain(|c| c.name != constraint.name);
         }
-        self.cancelled.push((table.to_string(), constraint.clone()));
+        self.pending_edits.push(PendingEdit {
+            table: table.to_string(),
+            constraint: constraint.clone(),
+            renamed_to: None,
+        });
+    }
+
+    /// Renames the pending tightening that adds constraint `constraint` of `table`: the
+    /// planner gives its later step the name `to` (the model's is renamed by the caller).
+    pub fn rename_pending(&mut self, table: &str, constraint: &Constraint, to: &str) {
+        for (t, n, _) in &mut self.schema.pending_constraints {
+            if t == table && *n == constraint.name {
+                *n = to.to_string();
+            }
+        }
+        self.pending_edits.push(PendingEdit {
+            table: table.to_string(),
+            constraint: constraint.clone(),
+            renamed_to: Some(to.to_string()),
+        });
     }
 
     /// Adds `constraint` to `table` over `columns`: where the code of the release before

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::action::Action;
 use crate::config::RenameMode;
 use crate::diag::{Diag, Location, Result};
-use crate::model::{mysql_name_collisions, Constraint, PhysicalName, Schema, View};
-use crate::ops::op::{OpContext, Step, Timing};
+use crate::model::{mysql_name_collisions, PhysicalName, Schema, View};
+use crate::ops::op::{OpContext, PendingEdit, Step, Timing};
 use crate::parse::change::{Change, OpEntry};
 use crate::project::Project;
 use crate::release::Releases;
@@ -150,8 +150,8 @@ impl Folder<'_> {
         let mut steps = entry.op.apply(&mut cx)?;
         let problems = std::mem::take(&mut cx.problems);
         let notes = std::mem::take(&mut cx.notes);
-        let cancelled = std::mem::take(&mut cx.cancelled);
-        self.cancel_tightenings(&cancelled);
+        let edits = std::mem::take(&mut cx.pending_edits);
+        self.edit_tightenings(&edits);
         self.refuse_mysql_collisions(entry)?;
         if let Some(p) = steps
             .iter()
@@ -211,12 +211,17 @@ impl Folder<'_> {
         })
     }
 
-    /// Removes from the ops folded so far the later steps that enforce the constraints
-    /// `cancelled` names (a later op dropped them before they were enforced): the last
-    /// such step of each, found by its table, or by the same definition where a rename
-    /// of the table since changed the name the model knows it by.
-    fn cancel_tightenings(&mut self, cancelled: &[(String, Constraint)]) {
-        for (table, constraint) in cancelled {
+    /// Applies `edits` to the ops folded so far: the last later step that enforces each
+    /// constraint (found by its table, or by the same definition where a rename of the
+    /// table since changed the name the model knows it by) is removed, or its constraint
+    /// renamed.
+    fn edit_tightenings(&mut self, edits: &[PendingEdit]) {
+        for edit in edits {
+            let PendingEdit {
+                table,
+                constraint,
+                renamed_to,
+            } = edit;
             let enforces = |step: &Step| {
                 matches!(step.timing, Timing::Later(_))
                     && step.actions.iter().any(|a| match a {
@@ -231,8 +236,24 @@ impl Folder<'_> {
                 let i = op.steps.iter().position(enforces)?;
                 Some((op, i))
             });
-            if let Some((op, i)) = found {
+            let Some((op, i)) = found else { continue };
+            let Some(to) = renamed_to else {
                 op.steps.remove(i);
+                continue;
+            };
+            let step = &mut op.steps[i];
+            step.description = format!(
+                "{} (as {to}: a later change renames it before it is enforced)",
+                step.description
+            );
+            for action in &mut step.actions {
+                if let Action::AddConstraint { constraint: c, .. }
+                | Action::Repair { constraint: c, .. } = action
+                {
+                    if c.name == constraint.name {
+                        c.name = to.clone();
+                    }
+                }
             }
         }
     }
