@@ -218,6 +218,26 @@ mod tests {
     }
 
     #[test]
+    fn a_constraint_whose_tightening_is_pending_is_cancelled_not_dropped() {
+        let mut s = schema(USERS);
+        let steps = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:tightening"]);
+        assert_eq!(s.pending_constraints.len(), 1);
+        let steps = apply(
+            &mut s,
+            "type = \"drop_constraint\"\ntable = \"users\"\nname = \"users_email_key\"",
+        )
+        .unwrap();
+        assert!(steps.is_empty());
+        assert!(s.pending_constraints.is_empty());
+        assert!(s.table("users").unwrap().constraints.is_empty());
+    }
+
+    #[test]
     fn an_unknown_name_suggests_the_nearest() {
         let mut s = schema(USERS);
         apply(

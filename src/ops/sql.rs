@@ -317,6 +317,31 @@ mod tests {
     }
 
     #[test]
+    fn what_a_contract_adds_is_seen_from_the_release_after_that_contract() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN rank integer; CREATE TABLE audit (id bigint PRIMARY KEY)\"",
+        )
+        .unwrap();
+        apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN tier integer\"\ndestructive = true",
+        )
+        .unwrap();
+        let sees = |release: usize, table: &str, column: &str| {
+            s.view_of(release)
+                .table(table)
+                .is_some_and(|t| t.column(column).is_some())
+        };
+        // Applied in release 1; later steps land in release 2.
+        assert!(!sees(1, "users", "rank") && !sees(1, "audit", "id"));
+        assert!(sees(2, "users", "rank") && sees(2, "audit", "id"));
+        assert!(!sees(2, "users", "tier") && sees(3, "users", "tier"));
+        assert!(s.view().table("users").unwrap().column("tier").is_some());
+    }
+
+    #[test]
     fn empty_sql_op_is_an_input_error() {
         assert!(op("type = \"sql\"").is_err());
     }
