@@ -670,6 +670,9 @@ pub struct Schema {
     /// Keyed by table and name: where the dialect names constraints per table, two
     /// tables may each have one of a name.
     pub pending_constraints: Vec<(String, String, Option<usize>)>,
+    /// Tables whose primary key a later contract step sets (a tightening), with that
+    /// release (`None` while pending): until then the database keeps the key before it.
+    pub pending_primary_keys: Vec<(String, Option<usize>)>,
     /// Whether a foreign key or check may share its name with a constraint of another
     /// table (Postgres and SQLite name them per table; MySQL's foreign key names are
     /// schema-wide). Unique constraints are indexes, whose names stay schema-wide.

@@ -123,6 +123,7 @@ impl Operation for AddPrimaryKey {
         }
         if !old.is_empty() {
             self.check_old_key_unreferenced(cx, &old)?;
+            self.check_old_key_in_database(cx, &old)?;
         }
         let name = self.name();
         if self.name.is_some() {
@@ -153,7 +154,13 @@ impl Operation for AddPrimaryKey {
             name,
             replaces: old,
         });
-        self.placed(actions, &written_before)
+        let steps = self.placed(actions, &written_before)?;
+        if steps.iter().any(|s| matches!(s.timing, Timing::Later(_))) {
+            cx.schema
+                .pending_primary_keys
+                .push((table_name.clone(), cx.later_release));
+        }
+        Ok(steps)
     }
 }
 
@@ -183,6 +190,33 @@ impl AddPrimaryKey {
             .into());
         }
         Ok(())
+    }
+
+    /// The key to replace must be the one the database has when this op's steps run: not
+    /// one an earlier change still waits to set in a later contract, which would run after
+    /// this op's and leave that earlier key in place.
+    fn check_old_key_in_database(&self, cx: &OpContext<'_>, old: &[String]) -> Result<()> {
+        let table_name = &self.table.value;
+        let Some((_, until)) = cx
+            .schema
+            .pending_primary_keys
+            .iter()
+            .find(|(t, until)| t == table_name && until.is_none_or(|u| u >= cx.release))
+        else {
+            return Ok(());
+        };
+        Err(Diag::input(format!(
+            "the primary key ({}) of `{table_name}` is not in the database yet: an earlier change sets it in a later contract",
+            old.join(", ")
+        ))
+        .at(self.table.location.clone())
+        .label("replaced before it is set")
+        .note("that contract runs after this op's steps, so it would leave its key in place of this one")
+        .help(match until {
+            Some(_) => "tag this change with a release after the one whose contract sets that key, or change the earlier op to this key",
+            None => "change the earlier op to this key",
+        })
+        .into())
     }
 
     /// MySQL: the index that keeps `t`'s AUTO_INCREMENT column keyed once the new key no

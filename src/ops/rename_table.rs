@@ -74,6 +74,11 @@ impl Operation for RenameTable {
                 *table = to.clone();
             }
         }
+        for (table, _) in &mut cx.schema.pending_primary_keys {
+            if *table == from {
+                *table = to.clone();
+            }
+        }
         for ((table, _), _) in &mut cx.schema.arriving {
             if *table == from {
                 *table = to.clone();

@@ -613,3 +613,53 @@ fn the_last_index_over_an_auto_increment_column_is_not_dropped_on_mysql() {
     let dir = common::project_files("postgres", schema, &[("0001_drop.toml", &drop_both)]);
     tandem(dir.path()).arg("plan").assert().success();
 }
+
+/// A key set by a tightening waits for a later contract; a replacement of it before that
+/// contract would run first and be undone by it, leaving the database on another key than
+/// the model. It is refused, naming the key; one release after that contract it applies,
+/// and the database ends on the model's key.
+#[test]
+fn a_key_is_not_replaced_before_the_contract_that_sets_it() {
+    let schema = "[tables.orders]\nprimary_key = [\"id\"]\n[tables.orders.columns]\nid = { type = \"bigint\" }\ncode = { type = \"varchar(20)\" }\n";
+    let first = change(
+        "1.0.0",
+        "type = \"add_primary_key\"\ntable = \"orders\"\ncolumns = [\"code\"]\nreplace = true",
+    );
+    let second = |release: &str| {
+        change(
+            release,
+            "type = \"add_primary_key\"\ntable = \"orders\"\ncolumns = [\"id\", \"code\"]\nreplace = true\nold_code_complies = true",
+        )
+    };
+    let early = second("1.1.0");
+    let dir = common::project_files(
+        "postgres",
+        schema,
+        &[("0001_key.toml", &first), ("0002_again.toml", &early)],
+    );
+    let out = tandem(dir.path()).arg("plan").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains("the primary key (code) of `orders` is not in the database yet"),
+        "{text}"
+    );
+    assert!(text.contains("0002_again.toml:5:"), "{text}");
+
+    let late = second("1.2.0");
+    let middle = change("1.1.0", NOOP);
+    let changes = [
+        ("0001_key.toml", first.as_str()),
+        ("0002_again.toml", late.as_str()),
+        ("0003_middle.toml", middle.as_str()),
+    ];
+    let dir = common::project_with("postgres", schema, &changes);
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let p = dir.path();
+    let url = common::database_url(Server::Postgres, &scratch, p);
+    let out = common::migrate(p, &url, "1.2.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(introspected(p, &url).contains("primary_key = [\"id\", \"code\"]"));
+}
