@@ -145,7 +145,7 @@ impl Operation for AddPrimaryKey {
                     index.columns.join(", ")
                 ),
             });
-            cx.schema.indexes.insert(index.name.clone(), index.clone());
+            cx.schema.insert_index(index.clone());
             actions.push(Action::CreateIndex { index });
         }
         actions.push(Action::SetPrimaryKey {
@@ -243,7 +243,9 @@ impl AddPrimaryKey {
         let columns = vec![auto.name.clone()];
         let base = default_name(&t.name, &columns, "idx");
         let taken = |name: &str| {
-            cx.schema.indexes.contains_key(name) || cx.schema.constraint(name).is_some()
+            cx.schema.index_on(&t.name, name).is_some()
+                || cx.schema.indexes.contains_key(name)
+                || cx.schema.constraint(name).is_some()
         };
         let name = std::iter::once(base.clone())
             .chain((2..).map(|n| fit_identifier(format!("{base}{n}"), 63)))
