@@ -217,7 +217,7 @@ fn latest_enums(plan: &Plan) -> indexmap::IndexMap<String, Vec<String>> {
 
 /// The schema the code of the last release sees, with the indexes that exist.
 fn latest(plan: &Plan, dialect: crate::sql::Dialect) -> Schema {
-    let view = plan.views.last().cloned().unwrap_or_default();
+    let view = plan.latest.clone();
     let mut schema = Schema {
         tables: view.tables,
         enums: latest_enums(plan),

@@ -693,6 +693,9 @@ pub struct Schema {
     /// Keyed by table and name: where the dialect names constraints per table, two
     /// tables may each have one of a name.
     pub pending_constraints: Vec<(String, String, Option<usize>)>,
+    /// Tables whose primary key a later contract step sets (a tightening), with that
+    /// release (`None` while pending): until then the database keeps the key before it.
+    pub pending_primary_keys: Vec<(String, Option<usize>)>,
     /// Whether a foreign key or check may share its name with a constraint of another
     /// table (Postgres and SQLite name them per table; MySQL's foreign key names are
     /// schema-wide). Unique constraints are indexes, whose names stay schema-wide.
@@ -707,6 +710,10 @@ pub struct Schema {
     /// The project's dialect, which decides how an expression is read (`None`: standard
     /// SQL).
     pub dialect: Option<Dialect>,
+    /// Tables and columns a contract step adds (hand-written SQL), with the release of
+    /// that contract (`None` while pending): they exist only from then, so the code of
+    /// that release and the ones before it does not see them, although later ops do.
+    pub arriving: Vec<(RetiredName, Option<usize>)>,
 }
 
 /// A column that exists under another name than the one the code uses.
@@ -834,10 +841,34 @@ impl Schema {
     }
 
     /// What the code of this point knows, without the bookkeeping of the planner.
+    /// The whole model: every table and column, including those a contract still adds.
     pub fn view(&self) -> View {
         View {
             tables: self.tables.clone(),
         }
+    }
+
+    /// What the code of `release` sees: the model without what a contract of that
+    /// release or a later one adds (see [`Schema::arriving`]).
+    pub fn view_of(&self, release: usize) -> View {
+        let mut view = self.view();
+        for ((table, column), until) in &self.arriving {
+            if until.is_some_and(|u| u < release) {
+                continue;
+            }
+            match column {
+                None => {
+                    view.tables.shift_remove(table);
+                }
+                Some(c) => {
+                    if let Some(t) = view.tables.get_mut(table) {
+                        t.columns.retain(|col| &col.name != c);
+                        t.constraints.retain(|k| !k.uses(self.dialect, c));
+                    }
+                }
+            }
+        }
+        view
     }
 
     pub fn table_names(&self) -> Vec<&str> {

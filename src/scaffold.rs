@@ -311,7 +311,13 @@ fn check_against_model(
         .iter()
         .filter(|r| config.order.compare(r, &args.release).is_le())
         .count();
-    let Some(view) = plan.views.get(up_to) else {
+    // A release after every known one also sees what their contracts add.
+    let after_all = up_to == plan.releases.len() && plan.releases.index(&args.release).is_none();
+    let Some(view) = (if after_all {
+        Some(&plan.latest)
+    } else {
+        plan.views.get(up_to)
+    }) else {
         return Ok(false);
     };
     let names: Vec<&str> = view.tables.keys().map(String::as_str).collect();

@@ -110,6 +110,9 @@ impl Operation for AddCheck {
             .filter(|c| constraint.uses(cx.dialect, &c.name))
             .map(|c| c.name.clone())
             .collect();
+        for column in &checked {
+            cx.ensure_arrived(&self.table.value, Some(column), &self.expr.location)?;
+        }
         cx.add_tightening(
             &self.table.value,
             constraint,

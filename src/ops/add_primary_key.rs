@@ -3,12 +3,15 @@
 //! columns the code before R writes is a tightening (uniqueness), enforced in
 //! contract(R + gap) unless the change asserts that code keeps it (`old_code_complies`).
 
-use super::op::{column_list, OpContext, Operation, Removal, Step, Timing};
+use super::op::{
+    column_list, default_name, key_leads_with, OpContext, OpNote, Operation, Removal, Step, Timing,
+};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
-use crate::model::ConstraintKind;
+use crate::model::{fit_identifier, ConstraintKind, Index, Table};
 use crate::parse::decl::check_identifier;
 use crate::parse::{Fields, Located};
+use crate::sql::Dialect;
 
 #[derive(Debug)]
 pub struct AddPrimaryKey {
@@ -120,6 +123,7 @@ impl Operation for AddPrimaryKey {
         }
         if !old.is_empty() {
             self.check_old_key_unreferenced(cx, &old)?;
+            self.check_old_key_in_database(cx, &old)?;
         }
         let name = self.name();
         if self.name.is_some() {
@@ -127,16 +131,36 @@ impl Operation for AddPrimaryKey {
             cx.ensure_new_constraint_name(&name, &at)?;
         }
         let written_before = cx.written_before(table_name, columns);
+        let keeps_auto = self.auto_increment_index(cx, &t);
         if let Some(t) = cx.schema.tables.get_mut(table_name) {
             t.primary_key = columns.clone();
         }
-        let action = Action::SetPrimaryKey {
+        let mut actions = Vec::new();
+        if let Some(index) = keeps_auto {
+            cx.notes.push(OpNote {
+                warning: false,
+                message: format!(
+                    "MySQL numbers an AUTO_INCREMENT column only while an index leads with it: the index {} on {table_name}({}) keeps it keyed, made before the old key is dropped",
+                    index.name,
+                    index.columns.join(", ")
+                ),
+            });
+            cx.schema.insert_index(index.clone());
+            actions.push(Action::CreateIndex { index });
+        }
+        actions.push(Action::SetPrimaryKey {
             table: table_name.clone(),
             columns: columns.clone(),
             name,
             replaces: old,
-        };
-        self.placed(action, &written_before)
+        });
+        let steps = self.placed(actions, &written_before)?;
+        if steps.iter().any(|s| matches!(s.timing, Timing::Later(_))) {
+            cx.schema
+                .pending_primary_keys
+                .push((table_name.clone(), cx.later_release));
+        }
+        Ok(steps)
     }
 }
 
@@ -168,13 +192,81 @@ impl AddPrimaryKey {
         Ok(())
     }
 
+    /// The key to replace must be the one the database has when this op's steps run: not
+    /// one an earlier change still waits to set in a later contract, which would run after
+    /// this op's and leave that earlier key in place.
+    fn check_old_key_in_database(&self, cx: &OpContext<'_>, old: &[String]) -> Result<()> {
+        let table_name = &self.table.value;
+        let Some((_, until)) = cx
+            .schema
+            .pending_primary_keys
+            .iter()
+            .find(|(t, until)| t == table_name && until.is_none_or(|u| u >= cx.release))
+        else {
+            return Ok(());
+        };
+        Err(Diag::input(format!(
+            "the primary key ({}) of `{table_name}` is not in the database yet: an earlier change sets it in a later contract",
+            old.join(", ")
+        ))
+        .at(self.table.location.clone())
+        .label("replaced before it is set")
+        .note("that contract runs after this op's steps, so it would leave its key in place of this one")
+        .help(match until {
+            Some(_) => "tag this change with a release after the one whose contract sets that key, or change the earlier op to this key",
+            None => "change the earlier op to this key",
+        })
+        .into())
+    }
+
+    /// MySQL: the index that keeps `t`'s AUTO_INCREMENT column keyed once the new key no
+    /// longer leads with it, when no other index or unique key does. MySQL refuses a table
+    /// whose AUTO_INCREMENT column leads no index (error 1075), so the index is made
+    /// before the old key is dropped.
+    fn auto_increment_index(&self, cx: &OpContext<'_>, t: &Table) -> Option<Index> {
+        if cx.dialect != Some(Dialect::Mysql) {
+            return None;
+        }
+        let auto = t.columns.iter().find(|c| c.is_identity())?;
+        let keyed = key_leads_with(&self.columns.value, &auto.name)
+            || t.constraints.iter().any(|c| match &c.kind {
+                ConstraintKind::Unique { columns } => key_leads_with(columns, &auto.name),
+                _ => false,
+            })
+            || cx
+                .schema
+                .indexes_of(&t.name)
+                .any(|i| key_leads_with(&i.columns, &auto.name));
+        if keyed {
+            return None;
+        }
+        let columns = vec![auto.name.clone()];
+        let base = default_name(&t.name, &columns, "idx");
+        let taken = |name: &str| {
+            cx.schema.index_on(&t.name, name).is_some()
+                || cx.schema.indexes.contains_key(name)
+                || cx.schema.constraint(name).is_some()
+        };
+        let name = std::iter::once(base.clone())
+            .chain((2..).map(|n| fit_identifier(format!("{base}{n}"), 63)))
+            .find(|n| !taken(n))
+            .expect("an unbounded list of names");
+        Some(Index {
+            name,
+            table: t.name.clone(),
+            columns,
+            unique: false,
+            options: Default::default(),
+        })
+    }
+
     /// The key goes in expand when no earlier code writes its columns (or the change
     /// asserts that it writes unique keys); otherwise it waits for a contract.
-    fn placed(&self, action: Action, written_before: &[String]) -> Result<Vec<Step>> {
+    fn placed(&self, actions: Vec<Action>, written_before: &[String]) -> Result<Vec<Step>> {
         let table_name = &self.table.value;
         let description = self.describe();
         if written_before.is_empty() {
-            return Ok(vec![Step::new(Timing::Expand, description, vec![action])]);
+            return Ok(vec![Step::new(Timing::Expand, description, actions)]);
         }
         if self.old_code_complies {
             return Ok(vec![Step::new(
@@ -182,7 +274,7 @@ impl AddPrimaryKey {
                 format!(
                     "{description} (asserted by the change: the code before this release already writes unique keys)"
                 ),
-                vec![action],
+                actions,
             )]);
         }
         Ok(vec![Step::new(
@@ -195,7 +287,7 @@ impl AddPrimaryKey {
                 "{description}, enforced once no running code predates it (the code before this release writes {})",
                 written_before.join(", ")
             ),
-            vec![action],
+            actions,
         )])
     }
 }

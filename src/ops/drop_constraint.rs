@@ -4,7 +4,7 @@
 //! `ON DUPLICATE KEY UPDATE`), which fails without it, so it is dropped in
 //! contract(R + gap), as `drop_index` drops an index.
 
-use super::op::{OpContext, Operation, Removal, Step, Timing};
+use super::op::{OpContext, OpNote, Operation, Removal, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::{Constraint, ConstraintKind};
@@ -41,24 +41,6 @@ impl Operation for DropConstraint {
             cx.table(t)?;
         }
         let (owner, constraint) = self.named_constraint(cx)?;
-        // A tightening waits for a later contract: dropping it earlier would run before
-        // the database has it.
-        if let Some((_, _, until)) =
-            cx.schema.pending_constraints.iter().find(|(t, n, until)| {
-                *t == owner && n == name && until.is_none_or(|u| u >= cx.release)
-            })
-        {
-            return Err(Diag::input(format!(
-                "constraint `{name}` is not in the database yet: its change enforces it in a later contract"
-            ))
-            .at(self.name.location.clone())
-            .label("dropped before it is added")
-            .help(match until {
-                Some(_) => "tag this change with a release after the one whose contract adds it, or drop the op that adds it",
-                None => "drop the op that adds it instead",
-            })
-            .into());
-        }
         if let Some(t) = &self.table {
             if t.value != owner {
                 return Err(Diag::input(format!(
@@ -72,6 +54,22 @@ impl Operation for DropConstraint {
             }
         }
         self.check_no_foreign_key_relies(cx, &owner, &constraint)?;
+        // A tightening an earlier change enforces in a contract not applied yet: the
+        // constraint is not in the database, so the drop cancels it instead.
+        if cx.is_pending_here(&owner, name) {
+            cx.cancel_pending(&owner, &constraint);
+            cx.notes.push(OpNote {
+                warning: false,
+                message: format!(
+                    "cancels the pending tightening that would enforce {} {name} of {owner} in a later contract: it is never enforced, so there is nothing to drop",
+                    constraint.noun()
+                ),
+            });
+            return Ok(Vec::new());
+        }
+        if matches!(constraint.kind, ConstraintKind::Unique { .. }) {
+            cx.refuse_unkeying_auto_increment(&owner, name, &self.name.location);
+        }
         if let Some(t) = cx.schema.tables.get_mut(&owner) {
             t.constraints.retain(|c| &c.name != name);
         }
@@ -221,6 +219,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(timings(&steps), ["expand"]);
+        assert!(s.table("users").unwrap().constraints.is_empty());
+    }
+
+    #[test]
+    fn a_constraint_whose_tightening_is_pending_is_cancelled_not_dropped() {
+        let mut s = schema(USERS);
+        let steps = apply_after(
+            &mut s,
+            "type = \"add_unique\"\ntable = \"users\"\ncolumns = [\"email\"]",
+        )
+        .unwrap();
+        assert_eq!(timings(&steps), ["later:tightening"]);
+        assert_eq!(s.pending_constraints.len(), 1);
+        let steps = apply(
+            &mut s,
+            "type = \"drop_constraint\"\ntable = \"users\"\nname = \"users_email_key\"",
+        )
+        .unwrap();
+        assert!(steps.is_empty());
+        assert!(s.pending_constraints.is_empty());
         assert!(s.table("users").unwrap().constraints.is_empty());
     }
 

@@ -92,6 +92,7 @@ impl Operation for DropIndex {
 
     fn apply(&self, cx: &mut OpContext<'_>) -> Result<Vec<Step>> {
         let index = self.find(cx)?;
+        cx.refuse_unkeying_auto_increment(&index.table, &index.name, &self.name.location);
         cx.schema.remove_index(&index.table, &index.name);
         if index.unique {
             cx.retire_unique_index(&index);

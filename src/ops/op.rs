@@ -86,6 +86,20 @@ pub struct OpContext<'a> {
     /// (introspect writes it from one), not a change tandem is asked to make. A
     /// definition the server takes but that can fail a later write is kept there.
     pub declared: bool,
+    /// Edits of pending tightenings (an earlier op's later step that adds a constraint)
+    /// that this op makes: the planner applies them to that step.
+    pub pending_edits: Vec<PendingEdit>,
+}
+
+/// What an op does to the pending tightening of constraint `constraint` of `table`,
+/// which is in the model but not in the database yet.
+#[derive(Debug, Clone)]
+pub struct PendingEdit {
+    pub table: String,
+    pub constraint: Constraint,
+    /// `None`: cancel it, so it is never enforced; `Some(name)`: enforce it under that
+    /// name instead.
+    pub renamed_to: Option<String>,
 }
 
 /// A remark on an op that the plan shows: a warning (something tandem cannot see or
@@ -117,13 +131,44 @@ impl OpContext<'_> {
             notes: Vec::new(),
             problems: Vec::new(),
             declared: false,
+            pending_edits: Vec::new(),
         }
     }
 }
 
 impl OpContext<'_> {
+    /// Fails when `table` (with `column`: that column of it) is added by a contract this
+    /// op's release reaches before (hand-written SQL): the op's expand steps run earlier.
+    pub fn ensure_arrived(&self, table: &str, column: Option<&str>, at: &Location) -> Result<()> {
+        let Some(until) = self.schema.arriving.iter().find_map(|((t, c), until)| {
+            (t == table
+                && (c.is_none() || c.as_deref() == column)
+                && until.is_none_or(|u| u >= self.release))
+            .then_some(*until)
+        }) else {
+            return Ok(());
+        };
+        let subject = match column {
+            Some(c) => format!("column `{table}.{c}`"),
+            None => format!("table `{table}`"),
+        };
+        Err(Diag::input(format!(
+            "{subject} is not in the database yet: hand-written contract SQL adds it{}",
+            match until {
+                Some(_) => " in a contract after this release's expand",
+                None => " in a contract whose release is not known yet",
+            }
+        ))
+        .at(at.clone())
+        .label("used before the contract that adds it")
+        .note("what a contract adds is there for the code of the release after it")
+        .help("tag this change with a release after the one whose contract adds it")
+        .into())
+    }
+
     /// The table named by `name`, or an error pointing at it with the nearest name.
     pub fn table(&self, name: &Located<String>) -> Result<&Table> {
+        self.ensure_arrived(&name.value, None, &name.location)?;
         self.schema.table(&name.value).ok_or_else(|| {
             let mut diag = Diag::input(format!("unknown table `{}`", name.value))
                 .at(name.location.clone())
@@ -146,6 +191,7 @@ impl OpContext<'_> {
     /// The column `table.column`, or an error pointing at it with the nearest name.
     pub fn column(&self, table: &Located<String>, column: &Located<String>) -> Result<&Column> {
         let t = self.table(table)?;
+        self.ensure_arrived(&table.value, Some(&column.value), &column.location)?;
         if let Some(p) = self.schema.physical_name(&table.value, &column.value) {
             return Err(Diag::input(format!(
                 "column `{}.{}` still exists as `{}`: its views-mode rename completes in a later contract",
@@ -268,6 +314,7 @@ impl OpContext<'_> {
     pub fn columns(&self, table: &Located<String>, columns: &Located<Vec<String>>) -> Result<()> {
         let t = self.table(table)?;
         for col in &columns.value {
+            self.ensure_arrived(&table.value, Some(col), &columns.location)?;
             if t.column(col).is_none() {
                 return Err(
                     Diag::input(format!("unknown column `{}.{col}`", table.value))
@@ -418,6 +465,44 @@ impl OpContext<'_> {
             .map(|(_, _, until)| *until)
     }
 
+    /// Whether constraint `name` of `table` waits for a contract at or after this op's
+    /// release (or one not known yet): it is in the model but not in the database yet.
+    pub fn is_pending_here(&self, table: &str, name: &str) -> bool {
+        self.pending_constraint(table, name)
+            .is_some_and(|until| until.is_none_or(|u| u >= self.release))
+    }
+
+    /// Cancels the pending tightening that adds constraint `name` of `table`: the model
+    /// drops it, and the planner removes the later step of the op that enforces it.
+    pub fn cancel_pending(&mut self, table: &str, constraint: &Constraint) {
+        self.schema
+            .pending_constraints
+            .retain(|(t, n, _)| !(t == table && *n == constraint.name));
+        if let Some(t) = self.schema.tables.get_mut(table) {
+            t.constraints.retain(|c| c.name != constraint.name);
+        }
+        self.pending_edits.push(PendingEdit {
+            table: table.to_string(),
+            constraint: constraint.clone(),
+            renamed_to: None,
+        });
+    }
+
+    /// Renames the pending tightening that adds constraint `constraint` of `table`: the
+    /// planner gives its later step the name `to` (the model's is renamed by the caller).
+    pub fn rename_pending(&mut self, table: &str, constraint: &Constraint, to: &str) {
+        for (t, n, _) in &mut self.schema.pending_constraints {
+            if t == table && *n == constraint.name {
+                *n = to.to_string();
+            }
+        }
+        self.pending_edits.push(PendingEdit {
+            table: table.to_string(),
+            constraint: constraint.clone(),
+            renamed_to: Some(to.to_string()),
+        });
+    }
+
     /// Adds `constraint` to `table` over `columns`: where the code of the release before
     /// writes any of them, a tightening placed under the rule (in contract(R + gap),
     /// after its repair), unless the change asserts that that code keeps the rule.
@@ -552,6 +637,48 @@ impl OpContext<'_> {
             });
         }
         Ok(actions)
+    }
+
+    /// MySQL: refuses (in the plan's problems) the drop of index or unique key `dropped`
+    /// of `table` when it is the last index that leads with the table's AUTO_INCREMENT
+    /// column: MySQL refuses that drop at apply (error 1075).
+    pub fn refuse_unkeying_auto_increment(&mut self, table: &str, dropped: &str, at: &Location) {
+        if self.dialect != Some(Dialect::Mysql) {
+            return;
+        }
+        let Some(t) = self.schema.table(table) else {
+            return;
+        };
+        let Some(auto) = t.columns.iter().find(|c| c.is_identity()) else {
+            return;
+        };
+        let leads = |columns: &[String]| key_leads_with(columns, &auto.name);
+        let keyed = leads(&t.primary_key)
+            || t.constraints.iter().any(|c| match &c.kind {
+                crate::model::ConstraintKind::Unique { columns } => {
+                    c.name != dropped && leads(columns)
+                }
+                _ => false,
+            })
+            || self
+                .schema
+                .indexes_of(table)
+                .any(|i| i.name != dropped && leads(&i.columns));
+        if keyed {
+            return;
+        }
+        let column = auto.name.clone();
+        self.problems.push(
+            Diag::refused(format!(
+                "refused: dropping `{dropped}` leaves the AUTO_INCREMENT column `{table}.{column}` without an index that leads with it"
+            ))
+            .at(at.clone())
+            .label("the last index over this AUTO_INCREMENT column")
+            .note("MySQL and MariaDB number an AUTO_INCREMENT column only while an index leads with it, and refuse this drop (error 1075)")
+            .help(format!(
+                "create another index that leads with `{column}` first (a `create_index` op with columns = [\"{column}\"]), or keep this one"
+            )),
+        );
     }
 
     /// Whether a constraint or unique index the code no longer sees still holds

@@ -2,7 +2,7 @@
 //! database enforces stay the same; only code that names the constraint (error handling
 //! that matches a violated constraint's name) sees the change.
 
-use super::op::{OpContext, Operation, Step, Timing};
+use super::op::{OpContext, OpNote, Operation, Step, Timing};
 use crate::action::Action;
 use crate::diag::{suggestion, Diag, Result};
 use crate::model::Constraint;
@@ -65,6 +65,22 @@ impl Operation for RenameConstraint {
                     c.name = renamed.name.clone();
                 }
             }
+        }
+        // A tightening an earlier change enforces in a contract not applied yet: the
+        // constraint is not in the database to rename, so it is enforced under the new name.
+        if cx.is_pending_here(&table.name, &original.name) {
+            cx.rename_pending(&table.name, &original, &renamed.name);
+            cx.notes.push(OpNote {
+                warning: false,
+                message: format!(
+                    "{} {} of {} is not enforced yet: the later contract that enforces it uses the name {} instead",
+                    original.noun(),
+                    original.name,
+                    table.name,
+                    renamed.name
+                ),
+            });
+            return Ok(Vec::new());
         }
         Ok(vec![Step::new(
             Timing::Expand,

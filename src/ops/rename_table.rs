@@ -74,6 +74,16 @@ impl Operation for RenameTable {
                 *table = to.clone();
             }
         }
+        for (table, _) in &mut cx.schema.pending_primary_keys {
+            if *table == from {
+                *table = to.clone();
+            }
+        }
+        for ((table, _), _) in &mut cx.schema.arriving {
+            if *table == from {
+                *table = to.clone();
+            }
+        }
         for p in &mut cx.schema.physical_names {
             if p.table == from {
                 p.table = to.clone();

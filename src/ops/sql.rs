@@ -10,6 +10,7 @@ use super::op::{OpContext, OpNote, Operation, Removal, Step, Timing};
 use super::raw_sql::{self, Piece};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
+use crate::model::{RetiredName, Table};
 use crate::parse::{Fields, Located};
 
 #[derive(Debug)]
@@ -110,11 +111,25 @@ impl Operation for Sql {
             if !held.is_empty() {
                 self.report_held(cx, sql, contract, &held);
             }
+            let before = contract.then(|| cx.schema.tables.clone());
             let mut effect = Vec::new();
             for piece in &pieces {
                 if let Piece::Read(statement) = piece {
                     effect.extend(raw_sql::fold(statement, cx, later));
                 }
+            }
+            if let Some(before) = before {
+                // Added by a contract: the code of the next release uses it, not the code
+                // of the release whose probes and rollout run before that contract.
+                let until = if later {
+                    cx.later_release
+                } else {
+                    Some(cx.release)
+                };
+                let added = added_names(&before, &cx.schema.tables);
+                cx.schema
+                    .arriving
+                    .extend(added.into_iter().map(|name| (name, until)));
             }
             let timing = if later {
                 let subject = self.subject.clone().unwrap_or_else(|| {
@@ -142,6 +157,28 @@ impl Operation for Sql {
         }
         Ok(steps)
     }
+}
+
+/// The tables of `after` that `before` does not have, and the columns of the others that
+/// it does not have.
+fn added_names(
+    before: &indexmap::IndexMap<String, Table>,
+    after: &indexmap::IndexMap<String, Table>,
+) -> Vec<RetiredName> {
+    let mut added = Vec::new();
+    for (name, table) in after {
+        match before.get(name) {
+            None => added.push((name.clone(), None)),
+            Some(old) => added.extend(
+                table
+                    .columns
+                    .iter()
+                    .filter(|c| old.column(&c.name).is_none())
+                    .map(|c| (name.clone(), Some(c.name.clone()))),
+            ),
+        }
+    }
+    added
 }
 
 /// A statement that puts its SQL under the rule: one tandem reads as destructive (the
@@ -277,6 +314,31 @@ mod tests {
         assert_eq!(timings(&steps), ["expand", "later:destructive SQL"]);
         let steps = apply(&mut s, "type = \"sql\"\ncontract = \"SELECT 2\"").unwrap();
         assert_eq!(timings(&steps), ["contract"]);
+    }
+
+    #[test]
+    fn what_a_contract_adds_is_seen_from_the_release_after_that_contract() {
+        let mut s = schema(USERS);
+        apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN rank integer; CREATE TABLE audit (id bigint PRIMARY KEY)\"",
+        )
+        .unwrap();
+        apply(
+            &mut s,
+            "type = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN tier integer\"\ndestructive = true",
+        )
+        .unwrap();
+        let sees = |release: usize, table: &str, column: &str| {
+            s.view_of(release)
+                .table(table)
+                .is_some_and(|t| t.column(column).is_some())
+        };
+        // Applied in release 1; later steps land in release 2.
+        assert!(!sees(1, "users", "rank") && !sees(1, "audit", "id"));
+        assert!(sees(2, "users", "rank") && sees(2, "audit", "id"));
+        assert!(!sees(2, "users", "tier") && sees(3, "users", "tier"));
+        assert!(s.view().table("users").unwrap().column("tier").is_some());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::action::Action;
 use crate::config::RenameMode;
 use crate::diag::{Diag, Location, Result};
 use crate::model::{mysql_name_collisions, PhysicalName, Schema, View};
-use crate::ops::op::{OpContext, Step, Timing};
+use crate::ops::op::{OpContext, PendingEdit, Step, Timing};
 use crate::parse::change::{Change, OpEntry};
 use crate::project::Project;
 use crate::release::Releases;
@@ -45,6 +45,9 @@ pub(super) struct Folded {
     /// The schema the code sees: `views[0]` before the first release, `views[i + 1]`
     /// after release `i`.
     pub views: Vec<View>,
+    /// The model after every release's contract: `views`' last one without what the
+    /// contracts still add.
+    pub latest: View,
     /// Views mode: the schema of views each code version selects, indexed as `views`.
     pub view_schemas: Vec<Option<String>>,
     /// Views mode: (release, table, old name, new name) of each rename through views.
@@ -93,6 +96,7 @@ pub(super) fn fold(
         out: Folded {
             ops: Vec::with_capacity(project.changes.len()),
             views: vec![schema.view()],
+            latest: View::default(),
             view_schemas: vec![None],
             view_renames: Vec::new(),
             notes: Vec::new(),
@@ -117,7 +121,11 @@ pub(super) fn fold(
                 folder.out.ops.push(op);
             }
         }
-        folder.out.views.push(folder.schema.view());
+        folder.out.views.push(folder.schema.view_of(r));
+        folder
+            .schema
+            .arriving
+            .retain(|(_, until)| until.is_none_or(|u| u > r));
         let selected = if folder.made_schema {
             Some(folder.release_schema_name(r))
         } else {
@@ -125,6 +133,7 @@ pub(super) fn fold(
         };
         folder.out.view_schemas.push(selected);
     }
+    folder.out.latest = folder.schema.view();
     Ok(folder.out)
 }
 
@@ -150,6 +159,8 @@ impl Folder<'_> {
         let mut steps = entry.op.apply(&mut cx)?;
         let problems = std::mem::take(&mut cx.problems);
         let notes = std::mem::take(&mut cx.notes);
+        let edits = std::mem::take(&mut cx.pending_edits);
+        self.edit_tightenings(&edits);
         self.refuse_mysql_collisions(entry)?;
         if let Some(p) = steps
             .iter()
@@ -207,6 +218,53 @@ impl Folder<'_> {
             problems,
             retire_schema,
         })
+    }
+
+    /// Applies `edits` to the ops folded so far: the last later step that enforces each
+    /// constraint (found by its table, or by the same definition where a rename of the
+    /// table since changed the name the model knows it by) is removed, or its constraint
+    /// renamed.
+    fn edit_tightenings(&mut self, edits: &[PendingEdit]) {
+        for edit in edits {
+            let PendingEdit {
+                table,
+                constraint,
+                renamed_to,
+            } = edit;
+            let enforces = |step: &Step| {
+                matches!(step.timing, Timing::Later(_))
+                    && step.actions.iter().any(|a| match a {
+                        Action::AddConstraint {
+                            table: t,
+                            constraint: c,
+                        } => c.name == constraint.name && (t == table || c.kind == constraint.kind),
+                        _ => false,
+                    })
+            };
+            let found = self.out.ops.iter_mut().rev().find_map(|op| {
+                let i = op.steps.iter().position(enforces)?;
+                Some((op, i))
+            });
+            let Some((op, i)) = found else { continue };
+            let Some(to) = renamed_to else {
+                op.steps.remove(i);
+                continue;
+            };
+            let step = &mut op.steps[i];
+            step.description = format!(
+                "{} (as {to}: a later change renames it before it is enforced)",
+                step.description
+            );
+            for action in &mut step.actions {
+                if let Action::AddConstraint { constraint: c, .. }
+                | Action::Repair { constraint: c, .. } = action
+                {
+                    if c.name == constraint.name {
+                        c.name = to.clone();
+                    }
+                }
+            }
+        }
     }
 
     /// MySQL: refuses an op after which the model has two names (columns, indexes,

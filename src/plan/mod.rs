@@ -30,6 +30,9 @@ pub struct Plan {
     /// The schema the code of each release sees: `views[0]` is the baseline (the code
     /// before the first release), `views[i + 1]` release `i`.
     pub views: Vec<View>,
+    /// The model once every contract has run, including what the last contracts add,
+    /// which no release's code sees yet: what a database holds at the end of the plan.
+    pub latest: View,
     /// Views mode: the schema of views each code version selects through `search_path`,
     /// indexed as `views`; `None` where that code reads the tables themselves.
     pub view_schemas: Vec<Option<String>>,
@@ -113,6 +116,7 @@ pub fn build(project: &Project, written: &WrittenContracts) -> Result<Plan> {
         hotfix_merges,
         releases,
         views: folded.views,
+        latest: folded.latest,
         view_schemas: folded.view_schemas,
         view_renames: folded.view_renames,
         files,

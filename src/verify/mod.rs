@@ -86,7 +86,7 @@ pub fn rehearsal_target(config: &Config, url: Option<&str>) -> Result<Target> {
 /// never be used, for a column misspelt or gone. Each is an input error at its key.
 pub fn unknown_value_keys(config: &Config, plan: &Plan) -> Vec<crate::diag::Diag> {
     let known = |table: &str, column: &str| {
-        plan.views.iter().any(|v| {
+        plan.views.iter().chain([&plan.latest]).any(|v| {
             v.table(table)
                 .is_some_and(|t| t.columns.iter().any(|c| c.name == column))
         })

@@ -1071,3 +1071,24 @@ fn mysql_refuses_to_rename_a_foreign_key() {
         .stdout(contains("changes/0001_rename.toml:9:1"))
         .stdout(contains("cannot rename a foreign key (users_self)"));
 }
+
+/// `tandem new` checks names against the schema the new release's code sees: a column
+/// that hand-written contract SQL adds is there for a release after that contract, not
+/// for the release whose contract adds it.
+#[test]
+fn new_sees_a_column_from_the_release_after_the_contract_that_adds_it() {
+    let adds = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN flag integer\"\n";
+    let dir = common::project_files("sqlite", common::USERS, &[("0001_adds.toml", adds)]);
+    let new = |release: &str| {
+        tandem(dir.path())
+            .args(["new", "drop-column", "users.flag", "--release", release])
+            .output()
+            .unwrap()
+    };
+    let out = new("1.4.0");
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("unknown column `users.flag`"));
+    let out = new("1.5.0");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    tandem(dir.path()).arg("check").assert().code(0);
+}

@@ -520,3 +520,146 @@ fn a_commented_identity_column_keeps_its_numbering_on_every_server() {
         }
     }
 }
+
+/// MySQL numbers an AUTO_INCREMENT column only while an index leads with it: a key
+/// replaced away from such a column keeps it keyed (an index made before the key is
+/// dropped), so the replace applies on MariaDB with rows in the table, inserts are still
+/// numbered, and drift sees the index in the model.
+#[test]
+fn a_key_replaced_away_from_an_auto_increment_column_keeps_it_keyed_on_mariadb() {
+    let schema = r#"
+[tables.orders]
+primary_key = ["id"]
+[tables.orders.columns]
+id   = { type = "bigint", identity = true }
+kind = { type = "varchar(10)" }
+code = { type = "varchar(20)" }
+
+[tables."line-items"]
+primary_key = ["id", "kind"]
+[tables."line-items".columns]
+id   = { type = "bigint", identity = true }
+kind = { type = "varchar(10)" }
+"#;
+    let c1 = change(
+        "1.0.0",
+        "type = \"add_primary_key\"\ntable = \"orders\"\ncolumns = [\"code\"]\nreplace = true\nold_code_complies = true\n\n[[op]]\ntype = \"add_primary_key\"\ntable = \"line-items\"\ncolumns = [\"kind\", \"id\"]\nreplace = true\nold_code_complies = true",
+    );
+    let c0 = change("0.9.0", NOOP);
+    let changes = [
+        ("0000_noop.toml", c0.as_str()),
+        ("0001_keys.toml", c1.as_str()),
+    ];
+    let dir = common::project_with("mysql", schema, &changes);
+    let plan = stdout(&tandem(dir.path()).arg("plan").output().unwrap());
+    assert!(plan.contains("keeps it keyed"), "{plan}");
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let p = dir.path();
+    let url = common::database_url(Server::Mysql, &scratch, p);
+    let out = common::migrate(p, &url, "0.9.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    db.run_script("INSERT INTO orders (kind, code) VALUES ('a', 'p'), ('b', 'q')")
+        .unwrap();
+    db.run_script("INSERT INTO `line-items` (kind) VALUES ('a'), ('b')")
+        .unwrap();
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = tandem(p)
+        .args(["diff", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    db.run_script("INSERT INTO orders (kind, code) VALUES ('a', 'x'), ('b', 'y')")
+        .unwrap();
+    db.run_script("INSERT INTO `line-items` (kind) VALUES ('a'), ('a')")
+        .unwrap();
+    let rows = db.query_text("SELECT id FROM orders ORDER BY id").unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows.windows(2).all(|w| w[0][0] != w[1][0]), "{rows:?}");
+    let keys = db
+        .query_text("SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = 'PRIMARY' AND column_name = 'code'")
+        .unwrap();
+    assert_eq!(keys[0][0].as_deref(), Some("1"), "{keys:?}");
+}
+
+/// The last index that leads with an AUTO_INCREMENT column cannot be dropped on MySQL
+/// (error 1075 at apply): the plan refuses it, exit 1, naming the column; with another
+/// index over the column first, the same drop is planned.
+#[test]
+fn the_last_index_over_an_auto_increment_column_is_not_dropped_on_mysql() {
+    let schema = "[tables.orders]\nprimary_key = [\"code\"]\n[tables.orders.columns]\nid = { type = \"bigint\", identity = true }\ncode = { type = \"varchar(20)\" }\n\n[[tables.orders.indexes]]\nname = \"orders_by_id\"\ncolumns = [\"id\"]\n\n[[tables.orders.constraints]]\ntype = \"unique\"\nname = \"orders_id_code\"\ncolumns = [\"id\", \"code\"]\n";
+    let drop_both = change(
+        "1.0.0",
+        "type = \"drop_index\"\nname = \"orders_by_id\"\n\n[[op]]\ntype = \"drop_constraint\"\nname = \"orders_id_code\"",
+    );
+    let dir = common::project_files("mysql", schema, &[("0001_drop.toml", &drop_both)]);
+    let out = tandem(dir.path()).arg("plan").output().unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("leaves the AUTO_INCREMENT column `orders.id` without an index"),
+        "{text}"
+    );
+    assert!(text.contains("0001_drop.toml:9:"), "{text}");
+    // One of them alone leaves the other.
+    let drop_one = change("1.0.0", "type = \"drop_index\"\nname = \"orders_by_id\"");
+    let dir = common::project_files("mysql", schema, &[("0001_drop.toml", &drop_one)]);
+    tandem(dir.path()).arg("plan").assert().success();
+    // Postgres has no such rule.
+    let dir = common::project_files("postgres", schema, &[("0001_drop.toml", &drop_both)]);
+    tandem(dir.path()).arg("plan").assert().success();
+}
+
+/// A key set by a tightening waits for a later contract; a replacement of it before that
+/// contract would run first and be undone by it, leaving the database on another key than
+/// the model. It is refused, naming the key; one release after that contract it applies,
+/// and the database ends on the model's key.
+#[test]
+fn a_key_is_not_replaced_before_the_contract_that_sets_it() {
+    let schema = "[tables.orders]\nprimary_key = [\"id\"]\n[tables.orders.columns]\nid = { type = \"bigint\" }\ncode = { type = \"varchar(20)\" }\n";
+    let first = change(
+        "1.0.0",
+        "type = \"add_primary_key\"\ntable = \"orders\"\ncolumns = [\"code\"]\nreplace = true",
+    );
+    let second = |release: &str| {
+        change(
+            release,
+            "type = \"add_primary_key\"\ntable = \"orders\"\ncolumns = [\"id\", \"code\"]\nreplace = true\nold_code_complies = true",
+        )
+    };
+    let early = second("1.1.0");
+    let dir = common::project_files(
+        "postgres",
+        schema,
+        &[("0001_key.toml", &first), ("0002_again.toml", &early)],
+    );
+    let out = tandem(dir.path()).arg("plan").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains("the primary key (code) of `orders` is not in the database yet"),
+        "{text}"
+    );
+    assert!(text.contains("0002_again.toml:5:"), "{text}");
+
+    let late = second("1.2.0");
+    let middle = change("1.1.0", NOOP);
+    let changes = [
+        ("0001_key.toml", first.as_str()),
+        ("0002_again.toml", late.as_str()),
+        ("0003_middle.toml", middle.as_str()),
+    ];
+    let dir = common::project_with("postgres", schema, &changes);
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let p = dir.path();
+    let url = common::database_url(Server::Postgres, &scratch, p);
+    let out = common::migrate(p, &url, "1.2.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(introspected(p, &url).contains("primary_key = [\"id\", \"code\"]"));
+}

@@ -832,3 +832,49 @@ proptest::proptest! {
         }
     }
 }
+
+/// A column that hand-written contract SQL adds is not in the database during the expand
+/// of its own release, nor, under the rule, of the release after: an op there that
+/// uses it is refused, naming the column; the release after its contract may use it.
+#[test]
+fn an_op_that_uses_a_column_before_its_contract_adds_it_is_refused() {
+    let adds = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN rank integer\"\n";
+    let late = "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN tier integer\"\ndestructive = true\n";
+    let check = |release: &str, column: &str| {
+        format!("release = \"{release}\"\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_{column}_ok\"\ncheck = \"{column} > 0\"\n")
+    };
+    let next = "release = \"1.5.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    for (column, release, ok) in [
+        ("rank", "1.4.0", false),
+        ("rank", "1.5.0", true),
+        ("tier", "1.5.0", false),
+        ("tier", "1.6.0", true),
+    ] {
+        let uses = check(release, column);
+        let changes = [
+            ("0001_adds.toml", adds),
+            ("0002_late.toml", late),
+            ("0003_uses.toml", uses.as_str()),
+            ("0004_next.toml", next),
+        ];
+        let dir = project_files("postgres", USERS, &changes);
+        let out = tandem(dir.path()).arg("plan").output().unwrap();
+        if ok {
+            assert!(
+                out.status.success(),
+                "{column} in {release}: {}",
+                stderr(&out)
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{column} in {release}");
+            let text = stderr(&out);
+            assert!(
+                text.contains(&format!(
+                    "column `users.{column}` is not in the database yet"
+                )),
+                "{text}"
+            );
+            assert!(text.contains("0003_uses.toml:6:"), "{text}");
+        }
+    }
+}

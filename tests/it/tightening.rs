@@ -113,17 +113,73 @@ fn a_constraint_over_a_column_only_the_new_code_knows_stays_in_expand() {
     assert!(!plan.contains("asserted by the change"), "{plan}");
 }
 
+/// A change that drops a constraint whose enforcement is still pending (an earlier change
+/// tightens columns the code before it writes) cancels that tightening: the constraint is
+/// never enforced, and rows that would break it survive both releases' files.
+fn a_pending_tightening_dropped_by_the_next_release_is_cancelled(server: Server) {
+    let add = String::from(
+        "release = \"1.4.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"users\"\ncolumn = \"code\"\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"team_id\"\nreferences = \"teams\"\n\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_score_ok\"\ncheck = \"score >= 0\"\nrepair_sql = \"0\"\n",
+    );
+    let drop = "release = \"1.5.0\"\n[[op]]\ntype = \"drop_constraint\"\nname = \"users_code_key\"\n\n[[op]]\ntype = \"drop_constraint\"\ntable = \"users\"\nname = \"users_team_id_fkey\"\n\n[[op]]\ntype = \"drop_constraint\"\nname = \"users_score_ok\"\n";
+    let next = (
+        "0003_next.toml",
+        "release = \"1.6.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n",
+    );
+    let changes = [
+        ("0001_keys.toml", add.as_str()),
+        ("0002_drop.toml", drop),
+        next,
+    ];
+    let dir = common::project_with(server.dialect(), SCHEMA, &changes);
+    let plan = plan_json(dir.path()).to_string();
+    assert!(plan.contains("cancels"), "{plan}");
+    // Nothing enforces them, anywhere.
+    for path in walk(&dir.path().join("migrations")) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("-- phase:") {
+            for name in ["users_code_key", "users_team_id_fkey", "users_score_ok"] {
+                assert!(!text.contains(name), "{}:\n{text}", path.display());
+            }
+        }
+    }
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let url = common::database_url(server, &scratch, dir.path());
+    let migrate = |release: &str, phase: &str| common::migrate(dir.path(), &url, release, phase);
+    let out = migrate("1.4.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut db = common::connect(&url, dir.path());
+    let rows = "INSERT INTO users (id, email, code, score, team_id) VALUES \
+                (1, 'a', 'same', -5, 77), (2, 'b', 'same', 3, NULL)";
+    db.run_script(rows).unwrap();
+    let out = migrate("1.6.0", "contract");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    // The rows are as written, and the rules are still not enforced.
+    let kept = db
+        .query_text("SELECT id, code, score, team_id FROM users ORDER BY id")
+        .unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept[0][2].as_deref(), Some("-5"), "{kept:?}");
+    db.run_script(
+        "INSERT INTO users (id, email, code, score, team_id) VALUES (3, 'c', 'same', -1, 99)",
+    )
+    .unwrap();
+}
+
 #[test]
-fn a_constraint_enforced_later_cannot_be_dropped_before() {
-    let add = "release = \"1.4.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"users\"\ncolumn = \"code\"\n";
-    let drop =
-        "release = \"1.5.0\"\n[[op]]\ntype = \"drop_constraint\"\nname = \"users_code_key\"\n";
-    let dir = common::project_files("sqlite", SCHEMA, &[("0001.toml", add), ("0002.toml", drop)]);
-    tandem(dir.path())
-        .arg("plan")
-        .assert()
-        .code(2)
-        .stderr(contains("not in the database yet"));
+fn a_pending_tightening_dropped_later_is_cancelled_on_sqlite() {
+    a_pending_tightening_dropped_by_the_next_release_is_cancelled(Server::Sqlite);
+}
+
+#[test]
+fn a_pending_tightening_dropped_later_is_cancelled_on_postgres() {
+    a_pending_tightening_dropped_by_the_next_release_is_cancelled(Server::Postgres);
+}
+
+#[test]
+fn a_pending_tightening_dropped_later_is_cancelled_on_mariadb() {
+    a_pending_tightening_dropped_by_the_next_release_is_cancelled(Server::Mysql);
 }
 
 #[test]
@@ -316,4 +372,90 @@ fn a_unique_key_is_dropped_in_the_next_contract_and_old_upserts_keep_working() {
     let mut db = common::connect(&url, dir.path());
     let err = db.run_script(upsert).unwrap_err();
     assert!(err.to_string().contains("ON CONFLICT"), "{err}");
+}
+
+/// A chain over three releases with `min_release_gap = 2`: 1.4.0 tightens three
+/// constraints (enforced in contract(1.6.0)), 1.5.0 renames them before they are
+/// enforced, 1.6.0 drops one of them before that contract. The contract enforces the
+/// others under their new names and never the dropped one; rows that break the dropped
+/// one survive.
+fn pending_tightenings_renamed_then_dropped(server: Server) {
+    let check = server != Server::Mysql;
+    let mut add = String::from("release = \"1.4.0\"\n[[op]]\ntype = \"add_unique\"\ntable = \"users\"\ncolumn = \"code\"\n\n[[op]]\ntype = \"add_foreign_key\"\ntable = \"users\"\ncolumn = \"team_id\"\nreferences = \"teams\"\nrepair_sql = \"NULL\"\n");
+    let mut rename = String::from("release = \"1.5.0\"\n[[op]]\ntype = \"rename_constraint\"\ntable = \"users\"\nname = \"users_code_key\"\nto = \"users_code_uq\"\n\n[[op]]\ntype = \"rename_constraint\"\ntable = \"users\"\nname = \"users_team_id_fkey\"\nto = \"users_team_fk\"\n");
+    let mut drop = String::from(
+        "release = \"1.6.0\"\n[[op]]\ntype = \"drop_constraint\"\nname = \"users_team_fk\"\n",
+    );
+    if check {
+        add.push_str("\n[[op]]\ntype = \"add_check\"\ntable = \"users\"\nname = \"users_score_ok\"\ncheck = \"score >= 0\"\n");
+        rename.push_str("\n[[op]]\ntype = \"rename_constraint\"\ntable = \"users\"\nname = \"users_score_ok\"\nto = \"users_score_nonneg\"\n");
+        drop.push_str("\n[[op]]\ntype = \"drop_constraint\"\ntable = \"users\"\nname = \"users_score_nonneg\"\n");
+    }
+    let next = "release = \"1.7.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let changes = [
+        ("0001_add.toml", add.as_str()),
+        ("0002_rename.toml", rename.as_str()),
+        ("0003_drop.toml", drop.as_str()),
+        ("0004_next.toml", next),
+    ];
+    let dir = common::project_dir(
+        &format!("dialect = \"{}\"\nmin_release_gap = 2\n", server.dialect()),
+        SCHEMA,
+        &changes,
+    );
+    let out = tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(placement(dir.path(), "0001_add.toml"), ["contract 1.6.0"]);
+    assert!(placement(dir.path(), "0002_rename.toml").is_empty());
+    assert!(placement(dir.path(), "0003_drop.toml").is_empty());
+    let Some(scratch) = server.fresh() else {
+        return;
+    };
+    let url = common::database_url(server, &scratch, dir.path());
+    let migrate = |release: &str, phase: &str| common::migrate(dir.path(), &url, release, phase);
+    let out = migrate("1.5.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut db = common::connect(&url, dir.path());
+    db.run_script(
+        "INSERT INTO users (id, email, code, score, team_id) VALUES (1, 'a', 'x', -5, 77)",
+    )
+    .unwrap();
+    let out = migrate("1.7.0", "contract");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let here = if server == Server::Mysql {
+        "DATABASE()"
+    } else {
+        "current_schema()"
+    };
+    let names = db
+        .query_text(&format!(
+            "SELECT constraint_name FROM information_schema.table_constraints \
+             WHERE table_schema = {here} AND table_name = 'users' \
+             AND constraint_type <> 'PRIMARY KEY' ORDER BY 1"
+        ))
+        .unwrap();
+    let names: Vec<String> = names
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .filter(|n| !n.ends_with("_not_null"))
+        .collect();
+    assert_eq!(names, ["users_code_uq"], "{names:?}");
+    // The dropped key was never enforced: the orphan row is there, and more may come.
+    db.run_script(
+        "INSERT INTO users (id, email, code, score, team_id) VALUES (2, 'b', 'y', -1, 78)",
+    )
+    .unwrap();
+    assert!(db
+        .run_script("INSERT INTO users (id, email, code) VALUES (3, 'c', 'x')")
+        .is_err());
+}
+
+#[test]
+fn pending_tightenings_renamed_then_dropped_on_postgres() {
+    pending_tightenings_renamed_then_dropped(Server::Postgres);
+}
+
+#[test]
+fn pending_tightenings_renamed_then_dropped_on_mariadb() {
+    pending_tightenings_renamed_then_dropped(Server::Mysql);
 }

@@ -345,3 +345,77 @@ fn verify_rehearses_on_a_copy_of_the_configured_template_with_its_prefix() {
         .run_script(&format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
         .unwrap();
 }
+
+/// What a release's contract adds by hand (a column, a table) exists only from that
+/// contract: the code of the next release uses it, not the release's own, whose probes
+/// run before it. Under the rule (`destructive = true`), it arrives in the contract of the
+/// release after, and the release after that uses it.
+fn contract_additions_belong_to_the_next_release(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let added = (
+        "0001_contract_adds.toml",
+        "release = \"1.4.0\"\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN flag integer; CREATE TABLE audit (id bigint PRIMARY KEY, note varchar(20))\"\n\n[[op]]\ntype = \"sql\"\ncontract = \"ALTER TABLE users ADD COLUMN late_flag integer\"\ndestructive = true\n",
+    );
+    let next = |name: &'static str, release: &str| {
+        (
+            name,
+            format!("release = \"{release}\"\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n"),
+        )
+    };
+    let (n2, t2) = next("0002_next.toml", "1.5.0");
+    let (n3, t3) = next("0003_after.toml", "1.6.0");
+    let dir = users_project(
+        server.dialect(),
+        &[added, (n2, t2.as_str()), (n3, t3.as_str())],
+    );
+    let out = common::verify(dir.path(), &url);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", common::stderr(&out));
+    // The code contract says the same: who may use what.
+    let uses = |release: &str| {
+        let out = tandem(dir.path())
+            .args(["code-contract", release, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut names = Vec::new();
+        for t in value["uses"].as_array().unwrap() {
+            for c in t["columns"].as_array().unwrap() {
+                names.push(format!(
+                    "{}.{}",
+                    t["table"].as_str().unwrap(),
+                    c.as_str().unwrap()
+                ));
+            }
+        }
+        names
+    };
+    let (r4, r5, r6) = (uses("1.4.0"), uses("1.5.0"), uses("1.6.0"));
+    assert!(
+        !r4.iter()
+            .any(|c| c == "users.flag" || c.starts_with("audit.")),
+        "{r4:?}"
+    );
+    assert!(r5.contains(&"users.flag".to_string()), "{r5:?}");
+    assert!(r5.contains(&"audit.note".to_string()), "{r5:?}");
+    assert!(!r5.contains(&"users.late_flag".to_string()), "{r5:?}");
+    assert!(r6.contains(&"users.late_flag".to_string()), "{r6:?}");
+}
+
+#[test]
+fn contract_additions_belong_to_the_next_release_on_sqlite() {
+    contract_additions_belong_to_the_next_release(Server::Sqlite);
+}
+
+#[test]
+fn contract_additions_belong_to_the_next_release_on_postgres() {
+    contract_additions_belong_to_the_next_release(Server::Postgres);
+}
+
+#[test]
+fn contract_additions_belong_to_the_next_release_on_mariadb() {
+    contract_additions_belong_to_the_next_release(Server::Mysql);
+}
