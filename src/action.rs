@@ -11,6 +11,11 @@ use crate::types::{ColumnType, Literal};
 pub enum Action {
     CreateTable {
         table: Table,
+        /// Indexes built inside the CREATE TABLE: on MySQL, the one that keys an
+        /// AUTO_INCREMENT column no primary or unique key leads with (see
+        /// [`key_auto_increment_inline`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        keys: Vec<crate::model::Index>,
     },
     DropTable {
         table: String,
@@ -247,7 +252,7 @@ impl Action {
             }
         };
         match self {
-            Action::CreateTable { table } => table.rename_references(from, to),
+            Action::CreateTable { table, .. } => table.rename_references(from, to),
             Action::DropTable { table }
             | Action::AddColumn { table, .. }
             | Action::DropColumn { table, .. }
@@ -353,7 +358,7 @@ impl Action {
             _ => None,
         };
         match self {
-            Action::CreateTable { table } => std::iter::once(Table(table.name.clone()))
+            Action::CreateTable { table, .. } => std::iter::once(Table(table.name.clone()))
                 .chain(table.constraints.iter().filter_map(referenced))
                 .collect(),
             Action::DropTable { table } => vec![Table(table.clone())],
@@ -441,4 +446,51 @@ pub enum Source {
 /// 63-byte identifier limit.
 pub fn trigger_name(purpose: &str, table: &str, column: &str) -> String {
     crate::model::fit_identifier(format!("tandem_{purpose}_{table}_{column}"), 63)
+}
+
+/// MySQL refuses a table whose AUTO_INCREMENT column no index leads with (error 1075),
+/// so a CREATE TABLE cannot leave that index to a later CREATE INDEX: the first index of
+/// `actions` that leads with such a column moves into its table's CREATE TABLE.
+pub fn key_auto_increment_inline(actions: &mut Vec<Action>) {
+    let leads = |columns: &[String], column: &str| {
+        columns
+            .first()
+            .and_then(|c| c.split(['(', ' ']).next())
+            .is_some_and(|c| c == column)
+    };
+    let mut i = 0;
+    while i < actions.len() {
+        let Action::CreateTable { table, keys } = &actions[i] else {
+            i += 1;
+            continue;
+        };
+        let Some(auto) = table.columns.iter().find(|c| c.is_identity()) else {
+            i += 1;
+            continue;
+        };
+        let keyed = leads(&table.primary_key, &auto.name)
+            || keys.iter().any(|k| leads(&k.columns, &auto.name))
+            || table.constraints.iter().any(|c| match &c.kind {
+                crate::model::ConstraintKind::Unique { columns } => leads(columns, &auto.name),
+                _ => false,
+            });
+        let found = (!keyed).then(|| {
+            actions[i + 1..]
+                .iter()
+                .position(|a| {
+                    matches!(a, Action::CreateIndex { index }
+                        if index.table == table.name && leads(&index.columns, &auto.name))
+                })
+                .map(|at| at + i + 1)
+        });
+        if let Some(Some(at)) = found {
+            let Action::CreateIndex { index } = actions.remove(at) else {
+                unreachable!("matched above")
+            };
+            if let Action::CreateTable { keys, .. } = &mut actions[i] {
+                keys.push(index);
+            }
+        }
+        i += 1;
+    }
 }

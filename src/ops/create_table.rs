@@ -77,6 +77,7 @@ impl Operation for CreateTable {
         let declared = Declared::apply_all(&self.declared, cx.schema, cx.dialect)?;
         let mut actions = vec![Action::CreateTable {
             table: cx.schema.tables[name].clone(),
+            keys: Vec::new(),
         }];
         actions.extend(
             declared
@@ -84,6 +85,9 @@ impl Operation for CreateTable {
                 .flat_map(|s| s.actions)
                 .filter(|a| matches!(a, Action::CreateIndex { .. })),
         );
+        if cx.dialect == Some(crate::sql::Dialect::Mysql) {
+            crate::action::key_auto_increment_inline(&mut actions);
+        }
         Ok(vec![Step::new(Timing::Expand, self.describe(), actions)])
     }
 }

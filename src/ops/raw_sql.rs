@@ -839,7 +839,10 @@ impl Folder<'_, '_> {
             }
         }
         self.cx.schema.tables.insert(name, table.clone());
-        self.effect(Action::CreateTable { table });
+        self.effect(Action::CreateTable {
+            table,
+            keys: Vec::new(),
+        });
         for index in indexes {
             self.add_index(index);
         }

@@ -180,7 +180,10 @@ pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
             }
             inline
         });
-        actions.push(Action::CreateTable { table });
+        actions.push(Action::CreateTable {
+            table,
+            keys: Vec::new(),
+        });
     }
     actions.extend(
         schema
@@ -189,6 +192,9 @@ pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
             .map(|i| Action::CreateIndex { index: i.clone() }),
     );
     actions.extend(later);
+    if dialect == Dialect::Mysql {
+        crate::action::key_auto_increment_inline(&mut actions);
+    }
     actions
 }
 

@@ -255,7 +255,7 @@ fn comment_refusal(action: &Action) -> Option<Unsupported> {
         })
     };
     match action {
-        Action::CreateTable { table } => table
+        Action::CreateTable { table, .. } => table
             .comment
             .as_deref()
             .and_then(|text| {
@@ -283,6 +283,12 @@ fn comment_refusal(action: &Action) -> Option<Unsupported> {
 /// keys. Unique constraints are written inline in Postgres and MySQL; SQLite keeps them
 /// as unique indexes (see [`unique_indexes`]), which it can drop without a rebuild.
 pub fn create_table(dialect: Dialect, table: &Table) -> String {
+    create_table_keyed(dialect, table, &[])
+}
+
+/// [`create_table`] with indexes built inside it (MySQL's `KEY name (columns)`): see
+/// [`crate::action::key_auto_increment_inline`].
+pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> String {
     let mut stmt: TableCreateStatement = SqTable::create();
     stmt.table(iden(&table.name));
     for column in &table.columns {
@@ -327,7 +333,8 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         }
         sql
     };
-    if (uniques.is_empty() || dialect == Dialect::Sqlite) && deferred.is_empty() {
+    if (uniques.is_empty() || dialect == Dialect::Sqlite) && deferred.is_empty() && keys.is_empty()
+    {
         return with_comment(sql);
     }
     // sea-query writes table-level UNIQUE only for MySQL, and no DEFERRABLE: spliced in
@@ -343,6 +350,18 @@ pub fn create_table(dialect: Dialect, table: &Table) -> String {
         }));
     }
     inline.extend(deferred.iter().map(|clause| format!(", {clause}")));
+    inline.extend(keys.iter().map(|index| {
+        let kind = if index.unique { "UNIQUE " } else { "" };
+        let method = match &index.options.method {
+            Some(m) => format!(" USING {}", m.to_ascii_uppercase()),
+            None => String::new(),
+        };
+        format!(
+            ", {kind}KEY {} ({}){method}",
+            quote(dialect, &index.name),
+            index_key_parts(dialect, index).join(", ")
+        )
+    }));
     with_comment(match sql.rfind(')') {
         Some(end) => format!(
             "{}{} {}",
@@ -468,7 +487,7 @@ pub fn option_refusal(dialect: Dialect, action: &Action) -> Option<Unsupported> 
         }
     }
     let found = match action {
-        Action::CreateTable { table } => table.constraints.iter().find(|c| deferrable(c)),
+        Action::CreateTable { table, .. } => table.constraints.iter().find(|c| deferrable(c)),
         Action::AddConstraint { constraint, .. } => Some(constraint).filter(|c| deferrable(c)),
         _ => None,
     };
@@ -609,33 +628,7 @@ pub fn index_sql(dialect: Dialect, index: &Index) -> String {
 pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> String {
     let q = |n: &str| quote(dialect, n);
     let o = &index.options;
-    let mut parts: Vec<String> = index
-        .columns
-        .iter()
-        .map(|c| {
-            let mut part = q(c);
-            match dialect {
-                Dialect::Mysql => {
-                    if let Some(n) = o.prefix.get(c) {
-                        part.push_str(&format!("({n})"));
-                    }
-                }
-                Dialect::Postgres => {
-                    if let Some(class) = o.opclass.get(c) {
-                        part.push(' ');
-                        part.push_str(class);
-                    }
-                }
-                Dialect::Sqlite => {}
-            }
-            if o.desc.contains(c) {
-                part.push_str(" DESC");
-            }
-            part
-        })
-        .collect();
-    // An expression in its own parentheses: `ON t ((lower(email)))`.
-    parts.extend(o.expressions.iter().map(|e| format!("({e})")));
+    let parts = index_key_parts(dialect, index);
     let kind = if o.fulltext && dialect == Dialect::Mysql {
         "FULLTEXT "
     } else if index.unique {
@@ -688,6 +681,41 @@ pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> S
         }
     }
     sql
+}
+
+/// An index's key parts as the dialect writes them: columns with their prefix length,
+/// operator class and DESC, then expressions in their own parentheses.
+fn index_key_parts(dialect: Dialect, index: &Index) -> Vec<String> {
+    let q = |n: &str| quote(dialect, n);
+    let o = &index.options;
+    let mut parts: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| {
+            let mut part = q(c);
+            match dialect {
+                Dialect::Mysql => {
+                    if let Some(n) = o.prefix.get(c) {
+                        part.push_str(&format!("({n})"));
+                    }
+                }
+                Dialect::Postgres => {
+                    if let Some(class) = o.opclass.get(c) {
+                        part.push(' ');
+                        part.push_str(class);
+                    }
+                }
+                Dialect::Sqlite => {}
+            }
+            if o.desc.contains(c) {
+                part.push_str(" DESC");
+            }
+            part
+        })
+        .collect();
+    // An expression in its own parentheses: `ON t ((lower(email)))`.
+    parts.extend(o.expressions.iter().map(|e| format!("({e})")));
+    parts
 }
 
 pub(crate) enum Builder {

@@ -194,7 +194,12 @@ impl Physical {
     /// Folds one action in. Raw SQL changes what tandem read of it.
     pub fn apply(&mut self, action: &Action) {
         match action {
-            Action::CreateTable { table } => self.create_table(table),
+            Action::CreateTable { table, keys } => {
+                self.create_table(table);
+                for key in keys {
+                    self.apply(&Action::CreateIndex { index: key.clone() });
+                }
+            }
             Action::DropTable { table } => {
                 self.tables.swap_remove(table);
             }

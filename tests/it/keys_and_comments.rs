@@ -663,3 +663,44 @@ fn a_key_is_not_replaced_before_the_contract_that_sets_it() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(introspected(p, &url).contains("primary_key = [\"id\", \"code\"]"));
 }
+
+/// MySQL numbers an AUTO_INCREMENT column only while an index leads with it, and refuses
+/// a CREATE TABLE without one (error 1075): where no primary or unique key leads with
+/// it, the declared index that does is built inside the CREATE TABLE, in the baseline and
+/// in a `create_table` op alike.
+#[test]
+fn an_auto_increment_column_keyed_by_a_secondary_index_is_created_on_mariadb() {
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let schema = "[tables.processes]\nprimary_key = [\"pid\", \"task\"]\n\n\
+                  [tables.processes.columns]\nid = { type = \"bigint unsigned\", identity = true }\n\
+                  pid = { type = \"integer\" }\ntask = { type = \"varchar(20)\" }\n\n\
+                  [[tables.processes.indexes]]\nname = \"task\"\ncolumns = [\"task\"]\n\n\
+                  [[tables.processes.indexes]]\nname = \"id\"\ncolumns = [\"id\"]\n";
+    let create = "release = \"1.0.0\"\n\n[[op]]\ntype = \"create_table\"\ntable = \"jobs\"\n\
+                  primary_key = [\"name\"]\ncolumns = { seq = { type = \"integer\", identity = true }, name = { type = \"varchar(20)\" } }\n\
+                  indexes = [{ name = \"jobs_seq\", columns = [\"seq\"], unique = true }]\n";
+    let dir = common::project_with("mysql", schema, &[("0001_jobs.toml", create)]);
+    let p = dir.path();
+    let url = common::database_url(Server::Mysql, &scratch, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut db = common::connect(&url, p);
+    db.run_script(
+        "INSERT INTO processes (pid, task) VALUES (1, 'a'), (1, 'b');
+         INSERT INTO jobs (name) VALUES ('x'), ('y');",
+    )
+    .unwrap();
+    let ids = db
+        .query_text("SELECT id FROM processes ORDER BY id")
+        .unwrap();
+    assert_eq!(ids, vec![vec![Some("1".into())], vec![Some("2".into())]]);
+    let seqs = db.query_text("SELECT seq FROM jobs ORDER BY seq").unwrap();
+    assert_eq!(seqs, vec![vec![Some("1".into())], vec![Some("2".into())]]);
+    let drift = tandem(p)
+        .args(["diff", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(drift.status.success(), "{}", stdout(&drift));
+}

@@ -91,6 +91,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
             comment: None,
             engine: None,
         },
+        keys: vec![],
     };
     let add = Action::AddColumn {
         table: table.into(),

@@ -35,7 +35,7 @@ use tera::Context;
 
 use crate::action::Action;
 use crate::diag::Result;
-use crate::sql::ddl::{create_table, drop_table, drop_view, views_mode_refusal};
+use crate::sql::ddl::{create_table_keyed, drop_table, drop_view, views_mode_refusal};
 use crate::sql::physical::Physical;
 use crate::sql::render::{Chunk, Rendered, Renderer};
 use crate::sql::text::terminate;
@@ -68,9 +68,11 @@ impl Renderer for Mysql<'_> {
             out.no_transaction = true;
         }
         let chunk: Chunk = match action {
-            Action::CreateTable { table } => {
-                Ok(Ok(terminate(&create_table(Dialect::Mysql, table))))
-            }
+            Action::CreateTable { table, keys } => Ok(Ok(terminate(&create_table_keyed(
+                Dialect::Mysql,
+                table,
+                keys,
+            )))),
             Action::DropTable { table } => Ok(Ok(drop_table(Dialect::Mysql, physical, table))),
             Action::RenameTable { from, to } => self.rename_table(from, to, physical),
             Action::CreateCompatView { view, table } => Ok(Ok(tables::compat_view(view, table))),

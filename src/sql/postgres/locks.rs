@@ -69,7 +69,7 @@ fn lock_targets(action: &Action) -> Vec<(String, LockMode)> {
             }
             out
         }
-        Action::CreateTable { table } => {
+        Action::CreateTable { table, .. } => {
             let mut out: Vec<(String, LockMode)> = Vec::new();
             for c in &table.constraints {
                 for target in referenced(c, ShareRowExclusive) {

@@ -49,7 +49,7 @@ impl Renderer for Postgres<'_> {
         out: &mut Rendered,
     ) -> Result<Result<(), Unsupported>> {
         let chunk: Chunk = match action {
-            Action::CreateTable { table } => tables::create(table),
+            Action::CreateTable { table, .. } => tables::create(table),
             Action::DropTable { table } => Ok(Ok(drop_table(Dialect::Postgres, physical, table))),
             Action::RenameTable { from, to } => self.rename_table(from, to),
             Action::CreateCompatView { view, table } => tables::compat_view(view, table),

@@ -39,7 +39,7 @@ impl Renderer for Sqlite<'_> {
 
     fn render(&self, action: &Action, physical: &Physical, out: &mut Rendered) -> Step {
         match action {
-            Action::CreateTable { table } => tables::create(table, out),
+            Action::CreateTable { table, .. } => tables::create(table, out),
             Action::DropTable { table } => push(out, drop_table(Dialect::Sqlite, physical, table)),
             Action::RenameTable { from, to } => tables::rename(from, to, out),
             Action::CreateCompatView { view, table } => self.compat_view(view, table, out),
