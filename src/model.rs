@@ -685,9 +685,10 @@ pub struct Schema {
     /// table and that release, `None` while pending): until then the database still
     /// enforces them, and MySQL refuses to retype a column a foreign key names.
     pub retired_constraints: Vec<(String, Constraint, Option<usize>)>,
-    /// Unique indexes the code no longer sees that a later contract step drops (with that
-    /// release, `None` while pending): until then the database refuses a repeated value.
-    pub retired_unique_indexes: Vec<(Index, Option<usize>)>,
+    /// Indexes the code no longer sees that a later contract step drops (with that
+    /// release, `None` while pending): until then a unique one refuses a repeated value,
+    /// and each keeps its name taken.
+    pub retired_indexes: Vec<(Index, Option<usize>)>,
     /// Constraints the code sees that a later contract step adds (a tightening), with
     /// that release (`None` while pending): until then they are not in the database.
     /// Keyed by table and name: where the dialect names constraints per table, two

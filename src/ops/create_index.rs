@@ -272,6 +272,23 @@ impl Operation for CreateIndex {
             }
         }
         let name = self.index_name();
+        let at = self
+            .name
+            .as_ref()
+            .map_or(self.table.location.clone(), |n| n.location.clone());
+        if let Some(until) = cx.index_name_still_held(&self.table.value, &name) {
+            let when = match until {
+                Some(_) => "until the contract that drops it".to_string(),
+                None => "until the contract that drops it, not placed yet".to_string(),
+            };
+            return Err(Diag::input(format!(
+                "index `{name}` still exists in the database {when}"
+            ))
+            .at(at)
+            .label("a dropped index keeps its name until its contract runs")
+            .help("give this index another `name`, or create it in a release after that contract")
+            .into());
+        }
         if cx.schema.index_name_taken(&self.table.value, &name) {
             return Err(Diag::input(format!("index `{name}` already exists"))
                 .at(self

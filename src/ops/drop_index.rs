@@ -94,9 +94,7 @@ impl Operation for DropIndex {
         let index = self.find(cx)?;
         cx.refuse_unkeying_auto_increment(&index.table, &index.name, &self.name.location);
         cx.schema.remove_index(&index.table, &index.name);
-        if index.unique {
-            cx.retire_unique_index(&index);
-        }
+        cx.retire_index(&index);
         Ok(vec![Step::new(
             Timing::Later(Removal::new(
                 "drop",

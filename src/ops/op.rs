@@ -691,18 +691,30 @@ impl OpContext<'_> {
             .any(|(owner, c, until)| {
                 holds(until) && c.involves(self.dialect, owner, table, Some(column))
             })
-            || self
-                .schema
-                .retired_unique_indexes
-                .iter()
-                .any(|(i, until)| holds(until) && i.table == table && i.uses(self.dialect, column))
+            || self.schema.retired_indexes.iter().any(|(i, until)| {
+                holds(until) && i.unique && i.table == table && i.uses(self.dialect, column)
+            })
     }
 
-    /// Records that unique `index` stays in the database until this op's later steps
-    /// drop it.
-    pub fn retire_unique_index(&mut self, index: &crate::model::Index) {
+    /// The release whose contract drops a retired index that holds `name` in the
+    /// database while this release's expand runs (`Some(None)` while that is pending);
+    /// `None` when no dropped index holds it.
+    pub fn index_name_still_held(&self, table: &str, name: &str) -> Option<Option<usize>> {
+        let key = self.schema.index_key(table, name);
         self.schema
-            .retired_unique_indexes
+            .retired_indexes
+            .iter()
+            .find(|(i, until)| {
+                until.is_none_or(|d| d >= self.release)
+                    && self.schema.index_key(&i.table, &i.name) == key
+            })
+            .map(|(_, until)| *until)
+    }
+
+    /// Records that `index` stays in the database until this op's later steps drop it.
+    pub fn retire_index(&mut self, index: &crate::model::Index) {
+        self.schema
+            .retired_indexes
             .push((index.clone(), self.later_release));
     }
 

@@ -367,3 +367,45 @@ fn mysql_index_names_are_per_table_and_postgres_refuses_them_shared() {
         common::stdout(&check)
     );
 }
+
+/// A dropped index keeps its name in the database until the contract that drops it: an
+/// index made under that name before then is refused where it is written (it failed at
+/// apply, "relation already exists" / "Duplicate key name"); one made after is planned.
+#[test]
+fn an_index_name_is_free_again_only_after_the_contract_that_drops_it() {
+    let schema = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\n\
+                  email = { type = \"varchar(100)\" }\n\n[[tables.users.indexes]]\nname = \"by_email\"\ncolumns = [\"email\"]\n";
+    let drop = "release = \"1.1.0\"\n\n[[op]]\ntype = \"drop_index\"\nname = \"by_email\"\n";
+    let again = |release: &str| {
+        format!(
+            "release = \"{release}\"\n\n[[op]]\ntype = \"create_index\"\ntable = \"users\"\nname = \"by_email\"\ncolumns = [\"email\", \"id\"]\n"
+        )
+    };
+    for dialect in ["postgres", "mysql", "sqlite"] {
+        let early = again("1.2.0");
+        let (code, err) = check_of(
+            dialect,
+            schema,
+            &[("0001_drop.toml", drop), ("0002_again.toml", &early)],
+        );
+        assert_eq!(code, Some(2), "{dialect}: {err}");
+        assert!(
+            err.contains("still exists in the database"),
+            "{dialect}: {err}"
+        );
+        assert!(err.contains("0002_again.toml:"), "{dialect}: {err}");
+        // The drop's contract is the next release's: 1.2.0's, once 1.2.0 exists.
+        let late = again("1.3.0");
+        let filler = common::select_one("1.2.0");
+        let (code, err) = check_of(
+            dialect,
+            schema,
+            &[
+                ("0001_drop.toml", drop),
+                ("0002_filler.toml", &filler),
+                ("0003_again.toml", &late),
+            ],
+        );
+        assert_eq!(code, Some(0), "{dialect}: {err}");
+    }
+}
