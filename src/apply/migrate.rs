@@ -72,7 +72,9 @@ pub fn target_version(plan: &Plan, slot: Slot) -> i64 {
 
 /// How many files of the plan up to `slot` the database at `target` has not applied
 /// (all of them when it does not exist yet): zero means a migrate has nothing to do.
-pub fn pending_count(plan: &Plan, slot: Slot, target: &Target) -> Result<usize> {
+/// With `adopt` the baseline is not counted: adopting records it without running it.
+pub fn pending_count(plan: &Plan, slot: Slot, target: &Target, adopt: bool) -> Result<usize> {
+    let baseline = plan.files.first().map(|f| f.version).filter(|_| adopt);
     let up_to = target_version(plan, slot);
     let applied = match target {
         Target::SqliteFile(path) if !path.exists() => Vec::new(),
@@ -85,6 +87,7 @@ pub fn pending_count(plan: &Plan, slot: Slot, target: &Target) -> Result<usize> 
         .files
         .iter()
         .filter(|f| f.version <= up_to && !applied.iter().any(|(v, _)| *v == f.version))
+        .filter(|f| Some(f.version) != baseline)
         .count())
 }
 

@@ -88,8 +88,13 @@ fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
     let slot = phase.slot(r);
     if plan.problems.is_empty() {
         // Nothing to apply needs no gate: a refusal would only block a no-op.
-        if !args.adopt && migrate::pending_count(&plan, slot, &opened.target)? == 0 {
-            eprintln!("fleet gate: not run, nothing to apply");
+        if migrate::pending_count(&plan, slot, &opened.target, args.adopt)? == 0 {
+            let what = if args.adopt {
+                "--adopt records the baseline without running it, and nothing else is to apply"
+            } else {
+                "nothing to apply"
+            };
+            eprintln!("fleet gate: not run, {what}");
         } else {
             let options = args.fleet.options(Some(config));
             let contract = phase == Phase::Contract;
