@@ -1295,3 +1295,37 @@ fn a_fleet_source_of_none_needs_its_reason() {
         assert!(err.contains("tandem.toml:"), "{settings}: {err}");
     }
 }
+
+/// The gate guards the files a migrate applies: a contract with no file of its own, whose
+/// pending files are all expands, is gated as the expand it is, so a database that shows
+/// no names does not refuse it.
+#[test]
+fn a_contract_without_files_is_gated_as_the_expand_it_applies_on_mariadb() {
+    let Some(scratch) = common::Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = users_project("mysql", INCIDENT);
+    let p = dir.path();
+    let plan = tandem(p).arg("plan").output().unwrap();
+    assert!(
+        stdout(&plan).contains("contract(1.4.0)\n    (nothing)"),
+        "{}",
+        stdout(&plan)
+    );
+    let url = common::database_url(common::Server::Mysql, &scratch, p);
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    if db.query_text("SELECT @@performance_schema").unwrap()[0][0].as_deref() == Some("1") {
+        return;
+    }
+    let out = migrate_gated(p, &url, "1.4.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expand(1.4.0) not checked"),
+        "{}",
+        stderr(&out)
+    );
+    // contract(1.5.0) drops a column: refused.
+    let out = migrate_gated(p, &url, "1.5.0", "contract");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
