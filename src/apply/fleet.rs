@@ -558,21 +558,19 @@ fn from_database(db: &mut Database) -> Result<(Option<String>, Vec<Connection>)>
     };
     // One row per connection and name (MySQL gives a row per attribute): gathered by id.
     let mut connections: Vec<Connection> = Vec::new();
+    let mut by_id: std::collections::HashMap<String, usize> = Default::default();
     for row in rows {
         let field = |i: usize| row.get(i).cloned().flatten();
         let id = field(0).unwrap_or_default();
-        let i = match connections.iter().position(|c| c.id == id) {
-            Some(i) => i,
-            None => {
-                connections.push(Connection {
-                    id,
-                    names: Vec::new(),
-                    user: field(1),
-                    address: field(2).map(|a| without_port(&a)),
-                });
-                connections.len() - 1
-            }
-        };
+        let i = *by_id.entry(id.clone()).or_insert_with(|| {
+            connections.push(Connection {
+                id,
+                names: Vec::new(),
+                user: field(1),
+                address: field(2).map(|a| without_port(&a)),
+            });
+            connections.len() - 1
+        });
         if let Some(name) = field(3).filter(|_| named) {
             connections[i].names.push(name);
         }
