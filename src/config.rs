@@ -185,6 +185,12 @@ pub struct FleetSettings {
     pub command: Option<String>,
     /// How long the command may run before the gate gives up on it.
     pub command_timeout: std::time::Duration,
+    /// `source = "none"` with its reason: the project says it has no way to know what
+    /// runs, so a contract where the database shows nothing goes ahead, the reason
+    /// recorded each time.
+    pub no_source_reason: Option<String>,
+    /// Refuse a contract while a connection that names no release is open.
+    pub require_tags: bool,
 }
 
 /// Seconds a fleet command may run by default.
@@ -202,6 +208,12 @@ struct RawFleet {
     command: Option<Spanned<String>>,
     #[serde(default)]
     command_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    source: Option<Spanned<String>>,
+    #[serde(default)]
+    reason: Option<Spanned<String>>,
+    #[serde(default)]
+    require_tags: Option<Spanned<bool>>,
 }
 
 impl Default for FleetSettings {
@@ -211,6 +223,8 @@ impl Default for FleetSettings {
             file: None,
             command: None,
             command_timeout: std::time::Duration::from_secs(DEFAULT_FLEET_COMMAND_TIMEOUT),
+            no_source_reason: None,
+            require_tags: false,
         }
     }
 }
@@ -287,7 +301,11 @@ impl RawFleet {
     /// command that are not blank, a timeout of some seconds.
     fn settings(self, file: &Arc<SourceFile>) -> Result<FleetSettings> {
         let at = |span: std::ops::Range<usize>| Location::new(file, span);
-        let mut settings = FleetSettings::default();
+        let mut settings = FleetSettings {
+            require_tags: self.require_tags.as_ref().is_some_and(|t| *t.get_ref()),
+            no_source_reason: self.no_source(file)?,
+            ..FleetSettings::default()
+        };
         if let Some(p) = self.pattern {
             if let Err(message) = check_fleet_pattern(p.get_ref()) {
                 return Err(Diag::input(message)
@@ -326,6 +344,66 @@ impl RawFleet {
             settings.command_timeout = std::time::Duration::from_secs_f64(seconds);
         }
         Ok(settings)
+    }
+
+    /// `source = "none"` and its `reason`, which only make sense together, and not
+    /// beside a source (`file`, `command`) or a demand for tags the project says it
+    /// cannot see.
+    fn no_source(&self, file: &Arc<SourceFile>) -> Result<Option<String>> {
+        let at = |span: std::ops::Range<usize>| Location::new(file, span);
+        let (source, reason) = match (&self.source, &self.reason) {
+            (None, None) => return Ok(None),
+            (None, Some(r)) => {
+                return Err(Diag::input("[fleet] reason without source = \"none\"")
+                    .at(at(r.span()))
+                    .label("a reason for nothing")
+                    .help("the reason goes with source = \"none\", which says the project has no way to know what runs")
+                    .into())
+            }
+            (Some(s), None) => {
+                return Err(Diag::input("[fleet] source = \"none\" needs a reason")
+                    .at(at(s.span()))
+                    .label("no reason given")
+                    .help("add reason = \"...\" under [fleet]: it is recorded with every contract the gate lets through blind")
+                    .into())
+            }
+            (Some(s), Some(r)) => (s, r),
+        };
+        if source.get_ref() != "none" {
+            return Err(Diag::input(format!(
+                "[fleet] source = {:?} is not a source tandem knows",
+                source.get_ref()
+            ))
+            .at(at(source.span()))
+            .label("expected \"none\"")
+            .help("the database's connections are read by default; give file = \"...\" or command = \"...\" for another source, or source = \"none\" with a reason")
+            .into());
+        }
+        if reason.get_ref().trim().is_empty() {
+            return Err(Diag::input("[fleet] reason is blank")
+                .at(at(reason.span()))
+                .label("blank")
+                .help("say why the project cannot know what runs: it is the record of every contract let through")
+                .into());
+        }
+        let beside = [
+            ("file", self.file.is_some()),
+            ("command", self.command.is_some()),
+            (
+                "require_tags",
+                self.require_tags.as_ref().is_some_and(|t| *t.get_ref()),
+            ),
+        ];
+        if let Some((key, _)) = beside.iter().find(|(_, set)| *set) {
+            return Err(Diag::input(format!(
+                "[fleet] source = \"none\" beside `{key}`: the project says both that it has no fleet source and that it has one"
+            ))
+            .at(at(source.span()))
+            .label("no source")
+            .help(format!("remove `{key}`, or remove source and reason"))
+            .into());
+        }
+        Ok(Some(reason.get_ref().clone()))
     }
 }
 

@@ -67,7 +67,15 @@ pub fn migrate(
     if pending.is_empty() {
         eprintln!("fleet gate: not run, nothing to apply");
     } else {
-        pass_gate(target, &manifest, phase, fleet)?;
+        // The gate guards the files applied: a contract with none of its own pending
+        // applies only expands.
+        let contract = pending.iter().any(|f| {
+            manifest
+                .files
+                .iter()
+                .any(|m| m.file == f.path && m.phase == "contract")
+        });
+        pass_gate(target, &manifest, contract, fleet)?;
     }
     let done = apply_pending(&mut db, &files, pending, &display)?;
     Ok(Outcome {
@@ -113,7 +121,7 @@ fn read_files(
 fn pass_gate(
     target: &Target,
     manifest: &Manifest,
-    phase: &str,
+    contract: bool,
     fleet: &super::fleet::FleetOptions,
 ) -> Result<()> {
     let releases = crate::release::Releases::new(
@@ -123,7 +131,7 @@ fn pass_gate(
     // `bundle::load` made sure the list holds the bundle's release, last.
     let r = manifest.releases.len().saturating_sub(1);
     let mut gate_db = connect(target, true)?;
-    super::fleet::gate(&mut gate_db, fleet, &releases, r, phase == "contract")?.report();
+    super::fleet::gate(&mut gate_db, fleet, &releases, r, contract)?.report();
     Ok(())
 }
 

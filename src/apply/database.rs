@@ -365,6 +365,9 @@ impl Database {
                 let (url, timeout) = split_connect_timeout(&url)?;
                 let mut config: postgres::Config = db!(url.parse())?;
                 config.connect_timeout(timeout);
+                if config.get_application_name().is_none() {
+                    config.application_name(server::OWN_CONNECTION_NAME);
+                }
                 // Long steps (backfills) report progress as NOTICEs starting "tandem:".
                 config.notice_callback(|notice| {
                     if super::notes::is_note(notice.message()) {
@@ -383,7 +386,17 @@ impl Database {
             Target::Mysql(url) => {
                 let (url, timeout) = split_connect_timeout(url)?;
                 let opts = db!(mysql::Opts::from_url(&url))?;
-                let opts = mysql::OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(timeout));
+                let named = opts
+                    .get_connect_attrs()
+                    .is_some_and(|a| a.contains_key("program_name"));
+                let mut opts =
+                    mysql::OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(timeout));
+                if !named {
+                    opts = opts.connect_attrs(Some(std::collections::HashMap::from([(
+                        "program_name",
+                        server::OWN_CONNECTION_NAME,
+                    )])));
+                }
                 let conn = within(timeout, move || db!(mysql::Conn::new(opts)))?;
                 Database::Mysql(Box::new(conn))
             }

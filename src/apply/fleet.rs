@@ -4,16 +4,19 @@
 //! `pg_stat_activity.application_name`, MariaDB/MySQL connection attributes, which MariaDB
 //! exposes only with `performance_schema=ON`), or from a file or a command that prints
 //! one running release per line. Each connection names its release through a pattern,
-//! `*@{release}` by default (`shop-api@1.4.0`).
+//! `*@{release}` by default (`shop-api@1.4.0`). Where the database shows no names at all
+//! (MariaDB's default), an expand goes ahead and says so, and a contract is refused
+//! unless tandem.toml says, with a reason, that the project has no way to know.
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::database::{Database, DbError, Target};
+pub use super::fleet_seen::Client;
+use super::fleet_seen::{classify, grouped, place, shown, Connection, Placed, Unchecked};
 use crate::config::Config;
 use crate::diag::{Diag, Location, Result, SourceFile};
-use crate::layout::inert;
 use crate::release::Releases;
 use crate::sql::server;
 use crate::sql::Dialect;
@@ -32,6 +35,11 @@ pub struct FleetOptions {
     pub pattern: String,
     /// How long the command may run.
     pub command_timeout: Duration,
+    /// tandem.toml's `[fleet] source = "none"` reason: a contract where nothing shows
+    /// what runs goes ahead, with this reason recorded.
+    pub no_source_reason: Option<String>,
+    /// `[fleet] require_tags`: a contract waits while an untagged connection is open.
+    pub require_tags: bool,
 }
 
 impl FleetOptions {
@@ -61,38 +69,96 @@ impl FleetOptions {
             skip_reason: skip_reason.or(env_reason),
             pattern: settings.pattern,
             command_timeout: settings.command_timeout,
+            no_source_reason: settings.no_source_reason,
+            require_tags: settings.require_tags,
         }
     }
-}
-
-/// One running client and the release it runs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Client {
-    pub release: String,
-    /// Where it was seen: `pid 4711 (shop-api@1.3.0)`, `fleet.txt:3`.
-    pub seen: String,
 }
 
 /// What the gate decided.
 #[derive(Debug)]
 pub enum Verdict {
-    Passed { source: String, clients: usize },
-    Skipped { reason: String },
-    NoSource { note: String },
+    /// Nothing runs that must not; `unchecked` are the connections it could not place.
+    Passed {
+        gated: String,
+        source: String,
+        clients: usize,
+        unchecked: Vec<Unchecked>,
+    },
+    Skipped {
+        reason: String,
+    },
+    NoSource {
+        note: String,
+    },
+    /// An expand where nothing shows what runs: it goes ahead, saying what it saw.
+    Unseen {
+        gated: String,
+        why: String,
+        seen: Vec<Unchecked>,
+    },
+    /// A contract where nothing shows what runs, let through by `[fleet] source = "none"`.
+    Declared {
+        gated: String,
+        reason: String,
+        seen: Vec<Unchecked>,
+    },
 }
 
 impl Verdict {
     /// Says on stderr what the gate did.
     pub fn report(self) {
         match self {
-            Verdict::Passed { source, clients } => {
-                eprintln!("fleet gate: passed ({clients} tagged client(s) read from {source})")
+            Verdict::Passed {
+                gated,
+                source,
+                clients,
+                unchecked,
+            } => {
+                eprintln!(
+                    "fleet gate: passed {gated} ({clients} tagged client(s) read from {source})"
+                );
+                if !unchecked.is_empty() {
+                    eprintln!("fleet gate: {} connection(s) not checked:", unchecked.len());
+                    print_seen(&unchecked);
+                    eprintln!("  hint: tag each application's connections with its release (`shop-api@1.4.0`), and set [fleet] require_tags = true to hold a contract while an untagged one is open");
+                }
             }
             Verdict::Skipped { reason } => {
                 eprintln!("fleet gate: SKIPPED, reason recorded in {SKIP_LOG_TABLE}: {reason}")
             }
             Verdict::NoSource { note } => eprintln!("fleet gate: {note}"),
+            Verdict::Unseen { gated, why, seen } => {
+                eprintln!("fleet gate: {gated} not checked ({why}); an expand keeps the release before it working, so it goes ahead");
+                report_seen(&seen);
+            }
+            Verdict::Declared {
+                gated,
+                reason,
+                seen,
+            } => {
+                eprintln!("fleet gate: {gated} not checked: no source, and tandem.toml says [fleet] source = \"none\": {reason} (recorded in {SKIP_LOG_TABLE})");
+                report_seen(&seen);
+            }
         }
+    }
+}
+
+fn report_seen(seen: &[Unchecked]) {
+    if seen.is_empty() {
+        eprintln!("fleet gate: no other connection to this database");
+    } else {
+        eprintln!(
+            "fleet gate: {} connection(s) seen, not checked:",
+            seen.len()
+        );
+        print_seen(seen);
+    }
+}
+
+fn print_seen(seen: &[Unchecked]) {
+    for line in grouped(seen) {
+        eprintln!("  - {line}");
     }
 }
 
@@ -115,8 +181,18 @@ pub fn gate_before_migrate(
     Ok(())
 }
 
+/// What the gate learnt of the fleet: where from (`None`: nothing shows what runs, and
+/// `blind` says why), the clients it placed and the connections it could not.
+struct Seen {
+    source: Option<String>,
+    blind: String,
+    clients: Vec<Client>,
+    unchecked: Vec<Unchecked>,
+}
+
 /// Checks the fleet before `phase` of release `r`: refuses (exit 1) while a client of a
-/// release that must no longer run is connected.
+/// release that must no longer run is connected, and before a contract while nothing
+/// shows what runs, or (`require_tags`) while a connection names no release.
 pub fn gate(
     db: &mut Database,
     options: &FleetOptions,
@@ -126,6 +202,7 @@ pub fn gate(
 ) -> Result<Verdict> {
     let release = releases.name(r);
     let phase = if contract { "contract" } else { "expand" };
+    let gated = format!("{phase}({release})");
     let told = options.file.is_some() || options.command.is_some();
     if db.dialect() == Dialect::Sqlite && !told {
         return Ok(Verdict::NoSource {
@@ -133,56 +210,135 @@ pub fn gate(
         });
     }
     if let Some(reason) = &options.skip_reason {
-        record_skip(db, release, phase, reason)
-            .map_err(|e| Diag::input(format!("cannot record the skipped fleet check: {e}")))?;
+        record(db, release, phase, reason)?;
         return Ok(Verdict::Skipped {
             reason: reason.clone(),
         });
     }
-    let (source, clients) = match (&options.file, &options.command) {
-        (Some(file), _) => (format!("{}", file.display()), from_file(file, releases)?),
-        (None, Some(cmd)) => (
-            format!("`{cmd}`"),
-            from_command(cmd, options.command_timeout, releases)?,
-        ),
-        (None, None) => match from_database(db)? {
-            Some((source, names)) => (
-                source,
-                names
-                    .into_iter()
-                    .filter_map(|(name, seen)| {
-                        Some(Client {
-                            release: release_of(&options.pattern, &name)?.to_string(),
-                            seen,
-                        })
-                    })
-                    .collect(),
-            ),
-            None => return Err(no_source(release, phase)),
+    // Contract(R) waits for every release before R to be gone; expand(R) tolerates R-1,
+    // and the expand of the first release the code before it, whatever it is.
+    let oldest_allowed = if contract { Some(r) } else { r.checked_sub(1) };
+    let seen = see(db, options, releases, oldest_allowed)?;
+    refuse_older(&seen, releases, oldest_allowed, r, contract)?;
+    let Seen {
+        source,
+        blind,
+        clients,
+        unchecked,
+    } = seen;
+    match source {
+        None if !contract => Ok(Verdict::Unseen {
+            gated,
+            why: blind,
+            seen: unchecked,
+        }),
+        None => match &options.no_source_reason {
+            Some(reason) => {
+                record(
+                    db,
+                    release,
+                    phase,
+                    &format!("[fleet] source = \"none\": {reason}"),
+                )?;
+                Ok(Verdict::Declared {
+                    gated,
+                    reason: reason.clone(),
+                    seen: unchecked,
+                })
+            }
+            None => Err(no_source(&gated, &blind, &unchecked)),
         },
-    };
-    // Contract(R) waits for every release before R to be gone; expand(R) tolerates R-1.
-    let oldest_allowed = if contract { r } else { r.saturating_sub(1) };
-    let clients: Vec<Client> = clients
-        .into_iter()
-        .filter(|c| orderable(releases, &c.release))
-        .collect();
-    let blocking: Vec<&Client> = clients
-        .iter()
-        .filter(|c| older_than(releases, &c.release, oldest_allowed))
-        .collect();
-    if blocking.is_empty() {
-        return Ok(Verdict::Passed {
+        Some(source) if contract && options.require_tags && !unchecked.is_empty() => {
+            Err(untagged(&gated, &source, &unchecked))
+        }
+        Some(source) => Ok(Verdict::Passed {
+            gated,
             source,
             clients: clients.len(),
-        });
+            unchecked,
+        }),
     }
+}
+
+/// Keeps a gate let through without a check, and why, in the skip log.
+fn record(db: &mut Database, release: &str, phase: &str, reason: &str) -> Result<()> {
+    record_skip(db, release, phase, reason)
+        .map_err(|e| Diag::input(format!("cannot record the skipped fleet check: {e}")).into())
+}
+
+/// Reads what runs: the file or the command when given, else the database.
+fn see(
+    db: &mut Database,
+    options: &FleetOptions,
+    releases: &Releases,
+    oldest_allowed: Option<usize>,
+) -> Result<Seen> {
+    let listed = |source: String, clients: Vec<Client>| Seen {
+        source: Some(source),
+        blind: String::new(),
+        clients,
+        unchecked: Vec::new(),
+    };
+    if let Some(file) = &options.file {
+        let clients = from_file(file, releases, oldest_allowed)?;
+        return Ok(listed(format!("{}", file.display()), clients));
+    }
+    if let Some(cmd) = &options.command {
+        let clients = from_command(cmd, options.command_timeout, releases, oldest_allowed)?;
+        return Ok(listed(format!("`{cmd}`"), clients));
+    }
+    let (source, connections) = from_database(db)?;
+    let blind = match source {
+        None => blind_because(db.dialect()),
+        Some(_) => String::new(),
+    };
+    let (clients, unchecked) = classify(connections, &options.pattern, releases, oldest_allowed);
+    Ok(Seen {
+        source,
+        blind,
+        clients,
+        unchecked,
+    })
+}
+
+/// Why the database shows no connection's release.
+fn blind_because(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => {
+            "performance_schema is off, so the server shows no connection's program name".into()
+        }
+        _ => "the database shows no connection's name".into(),
+    }
+}
+
+/// The refusal while a client older than `oldest_allowed` is connected.
+fn refuse_older(
+    seen: &Seen,
+    releases: &Releases,
+    oldest_allowed: Option<usize>,
+    r: usize,
+    contract: bool,
+) -> Result<()> {
+    let blocking: Vec<&Client> = seen
+        .clients
+        .iter()
+        .filter(|c| place(releases, &c.release, oldest_allowed) == Placed::Older)
+        .collect();
+    if blocking.is_empty() {
+        return Ok(());
+    }
+    let release = releases.name(r);
+    let phase = if contract { "contract" } else { "expand" };
     let mut diag = Diag::refused(format!(
         "refused: {phase}({release}) while {} client(s) of an older release still run",
         blocking.len()
     ));
-    for c in &blocking {
-        diag = diag.note(format!("release {} ({})", c.release, inert(&c.seen)));
+    const SHOWN: usize = 20;
+    for c in blocking.iter().take(SHOWN) {
+        diag = diag.note(format!("release {} ({})", shown(&c.release), c.seen));
+    }
+    if blocking.len() > SHOWN {
+        diag = diag.note(format!("and {} more", blocking.len() - SHOWN));
     }
     let why = if contract {
         format!("contract({release}) removes what releases before {release} still use")
@@ -192,86 +348,68 @@ pub fn gate(
             releases.previous_name(r)
         )
     };
+    if !seen.unchecked.is_empty() {
+        diag = diag.note(format!(
+            "besides, {} connection(s) not checked (no release tag, or one that is no version)",
+            seen.unchecked.len()
+        ));
+    }
+    let source = seen.source.as_deref().unwrap_or("the database");
     Err(diag
         .note(format!("{why}; the fleet was read from {source}"))
         .help("finish the rollout first, then run migrate again; or pass --skip-fleet-check --reason \"...\" (recorded with the history)")
         .into())
 }
 
-/// The gate's refusal where the database cannot say what runs.
-fn no_source(release: &str, phase: &str) -> crate::diag::Error {
-    Diag::refused(format!(
-        "refused: the fleet gate before {phase}({release}) has no source on this database"
+/// The refusal of a contract where nothing shows what runs, with the ways out.
+fn no_source(gated: &str, blind: &str, seen: &[Unchecked]) -> crate::diag::Error {
+    let mut diag = Diag::refused(format!(
+        "refused: {gated} removes what older releases use, and the fleet gate cannot see what runs: {blind}"
     ))
-    .note("MariaDB shows connection attributes only with performance_schema=ON, which is off by default")
-    .help("turn performance_schema on, or pass --fleet-file FILE or --fleet-cmd CMD (one running release per line), or --skip-fleet-check --reason \"...\"")
-    .into()
-}
-
-/// `shop-api@1.4.0` under `*@{release}` -> `1.4.0`. A `*` before the release takes as
-/// much as it can, so `a@b@2.0.0` runs `2.0.0`.
-pub fn release_of<'a>(pattern: &str, name: &'a str) -> Option<&'a str> {
-    let (pre, post) = pattern.split_once("{release}")?;
-    (0..=name.len())
-        .rev()
-        .filter(|&i| name.is_char_boundary(i) && glob(pre, &name[..i]))
-        .find_map(|i| {
-            let release = name[i..].strip_suffix(post)?;
-            (!release.is_empty() && !glob_has_wildcard(post)).then_some(release)
-        })
-}
-
-fn glob_has_wildcard(p: &str) -> bool {
-    p.contains('*')
-}
-
-/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
-fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((literal, rest)) => match text.strip_prefix(literal) {
-            None => false,
-            Some(after) => (0..=after.len())
-                .filter(|&i| after.is_char_boundary(i))
-                .any(|i| glob(rest, &after[i..])),
-        },
+    .note(format!(
+        "{} connection(s) seen, none can say its release",
+        seen.len()
+    ));
+    for line in grouped(seen) {
+        diag = diag.note(line);
     }
+    diag.help("say what runs with --fleet-file FILE or --fleet-cmd CMD (one running release per line; or `file` / `command` under [fleet] in tandem.toml); or pass --skip-fleet-check --reason \"...\" for this run (recorded); or, if the project has no way to know, say so once in tandem.toml: [fleet] source = \"none\" with reason = \"...\" (recorded on every contract). On MariaDB, performance_schema=ON shows the connections' program names")
+        .into()
 }
 
-/// Whether `release` can be placed among the project's releases: one of them, or a
-/// semantic version of a project whose releases are.
-fn orderable(releases: &Releases, release: &str) -> bool {
-    releases.index(release).is_some()
-        || (releases.is_semver() && crate::release::parse_semver(release).is_ok())
+/// The refusal of a contract under `require_tags` while connections name no release.
+fn untagged(gated: &str, source: &str, unchecked: &[Unchecked]) -> crate::diag::Error {
+    let mut diag = Diag::refused(format!(
+        "refused: {gated} while {} connection(s) not checked are open ([fleet] require_tags = true)",
+        unchecked.len()
+    ));
+    for line in grouped(unchecked) {
+        diag = diag.note(line);
+    }
+    diag.note(format!("read from {source}"))
+        .help("tag each application's connections with its release (`shop-api@1.4.0`), or close them; or pass --skip-fleet-check --reason \"...\" (recorded)")
+        .into()
 }
 
-/// Whether `release` is older than release `oldest_allowed` of the project.
-fn older_than(releases: &Releases, release: &str, oldest_allowed: usize) -> bool {
-    if let Some(i) = releases.index(release) {
-        return i < oldest_allowed;
-    }
-    if oldest_allowed >= releases.len() {
-        return false;
-    }
-    match (
-        crate::release::parse_semver(release),
-        crate::release::parse_semver(releases.name(oldest_allowed)),
-    ) {
-        (Ok(a), Ok(b)) => a < b,
-        _ => false,
-    }
-}
-
-fn from_file(path: &std::path::Path, releases: &Releases) -> Result<Vec<Client>> {
+fn from_file(
+    path: &std::path::Path,
+    releases: &Releases,
+    oldest_allowed: Option<usize>,
+) -> Result<Vec<Client>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Diag::input(format!("cannot read --fleet-file {}: {e}", path.display())))?;
     let source = SourceFile::new(path.display().to_string(), text);
-    lines(&source, releases)
+    lines(&source, releases, oldest_allowed)
 }
 
 /// Runs the fleet command, for at most `timeout`: past it the command (and what it
 /// started) is killed and the gate fails.
-fn from_command(cmd: &str, timeout: Duration, releases: &Releases) -> Result<Vec<Client>> {
+fn from_command(
+    cmd: &str,
+    timeout: Duration,
+    releases: &Releases,
+    oldest_allowed: Option<usize>,
+) -> Result<Vec<Client>> {
     let mut command = std::process::Command::new("sh");
     command
         .arg("-c")
@@ -330,7 +468,7 @@ fn from_command(cmd: &str, timeout: Duration, releases: &Releases) -> Result<Vec
         format!("`{cmd}`"),
         String::from_utf8_lossy(&out).into_owned(),
     );
-    lines(&source, releases)
+    lines(&source, releases, oldest_allowed)
 }
 
 /// Kills the command and every process it started (its process group).
@@ -350,7 +488,11 @@ fn kill_group(child: &mut std::process::Child) {
 /// One running release per line; blank lines and `#` comments skipped, a byte-order mark
 /// at the start ignored. Any other line must be a release the project can order: a line
 /// that is not (`app@1.0.0`, `1.0.0 (3 pods)`, `"1.0.0"`) would otherwise go unseen.
-fn lines(source: &std::sync::Arc<SourceFile>, releases: &Releases) -> Result<Vec<Client>> {
+fn lines(
+    source: &std::sync::Arc<SourceFile>,
+    releases: &Releases,
+    oldest_allowed: Option<usize>,
+) -> Result<Vec<Client>> {
     let text = &source.text;
     let mut clients = Vec::new();
     let mut offset = 0;
@@ -367,7 +509,7 @@ fn lines(source: &std::sync::Arc<SourceFile>, releases: &Releases) -> Result<Vec
         if release.is_empty() || release.starts_with('#') {
             continue;
         }
-        if !orderable(releases, release) {
+        if let Placed::Unplaceable(_) = place(releases, release, oldest_allowed) {
             let lead = raw.find(release).unwrap_or(0);
             let at = start + lead..start + lead + release.len();
             let expected = if releases.is_semver() {
@@ -377,7 +519,7 @@ fn lines(source: &std::sync::Arc<SourceFile>, releases: &Releases) -> Result<Vec
             };
             return Err(Diag::input(format!(
                 "`{}` in the fleet list is not a release",
-                inert(release)
+                shown(release)
             ))
             .at(Location::new(source, at))
             .label(format!("expected {expected}"))
@@ -392,16 +534,13 @@ fn lines(source: &std::sync::Arc<SourceFile>, releases: &Releases) -> Result<Vec
     Ok(clients)
 }
 
-/// An application name as a connection gave it, and where it was seen.
-type Named = (String, String);
-
-/// The application names of the other connections to this database; `None` where the
-/// database does not expose them.
-fn from_database(db: &mut Database) -> Result<Option<(String, Vec<Named>)>> {
+/// The other connections to this database, and the source that names them (`None`
+/// where the database shows no names: MySQL without its performance schema).
+fn from_database(db: &mut Database) -> Result<(Option<String>, Vec<Connection>)> {
     let err = |e: DbError| Diag::input(format!("cannot read the connections: {e}"));
-    let rows = match db.dialect() {
-        Dialect::Sqlite => return Ok(None),
-        Dialect::Postgres => db.query_text(server::POSTGRES_SESSIONS).map_err(err)?,
+    let (named, rows) = match db.dialect() {
+        Dialect::Sqlite => return Ok((None, Vec::new())),
+        Dialect::Postgres => (true, db.query_text(server::POSTGRES_SESSIONS).map_err(err)?),
         Dialect::Mysql => {
             let on = db
                 .query_text(server::MYSQL_PERFORMANCE_SCHEMA)
@@ -409,23 +548,45 @@ fn from_database(db: &mut Database) -> Result<Option<(String, Vec<Named>)>> {
                 .first()
                 .and_then(|r| r.first().cloned().flatten())
                 .is_some_and(|v| v == "1");
-            if !on {
-                return Ok(None);
-            }
-            db.query_text(server::MYSQL_SESSIONS).map_err(err)?
+            let sql = if on {
+                server::MYSQL_SESSIONS
+            } else {
+                server::MYSQL_SESSIONS_UNNAMED
+            };
+            (on, db.query_text(sql).map_err(err)?)
         }
     };
-    let source = server::sessions_source(db.dialect());
-    Ok(Some((
-        source.to_string(),
-        rows.into_iter()
-            .filter_map(|r| {
-                let name = r.first().cloned().flatten()?;
-                let id = r.get(1).cloned().flatten().unwrap_or_default();
-                Some((name.clone(), format!("connection {id}: {name}")))
-            })
-            .collect(),
-    )))
+    // One row per connection and name (MySQL gives a row per attribute): gathered by id.
+    let mut connections: Vec<Connection> = Vec::new();
+    let mut by_id: std::collections::HashMap<String, usize> = Default::default();
+    for row in rows {
+        let field = |i: usize| row.get(i).cloned().flatten();
+        let id = field(0).unwrap_or_default();
+        let i = *by_id.entry(id.clone()).or_insert_with(|| {
+            connections.push(Connection {
+                id,
+                names: Vec::new(),
+                user: field(1),
+                address: field(2).map(|a| without_port(&a)),
+            });
+            connections.len() - 1
+        });
+        if let Some(name) = field(3).filter(|_| named) {
+            connections[i].names.push(name);
+        }
+    }
+    let source = named.then(|| server::sessions_source(db.dialect()).to_string());
+    Ok((source, connections))
+}
+
+/// `10.0.0.7:51234` -> `10.0.0.7` (MySQL's processlist gives the client's port).
+fn without_port(host: &str) -> String {
+    match host.rsplit_once(':') {
+        Some((address, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            address.to_string()
+        }
+        _ => host.to_string(),
+    }
 }
 
 /// Keeps the skip and its reason in the database, beside the history.
@@ -442,26 +603,4 @@ fn record_skip(
     let create = db.own_tables().create_skip_log();
     db.create_own_table(&create)?;
     db.run_script(&insert)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::DEFAULT_PATTERN;
-
-    #[test]
-    fn connection_names_carry_their_release() {
-        assert_eq!(release_of(DEFAULT_PATTERN, "shop-api@1.4.0"), Some("1.4.0"));
-        assert_eq!(release_of(DEFAULT_PATTERN, "a@b@2.0.0"), Some("2.0.0"));
-        assert_eq!(release_of(DEFAULT_PATTERN, "psql"), None);
-        assert_eq!(
-            release_of("shop-api/{release}", "shop-api/1.4.0"),
-            Some("1.4.0")
-        );
-        assert_eq!(release_of("shop-api/{release}", "other/1.4.0"), None);
-        assert_eq!(
-            release_of("*-{release}-web", "shop-1.4.0-web"),
-            Some("1.4.0")
-        );
-    }
 }

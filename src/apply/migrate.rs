@@ -70,10 +70,18 @@ pub fn target_version(plan: &Plan, slot: Slot) -> i64 {
         .unwrap_or(0)
 }
 
-/// How many files of the plan up to `slot` the database at `target` has not applied
-/// (all of them when it does not exist yet): zero means a migrate has nothing to do.
-pub fn pending_count(plan: &Plan, slot: Slot, target: &Target) -> Result<usize> {
+/// The latest slot up to `slot` with a file the database at `target` has not applied
+/// (every file counts when it does not exist yet): `None` means a migrate has nothing to
+/// do, and the fleet gate guards this slot, not the one asked for. With `adopt` the
+/// baseline does not count: adopting records it without running it.
+pub fn latest_pending(
+    plan: &Plan,
+    slot: Slot,
+    target: &Target,
+    adopt: bool,
+) -> Result<Option<Slot>> {
     let up_to = target_version(plan, slot);
+    let baseline = plan.files.first().map(|f| f.version).filter(|_| adopt);
     let applied = match target {
         Target::SqliteFile(path) if !path.exists() => Vec::new(),
         _ => {
@@ -85,7 +93,9 @@ pub fn pending_count(plan: &Plan, slot: Slot, target: &Target) -> Result<usize> 
         .files
         .iter()
         .filter(|f| f.version <= up_to && !applied.iter().any(|(v, _)| *v == f.version))
-        .count())
+        .filter(|f| Some(f.version) != baseline)
+        .map(|f| f.slot)
+        .max_by_key(|s| s.order()))
 }
 
 /// Applies every file up to and including `slot` to `target`. With `Source::Files` the

@@ -6,6 +6,7 @@ pub mod bundled;
 pub mod database;
 pub mod drift;
 pub mod fleet;
+pub mod fleet_seen;
 pub mod late;
 pub mod migrate;
 pub mod notes;

@@ -88,12 +88,22 @@ fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
     let slot = phase.slot(r);
     if plan.problems.is_empty() {
         // Nothing to apply needs no gate: a refusal would only block a no-op.
-        if !args.adopt && migrate::pending_count(&plan, slot, &opened.target)? == 0 {
-            eprintln!("fleet gate: not run, nothing to apply");
-        } else {
-            let options = args.fleet.options(Some(config));
-            let contract = phase == Phase::Contract;
-            fleet::gate_before_migrate(&opened.target, &options, &plan.releases, r, contract)?;
+        match migrate::latest_pending(&plan, slot, &opened.target, args.adopt)? {
+            None if args.adopt => eprintln!(
+                "fleet gate: not run, --adopt records the baseline without running it, and nothing else is to apply"
+            ),
+            None => eprintln!("fleet gate: not run, nothing to apply"),
+            Some(pending) => {
+                // The gate guards the latest phase with files to apply: a contract with
+                // no file of its own applies only expands.
+                let (r, contract) = match pending {
+                    Slot::Contract(k) => (k, true),
+                    Slot::Expand(k) => (k, false),
+                    Slot::Baseline => (0, false),
+                };
+                let options = args.fleet.options(Some(config));
+                fleet::gate_before_migrate(&opened.target, &options, &plan.releases, r, contract)?;
+            }
         }
     }
     let outcome = migrate::migrate(

@@ -5,21 +5,37 @@
 
 use crate::sql::Dialect;
 
-/// The other sessions' application names, with their ids, on Postgres.
-pub const POSTGRES_SESSIONS: &str = "SELECT application_name, pid::text FROM pg_stat_activity \
+/// The application name of tandem's own connections (unless the URL gives one): the
+/// fleet gate does not count them among what runs.
+pub const OWN_CONNECTION_NAME: &str = "tandem";
+
+/// The other client sessions on this database, on Postgres, one row each: id, user,
+/// client address (`local` over a Unix socket) and application name (`''` when none was
+/// given). Background processes are left out; a session of another user the role may
+/// not inspect has no `backend_type` and is kept.
+pub const POSTGRES_SESSIONS: &str = "SELECT pid::text, usename::text, \
+     COALESCE(host(client_addr), CASE WHEN client_port = -1 THEN 'local' END), \
+     application_name FROM pg_stat_activity \
      WHERE datname = current_database() AND pid <> pg_backend_pid() \
-     AND application_name <> ''";
+     AND COALESCE(backend_type, 'client backend') = 'client backend'";
 
 /// Whether MySQL's performance schema is on (`1`): only then are a session's
 /// connection attributes readable.
 pub const MYSQL_PERFORMANCE_SCHEMA: &str = "SELECT @@performance_schema";
 
-/// The other sessions' program or application names, with their ids, on MySQL.
-pub const MYSQL_SESSIONS: &str = "SELECT a.ATTR_VALUE, CAST(a.PROCESSLIST_ID AS CHAR) \
-     FROM performance_schema.session_connect_attrs a \
-     JOIN information_schema.PROCESSLIST p ON p.ID = a.PROCESSLIST_ID \
-     WHERE a.ATTR_NAME IN ('program_name', 'application_name') \
-     AND p.DB = DATABASE() AND a.PROCESSLIST_ID <> CONNECTION_ID()";
+/// The other sessions on this database, on MySQL with the performance schema on: id,
+/// user, client host, and its `program_name` or `application_name` attribute (a row per
+/// attribute, one with NULL when it has neither).
+pub const MYSQL_SESSIONS: &str = "SELECT CAST(p.ID AS CHAR), p.USER, p.HOST, a.ATTR_VALUE \
+     FROM information_schema.PROCESSLIST p \
+     LEFT JOIN performance_schema.session_connect_attrs a ON a.PROCESSLIST_ID = p.ID \
+     AND a.ATTR_NAME IN ('program_name', 'application_name') \
+     WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() AND p.COMMAND <> 'Daemon'";
+
+/// As [`MYSQL_SESSIONS`], where the performance schema is off: no names to read.
+pub const MYSQL_SESSIONS_UNNAMED: &str = "SELECT CAST(ID AS CHAR), USER, HOST, NULL \
+     FROM information_schema.PROCESSLIST \
+     WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Daemon'";
 
 /// Where each dialect's session names are read from, as a report names it.
 pub fn sessions_source(dialect: Dialect) -> &'static str {

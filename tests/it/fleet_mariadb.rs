@@ -142,11 +142,56 @@ fn connection_attributes_hold_a_contract_on_mariadb() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("shop-api@1.4.0"), "{}", stderr(&out));
 
+    // A connection with an untagged, unicode program name is listed, not checked;
+    // `require_tags` holds the contract while it is open.
+    let named = |name: &str| {
+        refinery_core::mysql::Conn::new(
+            refinery_core::mysql::OptsBuilder::from_opts(
+                refinery_core::mysql::Opts::from_url(&url).unwrap(),
+            )
+            .connect_attrs(Some(std::collections::HashMap::from([(
+                "program_name",
+                name.to_string(),
+            )]))),
+        )
+        .unwrap()
+    };
+    let worker = named("wörker \u{2603}");
+    let bad_tag = named("shop-api@1.5.0 \u{202e}");
+    let toml = p.join("tandem.toml");
+    let before = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{before}\n[fleet]\nrequire_tags = true\n")).unwrap();
     drop(old_server);
+    let start = Instant::now();
+    let err = loop {
+        let out = migrate(p, &url, "1.5.0", "contract");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        if stderr(&out).contains("require_tags") {
+            break stderr(&out);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{}",
+            stderr(&out)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(err.contains("wörker \u{2603}"), "{err}");
+    assert!(
+        err.contains("\\u{202e}") && !err.contains('\u{202e}'),
+        "{err}"
+    );
+    std::fs::write(&toml, before).unwrap();
+
     let start = Instant::now();
     loop {
         let out = migrate(p, &url, "1.5.0", "contract");
         if out.status.success() {
+            assert!(
+                stderr(&out).contains("2 connection(s) not checked"),
+                "{}",
+                stderr(&out)
+            );
             break;
         }
         assert!(
@@ -156,4 +201,5 @@ fn connection_attributes_hold_a_contract_on_mariadb() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    drop((worker, bad_tag));
 }

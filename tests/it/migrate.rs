@@ -1135,6 +1135,8 @@ fn sessions_racing_to_make_tandem_tables_all_succeed() {
             skip_reason: Some("test database: no fleet".into()),
             pattern: "*".into(),
             command_timeout: std::time::Duration::from_secs(10),
+            no_source_reason: None,
+            require_tags: false,
         };
         for round in 0..5 {
             let n = 12;

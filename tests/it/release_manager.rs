@@ -1037,3 +1037,295 @@ fn a_blank_reason_to_skip_the_fleet_gate_is_a_usage_error() {
         assert!(stderr(&out).contains("reason is blank"), "{}", stderr(&out));
     }
 }
+
+/// `migrate --release R --phase PHASE --database-url URL` with the gate on.
+fn migrate_gated(
+    p: &std::path::Path,
+    url: &str,
+    release: &str,
+    phase: &str,
+) -> std::process::Output {
+    gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            release,
+            "--phase",
+            phase,
+            "--database-url",
+            url,
+        ],
+    )
+}
+
+/// A Postgres connection of `url` named `name` (its application_name), held open.
+fn connect_named(url: &str, p: &std::path::Path, name: &str) -> tandem::apply::database::Database {
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let target = tandem::apply::database::Target::parse(
+        &with_param(url, &format!("application_name={encoded}")),
+        p,
+    )
+    .unwrap();
+    tandem::apply::database::Database::connect(&target).unwrap()
+}
+
+/// A project whose tandem.toml lists its releases places a tag it does not list by
+/// semver against the release gated (0.9.0, v1.4.0, 1.4.0+build.7 and 1.5.0-rc.1 are all
+/// older than 1.5.0), lists a tag it cannot place and an untagged connection as not
+/// checked, and `require_tags` refuses the contract while either is open.
+#[test]
+fn tags_the_project_does_not_list_are_ordered_by_semver_on_postgres() {
+    let Some(scratch) = common::Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = users_project("postgres", INCIDENT);
+    let p = dir.path();
+    with_settings(p, "releases = [\"1.4.0\", \"1.5.0\"]\n");
+    let url = common::database_url(common::Server::Postgres, &scratch, p);
+    let first = migrate_gated(p, &url, "1.5.0", "expand");
+    assert!(first.status.success(), "{}", stderr(&first));
+    for tag in [
+        "app@0.9.0",
+        "app@v1.4.0",
+        "app@1.4.0+build.7",
+        "app@1.5.0-rc.1",
+        "app@1.4.9",
+    ] {
+        let old = connect_named(&url, p, tag);
+        let out = migrate_gated(p, &url, "1.5.0", "contract");
+        assert_eq!(out.status.code(), Some(1), "{tag}: {}", stderr(&out));
+        assert!(stderr(&out).contains(tag), "{tag}: {}", stderr(&out));
+        drop(old);
+    }
+    // A tag that names no version, an untagged session, a huge version: not checked,
+    // listed, and the contract passes unless tags are required.
+    let odd = [
+        connect_named(&url, p, "app@1.5.x"),
+        connect_named(&url, p, "psql"),
+        connect_named(&url, p, "app@99999999999999999999.0.0"),
+    ];
+    with_settings(p, "[fleet]\nrequire_tags = true\n");
+    let refused = migrate_gated(p, &url, "1.5.0", "contract");
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    for says in [
+        "not checked",
+        "app@1.5.x",
+        "psql",
+        "99999999999999999999",
+        "require_tags",
+    ] {
+        assert!(err.contains(says), "{says}: {err}");
+    }
+    let toml = fs::read_to_string(p.join("tandem.toml")).unwrap();
+    fs::write(
+        p.join("tandem.toml"),
+        toml.replace("require_tags = true", "require_tags = false"),
+    )
+    .unwrap();
+    let passed = migrate_gated(p, &url, "1.5.0", "contract");
+    assert!(passed.status.success(), "{}", stderr(&passed));
+    let err = stderr(&passed);
+    assert!(err.contains("3 connection(s) not checked"), "{err}");
+    assert!(err.contains("psql"), "{err}");
+    drop(odd);
+}
+
+/// Many untagged connections are counted and grouped, not listed one by one; tandem's
+/// own connections are not counted.
+#[test]
+fn many_untagged_connections_are_grouped_on_postgres() {
+    let Some(scratch) = common::Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = users_project("postgres", INCIDENT);
+    let p = dir.path();
+    let url = common::database_url(common::Server::Postgres, &scratch, p);
+    let held: Vec<_> = (0..30)
+        .map(|i| {
+            connect_named(
+                &url,
+                p,
+                if i % 2 == 0 {
+                    "worker"
+                } else {
+                    "wörker\u{202e} x"
+                },
+            )
+        })
+        .collect();
+    let out = migrate_gated(p, &url, "1.4.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("30 connection(s) not checked"), "{err}");
+    assert!(err.contains("15 connection(s)"), "{err}");
+    assert!(!err.contains('\u{202e}'), "{err}");
+    assert!(err.lines().count() < 20, "{err}");
+    drop(held);
+}
+
+/// MariaDB with its default configuration (performance_schema off) shows no connection's
+/// program name: an expand runs and says what it saw, a contract is refused with the
+/// ways out, and `[fleet] source = "none"` with a reason lets it through, recorded.
+#[test]
+fn mariadb_without_performance_schema_gates_only_the_contract() {
+    let Some(scratch) = common::Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = users_project("mysql", INCIDENT);
+    let p = dir.path();
+    let url = common::database_url(common::Server::Mysql, &scratch, p);
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    if db.query_text("SELECT @@performance_schema").unwrap()[0][0].as_deref() == Some("1") {
+        return;
+    }
+    let expand = migrate_gated(p, &url, "1.4.0", "expand");
+    assert!(expand.status.success(), "{}", stderr(&expand));
+    assert!(
+        stderr(&expand).contains("not checked"),
+        "{}",
+        stderr(&expand)
+    );
+    let adopt_like = migrate_gated(p, &url, "1.5.0", "expand");
+    assert!(adopt_like.status.success(), "{}", stderr(&adopt_like));
+
+    let contract = migrate_gated(p, &url, "1.5.0", "contract");
+    assert_eq!(contract.status.code(), Some(1), "{}", stderr(&contract));
+    let err = stderr(&contract);
+    for says in [
+        "--fleet-file",
+        "--fleet-cmd",
+        "--skip-fleet-check",
+        "source = \"none\"",
+    ] {
+        assert!(err.contains(says), "{says}: {err}");
+    }
+
+    with_settings(
+        p,
+        "[fleet]\nsource = \"none\"\nreason = \"one batch job, stopped before each deploy\"\n",
+    );
+    let passed = migrate_gated(p, &url, "1.5.0", "contract");
+    assert!(passed.status.success(), "{}", stderr(&passed));
+    assert!(
+        stderr(&passed).contains("one batch job"),
+        "{}",
+        stderr(&passed)
+    );
+    let rows = db
+        .query_text("SELECT release_name, phase, reason FROM tandem_fleet_skips")
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0][2].as_deref().unwrap().contains("one batch job"),
+        "{rows:?}"
+    );
+}
+
+/// `--adopt` records a baseline that is already there: it is never gated, even where a
+/// contract would be refused for lack of a source.
+#[test]
+fn adopt_is_never_gated_on_mariadb() {
+    let Some(scratch) = common::Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = users_project("mysql", INCIDENT);
+    let p = dir.path();
+    let url = common::database_url(common::Server::Mysql, &scratch, p);
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    db.run_script(
+        "CREATE TABLE users (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(255) NOT NULL, \
+         legacy_email VARCHAR(255) NOT NULL, nickname TEXT NULL)",
+    )
+    .unwrap();
+    let out = gated(
+        p,
+        &[
+            "migrate",
+            "--release",
+            "1.4.0",
+            "--phase",
+            "expand",
+            "--adopt",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `[fleet] source = "none"` is one statement with its reason: each half alone, a blank
+/// reason, another value, or beside a file or command is an input error at its place.
+#[test]
+fn a_fleet_source_of_none_needs_its_reason() {
+    for (settings, says) in [
+        ("[fleet]\nsource = \"none\"\n", "reason"),
+        ("[fleet]\nreason = \"x\"\n", "source = \"none\""),
+        ("[fleet]\nsource = \"none\"\nreason = \"  \"\n", "blank"),
+        (
+            "[fleet]\nsource = \"nothing\"\nreason = \"x\"\n",
+            "\"none\"",
+        ),
+        (
+            "[fleet]\nsource = \"none\"\nreason = \"x\"\nfile = \"f.txt\"\n",
+            "file",
+        ),
+        (
+            "[fleet]\nsource = \"none\"\nreason = \"x\"\nrequire_tags = true\n",
+            "require_tags",
+        ),
+    ] {
+        let dir = users_project("sqlite", INCIDENT);
+        let p = dir.path();
+        with_settings(p, settings);
+        let out = tandem(p).arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{settings}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(says), "{settings}: {err}");
+        assert!(err.contains("tandem.toml:"), "{settings}: {err}");
+    }
+}
+
+/// The gate guards the files a migrate applies: a contract with no file of its own, whose
+/// pending files are all expands, is gated as the expand it is, so a database that shows
+/// no names does not refuse it.
+#[test]
+fn a_contract_without_files_is_gated_as_the_expand_it_applies_on_mariadb() {
+    let Some(scratch) = common::Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = users_project("mysql", INCIDENT);
+    let p = dir.path();
+    let plan = tandem(p).arg("plan").output().unwrap();
+    assert!(
+        stdout(&plan).contains("contract(1.4.0)\n    (nothing)"),
+        "{}",
+        stdout(&plan)
+    );
+    let url = common::database_url(common::Server::Mysql, &scratch, p);
+    let target = tandem::apply::database::Target::parse(&url, p).unwrap();
+    let mut db = tandem::apply::database::Database::connect(&target).unwrap();
+    if db.query_text("SELECT @@performance_schema").unwrap()[0][0].as_deref() == Some("1") {
+        return;
+    }
+    let out = migrate_gated(p, &url, "1.4.0", "contract");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expand(1.4.0) not checked"),
+        "{}",
+        stderr(&out)
+    );
+    // contract(1.5.0) drops a column: refused.
+    let out = migrate_gated(p, &url, "1.5.0", "contract");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}

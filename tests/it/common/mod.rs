@@ -191,8 +191,9 @@ pub fn parse_schema_for(server: Server, name: &str, text: &str) -> Result<Schema
 }
 
 /// `tandem --project DIR`, with the fleet gate skipped: a test database has no fleet
-/// (MariaDB's default `performance_schema=OFF` gives the gate no source at all). The
-/// tests of the gate itself use [`tandem_with_fleet_gate`].
+/// (MariaDB's default `performance_schema=OFF` gives the gate no source, and a contract
+/// with no source is refused; an expand is not, so expands run as well with
+/// [`tandem_with_fleet_gate`], which the tests of the gate itself use).
 pub fn tandem(dir: &Path) -> Command {
     let mut cmd = tandem_with_fleet_gate(dir);
     cmd.env("TANDEM_SKIP_FLEET_CHECK", "test database: no fleet");
