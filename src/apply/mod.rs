@@ -10,6 +10,7 @@ pub mod late;
 pub mod migrate;
 pub mod notes;
 pub mod progress;
+pub mod readopt;
 pub mod scratch;
 pub mod status;
 

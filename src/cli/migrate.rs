@@ -30,11 +30,25 @@ pub struct MigrateArgs {
     /// live tables match schema.toml.
     #[arg(long)]
     adopt: bool,
+    /// Re-record the adopted baseline's checksum after a fix to schema.toml, after
+    /// checking the live tables against it as --adopt does; needs --reason.
+    #[arg(long, conflicts_with_all = ["adopt", "bundle", "release", "phase", "skip_fleet_check"])]
+    readopt: bool,
     #[command(flatten)]
     fleet: FleetArgs,
 }
 
 pub fn run(root: &Path, args: &MigrateArgs) -> Result<u8> {
+    if args.fleet.reason.is_some() && !args.readopt && !args.fleet.skips() {
+        return Err(
+            Diag::input("--reason says why with --skip-fleet-check or --readopt")
+                .help("tandem migrate --readopt --reason \"...\", or --skip-fleet-check --reason \"...\"")
+                .into(),
+        );
+    }
+    if args.readopt {
+        return readopt(root, args);
+    }
     match (&args.bundle, args.phase, &args.release) {
         (Some(bundle), Some(phase), _) => migrate_bundle(bundle, phase, args),
         (Some(_), None, _) => Err(Diag::input("--bundle needs --phase expand or --phase contract")
@@ -69,12 +83,43 @@ fn migrate_bundle(bundle: &Path, phase: Phase, args: &MigrateArgs) -> Result<u8>
     Ok(0)
 }
 
+/// `--readopt --reason TEXT`: the baseline re-recorded after a fix to schema.toml.
+fn readopt(root: &Path, args: &MigrateArgs) -> Result<u8> {
+    let Some(reason) = &args.fleet.reason else {
+        return Err(Diag::input(
+            "--readopt needs --reason: why the baseline is re-recorded (kept in the database, shown by status)",
+        )
+        .help("tandem migrate --readopt --reason \"comment of users.email corrected in schema.toml\"")
+        .into());
+    };
+    let opened = apply::project_for_database(root, args.database_url.as_deref())?;
+    let plan = layout::build_plan(&opened.project)?;
+    let config = &opened.project.config;
+    match apply::readopt::readopt(config, &plan, &opened.target, opened.source, reason)? {
+        apply::readopt::Readopted::Recorded(entry) => println!(
+            "re-adopted {}: baseline checksum {} recorded (was {}), by {} at {}",
+            opened.target.display(),
+            entry.new_checksum,
+            entry.old_checksum,
+            entry.by,
+            entry.at
+        ),
+        apply::readopt::Readopted::AlreadyCurrent => println!(
+            "{} matches schema.toml and its history has the baseline's checksum already: nothing to re-record",
+            opened.target.display()
+        ),
+    }
+    Ok(0)
+}
+
 fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
     let opened = apply::project_for_database(root, args.database_url.as_deref())?;
     let config = &opened.project.config;
     let plan = layout::build_plan(&opened.project)?;
-    let (r, phase) = match (&args.release, args.phase) {
-        (Some(release), Some(phase)) => (plan.release_index(release)?, phase),
+    let (slot, phase) = match (&args.release, args.phase) {
+        (Some(release), Some(phase)) => (phase.slot(plan.release_index(release)?), phase),
+        // Adoption alone: the baseline recorded, nothing applied after it.
+        _ if args.adopt => (Slot::Baseline, Phase::Expand),
         _ => {
             let r = latest_with_files(&plan)?;
             eprintln!(
@@ -82,17 +127,20 @@ fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
                 plan.releases.name(r),
                 plan.releases.name(r)
             );
-            (r, Phase::Expand)
+            (Slot::Expand(r), Phase::Expand)
         }
     };
-    let slot = phase.slot(r);
     if plan.problems.is_empty() {
-        // Nothing to apply needs no gate: a refusal would only block a no-op.
-        if !args.adopt && migrate::pending_count(&plan, slot, &opened.target)? == 0 {
+        // Nothing to apply needs no gate: a refusal would only block a no-op; adoption
+        // alone applies nothing.
+        if slot == Slot::Baseline
+            || (!args.adopt && migrate::pending_count(&plan, slot, &opened.target)? == 0)
+        {
             eprintln!("fleet gate: not run, nothing to apply");
         } else {
             let options = args.fleet.options(Some(config));
             let contract = phase == Phase::Contract;
+            let r = slot.release().expect("a release's slot");
             fleet::gate_before_migrate(&opened.target, &options, &plan.releases, r, contract)?;
         }
     }
