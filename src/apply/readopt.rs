@@ -10,7 +10,7 @@ use super::{connect, files_for, history_rows, now_rfc3339, Source, Target};
 use crate::config::Config;
 use crate::diag::{Diag, Result};
 use crate::plan::Plan;
-use crate::sql::bookkeeping::{Readoption, READOPT_LOG_TABLE};
+use crate::sql::bookkeeping::Readoption;
 
 /// What a re-adoption did.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ pub fn readopt(
     }
     let entry = Readoption {
         at: now_rfc3339(),
-        by: who(),
+        by: who(&mut db),
         version: baseline_version,
         old_checksum,
         new_checksum,
@@ -132,32 +132,24 @@ fn record(db: &mut Database, entry: &Readoption) -> std::result::Result<(), DbEr
     Ok(())
 }
 
-/// Who re-adopts: the operating system's user name, as the environment gives it.
-fn who() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
+/// Who re-adopts: the operating system's user name as the environment gives it, and
+/// the database user the server knows the session by (SQLite has none).
+fn who(db: &mut Database) -> String {
+    let os = ["USER", "LOGNAME", "USERNAME"]
         .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
-/// The re-adoptions a database logged, oldest first (none without the log table).
-pub fn readoptions(db: &mut Database) -> std::result::Result<Vec<Readoption>, DbError> {
-    if !db.has_own_table(READOPT_LOG_TABLE)? {
-        return Ok(Vec::new());
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
+    let query = match db.dialect() {
+        crate::sql::Dialect::Postgres => Some("SELECT current_user"),
+        crate::sql::Dialect::Mysql => Some("SELECT CURRENT_USER()"),
+        crate::sql::Dialect::Sqlite => None,
+    };
+    let database = query
+        .and_then(|q| db.query_text(q).ok())
+        .and_then(|rows| rows.into_iter().next()?.into_iter().next()?);
+    match (os, database) {
+        (Some(os), Some(user)) => format!("{os} (database user {user})"),
+        (Some(os), None) => os,
+        (None, Some(user)) => format!("database user {user}"),
+        (None, None) => "unknown".to_string(),
     }
-    let rows = db.query_text(&db.own_tables().readoptions())?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-            Readoption {
-                at: text(0),
-                by: text(1),
-                version: text(2).parse().unwrap_or_default(),
-                old_checksum: text(3),
-                new_checksum: text(4),
-                reason: text(5),
-            }
-        })
-        .collect())
 }

@@ -102,7 +102,7 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
                 |e: super::database::DbError| Diag::input(format!("{}: {e}", target.display()));
             let applied = history_rows(&mut db).map_err(read)?;
             let started = progress::started_files(&mut db).map_err(read)?;
-            let readopted = super::readopt::readoptions(&mut db).map_err(read)?;
+            let readopted = super::readoptions(&mut db).map_err(read)?;
             (applied, started, readopted)
         }
     };

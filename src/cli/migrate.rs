@@ -27,7 +27,7 @@ pub struct MigrateArgs {
     #[arg(long)]
     database_url: Option<String>,
     /// Record the baseline as applied without running it, after checking that the
-    /// live tables match schema.toml.
+    /// live tables match schema.toml; with no --release, only that (nothing else runs).
     #[arg(long)]
     adopt: bool,
     /// Re-record the adopted baseline's checksum after a fix to schema.toml, after
@@ -197,7 +197,9 @@ fn print_outcome(outcome: &migrate::Outcome) {
     for p in &outcome.applied {
         println!("applied {} ({})", p.path, p.duration());
     }
-    if outcome.applied.is_empty() && outcome.past_target {
+    if outcome.applied.is_empty() && outcome.adopted && outcome.target == "baseline" {
+        // Adoption alone: the line above says it all.
+    } else if outcome.applied.is_empty() && outcome.past_target {
         println!(
             "{} is past {} already: nothing to apply (migrate never goes back)",
             outcome.database, outcome.target
