@@ -257,6 +257,8 @@ mod tests {
             own.create_progress_table(),
             own.forget_progress(3),
             own.create_skip_log(),
+            own.create_readopt_log(),
+            own.readoptions(),
         ] {
             assert!(sql.contains("\"Kern \"\"Ω\"\"\"."), "{sql}");
         }
