@@ -161,7 +161,7 @@ pub fn migrate(
 }
 
 /// Takes the migrate lock of the database, waiting up to [`LOCK_WAIT`] for another run.
-fn take_lock(db: &mut Database, display: &str) -> Result<()> {
+pub(super) fn take_lock(db: &mut Database, display: &str) -> Result<()> {
     if !db
         .lock_migrations(LOCK_WAIT)
         .map_err(|e| Diag::input(format!("{display}: {e}")))?
@@ -370,7 +370,11 @@ pub fn slot_label(plan: &Plan, slot: Slot) -> String {
 
 /// Refuses to apply files that are missing or older than the change files, up to the
 /// target; returns the hand-edited ones, which are applied as the user left them.
-fn check_files_current(config: &Config, plan: &Plan, target_version: i64) -> Result<Vec<String>> {
+pub(super) fn check_files_current(
+    config: &Config,
+    plan: &Plan,
+    target_version: i64,
+) -> Result<Vec<String>> {
     let versions: BTreeMap<&str, i64> = plan
         .files
         .iter()
@@ -405,7 +409,7 @@ fn check_files_current(config: &Config, plan: &Plan, target_version: i64) -> Res
     Err(diag.help("run `tandem generate` first").into())
 }
 
-fn missing_baseline(plan: &Plan) -> Error {
+pub(super) fn missing_baseline(plan: &Plan) -> Error {
     Diag::input(format!(
         "the baseline file {} is missing",
         plan.files[0].path

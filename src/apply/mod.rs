@@ -11,6 +11,7 @@ pub mod late;
 pub mod migrate;
 pub mod notes;
 pub mod progress;
+pub mod readopt;
 pub mod scratch;
 pub mod status;
 
@@ -198,6 +199,30 @@ pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbE
                 Some((v.parse().ok()?, name.clone().unwrap_or_default()))
             }
             _ => None,
+        })
+        .collect())
+}
+
+/// The re-adoptions a database logged, oldest first (none without the log table).
+pub fn readoptions(
+    db: &mut Database,
+) -> std::result::Result<Vec<crate::sql::bookkeeping::Readoption>, DbError> {
+    if !db.has_own_table(crate::sql::bookkeeping::READOPT_LOG_TABLE)? {
+        return Ok(Vec::new());
+    }
+    let rows = db.query_text(&db.own_tables().readoptions())?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            crate::sql::bookkeeping::Readoption {
+                at: text(0),
+                by: text(1),
+                version: text(2).parse().unwrap_or_default(),
+                old_checksum: text(3),
+                new_checksum: text(4),
+                reason: text(5),
+            }
         })
         .collect())
 }

@@ -61,6 +61,8 @@ pub struct Status {
     /// Files a run stopped in: some of their statements completed, the file is not
     /// recorded as applied.
     pub partly_applied: Vec<PartlyApplied>,
+    /// Each time `migrate --readopt` re-recorded the baseline: when, by whom, why.
+    pub readopted: Vec<crate::sql::bookkeeping::Readoption>,
     /// No history problem and no file left half-way: `migrate` would not refuse this
     /// database for its history.
     pub ok: bool,
@@ -92,15 +94,16 @@ pub struct Divergent {
 
 /// What `status` reads the history of, and the files to hold it against.
 pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> Result<Status> {
-    let (applied, started) = match target {
-        Target::SqliteFile(path) if !path.exists() => (Vec::new(), Vec::new()),
+    let (applied, started, readopted) = match target {
+        Target::SqliteFile(path) if !path.exists() => (Vec::new(), Vec::new(), Vec::new()),
         _ => {
             let mut db = connect(target, false)?;
             let read =
                 |e: super::database::DbError| Diag::input(format!("{}: {e}", target.display()));
             let applied = history_rows(&mut db).map_err(read)?;
             let started = progress::started_files(&mut db).map_err(read)?;
-            (applied, started)
+            let readopted = super::readoptions(&mut db).map_err(read)?;
+            (applied, started, readopted)
         }
     };
     let files = files_for(config, plan, source)?;
@@ -155,6 +158,7 @@ pub fn status(config: &Config, plan: &Plan, target: &Target, source: Source) -> 
         out_of_order,
         skipped,
         partly_applied,
+        readopted,
     })
 }
 
@@ -294,6 +298,12 @@ impl Status {
     pub fn text(&self) -> String {
         let mut out = format!("database: {}\n", self.database);
         out.push_str(&format!("  {:<20} {}\n", "baseline", self.baseline.word()));
+        for r in &self.readopted {
+            out.push_str(&format!(
+                "  baseline re-adopted {} by {}: {}\n",
+                r.at, r.by, r.reason
+            ));
+        }
         for r in &self.releases {
             out.push_str(&format!(
                 "  {:<20} expand: {:<15} contract: {}\n",

@@ -69,15 +69,16 @@ pub struct FleetArgs {
     /// Run without the fleet gate; the reason is printed and recorded in the database.
     #[arg(long, requires = "reason")]
     skip_fleet_check: bool,
-    /// Why the fleet gate is skipped (not blank: it is the record of the skip).
-    #[arg(long, requires = "skip_fleet_check", value_parser = non_blank_reason)]
-    reason: Option<String>,
+    /// Why the fleet gate is skipped, or the baseline re-adopted (not blank: it is the
+    /// record kept in the database).
+    #[arg(long, value_parser = non_blank_reason)]
+    pub(crate) reason: Option<String>,
 }
 
 /// A `--reason` that says something.
 fn non_blank_reason(text: &str) -> Result<String, String> {
     if text.trim().is_empty() {
-        Err("the reason is blank; say why the fleet check is skipped (it is recorded in the database)".into())
+        Err("the reason is blank; say why (it is recorded in the database)".into())
     } else {
         Ok(text.to_string())
     }
@@ -85,6 +86,11 @@ fn non_blank_reason(text: &str) -> Result<String, String> {
 
 impl FleetArgs {
     /// The options of the gate: these flags first, then tandem.toml's `[fleet]`.
+    /// Whether `--skip-fleet-check` was given (it takes `--reason`).
+    pub(crate) fn skips(&self) -> bool {
+        self.skip_fleet_check
+    }
+
     pub(crate) fn options(&self, config: Option<&Config>) -> FleetOptions {
         let skip_reason = if self.skip_fleet_check {
             self.reason.clone()

@@ -27,14 +27,28 @@ pub struct MigrateArgs {
     #[arg(long)]
     database_url: Option<String>,
     /// Record the baseline as applied without running it, after checking that the
-    /// live tables match schema.toml.
+    /// live tables match schema.toml; with no --release, only that (nothing else runs).
     #[arg(long)]
     adopt: bool,
+    /// Re-record the adopted baseline's checksum after a fix to schema.toml, after
+    /// checking the live tables against it as --adopt does; needs --reason.
+    #[arg(long, conflicts_with_all = ["adopt", "bundle", "release", "phase", "skip_fleet_check"])]
+    readopt: bool,
     #[command(flatten)]
     fleet: FleetArgs,
 }
 
 pub fn run(root: &Path, args: &MigrateArgs) -> Result<u8> {
+    if args.fleet.reason.is_some() && !args.readopt && !args.fleet.skips() {
+        return Err(
+            Diag::input("--reason says why with --skip-fleet-check or --readopt")
+                .help("tandem migrate --readopt --reason \"...\", or --skip-fleet-check --reason \"...\"")
+                .into(),
+        );
+    }
+    if args.readopt {
+        return readopt(root, args);
+    }
     match (&args.bundle, args.phase, &args.release) {
         (Some(bundle), Some(phase), _) => migrate_bundle(bundle, phase, args),
         (Some(_), None, _) => Err(Diag::input("--bundle needs --phase expand or --phase contract")
@@ -69,12 +83,43 @@ fn migrate_bundle(bundle: &Path, phase: Phase, args: &MigrateArgs) -> Result<u8>
     Ok(0)
 }
 
+/// `--readopt --reason TEXT`: the baseline re-recorded after a fix to schema.toml.
+fn readopt(root: &Path, args: &MigrateArgs) -> Result<u8> {
+    let Some(reason) = &args.fleet.reason else {
+        return Err(Diag::input(
+            "--readopt needs --reason: why the baseline is re-recorded (kept in the database, shown by status)",
+        )
+        .help("tandem migrate --readopt --reason \"comment of users.email corrected in schema.toml\"")
+        .into());
+    };
+    let opened = apply::project_for_database(root, args.database_url.as_deref())?;
+    let plan = layout::build_plan(&opened.project)?;
+    let config = &opened.project.config;
+    match apply::readopt::readopt(config, &plan, &opened.target, opened.source, reason)? {
+        apply::readopt::Readopted::Recorded(entry) => println!(
+            "re-adopted {}: baseline checksum {} recorded (was {}), by {} at {}",
+            opened.target.display(),
+            entry.new_checksum,
+            entry.old_checksum,
+            entry.by,
+            entry.at
+        ),
+        apply::readopt::Readopted::AlreadyCurrent => println!(
+            "{} matches schema.toml and its history has the baseline's checksum already: nothing to re-record",
+            opened.target.display()
+        ),
+    }
+    Ok(0)
+}
+
 fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
     let opened = apply::project_for_database(root, args.database_url.as_deref())?;
     let config = &opened.project.config;
     let plan = layout::build_plan(&opened.project)?;
-    let (r, phase) = match (&args.release, args.phase) {
-        (Some(release), Some(phase)) => (plan.release_index(release)?, phase),
+    let slot = match (&args.release, args.phase) {
+        (Some(release), Some(phase)) => phase.slot(plan.release_index(release)?),
+        // Adoption alone: the baseline recorded, nothing applied after it.
+        _ if args.adopt => Slot::Baseline,
         _ => {
             let r = latest_with_files(&plan)?;
             eprintln!(
@@ -82,13 +127,18 @@ fn migrate_project(root: &Path, args: &MigrateArgs) -> Result<u8> {
                 plan.releases.name(r),
                 plan.releases.name(r)
             );
-            (r, Phase::Expand)
+            Slot::Expand(r)
         }
     };
-    let slot = phase.slot(r);
     if plan.problems.is_empty() {
         // Nothing to apply needs no gate: a refusal would only block a no-op.
-        match migrate::latest_pending(&plan, slot, &opened.target, args.adopt)? {
+        // Adoption alone (no release named) applies nothing.
+        let pending = if slot == Slot::Baseline {
+            None
+        } else {
+            migrate::latest_pending(&plan, slot, &opened.target, args.adopt)?
+        };
+        match pending {
             None if args.adopt => eprintln!(
                 "fleet gate: not run, --adopt records the baseline without running it, and nothing else is to apply"
             ),
@@ -159,7 +209,9 @@ fn print_outcome(outcome: &migrate::Outcome) {
     for p in &outcome.applied {
         println!("applied {} ({})", p.path, p.duration());
     }
-    if outcome.applied.is_empty() && outcome.past_target {
+    if outcome.applied.is_empty() && outcome.adopted && outcome.target == "baseline" {
+        // Adoption alone: the line above says it all.
+    } else if outcome.applied.is_empty() && outcome.past_target {
         println!(
             "{} is past {} already: nothing to apply (migrate never goes back)",
             outcome.database, outcome.target

@@ -18,6 +18,9 @@ pub const PROGRESS_TABLE: &str = "tandem_progress";
 /// Where a skipped fleet gate leaves its reason.
 pub const SKIP_LOG_TABLE: &str = "tandem_fleet_skips";
 
+/// Where `migrate --readopt` leaves who re-recorded the baseline, when and why.
+pub const READOPT_LOG_TABLE: &str = "tandem_readoptions";
+
 /// Where tandem's own tables are: on Postgres in the project's base schema, named with
 /// it in every statement, so that a session whose `search_path` selects something else
 /// first (a views-mode application's URL) still finds them, and a file that sets
@@ -189,6 +192,58 @@ impl OwnTables {
     }
 }
 
+impl OwnTables {
+    /// Makes the re-adoption log where it is missing.
+    pub fn create_readopt_log(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (readopted_at VARCHAR(64), by_whom VARCHAR(255), \
+             version BIGINT, old_checksum VARCHAR(64), new_checksum VARCHAR(64), reason TEXT)",
+            self.name(READOPT_LOG_TABLE)
+        )
+    }
+
+    /// Re-records the baseline's checksum and logs it, in one transaction. The update
+    /// names the checksum it replaces, so a concurrent re-adoption updates no row and
+    /// the log entry is rolled back with it (see [`OwnTables::readopted_row`]).
+    pub fn readopt(&self, dialect: Dialect, entry: &Readoption) -> String {
+        let text = |s: &str| literal_sql(dialect, &Literal::Str(s.to_string()));
+        format!(
+            "UPDATE {history} SET checksum = {new} WHERE version = {version} AND checksum = {old};\n\
+             INSERT INTO {log} (readopted_at, by_whom, version, old_checksum, new_checksum, reason) \
+             SELECT {at}, {by}, {version}, {old}, {new}, {reason} FROM {history} \
+             WHERE version = {version} AND checksum = {new};\n",
+            history = self.history(),
+            log = self.name(READOPT_LOG_TABLE),
+            version = entry.version,
+            old = text(&entry.old_checksum),
+            new = text(&entry.new_checksum),
+            at = text(&entry.at),
+            by = text(&entry.by),
+            reason = text(&entry.reason),
+        )
+    }
+
+    /// The re-adoptions, oldest first.
+    pub fn readoptions(&self) -> String {
+        format!(
+            "SELECT readopted_at, by_whom, version, old_checksum, new_checksum, reason FROM {} \
+             ORDER BY readopted_at",
+            self.name(READOPT_LOG_TABLE)
+        )
+    }
+}
+
+/// One re-recording of the baseline's checksum: when, by whom, from what to what, why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Readoption {
+    pub at: String,
+    pub by: String,
+    pub version: i64,
+    pub old_checksum: String,
+    pub new_checksum: String,
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::OwnTables;
@@ -202,6 +257,8 @@ mod tests {
             own.create_progress_table(),
             own.forget_progress(3),
             own.create_skip_log(),
+            own.create_readopt_log(),
+            own.readoptions(),
         ] {
             assert!(sql.contains("\"Kern \"\"Ω\"\"\"."), "{sql}");
         }

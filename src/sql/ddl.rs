@@ -13,7 +13,7 @@ use super::types::{identity_clause, type_name};
 use super::{Dialect, Unsupported};
 use crate::action::{Action, Source};
 use crate::model::{Column, Constraint, ConstraintKind, Default, Index, Table};
-use crate::types::Literal;
+use crate::types::{ColumnType, Literal};
 
 /// `DROP TRIGGER` of each trigger that makes up `trigger` on `table`, for the dialects
 /// (MySQL, SQLite) whose fill and sync are several triggers and no function: the
@@ -147,6 +147,38 @@ pub fn literal_sql(dialect: Dialect, lit: &Literal) -> String {
     }
 }
 
+/// A default of a column of type `ty` as SQL text: as [`default_sql`], a `timestamptz`
+/// literal written with its offset (see [`timestamptz_literal`]).
+pub fn typed_default_sql(dialect: Dialect, ty: &ColumnType, default: &Default) -> String {
+    match default {
+        Default::Literal(Literal::Str(v)) if is_timestamptz(ty) => timestamptz_literal(dialect, v),
+        _ => default_sql(dialect, default),
+    }
+}
+
+/// Whether values of `ty` are instants that a session's time zone reads a literal in.
+pub fn is_timestamptz(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::TimestampTz => true,
+        ColumnType::Native(t) => !t.array && t.kin() == crate::types::Kin::TimestampTz,
+        _ => false,
+    }
+}
+
+/// A `timestamptz` value of schema.toml or a probe (`YYYY-MM-DD HH:MM:SS[.f]`, UTC by
+/// tandem's rule) as an SQL literal that means the same instant in every session:
+/// Postgres reads a literal without offset in the session's `TimeZone`, so it is written
+/// with `+00:00`. MySQL and MariaDB take no offset in a literal (MariaDB refuses one):
+/// there every file sets its session's `time_zone` to `+00:00` (the preamble), so the
+/// literal is read as UTC. SQLite keeps the text as it is.
+pub fn timestamptz_literal(dialect: Dialect, value: &str) -> String {
+    let has_offset = value.len() > 19 && (value.ends_with('Z') || value[19..].contains(['+', '-']));
+    match dialect {
+        Dialect::Postgres if !has_offset => string_literal(dialect, &format!("{value}+00:00")),
+        _ => string_literal(dialect, value),
+    }
+}
+
 /// A default as SQL text.
 pub fn default_sql(dialect: Dialect, default: &Default) -> String {
     match default {
@@ -172,7 +204,7 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     match &column.default {
         Some(Default::Identity) => extra.extend(identity_clause(dialect).map(String::from)),
         Some(d) => {
-            def.default(Expr::cust(default_sql(dialect, d)));
+            def.default(Expr::cust(typed_default_sql(dialect, &column.ty, d)));
         }
         None => {}
     }

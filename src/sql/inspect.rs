@@ -199,7 +199,9 @@ pub fn typed_default(dialect: Dialect, ty: &str, text: &str) -> ReadDefault {
             };
             if base == "timestamptz" && dialect == Dialect::Postgres && v.len() > 19 {
                 if let Some(i) = v[19..].find(['+', '-']) {
-                    v.truncate(19 + i);
+                    // The instant in UTC, as schema.toml writes it: the catalogue wrote
+                    // it in the session's zone.
+                    v = in_utc(&v[..19 + i], &v[19 + i..]).unwrap_or_else(|| v[..19 + i].into());
                 }
             }
             if let Some((whole, fraction)) = v.split_once('.') {
@@ -322,6 +324,37 @@ pub fn read_type(dialect: Dialect, live: &str) -> (String, Spelling) {
         _ => return native(&t),
     };
     portable(name)
+}
+
+/// `local` (`YYYY-MM-DD HH:MM:SS[.f]`) at `offset` (`+HH`, `-HH:MM`, `+HH:MM:SS`) as
+/// the same instant in UTC, its fraction kept; `None` for another spelling.
+fn in_utc(local: &str, offset: &str) -> Option<String> {
+    let (whole, fraction) = match local.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (local, None),
+    };
+    let format = time::format_description::parse_borrowed::<2>(
+        "[year]-[month]-[day] [hour]:[minute]:[second]",
+    )
+    .ok()?;
+    let at = time::PrimitiveDateTime::parse(whole, &format).ok()?;
+    let negative = offset.starts_with('-');
+    let mut parts = offset[1..].split(':').map(|p| p.parse::<i8>().ok());
+    let (h, m, sec) = (
+        parts.next().flatten()?,
+        parts.next().unwrap_or(Some(0))?,
+        parts.next().unwrap_or(Some(0))?,
+    );
+    let sign = if negative { -1 } else { 1 };
+    let zone = time::UtcOffset::from_hms(sign * h, sign * m, sign * sec).ok()?;
+    let utc = at.assume_offset(zone).to_offset(time::UtcOffset::UTC);
+    let text = time::PrimitiveDateTime::new(utc.date(), utc.time())
+        .format(&format)
+        .ok()?;
+    Some(match fraction {
+        Some(f) => format!("{text}.{f}"),
+        None => text,
+    })
 }
 
 /// A catalogue's default text as a TOML literal where it is one, else as SQL.
@@ -770,6 +803,25 @@ mod tests {
             typed_default(Dialect::Mysql, "year", "2024"),
             ReadDefault::Literal("\"2024\"".into())
         );
+    }
+
+    /// Postgres writes a timestamptz default in the reading session's zone: it reads back
+    /// as the same instant in UTC, whatever that zone was.
+    #[test]
+    fn a_timestamptz_default_reads_back_in_utc_from_any_session_zone() {
+        for (catalogue, utc) in [
+            ("'2024-01-31 03:30:00-05'", "2024-01-31 08:30:00"),
+            ("'2024-01-31 14:00:00.25+05:30'", "2024-01-31 08:30:00.25"),
+            ("'2024-01-01 00:30:00+01'", "2023-12-31 23:30:00"),
+            ("'2024-01-31 08:30:00+00'", "2024-01-31 08:30:00"),
+        ] {
+            let text = format!("{catalogue}::timestamp with time zone");
+            assert_eq!(
+                typed_default(Dialect::Postgres, "timestamptz", &text),
+                ReadDefault::Literal(format!("\"{utc}\"")),
+                "{catalogue}"
+            );
+        }
     }
 
     #[test]

@@ -10,7 +10,6 @@ use crate::action::{Action, ReleaseView, ViewColumn};
 use crate::model::{fit_identifier, Schema};
 use crate::sql::Dialect;
 
-use crate::sql::ddl::default_sql;
 use crate::sql::physical::Physical;
 use crate::sql::text::quote;
 
@@ -94,7 +93,7 @@ pub fn create_view(schema: &str, view: &ReleaseView) -> Vec<String> {
             out.push(format!(
                 "ALTER VIEW {name} ALTER COLUMN {} SET DEFAULT {};",
                 q(&c.column.name),
-                default_sql(Dialect::Postgres, d)
+                crate::sql::ddl::typed_default_sql(Dialect::Postgres, &c.column.ty, d)
             ));
         }
     }

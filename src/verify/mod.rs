@@ -226,6 +226,10 @@ fn probe_release(
     r: usize,
 ) -> Vec<(String, std::result::Result<(), String>)> {
     let plan = rehearsal.plan;
+    // A probe's timestamptz values are UTC: MySQL reads them in the session's zone.
+    if rehearsal.dialect == Dialect::Mysql {
+        let _ = rehearsal.db.run_script("SET SESSION time_zone = '+00:00'");
+    }
     [
         (previous_code(plan, r), r),
         (plan.releases.name(r).to_string(), r + 1),

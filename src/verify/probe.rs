@@ -501,9 +501,12 @@ pub fn made_up(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
         // Distinct per `n` too, for unique keys over dates and times.
         ColumnType::Date => text(made_up_date(n)),
         ColumnType::Time => text(made_up_time(n)),
-        ColumnType::Timestamp | ColumnType::TimestampTz => {
-            text(format!("{} {}", made_up_date(n), made_up_time(n)))
-        }
+        ColumnType::Timestamp => text(format!("{} {}", made_up_date(n), made_up_time(n))),
+        // An instant: the same in every session's time zone.
+        ColumnType::TimestampTz => crate::sql::ddl::timestamptz_literal(
+            dialect,
+            &format!("{} {}", made_up_date(n), made_up_time(n)),
+        ),
         ColumnType::Uuid => text(format!(
             "00000000-0000-4000-8000-{:012}",
             n % 1_000_000_000_000

@@ -302,3 +302,110 @@ fn literals_tandem_accepts_apply_on_mariadb() {
 fn literals_tandem_accepts_apply_on_sqlite() {
     literals_apply_or_are_refused(Server::Sqlite);
 }
+
+/// A table with a timestamptz default, a column for a probe value, and a release that
+/// adds a column with another timestamptz default.
+const EVENTS: &str = "[tables.events]\nprimary_key = [\"id\"]\n[tables.events.columns]\nid = { type = \"bigint\" }\nat = { type = \"timestamptz\", default = \"2024-01-31 08:30:00\" }\nseen = { type = \"timestamptz\", nullable = true }\n";
+const ADD_LATER: &str = "release = \"1.0.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"events\"\ncolumn = { name = \"later\", type = \"timestamptz\", nullable = true, default = \"2024-02-01 12:00:00\" }\n";
+/// The instants of the defaults (UTC by tandem's rule) and of probe value 7.
+const AT: i64 = 1_706_689_800;
+const LATER: i64 = 1_706_788_800;
+
+/// The instants of row 1 (at, later, seen) as seconds since the epoch.
+fn instants(db: &mut Database, server: Server) -> Vec<i64> {
+    let sql = match server {
+        Server::Postgres => "SELECT extract(epoch FROM at)::bigint, extract(epoch FROM later)::bigint, extract(epoch FROM seen)::bigint FROM events WHERE id = 1",
+        _ => "SELECT unix_timestamp(at), unix_timestamp(later), unix_timestamp(seen) FROM events WHERE id = 1",
+    };
+    db.query_text(sql).unwrap()[0]
+        .iter()
+        .map(|v| {
+            v.as_deref()
+                .unwrap()
+                .split('.')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// A timestamptz default, a default added by a later release and a probe value mean the
+/// same instant whatever the session's time zone that runs the files and the insert:
+/// Postgres literals carry `+00:00`; MySQL statements that write one run in UTC. What
+/// introspect reads back from a session in another zone is the UTC value schema.toml has.
+#[test]
+fn timestamptz_defaults_and_probe_values_are_the_same_instant_in_every_session_zone() {
+    let probe =
+        |dialect| tandem::verify::made_up(dialect, &tandem::types::ColumnType::TimestampTz, 7);
+    if Server::Postgres.url().is_some() {
+        let mut seen = Vec::new();
+        for zone in ["UTC", "America%2FNew_York"] {
+            let scratch = Server::Postgres.fresh().unwrap();
+            let dir = common::project_with("postgres", EVENTS, &[("0001_later.toml", ADD_LATER)]);
+            let url = common::database_url(Server::Postgres, &scratch, dir.path());
+            let url = format!("{url}?options=-c%20TimeZone%3D{zone}");
+            let out = common::migrate(dir.path(), &url, "1.0.0", "expand");
+            assert!(out.status.success(), "{}", stderr(&out));
+            let mut db = common::connect(&url, dir.path());
+            let shown = db.query_text("SHOW TimeZone").unwrap()[0][0]
+                .clone()
+                .unwrap();
+            assert_eq!(shown, zone.replace("%2F", "/"));
+            let insert = format!(
+                "INSERT INTO events (id, seen) VALUES (1, {})",
+                probe(Dialect::Postgres)
+            );
+            db.run_script(&insert).unwrap();
+            let found = instants(&mut db, Server::Postgres);
+            assert_eq!(&found[..2], &[AT, LATER], "{zone}");
+            seen.push(found[2]);
+            let schema = common::introspect(dir.path(), &url).unwrap();
+            assert!(
+                schema.contains("\"2024-01-31 08:30:00\""),
+                "{zone}: {schema}"
+            );
+            assert!(
+                schema.contains("\"2024-02-01 12:00:00\""),
+                "{zone}: {schema}"
+            );
+        }
+        assert_eq!(seen[0], seen[1], "the probe value is one instant");
+    }
+    if Server::Mysql.url().is_some() {
+        let mut seen = Vec::new();
+        for zone in ["+00:00", "-05:00"] {
+            let scratch = Server::Mysql.fresh().unwrap();
+            let dir = common::project_with("mysql", EVENTS, &[("0001_later.toml", ADD_LATER)]);
+            let url = common::database_url(Server::Mysql, &scratch, dir.path());
+            // The files as another runner in another zone runs them.
+            let mut statements = Vec::new();
+            let mut files = tandem::layout::list_sql_files(&dir.path().join("migrations")).unwrap();
+            let version = |f: &String| -> u64 {
+                let name = f.rsplit('/').next().unwrap();
+                name[1..name.find("__").unwrap()].parse().unwrap()
+            };
+            files.sort_by_key(version);
+            for file in files {
+                let sql =
+                    std::fs::read_to_string(dir.path().join("migrations").join(&file)).unwrap();
+                statements.extend(tandem::sql::split::statements(Dialect::Mysql, &sql));
+            }
+            // tandem's probes set their session to UTC (MySQL takes no offset in a literal).
+            statements.push("SET time_zone = '+00:00'".into());
+            statements.push(format!(
+                "INSERT INTO events (id, seen) VALUES (1, {})",
+                probe(Dialect::Mysql)
+            ));
+            let init = format!("SET time_zone = '{zone}'");
+            let out = common::mariadb_client(&url, &statements, Some(&init));
+            assert!(out.status.success(), "{zone}: {}", stderr(&out));
+            let mut db = common::connect(&url, dir.path());
+            let found = instants(&mut db, Server::Mysql);
+            assert_eq!(&found[..2], &[AT, LATER], "{zone}");
+            seen.push(found[2]);
+        }
+        assert_eq!(seen[0], seen[1], "a probe value in tandem's UTC session");
+    }
+}

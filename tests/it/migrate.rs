@@ -1176,3 +1176,227 @@ fn sessions_racing_to_make_tandem_tables_all_succeed() {
         }
     }
 }
+
+/// The live `users` table schema.toml describes (comment only where the dialect keeps it).
+const ADOPTED_SCHEMA: &str = "[tables.users]\nprimary_key = [\"id\"]\n[tables.users.columns]\nid = { type = \"bigint\" }\nemail = { type = \"varchar(255)\", default = \"none@x\" COMMENT }\n";
+
+fn adopted_schema(comment: Option<&str>) -> String {
+    let comment = comment
+        .map(|c| format!(", comment = \"{c}\""))
+        .unwrap_or_default();
+    ADOPTED_SCHEMA.replace(" COMMENT", &comment)
+}
+
+/// A project over the live `users` table (made by hand, as production before tandem),
+/// with one later release; the database adopted by `migrate --adopt` with no release.
+fn adopted_project(
+    server: Server,
+) -> Option<(tempfile::TempDir, String, tandem::apply::scratch::Scratch)> {
+    let scratch = server.fresh()?;
+    let comment = (server != Server::Sqlite).then_some("wrong comment");
+    let change = "release = \"1.0.0\"\n[[op]]\ntype = \"sql\"\nexpand = \"CREATE TABLE later_table (id integer)\"\n";
+    let dir = common::project_with(
+        server.dialect(),
+        &adopted_schema(comment),
+        &[("0001_later.toml", change)],
+    );
+    let url = common::database_url(server, &scratch, dir.path());
+    let mut db = common::connect(&url, dir.path());
+    let create = match server {
+        Server::Postgres => "CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL DEFAULT 'none@x'); COMMENT ON COLUMN users.email IS 'right comment'",
+        Server::Mysql => "CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL DEFAULT 'none@x' COMMENT 'right comment')",
+        Server::Sqlite => "CREATE TABLE users (id bigint NOT NULL PRIMARY KEY, email varchar(255) NOT NULL DEFAULT 'none@y')",
+    };
+    db.run_script(create).unwrap();
+    Some((dir, url, scratch))
+}
+
+/// `migrate --adopt` with no release records the baseline and applies nothing after it;
+/// a project whose schema.toml was wrong about a comment (or a default's value, which
+/// adoption does not compare) is re-adopted after the fix with `--readopt --reason`,
+/// which re-records the baseline's checksum, logs who/when/why for `status`, and lets
+/// the next migrate through.
+fn adopt_without_release_then_readopt_after_a_schema_fix(server: Server) {
+    let Some((dir, url, _scratch)) = adopted_project(server) else {
+        return;
+    };
+    let migrate = |args: &[&str]| {
+        let mut cmd = tandem(dir.path());
+        cmd.args(["migrate", "--database-url", &url]).args(args);
+        cmd.output().unwrap()
+    };
+    if server != Server::Sqlite {
+        // The comment is wrong: adoption refuses and names it.
+        let out = migrate(&["--adopt"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("comment of column users.email"),
+            "{}",
+            stderr(&out)
+        );
+        // Adopt with the comment as it was believed, by making the database agree.
+        let fix = match server {
+            Server::Postgres => "COMMENT ON COLUMN users.email IS 'wrong comment'",
+            _ => "ALTER TABLE users MODIFY email varchar(255) NOT NULL DEFAULT 'none@x' COMMENT 'wrong comment'",
+        };
+        common::connect(&url, dir.path()).run_script(fix).unwrap();
+    }
+    let out = migrate(&["--adopt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("baseline recorded as applied"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("applied 1.0.0/"), "{}", stdout(&out));
+    let mut db = common::connect(&url, dir.path());
+    assert!(!db
+        .table_names()
+        .unwrap()
+        .contains(&"later_table".to_string()));
+
+    // The fix: schema.toml now says what the database really has.
+    let (schema, live_fix) = match server {
+        Server::Sqlite => (adopted_schema(None).replace("none@x", "none@y"), None),
+        Server::Postgres => (
+            adopted_schema(Some("right comment")),
+            Some("COMMENT ON COLUMN users.email IS 'right comment'"),
+        ),
+        Server::Mysql => (
+            adopted_schema(Some("right comment")),
+            Some("ALTER TABLE users MODIFY email varchar(255) NOT NULL DEFAULT 'none@x' COMMENT 'right comment'"),
+        ),
+    };
+    if let Some(sql) = live_fix {
+        db.run_script(sql).unwrap();
+    }
+    fs::write(dir.path().join("schema.toml"), schema).unwrap();
+    let out = tandem(dir.path()).arg("generate").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = migrate(&["--release", "1.0.0", "--phase", "expand"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "divergent baseline: {}",
+        stderr(&out)
+    );
+
+    // Usage: --readopt without --reason, with --adopt, --reason alone.
+    for args in [
+        &["--readopt"][..],
+        &["--readopt", "--adopt", "--reason", "x"],
+        &["--reason", "x"],
+        &["--readopt", "--reason", "  "],
+    ] {
+        let out = migrate(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    let out = migrate(&["--readopt", "--reason", "comment of users.email corrected"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("re-adopted"), "{}", stdout(&out));
+    let out = tandem(dir.path())
+        .args(["status", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("baseline re-adopted")
+            && stdout(&out).contains("comment of users.email corrected"),
+        "{}",
+        stdout(&out)
+    );
+    let out = migrate(&["--readopt", "--reason", "again"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to re-record"),
+        "{}",
+        stdout(&out)
+    );
+    let out = migrate(&["--release", "1.0.0", "--phase", "expand"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("applied 1.0.0/"), "{}", stdout(&out));
+
+    // A schema.toml the database does not match is refused (exit 1), listing it all.
+    let wrong = adopted_schema(None).replace(
+        "id = { type = \"bigint\" }",
+        "id = { type = \"bigint\" }\nnick = { type = \"text\", nullable = true }",
+    );
+    fs::write(dir.path().join("schema.toml"), wrong).unwrap();
+    tandem(dir.path()).arg("generate").assert().success();
+    let out = migrate(&["--readopt", "--reason", "nick added"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("column users.nick is missing"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn adopt_without_release_then_readopt_after_a_schema_fix_on_sqlite() {
+    adopt_without_release_then_readopt_after_a_schema_fix(Server::Sqlite);
+}
+
+#[test]
+fn adopt_without_release_then_readopt_after_a_schema_fix_on_postgres() {
+    adopt_without_release_then_readopt_after_a_schema_fix(Server::Postgres);
+}
+
+#[test]
+fn adopt_without_release_then_readopt_after_a_schema_fix_on_mariadb() {
+    adopt_without_release_then_readopt_after_a_schema_fix(Server::Mysql);
+}
+
+/// Re-adoption refuses (exit 1) a database with no history, and one where a file after
+/// the baseline was applied with other contents than it has now.
+#[test]
+fn readopt_refuses_without_history_and_with_a_later_divergent_file() {
+    let Some((dir, url, _scratch)) = adopted_project(Server::Sqlite) else {
+        return;
+    };
+    let readopt = || {
+        tandem(dir.path())
+            .args([
+                "migrate",
+                "--database-url",
+                &url,
+                "--readopt",
+                "--reason",
+                "fix",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = readopt();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no migration history"),
+        "{}",
+        stderr(&out)
+    );
+    let fixed = adopted_schema(None).replace("none@x", "none@y");
+    fs::write(dir.path().join("schema.toml"), &fixed).unwrap();
+    tandem(dir.path()).arg("generate").assert().success();
+    tandem(dir.path())
+        .args([
+            "migrate",
+            "--database-url",
+            &url,
+            "--adopt",
+            "--release",
+            "1.0.0",
+            "--phase",
+            "expand",
+        ])
+        .assert()
+        .success();
+    let mut db = common::connect(&url, dir.path());
+    db.run_script("UPDATE refinery_schema_history SET checksum = '1' WHERE version > 1")
+        .unwrap();
+    let out = readopt();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("files after the baseline"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -42,6 +42,33 @@ use crate::sql::text::terminate;
 use crate::sql::Dialect;
 use crate::sql::Unsupported;
 
+/// Whether `action` writes a literal default of a `timestamp(6)` (timestamptz) column,
+/// which MySQL reads in the session's `time_zone` and MariaDB takes with no offset.
+fn writes_timestamptz_literal(action: &Action) -> bool {
+    use crate::model::{Column, Default};
+    use crate::types::Literal;
+    let literal = |c: &Column| {
+        matches!(c.default, Some(Default::Literal(Literal::Str(_))))
+            && crate::sql::ddl::is_timestamptz(&c.ty)
+    };
+    match action {
+        Action::CreateTable { table, .. } => table.columns.iter().any(literal),
+        Action::AddColumn { column, .. }
+        | Action::SetDefault { column, .. }
+        | Action::AlterColumnType { column, .. } => literal(column),
+        _ => false,
+    }
+}
+
+/// `chunk` run with the session's `time_zone` at UTC, then set back: tandem's literals
+/// of instants are UTC, and this holds on any runner whatever the server's zone.
+fn in_utc(chunk: &str) -> String {
+    format!(
+        "SET @tandem_time_zone = @@session.time_zone;\nSET SESSION time_zone = '+00:00';\n{}\nSET SESSION time_zone = @tandem_time_zone;",
+        chunk.trim_end()
+    )
+}
+
 impl Renderer for Mysql<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
@@ -155,6 +182,7 @@ impl Renderer for Mysql<'_> {
             | Action::RenameColumn { .. } => Ok(Err(views_mode_refusal())),
         };
         match chunk? {
+            Ok(chunk) if writes_timestamptz_literal(action) => out.chunks.push(in_utc(&chunk)),
             Ok(chunk) => out.chunks.push(chunk),
             Err(u) => return Ok(Err(u)),
         }

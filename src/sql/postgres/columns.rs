@@ -9,7 +9,7 @@ use tera::Context;
 use super::writer::{q, Postgres};
 use crate::action::Action;
 use crate::model::Column;
-use crate::sql::ddl::{column_def, default_sql};
+use crate::sql::ddl::column_def;
 use crate::sql::physical::{without_columns, Physical};
 use crate::sql::render::{Chunk, Rendered};
 use crate::sql::text::{iden, terminate};
@@ -133,7 +133,7 @@ pub(super) fn set_default(table: &str, column: &Column) -> Chunk {
             "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
             q(table),
             q(&column.name),
-            default_sql(Dialect::Postgres, d)
+            crate::sql::ddl::typed_default_sql(Dialect::Postgres, &column.ty, d)
         ),
         None => format!(
             "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
