@@ -669,13 +669,7 @@ fn renamed_in_cut(plan: &Plan, r: usize, cut: &crate::lock::CutRelease) -> Vec<R
         if of_release().any(|f| f.path == locked.path) {
             continue;
         }
-        let former = locked
-            .path
-            .rsplit('/')
-            .next()
-            .and_then(|n| n.strip_suffix(".sql"))
-            .and_then(|n| n.split_once("__"))
-            .map(|(_, n)| n);
+        let former = migration_name(&locked.path);
         for f in of_release().filter(|f| !frozen(&f.path)) {
             let change =
                 former.and_then(|n| Some((former_change_path(f, n)?, f.change_path.clone()?)));
@@ -785,6 +779,16 @@ fn keep_unrecorded_baseline(project: &Project, baseline: &mut PlannedFile) {
             baseline.content = text;
         }
     }
+}
+
+/// The name part of a migration file's path, after its version: `foo` of
+/// `1.4.0/V2000__foo.sql`.
+pub fn migration_name(path: &str) -> Option<&str> {
+    path.rsplit('/')
+        .next()
+        .and_then(|n| n.strip_suffix(".sql"))
+        .and_then(|n| n.split_once("__"))
+        .map(|(_, n)| n)
 }
 
 #[cfg(test)]

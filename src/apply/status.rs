@@ -255,13 +255,8 @@ pub fn renamed_changes(
                 continue;
             };
             // The same name under another version: renumbered, not renamed.
-            let renumbered = planned
-                .path
-                .rsplit('/')
-                .next()
-                .and_then(|n| n.strip_suffix(".sql"))
-                .and_then(|n| n.split_once("__"))
-                .is_some_and(|(_, n)| n == row.name);
+            let renumbered =
+                crate::layout::migration_name(&planned.path).is_some_and(|n| n == row.name);
             let from = if renumbered {
                 to.to_string()
             } else {
