@@ -2,7 +2,7 @@
 //! the dialect's queries (`sql/<dialect>/inspect.rs`) and reads their rows into what
 //! `sql::inspect` defines, for `introspect`, `migrate --adopt` and drift alike.
 
-use crate::model::Index;
+use crate::model::{Index, SchemaObject};
 use crate::sql::inspect::{
     action_word, group, read_type, strip_parens, typed_default, Catalogue, Comments, LiveColumn,
     ReadColumn, ReadForeignKey,
@@ -330,6 +330,29 @@ pub fn checks<C: Catalogue + ?Sized>(
             Some((name, strip_parens(&expr)))
         })
         .collect())
+}
+
+/// The objects outside the table model (PostgreSQL's; none elsewhere yet), in the
+/// order a baseline creates them, each as the statement that creates it.
+pub fn objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for sql in postgres::inspect::objects() {
+        for row in db.text_rows(&sql)? {
+            let Ok([kind, name, sql]) = <[String; 3]>::try_from(row) else {
+                continue;
+            };
+            out.push(SchemaObject {
+                after_tables: crate::model::after_tables_by_default(&kind),
+                kind,
+                name,
+                sql: sql.trim().to_string(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// What the database has that the model does not cover, counted by kind.
