@@ -341,17 +341,21 @@ pub fn objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C
     let mut out = Vec::new();
     for sql in postgres::inspect::objects() {
         for row in db.text_rows(&sql)? {
-            let Ok([kind, name, sql]) = <[String; 3]>::try_from(row) else {
+            let mut row = row.into_iter();
+            let (Some(kind), Some(name), Some(sql)) = (row.next(), row.next(), row.next()) else {
                 continue;
             };
+            let after = row.next().is_some_and(|a| a == "after");
             out.push(SchemaObject {
-                after_tables: crate::model::after_tables_by_default(&kind),
+                after_tables: after || crate::model::after_tables_by_default(&kind),
                 kind,
                 name,
                 sql: sql.trim().to_string(),
             });
         }
     }
+    // What needs the tables comes after them, whatever was made first.
+    out.sort_by_key(|o| o.after_tables);
     Ok(out)
 }
 

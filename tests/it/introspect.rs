@@ -598,6 +598,9 @@ CREATE TYPE money_amount AS (amount numeric(12,2), currency char(3));
 CREATE SEQUENCE film_codes START WITH 100 INCREMENT BY 5;
 CREATE FUNCTION timestamp_coalesce(a timestamp, b timestamp) RETURNS timestamp
     LANGUAGE sql IMMUTABLE AS $$ SELECT COALESCE(a, b) $$;
+CREATE FUNCTION join_text(acc text, item text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN acc IS NULL THEN item ELSE acc || ', ' || item END $$;
+CREATE AGGREGATE group_concat(text) (SFUNC = join_text, STYPE = text);
 CREATE TABLE film (
     id integer PRIMARY KEY,
     code integer NOT NULL DEFAULT nextval('film_codes'),
@@ -607,8 +610,9 @@ CREATE TABLE film (
     updated_at timestamp
 );
 CREATE INDEX film_touched_idx ON film (timestamp_coalesce(updated_at, created_at));
+CREATE FUNCTION film_label(f film) RETURNS text LANGUAGE sql AS $$ SELECT f.title $$;
 CREATE VIEW recent_films AS SELECT id, title FROM film WHERE release_year > 2000;
-CREATE VIEW recent_titles AS SELECT title FROM recent_films;
+CREATE VIEW recent_titles AS SELECT group_concat(title) AS titles FROM recent_films;
 CREATE FUNCTION film_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.updated_at := now();
@@ -640,12 +644,18 @@ fn postgres_objects_outside_the_table_model_go_through_a_baseline_and_drift() {
         "kind = \"type\"",
         "kind = \"sequence\"",
         "kind = \"function\"",
+        "kind = \"aggregate\"",
         "kind = \"view\"",
         "kind = \"trigger\"",
     ] {
         assert!(text.contains(made), "{made}\n{text}");
     }
     assert!(!text.contains("#   "), "nothing is left out:\n{text}");
+    // A function of a table's row needs the table.
+    assert!(
+        text.contains("name = \"film_label(film)\"\nafter_tables = true"),
+        "{text}"
+    );
 
     let dir = common::project_with("postgres", &text, &[("0001_noop.toml", noop)]);
     let p = dir.path();

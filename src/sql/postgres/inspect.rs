@@ -233,7 +233,7 @@ pub const EXTENSIONS: &str =
 
 /// What the model does not cover, by kind: the names of each.
 pub const LEFT_OUT: &[(&str, &str)] = &[
-    ("aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
+    ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
     ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
@@ -256,7 +256,8 @@ const NOT_AN_EXTENSIONS: &str =
 
 /// The objects outside the table model, kind by kind in the order a baseline creates
 /// them (what tables use, then what uses tables), each kind in the order it was made:
-/// rows of kind, name, the statement that creates it. Names are written unqualified
+/// rows of kind, name, the statement that creates it (and for a function, `after` when
+/// it takes or returns a table's row, so needs the table). Names are written unqualified
 /// where they are in the current schema.
 pub fn objects() -> Vec<String> {
     let ns = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
@@ -296,9 +297,25 @@ pub fn objects() -> Vec<String> {
         format!(
             "SELECT CASE x.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, \
              x.proname || '(' || oidvectortypes(x.proargtypes) || ')', \
-             regexp_replace(pg_get_functiondef(x.oid), '^(CREATE OR REPLACE (FUNCTION|PROCEDURE) )' || {schema_re} || '\\.', '\\1') \
+             regexp_replace(pg_get_functiondef(x.oid), '^(CREATE OR REPLACE (FUNCTION|PROCEDURE) )' || {schema_re} || '\\.', '\\1'), \
+             CASE WHEN EXISTS (SELECT 1 FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid \
+                JOIN pg_class r ON r.oid = t.typrelid WHERE d.classid = 'pg_proc'::regclass \
+                AND d.objid = x.oid AND d.refclassid = 'pg_type'::regclass \
+                AND r.relkind IN ('r', 'p', 'v', 'm', 'f')) THEN 'after' ELSE '' END \
              FROM pg_proc x WHERE x.pronamespace = {ns} AND x.prokind IN ('f', 'w', 'p') \
              AND x.proname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
+        ),
+        // Plain aggregates (ordered-set ones stay left out), after the functions they call.
+        format!(
+            "SELECT 'aggregate', x.proname || '(' || oidvectortypes(x.proargtypes) || ')', \
+             'CREATE AGGREGATE ' || quote_ident(x.proname) || '(' || oidvectortypes(x.proargtypes) || ') (SFUNC = ' \
+             || a.aggtransfn::text || ', STYPE = ' || format_type(a.aggtranstype, NULL) \
+             || CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::text ELSE '' END \
+             || CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::text ELSE '' END \
+             || CASE WHEN a.aggsortop <> 0 THEN ', SORTOP = ' || a.aggsortop::regoperator::text ELSE '' END \
+             || COALESCE(', INITCOND = ' || quote_literal(a.agginitval), '') || ')' \
+             FROM pg_proc x JOIN pg_aggregate a ON a.aggfnoid = x.oid \
+             WHERE x.pronamespace = {ns} AND x.prokind = 'a' AND a.aggkind = 'n' AND {own} ORDER BY x.oid"
         ),
         format!(
             "SELECT CASE x.relkind WHEN 'm' THEN 'materialized_view' ELSE 'view' END, x.relname, \
