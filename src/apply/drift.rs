@@ -164,7 +164,21 @@ pub fn differences(
         f.slot == crate::plan::Slot::Baseline && applied.iter().any(|a| a.version == f.version)
     });
     if baseline_applied && dialect == crate::sql::Dialect::Postgres {
-        object_differences(db, &plan.objects, &mut out)?;
+        // An object of a table a later change dropped went with it (a trigger, a
+        // policy, named `table.name`).
+        let objects: Vec<_> = plan
+            .objects
+            .iter()
+            .filter(|o| !ignore.ignores_object(&o.name))
+            .filter(|o| match o.name.split_once('.') {
+                Some((table, _)) if matches!(o.kind.as_str(), "trigger" | "policy" | "rule") => {
+                    physical.table(table).is_some()
+                }
+                _ => true,
+            })
+            .cloned()
+            .collect();
+        object_differences(db, &objects, &mut out)?;
     }
     for name in live_tables {
         if physical.table(&name).is_none() && !views.contains(&name) {

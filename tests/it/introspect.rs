@@ -681,4 +681,14 @@ fn postgres_objects_outside_the_table_model_go_through_a_baseline_and_drift() {
         report.contains("trigger film.film_touch is missing"),
         "{report}"
     );
+    // An object the team keeps by hand is ignored by its name.
+    let settings = fs::read_to_string(p.join("tandem.toml")).unwrap();
+    fs::write(
+        p.join("tandem.toml"),
+        format!("{settings}\n[drift]\nignore = [\"recent_films\"]\n"),
+    )
+    .unwrap();
+    let ignored = stdout(&common::run(p, &["diff", "--database-url", &url]));
+    assert!(!ignored.contains("recent_films"), "{ignored}");
+    assert!(ignored.contains("film.film_touch"), "{ignored}");
 }
