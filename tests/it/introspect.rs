@@ -611,8 +611,10 @@ CREATE TABLE film (
 );
 CREATE INDEX film_touched_idx ON film (timestamp_coalesce(updated_at, created_at));
 CREATE FUNCTION film_label(f film) RETURNS text LANGUAGE sql AS $$ SELECT f.title $$;
+CREATE VIEW film_count AS SELECT 1::bigint AS n;
 CREATE VIEW recent_films AS SELECT id, title FROM film WHERE release_year > 2000;
 CREATE VIEW recent_titles AS SELECT group_concat(title) AS titles FROM recent_films;
+CREATE OR REPLACE VIEW film_count AS SELECT count(*) AS n FROM recent_titles;
 CREATE FUNCTION film_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.updated_at := now();

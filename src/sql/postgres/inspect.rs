@@ -250,6 +250,16 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("index key with a collation", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indcollation::oid[], i.indkey::int2[]) AS k(coll, attnum) WHERE k.coll <> 0 AND k.coll IS DISTINCT FROM (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) AND k.coll <> (SELECT oid FROM pg_collation WHERE collname = 'default') AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
 ];
 
+/// Rows of a view and a view it reads (materialized ones too), in the current schema:
+/// a view replaced to read one made after it must still come after that one.
+pub const VIEW_READS: &str = "SELECT DISTINCT v.relname, r.relname FROM pg_depend d \
+     JOIN pg_rewrite w ON w.oid = d.objid JOIN pg_class v ON v.oid = w.ev_class \
+     JOIN pg_class r ON r.oid = d.refobjid \
+     WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass \
+     AND r.relkind IN ('v', 'm') AND v.oid <> r.oid \
+     AND v.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+     AND r.relnamespace = v.relnamespace";
+
 /// Not made by an extension (whose objects come with it).
 const NOT_AN_EXTENSIONS: &str =
     "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = x.oid AND e.deptype = 'e')";
