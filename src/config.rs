@@ -260,6 +260,14 @@ impl DriftSettings {
     }
 }
 
+impl DriftSettings {
+    /// Whether an `[[objects]]` item is ignored: a pattern matches its name as
+    /// introspect writes it (`recent_films`, `film.film_touch`, `f(integer)`).
+    pub fn ignores_object(&self, name: &str) -> bool {
+        self.ignore.iter().any(|p| glob_matches(p, name))
+    }
+}
+
 /// `text` matches `pattern`, where `*` stands for any run of characters.
 fn glob_matches(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();

@@ -14,6 +14,40 @@ use crate::project::{read_source, Project};
 use crate::sql::Dialect;
 use crate::types::{ColumnType, Literal};
 
+/// `[[objects]]` the desired schema adds, changes or drops against the baseline's: no
+/// op changes an object yet, so each is named for a `sql` op.
+fn object_notes(
+    baseline: &[crate::model::SchemaObject],
+    desired: &[crate::model::SchemaObject],
+    notes: &mut Vec<String>,
+) {
+    let same = |a: &crate::model::SchemaObject, b: &crate::model::SchemaObject| {
+        a.kind == b.kind && a.name == b.name
+    };
+    for want in desired {
+        match baseline.iter().find(|o| same(o, want)) {
+            None => notes.push(format!(
+                "{} {} is new (create it in a `sql` op)",
+                want.kind, want.name
+            )),
+            Some(now) if now.sql != want.sql => notes.push(format!(
+                "{} {} changes its statement (replace it in a `sql` op)",
+                want.kind, want.name
+            )),
+            Some(_) => {}
+        }
+    }
+    for now in baseline
+        .iter()
+        .filter(|o| !desired.iter().any(|d| same(o, d)))
+    {
+        notes.push(format!(
+            "{} {} is gone (drop it in a `sql` op)",
+            now.kind, now.name
+        ));
+    }
+}
+
 /// The change file, as TOML text.
 pub fn propose(
     project: &Project,
@@ -95,6 +129,7 @@ pub fn propose(
             )),
         }
     }
+    object_notes(&plan.objects, &desired.objects, &mut notes);
     if ops.is_empty() && notes.is_empty() {
         return Err(Diag::input(format!(
             "{} describes the latest model already: there is no change to propose",

@@ -678,6 +678,9 @@ pub struct Schema {
     /// PostgreSQL extensions the schema needs (a type, an operator class, a function
     /// an index calls), created before its tables.
     pub extensions: Vec<String>,
+    /// Objects outside the table model (domains, functions, views, triggers, ...), in
+    /// the order they are created.
+    pub objects: Vec<SchemaObject>,
     /// Names the code no longer sees but that still exist in the database until a
     /// contract step drops them: the index of that release, `None` while pending.
     pub retired: HashMap<RetiredName, Option<usize>>,
@@ -715,6 +718,41 @@ pub struct Schema {
     /// that contract (`None` while pending): they exist only from then, so the code of
     /// that release and the ones before it does not see them, although later ops do.
     pub arriving: Vec<(RetiredName, Option<usize>)>,
+}
+
+/// An object the table model does not hold, kept as the statement that creates it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaObject {
+    /// `domain`, `type`, `sequence`, `function`, `procedure`, `view`, ...
+    pub kind: String,
+    /// How the catalogue names it: `f(integer)` for a function, `table.name` for a
+    /// trigger or policy.
+    pub name: String,
+    /// The full CREATE statement.
+    pub sql: String,
+    /// Whether it is created once the tables are there (views, triggers, policies).
+    pub after_tables: bool,
+}
+
+/// The kinds of `[[objects]]`, each with whether it needs the tables by default.
+pub const OBJECT_KINDS: &[(&str, bool)] = &[
+    ("domain", false),
+    ("type", false),
+    ("sequence", false),
+    ("function", false),
+    ("procedure", false),
+    ("aggregate", false),
+    ("view", true),
+    ("materialized_view", true),
+    ("trigger", true),
+    ("policy", true),
+    ("rule", true),
+    ("event_trigger", true),
+];
+
+/// Whether objects of `kind` are created after the tables unless said otherwise.
+pub fn after_tables_by_default(kind: &str) -> bool {
+    OBJECT_KINDS.iter().any(|(k, after)| *k == kind && *after)
 }
 
 /// A column that exists under another name than the one the code uses.

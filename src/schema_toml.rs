@@ -5,8 +5,8 @@
 use crate::model::Index;
 use crate::sql::catalogue::{
     checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
-    is_foreign_key_index, left_out, primary_key, primary_key_name, read_columns, read_indexes,
-    table_engine, table_names, unique_constraints,
+    is_foreign_key_index, left_out, objects, primary_key, primary_key_name, read_columns,
+    read_indexes, table_engine, table_names, unique_constraints,
 };
 use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
 use crate::sql::Dialect;
@@ -80,6 +80,9 @@ pub fn introspect<C: Catalogue + ?Sized>(db: &mut C) -> Result<Introspection, C:
             key(name),
             list(values)
         ));
+    }
+    for object in objects(db)? {
+        out.push_str(&object_toml(&object));
     }
     for table in &tables {
         out.push('\n');
@@ -221,6 +224,30 @@ fn write_table<C: Catalogue + ?Sized>(
         out.push_str(&index_toml(&t, &index));
     }
     Ok(())
+}
+
+/// One `[[objects]]` item, its statement as a multi-line literal string where TOML
+/// allows one (no `'''` and no control characters but tabs and newlines).
+pub fn object_toml(object: &crate::model::SchemaObject) -> String {
+    let mut out = format!(
+        "\n[[objects]]\nkind = {}\nname = {}\n",
+        quoted(&object.kind),
+        quoted(&object.name)
+    );
+    if object.after_tables != crate::model::after_tables_by_default(&object.kind) {
+        out.push_str(&format!("after_tables = {}\n", object.after_tables));
+    }
+    let literal = !object.sql.contains("'''")
+        && !object
+            .sql
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}');
+    if literal {
+        out.push_str(&format!("sql = '''\n{}\n'''\n", object.sql));
+    } else {
+        out.push_str(&format!("sql = {}\n", quoted(&object.sql)));
+    }
+    out
 }
 
 /// One `[[tables.T.indexes]]` item, with the options the index has.

@@ -160,6 +160,26 @@ pub fn differences(
                 .collect::<Vec<_>>()
         })
         .collect();
+    let baseline_applied = plan.files.iter().any(|f| {
+        f.slot == crate::plan::Slot::Baseline && applied.iter().any(|a| a.version == f.version)
+    });
+    if baseline_applied && dialect == crate::sql::Dialect::Postgres {
+        // An object of a table a later change dropped went with it (a trigger, a
+        // policy, named `table.name`).
+        let objects: Vec<_> = plan
+            .objects
+            .iter()
+            .filter(|o| !ignore.ignores_object(&o.name))
+            .filter(|o| match o.name.split_once('.') {
+                Some((table, _)) if matches!(o.kind.as_str(), "trigger" | "policy" | "rule") => {
+                    physical.table(table).is_some()
+                }
+                _ => true,
+            })
+            .cloned()
+            .collect();
+        object_differences(db, &objects, &mut out)?;
+    }
     for name in live_tables {
         if physical.table(&name).is_none() && !views.contains(&name) {
             out.push(format!(
@@ -168,6 +188,41 @@ pub fn differences(
         }
     }
     Ok(out)
+}
+
+/// The baseline's objects that are missing from the database or whose statement differs
+/// from the catalogue's, read as introspect reads it (spacing and a final `;` aside).
+/// Objects the plan does not name are not listed: `sql` ops make their own.
+fn object_differences(
+    db: &mut Database,
+    expected: &[crate::model::SchemaObject],
+    out: &mut Vec<String>,
+) -> Result<(), DbError> {
+    let live = crate::sql::catalogue::objects(db)?;
+    let normal = |sql: &str| {
+        sql.trim()
+            .trim_end_matches(';')
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for want in expected {
+        match live
+            .iter()
+            .find(|o| o.kind == want.kind && o.name == want.name)
+        {
+            None => out.push(format!("{} {} is missing", want.kind, want.name)),
+            Some(have) if normal(&have.sql) != normal(&want.sql) => out.push(format!(
+                "{} {} differs: the database has\n  {}\nbut the plan\n  {}",
+                want.kind,
+                want.name,
+                normal(&have.sql),
+                normal(&want.sql)
+            )),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The differences of a table's live indexes with those the plan expects: changed,

@@ -95,6 +95,7 @@ fn read_schema(
     if let Some(extensions) = root.opt_str_list(&["extensions"])? {
         schema.extensions = checked_extensions(extensions, dialect)?;
     }
+    schema.objects = read_objects(&mut root, dialect)?;
     if let Some((enums, _)) = root.opt_table(&["enums"])? {
         for (name, value) in enums.iter() {
             let enum_name = name.get_ref().to_string();
@@ -144,6 +145,86 @@ fn read_schema(
     }
     Declared::apply_all(&declared, &mut schema, dialect)?;
     Ok(schema)
+}
+
+/// `[[objects]]`: each a `kind`, a `name` and the `sql` that creates it, in order;
+/// `after_tables` says when it is created where its kind does not.
+fn read_objects(
+    root: &mut Fields<'_, '_>,
+    dialect: Option<Dialect>,
+) -> Result<Vec<crate::model::SchemaObject>> {
+    use crate::model::{after_tables_by_default, SchemaObject, OBJECT_KINDS};
+    let file = root.file.clone();
+    let Some(value) = root.get(&["objects"]) else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = value.get_ref().as_array() else {
+        return Err(
+            Diag::input("`objects` must be a list of [[objects]] tables")
+                .at(Location::new(&file, value.span()))
+                .label("expected an array of tables")
+                .into(),
+        );
+    };
+    if let Some(d) = dialect.filter(|d| *d != Dialect::Postgres && !items.is_empty()) {
+        return Err(Diag::input(format!(
+            "`objects` are PostgreSQL's; this project's dialect is {}",
+            d.name()
+        ))
+        .at(Location::new(&file, value.span()))
+        .label("no objects on this dialect")
+        .help("create them with a `sql` op")
+        .into());
+    }
+    let mut out: Vec<SchemaObject> = Vec::new();
+    for item in items.iter() {
+        let Some(body) = item.get_ref().as_table() else {
+            return Err(Diag::input("each of `objects` must be a table")
+                .at(Location::new(&file, item.span()))
+                .label("expected a table")
+                .into());
+        };
+        let mut fields = root.nested(body, item.span(), "an [[objects]] item");
+        let kinds: Vec<&str> = OBJECT_KINDS.iter().map(|(k, _)| *k).collect();
+        let kind = fields.str(&["kind"], &kinds.join(", "))?;
+        if !kinds.contains(&kind.value.as_str()) {
+            return Err(Diag::input(format!("unknown object kind `{}`", kind.value))
+                .at(kind.location)
+                .label(format!("expected one of {}", kinds.join(", ")))
+                .help(crate::diag::suggestion(&kind.value, &kinds))
+                .into());
+        }
+        let name = fields.str(&["name"], "the object's name")?;
+        let sql = fields.str(&["sql"], "the statement that creates the object")?;
+        if sql.value.trim().is_empty() {
+            return Err(Diag::input(format!("object `{}` has no sql", name.value))
+                .at(sql.location)
+                .label("empty")
+                .help("write the CREATE statement that makes it")
+                .into());
+        }
+        if out
+            .iter()
+            .any(|o| o.kind == kind.value && o.name == name.value)
+        {
+            return Err(
+                Diag::input(format!("{} `{}` is written twice", kind.value, name.value))
+                    .at(name.location)
+                    .label("a second time")
+                    .help("keep one of them")
+                    .into(),
+            );
+        }
+        let after = fields.opt_bool(&["after_tables"])?.map(|b| b.value);
+        fields.finish()?;
+        out.push(SchemaObject {
+            after_tables: after.unwrap_or_else(|| after_tables_by_default(&kind.value)),
+            kind: kind.value,
+            name: name.value,
+            sql: sql.value.trim().to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// `extensions = [...]`: PostgreSQL's, each a plain name, each once.

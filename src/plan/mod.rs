@@ -40,6 +40,9 @@ pub struct Plan {
     /// table, old name, new name).
     pub view_renames: Vec<(usize, String, String, String)>,
     pub files: Vec<PlannedFile>,
+    /// The baseline's objects outside the table model, which its file creates: drift
+    /// compares each with the catalogue's.
+    pub objects: Vec<crate::model::SchemaObject>,
     pub pending: Vec<PendingStep>,
     /// Warnings and notes on ops, in plan order: they do not stop the plan.
     pub notes: Vec<PlanNote>,
@@ -120,6 +123,7 @@ pub fn build(project: &Project, written: &WrittenContracts) -> Result<Plan> {
         view_schemas: folded.view_schemas,
         view_renames: folded.view_renames,
         files,
+        objects: project.baseline.objects.clone(),
         pending: placed.pending,
         notes: folded.notes,
         problems: placed.problems,

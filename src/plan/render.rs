@@ -145,6 +145,7 @@ pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
         },
         columns: Vec::new(),
     }));
+    actions.extend(object_actions(schema, false));
     // A foreign key is written in its table's CREATE TABLE where the key it references
     // exists by then; one in a cycle of tables, or to a key that only a unique index
     // makes, is added once every table and index is there.
@@ -195,7 +196,31 @@ pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
     if dialect == Dialect::Mysql {
         crate::action::key_auto_increment_inline(&mut actions);
     }
+    actions.extend(object_actions(schema, true));
     actions
+}
+
+/// The statements that create the schema's objects that come before the tables or
+/// after them, in the order written. Function bodies are not checked while they are
+/// created (as pg_dump does): a body may name a table or a function that comes later.
+fn object_actions(schema: &Schema, after_tables: bool) -> Vec<Action> {
+    let raw = |sql: &str| Action::Raw {
+        sql: sql.to_string(),
+        effect: Vec::new(),
+    };
+    let objects: Vec<Action> = schema
+        .objects
+        .iter()
+        .filter(|o| o.after_tables == after_tables)
+        .map(|o| raw(&o.sql))
+        .collect();
+    if objects.is_empty() {
+        return objects;
+    }
+    let mut out = vec![raw("SET check_function_bodies = false")];
+    out.extend(objects);
+    out.push(raw("RESET check_function_bodies"));
+    out
 }
 
 /// Whether `columns` of `table` (its primary key when empty) are its primary key or one

@@ -2,7 +2,7 @@
 //! the dialect's queries (`sql/<dialect>/inspect.rs`) and reads their rows into what
 //! `sql::inspect` defines, for `introspect`, `migrate --adopt` and drift alike.
 
-use crate::model::Index;
+use crate::model::{Index, SchemaObject};
 use crate::sql::inspect::{
     action_word, group, read_type, strip_parens, typed_default, Catalogue, Comments, LiveColumn,
     ReadColumn, ReadForeignKey,
@@ -332,6 +332,64 @@ pub fn checks<C: Catalogue + ?Sized>(
         .collect())
 }
 
+/// The objects outside the table model (PostgreSQL's; none elsewhere yet), in the
+/// order a baseline creates them, each as the statement that creates it.
+pub fn objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for sql in postgres::inspect::objects() {
+        for row in db.text_rows(&sql)? {
+            let mut row = row.into_iter();
+            let (Some(kind), Some(name), Some(sql)) = (row.next(), row.next(), row.next()) else {
+                continue;
+            };
+            let after = row.next().is_some_and(|a| a == "after");
+            out.push(SchemaObject {
+                after_tables: after || crate::model::after_tables_by_default(&kind),
+                kind,
+                name,
+                sql: sql.trim().to_string(),
+            });
+        }
+    }
+    // What needs the tables comes after them, whatever was made first.
+    out.sort_by_key(|o| o.after_tables);
+    let reads: Vec<(String, String)> = db
+        .text_rows(postgres::inspect::VIEW_READS)?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .map(|[view, read]| (view, read))
+        .collect();
+    Ok(views_after_what_they_read(out, &reads))
+}
+
+/// The objects in the same order, but a view moved after the views it reads (oldest
+/// first otherwise); a cycle, which the server does not allow, keeps its order.
+fn views_after_what_they_read(
+    objects: Vec<SchemaObject>,
+    reads: &[(String, String)],
+) -> Vec<SchemaObject> {
+    let is_view = |o: &SchemaObject| matches!(o.kind.as_str(), "view" | "materialized_view");
+    let mut pending = objects;
+    let mut out: Vec<SchemaObject> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        // Only views pass one another: anything else waits for the views before it
+        // (an INSTEAD OF trigger for its view).
+        let ready = pending.iter().enumerate().position(|(i, o)| {
+            if !is_view(o) {
+                return !pending[..i].iter().any(is_view);
+            }
+            !reads.iter().any(|(view, read)| {
+                *view == o.name && pending.iter().any(|p| is_view(p) && p.name == *read)
+            })
+        });
+        out.push(pending.remove(ready.unwrap_or(0)));
+    }
+    out
+}
+
 /// What the database has that the model does not cover, counted by kind.
 pub fn left_out<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<String>, C::Error> {
     let queries = match db.dialect() {
@@ -365,4 +423,34 @@ pub fn left_out<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<String>, C::Err
 /// key (other dialects make none).
 pub fn is_foreign_key_index(dialect: Dialect, index: &str, foreign_keys: &[String]) -> bool {
     dialect == Dialect::Mysql && foreign_keys.iter().any(|f| f == index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(kind: &str, name: &str) -> SchemaObject {
+        SchemaObject {
+            kind: kind.into(),
+            name: name.into(),
+            sql: String::new(),
+            after_tables: true,
+        }
+    }
+
+    #[test]
+    fn a_view_comes_after_the_views_it_reads_and_its_trigger_after_it() {
+        let objects = vec![
+            object("view", "a"),
+            object("trigger", "a.t"),
+            object("view", "b"),
+            object("materialized_view", "c"),
+        ];
+        let reads = [("a".to_string(), "c".to_string()), ("c".into(), "b".into())];
+        let names: Vec<String> = views_after_what_they_read(objects, &reads)
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        assert_eq!(names, ["b", "c", "a", "a.t"]);
+    }
 }

@@ -18,7 +18,7 @@ use common::normal::normal;
 use common::{stderr, stdout, tandem, Server};
 use tandem::apply::database::Target;
 use tandem::diag::SourceFile;
-use tandem::parse::schema::parse_schema_in;
+use tandem::parse::schema::parse_project_schema;
 
 /// The stages of adoption, in order.
 const STAGES: &[&str] = &[
@@ -238,7 +238,7 @@ fn adopt(entry: &Entry) -> Option<Outcome> {
         }
         let second = stdout(&out);
         let read = |name: &str, text: &str| {
-            parse_schema_in(
+            parse_project_schema(
                 &SourceFile::new(name, text.to_string()),
                 server_dialect(server),
             )

@@ -732,3 +732,36 @@ fn drift_leaves_out_what_the_ignore_list_names() {
         );
     }
 }
+
+/// A desired schema whose `[[objects]]` differ from the baseline's gets no op for them
+/// (no op changes an object yet): each is named, so none is dropped in silence.
+#[test]
+fn objects_a_desired_schema_changes_are_named_not_proposed() {
+    let table =
+        "\n[tables.t]\nprimary_key = [\"id\"]\n[tables.t.columns]\nid = { type = \"bigint\" }\n";
+    let view = |body: &str| {
+        format!("[[objects]]\nkind = \"view\"\nname = \"v\"\nsql = \"CREATE VIEW v AS {body}\"\n")
+    };
+    let dir = at_first_release("postgres", &format!("{}{table}", view("SELECT id FROM t")));
+    let p = dir.path();
+    let desired = format!(
+        "{}[[objects]]\nkind = \"sequence\"\nname = \"s\"\nsql = \"CREATE SEQUENCE s\"\n{table}",
+        view("SELECT id + 1 AS id FROM t")
+    );
+    fs::write(p.join("desired.toml"), desired).unwrap();
+    let desired = p.join("desired.toml");
+    let out = run(
+        p,
+        &[
+            "diff",
+            "--to",
+            desired.to_str().unwrap(),
+            "--release",
+            "1.1.0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("view v changes its statement"), "{err}");
+    assert!(err.contains("sequence s is new"), "{err}");
+}

@@ -233,15 +233,7 @@ pub const EXTENSIONS: &str =
 
 /// What the model does not cover, by kind: the names of each.
 pub const LEFT_OUT: &[(&str, &str)] = &[
-    ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() ORDER BY 1"),
-    ("trigger", "SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE trigger_schema = current_schema() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
-    ("materialized view", "SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema() ORDER BY 1"),
-    // An extension's own functions come with the extension, named below.
-    ("function", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind IN ('f', 'w') AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
-    ("aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
-    ("procedure", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'p' AND p.proname NOT LIKE 'tandem%' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
-    // A sequence a column owns (serial, identity) goes with its column.
-    ("sequence", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1"),
+    ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
     ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
@@ -257,3 +249,95 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("index with NULLS NOT DISTINCT", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE to_jsonb(i) ->> 'indnullsnotdistinct' = 'true' AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("index key with a collation", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indcollation::oid[], i.indkey::int2[]) AS k(coll, attnum) WHERE k.coll <> 0 AND k.coll IS DISTINCT FROM (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) AND k.coll <> (SELECT oid FROM pg_collation WHERE collname = 'default') AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
 ];
+
+/// Rows of a view and a view it reads (materialized ones too), in the current schema:
+/// a view replaced to read one made after it must still come after that one.
+pub const VIEW_READS: &str = "SELECT DISTINCT v.relname, r.relname FROM pg_depend d \
+     JOIN pg_rewrite w ON w.oid = d.objid JOIN pg_class v ON v.oid = w.ev_class \
+     JOIN pg_class r ON r.oid = d.refobjid \
+     WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass \
+     AND r.relkind IN ('v', 'm') AND v.oid <> r.oid \
+     AND v.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+     AND r.relnamespace = v.relnamespace";
+
+/// Not made by an extension (whose objects come with it).
+const NOT_AN_EXTENSIONS: &str =
+    "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = x.oid AND e.deptype = 'e')";
+
+/// The objects outside the table model, kind by kind in the order a baseline creates
+/// them (what tables use, then what uses tables), each kind in the order it was made:
+/// rows of kind, name, the statement that creates it (and for a function, `after` when
+/// it takes or returns a table's row, so needs the table). Names are written unqualified
+/// where they are in the current schema.
+pub fn objects() -> Vec<String> {
+    let ns = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
+    let schema_re =
+        r"regexp_replace(quote_ident(current_schema()), '([.^$*+?()\[\]{}|\\])', '\\\1', 'g')";
+    let own = NOT_AN_EXTENSIONS;
+    vec![
+        format!(
+            "SELECT 'domain', x.typname, 'CREATE DOMAIN ' || quote_ident(x.typname) || ' AS ' \
+             || format_type(x.typbasetype, x.typtypmod) \
+             || COALESCE(' COLLATE ' || (SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = x.typcollation \
+                AND x.typcollation <> (SELECT b.typcollation FROM pg_type b WHERE b.oid = x.typbasetype)), '') \
+             || COALESCE(' DEFAULT ' || x.typdefault, '') \
+             || CASE WHEN x.typnotnull THEN ' NOT NULL' ELSE '' END \
+             || COALESCE((SELECT string_agg(' CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), '' ORDER BY c.conname) \
+                FROM pg_constraint c WHERE c.contypid = x.oid), '') \
+             FROM pg_type x WHERE x.typtype = 'd' AND x.typnamespace = {ns} AND {own} ORDER BY x.oid"
+        ),
+        format!(
+            "SELECT 'type', x.typname, 'CREATE TYPE ' || quote_ident(x.typname) || ' AS (' \
+             || COALESCE((SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) \
+                FROM pg_attribute a WHERE a.attrelid = x.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '') || ')' \
+             FROM pg_type x JOIN pg_class r ON r.oid = x.typrelid \
+             WHERE x.typtype = 'c' AND r.relkind = 'c' AND x.typnamespace = {ns} AND {own} ORDER BY x.oid"
+        ),
+        // A sequence a column owns (serial, identity) goes with its column.
+        format!(
+            "SELECT 'sequence', x.relname, 'CREATE SEQUENCE ' || quote_ident(x.relname) || ' AS ' \
+             || format_type(s.seqtypid, NULL) || ' INCREMENT BY ' || s.seqincrement \
+             || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax || ' START WITH ' || s.seqstart \
+             || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END \
+             FROM pg_class x JOIN pg_sequence s ON s.seqrelid = x.oid \
+             WHERE x.relkind = 'S' AND x.relnamespace = {ns} AND {own} \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = x.oid AND d.deptype IN ('a', 'i')) \
+             ORDER BY x.oid"
+        ),
+        format!(
+            "SELECT CASE x.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, \
+             x.proname || '(' || oidvectortypes(x.proargtypes) || ')', \
+             regexp_replace(pg_get_functiondef(x.oid), '^(CREATE OR REPLACE (FUNCTION|PROCEDURE) )' || {schema_re} || '\\.', '\\1'), \
+             CASE WHEN EXISTS (SELECT 1 FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid \
+                JOIN pg_class r ON r.oid = t.typrelid WHERE d.classid = 'pg_proc'::regclass \
+                AND d.objid = x.oid AND d.refclassid = 'pg_type'::regclass \
+                AND r.relkind IN ('r', 'p', 'v', 'm', 'f')) THEN 'after' ELSE '' END \
+             FROM pg_proc x WHERE x.pronamespace = {ns} AND x.prokind IN ('f', 'w', 'p') \
+             AND x.proname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
+        ),
+        // Plain aggregates (ordered-set ones stay left out), after the functions they call.
+        format!(
+            "SELECT 'aggregate', x.proname || '(' || oidvectortypes(x.proargtypes) || ')', \
+             'CREATE AGGREGATE ' || quote_ident(x.proname) || '(' || oidvectortypes(x.proargtypes) || ') (SFUNC = ' \
+             || a.aggtransfn::text || ', STYPE = ' || format_type(a.aggtranstype, NULL) \
+             || CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::text ELSE '' END \
+             || CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::text ELSE '' END \
+             || CASE WHEN a.aggsortop <> 0 THEN ', SORTOP = ' || a.aggsortop::regoperator::text ELSE '' END \
+             || COALESCE(', INITCOND = ' || quote_literal(a.agginitval), '') || ')' \
+             FROM pg_proc x JOIN pg_aggregate a ON a.aggfnoid = x.oid \
+             WHERE x.pronamespace = {ns} AND x.prokind = 'a' AND a.aggkind = 'n' AND {own} ORDER BY x.oid"
+        ),
+        format!(
+            "SELECT CASE x.relkind WHEN 'm' THEN 'materialized_view' ELSE 'view' END, x.relname, \
+             CASE x.relkind WHEN 'm' THEN 'CREATE MATERIALIZED VIEW ' ELSE 'CREATE VIEW ' END \
+             || quote_ident(x.relname) || ' AS' || chr(10) || rtrim(pg_get_viewdef(x.oid), ';') \
+             FROM pg_class x WHERE x.relkind IN ('v', 'm') AND x.relnamespace = {ns} AND {own} ORDER BY x.oid"
+        ),
+        format!(
+            "SELECT 'trigger', r.relname || '.' || x.tgname, \
+             regexp_replace(pg_get_triggerdef(x.oid), ' ON ' || {schema_re} || '\\.', ' ON ') \
+             FROM pg_trigger x JOIN pg_class r ON r.oid = x.tgrelid \
+             WHERE NOT x.tgisinternal AND r.relnamespace = {ns} AND x.tgname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
+        ),
+    ]
+}
