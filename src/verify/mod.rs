@@ -6,6 +6,7 @@
 
 mod probe;
 pub mod queries;
+mod scope;
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,6 +29,7 @@ use crate::sql::Dialect;
 
 pub use probe::made_up;
 use probe::Generator;
+use scope::Scope;
 
 /// What the project tells the rehearsal beyond its plan.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +66,9 @@ pub struct Report {
     pub cells: Vec<Cell>,
     /// A migration file that failed to apply, which ends the rehearsal.
     pub apply_failure: Option<String>,
+    /// What the rehearsal left out and why: tables whose checks refuse made-up values
+    /// where the release does not change them.
+    pub notes: Vec<String>,
     pub ok: bool,
 }
 
@@ -159,13 +164,27 @@ pub fn verify(plan: &Plan, server: &Target) -> Result<Report> {
 
 /// [`verify`] with the project's [`Options`].
 pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Report> {
+    let mut notes = Vec::new();
+    // Only PostgreSQL copies a database from a template: a postgres project rehearsed
+    // on another server starts from an empty one.
+    let template = match (options.scratch_template.as_deref(), server) {
+        (Some(t), Target::Postgres(_)) => Some(t),
+        (Some(t), _) => {
+            notes.push(format!(
+                "[verify] scratch_template = \"{t}\" is PostgreSQL's; this rehearsal on {} starts from an empty database",
+                server.dialect().name()
+            ));
+            None
+        }
+        (None, _) => None,
+    };
     let scratch = Scratch::create_with(
         server,
         options
             .scratch_prefix
             .as_deref()
             .unwrap_or("tandem_scratch"),
-        options.scratch_template.as_deref(),
+        template,
     )
     .map_err(|e| connect_error(server, e))?;
     let mut db = Database::connect(&scratch.target).map_err(|e| connect_error(server, e))?;
@@ -178,6 +197,11 @@ pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Re
         migrations: Vec::new(),
         values: Generator::new(plan, dialect, &options.values),
         queries: options.queries.clone(),
+        scope: Scope::default(),
+        release: 0,
+        blocked: None,
+        refused: HashMap::new(),
+        notes,
     };
     rehearsal.migrations = MigrationFile::from_plan(plan)?
         .iter()
@@ -190,6 +214,8 @@ pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Re
         if apply_failure.is_some() {
             break;
         }
+        rehearsal.scope = Scope::of_release(plan, r, &rehearsal.values, dialect);
+        rehearsal.release = r;
         for slot in [Slot::Expand(r), Slot::Contract(r)] {
             if let Err(e) = rehearsal.apply(slot) {
                 apply_failure = Some(e);
@@ -207,6 +233,7 @@ pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Re
         }
     }
     let ok = apply_failure.is_none() && cells.iter().all(|c| c.ok);
+    let notes = std::mem::take(&mut rehearsal.notes);
     Ok(Report {
         database: match server {
             Target::SqliteFile(_) | Target::SqliteMemory => "sqlite::memory:".into(),
@@ -215,6 +242,7 @@ pub fn verify_with(plan: &Plan, server: &Target, options: &Options) -> Result<Re
         dialect: dialect.name(),
         cells,
         apply_failure,
+        notes,
         ok,
     })
 }
@@ -285,7 +313,14 @@ pub fn probe_database(
         migrations: Vec::new(),
         values: Generator::new(plan, dialect, &[]),
         queries: Vec::new(),
+        scope: Scope::default(),
+        release: 0,
+        blocked: None,
+        refused: HashMap::new(),
+        notes: Vec::new(),
     };
+    rehearsal.scope = Scope::of_release(plan, r, &rehearsal.values, dialect);
+    rehearsal.release = r;
     probe_release(&mut rehearsal, r)
 }
 
@@ -300,6 +335,17 @@ struct Rehearsal<'a> {
     values: Generator,
     /// The real statements of each code version, indexed as `Plan::views`.
     queries: Vec<Vec<queries::Statement>>,
+    /// The tables the release being rehearsed changes: see [`Scope`].
+    scope: Scope,
+    /// The index of the release being rehearsed, for notes.
+    release: usize,
+    /// Why the last insert could not be made, where it needs a parent row that cannot
+    /// be written (see [`Parent::Refused`]).
+    blocked: Option<String>,
+    /// Tables (by identity) whose check refused a probe row where the release did not
+    /// change them, with the check: no more rows are tried there.
+    refused: HashMap<String, String>,
+    notes: Vec<String>,
 }
 
 impl Rehearsal<'_> {
@@ -327,11 +373,36 @@ impl Rehearsal<'_> {
     /// the columns it knows and a SELECT of them. Referenced tables go first, so that a
     /// foreign key finds the row it points at.
     fn probe(&mut self, view: &View) -> std::result::Result<(), String> {
-        for table in crate::model::parents_first(view.tables.values()) {
-            let insert = self.insert_sql(table, view)?.0;
-            self.db
-                .run_script(&insert)
-                .map_err(|e| self.insert_failure(table, "", e))?;
+        let probed = self.scope.probed(&self.values, view);
+        let tables = view.tables.values().filter(|t| probed.contains(&t.name));
+        for table in crate::model::parents_first(tables) {
+            let changed = self.scope.changes(&self.values, &table.name);
+            if !changed
+                && self
+                    .refused
+                    .contains_key(&self.values.table_identity(&table.name))
+            {
+                continue;
+            }
+            let insert = match self.insert_sql(table, view) {
+                Ok((insert, _)) => insert,
+                Err(message) => match self.blocked.take() {
+                    Some(why) if !changed => {
+                        self.refuse(table, why);
+                        continue;
+                    }
+                    _ => return Err(message),
+                },
+            };
+            if let Err(e) = self.db.run_script(&insert) {
+                match refusing_check_named(self.dialect, table, &e) {
+                    Some(check) if !changed => {
+                        self.refuse(table, format!("its check {check} refuses made-up values"));
+                        continue;
+                    }
+                    _ => return Err(self.insert_failure(table, "", e)),
+                }
+            }
             let select =
                 rehearsal::select_one_row(self.dialect, &table.name, &table.column_names());
             self.db
@@ -531,7 +602,7 @@ impl Rehearsal<'_> {
                     if self.values.same_table(&fk.parent, &table.name) {
                         continue;
                     }
-                    if let Some(row) = self.parent_row(table, view, &fk, 0)? {
+                    if let Parent::Row(row) = self.parent_row(table, view, &fk, 0)? {
                         for (c, value) in fk.columns.iter().zip(row) {
                             references.insert((table.name.clone(), c.clone()), value);
                         }
@@ -578,15 +649,19 @@ impl Rehearsal<'_> {
     }
 
     /// The failure of a probe's insert; where a check of the plan refused the made-up
-    /// values, how to give real ones.
+    /// values, which check, and how to give real values.
     fn insert_failure(&self, table: &Table, what: &str, e: DbError) -> String {
+        let refusing = refusing_check(self.dialect, table, &e);
+        let check = refusing.map(describe_check);
         let mut message = failure(&format!("insert into {}{what}", describe(table)), e);
         // The columns of the check the error names, else of any check of the table.
-        let named = table
-            .constraints
-            .iter()
-            .filter(|c| matches!(c.kind, crate::model::ConstraintKind::Check { .. }))
-            .find(|c| message.contains(c.name.as_str()));
+        let named = refusing.or_else(|| {
+            table
+                .constraints
+                .iter()
+                .filter(|c| matches!(c.kind, crate::model::ConstraintKind::Check { .. }))
+                .find(|c| message.contains(c.name.as_str()))
+        });
         let checks: Vec<&str> = table
             .columns
             .iter()
@@ -594,15 +669,49 @@ impl Rehearsal<'_> {
             .filter(|c| !self.values.has_user_values(&table.name, &c.name))
             .map(|c| c.name.as_str())
             .collect();
+        let hint = |column: &str| {
+            format!(
+                "give them in tandem.toml, e.g. [verify.values] \"{}.{column}\" = [\"...\"]",
+                table.name
+            )
+        };
+        if let (Some(check), Some(column)) = (&check, checks.first()) {
+            // The advice before the database's words, which may run over lines.
+            let error = message
+                .strip_prefix(&format!("insert into {}{what}: ", describe(table)))
+                .unwrap_or(&message)
+                .to_string();
+            return format!(
+                "insert into {}{what}: the check {check} refuses the probe row, whose values \
+                 are made up; where a check needs real values, {} ({error})",
+                table.name,
+                hint(column)
+            );
+        }
         if (named.is_some() || message.to_ascii_lowercase().contains("check")) && !checks.is_empty()
         {
             message.push_str(&format!(
-                " (the probe values are made up; where a check needs real ones, give them in \
-                 tandem.toml, e.g. [verify.values] \"{}.{}\" = [\"...\"])",
-                table.name, checks[0]
+                " (the probe values are made up; where a check needs real ones, {})",
+                hint(checks[0])
             ));
         }
         message
+    }
+
+    /// Stops writing probe rows to `table`, which the release does not change, for
+    /// `why` (a check refused the made-up values), and says so in the report.
+    fn refuse(&mut self, table: &Table, why: String) {
+        let id = self.values.table_identity(&table.name);
+        if self.refused.contains_key(&id) {
+            return;
+        }
+        self.notes.push(format!(
+            "{}: no probe rows in {}, which the release does not change: {why} (give real \
+             values in [verify.values] to probe it; rows that point at it get NULL keys)",
+            self.plan.releases.name(self.release),
+            table.name
+        ));
+        self.refused.insert(id, why);
     }
 
     /// For a row of `table` that `fk` binds: subqueries that read the key of a row of
@@ -615,10 +724,16 @@ impl Rehearsal<'_> {
         view: &View,
         fk: &probe::ForeignKey,
         depth: usize,
-    ) -> std::result::Result<Option<Vec<String>>, String> {
+    ) -> std::result::Result<Parent, String> {
         let Some(parent) = view.table(&fk.parent).cloned() else {
-            return Ok(None);
+            return Ok(Parent::Unknown);
         };
+        let parent_changed = self.scope.changes(&self.values, &parent.name);
+        if !parent_changed {
+            if let Some(why) = self.refused.get(&self.values.table_identity(&parent.name)) {
+                return Ok(Parent::Refused(parent.name.clone(), why.clone()));
+            }
+        }
         let dialect = self.dialect;
         let keys_sql = rehearsal::non_null_values(dialect, &parent.name, &fk.parent_columns, true);
         let taken_sql = rehearsal::non_null_values(dialect, &table.name, &fk.columns, false);
@@ -642,19 +757,45 @@ impl Rehearsal<'_> {
                 break;
             }
             // Every parent row is taken: write one more.
-            let (insert, _) = self.insert_at_depth(&parent, view, depth + 1)?;
-            self.db
-                .run_script(&insert)
-                .map_err(|e| self.insert_failure(&parent, " as a parent row", e))?;
+            let written = match self.insert_at_depth(&parent, view, depth + 1) {
+                Ok((insert, _)) => self.db.run_script(&insert).map_err(|e| {
+                    let check = refusing_check_named(self.dialect, &parent, &e);
+                    (
+                        check.map(|c| format!("its check {c} refuses made-up values")),
+                        e,
+                    )
+                }),
+                Err(message) => match self.blocked.take() {
+                    Some(why) => Err((Some(why), DbError(message))),
+                    None => return Err(message),
+                },
+            };
+            match written {
+                Ok(()) => {}
+                Err((Some(why), _)) if !parent_changed => {
+                    self.refuse(&parent, why.clone());
+                    return Ok(Parent::Refused(parent.name.clone(), why));
+                }
+                Err((_, e)) => return Err(self.insert_failure(&parent, " as a parent row", e)),
+            }
         }
-        Ok(offset.map(|offset| {
-            fk.parent_columns
-                .iter()
-                .map(|p| {
-                    rehearsal::nth_key_value(dialect, &parent.name, p, &fk.parent_columns, offset)
-                })
-                .collect()
-        }))
+        Ok(match offset {
+            Some(offset) => Parent::Row(
+                fk.parent_columns
+                    .iter()
+                    .map(|p| {
+                        rehearsal::nth_key_value(
+                            dialect,
+                            &parent.name,
+                            p,
+                            &fk.parent_columns,
+                            offset,
+                        )
+                    })
+                    .collect(),
+            ),
+            None => Parent::Unknown,
+        })
     }
 
     /// An INSERT of every column of `table` that the code of `view` knows, with probe
@@ -701,8 +842,28 @@ impl Rehearsal<'_> {
                 }
                 continue;
             }
-            let Some(parent_values) = self.parent_row(table, view, &fk, depth)? else {
-                continue;
+            let parent_values = match self.parent_row(table, view, &fk, depth)? {
+                Parent::Row(values) => values,
+                Parent::Unknown => continue,
+                // No row of the parent can be written: the key stays empty where it may.
+                Parent::Refused(parent, why) => {
+                    let nullable = fk
+                        .columns
+                        .iter()
+                        .all(|c| table.column(c).is_some_and(|c| c.nullable));
+                    if !nullable {
+                        let message = format!(
+                            "insert into {}: its key ({}) must point at a row of {parent}, \
+                             and none can be written there: {why} (give real values in \
+                             tandem.toml's [verify.values])",
+                            describe(table),
+                            fk.columns.join(", ")
+                        );
+                        self.blocked = Some(format!("it needs a row of {parent}, where {why}"));
+                        return Err(message);
+                    }
+                    vec!["NULL".to_string(); fk.columns.len()]
+                }
             };
             for (c, v) in fk.columns.iter().zip(parent_values) {
                 if let Some(slot) = values.iter_mut().find(|(x, _)| x == c) {
@@ -715,6 +876,64 @@ impl Rehearsal<'_> {
             rehearsal::insert_row(self.dialect, &table.name, &table.column_names(), &literals);
         Ok((sql, values))
     }
+}
+
+/// The check of `table` that refused a row: by the name the database's error gives, or
+/// on MySQL by a function of it that failed on the values.
+fn refusing_check<'t>(
+    dialect: Dialect,
+    table: &'t Table,
+    e: &DbError,
+) -> Option<&'t crate::model::Constraint> {
+    let text = e.0.to_ascii_lowercase();
+    if !["check", "constraint", "function"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        return None;
+    }
+    table.constraints.iter().find(|c| match &c.kind {
+        crate::model::ConstraintKind::Check { expr } => {
+            let name = c.name.to_ascii_lowercase();
+            let quoted = ["\"", "`", "'"]
+                .iter()
+                .any(|q| text.contains(&format!("{q}{name}{q}")));
+            let sqlite = text.contains(&format!("failed: {name}"));
+            // MySQL: a function of the check that failed on the values, by name.
+            let function = crate::sql::lex::tokens(Some(dialect), expr)
+                .windows(2)
+                .filter(|w| &expr[w[1].span.clone()] == "(")
+                .any(|w| {
+                    let f = expr[w[0].span.clone()].to_ascii_lowercase();
+                    text.contains(&format!("function '{f}'"))
+                });
+            quoted || sqlite || function
+        }
+        _ => false,
+    })
+}
+
+/// A check as the report names it: `name (expression)`.
+fn describe_check(check: &crate::model::Constraint) -> String {
+    match &check.kind {
+        crate::model::ConstraintKind::Check { expr } => format!("{} ({expr})", check.name),
+        _ => check.name.clone(),
+    }
+}
+
+/// [`refusing_check`], described.
+fn refusing_check_named(dialect: Dialect, table: &Table, e: &DbError) -> Option<String> {
+    refusing_check(dialect, table, e).map(describe_check)
+}
+
+/// A parent row for a foreign key's columns.
+enum Parent {
+    /// The code does not know the parent table, or it has no row to point at.
+    Unknown,
+    /// Subqueries that read the key of a free row, one per column.
+    Row(Vec<String>),
+    /// No row of the parent (named) can be written, and why.
+    Refused(String, String),
 }
 
 fn describe(table: &Table) -> String {
@@ -754,6 +973,12 @@ impl Report {
         }
         if let Some(f) = &self.apply_failure {
             out.push_str(&format!("\nFAILED: {f}\n"));
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for note in &self.notes {
+                out.push_str(&format!("note: {note}\n"));
+            }
         }
         let failed = self.cells.iter().filter(|c| !c.ok).count();
         out.push('\n');

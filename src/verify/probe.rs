@@ -205,6 +205,11 @@ impl Generator {
         self.columns.root(&self.key(table, column))
     }
 
+    /// The identity of a table across renames: one name for all the names it has.
+    pub fn table_identity(&self, table: &str) -> String {
+        self.tables.root(table)
+    }
+
     /// Whether `table.column` of one release and `other.other_column` of another are the
     /// same column.
     pub fn same_table(&self, a: &str, b: &str) -> bool {

@@ -419,3 +419,149 @@ fn contract_additions_belong_to_the_next_release_on_postgres() {
 fn contract_additions_belong_to_the_next_release_on_mariadb() {
     contract_additions_belong_to_the_next_release(Server::Mysql);
 }
+
+/// Tables with checks of the kinds real schemas carry that made-up values cannot satisfy:
+/// "exactly one of two" (`num_nonnulls` on Postgres), a regex, a JSON shape, an OR of two
+/// columns. `orders` points at each of them through a nullable key; `loose` has such a
+/// check and no relation to anything.
+fn hard_checks_schema(server: Server) -> String {
+    let (one_of, regex, json, doc_type) = match server {
+        Server::Postgres => (
+            "num_nonnulls(a, b) = 1",
+            "code ~ '^[A-Z]{3}-[0-9]{4}$'",
+            "jsonb_typeof(doc) = 'array'",
+            "jsonb",
+        ),
+        _ => (
+            "(a IS NULL) <> (b IS NULL)",
+            "code REGEXP '^[A-Z]{3}-[0-9]{4}$'",
+            "JSON_TYPE(doc) = 'ARRAY'",
+            "text",
+        ),
+    };
+    let mut schema = String::new();
+    for (table, check) in [
+        ("accounts", one_of),
+        ("tags", regex),
+        ("docs", json),
+        ("pairs", "(a IS NULL AND b > 0) OR (b IS NULL AND a > 0)"),
+        ("loose", one_of),
+    ] {
+        schema.push_str(&format!(
+            "[tables.{table}]\nprimary_key = [\"id\"]\n[tables.{table}.columns]\n\
+             id = {{ type = \"bigint\" }}\na = {{ type = \"integer\", nullable = true }}\n\
+             b = {{ type = \"integer\", nullable = true }}\ncode = {{ type = \"varchar(20)\", nullable = true }}\n\
+             doc = {{ type = \"{doc_type}\", nullable = true }}\n\
+             [[tables.{table}.constraints]]\ntype = \"check\"\nname = \"{table}_shape\"\ncheck = '''{check}'''\n\n"
+        ));
+    }
+    schema.push_str(
+        "[tables.orders]\nprimary_key = [\"id\"]\n[tables.orders.columns]\nid = { type = \"bigint\" }\n",
+    );
+    for parent in ["accounts", "tags", "docs", "pairs"] {
+        schema.push_str(&format!(
+            "{parent}_id = {{ type = \"bigint\", nullable = true }}\n"
+        ));
+    }
+    for parent in ["accounts", "tags", "docs", "pairs"] {
+        schema.push_str(&format!(
+            "[[tables.orders.constraints]]\ntype = \"foreign_key\"\ncolumn = \"{parent}_id\"\nreferences = \"{parent}\"\n"
+        ));
+    }
+    schema
+}
+
+const ADD_TO_ORDERS: (&str, &str) = (
+    "0001_orders_note.toml",
+    "release = \"1.1.0\"\n[[op]]\ntype = \"add_column\"\ntable = \"orders\"\ncolumn = { name = \"note\", type = \"text\", nullable = true }\n",
+);
+
+/// The probes write only to the tables a release changes and their parents; a parent
+/// whose check refuses made-up values is skipped with a note naming it and its check,
+/// and the rows that point at it get NULL keys. A table no release touches is not
+/// written at all, whatever its checks.
+fn unsatisfiable_checks_of_untouched_tables_are_skipped(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    let dir = common::project_with(
+        server.dialect(),
+        &hard_checks_schema(server),
+        &[ADD_TO_ORDERS],
+    );
+    let out = common::verify(dir.path(), &url);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", common::stderr(&out));
+    for parent in ["accounts", "tags", "docs", "pairs"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("note: 1.1.0: no probe rows in ")
+                    && l.contains(&format!(" {parent}, "))
+                    && l.contains(&format!("{parent}_shape"))),
+            "{parent}: {text}"
+        );
+    }
+    assert!(!text.contains("loose"), "{text}");
+    let json = tandem(dir.path())
+        .args(["verify", "--format", "json", "--database-url", &url])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        report["notes"].as_array().map(Vec::len),
+        Some(4),
+        "{report}"
+    );
+}
+
+#[test]
+fn unsatisfiable_checks_of_untouched_tables_are_skipped_on_postgres() {
+    unsatisfiable_checks_of_untouched_tables_are_skipped(Server::Postgres);
+}
+
+#[test]
+fn unsatisfiable_checks_of_untouched_tables_are_skipped_on_mariadb() {
+    unsatisfiable_checks_of_untouched_tables_are_skipped(Server::Mysql);
+}
+
+/// A table the release changes whose check refuses the probe row fails its cell with a
+/// message that names the check, its expression and where to give real values; so does a
+/// changed table whose required key must point at a table that refuses its rows.
+fn a_changed_table_whose_check_refuses_the_probe_fails_naming_it(server: Server) {
+    let Some(url) = server.url() else {
+        return;
+    };
+    for (table, check, change) in [
+        ("tags", "tags_shape", "type = \"add_column\"\ntable = \"tags\"\ncolumn = { name = \"note\", type = \"text\", nullable = true }"),
+        ("docs", "docs_shape", "type = \"add_column\"\ntable = \"docs\"\ncolumn = { name = \"note\", type = \"text\", nullable = true }"),
+        ("pairs", "pairs_shape", "type = \"add_column\"\ntable = \"pairs\"\ncolumn = { name = \"note\", type = \"text\", nullable = true }"),
+        ("accounts", "accounts_shape", "type = \"create_table\"\ntable = \"invoices\"\nprimary_key = [\"id\"]\ncolumns = { id = { type = \"bigint\" }, account_id = { type = \"bigint\" } }\nconstraints = [{ type = \"foreign_key\", column = \"account_id\", references = \"accounts\" }]"),
+    ] {
+        let change = format!("release = \"1.1.0\"\n[[op]]\n{change}\n");
+        let dir = common::project_with(
+            server.dialect(),
+            &hard_checks_schema(server),
+            &[("0001_change.toml", &change)],
+        );
+        let out = common::verify(dir.path(), &url);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{table}: {text}{}", common::stderr(&out));
+        let failed: Vec<&str> = text.lines().filter(|l| l.contains("FAILED")).collect();
+        assert!(!failed.is_empty(), "{text}");
+        assert!(
+            failed.iter().all(|l| l.contains(&format!("the check {check} (")) || l.contains(&format!("its check {check} ("))),
+            "{table}: {text}"
+        );
+        assert!(failed.iter().all(|l| l.contains("[verify.values]")), "{text}");
+    }
+}
+
+#[test]
+fn a_changed_table_whose_check_refuses_the_probe_fails_naming_it_on_postgres() {
+    a_changed_table_whose_check_refuses_the_probe_fails_naming_it(Server::Postgres);
+}
+
+#[test]
+fn a_changed_table_whose_check_refuses_the_probe_fails_naming_it_on_mariadb() {
+    a_changed_table_whose_check_refuses_the_probe_fails_naming_it(Server::Mysql);
+}
