@@ -118,7 +118,7 @@ impl Scope {
 /// The names of `tables` that `sql` holds as a word, compared without case: what a raw
 /// statement may change, read generously (inside strings and function bodies too, where
 /// dynamic SQL builds its statements).
-fn named_in<'a>(sql: &str, tables: &[&'a str]) -> Vec<String> {
+fn named_in(sql: &str, tables: &[&str]) -> Vec<String> {
     let words: HashSet<String> = sql
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())

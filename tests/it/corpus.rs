@@ -29,6 +29,7 @@ const STAGES: &[&str] = &[
     "round_trip",
     "adopt",
     "no_drift",
+    "verify",
 ];
 
 #[derive(serde::Deserialize)]
@@ -270,10 +271,55 @@ fn adopt(entry: &Entry) -> Option<Outcome> {
                 .then_some(())
                 .ok_or_else(|| said("diff (drift)", &out)),
         )?;
+        // One ordinary release on the adopted schema, rehearsed on the server.
+        std::fs::write(
+            p.join("changes/0002_note.toml"),
+            ordinary_release(&std::fs::read_to_string(p.join("schema.toml")).unwrap()),
+        )
+        .unwrap();
+        let out = run(p, &["generate"]);
+        if !out.status.success() {
+            return Err(said("generate of the ordinary release", &out));
+        }
+        let out = run(p, &["verify", "--database-url", &copy_url]);
+        step(
+            out.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| said("verify", &out)),
+        )?;
         Ok(())
     })()
     .err();
     Some(Outcome { reached, failure })
+}
+
+/// A release that adds a nullable column to the first table with a foreign key (else the
+/// first table) of an introspected schema.toml: what an application's next release does.
+fn ordinary_release(schema: &str) -> String {
+    let mut tables: Vec<String> = Vec::new();
+    let mut keyed: Vec<String> = Vec::new();
+    for line in schema.lines() {
+        let header = line.trim_start_matches('[').strip_prefix("tables.");
+        if let Some(rest) = header.filter(|_| line.starts_with('[')) {
+            let name = match rest.strip_prefix('"') {
+                Some(quoted) => quoted.split('"').next().unwrap_or(quoted),
+                None => rest.split(['.', ']']).next().unwrap_or(rest),
+            };
+            if tables.last().map(String::as_str) != Some(name) {
+                tables.push(name.to_string());
+            }
+        } else if line.contains("references") {
+            if let Some(t) = tables.last() {
+                keyed.push(t.clone());
+            }
+        }
+    }
+    let table = keyed.first().or(tables.first()).expect("a table");
+    format!(
+        "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"{table}\"\n\
+         column = {{ name = \"release_note\", type = \"text\", nullable = true }}\n"
+    )
 }
 
 /// The lines of one introspection missing from the other (at most 20 each way), to say

@@ -565,3 +565,27 @@ fn a_changed_table_whose_check_refuses_the_probe_fails_naming_it_on_postgres() {
 fn a_changed_table_whose_check_refuses_the_probe_fails_naming_it_on_mariadb() {
     a_changed_table_whose_check_refuses_the_probe_fails_naming_it(Server::Mysql);
 }
+
+/// `[verify] scratch_template` is PostgreSQL's: a postgres project rehearsed on MariaDB
+/// starts from an empty database and says so, instead of failing to create it.
+#[test]
+fn a_scratch_template_is_left_out_with_a_note_on_mariadb() {
+    let Some(url) = Server::Mysql.url() else {
+        return;
+    };
+    let dir = users_project("postgres", &[INCIDENT[0]]);
+    let p = dir.path();
+    let toml = std::fs::read_to_string(p.join("tandem.toml")).unwrap();
+    std::fs::write(
+        p.join("tandem.toml"),
+        format!("{toml}\n[verify]\nscratch_prefix = \"rehearse\"\nscratch_template = \"app_template\"\n"),
+    )
+    .unwrap();
+    let out = common::verify(p, &url);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", common::stderr(&out));
+    assert!(
+        text.contains("note: [verify] scratch_template = \"app_template\" is PostgreSQL's"),
+        "{text}"
+    );
+}
