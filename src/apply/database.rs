@@ -430,6 +430,23 @@ impl Database {
         }
     }
 
+    /// The rows `sql(own tables)` reads from one of tandem's own tables, NULL as empty
+    /// text; none when `table` does not exist yet (reading must not create it).
+    pub fn own_table_rows(
+        &mut self,
+        table: &str,
+        sql: impl FnOnce(&crate::sql::bookkeeping::OwnTables) -> String,
+    ) -> Result<Vec<Vec<String>>, DbError> {
+        if !self.has_own_table(table)? {
+            return Ok(Vec::new());
+        }
+        let rows = self.query_text(&sql(&self.own_tables()))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+            .collect())
+    }
+
     /// Points name resolution back at the tables after a release's views were selected:
     /// the base schema first on a project's Postgres connection, else the URL's own
     /// `search_path`.

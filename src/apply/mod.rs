@@ -207,14 +207,13 @@ pub fn history(db: &mut Database) -> std::result::Result<Vec<(i64, String)>, DbE
 pub fn readoptions(
     db: &mut Database,
 ) -> std::result::Result<Vec<crate::sql::bookkeeping::Readoption>, DbError> {
-    if !db.has_own_table(crate::sql::bookkeeping::READOPT_LOG_TABLE)? {
-        return Ok(Vec::new());
-    }
-    let rows = db.query_text(&db.own_tables().readoptions())?;
+    let rows = db.own_table_rows(crate::sql::bookkeeping::READOPT_LOG_TABLE, |t| {
+        t.readoptions()
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let text = |i: usize| r.get(i).cloned().unwrap_or_default();
             crate::sql::bookkeeping::Readoption {
                 at: text(0),
                 by: text(1),
@@ -239,14 +238,11 @@ pub struct AppliedRow {
 
 /// The rows of the history table, oldest first; empty when the table does not exist yet.
 pub fn history_rows(db: &mut Database) -> std::result::Result<Vec<AppliedRow>, DbError> {
-    if !db.has_own_table(HISTORY_TABLE)? {
-        return Ok(Vec::new());
-    }
-    let rows = db.query_text(&db.own_tables().applied_rows())?;
+    let rows = db.own_table_rows(HISTORY_TABLE, |t| t.applied_rows())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let text = |i: usize| r.get(i).cloned().unwrap_or_default();
             Some(AppliedRow {
                 version: text(0).parse().ok()?,
                 name: text(1),

@@ -103,14 +103,11 @@ pub struct Started {
 /// The files a run stopped in, read without creating the progress table: none when it
 /// does not exist.
 pub fn started_files(db: &mut Database) -> Result<Vec<Started>, DbError> {
-    if !db.has_own_table(PROGRESS_TABLE)? {
-        return Ok(Vec::new());
-    }
-    let rows = db.query_text(&db.own_tables().progress_per_file())?;
+    let rows = db.own_table_rows(PROGRESS_TABLE, |t| t.progress_per_file())?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let text = |i: usize| r.get(i).cloned().unwrap_or_default();
             let (least, greatest) = (text(2), text(3));
             Some(Started {
                 version: text(0).parse().ok()?,

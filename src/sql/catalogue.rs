@@ -18,6 +18,19 @@ fn first_values<C: Catalogue + ?Sized>(db: &mut C, sql: &str) -> Result<Vec<Stri
         .collect())
 }
 
+/// The first value of what `sql` reads, where the database is of `dialect`; `None` on
+/// other dialects (the property is that dialect's alone) and when it reads nothing.
+fn value_on<C: Catalogue + ?Sized>(
+    db: &mut C,
+    dialect: Dialect,
+    sql: impl FnOnce() -> String,
+) -> Result<Option<String>, C::Error> {
+    if db.dialect() != dialect {
+        return Ok(None);
+    }
+    Ok(first_values(db, &sql())?.into_iter().next())
+}
+
 /// The tables of the current database or schema, tandem's history table included.
 pub fn table_names<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<String>, C::Error> {
     let sql = table_names_query(db.dialect());
@@ -95,14 +108,9 @@ pub fn primary_key_name<C: Catalogue + ?Sized>(
     db: &mut C,
     table: &str,
 ) -> Result<Option<String>, C::Error> {
-    if db.dialect() != Dialect::Postgres {
-        return Ok(None);
-    }
-    Ok(
-        first_values(db, &postgres::inspect::primary_key_name(table))?
-            .into_iter()
-            .next(),
-    )
+    value_on(db, Dialect::Postgres, || {
+        postgres::inspect::primary_key_name(table)
+    })
 }
 
 /// The comment of `table` and those of its columns (by name), where the dialect keeps
@@ -129,12 +137,7 @@ pub fn table_engine<C: Catalogue + ?Sized>(
     db: &mut C,
     table: &str,
 ) -> Result<Option<String>, C::Error> {
-    if db.dialect() != Dialect::Mysql {
-        return Ok(None);
-    }
-    let engine = first_values(db, &mysql::inspect::engine(table))?
-        .into_iter()
-        .next();
+    let engine = value_on(db, Dialect::Mysql, || mysql::inspect::engine(table))?;
     Ok(engine.filter(|e| !e.eq_ignore_ascii_case("innodb") && !e.is_empty()))
 }
 
