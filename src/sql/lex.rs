@@ -119,14 +119,17 @@ fn backslash(dialect: Dialect, escape: bool) -> bool {
     dialect == Dialect::Mysql || (dialect == Dialect::Postgres && escape)
 }
 
-fn line_end(b: &[u8], mut i: usize) -> usize {
+/// Index of the end of the line that `i` is on (a line comment's end).
+pub(crate) fn line_end(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && b[i] != b'\n' {
         i += 1;
     }
     i
 }
 
-fn block_comment_end(b: &[u8], mut i: usize, nested: bool) -> usize {
+/// Index just past a block comment opening at `i`; `nested`: inner `/* */` pairs nest,
+/// as Postgres reads them.
+pub(crate) fn block_comment_end(b: &[u8], mut i: usize, nested: bool) -> usize {
     let mut depth = 0;
     while i < b.len() {
         if b[i] == b'/' && b.get(i + 1) == Some(&b'*') && (nested || depth == 0) {

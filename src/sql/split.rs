@@ -3,7 +3,7 @@
 //! bodies; MySQL not inside quotes, backquoted names, comments or the `BEGIN ... END`
 //! body of a trigger, procedure, function or event.
 
-use crate::sql::lex::{dollar_delimiter, string_end};
+use crate::sql::lex::{block_comment_end, dollar_delimiter, line_end, string_end};
 use crate::sql::Dialect;
 
 /// The statements of `sql` as `dialect` reads them (SQLite as Postgres does).
@@ -38,22 +38,18 @@ pub fn split_mysql_statements(sql: &str) -> Vec<String> {
                 continue;
             }
             b'`' => {
-                i = skip_quoted(bytes, i, b'`');
+                i = string_end(bytes, i, false);
                 words.push(String::new());
                 continue;
             }
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = line_end(bytes, i);
                 continue;
             }
             b'-' if bytes.get(i + 1) == Some(&b'-')
                 && bytes.get(i + 2).is_none_or(|b| b.is_ascii_whitespace()) =>
             {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = line_end(bytes, i);
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
@@ -155,18 +151,16 @@ pub fn split_statements(sql: &str) -> Vec<String> {
                 continue;
             }
             b'\'' | b'"' => {
-                i = skip_quoted(bytes, i, c);
+                i = string_end(bytes, i, false);
                 has_code = true;
                 continue;
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = line_end(bytes, i);
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = skip_block_comment(bytes, i);
+                i = block_comment_end(bytes, i, true);
                 continue;
             }
             b'$' if i == 0 || !is_identifier_byte(bytes[i - 1]) => {
@@ -204,42 +198,6 @@ fn is_identifier_byte(b: u8) -> bool {
 /// backslash escapes the next character: the `E` stands alone, not at the end of a word.
 fn is_escape_string(bytes: &[u8], i: usize) -> bool {
     i >= 1 && matches!(bytes[i - 1], b'E' | b'e') && (i == 1 || !is_identifier_byte(bytes[i - 2]))
-}
-
-/// Index just past a quoted string or identifier starting at `i` (doubled quotes escape).
-fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8) -> usize {
-    i += 1;
-    while i < bytes.len() {
-        if bytes[i] == quote {
-            if bytes.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    i
-}
-
-/// Index just past a block comment; Postgres nests them.
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
-    let mut depth = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            depth += 1;
-            i += 2;
-        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    i
 }
 
 /// If a dollar quote (`$$` or `$tag$`) opens at `i` and closes, the index just past its
