@@ -422,6 +422,46 @@ fn a_not_valid_check_and_a_generated_column_read_back_as_what_builds() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// `introspect` of `url`, which must succeed.
+fn introspected(url: &str) -> String {
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = tandem(dir.path())
+        .args(["introspect", "--database-url", url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+/// A project of `schema`, its baseline generated and migrated to a fresh database of
+/// `server`: the database (kept while it is held), the project and its URL.
+fn baseline_copy(
+    server: Server,
+    schema: &str,
+) -> (tandem::apply::scratch::Scratch, tempfile::TempDir, String) {
+    let copy = server.fresh().unwrap();
+    let project = common::project_files(
+        server.dialect(),
+        schema,
+        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    );
+    let p = project.path();
+    let generate = tandem(p).arg("generate").output().unwrap();
+    assert!(generate.status.success(), "{}", stderr(&generate));
+    let url = common::database_url(server, &copy, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    (copy, project, url)
+}
+
+/// An introspection without its comment lines (what was left out, when it was read).
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// MySQL's `timestamp` and `time` without fractional seconds are not the portable
 /// `timestamp` and `time` (MySQL writes those `datetime(6)` and `time(6)`): introspect
 /// writes them in a mapping, which reads the dialect's own name, and the baseline built
@@ -439,16 +479,7 @@ fn mysql_types_named_like_portable_ones_read_back_as_themselves() {
     )
     .unwrap();
     drop(db);
-    let dir = tempfile::TempDir::new().unwrap();
-    let read = |url: &str| {
-        let out = tandem(dir.path())
-            .args(["introspect", "--database-url", url])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        stdout(&out)
-    };
-    let text = read(&url);
+    let text = introspected(&url);
     assert!(
         text.contains("at = { type = { mysql = \"timestamp\" }"),
         "{text}"
@@ -458,24 +489,11 @@ fn mysql_types_named_like_portable_ones_read_back_as_themselves() {
         "{text}"
     );
     assert!(text.contains("exact = { type = \"timestamptz\""), "{text}");
-    let copy = Server::Mysql.fresh().unwrap();
-    let project = common::project_files(
-        "mysql",
-        &text,
-        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    let (_copy, _project, copy_url) = baseline_copy(Server::Mysql, &text);
+    assert_eq!(
+        without_comments(&introspected(&copy_url)),
+        without_comments(&text)
     );
-    let p = project.path();
-    assert!(tandem(p).arg("generate").output().unwrap().status.success());
-    let copy_url = common::database_url(Server::Mysql, &copy, p);
-    let out = common::migrate(p, &copy_url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let body = |t: &str| {
-        t.lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    assert_eq!(body(&read(&copy_url)), body(&text));
 }
 
 /// Postgres's `json` is not the portable `json` (jsonb there): it reads back as json.
@@ -489,29 +507,14 @@ fn a_postgres_json_column_stays_json_through_a_baseline() {
     db.run_script("CREATE TABLE hooks (id bigint PRIMARY KEY, raw json, parsed jsonb)")
         .unwrap();
     drop(db);
-    let dir = tempfile::TempDir::new().unwrap();
-    let out = tandem(dir.path())
-        .args(["introspect", "--database-url", &url])
-        .output()
-        .unwrap();
-    let text = stdout(&out);
+    let text = introspected(&url);
     assert!(
         text.contains("raw = { type = { postgres = \"json\" }"),
         "{text}"
     );
     assert!(text.contains("parsed = { type = \"json\""), "{text}");
-    let copy = Server::Postgres.fresh().unwrap();
-    let project = common::project_files(
-        "postgres",
-        &text,
-        &[("0001_start.toml", &common::select_one("1.0.0"))],
-    );
-    let p = project.path();
-    assert!(tandem(p).arg("generate").output().unwrap().status.success());
-    let copy_url = common::database_url(Server::Postgres, &copy, p);
-    let out = common::migrate(p, &copy_url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let mut db = common::connect(&copy_url, p);
+    let (_copy, project, copy_url) = baseline_copy(Server::Postgres, &text);
+    let mut db = common::connect(&copy_url, project.path());
     let types = db
         .query_text(
             "SELECT column_name, data_type FROM information_schema.columns \
@@ -544,39 +547,16 @@ fn mysql_tables_of_other_engines_read_back_with_their_engine_and_index_methods()
     )
     .unwrap();
     drop(db);
-    let dir = tempfile::TempDir::new().unwrap();
-    let read = |url: &str| {
-        let out = tandem(dir.path())
-            .args(["introspect", "--database-url", url])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        stdout(&out)
-    };
-    let text = read(&url);
+    let text = introspected(&url);
     assert!(text.contains("engine = \"MEMORY\""), "{text}");
     assert!(text.contains("engine = \"MyISAM\""), "{text}");
     assert!(text.contains("method = \"hash\""), "{text}");
     assert!(text.contains("method = \"btree\""), "{text}");
-    let copy = Server::Mysql.fresh().unwrap();
-    let project = common::project_files(
-        "mysql",
-        &text,
-        &[("0001_start.toml", &common::select_one("1.0.0"))],
+    let (_copy, _project, copy_url) = baseline_copy(Server::Mysql, &text);
+    assert_eq!(
+        without_comments(&introspected(&copy_url)),
+        without_comments(&text)
     );
-    let p = project.path();
-    let generate = tandem(p).arg("generate").output().unwrap();
-    assert!(generate.status.success(), "{}", stderr(&generate));
-    let copy_url = common::database_url(Server::Mysql, &copy, p);
-    let out = common::migrate(p, &copy_url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let body = |t: &str| {
-        t.lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    assert_eq!(body(&read(&copy_url)), body(&text));
 
     // Engines are MySQL's: another dialect's project refuses one where it is written.
     let pg = common::project_files("postgres", &text, &[]);
