@@ -452,38 +452,26 @@ pub fn trigger_name(purpose: &str, table: &str, column: &str) -> String {
 /// so a CREATE TABLE cannot leave that index to a later CREATE INDEX: the first index of
 /// `actions` that leads with such a column moves into its table's CREATE TABLE.
 pub fn key_auto_increment_inline(actions: &mut Vec<Action>) {
-    let leads = |columns: &[String], column: &str| {
-        columns
-            .first()
-            .and_then(|c| c.split(['(', ' ']).next())
-            .is_some_and(|c| c == column)
-    };
+    use crate::model::key_leads_with as leads;
     let mut i = 0;
     while i < actions.len() {
         let Action::CreateTable { table, keys } = &actions[i] else {
             i += 1;
             continue;
         };
-        let Some(auto) = table.columns.iter().find(|c| c.is_identity()) else {
+        let keys = keys.iter().map(|k| k.columns.as_slice());
+        let Some(auto) = table.unkeyed_identity(&table.primary_key, keys, None) else {
             i += 1;
             continue;
         };
-        let keyed = leads(&table.primary_key, &auto.name)
-            || keys.iter().any(|k| leads(&k.columns, &auto.name))
-            || table.constraints.iter().any(|c| match &c.kind {
-                crate::model::ConstraintKind::Unique { columns } => leads(columns, &auto.name),
-                _ => false,
-            });
-        let found = (!keyed).then(|| {
-            actions[i + 1..]
-                .iter()
-                .position(|a| {
-                    matches!(a, Action::CreateIndex { index }
-                        if index.table == table.name && leads(&index.columns, &auto.name))
-                })
-                .map(|at| at + i + 1)
-        });
-        if let Some(Some(at)) = found {
+        let found = actions[i + 1..]
+            .iter()
+            .position(|a| {
+                matches!(a, Action::CreateIndex { index }
+                    if index.table == table.name && leads(&index.columns, &auto.name))
+            })
+            .map(|at| at + i + 1);
+        if let Some(at) = found {
             let Action::CreateIndex { index } = actions.remove(at) else {
                 unreachable!("matched above")
             };

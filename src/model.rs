@@ -466,7 +466,38 @@ pub struct Table {
     pub engine: Option<String>,
 }
 
+/// Whether a key's column list starts with `column`. A key column may be written with a
+/// MySQL prefix length (`name(10)`) or an order (`name DESC`): its name is what comes
+/// before either.
+pub fn key_leads_with(columns: &[String], column: &str) -> bool {
+    columns
+        .first()
+        .and_then(|c| c.split(['(', ' ']).next())
+        .is_some_and(|c| c == column)
+}
+
 impl Table {
+    /// The identity column when neither `primary_key`, a unique constraint of the table
+    /// (but one named `except`) nor one of `indexes` leads with it: MySQL numbers an
+    /// AUTO_INCREMENT column only while an index leads with it, and refuses a table
+    /// without one (error 1075).
+    pub fn unkeyed_identity<'a>(
+        &self,
+        primary_key: &[String],
+        mut indexes: impl Iterator<Item = &'a [String]>,
+        except: Option<&str>,
+    ) -> Option<&Column> {
+        let auto = self.columns.iter().find(|c| c.is_identity())?;
+        let leads = |columns: &[String]| key_leads_with(columns, &auto.name);
+        let keyed = leads(primary_key)
+            || self.constraints.iter().any(|c| match &c.kind {
+                ConstraintKind::Unique { columns } => except != Some(&c.name) && leads(columns),
+                _ => false,
+            })
+            || indexes.any(leads);
+        (!keyed).then_some(auto)
+    }
+
     /// Whether the table is kept by MySQL's MEMORY engine, which builds hash indexes.
     pub fn in_memory(&self) -> bool {
         self.engine

@@ -3,9 +3,7 @@
 //! columns the code before R writes is a tightening (uniqueness), enforced in
 //! contract(R + gap) unless the change asserts that code keeps it (`old_code_complies`).
 
-use super::op::{
-    column_list, default_name, key_leads_with, OpContext, OpNote, Operation, Removal, Step, Timing,
-};
+use super::op::{column_list, default_name, OpContext, OpNote, Operation, Removal, Step, Timing};
 use crate::action::Action;
 use crate::diag::{Diag, Result};
 use crate::model::{fit_identifier, ConstraintKind, Index, Table};
@@ -227,19 +225,8 @@ impl AddPrimaryKey {
         if cx.dialect != Some(Dialect::Mysql) {
             return None;
         }
-        let auto = t.columns.iter().find(|c| c.is_identity())?;
-        let keyed = key_leads_with(&self.columns.value, &auto.name)
-            || t.constraints.iter().any(|c| match &c.kind {
-                ConstraintKind::Unique { columns } => key_leads_with(columns, &auto.name),
-                _ => false,
-            })
-            || cx
-                .schema
-                .indexes_of(&t.name)
-                .any(|i| key_leads_with(&i.columns, &auto.name));
-        if keyed {
-            return None;
-        }
+        let indexes = cx.schema.indexes_of(&t.name).map(|i| i.columns.as_slice());
+        let auto = t.unkeyed_identity(&self.columns.value, indexes, None)?;
         let columns = vec![auto.name.clone()];
         let base = default_name(&t.name, &columns, "idx");
         let taken = |name: &str| {

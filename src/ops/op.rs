@@ -649,24 +649,14 @@ impl OpContext<'_> {
         let Some(t) = self.schema.table(table) else {
             return;
         };
-        let Some(auto) = t.columns.iter().find(|c| c.is_identity()) else {
+        let others = self
+            .schema
+            .indexes_of(table)
+            .filter(|i| i.name != dropped)
+            .map(|i| i.columns.as_slice());
+        let Some(auto) = t.unkeyed_identity(&t.primary_key, others, Some(dropped)) else {
             return;
         };
-        let leads = |columns: &[String]| key_leads_with(columns, &auto.name);
-        let keyed = leads(&t.primary_key)
-            || t.constraints.iter().any(|c| match &c.kind {
-                crate::model::ConstraintKind::Unique { columns } => {
-                    c.name != dropped && leads(columns)
-                }
-                _ => false,
-            })
-            || self
-                .schema
-                .indexes_of(table)
-                .any(|i| i.name != dropped && leads(&i.columns));
-        if keyed {
-            return;
-        }
         let column = auto.name.clone();
         self.problems.push(
             Diag::refused(format!(
@@ -857,12 +847,4 @@ pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
     crate::model::fit_identifier(format!("{table}_{}_{suffix}", columns.join("_")), 63)
 }
 
-/// Whether a key's column list starts with `column`. A key column may be written with a
-/// MySQL prefix length (`name(10)`) or an order (`name DESC`): its name is what comes
-/// before either.
-pub fn key_leads_with(columns: &[String], column: &str) -> bool {
-    columns
-        .first()
-        .and_then(|c| c.split(['(', ' ']).next())
-        .is_some_and(|c| c == column)
-}
+pub use crate::model::key_leads_with;
