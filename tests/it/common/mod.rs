@@ -14,6 +14,7 @@
 //!   names unique.
 
 pub mod mysql8;
+pub mod newest_postgres;
 pub mod normal;
 
 use std::fs;
