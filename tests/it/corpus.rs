@@ -11,6 +11,8 @@
 
 use crate::common;
 
+mod release;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,6 +33,7 @@ const STAGES: &[&str] = &[
     "adopt",
     "no_drift",
     "verify",
+    "release",
 ];
 
 #[derive(serde::Deserialize)]
@@ -99,11 +102,26 @@ fn url_of(target: &Target) -> String {
 }
 
 /// The file as the project's installer would hand it to the client: placeholders
-/// replaced, skipped lines left out, and the lines of `skips` too.
-fn prepared(entry: &Entry, skips: &[String]) -> String {
+/// replaced, skipped lines left out, and the lines of `skips` too. A file that makes its
+/// own database (`entry.database`) makes `database` instead.
+fn prepared(entry: &Entry, skips: &[String], database: &str) -> String {
     let mut text = std::fs::read_to_string(corpus_dir().join(&entry.file)).expect("the file");
     for (from, to) in &entry.substitute {
         text = text.replace(from, to);
+    }
+    if let Some(own) = &entry.database {
+        let own = regex::escape(own);
+        let statements = regex::Regex::new(&format!(
+            r"(?im)^(\s*(?:(?:DROP|CREATE)\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?|USE\s+))`?{own}`?"
+        ))
+        .unwrap();
+        text = statements
+            .replace_all(&text, format!("${{1}}{database}"))
+            .into_owned();
+        let qualified = regex::Regex::new(&format!(r"\b{own}\.")).unwrap();
+        text = qualified
+            .replace_all(&text, format!("{database}."))
+            .into_owned();
     }
     let skips: Vec<regex::Regex> = entry
         .skip_statements
@@ -117,6 +135,12 @@ fn prepared(entry: &Entry, skips: &[String]) -> String {
         .collect()
 }
 
+/// The database a server URL names.
+fn database_name(url: &str) -> &str {
+    let path = url.rsplit('/').next().unwrap_or(url);
+    path.split('?').next().unwrap_or(path)
+}
+
 /// Loads `entry`'s file with the server's own client, as the project's docs do.
 fn load(server: Server, url: &str, entry: &Entry) -> Result<(), String> {
     use std::io::Write;
@@ -128,7 +152,7 @@ fn load(server: Server, url: &str, entry: &Entry) -> Result<(), String> {
     let dir = tempfile::TempDir::new().unwrap();
     let file = dir.path().join("schema.sql");
     std::fs::File::create(&file)
-        .and_then(|mut f| f.write_all(prepared(entry, &skips).as_bytes()))
+        .and_then(|mut f| f.write_all(prepared(entry, &skips, database_name(url)).as_bytes()))
         .unwrap();
     let file = file.as_path();
     let output = match server {
@@ -223,20 +247,9 @@ fn adopt(entry: &Entry, base: Option<&str>) -> Option<Outcome> {
         other => panic!("{}: unknown dialect {other}", entry.name),
     };
     let original = fresh(server, base)?;
-    let url = match &entry.database {
-        // The file makes this database itself: the scratch one only proves the server
-        // is there, and the file's own is dropped first and after.
-        Some(own) => {
-            let url = tandem::apply::scratch::with_database(&url_of(&original.target), own);
-            drop_database(&url, own);
-            url
-        }
-        None => url_of(&original.target),
-    };
-    let _own = entry.database.as_ref().map(|own| OwnDatabase {
-        url: url.clone(),
-        name: own.clone(),
-    });
+    // A file that makes its own database makes the scratch one instead (its name in the
+    // file is replaced), so that runs side by side do not share it.
+    let url = url_of(&original.target);
     let mut reached = 0;
     let mut step =
         |result: Result<(), String>| -> Result<(), String> { result.map(|()| reached += 1) };
@@ -339,6 +352,32 @@ fn adopt(entry: &Entry, base: Option<&str>) -> Option<Outcome> {
                 .then_some(())
                 .ok_or_else(|| said("verify", &out)),
         )?;
+        // A release of ordinary changes through both phases on the adopted database,
+        // with rows, then no drift and the whole plan rehearsed again.
+        let schema = read(
+            "schema.toml",
+            &std::fs::read_to_string(p.join("schema.toml")).unwrap(),
+        )?;
+        let chosen = release::choose(&schema, &mut common::connect(&url, p))?;
+        for (name, text) in release::change_files(&chosen, server_dialect(server)) {
+            std::fs::write(p.join("changes").join(name), text).unwrap();
+        }
+        let out = run(p, &["generate"]);
+        if !out.status.success() {
+            return Err(said("generate of the ordinary changes", &out));
+        }
+        release::run(p, &url, &chosen)?;
+        let out = run(p, &["diff", "--database-url", &url]);
+        if !out.status.success() {
+            return Err(said("diff (drift) after the ordinary changes", &out));
+        }
+        let out = run(p, &["verify", "--database-url", &copy_url]);
+        step(
+            out.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| said("verify of the ordinary changes", &out)),
+        )?;
         Ok(())
     })()
     .err();
@@ -389,25 +428,6 @@ fn lines_apart(first: &str, second: &str) -> String {
         only(first, second).join("\n  "),
         only(second, first).join("\n  ")
     )
-}
-
-/// A database a corpus file makes itself, dropped when the test is done with it.
-struct OwnDatabase {
-    url: String,
-    name: String,
-}
-
-impl Drop for OwnDatabase {
-    fn drop(&mut self) {
-        drop_database(&self.url, &self.name);
-    }
-}
-
-/// Drops `name` through the server's `test` database (MySQL files make their own).
-fn drop_database(url: &str, name: &str) {
-    let admin_url = tandem::apply::scratch::with_database(url, "test");
-    let mut admin = common::connect(&admin_url, Path::new("."));
-    let _ = admin.run_script(&format!("DROP DATABASE IF EXISTS {name}"));
 }
 
 fn server_dialect(server: Server) -> tandem::sql::Dialect {
