@@ -231,6 +231,9 @@ impl Operation for AlterColumn {
                 .into());
         }
         let retyped = target.ty != old.ty;
+        if retyped && self.through_shadow(cx, &old, &target) {
+            return self.retype_through_shadow(cx, &old, &target);
+        }
         if retyped {
             self.check_retype(cx, &subject, &old, &target)?;
         }
@@ -297,6 +300,49 @@ impl AlterColumn {
         Ok(target)
     }
 
+    /// Whether the type change keeps the name through a shadow column: a widening the
+    /// dialect cannot make online in place (integer to bigint on Postgres and MySQL).
+    fn through_shadow(&self, cx: &OpContext<'_>, old: &Column, target: &Column) -> bool {
+        cx.dialect.is_some_and(|d| {
+            widens(&old.ty, &target.ty)
+                && !crate::sql::types::retype_in_place(d, &old.ty, &target.ty)
+        })
+    }
+
+    /// A widening kept under the column's name through a shadow column (`ops::retype`):
+    /// only the type may change in this op, and nothing converts the values.
+    fn retype_through_shadow(
+        &self,
+        cx: &mut OpContext<'_>,
+        old: &Column,
+        target: &Column,
+    ) -> Result<Vec<Step>> {
+        let at = self
+            .ty
+            .as_ref()
+            .map_or(self.at.clone(), |t| t.location.clone());
+        if target.nullable != old.nullable || target.default != old.default {
+            return Err(Diag::input(format!(
+                "`{}.{}` changes type through a new column that takes its name at contract: change its nullability or default in another alter_column, in a later release",
+                self.table.value, old.name
+            ))
+            .at(self.at.clone())
+            .label("a type change with other changes")
+            .help("keep `column_type` alone in this op")
+            .into());
+        }
+        if let Some(u) = &self.using {
+            return Err(Diag::input(
+                "`using` converts values into a new column: with the same name, both releases write this one",
+            )
+            .at(u.location.clone())
+            .label("nothing to convert in a widening")
+            .help("remove `using`, or set `new_name`")
+            .into());
+        }
+        super::retype::through_shadow(cx, &self.table.value, old, target, &at, self.describe())
+    }
+
     /// An in-place type change must be a widening, and no foreign key (enforced now or
     /// until a contract drops it) may name the column: both sides keep one type.
     fn check_retype(
@@ -337,6 +383,10 @@ impl AlterColumn {
                     && matches!(c.kind, ConstraintKind::ForeignKey { .. })
                     && c.involves(cx.dialect, owner, table, Some(&old.name))
             });
+        // SQLite compares a key's values, not its declared types: an integer stays one.
+        if cx.dialect == Some(crate::sql::Dialect::Sqlite) {
+            return Ok(());
+        }
         if let Some((owner, fk, _)) = retired {
             return Err(Diag::input(format!(
                 "cannot change the type of `{subject}` yet: foreign key `{}` of `{owner}` names it until a contract step drops it",
