@@ -127,6 +127,9 @@ pub(super) fn through_shadow(
     {
         *c = target.clone();
     }
+    cx.schema
+        .retyping
+        .push((table.to_string(), old.name.clone(), cx.release));
     let subject = format!("{table}.{}", old.name);
     Ok(vec![
         Step::new(
@@ -238,6 +241,35 @@ fn carry(
 ) -> Result<Carried> {
     let d = Some(dialect);
     let t = cx.schema.table(table).expect("checked by the caller");
+    // A key over two columns retyped in one release would be copied twice, each copy
+    // over the other's old column, which its swap drops.
+    let retyped_too = |uses: &dyn Fn(&str) -> bool| {
+        cx.schema
+            .retyping
+            .iter()
+            .find(|(tt, c, r)| tt == table && *r == cx.release && *c != old.name && uses(c))
+            .map(|(_, c, _)| c.clone())
+    };
+    let together = |what: String, other: String| -> crate::diag::Error {
+        Diag::input(format!(
+            "{what} covers `{table}.{}` and `{table}.{other}`, whose types both change through a new column in this release",
+            old.name
+        ))
+        .at(at.clone())
+        .label("a second type change under one key")
+        .help("change the other column's type in a later release")
+        .into()
+    };
+    for index in cx.schema.indexes_of(table).filter(|i| i.uses(d, &old.name)) {
+        if let Some(other) = retyped_too(&|c| index.uses(d, c)) {
+            return Err(together(format!("index `{}`", index.name), other));
+        }
+    }
+    for c in t.constraints.iter().filter(|c| c.uses(d, &old.name)) {
+        if let Some(other) = retyped_too(&|col| c.uses(d, col)) {
+            return Err(together(format!("{} `{}`", c.noun(), c.name), other));
+        }
+    }
     let mut indexes = Vec::new();
     for index in cx.schema.indexes_of(table).filter(|i| i.uses(d, &old.name)) {
         let mut copy = index.with_column_renamed(d, &old.name, shadow);

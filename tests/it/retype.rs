@@ -465,3 +465,194 @@ fn diff_to_proposes_the_widening_and_plan_takes_it() {
         ok(&migrate(p, &url, "1.1.0", "contract"));
     }
 }
+
+/// Names a shadow must survive: a reserved word, `-` and `$` in the column, a table name
+/// at the length limit (the shadow's, its index's and its trigger's names are fitted to
+/// 63 bytes).
+#[test]
+fn hostile_names_keep_their_names_through_the_swap() {
+    let table = format!("t-${}", "x".repeat(60));
+    assert_eq!(table.len(), 63);
+    let schema = format!(
+        r#"
+[tables."{table}"]
+primary_key = ["id"]
+[tables."{table}".columns]
+id = {{ type = "bigint" }}
+order = {{ type = "integer", default = 1 }}
+"size-$" = {{ type = "integer", nullable = true }}
+
+[[tables."{table}".indexes]]
+columns = ["order", "size-$"]
+unique = true
+"#
+    );
+    let op = |column: &str| {
+        format!("\n[[op]]\ntype = \"alter_column\"\ntable = \"{table}\"\ncolumn = \"{column}\"\ncolumn_type = \"bigint\"\n")
+    };
+    // Both under one key in one release: refused, pointing at the second.
+    let both = format!("release = \"1.1.0\"\n{}{}", op("order"), op("size-$"));
+    let dir = common::project_files(
+        "postgres",
+        &schema,
+        &[
+            ("0001_start.toml", &select_one("1.0.0")),
+            ("0002_widen.toml", &both),
+        ],
+    );
+    let out = run(dir.path(), &["plan"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("in a later release"),
+        "{}",
+        stderr(&out)
+    );
+    let change = format!("release = \"1.1.0\"\n{}", op("order"));
+    let next = format!("release = \"1.2.0\"\n{}", op("size-$"));
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let dir = common::project_with(
+            server.dialect(),
+            &schema,
+            &[
+                ("0001_start.toml", &select_one("1.0.0")),
+                ("0002_widen.toml", &change),
+                ("0003_widen.toml", &next),
+            ],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        ok(&migrate(p, &url, "1.0.0", "contract"));
+        let mut db = common::connect(&url, p);
+        let q = |s: &str| match server {
+            Server::Mysql => format!("`{}`", s.replace('`', "``")),
+            _ => format!("\"{}\"", s.replace('"', "\"\"")),
+        };
+        let insert = |id: u64, order: u64, size: u64| {
+            format!(
+                "INSERT INTO {} (id, {}, {}) VALUES ({id}, {order}, {size})",
+                q(&table),
+                q("order"),
+                q("size-$")
+            )
+        };
+        db.run_script(&insert(1, 1, 1)).unwrap();
+        ok(&migrate(p, &url, "1.1.0", "expand"));
+        db.run_script(&insert(2, 2, 2)).unwrap();
+        ok(&migrate(p, &url, "1.2.0", "expand"));
+        ok(&migrate(p, &url, "1.2.0", "contract"));
+        db.run_script(&insert(3, 3_000_000_000, 4_000_000_000))
+            .unwrap();
+        assert!(db
+            .run_script(&insert(4, 3_000_000_000, 4_000_000_000))
+            .is_err());
+        let sum = one(
+            &mut db,
+            &format!(
+                "SELECT CAST(SUM({}) + SUM({}) AS CHAR(40)) FROM {}",
+                q("order"),
+                q("size-$"),
+                q(&table)
+            )
+            .replace(
+                "CHAR(40)",
+                if server == Server::Mysql {
+                    "CHAR(40)"
+                } else {
+                    "text"
+                },
+            ),
+        );
+        assert_eq!(sum, "7000000006", "{}", server.dialect());
+        let clean = run(p, &["diff", "--database-url", &url]);
+        assert!(
+            clean.status.success(),
+            "{}: {}{}",
+            server.dialect(),
+            stdout(&clean),
+            stderr(&clean)
+        );
+    }
+}
+
+/// Another op of the same release on the column would change the old column, which
+/// the swap drops: refused, pointing at it. A later release may drop the column.
+#[test]
+fn the_same_release_may_not_change_the_column_again_and_a_later_one_may_drop_it() {
+    let same = format!(
+        "{}\n[[op]]\ntype = \"create_index\"\ntable = \"accounts\"\ncolumns = [\"score\", \"label\"]\n",
+        widen(&["score"])
+    );
+    let dir = common::project_files(
+        "postgres",
+        SCHEMA,
+        &[
+            ("0001_start.toml", &select_one("1.0.0")),
+            ("0002_widen.toml", &same),
+        ],
+    );
+    let out = run(dir.path(), &["plan"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stderr(&out);
+    assert!(
+        text.contains("same release") && text.contains("0002_widen.toml:"),
+        "{text}"
+    );
+
+    for server in [Server::Postgres, Server::Mysql] {
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let schema = if server == Server::Mysql {
+            MYSQL_SCHEMA
+        } else {
+            SCHEMA
+        };
+        // R's inserts leave out the dropped column: its default may not be unique.
+        let schema = schema
+            .replace(
+                "[[tables.accounts.constraints]]\ntype = \"check\"\nname = \"accounts_score_positive\"\ncheck = \"score > 0\"\n",
+                "",
+            )
+            .replace("columns = [\"score\"]\nunique = true\n", "columns = [\"score\"]\n");
+        let dir = common::project_with(
+            server.dialect(),
+            &schema,
+            &[
+                ("0001_start.toml", &select_one("1.0.0")),
+                ("0002_widen.toml", &widen(&["score"])),
+                (
+                    "0003_drop.toml",
+                    "release = \"1.2.0\"\n\n[[op]]\ntype = \"drop_index\"\ntable = \"accounts\"\nname = \"accounts_score_idx\"\n\n[[op]]\ntype = \"drop_column\"\ntable = \"accounts\"\ncolumn = \"score\"\n",
+                ),
+                ("0004_next.toml", &select_one("1.3.0")),
+            ],
+        );
+        let p = dir.path();
+        let url = common::database_url(server, &scratch, p);
+        ok(&migrate(p, &url, "1.3.0", "contract"));
+        let mut db = common::connect(&url, p);
+        db.run_script("INSERT INTO accounts (label) VALUES ('x')")
+            .unwrap();
+        assert!(db.run_script("SELECT score FROM accounts").is_err());
+        let out = common::verify(
+            p,
+            &common::database_url(server, &server.fresh().unwrap(), p),
+        );
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    }
+}
