@@ -167,11 +167,13 @@ pub fn run(db: &mut Database, version: i64, sql: &str) -> Result<(), DbError> {
     let mut held: Option<Vec<usize>> = None;
     for (index, statement) in parts.iter().enumerate() {
         let code = first_line(statement).to_ascii_uppercase();
-        if code.starts_with("LOCK TABLES") && !recorded_all(&done, index, &parts) {
+        // A locked run is taken again whole on a resume, its lock first.
+        let relock = code.starts_with("LOCK TABLES") && !recorded_all(&done, index, &parts);
+        if relock {
             held = Some(Vec::new());
         }
         let recorded = done.contains(&index);
-        if recorded && !reruns(statement) {
+        if recorded && !reruns(statement) && !relock {
             continue;
         }
         let named = |e: DbError| {

@@ -583,6 +583,77 @@ mod tests {
         assert_eq!(email.ty, Varchar(500));
     }
 
+    /// What the dialect makes online in place stays in place (tandem.lock's frozen files
+    /// keep their steps); what it would rewrite or copy keeps the name through a shadow
+    /// column swapped in at contract(R).
+    #[test]
+    fn a_widening_the_dialect_would_rewrite_goes_through_a_shadow_column() {
+        use crate::sql::Dialect;
+        let counts = "[tables.c]\nprimary_key = [\"id\"]\n[tables.c.columns]\nid = { type = \"bigint\" }\nn = { type = \"integer\" }\nlabel = { type = \"varchar(20)\" }\n";
+        let widen = |ty: &str, column: &str| {
+            format!("type = \"alter_column\"\ntable = \"c\"\ncolumn = \"{column}\"\ncolumn_type = \"{ty}\"")
+        };
+        for (dialect, ty, column, shadow) in [
+            (Dialect::Postgres, "bigint", "n", true),
+            (Dialect::Mysql, "bigint", "n", true),
+            (Dialect::Sqlite, "bigint", "n", false),
+            (Dialect::Postgres, "varchar(100)", "label", false),
+            (Dialect::Mysql, "varchar(40)", "label", false),
+            (Dialect::Mysql, "varchar(100)", "label", true),
+        ] {
+            let mut s = schema(counts);
+            let steps = apply_in(dialect, &mut s, &widen(ty, column)).unwrap();
+            let case = format!("{dialect:?} {column} to {ty}");
+            if shadow {
+                assert_eq!(timings(&steps), ["expand", "contract"], "{case}");
+                assert!(
+                    matches!(&steps[1].actions[..], [Action::SwapColumn { shadow, .. }] if shadow == &format!("tandem_retype_{column}")),
+                    "{case}: {:?}",
+                    steps[1].actions
+                );
+                assert!(
+                    !steps[0]
+                        .actions
+                        .iter()
+                        .any(|a| matches!(a, Action::AlterColumnType { .. })),
+                    "{case}"
+                );
+            } else {
+                assert_eq!(timings(&steps), ["expand"], "{case}");
+                assert!(
+                    matches!(steps[0].actions[0], Action::AlterColumnType { .. }),
+                    "{case}"
+                );
+            }
+            assert_eq!(
+                s.table("c").unwrap().column(column).unwrap().ty.to_string(),
+                ty,
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shadow_retype_changes_the_type_alone() {
+        let mut s = schema("[tables.c]\nprimary_key = [\"id\"]\n[tables.c.columns]\nid = { type = \"bigint\" }\nn = { type = \"integer\" }\n");
+        let err = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"c\"\ncolumn = \"n\"\ncolumn_type = \"bigint\"\nnullable = true",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("another alter_column"),
+            "{}",
+            err.render()
+        );
+        let err = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"c\"\ncolumn = \"n\"\ncolumn_type = \"bigint\"\nusing = \"n * 2\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("new_name"), "{}", err.render());
+    }
+
     #[test]
     fn tightening_waits_and_fills_with_using() {
         let mut s = schema(USERS);

@@ -23,6 +23,11 @@ fn shadow_name(name: &str) -> String {
 /// What the swap carries over: the column's indexes and constraints with their copies
 /// on the shadow, the primary key's index, and the foreign keys that reference it.
 struct Carried {
+    shadow: String,
+    /// The sync trigger's name.
+    trigger: String,
+    /// The table's primary key, by which the backfill walks.
+    table_key: Vec<String>,
     indexes: Vec<(Index, Index)>,
     constraints: Vec<(Constraint, Constraint)>,
     primary_key: Option<Index>,
@@ -60,65 +65,13 @@ pub(super) fn through_shadow(
     let primary_key = t.primary_key.clone();
     let trigger = trigger_name("retype", table, &old.name);
 
-    // Nobody writes the shadow: NULL there means "not written yet" to the sync.
-    let mut loose = target.clone();
-    loose.name = shadow.clone();
-    loose.nullable = true;
-    loose.default = None;
-    loose.comment = None;
-    // On MySQL NOT NULL from the start, as a copy made by a rename: setting it later
-    // rebuilds the table. Its stand-in default serves R-1's inserts until the sync is in.
-    let not_null_at_once = match (dialect, old.nullable) {
-        (Dialect::Mysql, false) => super::op::placeholder_for(&target.ty),
-        _ => None,
+    let carried = Carried {
+        shadow: shadow.clone(),
+        trigger: trigger.clone(),
+        table_key: primary_key,
+        ..carried
     };
-    let mut expand = vec![
-        Action::AddColumn {
-            table: table.to_string(),
-            column: loose,
-            not_null_at_once,
-        },
-        Action::SyncTrigger {
-            table: table.to_string(),
-            old: old.name.clone(),
-            new: shadow.clone(),
-            trigger: trigger.clone(),
-            primary_key: primary_key.clone(),
-            forward: None,
-        },
-        Action::Backfill {
-            table: table.to_string(),
-            column: shadow.clone(),
-            source: Source::Column(old.name.clone()),
-            primary_key,
-        },
-    ];
-    let mut tight = target.clone();
-    tight.name = shadow.clone();
-    tight.default = None;
-    if !old.nullable && dialect != Dialect::Mysql {
-        // Every row is filled and every insert gets its value from the sync: NOT NULL
-        // holds, set through a validated check, with no scan under the exclusive lock.
-        expand.push(Action::SetNotNull {
-            table: table.to_string(),
-            column: tight,
-        });
-    }
-    expand.extend(carried.primary_key.iter().map(|index| Action::CreateIndex {
-        index: index.clone(),
-    }));
-    expand.extend(carried.indexes.iter().map(|(_, copy)| Action::CreateIndex {
-        index: copy.clone(),
-    }));
-    expand.extend(
-        carried
-            .constraints
-            .iter()
-            .map(|(_, copy)| Action::AddConstraint {
-                table: table.to_string(),
-                constraint: copy.clone(),
-            }),
-    );
+    let expand = expand_actions(dialect, table, old, target, &carried);
     if let Some(c) = cx
         .schema
         .tables
@@ -157,6 +110,79 @@ pub(super) fn through_shadow(
             }],
         ),
     ])
+}
+
+/// The expand actions: the shadow added loose, the sync, the backfill, NOT NULL, then
+/// the copies of the primary key, the indexes and the constraints.
+fn expand_actions(
+    dialect: Dialect,
+    table: &str,
+    old: &Column,
+    target: &Column,
+    carried: &Carried,
+) -> Vec<Action> {
+    let (shadow, trigger) = (&carried.shadow, &carried.trigger);
+    let primary_key = carried.table_key.clone();
+    // Nobody writes the shadow: NULL there means "not written yet" to the sync.
+    let mut loose = target.clone();
+    loose.name = shadow.to_string();
+    loose.nullable = true;
+    loose.default = None;
+    loose.comment = None;
+    // On MySQL NOT NULL from the start, as a copy made by a rename: setting it later
+    // rebuilds the table. Its stand-in default serves R-1's inserts until the sync is in.
+    let not_null_at_once = match (dialect, old.nullable) {
+        (Dialect::Mysql, false) => super::op::placeholder_for(&target.ty),
+        _ => None,
+    };
+    let mut expand = vec![
+        Action::AddColumn {
+            table: table.to_string(),
+            column: loose,
+            not_null_at_once,
+        },
+        Action::SyncTrigger {
+            table: table.to_string(),
+            old: old.name.clone(),
+            new: shadow.to_string(),
+            trigger: trigger.to_string(),
+            primary_key: primary_key.clone(),
+            forward: None,
+        },
+        Action::Backfill {
+            table: table.to_string(),
+            column: shadow.to_string(),
+            source: Source::Column(old.name.clone()),
+            primary_key,
+        },
+    ];
+    let mut tight = target.clone();
+    tight.name = shadow.to_string();
+    tight.default = None;
+    if !old.nullable && dialect != Dialect::Mysql {
+        // Every row is filled and every insert gets its value from the sync: NOT NULL
+        // holds, set through a validated check, with no scan under the exclusive lock.
+        expand.push(Action::SetNotNull {
+            table: table.to_string(),
+            column: tight,
+        });
+    }
+    expand.extend(carried.primary_key.iter().map(|index| Action::CreateIndex {
+        index: index.clone(),
+    }));
+    expand.extend(carried.indexes.iter().map(|(_, copy)| Action::CreateIndex {
+        index: copy.clone(),
+    }));
+    expand.extend(
+        carried
+            .constraints
+            .iter()
+            .map(|(_, copy)| Action::AddConstraint {
+                table: table.to_string(),
+                constraint: copy.clone(),
+            }),
+    );
+    expand
 }
 
 /// MySQL and MariaDB: a foreign key needs one integer type on both sides; the primary
@@ -337,6 +363,9 @@ fn carry(
         .into());
     }
     Ok(Carried {
+        shadow: shadow.to_string(),
+        trigger: String::new(),
+        table_key: Vec::new(),
         indexes,
         constraints,
         primary_key,

@@ -245,8 +245,14 @@ fn mariadb_widens_a_column_keeping_its_name_without_copying_the_table() {
          UPDATE accounts SET score = 10 WHERE label = 'a'",
     )
     .unwrap();
+    let table = common::table_id(&mut db, "accounts");
     ok(&migrate(p, &url, "1.1.0", "contract"));
     let sql = contract_sql(p);
+    assert_eq!(
+        common::table_id(&mut db, "accounts"),
+        table,
+        "the swap rebuilt the table:\n{sql}"
+    );
     assert!(sql.contains("ALGORITHM=NOCOPY"), "{sql}");
     assert!(!sql.contains("MODIFY"), "{sql}");
     let column = db
