@@ -60,6 +60,16 @@ pub(super) fn through_shadow(
         .help("rename that column first")
         .into());
     }
+    if cx.schema.views_since.is_some() {
+        return Err(Diag::refused(format!(
+            "cannot change the type of `{table}.{}` online in views mode: the release views read the column, and its swap at contract would drop it under them",
+            old.name
+        ))
+        .at(at.clone())
+        .label("a widening through a shadow column")
+        .help("set `new_name`: R's views show a new column filled from this one")
+        .into());
+    }
     refuse_what_mysql_cannot_carry(cx, dialect, table, old, at)?;
     let carried = carry(cx, dialect, table, old, &shadow, at)?;
     let primary_key = t.primary_key.clone();
@@ -371,4 +381,67 @@ fn carry(
         primary_key,
         referencing,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::action::Action;
+
+    const COUNTS: &str = "[tables.c]\nprimary_key = [\"id\"]\n[tables.c.columns]\nid = { type = \"integer\", identity = true }\nn = { type = \"integer\", default = 1 }\nlabel = { type = \"text\" }\n\n[[tables.c.indexes]]\ncolumns = [\"n\", \"label\"]\n";
+
+    #[test]
+    fn the_shadow_carries_the_key_the_index_and_not_null_and_the_swap_names_them_back() {
+        let mut s = schema(COUNTS);
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"c\"\ncolumn = \"id\"\ncolumn_type = \"bigint\"",
+        )
+        .unwrap();
+        let expand = &steps[0].actions;
+        assert!(
+            matches!(&expand[0], Action::AddColumn { column, .. } if column.nullable && column.default.is_none())
+        );
+        assert!(expand.iter().any(
+            |a| matches!(a, Action::SetNotNull { column, .. } if column.name == "tandem_retype_id")
+        ));
+        assert!(expand.iter().any(|a| matches!(a, Action::CreateIndex { index } if index.unique && index.columns == ["tandem_retype_id"])));
+        let [Action::SwapColumn {
+            column,
+            primary_key: Some(_),
+            ..
+        }] = &steps[1].actions[..]
+        else {
+            panic!("{:?}", steps[1].actions)
+        };
+        assert!(column.is_identity() && column.name == "id");
+        // The model sees the new type under the name; the index copy of n is n's.
+        let steps = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"c\"\ncolumn = \"n\"\ncolumn_type = \"bigint\"",
+        )
+        .unwrap();
+        let Action::SwapColumn { indexes, .. } = &steps[1].actions[0] else {
+            panic!()
+        };
+        assert_eq!(indexes[0].1.columns, ["tandem_retype_n", "label"]);
+        assert_eq!(indexes[0].0.columns, ["n", "label"]);
+    }
+
+    #[test]
+    fn views_mode_refuses_a_swap_under_its_views() {
+        let mut s = schema(COUNTS);
+        apply(
+            &mut s,
+            "type = \"rename_column\"\ntable = \"c\"\ncolumn = \"label\"\nto = \"title\"\nmode = \"views\"",
+        )
+        .unwrap();
+        let err = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"c\"\ncolumn = \"n\"\ncolumn_type = \"bigint\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("views mode"), "{}", err.render());
+        assert_eq!(err.exit_code(), 1);
+    }
 }
