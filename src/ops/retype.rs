@@ -428,6 +428,25 @@ mod tests {
         assert_eq!(indexes[0].0.columns, ["n", "label"]);
     }
 
+    /// MySQL: the clustered key and its AUTO_INCREMENT, and a check (added only by
+    /// copying the table), are refused with the way out; exit 1.
+    #[test]
+    fn mysql_refuses_its_key_and_a_checked_column() {
+        let mut s = schema(&format!(
+            "{COUNTS}\n[[tables.c.constraints]]\ntype = \"check\"\nname = \"c_n\"\ncheck = \"n > 0\"\n"
+        ));
+        for (column, needle) in [("id", "AUTO_INCREMENT"), ("n", "check `c_n`")] {
+            let err = apply_in(
+                crate::sql::Dialect::Mysql,
+                &mut s,
+                &format!("type = \"alter_column\"\ntable = \"c\"\ncolumn = \"{column}\"\ncolumn_type = \"bigint\""),
+            )
+            .unwrap_err();
+            assert!(err.render().contains(needle), "{}", err.render());
+            assert_eq!(err.exit_code(), 1);
+        }
+    }
+
     #[test]
     fn views_mode_refuses_a_swap_under_its_views() {
         let mut s = schema(COUNTS);
