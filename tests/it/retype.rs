@@ -662,3 +662,37 @@ fn the_same_release_may_not_change_the_column_again_and_a_later_one_may_drop_it(
         assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     }
 }
+
+/// With `lock_retries = 0` the swap is still one atomic `DO` block, and it applies.
+#[test]
+fn postgres_swaps_in_one_block_without_lock_retries() {
+    let Some(scratch) = Server::Postgres.fresh() else {
+        return;
+    };
+    let dir = common::project_files(
+        "postgres",
+        SCHEMA,
+        &[
+            ("0001_start.toml", &select_one("1.0.0")),
+            ("0002_widen.toml", &widen(&["id", "score"])),
+        ],
+    );
+    let p = dir.path();
+    let toml = std::fs::read_to_string(p.join("tandem.toml")).unwrap();
+    std::fs::write(p.join("tandem.toml"), format!("lock_retries = 0\n{toml}")).unwrap();
+    ok(&run(p, &["generate"]));
+    let url = common::database_url(Server::Postgres, &scratch, p);
+    ok(&migrate(p, &url, "1.0.0", "contract"));
+    let mut db = common::connect(&url, p);
+    db.run_script("INSERT INTO accounts (score, label) VALUES (1, 'a')")
+        .unwrap();
+    ok(&migrate(p, &url, "1.1.0", "contract"));
+    let sql = contract_sql(p);
+    assert!(sql.contains("DO $") && !sql.contains("attempt"), "{sql}");
+    db.run_script("INSERT INTO accounts (score, label) VALUES (3000000000, 'big')")
+        .unwrap();
+    assert_eq!(
+        one(&mut db, "SELECT id::text FROM accounts WHERE label = 'big'"),
+        "2"
+    );
+}
