@@ -184,6 +184,31 @@ pub enum Action {
         from: String,
         to: String,
     },
+    /// Put `shadow`, a column of the new type filled and kept equal to `column.name` by
+    /// the sync `trigger`, in that column's place in one short step: the sync, the old
+    /// column and what only it carried go; the shadow takes its name, and its copies of
+    /// the indexes and constraints take theirs. Nothing is rewritten or scanned.
+    SwapColumn {
+        table: String,
+        /// The column as it is after, under its kept name: type, NOT NULL, default,
+        /// identity.
+        column: Column,
+        shadow: String,
+        trigger: String,
+        /// The original indexes on the column, each with its copy on the shadow.
+        indexes: Vec<(Index, Index)>,
+        /// The table's constraints on the column, each with its copy on the shadow.
+        constraints: Vec<(Constraint, Constraint)>,
+        /// The name of the unique index on the shadow that becomes the primary key
+        /// (Postgres), when the column is the primary key.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        primary_key: Option<String>,
+        /// Foreign keys of other tables (their table, the key) that reference the
+        /// column: dropped before the old column goes and added again, not yet
+        /// validated, on the new one.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        referencing: Vec<(String, Constraint)>,
+    },
     /// SQL from a `sql` op, passed through verbatim. `effect` is what tandem read of it
     /// (the DDL it understood): never rendered, only folded into what exists.
     Raw {
@@ -269,6 +294,17 @@ impl Action {
             | Action::SetComment { table, .. }
             | Action::SetPrimaryKey { table, .. }
             | Action::RenameColumn { table, .. } => fix(table),
+            Action::SwapColumn {
+                table, referencing, ..
+            } => {
+                fix(table);
+                for (_, c) in referencing {
+                    if let crate::model::ConstraintKind::ForeignKey { references, .. } = &mut c.kind
+                    {
+                        fix(references);
+                    }
+                }
+            }
             // Made for one point of the apply order, with the names of that point.
             Action::ReleaseViews { .. } | Action::DropReleaseSchema { .. } => {}
             Action::AddConstraint { table, constraint }
@@ -424,6 +460,11 @@ impl Action {
             // A type is shared by tables: like raw SQL, it commutes with nothing.
             Action::Enum { .. } => vec![Anything],
             Action::RenameColumn { table, .. } => vec![Table(table.clone())],
+            Action::SwapColumn {
+                table, referencing, ..
+            } => std::iter::once(Table(table.clone()))
+                .chain(referencing.iter().map(|(t, _)| Table(t.clone())))
+                .collect(),
             Action::ReleaseViews { views, .. } => {
                 views.iter().map(|v| Table(v.table.clone())).collect()
             }

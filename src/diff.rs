@@ -350,7 +350,20 @@ fn diff_table(
                 column_inline(dialect, column)
             )),
             Some(old) => {
-                let fields = alter_fields(dialect, t, old, column, notes);
+                let mut fields = alter_fields(dialect, t, old, column, notes);
+                // A widening the dialect cannot make in place keeps the name through a
+                // shadow column, alone in its op: the rest waits for a later release.
+                if fields.len() > 1
+                    && fields[0].starts_with("column_type")
+                    && !crate::sql::types::retype_in_place(dialect, &old.ty, &column.ty)
+                {
+                    let rest = fields.split_off(1);
+                    notes.push(format!(
+                        "{t}.{} changes type through a shadow column swapped in at contract; then, in a later release: an alter_column with {}",
+                        column.name,
+                        rest.join(", ")
+                    ));
+                }
                 if !fields.is_empty() {
                     ops.push(format!(
                         "type = \"alter_column\"\ntable = {}\ncolumn = {}\n{}",

@@ -749,6 +749,10 @@ pub struct Schema {
     /// that contract (`None` while pending): they exist only from then, so the code of
     /// that release and the ones before it does not see them, although later ops do.
     pub arriving: Vec<(RetiredName, Option<usize>)>,
+    /// Columns whose type changes through a shadow column swapped in at the contract of
+    /// the release given (table, column, release): until then the database holds the
+    /// old column and the shadow, and no other op of that release may change either.
+    pub retyping: Vec<(String, String, usize)>,
 }
 
 /// An object the table model does not hold, kept as the statement that creates it.

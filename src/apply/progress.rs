@@ -162,9 +162,18 @@ pub fn run(db: &mut Database, version: i64, sql: &str) -> Result<(), DbError> {
     let done = completed(db, version, &sum)?;
     let parts = statements(db.dialect(), sql);
     let total = parts.len();
+    // Between MySQL's LOCK TABLES and UNLOCK TABLES the session may touch no other
+    // table: the statements' records wait for the unlock.
+    let mut held: Option<Vec<usize>> = None;
     for (index, statement) in parts.iter().enumerate() {
+        let code = first_line(statement).to_ascii_uppercase();
+        // A locked run is taken again whole on a resume, its lock first.
+        let relock = code.starts_with("LOCK TABLES") && !recorded_all(&done, index, &parts);
+        if relock {
+            held = Some(Vec::new());
+        }
         let recorded = done.contains(&index);
-        if recorded && !reruns(statement) {
+        if recorded && !reruns(statement) && !relock {
             continue;
         }
         let named = |e: DbError| {
@@ -187,11 +196,32 @@ pub fn run(db: &mut Database, version: i64, sql: &str) -> Result<(), DbError> {
         // On its own (DDL commits by itself in MySQL; some Postgres statements refuse a
         // transaction block), then recorded.
         db.run_script(statement).map_err(named)?;
-        if !recorded {
-            record(db, version, index, &sum)?;
+        if code.starts_with("UNLOCK TABLES") {
+            for earlier in held.take().unwrap_or_default() {
+                record(db, version, earlier, &sum)?;
+            }
+        }
+        match (&mut held, recorded) {
+            (_, true) => {}
+            (Some(pending), false) => pending.push(index),
+            (None, false) => record(db, version, index, &sum)?,
         }
     }
     Ok(())
+}
+
+/// Whether every statement from `index` (a LOCK TABLES) to its UNLOCK TABLES is
+/// recorded: a resume then skips the whole locked run.
+fn recorded_all(done: &[usize], index: usize, parts: &[String]) -> bool {
+    parts[index..]
+        .iter()
+        .enumerate()
+        .take_while(|(_, s)| {
+            !first_line(s)
+                .to_ascii_uppercase()
+                .starts_with("UNLOCK TABLES")
+        })
+        .all(|(i, _)| done.contains(&(index + i)))
 }
 
 /// The first line of code of a statement, shortened, to name it in a message.

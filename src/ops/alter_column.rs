@@ -231,6 +231,9 @@ impl Operation for AlterColumn {
                 .into());
         }
         let retyped = target.ty != old.ty;
+        if retyped && self.through_shadow(cx, &old, &target) {
+            return self.retype_through_shadow(cx, &old, &target);
+        }
         if retyped {
             self.check_retype(cx, &subject, &old, &target)?;
         }
@@ -297,6 +300,49 @@ impl AlterColumn {
         Ok(target)
     }
 
+    /// Whether the type change keeps the name through a shadow column: a widening the
+    /// dialect cannot make online in place (integer to bigint on Postgres and MySQL).
+    fn through_shadow(&self, cx: &OpContext<'_>, old: &Column, target: &Column) -> bool {
+        cx.dialect.is_some_and(|d| {
+            widens(&old.ty, &target.ty)
+                && !crate::sql::types::retype_in_place(d, &old.ty, &target.ty)
+        })
+    }
+
+    /// A widening kept under the column's name through a shadow column (`ops::retype`):
+    /// only the type may change in this op, and nothing converts the values.
+    fn retype_through_shadow(
+        &self,
+        cx: &mut OpContext<'_>,
+        old: &Column,
+        target: &Column,
+    ) -> Result<Vec<Step>> {
+        let at = self
+            .ty
+            .as_ref()
+            .map_or(self.at.clone(), |t| t.location.clone());
+        if target.nullable != old.nullable || target.default != old.default {
+            return Err(Diag::input(format!(
+                "`{}.{}` changes type through a new column that takes its name at contract: change its nullability or default in another alter_column, in a later release",
+                self.table.value, old.name
+            ))
+            .at(self.at.clone())
+            .label("a type change with other changes")
+            .help("keep `column_type` alone in this op")
+            .into());
+        }
+        if let Some(u) = &self.using {
+            return Err(Diag::input(
+                "`using` converts values into a new column: with the same name, both releases write this one",
+            )
+            .at(u.location.clone())
+            .label("nothing to convert in a widening")
+            .help("remove `using`, or set `new_name`")
+            .into());
+        }
+        super::retype::through_shadow(cx, &self.table.value, old, target, &at, self.describe())
+    }
+
     /// An in-place type change must be a widening, and no foreign key (enforced now or
     /// until a contract drops it) may name the column: both sides keep one type.
     fn check_retype(
@@ -337,6 +383,10 @@ impl AlterColumn {
                     && matches!(c.kind, ConstraintKind::ForeignKey { .. })
                     && c.involves(cx.dialect, owner, table, Some(&old.name))
             });
+        // SQLite compares a key's values, not its declared types: an integer stays one.
+        if cx.dialect == Some(crate::sql::Dialect::Sqlite) {
+            return Ok(());
+        }
         if let Some((owner, fk, _)) = retired {
             return Err(Diag::input(format!(
                 "cannot change the type of `{subject}` yet: foreign key `{}` of `{owner}` names it until a contract step drops it",
@@ -531,6 +581,77 @@ mod tests {
         ));
         let email = s.table("users").unwrap().column("email").unwrap().clone();
         assert_eq!(email.ty, Varchar(500));
+    }
+
+    /// What the dialect makes online in place stays in place (tandem.lock's frozen files
+    /// keep their steps); what it would rewrite or copy keeps the name through a shadow
+    /// column swapped in at contract(R).
+    #[test]
+    fn a_widening_the_dialect_would_rewrite_goes_through_a_shadow_column() {
+        use crate::sql::Dialect;
+        let counts = "[tables.c]\nprimary_key = [\"id\"]\n[tables.c.columns]\nid = { type = \"bigint\" }\nn = { type = \"integer\" }\nlabel = { type = \"varchar(20)\" }\n";
+        let widen = |ty: &str, column: &str| {
+            format!("type = \"alter_column\"\ntable = \"c\"\ncolumn = \"{column}\"\ncolumn_type = \"{ty}\"")
+        };
+        for (dialect, ty, column, shadow) in [
+            (Dialect::Postgres, "bigint", "n", true),
+            (Dialect::Mysql, "bigint", "n", true),
+            (Dialect::Sqlite, "bigint", "n", false),
+            (Dialect::Postgres, "varchar(100)", "label", false),
+            (Dialect::Mysql, "varchar(40)", "label", false),
+            (Dialect::Mysql, "varchar(100)", "label", true),
+        ] {
+            let mut s = schema(counts);
+            let steps = apply_in(dialect, &mut s, &widen(ty, column)).unwrap();
+            let case = format!("{dialect:?} {column} to {ty}");
+            if shadow {
+                assert_eq!(timings(&steps), ["expand", "contract"], "{case}");
+                assert!(
+                    matches!(&steps[1].actions[..], [Action::SwapColumn { shadow, .. }] if shadow == &format!("tandem_retype_{column}")),
+                    "{case}: {:?}",
+                    steps[1].actions
+                );
+                assert!(
+                    !steps[0]
+                        .actions
+                        .iter()
+                        .any(|a| matches!(a, Action::AlterColumnType { .. })),
+                    "{case}"
+                );
+            } else {
+                assert_eq!(timings(&steps), ["expand"], "{case}");
+                assert!(
+                    matches!(steps[0].actions[0], Action::AlterColumnType { .. }),
+                    "{case}"
+                );
+            }
+            assert_eq!(
+                s.table("c").unwrap().column(column).unwrap().ty.to_string(),
+                ty,
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shadow_retype_changes_the_type_alone() {
+        let mut s = schema("[tables.c]\nprimary_key = [\"id\"]\n[tables.c.columns]\nid = { type = \"bigint\" }\nn = { type = \"integer\" }\n");
+        let err = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"c\"\ncolumn = \"n\"\ncolumn_type = \"bigint\"\nnullable = true",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("another alter_column"),
+            "{}",
+            err.render()
+        );
+        let err = apply(
+            &mut s,
+            "type = \"alter_column\"\ntable = \"c\"\ncolumn = \"n\"\ncolumn_type = \"bigint\"\nusing = \"n * 2\"",
+        )
+        .unwrap_err();
+        assert!(err.render().contains("new_name"), "{}", err.render());
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod raw_sql;
 mod rename_column;
 mod rename_constraint;
 mod rename_table;
+mod retype;
 mod set_comment;
 mod sql;
 

@@ -166,6 +166,27 @@ impl OpContext<'_> {
         .into())
     }
 
+    /// Fails when `table.column` changes type through a shadow column in this release:
+    /// another op of the release would change the column the swap drops.
+    pub fn ensure_not_retyping(&self, table: &str, column: &str, at: &Location) -> Result<()> {
+        if !self
+            .schema
+            .retyping
+            .iter()
+            .any(|(t, c, r)| t == table && c == column && *r == self.release)
+        {
+            return Ok(());
+        }
+        Err(Diag::input(format!(
+            "column `{table}.{column}` changes type through a new column in this release, which takes its place at this release's contract"
+        ))
+        .at(at.clone())
+        .label("changed again in the same release")
+        .note("until that contract the database holds the old column and its shadow: what this op did to the old column would be lost in the swap")
+        .help("tag this change with a later release")
+        .into())
+    }
+
     /// The table named by `name`, or an error pointing at it with the nearest name.
     pub fn table(&self, name: &Located<String>) -> Result<&Table> {
         self.ensure_arrived(&name.value, None, &name.location)?;
@@ -192,6 +213,7 @@ impl OpContext<'_> {
     pub fn column(&self, table: &Located<String>, column: &Located<String>) -> Result<&Column> {
         let t = self.table(table)?;
         self.ensure_arrived(&table.value, Some(&column.value), &column.location)?;
+        self.ensure_not_retyping(&table.value, &column.value, &column.location)?;
         if let Some(p) = self.schema.physical_name(&table.value, &column.value) {
             return Err(Diag::input(format!(
                 "column `{}.{}` still exists as `{}`: its views-mode rename completes in a later contract",
@@ -315,6 +337,7 @@ impl OpContext<'_> {
         let t = self.table(table)?;
         for col in &columns.value {
             self.ensure_arrived(&table.value, Some(col), &columns.location)?;
+            self.ensure_not_retyping(&table.value, col, &columns.location)?;
             if t.column(col).is_none() {
                 return Err(
                     Diag::input(format!("unknown column `{}.{col}`", table.value))

@@ -306,6 +306,69 @@ impl Physical {
                 self.release_schemas.shift_remove(schema);
             }
             Action::Backfill { .. } | Action::Repair { .. } => {}
+            Action::SwapColumn { .. } => self.swap_column(action),
+        }
+    }
+
+    /// A shadow column put in the place of the one it shadows (see `Action::SwapColumn`).
+    fn swap_column(&mut self, action: &Action) {
+        let Action::SwapColumn {
+            table,
+            column,
+            shadow,
+            trigger,
+            indexes,
+            constraints,
+            primary_key,
+            referencing,
+        } = action
+        else {
+            return;
+        };
+        self.apply(&Action::DropTrigger {
+            table: table.clone(),
+            trigger: trigger.clone(),
+        });
+        for (owner, key) in referencing {
+            self.apply(&Action::DropConstraint {
+                table: owner.clone(),
+                constraint: key.clone(),
+            });
+        }
+        for (original, _) in indexes {
+            self.apply(&Action::DropIndex {
+                index: original.clone(),
+            });
+        }
+        for (original, _) in constraints {
+            self.apply(&Action::DropConstraint {
+                table: table.clone(),
+                constraint: original.clone(),
+            });
+        }
+        self.drop_column(table, &column.name);
+        self.rename_column(table, shadow, &column.name);
+        self.set_not_null(table, column);
+        self.update(table, &column.name, |c| *c = column.clone());
+        for (original, copy) in indexes {
+            if let Some(t) = self.tables.get_mut(table) {
+                for index in t.indexes.iter_mut().filter(|i| i.name == copy.name) {
+                    index.name = original.name.clone();
+                }
+            }
+        }
+        for (original, copy) in constraints {
+            self.rename_constraint(table, &copy.name, &original.name);
+        }
+        // The primary key takes its unique index (Postgres).
+        if let (Some(index), Some(t)) = (primary_key, self.tables.get_mut(table)) {
+            t.indexes.retain(|i| i.name != *index);
+        }
+        for (owner, key) in referencing {
+            self.apply(&Action::AddConstraint {
+                table: owner.clone(),
+                constraint: key.clone(),
+            });
         }
     }
 

@@ -48,6 +48,15 @@ pub fn count_where(dialect: Dialect, table: &str, conditions: &[String]) -> Stri
     )
 }
 
+/// Reads no row of `table.column`: fails where the column does not exist.
+pub fn column_exists_probe(dialect: Dialect, table: &str, column: &str) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE 1 = 0",
+        quote(dialect, column),
+        quote(dialect, table)
+    )
+}
+
 /// `a IS NOT NULL AND b IS NOT NULL`.
 fn none_null(dialect: Dialect, columns: &[String]) -> String {
     columns

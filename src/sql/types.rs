@@ -624,6 +624,24 @@ pub fn widens(from: &ColumnType, to: &ColumnType) -> bool {
     }
 }
 
+/// Whether `dialect` changes a column from `from` to `to` in place without rewriting or
+/// copying the table (SQLite: its types are affinities, see its renderer). Elsewhere a
+/// widening keeps the column's name through a shadow column (`ops::retype`).
+pub fn retype_in_place(dialect: Dialect, from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType::*;
+    match (dialect, from, to) {
+        (Dialect::Sqlite, _, _) => true,
+        (Dialect::Postgres, Varchar(n), Varchar(m)) => m >= n,
+        (Dialect::Postgres, Varchar(_), Text) => true,
+        (Dialect::Postgres, Decimal(p, s), Decimal(p2, s2)) => s2 == s && p2 >= p,
+        (Dialect::Postgres, a, b) => a == b || postgres_in_place(a, b),
+        // In place only while the length prefix keeps its size: up to 255 bytes, 63
+        // characters in utf8mb4.
+        (Dialect::Mysql, Varchar(n), Varchar(m)) => m >= n && (*m <= 63 || *n > 63),
+        (Dialect::Mysql, a, b) => a == b || mysql_in_place(a, b),
+    }
+}
+
 /// Whether Postgres changes `from` to `to` (a widening) without rewriting the table: the
 /// types are binary-coercible (varchar and text, cidr to inet) or only a constraint of the
 /// type is relaxed (length, precision, fractional seconds).

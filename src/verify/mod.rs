@@ -512,7 +512,26 @@ impl Rehearsal<'_> {
                 _ => None,
             })
             .collect();
+        // A shadow column of a type change that keeps the name is swapped in at
+        // contract(r): from then on only the name is there.
+        let swapped: Vec<(String, String)> = self
+            .plan
+            .files_in(Slot::Contract(r))
+            .flat_map(|f| f.steps.iter().flat_map(|s| s.actions.iter()))
+            .filter_map(|a| match a {
+                Action::SwapColumn { table, shadow, .. } => Some((table.clone(), shadow.clone())),
+                _ => None,
+            })
+            .collect();
         for (table, old, new, converted) in renames {
+            if swapped.contains(&(table.clone(), new.clone()))
+                && self
+                    .db
+                    .query_text(&rehearsal::column_exists_probe(self.dialect, &table, &new))
+                    .is_err()
+            {
+                continue;
+            }
             let (Some(before), Some(after)) = (
                 self.plan.views[r].table(&table).cloned(),
                 self.plan.views[r + 1].table(&table).cloned(),

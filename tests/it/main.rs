@@ -44,6 +44,7 @@ mod rehearsal;
 mod rehearsal_target;
 mod release_manager;
 mod retiring_columns;
+mod retype;
 mod robustness;
 mod roundtrip;
 mod sql_lock_retries;

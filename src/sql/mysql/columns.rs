@@ -148,13 +148,7 @@ impl Mysql<'_> {
         column: &Column,
         physical: &Physical,
     ) -> Chunk {
-        // In place only while the length prefix keeps its size: up to 255 bytes,
-        // 63 characters in utf8mb4.
-        let in_place = match (from, &column.ty) {
-            (ColumnType::Varchar(n), ColumnType::Varchar(m)) => m >= n && (*m <= 63 || *n > 63),
-            (a, b) => a == b || crate::sql::types::mysql_in_place(a, b),
-        };
-        if !in_place {
+        if !crate::sql::types::retype_in_place(Dialect::Mysql, from, &column.ty) {
             return Ok(Err(Unsupported(format!(
                 "MySQL copies {table} under a write lock to change {table}.{} from {from} \
                  to {}; set `new_name` to change it through a new column",
@@ -211,5 +205,67 @@ impl Mysql<'_> {
                 q(&column.name)
             ),
         }))
+    }
+}
+
+impl Mysql<'_> {
+    /// `Action::SwapColumn`: the sync goes and one ALTER TABLE drops the old column and
+    /// its indexes, gives the shadow the column's name and definition and its index
+    /// copies their names: metadata only (ALGORITHM=NOCOPY), no row copied. The table
+    /// is locked for writes from the sync's drop to the ALTER's end, so that no write
+    /// lands between them unsynced.
+    pub(super) fn swap_column(&self, action: &Action, physical: &Physical) -> Chunk {
+        let Action::SwapColumn {
+            table,
+            column,
+            shadow,
+            trigger,
+            indexes,
+            constraints,
+            ..
+        } = action
+        else {
+            unreachable!("a swap")
+        };
+        let dropped = match self.drop_trigger(table, trigger, physical)? {
+            Ok(sql) => sql,
+            Err(u) => return Ok(Err(u)),
+        };
+        let unique = |c: &crate::model::Constraint| {
+            matches!(c.kind, crate::model::ConstraintKind::Unique { .. })
+        };
+        let renamed: Vec<(&str, &str)> = indexes
+            .iter()
+            .map(|(o, c)| (o.name.as_str(), c.name.as_str()))
+            .chain(
+                constraints
+                    .iter()
+                    .filter(|(o, _)| unique(o))
+                    .map(|(o, c)| (o.name.as_str(), c.name.as_str())),
+            )
+            .collect();
+        let mut clauses: Vec<String> = renamed
+            .iter()
+            .map(|(original, _)| format!("DROP INDEX {}", q(original)))
+            .collect();
+        clauses.push(format!("DROP COLUMN {}", q(&column.name)));
+        clauses.push(format!(
+            "CHANGE COLUMN {} {}",
+            q(shadow),
+            column_sql(column)
+        ));
+        clauses.extend(
+            renamed
+                .iter()
+                .map(|(original, copy)| format!("RENAME INDEX {} TO {}", q(copy), q(original))),
+        );
+        Ok(Ok(format!(
+            "-- {table}.{shadow} takes the place of {table}.{}: metadata only, no row copied.\n\
+             LOCK TABLES {} WRITE;\n{dropped}\nALTER TABLE {}\n  {},\n  ALGORITHM=NOCOPY, LOCK=NONE;\nUNLOCK TABLES;",
+            column.name,
+            q(table),
+            q(table),
+            clauses.join(",\n  ")
+        )))
     }
 }

@@ -177,6 +177,7 @@ impl Renderer for Mysql<'_> {
                 columns,
             } => enums::change_enum(name, change, columns),
             Action::Raw { sql, .. } => Ok(Ok(terminate(sql))),
+            Action::SwapColumn { .. } => self.swap_column(action, physical),
             Action::ReleaseViews { .. }
             | Action::DropReleaseSchema { .. }
             | Action::RenameColumn { .. } => Ok(Err(views_mode_refusal())),

@@ -12,7 +12,7 @@ use crate::model::Column;
 use crate::sql::ddl::column_def;
 use crate::sql::physical::{without_columns, Physical};
 use crate::sql::render::{Chunk, Rendered};
-use crate::sql::text::{iden, terminate};
+use crate::sql::text::{iden, string_literal, terminate};
 use crate::sql::{Dialect, Unsupported};
 use crate::types::ColumnType;
 
@@ -20,18 +20,6 @@ use crate::types::ColumnType;
 /// constraint of the model can take.
 fn constraint_name(table: &str, column: &str) -> String {
     crate::model::fit_identifier(format!("tandem_not_null_{table}_{column}"), 63)
-}
-
-/// Type changes Postgres makes without rewriting the table: a longer varchar, varchar to
-/// text, more precision at the same scale.
-fn in_place(from: &ColumnType, to: &ColumnType) -> bool {
-    use ColumnType::*;
-    match (from, to) {
-        (Varchar(n), Varchar(m)) => m >= n,
-        (Varchar(_), Text) => true,
-        (Decimal(p, s), Decimal(p2, s2)) => s2 == s && p2 >= p,
-        _ => from == to || crate::sql::types::postgres_in_place(from, to),
-    }
 }
 
 /// `statement`, run with the views that read the column it changes dropped before and
@@ -104,7 +92,7 @@ pub(super) fn alter_column_type(
     column: &Column,
     physical: &Physical,
 ) -> Chunk {
-    if !in_place(from, &column.ty) {
+    if !crate::sql::types::retype_in_place(Dialect::Postgres, from, &column.ty) {
         return Ok(Err(Unsupported(format!(
             "Postgres rewrites {table} and its indexes under an exclusive lock to \
              change {table}.{} from {from} to {}; set `new_name` to change it through \
@@ -160,5 +148,135 @@ impl Postgres<'_> {
         context.insert("column", &q(&column.name));
         context.insert("constraint", &q(&constraint_name(table, &column.name)));
         Ok(Ok(self.template("set_not_null", &context)?))
+    }
+}
+
+impl Postgres<'_> {
+    /// `Action::SwapColumn`: one `DO` block, atomic even in a file that runs outside a
+    /// transaction and retried while the lock is held elsewhere, that drops the sync and
+    /// the old column and gives the shadow its name, its copies their names, the primary
+    /// key (over the unique index built in expand), the default or identity (numbered on
+    /// from where the old one was) and the foreign keys that reference it, not yet
+    /// valid. Nothing in it rewrites or scans the table: the foreign keys are validated
+    /// after it, each under a lock that lets writes go on.
+    pub(super) fn swap_column(&self, action: &Action) -> Chunk {
+        let Action::SwapColumn {
+            table,
+            column,
+            shadow,
+            trigger,
+            indexes,
+            constraints,
+            primary_key,
+            referencing,
+        } = action
+        else {
+            unreachable!("a swap")
+        };
+        let lit = |s: &str| string_literal(Dialect::Postgres, s);
+        let (t, name) = (q(table), q(&column.name));
+        let mut body = vec![
+            format!("DROP TRIGGER {} ON {t}", q(trigger)),
+            format!("DROP FUNCTION {}()", q(trigger)),
+        ];
+        for (owner, key) in referencing {
+            body.push(format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                q(owner),
+                q(&key.name)
+            ));
+        }
+        if primary_key.is_some() {
+            body.push(format!(
+                "PERFORM set_config('tandem.retype_pkey', (SELECT conname FROM pg_constraint WHERE conrelid = {}::regclass AND contype = 'p'), true)",
+                lit(&t)
+            ));
+        }
+        let sequence = format!("pg_get_serial_sequence({}, {})", lit(&t), lit(&column.name));
+        if column.is_identity() {
+            body.push(format!(
+                "PERFORM set_config('tandem.retype_next', nextval({sequence})::text, true)"
+            ));
+        }
+        body.push(format!("ALTER TABLE {t} DROP COLUMN {name}"));
+        body.push(format!(
+            "ALTER TABLE {t} RENAME COLUMN {} TO {name}",
+            q(shadow)
+        ));
+        for (original, copy) in indexes {
+            body.push(format!(
+                "ALTER INDEX {} RENAME TO {}",
+                q(&copy.name),
+                q(&original.name)
+            ));
+        }
+        for (original, copy) in constraints {
+            body.push(format!(
+                "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
+                q(&copy.name),
+                q(&original.name)
+            ));
+        }
+        if let Some(index) = primary_key {
+            body.push(format!(
+                "EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I PRIMARY KEY USING INDEX %I', {}, current_setting('tandem.retype_pkey'), {})",
+                lit(table),
+                lit(index)
+            ));
+        }
+        match &column.default {
+            Some(crate::model::Default::Identity) => {
+                body.push(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {name} ADD GENERATED BY DEFAULT AS IDENTITY"
+                ));
+                body.push(format!(
+                    "PERFORM setval({sequence}, GREATEST(current_setting('tandem.retype_next')::bigint, (SELECT coalesce(max({name}), 0) + 1 FROM {t})), false)"
+                ));
+            }
+            Some(_) => body.push(
+                set_default(table, column)?
+                    .expect("a default")
+                    .trim_end_matches(';')
+                    .to_string(),
+            ),
+            None => {}
+        }
+        if let Some(text) = &column.comment {
+            body.push(
+                crate::sql::ddl::comment_on(table, Some(&column.name), Some(text))
+                    .trim_end_matches(';')
+                    .to_string(),
+            );
+        }
+        for (owner, key) in referencing {
+            body.push(match crate::sql::ddl::deferrable_foreign_key_clause(key) {
+                Some(clause) => format!("ALTER TABLE {} ADD {clause} NOT VALID", q(owner)),
+                None => format!(
+                    "{} NOT VALID",
+                    crate::sql::ddl::foreign_key(owner, key).to_string(PostgresQueryBuilder)
+                ),
+            });
+        }
+        let statement = body.join(";\n      ");
+        let mut tables = vec![table.as_str()];
+        tables.extend(referencing.iter().map(|(t, _)| t.as_str()));
+        let block = if self.config.lock_retries == 0 {
+            let tag = crate::sql::text::dollar_tag(&statement);
+            format!("DO {tag}\nBEGIN\n      {statement};\nEND\n{tag};")
+        } else {
+            self.retry_block(&statement, &tables)?
+        };
+        let mut out = vec![format!(
+            "-- {table}.{shadow} takes the place of {table}.{}: one short step, no rewrite.\n{block}",
+            column.name
+        )];
+        for (owner, key) in referencing {
+            out.push(format!(
+                "ALTER TABLE {} VALIDATE CONSTRAINT {};",
+                q(owner),
+                q(&key.name)
+            ));
+        }
+        Ok(Ok(out.join("\n\n")))
     }
 }

@@ -92,6 +92,17 @@ fn lock_targets(action: &Action) -> Vec<(String, LockMode)> {
             }
             _ => vec![(table.clone(), AccessExclusive)],
         },
+        Action::SwapColumn {
+            table, referencing, ..
+        } => {
+            let mut out = vec![(table.clone(), AccessExclusive)];
+            for (owner, _) in referencing {
+                if !out.iter().any(|(t, _)| t == owner) {
+                    out.push((owner.clone(), AccessExclusive));
+                }
+            }
+            out
+        }
         Action::DropConstraint { table, constraint } => {
             let mut out = vec![(table.clone(), AccessExclusive)];
             out.extend(
@@ -270,7 +281,7 @@ impl Postgres<'_> {
     /// `lock_retries` more times, with a NOTICE for each retry; then fails naming the
     /// tables. Inside a transaction the attempt is a subtransaction: a failed one lets go
     /// of every lock it took.
-    fn retry_block(&self, statement: &str, tables: &[&str]) -> Result<String> {
+    pub(super) fn retry_block(&self, statement: &str, tables: &[&str]) -> Result<String> {
         let mut context = Context::new();
         context.insert("statement", statement);
         context.insert(

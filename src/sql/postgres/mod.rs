@@ -125,6 +125,7 @@ impl Renderer for Postgres<'_> {
                 columns,
             } => enums::change_enum(name, change, columns, physical, out),
             Action::Raw { sql, .. } => Ok(Ok(terminate(sql))),
+            Action::SwapColumn { .. } => self.swap_column(action),
             Action::ReleaseViews { .. }
             | Action::DropReleaseSchema { .. }
             | Action::RenameColumn { .. } => Ok(Ok(

@@ -112,6 +112,10 @@ impl Renderer for Sqlite<'_> {
             Action::ReleaseViews { .. }
             | Action::DropReleaseSchema { .. }
             | Action::RenameColumn { .. } => Ok(Err(views_mode_refusal())),
+            // SQLite changes a type in place (see `retype_in_place`): no op swaps there.
+            Action::SwapColumn { .. } => Ok(Err(crate::sql::Unsupported(
+                "SQLite changes a column's type in place; it has no shadow column to swap".into(),
+            ))),
         }
     }
 }
