@@ -516,12 +516,9 @@ impl Physical {
             for (c, _) in t.stand_in_values.iter_mut().filter(|(c, _)| *c == from) {
                 *c = to.to_string();
             }
+            // The server follows the name into predicates and expressions too.
             for index in &mut t.indexes {
-                for c in &mut index.columns {
-                    if c == from {
-                        *c = to.to_string();
-                    }
-                }
+                *index = index.with_column_renamed(self.dialect, from, to);
             }
         }
         // Views name the columns they read by position: the database shows them under
@@ -543,5 +540,55 @@ impl Physical {
         {
             f(c);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Index, IndexOptions};
+
+    #[test]
+    fn a_renamed_column_is_renamed_in_the_predicates_and_expressions_of_its_indexes() {
+        let dialect = Some(crate::sql::Dialect::Postgres);
+        let mut physical = Physical::for_dialect(dialect);
+        let file = crate::diag::SourceFile::new(
+            "schema.toml",
+            "[tables.t]\nprimary_key = [\"id\"]\n\
+             columns = { id = { type = \"integer\" }, shadow = { type = \"bigint\" } }\n",
+        );
+        let table = crate::parse::schema::parse_schema(&file)
+            .expect("schema")
+            .tables["t"]
+            .clone();
+        physical.apply(&Action::CreateTable {
+            table,
+            keys: Vec::new(),
+        });
+        physical.apply(&Action::CreateIndex {
+            index: Index {
+                name: "t_partial".into(),
+                table: "t".into(),
+                columns: vec!["shadow".into()],
+                unique: false,
+                options: IndexOptions {
+                    predicate: Some("shadow > 0 AND 'shadow' <> ''".into()),
+                    expressions: vec!["(shadow * 2)".into()],
+                    ..IndexOptions::default()
+                },
+            },
+        });
+        physical.apply(&Action::RenameColumn {
+            table: "t".into(),
+            from: "shadow".into(),
+            to: "flag".into(),
+        });
+        let index = physical.indexes_of("t").next().unwrap();
+        assert_eq!(index.columns, ["flag"]);
+        assert_eq!(
+            index.options.predicate.as_deref(),
+            Some("flag > 0 AND 'shadow' <> ''")
+        );
+        assert_eq!(index.options.expressions, ["(flag * 2)"]);
     }
 }

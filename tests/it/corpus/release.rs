@@ -1,8 +1,9 @@
 //! One release of ordinary changes on an adopted real schema, with rows in the table it
 //! changes, through both phases of every release on the adopted database itself: a NOT
 //! NULL column added with a backfill, a column renamed, a column dropped, a partial and an
-//! expression index (Postgres; MariaDB has neither, so a plain one), and a foreign key
-//! over a column the release before writes, repaired before it is enforced. Rows are
+//! expression index (Postgres; MariaDB has neither, so a plain one), a foreign key over a
+//! column the release before writes, repaired before it is enforced, and that column's
+//! int -> bigint keeping its name. Rows are
 //! written as each release's code writes them while the rollout runs, and read back after
 //! each step: what the old code wrote arrives under the new names, the backfill covers
 //! every row, the repair nulls exactly the references to no row. The table is chosen
@@ -303,7 +304,9 @@ pub fn change_files(chosen: &Chosen, dialect: Dialect) -> Vec<(String, String)> 
                 "release = \"1.2.0\"\n\n\
                  [[op]]\ntype = \"add_foreign_key\"\ntable = {table:?}\n\
                  column = \"corpus_parent\"\nreferences = \"{table}({key})\"\n\
-                 on_delete = \"set null\"\nrepair_sql = \"NULL\"\n"
+                 on_delete = \"set null\"\nrepair_sql = \"NULL\"\n\n\
+                 [[op]]\ntype = \"alter_column\"\ntable = {table:?}\n\
+                 column = \"corpus_flag\"\ncolumn_type = \"bigint\"\n"
             ),
         ),
         (
@@ -487,6 +490,21 @@ pub fn run(project: &Path, url: &str, chosen: &Chosen) -> Result<(), String> {
     }
     migrate("1.3.0", "expand")?;
     migrate("1.3.0", "contract")?;
+    // The flag became a bigint under its own name in contract(1.2.0), its values kept.
+    let flags = count(
+        &mut db,
+        &format!("SELECT count(*) FROM {t} WHERE corpus_flag IS NULL"),
+    )?;
+    if flags != 0 {
+        return Err(format!(
+            "{flags} row(s) lost their corpus_flag in the retype"
+        ));
+    }
+    insert(&mut db, chosen, Code::Changed, 6_000, None)?;
+    db.run_script(&format!(
+        "UPDATE {t} SET corpus_flag = 3000000000 WHERE corpus_flag = 3"
+    ))
+    .map_err(|e| format!("corpus_flag is no bigint after contract(1.2.0): {e}"))?;
     let arrived = count(
         &mut db,
         &format!(
