@@ -783,7 +783,23 @@ pub const OBJECT_KINDS: &[(&str, bool)] = &[
     ("policy", true),
     ("rule", true),
     ("event_trigger", true),
+    ("event", true),
 ];
+
+/// The kinds of `[[objects]]` a dialect has: every kind but MySQL's events on
+/// PostgreSQL, views, triggers, routines and events on MySQL, views and triggers on
+/// SQLite; all of them where the dialect is not known.
+pub fn object_kinds(dialect: Option<Dialect>) -> Vec<&'static str> {
+    let kinds = OBJECT_KINDS.iter().map(|(k, _)| *k);
+    match dialect {
+        Some(Dialect::Mysql) => kinds
+            .filter(|k| matches!(*k, "view" | "trigger" | "function" | "procedure" | "event"))
+            .collect(),
+        Some(Dialect::Sqlite) => kinds.filter(|k| matches!(*k, "view" | "trigger")).collect(),
+        Some(Dialect::Postgres) => kinds.filter(|k| *k != "event").collect(),
+        None => kinds.collect(),
+    }
+}
 
 /// Whether objects of `kind` are created after the tables unless said otherwise.
 pub fn after_tables_by_default(kind: &str) -> bool {

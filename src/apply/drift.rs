@@ -163,7 +163,7 @@ pub fn differences(
     let baseline_applied = plan.files.iter().any(|f| {
         f.slot == crate::plan::Slot::Baseline && applied.iter().any(|a| a.version == f.version)
     });
-    if baseline_applied && dialect == crate::sql::Dialect::Postgres {
+    if baseline_applied {
         // An object of a table a later change dropped went with it (a trigger, a
         // policy, named `table.name`).
         let objects: Vec<_> = plan

@@ -335,12 +335,54 @@ pub fn checks<C: Catalogue + ?Sized>(
         .collect())
 }
 
-/// The objects outside the table model (PostgreSQL's; none elsewhere yet), in the
-/// order a baseline creates them, each as the statement that creates it.
+/// The objects outside the table model, in the order a baseline creates them, each as
+/// the statement that creates it: PostgreSQL's every kind, MySQL's views, triggers,
+/// routines and events, SQLite's views and triggers.
 pub fn objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C::Error> {
-    if db.dialect() != Dialect::Postgres {
-        return Ok(Vec::new());
+    let out = match db.dialect() {
+        Dialect::Postgres => return postgres_objects(db),
+        Dialect::Mysql => mysql::inspect::objects(db)?,
+        Dialect::Sqlite => db
+            .text_rows(sqlite::inspect::OBJECTS)?
+            .into_iter()
+            .filter_map(|r| <[String; 3]>::try_from(r).ok())
+            .map(|[kind, name, sql]| SchemaObject {
+                after_tables: crate::model::after_tables_by_default(&kind),
+                kind,
+                name,
+                sql: sql.trim().to_string(),
+            })
+            .collect(),
+    };
+    let reads = views_named_by_views(&out);
+    Ok(views_after_what_they_read(out, &reads))
+}
+
+/// Rows of a view and a view whose name its statement holds as a word (MySQL and SQLite
+/// keep no list of what a view reads): a name in a string or a comment only moves the
+/// view later, which is harmless.
+fn views_named_by_views(objects: &[SchemaObject]) -> Vec<(String, String)> {
+    let views: Vec<&SchemaObject> = objects.iter().filter(|o| o.kind == "view").collect();
+    let mut out = Vec::new();
+    for view in &views {
+        let text = view.sql.to_lowercase();
+        for read in views.iter().filter(|r| r.name != view.name) {
+            let name = read.name.to_lowercase();
+            let word = |i: usize| {
+                let before = text[..i].chars().next_back();
+                let after = text[i + name.len()..].chars().next();
+                let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+                !ident(before) && !ident(after)
+            };
+            if text.match_indices(&name).any(|(i, _)| word(i)) {
+                out.push((view.name.clone(), read.name.clone()));
+            }
+        }
     }
+    out
+}
+
+fn postgres_objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C::Error> {
     let mut out = Vec::new();
     for sql in postgres::inspect::objects() {
         for row in db.text_rows(&sql)? {
