@@ -18,6 +18,9 @@ pub struct Normal {
     pub tables: BTreeMap<String, NormalTable>,
     /// Enums with their values in order (MySQL's are its columns', named after them).
     pub enums: BTreeMap<String, Vec<String>>,
+    /// Objects outside the table model in the order they are created: kind, name and
+    /// statement, spacing aside.
+    pub objects: Vec<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -191,7 +194,19 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
         .filter(|_| server != Server::Sqlite)
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    Normal { tables, enums }
+    let objects = schema
+        .objects
+        .iter()
+        .map(|o| {
+            let sql: Vec<&str> = o.sql.split_whitespace().collect();
+            format!("{} {} {}", o.kind, o.name, sql.join(" "))
+        })
+        .collect();
+    Normal {
+        tables,
+        enums,
+        objects,
+    }
 }
 
 /// `n` with each table's columns in name order: a change adds a column at the end of
