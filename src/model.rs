@@ -756,7 +756,7 @@ pub struct Schema {
 }
 
 /// An object the table model does not hold, kept as the statement that creates it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SchemaObject {
     /// `domain`, `type`, `sequence`, `function`, `procedure`, `view`, ...
     pub kind: String,
@@ -767,6 +767,33 @@ pub struct SchemaObject {
     pub sql: String,
     /// Whether it is created once the tables are there (views, triggers, policies).
     pub after_tables: bool,
+}
+
+impl SchemaObject {
+    /// The name other statements call it by: a routine's without its argument types, a
+    /// trigger's or policy's without its table.
+    pub fn called(&self) -> &str {
+        let name = self.name.split('(').next().unwrap_or(&self.name);
+        match self.kind.as_str() {
+            "trigger" | "policy" | "rule" => name.split_once('.').map_or(name, |(_, n)| n),
+            _ => name,
+        }
+    }
+
+    /// Whether its statement holds `name` as a word (any case, quoted or not): a name
+    /// in a string or a comment counts too.
+    pub fn names(&self, name: &str) -> bool {
+        let text = self.sql.to_lowercase();
+        let name = name.to_lowercase();
+        if name.is_empty() {
+            return false;
+        }
+        let ident =
+            |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        text.match_indices(&name).any(|(i, _)| {
+            !ident(text[..i].chars().next_back()) && !ident(text[i + name.len()..].chars().next())
+        })
+    }
 }
 
 /// The kinds of `[[objects]]`, each with whether it needs the tables by default.

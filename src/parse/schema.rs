@@ -178,12 +178,16 @@ fn read_objects(
         let kinds = object_kinds(dialect);
         let kind = fields.str(&["kind"], &kinds.join(", "))?;
         if !kinds.contains(&kind.value.as_str()) {
-            let on = dialect.map(|d| format!(" on {}", d.name())).unwrap_or_default();
-            return Err(Diag::input(format!("unknown object kind `{}`{on}", kind.value))
-                .at(kind.location)
-                .label(format!("expected one of {}", kinds.join(", ")))
-                .help(crate::diag::suggestion(&kind.value, &kinds))
-                .into());
+            let on = dialect
+                .map(|d| format!(" on {}", d.name()))
+                .unwrap_or_default();
+            return Err(
+                Diag::input(format!("unknown object kind `{}`{on}", kind.value))
+                    .at(kind.location)
+                    .label(format!("expected one of {}", kinds.join(", ")))
+                    .help(crate::diag::suggestion(&kind.value, &kinds))
+                    .into(),
+            );
         }
         let name = fields.str(&["name"], "the object's name")?;
         let sql = fields.str(&["sql"], "the statement that creates the object")?;

@@ -216,7 +216,7 @@ fn object_actions(schema: &Schema, dialect: Dialect, after_tables: bool) -> Vec<
         .filter(|o| o.after_tables == after_tables)
         .flat_map(|o| {
             let drop = (dialect == Dialect::Mysql)
-                .then(|| crate::sql::ddl::drop_object(dialect, &o.kind, &o.name, true))
+                .then(|| crate::sql::text::drop_object(dialect, &o.kind, &o.name, true))
                 .flatten();
             drop.into_iter().chain([o.sql.clone()]).map(|s| raw(&s))
         })

@@ -365,16 +365,8 @@ fn views_named_by_views(objects: &[SchemaObject]) -> Vec<(String, String)> {
     let views: Vec<&SchemaObject> = objects.iter().filter(|o| o.kind == "view").collect();
     let mut out = Vec::new();
     for view in &views {
-        let text = view.sql.to_lowercase();
         for read in views.iter().filter(|r| r.name != view.name) {
-            let name = read.name.to_lowercase();
-            let word = |i: usize| {
-                let before = text[..i].chars().next_back();
-                let after = text[i + name.len()..].chars().next();
-                let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
-                !ident(before) && !ident(after)
-            };
-            if text.match_indices(&name).any(|(i, _)| word(i)) {
+            if view.names(&read.name) {
                 out.push((view.name.clone(), read.name.clone()));
             }
         }

@@ -391,7 +391,13 @@ fn adopt(entry: &Entry, base: Option<&str>) -> Option<Outcome> {
 /// Whether introspect wrote the schema's views, triggers and routines as `[[objects]]`
 /// (as many as recorded) and named none of them as left out in its header.
 fn kept_as_objects(entry: &Entry, text: &str) -> Result<(), String> {
-    let kinds = ["view(s)", "trigger(s)", "function(s)", "procedure(s)", "event(s)"];
+    let kinds = [
+        "view(s)",
+        "trigger(s)",
+        "function(s)",
+        "procedure(s)",
+        "event(s)",
+    ];
     let left_out: Vec<&str> = text
         .lines()
         .take_while(|l| l.starts_with('#'))

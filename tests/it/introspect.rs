@@ -728,7 +728,10 @@ fn other_objects_go_through_a_baseline_and_drift(server: Server) {
     let noop = "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
     let scratch_dir = common::project_with(server.dialect(), "", &[("0001_noop.toml", noop)]);
     let source_url = match server {
-        Server::Sqlite => format!("sqlite://{}", scratch_dir.path().join("source.db").display()),
+        Server::Sqlite => format!(
+            "sqlite://{}",
+            scratch_dir.path().join("source.db").display()
+        ),
         _ => common::database_url(server, &source, scratch_dir.path()),
     };
     common::connect(&source_url, scratch_dir.path())
