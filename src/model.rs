@@ -807,6 +807,7 @@ pub const OBJECT_KINDS: &[(&str, bool)] = &[
     ("view", true),
     ("materialized_view", true),
     ("trigger", true),
+    ("row_security", true),
     ("policy", true),
     ("rule", true),
     ("event_trigger", true),

@@ -170,6 +170,7 @@ pub fn differences(
             Some((table, _)) if matches!(o.kind.as_str(), "trigger" | "policy" | "rule") => {
                 physical.table(table).is_some()
             }
+            _ if o.kind == "row_security" => physical.table(&o.name).is_some(),
             _ => true,
         })
         .collect();

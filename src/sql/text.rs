@@ -162,6 +162,10 @@ pub fn drop_object(dialect: Dialect, kind: &str, name: &str, if_exists: bool) ->
         "sequence" => format!("DROP SEQUENCE{exists} {}", q(name)),
         "event" => format!("DROP EVENT{exists} {}", q(name)),
         "event_trigger" => format!("DROP EVENT TRIGGER{exists} {}", q(name)),
+        "row_security" => format!(
+            "ALTER TABLE{exists} {} DISABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY",
+            q(name)
+        ),
         _ => return None,
     })
 }
