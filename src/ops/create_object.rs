@@ -39,6 +39,22 @@ pub fn object_fields(fields: &mut Fields<'_, '_>, with_sql: bool) -> Result<Obje
                 .help("write the CREATE statement that makes it")
                 .into());
         }
+        let first = sql.value.split_whitespace().next().unwrap_or("");
+        let wants = if kind.value == "row_security" {
+            "ALTER"
+        } else {
+            "CREATE"
+        };
+        if !first.eq_ignore_ascii_case(wants) {
+            return Err(Diag::input(format!(
+                "the sql of {} `{}` does not begin with {wants}",
+                kind.value, name.value
+            ))
+            .at(sql.location.clone())
+            .label(format!("expected the {wants} statement that makes it"))
+            .help("one statement that makes the object, as introspect writes it")
+            .into());
+        }
         sql
     } else {
         Located {
@@ -178,5 +194,9 @@ mod tests {
         let op = "type = \"create_object\"\nkind = \"function\"\nname = \"f\"\nsql = \"  \"";
         let err = apply_in(Dialect::Mysql, &mut s, op).unwrap_err().render();
         assert!(err.contains("object `f` has no sql"), "{err}");
+        let op =
+            "type = \"create_object\"\nkind = \"view\"\nname = \"v\"\nsql = \"DROP TABLE users\"";
+        let err = apply_in(Dialect::Mysql, &mut s, op).unwrap_err().render();
+        assert!(err.contains("does not begin with CREATE"), "{err}");
     }
 }

@@ -72,6 +72,28 @@ impl Operation for ReplaceObject {
             ),
         });
         let dialect = cx.dialect.unwrap_or(Dialect::Postgres);
+        let called = object.called().to_string();
+        let readers: Vec<String> = cx
+            .schema
+            .objects
+            .iter()
+            .filter(|o| !(o.kind == object.kind && o.name == object.name) && o.names(&called))
+            .map(|o| format!("{} {}", o.kind, o.name))
+            .collect();
+        if dialect == Dialect::Postgres && !replaces_itself(&object.sql) && !readers.is_empty() {
+            // Postgres refuses to drop what another object depends on.
+            cx.problems.push(
+                Diag::refused(format!(
+                    "refused: {} {} is dropped to be made again, but {} names it",
+                    object.kind,
+                    object.name,
+                    readers.join(", ")
+                ))
+                .at(cx.location.clone())
+                .label(format!("{} ({})", self.kind(), self.describe()))
+                .help("write the statement as `CREATE OR REPLACE ...`, which keeps what depends on it"),
+            );
+        }
         let mut actions = Vec::new();
         if !replaces_itself(&object.sql) {
             if let Some(drop) =
@@ -130,6 +152,30 @@ mod tests {
         let op = "type = \"replace_object\"\nkind = \"view\"\nname = \"names\"\nsql = \"create or replace VIEW names AS SELECT email FROM users\"";
         let steps = apply(&mut s, op).unwrap();
         assert_eq!(sql_of(&steps).len(), 1);
+    }
+
+    #[test]
+    fn a_postgres_replace_that_drops_what_another_object_reads_is_refused() {
+        let reader = "[[objects]]\nkind = \"view\"\nname = \"reader\"\nsql = \"CREATE VIEW reader AS SELECT * FROM names\"\n";
+        let mut s = schema(&format!("{MADE}{reader}{USERS}"));
+        let op = super::super::testing::op("type = \"replace_object\"\nkind = \"view\"\nname = \"names\"\nsql = \"CREATE VIEW names AS SELECT email, id FROM users\"").unwrap();
+        let file = crate::diag::SourceFile::new("changes/0001_test.toml", "");
+        let mut cx = crate::ops::op::OpContext::new(
+            &mut s,
+            1,
+            Some(2),
+            crate::diag::Location::new(&file, 0..0),
+            None,
+            Some(Dialect::Postgres),
+        );
+        op.apply(&mut cx).unwrap();
+        let problems: Vec<String> = cx.problems.iter().map(|p| p.render()).collect();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("but view reader names it"),
+            "{problems:?}"
+        );
+        assert!(problems[0].contains("CREATE OR REPLACE"), "{problems:?}");
     }
 
     #[test]
