@@ -352,6 +352,10 @@ pub struct Column {
     /// `COMMENT`); SQLite has none and keeps it in the model only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL's `ON UPDATE CURRENT_TIMESTAMP[(n)]`: the value an UPDATE that does not set
+    /// the column writes into it, as written (`CURRENT_TIMESTAMP`, `current_timestamp(6)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
 }
 
 impl Column {

@@ -203,6 +203,23 @@ pub fn read_columns<C: Catalogue + ?Sized>(
         .collect())
 }
 
+/// MySQL's columns with `ON UPDATE ...` of `table`, with its value in one spelling
+/// (`CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(6)`); none elsewhere.
+pub fn on_update_columns<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<(String, String)>, C::Error> {
+    if db.dialect() != Dialect::Mysql {
+        return Ok(Vec::new());
+    }
+    Ok(db
+        .text_rows(&mysql::inspect::on_update_columns(table))?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .filter_map(|[name, extra]| Some((name, mysql::inspect::on_update_value(&extra)?)))
+        .collect())
+}
+
 /// The values of a column type that holds its own enum (MySQL's `enum('a','b')`).
 pub fn column_enum_values(dialect: Dialect, ty: &str) -> Option<Vec<String>> {
     match dialect {

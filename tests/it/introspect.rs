@@ -327,7 +327,6 @@ fn properties_the_model_lacks_are_named_by_class() {
                  PARTITION BY RANGE (YEAR(at)) (PARTITION p2026 VALUES LESS THAN (2027));",
             &[
                 "1 generated column(s): rooms.area2",
-                "1 ON UPDATE column(s): rooms.touched",
                 "1 partitioned table(s): visits",
                 "1 table collation(s): rooms (latin1_swedish_ci)",
                 "1 column collation(s): rooms.code (utf8mb4_bin)",
@@ -844,4 +843,110 @@ fn postgres_policies_and_event_triggers_go_through_a_baseline() {
         .run_script("DROP EVENT TRIGGER IF EXISTS no_drops")
         .unwrap();
     assert_eq!(again.unwrap(), text);
+}
+
+/// MySQL's `ON UPDATE CURRENT_TIMESTAMP`, with and without a precision: introspect writes
+/// it, the baseline and `add_column` make it, an UPDATE fills it, drift finds it removed
+/// by hand.
+#[test]
+fn mariadb_on_update_columns_go_through_a_baseline_add_column_and_drift() {
+    let server = Server::Mysql;
+    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
+        return;
+    };
+    let noop = "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+    let scratch_dir = common::project_with("mysql", "", &[("0001_noop.toml", noop)]);
+    let source_url = common::database_url(server, &source, scratch_dir.path());
+    common::connect(&source_url, scratch_dir.path())
+        .run_script(
+            "CREATE TABLE rooms (id bigint PRIMARY KEY, name varchar(20) NOT NULL,
+                 touched timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+                 fine datetime(6) NULL ON UPDATE current_timestamp(6))",
+        )
+        .unwrap();
+    let text = common::introspect(scratch_dir.path(), &source_url).unwrap();
+    assert!(text.contains("on_update = \"CURRENT_TIMESTAMP\""), "{text}");
+    assert!(
+        text.contains("on_update = \"CURRENT_TIMESTAMP(6)\""),
+        "{text}"
+    );
+    assert!(!text.contains("#   "), "nothing is left out:\n{text}");
+    let add = "release = \"1.1.0\"\n[[op]]\ntype = \"add_column\"\ntable = \"rooms\"\n\
+        column = { name = \"seen\", type = \"timestamp\", nullable = true, on_update = \"current_timestamp\" }\n";
+    let dir = common::project_with(
+        "mysql",
+        &text,
+        &[("0001_noop.toml", noop), ("0002_seen.toml", add)],
+    );
+    let p = dir.path();
+    let url = common::database_url(server, &copy, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    assert_eq!(common::introspect(p, &url).unwrap(), text);
+    let out = common::migrate(p, &url, "1.1.0", "expand");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let clean = common::run(p, &["diff", "--database-url", &url]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+
+    let mut db = common::connect(&url, p);
+    db.run_script(
+        "INSERT INTO rooms (id, name, touched) VALUES (1, 'a', '2001-01-01 00:00:00');
+         UPDATE rooms SET name = 'b'",
+    )
+    .unwrap();
+    let filled = db
+        .query_text("SELECT touched > '2001-01-02', fine IS NOT NULL, seen IS NOT NULL FROM rooms")
+        .unwrap();
+    assert_eq!(
+        filled,
+        vec![vec![
+            Some("1".to_string()),
+            Some("1".to_string()),
+            Some("1".to_string())
+        ]]
+    );
+    db.run_script("ALTER TABLE rooms MODIFY seen timestamp NULL")
+        .unwrap();
+    let drift = common::run(p, &["diff", "--database-url", &url]);
+    assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
+    let report = stdout(&drift);
+    assert!(
+        report.contains("the ON UPDATE of column rooms.seen is none in the database but CURRENT_TIMESTAMP(6) in the plan"),
+        "{report}"
+    );
+}
+
+/// `on_update` is MySQL's, and only `CURRENT_TIMESTAMP` on a time column: anything else
+/// is an input error at its place (exit 2).
+#[test]
+fn an_on_update_that_cannot_be_made_is_refused_where_written() {
+    let cases = [
+        (
+            "postgres",
+            "at = { type = \"timestamp\", on_update = \"CURRENT_TIMESTAMP\" }",
+            "`on_update` is MySQL's",
+            "schema.toml:5:",
+        ),
+        (
+            "mysql",
+            "at = { type = \"timestamp\", on_update = \"NOW()\" }",
+            "invalid `on_update` of `at`",
+            "schema.toml:5:",
+        ),
+        (
+            "mysql",
+            "at = { type = \"bigint\", on_update = \"CURRENT_TIMESTAMP\" }",
+            "needs a timestamp or datetime column",
+            "schema.toml:5:",
+        ),
+    ];
+    for (dialect, column, said, at) in cases {
+        let schema = format!("[tables.t]\nprimary_key = [\"id\"]\n[tables.t.columns]\nid = {{ type = \"bigint\" }}\n{column}\n");
+        let dir = common::project_files(dialect, &schema, &[]);
+        let out = tandem(dir.path()).arg("plan").output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{column}\n{err}");
+        assert!(err.contains(said), "{said}\n{err}");
+        assert!(err.contains(at), "{at}\n{err}");
+    }
 }

@@ -62,6 +62,30 @@ pub fn columns(table: &str) -> String {
     )
 }
 
+/// The columns with `ON UPDATE ...`, as (name, `extra`) rows.
+pub fn on_update_columns(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT column_name, extra FROM information_schema.columns \
+         WHERE table_schema = DATABASE() AND table_name = {t} AND extra LIKE '%on update%' \
+         ORDER BY ordinal_position"
+    )
+}
+
+/// `on update current_timestamp()` (MariaDB), `DEFAULT_GENERATED on update
+/// CURRENT_TIMESTAMP(3)` (MySQL) -> `CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(3)`.
+pub fn on_update_value(extra: &str) -> Option<String> {
+    let lower = extra.to_ascii_lowercase();
+    let at = lower.find("on update ")? + "on update ".len();
+    let value = extra[at..].split_whitespace().next()?.to_ascii_uppercase();
+    Some(value.strip_suffix("()").unwrap_or(&value).to_string())
+}
+
+/// What schema.toml writes (`current_timestamp()`) in the spelling read back.
+pub fn on_update_value_of(written: &str) -> Option<String> {
+    on_update_value(&format!("on update {written}"))
+}
+
 /// The primary key's columns in order.
 pub fn primary_key(table: &str) -> String {
     let t = lit(table);
@@ -220,7 +244,6 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     // Properties of tables and columns the model does not hold: each is read as
     // something plainer, so it is named.
     ("generated column", "SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND (extra LIKE '%GENERATED%' OR extra IN ('VIRTUAL', 'PERSISTENT', 'STORED')) ORDER BY 1"),
-    ("ON UPDATE column", "SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND extra LIKE '%on update%' ORDER BY 1"),
     ("partitioned table", "SELECT DISTINCT table_name FROM information_schema.partitions WHERE table_schema = DATABASE() AND partition_name IS NOT NULL ORDER BY 1"),
     ("table collation", "SELECT CONCAT(t.table_name, ' (', t.table_collation, ')') FROM information_schema.tables t JOIN information_schema.schemata s ON s.schema_name = t.table_schema WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND t.table_collation <> s.default_collation_name ORDER BY 1"),
     ("column collation", "SELECT CONCAT(c.table_name, '.', c.column_name, ' (', c.collation_name, ')') FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND c.collation_name IS NOT NULL AND c.collation_name <> t.table_collation ORDER BY 1"),
@@ -324,6 +347,19 @@ mod tests {
             enum_values("enum('a','it''s')"),
             Some(vec!["a".to_string(), "it's".to_string()])
         );
+    }
+
+    #[test]
+    fn on_update_reads_in_one_spelling() {
+        assert_eq!(
+            on_update_value("on update current_timestamp()").as_deref(),
+            Some("CURRENT_TIMESTAMP")
+        );
+        assert_eq!(
+            on_update_value("DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)").as_deref(),
+            Some("CURRENT_TIMESTAMP(3)")
+        );
+        assert_eq!(on_update_value("auto_increment"), None);
     }
 
     #[test]

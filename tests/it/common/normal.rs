@@ -92,8 +92,10 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                     Some(Default::Sql(s)) => format!("sql {}", expr(s)),
                     Some(Default::Identity) => "identity".to_string(),
                 };
+                // MySQL's ON UPDATE reads back with its type's precision.
+                let on_update = tandem::sql::ddl::on_update_sql(c);
                 format!(
-                    "{} {ty} null={} default={default} comment={:?}",
+                    "{} {ty} null={} default={default} comment={:?} on_update={on_update:?}",
                     c.name, c.nullable, c.comment
                 )
             })
