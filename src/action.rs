@@ -265,6 +265,10 @@ pub enum RawEffect {
         from: String,
         to: String,
     },
+    /// An object outside the table model made or replaced with this definition.
+    Object(crate::model::SchemaObject),
+    /// An object outside the table model dropped.
+    DropObject { kind: String, name: String },
 }
 
 impl Action {

@@ -352,6 +352,10 @@ pub struct Column {
     /// `COMMENT`); SQLite has none and keeps it in the model only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL's `ON UPDATE CURRENT_TIMESTAMP[(n)]`: the value an UPDATE that does not set
+    /// the column writes into it, as written (`CURRENT_TIMESTAMP`, `current_timestamp(6)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
 }
 
 impl Column {
@@ -756,7 +760,7 @@ pub struct Schema {
 }
 
 /// An object the table model does not hold, kept as the statement that creates it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SchemaObject {
     /// `domain`, `type`, `sequence`, `function`, `procedure`, `view`, ...
     pub kind: String,
@@ -767,6 +771,33 @@ pub struct SchemaObject {
     pub sql: String,
     /// Whether it is created once the tables are there (views, triggers, policies).
     pub after_tables: bool,
+}
+
+impl SchemaObject {
+    /// The name other statements call it by: a routine's without its argument types, a
+    /// trigger's or policy's without its table.
+    pub fn called(&self) -> &str {
+        let name = self.name.split('(').next().unwrap_or(&self.name);
+        match self.kind.as_str() {
+            "trigger" | "policy" | "rule" => name.split_once('.').map_or(name, |(_, n)| n),
+            _ => name,
+        }
+    }
+
+    /// Whether its statement holds `name` as a word (any case, quoted or not): a name
+    /// in a string or a comment counts too.
+    pub fn names(&self, name: &str) -> bool {
+        let text = self.sql.to_lowercase();
+        let name = name.to_lowercase();
+        if name.is_empty() {
+            return false;
+        }
+        let ident =
+            |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        text.match_indices(&name).any(|(i, _)| {
+            !ident(text[..i].chars().next_back()) && !ident(text[i + name.len()..].chars().next())
+        })
+    }
 }
 
 /// The kinds of `[[objects]]`, each with whether it needs the tables by default.
@@ -780,10 +811,27 @@ pub const OBJECT_KINDS: &[(&str, bool)] = &[
     ("view", true),
     ("materialized_view", true),
     ("trigger", true),
+    ("row_security", true),
     ("policy", true),
     ("rule", true),
     ("event_trigger", true),
+    ("event", true),
 ];
+
+/// The kinds of `[[objects]]` a dialect has: every kind but MySQL's events on
+/// PostgreSQL, views, triggers, routines and events on MySQL, views and triggers on
+/// SQLite; all of them where the dialect is not known.
+pub fn object_kinds(dialect: Option<Dialect>) -> Vec<&'static str> {
+    let kinds = OBJECT_KINDS.iter().map(|(k, _)| *k);
+    match dialect {
+        Some(Dialect::Mysql) => kinds
+            .filter(|k| matches!(*k, "view" | "trigger" | "function" | "procedure" | "event"))
+            .collect(),
+        Some(Dialect::Sqlite) => kinds.filter(|k| matches!(*k, "view" | "trigger")).collect(),
+        Some(Dialect::Postgres) => kinds.filter(|k| *k != "event").collect(),
+        None => kinds.collect(),
+    }
+}
 
 /// Whether objects of `kind` are created after the tables unless said otherwise.
 pub fn after_tables_by_default(kind: &str) -> bool {

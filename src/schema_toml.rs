@@ -107,6 +107,7 @@ fn write_table<C: Catalogue + ?Sized>(
     let numbered = identity_columns(db, table)?;
     let primary_key = primary_key(db, table)?;
     let (table_comment, column_comments) = comments(db, table)?;
+    let on_update = crate::sql::catalogue::on_update_columns(db, table)?;
     out.push_str(&format!("[tables.{t}]\n"));
     if let Some(name) = primary_key_name(db, table)? {
         let default = crate::model::fit_identifier(format!("{table}_pkey"), 63);
@@ -164,6 +165,9 @@ fn write_table<C: Catalogue + ?Sized>(
             Some(ReadDefault::Literal(l)) => fields.push(format!("default = {l}")),
             Some(ReadDefault::Sql(s)) => fields.push(format!("default_sql = {}", quoted(s))),
             None => {}
+        }
+        if let Some((_, value)) = on_update.iter().find(|(n, _)| *n == c.name) {
+            fields.push(format!("on_update = {}", quoted(value)));
         }
         if let Some((_, text)) = column_comments.iter().find(|(n, _)| *n == c.name) {
             fields.push(format!("comment = {}", quoted(text)));

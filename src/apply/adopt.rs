@@ -154,6 +154,40 @@ pub(super) fn compare_comments(
             ));
         }
     }
+    on_update_differences(db, table, expected, problems)
+}
+
+/// MySQL's `ON UPDATE` of each column is the database's (one spelling: the precision
+/// kept, `()` and letter case aside).
+fn on_update_differences(
+    db: &mut Database,
+    table: &Table,
+    expected: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), DbError> {
+    if db.dialect() != Dialect::Mysql {
+        return Ok(());
+    }
+    let live = crate::sql::catalogue::on_update_columns(db, &table.name)?;
+    let shown = |c: Option<&str>| c.unwrap_or("none").to_string();
+    for column in &table.columns {
+        let have = live
+            .iter()
+            .find(|(n, _)| *n == column.name)
+            .map(|(_, v)| v.as_str());
+        let want = crate::sql::ddl::on_update_sql(column)
+            .as_deref()
+            .and_then(crate::sql::mysql::inspect::on_update_value_of);
+        if have != want.as_deref() {
+            problems.push(format!(
+                "the ON UPDATE of column {}.{} is {} in the database but {} in {expected}",
+                table.name,
+                column.name,
+                shown(have),
+                shown(want.as_deref())
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use super::database::{Database, DbError};
 use super::migrate::slot_label;
 use super::AppliedRow;
 use super::{connect, history_rows};
+use crate::action::RawEffect;
 use crate::config::DriftSettings;
 use crate::diag::{Diag, Result};
 use crate::model::{ConstraintKind, Index};
@@ -160,24 +161,20 @@ pub fn differences(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let baseline_applied = plan.files.iter().any(|f| {
-        f.slot == crate::plan::Slot::Baseline && applied.iter().any(|a| a.version == f.version)
-    });
-    if baseline_applied && dialect == crate::sql::Dialect::Postgres {
-        // An object of a table a later change dropped went with it (a trigger, a
-        // policy, named `table.name`).
-        let objects: Vec<_> = plan
-            .objects
-            .iter()
-            .filter(|o| !ignore.ignores_object(&o.name))
-            .filter(|o| match o.name.split_once('.') {
-                Some((table, _)) if matches!(o.kind.as_str(), "trigger" | "policy" | "rule") => {
-                    physical.table(table).is_some()
-                }
-                _ => true,
-            })
-            .cloned()
-            .collect();
+    // An object of a table a later change dropped went with it (a trigger, a policy,
+    // named `table.name`).
+    let objects: Vec<_> = expected_objects(plan, applied)
+        .into_iter()
+        .filter(|(o, _)| !ignore.ignores_object(&o.name))
+        .filter(|(o, _)| match o.name.split_once('.') {
+            Some((table, _)) if matches!(o.kind.as_str(), "trigger" | "policy" | "rule") => {
+                physical.table(table).is_some()
+            }
+            _ if o.kind == "row_security" => physical.table(&o.name).is_some(),
+            _ => true,
+        })
+        .collect();
+    if !objects.is_empty() {
         object_differences(db, &objects, &mut out)?;
     }
     for name in live_tables {
@@ -190,12 +187,50 @@ pub fn differences(
     Ok(out)
 }
 
-/// The baseline's objects that are missing from the database or whose statement differs
+/// The objects outside the table model that the applied files made: the baseline's
+/// (compared by statement, which introspect wrote as the catalogue gives it), then those
+/// that applied changes made, replaced or dropped (`false`: compared by existence, as the
+/// statement a change wrote is not the catalogue's spelling of it).
+fn expected_objects(
+    plan: &Plan,
+    applied: &[AppliedRow],
+) -> Vec<(crate::model::SchemaObject, bool)> {
+    let mut out: Vec<(crate::model::SchemaObject, bool)> = Vec::new();
+    for file in plan
+        .files
+        .iter()
+        .filter(|f| applied.iter().any(|a| a.version == f.version))
+    {
+        if file.slot == crate::plan::Slot::Baseline {
+            out.extend(plan.objects.iter().map(|o| (o.clone(), true)));
+        }
+        for action in file.steps.iter().flat_map(|s| &s.actions) {
+            let crate::action::Action::Raw { effect, .. } = action else {
+                continue;
+            };
+            for e in effect {
+                match e {
+                    RawEffect::Object(o) => {
+                        out.retain(|(k, _)| !(k.kind == o.kind && k.name == o.name));
+                        out.push((o.clone(), false));
+                    }
+                    RawEffect::DropObject { kind, name } => {
+                        out.retain(|(k, _)| !(k.kind == *kind && k.name == *name));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The expected objects that are missing from the database or whose statement differs
 /// from the catalogue's, read as introspect reads it (spacing and a final `;` aside).
 /// Objects the plan does not name are not listed: `sql` ops make their own.
 fn object_differences(
     db: &mut Database,
-    expected: &[crate::model::SchemaObject],
+    expected: &[(crate::model::SchemaObject, bool)],
     out: &mut Vec<String>,
 ) -> Result<(), DbError> {
     let live = crate::sql::catalogue::objects(db)?;
@@ -206,13 +241,13 @@ fn object_differences(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    for want in expected {
+    for (want, exact) in expected {
         match live
             .iter()
             .find(|o| o.kind == want.kind && o.name == want.name)
         {
             None => out.push(format!("{} {} is missing", want.kind, want.name)),
-            Some(have) if normal(&have.sql) != normal(&want.sql) => out.push(format!(
+            Some(have) if *exact && normal(&have.sql) != normal(&want.sql) => out.push(format!(
                 "{} {} differs: the database has\n  {}\nbut the plan\n  {}",
                 want.kind,
                 want.name,

@@ -14,18 +14,21 @@ pub(crate) mod add_unique;
 mod alter_column;
 mod create_enum;
 pub(crate) mod create_index;
+mod create_object;
 mod create_table;
 mod drop_column;
 mod drop_constraint;
 mod drop_enum;
 mod drop_enum_value;
 mod drop_index;
+mod drop_object;
 mod drop_table;
 pub mod op;
 mod raw_sql;
 mod rename_column;
 mod rename_constraint;
 mod rename_table;
+mod replace_object;
 mod retype;
 mod set_comment;
 mod sql;
@@ -59,6 +62,9 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("drop_enum_value", drop_enum_value::parse),
     ("add_primary_key", add_primary_key::parse),
     ("set_comment", set_comment::parse),
+    ("create_object", create_object::parse),
+    ("replace_object", replace_object::parse),
+    ("drop_object", drop_object::parse),
     ("sql", sql::parse),
 ];
 

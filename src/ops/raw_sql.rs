@@ -924,6 +924,7 @@ impl Folder<'_, '_> {
             nullable: true,
             default: None,
             comment: None,
+            on_update: None,
         };
         for option in &def.options {
             let constraint_name = option.name.as_ref().map(|n| n.value.clone());

@@ -292,6 +292,7 @@ pub fn column_fields_at(
             .into()),
         };
     let comment = comment_field(fields)?;
+    let on_update = on_update_field(fields, &name, &parsed)?;
     Ok((
         Column {
             name,
@@ -299,12 +300,63 @@ pub fn column_fields_at(
             nullable,
             default,
             comment,
+            on_update,
         },
         ColumnSites {
             ty: ty_at,
             identity,
         },
     ))
+}
+
+/// `on_update = "CURRENT_TIMESTAMP"` (MySQL): what an UPDATE that does not set the
+/// column writes into it; `CURRENT_TIMESTAMP` with an optional precision, on a timestamp
+/// or datetime column.
+fn on_update_field(
+    fields: &mut Fields<'_, '_>,
+    name: &str,
+    ty: &ColumnType,
+) -> Result<Option<String>> {
+    let Some(text) = fields.opt_str(&["on_update"])? else {
+        return Ok(None);
+    };
+    if let Some(d) = fields.dialect.filter(|d| *d != Dialect::Mysql) {
+        return Err(Diag::input(format!(
+            "`on_update` is MySQL's; this project's dialect is {}",
+            d.name()
+        ))
+        .at(text.location)
+        .label("no ON UPDATE on this dialect")
+        .help("set the column in a trigger, kept as an [[objects]] item")
+        .into());
+    }
+    let value = text.value.trim();
+    let upper = value.to_ascii_uppercase();
+    let precision = upper.strip_prefix("CURRENT_TIMESTAMP").map(|rest| {
+        rest.is_empty()
+            || rest == "()"
+            || rest
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit())
+    });
+    if precision != Some(true) {
+        return Err(Diag::input(format!("invalid `on_update` of `{name}`"))
+            .at(text.location)
+            .label("expected CURRENT_TIMESTAMP, optionally with a precision: CURRENT_TIMESTAMP(6)")
+            .into());
+    }
+    let time = matches!(ty, ColumnType::Timestamp | ColumnType::TimestampTz)
+        || matches!(ty, ColumnType::Native(n) if n.to_string().to_ascii_lowercase().starts_with("datetime") || n.to_string().to_ascii_lowercase().starts_with("timestamp"));
+    if !time {
+        return Err(Diag::input(format!(
+            "`on_update` of `{name}` needs a timestamp or datetime column"
+        ))
+        .at(text.location)
+        .label("not a time column")
+        .into());
+    }
+    Ok(Some(value.to_string()))
 }
 
 /// The field of a type the server knows and tandem does not model.

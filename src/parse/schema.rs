@@ -153,7 +153,7 @@ fn read_objects(
     root: &mut Fields<'_, '_>,
     dialect: Option<Dialect>,
 ) -> Result<Vec<crate::model::SchemaObject>> {
-    use crate::model::{after_tables_by_default, SchemaObject, OBJECT_KINDS};
+    use crate::model::{after_tables_by_default, object_kinds, SchemaObject};
     let file = root.file.clone();
     let Some(value) = root.get(&["objects"]) else {
         return Ok(Vec::new());
@@ -166,16 +166,6 @@ fn read_objects(
                 .into(),
         );
     };
-    if let Some(d) = dialect.filter(|d| *d != Dialect::Postgres && !items.is_empty()) {
-        return Err(Diag::input(format!(
-            "`objects` are PostgreSQL's; this project's dialect is {}",
-            d.name()
-        ))
-        .at(Location::new(&file, value.span()))
-        .label("no objects on this dialect")
-        .help("create them with a `sql` op")
-        .into());
-    }
     let mut out: Vec<SchemaObject> = Vec::new();
     for item in items.iter() {
         let Some(body) = item.get_ref().as_table() else {
@@ -185,14 +175,19 @@ fn read_objects(
                 .into());
         };
         let mut fields = root.nested(body, item.span(), "an [[objects]] item");
-        let kinds: Vec<&str> = OBJECT_KINDS.iter().map(|(k, _)| *k).collect();
+        let kinds = object_kinds(dialect);
         let kind = fields.str(&["kind"], &kinds.join(", "))?;
         if !kinds.contains(&kind.value.as_str()) {
-            return Err(Diag::input(format!("unknown object kind `{}`", kind.value))
-                .at(kind.location)
-                .label(format!("expected one of {}", kinds.join(", ")))
-                .help(crate::diag::suggestion(&kind.value, &kinds))
-                .into());
+            let on = dialect
+                .map(|d| format!(" on {}", d.name()))
+                .unwrap_or_default();
+            return Err(
+                Diag::input(format!("unknown object kind `{}`{on}", kind.value))
+                    .at(kind.location)
+                    .label(format!("expected one of {}", kinds.join(", ")))
+                    .help(crate::diag::suggestion(&kind.value, &kinds))
+                    .into(),
+            );
         }
         let name = fields.str(&["name"], "the object's name")?;
         let sql = fields.str(&["sql"], "the statement that creates the object")?;

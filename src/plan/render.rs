@@ -145,7 +145,7 @@ pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
         },
         columns: Vec::new(),
     }));
-    actions.extend(object_actions(schema, false));
+    actions.extend(object_actions(schema, dialect, false));
     // A foreign key is written in its table's CREATE TABLE where the key it references
     // exists by then; one in a cycle of tables, or to a key that only a unique index
     // makes, is added once every table and index is there.
@@ -196,14 +196,16 @@ pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
     if dialect == Dialect::Mysql {
         crate::action::key_auto_increment_inline(&mut actions);
     }
-    actions.extend(object_actions(schema, true));
+    actions.extend(object_actions(schema, dialect, true));
     actions
 }
 
 /// The statements that create the schema's objects that come before the tables or
 /// after them, in the order written. Function bodies are not checked while they are
 /// created (as pg_dump does): a body may name a table or a function that comes later.
-fn object_actions(schema: &Schema, after_tables: bool) -> Vec<Action> {
+/// On MySQL each comes after a `DROP ... IF EXISTS` of it, so that a baseline stopped
+/// half-way runs again (MySQL has no `CREATE OR REPLACE` for most of them).
+fn object_actions(schema: &Schema, dialect: Dialect, after_tables: bool) -> Vec<Action> {
     let raw = |sql: &str| Action::Raw {
         sql: sql.to_string(),
         effect: Vec::new(),
@@ -212,9 +214,14 @@ fn object_actions(schema: &Schema, after_tables: bool) -> Vec<Action> {
         .objects
         .iter()
         .filter(|o| o.after_tables == after_tables)
-        .map(|o| raw(&o.sql))
+        .flat_map(|o| {
+            let drop = (dialect == Dialect::Mysql)
+                .then(|| crate::sql::text::drop_object(dialect, &o.kind, &o.name, true))
+                .flatten();
+            drop.into_iter().chain([o.sql.clone()]).map(|s| raw(&s))
+        })
         .collect();
-    if objects.is_empty() {
+    if objects.is_empty() || dialect != Dialect::Postgres {
         return objects;
     }
     let mut out = vec![raw("SET check_function_bodies = false")];

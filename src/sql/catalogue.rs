@@ -203,6 +203,23 @@ pub fn read_columns<C: Catalogue + ?Sized>(
         .collect())
 }
 
+/// MySQL's columns with `ON UPDATE ...` of `table`, with its value in one spelling
+/// (`CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(6)`); none elsewhere.
+pub fn on_update_columns<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<(String, String)>, C::Error> {
+    if db.dialect() != Dialect::Mysql {
+        return Ok(Vec::new());
+    }
+    Ok(db
+        .text_rows(&mysql::inspect::on_update_columns(table))?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .filter_map(|[name, extra]| Some((name, mysql::inspect::on_update_value(&extra)?)))
+        .collect())
+}
+
 /// The values of a column type that holds its own enum (MySQL's `enum('a','b')`).
 pub fn column_enum_values(dialect: Dialect, ty: &str) -> Option<Vec<String>> {
     match dialect {
@@ -335,12 +352,46 @@ pub fn checks<C: Catalogue + ?Sized>(
         .collect())
 }
 
-/// The objects outside the table model (PostgreSQL's; none elsewhere yet), in the
-/// order a baseline creates them, each as the statement that creates it.
+/// The objects outside the table model, in the order a baseline creates them, each as
+/// the statement that creates it: PostgreSQL's every kind, MySQL's views, triggers,
+/// routines and events, SQLite's views and triggers.
 pub fn objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C::Error> {
-    if db.dialect() != Dialect::Postgres {
-        return Ok(Vec::new());
+    let out = match db.dialect() {
+        Dialect::Postgres => return postgres_objects(db),
+        Dialect::Mysql => mysql::inspect::objects(db)?,
+        Dialect::Sqlite => db
+            .text_rows(sqlite::inspect::OBJECTS)?
+            .into_iter()
+            .filter_map(|r| <[String; 3]>::try_from(r).ok())
+            .map(|[kind, name, sql]| SchemaObject {
+                after_tables: crate::model::after_tables_by_default(&kind),
+                kind,
+                name,
+                sql: sql.trim().to_string(),
+            })
+            .collect(),
+    };
+    let reads = views_named_by_views(&out);
+    Ok(views_after_what_they_read(out, &reads))
+}
+
+/// Rows of a view and a view whose name its statement holds as a word (MySQL and SQLite
+/// keep no list of what a view reads): a name in a string or a comment only moves the
+/// view later, which is harmless.
+fn views_named_by_views(objects: &[SchemaObject]) -> Vec<(String, String)> {
+    let views: Vec<&SchemaObject> = objects.iter().filter(|o| o.kind == "view").collect();
+    let mut out = Vec::new();
+    for view in &views {
+        for read in views.iter().filter(|r| r.name != view.name) {
+            if view.names(&read.name) {
+                out.push((view.name.clone(), read.name.clone()));
+            }
+        }
     }
+    out
+}
+
+fn postgres_objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C::Error> {
     let mut out = Vec::new();
     for sql in postgres::inspect::objects() {
         for row in db.text_rows(&sql)? {

@@ -208,6 +208,9 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
         }
         None => {}
     }
+    if let (Dialect::Mysql, Some(on_update)) = (dialect, on_update_sql(column)) {
+        extra.push(format!("ON UPDATE {on_update}"));
+    }
     // MySQL keeps a column's comment in its definition; Postgres in `COMMENT ON` (see
     // [`comment_statements`]); SQLite has none.
     if let (Dialect::Mysql, Some(text)) = (dialect, &column.comment) {
@@ -217,6 +220,24 @@ pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
         def.extra(extra.join(" "));
     }
     def
+}
+
+/// MySQL's `ON UPDATE` value of `column` with the precision of its type, which MySQL
+/// requires (`CURRENT_TIMESTAMP` on a `datetime(6)` is `CURRENT_TIMESTAMP(6)`).
+pub fn on_update_sql(column: &Column) -> Option<String> {
+    let value = column.on_update.as_deref()?.trim();
+    let upper = value.to_ascii_uppercase();
+    let bare = upper.strip_suffix("()").unwrap_or(&upper);
+    let ty = type_name(Dialect::Mysql, &column.ty);
+    let precision = ty
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once('('))
+        .map(|(_, p)| p.to_string())
+        .filter(|p| p.len() == 1 && p.as_bytes()[0].is_ascii_digit() && p != "0");
+    Some(match precision {
+        Some(p) if bare == "CURRENT_TIMESTAMP" => format!("CURRENT_TIMESTAMP({p})"),
+        _ => bare.to_string(),
+    })
 }
 
 /// The helper name of the unique index a new primary key is built as before it becomes

@@ -277,6 +277,8 @@ impl Physical {
                         RawEffect::RenameColumn { table, from, to } => {
                             self.rename_column(table, from, to)
                         }
+                        // Objects are outside the tables: drift follows them itself.
+                        RawEffect::Object(_) | RawEffect::DropObject { .. } => {}
                     }
                 }
             }

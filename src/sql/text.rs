@@ -130,6 +130,46 @@ pub fn terminate(sql: &str) -> String {
     }
 }
 
+/// The statement that drops an `[[objects]]` item of `kind` named `name` as the
+/// catalogue names it (`f(integer)` for a Postgres function, `table.trigger` for a
+/// trigger or policy); `None` for a kind that cannot be dropped by name alone.
+pub fn drop_object(dialect: Dialect, kind: &str, name: &str, if_exists: bool) -> Option<String> {
+    let exists = if if_exists { " IF EXISTS" } else { "" };
+    let q = |n: &str| quote(dialect, n);
+    // A routine's name with its argument types: the name is quoted, the types are not.
+    let routine = |n: &str| match n.split_once('(') {
+        Some((base, args)) if dialect == Dialect::Postgres => format!("{}({args}", q(base)),
+        _ => q(n),
+    };
+    let on_table = |word: &str| {
+        let (table, own) = name.split_once('.')?;
+        Some(match dialect {
+            Dialect::Postgres => format!("DROP {word}{exists} {} ON {}", q(own), q(table)),
+            Dialect::Mysql | Dialect::Sqlite => format!("DROP {word}{exists} {}", q(own)),
+        })
+    };
+    Some(match kind {
+        "view" => format!("DROP VIEW{exists} {}", q(name)),
+        "materialized_view" => format!("DROP MATERIALIZED VIEW{exists} {}", q(name)),
+        "trigger" => on_table("TRIGGER")?,
+        "policy" => on_table("POLICY")?,
+        "rule" => on_table("RULE")?,
+        "function" => format!("DROP FUNCTION{exists} {}", routine(name)),
+        "procedure" => format!("DROP PROCEDURE{exists} {}", routine(name)),
+        "aggregate" => format!("DROP AGGREGATE{exists} {}", routine(name)),
+        "domain" => format!("DROP DOMAIN{exists} {}", q(name)),
+        "type" => format!("DROP TYPE{exists} {}", q(name)),
+        "sequence" => format!("DROP SEQUENCE{exists} {}", q(name)),
+        "event" => format!("DROP EVENT{exists} {}", q(name)),
+        "event_trigger" => format!("DROP EVENT TRIGGER{exists} {}", q(name)),
+        "row_security" => format!(
+            "ALTER TABLE{exists} {} DISABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY",
+            q(name)
+        ),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::sql::text::{comment_text, dollar_tag, dollar_tag_of_values, string_literal};

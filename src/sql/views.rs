@@ -183,6 +183,7 @@ mod tests {
             nullable: false,
             default,
             comment: None,
+            on_update: None,
         };
         let view = ReleaseView {
             name: "users".into(),

@@ -829,6 +829,14 @@ fn every_op_type_scaffolds_a_change_that_plans() {
             "add_primary_key" => vec!["users", "--columns", "id,email"],
             "set_comment" => vec!["users.email"],
             "sql" => vec!["users"],
+            "create_object" => vec!["user_names"],
+            "replace_object" | "drop_object" => {
+                tandem(dir.path())
+                    .args(["new", "create-object", "user_names", "--release", "1.0.0"])
+                    .assert()
+                    .code(0);
+                vec!["user_names"]
+            }
             "create_enum" => vec!["mood"],
             "drop_enum" | "add_enum_value" | "drop_enum_value" => {
                 tandem(dir.path())

@@ -62,6 +62,10 @@ struct Entry {
     /// Placeholders the project's installer replaces before it loads the file.
     #[serde(default)]
     substitute: std::collections::BTreeMap<String, String>,
+    /// How many `[[objects]]` introspect writes (views, triggers, routines, ...), when
+    /// recorded.
+    #[serde(default)]
+    objects: Option<usize>,
     /// The last stage this schema is known to reach.
     #[serde(default = "loaded")]
     reaches: String,
@@ -278,7 +282,7 @@ fn adopt(entry: &Entry, base: Option<&str>) -> Option<Outcome> {
         let out = run(p, &["introspect", "--database-url", &url]);
         step(if out.status.success() {
             std::fs::write(p.join("schema.toml"), stdout(&out)).unwrap();
-            Ok(())
+            kept_as_objects(entry, &stdout(&out))
         } else {
             Err(said("introspect", &out))
         })?;
@@ -382,6 +386,33 @@ fn adopt(entry: &Entry, base: Option<&str>) -> Option<Outcome> {
     })()
     .err();
     Some(Outcome { reached, failure })
+}
+
+/// Whether introspect wrote the schema's views, triggers and routines as `[[objects]]`
+/// (as many as recorded) and named none of them as left out in its header.
+fn kept_as_objects(entry: &Entry, text: &str) -> Result<(), String> {
+    let kinds = [
+        "view(s)",
+        "trigger(s)",
+        "function(s)",
+        "procedure(s)",
+        "event(s)",
+    ];
+    let left_out: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter(|l| kinds.iter().any(|k| l.contains(&format!(" {k}:"))))
+        .collect();
+    if !left_out.is_empty() {
+        return Err(format!("introspect left out objects: {left_out:?}"));
+    }
+    let written = text.matches("\n[[objects]]\n").count();
+    match entry.objects {
+        Some(n) if n != written => Err(format!(
+            "introspect wrote {written} [[objects]], recorded: {n}"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A release that adds a nullable column to the first table with a foreign key (else the

@@ -33,6 +33,7 @@ mod migrate;
 mod mysql8_constructs;
 mod names;
 mod not_null_at_once;
+mod object_changes;
 mod objects;
 mod plain_runner;
 mod probe_values;

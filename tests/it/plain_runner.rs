@@ -99,3 +99,54 @@ fn plain_refinery_cannot_run_a_postgres_no_transaction_file() {
         "{chain}"
     );
 }
+
+/// A baseline whose objects have `;` inside their bodies (a MySQL procedure and trigger,
+/// a SQLite trigger) runs under refinery's own runner too: MariaDB's multi-statement
+/// reader and SQLite's take a `BEGIN ... END` body as one statement, as tandem's
+/// splitter does.
+#[test]
+fn plain_refinery_applies_objects_with_bodies_on_mariadb_and_sqlite() {
+    let table = "\n[tables.t]\nprimary_key = [\"id\"]\n[tables.t.columns]\nid = { type = \"integer\" }\nnote = { type = \"varchar(20)\", nullable = true }\n";
+    let sqlite_objects = "[[objects]]\nkind = \"trigger\"\nname = \"t.t_note\"\nsql = '''\nCREATE TRIGGER t_note AFTER INSERT ON t BEGIN UPDATE t SET note = 'a;b' WHERE id = NEW.id; UPDATE t SET note = note || ';' WHERE id = NEW.id; END\n'''\n";
+    let mysql_objects = "[[objects]]\nkind = \"procedure\"\nname = \"two\"\nsql = '''\nCREATE PROCEDURE `two`() BEGIN INSERT INTO t VALUES (2, 'x;'); INSERT INTO t VALUES (3, 'y'); END\n'''\n\
+        [[objects]]\nkind = \"trigger\"\nname = \"t.t_note\"\nsql = '''\nCREATE TRIGGER t_note BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.note = CONCAT(NEW.note, ';'); SET NEW.note = CONCAT(NEW.note, '!'); END\n'''\n";
+    let noop = common::select_one("1.0.0");
+    let dir = common::project_with(
+        "sqlite",
+        &format!("{sqlite_objects}{table}"),
+        &[("0001.toml", &noop)],
+    );
+    let all: Vec<Migration> = migrations(dir.path()).into_iter().map(|(m, _)| m).collect();
+    let mut conn = refinery_core::rusqlite::Connection::open_in_memory().unwrap();
+    Runner::new(&all).run(&mut conn).unwrap();
+    conn.execute_batch("INSERT INTO t (id) VALUES (1)").unwrap();
+    let note: String = conn
+        .query_row("SELECT note FROM t WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(note, "a;b;");
+
+    let Some(scratch) = Server::Mysql.fresh() else {
+        return;
+    };
+    let dir = common::project_with(
+        "mysql",
+        &format!("{mysql_objects}{table}"),
+        &[("0001.toml", &noop)],
+    );
+    let all: Vec<Migration> = migrations(dir.path()).into_iter().map(|(m, _)| m).collect();
+    let url = common::database_url(Server::Mysql, &scratch, dir.path());
+    let mut conn =
+        refinery_core::mysql::Conn::new(refinery_core::mysql::Opts::from_url(&url).unwrap())
+            .unwrap();
+    Runner::new(&all).run(&mut conn).unwrap();
+    let mut db = common::connect(&url, dir.path());
+    db.run_script("CALL two()").unwrap();
+    let notes = db.query_text("SELECT note FROM t ORDER BY id").unwrap();
+    assert_eq!(
+        notes,
+        vec![
+            vec![Some("x;;!".to_string())],
+            vec![Some("y;!".to_string())]
+        ]
+    );
+}

@@ -70,6 +70,7 @@ fn column(name: &str, ty: ColumnType, value: &str) -> Column {
         nullable: false,
         default: Some(Default::Literal(Literal::Str(value.to_string()))),
         comment: None,
+        on_update: None,
     }
 }
 

@@ -29,7 +29,10 @@ pub(super) fn column_sql(column: &Column) -> String {
         Some(d) => sql.push_str(&format!(" DEFAULT {}", default_value(d, &column.ty))),
         None => {}
     }
-    // Restated, or MODIFY COLUMN would drop it.
+    // Restated, or MODIFY COLUMN would drop them.
+    if let Some(on_update) = crate::sql::ddl::on_update_sql(column) {
+        sql.push_str(&format!(" ON UPDATE {on_update}"));
+    }
     if let Some(text) = &column.comment {
         sql.push_str(&format!(
             " COMMENT {}",

@@ -2,7 +2,7 @@
 //! table back (each in the current database), and what MariaDB keeps its own way: a
 //! json column as longtext with a `json_valid` check, an enum inside its column's type.
 
-use crate::model::{Index, IndexOptions};
+use crate::model::{Index, IndexOptions, SchemaObject};
 use crate::sql::inspect::Catalogue;
 use crate::sql::text::string_literal;
 use crate::sql::Dialect;
@@ -60,6 +60,30 @@ pub fn columns(table: &str) -> String {
          FROM information_schema.columns \
          WHERE table_schema = DATABASE() AND table_name = {t} ORDER BY ordinal_position"
     )
+}
+
+/// The columns with `ON UPDATE ...`, as (name, `extra`) rows.
+pub fn on_update_columns(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT column_name, extra FROM information_schema.columns \
+         WHERE table_schema = DATABASE() AND table_name = {t} AND extra LIKE '%on update%' \
+         ORDER BY ordinal_position"
+    )
+}
+
+/// `on update current_timestamp()` (MariaDB), `DEFAULT_GENERATED on update
+/// CURRENT_TIMESTAMP(3)` (MySQL) -> `CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(3)`.
+pub fn on_update_value(extra: &str) -> Option<String> {
+    let lower = extra.to_ascii_lowercase();
+    let at = lower.find("on update ")? + "on update ".len();
+    let value = extra[at..].split_whitespace().next()?.to_ascii_uppercase();
+    Some(value.strip_suffix("()").unwrap_or(&value).to_string())
+}
+
+/// What schema.toml writes (`current_timestamp()`) in the spelling read back.
+pub fn on_update_value_of(written: &str) -> Option<String> {
+    on_update_value(&format!("on update {written}"))
 }
 
 /// The primary key's columns in order.
@@ -217,19 +241,97 @@ pub fn checks(table: &str) -> String {
 
 /// What the model does not cover, by kind: the names of each.
 pub const LEFT_OUT: &[(&str, &str)] = &[
-    ("view", "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 1"),
-    ("trigger", "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name NOT LIKE 'tandem%' ORDER BY 1"),
-    ("function", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'FUNCTION' AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
-    ("procedure", "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name NOT LIKE 'tandem%' ORDER BY 1"),
-    ("event", "SELECT event_name FROM information_schema.events WHERE event_schema = DATABASE() ORDER BY 1"),
     // Properties of tables and columns the model does not hold: each is read as
     // something plainer, so it is named.
     ("generated column", "SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND (extra LIKE '%GENERATED%' OR extra IN ('VIRTUAL', 'PERSISTENT', 'STORED')) ORDER BY 1"),
-    ("ON UPDATE column", "SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND extra LIKE '%on update%' ORDER BY 1"),
     ("partitioned table", "SELECT DISTINCT table_name FROM information_schema.partitions WHERE table_schema = DATABASE() AND partition_name IS NOT NULL ORDER BY 1"),
     ("table collation", "SELECT CONCAT(t.table_name, ' (', t.table_collation, ')') FROM information_schema.tables t JOIN information_schema.schemata s ON s.schema_name = t.table_schema WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND t.table_collation <> s.default_collation_name ORDER BY 1"),
     ("column collation", "SELECT CONCAT(c.table_name, '.', c.column_name, ' (', c.collation_name, ')') FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND c.collation_name IS NOT NULL AND c.collation_name <> t.table_collation ORDER BY 1"),
 ];
+
+/// The objects outside the table model, kind by kind in the order a baseline creates
+/// them: rows of kind, the name `SHOW CREATE` takes, the name the project gives it
+/// (`table.trigger` for a trigger), and the column of `SHOW CREATE`'s row that holds
+/// the statement. Routines come before the tables (their bodies are not checked when
+/// they are made), the rest after them.
+const OBJECTS: &[(&str, &str, usize)] = &[
+    ("function", "SELECT routine_name, routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'FUNCTION' AND routine_name NOT LIKE 'tandem%' ORDER BY 1", 2),
+    ("procedure", "SELECT routine_name, routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name NOT LIKE 'tandem%' ORDER BY 1", 2),
+    ("view", "SELECT table_name, table_name FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 1", 1),
+    // In the order they fire, which is the order they were made in.
+    ("trigger", "SELECT trigger_name, CONCAT(event_object_table, '.', trigger_name) FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name NOT LIKE 'tandem%' ORDER BY event_object_table, action_timing, event_manipulation, action_order", 2),
+    ("event", "SELECT event_name, event_name FROM information_schema.events WHERE event_schema = DATABASE() ORDER BY 1", 3),
+];
+
+/// The views, triggers, routines and events of the current database, each as the server
+/// writes its statement (`SHOW CREATE ...`) without its `DEFINER` clause, so that it
+/// runs as whoever applies it.
+pub fn objects<C: Catalogue + ?Sized>(db: &mut C) -> Result<Vec<SchemaObject>, C::Error> {
+    let mut out = Vec::new();
+    for (kind, names, column) in OBJECTS {
+        for row in db.text_rows(names)? {
+            let [own, name] = <[String; 2]>::try_from(row).unwrap_or_default();
+            let show = format!(
+                "SHOW CREATE {} {}",
+                kind.to_ascii_uppercase(),
+                crate::sql::text::quote(Dialect::Mysql, &own)
+            );
+            let Some(sql) = db
+                .text_rows(&show)?
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().nth(*column))
+            else {
+                continue;
+            };
+            out.push(SchemaObject {
+                kind: kind.to_string(),
+                name,
+                sql: without_definer(sql.trim()),
+                after_tables: crate::model::after_tables_by_default(kind),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `CREATE DEFINER=`u`@`h` TRIGGER ...` -> `CREATE TRIGGER ...`: the clause after
+/// `CREATE` (and a view's `ALGORITHM=...`) up to the next space outside quotes.
+pub fn without_definer(sql: &str) -> String {
+    let upper = sql.to_ascii_uppercase();
+    let head = upper.find(" VIEW ").unwrap_or(usize::MAX).min(
+        [" TRIGGER ", " FUNCTION ", " PROCEDURE ", " EVENT "]
+            .iter()
+            .filter_map(|k| upper.find(k))
+            .min()
+            .unwrap_or(usize::MAX),
+    );
+    let Some(start) = upper.find("DEFINER=").filter(|s| *s < head) else {
+        return sql.to_string();
+    };
+    let bytes = sql.as_bytes();
+    let mut i = start + "DEFINER=".len();
+    while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+        match bytes[i] {
+            q @ (b'`' | b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == q && bytes.get(i + 1) == Some(&q) {
+                        i += 2;
+                    } else if bytes[i] == q {
+                        break;
+                    } else {
+                        i += 1;
+                    }
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    let rest = sql[i.min(sql.len())..].trim_start();
+    format!("{}{rest}", &sql[..start])
+}
 
 #[cfg(test)]
 mod tests {
@@ -244,6 +346,39 @@ mod tests {
         assert_eq!(
             enum_values("enum('a','it''s')"),
             Some(vec!["a".to_string(), "it's".to_string()])
+        );
+    }
+
+    #[test]
+    fn on_update_reads_in_one_spelling() {
+        assert_eq!(
+            on_update_value("on update current_timestamp()").as_deref(),
+            Some("CURRENT_TIMESTAMP")
+        );
+        assert_eq!(
+            on_update_value("DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)").as_deref(),
+            Some("CURRENT_TIMESTAMP(3)")
+        );
+        assert_eq!(on_update_value("auto_increment"), None);
+    }
+
+    #[test]
+    fn the_definer_is_left_out_of_an_objects_statement() {
+        assert_eq!(
+            without_definer("CREATE DEFINER=`ro ot`@`%` TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = 'DEFINER=1'"),
+            "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = 'DEFINER=1'"
+        );
+        assert_eq!(
+            without_definer("CREATE ALGORITHM=UNDEFINED DEFINER=`a``b`@`localhost` SQL SECURITY DEFINER VIEW `v` AS select 1"),
+            "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select 1"
+        );
+        assert_eq!(
+            without_definer("CREATE FUNCTION `f`() RETURNS int RETURN 'DEFINER=x'"),
+            "CREATE FUNCTION `f`() RETURNS int RETURN 'DEFINER=x'"
+        );
+        assert_eq!(
+            without_definer("CREATE DEFINER=CURRENT_USER PROCEDURE p() SELECT 1"),
+            "CREATE PROCEDURE p() SELECT 1"
         );
     }
 }

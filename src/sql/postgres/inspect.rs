@@ -233,6 +233,7 @@ pub const EXTENSIONS: &str =
 
 /// What the model does not cover, by kind: the names of each.
 pub const LEFT_OUT: &[(&str, &str)] = &[
+    ("event trigger not enabled as made", "SELECT evtname FROM pg_event_trigger WHERE evtenabled <> 'O' ORDER BY 1"),
     ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
@@ -338,6 +339,38 @@ pub fn objects() -> Vec<String> {
              regexp_replace(pg_get_triggerdef(x.oid), ' ON ' || {schema_re} || '\\.', ' ON ') \
              FROM pg_trigger x JOIN pg_class r ON r.oid = x.tgrelid \
              WHERE NOT x.tgisinternal AND r.relnamespace = {ns} AND x.tgname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
+        ),
+        // Row-level security of a table, then its policies.
+        format!(
+            "SELECT 'row_security', x.relname, 'ALTER TABLE ' || quote_ident(x.relname) \
+             || ' ENABLE ROW LEVEL SECURITY' \
+             || CASE WHEN x.relforcerowsecurity THEN ', FORCE ROW LEVEL SECURITY' ELSE '' END \
+             FROM pg_class x WHERE x.relrowsecurity AND x.relkind IN ('r', 'p') \
+             AND x.relnamespace = {ns} AND {own} ORDER BY x.oid"
+        ),
+        format!(
+            "SELECT 'policy', r.relname || '.' || x.polname, \
+             'CREATE POLICY ' || quote_ident(x.polname) || ' ON ' || quote_ident(r.relname) \
+             || CASE WHEN x.polpermissive THEN '' ELSE ' AS RESTRICTIVE' END \
+             || ' FOR ' || CASE x.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' \
+                WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END \
+             || ' TO ' || (SELECT string_agg(CASE WHEN o = 0 THEN 'PUBLIC' \
+                ELSE quote_ident(pg_get_userbyid(o)) END, ', ' ORDER BY n) \
+                FROM unnest(x.polroles) WITH ORDINALITY AS u(o, n)) \
+             || COALESCE(' USING (' || pg_get_expr(x.polqual, x.polrelid) || ')', '') \
+             || COALESCE(' WITH CHECK (' || pg_get_expr(x.polwithcheck, x.polrelid) || ')', '') \
+             FROM pg_policy x JOIN pg_class r ON r.oid = x.polrelid \
+             WHERE r.relnamespace = {ns} ORDER BY x.oid"
+        ),
+        // Event triggers belong to the database; those enabled as made (the others are
+        // named as left out).
+        format!(
+            "SELECT 'event_trigger', x.evtname, 'CREATE EVENT TRIGGER ' || quote_ident(x.evtname) \
+             || ' ON ' || x.evtevent \
+             || COALESCE(' WHEN TAG IN (' || (SELECT string_agg(quote_literal(t), ', ') \
+                FROM unnest(x.evttags) AS t) || ')', '') \
+             || ' EXECUTE FUNCTION ' || x.evtfoid::regproc::text || '()' \
+             FROM pg_event_trigger x WHERE x.evtenabled = 'O' AND {own} ORDER BY x.oid"
         ),
     ]
 }

@@ -208,10 +208,14 @@ pub fn sqlite_checks(table: &str, create: &str) -> Option<Vec<(String, String)>>
 }
 
 /// What the model does not cover, by kind: the names of each.
-pub const LEFT_OUT: &[(&str, &str)] = &[
-    ("view", "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY 1"),
-    ("trigger", "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name NOT LIKE 'tandem%' ORDER BY 1"),
-];
+pub const LEFT_OUT: &[(&str, &str)] = &[];
+
+/// The views and triggers, as rows of kind, name (`table.trigger` for a trigger) and
+/// the statement that made them, views first: each kind by name.
+pub const OBJECTS: &str = "SELECT type, CASE type WHEN 'trigger' THEN tbl_name || '.' || name \
+     ELSE name END, sql FROM sqlite_master \
+     WHERE type IN ('view', 'trigger') AND sql IS NOT NULL AND name NOT LIKE 'tandem%' \
+     ORDER BY type = 'trigger', tbl_name, name";
 
 /// The user tables whose statement does not parse, so that their checks are not read.
 pub fn tables_with_unread_checks<C: Catalogue + ?Sized>(

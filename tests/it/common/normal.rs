@@ -18,6 +18,9 @@ pub struct Normal {
     pub tables: BTreeMap<String, NormalTable>,
     /// Enums with their values in order (MySQL's are its columns', named after them).
     pub enums: BTreeMap<String, Vec<String>>,
+    /// Objects outside the table model in the order they are created: kind, name and
+    /// statement, spacing aside.
+    pub objects: Vec<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -89,8 +92,10 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                     Some(Default::Sql(s)) => format!("sql {}", expr(s)),
                     Some(Default::Identity) => "identity".to_string(),
                 };
+                // MySQL's ON UPDATE reads back with its type's precision.
+                let on_update = tandem::sql::ddl::on_update_sql(c);
                 format!(
-                    "{} {ty} null={} default={default} comment={:?}",
+                    "{} {ty} null={} default={default} comment={:?} on_update={on_update:?}",
                     c.name, c.nullable, c.comment
                 )
             })
@@ -191,7 +196,19 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
         .filter(|_| server != Server::Sqlite)
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    Normal { tables, enums }
+    let objects = schema
+        .objects
+        .iter()
+        .map(|o| {
+            let sql: Vec<&str> = o.sql.split_whitespace().collect();
+            format!("{} {} {}", o.kind, o.name, sql.join(" "))
+        })
+        .collect();
+    Normal {
+        tables,
+        enums,
+        objects,
+    }
 }
 
 /// `n` with each table's columns in name order: a change adds a column at the end of
