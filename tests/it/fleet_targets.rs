@@ -464,3 +464,35 @@ fn a_run_killed_at_any_moment_converges_when_run_again() {
     // The delays do land inside runs, not only before or after them.
     assert!(seeds < 4 || killed_midway >= 2, "{killed_midway} of {seeds} kills landed mid-run");
 }
+
+/// A file and its history row commit together: when the history insert fails, the
+/// file's work is rolled back with it, so no run can leave a file applied but
+/// unrecorded (the next run would apply it again).
+#[test]
+fn a_file_and_its_history_row_commit_together() {
+    for server in [Server::Sqlite, Server::Postgres] {
+        let dir = project(server.dialect());
+        let Some(scratch) = server.fresh() else {
+            continue;
+        };
+        let url = common::database_url(server, &scratch, dir.path());
+        let file = targets_file(dir.path(), "targets.toml", &[("one".into(), url.clone(), 0)]);
+        assert!(fleet_migrate(dir.path(), &file, "1.0.0", "expand", &[]).status.success());
+        let mut db = connect(&url, dir.path());
+        let trigger = match server {
+            Server::Sqlite => "CREATE TRIGGER no_history BEFORE INSERT ON refinery_schema_history BEGIN SELECT RAISE(ABORT, 'history refused'); END;".to_string(),
+            _ => "CREATE FUNCTION no_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'history refused'; END $$;\nCREATE TRIGGER no_history BEFORE INSERT ON refinery_schema_history FOR EACH ROW EXECUTE FUNCTION no_history();".to_string(),
+        };
+        db.run_script(&trigger).unwrap();
+        let out = fleet_migrate(dir.path(), &file, "1.1.0", "expand", &[]);
+        assert_eq!(out.status.code(), Some(1), "{server:?}: {}", stdout(&out));
+        assert!(stdout(&out).contains("history refused"), "{}", stdout(&out));
+        let t1 = db
+            .table_names()
+            .unwrap()
+            .into_iter()
+            .filter(|t| t == "t1")
+            .count();
+        assert_eq!(t1, 0, "{server:?}: the file's table was rolled back with its history row");
+    }
+}
