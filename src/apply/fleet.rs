@@ -457,9 +457,7 @@ pub fn run_command(cmd: &str, timeout: Duration, flag: &str) -> Result<String> {
             }
             Err(e) => {
                 kill_group(&mut child);
-                return Err(
-                    Diag::input(format!("cannot wait for {flag} `{cmd}`: {e}")).into(),
-                );
+                return Err(Diag::input(format!("cannot wait for {flag} `{cmd}`: {e}")).into());
             }
         }
     };

@@ -251,17 +251,15 @@ pub fn status_mermaid(status: &FleetStatus) -> String {
         let _ = writeln!(out, "  T{i}(\"{}\"){mark} -.- P{p}", mermaid_text(&t.name));
     }
     out.push_str("  classDef failed fill:#f8d0d0\n  classDef blocked fill:#fde7a6\n```\n\n");
-    out.push_str("| target | wave | position | behind | blocked or failed |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "| target | wave | position | behind | blocked or failed |\n|---|---|---|---|---|\n",
+    );
     for t in &status.targets {
         let why = t
             .last_error
             .as_deref()
             .map(|e| e.lines().next().unwrap_or_default().to_string())
-            .or_else(|| {
-                t.releases
-                    .iter()
-                    .find_map(|c| c.blocked.clone())
-            })
+            .or_else(|| t.releases.iter().find_map(|c| c.blocked.clone()))
             .unwrap_or_default();
         let _ = writeln!(
             out,

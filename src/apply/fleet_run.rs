@@ -145,7 +145,13 @@ pub fn run(plans: &Plans, members: &[Member], request: &Request) -> Result<Fleet
         })
         .collect();
     if let Slot::Contract(r) = request.slot {
-        barrier(plan, members, &progress, r, request.force_barrier.as_deref())?;
+        barrier(
+            plan,
+            members,
+            &progress,
+            r,
+            request.force_barrier.as_deref(),
+        )?;
     }
     // A target that could not be read is tried again by its migrate, which names the
     // error as it meets it.
@@ -156,7 +162,9 @@ pub fn run(plans: &Plans, members: &[Member], request: &Request) -> Result<Fleet
         }
     }
     let stopped = advance(plans, members, &progress, request)?;
-    Ok(outcome(plan, members, progress, before, request, stopped, started))
+    Ok(outcome(
+        plan, members, progress, before, request, stopped, started,
+    ))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -266,7 +274,11 @@ fn advance(
                 .copied()
                 .filter(|&i| members[i].wave == wave)
                 .collect();
-            let stop = || request.max_failures.is_some_and(|k| failures.load(Ordering::SeqCst) >= k);
+            let stop = || {
+                request
+                    .max_failures
+                    .is_some_and(|k| failures.load(Ordering::SeqCst) >= k)
+            };
             let results = pool(&in_wave, request.parallel, &stop, |&i| {
                 let ok = migrate_one(plans, &members[i], &progress[i], step, request);
                 if !ok {
@@ -333,10 +345,7 @@ fn gate_all(
     if refused.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = refused
-        .iter()
-        .filter_map(|r| r.split(':').next())
-        .collect();
+    let names: Vec<&str> = refused.iter().filter_map(|r| r.split(':').next()).collect();
     let mut diag = Diag::refused(format!(
         "phase barrier: {label} starts on no target: the gate refused it on {}",
         shortlist(&names)
@@ -393,7 +402,8 @@ fn migrate_one(
                     .filter(|f| f.slot.order() <= step.order())
                     .map(|f| f.version),
             );
-            p.files.extend(outcome.applied.iter().map(|a| a.path.clone()));
+            p.files
+                .extend(outcome.applied.iter().map(|a| a.path.clone()));
             eprintln!(
                 "{}: at {label} ({} file(s) applied, {seconds:.2} s)",
                 member.name,

@@ -71,9 +71,11 @@ pub fn open_members(config: &Config, targets: &Targets) -> Result<Vec<Member>> {
         let named = |message: String| Diag::input(format!("target `{}`: {message}", t.name));
         let target = super::resolve_in(config, &t.url, &targets.base).map_err(named)?;
         if matches!(target, Target::SqliteMemory) {
-            return Err(named("an in-memory SQLite database keeps nothing between runs".into())
-                .help("give it a file: url = \"sqlite://tenant.db\"")
-                .into());
+            return Err(
+                named("an in-memory SQLite database keeps nothing between runs".into())
+                    .help("give it a file: url = \"sqlite://tenant.db\"")
+                    .into(),
+            );
         }
         let source = source_for(config, &target).map_err(|e| {
             let mut e = e;
@@ -272,7 +274,12 @@ pub fn fleet_status(plans: &Plans, members: &[Member]) -> FleetStatus {
             Ok(states) => {
                 let at = position(states);
                 let cells = cells(plan, states, at, &barriers);
-                (position_label(plan, at), Some(behind(plan, at)), cells, last_error)
+                (
+                    position_label(plan, at),
+                    Some(behind(plan, at)),
+                    cells,
+                    last_error,
+                )
             }
             Err(e) => ("unknown".to_string(), None, Vec::new(), Some(e.clone())),
         };
@@ -291,8 +298,15 @@ pub fn fleet_status(plans: &Plans, members: &[Member]) -> FleetStatus {
         .iter()
         .zip(&read)
         .map(|(t, s)| {
-            let rank = s.as_ref().ok().and_then(|s| position(s)).map_or(0, |p| p.order() + 1);
-            (if s.is_err() { usize::MAX } else { rank }, t.position.clone())
+            let rank = s
+                .as_ref()
+                .ok()
+                .and_then(|s| position(s))
+                .map_or(0, |p| p.order() + 1);
+            (
+                if s.is_err() { usize::MAX } else { rank },
+                t.position.clone(),
+            )
         })
         .collect();
     order.sort();
@@ -303,12 +317,7 @@ pub fn fleet_status(plans: &Plans, members: &[Member]) -> FleetStatus {
         }
     }
     FleetStatus {
-        latest: plan
-            .releases
-            .names()
-            .last()
-            .cloned()
-            .unwrap_or_default(),
+        latest: plan.releases.names().last().cloned().unwrap_or_default(),
         targets,
         summary,
     }
@@ -353,9 +362,7 @@ fn cells(
 pub fn next_slot(states: &[(Slot, PhaseState)], at: Option<Slot>) -> Option<Slot> {
     states
         .iter()
-        .filter(|(s, st)| {
-            at.is_none_or(|a| s.order() > a.order()) && *st != PhaseState::Empty
-        })
+        .filter(|(s, st)| at.is_none_or(|a| s.order() > a.order()) && *st != PhaseState::Empty)
         .map(|(s, _)| *s)
         .next()
 }

@@ -79,8 +79,7 @@ pub fn load(source: &TargetsSource) -> Result<Targets> {
             })
         }
         TargetsSource::Command(cmd) => {
-            let out =
-                super::fleet::run_command(cmd, TARGETS_COMMAND_TIMEOUT, "--targets-cmd")?;
+            let out = super::fleet::run_command(cmd, TARGETS_COMMAND_TIMEOUT, "--targets-cmd")?;
             let file = SourceFile::new(format!("`{cmd}`"), out);
             Ok(Targets {
                 list: parse(&file)?,
@@ -100,10 +99,12 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<FleetTarget>> {
         let name_span = t.name.span();
         let name = t.name.into_inner();
         if name.trim().is_empty() || name.chars().any(char::is_control) {
-            return Err(Diag::input("a target's name is blank or has control characters")
-                .at(at(name_span))
-                .label("expected a name such as \"tenant-042\"")
-                .into());
+            return Err(
+                Diag::input("a target's name is blank or has control characters")
+                    .at(at(name_span))
+                    .label("expected a name such as \"tenant-042\"")
+                    .into(),
+            );
         }
         if let Some((_, first)) = out.iter().find(|(o, _)| o.name == name) {
             let (line, col) = file.line_col(first.start);
@@ -166,17 +167,29 @@ mod tests {
 
     #[test]
     fn bad_files_are_located() {
-        let dup = read("[[target]]\nname = \"a\"\nurl = \"x\"\n[[target]]\nname = \"a\"\nurl = \"y\"\n")
-            .unwrap_err();
-        assert!(dup.contains("listed twice") && dup.contains("targets.toml:5:8"), "{dup}");
+        let dup =
+            read("[[target]]\nname = \"a\"\nurl = \"x\"\n[[target]]\nname = \"a\"\nurl = \"y\"\n")
+                .unwrap_err();
+        assert!(
+            dup.contains("listed twice") && dup.contains("targets.toml:5:8"),
+            "{dup}"
+        );
         assert!(dup.contains("first at targets.toml:2:8"), "{dup}");
         let missing = read("[[target]]\nname = \"a\"\n").unwrap_err();
-        assert!(missing.contains("missing field `url`") && missing.contains("targets.toml:1:1"), "{missing}");
+        assert!(
+            missing.contains("missing field `url`") && missing.contains("targets.toml:1:1"),
+            "{missing}"
+        );
         let unknown = read("[[target]]\nname = \"a\"\nurl = \"x\"\nwaev = 1\n").unwrap_err();
-        assert!(unknown.contains("targets.toml:4:1") && unknown.contains("`wave`"), "{unknown}");
+        assert!(
+            unknown.contains("targets.toml:4:1") && unknown.contains("`wave`"),
+            "{unknown}"
+        );
         let wave = read("[[target]]\nname = \"a\"\nurl = \"x\"\nwave = -1\n").unwrap_err();
         assert!(wave.contains("targets.toml:4:8"), "{wave}");
         assert!(read("").unwrap_err().contains("lists no target"));
-        assert!(read("[[target]]\nname = \" \"\nurl = \"x\"\n").unwrap_err().contains("blank"));
+        assert!(read("[[target]]\nname = \" \"\nurl = \"x\"\n")
+            .unwrap_err()
+            .contains("blank"));
     }
 }

@@ -83,9 +83,7 @@ pub fn status(root: &Path, source: &TargetsSource, format: StatusFormat) -> Resu
     let status = fleet_status::fleet_status(&plans, &members);
     let text = match format {
         StatusFormat::Text => fleet_report::status_text(&status),
-        StatusFormat::Json => {
-            serde_json::to_string_pretty(&status).expect("json") + "\n"
-        }
+        StatusFormat::Json => serde_json::to_string_pretty(&status).expect("json") + "\n",
         StatusFormat::Html => fleet_report::status_html(&status),
         StatusFormat::Mermaid => fleet_report::status_mermaid(&status),
     };

@@ -52,11 +52,11 @@ pub fn run(root: &Path, args: &MigrateArgs) -> Result<u8> {
         && !args.fleet.skips()
         && !args.run.force_barrier
     {
-        return Err(
-            Diag::input("--reason says why with --skip-fleet-check, --force-barrier or --readopt")
-                .help("tandem migrate --readopt --reason \"...\", or --skip-fleet-check --reason \"...\"")
-                .into(),
-        );
+        return Err(Diag::input(
+            "--reason says why with --skip-fleet-check, --force-barrier or --readopt",
+        )
+        .help("tandem migrate --readopt --reason \"...\", or --skip-fleet-check --reason \"...\"")
+        .into());
     }
     if args.readopt {
         return readopt(root, args);
@@ -93,9 +93,11 @@ fn migrate_fleet(
         args.bundle.is_some(),
     )?;
     let (Some(release), Some(phase)) = (&args.release, args.phase) else {
-        return Err(Diag::input("--targets needs --release and --phase: a fleet moves to a point named")
-            .help("tandem migrate --release R --phase expand --targets FILE")
-            .into());
+        return Err(Diag::input(
+            "--targets needs --release and --phase: a fleet moves to a point named",
+        )
+        .help("tandem migrate --release R --phase expand --targets FILE")
+        .into());
     };
     let config = crate::config::Config::load(root)?;
     super::fleet::migrate(
@@ -103,7 +105,10 @@ fn migrate_fleet(
         source,
         (release, phase),
         &args.run,
-        (args.fleet.options(Some(&config)), args.fleet.reason.as_deref()),
+        (
+            args.fleet.options(Some(&config)),
+            args.fleet.reason.as_deref(),
+        ),
         args.format,
     )
 }

@@ -87,7 +87,15 @@ fn sqlite_targets(dir: &Path, waves: &[u32]) -> Vec<(String, String, u32)> {
 
 fn fleet_migrate(dir: &Path, targets: &str, release: &str, phase: &str, more: &[&str]) -> Output {
     tandem_with_fleet_gate(dir)
-        .args(["migrate", "--release", release, "--phase", phase, "--targets", targets])
+        .args([
+            "migrate",
+            "--release",
+            release,
+            "--phase",
+            phase,
+            "--targets",
+            targets,
+        ])
         .args(more)
         .output()
         .unwrap()
@@ -128,13 +136,28 @@ fn a_failing_target_in_wave_0_stops_wave_1() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(text.contains("t0  wave 0  FAILED"), "{text}");
-    assert!(text.contains("already exists"), "the database's own error: {text}");
+    assert!(
+        text.contains("already exists"),
+        "the database's own error: {text}"
+    );
     assert!(text.contains("t1  wave 0  migrated"), "{text}");
-    assert!(text.contains("1 target(s) of wave 0 failed expand(1.1.0): later waves and phases not started"), "{text}");
+    assert!(
+        text.contains(
+            "1 target(s) of wave 0 failed expand(1.1.0): later waves and phases not started"
+        ),
+        "{text}"
+    );
     for (name, url, _) in &targets[2..] {
-        assert!(text.contains(&format!("{name}  wave 1  not reached")), "{text}");
+        assert!(
+            text.contains(&format!("{name}  wave 1  not reached")),
+            "{text}"
+        );
         // Wave 1 went through the slots before, wave by wave, but not expand(1.1.0).
-        assert_eq!(history(url, dir.path()), vec![BASELINE, EXPAND_100], "{name}");
+        assert_eq!(
+            history(url, dir.path()),
+            vec![BASELINE, EXPAND_100],
+            "{name}"
+        );
     }
     assert_eq!(
         history(&targets[1].1, dir.path()),
@@ -168,7 +191,10 @@ fn max_failures_stops_starting_targets() {
     assert_eq!(text.matches("FAILED").count(), 2, "{text}");
     assert_eq!(text.matches("not reached  ").count(), 4, "{text}");
     assert!(text.contains("--max-failures 2 reached"), "{text}");
-    assert_eq!(history(&targets[5].1, dir.path()), vec![BASELINE, EXPAND_100]);
+    assert_eq!(
+        history(&targets[5].1, dir.path()),
+        vec![BASELINE, EXPAND_100]
+    );
 }
 
 #[test]
@@ -178,8 +204,12 @@ fn the_barrier_refuses_contract_while_one_target_lacks_expand() {
     let ahead = targets_file(dir.path(), "ahead.toml", &targets[..2]);
     let lagging = targets_file(dir.path(), "lagging.toml", &targets[2..]);
     let all = targets_file(dir.path(), "all.toml", &targets);
-    assert!(fleet_migrate(dir.path(), &ahead, "1.1.0", "expand", &[]).status.success());
-    assert!(fleet_migrate(dir.path(), &lagging, "1.0.0", "expand", &[]).status.success());
+    assert!(fleet_migrate(dir.path(), &ahead, "1.1.0", "expand", &[])
+        .status
+        .success());
+    assert!(fleet_migrate(dir.path(), &lagging, "1.0.0", "expand", &[])
+        .status
+        .success());
     let out = fleet_migrate(dir.path(), &all, "1.1.0", "contract", &[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -197,7 +227,12 @@ fn the_barrier_refuses_contract_while_one_target_lacks_expand() {
         "contract",
         &["--force-barrier", "--reason", "tenant t2 is being retired"],
     );
-    assert!(forced.status.success(), "{}{}", stdout(&forced), stderr(&forced));
+    assert!(
+        forced.status.success(),
+        "{}{}",
+        stdout(&forced),
+        stderr(&forced)
+    );
     for t in &targets {
         assert_eq!(
             history(&t.1, dir.path()),
@@ -213,11 +248,22 @@ fn the_barrier_refuses_contract_while_one_target_lacks_expand() {
             "{}: {reasons:?}",
             t.0
         );
-        assert!(rows.iter().all(|r| r[0].as_deref() == Some("1.1.0") && r[1].as_deref() == Some("contract")));
+        assert!(rows
+            .iter()
+            .all(|r| r[0].as_deref() == Some("1.1.0") && r[1].as_deref() == Some("contract")));
     }
     // --force-barrier without --targets, or without a reason, is bad usage.
     let bare = tandem_with_fleet_gate(dir.path())
-        .args(["migrate", "--release", "1.1.0", "--phase", "contract", "--force-barrier", "--reason", "x"])
+        .args([
+            "migrate",
+            "--release",
+            "1.1.0",
+            "--phase",
+            "contract",
+            "--force-barrier",
+            "--reason",
+            "x",
+        ])
         .output()
         .unwrap();
     assert_eq!(bare.status.code(), Some(2), "{}", stderr(&bare));
@@ -232,21 +278,40 @@ fn a_target_two_releases_behind_is_caught_up_release_by_release() {
     let two = targets_file(dir.path(), "two.toml", &targets[..2]);
     let behind = targets_file(dir.path(), "behind.toml", &targets[2..]);
     let all = targets_file(dir.path(), "all.toml", &targets);
-    assert!(fleet_migrate(dir.path(), &two, "1.2.0", "expand", &[]).status.success());
-    assert!(fleet_migrate(dir.path(), &behind, "1.0.0", "expand", &[]).status.success());
+    assert!(fleet_migrate(dir.path(), &two, "1.2.0", "expand", &[])
+        .status
+        .success());
+    assert!(fleet_migrate(dir.path(), &behind, "1.0.0", "expand", &[])
+        .status
+        .success());
     let status = tandem_with_fleet_gate(dir.path())
         .args(["status", "--targets", &all])
         .output()
         .unwrap();
     let text = stdout(&status);
-    assert!(text.contains("t2  wave 1  expand(1.0.0)  (2 release(s) behind 1.2.0)"), "{text}");
-    assert!(text.contains("t0  wave 0  expand(1.2.0)  (up to date)"), "{text}");
-    assert!(text.contains("3 target(s): 1 at expand(1.0.0), 2 at expand(1.2.0)"), "{text}");
+    assert!(
+        text.contains("t2  wave 1  expand(1.0.0)  (2 release(s) behind 1.2.0)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("t0  wave 0  expand(1.2.0)  (up to date)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 target(s): 1 at expand(1.0.0), 2 at expand(1.2.0)"),
+        "{text}"
+    );
     let out = fleet_migrate(dir.path(), &all, "1.2.0", "expand", &[]);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}{}", stderr(&out));
-    assert!(text.contains("t2  wave 1  migrated       expand(1.0.0) -> expand(1.2.0)  (3 file(s)"), "{text}");
-    assert!(text.contains("t0  wave 0  already there  at expand(1.2.0)"), "{text}");
+    assert!(
+        text.contains("t2  wave 1  migrated       expand(1.0.0) -> expand(1.2.0)  (3 file(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("t0  wave 0  already there  at expand(1.2.0)"),
+        "{text}"
+    );
     // In the project's order: expand(1.1.0), contract(1.1.0), then expand(1.2.0).
     assert_eq!(
         history(&targets[2].1, dir.path()),
@@ -272,24 +337,49 @@ fn status_shows_positions_errors_and_blocks_as_text_json_html_and_mermaid() {
         stdout(&out)
     };
     let text = status("text");
-    assert!(text.starts_with("t0 ") && text.contains("  wave 0  expand(1.1.0)  (1 release(s) behind 1.2.0)"), "{text}");
-    assert!(text.contains("blocked: contract(1.1.0) waits for expand(1.1.0) on <script>"), "{text}");
-    assert!(text.contains("last error: error: applying 1.1.0/V2000__expand_0002_t1.sql"), "{text}");
-    assert!(text.contains("2 target(s): 1 at expand(1.0.0), 1 at expand(1.1.0)"), "{text}");
+    assert!(
+        text.starts_with("t0 ")
+            && text.contains("  wave 0  expand(1.1.0)  (1 release(s) behind 1.2.0)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("blocked: contract(1.1.0) waits for expand(1.1.0) on <script>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("last error: error: applying 1.1.0/V2000__expand_0002_t1.sql"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 target(s): 1 at expand(1.0.0), 1 at expand(1.1.0)"),
+        "{text}"
+    );
     let json: serde_json::Value = serde_json::from_str(&status("json")).unwrap();
     assert_eq!(json["targets"][1]["position"], "expand(1.0.0)");
     assert_eq!(json["targets"][1]["behind"], 2);
     assert_eq!(json["targets"][0]["releases"][1]["expand"], "applied");
-    assert!(json["targets"][1]["last_error"].as_str().unwrap().contains("already exists"));
+    assert!(json["targets"][1]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("already exists"));
     let html = status("html");
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert!(!html.contains("<script>"), "escaped: {html}");
-    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; | ü"), "{html}");
-    assert!(html.contains("<b>blocked</b>: contract(1.1.0) waits for expand(1.1.0)"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; | ü"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<b>blocked</b>: contract(1.1.0) waits for expand(1.1.0)"),
+        "{html}"
+    );
     let mermaid = status("mermaid");
     assert!(mermaid.contains("```mermaid\nflowchart LR\n"), "{mermaid}");
     assert!(mermaid.contains(":::failed"), "{mermaid}");
-    assert!(mermaid.contains("\\|"), "a | in a name kept out of the table's columns: {mermaid}");
+    assert!(
+        mermaid.contains("\\|"),
+        "a | in a name kept out of the table's columns: {mermaid}"
+    );
     // A picture of one database is not a thing.
     let one = tandem_with_fleet_gate(dir.path())
         .args(["status", "--format", "html"])
@@ -313,7 +403,13 @@ fn bad_targets_files_are_errors_with_their_place() {
     for (text, place, what) in cases {
         let path = dir.path().join("bad.toml");
         fs::write(&path, text).unwrap();
-        let out = fleet_migrate(dir.path(), &path.display().to_string(), "1.0.0", "expand", &[]);
+        let out = fleet_migrate(
+            dir.path(),
+            &path.display().to_string(),
+            "1.0.0",
+            "expand",
+            &[],
+        );
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{text}: {err}");
         assert!(err.contains(place) && err.contains(what), "{text}: {err}");
@@ -328,9 +424,20 @@ fn bad_targets_files_are_errors_with_their_place() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(history(&targets[0].1, dir.path()), vec![BASELINE, EXPAND_100]);
+    assert_eq!(
+        history(&targets[0].1, dir.path()),
+        vec![BASELINE, EXPAND_100]
+    );
     let failing = tandem_with_fleet_gate(dir.path())
-        .args(["migrate", "--release", "1.0.0", "--phase", "expand", "--targets-cmd", "exit 3"])
+        .args([
+            "migrate",
+            "--release",
+            "1.0.0",
+            "--phase",
+            "expand",
+            "--targets-cmd",
+            "exit 3",
+        ])
         .output()
         .unwrap();
     assert_eq!(failing.status.code(), Some(2));
@@ -366,11 +473,25 @@ fn a_fleet_of_server_databases_runs_expand_then_contract() {
         ));
         let file = targets_file(dir.path(), "targets.toml", &targets);
         let expand = fleet_migrate(dir.path(), &file, "1.2.0", "expand", &["--parallel", "3"]);
-        assert!(expand.status.success(), "{server:?}: {}{}", stdout(&expand), stderr(&expand));
+        assert!(
+            expand.status.success(),
+            "{server:?}: {}{}",
+            stdout(&expand),
+            stderr(&expand)
+        );
         let contract = fleet_migrate(dir.path(), &file, "1.2.0", "contract", &[]);
-        assert!(contract.status.success(), "{server:?}: {}", stderr(&contract));
+        assert!(
+            contract.status.success(),
+            "{server:?}: {}",
+            stderr(&contract)
+        );
         let again = fleet_migrate(dir.path(), &file, "1.2.0", "contract", &[]);
-        assert_eq!(stdout(&again).matches("  already there  ").count(), 4, "{}", stdout(&again));
+        assert_eq!(
+            stdout(&again).matches("  already there  ").count(),
+            4,
+            "{}",
+            stdout(&again)
+        );
         for (name, url, _) in &targets {
             assert_eq!(
                 history(url, dir.path()),
@@ -382,14 +503,17 @@ fn a_fleet_of_server_databases_runs_expand_then_contract() {
         // MariaDB (performance_schema off) and recorded the project's reason; Postgres
         // shows its connections, so nothing is recorded there.
         let mut db = connect(&targets[0].1, dir.path());
-        let recorded = db
-            .has_own_table("tandem_fleet_skips")
-            .unwrap()
-            .then(|| db.query_text("SELECT reason FROM tandem_fleet_skips").unwrap())
-            .unwrap_or_default();
+        let recorded = if db.has_own_table("tandem_fleet_skips").unwrap() {
+            db.query_text("SELECT reason FROM tandem_fleet_skips")
+                .unwrap()
+        } else {
+            Vec::new()
+        };
         if server == Server::Mysql {
             assert!(
-                recorded.iter().any(|r| r[0].as_deref().unwrap().contains(REASON)),
+                recorded
+                    .iter()
+                    .any(|r| r[0].as_deref().unwrap().contains(REASON)),
                 "{recorded:?}"
             );
         }
@@ -419,7 +543,15 @@ fn a_run_killed_at_any_moment_converges_when_run_again() {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tandem"))
             .args(["--project"])
             .arg(dir.path())
-            .args(["migrate", "--release", "1.2.0", "--phase", "expand", "--targets", &file])
+            .args([
+                "migrate",
+                "--release",
+                "1.2.0",
+                "--phase",
+                "expand",
+                "--targets",
+                &file,
+            ])
             .args(["--parallel", "3"])
             .env_remove("TANDEM_SKIP_FLEET_CHECK")
             .stdout(std::process::Stdio::null())
@@ -440,9 +572,16 @@ fn a_run_killed_at_any_moment_converges_when_run_again() {
         eprintln!("seed {seed}: killed after {delay:?}, histories {lengths:?}");
         let out = fleet_migrate(dir.path(), &file, "1.2.0", "expand", &[]);
         let text = stdout(&out);
-        assert!(out.status.success(), "seed {seed} ({delay:?}): {text}{}", stderr(&out));
+        assert!(
+            out.status.success(),
+            "seed {seed} ({delay:?}): {text}{}",
+            stderr(&out)
+        );
         for (name, url, _) in &targets {
-            assert!(text.contains(&format!("{name}  wave")), "seed {seed}: {name} named: {text}");
+            assert!(
+                text.contains(&format!("{name}  wave")),
+                "seed {seed}: {name} named: {text}"
+            );
             assert_eq!(
                 history(url, dir.path()),
                 vec![BASELINE, EXPAND_100, EXPAND_110, CONTRACT_110, EXPAND_120],
@@ -462,7 +601,10 @@ fn a_run_killed_at_any_moment_converges_when_run_again() {
         );
     }
     // The delays do land inside runs, not only before or after them.
-    assert!(seeds < 4 || killed_midway >= 2, "{killed_midway} of {seeds} kills landed mid-run");
+    assert!(
+        seeds < 4 || killed_midway >= 2,
+        "{killed_midway} of {seeds} kills landed mid-run"
+    );
 }
 
 /// A file and its history row commit together: when the history insert fails, the
@@ -476,8 +618,14 @@ fn a_file_and_its_history_row_commit_together() {
             continue;
         };
         let url = common::database_url(server, &scratch, dir.path());
-        let file = targets_file(dir.path(), "targets.toml", &[("one".into(), url.clone(), 0)]);
-        assert!(fleet_migrate(dir.path(), &file, "1.0.0", "expand", &[]).status.success());
+        let file = targets_file(
+            dir.path(),
+            "targets.toml",
+            &[("one".into(), url.clone(), 0)],
+        );
+        assert!(fleet_migrate(dir.path(), &file, "1.0.0", "expand", &[])
+            .status
+            .success());
         let mut db = connect(&url, dir.path());
         let trigger = match server {
             Server::Sqlite => "CREATE TRIGGER no_history BEFORE INSERT ON refinery_schema_history BEGIN SELECT RAISE(ABORT, 'history refused'); END;".to_string(),
@@ -493,6 +641,9 @@ fn a_file_and_its_history_row_commit_together() {
             .into_iter()
             .filter(|t| t == "t1")
             .count();
-        assert_eq!(t1, 0, "{server:?}: the file's table was rolled back with its history row");
+        assert_eq!(
+            t1, 0,
+            "{server:?}: the file's table was rolled back with its history row"
+        );
     }
 }
