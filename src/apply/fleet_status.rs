@@ -84,6 +84,18 @@ pub fn open_members(config: &Config, targets: &Targets) -> Result<Vec<Member>> {
             }
             e
         })?;
+        if let Some(same) = out
+            .iter()
+            .find(|m: &&Member| same_database(&m.target, &target))
+        {
+            return Err(named(format!(
+                "it is the same database as target `{}` ({})",
+                same.name,
+                target.display()
+            ))
+            .help("list each database once: two runs on one database at once would race")
+            .into());
+        }
         out.push(Member {
             name: t.name.clone(),
             wave: t.wave,
@@ -92,6 +104,24 @@ pub fn open_members(config: &Config, targets: &Targets) -> Result<Vec<Member>> {
         });
     }
     Ok(out)
+}
+
+/// Whether two targets name one database: the same server URL, or the same SQLite file
+/// however its path is written (`a.db`, `./a.db`, through a symbolic link).
+fn same_database(a: &Target, b: &Target) -> bool {
+    let file = |t: &Target| match t {
+        Target::SqliteFile(p) => Some(p.canonicalize().unwrap_or_else(|_| {
+            p.components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect()
+        })),
+        _ => None,
+    };
+    match (file(a), file(b)) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.display() == b.display(),
+        _ => false,
+    }
 }
 
 /// The versions a target's history has (none when its SQLite file does not exist yet).

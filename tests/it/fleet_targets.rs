@@ -399,6 +399,11 @@ fn bad_targets_files_are_errors_with_their_place() {
         ("[[target]]\nname = \"a\"\nurl = \"postgres://u@127.0.0.1/x\"\n", "target `a`", "written for sqlite"),
         ("[[target]]\nname = \"a\"\nurl = \"sqlite::memory:\"\n", "target `a`", "in-memory"),
         ("", "lists no target", ""),
+        (
+            "[[target]]\nname = \"a\"\nurl = \"sqlite://x.db\"\n[[target]]\nname = \"b\"\nurl = \"sqlite://./x.db\"\n",
+            "target `b`",
+            "same database as target `a`",
+        ),
     ];
     for (text, place, what) in cases {
         let path = dir.path().join("bad.toml");
