@@ -44,7 +44,9 @@ fn project(dialect: &str) -> tempfile::TempDir {
     let dir = tempfile::TempDir::new().unwrap();
     std::fs::write(
         dir.path().join("tandem.toml"),
-        format!("dialect = \"{dialect}\"\n\n[fleet]\nsource = \"none\"\nreason = \"benchmark fleet\"\n"),
+        format!(
+            "dialect = \"{dialect}\"\n\n[fleet]\nsource = \"none\"\nreason = \"benchmark fleet\"\n"
+        ),
     )
     .unwrap();
     std::fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
@@ -53,7 +55,11 @@ fn project(dialect: &str) -> tempfile::TempDir {
         std::fs::write(dir.path().join("changes").join(name), text).unwrap();
     }
     let out = tandem(dir.path(), &["generate"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir
 }
 
@@ -63,13 +69,27 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// One timed fleet run: wall time, and the targets' outcomes from the JSON report.
-fn timed(project: &Path, targets: &str, release: &str, phase: &str) -> (f64, serde_json::Value, i32) {
+fn timed(
+    project: &Path,
+    targets: &str,
+    release: &str,
+    phase: &str,
+) -> (f64, serde_json::Value, i32) {
     let started = Instant::now();
     let out = tandem(
         project,
         &[
-            "migrate", "--release", release, "--phase", phase, "--targets", targets,
-            "--parallel", "16", "--format", "json",
+            "migrate",
+            "--release",
+            release,
+            "--phase",
+            phase,
+            "--targets",
+            targets,
+            "--parallel",
+            "16",
+            "--format",
+            "json",
         ],
     );
     let wall = started.elapsed().as_secs_f64();
@@ -133,12 +153,23 @@ fn fleet(server_url: &str, dialect: &str, count: usize) {
     // Three targets past the canaries get users.score by hand: expand(1.2.0) fails there.
     for s in scratches.iter().skip(2).step_by(count / 3).take(3) {
         let mut db = tandem::apply::database::Database::connect(&s.target).unwrap();
-        db.run_script("ALTER TABLE users ADD COLUMN score bigint").unwrap();
+        db.run_script("ALTER TABLE users ADD COLUMN score bigint")
+            .unwrap();
     }
     let started = Instant::now();
     let out = tandem(
         dir.path(),
-        &["migrate", "--release", "1.2.0", "--phase", "expand", "--targets", &targets, "--parallel", "16"],
+        &[
+            "migrate",
+            "--release",
+            "1.2.0",
+            "--phase",
+            "expand",
+            "--targets",
+            &targets,
+            "--parallel",
+            "16",
+        ],
     );
     let wall = started.elapsed().as_secs_f64();
     let report = String::from_utf8_lossy(&out.stdout);
@@ -156,7 +187,14 @@ fn fleet(server_url: &str, dialect: &str, count: usize) {
             }
         }
     }
-    for line in report.lines().rev().take(2).collect::<Vec<_>>().into_iter().rev() {
+    for line in report
+        .lines()
+        .rev()
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
         println!("  {line}");
     }
     let dropping = Instant::now();

@@ -243,7 +243,8 @@ fn advance(
             .filter(|s| s.order() <= request.slot.order() && plan.files_in(*s).next().is_some())
             .collect()
     };
-    for step in steps {
+    let last_step = steps.len().saturating_sub(1);
+    for (step_index, step) in steps.into_iter().enumerate() {
         let up_to: Vec<i64> = plan
             .files
             .iter()
@@ -268,7 +269,8 @@ fn advance(
         let mut waves: Vec<u32> = due.iter().map(|&i| members[i].wave).collect();
         waves.sort_unstable();
         waves.dedup();
-        for wave in waves {
+        let last_wave = waves.len() - 1;
+        for (wave_index, wave) in waves.into_iter().enumerate() {
             let in_wave: Vec<usize> = due
                 .iter()
                 .copied()
@@ -293,8 +295,13 @@ fn advance(
                 )));
             }
             if failed > 0 {
+                let rest = if wave_index < last_wave || step_index < last_step {
+                    ": later waves and phases not started"
+                } else {
+                    ""
+                };
                 return Ok(Some(format!(
-                    "{failed} target(s) of wave {wave} failed {label}: later waves and phases not started"
+                    "{failed} target(s) of wave {wave} failed {label}{rest}"
                 )));
             }
         }
