@@ -162,6 +162,8 @@ fn apply_pending(
                 sql: &file.sql,
             };
             Runner::new(&migrations)
+                // The file and its history row in one call, so that they commit together.
+                .set_grouped(true)
                 .set_abort_missing(false)
                 .set_target(RunTarget::Version(file.version as i32))
                 .set_migration_table_name(&history)

@@ -701,6 +701,17 @@ impl Transaction for Database {
     type Error = DbError;
 
     fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> Result<usize, DbError> {
+        let queries: Vec<&str> = queries.collect();
+        // A file and its history row commit together where the DDL is transactional: a
+        // run killed between two commits would leave the file applied but unrecorded,
+        // and the next run would apply it again.
+        if self.dialect() != Dialect::Mysql
+            && queries.len() > 1
+            && !queries.iter().any(|q| q.contains(NO_TRANSACTION_MARK))
+        {
+            self.run_in_transaction(&queries.join("\n;\n"))?;
+            return Ok(queries.len());
+        }
         let mut count = 0;
         for query in queries {
             if query.contains(NO_TRANSACTION_MARK) {

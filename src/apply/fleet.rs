@@ -261,7 +261,7 @@ pub fn gate(
 }
 
 /// Keeps a gate let through without a check, and why, in the skip log.
-fn record(db: &mut Database, release: &str, phase: &str, reason: &str) -> Result<()> {
+pub fn record(db: &mut Database, release: &str, phase: &str, reason: &str) -> Result<()> {
     record_skip(db, release, phase, reason)
         .map_err(|e| Diag::input(format!("cannot record the skipped fleet check: {e}")).into())
 }
@@ -410,6 +410,14 @@ fn from_command(
     releases: &Releases,
     oldest_allowed: Option<usize>,
 ) -> Result<Vec<Client>> {
+    let out = run_command(cmd, timeout, "--fleet-cmd")?;
+    let source = SourceFile::new(format!("`{cmd}`"), out);
+    lines(&source, releases, oldest_allowed)
+}
+
+/// Runs `cmd` through `sh -c` (the `flag` that gave it, for messages) and returns what it
+/// printed; it is killed, with every process it started, after `timeout`.
+pub fn run_command(cmd: &str, timeout: Duration, flag: &str) -> Result<String> {
     let mut command = std::process::Command::new("sh");
     command
         .arg("-c")
@@ -421,7 +429,7 @@ fn from_command(
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command
         .spawn()
-        .map_err(|e| Diag::input(format!("cannot run --fleet-cmd `{cmd}`: {e}")))?;
+        .map_err(|e| Diag::input(format!("cannot run {flag} `{cmd}`: {e}")))?;
     let reader = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
@@ -441,7 +449,7 @@ fn from_command(
             Ok(None) => {
                 kill_group(&mut child);
                 return Err(Diag::input(format!(
-                    "--fleet-cmd `{cmd}` did not finish within {} s; killed",
+                    "{flag} `{cmd}` did not finish within {} s; killed",
                     timeout.as_secs_f64()
                 ))
                 .help("make the command answer sooner, or raise `command_timeout` (seconds) under [fleet] in tandem.toml")
@@ -449,9 +457,7 @@ fn from_command(
             }
             Err(e) => {
                 kill_group(&mut child);
-                return Err(
-                    Diag::input(format!("cannot wait for --fleet-cmd `{cmd}`: {e}")).into(),
-                );
+                return Err(Diag::input(format!("cannot wait for {flag} `{cmd}`: {e}")).into());
             }
         }
     };
@@ -459,16 +465,12 @@ fn from_command(
     let err = stderr.join().unwrap_or_default();
     if !status.success() {
         return Err(Diag::input(format!(
-            "--fleet-cmd `{cmd}` failed ({status}): {}",
+            "{flag} `{cmd}` failed ({status}): {}",
             String::from_utf8_lossy(&err).trim()
         ))
         .into());
     }
-    let source = SourceFile::new(
-        format!("`{cmd}`"),
-        String::from_utf8_lossy(&out).into_owned(),
-    );
-    lines(&source, releases, oldest_allowed)
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Kills the command and every process it started (its process group).

@@ -276,6 +276,8 @@ fn apply_pending(
                 sql: &file.sql,
             };
             Runner::new(migrations)
+                // The file and its history row in one call, so that they commit together.
+                .set_grouped(true)
                 .set_target(RunTarget::Version(migration.version()))
                 .set_migration_table_name(&history)
                 .run(&mut session)

@@ -6,7 +6,10 @@ pub mod bundled;
 pub mod database;
 pub mod drift;
 pub mod fleet;
+pub mod fleet_report;
+pub mod fleet_run;
 pub mod fleet_seen;
+pub mod fleet_status;
 pub mod late;
 pub mod migrate;
 pub mod notes;
@@ -14,6 +17,7 @@ pub mod progress;
 pub mod readopt;
 pub mod scratch;
 pub mod status;
+pub mod targets;
 
 use std::path::Path;
 
@@ -40,6 +44,16 @@ pub fn resolve(config: &Config, url: Option<&str>) -> Result<Target> {
     let target = Target::parse(url, &config.root).map_err(|e| {
         Error::from(Diag::input(e).help("pass --database-url, or set database_url in tandem.toml"))
     })?;
+    Ok(in_base_schema(
+        with_connect_timeout(target, config.connect_timeout),
+        config,
+    ))
+}
+
+/// A database of a fleet's targets file: `url` as `--database-url` would take it, a
+/// relative SQLite path read from `base` (the targets file's directory).
+pub fn resolve_in(config: &Config, url: &str, base: &Path) -> std::result::Result<Target, String> {
+    let target = Target::parse(url, base)?;
     Ok(in_base_schema(
         with_connect_timeout(target, config.connect_timeout),
         config,

@@ -251,6 +251,10 @@ impl Transaction for Resumable<'_> {
     type Error = DbError;
 
     fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> Result<usize, DbError> {
+        if !is_resumable(self.db.dialect(), self.sql) {
+            // The file and its history row, in one transaction.
+            return self.db.execute(queries);
+        }
         let mut count = 0;
         for query in queries {
             if query == self.sql && is_resumable(self.db.dialect(), query) {

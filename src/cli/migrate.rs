@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{FleetArgs, Phase};
+use super::args::{FleetArgs, Format, Phase};
+use super::fleet::{RunArgs, TargetsArgs};
 use crate::apply::{self, fleet, migrate};
 use crate::diag::{Diag, Result};
 use crate::layout;
@@ -36,18 +37,37 @@ pub struct MigrateArgs {
     readopt: bool,
     #[command(flatten)]
     fleet: FleetArgs,
+    #[command(flatten)]
+    targets: TargetsArgs,
+    #[command(flatten)]
+    run: RunArgs,
+    /// How a run over --targets reports each target's outcome.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
 }
 
 pub fn run(root: &Path, args: &MigrateArgs) -> Result<u8> {
-    if args.fleet.reason.is_some() && !args.readopt && !args.fleet.skips() {
-        return Err(
-            Diag::input("--reason says why with --skip-fleet-check or --readopt")
-                .help("tandem migrate --readopt --reason \"...\", or --skip-fleet-check --reason \"...\"")
-                .into(),
-        );
+    if args.fleet.reason.is_some()
+        && !args.readopt
+        && !args.fleet.skips()
+        && !args.run.force_barrier
+    {
+        return Err(Diag::input(
+            "--reason says why with --skip-fleet-check, --force-barrier or --readopt",
+        )
+        .help("tandem migrate --readopt --reason \"...\", or --skip-fleet-check --reason \"...\"")
+        .into());
     }
     if args.readopt {
         return readopt(root, args);
+    }
+    if let Some(source) = args.targets.source() {
+        return migrate_fleet(root, args, &source);
+    }
+    if args.run.force_barrier {
+        return Err(Diag::input("--force-barrier goes with --targets: the barrier is across a fleet")
+            .help("tandem migrate --release R --phase contract --targets FILE --force-barrier --reason \"...\"")
+            .into());
     }
     match (&args.bundle, args.phase, &args.release) {
         (Some(bundle), Some(phase), _) => migrate_bundle(bundle, phase, args),
@@ -59,6 +79,38 @@ pub fn run(root: &Path, args: &MigrateArgs) -> Result<u8> {
             .into()),
         (None, _, _) => migrate_project(root, args),
     }
+}
+
+/// `--targets FILE` or `--targets-cmd CMD`: the release's phase over every target.
+fn migrate_fleet(
+    root: &Path,
+    args: &MigrateArgs,
+    source: &crate::apply::targets::TargetsSource,
+) -> Result<u8> {
+    super::fleet::refuse_with_targets(
+        args.database_url.is_some(),
+        args.adopt,
+        args.bundle.is_some(),
+    )?;
+    let (Some(release), Some(phase)) = (&args.release, args.phase) else {
+        return Err(Diag::input(
+            "--targets needs --release and --phase: a fleet moves to a point named",
+        )
+        .help("tandem migrate --release R --phase expand --targets FILE")
+        .into());
+    };
+    let config = crate::config::Config::load(root)?;
+    super::fleet::migrate(
+        root,
+        source,
+        (release, phase),
+        &args.run,
+        (
+            args.fleet.options(Some(&config)),
+            args.fleet.reason.as_deref(),
+        ),
+        args.format,
+    )
 }
 
 fn migrate_bundle(bundle: &Path, phase: Phase, args: &MigrateArgs) -> Result<u8> {

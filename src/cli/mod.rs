@@ -16,6 +16,7 @@ pub mod args;
 pub mod check;
 pub mod code_contract;
 pub mod diff;
+pub mod fleet;
 pub mod generate;
 pub mod init;
 pub mod introspect;

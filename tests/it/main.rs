@@ -20,6 +20,7 @@ mod examples;
 mod expression_reads;
 mod fill_expressions;
 mod fleet_mariadb;
+mod fleet_targets;
 mod golden;
 mod hotfix;
 mod immutable;
