@@ -470,13 +470,18 @@ fn alter_fields(
                 "stops being"
             }
         ));
+    } else if (old.is_generated() || column.is_generated()) && old.default != column.default {
+        notes.push(format!(
+            "{t}.{} changes how it is generated; no op changes that: write a `sql` op, or add a new column",
+            column.name
+        ));
     } else if old.default != column.default {
         match &column.default {
             None => fields.push("drop_default = true".into()),
             Some(Default::Literal(l)) => fields.push(format!("default = {}", literal(l))),
             Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
-            // A change file cannot make a column identity.
-            Some(Default::Identity) => {}
+            // A change file cannot make a column identity or generated.
+            Some(Default::Identity | Default::Generated { .. }) => {}
         }
     }
     fields
@@ -569,6 +574,10 @@ fn column_fields(dialect: Dialect, c: &Column) -> String {
         Some(Default::Literal(l)) => fields.push(format!("default = {}", literal(l))),
         Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
         Some(Default::Identity) => fields.push("identity = true".into()),
+        Some(Default::Generated { expr, stored }) => {
+            fields.push(format!("generated = {}", q(expr)));
+            fields.push(format!("stored = {stored}"));
+        }
         None => {}
     }
     if let Some(text) = &c.comment {

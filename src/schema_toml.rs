@@ -6,7 +6,7 @@ use crate::model::Index;
 use crate::sql::catalogue::{
     checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
     is_foreign_key_index, left_out, objects, primary_key, primary_key_name, read_columns,
-    read_indexes, table_engine, table_names, unique_constraints,
+    read_indexes, table_engine, table_names, table_partition_by, unique_constraints,
 };
 use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
 use crate::sql::Dialect;
@@ -124,6 +124,9 @@ fn write_table<C: Catalogue + ?Sized>(
     if let Some(text) = &table_comment {
         out.push_str(&format!("comment = {}\n", quoted(text)));
     }
+    if let Some(by) = table_partition_by(db, table)? {
+        out.push_str(&format!("partition_by = {}\n", quoted(&by)));
+    }
     let engine = table_engine(db, table)?;
     if let Some(engine) = &engine {
         out.push_str(&format!("engine = {}\n", quoted(engine)));
@@ -163,6 +166,10 @@ fn write_table<C: Catalogue + ?Sized>(
         match &c.default {
             Some(ReadDefault::Literal(l)) => fields.push(format!("default = {l}")),
             Some(ReadDefault::Sql(s)) => fields.push(format!("default_sql = {}", quoted(s))),
+            Some(ReadDefault::Generated { expr, stored }) => {
+                fields.push(format!("generated = {}", quoted(expr)));
+                fields.push(format!("stored = {stored}"));
+            }
             None => {}
         }
         if let Some((_, text)) = column_comments.iter().find(|(n, _)| *n == c.name) {

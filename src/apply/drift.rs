@@ -97,6 +97,7 @@ pub fn differences(
         let ignored = |name: &str| plan_ignores(name);
         super::adopt::compare_columns(db, table, "the plan", false, &either, &ignored, &mut out)?;
         super::adopt::compare_comments(db, table, "the plan", &mut out)?;
+        super::adopt::compare_partitioning(db, table, "the plan", &mut out)?;
         let pk = primary_key(db, &table.name)?;
         if pk != table.primary_key {
             out.push(format!(
@@ -171,9 +172,17 @@ pub fn differences(
             .iter()
             .filter(|o| !ignore.ignores_object(&o.name))
             .filter(|o| match o.name.split_once('.') {
-                Some((table, _)) if matches!(o.kind.as_str(), "trigger" | "policy" | "rule") => {
+                Some((table, _))
+                    if matches!(
+                        o.kind.as_str(),
+                        "trigger" | "policy" | "rule" | "exclusion_constraint"
+                    ) =>
+                {
                     physical.table(table).is_some()
                 }
+                // A partition goes with its partitioned table.
+                _ if o.kind == "partition" => partition_parent(&o.sql)
+                    .is_none_or(|parent| physical.table(&parent).is_some()),
                 _ => true,
             })
             .cloned()
@@ -188,6 +197,31 @@ pub fn differences(
         }
     }
     Ok(out)
+}
+
+/// The table a partition's statement attaches it to (`... PARTITION OF name ...`), where
+/// it is in the current schema.
+fn partition_parent(sql: &str) -> Option<String> {
+    let rest = &sql[sql.find(" PARTITION OF ")? + " PARTITION OF ".len()..];
+    let name = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let mut name = String::new();
+            let mut chars = quoted.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (c, chars.peek()) {
+                    ('"', Some('"')) => {
+                        name.push('"');
+                        chars.next();
+                    }
+                    ('"', _) => break,
+                    _ => name.push(c),
+                }
+            }
+            name
+        }
+        None => rest.split([' ', '.']).next()?.to_string(),
+    };
+    Some(name)
 }
 
 /// The baseline's objects that are missing from the database or whose statement differs

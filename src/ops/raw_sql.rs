@@ -824,6 +824,7 @@ impl Folder<'_, '_> {
             constraints: Vec::new(),
             comment: None,
             engine: None,
+            partition_by: None,
         };
         let mut indexes = Vec::new();
         for def in &ct.columns {

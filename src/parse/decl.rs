@@ -291,6 +291,7 @@ pub fn column_fields_at(
             .help("the database numbers the column: remove `default`, `default_sql` and `nullable`")
             .into()),
         };
+    let default = generated_field(fields, &name, default, identity.is_some())?;
     let comment = comment_field(fields)?;
     Ok((
         Column {
@@ -305,6 +306,61 @@ pub fn column_fields_at(
             identity,
         },
     ))
+}
+
+/// `generated = "expr"` with `stored = true|false` (default false, a virtual column): a
+/// column the database computes, which has no default and is no identity. Postgres
+/// keeps only stored ones.
+fn generated_field(
+    fields: &mut Fields<'_, '_>,
+    name: &str,
+    default: Option<Default>,
+    identity: bool,
+) -> Result<Option<Default>> {
+    let generated = fields.opt_str(&["generated"])?;
+    let stored = fields.opt_bool(&["stored"])?;
+    let Some(expr) = generated else {
+        if let Some(stored) = stored {
+            return Err(Diag::input(format!(
+                "`stored` of column `{name}` says how a generated column is kept"
+            ))
+            .at(stored.location)
+            .label("this column has no `generated`")
+            .help("add `generated = \"<expression>\"` or remove `stored`")
+            .into());
+        }
+        return Ok(default);
+    };
+    if expr.value.trim().is_empty() {
+        return Err(Diag::input("`generated` is empty")
+            .at(expr.location)
+            .label("expected an SQL expression over the row")
+            .into());
+    }
+    if default.is_some() || identity {
+        return Err(Diag::input(format!(
+            "generated column `{name}` cannot have a default or be an identity"
+        ))
+        .at(expr.location)
+        .label("the database computes this column")
+        .help("remove `default`, `default_sql` and `identity`")
+        .into());
+    }
+    let is_stored = stored.as_ref().is_some_and(|s| s.value);
+    if !is_stored && fields.dialect == Some(Dialect::Postgres) {
+        let at = stored.map_or(expr.location, |s| s.location);
+        return Err(Diag::input(format!(
+            "Postgres keeps generated column `{name}` only stored"
+        ))
+        .at(at)
+        .label("a virtual generated column")
+        .help("write `stored = true`")
+        .into());
+    }
+    Ok(Some(Default::Generated {
+        expr: expr.value,
+        stored: is_stored,
+    }))
 }
 
 /// The field of a type the server knows and tandem does not model.

@@ -291,6 +291,32 @@ fn engine_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
     Ok((!engine.value.eq_ignore_ascii_case("innodb")).then_some(engine.value))
 }
 
+/// `partition_by = "RANGE (created_at)"`: a Postgres partitioned table, whose partitions
+/// are `partition` objects.
+fn partition_by_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
+    let Some(by) = fields.opt_str(&["partition_by"])? else {
+        return Ok(None);
+    };
+    if fields.dialect.is_some_and(|d| d != Dialect::Postgres) {
+        return Err(Diag::input("`partition_by` is a Postgres table option")
+            .at(by.location)
+            .label("this project's dialect keeps no declarative partitions in the model")
+            .help("remove `partition_by`")
+            .into());
+    }
+    let word = by.value.split_whitespace().next().unwrap_or("");
+    let method = ["RANGE", "LIST", "HASH"]
+        .iter()
+        .any(|m| word.eq_ignore_ascii_case(m) || word.to_ascii_uppercase().starts_with(&format!("{m}(")));
+    if !method || !by.value.contains('(') {
+        return Err(Diag::input(format!("invalid partition_by `{}`", by.value))
+            .at(by.location)
+            .label("expected RANGE, LIST or HASH and the key in parentheses, e.g. \"RANGE (created_at)\"")
+            .into());
+    }
+    Ok(Some(by.value.trim().to_string()))
+}
+
 /// Reads a table body: `columns` and `primary_key`, plus any extra field names the
 /// caller handles itself (`allow`); the `constraints` and `indexes` it declares come
 /// back as ops to apply once the table exists.
@@ -311,6 +337,7 @@ pub fn parse_table(
         constraints: Vec::new(),
         comment: comment_field(&mut fields)?,
         engine: engine_field(&mut fields)?,
+        partition_by: partition_by_field(&mut fields)?,
     };
     let mut sites = TypeSites::new();
     let mut identities = Vec::new();

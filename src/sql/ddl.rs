@@ -184,25 +184,40 @@ pub fn default_sql(dialect: Dialect, default: &Default) -> String {
     match default {
         Default::Literal(l) => literal_sql(dialect, l),
         Default::Sql(s) => s.clone(),
-        // Never written as a DEFAULT: see `identity_clause`.
-        Default::Identity => "NULL".into(),
+        // Never written as a DEFAULT: see `identity_clause` and `generated_clause`.
+        Default::Identity | Default::Generated { .. } => "NULL".into(),
     }
+}
+
+/// A generated column's clause, its NULL-ness after it (MySQL reads the column's
+/// attributes only after `AS (...)`; MariaDB takes no NOT NULL there, so a nullable one
+/// says nothing).
+pub fn generated_clause(dialect: Dialect, expr: &str, stored: bool, nullable: bool) -> String {
+    let kept = match (dialect, stored) {
+        (_, true) => "STORED",
+        (_, false) => "VIRTUAL",
+    };
+    let null = if nullable { "" } else { " NOT NULL" };
+    format!("GENERATED ALWAYS AS ({expr}) {kept}{null}")
 }
 
 /// A sea-query column definition.
 pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     let mut def = ColumnDef::new(iden(&column.name));
     def.custom(iden(&column_type_name(dialect, column)));
-    if column.nullable {
+    // sea-query keeps one `extra` per column (a second call replaces the first), so the
+    // clauses are joined and set once.
+    let mut extra = Vec::new();
+    if let Some(Default::Generated { expr, stored }) = &column.default {
+        extra.push(generated_clause(dialect, expr, *stored, column.nullable));
+    } else if column.nullable {
         def.null();
     } else {
         def.not_null();
     }
-    // sea-query keeps one `extra` per column (a second call replaces the first), so the
-    // clauses are joined and set once.
-    let mut extra = Vec::new();
     match &column.default {
         Some(Default::Identity) => extra.extend(identity_clause(dialect).map(String::from)),
+        Some(Default::Generated { .. }) => {}
         Some(d) => {
             def.default(Expr::cust(typed_default_sql(dialect, &column.ty, d)));
         }
@@ -355,6 +370,9 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
         Builder::Lite => stmt.to_string(SqliteQueryBuilder),
     });
     let with_comment = |mut sql: String| {
+        if let (Dialect::Postgres, Some(by)) = (dialect, &table.partition_by) {
+            sql.push_str(&format!(" PARTITION BY {by}"));
+        }
         if dialect == Dialect::Mysql {
             if let Some(engine) = &table.engine {
                 sql.push_str(&format!(" ENGINE = {engine}"));

@@ -26,6 +26,43 @@ pub struct LiveColumn {
     pub ty: String,
     pub nullable: bool,
     pub has_default: bool,
+    /// A generated column's expression (empty where the catalogue keeps none apart)
+    /// and whether it is stored.
+    pub generated: Option<(String, bool)>,
+}
+
+/// A generation expression in one spelling, to compare one the catalogue rewrote
+/// (`(area * (2)::numeric)`, `` `area` * 2 ``) with one as written (`area * 2`): no
+/// spaces, parentheses, quotes or casts, in lower case.
+pub fn generated_expr_key(expr: &str) -> String {
+    let mut s = expr.to_ascii_lowercase();
+    for (from, to) in [
+        ("::character varying", ""),
+        ("::double precision", ""),
+        ("::timestamp with time zone", ""),
+        ("::timestamp without time zone", ""),
+    ] {
+        s = s.replace(from, to);
+    }
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            while chars
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '[' || *c == ']')
+            {
+                chars.next();
+            }
+            continue;
+        }
+        if c.is_whitespace() || matches!(c, '(' | ')' | '"' | '`') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A column as read back.
@@ -60,6 +97,8 @@ pub enum ReadDefault {
     Literal(String),
     /// An SQL expression.
     Sql(String),
+    /// Not a default: the column is generated from this expression, stored or virtual.
+    Generated { expr: String, stored: bool },
 }
 
 #[derive(Debug, Clone, PartialEq)]

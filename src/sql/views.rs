@@ -88,7 +88,12 @@ pub fn create_view(schema: &str, view: &ReleaseView) -> Vec<String> {
             .column
             .default
             .as_ref()
-            .filter(|d| !matches!(d, crate::model::Default::Identity))
+            .filter(|d| {
+                !matches!(
+                    d,
+                    crate::model::Default::Identity | crate::model::Default::Generated { .. }
+                )
+            })
         {
             out.push(format!(
                 "ALTER VIEW {name} ALTER COLUMN {} SET DEFAULT {};",

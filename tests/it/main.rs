@@ -26,6 +26,7 @@ mod immutable;
 mod input;
 mod introspect;
 mod keys_and_comments;
+mod live_properties;
 mod layers;
 mod load;
 mod lock_retries;

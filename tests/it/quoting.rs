@@ -90,6 +90,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
             constraints: vec![],
             comment: None,
             engine: None,
+            partition_by: None,
         },
         keys: vec![],
     };

@@ -11,10 +11,22 @@ fn lit(table: &str) -> String {
     string_literal(Dialect::Postgres, table)
 }
 
-/// The base tables of the current schema.
+/// The base tables of the current schema, partitioned ones included, but not their
+/// partitions (which are a partitioned table's `partition` objects).
 pub const TABLE_NAMES: &str = "SELECT table_name FROM information_schema.tables \
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+     AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = table_name AND c.relispartition \
+     AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())) \
      ORDER BY table_name";
+
+/// How a partitioned table of the current schema is partitioned (`RANGE (created_at)`).
+pub fn partition_by(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT pg_get_partkeydef(c.oid) FROM pg_class c WHERE c.relname = {t} AND c.relkind = 'p' \
+         AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+    )
+}
 
 /// The names of a table's indexes and constraints.
 pub fn object_names(table: &str) -> String {
@@ -37,31 +49,37 @@ pub fn nullable_columns(table: &str) -> String {
     )
 }
 
-/// Name, type, nullable, has a default: one row per column, in order.
+/// Name, type, nullable, has a default, how it is generated and from what (as
+/// [`columns`]): one row per column, in order.
 pub fn live_columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
          CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
-         CASE WHEN a.atthasdef THEN 'YES' ELSE 'NO' END \
+         CASE WHEN a.atthasdef AND a.attgenerated = '' THEN 'YES' ELSE 'NO' END, \
+         a.attgenerated::text, \
+         CASE WHEN a.attgenerated <> '' THEN COALESCE(pg_get_expr(d.adbin, d.adrelid), '') ELSE '' END \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     )
 }
 
-/// Name, type, nullable, default text, has a default: one row per column, in order. A
-/// generated column's expression is not a default (it is named as left out).
+/// Name, type, nullable, default text, has a default, how it is generated (`s`
+/// stored, `v` virtual, empty), the generation expression: one row per column, in
+/// order. A generated column's expression is not a default.
 pub fn columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
          CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
-         COALESCE(pg_get_expr(d.adbin, d.adrelid), ''), \
-         CASE WHEN d.adbin IS NULL THEN 'NO' ELSE 'YES' END \
+         CASE WHEN a.attgenerated = '' THEN COALESCE(pg_get_expr(d.adbin, d.adrelid), '') ELSE '' END, \
+         CASE WHEN d.adbin IS NULL OR a.attgenerated <> '' THEN 'NO' ELSE 'YES' END, \
+         a.attgenerated::text, \
+         CASE WHEN a.attgenerated <> '' THEN COALESCE(pg_get_expr(d.adbin, d.adrelid), '') ELSE '' END \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         AND a.attgenerated = '' \
          WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     )
@@ -130,7 +148,9 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
          LEFT JOIN pg_opclass opc ON k.ord <= i.indnkeyatts \
          AND opc.oid = i.indclass[k.ord - 1] \
          WHERE tc.relname = {t} AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
-         AND NOT i.indisprimary ORDER BY ic.relname, k.ord"
+         AND NOT i.indisprimary \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = i.indexrelid AND x.contype = 'x') \
+         ORDER BY ic.relname, k.ord"
     );
     let mut out: Vec<Index> = Vec::new();
     for r in db.text_rows(&sql)? {
@@ -236,12 +256,9 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
-    ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("partition", "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("exclusion constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'x' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    ("index of a partition its partitioned table lacks", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE t.relispartition AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conparentid <> 0) AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(t.oid)) = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("NOT VALID constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("generated column", "SELECT c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attgenerated <> '' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     // indoption: bit 1 DESC, bit 2 NULLS FIRST; the default puts NULLs last ascending
     // and first descending.
@@ -332,6 +349,34 @@ pub fn objects() -> Vec<String> {
              CASE x.relkind WHEN 'm' THEN 'CREATE MATERIALIZED VIEW ' ELSE 'CREATE VIEW ' END \
              || quote_ident(x.relname) || ' AS' || chr(10) || rtrim(pg_get_viewdef(x.oid), ';') \
              FROM pg_class x WHERE x.relkind IN ('v', 'm') AND x.relnamespace = {ns} AND {own} ORDER BY x.oid"
+        ),
+        // A partition, after the tables: the statement that attaches it to its table
+        // (with its schema made first where it lives in another), in the order made, so
+        // a partition that is itself partitioned comes before its own.
+        format!(
+            "SELECT 'partition', \
+             CASE WHEN x.relnamespace = {ns} THEN x.relname ELSE xn.nspname || '.' || x.relname END, \
+             CASE WHEN x.relnamespace = {ns} THEN '' \
+                ELSE 'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(xn.nspname) || ';' || chr(10) END \
+             || 'CREATE TABLE ' || CASE WHEN x.relnamespace = {ns} THEN '' ELSE quote_ident(xn.nspname) || '.' END \
+             || quote_ident(x.relname) || ' PARTITION OF ' \
+             || CASE WHEN p.relnamespace = {ns} THEN '' ELSE quote_ident(pn.nspname) || '.' END || quote_ident(p.relname) \
+             || ' ' || pg_get_expr(x.relpartbound, x.oid) \
+             || CASE WHEN x.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(x.oid) ELSE '' END \
+             FROM pg_class x JOIN pg_inherits h ON h.inhrelid = x.oid JOIN pg_class p ON p.oid = h.inhparent \
+             JOIN pg_namespace xn ON xn.oid = x.relnamespace JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+             WHERE x.relispartition AND x.relkind IN ('r', 'p') \
+             AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(x.oid)) = {ns} \
+             AND {own} ORDER BY x.oid"
+        ),
+        // An exclusion constraint of a table (not one a partition takes from its table).
+        format!(
+            "SELECT 'exclusion_constraint', r.relname || '.' || x.conname, \
+             'ALTER TABLE ' || quote_ident(r.relname) || ' ADD CONSTRAINT ' || quote_ident(x.conname) \
+             || ' ' || pg_get_constraintdef(x.oid) \
+             FROM pg_constraint x JOIN pg_class r ON r.oid = x.conrelid \
+             WHERE x.contype = 'x' AND x.conparentid = 0 AND NOT r.relispartition \
+             AND r.relnamespace = {ns} AND {own} ORDER BY x.oid"
         ),
         format!(
             "SELECT 'trigger', r.relname || '.' || x.tgname, \

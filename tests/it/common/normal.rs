@@ -18,6 +18,9 @@ pub struct Normal {
     pub tables: BTreeMap<String, NormalTable>,
     /// Enums with their values in order (MySQL's are its columns', named after them).
     pub enums: BTreeMap<String, Vec<String>>,
+    /// Partitions and exclusion constraints (objects of the table model's tables), by
+    /// kind and name, with their statements.
+    pub table_objects: BTreeMap<String, String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -31,6 +34,8 @@ pub struct NormalTable {
     /// (one thing there).
     pub uniques: BTreeSet<String>,
     pub indexes: BTreeMap<String, String>,
+    /// How a Postgres table is partitioned.
+    pub partition_by: Option<String>,
 }
 
 pub fn dialect(server: Server) -> Dialect {
@@ -88,6 +93,9 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                     // An SQL expression in the server's spelling of it.
                     Some(Default::Sql(s)) => format!("sql {}", expr(s)),
                     Some(Default::Identity) => "identity".to_string(),
+                    Some(Default::Generated { expr: e, stored }) => {
+                        format!("generated {} stored={stored}", expr(e))
+                    }
                 };
                 format!(
                     "{} {ty} null={} default={default} comment={:?}",
@@ -181,6 +189,7 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                 foreign_keys,
                 uniques,
                 indexes,
+                partition_by: t.partition_by.clone(),
             },
         );
     }
@@ -191,7 +200,17 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
         .filter(|_| server != Server::Sqlite)
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    Normal { tables, enums }
+    let table_objects = schema
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "partition" | "exclusion_constraint"))
+        .map(|o| (format!("{} {}", o.kind, o.name), o.sql.clone()))
+        .collect();
+    Normal {
+        tables,
+        enums,
+        table_objects,
+    }
 }
 
 /// `n` with each table's columns in name order: a change adds a column at the end of
