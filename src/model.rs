@@ -790,6 +790,8 @@ pub const OBJECT_KINDS: &[(&str, bool)] = &[
     ("materialized_view", true),
     ("trigger", true),
     ("partition", true),
+    ("partition_index", true),
+    ("partition_constraint", true),
     ("exclusion_constraint", true),
     ("policy", true),
     ("rule", true),

@@ -29,6 +29,9 @@ CREATE TABLE "Archive ""old""".visits_2025 PARTITION OF visits
 CREATE TABLE visits_rest PARTITION OF visits DEFAULT PARTITION BY LIST (id);
 CREATE TABLE visits_rest_small PARTITION OF visits_rest FOR VALUES IN (1, 2);
 CREATE TABLE visits_rest_other PARTITION OF visits_rest DEFAULT;
+CREATE INDEX visits_2025_at_idx ON "Archive ""old""".visits_2025 (at DESC);
+ALTER TABLE visits_2026 ADD CONSTRAINT visits_2026_room_fk FOREIGN KEY (room_id) REFERENCES rooms (id);
+ALTER TABLE visits_2026 ADD CONSTRAINT visits_2026_positive CHECK (id > 0);
 "#;
 
 #[test]
@@ -60,6 +63,9 @@ fn postgres_partitions_exclusions_and_generated_columns_go_through_adoption() {
         "kind = \"exclusion_constraint\"\nname = \"rooms.rooms no overlap\"",
         "stored = true",
         "name = \"visits_room_idx\"",
+        "CREATE INDEX visits_2025_at_idx ON \"Archive \"\"old\"\"\".visits_2025 USING btree (at DESC)",
+        "ALTER TABLE visits_2026 ADD CONSTRAINT visits_2026_room_fk FOREIGN KEY (room_id) REFERENCES rooms(id)",
+        "kind = \"partition_constraint\"\nname = \"visits_2026.visits_2026_positive\"",
     ] {
         assert!(text.contains(kept), "{kept}\n{text}");
     }

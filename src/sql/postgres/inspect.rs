@@ -256,7 +256,6 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
-    ("index of a partition its partitioned table lacks", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE t.relispartition AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conparentid <> 0) AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(t.oid)) = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("NOT VALID constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
@@ -367,6 +366,34 @@ pub fn objects() -> Vec<String> {
              JOIN pg_namespace xn ON xn.oid = x.relnamespace JOIN pg_namespace pn ON pn.oid = p.relnamespace \
              WHERE x.relispartition AND x.relkind IN ('r', 'p') \
              AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(x.oid)) = {ns} \
+             AND {own} ORDER BY x.oid"
+        ),
+        // An index a partition has of its own (not one it takes from its table, nor a
+        // constraint's), after the partitions.
+        format!(
+            "SELECT 'partition_index', \
+             CASE WHEN x.relnamespace = {ns} THEN x.relname ELSE xn.nspname || '.' || x.relname END, \
+             regexp_replace(pg_get_indexdef(x.oid), ' ON (ONLY )?' || {schema_re} || '\\.', ' ON \\1') \
+             FROM pg_class x JOIN pg_index i ON i.indexrelid = x.oid JOIN pg_class t ON t.oid = i.indrelid \
+             JOIN pg_namespace xn ON xn.oid = x.relnamespace \
+             WHERE t.relispartition \
+             AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = x.oid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.oid AND k.conrelid = t.oid) \
+             AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(t.oid)) = {ns} \
+             AND {own} ORDER BY x.oid"
+        ),
+        // A constraint a partition has of its own (a foreign key, check, key, not one it
+        // takes from its table), after the partitions and their indexes.
+        format!(
+            "SELECT 'partition_constraint', \
+             CASE WHEN t.relnamespace = {ns} THEN t.relname ELSE tn.nspname || '.' || t.relname END || '.' || x.conname, \
+             'ALTER TABLE ' || CASE WHEN t.relnamespace = {ns} THEN '' ELSE quote_ident(tn.nspname) || '.' END \
+             || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(x.conname) || ' ' \
+             || regexp_replace(pg_get_constraintdef(x.oid), ' REFERENCES ' || {schema_re} || '\\.', ' REFERENCES ') \
+             FROM pg_constraint x JOIN pg_class t ON t.oid = x.conrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+             WHERE t.relispartition AND x.conparentid = 0 AND x.conislocal AND x.coninhcount = 0 \
+             AND x.contype IN ('c', 'f', 'u', 'p', 'x') \
+             AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(t.oid)) = {ns} \
              AND {own} ORDER BY x.oid"
         ),
         // An exclusion constraint of a table (not one a partition takes from its table).
