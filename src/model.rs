@@ -477,6 +477,10 @@ pub struct Table {
     /// (`RANGE (created_at)`), which are `partition` objects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition_by: Option<String>,
+    /// Checks and foreign keys the database holds without having checked the rows
+    /// already there (Postgres `NOT VALID`): the baseline adds them so, after the tables.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_valid: Vec<String>,
 }
 
 /// Whether a key's column list starts with `column`. A key column may be written with a

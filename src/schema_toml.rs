@@ -6,7 +6,8 @@ use crate::model::Index;
 use crate::sql::catalogue::{
     checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
     is_foreign_key_index, left_out, objects, primary_key, primary_key_name, read_columns,
-    read_indexes, table_engine, table_names, table_partition_by, unique_constraints,
+    not_valid_constraints, read_indexes, table_engine, table_names, table_partition_by,
+    unique_constraints,
 };
 use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
 use crate::sql::Dialect;
@@ -177,6 +178,7 @@ fn write_table<C: Catalogue + ?Sized>(
         }
         out.push_str(&format!("{} = {{ {} }}\n", key(&c.name), fields.join(", ")));
     }
+    let not_valid = not_valid_constraints(db, table)?;
     let uniques = unique_constraints(db, table)?;
     for (name, cols) in &uniques {
         out.push_str(&format!(
@@ -203,6 +205,9 @@ fn write_table<C: Catalogue + ?Sized>(
         } else if fk.deferrable {
             out.push_str("deferrable = true\n");
         }
+        if not_valid.contains(&fk.name) {
+            out.push_str("valid = false\n");
+        }
     }
     for (name, expr) in checks(db, table)? {
         out.push_str(&format!(
@@ -210,6 +215,9 @@ fn write_table<C: Catalogue + ?Sized>(
             quoted(&name),
             quoted(&expr)
         ));
+        if not_valid.contains(&name) {
+            out.push_str("valid = false\n");
+        }
     }
     let foreign_key_names: Vec<String> = foreign_keys(db, table)?
         .into_iter()

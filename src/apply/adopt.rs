@@ -117,14 +117,32 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
     Ok(problems)
 }
 
-/// The table is partitioned as `expected` says (Postgres; the partitions themselves are
-/// objects).
+/// The table is partitioned as `expected` says, and its checks and foreign keys are NOT
+/// VALID where it says so (Postgres; the partitions themselves are objects).
 pub(super) fn compare_partitioning(
     db: &mut Database,
     table: &Table,
     expected: &str,
     problems: &mut Vec<String>,
 ) -> Result<(), DbError> {
+    let not_valid = crate::sql::catalogue::not_valid_constraints(db, &table.name)?;
+    for c in &table.constraints {
+        let (live, want) = (
+            not_valid.contains(&c.name),
+            table.not_valid.contains(&c.name),
+        );
+        if live != want {
+            let word = |n: bool| if n { "NOT VALID" } else { "validated" };
+            problems.push(format!(
+                "{} {} of {} is {} in the database but {} in {expected}",
+                c.noun(),
+                c.name,
+                table.name,
+                word(live),
+                word(want)
+            ));
+        }
+    }
     let live = crate::sql::catalogue::table_partition_by(db, &table.name)?;
     let key = |b: &Option<String>| b.as_deref().map(generated_expr_key);
     if key(&live) != key(&table.partition_by) {

@@ -825,6 +825,7 @@ impl Folder<'_, '_> {
             comment: None,
             engine: None,
             partition_by: None,
+            not_valid: Vec::new(),
         };
         let mut indexes = Vec::new();
         for def in &ct.columns {

@@ -338,6 +338,7 @@ pub fn parse_table(
         comment: comment_field(&mut fields)?,
         engine: engine_field(&mut fields)?,
         partition_by: partition_by_field(&mut fields)?,
+        not_valid: Vec::new(),
     };
     let mut sites = TypeSites::new();
     let mut identities = Vec::new();
@@ -387,7 +388,13 @@ pub fn parse_table(
     }
     let mut declared = Vec::new();
     for (key, kinds) in [("constraints", CONSTRAINT_KINDS), ("indexes", &[][..])] {
-        declared.extend(declarations(&mut fields, &name, key, kinds)?);
+        declared.extend(declarations(
+            &mut fields,
+            &name,
+            key,
+            kinds,
+            &mut table.not_valid,
+        )?);
     }
     let dialect = fields.dialect;
     fields.finish()?;
@@ -482,6 +489,43 @@ const CONSTRAINT_KINDS: &[(&str, ParseDeclaration)] = &[
     ("check", add_check::parse),
 ];
 
+/// `valid = false` on a check or foreign key of schema.toml: the database holds it
+/// `NOT VALID` (Postgres), so the baseline adds it so. Yields the constraint's name.
+fn not_valid_field(
+    inner: &mut Fields<'_, '_>,
+    body: &toml::de::DeTable<'_>,
+) -> Result<Option<String>> {
+    let Some(valid) = inner.opt_bool(&["valid"])? else {
+        return Ok(None);
+    };
+    if valid.value {
+        return Ok(None);
+    }
+    if inner.dialect.is_some_and(|d| d != Dialect::Postgres) {
+        return Err(Diag::input("`valid = false` is a Postgres state")
+            .at(valid.location)
+            .label("this project's dialect checks every constraint it adds")
+            .help("remove `valid`")
+            .into());
+    }
+    let kind = body.get("type").and_then(|t| t.get_ref().as_str());
+    if !matches!(kind, Some("check" | "foreign_key")) {
+        return Err(Diag::input("only a check or a foreign key can be NOT VALID")
+            .at(valid.location)
+            .label("`valid = false` here")
+            .help("remove `valid`")
+            .into());
+    }
+    match body.get("name").and_then(|n| n.get_ref().as_str()) {
+        Some(name) => Ok(Some(name.to_string())),
+        None => Err(Diag::input("a NOT VALID constraint needs its `name`")
+            .at(valid.location)
+            .label("`valid = false` without a name")
+            .help("add `name = \"...\"`, the constraint's name in the database")
+            .into()),
+    }
+}
+
 /// The `[[<key>]]` items of a table body as ops: constraints by their `type`
 /// (`foreign_key`, `unique`, `check`), indexes as `create_index`.
 fn declarations(
@@ -489,6 +533,7 @@ fn declarations(
     table: &str,
     key: &'static str,
     kinds: &[(&'static str, ParseDeclaration)],
+    not_valid: &mut Vec<String>,
 ) -> Result<Vec<Declared>> {
     let file = fields.file.clone();
     let Some(value) = fields.get(&[key]) else {
@@ -547,6 +592,11 @@ fn declarations(
                 }
             }
         };
+        if !kinds.is_empty() {
+            if let Some(name) = not_valid_field(&mut inner, &body)? {
+                not_valid.push(name);
+            }
+        }
         let op = parse(&mut inner)?;
         inner.finish()?;
         out.push(Declared {

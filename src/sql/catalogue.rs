@@ -145,6 +145,17 @@ pub fn primary_key_name<C: Catalogue + ?Sized>(
     })
 }
 
+/// The checks and foreign keys of a Postgres table that are NOT VALID (none elsewhere).
+pub fn not_valid_constraints<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<String>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    first_values(db, &postgres::inspect::not_valid(table))
+}
+
 /// How a Postgres table is partitioned (`RANGE (created_at)`); `None` for a plain table
 /// and on the other dialects.
 pub fn table_partition_by<C: Catalogue + ?Sized>(

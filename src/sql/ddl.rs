@@ -423,6 +423,37 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
     })
 }
 
+/// `ALTER TABLE ... ADD CONSTRAINT ... NOT VALID` for a check or foreign key the
+/// database holds without having checked the rows there (Postgres).
+pub fn add_constraint_not_valid(table: &str, constraint: &Constraint) -> String {
+    let d = Dialect::Postgres;
+    let body = match &constraint.kind {
+        ConstraintKind::Check { expr } => {
+            format!("CONSTRAINT {} CHECK ({expr})", quote(d, &constraint.name))
+        }
+        ConstraintKind::ForeignKey { .. } => match deferrable_foreign_key_clause(constraint) {
+            Some(clause) => clause,
+            None => {
+                let mut plain = constraint.clone();
+                if let ConstraintKind::ForeignKey { deferrable, .. } = &mut plain.kind {
+                    *deferrable = true;
+                }
+                deferrable_foreign_key_clause(&plain)
+                    .unwrap_or_default()
+                    .replace(" DEFERRABLE INITIALLY DEFERRED", "")
+                    .replace(" DEFERRABLE INITIALLY IMMEDIATE", "")
+                    .replace(" DEFERRABLE", "")
+            }
+        },
+        ConstraintKind::Unique { columns } => format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            quote(d, &constraint.name),
+            quoted_list(d, columns)
+        ),
+    };
+    format!("ALTER TABLE {} ADD {body} NOT VALID", quote(d, table))
+}
+
 /// The unique constraints of `table` as the indexes SQLite keeps them as.
 pub fn unique_indexes(table: &Table) -> impl Iterator<Item = Index> + '_ {
     table.constraints.iter().filter_map(|c| match &c.kind {

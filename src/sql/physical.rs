@@ -268,6 +268,7 @@ impl Physical {
             Action::DropConstraint { table, constraint } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.constraints.retain(|c| c.name != constraint.name);
+                    t.table.not_valid.retain(|n| *n != constraint.name);
                 }
             }
             Action::Raw { effect, .. } => {
@@ -349,6 +350,11 @@ impl Physical {
             for c in &mut t.table.constraints {
                 if c.name == from {
                     c.name = to.to_string();
+                }
+            }
+            for n in &mut t.table.not_valid {
+                if n == from {
+                    *n = to.to_string();
                 }
             }
         }

@@ -328,3 +328,92 @@ fn generated_columns_refuse_what_would_write_them() {
         assert!(stderr(&out).contains(said), "{op}: {}", stderr(&out));
     }
 }
+
+/// Checks and foreign keys a Postgres database holds NOT VALID (rows from before them
+/// break them) are introspected as `valid = false`, added NOT VALID by the baseline (so
+/// it runs on an empty database and the original is adopted with its rows), and one
+/// validated by hand is drift.
+#[test]
+fn not_valid_constraints_stay_not_valid_through_adoption() {
+    let server = Server::Postgres;
+    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
+        return;
+    };
+    let scratch_dir = common::project_with("postgres", "", &[("0001_noop.toml", NOOP)]);
+    let source_url = common::database_url(server, &source, scratch_dir.path());
+    common::connect(&source_url, scratch_dir.path())
+        .run_script(
+            "CREATE TABLE owners (id bigint PRIMARY KEY);
+             CREATE TABLE pets (id bigint PRIMARY KEY, owner_id bigint, age int);
+             INSERT INTO owners VALUES (1);
+             INSERT INTO pets VALUES (1, 99, -1), (2, 1, 3);
+             ALTER TABLE pets ADD CONSTRAINT pets_age CHECK (age >= 0) NOT VALID;
+             ALTER TABLE pets ADD CONSTRAINT pets_owner FOREIGN KEY (owner_id) REFERENCES owners (id)
+                 ON DELETE CASCADE DEFERRABLE NOT VALID;",
+        )
+        .unwrap();
+    let text = common::introspect(scratch_dir.path(), &source_url).unwrap();
+    assert!(text.contains("# Nothing was left out."), "{text}");
+    assert_eq!(text.matches("valid = false").count(), 2, "{text}");
+    assert!(!text.contains("NOT VALID"), "{text}");
+
+    let dir = common::project_with("postgres", &text, &[("0001_noop.toml", NOOP)]);
+    let p = dir.path();
+    let url = common::database_url(server, &copy, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    assert_eq!(common::introspect(p, &url).unwrap(), text);
+    // Not valid, but enforced for new rows.
+    assert!(common::connect(&url, p)
+        .run_script("INSERT INTO pets VALUES (3, NULL, -5)")
+        .is_err());
+
+    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
+        .arg("--adopt")
+        .output()
+        .unwrap();
+    assert!(adopt.status.success(), "{}", stderr(&adopt));
+    let clean = common::run(p, &["diff", "--database-url", &source_url]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    common::connect(&source_url, p)
+        .run_script("DELETE FROM pets WHERE id = 1; ALTER TABLE pets VALIDATE CONSTRAINT pets_age;")
+        .unwrap();
+    let drift = common::run(p, &["diff", "--database-url", &source_url]);
+    let report = stdout(&drift);
+    assert!(
+        report.contains("check pets_age of pets is validated in the database but NOT VALID in the plan"),
+        "{report}"
+    );
+    assert!(!report.contains("pets_owner"), "{report}");
+}
+
+/// `valid = false` is for Postgres checks and foreign keys, with their names.
+#[test]
+fn valid_false_is_refused_where_it_means_nothing() {
+    for (dialect, constraint, said) in [
+        (
+            "mysql",
+            "type = \"check\"\nname = \"c\"\ncheck = \"id > 0\"\nvalid = false",
+            "is a Postgres state",
+        ),
+        (
+            "postgres",
+            "type = \"unique\"\nname = \"u\"\ncolumns = [\"id\"]\nvalid = false",
+            "only a check or a foreign key",
+        ),
+        (
+            "postgres",
+            "type = \"check\"\ncheck = \"id > 0\"\nvalid = false",
+            "needs its `name`",
+        ),
+    ] {
+        let schema = format!(
+            "[tables.t]\nprimary_key = [\"id\"]\n\n[tables.t.columns]\nid = {{ type = \"bigint\" }}\n\n[[tables.t.constraints]]\n{constraint}\n"
+        );
+        let dir = common::project_files(dialect, &schema, &[("0001_noop.toml", NOOP)]);
+        let out = common::run(dir.path(), &["plan"]);
+        assert_eq!(out.status.code(), Some(2), "{dialect}: {}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{dialect}: {}", stderr(&out));
+        assert!(stderr(&out).contains("schema.toml:"), "{}", stderr(&out));
+    }
+}

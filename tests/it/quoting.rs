@@ -91,6 +91,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
             comment: None,
             engine: None,
             partition_by: None,
+            not_valid: Vec::new(),
         },
         keys: vec![],
     };

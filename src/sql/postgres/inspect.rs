@@ -236,6 +236,18 @@ pub fn foreign_keys(table: &str) -> String {
     )
 }
 
+/// The names of a table's checks and foreign keys that are NOT VALID (tandem's own
+/// passing ones, named `tandem...`, aside).
+pub fn not_valid(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT c.conname FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
+         WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' \
+         AND tc.relname = {t} \
+         AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"
+    )
+}
+
 /// Checks as (name, definition) rows.
 pub fn checks(table: &str) -> String {
     let t = lit(table);
@@ -257,7 +269,6 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
     ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("NOT VALID constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     // indoption: bit 1 DESC, bit 2 NULLS FIRST; the default puts NULLs last ascending
     // and first descending.
