@@ -414,6 +414,13 @@ pub struct IndexOptions {
     /// A MySQL FULLTEXT index.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fulltext: bool,
+    /// Columns whose NULLs sort against the default (Postgres): `first` for an
+    /// ascending column, `last` for a descending one.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub nulls: BTreeMap<String, String>,
+    /// A unique index that takes NULLs for equal values (Postgres 15 `NULLS NOT DISTINCT`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
 }
 
 impl Index {
@@ -452,6 +459,8 @@ impl Index {
                 desc: o.desc.iter().map(one).collect(),
                 prefix: o.prefix.iter().map(|(k, v)| (one(k), *v)).collect(),
                 fulltext: o.fulltext,
+                nulls: o.nulls.iter().map(|(k, v)| (one(k), v.clone())).collect(),
+                nulls_not_distinct: o.nulls_not_distinct,
             },
         }
     }

@@ -292,6 +292,9 @@ pub fn index_fields(index: &Index) -> Vec<String> {
             if o.desc.contains(c) {
                 part.push_str(" DESC");
             }
+            if let Some(order) = o.nulls.get(c) {
+                part.push_str(&format!(" NULLS {}", order.to_ascii_uppercase()));
+            }
             part
         })
         .collect();
@@ -306,6 +309,9 @@ pub fn index_fields(index: &Index) -> Vec<String> {
     }
     if o.fulltext {
         out.push("fulltext = true".into());
+    }
+    if o.nulls_not_distinct {
+        out.push("nulls_not_distinct = true".into());
     }
     if let Some(m) = &o.method {
         out.push(format!("method = {}", quoted(m)));

@@ -663,6 +663,17 @@ pub fn index_refusal(dialect: Dialect, index: &Index, hash_ok: bool) -> Option<U
     if !o.opclass.is_empty() && dialect != Dialect::Postgres {
         return refuse(format!("{name} has no operator classes"));
     }
+    if !o.nulls.is_empty() && dialect != Dialect::Postgres {
+        return refuse(format!(
+            "{name} keeps no NULLS FIRST/LAST in an index; drop it from `columns`"
+        ));
+    }
+    if o.nulls_not_distinct && dialect != Dialect::Postgres {
+        return refuse(format!("{name} has no NULLS NOT DISTINCT index"));
+    }
+    if o.nulls_not_distinct && !index.unique {
+        return refuse("NULLS NOT DISTINCT is for a unique index".to_string());
+    }
     if !o.prefix.is_empty() && dialect != Dialect::Mysql {
         return refuse(format!(
             "{name} has no prefix lengths; it indexes whole values"
@@ -737,6 +748,9 @@ pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> S
             if !o.include.is_empty() {
                 sql.push_str(&format!(" INCLUDE ({})", quoted_list(dialect, &o.include)));
             }
+            if o.nulls_not_distinct {
+                sql.push_str(" NULLS NOT DISTINCT");
+            }
             if let Some(p) = &o.predicate {
                 sql.push_str(&format!(" WHERE {p}"));
             }
@@ -790,6 +804,9 @@ fn index_key_parts(dialect: Dialect, index: &Index) -> Vec<String> {
             }
             if o.desc.contains(c) {
                 part.push_str(" DESC");
+            }
+            if let (Dialect::Postgres, Some(order)) = (dialect, o.nulls.get(c)) {
+                part.push_str(&format!(" NULLS {}", order.to_ascii_uppercase()));
             }
             part
         })

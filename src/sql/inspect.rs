@@ -588,6 +588,16 @@ pub fn index_option_differences(
     if l.prefix != w.prefix {
         differ("prefix lengths", show(&l.prefix), show(&w.prefix));
     }
+    if l.nulls != w.nulls {
+        differ("NULLS FIRST/LAST", show(&l.nulls), show(&w.nulls));
+    }
+    if l.nulls_not_distinct != w.nulls_not_distinct {
+        differ(
+            "NULLS NOT DISTINCT",
+            show(&l.nulls_not_distinct),
+            show(&w.nulls_not_distinct),
+        );
+    }
     if l.fulltext != w.fulltext {
         differ("fulltext", show(&l.fulltext), show(&w.fulltext));
     }

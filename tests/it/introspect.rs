@@ -311,7 +311,6 @@ fn properties_the_model_lacks_are_named_by_class() {
             &[
                 "1 deferrable key(s): rooms.rooms_code_key",
                 "1 column collation(s): rooms.code (C)",
-                "1 index with NULLS FIRST/LAST(s): rooms_area_idx",
                 "1 index key with a collation(s): rooms_code_idx",
             ],
         ),

@@ -417,3 +417,83 @@ fn valid_false_is_refused_where_it_means_nothing() {
         assert!(stderr(&out).contains("schema.toml:"), "{}", stderr(&out));
     }
 }
+
+/// An index's NULLS FIRST/LAST per column and NULLS NOT DISTINCT (Postgres 15) are
+/// read, recreated by the baseline and compared by drift; what the model still lacks of
+/// an expression key (its order) is named.
+#[test]
+fn index_null_orders_and_nulls_not_distinct_go_through_adoption() {
+    let server = Server::Postgres;
+    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
+        return;
+    };
+    let scratch_dir = common::project_with("postgres", "", &[("0001_noop.toml", NOOP)]);
+    let source_url = common::database_url(server, &source, scratch_dir.path());
+    common::connect(&source_url, scratch_dir.path())
+        .run_script(
+            "CREATE TABLE people (id bigint PRIMARY KEY, email text, score int, nick text);
+             CREATE INDEX people_score_idx ON people (score DESC NULLS LAST, email NULLS FIRST, id DESC);
+             CREATE UNIQUE INDEX people_nick_key ON people (nick) NULLS NOT DISTINCT;
+             CREATE INDEX people_lower_idx ON people (lower(email) DESC);",
+        )
+        .unwrap();
+    let read = common::run(
+        scratch_dir.path(),
+        &["introspect", "--database-url", &source_url],
+    );
+    let text = stdout(&read);
+    assert!(
+        text.contains("columns = [\"score DESC NULLS LAST\", \"email NULLS FIRST\", \"id DESC\"]"),
+        "{text}"
+    );
+    assert!(text.contains("nulls_not_distinct = true"), "{text}");
+    assert!(
+        stderr(&read).contains(
+            "left out: 1 index with an ordered or classed expression key, or an expression before a column(s): people_lower_idx"
+        ),
+        "{}",
+        stderr(&read)
+    );
+    // The named index aside, the copy reads back the same.
+    let dir = common::project_with("postgres", &text, &[("0001_noop.toml", NOOP)]);
+    let p = dir.path();
+    let url = common::database_url(server, &copy, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    let again = common::introspect(p, &url).unwrap();
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&again), body(&text));
+
+    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
+        .arg("--adopt")
+        .output()
+        .unwrap();
+    assert!(adopt.status.success(), "{}", stderr(&adopt));
+    let clean = common::run(p, &["diff", "--database-url", &source_url]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    common::connect(&source_url, p)
+        .run_script(
+            "DROP INDEX people_score_idx; CREATE INDEX people_score_idx ON people (score DESC, email, id DESC);
+             DROP INDEX people_nick_key; CREATE UNIQUE INDEX people_nick_key ON people (nick);",
+        )
+        .unwrap();
+    let report = stdout(&common::run(p, &["diff", "--database-url", &source_url]));
+    for said in [
+        "index people_score_idx of people: its NULLS FIRST/LAST is {} in the database",
+        "index people_nick_key of people: its NULLS NOT DISTINCT is false in the database but true",
+    ] {
+        assert!(report.contains(said), "{said}\n{report}");
+    }
+    // Another dialect refuses what it cannot keep.
+    let schema = "[tables.t]\nprimary_key = [\"id\"]\n\n[tables.t.columns]\nid = { type = \"bigint\" }\n\n\
+                  [[tables.t.indexes]]\nname = \"t_id\"\ncolumns = [\"id NULLS FIRST\"]\n";
+    let dir = common::project_files("mysql", schema, &[("0001_noop.toml", NOOP)]);
+    let out = common::run(dir.path(), &["plan"]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("NULLS FIRST/LAST"), "{}", stderr(&out));
+}

@@ -138,7 +138,10 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
          COALESCE(a.attname, ''), pg_get_indexdef(i.indexrelid, k.ord, true), \
          CASE WHEN k.ord <= i.indnkeyatts AND (i.indoption[k.ord - 1] & 1) = 1 \
          THEN '1' ELSE '0' END, \
-         COALESCE(CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END, '') \
+         COALESCE(CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END, ''), \
+         CASE WHEN k.ord <= i.indnkeyatts AND (i.indoption[k.ord - 1] & 2) = 2 \
+         THEN '1' ELSE '0' END, \
+         COALESCE(to_jsonb(i) ->> 'indnullsnotdistinct', 'false') \
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_class tc ON tc.oid = i.indrelid \
          JOIN pg_am am ON am.oid = ic.relam \
@@ -154,8 +157,8 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
     );
     let mut out: Vec<Index> = Vec::new();
     for r in db.text_rows(&sql)? {
-        let [name, unique, method, predicate, included, column, def, desc, class] =
-            <[String; 9]>::try_from(r).unwrap_or_default();
+        let [name, unique, method, predicate, included, column, def, desc, class, nulls_first, nnd] =
+            <[String; 11]>::try_from(r).unwrap_or_default();
         if out.last().is_none_or(|i| i.name != name) {
             out.push(Index {
                 name: name.clone(),
@@ -168,6 +171,7 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
         let index = out.last_mut().expect("pushed above");
         let o = &mut index.options;
         o.method = (method != "btree").then_some(method);
+        o.nulls_not_distinct = nnd == "true";
         o.predicate = (!predicate.is_empty()).then(|| strip_parens(&predicate));
         if included == "1" {
             o.include.push(column);
@@ -179,6 +183,16 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
         }
         if desc == "1" {
             o.desc.push(column.clone());
+        }
+        // NULLs come last ascending and first descending unless said otherwise.
+        match (desc == "1", nulls_first == "1") {
+            (false, true) => {
+                o.nulls.insert(column.clone(), "first".into());
+            }
+            (true, false) => {
+                o.nulls.insert(column.clone(), "last".into());
+            }
+            _ => {}
         }
         if !class.is_empty() {
             o.opclass.insert(column.clone(), class);
@@ -270,10 +284,10 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     // read as something plainer, so it is named.
     ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    // indoption: bit 1 DESC, bit 2 NULLS FIRST; the default puts NULLs last ascending
-    // and first descending.
-    ("index with NULLS FIRST/LAST", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indoption::int2[]) AS o(opt) WHERE ((o.opt & 1) = 0) <> ((o.opt & 2) = 0) AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("index with NULLS NOT DISTINCT", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE to_jsonb(i) ->> 'indnullsnotdistinct' = 'true' AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    // An expression key keeps no order, NULLs order or operator class in the model, and
+    // expressions come after the columns there (indoption: bit 1 DESC, bit 2 NULLS
+    // FIRST; the default puts NULLs last ascending and first descending).
+    ("index with an ordered or classed expression key, or an expression before a column", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid CROSS JOIN LATERAL generate_series(1, i.indnkeyatts::int) AS k(ord) LEFT JOIN pg_opclass opc ON opc.oid = i.indclass[k.ord - 1] WHERE ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = i.indexrelid AND x.contype = 'x') AND i.indkey[k.ord - 1] = 0 AND (i.indoption[k.ord - 1] <> 0 OR NOT COALESCE(opc.opcdefault, true) OR EXISTS (SELECT 1 FROM generate_series(k.ord + 1, i.indnkeyatts::int) AS l(ord) WHERE i.indkey[l.ord - 1] <> 0)) ORDER BY 1"),
     ("index key with a collation", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indcollation::oid[], i.indkey::int2[]) AS k(coll, attnum) WHERE k.coll <> 0 AND k.coll IS DISTINCT FROM (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) AND k.coll <> (SELECT oid FROM pg_collation WHERE collname = 'default') AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
 ];
 

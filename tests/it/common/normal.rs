@@ -166,7 +166,7 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
             indexes.insert(
                 i.name.clone(),
                 format!(
-                    "{:?} unique={} method={method:?} where={:?} include={:?} expressions={:?} opclass={:?} desc={:?} prefix={:?} fulltext={}",
+                    "{:?} unique={} method={method:?} where={:?} include={:?} expressions={:?} opclass={:?} desc={:?} prefix={:?} fulltext={} nulls={:?} nulls_not_distinct={}",
                     i.columns,
                     i.unique,
                     o.predicate.as_deref().map(expr),
@@ -175,7 +175,9 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                     o.opclass,
                     o.desc,
                     o.prefix,
-                    o.fulltext
+                    o.fulltext,
+                    o.nulls,
+                    o.nulls_not_distinct
                 ),
             );
         }
