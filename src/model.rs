@@ -490,6 +490,11 @@ pub struct Table {
     /// already there (Postgres `NOT VALID`): the baseline adds them so, after the tables.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_valid: Vec<String>,
+    /// Keys checked at the end of a statement or transaction (Postgres `DEFERRABLE`):
+    /// unique constraints by name, the primary key under the empty name, each with
+    /// whether it is `INITIALLY DEFERRED`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub deferrable: BTreeMap<String, bool>,
 }
 
 /// Whether a key's column list starts with `column`. A key column may be written with a
@@ -805,6 +810,7 @@ pub const OBJECT_KINDS: &[(&str, bool)] = &[
     ("partition", true),
     ("partition_index", true),
     ("partition_constraint", true),
+    ("foreign_key_to_partition", true),
     ("exclusion_constraint", true),
     ("policy", true),
     ("rule", true),

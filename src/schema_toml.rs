@@ -6,7 +6,7 @@ use crate::model::Index;
 use crate::sql::catalogue::{
     checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
     is_foreign_key_index, left_out, objects, primary_key, primary_key_name, read_columns,
-    not_valid_constraints, read_indexes, table_engine, table_names, table_partition_by,
+    deferrable_keys, not_valid_constraints, read_indexes, table_engine, table_names, table_partition_by,
     unique_constraints,
 };
 use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
@@ -122,6 +122,11 @@ fn write_table<C: Catalogue + ?Sized>(
     if !primary_key.is_empty() {
         out.push_str(&format!("primary_key = {}\n", list(&primary_key)));
     }
+    let deferrable = deferrable_keys(db, table)?;
+    if let Some(deferred) = deferrable.get("") {
+        let when = if *deferred { "deferred" } else { "immediate" };
+        out.push_str(&format!("primary_key_deferrable = \"{when}\"\n"));
+    }
     if let Some(text) = &table_comment {
         out.push_str(&format!("comment = {}\n", quoted(text)));
     }
@@ -186,6 +191,11 @@ fn write_table<C: Catalogue + ?Sized>(
             quoted(name),
             list(cols)
         ));
+        match deferrable.get(name) {
+            Some(true) => out.push_str("initially_deferred = true\n"),
+            Some(false) => out.push_str("deferrable = true\n"),
+            None => {}
+        }
     }
     for fk in foreign_keys(db, table)? {
         out.push_str(&format!(

@@ -143,6 +143,31 @@ pub(super) fn compare_partitioning(
             ));
         }
     }
+    let deferrable = crate::sql::catalogue::deferrable_keys(db, &table.name)?;
+    let keys = table
+        .constraints
+        .iter()
+        .filter(|c| matches!(c.kind, ConstraintKind::Unique { .. }))
+        .map(|c| (c.name.as_str(), format!("unique constraint {}", c.name)))
+        .chain(
+            (!table.primary_key.is_empty()).then(|| ("", "the primary key".to_string())),
+        );
+    for (name, what) in keys {
+        let word = |d: Option<&bool>| match d {
+            None => "not deferrable",
+            Some(false) => "DEFERRABLE",
+            Some(true) => "DEFERRABLE INITIALLY DEFERRED",
+        };
+        let (live, want) = (deferrable.get(name), table.deferrable.get(name));
+        if live != want {
+            problems.push(format!(
+                "{what} of {} is {} in the database but {} in {expected}",
+                table.name,
+                word(live),
+                word(want)
+            ));
+        }
+    }
     let live = crate::sql::catalogue::table_partition_by(db, &table.name)?;
     let key = |b: &Option<String>| b.as_deref().map(generated_expr_key);
     if key(&live) != key(&table.partition_by) {

@@ -175,7 +175,11 @@ pub fn differences(
                 Some((table, _))
                     if matches!(
                         o.kind.as_str(),
-                        "trigger" | "policy" | "rule" | "exclusion_constraint"
+                        "trigger"
+                            | "policy"
+                            | "rule"
+                            | "exclusion_constraint"
+                            | "foreign_key_to_partition"
                     ) =>
                 {
                     physical.table(table).is_some()

@@ -826,6 +826,7 @@ impl Folder<'_, '_> {
             engine: None,
             partition_by: None,
             not_valid: Vec::new(),
+            deferrable: std::collections::BTreeMap::new(),
         };
         let mut indexes = Vec::new();
         for def in &ct.columns {

@@ -339,6 +339,7 @@ pub fn parse_table(
         engine: engine_field(&mut fields)?,
         partition_by: partition_by_field(&mut fields)?,
         not_valid: Vec::new(),
+        deferrable: Default::default(),
     };
     let mut sites = TypeSites::new();
     let mut identities = Vec::new();
@@ -386,6 +387,26 @@ pub fn parse_table(
         }
         table.primary_key = pk.value;
     }
+    if let Some(d) = fields.opt_str(&["primary_key_deferrable"])? {
+        let deferred = match d.value.as_str() {
+            "immediate" => false,
+            "deferred" => true,
+            _ => {
+                return Err(Diag::input(format!("invalid primary_key_deferrable `{}`", d.value))
+                    .at(d.location)
+                    .label("expected \"immediate\" or \"deferred\" (INITIALLY ...)")
+                    .into())
+            }
+        };
+        if fields.dialect.is_some_and(|x| x != Dialect::Postgres) || table.primary_key.is_empty() {
+            return Err(Diag::input("`primary_key_deferrable` is for a Postgres primary key")
+                .at(d.location)
+                .label("no deferrable key here")
+                .help("remove `primary_key_deferrable`")
+                .into());
+        }
+        table.deferrable.insert(String::new(), deferred);
+    }
     let mut declared = Vec::new();
     for (key, kinds) in [("constraints", CONSTRAINT_KINDS), ("indexes", &[][..])] {
         declared.extend(declarations(
@@ -394,6 +415,7 @@ pub fn parse_table(
             key,
             kinds,
             &mut table.not_valid,
+            &mut table.deferrable,
         )?);
     }
     let dialect = fields.dialect;
@@ -526,6 +548,43 @@ fn not_valid_field(
     }
 }
 
+/// `deferrable = true` or `initially_deferred = true` on a unique constraint of
+/// schema.toml (Postgres; a foreign key's are the op's own): its name and whether it is
+/// initially deferred.
+fn deferrable_unique_fields(
+    inner: &mut Fields<'_, '_>,
+    body: &toml::de::DeTable<'_>,
+) -> Result<Option<(String, bool)>> {
+    if body.get("type").and_then(|t| t.get_ref().as_str()) != Some("unique") {
+        return Ok(None);
+    }
+    let deferrable = inner.opt_bool(&["deferrable"])?;
+    let deferred = inner.opt_bool(&["initially_deferred"])?;
+    let at = match (&deferrable, &deferred) {
+        (_, Some(d)) if d.value => d.location.clone(),
+        (Some(d), _) if d.value => d.location.clone(),
+        _ => return Ok(None),
+    };
+    if inner.dialect.is_some_and(|d| d != Dialect::Postgres) {
+        return Err(Diag::input("a deferrable unique constraint is a Postgres one")
+            .at(at)
+            .label("this project's dialect checks a key at every row")
+            .help("remove `deferrable` and `initially_deferred`")
+            .into());
+    }
+    match body.get("name").and_then(|n| n.get_ref().as_str()) {
+        Some(name) => Ok(Some((
+            name.to_string(),
+            deferred.is_some_and(|d| d.value),
+        ))),
+        None => Err(Diag::input("a deferrable unique constraint needs its `name`")
+            .at(at)
+            .label("deferrable without a name")
+            .help("add `name = \"...\"`")
+            .into()),
+    }
+}
+
 /// The `[[<key>]]` items of a table body as ops: constraints by their `type`
 /// (`foreign_key`, `unique`, `check`), indexes as `create_index`.
 fn declarations(
@@ -534,6 +593,7 @@ fn declarations(
     key: &'static str,
     kinds: &[(&'static str, ParseDeclaration)],
     not_valid: &mut Vec<String>,
+    deferrable: &mut std::collections::BTreeMap<String, bool>,
 ) -> Result<Vec<Declared>> {
     let file = fields.file.clone();
     let Some(value) = fields.get(&[key]) else {
@@ -595,6 +655,9 @@ fn declarations(
         if !kinds.is_empty() {
             if let Some(name) = not_valid_field(&mut inner, &body)? {
                 not_valid.push(name);
+            }
+            if let Some((name, deferred)) = deferrable_unique_fields(&mut inner, &body)? {
+                deferrable.insert(name, deferred);
             }
         }
         let op = parse(&mut inner)?;

@@ -156,6 +156,23 @@ pub fn not_valid_constraints<C: Catalogue + ?Sized>(
     first_values(db, &postgres::inspect::not_valid(table))
 }
 
+/// The deferrable keys of a Postgres table (none elsewhere): unique constraints by
+/// name, the primary key under the empty name, with whether each is initially deferred.
+pub fn deferrable_keys<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<std::collections::BTreeMap<String, bool>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Default::default());
+    }
+    Ok(db
+        .text_rows(&postgres::inspect::deferrable_keys(table))?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .map(|[name, deferred]| (name, deferred == "1"))
+        .collect())
+}
+
 /// How a Postgres table is partitioned (`RANGE (created_at)`); `None` for a plain table
 /// and on the other dialects.
 pub fn table_partition_by<C: Catalogue + ?Sized>(

@@ -341,7 +341,12 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
     for column in &table.columns {
         stmt.col(column_def(dialect, column));
     }
-    if !table.primary_key.is_empty() {
+    // A deferrable primary key is written with the inline clauses below.
+    let deferrable_key = match table.deferrable.get("") {
+        Some(deferred) if dialect == Dialect::Postgres => Some(*deferred),
+        _ => None,
+    };
+    if !table.primary_key.is_empty() && deferrable_key.is_none() {
         let mut pk = SqIndex::create();
         for c in &table.primary_key {
             pk.col(iden(c));
@@ -383,19 +388,35 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
         }
         sql
     };
-    if (uniques.is_empty() || dialect == Dialect::Sqlite) && deferred.is_empty() && keys.is_empty()
+    if (uniques.is_empty() || dialect == Dialect::Sqlite)
+        && deferred.is_empty()
+        && keys.is_empty()
+        && deferrable_key.is_none()
     {
         return with_comment(sql);
     }
     // sea-query writes table-level UNIQUE only for MySQL, and no DEFERRABLE: spliced in
     // before the closing parenthesis of the column list.
     let mut inline: Vec<String> = Vec::new();
+    let deferral = |name: &str| match (dialect, table.deferrable.get(name)) {
+        (Dialect::Postgres, Some(true)) => " DEFERRABLE INITIALLY DEFERRED",
+        (Dialect::Postgres, Some(false)) => " DEFERRABLE",
+        _ => "",
+    };
+    if deferrable_key.is_some() && !table.primary_key.is_empty() {
+        inline.push(format!(
+            ", PRIMARY KEY ({}){}",
+            quoted_list(dialect, &table.primary_key),
+            deferral("")
+        ));
+    }
     if dialect != Dialect::Sqlite {
         inline.extend(uniques.iter().map(|(name, columns)| {
             format!(
-                ", CONSTRAINT {} UNIQUE ({})",
+                ", CONSTRAINT {} UNIQUE ({}){}",
                 quote(dialect, name),
-                quoted_list(dialect, columns)
+                quoted_list(dialect, columns),
+                deferral(name)
             )
         }));
     }

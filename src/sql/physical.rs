@@ -269,6 +269,7 @@ impl Physical {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.constraints.retain(|c| c.name != constraint.name);
                     t.table.not_valid.retain(|n| *n != constraint.name);
+                    t.table.deferrable.remove(&constraint.name);
                 }
             }
             Action::Raw { effect, .. } => {
@@ -297,6 +298,8 @@ impl Physical {
             Action::SetPrimaryKey { table, columns, .. } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.primary_key = columns.clone();
+                    // A key set by a step is not deferrable.
+                    t.table.deferrable.remove("");
                 }
             }
             Action::RenameColumn { table, from, to } => self.rename_column(table, from, to),
@@ -356,6 +359,9 @@ impl Physical {
                 if n == from {
                     *n = to.to_string();
                 }
+            }
+            if let Some(d) = t.table.deferrable.remove(from) {
+                t.table.deferrable.insert(to.to_string(), d);
             }
         }
     }

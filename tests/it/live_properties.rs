@@ -497,3 +497,80 @@ fn index_null_orders_and_nulls_not_distinct_go_through_adoption() {
     assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("NULLS FIRST/LAST"), "{}", stderr(&out));
 }
+
+/// DEFERRABLE unique constraints and primary keys (INITIALLY DEFERRED or IMMEDIATE) are
+/// read, recreated by the baseline (a transaction may break them until it commits) and
+/// compared by drift.
+#[test]
+fn deferrable_keys_go_through_adoption() {
+    let server = Server::Postgres;
+    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
+        return;
+    };
+    let scratch_dir = common::project_with("postgres", "", &[("0001_noop.toml", NOOP)]);
+    let source_url = common::database_url(server, &source, scratch_dir.path());
+    common::connect(&source_url, scratch_dir.path())
+        .run_script(
+            "CREATE TABLE slots (id bigint, pos int, code text,
+                 CONSTRAINT slots_pkey PRIMARY KEY (id) DEFERRABLE INITIALLY DEFERRED,
+                 CONSTRAINT slots_pos_key UNIQUE (pos) DEFERRABLE,
+                 CONSTRAINT slots_code_key UNIQUE (code));",
+        )
+        .unwrap();
+    let read = common::run(
+        scratch_dir.path(),
+        &["introspect", "--database-url", &source_url],
+    );
+    let text = stdout(&read);
+    assert!(!stderr(&read).contains("deferrable"), "{}", stderr(&read));
+    assert!(text.contains("primary_key_deferrable = \"deferred\""), "{text}");
+    assert!(
+        text.contains("name = \"slots_pos_key\"\ncolumns = [\"pos\"]\ndeferrable = true"),
+        "{text}"
+    );
+    assert!(
+        text.contains("name = \"slots_code_key\"\ncolumns = [\"code\"]\n\n"),
+        "{text}"
+    );
+    let dir = common::project_with("postgres", &text, &[("0001_noop.toml", NOOP)]);
+    let p = dir.path();
+    let url = common::database_url(server, &copy, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    assert_eq!(common::introspect(p, &url).unwrap(), text);
+    // Deferred: a transaction swaps two positions, which a plain key refuses.
+    common::connect(&url, p)
+        .run_script(
+            "INSERT INTO slots VALUES (1, 1, 'a'), (2, 2, 'b');
+             BEGIN; SET CONSTRAINTS ALL DEFERRED;
+             UPDATE slots SET pos = 2 WHERE id = 1; UPDATE slots SET pos = 1 WHERE id = 2; COMMIT;",
+        )
+        .unwrap();
+
+    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
+        .arg("--adopt")
+        .output()
+        .unwrap();
+    assert!(adopt.status.success(), "{}", stderr(&adopt));
+    let clean = common::run(p, &["diff", "--database-url", &source_url]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    common::connect(&source_url, p)
+        .run_script(
+            "ALTER TABLE slots DROP CONSTRAINT slots_pos_key, ADD CONSTRAINT slots_pos_key UNIQUE (pos);",
+        )
+        .unwrap();
+    let report = stdout(&common::run(p, &["diff", "--database-url", &source_url]));
+    assert!(
+        report.contains(
+            "unique constraint slots_pos_key of slots is not deferrable in the database but DEFERRABLE in the plan"
+        ),
+        "{report}"
+    );
+    // Elsewhere, a deferrable key is refused where it is written.
+    let schema = "[tables.t]\nprimary_key = [\"id\"]\nprimary_key_deferrable = \"deferred\"\n\n\
+                  [tables.t.columns]\nid = { type = \"bigint\" }\n";
+    let dir = common::project_files("mysql", schema, &[("0001_noop.toml", NOOP)]);
+    let out = common::run(dir.path(), &["plan"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("schema.toml:3:"), "{}", stderr(&out));
+}

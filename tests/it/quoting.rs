@@ -92,6 +92,7 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
             engine: None,
             partition_by: None,
             not_valid: Vec::new(),
+            deferrable: std::collections::BTreeMap::new(),
         },
         keys: vec![],
     };

@@ -233,7 +233,9 @@ pub fn identity_columns(table: &str) -> String {
 }
 
 /// Foreign keys, one row per column pair: name, column, referenced table, referenced
-/// column, delete and update rules, deferrable, initially deferred.
+/// column, delete and update rules, deferrable, initially deferred. Not those that
+/// reference a partition: those are objects (as are the ones Postgres keeps for each
+/// partition of a partitioned table a key references).
 pub fn foreign_keys(table: &str) -> String {
     let t = lit(table);
     format!(
@@ -245,7 +247,7 @@ pub fn foreign_keys(table: &str) -> String {
          CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord) \
          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
          JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum \
-         WHERE c.contype = 'f' AND tc.relname = {t} \
+         WHERE c.contype = 'f' AND tc.relname = {t} AND NOT rt.relispartition \
          AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY c.conname, k.ord"
     )
 }
@@ -258,6 +260,19 @@ pub fn not_valid(table: &str) -> String {
         "SELECT c.conname FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
          WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' \
          AND tc.relname = {t} \
+         AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"
+    )
+}
+
+/// A table's deferrable keys as (name, initially deferred `1`/`0`) rows, the primary
+/// key under the empty name.
+pub fn deferrable_keys(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT CASE WHEN c.contype = 'p' THEN '' ELSE c.conname END, \
+         CASE WHEN c.condeferred THEN '1' ELSE '0' END \
+         FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
+         WHERE c.contype IN ('u', 'p') AND c.condeferrable AND tc.relname = {t} \
          AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"
     )
 }
@@ -282,7 +297,6 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
-    ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     // An expression key keeps no order, NULLs order or operator class in the model, and
     // expressions come after the columns there (indoption: bit 1 DESC, bit 2 NULLS
@@ -420,6 +434,15 @@ pub fn objects() -> Vec<String> {
              AND x.contype IN ('c', 'f', 'u', 'p', 'x') \
              AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(t.oid)) = {ns} \
              AND {own} ORDER BY x.oid"
+        ),
+        // A foreign key of a table that references a partition, not a table of the model.
+        format!(
+            "SELECT 'foreign_key_to_partition', t.relname || '.' || x.conname, \
+             'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(x.conname) || ' ' \
+             || regexp_replace(pg_get_constraintdef(x.oid), ' REFERENCES ' || {schema_re} || '\\.', ' REFERENCES ') \
+             FROM pg_constraint x JOIN pg_class t ON t.oid = x.conrelid JOIN pg_class r ON r.oid = x.confrelid \
+             WHERE x.contype = 'f' AND x.conparentid = 0 AND r.relispartition AND NOT t.relispartition \
+             AND t.relnamespace = {ns} AND {own} ORDER BY x.oid"
         ),
         // An exclusion constraint of a table (not one a partition takes from its table).
         format!(
