@@ -329,11 +329,19 @@ fn diff_table(
     // What no op changes yet is named, not proposed.
     for (what, differs) in [
         ("its partitioning", now.partition_by != want.partition_by),
-        ("which of its constraints are NOT VALID", now.not_valid != want.not_valid),
-        ("which of its keys are deferrable", now.deferrable != want.deferrable),
+        (
+            "which of its constraints are NOT VALID",
+            now.not_valid != want.not_valid,
+        ),
+        (
+            "which of its keys are deferrable",
+            now.deferrable != want.deferrable,
+        ),
     ] {
         if differs {
-            notes.push(format!("{t} changes {what}; no op changes that: write a `sql` op"));
+            notes.push(format!(
+                "{t} changes {what}; no op changes that: write a `sql` op"
+            ));
         }
     }
     let renamed_from = |column: &str| {

@@ -341,7 +341,10 @@ pub enum Default {
     /// A generated column: the database computes it from the row (`GENERATED ALWAYS AS
     /// (expr)`), kept on disk when `stored`, computed when read otherwise. Nothing
     /// writes it: an INSERT or UPDATE that names it fails.
-    Generated { expr: String, stored: bool },
+    Generated {
+        expr: String,
+        stored: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

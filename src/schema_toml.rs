@@ -4,9 +4,9 @@
 
 use crate::model::Index;
 use crate::sql::catalogue::{
-    checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
-    is_foreign_key_index, left_out, objects, primary_key, primary_key_name, read_columns,
-    deferrable_keys, not_valid_constraints, read_indexes, table_engine, table_names, table_partition_by,
+    checks, column_enum_values, comments, deferrable_keys, enums, extensions, foreign_keys,
+    identity_columns, is_foreign_key_index, left_out, not_valid_constraints, objects, primary_key,
+    primary_key_name, read_columns, read_indexes, table_engine, table_names, table_partition_by,
     unique_constraints,
 };
 use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
@@ -197,7 +197,36 @@ fn write_table<C: Catalogue + ?Sized>(
             None => {}
         }
     }
-    for fk in foreign_keys(db, table)? {
+    let foreign_key_names = write_keys_and_checks(db, &t, table, &not_valid, out)?;
+    let in_memory = engine.is_some_and(|e| e.eq_ignore_ascii_case("memory"));
+    for mut index in read_indexes(db, table)? {
+        // A MEMORY table builds a hash index where none is named: its B-trees say so.
+        if in_memory && index.options.method.is_none() && !index.options.fulltext {
+            index.options.method = Some("btree".into());
+        }
+        // MySQL keeps an index of its own, under the key's name, for every foreign key.
+        if uniques.iter().any(|(n, _)| *n == index.name)
+            || index.name.starts_with("tandem_")
+            || is_foreign_key_index(dialect, &index.name, &foreign_key_names)
+        {
+            continue;
+        }
+        out.push_str(&index_toml(&t, &index));
+    }
+    Ok(())
+}
+
+/// A table's foreign keys and checks as `[[tables.T.constraints]]` items (`valid = false`
+/// for those in `not_valid`); yields the foreign keys' names.
+fn write_keys_and_checks<C: Catalogue + ?Sized>(
+    db: &mut C,
+    t: &str,
+    table: &str,
+    not_valid: &[String],
+    out: &mut String,
+) -> Result<Vec<String>, C::Error> {
+    let foreign = foreign_keys(db, table)?;
+    for fk in &foreign {
         out.push_str(&format!(
             "\n[[tables.{t}.constraints]]\ntype = \"foreign_key\"\nname = {}\ncolumns = {}\nreferences = {}\n",
             quoted(&fk.name),
@@ -229,26 +258,7 @@ fn write_table<C: Catalogue + ?Sized>(
             out.push_str("valid = false\n");
         }
     }
-    let foreign_key_names: Vec<String> = foreign_keys(db, table)?
-        .into_iter()
-        .map(|f| f.name)
-        .collect();
-    let in_memory = engine.is_some_and(|e| e.eq_ignore_ascii_case("memory"));
-    for mut index in read_indexes(db, table)? {
-        // A MEMORY table builds a hash index where none is named: its B-trees say so.
-        if in_memory && index.options.method.is_none() && !index.options.fulltext {
-            index.options.method = Some("btree".into());
-        }
-        // MySQL keeps an index of its own, under the key's name, for every foreign key.
-        if uniques.iter().any(|(n, _)| *n == index.name)
-            || index.name.starts_with("tandem_")
-            || is_foreign_key_index(dialect, &index.name, &foreign_key_names)
-        {
-            continue;
-        }
-        out.push_str(&index_toml(&t, &index));
-    }
-    Ok(())
+    Ok(foreign.into_iter().map(|f| f.name).collect())
 }
 
 /// One `[[objects]]` item, its statement as a multi-line literal string where TOML

@@ -13,7 +13,9 @@ use crate::action::Action;
 use crate::model::{ConstraintKind, Index, Table};
 use crate::plan::Plan;
 use crate::sql::catalogue::{comments, foreign_keys, live_columns, primary_key, read_indexes};
-use crate::sql::inspect::{canonical_type, fk_action, generated_expr_key, index_option_differences};
+use crate::sql::inspect::{
+    canonical_type, fk_action, generated_expr_key, index_option_differences,
+};
 use crate::sql::Dialect;
 
 /// Every difference between the baseline of `plan` and the live database, as lines.
@@ -149,9 +151,7 @@ pub(super) fn compare_partitioning(
         .iter()
         .filter(|c| matches!(c.kind, ConstraintKind::Unique { .. }))
         .map(|c| (c.name.as_str(), format!("unique constraint {}", c.name)))
-        .chain(
-            (!table.primary_key.is_empty()).then(|| ("", "the primary key".to_string())),
-        );
+        .chain((!table.primary_key.is_empty()).then(|| ("", "the primary key".to_string())));
     for (name, what) in keys {
         let word = |d: Option<&bool>| match d {
             None => "not deferrable",

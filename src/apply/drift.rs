@@ -165,30 +165,10 @@ pub fn differences(
         f.slot == crate::plan::Slot::Baseline && applied.iter().any(|a| a.version == f.version)
     });
     if baseline_applied && dialect == crate::sql::Dialect::Postgres {
-        // An object of a table a later change dropped went with it (a trigger, a
-        // policy, named `table.name`).
         let objects: Vec<_> = plan
             .objects
             .iter()
-            .filter(|o| !ignore.ignores_object(&o.name))
-            .filter(|o| match o.name.split_once('.') {
-                Some((table, _))
-                    if matches!(
-                        o.kind.as_str(),
-                        "trigger"
-                            | "policy"
-                            | "rule"
-                            | "exclusion_constraint"
-                            | "foreign_key_to_partition"
-                    ) =>
-                {
-                    physical.table(table).is_some()
-                }
-                // A partition goes with its partitioned table.
-                _ if o.kind == "partition" => partition_parent(&o.sql)
-                    .is_none_or(|parent| physical.table(&parent).is_some()),
-                _ => true,
-            })
+            .filter(|o| !ignore.ignores_object(&o.name) && still_has_table(o, &physical))
             .cloned()
             .collect();
         object_differences(db, &objects, &mut out)?;
@@ -201,6 +181,26 @@ pub fn differences(
         }
     }
     Ok(out)
+}
+
+/// Whether the table an object belongs to is still there: an object of a table a later
+/// change dropped went with it (a trigger, a policy, a constraint, named `table.name`;
+/// a partition, with its partitioned table).
+fn still_has_table(o: &crate::model::SchemaObject, physical: &Physical) -> bool {
+    match o.name.split_once('.') {
+        Some((table, _))
+            if matches!(
+                o.kind.as_str(),
+                "trigger" | "policy" | "rule" | "exclusion_constraint" | "foreign_key_to_partition"
+            ) =>
+        {
+            physical.table(table).is_some()
+        }
+        _ if o.kind == "partition" => {
+            partition_parent(&o.sql).is_none_or(|parent| physical.table(&parent).is_some())
+        }
+        _ => true,
+    }
 }
 
 /// The table a partition's statement attaches it to (`... PARTITION OF name ...`), where

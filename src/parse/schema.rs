@@ -305,9 +305,9 @@ fn partition_by_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
             .into());
     }
     let word = by.value.split_whitespace().next().unwrap_or("");
-    let method = ["RANGE", "LIST", "HASH"]
-        .iter()
-        .any(|m| word.eq_ignore_ascii_case(m) || word.to_ascii_uppercase().starts_with(&format!("{m}(")));
+    let method = ["RANGE", "LIST", "HASH"].iter().any(|m| {
+        word.eq_ignore_ascii_case(m) || word.to_ascii_uppercase().starts_with(&format!("{m}("))
+    });
     if !method || !by.value.contains('(') {
         return Err(Diag::input(format!("invalid partition_by `{}`", by.value))
             .at(by.location)
@@ -392,18 +392,22 @@ pub fn parse_table(
             "immediate" => false,
             "deferred" => true,
             _ => {
-                return Err(Diag::input(format!("invalid primary_key_deferrable `{}`", d.value))
-                    .at(d.location)
-                    .label("expected \"immediate\" or \"deferred\" (INITIALLY ...)")
-                    .into())
+                return Err(
+                    Diag::input(format!("invalid primary_key_deferrable `{}`", d.value))
+                        .at(d.location)
+                        .label("expected \"immediate\" or \"deferred\" (INITIALLY ...)")
+                        .into(),
+                )
             }
         };
         if fields.dialect.is_some_and(|x| x != Dialect::Postgres) || table.primary_key.is_empty() {
-            return Err(Diag::input("`primary_key_deferrable` is for a Postgres primary key")
-                .at(d.location)
-                .label("no deferrable key here")
-                .help("remove `primary_key_deferrable`")
-                .into());
+            return Err(
+                Diag::input("`primary_key_deferrable` is for a Postgres primary key")
+                    .at(d.location)
+                    .label("no deferrable key here")
+                    .help("remove `primary_key_deferrable`")
+                    .into(),
+            );
         }
         table.deferrable.insert(String::new(), deferred);
     }
@@ -532,11 +536,13 @@ fn not_valid_field(
     }
     let kind = body.get("type").and_then(|t| t.get_ref().as_str());
     if !matches!(kind, Some("check" | "foreign_key")) {
-        return Err(Diag::input("only a check or a foreign key can be NOT VALID")
-            .at(valid.location)
-            .label("`valid = false` here")
-            .help("remove `valid`")
-            .into());
+        return Err(
+            Diag::input("only a check or a foreign key can be NOT VALID")
+                .at(valid.location)
+                .label("`valid = false` here")
+                .help("remove `valid`")
+                .into(),
+        );
     }
     match body.get("name").and_then(|n| n.get_ref().as_str()) {
         Some(name) => Ok(Some(name.to_string())),
@@ -566,22 +572,23 @@ fn deferrable_unique_fields(
         _ => return Ok(None),
     };
     if inner.dialect.is_some_and(|d| d != Dialect::Postgres) {
-        return Err(Diag::input("a deferrable unique constraint is a Postgres one")
-            .at(at)
-            .label("this project's dialect checks a key at every row")
-            .help("remove `deferrable` and `initially_deferred`")
-            .into());
+        return Err(
+            Diag::input("a deferrable unique constraint is a Postgres one")
+                .at(at)
+                .label("this project's dialect checks a key at every row")
+                .help("remove `deferrable` and `initially_deferred`")
+                .into(),
+        );
     }
     match body.get("name").and_then(|n| n.get_ref().as_str()) {
-        Some(name) => Ok(Some((
-            name.to_string(),
-            deferred.is_some_and(|d| d.value),
-        ))),
-        None => Err(Diag::input("a deferrable unique constraint needs its `name`")
-            .at(at)
-            .label("deferrable without a name")
-            .help("add `name = \"...\"`")
-            .into()),
+        Some(name) => Ok(Some((name.to_string(), deferred.is_some_and(|d| d.value)))),
+        None => Err(
+            Diag::input("a deferrable unique constraint needs its `name`")
+                .at(at)
+                .label("deferrable without a name")
+                .help("add `name = \"...\"`")
+                .into(),
+        ),
     }
 }
 

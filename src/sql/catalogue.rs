@@ -179,7 +179,9 @@ pub fn table_partition_by<C: Catalogue + ?Sized>(
     db: &mut C,
     table: &str,
 ) -> Result<Option<String>, C::Error> {
-    let by = value_on(db, Dialect::Postgres, || postgres::inspect::partition_by(table))?;
+    let by = value_on(db, Dialect::Postgres, || {
+        postgres::inspect::partition_by(table)
+    })?;
     Ok(by.filter(|b| !b.is_empty()))
 }
 

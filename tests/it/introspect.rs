@@ -366,7 +366,11 @@ fn properties_the_model_lacks_are_named_by_class() {
         }
         // What the model now holds is not named (see tests/it/live_properties.rs).
         for held in ["generated column", "exclusion constraint", "partition(s)"] {
-            assert!(!summary.contains(held), "{}: {held}\n{summary}", server.dialect());
+            assert!(
+                !summary.contains(held),
+                "{}: {held}\n{summary}",
+                server.dialect()
+            );
         }
         if *server == Server::Postgres {
             assert!(!summary.contains("partitioned table"), "{summary}");
@@ -406,7 +410,9 @@ fn a_not_valid_check_and_a_generated_column_read_back_as_what_builds() {
     assert!(text.contains("char_length(vendor) <= 255"), "{text}");
     // The state is kept, not named as left out.
     assert!(
-        text.contains("name = \"vendor_length\"\ncheck = \"char_length(vendor) <= 255\"\nvalid = false"),
+        text.contains(
+            "name = \"vendor_length\"\ncheck = \"char_length(vendor) <= 255\"\nvalid = false"
+        ),
         "{text}"
     );
     assert!(!stderr(&read).contains("NOT VALID"), "{}", stderr(&read));

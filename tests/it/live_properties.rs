@@ -32,6 +32,12 @@ CREATE TABLE visits_rest_other PARTITION OF visits_rest DEFAULT;
 CREATE INDEX visits_2025_at_idx ON "Archive ""old""".visits_2025 (at DESC);
 ALTER TABLE visits_2026 ADD CONSTRAINT visits_2026_room_fk FOREIGN KEY (room_id) REFERENCES rooms (id);
 ALTER TABLE visits_2026 ADD CONSTRAINT visits_2026_positive CHECK (id > 0);
+CREATE TABLE tags (id bigint PRIMARY KEY, code text NOT NULL);
+CREATE UNIQUE INDEX tags_code_idx ON tags (code);
+ALTER TABLE visits ADD COLUMN tag text CONSTRAINT visits_tag_fkey REFERENCES tags (code);
+CREATE TABLE notes (id bigint PRIMARY KEY, visit_id bigint, visit_at date,
+    CONSTRAINT notes_visit FOREIGN KEY (visit_id, visit_at) REFERENCES visits_2026 (id, at),
+    CONSTRAINT notes_any_visit FOREIGN KEY (visit_id, visit_at) REFERENCES visits (id, at));
 "#;
 
 #[test]
@@ -66,6 +72,9 @@ fn postgres_partitions_exclusions_and_generated_columns_go_through_adoption() {
         "CREATE INDEX visits_2025_at_idx ON \"Archive \"\"old\"\"\".visits_2025 USING btree (at DESC)",
         "ALTER TABLE visits_2026 ADD CONSTRAINT visits_2026_room_fk FOREIGN KEY (room_id) REFERENCES rooms(id)",
         "kind = \"partition_constraint\"\nname = \"visits_2026.visits_2026_positive\"",
+        "kind = \"foreign_key_to_partition\"\nname = \"notes.notes_visit\"",
+        "name = \"notes_any_visit\"\ncolumns = [\"visit_id\", \"visit_at\"]\nreferences = \"visits(id, at)\"",
+        "name = \"visits_tag_fkey\"",
     ] {
         assert!(text.contains(kept), "{kept}\n{text}");
     }
@@ -205,7 +214,12 @@ fn generated_columns_go_through_a_baseline_a_release_and_verify_on_every_databas
             stderr(&verify)
         );
         let out = common::migrate(p, &url, "1.0.0", "contract");
-        assert!(out.status.success(), "{}: {}", server.dialect(), stderr(&out));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            server.dialect(),
+            stderr(&out)
+        );
         let mut conn = common::connect(&url, p);
         conn.run_script("INSERT INTO rooms (id, area) VALUES (1, 10)")
             .unwrap();
@@ -225,9 +239,17 @@ fn generated_columns_go_through_a_baseline_a_release_and_verify_on_every_databas
             "{}: {text}",
             server.dialect()
         );
-        assert!(!text.contains("default_sql"), "{}: {text}", server.dialect());
+        assert!(
+            !text.contains("default_sql"),
+            "{}: {text}",
+            server.dialect()
+        );
         if server != Server::Postgres {
-            assert!(text.contains("stored = false"), "{}: {text}", server.dialect());
+            assert!(
+                text.contains("stored = false"),
+                "{}: {text}",
+                server.dialect()
+            );
         }
         let parsed = common::parse_schema_for(server, "introspected.toml", &text).unwrap();
         let rooms = parsed.table("rooms").unwrap();
@@ -253,13 +275,11 @@ fn generated_columns_go_through_a_baseline_a_release_and_verify_on_every_databas
             continue;
         }
         common::connect(&url, p)
-            .run_script(
-                &format!(
-                    "ALTER TABLE rooms DROP COLUMN thrice;
+            .run_script(&format!(
+                "ALTER TABLE rooms DROP COLUMN thrice;
                      ALTER TABLE rooms ADD COLUMN thrice integer GENERATED ALWAYS AS (area * 4) {}",
-                    if added_stored { "STORED" } else { "VIRTUAL" }
-                ),
-            )
+                if added_stored { "STORED" } else { "VIRTUAL" }
+            ))
             .unwrap();
         let drift = common::run(p, &["diff", "--database-url", &url]);
         let report = stdout(&drift);
@@ -297,8 +317,7 @@ fn generated_columns_refuse_what_would_write_them() {
         ),
     ];
     for (dialect, columns, said) in cases {
-        let schema =
-            format!("[tables.t]\nprimary_key = [\"id\"]\n\n[tables.t.columns]\n{columns}");
+        let schema = format!("[tables.t]\nprimary_key = [\"id\"]\n\n[tables.t.columns]\n{columns}");
         let dir = common::project_files(dialect, &schema, &[("0001_noop.toml", NOOP)]);
         let out = common::run(dir.path(), &["plan"]);
         assert_eq!(out.status.code(), Some(2), "{dialect}: {}", stderr(&out));
@@ -381,7 +400,9 @@ fn not_valid_constraints_stay_not_valid_through_adoption() {
     let drift = common::run(p, &["diff", "--database-url", &source_url]);
     let report = stdout(&drift);
     assert!(
-        report.contains("check pets_age of pets is validated in the database but NOT VALID in the plan"),
+        report.contains(
+            "check pets_age of pets is validated in the database but NOT VALID in the plan"
+        ),
         "{report}"
     );
     assert!(!report.contains("pets_owner"), "{report}");
@@ -490,12 +511,17 @@ fn index_null_orders_and_nulls_not_distinct_go_through_adoption() {
         assert!(report.contains(said), "{said}\n{report}");
     }
     // Another dialect refuses what it cannot keep.
-    let schema = "[tables.t]\nprimary_key = [\"id\"]\n\n[tables.t.columns]\nid = { type = \"bigint\" }\n\n\
+    let schema =
+        "[tables.t]\nprimary_key = [\"id\"]\n\n[tables.t.columns]\nid = { type = \"bigint\" }\n\n\
                   [[tables.t.indexes]]\nname = \"t_id\"\ncolumns = [\"id NULLS FIRST\"]\n";
     let dir = common::project_files("mysql", schema, &[("0001_noop.toml", NOOP)]);
     let out = common::run(dir.path(), &["plan"]);
     assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("NULLS FIRST/LAST"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("NULLS FIRST/LAST"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// DEFERRABLE unique constraints and primary keys (INITIALLY DEFERRED or IMMEDIATE) are
@@ -523,7 +549,10 @@ fn deferrable_keys_go_through_adoption() {
     );
     let text = stdout(&read);
     assert!(!stderr(&read).contains("deferrable"), "{}", stderr(&read));
-    assert!(text.contains("primary_key_deferrable = \"deferred\""), "{text}");
+    assert!(
+        text.contains("primary_key_deferrable = \"deferred\""),
+        "{text}"
+    );
     assert!(
         text.contains("name = \"slots_pos_key\"\ncolumns = [\"pos\"]\ndeferrable = true"),
         "{text}"

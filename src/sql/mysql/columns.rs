@@ -19,19 +19,18 @@ use crate::types::{ColumnType, Literal};
 /// resets what is left out.
 pub(super) fn column_sql(column: &Column) -> String {
     if let Some(Default::Generated { expr, stored }) = &column.default {
-        let clause = crate::sql::ddl::generated_clause(
-            Dialect::Mysql,
-            expr,
-            *stored,
-            column.nullable,
-        );
+        let clause =
+            crate::sql::ddl::generated_clause(Dialect::Mysql, expr, *stored, column.nullable);
         let mut sql = format!(
             "{} {} {clause}",
             q(&column.name),
             type_name(Dialect::Mysql, &column.ty)
         );
         if let Some(text) = &column.comment {
-            sql.push_str(&format!(" COMMENT {}", string_literal(Dialect::Mysql, text)));
+            sql.push_str(&format!(
+                " COMMENT {}",
+                string_literal(Dialect::Mysql, text)
+            ));
         }
         return sql;
     }

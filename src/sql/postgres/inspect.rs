@@ -297,6 +297,8 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
+    // A partition here of a table in another schema is neither a table nor an object here.
+    ("partition of a table in another schema", "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(c.oid)) <> c.relnamespace ORDER BY 1"),
     ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
     // An expression key keeps no order, NULLs order or operator class in the model, and
     // expressions come after the columns there (indoption: bit 1 DESC, bit 2 NULLS
@@ -329,7 +331,7 @@ pub fn objects() -> Vec<String> {
     let schema_re =
         r"regexp_replace(quote_ident(current_schema()), '([.^$*+?()\[\]{}|\\])', '\\\1', 'g')";
     let own = NOT_AN_EXTENSIONS;
-    vec![
+    let mut out = vec![
         format!(
             "SELECT 'domain', x.typname, 'CREATE DOMAIN ' || quote_ident(x.typname) || ' AS ' \
              || format_type(x.typbasetype, x.typtypmod) \
@@ -388,6 +390,24 @@ pub fn objects() -> Vec<String> {
              || quote_ident(x.relname) || ' AS' || chr(10) || rtrim(pg_get_viewdef(x.oid), ';') \
              FROM pg_class x WHERE x.relkind IN ('v', 'm') AND x.relnamespace = {ns} AND {own} ORDER BY x.oid"
         ),
+    ];
+    out.extend(table_objects(ns, schema_re, own));
+    // A trigger a partition takes from its table comes with it.
+    out.push(format!(
+        "SELECT 'trigger', r.relname || '.' || x.tgname, \
+             regexp_replace(pg_get_triggerdef(x.oid), ' ON ' || {schema_re} || '\\.', ' ON ') \
+             FROM pg_trigger x JOIN pg_class r ON r.oid = x.tgrelid \
+             WHERE NOT x.tgisinternal AND x.tgparentid = 0 AND r.relnamespace = {ns} \
+             AND x.tgname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
+    ));
+    out
+}
+
+/// The objects of the tables' own that the model keeps as statements, after the tables:
+/// partitions with their own indexes and constraints, foreign keys to a partition,
+/// exclusion constraints. `ns`, `schema_re` and `own` as in [`objects`].
+fn table_objects(ns: &str, schema_re: &str, own: &str) -> Vec<String> {
+    vec![
         // A partition, after the tables: the statement that attaches it to its table
         // (with its schema made first where it lives in another), in the order made, so
         // a partition that is itself partitioned comes before its own.
@@ -452,12 +472,6 @@ pub fn objects() -> Vec<String> {
              FROM pg_constraint x JOIN pg_class r ON r.oid = x.conrelid \
              WHERE x.contype = 'x' AND x.conparentid = 0 AND NOT r.relispartition \
              AND r.relnamespace = {ns} AND {own} ORDER BY x.oid"
-        ),
-        format!(
-            "SELECT 'trigger', r.relname || '.' || x.tgname, \
-             regexp_replace(pg_get_triggerdef(x.oid), ' ON ' || {schema_re} || '\\.', ' ON ') \
-             FROM pg_trigger x JOIN pg_class r ON r.oid = x.tgrelid \
-             WHERE NOT x.tgisinternal AND r.relnamespace = {ns} AND x.tgname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
         ),
     ]
 }

@@ -74,7 +74,7 @@ impl Renderer for Postgres<'_> {
                 comment.as_deref(),
             ))),
             Action::AddConstraint { table, constraint } => {
-                self.add_constraint(table, constraint, out)
+                self.add_constraint(table, constraint, physical, out)
             }
             Action::DropConstraint { table, constraint } => {
                 constraints::drop_constraint(table, constraint)
