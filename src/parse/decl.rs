@@ -309,8 +309,7 @@ pub fn column_fields_at(
 }
 
 /// `generated = "expr"` with `stored = true|false` (default false, a virtual column): a
-/// column the database computes, which has no default and is no identity. Postgres
-/// keeps only stored ones.
+/// column the database computes, which has no default and is no identity.
 fn generated_field(
     fields: &mut Fields<'_, '_>,
     name: &str,
@@ -346,20 +345,10 @@ fn generated_field(
         .help("remove `default`, `default_sql` and `identity`")
         .into());
     }
-    let is_stored = stored.as_ref().is_some_and(|s| s.value);
-    if !is_stored && fields.dialect == Some(Dialect::Postgres) {
-        let at = stored.map_or(expr.location, |s| s.location);
-        return Err(Diag::input(format!(
-            "Postgres keeps generated column `{name}` only stored"
-        ))
-        .at(at)
-        .label("a virtual generated column")
-        .help("write `stored = true`")
-        .into());
-    }
+    // Postgres keeps virtual ones from 18 on; an older server says so itself.
     Ok(Some(Default::Generated {
         expr: expr.value,
-        stored: is_stored,
+        stored: stored.is_some_and(|s| s.value),
     }))
 }
 

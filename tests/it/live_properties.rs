@@ -297,8 +297,8 @@ fn generated_columns_refuse_what_would_write_them() {
     let cases: &[(&str, &str, &str)] = &[
         (
             "postgres",
-            "id = { type = \"bigint\" }\ntwice = { type = \"bigint\", generated = \"id * 2\" }\n",
-            "only stored",
+            "id = { type = \"bigint\" }\ntwice = { type = \"bigint\", generated = \"id * 2\", identity = true }\n",
+            "cannot have a default or be an identity",
         ),
         (
             "mysql",
@@ -338,6 +338,10 @@ fn generated_columns_refuse_what_would_write_them() {
         (
             "type = \"add_column\"\ntable = \"t\"\ncolumn = { name = \"x\", type = \"bigint\", generated = \"id\", stored = true }\nbackfill_sql = \"1\"",
             "cannot be backfilled",
+        ),
+        (
+            "type = \"drop_column\"\ntable = \"t\"\ncolumn = \"id\"",
+            "generated column `t.twice` is computed from `id`",
         ),
     ] {
         let change = format!("release = \"1.0.0\"\n\n[[op]]\n{op}\n");
