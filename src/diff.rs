@@ -326,6 +326,24 @@ fn diff_table(
     notes: &mut Vec<String>,
 ) {
     let t = &want.name;
+    // What no op changes yet is named, not proposed.
+    for (what, differs) in [
+        ("its partitioning", now.partition_by != want.partition_by),
+        (
+            "which of its constraints are NOT VALID",
+            now.not_valid != want.not_valid,
+        ),
+        (
+            "which of its keys are deferrable",
+            now.deferrable != want.deferrable,
+        ),
+    ] {
+        if differs {
+            notes.push(format!(
+                "{t} changes {what}; no op changes that: write a `sql` op"
+            ));
+        }
+    }
     let renamed_from = |column: &str| {
         renames
             .iter()
@@ -483,13 +501,18 @@ fn alter_fields(
                 "stops being"
             }
         ));
+    } else if (old.is_generated() || column.is_generated()) && old.default != column.default {
+        notes.push(format!(
+            "{t}.{} changes how it is generated; no op changes that: write a `sql` op, or add a new column",
+            column.name
+        ));
     } else if old.default != column.default {
         match &column.default {
             None => fields.push("drop_default = true".into()),
             Some(Default::Literal(l)) => fields.push(format!("default = {}", literal(l))),
             Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
-            // A change file cannot make a column identity.
-            Some(Default::Identity) => {}
+            // A change file cannot make a column identity or generated.
+            Some(Default::Identity | Default::Generated { .. }) => {}
         }
     }
     fields
@@ -582,6 +605,10 @@ fn column_fields(dialect: Dialect, c: &Column) -> String {
         Some(Default::Literal(l)) => fields.push(format!("default = {}", literal(l))),
         Some(Default::Sql(s)) => fields.push(format!("default_sql = {}", q(s))),
         Some(Default::Identity) => fields.push("identity = true".into()),
+        Some(Default::Generated { expr, stored }) => {
+            fields.push(format!("generated = {}", q(expr)));
+            fields.push(format!("stored = {stored}"));
+        }
         None => {}
     }
     if let Some(text) = &c.comment {

@@ -4,9 +4,10 @@
 
 use crate::model::Index;
 use crate::sql::catalogue::{
-    checks, column_enum_values, comments, enums, extensions, foreign_keys, identity_columns,
-    is_foreign_key_index, left_out, objects, primary_key, primary_key_name, read_columns,
-    read_indexes, table_engine, table_names, unique_constraints,
+    checks, column_enum_values, comments, deferrable_keys, enums, extensions, foreign_keys,
+    identity_columns, is_foreign_key_index, left_out, not_valid_constraints, objects, primary_key,
+    primary_key_name, read_columns, read_indexes, table_engine, table_names, table_partition_by,
+    unique_constraints,
 };
 use crate::sql::inspect::{is_user_table, Catalogue, ReadDefault, Spelling};
 use crate::sql::Dialect;
@@ -122,8 +123,16 @@ fn write_table<C: Catalogue + ?Sized>(
     if !primary_key.is_empty() {
         out.push_str(&format!("primary_key = {}\n", list(&primary_key)));
     }
+    let deferrable = deferrable_keys(db, table)?;
+    if let Some(deferred) = deferrable.get("") {
+        let when = if *deferred { "deferred" } else { "immediate" };
+        out.push_str(&format!("primary_key_deferrable = \"{when}\"\n"));
+    }
     if let Some(text) = &table_comment {
         out.push_str(&format!("comment = {}\n", quoted(text)));
+    }
+    if let Some(by) = table_partition_by(db, table)? {
+        out.push_str(&format!("partition_by = {}\n", quoted(&by)));
     }
     let engine = table_engine(db, table)?;
     if let Some(engine) = &engine {
@@ -164,6 +173,10 @@ fn write_table<C: Catalogue + ?Sized>(
         match &c.default {
             Some(ReadDefault::Literal(l)) => fields.push(format!("default = {l}")),
             Some(ReadDefault::Sql(s)) => fields.push(format!("default_sql = {}", quoted(s))),
+            Some(ReadDefault::Generated { expr, stored }) => {
+                fields.push(format!("generated = {}", quoted(expr)));
+                fields.push(format!("stored = {stored}"));
+            }
             None => {}
         }
         if let Some((_, value)) = on_update.iter().find(|(n, _)| *n == c.name) {
@@ -174,6 +187,7 @@ fn write_table<C: Catalogue + ?Sized>(
         }
         out.push_str(&format!("{} = {{ {} }}\n", key(&c.name), fields.join(", ")));
     }
+    let not_valid = not_valid_constraints(db, table)?;
     let uniques = unique_constraints(db, table)?;
     for (name, cols) in &uniques {
         out.push_str(&format!(
@@ -181,8 +195,42 @@ fn write_table<C: Catalogue + ?Sized>(
             quoted(name),
             list(cols)
         ));
+        match deferrable.get(name) {
+            Some(true) => out.push_str("initially_deferred = true\n"),
+            Some(false) => out.push_str("deferrable = true\n"),
+            None => {}
+        }
     }
-    for fk in foreign_keys(db, table)? {
+    let foreign_key_names = write_keys_and_checks(db, &t, table, &not_valid, out)?;
+    let in_memory = engine.is_some_and(|e| e.eq_ignore_ascii_case("memory"));
+    for mut index in read_indexes(db, table)? {
+        // A MEMORY table builds a hash index where none is named: its B-trees say so.
+        if in_memory && index.options.method.is_none() && !index.options.fulltext {
+            index.options.method = Some("btree".into());
+        }
+        // MySQL keeps an index of its own, under the key's name, for every foreign key.
+        if uniques.iter().any(|(n, _)| *n == index.name)
+            || index.name.starts_with("tandem_")
+            || is_foreign_key_index(dialect, &index.name, &foreign_key_names)
+        {
+            continue;
+        }
+        out.push_str(&index_toml(&t, &index));
+    }
+    Ok(())
+}
+
+/// A table's foreign keys and checks as `[[tables.T.constraints]]` items (`valid = false`
+/// for those in `not_valid`); yields the foreign keys' names.
+fn write_keys_and_checks<C: Catalogue + ?Sized>(
+    db: &mut C,
+    t: &str,
+    table: &str,
+    not_valid: &[String],
+    out: &mut String,
+) -> Result<Vec<String>, C::Error> {
+    let foreign = foreign_keys(db, table)?;
+    for fk in &foreign {
         out.push_str(&format!(
             "\n[[tables.{t}.constraints]]\ntype = \"foreign_key\"\nname = {}\ncolumns = {}\nreferences = {}\n",
             quoted(&fk.name),
@@ -200,6 +248,9 @@ fn write_table<C: Catalogue + ?Sized>(
         } else if fk.deferrable {
             out.push_str("deferrable = true\n");
         }
+        if not_valid.contains(&fk.name) {
+            out.push_str("valid = false\n");
+        }
     }
     for (name, expr) in checks(db, table)? {
         out.push_str(&format!(
@@ -207,27 +258,11 @@ fn write_table<C: Catalogue + ?Sized>(
             quoted(&name),
             quoted(&expr)
         ));
-    }
-    let foreign_key_names: Vec<String> = foreign_keys(db, table)?
-        .into_iter()
-        .map(|f| f.name)
-        .collect();
-    let in_memory = engine.is_some_and(|e| e.eq_ignore_ascii_case("memory"));
-    for mut index in read_indexes(db, table)? {
-        // A MEMORY table builds a hash index where none is named: its B-trees say so.
-        if in_memory && index.options.method.is_none() && !index.options.fulltext {
-            index.options.method = Some("btree".into());
+        if not_valid.contains(&name) {
+            out.push_str("valid = false\n");
         }
-        // MySQL keeps an index of its own, under the key's name, for every foreign key.
-        if uniques.iter().any(|(n, _)| *n == index.name)
-            || index.name.starts_with("tandem_")
-            || is_foreign_key_index(dialect, &index.name, &foreign_key_names)
-        {
-            continue;
-        }
-        out.push_str(&index_toml(&t, &index));
     }
-    Ok(())
+    Ok(foreign.into_iter().map(|f| f.name).collect())
 }
 
 /// One `[[objects]]` item, its statement as a multi-line literal string where TOML
@@ -281,6 +316,9 @@ pub fn index_fields(index: &Index) -> Vec<String> {
             if o.desc.contains(c) {
                 part.push_str(" DESC");
             }
+            if let Some(order) = o.nulls.get(c) {
+                part.push_str(&format!(" NULLS {}", order.to_ascii_uppercase()));
+            }
             part
         })
         .collect();
@@ -295,6 +333,9 @@ pub fn index_fields(index: &Index) -> Vec<String> {
     }
     if o.fulltext {
         out.push("fulltext = true".into());
+    }
+    if o.nulls_not_distinct {
+        out.push("nulls_not_distinct = true".into());
     }
     if let Some(m) = &o.method {
         out.push(format!("method = {}", quoted(m)));

@@ -13,7 +13,9 @@ use crate::action::Action;
 use crate::model::{ConstraintKind, Index, Table};
 use crate::plan::Plan;
 use crate::sql::catalogue::{comments, foreign_keys, live_columns, primary_key, read_indexes};
-use crate::sql::inspect::{canonical_type, fk_action, index_option_differences};
+use crate::sql::inspect::{
+    canonical_type, fk_action, generated_expr_key, index_option_differences,
+};
 use crate::sql::Dialect;
 
 /// Every difference between the baseline of `plan` and the live database, as lines.
@@ -46,6 +48,7 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
             &mut problems,
         )?;
         compare_comments(db, table, "schema.toml", &mut problems)?;
+        compare_partitioning(db, table, "schema.toml", &mut problems)?;
         let primary_key = primary_key(db, &table.name)?;
         if primary_key != table.primary_key {
             problems.push(format!(
@@ -114,6 +117,72 @@ pub fn differences(db: &mut Database, plan: &Plan) -> Result<Vec<String>, DbErro
         }
     }
     Ok(problems)
+}
+
+/// The table is partitioned as `expected` says, and its checks and foreign keys are NOT
+/// VALID where it says so (Postgres; the partitions themselves are objects).
+pub(super) fn compare_partitioning(
+    db: &mut Database,
+    table: &Table,
+    expected: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), DbError> {
+    let not_valid = crate::sql::catalogue::not_valid_constraints(db, &table.name)?;
+    for c in &table.constraints {
+        let (live, want) = (
+            not_valid.contains(&c.name),
+            table.not_valid.contains(&c.name),
+        );
+        if live != want {
+            let word = |n: bool| if n { "NOT VALID" } else { "validated" };
+            problems.push(format!(
+                "{} {} of {} is {} in the database but {} in {expected}",
+                c.noun(),
+                c.name,
+                table.name,
+                word(live),
+                word(want)
+            ));
+        }
+    }
+    let deferrable = crate::sql::catalogue::deferrable_keys(db, &table.name)?;
+    let keys = table
+        .constraints
+        .iter()
+        .filter(|c| matches!(c.kind, ConstraintKind::Unique { .. }))
+        .map(|c| (c.name.as_str(), format!("unique constraint {}", c.name)))
+        .chain((!table.primary_key.is_empty()).then(|| ("", "the primary key".to_string())));
+    for (name, what) in keys {
+        let word = |d: Option<&bool>| match d {
+            None => "not deferrable",
+            Some(false) => "DEFERRABLE",
+            Some(true) => "DEFERRABLE INITIALLY DEFERRED",
+        };
+        let (live, want) = (deferrable.get(name), table.deferrable.get(name));
+        if live != want {
+            problems.push(format!(
+                "{what} of {} is {} in the database but {} in {expected}",
+                table.name,
+                word(live),
+                word(want)
+            ));
+        }
+    }
+    let live = crate::sql::catalogue::table_partition_by(db, &table.name)?;
+    let key = |b: &Option<String>| b.as_deref().map(generated_expr_key);
+    if key(&live) != key(&table.partition_by) {
+        let shown = |b: &Option<String>| match b {
+            Some(b) => format!("partitioned by {b}"),
+            None => "not partitioned".into(),
+        };
+        problems.push(format!(
+            "table {} is {} in the database but {} in {expected}",
+            table.name,
+            shown(&live),
+            shown(&table.partition_by)
+        ));
+    }
+    Ok(())
 }
 
 /// The table's comment and its columns' are the database's (SQLite keeps none).
@@ -270,6 +339,46 @@ fn compare_foreign_keys(
     Ok(())
 }
 
+/// Whether a column is generated, stored and from the same expression (in one spelling,
+/// see [`generated_expr_key`]) in the database as in `expected`.
+fn compare_generated(
+    subject: &str,
+    column: &crate::model::Column,
+    live: &crate::sql::inspect::LiveColumn,
+    expected: &str,
+    problems: &mut Vec<String>,
+) {
+    let want = match &column.default {
+        Some(crate::model::Default::Generated { expr, stored }) => Some((expr.as_str(), *stored)),
+        _ => None,
+    };
+    let have = live.generated.as_ref().map(|(e, s)| (e.as_str(), *s));
+    let kept = |s: bool| if s { "stored" } else { "virtual" };
+    match (have, want) {
+        (None, None) => {}
+        (Some((e, _)), None) => problems.push(format!(
+            "{subject} is generated from {e} in the database but not generated in {expected}"
+        )),
+        (None, Some((e, _))) => problems.push(format!(
+            "{subject} is not generated in the database but generated from {e} in {expected}"
+        )),
+        (Some((he, hs)), Some((we, ws))) => {
+            if hs != ws {
+                problems.push(format!(
+                    "{subject} is a {} generated column in the database but {} in {expected}",
+                    kept(hs),
+                    kept(ws)
+                ));
+            }
+            if generated_expr_key(he) != generated_expr_key(we) {
+                problems.push(format!(
+                    "{subject} is generated from {he} in the database but from {we} in {expected}"
+                ));
+            }
+        }
+    }
+}
+
 /// The differences of `table`'s columns with the live ones (missing, extra, type,
 /// nullability and, with `defaults`, a default the database lacks), each line ending
 /// with what `expected` ("schema.toml", "the plan") says.
@@ -317,7 +426,13 @@ pub(super) fn compare_columns(
         }
         // A default the database has beyond schema.toml only lets more inserts through;
         // one it lacks fails the inserts that count on it.
-        if defaults && column.default.is_some() && !column.is_identity() && !live.has_default {
+        compare_generated(&subject, column, live, expected, problems);
+        if defaults
+            && column.default.is_some()
+            && !column.is_identity()
+            && !column.is_generated()
+            && !live.has_default
+        {
             problems.push(format!(
                 "{subject} has no default in the database but one in {expected}"
             ));

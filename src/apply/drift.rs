@@ -98,6 +98,7 @@ pub fn differences(
         let ignored = |name: &str| plan_ignores(name);
         super::adopt::compare_columns(db, table, "the plan", false, &either, &ignored, &mut out)?;
         super::adopt::compare_comments(db, table, "the plan", &mut out)?;
+        super::adopt::compare_partitioning(db, table, "the plan", &mut out)?;
         let pk = primary_key(db, &table.name)?;
         if pk != table.primary_key {
             out.push(format!(
@@ -161,18 +162,9 @@ pub fn differences(
                 .collect::<Vec<_>>()
         })
         .collect();
-    // An object of a table a later change dropped went with it (a trigger, a policy,
-    // named `table.name`).
     let objects: Vec<_> = expected_objects(plan, applied)
         .into_iter()
-        .filter(|(o, _)| !ignore.ignores_object(&o.name))
-        .filter(|(o, _)| match o.name.split_once('.') {
-            Some((table, _)) if matches!(o.kind.as_str(), "trigger" | "policy" | "rule") => {
-                physical.table(table).is_some()
-            }
-            _ if o.kind == "row_security" => physical.table(&o.name).is_some(),
-            _ => true,
-        })
+        .filter(|(o, _)| !ignore.ignores_object(&o.name) && still_has_table(o, &physical))
         .collect();
     if !objects.is_empty() {
         object_differences(db, &objects, &mut out)?;
@@ -223,6 +215,51 @@ fn expected_objects(
         }
     }
     out
+}
+
+/// Whether the table an object belongs to is still there: an object of a table a later
+/// change dropped went with it (a trigger, a policy, a constraint, named `table.name`;
+/// a partition, with its partitioned table).
+fn still_has_table(o: &crate::model::SchemaObject, physical: &Physical) -> bool {
+    match o.name.split_once('.') {
+        Some((table, _))
+            if matches!(
+                o.kind.as_str(),
+                "trigger" | "policy" | "rule" | "exclusion_constraint" | "foreign_key_to_partition"
+            ) =>
+        {
+            physical.table(table).is_some()
+        }
+        _ if o.kind == "partition" => {
+            partition_parent(&o.sql).is_none_or(|parent| physical.table(&parent).is_some())
+        }
+        _ => true,
+    }
+}
+
+/// The table a partition's statement attaches it to (`... PARTITION OF name ...`), where
+/// it is in the current schema.
+fn partition_parent(sql: &str) -> Option<String> {
+    let rest = &sql[sql.find(" PARTITION OF ")? + " PARTITION OF ".len()..];
+    let name = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let mut name = String::new();
+            let mut chars = quoted.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (c, chars.peek()) {
+                    ('"', Some('"')) => {
+                        name.push('"');
+                        chars.next();
+                    }
+                    ('"', _) => break,
+                    _ => name.push(c),
+                }
+            }
+            name
+        }
+        None => rest.split([' ', '.']).next()?.to_string(),
+    };
+    Some(name)
 }
 
 /// The expected objects that are missing from the database or whose statement differs

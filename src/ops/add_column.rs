@@ -75,6 +75,16 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
     if let Some(b) = fields.opt_str(&["backfill_sql", "backfill"])? {
         backfill_sql = Some(b);
     }
+    if let (true, Some(b)) = (column.is_generated(), &backfill_sql) {
+        return Err(Diag::input(format!(
+            "generated column `{}.{}` cannot be backfilled",
+            table.value, name.value
+        ))
+        .at(b.location.clone())
+        .label("the database computes every row of this column")
+        .help("remove `backfill_sql`")
+        .into());
+    }
     if !column.nullable && column.default.is_none() && backfill_sql.is_none() {
         return Err(Diag::input(format!(
             "NOT NULL column `{}.{}` needs a value for existing rows and for rows the previous release inserts",

@@ -274,6 +274,16 @@ impl AlterColumn {
                 target.ty = ty;
             }
         }
+        if old.is_generated() {
+            return Err(Diag::input(format!(
+                "`{}.{}` is a generated column: the database computes it",
+                self.table.value, old.name
+            ))
+            .at(self.at.clone())
+            .label("a change of a generated column")
+            .help("add a new column with the expression it should have, then drop this one")
+            .into());
+        }
         if old.is_identity()
             && (self.default.is_some() || self.nullable == Some(true) || self.new_name.is_some())
         {

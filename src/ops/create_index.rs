@@ -24,6 +24,27 @@ pub struct CreateIndex {
 /// The index methods a change file may name.
 pub const METHODS: &[&str] = &["btree", "hash", "gin", "gist", "brin"];
 
+/// A column part's `NULLS FIRST` or `NULLS LAST` (Postgres), taken off its end: the
+/// rest, and `first` or `last`.
+fn nulls_part(text: &str) -> (&str, Option<&'static str>) {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.as_slice() {
+        [.., n, o] if n.eq_ignore_ascii_case("nulls") => {
+            let order = if o.eq_ignore_ascii_case("first") {
+                "first"
+            } else if o.eq_ignore_ascii_case("last") {
+                "last"
+            } else {
+                return (text, None);
+            };
+            let cut = text.trim_end();
+            let cut = cut[..cut.len() - o.len()].trim_end();
+            (cut[..cut.len() - n.len()].trim_end(), Some(order))
+        }
+        _ => (text, None),
+    }
+}
+
 /// `email`, `email(20)` (a prefix length), `email DESC`, `email(20) desc`.
 fn column_part(text: &str) -> std::result::Result<(String, Option<u32>, bool), String> {
     let text = text.trim();
@@ -110,6 +131,9 @@ pub fn parse(fields: &mut Fields<'_, '_>) -> Result<Box<dyn Operation>> {
         opclass_at = Some(at);
     }
     options.fulltext = fields.opt_bool(&["fulltext"])?.is_some_and(|f| f.value);
+    options.nulls_not_distinct = fields
+        .opt_bool(&["nulls_not_distinct"])?
+        .is_some_and(|f| f.value);
     Ok(Box::new(CreateIndex {
         table,
         columns,
@@ -132,6 +156,7 @@ fn listed_columns(
         Some(l) => {
             let mut names = Vec::new();
             for text in &l.value {
+                let (text, nulls) = nulls_part(text);
                 let (name, prefix, desc) = column_part(text)
                     .map_err(|m| Diag::input(m).at(l.location.clone()).label("in this list"))?;
                 check_identifier(fields.file, &name, l.location.span.clone(), "column")?;
@@ -140,6 +165,12 @@ fn listed_columns(
                 }
                 if desc {
                     options.desc.push(name.clone());
+                }
+                // Only the order that is not the default is kept: NULLs come last
+                // ascending and first descending.
+                let default = if desc { "first" } else { "last" };
+                if let Some(order) = nulls.filter(|o| *o != default) {
+                    options.nulls.insert(name.clone(), order.to_string());
                 }
                 names.push(name);
             }

@@ -54,6 +54,20 @@ impl Operation for DropColumn {
             .filter(|c| c.uses(dialect, &column.name))
             .cloned()
             .collect();
+        // A generated column computed from this one would go with it (or stop the drop).
+        if let Some(g) = cx.table(&self.table)?.columns.iter().find(|c| {
+            matches!(&c.default, Some(crate::model::Default::Generated { expr, .. })
+                if c.name != column.name && crate::sql::lex::reads_column(dialect, expr, &column.name))
+        }) {
+            return Err(Diag::input(format!(
+                "generated column `{}.{}` is computed from `{}`",
+                self.table.value, g.name, column.name
+            ))
+            .at(self.column.location.clone())
+            .label("the column to drop")
+            .help(format!("drop `{}` first, in this or an earlier release", g.name))
+            .into());
+        }
         let table = self.table.value.clone();
         let primary_key = self.check_droppable(cx, &column.name)?;
         let subject = format!("{table}.{}", column.name);

@@ -72,6 +72,8 @@ impl Operation for DropConstraint {
         }
         if let Some(t) = cx.schema.tables.get_mut(&owner) {
             t.constraints.retain(|c| &c.name != name);
+            t.not_valid.retain(|n| n != name);
+            t.deferrable.remove(name);
         }
         if matches!(constraint.kind, ConstraintKind::Unique { .. }) {
             // It holds until its contract: a column retired meanwhile must not repeat a

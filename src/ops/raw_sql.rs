@@ -824,6 +824,9 @@ impl Folder<'_, '_> {
             constraints: Vec::new(),
             comment: None,
             engine: None,
+            partition_by: None,
+            not_valid: Vec::new(),
+            deferrable: std::collections::BTreeMap::new(),
         };
         let mut indexes = Vec::new();
         for def in &ct.columns {

@@ -227,6 +227,16 @@ pub(super) fn move_column(cx: &mut OpContext<'_>, m: Move<'_>) -> Result<Vec<Ste
 /// table's primary key.
 fn check_movable(cx: &mut OpContext<'_>, m: &Move<'_>) -> Result<(Column, Vec<String>)> {
     let old = cx.column(m.table, m.from)?.clone();
+    if old.is_generated() {
+        return Err(Diag::input(format!(
+            "column `{}.{}` is a generated column; tandem cannot {} it online",
+            m.table.value, old.name, m.doing
+        ))
+        .at(m.from.location.clone())
+        .label("generated column")
+        .help("nothing may write a generated column, so no trigger can keep a copy in sync: add a new generated column, move the code to it, then drop this one")
+        .into());
+    }
     if old.is_identity() {
         return Err(Diag::input(format!(
             "column `{}.{}` is an identity column; tandem cannot {} it online",

@@ -291,6 +291,7 @@ pub fn column_fields_at(
             .help("the database numbers the column: remove `default`, `default_sql` and `nullable`")
             .into()),
         };
+    let default = generated_field(fields, &name, default, identity.is_some())?;
     let comment = comment_field(fields)?;
     let on_update = on_update_field(fields, &name, &parsed)?;
     Ok((
@@ -357,6 +358,50 @@ fn on_update_field(
         .into());
     }
     Ok(Some(value.to_string()))
+}
+
+/// `generated = "expr"` with `stored = true|false` (default false, a virtual column): a
+/// column the database computes, which has no default and is no identity.
+fn generated_field(
+    fields: &mut Fields<'_, '_>,
+    name: &str,
+    default: Option<Default>,
+    identity: bool,
+) -> Result<Option<Default>> {
+    let generated = fields.opt_str(&["generated"])?;
+    let stored = fields.opt_bool(&["stored"])?;
+    let Some(expr) = generated else {
+        if let Some(stored) = stored {
+            return Err(Diag::input(format!(
+                "`stored` of column `{name}` says how a generated column is kept"
+            ))
+            .at(stored.location)
+            .label("this column has no `generated`")
+            .help("add `generated = \"<expression>\"` or remove `stored`")
+            .into());
+        }
+        return Ok(default);
+    };
+    if expr.value.trim().is_empty() {
+        return Err(Diag::input("`generated` is empty")
+            .at(expr.location)
+            .label("expected an SQL expression over the row")
+            .into());
+    }
+    if default.is_some() || identity {
+        return Err(Diag::input(format!(
+            "generated column `{name}` cannot have a default or be an identity"
+        ))
+        .at(expr.location)
+        .label("the database computes this column")
+        .help("remove `default`, `default_sql` and `identity`")
+        .into());
+    }
+    // Postgres keeps virtual ones from 18 on; an older server says so itself.
+    Ok(Some(Default::Generated {
+        expr: expr.value,
+        stored: stored.is_some_and(|s| s.value),
+    }))
 }
 
 /// The field of a type the server knows and tandem does not model.

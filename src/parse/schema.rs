@@ -286,6 +286,32 @@ fn engine_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
     Ok((!engine.value.eq_ignore_ascii_case("innodb")).then_some(engine.value))
 }
 
+/// `partition_by = "RANGE (created_at)"`: a Postgres partitioned table, whose partitions
+/// are `partition` objects.
+fn partition_by_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
+    let Some(by) = fields.opt_str(&["partition_by"])? else {
+        return Ok(None);
+    };
+    if fields.dialect.is_some_and(|d| d != Dialect::Postgres) {
+        return Err(Diag::input("`partition_by` is a Postgres table option")
+            .at(by.location)
+            .label("this project's dialect keeps no declarative partitions in the model")
+            .help("remove `partition_by`")
+            .into());
+    }
+    let word = by.value.split_whitespace().next().unwrap_or("");
+    let method = ["RANGE", "LIST", "HASH"].iter().any(|m| {
+        word.eq_ignore_ascii_case(m) || word.to_ascii_uppercase().starts_with(&format!("{m}("))
+    });
+    if !method || !by.value.contains('(') {
+        return Err(Diag::input(format!("invalid partition_by `{}`", by.value))
+            .at(by.location)
+            .label("expected RANGE, LIST or HASH and the key in parentheses, e.g. \"RANGE (created_at)\"")
+            .into());
+    }
+    Ok(Some(by.value.trim().to_string()))
+}
+
 /// Reads a table body: `columns` and `primary_key`, plus any extra field names the
 /// caller handles itself (`allow`); the `constraints` and `indexes` it declares come
 /// back as ops to apply once the table exists.
@@ -306,6 +332,9 @@ pub fn parse_table(
         constraints: Vec::new(),
         comment: comment_field(&mut fields)?,
         engine: engine_field(&mut fields)?,
+        partition_by: partition_by_field(&mut fields)?,
+        not_valid: Vec::new(),
+        deferrable: Default::default(),
     };
     let mut sites = TypeSites::new();
     let mut identities = Vec::new();
@@ -353,9 +382,40 @@ pub fn parse_table(
         }
         table.primary_key = pk.value;
     }
+    if let Some(d) = fields.opt_str(&["primary_key_deferrable"])? {
+        let deferred = match d.value.as_str() {
+            "immediate" => false,
+            "deferred" => true,
+            _ => {
+                return Err(
+                    Diag::input(format!("invalid primary_key_deferrable `{}`", d.value))
+                        .at(d.location)
+                        .label("expected \"immediate\" or \"deferred\" (INITIALLY ...)")
+                        .into(),
+                )
+            }
+        };
+        if fields.dialect.is_some_and(|x| x != Dialect::Postgres) || table.primary_key.is_empty() {
+            return Err(
+                Diag::input("`primary_key_deferrable` is for a Postgres primary key")
+                    .at(d.location)
+                    .label("no deferrable key here")
+                    .help("remove `primary_key_deferrable`")
+                    .into(),
+            );
+        }
+        table.deferrable.insert(String::new(), deferred);
+    }
     let mut declared = Vec::new();
     for (key, kinds) in [("constraints", CONSTRAINT_KINDS), ("indexes", &[][..])] {
-        declared.extend(declarations(&mut fields, &name, key, kinds)?);
+        declared.extend(declarations(
+            &mut fields,
+            &name,
+            key,
+            kinds,
+            &mut table.not_valid,
+            &mut table.deferrable,
+        )?);
     }
     let dialect = fields.dialect;
     fields.finish()?;
@@ -450,6 +510,83 @@ const CONSTRAINT_KINDS: &[(&str, ParseDeclaration)] = &[
     ("check", add_check::parse),
 ];
 
+/// `valid = false` on a check or foreign key of schema.toml: the database holds it
+/// `NOT VALID` (Postgres), so the baseline adds it so. Yields the constraint's name.
+fn not_valid_field(
+    inner: &mut Fields<'_, '_>,
+    body: &toml::de::DeTable<'_>,
+) -> Result<Option<String>> {
+    let Some(valid) = inner.opt_bool(&["valid"])? else {
+        return Ok(None);
+    };
+    if valid.value {
+        return Ok(None);
+    }
+    if inner.dialect.is_some_and(|d| d != Dialect::Postgres) {
+        return Err(Diag::input("`valid = false` is a Postgres state")
+            .at(valid.location)
+            .label("this project's dialect checks every constraint it adds")
+            .help("remove `valid`")
+            .into());
+    }
+    let kind = body.get("type").and_then(|t| t.get_ref().as_str());
+    if !matches!(kind, Some("check" | "foreign_key")) {
+        return Err(
+            Diag::input("only a check or a foreign key can be NOT VALID")
+                .at(valid.location)
+                .label("`valid = false` here")
+                .help("remove `valid`")
+                .into(),
+        );
+    }
+    match body.get("name").and_then(|n| n.get_ref().as_str()) {
+        Some(name) => Ok(Some(name.to_string())),
+        None => Err(Diag::input("a NOT VALID constraint needs its `name`")
+            .at(valid.location)
+            .label("`valid = false` without a name")
+            .help("add `name = \"...\"`, the constraint's name in the database")
+            .into()),
+    }
+}
+
+/// `deferrable = true` or `initially_deferred = true` on a unique constraint of
+/// schema.toml (Postgres; a foreign key's are the op's own): its name and whether it is
+/// initially deferred.
+fn deferrable_unique_fields(
+    inner: &mut Fields<'_, '_>,
+    body: &toml::de::DeTable<'_>,
+) -> Result<Option<(String, bool)>> {
+    if body.get("type").and_then(|t| t.get_ref().as_str()) != Some("unique") {
+        return Ok(None);
+    }
+    let deferrable = inner.opt_bool(&["deferrable"])?;
+    let deferred = inner.opt_bool(&["initially_deferred"])?;
+    let at = match (&deferrable, &deferred) {
+        (_, Some(d)) if d.value => d.location.clone(),
+        (Some(d), _) if d.value => d.location.clone(),
+        _ => return Ok(None),
+    };
+    if inner.dialect.is_some_and(|d| d != Dialect::Postgres) {
+        return Err(
+            Diag::input("a deferrable unique constraint is a Postgres one")
+                .at(at)
+                .label("this project's dialect checks a key at every row")
+                .help("remove `deferrable` and `initially_deferred`")
+                .into(),
+        );
+    }
+    match body.get("name").and_then(|n| n.get_ref().as_str()) {
+        Some(name) => Ok(Some((name.to_string(), deferred.is_some_and(|d| d.value)))),
+        None => Err(
+            Diag::input("a deferrable unique constraint needs its `name`")
+                .at(at)
+                .label("deferrable without a name")
+                .help("add `name = \"...\"`")
+                .into(),
+        ),
+    }
+}
+
 /// The `[[<key>]]` items of a table body as ops: constraints by their `type`
 /// (`foreign_key`, `unique`, `check`), indexes as `create_index`.
 fn declarations(
@@ -457,6 +594,8 @@ fn declarations(
     table: &str,
     key: &'static str,
     kinds: &[(&'static str, ParseDeclaration)],
+    not_valid: &mut Vec<String>,
+    deferrable: &mut std::collections::BTreeMap<String, bool>,
 ) -> Result<Vec<Declared>> {
     let file = fields.file.clone();
     let Some(value) = fields.get(&[key]) else {
@@ -515,6 +654,14 @@ fn declarations(
                 }
             }
         };
+        if !kinds.is_empty() {
+            if let Some(name) = not_valid_field(&mut inner, &body)? {
+                not_valid.push(name);
+            }
+            if let Some((name, deferred)) = deferrable_unique_fields(&mut inner, &body)? {
+                deferrable.insert(name, deferred);
+            }
+        }
         let op = parse(&mut inner)?;
         inner.finish()?;
         out.push(Declared {

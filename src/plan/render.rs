@@ -154,6 +154,23 @@ pub fn baseline_actions(schema: &Schema, dialect: Dialect) -> Vec<Action> {
     for t in crate::model::parents_first(schema.tables.values()) {
         created.insert(t.name.as_str());
         let mut table = t.clone();
+        // A constraint the database holds NOT VALID is added so once the tables are
+        // there: CREATE TABLE has no such state.
+        table.constraints.retain(|c| {
+            if dialect != Dialect::Postgres || !t.not_valid.contains(&c.name) {
+                return true;
+            }
+            later.push(Action::Raw {
+                sql: crate::sql::ddl::add_constraint_not_valid(&t.name, c),
+                effect: vec![crate::action::RawEffect::Action(Box::new(
+                    Action::AddConstraint {
+                        table: t.name.clone(),
+                        constraint: c.clone(),
+                    },
+                ))],
+            });
+            false
+        });
         table.constraints.retain(|c| {
             let ConstraintKind::ForeignKey {
                 references,

@@ -77,17 +77,49 @@ pub fn live_columns<C: Catalogue + ?Sized>(
         Dialect::Postgres => postgres::inspect::live_columns(table),
         Dialect::Mysql => mysql::inspect::live_columns(table),
     };
-    Ok(db
+    let mut out: Vec<LiveColumn> = db
         .text_rows(&sql)?
         .into_iter()
-        .filter(|r| r.len() == 4)
+        .filter(|r| r.len() >= 4)
         .map(|r| LiveColumn {
             name: r[0].clone(),
             ty: r[1].clone(),
             nullable: r[2].eq_ignore_ascii_case("yes"),
             has_default: r[3].eq_ignore_ascii_case("yes"),
+            generated: match (r.get(4).map(String::as_str), r.get(5)) {
+                (Some(kind @ ("s" | "v")), Some(expr)) => Some((strip_parens(expr), kind == "s")),
+                _ => None,
+            },
         })
-        .collect())
+        .collect();
+    let mut exprs = Vec::new();
+    for c in out.iter_mut().filter(|c| c.generated.is_some()) {
+        if exprs.is_empty() {
+            exprs = generated_expressions(db, table)?;
+        }
+        if let (Some((expr, _)), Some((_, e))) =
+            (&mut c.generated, exprs.iter().find(|(n, _)| *n == c.name))
+        {
+            if expr.is_empty() {
+                expr.clone_from(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// SQLite's generated columns of `table` with their expressions, which it keeps only in
+/// the table's statement (none elsewhere: the other catalogues give them per column).
+fn generated_expressions<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<(String, String)>, C::Error> {
+    if db.dialect() != Dialect::Sqlite {
+        return Ok(Vec::new());
+    }
+    let create = db.text_rows(&sqlite::inspect::create_statement(table))?;
+    let create = create.into_iter().flatten().next().unwrap_or_default();
+    Ok(sqlite::inspect::sqlite_generated(&create))
 }
 
 /// The primary key's columns of `table`, in order.
@@ -111,6 +143,46 @@ pub fn primary_key_name<C: Catalogue + ?Sized>(
     value_on(db, Dialect::Postgres, || {
         postgres::inspect::primary_key_name(table)
     })
+}
+
+/// The checks and foreign keys of a Postgres table that are NOT VALID (none elsewhere).
+pub fn not_valid_constraints<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Vec<String>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    first_values(db, &postgres::inspect::not_valid(table))
+}
+
+/// The deferrable keys of a Postgres table (none elsewhere): unique constraints by
+/// name, the primary key under the empty name, with whether each is initially deferred.
+pub fn deferrable_keys<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<std::collections::BTreeMap<String, bool>, C::Error> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(Default::default());
+    }
+    Ok(db
+        .text_rows(&postgres::inspect::deferrable_keys(table))?
+        .into_iter()
+        .filter_map(|r| <[String; 2]>::try_from(r).ok())
+        .map(|[name, deferred]| (name, deferred == "1"))
+        .collect())
+}
+
+/// How a Postgres table is partitioned (`RANGE (created_at)`); `None` for a plain table
+/// and on the other dialects.
+pub fn table_partition_by<C: Catalogue + ?Sized>(
+    db: &mut C,
+    table: &str,
+) -> Result<Option<String>, C::Error> {
+    let by = value_on(db, Dialect::Postgres, || {
+        postgres::inspect::partition_by(table)
+    })?;
+    Ok(by.filter(|b| !b.is_empty()))
 }
 
 /// The comment of `table` and those of its columns (by name), where the dialect keeps
@@ -172,10 +244,11 @@ pub fn read_columns<C: Catalogue + ?Sized>(
     } else {
         Vec::new()
     };
+    let sqlite_exprs = generated_expressions(db, table)?;
     Ok(db
         .text_rows(&sql)?
         .into_iter()
-        .filter(|r| r.len() == 5)
+        .filter(|r| r.len() >= 5)
         .map(|r| {
             let (mut ty, spelling) = read_type(dialect, &r[1]);
             // MariaDB keeps json as longtext with a json_valid check of its own.
@@ -191,6 +264,17 @@ pub fn read_columns<C: Catalogue + ?Sized>(
             {
                 ty = "tinyint(1)".into();
                 default = (r[4] == "YES").then(|| typed_default(dialect, &ty, &r[3]));
+            }
+            if let Some(kind @ ("s" | "v")) = r.get(5).map(String::as_str) {
+                let expr = r.get(6).map(|e| strip_parens(e)).unwrap_or_default();
+                let expr = match sqlite_exprs.iter().find(|(n, _)| *n == r[0]) {
+                    Some((_, e)) if expr.is_empty() => e.clone(),
+                    _ => expr,
+                };
+                default = Some(crate::sql::inspect::ReadDefault::Generated {
+                    expr,
+                    stored: kind == "s",
+                });
             }
             ReadColumn {
                 name: r[0].clone(),

@@ -184,25 +184,40 @@ pub fn default_sql(dialect: Dialect, default: &Default) -> String {
     match default {
         Default::Literal(l) => literal_sql(dialect, l),
         Default::Sql(s) => s.clone(),
-        // Never written as a DEFAULT: see `identity_clause`.
-        Default::Identity => "NULL".into(),
+        // Never written as a DEFAULT: see `identity_clause` and `generated_clause`.
+        Default::Identity | Default::Generated { .. } => "NULL".into(),
     }
+}
+
+/// A generated column's clause, its NULL-ness after it (MySQL reads the column's
+/// attributes only after `AS (...)`; MariaDB takes no NOT NULL there, so a nullable one
+/// says nothing).
+pub fn generated_clause(dialect: Dialect, expr: &str, stored: bool, nullable: bool) -> String {
+    let kept = match (dialect, stored) {
+        (_, true) => "STORED",
+        (_, false) => "VIRTUAL",
+    };
+    let null = if nullable { "" } else { " NOT NULL" };
+    format!("GENERATED ALWAYS AS ({expr}) {kept}{null}")
 }
 
 /// A sea-query column definition.
 pub fn column_def(dialect: Dialect, column: &Column) -> ColumnDef {
     let mut def = ColumnDef::new(iden(&column.name));
     def.custom(iden(&column_type_name(dialect, column)));
-    if column.nullable {
+    // sea-query keeps one `extra` per column (a second call replaces the first), so the
+    // clauses are joined and set once.
+    let mut extra = Vec::new();
+    if let Some(Default::Generated { expr, stored }) = &column.default {
+        extra.push(generated_clause(dialect, expr, *stored, column.nullable));
+    } else if column.nullable {
         def.null();
     } else {
         def.not_null();
     }
-    // sea-query keeps one `extra` per column (a second call replaces the first), so the
-    // clauses are joined and set once.
-    let mut extra = Vec::new();
     match &column.default {
         Some(Default::Identity) => extra.extend(identity_clause(dialect).map(String::from)),
+        Some(Default::Generated { .. }) => {}
         Some(d) => {
             def.default(Expr::cust(typed_default_sql(dialect, &column.ty, d)));
         }
@@ -347,7 +362,12 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
     for column in &table.columns {
         stmt.col(column_def(dialect, column));
     }
-    if !table.primary_key.is_empty() {
+    // A deferrable primary key is written with the inline clauses below.
+    let deferrable_key = match table.deferrable.get("") {
+        Some(deferred) if dialect == Dialect::Postgres => Some(*deferred),
+        _ => None,
+    };
+    if !table.primary_key.is_empty() && deferrable_key.is_none() {
         let mut pk = SqIndex::create();
         for c in &table.primary_key {
             pk.col(iden(c));
@@ -376,6 +396,9 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
         Builder::Lite => stmt.to_string(SqliteQueryBuilder),
     });
     let with_comment = |mut sql: String| {
+        if let (Dialect::Postgres, Some(by)) = (dialect, &table.partition_by) {
+            sql.push_str(&format!(" PARTITION BY {by}"));
+        }
         if dialect == Dialect::Mysql {
             if let Some(engine) = &table.engine {
                 sql.push_str(&format!(" ENGINE = {engine}"));
@@ -386,19 +409,35 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
         }
         sql
     };
-    if (uniques.is_empty() || dialect == Dialect::Sqlite) && deferred.is_empty() && keys.is_empty()
+    if (uniques.is_empty() || dialect == Dialect::Sqlite)
+        && deferred.is_empty()
+        && keys.is_empty()
+        && deferrable_key.is_none()
     {
         return with_comment(sql);
     }
     // sea-query writes table-level UNIQUE only for MySQL, and no DEFERRABLE: spliced in
     // before the closing parenthesis of the column list.
     let mut inline: Vec<String> = Vec::new();
+    let deferral = |name: &str| match (dialect, table.deferrable.get(name)) {
+        (Dialect::Postgres, Some(true)) => " DEFERRABLE INITIALLY DEFERRED",
+        (Dialect::Postgres, Some(false)) => " DEFERRABLE",
+        _ => "",
+    };
+    if deferrable_key.is_some() && !table.primary_key.is_empty() {
+        inline.push(format!(
+            ", PRIMARY KEY ({}){}",
+            quoted_list(dialect, &table.primary_key),
+            deferral("")
+        ));
+    }
     if dialect != Dialect::Sqlite {
         inline.extend(uniques.iter().map(|(name, columns)| {
             format!(
-                ", CONSTRAINT {} UNIQUE ({})",
+                ", CONSTRAINT {} UNIQUE ({}){}",
                 quote(dialect, name),
-                quoted_list(dialect, columns)
+                quoted_list(dialect, columns),
+                deferral(name)
             )
         }));
     }
@@ -424,6 +463,37 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
         ),
         None => sql,
     })
+}
+
+/// `ALTER TABLE ... ADD CONSTRAINT ... NOT VALID` for a check or foreign key the
+/// database holds without having checked the rows there (Postgres).
+pub fn add_constraint_not_valid(table: &str, constraint: &Constraint) -> String {
+    let d = Dialect::Postgres;
+    let body = match &constraint.kind {
+        ConstraintKind::Check { expr } => {
+            format!("CONSTRAINT {} CHECK ({expr})", quote(d, &constraint.name))
+        }
+        ConstraintKind::ForeignKey { .. } => match deferrable_foreign_key_clause(constraint) {
+            Some(clause) => clause,
+            None => {
+                let mut plain = constraint.clone();
+                if let ConstraintKind::ForeignKey { deferrable, .. } = &mut plain.kind {
+                    *deferrable = true;
+                }
+                deferrable_foreign_key_clause(&plain)
+                    .unwrap_or_default()
+                    .replace(" DEFERRABLE INITIALLY DEFERRED", "")
+                    .replace(" DEFERRABLE INITIALLY IMMEDIATE", "")
+                    .replace(" DEFERRABLE", "")
+            }
+        },
+        ConstraintKind::Unique { columns } => format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            quote(d, &constraint.name),
+            quoted_list(d, columns)
+        ),
+    };
+    format!("ALTER TABLE {} ADD {body} NOT VALID", quote(d, table))
 }
 
 /// The unique constraints of `table` as the indexes SQLite keeps them as.
@@ -635,6 +705,17 @@ pub fn index_refusal(dialect: Dialect, index: &Index, hash_ok: bool) -> Option<U
     if !o.opclass.is_empty() && dialect != Dialect::Postgres {
         return refuse(format!("{name} has no operator classes"));
     }
+    if !o.nulls.is_empty() && dialect != Dialect::Postgres {
+        return refuse(format!(
+            "{name} keeps no NULLS FIRST/LAST in an index; drop it from `columns`"
+        ));
+    }
+    if o.nulls_not_distinct && dialect != Dialect::Postgres {
+        return refuse(format!("{name} has no NULLS NOT DISTINCT index"));
+    }
+    if o.nulls_not_distinct && !index.unique {
+        return refuse("NULLS NOT DISTINCT is for a unique index".to_string());
+    }
     if !o.prefix.is_empty() && dialect != Dialect::Mysql {
         return refuse(format!(
             "{name} has no prefix lengths; it indexes whole values"
@@ -709,6 +790,9 @@ pub fn index_sql_built(dialect: Dialect, index: &Index, concurrently: bool) -> S
             if !o.include.is_empty() {
                 sql.push_str(&format!(" INCLUDE ({})", quoted_list(dialect, &o.include)));
             }
+            if o.nulls_not_distinct {
+                sql.push_str(" NULLS NOT DISTINCT");
+            }
             if let Some(p) = &o.predicate {
                 sql.push_str(&format!(" WHERE {p}"));
             }
@@ -762,6 +846,9 @@ fn index_key_parts(dialect: Dialect, index: &Index) -> Vec<String> {
             }
             if o.desc.contains(c) {
                 part.push_str(" DESC");
+            }
+            if let (Dialect::Postgres, Some(order)) = (dialect, o.nulls.get(c)) {
+                part.push_str(&format!(" NULLS {}", order.to_ascii_uppercase()));
             }
             part
         })

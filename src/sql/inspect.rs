@@ -26,6 +26,43 @@ pub struct LiveColumn {
     pub ty: String,
     pub nullable: bool,
     pub has_default: bool,
+    /// A generated column's expression (empty where the catalogue keeps none apart)
+    /// and whether it is stored.
+    pub generated: Option<(String, bool)>,
+}
+
+/// A generation expression in one spelling, to compare one the catalogue rewrote
+/// (`(area * (2)::numeric)`, `` `area` * 2 ``) with one as written (`area * 2`): no
+/// spaces, parentheses, quotes or casts, in lower case.
+pub fn generated_expr_key(expr: &str) -> String {
+    let mut s = expr.to_ascii_lowercase();
+    for (from, to) in [
+        ("::character varying", ""),
+        ("::double precision", ""),
+        ("::timestamp with time zone", ""),
+        ("::timestamp without time zone", ""),
+    ] {
+        s = s.replace(from, to);
+    }
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            while chars
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '[' || *c == ']')
+            {
+                chars.next();
+            }
+            continue;
+        }
+        if c.is_whitespace() || matches!(c, '(' | ')' | '"' | '`') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A column as read back.
@@ -60,6 +97,8 @@ pub enum ReadDefault {
     Literal(String),
     /// An SQL expression.
     Sql(String),
+    /// Not a default: the column is generated from this expression, stored or virtual.
+    Generated { expr: String, stored: bool },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -548,6 +587,16 @@ pub fn index_option_differences(
     }
     if l.prefix != w.prefix {
         differ("prefix lengths", show(&l.prefix), show(&w.prefix));
+    }
+    if l.nulls != w.nulls {
+        differ("NULLS FIRST/LAST", show(&l.nulls), show(&w.nulls));
+    }
+    if l.nulls_not_distinct != w.nulls_not_distinct {
+        differ(
+            "NULLS NOT DISTINCT",
+            show(&l.nulls_not_distinct),
+            show(&w.nulls_not_distinct),
+        );
     }
     if l.fulltext != w.fulltext {
         differ("fulltext", show(&l.fulltext), show(&w.fulltext));

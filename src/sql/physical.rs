@@ -268,6 +268,8 @@ impl Physical {
             Action::DropConstraint { table, constraint } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.constraints.retain(|c| c.name != constraint.name);
+                    t.table.not_valid.retain(|n| *n != constraint.name);
+                    t.table.deferrable.remove(&constraint.name);
                 }
             }
             Action::Raw { effect, .. } => {
@@ -298,6 +300,8 @@ impl Physical {
             Action::SetPrimaryKey { table, columns, .. } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.table.primary_key = columns.clone();
+                    // A key set by a step is not deferrable.
+                    t.table.deferrable.remove("");
                 }
             }
             Action::RenameColumn { table, from, to } => self.rename_column(table, from, to),
@@ -415,6 +419,14 @@ impl Physical {
                 if c.name == from {
                     c.name = to.to_string();
                 }
+            }
+            for n in &mut t.table.not_valid {
+                if n == from {
+                    *n = to.to_string();
+                }
+            }
+            if let Some(d) = t.table.deferrable.remove(from) {
+                t.table.deferrable.insert(to.to_string(), d);
             }
         }
     }

@@ -84,12 +84,12 @@ pub fn create_view(schema: &str, view: &ReleaseView) -> Vec<String> {
         q(&view.table)
     )];
     for c in &view.columns {
-        if let Some(d) = c
-            .column
-            .default
-            .as_ref()
-            .filter(|d| !matches!(d, crate::model::Default::Identity))
-        {
+        if let Some(d) = c.column.default.as_ref().filter(|d| {
+            !matches!(
+                d,
+                crate::model::Default::Identity | crate::model::Default::Generated { .. }
+            )
+        }) {
             out.push(format!(
                 "ALTER VIEW {name} ALTER COLUMN {} SET DEFAULT {};",
                 q(&c.column.name),

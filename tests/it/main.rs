@@ -28,6 +28,7 @@ mod input;
 mod introspect;
 mod keys_and_comments;
 mod layers;
+mod live_properties;
 mod load;
 mod lock_retries;
 mod migrate;

@@ -91,6 +91,9 @@ fn defaults_sql(config: &Config, table: &str, s: &str) -> String {
             constraints: vec![],
             comment: None,
             engine: None,
+            partition_by: None,
+            not_valid: Vec::new(),
+            deferrable: std::collections::BTreeMap::new(),
         },
         keys: vec![],
     };

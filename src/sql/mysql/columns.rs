@@ -18,6 +18,22 @@ use crate::types::{ColumnType, Literal};
 /// A column definition as `MODIFY COLUMN` needs it: the whole of it, or the server
 /// resets what is left out.
 pub(super) fn column_sql(column: &Column) -> String {
+    if let Some(Default::Generated { expr, stored }) = &column.default {
+        let clause =
+            crate::sql::ddl::generated_clause(Dialect::Mysql, expr, *stored, column.nullable);
+        let mut sql = format!(
+            "{} {} {clause}",
+            q(&column.name),
+            type_name(Dialect::Mysql, &column.ty)
+        );
+        if let Some(text) = &column.comment {
+            sql.push_str(&format!(
+                " COMMENT {}",
+                string_literal(Dialect::Mysql, text)
+            ));
+        }
+        return sql;
+    }
     let mut sql = format!(
         "{} {} {}",
         q(&column.name),
@@ -26,6 +42,7 @@ pub(super) fn column_sql(column: &Column) -> String {
     );
     match &column.default {
         Some(Default::Identity) => sql.push_str(" AUTO_INCREMENT"),
+        Some(Default::Generated { .. }) => {}
         Some(d) => sql.push_str(&format!(" DEFAULT {}", default_value(d, &column.ty))),
         None => {}
     }
@@ -64,7 +81,7 @@ pub(super) fn default_value(default: &Default, ty: &ColumnType) -> String {
         }
         Default::Literal(_) => default_sql(Dialect::Mysql, default),
         Default::Sql(sql) => format!("({sql})"),
-        Default::Identity => "NULL".into(),
+        Default::Identity | Default::Generated { .. } => "NULL".into(),
     }
 }
 
@@ -107,6 +124,12 @@ impl Mysql<'_> {
         column: &Column,
         not_null_at_once: Option<&Literal>,
     ) -> Chunk {
+        if let Some(Default::Generated { stored: true, .. }) = &column.default {
+            return Ok(Err(crate::sql::Unsupported(format!(
+                "MySQL computes a stored generated column ({table}.{}) for every row only by                  copying the table, with writes blocked meanwhile: add it virtual                  (`stored = false`), or in a `sql` op of your own",
+                column.name
+            ))));
+        }
         let Some(value) = not_null_at_once else {
             return Ok(Ok(format!(
                 "ALTER TABLE {} ADD COLUMN {}, ALGORITHM=INSTANT;",

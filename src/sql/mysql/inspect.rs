@@ -44,7 +44,10 @@ pub fn live_columns(table: &str) -> String {
     format!(
         "SELECT column_name, column_type, is_nullable, \
          CASE WHEN column_default IS NULL OR UPPER(column_default) = 'NULL' \
-         THEN 'NO' ELSE 'YES' END \
+         OR {GENERATED} THEN 'NO' ELSE 'YES' END, \
+         CASE WHEN NOT {GENERATED} THEN '' \
+         WHEN extra LIKE '%STORED%' OR extra LIKE '%PERSISTENT%' THEN 's' ELSE 'v' END, \
+         COALESCE(generation_expression, '') \
          FROM information_schema.columns \
          WHERE table_schema = DATABASE() AND table_name = {t} ORDER BY ordinal_position"
     )
@@ -56,7 +59,10 @@ pub fn columns(table: &str) -> String {
     format!(
         "SELECT column_name, column_type, is_nullable, COALESCE(column_default, ''), \
          CASE WHEN column_default IS NULL OR UPPER(column_default) = 'NULL' \
-         THEN 'NO' ELSE 'YES' END \
+         OR {GENERATED} THEN 'NO' ELSE 'YES' END, \
+         CASE WHEN NOT {GENERATED} THEN '' \
+         WHEN extra LIKE '%STORED%' OR extra LIKE '%PERSISTENT%' THEN 's' ELSE 'v' END, \
+         COALESCE(generation_expression, '') \
          FROM information_schema.columns \
          WHERE table_schema = DATABASE() AND table_name = {t} ORDER BY ordinal_position"
     )
@@ -85,6 +91,11 @@ pub fn on_update_value(extra: &str) -> Option<String> {
 pub fn on_update_value_of(written: &str) -> Option<String> {
     on_update_value(&format!("on update {written}"))
 }
+/// Whether a column of `information_schema.columns` is generated: MariaDB 10.2+ and
+/// MySQL say `VIRTUAL GENERATED` or `STORED GENERATED` (MySQL 8's `DEFAULT_GENERATED`
+/// is an expression default), older MariaDB `VIRTUAL` or `PERSISTENT`.
+const GENERATED: &str = "(extra LIKE '%VIRTUAL GENERATED%' OR extra LIKE '%STORED GENERATED%' \
+     OR extra IN ('VIRTUAL', 'PERSISTENT', 'STORED'))";
 
 /// The primary key's columns in order.
 pub fn primary_key(table: &str) -> String {
@@ -243,7 +254,6 @@ pub fn checks(table: &str) -> String {
 pub const LEFT_OUT: &[(&str, &str)] = &[
     // Properties of tables and columns the model does not hold: each is read as
     // something plainer, so it is named.
-    ("generated column", "SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND (extra LIKE '%GENERATED%' OR extra IN ('VIRTUAL', 'PERSISTENT', 'STORED')) ORDER BY 1"),
     ("partitioned table", "SELECT DISTINCT table_name FROM information_schema.partitions WHERE table_schema = DATABASE() AND partition_name IS NOT NULL ORDER BY 1"),
     ("table collation", "SELECT CONCAT(t.table_name, ' (', t.table_collation, ')') FROM information_schema.tables t JOIN information_schema.schemata s ON s.schema_name = t.table_schema WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND t.table_collation <> s.default_collation_name ORDER BY 1"),
     ("column collation", "SELECT CONCAT(c.table_name, '.', c.column_name, ' (', c.collation_name, ')') FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND c.collation_name IS NOT NULL AND c.collation_name <> t.table_collation ORDER BY 1"),

@@ -8,6 +8,7 @@ use tera::Context;
 use super::writer::{q, Postgres};
 use crate::model::{Constraint, ConstraintKind, Index};
 use crate::sql::ddl::{foreign_key, unique_index};
+use crate::sql::physical::Physical;
 use crate::sql::render::{Chunk, Rendered};
 use crate::sql::text::string_literal;
 use crate::sql::Dialect;
@@ -88,6 +89,7 @@ impl Postgres<'_> {
         &self,
         table: &str,
         constraint: &Constraint,
+        physical: &Physical,
         out: &mut Rendered,
     ) -> Chunk {
         out.no_transaction = true;
@@ -124,6 +126,15 @@ impl Postgres<'_> {
                     false,
                 )
             }
+        };
+        // Postgres adds no NOT VALID constraint to a partitioned table: it checks the
+        // rows of every partition as it adds one, under the lock that blocks writes.
+        let partitioned = physical
+            .table(table)
+            .is_some_and(|t| t.partition_by.is_some());
+        let (add, validate) = match add.strip_suffix(" NOT VALID") {
+            Some(plain) if partitioned => (plain.to_string(), false),
+            _ => (add, validate),
         };
         let mut context = Context::new();
         context.insert("table", &q(table));

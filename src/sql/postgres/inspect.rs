@@ -11,10 +11,22 @@ fn lit(table: &str) -> String {
     string_literal(Dialect::Postgres, table)
 }
 
-/// The base tables of the current schema.
+/// The base tables of the current schema, partitioned ones included, but not their
+/// partitions (which are a partitioned table's `partition` objects).
 pub const TABLE_NAMES: &str = "SELECT table_name FROM information_schema.tables \
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+     AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = table_name AND c.relispartition \
+     AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())) \
      ORDER BY table_name";
+
+/// How a partitioned table of the current schema is partitioned (`RANGE (created_at)`).
+pub fn partition_by(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT pg_get_partkeydef(c.oid) FROM pg_class c WHERE c.relname = {t} AND c.relkind = 'p' \
+         AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+    )
+}
 
 /// The names of a table's indexes and constraints.
 pub fn object_names(table: &str) -> String {
@@ -37,31 +49,37 @@ pub fn nullable_columns(table: &str) -> String {
     )
 }
 
-/// Name, type, nullable, has a default: one row per column, in order.
+/// Name, type, nullable, has a default, how it is generated and from what (as
+/// [`columns`]): one row per column, in order.
 pub fn live_columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
          CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
-         CASE WHEN a.atthasdef THEN 'YES' ELSE 'NO' END \
+         CASE WHEN a.atthasdef AND a.attgenerated = '' THEN 'YES' ELSE 'NO' END, \
+         a.attgenerated::text, \
+         CASE WHEN a.attgenerated <> '' THEN COALESCE(pg_get_expr(d.adbin, d.adrelid), '') ELSE '' END \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     )
 }
 
-/// Name, type, nullable, default text, has a default: one row per column, in order. A
-/// generated column's expression is not a default (it is named as left out).
+/// Name, type, nullable, default text, has a default, how it is generated (`s`
+/// stored, `v` virtual, empty), the generation expression: one row per column, in
+/// order. A generated column's expression is not a default.
 pub fn columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
          CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, \
-         COALESCE(pg_get_expr(d.adbin, d.adrelid), ''), \
-         CASE WHEN d.adbin IS NULL THEN 'NO' ELSE 'YES' END \
+         CASE WHEN a.attgenerated = '' THEN COALESCE(pg_get_expr(d.adbin, d.adrelid), '') ELSE '' END, \
+         CASE WHEN d.adbin IS NULL OR a.attgenerated <> '' THEN 'NO' ELSE 'YES' END, \
+         a.attgenerated::text, \
+         CASE WHEN a.attgenerated <> '' THEN COALESCE(pg_get_expr(d.adbin, d.adrelid), '') ELSE '' END \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         AND a.attgenerated = '' \
          WHERE c.relname = {t} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     )
@@ -120,7 +138,10 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
          COALESCE(a.attname, ''), pg_get_indexdef(i.indexrelid, k.ord, true), \
          CASE WHEN k.ord <= i.indnkeyatts AND (i.indoption[k.ord - 1] & 1) = 1 \
          THEN '1' ELSE '0' END, \
-         COALESCE(CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END, '') \
+         COALESCE(CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END, ''), \
+         CASE WHEN k.ord <= i.indnkeyatts AND (i.indoption[k.ord - 1] & 2) = 2 \
+         THEN '1' ELSE '0' END, \
+         COALESCE(to_jsonb(i) ->> 'indnullsnotdistinct', 'false') \
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_class tc ON tc.oid = i.indrelid \
          JOIN pg_am am ON am.oid = ic.relam \
@@ -130,12 +151,14 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
          LEFT JOIN pg_opclass opc ON k.ord <= i.indnkeyatts \
          AND opc.oid = i.indclass[k.ord - 1] \
          WHERE tc.relname = {t} AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
-         AND NOT i.indisprimary ORDER BY ic.relname, k.ord"
+         AND NOT i.indisprimary \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = i.indexrelid AND x.contype = 'x') \
+         ORDER BY ic.relname, k.ord"
     );
     let mut out: Vec<Index> = Vec::new();
     for r in db.text_rows(&sql)? {
-        let [name, unique, method, predicate, included, column, def, desc, class] =
-            <[String; 9]>::try_from(r).unwrap_or_default();
+        let [name, unique, method, predicate, included, column, def, desc, class, nulls_first, nnd] =
+            <[String; 11]>::try_from(r).unwrap_or_default();
         if out.last().is_none_or(|i| i.name != name) {
             out.push(Index {
                 name: name.clone(),
@@ -148,6 +171,7 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
         let index = out.last_mut().expect("pushed above");
         let o = &mut index.options;
         o.method = (method != "btree").then_some(method);
+        o.nulls_not_distinct = nnd == "true";
         o.predicate = (!predicate.is_empty()).then(|| strip_parens(&predicate));
         if included == "1" {
             o.include.push(column);
@@ -159,6 +183,16 @@ pub fn indexes<C: Catalogue + ?Sized>(db: &mut C, table: &str) -> Result<Vec<Ind
         }
         if desc == "1" {
             o.desc.push(column.clone());
+        }
+        // NULLs come last ascending and first descending unless said otherwise.
+        match (desc == "1", nulls_first == "1") {
+            (false, true) => {
+                o.nulls.insert(column.clone(), "first".into());
+            }
+            (true, false) => {
+                o.nulls.insert(column.clone(), "last".into());
+            }
+            _ => {}
         }
         if !class.is_empty() {
             o.opclass.insert(column.clone(), class);
@@ -199,7 +233,9 @@ pub fn identity_columns(table: &str) -> String {
 }
 
 /// Foreign keys, one row per column pair: name, column, referenced table, referenced
-/// column, delete and update rules, deferrable, initially deferred.
+/// column, delete and update rules, deferrable, initially deferred. Not those that
+/// reference a partition: those are objects (as are the ones Postgres keeps for each
+/// partition of a partitioned table a key references).
 pub fn foreign_keys(table: &str) -> String {
     let t = lit(table);
     format!(
@@ -211,8 +247,33 @@ pub fn foreign_keys(table: &str) -> String {
          CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord) \
          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
          JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum \
-         WHERE c.contype = 'f' AND tc.relname = {t} \
+         WHERE c.contype = 'f' AND tc.relname = {t} AND NOT rt.relispartition \
          AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY c.conname, k.ord"
+    )
+}
+
+/// The names of a table's checks and foreign keys that are NOT VALID (tandem's own
+/// passing ones, named `tandem...`, aside).
+pub fn not_valid(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT c.conname FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
+         WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' \
+         AND tc.relname = {t} \
+         AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"
+    )
+}
+
+/// A table's deferrable keys as (name, initially deferred `1`/`0`) rows, the primary
+/// key under the empty name.
+pub fn deferrable_keys(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT CASE WHEN c.contype = 'p' THEN '' ELSE c.conname END, \
+         CASE WHEN c.condeferred THEN '1' ELSE '0' END \
+         FROM pg_constraint c JOIN pg_class tc ON tc.oid = c.conrelid \
+         WHERE c.contype IN ('u', 'p') AND c.condeferrable AND tc.relname = {t} \
+         AND tc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"
     )
 }
 
@@ -237,17 +298,13 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("ordered-set aggregate", "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND p.prokind = 'a' AND EXISTS (SELECT 1 FROM pg_aggregate g WHERE g.aggfnoid = p.oid AND g.aggkind <> 'n') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"),
     // Properties of tables, columns, keys and indexes the model does not hold: each is
     // read as something plainer, so it is named.
-    ("partitioned table", "SELECT c.relname FROM pg_class c WHERE c.relkind = 'p' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("partition", "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("exclusion constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'x' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("deferrable key", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('u', 'p') AND c.condeferrable AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("NOT VALID constraint", "SELECT t.relname || '.' || c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype IN ('c', 'f') AND NOT c.convalidated AND c.conname NOT LIKE 'tandem%' AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("generated column", "SELECT c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attgenerated <> '' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    // A partition here of a table in another schema is neither a table nor an object here.
+    ("partition of a table in another schema", "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(c.oid)) <> c.relnamespace ORDER BY 1"),
     ("column collation", "SELECT c.relname || '.' || a.attname || ' (' || l.collname || ')' FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation WHERE l.collname <> 'default' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    // indoption: bit 1 DESC, bit 2 NULLS FIRST; the default puts NULLs last ascending
-    // and first descending.
-    ("index with NULLS FIRST/LAST", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indoption::int2[]) AS o(opt) WHERE ((o.opt & 1) = 0) <> ((o.opt & 2) = 0) AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
-    ("index with NULLS NOT DISTINCT", "SELECT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE to_jsonb(i) ->> 'indnullsnotdistinct' = 'true' AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
+    // An expression key keeps no order, NULLs order or operator class in the model, and
+    // expressions come after the columns there (indoption: bit 1 DESC, bit 2 NULLS
+    // FIRST; the default puts NULLs last ascending and first descending).
+    ("index with an ordered or classed expression key, or an expression before a column", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid CROSS JOIN LATERAL generate_series(1, i.indnkeyatts::int) AS k(ord) LEFT JOIN pg_opclass opc ON opc.oid = i.indclass[k.ord - 1] WHERE ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = i.indexrelid AND x.contype = 'x') AND i.indkey[k.ord - 1] = 0 AND (i.indoption[k.ord - 1] <> 0 OR NOT COALESCE(opc.opcdefault, true) OR EXISTS (SELECT 1 FROM generate_series(k.ord + 1, i.indnkeyatts::int) AS l(ord) WHERE i.indkey[l.ord - 1] <> 0)) ORDER BY 1"),
     ("index key with a collation", "SELECT DISTINCT ci.relname FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid, unnest(i.indcollation::oid[], i.indkey::int2[]) AS k(coll, attnum) WHERE k.coll <> 0 AND k.coll IS DISTINCT FROM (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) AND k.coll <> (SELECT oid FROM pg_collation WHERE collname = 'default') AND ci.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"),
 ];
 
@@ -275,7 +332,7 @@ pub fn objects() -> Vec<String> {
     let schema_re =
         r"regexp_replace(quote_ident(current_schema()), '([.^$*+?()\[\]{}|\\])', '\\\1', 'g')";
     let own = NOT_AN_EXTENSIONS;
-    vec![
+    let mut out = vec![
         format!(
             "SELECT 'domain', x.typname, 'CREATE DOMAIN ' || quote_ident(x.typname) || ' AS ' \
              || format_type(x.typbasetype, x.typtypmod) \
@@ -334,11 +391,88 @@ pub fn objects() -> Vec<String> {
              || quote_ident(x.relname) || ' AS' || chr(10) || rtrim(pg_get_viewdef(x.oid), ';') \
              FROM pg_class x WHERE x.relkind IN ('v', 'm') AND x.relnamespace = {ns} AND {own} ORDER BY x.oid"
         ),
-        format!(
-            "SELECT 'trigger', r.relname || '.' || x.tgname, \
+    ];
+    out.extend(table_objects(ns, schema_re, own));
+    // A trigger a partition takes from its table comes with it.
+    out.push(format!(
+        "SELECT 'trigger', r.relname || '.' || x.tgname, \
              regexp_replace(pg_get_triggerdef(x.oid), ' ON ' || {schema_re} || '\\.', ' ON ') \
              FROM pg_trigger x JOIN pg_class r ON r.oid = x.tgrelid \
-             WHERE NOT x.tgisinternal AND r.relnamespace = {ns} AND x.tgname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
+             WHERE NOT x.tgisinternal AND x.tgparentid = 0 AND r.relnamespace = {ns} \
+             AND x.tgname NOT LIKE 'tandem%' AND {own} ORDER BY x.oid"
+    ));
+    out
+}
+
+/// The objects of the tables' own that the model keeps as statements, after the tables:
+/// partitions with their own indexes and constraints, foreign keys to a partition,
+/// exclusion constraints. `ns`, `schema_re` and `own` as in [`objects`].
+fn table_objects(ns: &str, schema_re: &str, own: &str) -> Vec<String> {
+    vec![
+        // A partition, after the tables: the statement that attaches it to its table
+        // (with its schema made first where it lives in another), in the order made, so
+        // a partition that is itself partitioned comes before its own.
+        format!(
+            "SELECT 'partition', \
+             CASE WHEN x.relnamespace = {ns} THEN x.relname ELSE xn.nspname || '.' || x.relname END, \
+             CASE WHEN x.relnamespace = {ns} THEN '' \
+                ELSE 'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(xn.nspname) || ';' || chr(10) END \
+             || 'CREATE TABLE ' || CASE WHEN x.relnamespace = {ns} THEN '' ELSE quote_ident(xn.nspname) || '.' END \
+             || quote_ident(x.relname) || ' PARTITION OF ' \
+             || CASE WHEN p.relnamespace = {ns} THEN '' ELSE quote_ident(pn.nspname) || '.' END || quote_ident(p.relname) \
+             || ' ' || pg_get_expr(x.relpartbound, x.oid) \
+             || CASE WHEN x.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(x.oid) ELSE '' END \
+             FROM pg_class x JOIN pg_inherits h ON h.inhrelid = x.oid JOIN pg_class p ON p.oid = h.inhparent \
+             JOIN pg_namespace xn ON xn.oid = x.relnamespace JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+             WHERE x.relispartition AND x.relkind IN ('r', 'p') \
+             AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(x.oid)) = {ns} \
+             AND {own} ORDER BY x.oid"
+        ),
+        // An index a partition has of its own (not one it takes from its table, nor a
+        // constraint's), after the partitions.
+        format!(
+            "SELECT 'partition_index', \
+             CASE WHEN x.relnamespace = {ns} THEN x.relname ELSE xn.nspname || '.' || x.relname END, \
+             regexp_replace(pg_get_indexdef(x.oid), ' ON (ONLY )?' || {schema_re} || '\\.', ' ON \\1') \
+             FROM pg_class x JOIN pg_index i ON i.indexrelid = x.oid JOIN pg_class t ON t.oid = i.indrelid \
+             JOIN pg_namespace xn ON xn.oid = x.relnamespace \
+             WHERE t.relispartition \
+             AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = x.oid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.oid AND k.conrelid = t.oid) \
+             AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(t.oid)) = {ns} \
+             AND {own} ORDER BY x.oid"
+        ),
+        // A constraint a partition has of its own (a foreign key, check, key, not one it
+        // takes from its table), after the partitions and their indexes.
+        format!(
+            "SELECT 'partition_constraint', \
+             CASE WHEN t.relnamespace = {ns} THEN t.relname ELSE tn.nspname || '.' || t.relname END || '.' || x.conname, \
+             'ALTER TABLE ' || CASE WHEN t.relnamespace = {ns} THEN '' ELSE quote_ident(tn.nspname) || '.' END \
+             || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(x.conname) || ' ' \
+             || regexp_replace(pg_get_constraintdef(x.oid), ' REFERENCES ' || {schema_re} || '\\.', ' REFERENCES ') \
+             FROM pg_constraint x JOIN pg_class t ON t.oid = x.conrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+             WHERE t.relispartition AND x.conparentid = 0 AND x.conislocal AND x.coninhcount = 0 \
+             AND x.contype IN ('c', 'f', 'u', 'p', 'x') \
+             AND (SELECT r.relnamespace FROM pg_class r WHERE r.oid = pg_partition_root(t.oid)) = {ns} \
+             AND {own} ORDER BY x.oid"
+        ),
+        // A foreign key of a table that references a partition, not a table of the model.
+        format!(
+            "SELECT 'foreign_key_to_partition', t.relname || '.' || x.conname, \
+             'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(x.conname) || ' ' \
+             || regexp_replace(pg_get_constraintdef(x.oid), ' REFERENCES ' || {schema_re} || '\\.', ' REFERENCES ') \
+             FROM pg_constraint x JOIN pg_class t ON t.oid = x.conrelid JOIN pg_class r ON r.oid = x.confrelid \
+             WHERE x.contype = 'f' AND x.conparentid = 0 AND r.relispartition AND NOT t.relispartition \
+             AND t.relnamespace = {ns} AND {own} ORDER BY x.oid"
+        ),
+        // An exclusion constraint of a table (not one a partition takes from its table).
+        format!(
+            "SELECT 'exclusion_constraint', r.relname || '.' || x.conname, \
+             'ALTER TABLE ' || quote_ident(r.relname) || ' ADD CONSTRAINT ' || quote_ident(x.conname) \
+             || ' ' || pg_get_constraintdef(x.oid) \
+             FROM pg_constraint x JOIN pg_class r ON r.oid = x.conrelid \
+             WHERE x.contype = 'x' AND x.conparentid = 0 AND NOT r.relispartition \
+             AND r.relnamespace = {ns} AND {own} ORDER BY x.oid"
         ),
         // Row-level security of a table, then its policies.
         format!(

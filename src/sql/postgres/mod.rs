@@ -74,7 +74,7 @@ impl Renderer for Postgres<'_> {
                 comment.as_deref(),
             ))),
             Action::AddConstraint { table, constraint } => {
-                self.add_constraint(table, constraint, out)
+                self.add_constraint(table, constraint, physical, out)
             }
             Action::DropConstraint { table, constraint } => {
                 constraints::drop_constraint(table, constraint)
@@ -88,7 +88,7 @@ impl Renderer for Postgres<'_> {
                 name,
                 replaces,
             } => self.set_primary_key(table, columns, name, replaces, out),
-            Action::CreateIndex { index } => self.create_index(index, out),
+            Action::CreateIndex { index } => self.create_index(index, physical, out),
             Action::DropIndex { index } => indexes::drop_index(index, out),
             Action::Backfill {
                 table,

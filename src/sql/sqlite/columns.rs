@@ -21,6 +21,8 @@ fn addable_in_place(column: &Column) -> bool {
         None => column.nullable,
         Some(Default::Literal(_)) => true,
         Some(Default::Sql(_) | Default::Identity) => false,
+        // ALTER TABLE adds a virtual generated column, never a stored one.
+        Some(Default::Generated { stored, .. }) => !stored,
     }
 }
 

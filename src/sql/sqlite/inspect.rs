@@ -25,7 +25,7 @@ pub fn nullable_columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT name, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END \
-         FROM pragma_table_info({t}) ORDER BY cid"
+         FROM pragma_table_xinfo({t}) WHERE hidden <> 1 ORDER BY cid"
     )
 }
 
@@ -34,8 +34,45 @@ pub fn live_columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
-         CASE WHEN dflt_value IS NULL THEN 'NO' ELSE 'YES' END \
-         FROM pragma_table_info({t}) ORDER BY cid"
+         CASE WHEN dflt_value IS NULL THEN 'NO' ELSE 'YES' END, {GENERATED_KIND}, '' \
+         FROM pragma_table_xinfo({t}) WHERE hidden <> 1 ORDER BY cid"
+    )
+}
+
+/// How a column of `pragma_table_xinfo` is generated: `v` virtual, `s` stored, empty
+/// (its expression is only in the table's statement: see [`sqlite_generated`]).
+const GENERATED_KIND: &str = "CASE hidden WHEN 2 THEN 'v' WHEN 3 THEN 's' ELSE '' END";
+
+/// The generated columns of a SQLite table's `CREATE TABLE` statement with their
+/// expressions; none where it does not parse.
+pub fn sqlite_generated(create: &str) -> Vec<(String, String)> {
+    use sqlparser::ast::{ColumnOption, Statement};
+    let dialect = sqlparser::dialect::SQLiteDialect {};
+    let Ok(statements) = sqlparser::parser::Parser::parse_sql(&dialect, create) else {
+        return Vec::new();
+    };
+    let Some(Statement::CreateTable(ct)) = statements.into_iter().next() else {
+        return Vec::new();
+    };
+    ct.columns
+        .iter()
+        .filter_map(|c| {
+            c.options.iter().find_map(|o| match &o.option {
+                ColumnOption::Generated {
+                    generation_expr: Some(e),
+                    ..
+                } => Some((c.name.value.clone(), strip_parens(&e.to_string()))),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// A table's statement.
+pub fn create_statement(table: &str) -> String {
+    format!(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = {}",
+        lit(table)
     )
 }
 
@@ -44,8 +81,9 @@ pub fn columns(table: &str) -> String {
     let t = lit(table);
     format!(
         "SELECT name, type, CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END, \
-         COALESCE(dflt_value, '') , CASE WHEN dflt_value IS NULL THEN 'NO' ELSE 'YES' END \
-         FROM pragma_table_info({t}) ORDER BY cid"
+         COALESCE(dflt_value, '') , CASE WHEN dflt_value IS NULL THEN 'NO' ELSE 'YES' END, \
+         {GENERATED_KIND}, '' \
+         FROM pragma_table_xinfo({t}) WHERE hidden <> 1 ORDER BY cid"
     )
 }
 

@@ -40,7 +40,9 @@ impl Sqlite<'_> {
         let shared: Vec<String> = after
             .columns
             .iter()
-            .filter(|c| before.column(&c.name).is_some())
+            // A generated column is computed again in the new table, never copied.
+            .filter(|c| !c.is_generated())
+            .filter(|c| before.column(&c.name).is_some_and(|b| !b.is_generated()))
             .map(|c| q(&c.name))
             .collect();
         // SQLite refuses to drop or rename a table that a view reads: the views that keep

@@ -28,13 +28,13 @@ pub(super) fn rename(from: &str, to: &str, out: &mut Rendered) -> Step {
 /// a column the writer left out, so the table's default goes back in its place.
 fn inserted_value(column: &crate::model::Column) -> String {
     match &column.default {
-        Some(d) if !column.is_identity() => format!(
+        Some(d) if !column.is_identity() && !column.is_generated() => format!(
             "COALESCE(NEW.{}, {})",
             q(&column.name),
             match d {
                 Default::Literal(_) => default_sql(Dialect::Sqlite, d),
                 Default::Sql(sql) => format!("({sql})"),
-                Default::Identity => "NULL".into(),
+                Default::Identity | Default::Generated { .. } => "NULL".into(),
             }
         ),
         _ => format!("NEW.{}", q(&column.name)),
@@ -55,11 +55,13 @@ impl Sqlite<'_> {
         let (columns, values): (Vec<String>, Vec<String>) = table
             .columns
             .iter()
+            .filter(|c| !c.is_generated())
             .map(|c| (q(&c.name), inserted_value(c)))
             .unzip();
         let assignments: Vec<String> = table
             .columns
             .iter()
+            .filter(|c| !c.is_generated())
             .map(|c| format!("{0} = NEW.{0}", q(&c.name)))
             .collect();
         let key: Vec<String> = table

@@ -34,6 +34,8 @@ pub struct NormalTable {
     /// (one thing there).
     pub uniques: BTreeSet<String>,
     pub indexes: BTreeMap<String, String>,
+    /// How a Postgres table is partitioned.
+    pub partition_by: Option<String>,
 }
 
 pub fn dialect(server: Server) -> Dialect {
@@ -91,6 +93,9 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                     // An SQL expression in the server's spelling of it.
                     Some(Default::Sql(s)) => format!("sql {}", expr(s)),
                     Some(Default::Identity) => "identity".to_string(),
+                    Some(Default::Generated { expr: e, stored }) => {
+                        format!("generated {} stored={stored}", expr(e))
+                    }
                 };
                 // MySQL's ON UPDATE reads back with its type's precision.
                 let on_update = tandem::sql::ddl::on_update_sql(c);
@@ -163,7 +168,7 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
             indexes.insert(
                 i.name.clone(),
                 format!(
-                    "{:?} unique={} method={method:?} where={:?} include={:?} expressions={:?} opclass={:?} desc={:?} prefix={:?} fulltext={}",
+                    "{:?} unique={} method={method:?} where={:?} include={:?} expressions={:?} opclass={:?} desc={:?} prefix={:?} fulltext={} nulls={:?} nulls_not_distinct={}",
                     i.columns,
                     i.unique,
                     o.predicate.as_deref().map(expr),
@@ -172,7 +177,9 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                     o.opclass,
                     o.desc,
                     o.prefix,
-                    o.fulltext
+                    o.fulltext,
+                    o.nulls,
+                    o.nulls_not_distinct
                 ),
             );
         }
@@ -186,6 +193,7 @@ pub fn normal(schema: &Schema, server: Server) -> Normal {
                 foreign_keys,
                 uniques,
                 indexes,
+                partition_by: t.partition_by.clone(),
             },
         );
     }
