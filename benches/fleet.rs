@@ -205,12 +205,18 @@ fn fleet(server_url: &str, dialect: &str, count: usize) {
     );
 }
 
+/// `cargo test --all-targets` runs this too, without `--bench`: then a small run, so the
+/// bench is proven to work without holding the test suite up.
+fn smoke() -> bool {
+    !std::env::args().any(|a| a == "--bench")
+}
+
 fn main() {
     let size = |var: &str, default: usize| {
         std::env::var(var)
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
+            .unwrap_or(if smoke() { 6 } else { default })
     };
     let pg = std::env::var("TANDEM_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
