@@ -286,21 +286,29 @@ fn engine_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
     Ok((!engine.value.eq_ignore_ascii_case("innodb")).then_some(engine.value))
 }
 
-/// `partition_by = "RANGE (created_at)"`: a Postgres partitioned table, whose partitions
-/// are `partition` objects.
+/// `partition_by = "RANGE (created_at)"`: a partitioned table. On Postgres the key,
+/// whose partitions are `partition` objects; on MySQL the whole clause after `PARTITION
+/// BY`, partitions included (`RANGE (year(at)) (PARTITION p2026 VALUES LESS THAN (2027))`,
+/// `HASH (id) PARTITIONS 4`).
 fn partition_by_field(fields: &mut Fields<'_, '_>) -> Result<Option<String>> {
     let Some(by) = fields.opt_str(&["partition_by"])? else {
         return Ok(None);
     };
-    if fields.dialect.is_some_and(|d| d != Dialect::Postgres) {
-        return Err(Diag::input("`partition_by` is a Postgres table option")
-            .at(by.location)
-            .label("this project's dialect keeps no declarative partitions in the model")
-            .help("remove `partition_by`")
-            .into());
+    if fields.dialect == Some(Dialect::Sqlite) {
+        return Err(
+            Diag::input("`partition_by` is a Postgres and MySQL table option")
+                .at(by.location)
+                .label("SQLite has no partitioned tables")
+                .help("remove `partition_by`")
+                .into(),
+        );
     }
     let word = by.value.split_whitespace().next().unwrap_or("");
-    let method = ["RANGE", "LIST", "HASH"].iter().any(|m| {
+    let methods: &[&str] = match fields.dialect {
+        Some(Dialect::Postgres) => &["RANGE", "LIST", "HASH"],
+        _ => &["RANGE", "LIST", "HASH", "KEY", "LINEAR"],
+    };
+    let method = methods.iter().any(|m| {
         word.eq_ignore_ascii_case(m) || word.to_ascii_uppercase().starts_with(&format!("{m}("))
     });
     if !method || !by.value.contains('(') {

@@ -173,12 +173,17 @@ pub fn deferrable_keys<C: Catalogue + ?Sized>(
         .collect())
 }
 
-/// How a Postgres table is partitioned (`RANGE (created_at)`); `None` for a plain table
-/// and on the other dialects.
+/// How a table is partitioned: Postgres's key (`RANGE (created_at)`, its partitions are
+/// objects), MySQL's whole clause with its partitions; `None` for a plain table and on
+/// SQLite.
 pub fn table_partition_by<C: Catalogue + ?Sized>(
     db: &mut C,
     table: &str,
 ) -> Result<Option<String>, C::Error> {
+    if db.dialect() == Dialect::Mysql {
+        let rows = db.text_rows(&mysql::inspect::partitions(table))?;
+        return Ok(mysql::inspect::partition_clause(&rows));
+    }
     let by = value_on(db, Dialect::Postgres, || {
         postgres::inspect::partition_by(table)
     })?;

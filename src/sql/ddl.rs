@@ -406,6 +406,10 @@ pub fn create_table_keyed(dialect: Dialect, table: &Table, keys: &[Index]) -> St
             if let Some(text) = &table.comment {
                 sql.push_str(&format!(" COMMENT = {}", string_literal(dialect, text)));
             }
+            // Partitions come after the table's options.
+            if let Some(by) = &table.partition_by {
+                sql.push_str(&format!(" PARTITION BY {by}"));
+            }
         }
         sql
     };

@@ -317,9 +317,10 @@ fn properties_the_model_lacks_are_named_by_class() {
                  touched timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)
                  COLLATE latin1_swedish_ci;
              CREATE TABLE visits (id bigint, at date NOT NULL, PRIMARY KEY (id, at))
-                 PARTITION BY RANGE (YEAR(at)) (PARTITION p2026 VALUES LESS THAN (2027));",
+                 PARTITION BY RANGE (YEAR(at)) SUBPARTITION BY HASH (id) SUBPARTITIONS 2
+                 (PARTITION p2026 VALUES LESS THAN (2027));",
             &[
-                "1 partitioned table(s): visits",
+                "1 subpartitioned table(s): visits",
                 "1 table collation(s): rooms (latin1_swedish_ci)",
                 "1 column collation(s): rooms.code (utf8mb4_bin)",
             ],

@@ -607,3 +607,91 @@ fn deferrable_keys_go_through_adoption() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("schema.toml:3:"), "{}", stderr(&out));
 }
+
+/// MySQL partitions go with their table: introspect writes the whole `PARTITION BY`
+/// clause, the baseline makes the same partitions, adopt accepts the original, a release
+/// adds a column and an index to a partitioned table through both phases, and a
+/// partition added by hand is drift.
+#[test]
+fn mariadb_partitions_go_through_adoption_and_a_release() {
+    let server = Server::Mysql;
+    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
+        return;
+    };
+    let scratch_dir = common::project_with("mysql", "", &[("0001_noop.toml", NOOP)]);
+    let source_url = common::database_url(server, &source, scratch_dir.path());
+    common::connect(&source_url, scratch_dir.path())
+        .run_script(
+            "CREATE TABLE visits (id bigint NOT NULL, at date NOT NULL, note text,
+                 PRIMARY KEY (id, at))
+                 PARTITION BY RANGE (YEAR(at)) (PARTITION p2025 VALUES LESS THAN (2026),
+                 PARTITION `p 2026` VALUES LESS THAN (2027), PARTITION pmax VALUES LESS THAN MAXVALUE);
+             CREATE TABLE regions (code varchar(2) NOT NULL PRIMARY KEY)
+                 PARTITION BY LIST COLUMNS (code) (PARTITION eu VALUES IN ('de', 'fr'),
+                 PARTITION us VALUES IN ('us'));
+             CREATE TABLE buckets (id int NOT NULL PRIMARY KEY) PARTITION BY HASH (id) PARTITIONS 3;
+             INSERT INTO visits VALUES (1, '2025-05-01', 'a'), (2, '2026-05-01', 'b'), (3, '2031-01-01', 'c');",
+        )
+        .unwrap();
+    let read = common::run(
+        scratch_dir.path(),
+        &["introspect", "--database-url", &source_url],
+    );
+    assert!(read.status.success(), "{}", stderr(&read));
+    let text = stdout(&read);
+    assert!(!stderr(&read).contains("partitioned"), "{}", stderr(&read));
+    for kept in [
+        "partition_by = \"RANGE (year(`at`)) (PARTITION `p2025` VALUES LESS THAN (2026), PARTITION `p 2026` VALUES LESS THAN (2027), PARTITION `pmax` VALUES LESS THAN MAXVALUE)\"",
+        "partition_by = \"LIST COLUMNS (`code`) (PARTITION `eu` VALUES IN ('de','fr'), PARTITION `us` VALUES IN ('us'))\"",
+        "partition_by = \"HASH (`id`) PARTITIONS 3\"",
+    ] {
+        assert!(text.contains(kept), "{kept}\n{text}");
+    }
+
+    // The baseline makes the same partitions on an empty database.
+    let release = "release = \"1.1.0\"\n\n[[op]]\ntype = \"add_column\"\ntable = \"visits\"\n\
+                   column = { name = \"score\", type = \"integer\", nullable = true }\n\n\
+                   [[op]]\ntype = \"create_index\"\ntable = \"visits\"\ncolumns = [\"score\"]\n\n\
+                   [[op]]\ntype = \"drop_column\"\ntable = \"visits\"\ncolumn = \"note\"\n";
+    let dir = common::project_with(
+        "mysql",
+        &text,
+        &[("0001_noop.toml", NOOP), ("0002_score.toml", release)],
+    );
+    let p = dir.path();
+    let url = common::database_url(server, &copy, p);
+    let out = common::migrate(p, &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    assert_eq!(common::introspect(p, &url).unwrap(), text);
+
+    // The original is adopted, shows no drift, and takes a release with its rows kept.
+    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
+        .arg("--adopt")
+        .output()
+        .unwrap();
+    assert!(adopt.status.success(), "{}", stderr(&adopt));
+    let clean = common::run(p, &["diff", "--database-url", &source_url]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    for phase in ["expand", "contract"] {
+        let out = common::migrate(p, &source_url, "1.1.0", phase);
+        assert!(out.status.success(), "{phase}: {}", stderr(&out));
+    }
+    let mut db = common::connect(&source_url, p);
+    let rows = db
+        .query_text("SELECT count(*) FROM visits PARTITION (`p 2026`)")
+        .unwrap();
+    assert_eq!(rows[0][0].as_deref(), Some("1"));
+    let clean = common::run(p, &["diff", "--database-url", &source_url]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+
+    // A partition added by hand is drift.
+    db.run_script("ALTER TABLE buckets ADD PARTITION PARTITIONS 1")
+        .unwrap();
+    let drift = common::run(p, &["diff", "--database-url", &source_url]);
+    assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
+    assert!(
+        stdout(&drift).contains("HASH (`id`) PARTITIONS 4"),
+        "{}",
+        stdout(&drift)
+    );
+}

@@ -97,6 +97,51 @@ pub fn on_update_value_of(written: &str) -> Option<String> {
 const GENERATED: &str = "(extra LIKE '%VIRTUAL GENERATED%' OR extra LIKE '%STORED GENERATED%' \
      OR extra IN ('VIRTUAL', 'PERSISTENT', 'STORED'))";
 
+/// A table's partitions in order, as (method, expression, name, description) rows; none
+/// for a plain table. A table with subpartitions is named as left out instead.
+pub fn partitions(table: &str) -> String {
+    let t = lit(table);
+    format!(
+        "SELECT partition_method, COALESCE(partition_expression, ''), partition_name, \
+         COALESCE(partition_description, '') FROM information_schema.partitions \
+         WHERE table_schema = DATABASE() AND table_name = {t} AND partition_name IS NOT NULL \
+         AND subpartition_name IS NULL ORDER BY partition_ordinal_position"
+    )
+}
+
+/// The `PARTITION BY` clause (without those words) that makes the partitions of
+/// [`partitions`]' rows: `RANGE (year(at)) (PARTITION p2026 VALUES LESS THAN (2027), ...)`,
+/// `LIST ...`, `HASH (id) PARTITIONS 4`, `KEY (id) PARTITIONS 4`.
+pub fn partition_clause(rows: &[Vec<String>]) -> Option<String> {
+    let first = rows.first()?;
+    let (method, expression) = (first.first()?.to_ascii_uppercase(), first.get(1)?);
+    let by = format!("{method} ({expression})");
+    if method.ends_with("HASH") || method.ends_with("KEY") {
+        return Some(format!("{by} PARTITIONS {}", rows.len()));
+    }
+    let values = if method.starts_with("RANGE") {
+        "VALUES LESS THAN"
+    } else {
+        "VALUES IN"
+    };
+    let parts: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let (name, description) = (r.get(2)?, r.get(3)?);
+            let bound = if description.eq_ignore_ascii_case("MAXVALUE") {
+                "MAXVALUE".to_string()
+            } else {
+                format!("({description})")
+            };
+            Some(format!(
+                "PARTITION {} {values} {bound}",
+                crate::sql::text::quote(Dialect::Mysql, name)
+            ))
+        })
+        .collect();
+    Some(format!("{by} ({})", parts.join(", ")))
+}
+
 /// The primary key's columns in order.
 pub fn primary_key(table: &str) -> String {
     let t = lit(table);
@@ -254,7 +299,7 @@ pub fn checks(table: &str) -> String {
 pub const LEFT_OUT: &[(&str, &str)] = &[
     // Properties of tables and columns the model does not hold: each is read as
     // something plainer, so it is named.
-    ("partitioned table", "SELECT DISTINCT table_name FROM information_schema.partitions WHERE table_schema = DATABASE() AND partition_name IS NOT NULL ORDER BY 1"),
+    ("subpartitioned table", "SELECT DISTINCT table_name FROM information_schema.partitions WHERE table_schema = DATABASE() AND subpartition_name IS NOT NULL ORDER BY 1"),
     ("table collation", "SELECT CONCAT(t.table_name, ' (', t.table_collation, ')') FROM information_schema.tables t JOIN information_schema.schemata s ON s.schema_name = t.table_schema WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND t.table_collation <> s.default_collation_name ORDER BY 1"),
     ("column collation", "SELECT CONCAT(c.table_name, '.', c.column_name, ' (', c.collation_name, ')') FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' AND c.collation_name IS NOT NULL AND c.collation_name <> t.table_collation ORDER BY 1"),
 ];
@@ -346,6 +391,31 @@ pub fn without_definer(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_read_back_as_the_clause_that_makes_them() {
+        let row = |m: &str, e: &str, n: &str, d: &str| -> Vec<String> {
+            [m, e, n, d].map(String::from).to_vec()
+        };
+        assert_eq!(
+            partition_clause(&[
+                row("RANGE", "year(`at`)", "p2026", "2027"),
+                row("RANGE", "year(`at`)", "p max", "MAXVALUE"),
+            ])
+            .as_deref(),
+            Some("RANGE (year(`at`)) (PARTITION `p2026` VALUES LESS THAN (2027), PARTITION `p max` VALUES LESS THAN MAXVALUE)")
+        );
+        assert_eq!(
+            partition_clause(&[row("LIST COLUMNS", "`region`", "eu", "'de','fr'")]).as_deref(),
+            Some("LIST COLUMNS (`region`) (PARTITION `eu` VALUES IN ('de','fr'))")
+        );
+        assert_eq!(
+            partition_clause(&[row("HASH", "`id`", "p0", ""), row("HASH", "`id`", "p1", "")])
+                .as_deref(),
+            Some("HASH (`id`) PARTITIONS 2")
+        );
+        assert_eq!(partition_clause(&[]), None);
+    }
 
     #[test]
     fn a_json_valid_check_names_its_column() {
