@@ -7,8 +7,64 @@
 use crate::common;
 
 use common::{stderr, stdout, Server};
+use tandem::apply::scratch::Scratch;
+use tempfile::TempDir;
 
 const NOOP: &str = "release = \"1.0.0\"\n\n[[op]]\ntype = \"sql\"\nexpand = \"SELECT 1\"\n";
+
+/// A fresh database of `server` made by `sql`, and what `introspect` writes of it.
+struct Source {
+    server: Server,
+    url: String,
+    text: String,
+    stderr: String,
+    _db: Scratch,
+    _dir: TempDir,
+}
+
+/// `None` where the server is not reachable (see `Server::fresh`).
+fn introspected(server: Server, sql: &str) -> Option<Source> {
+    let db = server.fresh()?;
+    let dir = common::project_with(server.dialect(), "", &[("0001_noop.toml", NOOP)]);
+    let url = common::database_url(server, &db, dir.path());
+    common::connect(&url, dir.path()).run_script(sql).unwrap();
+    let read = common::run(dir.path(), &["introspect", "--database-url", &url]);
+    assert!(read.status.success(), "{}", stderr(&read));
+    Some(Source {
+        server,
+        url,
+        text: stdout(&read),
+        stderr: stderr(&read),
+        _db: db,
+        _dir: dir,
+    })
+}
+
+/// The project of schema `text` and `changes`, its baseline migrated to a fresh
+/// database of `server`: that database, the project and the database's URL.
+fn baseline_on_fresh(
+    server: Server,
+    text: &str,
+    changes: &[(&str, &str)],
+) -> (Scratch, TempDir, String) {
+    let db = server.fresh().expect("the server that made the source");
+    let dir = common::project_with(server.dialect(), text, changes);
+    let url = common::database_url(server, &db, dir.path());
+    let out = common::migrate(dir.path(), &url, "1.0.0", "expand");
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    (db, dir, url)
+}
+
+/// `migrate --adopt` of the database at `url` succeeds, and `diff` then finds no drift.
+fn adopted_without_drift(project: &std::path::Path, url: &str) {
+    let adopt = common::migrate_command(project, url, "1.0.0", "expand")
+        .arg("--adopt")
+        .output()
+        .unwrap();
+    assert!(adopt.status.success(), "{}", stderr(&adopt));
+    let clean = common::run(project, &["diff", "--database-url", url]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+}
 
 /// A Postgres schema with a generated column, an exclusion constraint (whose index is
 /// not an index of the model) and a partitioned table: partitions by range, one in
@@ -42,22 +98,11 @@ CREATE TABLE notes (id bigint PRIMARY KEY, visit_id bigint, visit_at date,
 
 #[test]
 fn postgres_partitions_exclusions_and_generated_columns_go_through_adoption() {
-    let server = Server::Postgres;
-    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
+    let Some(source) = introspected(Server::Postgres, PG_SOURCE) else {
         return;
     };
-    let scratch_dir = common::project_with("postgres", "", &[("0001_noop.toml", NOOP)]);
-    let source_url = common::database_url(server, &source, scratch_dir.path());
-    common::connect(&source_url, scratch_dir.path())
-        .run_script(PG_SOURCE)
-        .unwrap();
-    let read = common::run(
-        scratch_dir.path(),
-        &["introspect", "--database-url", &source_url],
-    );
-    assert!(read.status.success(), "{}", stderr(&read));
-    let text = stdout(&read);
-    assert!(!stderr(&read).contains("left out"), "{}", stderr(&read));
+    let (source_url, text) = (source.url.clone(), source.text.clone());
+    assert!(!source.stderr.contains("left out"), "{}", source.stderr);
     assert!(text.contains("# Nothing was left out."), "{text}");
     for kept in [
         "partition_by = \"RANGE (at)\"",
@@ -89,22 +134,13 @@ fn postgres_partitions_exclusions_and_generated_columns_go_through_adoption() {
     assert!(!text.contains("default_sql = \"area * "), "{text}");
 
     // The baseline recreates all of it on an empty database, which reads back the same.
-    let dir = common::project_with("postgres", &text, &[("0001_noop.toml", NOOP)]);
+    let (_copy, dir, url) = baseline_on_fresh(source.server, &text, &[("0001_noop.toml", NOOP)]);
     let p = dir.path();
-    let url = common::database_url(server, &copy, p);
-    let out = common::migrate(p, &url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}\n{text}", stderr(&out));
     let again = common::introspect(p, &url).unwrap();
     assert_eq!(again, text);
 
     // The original is adopted and shows no drift.
-    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
-        .arg("--adopt")
-        .output()
-        .unwrap();
-    assert!(adopt.status.success(), "{}", stderr(&adopt));
-    let clean = common::run(p, &["diff", "--database-url", &source_url]);
-    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    adopted_without_drift(p, &source_url);
 
     // Each property changed by hand is drift.
     common::connect(&source_url, p)
@@ -358,14 +394,7 @@ fn generated_columns_refuse_what_would_write_them() {
 /// validated by hand is drift.
 #[test]
 fn not_valid_constraints_stay_not_valid_through_adoption() {
-    let server = Server::Postgres;
-    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
-        return;
-    };
-    let scratch_dir = common::project_with("postgres", "", &[("0001_noop.toml", NOOP)]);
-    let source_url = common::database_url(server, &source, scratch_dir.path());
-    common::connect(&source_url, scratch_dir.path())
-        .run_script(
+    let Some(source) = introspected(Server::Postgres,
             "CREATE TABLE owners (id bigint PRIMARY KEY);
              CREATE TABLE pets (id bigint PRIMARY KEY, owner_id bigint, age int);
              INSERT INTO owners VALUES (1);
@@ -373,31 +402,23 @@ fn not_valid_constraints_stay_not_valid_through_adoption() {
              ALTER TABLE pets ADD CONSTRAINT pets_age CHECK (age >= 0) NOT VALID;
              ALTER TABLE pets ADD CONSTRAINT pets_owner FOREIGN KEY (owner_id) REFERENCES owners (id)
                  ON DELETE CASCADE DEFERRABLE NOT VALID;",
-        )
-        .unwrap();
-    let text = common::introspect(scratch_dir.path(), &source_url).unwrap();
+        ) else {
+        return;
+    };
+    let (source_url, text) = (source.url.clone(), source.text.clone());
     assert!(text.contains("# Nothing was left out."), "{text}");
     assert_eq!(text.matches("valid = false").count(), 2, "{text}");
     assert!(!text.contains("NOT VALID"), "{text}");
 
-    let dir = common::project_with("postgres", &text, &[("0001_noop.toml", NOOP)]);
+    let (_copy, dir, url) = baseline_on_fresh(source.server, &text, &[("0001_noop.toml", NOOP)]);
     let p = dir.path();
-    let url = common::database_url(server, &copy, p);
-    let out = common::migrate(p, &url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}\n{text}", stderr(&out));
     assert_eq!(common::introspect(p, &url).unwrap(), text);
     // Not valid, but enforced for new rows.
     assert!(common::connect(&url, p)
         .run_script("INSERT INTO pets VALUES (3, NULL, -5)")
         .is_err());
 
-    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
-        .arg("--adopt")
-        .output()
-        .unwrap();
-    assert!(adopt.status.success(), "{}", stderr(&adopt));
-    let clean = common::run(p, &["diff", "--database-url", &source_url]);
-    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    adopted_without_drift(p, &source_url);
     common::connect(&source_url, p)
         .run_script("DELETE FROM pets WHERE id = 1; ALTER TABLE pets VALIDATE CONSTRAINT pets_age;")
         .unwrap();
@@ -448,43 +469,30 @@ fn valid_false_is_refused_where_it_means_nothing() {
 /// an expression key (its order) is named.
 #[test]
 fn index_null_orders_and_nulls_not_distinct_go_through_adoption() {
-    let server = Server::Postgres;
-    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
-        return;
-    };
-    let scratch_dir = common::project_with("postgres", "", &[("0001_noop.toml", NOOP)]);
-    let source_url = common::database_url(server, &source, scratch_dir.path());
-    common::connect(&source_url, scratch_dir.path())
-        .run_script(
+    let Some(source) = introspected(Server::Postgres,
             "CREATE TABLE people (id bigint PRIMARY KEY, email text, score int, nick text);
              CREATE INDEX people_score_idx ON people (score DESC NULLS LAST, email NULLS FIRST, id DESC);
              CREATE UNIQUE INDEX people_nick_key ON people (nick) NULLS NOT DISTINCT;
              CREATE INDEX people_lower_idx ON people (lower(email) DESC);",
-        )
-        .unwrap();
-    let read = common::run(
-        scratch_dir.path(),
-        &["introspect", "--database-url", &source_url],
-    );
-    let text = stdout(&read);
+        ) else {
+        return;
+    };
+    let (source_url, text) = (source.url.clone(), source.text.clone());
     assert!(
         text.contains("columns = [\"score DESC NULLS LAST\", \"email NULLS FIRST\", \"id DESC\"]"),
         "{text}"
     );
     assert!(text.contains("nulls_not_distinct = true"), "{text}");
     assert!(
-        stderr(&read).contains(
+        source.stderr.contains(
             "left out: 1 index with an ordered or classed expression key, or an expression before a column(s): people_lower_idx"
         ),
         "{}",
-        stderr(&read)
+        source.stderr
     );
     // The named index aside, the copy reads back the same.
-    let dir = common::project_with("postgres", &text, &[("0001_noop.toml", NOOP)]);
+    let (_copy, dir, url) = baseline_on_fresh(source.server, &text, &[("0001_noop.toml", NOOP)]);
     let p = dir.path();
-    let url = common::database_url(server, &copy, p);
-    let out = common::migrate(p, &url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}\n{text}", stderr(&out));
     let again = common::introspect(p, &url).unwrap();
     let body = |t: &str| {
         t.lines()
@@ -494,13 +502,7 @@ fn index_null_orders_and_nulls_not_distinct_go_through_adoption() {
     };
     assert_eq!(body(&again), body(&text));
 
-    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
-        .arg("--adopt")
-        .output()
-        .unwrap();
-    assert!(adopt.status.success(), "{}", stderr(&adopt));
-    let clean = common::run(p, &["diff", "--database-url", &source_url]);
-    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    adopted_without_drift(p, &source_url);
     common::connect(&source_url, p)
         .run_script(
             "DROP INDEX people_score_idx; CREATE INDEX people_score_idx ON people (score DESC, email, id DESC);
@@ -533,26 +535,17 @@ fn index_null_orders_and_nulls_not_distinct_go_through_adoption() {
 /// compared by drift.
 #[test]
 fn deferrable_keys_go_through_adoption() {
-    let server = Server::Postgres;
-    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
-        return;
-    };
-    let scratch_dir = common::project_with("postgres", "", &[("0001_noop.toml", NOOP)]);
-    let source_url = common::database_url(server, &source, scratch_dir.path());
-    common::connect(&source_url, scratch_dir.path())
-        .run_script(
-            "CREATE TABLE slots (id bigint, pos int, code text,
+    let Some(source) = introspected(
+        Server::Postgres,
+        "CREATE TABLE slots (id bigint, pos int, code text,
                  CONSTRAINT slots_pkey PRIMARY KEY (id) DEFERRABLE INITIALLY DEFERRED,
                  CONSTRAINT slots_pos_key UNIQUE (pos) DEFERRABLE,
                  CONSTRAINT slots_code_key UNIQUE (code));",
-        )
-        .unwrap();
-    let read = common::run(
-        scratch_dir.path(),
-        &["introspect", "--database-url", &source_url],
-    );
-    let text = stdout(&read);
-    assert!(!stderr(&read).contains("deferrable"), "{}", stderr(&read));
+    ) else {
+        return;
+    };
+    let (source_url, text) = (source.url.clone(), source.text.clone());
+    assert!(!source.stderr.contains("deferrable"), "{}", source.stderr);
     assert!(
         text.contains("primary_key_deferrable = \"deferred\""),
         "{text}"
@@ -565,11 +558,8 @@ fn deferrable_keys_go_through_adoption() {
         text.contains("name = \"slots_code_key\"\ncolumns = [\"code\"]\n\n"),
         "{text}"
     );
-    let dir = common::project_with("postgres", &text, &[("0001_noop.toml", NOOP)]);
+    let (_copy, dir, url) = baseline_on_fresh(source.server, &text, &[("0001_noop.toml", NOOP)]);
     let p = dir.path();
-    let url = common::database_url(server, &copy, p);
-    let out = common::migrate(p, &url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}\n{text}", stderr(&out));
     assert_eq!(common::introspect(p, &url).unwrap(), text);
     // Deferred: a transaction swaps two positions, which a plain key refuses.
     common::connect(&url, p)
@@ -580,13 +570,7 @@ fn deferrable_keys_go_through_adoption() {
         )
         .unwrap();
 
-    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
-        .arg("--adopt")
-        .output()
-        .unwrap();
-    assert!(adopt.status.success(), "{}", stderr(&adopt));
-    let clean = common::run(p, &["diff", "--database-url", &source_url]);
-    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    adopted_without_drift(p, &source_url);
     common::connect(&source_url, p)
         .run_script(
             "ALTER TABLE slots DROP CONSTRAINT slots_pos_key, ADD CONSTRAINT slots_pos_key UNIQUE (pos);",
@@ -614,14 +598,7 @@ fn deferrable_keys_go_through_adoption() {
 /// partition added by hand is drift.
 #[test]
 fn mariadb_partitions_go_through_adoption_and_a_release() {
-    let server = Server::Mysql;
-    let (Some(source), Some(copy)) = (server.fresh(), server.fresh()) else {
-        return;
-    };
-    let scratch_dir = common::project_with("mysql", "", &[("0001_noop.toml", NOOP)]);
-    let source_url = common::database_url(server, &source, scratch_dir.path());
-    common::connect(&source_url, scratch_dir.path())
-        .run_script(
+    let Some(source) = introspected(Server::Mysql,
             "CREATE TABLE visits (id bigint NOT NULL, at date NOT NULL, note text,
                  PRIMARY KEY (id, at))
                  PARTITION BY RANGE (YEAR(at)) (PARTITION p2025 VALUES LESS THAN (2026),
@@ -631,15 +608,11 @@ fn mariadb_partitions_go_through_adoption_and_a_release() {
                  PARTITION us VALUES IN ('us'));
              CREATE TABLE buckets (id int NOT NULL PRIMARY KEY) PARTITION BY HASH (id) PARTITIONS 3;
              INSERT INTO visits VALUES (1, '2025-05-01', 'a'), (2, '2026-05-01', 'b'), (3, '2031-01-01', 'c');",
-        )
-        .unwrap();
-    let read = common::run(
-        scratch_dir.path(),
-        &["introspect", "--database-url", &source_url],
-    );
-    assert!(read.status.success(), "{}", stderr(&read));
-    let text = stdout(&read);
-    assert!(!stderr(&read).contains("partitioned"), "{}", stderr(&read));
+        ) else {
+        return;
+    };
+    let (source_url, text) = (source.url.clone(), source.text.clone());
+    assert!(!source.stderr.contains("partitioned"), "{}", source.stderr);
     for kept in [
         "partition_by = \"RANGE (year(`at`)) (PARTITION `p2025` VALUES LESS THAN (2026), PARTITION `p 2026` VALUES LESS THAN (2027), PARTITION `pmax` VALUES LESS THAN MAXVALUE)\"",
         "partition_by = \"LIST COLUMNS (`code`) (PARTITION `eu` VALUES IN ('de','fr'), PARTITION `us` VALUES IN ('us'))\"",
@@ -653,25 +626,16 @@ fn mariadb_partitions_go_through_adoption_and_a_release() {
                    column = { name = \"score\", type = \"integer\", nullable = true }\n\n\
                    [[op]]\ntype = \"create_index\"\ntable = \"visits\"\ncolumns = [\"score\"]\n\n\
                    [[op]]\ntype = \"drop_column\"\ntable = \"visits\"\ncolumn = \"note\"\n";
-    let dir = common::project_with(
-        "mysql",
+    let (_copy, dir, url) = baseline_on_fresh(
+        source.server,
         &text,
         &[("0001_noop.toml", NOOP), ("0002_score.toml", release)],
     );
     let p = dir.path();
-    let url = common::database_url(server, &copy, p);
-    let out = common::migrate(p, &url, "1.0.0", "expand");
-    assert!(out.status.success(), "{}\n{text}", stderr(&out));
     assert_eq!(common::introspect(p, &url).unwrap(), text);
 
     // The original is adopted, shows no drift, and takes a release with its rows kept.
-    let adopt = common::migrate_command(p, &source_url, "1.0.0", "expand")
-        .arg("--adopt")
-        .output()
-        .unwrap();
-    assert!(adopt.status.success(), "{}", stderr(&adopt));
-    let clean = common::run(p, &["diff", "--database-url", &source_url]);
-    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    adopted_without_drift(p, &source_url);
     for phase in ["expand", "contract"] {
         let out = common::migrate(p, &source_url, "1.1.0", phase);
         assert!(out.status.success(), "{phase}: {}", stderr(&out));
