@@ -15,7 +15,7 @@ use std::path::Path;
 
 use tandem::apply::database::Database;
 use tandem::model::{ConstraintKind, Schema, Table};
-use tandem::sql::text::quote;
+use tandem::sql::text::{quote, string_literal};
 use tandem::sql::Dialect;
 use tandem::types::ColumnType;
 
@@ -325,13 +325,13 @@ fn value(dialect: Dialect, ty: &ColumnType, n: u64) -> String {
         Boolean => if n % 2 == 0 { "true" } else { "false" }.into(),
         SmallInt => (n % 30_000).to_string(),
         Integer | BigInt | Real | Double | Decimal(..) => (n % 100_000).to_string(),
-        Varchar(len) => quoted(&distinct_text(n, *len as usize)),
-        Text => quoted(&format!("corpus value {n}")),
-        Date => quoted(&day(n)),
-        Time => quoted(&time(n)),
-        Timestamp | TimestampTz => quoted(&format!("{} {}", day(n), time(n))),
-        Uuid => quoted(&format!("00000000-0000-4000-8000-{n:012}")),
-        Enum(e) => quoted(&e.values[n as usize % e.values.len()]),
+        Varchar(len) => string_literal(dialect, &distinct_text(n, *len as usize)),
+        Text => string_literal(dialect, &format!("corpus value {n}")),
+        Date => string_literal(dialect, &day(n)),
+        Time => string_literal(dialect, &time(n)),
+        Timestamp | TimestampTz => string_literal(dialect, &format!("{} {}", day(n), time(n))),
+        Uuid => string_literal(dialect, &format!("00000000-0000-4000-8000-{n:012}")),
+        Enum(e) => string_literal(dialect, &e.values[n as usize % e.values.len()]),
         other => panic!("no made-up value for {other:?} on {dialect:?}"),
     }
 }
@@ -343,10 +343,6 @@ fn distinct_text(n: u64, len: usize) -> String {
     } else {
         digits[digits.len().saturating_sub(len)..].to_string()
     }
-}
-
-fn quoted(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Which release's code writes a row, and so which columns it names.
